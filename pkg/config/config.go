@@ -1,0 +1,64 @@
+// Package config loads a service's typed configuration from the environment
+// (defaults in struct tags) and describes it for the start-up log with
+// secrets masked.
+//
+//	type Config struct {
+//		GRPCAddr    string `env:"GRPC_ADDR" envDefault:"127.0.0.1:9101"`
+//		DatabaseURL string `env:"DATABASE_URL,required" secret:"true"`
+//	}
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"reflect"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Load fills cfg, a pointer to a struct, from the environment.
+func Load(cfg any) error {
+	if err := env.Parse(cfg); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+// Attrs describes cfg as log attributes, one per field, keyed by the
+// variable name. Fields tagged secret:"true" are masked; URLs keep their
+// scheme, host and path but lose their password.
+func Attrs(cfg any) []any {
+	v := reflect.Indirect(reflect.ValueOf(cfg))
+	t := v.Type()
+	var attrs []any
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := cutComma(f.Tag.Get("env"))
+		if name == "" || !f.IsExported() {
+			continue
+		}
+		attrs = append(attrs, slog.String(name, describe(v.Field(i), f.Tag.Get("secret") == "true")))
+	}
+	return attrs
+}
+
+func describe(v reflect.Value, secret bool) string {
+	s := fmt.Sprint(v.Interface())
+	if !secret || s == "" {
+		return s
+	}
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" {
+		return u.Redacted()
+	}
+	return "*****"
+}
+
+func cutComma(s string) (string, string, bool) {
+	for i := range len(s) {
+		if s[i] == ',' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
