@@ -1,0 +1,130 @@
+// Command organisation serves the organisation service: the party
+// organisation tree of a city over gRPC, with its events on JetStream.
+//
+//	organisation           serve (and migrate first when MIGRATE=true)
+//	organisation migrate   apply the database migrations and exit (the Kubernetes Job)
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+
+	"gongjian.dev/pkg/app"
+	"gongjian.dev/pkg/config"
+	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/grpcserver"
+	"gongjian.dev/pkg/outbox"
+	"gongjian.dev/pkg/pgdb"
+	"gongjian.dev/pkg/telemetry"
+	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	"gongjian.dev/services/organisation/internal/grpcapi"
+	"gongjian.dev/services/organisation/internal/org"
+	"gongjian.dev/services/organisation/internal/store"
+)
+
+// Config is the service's configuration, from the environment.
+type Config struct {
+	GRPCAddr        string        `env:"GRPC_ADDR" envDefault:"127.0.0.1:9101"`
+	DatabaseURL     string        `env:"DATABASE_URL,required" secret:"true"`
+	NATSURL         string        `env:"NATS_URL" envDefault:"nats://127.0.0.1:4222"`
+	Migrate         bool          `env:"MIGRATE" envDefault:"false"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+}
+
+// Stream is the JetStream stream of the service's events.
+var Stream = events.StreamSpec{Name: "ORGANISATION", Subjects: []string{"gongjian.organisation.v1.>"}}
+
+// relayLock elects the one replica that relays the outbox.
+const relayLock = 0x6f72676f7574 // "orgout"
+
+func main() { app.Main("organisation", run) }
+
+func run(ctx context.Context, log *slog.Logger) error {
+	// Config.
+	var cfg Config
+	if err := config.Load(&cfg); err != nil {
+		return err
+	}
+	log.Info("config", config.Attrs(&cfg)...)
+	if len(os.Args) > 1 && os.Args[1] == "migrate" {
+		return pgdb.Migrate(ctx, cfg.DatabaseURL, store.Schema, store.AllMigrations...)
+	}
+
+	// Telemetry.
+	shutdown, err := telemetry.Setup(ctx, "organisation")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = shutdown(context.Background()) }()
+
+	// Database.
+	if cfg.Migrate {
+		if err := pgdb.Migrate(ctx, cfg.DatabaseURL, store.Schema, store.AllMigrations...); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL, store.Schema)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	// Events.
+	nc, err := nats.Connect(cfg.NATSURL, nats.Name("organisation"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
+	if err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	defer func() { _ = nc.Drain() }()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if err := ensureStream(ctx, js, log); err != nil {
+		return err
+	}
+	relay := outbox.NewRelay(pool, js, outbox.RelayOptions{Logger: log, LockKey: relayLock})
+
+	// Servers.
+	srv, err := grpcserver.New(log, grpcserver.Options{})
+	if err != nil {
+		return err
+	}
+	api := grpcapi.New(org.NewService(store.New(pool), nil))
+	pb.RegisterOrganisationServiceServer(srv, api)
+	pb.RegisterDemonstrationServiceServer(srv, api)
+	pb.RegisterComplianceServiceServer(srv, api)
+	lis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return relay.Run(gctx) })
+	g.Go(func() error { return srv.Serve(gctx, lis, cfg.ShutdownTimeout) })
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// ensureStream declares the stream, waiting for NATS for up to a minute.
+func ensureStream(ctx context.Context, js jetstream.JetStream, log *slog.Logger) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := events.EnsureStream(ctx, js, Stream)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		log.Warn("waiting for NATS", "error", err)
+		time.Sleep(time.Second)
+	}
+}

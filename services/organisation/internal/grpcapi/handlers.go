@@ -1,0 +1,215 @@
+// Package grpcapi is the gRPC transport of the organisation service: it
+// converts messages to the domain and back. Input rules are checked before a
+// handler runs (buf.validate in the protos, by the server's interceptor);
+// domain errors are mapped to statuses by the server's one error mapper.
+package grpcapi
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"gongjian.dev/pkg/errs"
+	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	"gongjian.dev/services/organisation/internal/org"
+	"gongjian.dev/services/organisation/internal/pbconv"
+)
+
+// API implements the three services of the organisation API.
+type API struct {
+	pb.UnimplementedOrganisationServiceServer
+	pb.UnimplementedDemonstrationServiceServer
+	pb.UnimplementedComplianceServiceServer
+	svc *org.Service
+}
+
+// New returns the API over a domain service.
+func New(svc *org.Service) *API { return &API{svc: svc} }
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func orgs(os []*org.Organisation) []*pb.Organisation {
+	out := make([]*pb.Organisation, len(os))
+	for i, o := range os {
+		out[i] = pbconv.Organisation(o)
+	}
+	return out
+}
+
+// CreateOrganisation implements pb.OrganisationServiceServer.
+func (a *API) CreateOrganisation(ctx context.Context, req *pb.CreateOrganisationRequest) (*pb.CreateOrganisationResponse, error) {
+	o, err := organisation(req.GetOrganisation())
+	if err != nil {
+		return nil, err
+	}
+	o, err = a.svc.Create(ctx, o, req.GetRequestId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CreateOrganisationResponse{Organisation: pbconv.Organisation(o)}, nil
+}
+
+// GetOrganisation implements pb.OrganisationServiceServer.
+func (a *API) GetOrganisation(ctx context.Context, req *pb.GetOrganisationRequest) (*pb.GetOrganisationResponse, error) {
+	var at *time.Time
+	if req.AsOfTime != nil {
+		t := req.GetAsOfTime().AsTime()
+		at = &t
+	}
+	o, err := a.svc.Get(ctx, req.GetId(), at)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.GetOrganisationResponse{Organisation: pbconv.Organisation(o)}, nil
+}
+
+// ListOrganisations implements pb.OrganisationServiceServer.
+func (a *API) ListOrganisations(ctx context.Context, req *pb.ListOrganisationsRequest) (*pb.ListOrganisationsResponse, error) {
+	list, next, err := a.svc.List(ctx, org.ListFilter{
+		ParentID: req.GetParentId(), AncestorID: req.GetAncestorId(), DistrictID: req.GetDistrictId(),
+		Kind: pbconv.Kind(req.GetKind()), IncludeDissolved: req.GetIncludeDissolved(),
+		Page: org.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListOrganisationsResponse{Organisations: orgs(list), NextPageToken: next}, nil
+}
+
+// UpdateOrganisation implements pb.OrganisationServiceServer.
+func (a *API) UpdateOrganisation(ctx context.Context, req *pb.UpdateOrganisationRequest) (*pb.UpdateOrganisationResponse, error) {
+	if req.GetOrganisation().GetId() == "" {
+		return nil, errs.Field(org.ErrInvalid, "organisation.id", "id of the organisation to update is required")
+	}
+	patch, err := organisation(req.GetOrganisation())
+	if err != nil {
+		return nil, err
+	}
+	o, err := a.svc.Update(ctx, patch, req.GetUpdateMask().GetPaths(), req.GetOrganisation().GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.UpdateOrganisationResponse{Organisation: pbconv.Organisation(o)}, nil
+}
+
+// MoveOrganisation implements pb.OrganisationServiceServer.
+func (a *API) MoveOrganisation(ctx context.Context, req *pb.MoveOrganisationRequest) (*pb.MoveOrganisationResponse, error) {
+	o, err := a.svc.Move(ctx, req.GetId(), req.GetNewParentId(), req.GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.MoveOrganisationResponse{Organisation: pbconv.Organisation(o)}, nil
+}
+
+// DissolveOrganisation implements pb.OrganisationServiceServer.
+func (a *API) DissolveOrganisation(ctx context.Context, req *pb.DissolveOrganisationRequest) (*pb.DissolveOrganisationResponse, error) {
+	o, err := a.svc.Dissolve(ctx, req.GetId(), req.GetReason(), req.GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.DissolveOrganisationResponse{Organisation: pbconv.Organisation(o)}, nil
+}
+
+// ListOrganisationHistory implements pb.OrganisationServiceServer.
+func (a *API) ListOrganisationHistory(ctx context.Context, req *pb.ListOrganisationHistoryRequest) (*pb.ListOrganisationHistoryResponse, error) {
+	vs, next, err := a.svc.History(ctx, req.GetId(), org.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()})
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListOrganisationHistoryResponse{NextPageToken: next}
+	for _, v := range vs {
+		out.Versions = append(out.Versions, &pb.OrganisationVersion{
+			Version: v.Number, Organisation: pbconv.Organisation(v.Org), ValidFrom: ts(v.ValidFrom), ValidTo: ts(v.ValidTo), Change: v.Change,
+		})
+	}
+	return out, nil
+}
+
+// SetLeadershipTeam implements pb.OrganisationServiceServer.
+func (a *API) SetLeadershipTeam(ctx context.Context, req *pb.SetLeadershipTeamRequest) (*pb.SetLeadershipTeamResponse, error) {
+	team, err := cadres(req.GetCadres())
+	if err != nil {
+		return nil, err
+	}
+	o, err := a.svc.SetLeadership(ctx, req.GetOrganisationId(), team, req.GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.SetLeadershipTeamResponse{Organisation: pbconv.Organisation(o)}, nil
+}
+
+// RecordActivity implements pb.OrganisationServiceServer.
+func (a *API) RecordActivity(ctx context.Context, req *pb.RecordActivityRequest) (*pb.RecordActivityResponse, error) {
+	act, err := activity(req.GetOrganisationId(), req.GetActivity())
+	if err != nil {
+		return nil, err
+	}
+	act, err = a.svc.RecordActivity(ctx, act, req.GetRequestId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RecordActivityResponse{Activity: pbconv.Activity(act)}, nil
+}
+
+// ListActivities implements pb.OrganisationServiceServer.
+func (a *API) ListActivities(ctx context.Context, req *pb.ListActivitiesRequest) (*pb.ListActivitiesResponse, error) {
+	d := newDates()
+	f := org.ActivityFilter{
+		OrganisationID: req.GetOrganisationId(), Kind: pbconv.ActivityKind(req.GetKind()),
+		From: d.parse("from_date", req.GetFromDate()), To: d.parse("to_date", req.GetToDate()),
+		Page: org.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	list, next, err := a.svc.ListActivities(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListActivitiesResponse{NextPageToken: next}
+	for _, act := range list {
+		out.Activities = append(out.Activities, pbconv.Activity(act))
+	}
+	return out, nil
+}
+
+// CreateCoveragePoint implements pb.OrganisationServiceServer.
+func (a *API) CreateCoveragePoint(ctx context.Context, req *pb.CreateCoveragePointRequest) (*pb.CreateCoveragePointResponse, error) {
+	m := req.GetCoveragePoint()
+	p, err := a.svc.CreateCoveragePoint(ctx, &org.CoveragePoint{
+		CommunityID: req.GetCommunityId(), Kind: org.CoveragePointKind(trim(m.GetKind().String(), "COVERAGE_POINT_KIND_")),
+		Name: m.GetName(), CoveringOrganisationID: m.GetCoveringOrganisationId(), MemberCount: m.GetMemberCount(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CreateCoveragePointResponse{CoveragePoint: coveragePoint(p)}, nil
+}
+
+// ListCoveragePoints implements pb.OrganisationServiceServer.
+func (a *API) ListCoveragePoints(ctx context.Context, req *pb.ListCoveragePointsRequest) (*pb.ListCoveragePointsResponse, error) {
+	ps, err := a.svc.ListCoveragePoints(ctx, req.GetCommunityId())
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListCoveragePointsResponse{}
+	for _, p := range ps {
+		out.CoveragePoints = append(out.CoveragePoints, coveragePoint(p))
+	}
+	return out, nil
+}
+
+// CoverCoveragePoint implements pb.OrganisationServiceServer.
+func (a *API) CoverCoveragePoint(ctx context.Context, req *pb.CoverCoveragePointRequest) (*pb.CoverCoveragePointResponse, error) {
+	p, err := a.svc.CoverCoveragePoint(ctx, req.GetId(), req.GetOrganisationId(), req.GetMemberCount())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CoverCoveragePointResponse{CoveragePoint: coveragePoint(p)}, nil
+}

@@ -1,0 +1,123 @@
+// Package pbconv converts between the organisation domain and its protobuf
+// messages, for the gRPC handlers and for the events the store publishes.
+// Domain enums are the API enum names without their prefix.
+package pbconv
+
+import (
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	"gongjian.dev/services/organisation/internal/org"
+)
+
+// enumName strips the API prefix from an enum value name; the zero value is "".
+func enumName(full, prefix string) string {
+	if strings.HasSuffix(full, "_UNSPECIFIED") {
+		return ""
+	}
+	return strings.TrimPrefix(full, prefix)
+}
+
+func enumValue(values map[string]int32, prefix, name string) int32 {
+	if name == "" {
+		return 0
+	}
+	return values[prefix+name]
+}
+
+// Kind converts an API kind.
+func Kind(k pb.OrganisationKind) org.Kind {
+	return org.Kind(enumName(k.String(), "ORGANISATION_KIND_"))
+}
+
+// KindPB converts a domain kind.
+func KindPB(k org.Kind) pb.OrganisationKind {
+	return pb.OrganisationKind(enumValue(pb.OrganisationKind_value, "ORGANISATION_KIND_", string(k)))
+}
+
+// ActivityKind converts an API activity kind.
+func ActivityKind(k pb.ActivityKind) org.ActivityKind {
+	return org.ActivityKind(enumName(k.String(), "ACTIVITY_KIND_"))
+}
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func tm(t *timestamppb.Timestamp) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.AsTime()
+}
+
+// Organisation converts a domain organisation to its message.
+func Organisation(o *org.Organisation) *pb.Organisation {
+	d := o.Details
+	m := &pb.Organisation{
+		Id: o.ID, ParentId: o.ParentID, Kind: KindPB(o.Kind), Name: o.Name, Code: o.Code,
+		DistrictId: o.DistrictID, AncestorIds: o.AncestorIDs, Depth: int32(o.Depth),
+		State:         pb.OrganisationState(enumValue(pb.OrganisationState_value, "ORGANISATION_STATE_", string(o.State))),
+		CommunityForm: pb.CommunityForm(enumValue(pb.CommunityForm_value, "COMMUNITY_FORM_", string(d.CommunityForm))),
+		BranchBasis:   pb.BranchBasis(enumValue(pb.BranchBasis_value, "BRANCH_BASIS_", d.BranchBasis)),
+		Town:          d.Town, DissolveReason: o.DissolveReason, MemberCount: o.MemberCount,
+		CreateTime: ts(o.Created), UpdateTime: ts(o.Updated), DissolveTime: ts(o.DissolvedAt), Etag: o.Etag(),
+	}
+	if g := d.Grid; g != nil {
+		m.Grid = &pb.Grid{LeaderName: g.LeaderName, LeaderPhone: g.LeaderPhone, Workers: g.Workers, Households: g.Households}
+	}
+	if t := d.Temporary; t != nil {
+		m.Temporary = &pb.TemporaryBranch{Reason: t.Reason, Until: t.Until.String(), Region: t.Region}
+	}
+	if u := d.ResidentUnit; u != nil {
+		m.ResidentUnit = &pb.ResidentUnit{UnitName: u.UnitName, UnitType: u.UnitType}
+	}
+	if p := d.Premises; p != nil {
+		m.Premises = &pb.Premises{AreaM2: p.AreaM2, Equipment: p.Equipment, Centres: p.Centres, Address: p.Address}
+	}
+	if f := d.Funds; f != nil {
+		m.Funds = &pb.Funds{AnnualWorkingFundYuan: f.AnnualWorkingFundYuan, MonthlyStipendYuan: f.MonthlyStipendYuan}
+	}
+	for _, c := range o.Leadership {
+		m.Leadership = append(m.Leadership, Cadre(c))
+	}
+	return m
+}
+
+// Cadre converts a domain cadre to its message.
+func Cadre(c org.Cadre) *pb.Cadre {
+	m := &pb.Cadre{
+		Name:            c.Name,
+		Role:            pb.CadreRole(enumValue(pb.CadreRole_value, "CADRE_ROLE_", c.Role)),
+		Sex:             pb.Sex(enumValue(pb.Sex_value, "SEX_", c.Sex)),
+		BirthDate:       c.BirthDate.String(),
+		Education:       pb.Education(c.Education),
+		AgeException:    c.AgeException,
+		ExceptionReason: c.ExceptionReason,
+		MemberId:        c.MemberID,
+	}
+	for _, p := range c.ConcurrentPosts {
+		m.ConcurrentPosts = append(m.ConcurrentPosts, pb.ConcurrentPost(enumValue(pb.ConcurrentPost_value, "CONCURRENT_POST_", p)))
+	}
+	return m
+}
+
+// Activity converts a domain activity to its message.
+func Activity(a *org.Activity) *pb.Activity {
+	m := &pb.Activity{
+		Id: a.ID, OrganisationId: a.OrganisationID,
+		Kind: pb.ActivityKind(enumValue(pb.ActivityKind_value, "ACTIVITY_KIND_", string(a.Kind))),
+		Date: a.Date.String(), Topic: a.Topic, Expected: a.Expected, Attended: a.Attended,
+		Note: a.Note, RecordTime: ts(a.Recorded),
+	}
+	for _, ab := range a.Absentees {
+		m.Absentees = append(m.Absentees, &pb.Absentee{Name: ab.Name, Reason: ab.Reason})
+	}
+	return m
+}

@@ -1,0 +1,335 @@
+// Package store keeps the organisation domain in PostgreSQL (schema
+// "organisation"), with pgx. It implements org.Store and org.Tx; every
+// write transaction also writes its events to the outbox.
+package store
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/outbox"
+	"gongjian.dev/pkg/pgdb"
+	"gongjian.dev/services/organisation/internal/org"
+	"gongjian.dev/services/organisation/internal/pbconv"
+)
+
+// Schema is the PostgreSQL schema the service owns.
+const Schema = "organisation"
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations are the service's own migrations; run them after outbox.Migrations.
+var Migrations = pgdb.MigrationSet{Name: "organisation", FS: must(fs.Sub(migrationFiles, "migrations"))}
+
+// AllMigrations are every migration set the service's schema needs, in order.
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, Migrations}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// Store implements org.Store over a pool.
+type Store struct{ pool *pgxpool.Pool }
+
+// New returns a Store over pool (whose search_path is the service schema).
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// InTx runs fn in one transaction.
+func (s *Store) InTx(ctx context.Context, fn func(org.Tx) error) error {
+	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(&txStore{tx: tx}) })
+}
+
+// txStore implements org.Tx.
+type txStore struct{ tx pgx.Tx }
+
+// querier is what reads need: a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// interpretError turns the database's answers into domain errors.
+func interpretError(err error, notFound *errs.Error) error {
+	switch {
+	case err == nil:
+		return nil
+	case pgdb.IsNoRows(err):
+		return notFound
+	case pgdb.IsUniqueViolation(err, "organisations_live_code"):
+		return errs.Field(org.ErrCodeTaken, "organisation.code", "another live organisation has this code")
+	case pgdb.IsUniqueViolation(err, "organisations_one_city"):
+		return org.ErrCityExists
+	case pgdb.IsUniqueViolation(err, "demonstration_sites_community_id_key"):
+		return org.ErrSiteExists
+	}
+	return err
+}
+
+const orgColumns = `o.id::text, coalesce(o.parent_id::text, ''), o.kind, o.name, coalesce(o.code, ''), o.path,
+	o.depth, coalesce(o.district_id::text, ''), o.state, o.details, o.leadership, o.dissolve_reason,
+	o.version, o.created_at, o.updated_at, o.dissolved_at, coalesce(mc.member_count, 0)`
+
+const orgFrom = ` FROM organisations o LEFT JOIN member_counts mc ON mc.organisation_id = o.id `
+
+func scanOrg(row pgx.Row) (*org.Organisation, error) {
+	var (
+		o          org.Organisation
+		path       string
+		details    []byte
+		leadership []byte
+		dissolved  *time.Time
+	)
+	err := row.Scan(&o.ID, &o.ParentID, &o.Kind, &o.Name, &o.Code, &path, &o.Depth, &o.DistrictID,
+		&o.State, &details, &leadership, &o.DissolveReason, &o.Version, &o.Created, &o.Updated, &dissolved, &o.MemberCount)
+	if err != nil {
+		return nil, err
+	}
+	if dissolved != nil {
+		o.DissolvedAt = dissolved.UTC()
+	}
+	o.Created, o.Updated = o.Created.UTC(), o.Updated.UTC()
+	o.AncestorIDs = ancestors(path)
+	if err := json.Unmarshal(details, &o.Details); err != nil {
+		return nil, fmt.Errorf("organisation %s details: %w", o.ID, err)
+	}
+	if err := json.Unmarshal(leadership, &o.Leadership); err != nil {
+		return nil, fmt.Errorf("organisation %s leadership: %w", o.ID, err)
+	}
+	return &o, nil
+}
+
+// pathOf is the materialised path of an organisation: '/<city>/…/<id>/'.
+func pathOf(o *org.Organisation) string {
+	return "/" + strings.Join(append(append([]string(nil), o.AncestorIDs...), o.ID), "/") + "/"
+}
+
+func ancestors(path string) []string {
+	ids := strings.Split(strings.Trim(path, "/"), "/")
+	return ids[:len(ids)-1]
+}
+
+// subtreeEnd bounds a path prefix range: every path in the subtree of p is
+// >= p and < p+"~", since ids use only [0-9a-f-] and '~' sorts after them.
+// Unlike LIKE p||'%', the range uses the index when p is a parameter or a
+// column of another row.
+func subtreeEnd(p string) string { return p + "~" }
+
+func getOrg(ctx context.Context, q querier, id string, lock bool) (*org.Organisation, error) {
+	sql := `SELECT ` + orgColumns + orgFrom + `WHERE o.id = $1`
+	if lock {
+		sql += ` FOR UPDATE OF o`
+	}
+	o, err := scanOrg(q.QueryRow(ctx, sql, id))
+	return o, interpretError(err, org.ErrNotFound)
+}
+
+// Get implements org.Store.
+func (s *Store) Get(ctx context.Context, id string) (*org.Organisation, error) {
+	return getOrg(ctx, s.pool, id, false)
+}
+
+// Lock implements org.Tx.
+func (t *txStore) Lock(ctx context.Context, id string) (*org.Organisation, error) {
+	return getOrg(ctx, t.tx, id, true)
+}
+
+// treeLockKey is the advisory lock that serialises moves against creations.
+const treeLockKey = 0x6f7267747265 // "orgtre"
+
+// LockTree implements org.Tx.
+func (t *txStore) LockTree(ctx context.Context, exclusive bool) error {
+	sql := `SELECT pg_advisory_xact_lock_shared($1)`
+	if exclusive {
+		sql = `SELECT pg_advisory_xact_lock($1)`
+	}
+	_, err := t.tx.Exec(ctx, sql, int64(treeLockKey))
+	return err
+}
+
+// CityExists implements org.Tx.
+func (t *txStore) CityExists(ctx context.Context) (bool, error) {
+	var ok bool
+	err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organisations WHERE kind = 'CITY')`).Scan(&ok)
+	return ok, err
+}
+
+// LiveChildren implements org.Tx.
+func (t *txStore) LiveChildren(ctx context.Context, id string) (int64, error) {
+	var n int64
+	err := t.tx.QueryRow(ctx, `SELECT count(*) FROM organisations WHERE parent_id = $1 AND state = 'ACTIVE'`, id).Scan(&n)
+	return n, err
+}
+
+// snapshot is what the history keeps of each version.
+type snapshot struct {
+	ParentID       string      `json:"parent_id,omitempty"`
+	Kind           org.Kind    `json:"kind"`
+	Name           string      `json:"name"`
+	Code           string      `json:"code,omitempty"`
+	State          org.State   `json:"state"`
+	Details        org.Details `json:"details"`
+	Leadership     []org.Cadre `json:"leadership,omitempty"`
+	DissolveReason string      `json:"dissolve_reason,omitempty"`
+	Created        time.Time   `json:"created"`
+	DissolvedAt    time.Time   `json:"dissolved_at,omitzero"`
+}
+
+func snapshotOf(o *org.Organisation) snapshot {
+	return snapshot{ParentID: o.ParentID, Kind: o.Kind, Name: o.Name, Code: o.Code, State: o.State,
+		Details: o.Details, Leadership: o.Leadership, DissolveReason: o.DissolveReason,
+		Created: o.Created, DissolvedAt: o.DissolvedAt}
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// Insert implements org.Tx: the row and its first version.
+func (t *txStore) Insert(ctx context.Context, o *org.Organisation) error {
+	details, leadership, err := marshalParts(o)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(ctx, `INSERT INTO organisations (id, parent_id, kind, name, code, path, depth, district_id,
+		state, details, leadership, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+		o.ID, nullable(o.ParentID), o.Kind, o.Name, nullable(o.Code), pathOf(o), o.Depth, nullable(o.DistrictID),
+		o.State, details, leadership, o.Version, o.Created)
+	if err != nil {
+		return interpretError(err, org.ErrNotFound)
+	}
+	return t.addVersion(ctx, o, org.ChangeCreated)
+}
+
+func marshalParts(o *org.Organisation) ([]byte, []byte, error) {
+	details, err := json.Marshal(o.Details)
+	if err != nil {
+		return nil, nil, err
+	}
+	team := o.Leadership
+	if team == nil {
+		team = []org.Cadre{}
+	}
+	leadership, err := json.Marshal(team)
+	return details, leadership, err
+}
+
+// Save implements org.Tx.
+func (t *txStore) Save(ctx context.Context, o *org.Organisation, change string) error {
+	details, leadership, err := marshalParts(o)
+	if err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(ctx, `UPDATE organisations SET parent_id = $2, name = $3, code = $4, path = $5, depth = $6,
+		district_id = $7, state = $8, details = $9, leadership = $10, dissolve_reason = $11, dissolved_at = $12,
+		version = $13, updated_at = $14
+		WHERE id = $1 AND version = $13 - 1`,
+		o.ID, nullable(o.ParentID), o.Name, nullable(o.Code), pathOf(o), o.Depth, nullable(o.DistrictID), o.State,
+		details, leadership, o.DissolveReason, nullTime(o.DissolvedAt), o.Version, o.Updated)
+	if err != nil {
+		return interpretError(err, org.ErrNotFound)
+	}
+	if tag.RowsAffected() != 1 {
+		return errors.New("organisation version moved under a row lock")
+	}
+	return t.addVersion(ctx, o, change)
+}
+
+// addVersion closes the open version, if any, and opens the new one.
+func (t *txStore) addVersion(ctx context.Context, o *org.Organisation, change string) error {
+	snap, err := json.Marshal(snapshotOf(o))
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE organisation_versions SET valid_to = $2 WHERE organisation_id = $1 AND valid_to IS NULL`, o.ID, o.Updated)
+	b.Queue(`INSERT INTO organisation_versions (organisation_id, version, change, valid_from, snapshot)
+		VALUES ($1, $2, $3, $4, $5)`, o.ID, o.Version, change, o.Updated, snap)
+	return t.tx.SendBatch(ctx, b).Close()
+}
+
+// MoveSubtree implements org.Tx. o already carries its new position.
+func (t *txStore) MoveSubtree(ctx context.Context, o, newParent *org.Organisation) (int64, error) {
+	var oldPath string
+	var oldDepth int
+	if err := t.tx.QueryRow(ctx, `SELECT path, depth FROM organisations WHERE id = $1`, o.ID).Scan(&oldPath, &oldDepth); err != nil {
+		return 0, interpretError(err, org.ErrNotFound)
+	}
+	tag, err := t.tx.Exec(ctx, `UPDATE organisations
+		SET path = $3 || substr(path, length($1) + 1), depth = depth + $4, district_id = $5
+		WHERE path > $1 AND path < $2`,
+		oldPath, subtreeEnd(oldPath), pathOf(o), o.Depth-oldDepth, nullable(o.DistrictOf()))
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
+// SetMemberCount implements org.Tx.
+func (t *txStore) SetMemberCount(ctx context.Context, id string, count int64, at time.Time) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO member_counts (organisation_id, member_count, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (organisation_id) DO UPDATE SET member_count = EXCLUDED.member_count, updated_at = EXCLUDED.updated_at`,
+		id, count, at)
+	return err
+}
+
+// RequestSeen implements org.Tx.
+func (t *txStore) RequestSeen(ctx context.Context, requestID string) (string, bool, error) {
+	if requestID == "" {
+		return "", false, nil
+	}
+	var id string
+	err := t.tx.QueryRow(ctx, `SELECT resource_id::text FROM requests WHERE request_id = $1`, requestID).Scan(&id)
+	if pgdb.IsNoRows(err) {
+		return "", false, nil
+	}
+	return id, err == nil, err
+}
+
+// RememberRequest implements org.Tx. Two concurrent calls with one request
+// id: the second waits on the first's insert and, if it committed, fails
+// here; the client's retry then finds the first's result.
+func (t *txStore) RememberRequest(ctx context.Context, requestID, resourceID string) error {
+	if requestID == "" {
+		return nil
+	}
+	_, err := t.tx.Exec(ctx, `INSERT INTO requests (request_id, resource_id) VALUES ($1, $2)`, requestID, resourceID)
+	if pgdb.IsUniqueViolation(err, "") {
+		return errs.New(errs.Aborted, "a call with this request id is being processed; retry it")
+	}
+	return err
+}
+
+// Emit implements org.Tx: the event goes to the outbox in this transaction.
+func (t *txStore) Emit(ctx context.Context, e org.Event) error {
+	id := org.NewID()
+	subject, msg, err := pbconv.Event(e, id, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	return outbox.Enqueue(ctx, t.tx, outbox.Event{ID: id, Subject: subject, AggregateID: org.AggregateID(e), Message: msg})
+}
