@@ -1,0 +1,118 @@
+// Command gateway serves Gongjian's REST API: JSON over HTTP, translated
+// into gRPC calls to the services.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"gongjian.dev/pkg/app"
+	"gongjian.dev/pkg/config"
+	"gongjian.dev/pkg/telemetry"
+	organisationv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	"gongjian.dev/services/gateway/internal/gateway"
+)
+
+// Config is the gateway's configuration, from the environment. A service
+// whose address is empty is not served.
+type Config struct {
+	HTTPAddr         string        `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	OrganisationAddr string        `env:"ORGANISATION_ADDR" envDefault:"127.0.0.1:9101"`
+	MemberAddr       string        `env:"MEMBER_ADDR"`
+	CobuildingAddr   string        `env:"COBUILDING_ADDR"`
+	SupervisionAddr  string        `env:"SUPERVISION_ADDR"`
+	ShutdownTimeout  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+}
+
+// backends is the table of services behind the gateway. A service joins
+// by naming its generated Register…Handler functions on its line.
+func backends(cfg Config) []gateway.Backend {
+	return []gateway.Backend{
+		{Name: "organisation", Addr: cfg.OrganisationAddr, Register: []gateway.RegisterFunc{
+			organisationv1.RegisterOrganisationServiceHandler,
+			organisationv1.RegisterDemonstrationServiceHandler,
+			organisationv1.RegisterComplianceServiceHandler,
+		}},
+		{Name: "member", Addr: cfg.MemberAddr},
+		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
+		{Name: "supervision", Addr: cfg.SupervisionAddr},
+	}
+}
+
+func main() {
+	app.Main("gateway", run)
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	// Config.
+	var cfg Config
+	if err := config.Load(&cfg); err != nil {
+		return err
+	}
+	log.Info("starting", config.Attrs(&cfg)...)
+
+	// Telemetry.
+	shutdownTelemetry, err := telemetry.Setup(ctx, "gateway")
+	if err != nil {
+		return fmt.Errorf("telemetry: %w", err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := shutdownTelemetry(ctx); err != nil {
+			log.Warn("telemetry shutdown", "error", err)
+		}
+	}()
+
+	// Backends.
+	handler, closeBackends, err := gateway.New(ctx, backends(cfg), log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := closeBackends(); err != nil {
+			log.Warn("closing backends", "error", err)
+		}
+	}()
+
+	// HTTP server.
+	return serve(ctx, log, cfg, handler)
+}
+
+// serve serves HTTP until ctx ends, then shuts down, letting requests in
+// flight finish within the shutdown timeout.
+func serve(ctx context.Context, log *slog.Logger, cfg Config, handler http.Handler) error {
+	lis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
+	log.Info("http listening", "addr", lis.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("http shutdown timed out; closing connections", "timeout", cfg.ShutdownTimeout)
+		_ = srv.Close()
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http serve: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/code"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+const (
+	// errorDomain is the domain of every ErrorInfo the services send
+	// (grpcserver.ErrorDomain, not imported so the gateway does not link the
+	// services' server stack).
+	errorDomain = "gongjian"
+	// reasonEtagMismatch is the ErrorInfo reason of an update refused
+	// because the client's etag is stale.
+	reasonEtagMismatch = "ETAG_MISMATCH"
+)
+
+// errorBody is the JSON shape of every error the gateway answers with.
+type errorBody struct {
+	Code    int32             `json:"code"`
+	Status  string            `json:"status"`
+	Message string            `json:"message"`
+	Details []json.RawMessage `json:"details"`
+}
+
+// errorHandler writes a gRPC error, or a runtime.HTTPStatusError the
+// gateway raised itself, as an errorBody.
+func errorHandler(log *slog.Logger) runtime.ErrorHandlerFunc {
+	return func(ctx context.Context, _ *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
+		httpStatus, st := classify(err)
+		writeError(ctx, log, w, m, httpStatus, st)
+	}
+}
+
+// routingErrorHandler answers a request no API route matches: 404 for an
+// unknown path, 405 for a known path with another method.
+func routingErrorHandler(log *slog.Logger) runtime.RoutingErrorHandlerFunc {
+	return func(ctx context.Context, _ *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, _ *http.Request, httpStatus int) {
+		writeError(ctx, log, w, m, httpStatus, status.New(codeOfHTTP(httpStatus), http.StatusText(httpStatus)))
+	}
+}
+
+// classify gives the HTTP status and the gRPC status of an error. The
+// gateway's own errors (a malformed escape in the path) carry their HTTP
+// status; everything else is a gRPC status, from the backend or from the
+// generated code that parses the request (always InvalidArgument).
+func classify(err error) (int, *status.Status) {
+	var hse *runtime.HTTPStatusError
+	if errors.As(err, &hse) {
+		st, ok := status.FromError(hse.Err)
+		if !ok {
+			st = status.New(codeOfHTTP(hse.HTTPStatus), hse.Err.Error())
+		}
+		return hse.HTTPStatus, st
+	}
+	st := status.Convert(err)
+	return httpStatusOf(st), st
+}
+
+// httpStatusOf maps a gRPC status to the HTTP status the API promises.
+func httpStatusOf(st *status.Status) int {
+	switch st.Code() {
+	case codes.InvalidArgument, codes.OutOfRange:
+		return http.StatusBadRequest
+	case codes.FailedPrecondition:
+		return preconditionStatus(st)
+	case codes.AlreadyExists, codes.Aborted:
+		return http.StatusConflict
+	case codes.NotFound:
+		return http.StatusNotFound
+	case codes.Unauthenticated:
+		return http.StatusUnauthorized
+	case codes.PermissionDenied:
+		return http.StatusForbidden
+	case codes.ResourceExhausted:
+		return http.StatusTooManyRequests
+	case codes.Unimplemented:
+		return http.StatusNotImplemented
+	case codes.Unavailable:
+		return http.StatusServiceUnavailable
+	case codes.DeadlineExceeded:
+		return http.StatusGatewayTimeout
+	case codes.Canceled:
+		// 499 is nginx's, not HTTP's; the closest standard status is 408.
+		return http.StatusRequestTimeout
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// preconditionStatus splits FailedPrecondition by its details: field
+// violations are the client's input (400), a stale etag is HTTP's own
+// precondition failure (412), and the rest is a conflict with the
+// resource's state (409).
+func preconditionStatus(st *status.Status) int {
+	etag := false
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.BadRequest:
+			if len(d.GetFieldViolations()) > 0 {
+				return http.StatusBadRequest
+			}
+		case *errdetails.ErrorInfo:
+			if d.GetReason() == reasonEtagMismatch && d.GetDomain() == errorDomain {
+				etag = true
+			}
+		}
+	}
+	if etag {
+		return http.StatusPreconditionFailed
+	}
+	return http.StatusConflict
+}
+
+// codeOfHTTP is the gRPC code of an error the gateway raises itself.
+func codeOfHTTP(httpStatus int) codes.Code {
+	switch httpStatus {
+	case http.StatusBadRequest:
+		return codes.InvalidArgument
+	case http.StatusNotFound:
+		return codes.NotFound
+	case http.StatusMethodNotAllowed:
+		return codes.Unimplemented
+	default:
+		return codes.Internal
+	}
+}
+
+// writeError writes st as an errorBody with httpStatus. A server-side
+// failure reaches the client as a fixed message: its text may name hosts,
+// ports or queries. The original is logged with the trace id instead.
+func writeError(ctx context.Context, log *slog.Logger, w http.ResponseWriter, m runtime.Marshaler, httpStatus int, st *status.Status) {
+	body := errorBody{
+		Code:    int32(st.Code()),
+		Status:  code.Code(st.Code()).String(),
+		Message: st.Message(),
+		Details: []json.RawMessage{},
+	}
+	if safe, ok := safeMessage(st.Code()); ok {
+		log.ErrorContext(ctx, "backend error", "code", body.Status, "error", st.Message())
+		body.Message = safe
+	}
+	for _, d := range st.Proto().GetDetails() {
+		b, err := m.Marshal(d)
+		if err != nil {
+			log.WarnContext(ctx, "error detail not marshalled", "type", d.GetTypeUrl(), "error", err.Error())
+			continue
+		}
+		body.Details = append(body.Details, b)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(httpStatus)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// safeMessage is the message a client gets for a server-side failure.
+func safeMessage(c codes.Code) (string, bool) {
+	switch c {
+	case codes.Internal, codes.Unknown, codes.DataLoss:
+		return "internal error", true
+	case codes.Unavailable:
+		return "service unavailable", true
+	default:
+		return "", false
+	}
+}

@@ -1,0 +1,142 @@
+// Package gateway is the REST face of Gongjian: it translates JSON over HTTP
+// into gRPC calls to the services (grpc-gateway dialling each service's real
+// gRPC server, so the services' interceptors always run), serves the OpenAPI
+// description and a health check over every backend, and maps gRPC errors to
+// HTTP statuses with one JSON error shape.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"gongjian.dev/proto/openapi"
+)
+
+// RegisterFunc registers the REST handlers of one gRPC service on mux,
+// forwarding to conn: the generated Register…Handler functions.
+type RegisterFunc func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
+
+// Backend is one service behind the gateway.
+type Backend struct {
+	// Name identifies the backend in logs and in the health report.
+	Name string
+	// Addr is the host:port of its gRPC server. Empty means not served.
+	Addr string
+	// Register lists the generated Register…Handler functions of its gRPC
+	// services. None means the service has no REST API yet.
+	Register []RegisterFunc
+}
+
+// backend is a served Backend with its connection.
+type backend struct {
+	name string
+	conn *grpc.ClientConn
+}
+
+// New builds the gateway's HTTP handler over the served backends, and a
+// function that closes their connections.
+func New(ctx context.Context, backends []Backend, log *slog.Logger) (http.Handler, func() error, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler()),
+		runtime.WithErrorHandler(errorHandler(log)),
+		runtime.WithRoutingErrorHandler(routingErrorHandler(log)),
+		runtime.WithMiddlewares(nameRoute),
+	)
+	var served []backend
+	closeAll := func() error {
+		var errs []error
+		for _, b := range served {
+			errs = append(errs, b.conn.Close())
+		}
+		return errors.Join(errs...)
+	}
+	for _, b := range backends {
+		if b.Addr == "" || len(b.Register) == 0 {
+			log.InfoContext(ctx, "backend not served", "backend", b.Name)
+			continue
+		}
+		conn, err := dial(ctx, mux, b)
+		if err != nil {
+			return nil, nil, errors.Join(err, closeAll())
+		}
+		served = append(served, backend{name: b.Name, conn: conn})
+		log.InfoContext(ctx, "backend served", "backend", b.Name, "addr", b.Addr)
+	}
+	r := &router{api: mux, health: healthHandler(served), log: log}
+	return otelhttp.NewHandler(accessLog(log, r), "gateway"), closeAll, nil
+}
+
+// dial connects to a backend and registers its handlers on mux. The
+// connection is made lazily, on the first call.
+func dial(ctx context.Context, mux *runtime.ServeMux, b Backend) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(b.Addr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("backend %s: %w", b.Name, err)
+	}
+	for _, register := range b.Register {
+		if err := register(ctx, mux, conn); err != nil {
+			return nil, errors.Join(fmt.Errorf("backend %s: %w", b.Name, err), conn.Close())
+		}
+	}
+	return conn, nil
+}
+
+// router sends /v1/ to the API and serves the gateway's own paths. It is
+// not an http.ServeMux on purpose: that one would name every API span
+// after its "/v1/" pattern and redirect unclean paths instead of refusing
+// them.
+type router struct {
+	api    http.Handler
+	health http.Handler
+	log    *slog.Logger
+}
+
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch path := r.URL.Path; {
+	case strings.HasPrefix(path, "/v1/"):
+		rt.api.ServeHTTP(w, r)
+	case path == "/openapi.json":
+		rt.readOnly(w, r, path, http.HandlerFunc(serveSpec))
+	case path == "/healthz":
+		rt.readOnly(w, r, path, rt.health)
+	default:
+		rt.fail(w, r, http.StatusNotFound, codes.NotFound)
+	}
+}
+
+// readOnly serves GET and HEAD with h and refuses other methods.
+func (rt *router) readOnly(w http.ResponseWriter, r *http.Request, route string, h http.Handler) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		rt.fail(w, r, http.StatusMethodNotAllowed, codes.Unimplemented)
+		return
+	}
+	setRoute(r, route)
+	h.ServeHTTP(w, r)
+}
+
+// fail answers a request the router itself refuses, in the API's error shape.
+func (rt *router) fail(w http.ResponseWriter, r *http.Request, httpStatus int, code codes.Code) {
+	st := status.New(code, http.StatusText(httpStatus))
+	writeError(r.Context(), rt.log, w, newJSONMarshaler(), httpStatus, st)
+}
+
+func serveSpec(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openapi.Spec)
+}
