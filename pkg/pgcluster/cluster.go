@@ -1,0 +1,216 @@
+// Package pgcluster runs a PostgreSQL server from the binaries installed on
+// the machine, as a child process of the caller.
+//
+// The test harness starts a throw-away cluster with it; the developer
+// launcher starts one that keeps its data between runs. The server dies with
+// its parent (even on SIGKILL), so an interrupted run leaves no stray server
+// behind, and the next Start on the same directory recovers it.
+package pgcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Options configure Start.
+type Options struct {
+	// Dir is the data directory. A new cluster is created in it unless it
+	// holds one already, and Stop leaves it in place. When empty, a new
+	// temporary directory is used (in /dev/shm when the cluster is not
+	// durable and there is room) and Stop removes it.
+	Dir string
+	// Host is the address the server listens on; the default is 127.0.0.1.
+	Host string
+	// Port is the TCP port; 0 picks a free one.
+	Port int
+	// Durable keeps PostgreSQL's crash safety. When false (for tests), fsync,
+	// synchronous_commit and full_page_writes are off.
+	Durable bool
+	// Logf, when set, receives progress messages.
+	Logf func(format string, args ...any)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	return o
+}
+
+// Cluster is a running server. Its superuser is postgres, with trust
+// authentication, so it must only listen on a private address.
+type Cluster struct {
+	dir       string
+	host      string
+	port      int
+	removeDir bool
+	logf      func(string, ...any)
+	srv       *server
+	stopOnce  sync.Once
+	stopErr   error
+}
+
+// Start runs a server on opts.Dir, creating the cluster first if needed, and
+// returns once it accepts connections (or after 30 seconds, with the end of
+// the server's log in the error). When the caller is root, the server runs
+// as the OS user postgres, which then owns Dir. The server's output goes to
+// postgres.log in Dir.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	opts = opts.withDefaults()
+	bin, err := FindBinDir()
+	if err != nil {
+		return nil, err
+	}
+	acct, err := serverAccount()
+	if err != nil {
+		return nil, err
+	}
+	dir, temporary, err := prepareDir(opts.Dir, opts.Durable, acct)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{dir: dir, host: opts.Host, removeDir: temporary, logf: opts.Logf}
+	if err := c.boot(ctx, bin, acct, opts); err != nil {
+		if temporary {
+			os.RemoveAll(dir)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Cluster) boot(ctx context.Context, bin string, acct *account, opts Options) error {
+	if err := initIfEmpty(ctx, bin, c.dir, acct, opts); err != nil {
+		return err
+	}
+	if err := removeStalePID(c.dir); err != nil {
+		return err
+	}
+	if err := c.launch(ctx, bin, acct, opts); err != nil {
+		return err
+	}
+	c.logf("pgcluster: postgres ready on %s:%d (data in %s)", c.host, c.port, c.dir)
+	return nil
+}
+
+// launch starts the server. A free port found by the kernel can be taken by
+// another process before the server binds it, so that case is retried.
+func (c *Cluster) launch(ctx context.Context, bin string, acct *account, opts Options) error {
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		port, err := choosePort(opts.Host, opts.Port)
+		if err != nil {
+			return err
+		}
+		err = c.launchOn(ctx, bin, acct, opts, port)
+		if err == nil || opts.Port != 0 || attempt == attempts || !errors.As(err, new(portTakenError)) {
+			return err
+		}
+	}
+}
+
+func (c *Cluster) launchOn(ctx context.Context, bin string, acct *account, opts Options, port int) error {
+	c.port = port
+	srv, err := startServer(bin, c.dir, acct, serverArgs(c.dir, opts.Host, port, opts.Durable))
+	if err != nil {
+		return err
+	}
+	if err := waitReady(ctx, c.URL("postgres"), srv, readyTimeout); err != nil {
+		_ = srv.stop(stopGrace)
+		return err
+	}
+	c.srv = srv
+	return nil
+}
+
+// choosePort returns port, or a port the kernel reports free when it is 0.
+func choosePort(host string, port int) (int, error) {
+	if port != 0 {
+		return port, nil
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("pgcluster: finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// URL returns the connection URL of database db as the superuser, e.g.
+// postgres://postgres@127.0.0.1:5433/db?sslmode=disable.
+func (c *Cluster) URL(db string) string {
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.User("postgres"),
+		Host:     net.JoinHostPort(c.host, strconv.Itoa(c.port)),
+		Path:     "/" + db,
+		RawQuery: "sslmode=disable",
+	}
+	return u.String()
+}
+
+// Port returns the TCP port the server listens on.
+func (c *Cluster) Port() int { return c.port }
+
+// Dir returns the data directory.
+func (c *Cluster) Dir() string { return c.dir }
+
+// EnsureDatabase creates database name unless it exists. Concurrent calls
+// for the same name are safe.
+func (c *Cluster) EnsureDatabase(ctx context.Context, name string) error {
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return fmt.Errorf("pgcluster: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists)
+	if err != nil || exists {
+		return wrap(err)
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	if alreadyCreated(err) {
+		return nil
+	}
+	return wrap(err)
+}
+
+// alreadyCreated recognises losing a race with a concurrent CREATE DATABASE
+// (duplicate_database, or unique_violation in the catalogue).
+func alreadyCreated(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505")
+}
+
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("pgcluster: %w", err)
+}
+
+// Stop shuts the server down (fast shutdown, killed after 30 seconds) and,
+// if Start made a temporary directory, removes it. Later calls return the
+// first call's result.
+func (c *Cluster) Stop() error {
+	c.stopOnce.Do(func() {
+		c.stopErr = c.srv.stop(stopGrace)
+		if c.removeDir {
+			c.stopErr = errors.Join(c.stopErr, os.RemoveAll(c.dir))
+		}
+		c.logf("pgcluster: postgres on port %d stopped", c.port)
+	})
+	return c.stopErr
+}
