@@ -79,7 +79,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 	defer pool.Close()
 
 	// Events.
-	nc, err := nats.Connect(cfg.NATSURL, nats.Name("organisation"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
+	nc, err := nats.Connect(cfg.NATSURL, nats.Name("organisation"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.ReconnectBufSize(-1)) // the relay needs a publish to fail rather than be buffered out of order
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}

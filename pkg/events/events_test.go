@@ -1,0 +1,204 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"gongjian.dev/pkg/events"
+)
+
+func TestEnsureStreamIsIdempotentAndAppliesDefaults(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0) // creates ORDERS with the default window
+	ctx := context.Background()
+	spec := events.StreamSpec{Name: "ORDERS", Subjects: []string{"orders.>", "refunds.>"}}
+	for range 2 {
+		if err := events.EnsureStream(ctx, e.js, spec); err != nil {
+			t.Fatalf("EnsureStream: %v", err)
+		}
+	}
+	s, err := e.js.Stream(ctx, "ORDERS")
+	if err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	cfg := s.CachedInfo().Config
+	got := []any{cfg.Subjects, cfg.Duplicates, cfg.Storage, cfg.Replicas}
+	want := []any{spec.Subjects, events.DefaultDuplicates, jetstream.FileStorage, 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stream config (-want +got):\n%s", diff)
+	}
+	if err := events.EnsureStream(ctx, e.js, events.StreamSpec{Name: "EMPTY"}); err == nil {
+		t.Error("EnsureStream without subjects succeeded, want an error")
+	}
+}
+
+// insertApplied is a handler that records each call in the applied table.
+func insertApplied(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
+	_, err := tx.Exec(ctx, `INSERT INTO applied (event_id, value) VALUES ($1, $2)`,
+		msg.Headers().Get(events.EventIDHeader), string(msg.Data()))
+	return err
+}
+
+// The duplicate is made the way it happens in production: the same event
+// (same Nats-Msg-Id) is published again after the stream's de-duplication
+// window has passed, so the stream holds it twice and the consumer receives
+// it twice. Only the inbox stands between it and a second application.
+func TestConsumeAppliesRepublishedEventOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 100*time.Millisecond) // the shortest window the server accepts
+	if !e.publish(t, "orders.created", "event-1", "first") {
+		t.Fatal("first publication dropped as a duplicate")
+	}
+	waitFor(t, "the de-duplication window to pass", func() bool {
+		return e.publish(t, "orders.created", "event-1", "again")
+	})
+	e.publish(t, "orders.created", "event-2", "marker")
+
+	e.consume(t, events.ConsumerSpec{}, insertApplied)
+	waitFor(t, "the marker to be applied", func() bool { return e.applied(t)["marker"] == 1 })
+	want := map[string]int{"first": 1, "marker": 1}
+	if diff := cmp.Diff(want, e.applied(t)); diff != "" {
+		t.Errorf("applied (-want +got):\n%s", diff)
+	}
+	waitFor(t, "all three messages to be acknowledged", func() bool {
+		info := e.consumerInfo(t, "test")
+		return info.AckFloor.Stream == 3 && info.NumAckPending == 0
+	})
+}
+
+// The handler fails on the first delivery: its writes are rolled back with
+// the inbox row, and the redelivery applies the event once.
+func TestConsumeRedeliversAfterHandlerFailure(t *testing.T) {
+	t.Parallel()
+	failures := []struct {
+		name string
+		fail func() error
+	}{
+		{"an error", func() error { return errors.New("transient failure") }},
+		{"a panic", func() error { panic("handler bug") }},
+	}
+	for _, f := range failures {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, 0)
+			var calls atomic.Int32
+			e.consume(t, events.ConsumerSpec{}, func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
+				if err := insertApplied(ctx, tx, msg); err != nil {
+					return err
+				}
+				if calls.Add(1) == 1 {
+					return f.fail()
+				}
+				return nil
+			})
+			e.publish(t, "orders.created", "event-1", "value")
+			waitFor(t, "the event to be acknowledged", func() bool {
+				return e.consumerInfo(t, "test").AckFloor.Stream == 1
+			})
+			if got := e.applied(t)["value"]; got != 1 {
+				t.Errorf("applied %d times, want 1", got)
+			}
+			if got := calls.Load(); got != 2 {
+				t.Errorf("handler called %d times, want 2", got)
+			}
+		})
+	}
+}
+
+func TestConsumeGivesUpOnPoisonMessage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0)
+	var logs logBuffer
+	var poisonCalls atomic.Int32
+	spec := events.ConsumerSpec{MaxDeliver: 2, Logger: logs.logger()}
+	e.consume(t, spec, func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
+		if msg.Subject() == "orders.poison" {
+			poisonCalls.Add(1)
+			return errors.New("cannot apply")
+		}
+		return insertApplied(ctx, tx, msg)
+	})
+	e.publish(t, "orders.poison", "event-1", "poison")
+	e.publish(t, "orders.created", "event-2", "healthy")
+
+	waitFor(t, "the poison message to be given up", func() bool {
+		return strings.Contains(logs.String(), "poison message")
+	})
+	waitFor(t, "the healthy message to be applied", func() bool { return e.applied(t)["healthy"] == 1 })
+	waitFor(t, "nothing to be pending", func() bool {
+		info := e.consumerInfo(t, "test")
+		return info.NumAckPending == 0 && info.NumPending == 0
+	})
+	if got := poisonCalls.Load(); got != 2 {
+		t.Errorf("poison handler called %d times, want MaxDeliver = 2", got)
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("poison message not logged as an error:\n%s", logs.String())
+	}
+}
+
+func TestStopWaitsForInFlightHandler(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0)
+	started, release := make(chan struct{}), make(chan struct{})
+	sub := e.consume(t, events.ConsumerSpec{}, func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
+		close(started)
+		<-release
+		return insertApplied(ctx, tx, msg)
+	})
+	e.publish(t, "orders.created", "event-1", "slow")
+	select {
+	case <-started:
+	case <-time.After(eventually):
+		t.Fatal("handler not called")
+	}
+
+	stopped := make(chan struct{})
+	go func() { sub.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("Stop returned while the handler was running")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-stopped:
+	case <-time.After(eventually):
+		t.Fatal("Stop did not return after the handler finished")
+	}
+	if got := e.applied(t)["slow"]; got != 1 {
+		t.Errorf("in-flight event applied %d times when Stop returned, want 1", got)
+	}
+	waitFor(t, "the in-flight event to be acknowledged", func() bool {
+		return e.consumerInfo(t, "test").AckFloor.Stream == 1
+	})
+}
+
+func TestConsumeRejectsIncompleteSpec(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		spec   events.ConsumerSpec
+		handle events.Handler
+	}{
+		{"no stream", events.ConsumerSpec{Durable: "d"}, insertApplied},
+		{"no durable name", events.ConsumerSpec{Stream: "S"}, insertApplied},
+		{"no handler", events.ConsumerSpec{Stream: "S", Durable: "d"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := events.Consume(context.Background(), nil, nil, tt.spec, tt.handle); err == nil {
+				t.Error("Consume succeeded, want an error")
+			}
+		})
+	}
+}

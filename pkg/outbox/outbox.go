@@ -1,0 +1,125 @@
+// Package outbox implements the transactional outbox: a service writes the
+// events describing a change into its own database, in the transaction that
+// makes the change, and a Relay publishes them to JetStream afterwards. An
+// event is published if and only if its transaction commits, and at least
+// once: the relay publishes each event with its ID as Nats-Msg-Id so that the
+// stream drops the copies a retry sends within its de-duplication window,
+// and consumers drop the rest with their inbox (see package events).
+//
+// Order: the relay publishes in the order the rows were inserted. Two events
+// of one aggregate keep their order as long as the transactions writing them
+// are serialised, which they are when each locks the aggregate first.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"google.golang.org/protobuf/proto"
+)
+
+// EventTypeHeader is the NATS header carrying the protobuf full name of the
+// message payload, for example "gongjian.organisation.v1.MemberTransferred".
+const EventTypeHeader = "Gongjian-Event-Type"
+
+// Event is an event to publish once the enqueuing transaction commits.
+type Event struct {
+	// ID identifies the event everywhere: it becomes the Nats-Msg-Id of the
+	// message and the key consumers remember in their inbox. It must be a
+	// UUID; when empty, Enqueue generates one (time-ordered, UUIDv7).
+	ID string
+	// Subject is the NATS subject to publish on.
+	Subject string
+	// AggregateID names the entity the event is about. It is kept with the
+	// row for diagnosis.
+	AggregateID string
+	// Message is the payload, marshalled with protobuf.
+	Message proto.Message
+}
+
+// Enqueue writes events to the outbox within tx, together with the trace
+// context of ctx, and asks PostgreSQL to wake the relay when tx commits.
+// Nothing is published if tx rolls back.
+func Enqueue(ctx context.Context, tx pgx.Tx, evs ...Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	headers := traceHeaders(ctx)
+	batch := &pgx.Batch{}
+	for _, ev := range evs {
+		r, err := newRow(ev)
+		if err != nil {
+			return err
+		}
+		batch.Queue(insertSQL, r.id, ev.Subject, ev.AggregateID, r.eventType, r.payload, headers)
+	}
+	// PostgreSQL delivers a notification at commit and folds duplicates
+	// within a transaction, so one per call is enough.
+	batch.Queue(notifySQL)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("outbox: enqueue: %w", err)
+	}
+	return nil
+}
+
+const (
+	insertSQL = `INSERT INTO outbox (id, subject, aggregate_id, event_type, payload, headers)
+VALUES ($1, $2, $3, $4, $5, $6)`
+	// The channel carries the schema, so that relays of services sharing a
+	// database wake only for their own outbox.
+	notifySQL = `SELECT pg_notify(` + channelSQL + `, '')`
+	// channelSQL is the notification channel of the schema on search_path;
+	// Enqueue and the relay agree on it because both run in that schema.
+	// PostgreSQL limits channel names to 63 bytes.
+	channelSQL = `left('outbox_' || current_schema(), 63)`
+)
+
+// row is an Event validated and encoded for insertion.
+type row struct {
+	id        uuid.UUID
+	eventType string
+	payload   []byte
+}
+
+func newRow(ev Event) (row, error) {
+	if ev.Subject == "" {
+		return row{}, errors.New("outbox: event without subject")
+	}
+	if ev.Message == nil {
+		return row{}, fmt.Errorf("outbox: event on %s without message", ev.Subject)
+	}
+	id, err := eventID(ev.ID)
+	if err != nil {
+		return row{}, err
+	}
+	payload, err := proto.Marshal(ev.Message)
+	if err != nil {
+		return row{}, fmt.Errorf("outbox: marshal %s: %w", ev.Subject, err)
+	}
+	name := string(ev.Message.ProtoReflect().Descriptor().FullName())
+	return row{id: id, eventType: name, payload: payload}, nil
+}
+
+func eventID(s string) (uuid.UUID, error) {
+	if s == "" {
+		return uuid.NewV7()
+	}
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.UUID{}, fmt.Errorf("outbox: event id %q: %w", s, err)
+	}
+	return id, nil
+}
+
+// traceHeaders captures the trace context of ctx (traceparent, tracestate,
+// baggage, as the global propagator defines it).
+func traceHeaders(ctx context.Context) map[string]string {
+	carrier := propagation.MapCarrier{}
+	otel.GetTextMapPropagator().Inject(ctx, carrier)
+	return carrier
+}
