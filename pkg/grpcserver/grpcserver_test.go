@@ -41,7 +41,7 @@ func TestToStatusMapsDomainErrorsAndHidesInternalCauses(t *testing.T) {
 		{name: "a sentinel keeps its kind and message", err: errGone, code: codes.NotFound, message: "thing not found"},
 		{name: "a wrapped sentinel is still found", err: fmt.Errorf("loading: %w", errGone), code: codes.NotFound, message: "thing not found"},
 		{name: "field violations become BadRequest details", err: errs.Field(errBadArg, "thing.name", "required"),
-			code: codes.InvalidArgument, message: "invalid thing", field: "thing.name"},
+			code: codes.InvalidArgument, message: "invalid thing; thing.name: required", field: "thing.name"},
 		{name: "a reason becomes ErrorInfo", err: errStale, code: codes.FailedPrecondition, message: "changed meanwhile", reason: "ETAG_MISMATCH"},
 		{name: "an unclassified error is internal and its cause only logged",
 			err: errors.New("pq: password=hunter2 failed"), code: codes.Internal, message: "internal error", logsSecret: true},

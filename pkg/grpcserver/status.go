@@ -52,7 +52,8 @@ func ToStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 }
 
 func classified(e *errs.Error) error {
-	st := status.New(kindCodes[e.Kind], e.Message)
+	// The message names the fields too, for clients that read only the message.
+	st := status.New(kindCodes[e.Kind], e.Error())
 	var details []protoadapt.MessageV1
 	if len(e.Violations) > 0 {
 		br := &errdetails.BadRequest{}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"time"
+	_ "time/tzdata" // the city's zone without relying on the image's zoneinfo
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -38,6 +39,9 @@ type Config struct {
 	NATSURL         string        `env:"NATS_URL" envDefault:"nats://127.0.0.1:4222"`
 	Migrate         bool          `env:"MIGRATE" envDefault:"false"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// TimeZone is the city's zone: it decides what "today" is for ages,
+	// activity dates and quarters.
+	TimeZone string `env:"CITY_TIME_ZONE" envDefault:"Asia/Shanghai"`
 }
 
 // Stream is the JetStream stream of the service's events.
@@ -99,7 +103,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	api := grpcapi.New(org.NewService(store.New(pool), nil))
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return fmt.Errorf("CITY_TIME_ZONE: %w", err)
+	}
+	api := grpcapi.New(org.NewService(store.New(pool), nil, loc))
 	pb.RegisterOrganisationServiceServer(srv, api)
 	pb.RegisterDemonstrationServiceServer(srv, api)
 	pb.RegisterComplianceServiceServer(srv, api)

@@ -57,7 +57,7 @@ type ActivityFilter struct {
 // attendance must add up: no more present than expected, and no more named
 // absentees than were absent.
 func (s *Service) RecordActivity(ctx context.Context, a *Activity, requestID string) (*Activity, error) {
-	if err := validateActivity(a, DateOf(s.now())); err != nil {
+	if err := validateActivity(a, s.today()); err != nil {
 		return nil, err
 	}
 	var out *Activity

@@ -108,7 +108,7 @@ var checks = []check{
 // communities under it.
 func (s *Service) Compliance(ctx context.Context, rootID string, subtree bool, asOf Date) (*Report, error) {
 	if asOf.IsZero() {
-		asOf = DateOf(s.now())
+		asOf = s.today()
 	}
 	if _, err := s.store.Get(ctx, rootID); err != nil {
 		return nil, err

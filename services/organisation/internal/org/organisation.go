@@ -91,14 +91,16 @@ type Cadre struct {
 
 // The leadership roles, sexes and concurrent posts the rules look at.
 const (
-	RoleSecretary     = "SECRETARY"
-	SexMale           = "MALE"
-	SexFemale         = "FEMALE"
-	PostRCDirector    = "RESIDENTS_COMMITTEE_DIRECTOR"
-	EducationHigh     = 3 // senior high school
-	EducationCollege  = 4 // junior college (大专) or more
-	maxNameLen        = 200
-	maxTeamSecretarys = 1
+	RoleSecretary         = "SECRETARY"
+	SexMale               = "MALE"
+	SexFemale             = "FEMALE"
+	PostRCDirector        = "RESIDENTS_COMMITTEE_DIRECTOR"
+	EducationPrimary      = 1
+	EducationHigh         = 3 // senior high school
+	EducationCollege      = 4 // junior college (大专) or more
+	EducationPostgraduate = 6
+	maxNameLen            = 200
+	maxTeamSecretarys     = 1
 )
 
 // IsSecretary reports whether the cadre is the secretary.
@@ -118,6 +120,9 @@ func (o *Organisation) Etag() string { return fmt.Sprintf("%d", o.Version) }
 // resident-unit organisation names its unit, and no kind carries another's fields.
 func (o *Organisation) validateShape() error {
 	v := newValidation()
+	if !o.Kind.Valid() {
+		v.Add("organisation.kind", "kind is required: one of the organisation kinds")
+	}
 	if strings.TrimSpace(o.Name) == "" {
 		v.Add("organisation.name", "name is required")
 	}

@@ -15,15 +15,24 @@ import (
 type Service struct {
 	store Store
 	now   func() time.Time
+	loc   *time.Location
 }
 
-// NewService returns a Service over store. now is the clock (time.Now when nil).
-func NewService(store Store, now func() time.Time) *Service {
+// NewService returns a Service over store. now is the clock (time.Now when
+// nil); loc is the city's time zone, which decides what "today" is for
+// ages, activity dates and quarters (UTC when nil).
+func NewService(store Store, now func() time.Time, loc *time.Location) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Service{store: store, loc: loc, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }}
 }
+
+// today is the calendar day in the city now.
+func (s *Service) today() Date { return DateOf(s.now().In(s.loc)) }
 
 // NewID returns a new time-ordered identifier.
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -33,9 +42,6 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 func (s *Service) Create(ctx context.Context, o *Organisation, requestID string) (*Organisation, error) {
 	if err := o.validateShape(); err != nil {
 		return nil, err
-	}
-	if !o.Kind.Valid() {
-		return nil, errs.Field(ErrInvalid, "organisation.kind", "unknown kind")
 	}
 	var created *Organisation
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -79,7 +85,7 @@ func (s *Service) placeNew(ctx context.Context, tx Tx, o *Organisation) error {
 			return err
 		}
 		if exists {
-			return ErrCityExists
+			return errs.Field(ErrCityExists, "organisation.kind", "the city committee is the one root of the tree")
 		}
 		o.AncestorIDs, o.Depth, o.DistrictID = nil, 0, ""
 		return nil
@@ -213,7 +219,7 @@ func checkMask(fields []string) error {
 
 // SetLeadership replaces the leadership team.
 func (s *Service) SetLeadership(ctx context.Context, id string, team []Cadre, etag string) (*Organisation, error) {
-	if err := validateTeam(team, DateOf(s.now())); err != nil {
+	if err := validateTeam(team, s.today()); err != nil {
 		return nil, err
 	}
 	return s.change(ctx, id, etag, func(tx Tx, o *Organisation) (Event, string, error) {
@@ -328,6 +334,9 @@ func (s *Service) RecordMemberCount(ctx context.Context, id string, count int64)
 		o, err := tx.Lock(ctx, id)
 		if err != nil {
 			return err
+		}
+		if count > 0 && o.State == Dissolved {
+			return errs.Field(ErrDissolved, "organisation_id", "a dissolved organisation has no members")
 		}
 		if count > 0 && !o.Kind.AcceptsMembers() {
 			return errs.Field(ErrNoMemberHere, "organisation_id", "members sit in branches, general branches, communities and unit organisations, not in a "+kindWord(o.Kind))

@@ -62,6 +62,27 @@ var settable = map[string]func(dst, src *Settings){
 	"quarterly_activity_required":     func(d, s *Settings) { d.QuarterlyActivityRequired = s.QuarterlyActivityRequired },
 }
 
+// validate checks a district's settings after an update was merged in, so
+// that an update may send only the settings it changes.
+func (st *Settings) validate() error {
+	v := errs.NewValidation(ErrInvalidSettings)
+	between := func(field string, x, lo, hi int32) {
+		if x < lo || x > hi {
+			v.Add("settings."+field, "must be between %d and %d, got %d", lo, hi, x)
+		}
+	}
+	between("general_branch_member_threshold", st.GeneralBranchMemberThreshold, 1, 100000)
+	between("leadership_min_size", st.LeadershipMinSize, 1, 30)
+	between("leadership_max_size", st.LeadershipMaxSize, 1, 30)
+	between("max_age_male", st.MaxAgeMale, 18, 100)
+	between("max_age_female", st.MaxAgeFemale, 18, 100)
+	between("min_education", int32(st.MinEducation), EducationPrimary, EducationPostgraduate)
+	if st.LeadershipMinSize > st.LeadershipMaxSize {
+		v.Add("settings.leadership_min_size", "the minimum team size %d is above the maximum %d", st.LeadershipMinSize, st.LeadershipMaxSize)
+	}
+	return v.Err()
+}
+
 // GetSettings returns the settings in force in a district.
 func (s *Service) GetSettings(ctx context.Context, districtID string) (*Settings, error) {
 	d, err := s.store.Get(ctx, districtID)
@@ -101,8 +122,8 @@ func (s *Service) UpdateSettings(ctx context.Context, patch *Settings, fields []
 		for _, f := range fields {
 			settable[f](cur, patch)
 		}
-		if cur.LeadershipMinSize > cur.LeadershipMaxSize {
-			return errs.Field(ErrInvalidSettings, "settings.leadership_min_size", "the minimum team size is above the maximum")
+		if err := cur.validate(); err != nil {
+			return err
 		}
 		cur.Updated = s.now()
 		out = cur

@@ -26,7 +26,7 @@ func (s *Store) ComplianceFacts(ctx context.Context, q org.FactsQuery) ([]org.Co
 		(SELECT count(*) FROM organisations b WHERE b.path > o.path AND b.path < o.path || '~'
 			AND b.state = 'ACTIVE' AND b.kind = 'GENERAL_BRANCH'),
 		(SELECT coalesce(sum(m.member_count), 0) FROM organisations b JOIN member_counts m ON m.organisation_id = b.id
-			WHERE b.path >= o.path AND b.path < o.path || '~'),
+			WHERE b.path >= o.path AND b.path < o.path || '~' AND b.state = 'ACTIVE'),
 		(SELECT count(*) FROM organisations b JOIN activities a ON a.organisation_id = b.id
 			WHERE b.path >= o.path AND b.path < o.path || '~'
 			AND a.kind = 'CONCENTRATED_ACTIVITY' AND a.day BETWEEN $3 AND $4)

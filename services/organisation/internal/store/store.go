@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -72,7 +73,7 @@ func interpretError(err error, notFound *errs.Error) error {
 	case pgdb.IsUniqueViolation(err, "organisations_live_code"):
 		return errs.Field(org.ErrCodeTaken, "organisation.code", "another live organisation has this code")
 	case pgdb.IsUniqueViolation(err, "organisations_one_city"):
-		return org.ErrCityExists
+		return errs.Field(org.ErrCityExists, "organisation.kind", "the city committee is the one root of the tree")
 	case pgdb.IsUniqueViolation(err, "demonstration_sites_community_id_key"):
 		return org.ErrSiteExists
 	}
@@ -129,6 +130,10 @@ func ancestors(path string) []string {
 func subtreeEnd(p string) string { return p + "~" }
 
 func getOrg(ctx context.Context, q querier, id string, lock bool) (*org.Organisation, error) {
+	if uuid.Validate(id) != nil {
+		// Not an id this service issued; PostgreSQL would refuse to compare it.
+		return nil, org.ErrNotFound
+	}
 	sql := `SELECT ` + orgColumns + orgFrom + `WHERE o.id = $1`
 	if lock {
 		sql += ` FOR UPDATE OF o`

@@ -888,9 +888,9 @@ type Organisation struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// parent_id is the organisation above this one; empty only for the city.
 	ParentId string `protobuf:"bytes,2,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"`
-	// kind is the place in the tree; it cannot be changed after creation.
+	// kind is the place in the tree; required on create, it cannot be changed after.
 	Kind OrganisationKind `protobuf:"varint,3,opt,name=kind,proto3,enum=gongjian.organisation.v1.OrganisationKind" json:"kind,omitempty"`
-	// name is the full official name.
+	// name is the full official name; required on create.
 	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
 	// code is an optional official code, unique among live organisations.
 	Code string `protobuf:"bytes,5,opt,name=code,proto3" json:"code,omitempty"`
@@ -2572,7 +2572,7 @@ func (x *SetLeadershipTeamResponse) GetOrganisation() *Organisation {
 }
 
 // Absentee is a member who did not attend, with the reason given. The reason
-// is what was said, never invented: UNKNOWN when nobody gave one.
+// is what was said, never invented: empty when nobody gave one.
 type Absentee struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// name of the absent member.
@@ -5302,14 +5302,12 @@ var File_gongjian_organisation_v1_organisation_proto protoreflect.FileDescriptor
 
 const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\n" +
-	"+gongjian/organisation/v1/organisation.proto\x12\x18gongjian.organisation.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\t\n" +
+	"+gongjian/organisation/v1/organisation.proto\x12\x18gongjian.organisation.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\t\n" +
 	"\fOrganisation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
-	"\tparent_id\x18\x02 \x01(\tR\bparentId\x12J\n" +
-	"\x04kind\x18\x03 \x01(\x0e2*.gongjian.organisation.v1.OrganisationKindB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12\x1e\n" +
-	"\x04name\x18\x04 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12.\n" +
+	"\tparent_id\x18\x02 \x01(\tR\bparentId\x12H\n" +
+	"\x04kind\x18\x03 \x01(\x0e2*.gongjian.organisation.v1.OrganisationKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x1c\n" +
+	"\x04name\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\x12.\n" +
 	"\x04code\x18\x05 \x01(\tB\x1a\xbaH\x17r\x15\x18@2\x11^[A-Za-z0-9_.-]*$R\x04code\x12\x1f\n" +
 	"\vdistrict_id\x18\x06 \x01(\tR\n" +
 	"districtId\x12!\n" +
@@ -5388,7 +5386,7 @@ const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\n" +
 	"as_of_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\"e\n" +
 	"\x17GetOrganisationResponse\x12J\n" +
-	"\forganisation\x18\x01 \x01(\v2&.gongjian.organisation.v1.OrganisationR\forganisation\"\xaa\x04\n" +
+	"\forganisation\x18\x01 \x01(\v2&.gongjian.organisation.v1.OrganisationR\forganisation\"\xe9\x02\n" +
 	"\x18ListOrganisationsRequest\x12(\n" +
 	"\tparent_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\bparentId\x12,\n" +
 	"\vancestor_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
@@ -5400,8 +5398,7 @@ const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\tpage_size\x18\x06 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken:\xbe\x01\xbaH\xba\x01\x1a\xb7\x01\n" +
-	"\x19list_organisations.filter\x12>one of parent_id, ancestor_id, district_id or kind is required\x1aZthis.parent_id != '' || this.ancestor_id != '' || this.district_id != '' || this.kind != 0\"\x91\x01\n" +
+	"page_token\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x91\x01\n" +
 	"\x19ListOrganisationsResponse\x12L\n" +
 	"\rorganisations\x18\x01 \x03(\v2&.gongjian.organisation.v1.OrganisationR\rorganisations\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb4\x01\n" +
@@ -5593,18 +5590,17 @@ const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\x11EndLiaisonRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"Q\n" +
 	"\x12EndLiaisonResponse\x12;\n" +
-	"\aliaison\x18\x01 \x01(\v2!.gongjian.organisation.v1.LiaisonR\aliaison\"\xcb\x06\n" +
+	"\aliaison\x18\x01 \x01(\v2!.gongjian.organisation.v1.LiaisonR\aliaison\"\xd8\x06\n" +
 	"\x10DistrictSettings\x12)\n" +
 	"\vdistrict_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
-	"districtId\x12R\n" +
-	"\x1fgeneral_branch_member_threshold\x18\x02 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xa0\x8d\x06(\x01R\x1cgeneralBranchMemberThreshold\x129\n" +
-	"\x13leadership_min_size\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x1e(\x01R\x11leadershipMinSize\x129\n" +
-	"\x13leadership_max_size\x18\x04 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x1e(\x01R\x11leadershipMaxSize\x12+\n" +
-	"\fmax_age_male\x18\x05 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x12R\n" +
-	"maxAgeMale\x12/\n" +
-	"\x0emax_age_female\x18\x06 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x12R\fmaxAgeFemale\x12T\n" +
-	"\rmin_education\x18\a \x01(\x0e2#.gongjian.organisation.v1.EducationB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\fminEducation\x122\n" +
+	"districtId\x12U\n" +
+	"\x1fgeneral_branch_member_threshold\x18\x02 \x01(\x05B\x0e\xbaH\v\xd8\x01\x01\x1a\x06\x18\xa0\x8d\x06(\x01R\x1cgeneralBranchMemberThreshold\x12<\n" +
+	"\x13leadership_min_size\x18\x03 \x01(\x05B\f\xbaH\t\xd8\x01\x01\x1a\x04\x18\x1e(\x01R\x11leadershipMinSize\x12<\n" +
+	"\x13leadership_max_size\x18\x04 \x01(\x05B\f\xbaH\t\xd8\x01\x01\x1a\x04\x18\x1e(\x01R\x11leadershipMaxSize\x12.\n" +
+	"\fmax_age_male\x18\x05 \x01(\x05B\f\xbaH\t\xd8\x01\x01\x1a\x04\x18d(\x12R\n" +
+	"maxAgeMale\x122\n" +
+	"\x0emax_age_female\x18\x06 \x01(\x05B\f\xbaH\t\xd8\x01\x01\x1a\x04\x18d(\x12R\fmaxAgeFemale\x12R\n" +
+	"\rmin_education\x18\a \x01(\x0e2#.gongjian.organisation.v1.EducationB\b\xbaH\x05\x82\x01\x02\x10\x01R\fminEducation\x122\n" +
 	"\x15require_college_cadre\x18\b \x01(\bR\x13requireCollegeCadre\x12<\n" +
 	"\x1arequire_secretary_director\x18\t \x01(\bR\x18requireSecretaryDirector\x12H\n" +
 	"\x14min_premises_area_m2\x18\n" +
