@@ -1,0 +1,149 @@
+package grpcapi_test
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/natsembed"
+	"gongjian.dev/pkg/pgtest"
+	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	"gongjian.dev/services/organisation/internal/grpcapi"
+	"gongjian.dev/services/organisation/internal/org"
+	"gongjian.dev/services/organisation/internal/store"
+)
+
+// TestEveryEventIsPublishedOnceAcrossANATSRestart creates organisations
+// through the API without pause while NATS is stopped and started again
+// twice, and then finds each creation in the stream exactly once: the
+// outbox keeps what NATS could not take, the relay retries in order, and the
+// stream's de-duplication absorbs what was sent twice.
+func TestEveryEventIsPublishedOnceAcrossANATSRestart(t *testing.T) {
+	t.Parallel()
+	log := testLogger(t)
+	pool := pgtest.Pool(t, store.Schema, store.AllMigrations...)
+	dir, err := os.MkdirTemp("", "nats-restart-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	srv, err := natsembed.Start(natsembed.Options{StoreDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := srv.Port()
+	t.Cleanup(func() { srv.Shutdown() })
+	nc, err := nats.Connect(srv.URL(), nats.ReconnectBufSize(-1), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if err := events.EnsureStream(callContext(t), js, stream); err != nil {
+		t.Fatal(err)
+	}
+	runRelay(t, pool, js, log)
+	client := pb.NewOrganisationServiceClient(serve(t, log, grpcapi.New(org.NewService(store.New(pool), nil, nil))))
+
+	ctx := callContext(t)
+	city, err := client.CreateOrganisation(ctx, &pb.CreateOrganisationRequest{Organisation: &pb.Organisation{
+		Kind: pb.OrganisationKind_ORGANISATION_KIND_CITY, Name: "city"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := map[string]bool{city.GetOrganisation().GetId(): true}
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			resp, err := client.CreateOrganisation(ctx, &pb.CreateOrganisationRequest{Organisation: &pb.Organisation{
+				Kind: pb.OrganisationKind_ORGANISATION_KIND_DISTRICT, Name: "district", ParentId: city.GetOrganisation().GetId()}})
+			if err != nil {
+				done <- err
+				return
+			}
+			mu.Lock()
+			created[resp.GetOrganisation().GetId()] = true
+			mu.Unlock()
+		}
+	}()
+	for round := range 2 {
+		time.Sleep(300 * time.Millisecond)
+		srv.Shutdown()
+		time.Sleep(500 * time.Millisecond) // organisations keep being created while NATS is down
+		srv, err = natsembed.Start(natsembed.Options{StoreDir: dir, Port: port})
+		if err != nil {
+			t.Fatalf("restart %d: %v", round, err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatalf("creating while NATS restarts: %v", err)
+	}
+
+	want := len(created)
+	if want < 20 {
+		t.Fatalf("only %d organisations were created; the test did not exercise much", want)
+	}
+	t.Logf("%d organisations created across two NATS restarts", want)
+	var seen map[string]int
+	deadline := time.Now().Add(eventually)
+	for {
+		seen = publishedCreations(t, js)
+		if len(seen) == want || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for id := range created {
+		if seen[id] != 1 {
+			t.Errorf("organisation %s was published %d times, want once", id, seen[id])
+		}
+	}
+	if len(seen) != want {
+		t.Fatalf("%d organisations in the stream, %d created", len(seen), want)
+	}
+}
+
+// publishedCreations counts, per organisation, the creation events in the stream.
+func publishedCreations(t *testing.T, js jetstream.JetStream) map[string]int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), callLimit)
+	defer cancel()
+	st, err := js.Stream(ctx, stream.Name)
+	if err != nil {
+		return nil // NATS still reconnecting
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return nil
+	}
+	seen := map[string]int{}
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("message %d: %v", seq, err)
+		}
+		var ev pb.OrganisationCreated
+		if err := proto.Unmarshal(m.Data, &ev); err != nil {
+			t.Fatalf("message %d: %v", seq, err)
+		}
+		seen[ev.GetOrganisation().GetId()]++
+	}
+	return seen
+}
