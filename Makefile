@@ -17,7 +17,9 @@ help: ## list the targets
 
 .PHONY: run
 run: ## start the whole system on this machine (PostgreSQL, NATS, services, gateway, demo data)
-	go run ./deploy/local/cmd/gongjian-local $(ARGS)
+	@mkdir -p .data/bin
+	go build -o .data/bin/gongjian-local ./deploy/local/cmd/gongjian-local
+	@exec .data/bin/gongjian-local $(ARGS)
 
 .PHONY: test
 test: ## run every module's tests against real PostgreSQL and NATS started by the tests

@@ -34,6 +34,7 @@ func organisation(m *pb.Organisation) (*org.Organisation, error) {
 			CommunityForm: org.CommunityForm(trim(m.GetCommunityForm().String(), "COMMUNITY_FORM_")),
 			BranchBasis:   trim(m.GetBranchBasis().String(), "BRANCH_BASIS_"),
 			Town:          m.GetTown(),
+			Founded:       d.parse("organisation.founding_date", m.GetFoundingDate()),
 		},
 	}
 	if g := m.GetGrid(); g != nil {

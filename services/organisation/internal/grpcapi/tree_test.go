@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
@@ -107,6 +108,7 @@ func TestCreateOrganisationBuildsTheTree(t *testing.T) {
 			want.DistrictId = id(s.district)
 			want.State = pb.OrganisationState_ORGANISATION_STATE_ACTIVE
 			want.Etag = "1"
+			want.FoundingDate = got.GetCreateTime().AsTime().Format(time.DateOnly) // defaults to the day it was recorded
 			if diff := cmp.Diff(want, got, protocmp.Transform(), ignoreAssigned); diff != "" {
 				t.Errorf("created organisation (-want +got):\n%s", diff)
 			}

@@ -277,8 +277,12 @@ func evalCoverage(f *CommunityFacts, _ *Settings, _ Date) []Finding {
 
 func evalQuarterly(f *CommunityFacts, _ *Settings, asOf Date) []Finding {
 	from, to := asOf.PreviousQuarter()
-	if f.ConcentratedActivities > 0 || to.Before(DateOf(f.Community.Created)) {
-		return nil // held one, or did not exist yet during that quarter
+	founded := f.Community.Details.Founded
+	if founded.IsZero() {
+		founded = DateOf(f.Community.Created)
+	}
+	if f.ConcentratedActivities > 0 || to.Before(founded) {
+		return nil // held one, or was not founded yet during that quarter
 	}
 	return finding(f, "no concentrated activity between %s and %s", from, to)
 }

@@ -31,6 +31,7 @@ type Organisation struct {
 
 // Details are the kind-specific and descriptive fields, kept together.
 type Details struct {
+	Founded       Date              `json:"founded,omitzero"`
 	CommunityForm CommunityForm     `json:"community_form,omitempty"`
 	BranchBasis   string            `json:"branch_basis,omitempty"`
 	Town          bool              `json:"town,omitempty"`
@@ -137,6 +138,9 @@ func (o *Organisation) validateShape() error {
 	requireOnly(v, o.Kind == ResidentUnit, d.ResidentUnit != nil, "organisation.resident_unit", "a resident-unit organisation")
 	if d.Grid != nil && o.Kind != Grid {
 		v.Add("organisation.grid", "only a grid has grid details")
+	}
+	if !d.Founded.IsZero() && !o.Created.IsZero() && DateOf(o.Created).Before(d.Founded) {
+		v.Add("organisation.founding_date", "an organisation cannot have been founded after it was recorded")
 	}
 	if d.Town && o.Kind != Street {
 		v.Add("organisation.town", "only a street or town committee can be a town")

@@ -40,6 +40,12 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // Create adds o under its parent. A request id seen before returns the
 // organisation it created.
 func (s *Service) Create(ctx context.Context, o *Organisation, requestID string) (*Organisation, error) {
+	if o.Details.Founded.IsZero() {
+		o.Details.Founded = s.today()
+	}
+	if s.today().Before(o.Details.Founded) {
+		return nil, errs.Field(ErrInvalid, "organisation.founding_date", "an organisation cannot be founded in the future")
+	}
 	if err := o.validateShape(); err != nil {
 		return nil, err
 	}
@@ -179,6 +185,7 @@ func pageSize(n int) int {
 var updatable = map[string]func(dst, src *Organisation){
 	"name":           func(d, s *Organisation) { d.Name = s.Name },
 	"code":           func(d, s *Organisation) { d.Code = s.Code },
+	"founding_date":  func(d, s *Organisation) { d.Details.Founded = s.Details.Founded },
 	"community_form": func(d, s *Organisation) { d.Details.CommunityForm = s.Details.CommunityForm },
 	"branch_basis":   func(d, s *Organisation) { d.Details.BranchBasis = s.Details.BranchBasis },
 	"town":           func(d, s *Organisation) { d.Details.Town = s.Details.Town },

@@ -66,7 +66,7 @@ func Organisation(o *org.Organisation) *pb.Organisation {
 		State:         pb.OrganisationState(enumValue(pb.OrganisationState_value, "ORGANISATION_STATE_", string(o.State))),
 		CommunityForm: pb.CommunityForm(enumValue(pb.CommunityForm_value, "COMMUNITY_FORM_", string(d.CommunityForm))),
 		BranchBasis:   pb.BranchBasis(enumValue(pb.BranchBasis_value, "BRANCH_BASIS_", d.BranchBasis)),
-		Town:          d.Town, DissolveReason: o.DissolveReason, MemberCount: o.MemberCount,
+		Town:          d.Town, DissolveReason: o.DissolveReason, MemberCount: o.MemberCount, FoundingDate: d.Founded.String(),
 		CreateTime: ts(o.Created), UpdateTime: ts(o.Updated), DissolveTime: ts(o.DissolvedAt), Etag: o.Etag(),
 	}
 	if g := d.Grid; g != nil {

@@ -933,7 +933,12 @@ type Organisation struct {
 	Depth int32 `protobuf:"varint,23,opt,name=depth,proto3" json:"depth,omitempty"`
 	// member_count is the number of members whose relationship sits directly in
 	// this organisation, as last reported by the member service.
-	MemberCount   int64 `protobuf:"varint,24,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
+	MemberCount int64 `protobuf:"varint,24,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
+	// founding_date is the day the organisation was founded (成立日期),
+	// YYYY-MM-DD; it defaults to the day it was created here. Rules that look
+	// back (the quarterly activity) count from it, so a city bringing in its
+	// existing organisations sets it.
+	FoundingDate  string `protobuf:"bytes,25,opt,name=founding_date,json=foundingDate,proto3" json:"founding_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1134,6 +1139,13 @@ func (x *Organisation) GetMemberCount() int64 {
 		return x.MemberCount
 	}
 	return 0
+}
+
+func (x *Organisation) GetFoundingDate() string {
+	if x != nil {
+		return x.FoundingDate
+	}
+	return ""
 }
 
 // Grid is the grid of a community (网格) with its grid leader and workers.
@@ -1942,8 +1954,9 @@ type UpdateOrganisationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// organisation with id and the new values; etag, when given, must match.
 	Organisation *Organisation `protobuf:"bytes,1,opt,name=organisation,proto3" json:"organisation,omitempty"`
-	// update_mask names the fields to change: name, code, community_form,
-	// branch_basis, town, grid, temporary, resident_unit, premises, funds.
+	// update_mask names the fields to change: name, code, founding_date,
+	// community_form, branch_basis, town, grid, temporary, resident_unit,
+	// premises, funds.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -5302,7 +5315,8 @@ var File_gongjian_organisation_v1_organisation_proto protoreflect.FileDescriptor
 
 const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\n" +
-	"+gongjian/organisation/v1/organisation.proto\x12\x18gongjian.organisation.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\t\n" +
+	"+gongjian/organisation/v1/organisation.proto\x12\x18gongjian.organisation.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9c\n" +
+	"\n" +
 	"\fOrganisation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\tR\bparentId\x12H\n" +
@@ -5333,7 +5347,8 @@ const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\rdissolve_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\fdissolveTime\x12\x12\n" +
 	"\x04etag\x18\x16 \x01(\tR\x04etag\x12\x14\n" +
 	"\x05depth\x18\x17 \x01(\x05R\x05depth\x12!\n" +
-	"\fmember_count\x18\x18 \x01(\x03R\vmemberCount\"\xb1\x01\n" +
+	"\fmember_count\x18\x18 \x01(\x03R\vmemberCount\x12K\n" +
+	"\rfounding_date\x18\x19 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\ffoundingDate\"\xb1\x01\n" +
 	"\x04Grid\x12(\n" +
 	"\vleader_name\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18dR\n" +
 	"leaderName\x12*\n" +

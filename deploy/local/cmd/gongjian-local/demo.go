@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"gongjian.dev/deploy/local/demo"
+	"gongjian.dev/deploy/local/internal/console"
+)
+
+// demoMarker, in the data folder, says the demo city was loaded completely.
+// Without it, a demo city found in the database is one whose load was cut
+// short, and loading resumes: the demo creates nothing twice.
+const demoMarker = "demo-loaded"
+
+// demoCity loads the demo city into a system holding no city (or the demo
+// city half loaded) and returns the id of the city there is. A failed load
+// does not stop the system; the next start tries again.
+func demoCity(ctx context.Context, out *console.Console, services *serviceOutput, data, organisationAddr string, load bool) string {
+	if organisationAddr == "" {
+		return "" // the organisation service is not in the tree
+	}
+	conn, err := grpc.NewClient(organisationAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		out.Printf("demo", "%v", err)
+		return ""
+	}
+	defer conn.Close()
+	state, cityID, err := demo.Inspect(ctx, conn)
+	if err != nil {
+		out.Printf("demo", "%v", err)
+		return ""
+	}
+	marker := filepath.Join(data, demoMarker)
+	_, statErr := os.Stat(marker)
+	loaded := statErr == nil
+	switch {
+	case !load:
+		return cityID
+	case state == demo.OtherCity:
+		out.Printf("demo", "the database holds another city: the demo city is not loaded")
+		return cityID
+	case state == demo.DemoCity && loaded:
+		out.Printf("demo", "demo city loaded on an earlier start; delete the data folder to load it afresh")
+		return cityID
+	case state == demo.DemoCity:
+		out.Printf("demo", "demo city found half loaded: resuming")
+	default:
+		out.Printf("demo", "empty system: loading the demo city")
+	}
+	start := time.Now()
+	resume := services.hush()
+	sum, err := demo.Load(ctx, conn, time.Now(), out.Logger("demo"))
+	hidden := resume()
+	if err != nil {
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			out.Printf("demo", "load failed, the system runs without it and the next start tries again: %v", err)
+		}
+		return ""
+	}
+	if err := os.WriteFile(marker, []byte(time.Now().Format(time.RFC3339)+"\n"), 0o644); err != nil {
+		out.Printf("demo", "%v", err)
+	}
+	out.Printf("demo", "loaded in %s with %d calls (their log lines left out): %s",
+		time.Since(start).Round(100*time.Millisecond), hidden, sum)
+	return sum.CityID
+}

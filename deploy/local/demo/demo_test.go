@@ -1,0 +1,328 @@
+package demo_test
+
+import (
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"gongjian.dev/deploy/local/demo"
+	"gongjian.dev/deploy/local/internal/stack"
+	"gongjian.dev/deploy/local/internal/supervisor"
+	"gongjian.dev/pkg/natsembed"
+	"gongjian.dev/pkg/pgcluster"
+	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+)
+
+// TestLoadGivesTheCityItsFiguresAndAFindingUnderEveryRule starts the system
+// the way the launcher does (PostgreSQL, NATS, the organisation service built
+// and run as its own process), loads the demo through the API, and reads it
+// back as a client would.
+func TestLoadGivesTheCityItsFiguresAndAFindingUnderEveryRule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL, NATS and the organisation service")
+	}
+	ctx := t.Context()
+	conn := startSystem(t)
+	now := time.Now()
+
+	start := time.Now()
+	sum, err := demo.Load(ctx, conn, now, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("loaded in %s: %s", time.Since(start).Round(time.Millisecond), sum)
+
+	orgs := listAll(t, conn, &orgv1.ListOrganisationsRequest{AncestorId: sum.CityID})
+	t.Run("every organisation of the plan is there, once", func(t *testing.T) {
+		got := map[orgv1.OrganisationKind]int{orgv1.OrganisationKind_ORGANISATION_KIND_CITY: 1}
+		for _, o := range orgs {
+			got[o.GetKind()]++
+		}
+		if !maps.Equal(got, sum.Organisations) {
+			t.Errorf("organisations by kind: got %v, want %v", got, sum.Organisations)
+		}
+	})
+	t.Run("the districts keep the figures of the documents", func(t *testing.T) {
+		checkFigures(t, orgs)
+	})
+
+	report := complianceReport(t, conn, sum.CityID, "")
+	t.Run("every rule has a finding, and the communities flawed on purpose are found", func(t *testing.T) {
+		for _, res := range report.GetResults() {
+			if res.GetFindingCount() == 0 {
+				t.Errorf("%s: no finding (checked %d)", res.GetRule(), res.GetChecked())
+			}
+			found := findingNames(res)
+			for _, name := range sum.Flawed[res.GetRule()] {
+				if !found[name] {
+					t.Errorf("%s: %s was flawed on purpose but is not found", res.GetRule(), name)
+				}
+			}
+		}
+		if len(report.GetResults()) != len(orgv1.ComplianceRule_name)-1 {
+			t.Errorf("report has %d rules, the API names %d", len(report.GetResults()), len(orgv1.ComplianceRule_name)-1)
+		}
+	})
+	t.Run("the demonstration communities pass every rule", func(t *testing.T) {
+		for _, res := range report.GetResults() {
+			found := findingNames(res)
+			for _, name := range sum.Exemplary {
+				if found[name] {
+					t.Errorf("%s: demonstration community %s has a finding", res.GetRule(), name)
+				}
+			}
+		}
+	})
+	t.Run("demonstration sites and liaisons", func(t *testing.T) {
+		checkDemonstration(t, conn, sum)
+	})
+
+	t.Run("loading again creates nothing twice", func(t *testing.T) {
+		community := firstOfKind(orgs, orgv1.OrganisationKind_ORGANISATION_KIND_COMMUNITY)
+		before := countActivities(t, conn, community.GetId())
+		again, err := demo.Load(ctx, conn, now, testLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.CityID != sum.CityID {
+			t.Errorf("second load made city %s, the first %s", again.CityID, sum.CityID)
+		}
+		if n := len(listAll(t, conn, &orgv1.ListOrganisationsRequest{AncestorId: sum.CityID})); n != len(orgs) {
+			t.Errorf("%d organisations after loading again, %d before", n, len(orgs))
+		}
+		if after := countActivities(t, conn, community.GetId()); after != before {
+			t.Errorf("%s has %d activities after loading again, %d before", community.GetName(), after, before)
+		}
+		checkDemonstration(t, conn, again)
+	})
+}
+
+func checkFigures(t *testing.T, orgs []*orgv1.Organisation) {
+	districts := map[string]string{} // id → code
+	for _, o := range orgs {
+		if o.GetKind() == orgv1.OrganisationKind_ORGANISATION_KIND_DISTRICT {
+			districts[o.GetId()] = o.GetCode()
+		}
+	}
+	type key struct {
+		district string
+		kind     orgv1.OrganisationKind
+	}
+	count, members := map[key]int{}, map[key]int64{}
+	for _, o := range orgs {
+		k := key{districts[o.GetDistrictId()], o.GetKind()}
+		count[k]++
+		members[k] += o.GetMemberCount()
+	}
+	community := orgv1.OrganisationKind_ORGANISATION_KIND_COMMUNITY
+	tests := []struct {
+		name      string
+		got, want int64
+	}{
+		{"Jinchang's communities", int64(count[key{"GJ-JC", community}]), 36},
+		{"Jinchang's community members", members[key{"GJ-JC", community}], 1952},
+		{"Tongjiang's communities", int64(count[key{"GJ-TJ", community}]), 9},
+		{"Tongjiang's grids", int64(count[key{"GJ-TJ", orgv1.OrganisationKind_ORGANISATION_KIND_GRID}]), 120},
+		{"Tongjiang's resident units", int64(count[key{"GJ-TJ", orgv1.OrganisationKind_ORGANISATION_KIND_RESIDENT_UNIT}]), 160},
+		{"Tongjiang's in-service members", members[key{"GJ-TJ", orgv1.OrganisationKind_ORGANISATION_KIND_RESIDENT_UNIT}], 2174},
+		{"Shiquan's communities", int64(count[key{"GJ-SQ", community}]), 4},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %d, want %d", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func checkDemonstration(t *testing.T, conn *grpc.ClientConn, sum demo.Summary) {
+	t.Helper()
+	client := orgv1.NewDemonstrationServiceClient(conn)
+	sites, err := client.ListDemonstrationSites(t.Context(), &orgv1.ListDemonstrationSitesRequest{AncestorId: sum.CityID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sites.GetSites()) != sum.DemonstrationSites {
+		t.Errorf("%d demonstration sites, want %d", len(sites.GetSites()), sum.DemonstrationSites)
+	}
+	for _, s := range sites.GetSites() {
+		if len(s.GetRatings()) == 0 || len(s.GetMilestones()) == 0 || s.GetMilestones()[0].GetCompleteTime() == nil {
+			t.Errorf("site of %s: %d ratings, milestones %v: want ratings and the first year done",
+				s.GetCommunityId(), len(s.GetRatings()), s.GetMilestones())
+		}
+	}
+	liaisons, err := client.ListLiaisons(t.Context(), &orgv1.ListLiaisonsRequest{AncestorId: sum.CityID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(liaisons.GetLiaisons()) != sum.Liaisons {
+		t.Errorf("%d liaisons, want %d", len(liaisons.GetLiaisons()), sum.Liaisons)
+	}
+}
+
+// startSystem runs PostgreSQL, NATS and the organisation service as the
+// launcher does, on free ports, and returns a client connection to it.
+func startSystem(t *testing.T) *grpc.ClientConn {
+	t.Helper()
+	ctx := t.Context()
+	root, err := stack.RepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.Stop() })
+	if err := cluster.EnsureDatabase(ctx, "gongjian"); err != nil {
+		t.Fatal(err)
+	}
+	nats, err := natsembed.Start(natsembed.Options{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nats.Shutdown)
+
+	svc := stack.Services[0]
+	bin := t.TempDir()
+	var build strings.Builder
+	if err := stack.Build(ctx, root, bin, &build, svc.Package); err != nil {
+		t.Fatalf("%v\n%s", err, build.String())
+	}
+	addr := freeAddr(t)
+	out := &lastLines{max: 60}
+	sup := supervisor.New(out.add)
+	t.Cleanup(func() {
+		if err := sup.Stop(20 * time.Second); err != nil {
+			t.Errorf("stopping %s: %v", svc.Name, err)
+		}
+		if t.Failed() {
+			t.Logf("last lines of %s:\n%s", svc.Name, out)
+		}
+	})
+	err = sup.Start(ctx, supervisor.Spec{
+		Name: svc.Name, Path: stack.Binary(bin, svc.Package),
+		Env:   svc.Env(addr, cluster.URL("gongjian"), nats.URL()),
+		Ready: supervisor.GRPCHealth(addr),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func complianceReport(t *testing.T, conn *grpc.ClientConn, cityID, asOf string) *orgv1.GetComplianceReportResponse {
+	t.Helper()
+	resp, err := orgv1.NewComplianceServiceClient(conn).GetComplianceReport(t.Context(), &orgv1.GetComplianceReportRequest{
+		OrganisationId: cityID, Subtree: true, AsOfDate: asOf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func findingNames(res *orgv1.RuleResult) map[string]bool {
+	names := map[string]bool{}
+	for _, f := range res.GetFindings() {
+		names[f.GetOrganisationName()] = true
+	}
+	return names
+}
+
+func listAll(t *testing.T, conn *grpc.ClientConn, req *orgv1.ListOrganisationsRequest) []*orgv1.Organisation {
+	t.Helper()
+	client := orgv1.NewOrganisationServiceClient(conn)
+	req.PageSize = 500
+	var all []*orgv1.Organisation
+	for {
+		resp, err := client.ListOrganisations(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, resp.GetOrganisations()...)
+		if resp.GetNextPageToken() == "" {
+			return all
+		}
+		req.PageToken = resp.GetNextPageToken()
+	}
+}
+
+func countActivities(t *testing.T, conn *grpc.ClientConn, orgID string) int {
+	t.Helper()
+	client := orgv1.NewOrganisationServiceClient(conn)
+	req := &orgv1.ListActivitiesRequest{OrganisationId: orgID, PageSize: 500}
+	n := 0
+	for {
+		resp, err := client.ListActivities(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(resp.GetActivities())
+		if resp.GetNextPageToken() == "" {
+			return n
+		}
+		req.PageToken = resp.GetNextPageToken()
+	}
+}
+
+func firstOfKind(orgs []*orgv1.Organisation, kind orgv1.OrganisationKind) *orgv1.Organisation {
+	i := slices.IndexFunc(orgs, func(o *orgv1.Organisation) bool { return o.GetKind() == kind })
+	return orgs[i]
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// lastLines keeps the end of a service's output, to show when a test fails.
+type lastLines struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+}
+
+func (l *lastLines) add(name, line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf("%s | %s", name, line))
+	if len(l.lines) > l.max {
+		l.lines = l.lines[1:]
+	}
+}
+
+func (l *lastLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}

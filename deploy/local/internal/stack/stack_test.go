@@ -1,0 +1,59 @@
+package stack
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestRepoRootFindsTheWorkspaceAbove(t *testing.T) {
+	root := t.TempDir()
+	deep := filepath.Join(root, "deploy", "local", "demo")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte("go 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := RepoRoot(deep)
+	if err != nil || got != root {
+		t.Errorf("RepoRoot = %q, %v; want %q", got, err, root)
+	}
+	if got, err := RepoRoot(t.TempDir()); err == nil {
+		t.Errorf("RepoRoot outside a workspace = %q, want an error", got)
+	}
+}
+
+func TestEnvironPassesOnlyWhatAServiceNeeds(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")
+	t.Setenv("LOG_LEVEL", "DEBUG")
+	t.Setenv("GRPC_ADDR", "0.0.0.0:1")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	env := Service{Name: "organisation"}.Env("127.0.0.1:9101", "postgres://db", "nats://n")
+	for _, want := range []string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4317", "LOG_LEVEL=DEBUG", "GRPC_ADDR=127.0.0.1:9101",
+		"DATABASE_URL=postgres://db", "NATS_URL=nats://n", "MIGRATE=true",
+	} {
+		if !slices.Contains(env, want) {
+			t.Errorf("environment lacks %s: %q", want, env)
+		}
+	}
+	for _, kv := range env {
+		if kv == "GRPC_ADDR=0.0.0.0:1" || kv == "AWS_SECRET_ACCESS_KEY=secret" {
+			t.Errorf("environment passes %s", kv)
+		}
+	}
+}
+
+func TestPresentSkipsServicesNotInTheTree(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "services", "organisation", "cmd", "organisation"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	present, missing := Present(root, Services)
+	if len(present) != 1 || present[0].Name != "organisation" || len(missing) != len(Services)-1 {
+		t.Errorf("Present = %v, %v; want organisation only", present, missing)
+	}
+}
