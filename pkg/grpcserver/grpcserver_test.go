@@ -77,7 +77,9 @@ func TestToStatusMapsDomainErrorsAndHidesInternalCauses(t *testing.T) {
 }
 
 // panicky is a health service whose Check panics, to exercise recovery.
-type panicky struct{ healthpb.UnimplementedHealthServer }
+type panicky struct {
+	healthpb.UnimplementedHealthServer
+}
 
 func (panicky) Check(context.Context, *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
 	panic("boom")
