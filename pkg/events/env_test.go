@@ -1,10 +1,8 @@
 package events_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/logtest"
 	"gongjian.dev/pkg/natsembed"
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgtest"
@@ -149,35 +148,4 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// logBuffer is a concurrency-safe log destination.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// testLogger collects log lines and shows them if the test fails.
-func testLogger(t *testing.T) *slog.Logger {
-	var buf logBuffer
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", buf.String())
-		}
-	})
-	return buf.logger()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, nil))
-}
+func testLogger(t *testing.T) *slog.Logger { return logtest.New(t) }

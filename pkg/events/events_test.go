@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/logtest"
 )
 
 func TestEnsureStreamIsIdempotentAndAppliesDefaults(t *testing.T) {
@@ -116,9 +118,9 @@ func TestConsumeRedeliversAfterHandlerFailure(t *testing.T) {
 func TestConsumeGivesUpOnPoisonMessage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 0)
-	var logs logBuffer
+	var logs logtest.Buffer
 	var poisonCalls atomic.Int32
-	spec := events.ConsumerSpec{MaxDeliver: 2, Logger: logs.logger()}
+	spec := events.ConsumerSpec{MaxDeliver: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	e.consume(t, spec, func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
 		if msg.Subject() == "orders.poison" {
 			poisonCalls.Add(1)

@@ -1,7 +1,6 @@
 package outbox_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 
+	"gongjian.dev/pkg/logtest"
 	"gongjian.dev/pkg/natsembed"
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgdb"
@@ -167,31 +167,4 @@ func msgIDs(msgs []*jetstream.RawStreamMsg) []string {
 	return ids
 }
 
-// testLogger collects log lines and shows them if the test fails.
-func testLogger(t *testing.T) *slog.Logger {
-	var buf logBuffer
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", buf.String())
-		}
-	})
-	return slog.New(slog.NewTextHandler(&buf, nil))
-}
-
-// logBuffer is a log destination safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func testLogger(t *testing.T) *slog.Logger { return logtest.New(t) }

@@ -7,7 +7,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,12 +17,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"gongjian.dev/deploy/local/internal/stack"
+	"gongjian.dev/pkg/logtest"
 	"gongjian.dev/pkg/otlptest"
 )
 
@@ -36,25 +35,8 @@ type system struct {
 	pgURL     string
 	collector *otlptest.Collector
 	cmd       *exec.Cmd
-	output    *syncBuffer
+	output    *logtest.Buffer
 	exited    chan error
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func freePort(t *testing.T) int {
@@ -97,7 +79,7 @@ func startSystem(t *testing.T) *system {
 	}
 	pgPort, natsPort, grpcPort, httpPort := freePort(t), freePort(t), freePort(t), freePort(t)
 	s := &system{
-		root: root, collector: collector, output: &syncBuffer{}, exited: make(chan error, 1),
+		root: root, collector: collector, output: &logtest.Buffer{}, exited: make(chan error, 1),
 		http:    fmt.Sprintf("127.0.0.1:%d", httpPort),
 		grpc:    fmt.Sprintf("127.0.0.1:%d", grpcPort),
 		natsURL: fmt.Sprintf("nats://127.0.0.1:%d", natsPort),

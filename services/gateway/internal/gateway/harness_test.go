@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -27,6 +26,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"gongjian.dev/pkg/logtest"
 	"gongjian.dev/pkg/telemetry"
 	organisationv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 )
@@ -169,24 +169,6 @@ func jsonDiff(t *testing.T, want string, got []byte) string {
 	return cmp.Diff(w, g)
 }
 
-// logBuffer collects log lines written from many goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newTestLogger(b *logBuffer) *slog.Logger {
+func newTestLogger(b *logtest.Buffer) *slog.Logger {
 	return telemetry.NewLogger(b, "gateway", slog.LevelDebug)
 }

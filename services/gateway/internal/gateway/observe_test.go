@@ -9,6 +9,8 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"gongjian.dev/pkg/logtest"
 )
 
 // traceparent is what a client that is itself traced sends.
@@ -65,7 +67,7 @@ func TestTheClientsTraceContinuesIntoTheBackend(t *testing.T) {
 
 func TestTheAccessLogHasOneLinePerRequestWithoutQueryOrBody(t *testing.T) {
 	t.Parallel()
-	var logs logBuffer
+	var logs logtest.Buffer
 	gw := startGateway(t, startBackend(t, nil).addr, newTestLogger(&logs))
 	tid := trace.TraceID{0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01}
 	sid := trace.SpanID{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08}

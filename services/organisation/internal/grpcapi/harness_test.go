@@ -1,7 +1,6 @@
 package grpcapi_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -24,6 +23,7 @@ import (
 
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/grpcserver"
+	"gongjian.dev/pkg/logtest"
 	"gongjian.dev/pkg/natsembed"
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgtest"
@@ -389,33 +389,6 @@ func (c *clock) set(t time.Time) {
 	c.t = t
 }
 
-// testLogger collects the service's log lines and shows them if the test fails.
-func testLogger(t *testing.T) *slog.Logger {
-	var buf logBuffer
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("service logs:\n%s", buf.String())
-		}
-	})
-	return slog.New(slog.NewTextHandler(&buf, nil))
-}
-
-// logBuffer is a log destination safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func testLogger(t *testing.T) *slog.Logger { return logtest.New(t) }
 
 func cloneOrg(o *pb.Organisation) *pb.Organisation { return proto.Clone(o).(*pb.Organisation) }
