@@ -25,14 +25,17 @@ import (
 	"gongjian.dev/pkg/grpcserver"
 	"gongjian.dev/pkg/natsembed"
 	"gongjian.dev/pkg/outbox"
-	"gongjian.dev/pkg/pgtest"
+	"gongjian.dev/pkg/pgcluster"
+	"gongjian.dev/pkg/pgdb"
+	"gongjian.dev/pkg/telemetry"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/organisation/internal/grpcapi"
 	"gongjian.dev/services/organisation/internal/org"
 	"gongjian.dev/services/organisation/internal/store"
 )
 
-// The benchmarks run the service over a real loopback TCP connection against
+// The benchmarks run the service over a real loopback TCP connection, on a
+// durable PostgreSQL cluster, with tracing on, against
 // a tree of about 100,000 organisations shaped like a city: 15 districts,
 // 200 streets, 4,000 communities, each community with 23 branches, grids and
 // party groups. The ceiling benchmarks measure, in the same run, what this
@@ -50,7 +53,7 @@ var benchShape = struct{ districts, streetsPer, communitiesPer, leavesPer int }{
 
 func benchEnv(b *testing.B) (pb.OrganisationServiceClient, pb.ComplianceServiceClient, *grpc.ClientConn, *pgxpool.Pool, *benchTree) {
 	b.Helper()
-	pool := pgtest.Pool(b, store.Schema, store.AllMigrations...)
+	pool := durablePool(b)
 	tree := seedTree(b, pool)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	srv, err := grpcserver.New(log, grpcserver.Options{})
@@ -75,6 +78,34 @@ func benchEnv(b *testing.B) (pb.OrganisationServiceClient, pb.ComplianceServiceC
 	}
 	b.Cleanup(func() { _ = conn.Close() })
 	return pb.NewOrganisationServiceClient(conn), pb.NewComplianceServiceClient(conn), conn, pool, tree
+}
+
+// durablePool is a database on its own PostgreSQL cluster with the settings
+// of production (fsync and synchronous commit on), unlike the test
+// harness's, which trades durability for speed; and the process traces as a
+// service does, with every span recorded and dropped.
+func durablePool(b *testing.B) *pgxpool.Pool {
+	ctx := context.Background()
+	shutdown, err := telemetry.Setup(ctx, "organisation-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = shutdown(ctx) })
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Durable: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cluster.Stop() })
+	url := cluster.URL("postgres")
+	if err := pgdb.Migrate(ctx, url, store.Schema, store.AllMigrations...); err != nil {
+		b.Fatal(err)
+	}
+	pool, err := pgdb.Open(ctx, url, store.Schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	return pool
 }
 
 // startRelay runs NATS and the outbox relay, as in production, so that
@@ -201,6 +232,18 @@ func BenchmarkOrganisations(b *testing.B) {
 			}
 		})
 	})
+	var k atomic.Int64
+	b.Run("ceiling/sql-insert-and-commit", func(b *testing.B) {
+		b.SetParallelism(concurrency)
+		b.RunParallel(func(p *testing.PB) {
+			for p.Next() {
+				if _, err := pool.Exec(ctx, `INSERT INTO requests (request_id, resource_id) VALUES ($1, $2)`,
+					fmt.Sprintf("ceiling-%d", k.Add(1)), org.NewID()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
 	b.Run("get", func(b *testing.B) {
 		b.SetParallelism(concurrency)
 		b.RunParallel(func(p *testing.PB) {
@@ -238,7 +281,7 @@ func BenchmarkOrganisations(b *testing.B) {
 	} {
 		b.Run(level.name, func(b *testing.B) {
 			b.SetParallelism(concurrency)
-		b.RunParallel(func(p *testing.PB) {
+			b.RunParallel(func(p *testing.PB) {
 				for p.Next() {
 					resp, err := client.ListOrganisations(ctx, &pb.ListOrganisationsRequest{AncestorId: pick(level.ids), PageSize: level.size})
 					if err != nil || len(resp.GetOrganisations()) == 0 {

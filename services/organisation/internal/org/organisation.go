@@ -100,8 +100,7 @@ const (
 	EducationHigh         = 3 // senior high school
 	EducationCollege      = 4 // junior college (大专) or more
 	EducationPostgraduate = 6
-	maxNameLen            = 200
-	maxTeamSecretarys     = 1
+	maxSecretaries        = 1
 )
 
 // IsSecretary reports whether the cadre is the secretary.
@@ -184,7 +183,7 @@ func validateTeam(team []Cadre, today Date) error {
 			v.Add(f+".exception_reason", "an age exception needs its reason")
 		}
 	}
-	if secretaries > maxTeamSecretarys {
+	if secretaries > maxSecretaries {
 		v.Add("cadres", "a team has at most one secretary, got %d", secretaries)
 	}
 	return v.Err()
