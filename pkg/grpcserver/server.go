@@ -21,9 +21,13 @@ import (
 
 // Options tune the server. The zero value is usable.
 type Options struct {
-	// Unary and Stream are extra interceptors, run after the standard ones
-	// (recovery, logging, error mapping, validation): authentication and
-	// authorisation go here.
+	// AuthUnary and AuthStream run after recovery, logging and error
+	// mapping but before input validation: authentication, then
+	// authorisation, so that a caller who may not call learns nothing
+	// about the input rules.
+	AuthUnary  []grpc.UnaryServerInterceptor
+	AuthStream []grpc.StreamServerInterceptor
+	// Unary and Stream are extra interceptors, run last.
 	Unary  []grpc.UnaryServerInterceptor
 	Stream []grpc.StreamServerInterceptor
 	// ServerOptions are passed through (TLS credentials, limits).
@@ -43,12 +47,10 @@ func New(log *slog.Logger, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	unary := append([]grpc.UnaryServerInterceptor{
-		recoverUnary(log), logUnary(log), errorsUnary(log), validateUnary(v),
-	}, opts.Unary...)
-	stream := append([]grpc.StreamServerInterceptor{
-		recoverStream(log), logStream(log), errorsStream(log), validateStream(v),
-	}, opts.Stream...)
+	unary := []grpc.UnaryServerInterceptor{recoverUnary(log), logUnary(log), errorsUnary(log)}
+	unary = append(append(append(unary, opts.AuthUnary...), validateUnary(v)), opts.Unary...)
+	stream := []grpc.StreamServerInterceptor{recoverStream(log), logStream(log), errorsStream(log)}
+	stream = append(append(append(stream, opts.AuthStream...), validateStream(v)), opts.Stream...)
 	so := append([]grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 		grpc.ChainUnaryInterceptor(unary...),

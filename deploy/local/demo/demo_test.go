@@ -17,6 +17,8 @@ import (
 	"gongjian.dev/deploy/local/demo"
 	"gongjian.dev/deploy/local/internal/stack"
 	"gongjian.dev/deploy/local/internal/supervisor"
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/natsembed"
 	"gongjian.dev/pkg/pgcluster"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
@@ -198,6 +200,14 @@ func startSystem(t *testing.T) *grpc.ClientConn {
 		t.Fatalf("%v\n%s", err, build.String())
 	}
 	addr := freeAddr(t)
+	issuer, err := devissuer.Load(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := issuer.Issue(devissuer.Claims{Subject: "demo-test", Role: auth.CityAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := &lastLines{max: 60}
 	sup := supervisor.New(out.add)
 	t.Cleanup(func() {
@@ -210,13 +220,14 @@ func startSystem(t *testing.T) *grpc.ClientConn {
 	})
 	err = sup.Start(ctx, supervisor.Spec{
 		Name: svc.Name, Path: stack.Binary(bin, svc.Package),
-		Env:   svc.Env(addr, cluster.URL("gongjian"), nats.URL()),
+		Env:   svc.Env(addr, cluster.URL("gongjian"), nats.URL(), issuer.KeysFile()),
 		Ready: supervisor.GRPCHealth(addr),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
 	if err != nil {
 		t.Fatal(err)
 	}

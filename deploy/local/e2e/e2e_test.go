@@ -26,6 +26,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/otlptest"
 	"gongjian.dev/pkg/outbox"
@@ -63,7 +65,8 @@ func TestTheSystemAsMakeRunStartsIt(t *testing.T) {
 		t.Fatalf("move: HTTP %d %v", code, moved)
 	}
 
-	conn, err := grpc.NewClient(s.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(s.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(auth.BearerToken(s.admin, false)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +205,35 @@ func TestTheSystemAsMakeRunStartsIt(t *testing.T) {
 		_, err := client.CreateOrganisation(ctxFor(t), &pb.CreateOrganisationRequest{Organisation: &pb.Organisation{Kind: pb.OrganisationKind_ORGANISATION_KIND_BRANCH, ParentId: community["id"].(string)}})
 		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "organisation.name") {
 			t.Fatalf("gRPC create without a name: %v", err)
+		}
+	})
+
+	t.Run("over REST, who may do what, where", func(t *testing.T) {
+		districtAdmin := s.token(t, devissuer.Claims{Subject: "da", Role: auth.DistrictAdmin, ScopeOrgID: district["id"].(string)})
+		otherDistrict := s.create(t, "", fmt.Sprintf(`{"kind":"ORGANISATION_KIND_DISTRICT","name":"永昌县委","parentId":%q}`, city["id"]))
+		gridLeader := s.token(t, devissuer.Claims{Subject: "gl", Role: auth.GridLeader, ScopeOrgID: community["id"].(string)})
+		expired := s.token(t, devissuer.Claims{Subject: "old", Role: auth.CityAdmin, TTL: -time.Hour})
+		for _, c := range []struct {
+			name, token, method, path, body string
+			code                            int
+		}{
+			{"no token", "", "GET", "/v1/organisations/" + branch["id"].(string), "", 401},
+			{"an expired token", expired, "GET", "/v1/organisations/" + branch["id"].(string), "", 401},
+			{"a forged token", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4Iiwicm9sZSI6ImNpdHlfYWRtaW4ifQ.", "GET", "/v1/organisations/" + branch["id"].(string), "", 401},
+			{"a district administrator in their district", districtAdmin, "GET", "/v1/organisations/" + branch["id"].(string), "", 200},
+			{"a district administrator in another district", districtAdmin, "GET", "/v1/organisations/" + otherDistrict["id"].(string), "", 404},
+			{"a district administrator creating in their district", districtAdmin, "POST", "/v1/organisations",
+				fmt.Sprintf(`{"kind":"ORGANISATION_KIND_PARTY_GROUP","name":"第二党小组","parentId":%q}`, branch["id"]), 200},
+			{"a district administrator creating in another district", districtAdmin, "POST", "/v1/organisations",
+				fmt.Sprintf(`{"kind":"ORGANISATION_KIND_STREET","name":"x","parentId":%q}`, otherDistrict["id"]), 404},
+			{"a grid leader creating an organisation", gridLeader, "POST", "/v1/organisations",
+				fmt.Sprintf(`{"kind":"ORGANISATION_KIND_PARTY_GROUP","name":"x","parentId":%q}`, branch["id"]), 403},
+			{"a grid leader recording organisation life", gridLeader, "POST", fmt.Sprintf("/v1/organisations/%s/activities", branch["id"]),
+				`{"kind":"ACTIVITY_KIND_THEMED_PARTY_DAY","date":"2026-01-05","topic":"主题党日","expected":10,"attended":9}`, 200},
+		} {
+			if code, body := s.restAs(t, c.token, c.method, c.path, "", c.body); code != c.code {
+				t.Errorf("%s: HTTP %d %v, want %d", c.name, code, body, c.code)
+			}
 		}
 	})
 

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"gongjian.dev/deploy/local/internal/stack"
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/logtest"
 	"gongjian.dev/pkg/otlptest"
 )
@@ -34,6 +36,8 @@ type system struct {
 	natsURL   string
 	pgURL     string
 	collector *otlptest.Collector
+	issuer    *devissuer.Issuer
+	admin     string // a city administrator's token
 	cmd       *exec.Cmd
 	output    *logtest.Buffer
 	exited    chan error
@@ -104,6 +108,10 @@ func startSystem(t *testing.T) *system {
 	go func() { s.exited <- s.cmd.Wait() }()
 	t.Cleanup(func() { s.stop(t) })
 	s.waitReady(t)
+	if s.issuer, err = devissuer.Load(filepath.Join(data, "auth")); err != nil {
+		t.Fatal(err)
+	}
+	s.admin = s.token(t, devissuer.Claims{Subject: "e2e-admin", Name: "E2E Admin", Role: auth.CityAdmin})
 	return s
 }
 
@@ -155,9 +163,25 @@ func tailLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// rest sends one JSON request to the gateway with a traceparent header and
-// returns the status and the decoded body.
+// token issues a token from the system's development issuer.
+func (s *system) token(t *testing.T, c devissuer.Claims) string {
+	t.Helper()
+	tok, err := s.issuer.Issue(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// rest sends one JSON request to the gateway as the city administrator
+// with a traceparent header and returns the status and the decoded body.
 func (s *system) rest(t *testing.T, method, path, traceparent string, body string) (int, map[string]any) {
+	t.Helper()
+	return s.restAs(t, s.admin, method, path, traceparent, body)
+}
+
+// restAs sends one request with a token ("" for none).
+func (s *system) restAs(t *testing.T, token, method, path, traceparent string, body string) (int, map[string]any) {
 	t.Helper()
 	var r io.Reader
 	if body != "" {
@@ -170,6 +194,9 @@ func (s *system) rest(t *testing.T, method, path, traceparent string, body strin
 	req.Header.Set("Content-Type", "application/json")
 	if traceparent != "" {
 		req.Header.Set("traceparent", traceparent)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -200,7 +227,7 @@ func (s *system) create(t *testing.T, traceparent, body string) map[string]any {
 // grpcurl runs the pinned grpcurl, a client this project did not write.
 func (s *system) grpcurl(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("go", append([]string{"tool", "grpcurl", "-plaintext"}, args...)...)
+	cmd := exec.Command("go", append([]string{"tool", "grpcurl", "-plaintext", "-H", "authorization: Bearer " + s.admin}, args...)...)
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	cmd.Dir = filepath.Join(s.root, "deploy", "tools")
 	out, err := cmd.CombinedOutput()

@@ -12,6 +12,8 @@ import (
 
 	"gongjian.dev/deploy/local/demo"
 	"gongjian.dev/deploy/local/internal/console"
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/devissuer"
 )
 
 // demoMarker, in the data folder, says the demo city was loaded completely.
@@ -22,11 +24,18 @@ const demoMarker = "demo-loaded"
 // demoCity loads the demo city into a system holding no city (or the demo
 // city half loaded) and returns the id of the city there is. A failed load
 // does not stop the system; the next start tries again.
-func demoCity(ctx context.Context, out *console.Console, services *serviceOutput, data, organisationAddr string, load bool) string {
+func demoCity(ctx context.Context, out *console.Console, services *serviceOutput, data, organisationAddr string, issuer *devissuer.Issuer, load bool) string {
 	if organisationAddr == "" {
 		return "" // the organisation service is not in the tree
 	}
-	conn, err := grpc.NewClient(organisationAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// The demo is loaded as the city's organisation department would enter it.
+	token, err := issuer.Issue(devissuer.Claims{Subject: "demo-loader", Name: "demo loader", Role: auth.CityAdmin, TTL: 2 * time.Hour})
+	if err != nil {
+		out.Printf("demo", "%v", err)
+		return ""
+	}
+	conn, err := grpc.NewClient(organisationAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
 	if err != nil {
 		out.Printf("demo", "%v", err)
 		return ""

@@ -24,6 +24,7 @@ import (
 	"gongjian.dev/deploy/local/internal/console"
 	"gongjian.dev/deploy/local/internal/stack"
 	"gongjian.dev/deploy/local/internal/supervisor"
+	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/config"
 	"gongjian.dev/pkg/natsembed"
 	"gongjian.dev/pkg/pgcluster"
@@ -83,6 +84,13 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 	}
 	defer stopPostgres()
 
+	// The development token issuer: the services trust its keys, and
+	// gongjian-token prints tokens from it for any demo role.
+	issuer, err := devissuer.Load(filepath.Join(data, "auth"))
+	if err != nil {
+		return err
+	}
+
 	// NATS, inside this process.
 	nats, err := natsembed.Start(natsembed.Options{Port: cfg.NATSPort, StoreDir: filepath.Join(data, "nats")})
 	if err != nil {
@@ -111,7 +119,7 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 	for _, s := range services {
 		spec := supervisor.Spec{
 			Name: s.Name, Path: stack.Binary(bin, s.Package),
-			Env:   s.Env(addrs[s.Name], databaseURL, nats.URL()),
+			Env:   s.Env(addrs[s.Name], databaseURL, nats.URL(), issuer.KeysFile()),
 			Ready: supervisor.GRPCHealth(addrs[s.Name]),
 		}
 		if err := sup.Start(ctx, spec); err != nil {
@@ -123,7 +131,7 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 		return err
 	}
 
-	cityID := demoCity(ctx, out, output, data, addrs["organisation"], loadDemo)
+	cityID := demoCity(ctx, out, output, data, addrs["organisation"], issuer, loadDemo)
 	printBanner(out, banner{
 		data: data, httpAddr: cfg.HTTPAddr, services: services, missing: missing, addrs: addrs,
 		databaseURL: databaseURL, natsURL: nats.URL(), cityID: cityID,

@@ -43,13 +43,16 @@ var Services = []Service{
 }
 
 // Env is the environment the service runs with, as its Kubernetes pod would
-// have it, except that it migrates its schema itself: there is no Job here.
-func (s Service) Env(addr, databaseURL, natsURL string) []string {
+// have it, except that it migrates its schema itself (there is no Job here)
+// and trusts the tokens of the development issuer whose public keys are in
+// keysFile.
+func (s Service) Env(addr, databaseURL, natsURL, keysFile string) []string {
 	return Environ(map[string]string{
-		"GRPC_ADDR":    addr,
-		"DATABASE_URL": databaseURL,
-		"NATS_URL":     natsURL,
-		"MIGRATE":      "true",
+		"GRPC_ADDR":      addr,
+		"DATABASE_URL":   databaseURL,
+		"NATS_URL":       natsURL,
+		"MIGRATE":        "true",
+		"AUTH_KEYS_FILE": keysFile,
 	})
 }
 

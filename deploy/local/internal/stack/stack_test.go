@@ -30,10 +30,10 @@ func TestEnvironPassesOnlyWhatAServiceNeeds(t *testing.T) {
 	t.Setenv("LOG_LEVEL", "DEBUG")
 	t.Setenv("GRPC_ADDR", "0.0.0.0:1")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	env := Service{Name: "organisation"}.Env("127.0.0.1:9101", "postgres://db", "nats://n")
+	env := Service{Name: "organisation"}.Env("127.0.0.1:9101", "postgres://db", "nats://n", "/keys/jwks.json")
 	for _, want := range []string{
 		"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4317", "LOG_LEVEL=DEBUG", "GRPC_ADDR=127.0.0.1:9101",
-		"DATABASE_URL=postgres://db", "NATS_URL=nats://n", "MIGRATE=true",
+		"DATABASE_URL=postgres://db", "NATS_URL=nats://n", "MIGRATE=true", "AUTH_KEYS_FILE=/keys/jwks.json",
 	} {
 		if !slices.Contains(env, want) {
 			t.Errorf("environment lacks %s: %q", want, env)

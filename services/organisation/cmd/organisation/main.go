@@ -18,8 +18,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 
 	"gongjian.dev/pkg/app"
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/config"
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/grpcserver"
@@ -42,6 +45,13 @@ type Config struct {
 	// TimeZone is the city's zone: it decides what "today" is for ages,
 	// activity dates and quarters.
 	TimeZone string `env:"CITY_TIME_ZONE" envDefault:"Asia/Shanghai"`
+	// Mutual TLS, when the three files are given.
+	TLSCertFile     string `env:"TLS_CERT_FILE"`
+	TLSKeyFile      string `env:"TLS_KEY_FILE" secret:"true"`
+	TLSClientCAFile string `env:"TLS_CLIENT_CA_FILE"`
+	// Auth says whose tokens are accepted (AUTH_ISSUER, AUTH_AUDIENCE,
+	// AUTH_KEYS_FILE or AUTH_JWKS_URL).
+	Auth auth.Config
 }
 
 // Stream is the JetStream stream of the service's events.
@@ -98,8 +108,28 @@ func run(ctx context.Context, log *slog.Logger) error {
 	}
 	relay := outbox.NewRelay(pool, js, outbox.RelayOptions{Logger: log, LockKey: relayLock})
 
+	// Security.
+	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
+	if err != nil {
+		return err
+	}
+	st := store.New(pool)
+	opts := grpcserver.Options{
+		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
+			authz.UnaryInterceptor(grpcapi.Policy(st), st, auth.OpenMethods)},
+		AuthStream: []grpc.StreamServerInterceptor{auth.StreamInterceptor(verifier, auth.OpenMethods),
+			authz.StreamInterceptor(grpcapi.Policy(st), st, auth.OpenMethods)},
+	}
+	if cfg.TLSCertFile != "" {
+		creds, err := auth.ServerTLS(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSClientCAFile)
+		if err != nil {
+			return err
+		}
+		opts.ServerOptions = append(opts.ServerOptions, grpc.Creds(creds))
+	}
+
 	// Servers.
-	srv, err := grpcserver.New(log, grpcserver.Options{})
+	srv, err := grpcserver.New(log, opts)
 	if err != nil {
 		return err
 	}
@@ -107,7 +137,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("CITY_TIME_ZONE: %w", err)
 	}
-	api := grpcapi.New(org.NewService(store.New(pool), nil, loc))
+	api := grpcapi.New(org.NewService(st, nil, loc))
 	pb.RegisterOrganisationServiceServer(srv, api)
 	pb.RegisterDemonstrationServiceServer(srv, api)
 	pb.RegisterComplianceServiceServer(srv, api)

@@ -91,51 +91,6 @@ func activity(orgID string, m *pb.Activity) (*org.Activity, error) {
 	return a, d.err()
 }
 
-func coveragePoint(p *org.CoveragePoint) *pb.CoveragePoint {
-	return &pb.CoveragePoint{
-		Id: p.ID, CommunityId: p.CommunityID, Name: p.Name, MemberCount: p.MemberCount,
-		Kind:                   pb.CoveragePointKind(pb.CoveragePointKind_value["COVERAGE_POINT_KIND_"+string(p.Kind)]),
-		CoveringOrganisationId: p.CoveringOrganisationID,
-	}
-}
-
-func site(s *org.Site) *pb.DemonstrationSite {
-	m := &pb.DemonstrationSite{Id: s.ID, CommunityId: s.CommunityID, StartDate: s.Start.String(), EndDate: s.End.String(), CreateTime: ts(s.Created)}
-	for _, ms := range s.Milestones {
-		m.Milestones = append(m.Milestones, &pb.Milestone{Id: ms.ID, Title: ms.Title, DueDate: ms.Due.String(), CompleteTime: ts(ms.Completed), Note: ms.Note})
-	}
-	for _, r := range s.Ratings {
-		m.Ratings = append(m.Ratings, &pb.FiveGoodsRating{
-			Year: r.Year, Leadership: grade(r.Leadership), CadresAndMembers: grade(r.CadresAndMembers),
-			Mechanisms: grade(r.Mechanisms), ManagementAndService: grade(r.ManagementAndService),
-			ResidentsOpinion: grade(r.ResidentsOpinion), RatedBy: r.RatedBy,
-		})
-	}
-	return m
-}
-
-func grade(s string) pb.FiveGoodsGrade {
-	return pb.FiveGoodsGrade(pb.FiveGoodsGrade_value["FIVE_GOODS_GRADE_"+s])
-}
-
-func liaison(l *org.Liaison) *pb.Liaison {
-	return &pb.Liaison{
-		Id: l.ID, Kind: pb.LiaisonKind(pb.LiaisonKind_value["LIAISON_KIND_"+string(l.Kind)]), LeaderName: l.LeaderName,
-		LeaderTitle: l.LeaderTitle, CommunityId: l.CommunityID, StartTime: ts(l.Started), EndTime: ts(l.Ended),
-	}
-}
-
-func settings(s *org.Settings) *pb.DistrictSettings {
-	return &pb.DistrictSettings{
-		DistrictId: s.DistrictID, GeneralBranchMemberThreshold: s.GeneralBranchMemberThreshold,
-		LeadershipMinSize: s.LeadershipMinSize, LeadershipMaxSize: s.LeadershipMaxSize,
-		MaxAgeMale: s.MaxAgeMale, MaxAgeFemale: s.MaxAgeFemale, MinEducation: pb.Education(s.MinEducation),
-		RequireCollegeCadre: s.RequireCollegeCadre, RequireSecretaryDirector: s.RequireSecretaryDirector,
-		MinPremisesAreaM2: s.MinPremisesAreaM2, RequiredEquipment: s.RequiredEquipment,
-		QuarterlyActivityRequired: s.QuarterlyActivityRequired, UpdateTime: ts(s.Updated),
-	}
-}
-
 func settingsFrom(m *pb.DistrictSettings) *org.Settings {
 	return &org.Settings{
 		DistrictID: m.GetDistrictId(), GeneralBranchMemberThreshold: m.GetGeneralBranchMemberThreshold(),

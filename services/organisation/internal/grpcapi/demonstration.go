@@ -24,7 +24,7 @@ func (a *API) CreateDemonstrationSite(ctx context.Context, req *pb.CreateDemonst
 	if err != nil {
 		return nil, err
 	}
-	return &pb.CreateDemonstrationSiteResponse{Site: site(s)}, nil
+	return &pb.CreateDemonstrationSiteResponse{Site: pbconv.Site(s)}, nil
 }
 
 // GetDemonstrationSite implements pb.DemonstrationServiceServer.
@@ -33,18 +33,18 @@ func (a *API) GetDemonstrationSite(ctx context.Context, req *pb.GetDemonstration
 	if err != nil {
 		return nil, err
 	}
-	return &pb.GetDemonstrationSiteResponse{Site: site(s)}, nil
+	return &pb.GetDemonstrationSiteResponse{Site: pbconv.Site(s)}, nil
 }
 
 // ListDemonstrationSites implements pb.DemonstrationServiceServer.
 func (a *API) ListDemonstrationSites(ctx context.Context, req *pb.ListDemonstrationSitesRequest) (*pb.ListDemonstrationSitesResponse, error) {
-	ss, err := a.svc.ListSites(ctx, req.GetAncestorId())
+	ss, err := a.svc.ListSites(ctx, orScope(ctx, req.GetAncestorId()))
 	if err != nil {
 		return nil, err
 	}
 	out := &pb.ListDemonstrationSitesResponse{}
 	for _, s := range ss {
-		out.Sites = append(out.Sites, site(s))
+		out.Sites = append(out.Sites, pbconv.Site(s))
 	}
 	return out, nil
 }
@@ -55,7 +55,7 @@ func (a *API) CompleteMilestone(ctx context.Context, req *pb.CompleteMilestoneRe
 	if err != nil {
 		return nil, err
 	}
-	return &pb.CompleteMilestoneResponse{Site: site(s)}, nil
+	return &pb.CompleteMilestoneResponse{Site: pbconv.Site(s)}, nil
 }
 
 // RateFiveGoods implements pb.DemonstrationServiceServer.
@@ -70,7 +70,7 @@ func (a *API) RateFiveGoods(ctx context.Context, req *pb.RateFiveGoodsRequest) (
 	if err != nil {
 		return nil, err
 	}
-	return &pb.RateFiveGoodsResponse{Site: site(s)}, nil
+	return &pb.RateFiveGoodsResponse{Site: pbconv.Site(s)}, nil
 }
 
 // CreateLiaison implements pb.DemonstrationServiceServer.
@@ -83,18 +83,18 @@ func (a *API) CreateLiaison(ctx context.Context, req *pb.CreateLiaisonRequest) (
 	if err != nil {
 		return nil, err
 	}
-	return &pb.CreateLiaisonResponse{Liaison: liaison(l)}, nil
+	return &pb.CreateLiaisonResponse{Liaison: pbconv.Liaison(l)}, nil
 }
 
 // ListLiaisons implements pb.DemonstrationServiceServer.
 func (a *API) ListLiaisons(ctx context.Context, req *pb.ListLiaisonsRequest) (*pb.ListLiaisonsResponse, error) {
-	ls, err := a.svc.ListLiaisons(ctx, req.GetAncestorId(), req.GetIncludeEnded())
+	ls, err := a.svc.ListLiaisons(ctx, orScope(ctx, req.GetAncestorId()), req.GetIncludeEnded())
 	if err != nil {
 		return nil, err
 	}
 	out := &pb.ListLiaisonsResponse{}
 	for _, l := range ls {
-		out.Liaisons = append(out.Liaisons, liaison(l))
+		out.Liaisons = append(out.Liaisons, pbconv.Liaison(l))
 	}
 	return out, nil
 }
@@ -105,7 +105,7 @@ func (a *API) EndLiaison(ctx context.Context, req *pb.EndLiaisonRequest) (*pb.En
 	if err != nil {
 		return nil, err
 	}
-	return &pb.EndLiaisonResponse{Liaison: liaison(l)}, nil
+	return &pb.EndLiaisonResponse{Liaison: pbconv.Liaison(l)}, nil
 }
 
 // GetComplianceReport implements pb.ComplianceServiceServer.
@@ -128,7 +128,7 @@ func (a *API) GetDistrictSettings(ctx context.Context, req *pb.GetDistrictSettin
 	if err != nil {
 		return nil, err
 	}
-	return &pb.GetDistrictSettingsResponse{Settings: settings(s)}, nil
+	return &pb.GetDistrictSettingsResponse{Settings: pbconv.Settings(s)}, nil
 }
 
 // UpdateDistrictSettings implements pb.ComplianceServiceServer.
@@ -137,7 +137,7 @@ func (a *API) UpdateDistrictSettings(ctx context.Context, req *pb.UpdateDistrict
 	if err != nil {
 		return nil, err
 	}
-	return &pb.UpdateDistrictSettingsResponse{Settings: settings(s)}, nil
+	return &pb.UpdateDistrictSettingsResponse{Settings: pbconv.Settings(s)}, nil
 }
 
 // RecordMemberCount implements pb.ComplianceServiceServer.

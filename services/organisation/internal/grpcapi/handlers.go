@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/errs"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/organisation/internal/org"
@@ -74,7 +75,8 @@ func (a *API) ListOrganisations(ctx context.Context, req *pb.ListOrganisationsRe
 	list, next, err := a.svc.List(ctx, org.ListFilter{
 		ParentID: req.GetParentId(), AncestorID: req.GetAncestorId(), DistrictID: req.GetDistrictId(),
 		Kind: pbconv.Kind(req.GetKind()), IncludeDissolved: req.GetIncludeDissolved(),
-		Page: org.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
+		Page:     org.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
+		WithinID: authz.ScopeRoot(ctx),
 	})
 	if err != nil {
 		return nil, err
@@ -189,7 +191,7 @@ func (a *API) CreateCoveragePoint(ctx context.Context, req *pb.CreateCoveragePoi
 	if err != nil {
 		return nil, err
 	}
-	return &pb.CreateCoveragePointResponse{CoveragePoint: coveragePoint(p)}, nil
+	return &pb.CreateCoveragePointResponse{CoveragePoint: pbconv.CoveragePoint(p)}, nil
 }
 
 // ListCoveragePoints implements pb.OrganisationServiceServer.
@@ -200,7 +202,7 @@ func (a *API) ListCoveragePoints(ctx context.Context, req *pb.ListCoveragePoints
 	}
 	out := &pb.ListCoveragePointsResponse{}
 	for _, p := range ps {
-		out.CoveragePoints = append(out.CoveragePoints, coveragePoint(p))
+		out.CoveragePoints = append(out.CoveragePoints, pbconv.CoveragePoint(p))
 	}
 	return out, nil
 }
@@ -211,5 +213,5 @@ func (a *API) CoverCoveragePoint(ctx context.Context, req *pb.CoverCoveragePoint
 	if err != nil {
 		return nil, err
 	}
-	return &pb.CoverCoveragePointResponse{CoveragePoint: coveragePoint(p)}, nil
+	return &pb.CoverCoveragePointResponse{CoveragePoint: pbconv.CoveragePoint(p)}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -21,6 +22,9 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
 
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/devissuer"
+	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/grpcserver"
 	"gongjian.dev/pkg/logtest"
@@ -55,10 +59,13 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // temporary directory and is shut down with the test, and every event in
 // the stream is then one the test caused.
 type harness struct {
-	org        pb.OrganisationServiceClient
-	compliance pb.ComplianceServiceClient
-	pool       *pgxpool.Pool
-	stream     jetstream.Stream
+	// as connects as the caller a token describes.
+	as            func(devissuer.Claims) *grpc.ClientConn
+	org           pb.OrganisationServiceClient
+	demonstration pb.DemonstrationServiceClient
+	compliance    pb.ComplianceServiceClient
+	pool          *pgxpool.Pool
+	stream        jetstream.Stream
 }
 
 type harnessOptions struct {
@@ -76,13 +83,16 @@ func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
 	pool := pgtest.Pool(t, store.Schema, store.AllMigrations...)
 	js, st := startNATS(t)
 	runRelay(t, pool, js, log)
-	api := grpcapi.New(org.NewService(store.New(pool), o.clock, nil))
-	conn := serve(t, log, api)
+	db := store.New(pool)
+	as := serveFor(t, log, grpcapi.New(org.NewService(db, o.clock, nil)), db)
+	conn := as(cityAdmin)
 	return &harness{
-		org:        pb.NewOrganisationServiceClient(conn),
-		compliance: pb.NewComplianceServiceClient(conn),
-		pool:       pool,
-		stream:     st,
+		as:            as,
+		org:           pb.NewOrganisationServiceClient(conn),
+		demonstration: pb.NewDemonstrationServiceClient(conn),
+		compliance:    pb.NewComplianceServiceClient(conn),
+		pool:          pool,
+		stream:        st,
 	}
 }
 
@@ -135,15 +145,39 @@ func runRelay(t *testing.T, pool *pgxpool.Pool, js jetstream.JetStream, log *slo
 
 // serve runs the gRPC server over an in-memory listener and returns a
 // client connection to it.
-func serve(t *testing.T, log *slog.Logger, api *grpcapi.API) *grpc.ClientConn {
+func serve(t *testing.T, log *slog.Logger, api *grpcapi.API, st *store.Store) *grpc.ClientConn {
 	t.Helper()
-	srv, err := grpcserver.New(log, grpcserver.Options{})
+	return serveFor(t, log, api, st)(cityAdmin)
+}
+
+// cityAdmin is the caller of the tests that are not about access: the city
+// organisation department, which may do everything everywhere.
+var cityAdmin = devissuer.Claims{Subject: "city-admin", Name: "City Admin", Role: auth.CityAdmin}
+
+// serveFor runs the gRPC server as the service's main wires it, with
+// authentication and authorisation in front, over an in-memory listener,
+// and returns a function that connects as the caller a token describes.
+func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, st *store.Store) func(devissuer.Claims) *grpc.ClientConn {
+	t.Helper()
+	verifier, err := auth.NewVerifier(t.Context(), auth.Config{
+		Issuer: devissuer.IssuerName, Audience: devissuer.Audience, KeysFile: testIssuer(t).keysFile, Leeway: time.Minute})
+	if err != nil {
+		t.Fatalf("verifier: %v", err)
+	}
+	policy := grpcapi.Policy(st)
+	srv, err := grpcserver.New(log, grpcserver.Options{
+		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
+			authz.UnaryInterceptor(policy, st, auth.OpenMethods)},
+	})
 	if err != nil {
 		t.Fatalf("grpc server: %v", err)
 	}
 	pb.RegisterOrganisationServiceServer(srv, api)
 	pb.RegisterDemonstrationServiceServer(srv, api)
 	pb.RegisterComplianceServiceServer(srv, api)
+	if missing := authz.Uncovered(srv.GetServiceInfo(), policy, auth.OpenMethods); len(missing) > 0 {
+		t.Fatalf("RPCs without an access rule: %v", missing)
+	}
 	lis := bufconn.Listen(1 << 20)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -154,14 +188,57 @@ func serve(t *testing.T, log *slog.Logger, api *grpcapi.API) *grpc.ClientConn {
 			t.Errorf("grpc server: %v", err)
 		}
 	})
-	conn, err := grpc.NewClient("passthrough:///organisation",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatalf("grpc client: %v", err)
+	return func(c devissuer.Claims) *grpc.ClientConn {
+		t.Helper()
+		opts := []grpc.DialOption{
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+		}
+		if c.Role != "" {
+			token, err := testIssuer(t).Issue(c)
+			if err != nil {
+				t.Fatalf("token: %v", err)
+			}
+			opts = append(opts, grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
+		}
+		conn, err := grpc.NewClient("passthrough:///organisation", opts...)
+		if err != nil {
+			t.Fatalf("grpc client: %v", err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		return conn
 	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn
+}
+
+// issuer is the development issuer every test's tokens come from, with its
+// public keys in a file as the services read them.
+type issuer struct {
+	*devissuer.Issuer
+	keysFile string
+}
+
+var (
+	issuerOnce sync.Once
+	theIssuer  issuer
+	issuerErr  error
+)
+
+func testIssuer(t *testing.T) issuer {
+	t.Helper()
+	issuerOnce.Do(func() {
+		var dir string
+		if dir, issuerErr = os.MkdirTemp("", "issuer-"); issuerErr != nil {
+			return
+		}
+		theIssuer.Issuer, issuerErr = devissuer.Load(dir)
+		if issuerErr == nil {
+			theIssuer.keysFile = theIssuer.KeysFile()
+		}
+	})
+	if issuerErr != nil {
+		t.Fatalf("issuer: %v", issuerErr)
+	}
+	return theIssuer
 }
 
 // callContext bounds one step of a test.
@@ -286,11 +363,16 @@ type event struct {
 }
 
 var payloads = map[string]func() proto.Message{
-	"gongjian.organisation.v1.organisation_created":   func() proto.Message { return &pb.OrganisationCreated{} },
-	"gongjian.organisation.v1.organisation_updated":   func() proto.Message { return &pb.OrganisationUpdated{} },
-	"gongjian.organisation.v1.organisation_moved":     func() proto.Message { return &pb.OrganisationMoved{} },
-	"gongjian.organisation.v1.organisation_dissolved": func() proto.Message { return &pb.OrganisationDissolved{} },
-	"gongjian.organisation.v1.activity_recorded":      func() proto.Message { return &pb.ActivityRecorded{} },
+	"gongjian.organisation.v1.organisation_created":       func() proto.Message { return &pb.OrganisationCreated{} },
+	"gongjian.organisation.v1.organisation_updated":       func() proto.Message { return &pb.OrganisationUpdated{} },
+	"gongjian.organisation.v1.organisation_moved":         func() proto.Message { return &pb.OrganisationMoved{} },
+	"gongjian.organisation.v1.organisation_dissolved":     func() proto.Message { return &pb.OrganisationDissolved{} },
+	"gongjian.organisation.v1.activity_recorded":          func() proto.Message { return &pb.ActivityRecorded{} },
+	"gongjian.organisation.v1.coverage_point_changed":     func() proto.Message { return &pb.CoveragePointChanged{} },
+	"gongjian.organisation.v1.demonstration_site_changed": func() proto.Message { return &pb.DemonstrationSiteChanged{} },
+	"gongjian.organisation.v1.liaison_changed":            func() proto.Message { return &pb.LiaisonChanged{} },
+	"gongjian.organisation.v1.district_settings_updated":  func() proto.Message { return &pb.DistrictSettingsUpdated{} },
+	"gongjian.organisation.v1.member_count_recorded":      func() proto.Message { return &pb.MemberCountRecorded{} },
 }
 
 // events returns every message of the test's stream, in stream order.
@@ -337,7 +419,8 @@ func (h *harness) eventsUntil(t *testing.T, what string, done func([]event) bool
 	}
 }
 
-// subjectOrganisation is the organisation an event is about.
+// subjectOrganisation is the organisation an event is about: the community
+// of a coverage point, site or liaison, the district of its settings.
 func subjectOrganisation(e event) string {
 	switch p := e.Payload.(type) {
 	case *pb.OrganisationCreated:
@@ -350,6 +433,16 @@ func subjectOrganisation(e event) string {
 		return p.GetOrganisation().GetId()
 	case *pb.ActivityRecorded:
 		return p.GetActivity().GetOrganisationId()
+	case *pb.CoveragePointChanged:
+		return p.GetCoveragePoint().GetCommunityId()
+	case *pb.DemonstrationSiteChanged:
+		return p.GetSite().GetCommunityId()
+	case *pb.LiaisonChanged:
+		return p.GetLiaison().GetCommunityId()
+	case *pb.DistrictSettingsUpdated:
+		return p.GetSettings().GetDistrictId()
+	case *pb.MemberCountRecorded:
+		return p.GetOrganisationId()
 	}
 	return ""
 }

@@ -50,7 +50,8 @@ func TestEveryEventIsPublishedOnceAcrossANATSRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	runRelay(t, pool, js, log)
-	client := pb.NewOrganisationServiceClient(serve(t, log, grpcapi.New(org.NewService(store.New(pool), nil, nil))))
+	st := store.New(pool)
+	client := pb.NewOrganisationServiceClient(serve(t, log, grpcapi.New(org.NewService(st, nil, nil)), st))
 
 	ctx := callContext(t)
 	city, err := client.CreateOrganisation(ctx, &pb.CreateOrganisationRequest{Organisation: &pb.Organisation{

@@ -152,7 +152,10 @@ func (s *Service) CreateCoveragePoint(ctx context.Context, p *CoveragePoint) (*C
 			return err
 		}
 		p.ID = NewID()
-		return tx.InsertCoveragePoint(ctx, p)
+		if err := tx.InsertCoveragePoint(ctx, p); err != nil {
+			return err
+		}
+		return tx.Emit(ctx, CoveragePointChanged{Point: p, Change: CoveragePointCreated})
 	})
 	if err != nil {
 		return nil, err
@@ -180,8 +183,11 @@ func (s *Service) CoverCoveragePoint(ctx context.Context, id, orgID string, memb
 		if memberCount > 0 {
 			p.MemberCount = memberCount
 		}
+		if err := tx.SaveCoveragePoint(ctx, p); err != nil {
+			return err
+		}
 		out = p
-		return tx.SaveCoveragePoint(ctx, p)
+		return tx.Emit(ctx, CoveragePointChanged{Point: p, Change: CoveragePointCovered})
 	})
 	return out, err
 }

@@ -75,7 +75,10 @@ func (s *Service) CreateSite(ctx context.Context, site *Site) (*Site, error) {
 			return err
 		}
 		site.ID, site.Created, site.Ratings = NewID(), s.now(), nil
-		return tx.InsertSite(ctx, site)
+		if err := tx.InsertSite(ctx, site); err != nil {
+			return err
+		}
+		return tx.Emit(ctx, SiteChanged{Site: site, Change: SiteCreated})
 	})
 	if err != nil {
 		return nil, err
@@ -95,7 +98,7 @@ func (s *Service) ListSites(ctx context.Context, ancestorID string) ([]*Site, er
 
 // CompleteMilestone marks a milestone reached.
 func (s *Service) CompleteMilestone(ctx context.Context, siteID, milestoneID, note string) (*Site, error) {
-	return s.changeSite(ctx, siteID, func(site *Site) error {
+	return s.changeSite(ctx, siteID, MilestoneCompleted, func(site *Site) error {
 		for i := range site.Milestones {
 			m := &site.Milestones[i]
 			if m.ID != milestoneID {
@@ -113,7 +116,7 @@ func (s *Service) CompleteMilestone(ctx context.Context, siteID, milestoneID, no
 
 // RateFiveGoods records a year's rating; a second rating of a year replaces it.
 func (s *Service) RateFiveGoods(ctx context.Context, siteID string, r FiveGoods) (*Site, error) {
-	return s.changeSite(ctx, siteID, func(site *Site) error {
+	return s.changeSite(ctx, siteID, SiteRated, func(site *Site) error {
 		for i := range site.Ratings {
 			if site.Ratings[i].Year == r.Year {
 				site.Ratings[i] = r
@@ -125,7 +128,8 @@ func (s *Service) RateFiveGoods(ctx context.Context, siteID string, r FiveGoods)
 	})
 }
 
-func (s *Service) changeSite(ctx context.Context, id string, fn func(*Site) error) (*Site, error) {
+// changeSite locks a site, applies fn, saves it and emits change.
+func (s *Service) changeSite(ctx context.Context, id, change string, fn func(*Site) error) (*Site, error) {
 	var out *Site
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		site, err := tx.LockSite(ctx, id)
@@ -135,8 +139,11 @@ func (s *Service) changeSite(ctx context.Context, id string, fn func(*Site) erro
 		if err := fn(site); err != nil {
 			return err
 		}
+		if err := tx.SaveSite(ctx, site); err != nil {
+			return err
+		}
 		out = site
-		return tx.SaveSite(ctx, site)
+		return tx.Emit(ctx, SiteChanged{Site: site, Change: change})
 	})
 	return out, err
 }
@@ -169,7 +176,10 @@ func (s *Service) CreateLiaison(ctx context.Context, l *Liaison) (*Liaison, erro
 			return err
 		}
 		l.ID, l.Started, l.Ended = NewID(), s.now(), time.Time{}
-		return tx.InsertLiaison(ctx, l)
+		if err := tx.InsertLiaison(ctx, l); err != nil {
+			return err
+		}
+		return tx.Emit(ctx, LiaisonChanged{Liaison: l, Change: LiaisonCreated})
 	})
 	if err != nil {
 		return nil, err
@@ -194,8 +204,11 @@ func (s *Service) EndLiaison(ctx context.Context, id string) (*Liaison, error) {
 			return ErrLiaisonEnded
 		}
 		l.Ended = s.now()
+		if err := tx.SaveLiaison(ctx, l); err != nil {
+			return err
+		}
 		out = l
-		return tx.SaveLiaison(ctx, l)
+		return tx.Emit(ctx, LiaisonChanged{Liaison: l, Change: LiaisonEnded})
 	})
 	return out, err
 }

@@ -158,7 +158,7 @@ func (s *Service) Get(ctx context.Context, id string, at *time.Time) (*Organisat
 
 // List pages through organisations.
 func (s *Service) List(ctx context.Context, f ListFilter) ([]*Organisation, string, error) {
-	if f.ParentID == "" && f.AncestorID == "" && f.DistrictID == "" && f.Kind == "" {
+	if f.ParentID == "" && f.AncestorID == "" && f.DistrictID == "" && f.Kind == "" && f.WithinID == "" {
 		return nil, "", errs.Field(ErrInvalid, "parent_id", "one of parent_id, ancestor_id, district_id or kind is required")
 	}
 	f.Page.Size = pageSize(f.Page.Size)
@@ -353,7 +353,7 @@ func (s *Service) RecordMemberCount(ctx context.Context, id string, count int64)
 		}
 		o.MemberCount = count
 		out = o
-		return nil
+		return tx.Emit(ctx, MemberCountRecorded{OrganisationID: id, MemberCount: count})
 	})
 	return out, err
 }

@@ -126,8 +126,11 @@ func (s *Service) UpdateSettings(ctx context.Context, patch *Settings, fields []
 			return err
 		}
 		cur.Updated = s.now()
+		if err := tx.SaveSettings(ctx, cur); err != nil {
+			return err
+		}
 		out = cur
-		return tx.SaveSettings(ctx, cur)
+		return tx.Emit(ctx, SettingsUpdated{Settings: cur, Changed: fields})
 	})
 	return out, err
 }

@@ -70,6 +70,9 @@ type ListFilter struct {
 	Kind             Kind
 	IncludeDissolved bool
 	Page             Page
+	// WithinID keeps the list inside the subtree of an organisation (itself
+	// included): the caller's scope.
+	WithinID string
 }
 
 // Page is a page request: a size and the opaque token of the previous page.

@@ -36,6 +36,22 @@ func Event(e org.Event, id string, at time.Time) (string, proto.Message, error) 
 		return SubjectPrefix + "activity_recorded",
 			&pb.ActivityRecorded{EventId: id, OccurTime: ts(at), Activity: Activity(e.Activity),
 				OrganisationAncestorIds: e.AncestorIDs}, nil
+	case org.CoveragePointChanged:
+		return SubjectPrefix + "coverage_point_changed",
+			&pb.CoveragePointChanged{EventId: id, OccurTime: ts(at), CoveragePoint: CoveragePoint(e.Point), Change: e.Change}, nil
+	case org.SiteChanged:
+		return SubjectPrefix + "demonstration_site_changed",
+			&pb.DemonstrationSiteChanged{EventId: id, OccurTime: ts(at), Site: Site(e.Site), Change: e.Change}, nil
+	case org.LiaisonChanged:
+		return SubjectPrefix + "liaison_changed",
+			&pb.LiaisonChanged{EventId: id, OccurTime: ts(at), Liaison: Liaison(e.Liaison), Change: e.Change}, nil
+	case org.SettingsUpdated:
+		return SubjectPrefix + "district_settings_updated",
+			&pb.DistrictSettingsUpdated{EventId: id, OccurTime: ts(at), Settings: Settings(e.Settings),
+				Changed: &fieldmaskpb.FieldMask{Paths: e.Changed}}, nil
+	case org.MemberCountRecorded:
+		return SubjectPrefix + "member_count_recorded",
+			&pb.MemberCountRecorded{EventId: id, OccurTime: ts(at), OrganisationId: e.OrganisationID, MemberCount: e.MemberCount}, nil
 	}
 	return "", nil, fmt.Errorf("pbconv: unknown event %T", e)
 }

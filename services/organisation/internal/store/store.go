@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgdb"
@@ -34,7 +35,7 @@ var migrationFiles embed.FS
 var Migrations = pgdb.MigrationSet{Name: "organisation", FS: must(fs.Sub(migrationFiles, "migrations"))}
 
 // AllMigrations are every migration set the service's schema needs, in order.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, Migrations}
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations}
 
 func must[T any](v T, err error) T {
 	if err != nil {
@@ -51,11 +52,16 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // InTx runs fn in one transaction.
 func (s *Store) InTx(ctx context.Context, fn func(org.Tx) error) error {
-	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(&txStore{tx: tx}) })
+	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(&txStore{tx: tx, before: map[string][]byte{}}) })
 }
 
 // txStore implements org.Tx.
-type txStore struct{ tx pgx.Tx }
+type txStore struct {
+	tx pgx.Tx
+	// before keeps, by subject, what each row locked in this transaction
+	// looked like when it was locked: the "before" of its audit record.
+	before map[string][]byte
+}
 
 // querier is what reads need: a pool or a transaction.
 type querier interface {
@@ -149,7 +155,11 @@ func (s *Store) Get(ctx context.Context, id string) (*org.Organisation, error) {
 
 // Lock implements org.Tx.
 func (t *txStore) Lock(ctx context.Context, id string) (*org.Organisation, error) {
-	return getOrg(ctx, t.tx, id, true)
+	o, err := getOrg(ctx, t.tx, id, true)
+	if err == nil {
+		t.remember(subjectOrganisation, o.ID, pbconv.Organisation(o))
+	}
+	return o, err
 }
 
 // treeLockKey is the advisory lock that serialises moves against creations.
@@ -329,12 +339,21 @@ func (t *txStore) RememberRequest(ctx context.Context, requestID, resourceID str
 	return err
 }
 
-// Emit implements org.Tx: the event goes to the outbox in this transaction.
+// Emit implements org.Tx: the event goes to the outbox, and its audit
+// record to the audit log, in this transaction. Every write emits exactly
+// one event, so every write leaves exactly one audit record.
 func (t *txStore) Emit(ctx context.Context, e org.Event) error {
 	id := org.NewID()
 	subject, msg, err := pbconv.Event(e, id, time.Now().UTC())
 	if err != nil {
 		return err
 	}
-	return outbox.Enqueue(ctx, t.tx, outbox.Event{ID: id, Subject: subject, AggregateID: org.AggregateID(e), Message: msg})
+	if err := outbox.Enqueue(ctx, t.tx, outbox.Event{ID: id, Subject: subject, AggregateID: org.AggregateID(e), Message: msg}); err != nil {
+		return err
+	}
+	entry, err := t.auditEntry(e)
+	if err != nil {
+		return err
+	}
+	return audit.Write(ctx, t.tx, entry)
 }

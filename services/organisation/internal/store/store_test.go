@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/pgtest"
 	"gongjian.dev/services/organisation/internal/org"
 	"gongjian.dev/services/organisation/internal/store"
@@ -21,8 +22,11 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 const rounds = 10
 
+// testContext is a store call made by a city administrator: every write
+// records who made it.
 func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx := auth.WithPrincipal(t.Context(), &auth.Principal{Subject: "store-test", Role: auth.CityAdmin})
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -42,6 +42,14 @@ func (s *Store) List(ctx context.Context, f org.ListFilter) ([]*org.Organisation
 		add("o.path > $%d", anc)
 		add("o.path < $%d", subtreeEnd(anc))
 	}
+	if f.WithinID != "" {
+		root, err := s.path(ctx, f.WithinID)
+		if err != nil {
+			return nil, "", err
+		}
+		add("o.path >= $%d", root)
+		add("o.path < $%d", subtreeEnd(root))
+	}
 	if f.Kind != "" {
 		add("o.kind = $%d", f.Kind)
 	}

@@ -389,6 +389,382 @@ func (x *ActivityRecorded) GetOrganisationAncestorIds() []string {
 	return nil
 }
 
+// CoveragePointChanged is published on gongjian.organisation.v1.coverage_point_changed
+// when a coverage point is registered or an organisation comes to cover it.
+// Its events are ordered with those of the community the point belongs to.
+type CoveragePointChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// coverage_point after the change.
+	CoveragePoint *CoveragePoint `protobuf:"bytes,3,opt,name=coverage_point,json=coveragePoint,proto3" json:"coverage_point,omitempty"`
+	// change is what happened: "created" or "covered".
+	Change        string `protobuf:"bytes,4,opt,name=change,proto3" json:"change,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CoveragePointChanged) Reset() {
+	*x = CoveragePointChanged{}
+	mi := &file_gongjian_organisation_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CoveragePointChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CoveragePointChanged) ProtoMessage() {}
+
+func (x *CoveragePointChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_organisation_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CoveragePointChanged.ProtoReflect.Descriptor instead.
+func (*CoveragePointChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_organisation_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CoveragePointChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *CoveragePointChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *CoveragePointChanged) GetCoveragePoint() *CoveragePoint {
+	if x != nil {
+		return x.CoveragePoint
+	}
+	return nil
+}
+
+func (x *CoveragePointChanged) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+// DemonstrationSiteChanged is published on
+// gongjian.organisation.v1.demonstration_site_changed when a community is
+// designated a demonstration site, a milestone of its plan is completed or
+// a year is rated. Its events are ordered with those of the community.
+type DemonstrationSiteChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// site after the change.
+	Site *DemonstrationSite `protobuf:"bytes,3,opt,name=site,proto3" json:"site,omitempty"`
+	// change is what happened: "created", "milestone_completed" or "rated".
+	Change        string `protobuf:"bytes,4,opt,name=change,proto3" json:"change,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DemonstrationSiteChanged) Reset() {
+	*x = DemonstrationSiteChanged{}
+	mi := &file_gongjian_organisation_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DemonstrationSiteChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DemonstrationSiteChanged) ProtoMessage() {}
+
+func (x *DemonstrationSiteChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_organisation_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DemonstrationSiteChanged.ProtoReflect.Descriptor instead.
+func (*DemonstrationSiteChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_organisation_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *DemonstrationSiteChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *DemonstrationSiteChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *DemonstrationSiteChanged) GetSite() *DemonstrationSite {
+	if x != nil {
+		return x.Site
+	}
+	return nil
+}
+
+func (x *DemonstrationSiteChanged) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+// LiaisonChanged is published on gongjian.organisation.v1.liaison_changed
+// when a leader is linked to a community or the link ends. Its events are
+// ordered with those of the community.
+type LiaisonChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// liaison after the change.
+	Liaison *Liaison `protobuf:"bytes,3,opt,name=liaison,proto3" json:"liaison,omitempty"`
+	// change is what happened: "created" or "ended".
+	Change        string `protobuf:"bytes,4,opt,name=change,proto3" json:"change,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LiaisonChanged) Reset() {
+	*x = LiaisonChanged{}
+	mi := &file_gongjian_organisation_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiaisonChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiaisonChanged) ProtoMessage() {}
+
+func (x *LiaisonChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_organisation_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiaisonChanged.ProtoReflect.Descriptor instead.
+func (*LiaisonChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_organisation_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *LiaisonChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *LiaisonChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *LiaisonChanged) GetLiaison() *Liaison {
+	if x != nil {
+		return x.Liaison
+	}
+	return nil
+}
+
+func (x *LiaisonChanged) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+// DistrictSettingsUpdated is published on
+// gongjian.organisation.v1.district_settings_updated when a district's
+// compliance settings change. Its events are ordered with those of the district.
+type DistrictSettingsUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// settings in force after the change.
+	Settings *DistrictSettings `protobuf:"bytes,3,opt,name=settings,proto3" json:"settings,omitempty"`
+	// changed names the settings the update set.
+	Changed       *fieldmaskpb.FieldMask `protobuf:"bytes,4,opt,name=changed,proto3" json:"changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DistrictSettingsUpdated) Reset() {
+	*x = DistrictSettingsUpdated{}
+	mi := &file_gongjian_organisation_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DistrictSettingsUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DistrictSettingsUpdated) ProtoMessage() {}
+
+func (x *DistrictSettingsUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_organisation_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DistrictSettingsUpdated.ProtoReflect.Descriptor instead.
+func (*DistrictSettingsUpdated) Descriptor() ([]byte, []int) {
+	return file_gongjian_organisation_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *DistrictSettingsUpdated) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *DistrictSettingsUpdated) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *DistrictSettingsUpdated) GetSettings() *DistrictSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *DistrictSettingsUpdated) GetChanged() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.Changed
+	}
+	return nil
+}
+
+// MemberCountRecorded is published on
+// gongjian.organisation.v1.member_count_recorded when the number of members
+// sitting directly in an organisation is recorded.
+type MemberCountRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the count was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// organisation_id is the organisation counted.
+	OrganisationId string `protobuf:"bytes,3,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// member_count is the number of members sitting directly in it.
+	MemberCount   int64 `protobuf:"varint,4,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberCountRecorded) Reset() {
+	*x = MemberCountRecorded{}
+	mi := &file_gongjian_organisation_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberCountRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberCountRecorded) ProtoMessage() {}
+
+func (x *MemberCountRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_organisation_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberCountRecorded.ProtoReflect.Descriptor instead.
+func (*MemberCountRecorded) Descriptor() ([]byte, []int) {
+	return file_gongjian_organisation_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MemberCountRecorded) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *MemberCountRecorded) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *MemberCountRecorded) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *MemberCountRecorded) GetMemberCount() int64 {
+	if x != nil {
+		return x.MemberCount
+	}
+	return 0
+}
+
 var File_gongjian_organisation_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_organisation_v1_events_proto_rawDesc = "" +
@@ -423,7 +799,37 @@ const file_gongjian_organisation_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12>\n" +
 	"\bactivity\x18\x03 \x01(\v2\".gongjian.organisation.v1.ActivityR\bactivity\x12:\n" +
-	"\x19organisation_ancestor_ids\x18\x04 \x03(\tR\x17organisationAncestorIdsBCZAgongjian.dev/proto/gen/go/gongjian/organisation/v1;organisationv1b\x06proto3"
+	"\x19organisation_ancestor_ids\x18\x04 \x03(\tR\x17organisationAncestorIds\"\xd4\x01\n" +
+	"\x14CoveragePointChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12N\n" +
+	"\x0ecoverage_point\x18\x03 \x01(\v2'.gongjian.organisation.v1.CoveragePointR\rcoveragePoint\x12\x16\n" +
+	"\x06change\x18\x04 \x01(\tR\x06change\"\xc9\x01\n" +
+	"\x18DemonstrationSiteChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12?\n" +
+	"\x04site\x18\x03 \x01(\v2+.gongjian.organisation.v1.DemonstrationSiteR\x04site\x12\x16\n" +
+	"\x06change\x18\x04 \x01(\tR\x06change\"\xbb\x01\n" +
+	"\x0eLiaisonChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12;\n" +
+	"\aliaison\x18\x03 \x01(\v2!.gongjian.organisation.v1.LiaisonR\aliaison\x12\x16\n" +
+	"\x06change\x18\x04 \x01(\tR\x06change\"\xed\x01\n" +
+	"\x17DistrictSettingsUpdated\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12F\n" +
+	"\bsettings\x18\x03 \x01(\v2*.gongjian.organisation.v1.DistrictSettingsR\bsettings\x124\n" +
+	"\achanged\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskR\achanged\"\xb7\x01\n" +
+	"\x13MemberCountRecorded\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12'\n" +
+	"\x0forganisation_id\x18\x03 \x01(\tR\x0eorganisationId\x12!\n" +
+	"\fmember_count\x18\x04 \x01(\x03R\vmemberCountBCZAgongjian.dev/proto/gen/go/gongjian/organisation/v1;organisationv1b\x06proto3"
 
 var (
 	file_gongjian_organisation_v1_events_proto_rawDescOnce sync.Once
@@ -437,35 +843,54 @@ func file_gongjian_organisation_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_organisation_v1_events_proto_rawDescData
 }
 
-var file_gongjian_organisation_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_gongjian_organisation_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_gongjian_organisation_v1_events_proto_goTypes = []any{
-	(*OrganisationCreated)(nil),   // 0: gongjian.organisation.v1.OrganisationCreated
-	(*OrganisationUpdated)(nil),   // 1: gongjian.organisation.v1.OrganisationUpdated
-	(*OrganisationMoved)(nil),     // 2: gongjian.organisation.v1.OrganisationMoved
-	(*OrganisationDissolved)(nil), // 3: gongjian.organisation.v1.OrganisationDissolved
-	(*ActivityRecorded)(nil),      // 4: gongjian.organisation.v1.ActivityRecorded
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
-	(*Organisation)(nil),          // 6: gongjian.organisation.v1.Organisation
-	(*fieldmaskpb.FieldMask)(nil), // 7: google.protobuf.FieldMask
-	(*Activity)(nil),              // 8: gongjian.organisation.v1.Activity
+	(*OrganisationCreated)(nil),      // 0: gongjian.organisation.v1.OrganisationCreated
+	(*OrganisationUpdated)(nil),      // 1: gongjian.organisation.v1.OrganisationUpdated
+	(*OrganisationMoved)(nil),        // 2: gongjian.organisation.v1.OrganisationMoved
+	(*OrganisationDissolved)(nil),    // 3: gongjian.organisation.v1.OrganisationDissolved
+	(*ActivityRecorded)(nil),         // 4: gongjian.organisation.v1.ActivityRecorded
+	(*CoveragePointChanged)(nil),     // 5: gongjian.organisation.v1.CoveragePointChanged
+	(*DemonstrationSiteChanged)(nil), // 6: gongjian.organisation.v1.DemonstrationSiteChanged
+	(*LiaisonChanged)(nil),           // 7: gongjian.organisation.v1.LiaisonChanged
+	(*DistrictSettingsUpdated)(nil),  // 8: gongjian.organisation.v1.DistrictSettingsUpdated
+	(*MemberCountRecorded)(nil),      // 9: gongjian.organisation.v1.MemberCountRecorded
+	(*timestamppb.Timestamp)(nil),    // 10: google.protobuf.Timestamp
+	(*Organisation)(nil),             // 11: gongjian.organisation.v1.Organisation
+	(*fieldmaskpb.FieldMask)(nil),    // 12: google.protobuf.FieldMask
+	(*Activity)(nil),                 // 13: gongjian.organisation.v1.Activity
+	(*CoveragePoint)(nil),            // 14: gongjian.organisation.v1.CoveragePoint
+	(*DemonstrationSite)(nil),        // 15: gongjian.organisation.v1.DemonstrationSite
+	(*Liaison)(nil),                  // 16: gongjian.organisation.v1.Liaison
+	(*DistrictSettings)(nil),         // 17: gongjian.organisation.v1.DistrictSettings
 }
 var file_gongjian_organisation_v1_events_proto_depIdxs = []int32{
-	5,  // 0: gongjian.organisation.v1.OrganisationCreated.occur_time:type_name -> google.protobuf.Timestamp
-	6,  // 1: gongjian.organisation.v1.OrganisationCreated.organisation:type_name -> gongjian.organisation.v1.Organisation
-	5,  // 2: gongjian.organisation.v1.OrganisationUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	6,  // 3: gongjian.organisation.v1.OrganisationUpdated.organisation:type_name -> gongjian.organisation.v1.Organisation
-	7,  // 4: gongjian.organisation.v1.OrganisationUpdated.changed:type_name -> google.protobuf.FieldMask
-	5,  // 5: gongjian.organisation.v1.OrganisationMoved.occur_time:type_name -> google.protobuf.Timestamp
-	6,  // 6: gongjian.organisation.v1.OrganisationMoved.organisation:type_name -> gongjian.organisation.v1.Organisation
-	5,  // 7: gongjian.organisation.v1.OrganisationDissolved.occur_time:type_name -> google.protobuf.Timestamp
-	6,  // 8: gongjian.organisation.v1.OrganisationDissolved.organisation:type_name -> gongjian.organisation.v1.Organisation
-	5,  // 9: gongjian.organisation.v1.ActivityRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	8,  // 10: gongjian.organisation.v1.ActivityRecorded.activity:type_name -> gongjian.organisation.v1.Activity
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	10, // 0: gongjian.organisation.v1.OrganisationCreated.occur_time:type_name -> google.protobuf.Timestamp
+	11, // 1: gongjian.organisation.v1.OrganisationCreated.organisation:type_name -> gongjian.organisation.v1.Organisation
+	10, // 2: gongjian.organisation.v1.OrganisationUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	11, // 3: gongjian.organisation.v1.OrganisationUpdated.organisation:type_name -> gongjian.organisation.v1.Organisation
+	12, // 4: gongjian.organisation.v1.OrganisationUpdated.changed:type_name -> google.protobuf.FieldMask
+	10, // 5: gongjian.organisation.v1.OrganisationMoved.occur_time:type_name -> google.protobuf.Timestamp
+	11, // 6: gongjian.organisation.v1.OrganisationMoved.organisation:type_name -> gongjian.organisation.v1.Organisation
+	10, // 7: gongjian.organisation.v1.OrganisationDissolved.occur_time:type_name -> google.protobuf.Timestamp
+	11, // 8: gongjian.organisation.v1.OrganisationDissolved.organisation:type_name -> gongjian.organisation.v1.Organisation
+	10, // 9: gongjian.organisation.v1.ActivityRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	13, // 10: gongjian.organisation.v1.ActivityRecorded.activity:type_name -> gongjian.organisation.v1.Activity
+	10, // 11: gongjian.organisation.v1.CoveragePointChanged.occur_time:type_name -> google.protobuf.Timestamp
+	14, // 12: gongjian.organisation.v1.CoveragePointChanged.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
+	10, // 13: gongjian.organisation.v1.DemonstrationSiteChanged.occur_time:type_name -> google.protobuf.Timestamp
+	15, // 14: gongjian.organisation.v1.DemonstrationSiteChanged.site:type_name -> gongjian.organisation.v1.DemonstrationSite
+	10, // 15: gongjian.organisation.v1.LiaisonChanged.occur_time:type_name -> google.protobuf.Timestamp
+	16, // 16: gongjian.organisation.v1.LiaisonChanged.liaison:type_name -> gongjian.organisation.v1.Liaison
+	10, // 17: gongjian.organisation.v1.DistrictSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	17, // 18: gongjian.organisation.v1.DistrictSettingsUpdated.settings:type_name -> gongjian.organisation.v1.DistrictSettings
+	12, // 19: gongjian.organisation.v1.DistrictSettingsUpdated.changed:type_name -> google.protobuf.FieldMask
+	10, // 20: gongjian.organisation.v1.MemberCountRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_organisation_v1_events_proto_init() }
@@ -480,7 +905,7 @@ func file_gongjian_organisation_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_organisation_v1_events_proto_rawDesc), len(file_gongjian_organisation_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,260 @@
+package auth
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
+
+	"gongjian.dev/pkg/errs"
+)
+
+// The errors of authentication. Their messages are safe for clients: they
+// say what was wrong with a token but never repeat it.
+var (
+	ErrNoToken      = errs.New(errs.Unauthenticated, "missing bearer token")
+	ErrInvalidToken = errs.New(errs.Unauthenticated, "invalid token")
+	// ErrTokenExpired has a reason so that clients can tell "get a new
+	// token" from "you are not who you claim".
+	ErrTokenExpired = errs.WithReason(errs.Unauthenticated, "TOKEN_EXPIRED", "token expired")
+)
+
+// Config says which tokens a Verifier accepts. Exactly one of KeysFile and
+// JWKSURL is set.
+type Config struct {
+	Issuer   string `env:"AUTH_ISSUER" envDefault:"gongjian-dev"`
+	Audience string `env:"AUTH_AUDIENCE" envDefault:"gongjian"`
+	// KeysFile is a JWK set (JSON) of public keys, read once at start.
+	KeysFile string `env:"AUTH_KEYS_FILE"`
+	// JWKSURL is where an OpenID Connect provider publishes its keys. They
+	// are refreshed in the background and whenever a token names a key not
+	// yet known, so that a key rotation needs no restart.
+	JWKSURL string `env:"AUTH_JWKS_URL"`
+	// Leeway absorbs clock skew in exp, nbf and iat.
+	Leeway time.Duration `env:"AUTH_LEEWAY" envDefault:"30s"`
+}
+
+// The algorithms a token may be signed with. All are asymmetric: a token
+// claiming HS256 (signed with a public key as the secret) or none is refused
+// before any key is looked at.
+var validAlgorithms = []string{"ES256", "RS256", "EdDSA"}
+
+const (
+	// maxTokenBytes bounds the work spent on a token; real ones are far
+	// smaller.
+	maxTokenBytes = 16 << 10
+	minRSABits    = 2048
+
+	jwksRefreshInterval = 15 * time.Minute
+	jwksHTTPTimeout     = 10 * time.Second
+	// A token naming an unknown key triggers a refresh at most this often,
+	// so that tokens with made-up key ids cannot hammer the provider.
+	jwksUnknownKIDEvery = 30 * time.Second
+	// jwksUnknownKIDWait is how long a call may wait for that refresh.
+	jwksUnknownKIDWait = 10 * time.Second
+)
+
+// Verifier checks tokens and turns them into Principals. It is safe for
+// concurrent use.
+type Verifier struct {
+	keys   keyfunc.Keyfunc
+	parser *jwt.Parser
+}
+
+// NewVerifier builds a Verifier from cfg. With JWKSURL, ctx ends the
+// background refresh of the keys; a provider unreachable at start is
+// logged and retried, so that a service can start while it is down.
+func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
+	if cfg.Issuer == "" || cfg.Audience == "" {
+		return nil, errors.New("auth: issuer and audience are required")
+	}
+	if cfg.Leeway < 0 {
+		return nil, errors.New("auth: leeway must not be negative")
+	}
+	var (
+		keys keyfunc.Keyfunc
+		err  error
+	)
+	switch {
+	case cfg.KeysFile != "" && cfg.JWKSURL != "":
+		return nil, errors.New("auth: set either AUTH_KEYS_FILE or AUTH_JWKS_URL, not both")
+	case cfg.KeysFile != "":
+		keys, err = keysFromFile(cfg.KeysFile)
+	case cfg.JWKSURL != "":
+		keys, err = keysFromURL(ctx, cfg.JWKSURL)
+	default:
+		return nil, errors.New("auth: no keys to verify tokens: set AUTH_KEYS_FILE or AUTH_JWKS_URL")
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Keys published for encryption are never accepted for signatures.
+	keys, err = keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: keys.Storage(), UseWhitelist: []jwkset.USE{jwkset.UseSig, ""}})
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods(validAlgorithms),
+		jwt.WithIssuer(cfg.Issuer),
+		jwt.WithAudience(cfg.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(cfg.Leeway),
+	)
+	return &Verifier{keys: keys, parser: parser}, nil
+}
+
+func keysFromFile(path string) (keyfunc.Keyfunc, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("auth: reading the keys file: %w", err)
+	}
+	keys, err := keyfunc.NewJWKSetJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("auth: keys file %s is not a JWK set: %w", path, err)
+	}
+	all, err := keys.Storage().KeyReadAll(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("auth: keys file %s: %w", path, err)
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("auth: keys file %s holds no usable key", path)
+	}
+	return keys, nil
+}
+
+func keysFromURL(ctx context.Context, raw string) (keyfunc.Keyfunc, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("auth: AUTH_JWKS_URL %q is not an http(s) URL", raw)
+	}
+	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{raw}, keyfunc.Override{
+		HTTPTimeout:       jwksHTTPTimeout,
+		RefreshInterval:   jwksRefreshInterval,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(jwksUnknownKIDEvery), 1),
+		RateLimitWaitMax:  jwksUnknownKIDWait,
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(ctx context.Context, err error) {
+				slog.ErrorContext(ctx, "auth: refreshing the JWK set failed", "url", u, "error", err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	return keys, nil
+}
+
+// claims are the claims of a token, as the identity provider writes them.
+type claims struct {
+	jwt.RegisteredClaims
+	Name     string   `json:"name"`
+	Role     Role     `json:"role"`
+	ScopeOrg string   `json:"scope_org"`
+	MemberID string   `json:"member_id"`
+	Perms    []string `json:"perms"`
+	Scope    string   `json:"scope"`
+}
+
+// Verify checks token and returns its Principal. Every error is of kind
+// errs.Unauthenticated.
+func (v *Verifier) Verify(token string) (*Principal, error) {
+	return v.VerifyContext(context.Background(), token)
+}
+
+// VerifyContext is Verify bounded by ctx, which limits the wait when the
+// token names a key that has to be fetched first.
+func (v *Verifier) VerifyContext(ctx context.Context, token string) (*Principal, error) {
+	if token == "" {
+		return nil, ErrNoToken
+	}
+	if len(token) > maxTokenBytes {
+		return nil, errs.Detail(ErrInvalidToken, "too large")
+	}
+	var c claims
+	if _, err := v.parser.ParseWithClaims(token, &c, v.keyfunc(ctx)); err != nil {
+		return nil, tokenError(err)
+	}
+	return principal(&c)
+}
+
+// keyfunc finds the key named by the token's kid. A token without a kid is
+// refused rather than tried against every key.
+func (v *Verifier) keyfunc(ctx context.Context) jwt.Keyfunc {
+	find := v.keys.KeyfuncCtx(ctx)
+	return func(t *jwt.Token) (any, error) {
+		if kid, _ := t.Header["kid"].(string); kid == "" {
+			return nil, errNoKeyID
+		}
+		key, err := find(t)
+		if err != nil {
+			return nil, err
+		}
+		if k, ok := key.(*rsa.PublicKey); ok && k.N.BitLen() < minRSABits {
+			return nil, errWeakKey
+		}
+		return key, nil
+	}
+}
+
+var (
+	errNoKeyID = errors.New("token has no kid")
+	errWeakKey = errors.New("RSA key too short")
+)
+
+func tokenError(err error) error {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return ErrTokenExpired
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return errs.Detail(ErrInvalidToken, "not valid yet")
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return errs.Detail(ErrInvalidToken, "wrong issuer")
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return errs.Detail(ErrInvalidToken, "wrong audience")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return errs.Detail(ErrInvalidToken, "missing claim")
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return errs.Detail(ErrInvalidToken, "malformed")
+	case errors.Is(err, jwt.ErrTokenUnverifiable), errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return errs.Detail(ErrInvalidToken, "bad signature or unknown key")
+	}
+	return ErrInvalidToken
+}
+
+func principal(c *claims) (*Principal, error) {
+	switch {
+	case c.Subject == "":
+		return nil, errs.Detail(ErrInvalidToken, "missing claim")
+	case !c.Role.Valid():
+		return nil, errs.Detail(ErrInvalidToken, "unknown role")
+	case c.Role.Scoped() && c.ScopeOrg == "":
+		return nil, errs.Detail(ErrInvalidToken, "role without scope_org")
+	case c.Role == Member && c.MemberID == "":
+		return nil, errs.Detail(ErrInvalidToken, "member without member_id")
+	}
+	var scopes []string
+	if c.Scope != "" {
+		scopes = strings.Fields(c.Scope)
+	}
+	return &Principal{
+		Subject:     c.Subject,
+		Name:        c.Name,
+		Role:        c.Role,
+		ScopeOrgID:  c.ScopeOrg,
+		MemberID:    c.MemberID,
+		Permissions: c.Perms,
+		Scopes:      scopes,
+		TokenID:     c.ID,
+	}, nil
+}
