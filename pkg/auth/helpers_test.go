@@ -2,8 +2,13 @@ package auth_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -159,4 +165,50 @@ func unsignedToken(t *testing.T, kid string, c jwt.MapClaims) string {
 	}
 	enc := base64.RawURLEncoding.EncodeToString
 	return enc(header) + "." + enc(payload) + "."
+}
+
+// forgedWithKID signs valid claims with a fresh key, naming the kid of the
+// real one.
+func forgedWithKID(t *testing.T, kid string) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, validClaims())
+	tok.Header["kid"] = kid
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// hmacWithPublicKey signs valid claims with HS256, keyed with what an
+// attacker can know of the issuer's public key: its PEM or the JWK set.
+func hmacWithPublicKey(t *testing.T, iss *devissuer.Issuer, form string) string {
+	t.Helper()
+	secret := iss.JWKS()
+	if form == "pem" {
+		keys, err := keyfunc.NewJWKSetJSON(iss.JWKS())
+		if err != nil {
+			t.Fatal(err)
+		}
+		jwk, err := keys.Storage().KeyRead(t.Context(), iss.KeyID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.MarshalPKIXPublicKey(jwk.Key())
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret = pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, validClaims())
+	tok.Header["kid"] = iss.KeyID()
+	s, err := tok.SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -2,17 +2,11 @@ package auth_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/attribute"
@@ -20,11 +14,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
-	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
-	reflectionalphapb "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 	"google.golang.org/grpc/status"
 
 	"gongjian.dev/pkg/auth"
@@ -198,91 +189,6 @@ func TestStreamingCallsNeedAValidToken(t *testing.T) {
 	}
 }
 
-func TestHealthAndReflectionStayOpen(t *testing.T) {
-	t.Parallel()
-	_, v := newIssuerAndVerifier(t)
-	tests := []struct {
-		name string
-		call func(ctx context.Context, conn *grpc.ClientConn) error
-	}{
-		{name: "health check", call: func(ctx context.Context, conn *grpc.ClientConn) error {
-			resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
-			if err == nil && resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-				t.Errorf("health status %v, want SERVING", resp.GetStatus())
-			}
-			return err
-		}},
-		{name: "reflection v1", call: func(ctx context.Context, conn *grpc.ClientConn) error {
-			stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
-			if err != nil {
-				return err
-			}
-			if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
-				return err
-			}
-			resp, err := stream.Recv()
-			if err != nil {
-				return err
-			}
-			if !slices.ContainsFunc(resp.GetListServicesResponse().GetService(), func(s *reflectionpb.ServiceResponse) bool {
-				return s.GetName() == "grpc.testing.TestService"
-			}) {
-				t.Errorf("reflection lists %v, without the test service", resp.GetListServicesResponse().GetService())
-			}
-			return nil
-		}},
-		{name: "reflection v1alpha", call: func(ctx context.Context, conn *grpc.ClientConn) error {
-			stream, err := reflectionalphapb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
-			if err != nil {
-				return err
-			}
-			if err := stream.Send(&reflectionalphapb.ServerReflectionRequest{MessageRequest: &reflectionalphapb.ServerReflectionRequest_ListServices{}}); err != nil {
-				return err
-			}
-			resp, err := stream.Recv()
-			if err == nil && len(resp.GetListServicesResponse().GetService()) == 0 {
-				t.Error("reflection v1alpha lists no service")
-			}
-			return err
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name+" answers without a token", func(t *testing.T) {
-			t.Parallel()
-			addr, _ := startAuthServer(t, v)
-			if err := tt.call(t.Context(), dial(t, addr)); err != nil {
-				t.Fatalf("call without a token: %v", err)
-			}
-		})
-	}
-}
-
-func TestOpenMethods(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		method string
-		open   bool
-	}{
-		{healthpb.Health_Check_FullMethodName, true},
-		{healthpb.Health_Watch_FullMethodName, true},
-		{reflectionpb.ServerReflection_ServerReflectionInfo_FullMethodName, true},
-		{reflectionalphapb.ServerReflection_ServerReflectionInfo_FullMethodName, true},
-		{testpb.TestService_UnaryCall_FullMethodName, false},
-		{"/grpc.health.v1.HealthAdmin/SetServing", false},
-		{"/grpc.health.v1.Health", false},
-		{"grpc.health.v1.Health/Check", false},
-		{"", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.method, func(t *testing.T) {
-			t.Parallel()
-			if got := auth.OpenMethods(tt.method); got != tt.open {
-				t.Fatalf("OpenMethods(%q) = %v, want %v", tt.method, got, tt.open)
-			}
-		})
-	}
-}
-
 func TestTheSpanGetsTheRoleButNoPersonalData(t *testing.T) {
 	t.Parallel()
 	iss, v := newIssuerAndVerifier(t)
@@ -317,50 +223,4 @@ func TestTheSpanGetsTheRoleButNoPersonalData(t *testing.T) {
 			t.Fatalf("span attribute %s=%q carries personal data", a.Key, s)
 		}
 	}
-}
-
-// forgedWithKID signs valid claims with a fresh key, naming the kid of the
-// real one.
-func forgedWithKID(t *testing.T, kid string) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, validClaims())
-	tok.Header["kid"] = kid
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// hmacWithPublicKey signs valid claims with HS256, keyed with what an
-// attacker can know of the issuer's public key: its PEM or the JWK set.
-func hmacWithPublicKey(t *testing.T, iss *devissuer.Issuer, form string) string {
-	t.Helper()
-	secret := iss.JWKS()
-	if form == "pem" {
-		keys, err := keyfunc.NewJWKSetJSON(iss.JWKS())
-		if err != nil {
-			t.Fatal(err)
-		}
-		jwk, err := keys.Storage().KeyRead(t.Context(), iss.KeyID())
-		if err != nil {
-			t.Fatal(err)
-		}
-		der, err := x509.MarshalPKIXPublicKey(jwk.Key())
-		if err != nil {
-			t.Fatal(err)
-		}
-		secret = pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, validClaims())
-	tok.Header["kid"] = iss.KeyID()
-	s, err := tok.SignedString(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }

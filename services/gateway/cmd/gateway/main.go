@@ -14,6 +14,7 @@ import (
 	"gongjian.dev/pkg/app"
 	"gongjian.dev/pkg/config"
 	"gongjian.dev/pkg/telemetry"
+	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	organisationv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/gateway/internal/gateway"
 )
@@ -37,6 +38,7 @@ func backends(cfg Config) []gateway.Backend {
 			organisationv1.RegisterOrganisationServiceHandler,
 			organisationv1.RegisterDemonstrationServiceHandler,
 			organisationv1.RegisterComplianceServiceHandler,
+			auditv1.RegisterAuditServiceHandler,
 		}},
 		{Name: "member", Addr: cfg.MemberAddr},
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr},

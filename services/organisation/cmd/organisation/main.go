@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 
 	"gongjian.dev/pkg/app"
+	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/config"
@@ -29,6 +30,7 @@ import (
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/pkg/telemetry"
+	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/organisation/internal/grpcapi"
 	"gongjian.dev/services/organisation/internal/org"
@@ -137,10 +139,14 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("CITY_TIME_ZONE: %w", err)
 	}
-	api := grpcapi.New(org.NewService(st, nil, loc))
+	api := grpcapi.New(org.NewService(st, nil, loc), pool)
 	pb.RegisterOrganisationServiceServer(srv, api)
 	pb.RegisterDemonstrationServiceServer(srv, api)
 	pb.RegisterComplianceServiceServer(srv, api)
+	auditv1.RegisterAuditServiceServer(srv, audit.NewService(pool))
+	if missing := authz.Uncovered(srv.GetServiceInfo(), grpcapi.Policy(st), auth.OpenMethods); len(missing) > 0 {
+		return fmt.Errorf("RPCs without an access rule: %v", missing)
+	}
 	lis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package grpcapi_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -12,6 +13,7 @@ import (
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
+	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 )
 
@@ -54,13 +56,15 @@ func (h *harness) side(t *testing.T, city *pb.Organisation, name string) *side {
 
 // clients of the three services over one connection.
 type clients struct {
-	org  pb.OrganisationServiceClient
-	demo pb.DemonstrationServiceClient
-	comp pb.ComplianceServiceClient
+	org   pb.OrganisationServiceClient
+	demo  pb.DemonstrationServiceClient
+	comp  pb.ComplianceServiceClient
+	audit auditv1.AuditServiceClient
 }
 
 func clientsOf(conn *grpc.ClientConn) clients {
-	return clients{pb.NewOrganisationServiceClient(conn), pb.NewDemonstrationServiceClient(conn), pb.NewComplianceServiceClient(conn)}
+	return clients{pb.NewOrganisationServiceClient(conn), pb.NewDemonstrationServiceClient(conn),
+		pb.NewComplianceServiceClient(conn), auditv1.NewAuditServiceClient(conn)}
 }
 
 // operation is one RPC aimed at one side of the fixture.
@@ -167,6 +171,9 @@ var operations = []operation{
 	{"ComplianceService/RecordMemberCount", []auth.Role{auth.CityAdmin}, "organisation.member_counts", func(ctx context.Context, c clients, s *side) error {
 		return ignore(c.comp.RecordMemberCount(ctx, &pb.RecordMemberCountRequest{OrganisationId: s.branch.GetId(), MemberCount: 12}))
 	}},
+	{"AuditService/ListAuditRecords", []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", func(ctx context.Context, c clients, s *side) error {
+		return ignore(c.audit.ListAuditRecords(ctx, &auditv1.ListAuditRecordsRequest{Service: "organisation", OrganisationId: s.branch.GetId()}))
+	}},
 }
 
 // caller is one kind of caller, scoped to a place of side A (or the city).
@@ -262,17 +269,9 @@ func TestEveryRPCIsInTheAccessMatrix(t *testing.T) {
 	for _, op := range operations {
 		inMatrix = append(inMatrix, op.rpc)
 	}
-	for _, sd := range []string{pb.OrganisationService_ServiceDesc.ServiceName, pb.DemonstrationService_ServiceDesc.ServiceName, pb.ComplianceService_ServiceDesc.ServiceName} {
-		var desc grpc.ServiceDesc
-		switch sd {
-		case pb.OrganisationService_ServiceDesc.ServiceName:
-			desc = pb.OrganisationService_ServiceDesc
-		case pb.DemonstrationService_ServiceDesc.ServiceName:
-			desc = pb.DemonstrationService_ServiceDesc
-		default:
-			desc = pb.ComplianceService_ServiceDesc
-		}
-		short := sd[len("gongjian.organisation.v1."):]
+	for _, desc := range []grpc.ServiceDesc{pb.OrganisationService_ServiceDesc, pb.DemonstrationService_ServiceDesc,
+		pb.ComplianceService_ServiceDesc, auditv1.AuditService_ServiceDesc} {
+		short := desc.ServiceName[strings.LastIndex(desc.ServiceName, ".")+1:]
 		for _, m := range desc.Methods {
 			if !slices.Contains(inMatrix, short+"/"+m.MethodName) {
 				t.Errorf("%s/%s is not in the access matrix", short, m.MethodName)

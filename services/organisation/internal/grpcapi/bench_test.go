@@ -61,7 +61,7 @@ func benchEnv(b *testing.B) (pb.OrganisationServiceClient, pb.ComplianceServiceC
 		b.Fatal(err)
 	}
 	startRelay(b, pool, log)
-	api := grpcapi.New(org.NewService(store.New(pool), nil, nil))
+	api := grpcapi.New(org.NewService(store.New(pool), nil, nil), pool)
 	pb.RegisterOrganisationServiceServer(srv, api)
 	pb.RegisterComplianceServiceServer(srv, api)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/errs"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
@@ -22,11 +23,39 @@ type API struct {
 	pb.UnimplementedOrganisationServiceServer
 	pb.UnimplementedDemonstrationServiceServer
 	pb.UnimplementedComplianceServiceServer
-	svc *org.Service
+	svc   *org.Service
+	reads audit.Executor
 }
 
-// New returns the API over a domain service.
-func New(svc *org.Service) *API { return &API{svc: svc} }
+// New returns the API over a domain service; reads of personal data (the
+// cadres of leadership teams) are recorded in the audit log through reads.
+func New(svc *org.Service, reads audit.Executor) *API { return &API{svc: svc, reads: reads} }
+
+// readTeams records who read the leadership teams (personal data: names,
+// birth dates, education of cadres) of these organisations. The read fails
+// if it cannot be recorded.
+func (a *API) readTeams(ctx context.Context, os ...*org.Organisation) error {
+	var entries []audit.Entry
+	for _, o := range os {
+		if len(o.Leadership) > 0 {
+			entries = append(entries, audit.Entry{Action: audit.ActionRead, SubjectType: "leadership_team", SubjectID: o.ID, OrganisationID: o.ID})
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	return audit.WriteReads(ctx, a.reads, entries...)
+}
+
+// withoutTeams strips leadership teams from listed organisations: lists
+// serve navigation, and the personal data of cadres is read one
+// organisation at a time, each read recorded.
+func withoutTeams(ms []*pb.Organisation) []*pb.Organisation {
+	for _, m := range ms {
+		m.Leadership = nil
+	}
+	return ms
+}
 
 func ts(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
@@ -67,6 +96,9 @@ func (a *API) GetOrganisation(ctx context.Context, req *pb.GetOrganisationReques
 	if err != nil {
 		return nil, err
 	}
+	if err := a.readTeams(ctx, o); err != nil {
+		return nil, err
+	}
 	return &pb.GetOrganisationResponse{Organisation: pbconv.Organisation(o)}, nil
 }
 
@@ -81,7 +113,7 @@ func (a *API) ListOrganisations(ctx context.Context, req *pb.ListOrganisationsRe
 	if err != nil {
 		return nil, err
 	}
-	return &pb.ListOrganisationsResponse{Organisations: orgs(list), NextPageToken: next}, nil
+	return &pb.ListOrganisationsResponse{Organisations: withoutTeams(orgs(list)), NextPageToken: next}, nil
 }
 
 // UpdateOrganisation implements pb.OrganisationServiceServer.
@@ -122,6 +154,13 @@ func (a *API) DissolveOrganisation(ctx context.Context, req *pb.DissolveOrganisa
 func (a *API) ListOrganisationHistory(ctx context.Context, req *pb.ListOrganisationHistoryRequest) (*pb.ListOrganisationHistoryResponse, error) {
 	vs, next, err := a.svc.History(ctx, req.GetId(), org.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()})
 	if err != nil {
+		return nil, err
+	}
+	versions := make([]*org.Organisation, len(vs))
+	for i, v := range vs {
+		versions[i] = v.Org
+	}
+	if err := a.readTeams(ctx, versions...); err != nil {
 		return nil, err
 	}
 	out := &pb.ListOrganisationHistoryResponse{NextPageToken: next}

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
 
+	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/authz"
@@ -31,6 +32,7 @@ import (
 	"gongjian.dev/pkg/natsembed"
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgtest"
+	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/organisation/internal/grpcapi"
 	"gongjian.dev/services/organisation/internal/org"
@@ -70,6 +72,12 @@ type harness struct {
 
 type harnessOptions struct {
 	clock func() time.Time
+	logs  *logtest.Buffer
+}
+
+// withLogs sends the service's log lines to logs, as JSON.
+func withLogs(logs *logtest.Buffer) func(*harnessOptions) {
+	return func(o *harnessOptions) { o.logs = logs }
 }
 
 // newHarness starts the service for one test; everything stops when the test ends.
@@ -80,11 +88,14 @@ func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
 		opt(&o)
 	}
 	log := testLogger(t)
+	if o.logs != nil {
+		log = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	pool := pgtest.Pool(t, store.Schema, store.AllMigrations...)
 	js, st := startNATS(t)
 	runRelay(t, pool, js, log)
 	db := store.New(pool)
-	as := serveFor(t, log, grpcapi.New(org.NewService(db, o.clock, nil)), db)
+	as := serveFor(t, log, grpcapi.New(org.NewService(db, o.clock, nil), pool), db)
 	conn := as(cityAdmin)
 	return &harness{
 		as:            as,
@@ -175,6 +186,7 @@ func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, st *store.Store)
 	pb.RegisterOrganisationServiceServer(srv, api)
 	pb.RegisterDemonstrationServiceServer(srv, api)
 	pb.RegisterComplianceServiceServer(srv, api)
+	auditv1.RegisterAuditServiceServer(srv, audit.NewService(st.Pool()))
 	if missing := authz.Uncovered(srv.GetServiceInfo(), policy, auth.OpenMethods); len(missing) > 0 {
 		t.Fatalf("RPCs without an access rule: %v", missing)
 	}

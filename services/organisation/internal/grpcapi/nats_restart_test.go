@@ -51,7 +51,7 @@ func TestEveryEventIsPublishedOnceAcrossANATSRestart(t *testing.T) {
 	}
 	runRelay(t, pool, js, log)
 	st := store.New(pool)
-	client := pb.NewOrganisationServiceClient(serve(t, log, grpcapi.New(org.NewService(st, nil, nil)), st))
+	client := pb.NewOrganisationServiceClient(serve(t, log, grpcapi.New(org.NewService(st, nil, nil), pool), st))
 
 	ctx := callContext(t)
 	city, err := client.CreateOrganisation(ctx, &pb.CreateOrganisationRequest{Organisation: &pb.Organisation{

@@ -50,6 +50,9 @@ type Store struct{ pool *pgxpool.Pool }
 // New returns a Store over pool (whose search_path is the service schema).
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
+// Pool is the store's connection pool, for the audit trail's reader.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
 // InTx runs fn in one transaction.
 func (s *Store) InTx(ctx context.Context, fn func(org.Tx) error) error {
 	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(&txStore{tx: tx, before: map[string][]byte{}}) })
