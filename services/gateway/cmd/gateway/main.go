@@ -11,7 +11,10 @@ import (
 	"net/http"
 	"time"
 
+	"google.golang.org/grpc/credentials"
+
 	"gongjian.dev/pkg/app"
+	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/config"
 	"gongjian.dev/pkg/telemetry"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
@@ -28,12 +31,25 @@ type Config struct {
 	CobuildingAddr   string        `env:"COBUILDING_ADDR"`
 	SupervisionAddr  string        `env:"SUPERVISION_ADDR"`
 	ShutdownTimeout  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// Mutual TLS to the services, when BACKEND_TLS_CA_FILE is given: the
+	// CA the services' certificates chain to, and the gateway's own
+	// client certificate and key.
+	BackendCAFile   string `env:"BACKEND_TLS_CA_FILE"`
+	BackendCertFile string `env:"BACKEND_TLS_CERT_FILE"`
+	BackendKeyFile  string `env:"BACKEND_TLS_KEY_FILE" secret:"true"`
 }
 
 // backends is the table of services behind the gateway. A service joins
 // by naming its generated Register…Handler functions on its line.
-func backends(cfg Config) []gateway.Backend {
-	return []gateway.Backend{
+func backends(cfg Config) ([]gateway.Backend, error) {
+	var creds credentials.TransportCredentials
+	if cfg.BackendCAFile != "" {
+		var err error
+		if creds, err = auth.ClientTLS(cfg.BackendCertFile, cfg.BackendKeyFile, cfg.BackendCAFile, ""); err != nil {
+			return nil, err
+		}
+	}
+	bs := []gateway.Backend{
 		{Name: "organisation", Addr: cfg.OrganisationAddr, Register: []gateway.RegisterFunc{
 			organisationv1.RegisterOrganisationServiceHandler,
 			organisationv1.RegisterDemonstrationServiceHandler,
@@ -44,6 +60,10 @@ func backends(cfg Config) []gateway.Backend {
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
 		{Name: "supervision", Addr: cfg.SupervisionAddr},
 	}
+	for i := range bs {
+		bs[i].Creds = creds
+	}
+	return bs, nil
 }
 
 func main() {
@@ -72,7 +92,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	}()
 
 	// Backends.
-	handler, closeBackends, err := gateway.New(ctx, backends(cfg), log)
+	bs, err := backends(cfg)
+	if err != nil {
+		return err
+	}
+	handler, closeBackends, err := gateway.New(ctx, bs, log)
 	if err != nil {
 		return err
 	}

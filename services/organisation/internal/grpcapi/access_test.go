@@ -1,7 +1,6 @@
 package grpcapi_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"gongjian.dev/pkg/auth"
@@ -72,7 +72,7 @@ type operation struct {
 	rpc   string
 	roles []auth.Role // who may call it, within their scope
 	scope string      // the OAuth scope a system client needs
-	call  func(ctx context.Context, c clients, s *side) error
+	req   func(s *side) proto.Message
 }
 
 func ignore[T any](_ T, err error) error { return err }
@@ -87,92 +87,92 @@ var (
 // operations lists every RPC of the service; TestEveryRPCIsInTheAccessMatrix
 // fails when one is missing.
 var operations = []operation{
-	{"OrganisationService/CreateOrganisation", builders, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.CreateOrganisation(ctx, &pb.CreateOrganisationRequest{Organisation: child(s.branch, kindPartyGroup, "New Group")}))
+	{"OrganisationService/CreateOrganisation", builders, "organisation.write", func(s *side) proto.Message {
+		return &pb.CreateOrganisationRequest{Organisation: child(s.branch, kindPartyGroup, "New Group")}
 	}},
-	{"OrganisationService/GetOrganisation", staff, "organisation.read", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.GetOrganisation(ctx, &pb.GetOrganisationRequest{Id: s.branch.GetId()}))
+	{"OrganisationService/GetOrganisation", staff, "organisation.read", func(s *side) proto.Message {
+		return &pb.GetOrganisationRequest{Id: s.branch.GetId()}
 	}},
-	{"OrganisationService/ListOrganisations", staff, "organisation.read", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.ListOrganisations(ctx, &pb.ListOrganisationsRequest{ParentId: s.community.GetId()}))
+	{"OrganisationService/ListOrganisations", staff, "organisation.read", func(s *side) proto.Message {
+		return &pb.ListOrganisationsRequest{ParentId: s.community.GetId()}
 	}},
-	{"OrganisationService/UpdateOrganisation", builders, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.UpdateOrganisation(ctx, &pb.UpdateOrganisationRequest{
-			Organisation: &pb.Organisation{Id: s.branch.GetId(), Name: "Renamed Branch"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"name"}}}))
+	{"OrganisationService/UpdateOrganisation", builders, "organisation.write", func(s *side) proto.Message {
+		return &pb.UpdateOrganisationRequest{
+			Organisation: &pb.Organisation{Id: s.branch.GetId(), Name: "Renamed Branch"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"name"}}}
 	}},
-	{"OrganisationService/MoveOrganisation", builders, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.MoveOrganisation(ctx, &pb.MoveOrganisationRequest{Id: s.group.GetId(), NewParentId: s.branch.GetId()}))
+	{"OrganisationService/MoveOrganisation", builders, "organisation.write", func(s *side) proto.Message {
+		return &pb.MoveOrganisationRequest{Id: s.group.GetId(), NewParentId: s.branch.GetId()}
 	}},
-	{"OrganisationService/DissolveOrganisation", builders, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.DissolveOrganisation(ctx, &pb.DissolveOrganisationRequest{Id: s.spareGroup.GetId(), Reason: "merged"}))
+	{"OrganisationService/DissolveOrganisation", builders, "organisation.write", func(s *side) proto.Message {
+		return &pb.DissolveOrganisationRequest{Id: s.spareGroup.GetId(), Reason: "merged"}
 	}},
-	{"OrganisationService/ListOrganisationHistory", staff, "organisation.read", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.ListOrganisationHistory(ctx, &pb.ListOrganisationHistoryRequest{Id: s.branch.GetId()}))
+	{"OrganisationService/ListOrganisationHistory", staff, "organisation.read", func(s *side) proto.Message {
+		return &pb.ListOrganisationHistoryRequest{Id: s.branch.GetId()}
 	}},
-	{"OrganisationService/SetLeadershipTeam", builders, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.SetLeadershipTeam(ctx, &pb.SetLeadershipTeamRequest{OrganisationId: s.branch.GetId()}))
+	{"OrganisationService/SetLeadershipTeam", builders, "organisation.write", func(s *side) proto.Message {
+		return &pb.SetLeadershipTeamRequest{OrganisationId: s.branch.GetId()}
 	}},
-	{"OrganisationService/RecordActivity", life, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.RecordActivity(ctx, &pb.RecordActivityRequest{OrganisationId: s.branch.GetId(), Activity: &pb.Activity{
-			Kind: pb.ActivityKind_ACTIVITY_KIND_PARTY_LECTURE, Date: "2026-01-10", Topic: "lecture", Expected: 5, Attended: 5}}))
+	{"OrganisationService/RecordActivity", life, "organisation.write", func(s *side) proto.Message {
+		return &pb.RecordActivityRequest{OrganisationId: s.branch.GetId(), Activity: &pb.Activity{
+			Kind: pb.ActivityKind_ACTIVITY_KIND_PARTY_LECTURE, Date: "2026-01-10", Topic: "lecture", Expected: 5, Attended: 5}}
 	}},
-	{"OrganisationService/ListActivities", staff, "organisation.read", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.ListActivities(ctx, &pb.ListActivitiesRequest{OrganisationId: s.branch.GetId()}))
+	{"OrganisationService/ListActivities", staff, "organisation.read", func(s *side) proto.Message {
+		return &pb.ListActivitiesRequest{OrganisationId: s.branch.GetId()}
 	}},
-	{"OrganisationService/CreateCoveragePoint", builders, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.CreateCoveragePoint(ctx, &pb.CreateCoveragePointRequest{CommunityId: s.community.GetId(),
-			CoveragePoint: &pb.CoveragePoint{Kind: pb.CoveragePointKind_COVERAGE_POINT_KIND_BUILDING, Name: "Tower"}}))
+	{"OrganisationService/CreateCoveragePoint", builders, "organisation.write", func(s *side) proto.Message {
+		return &pb.CreateCoveragePointRequest{CommunityId: s.community.GetId(),
+			CoveragePoint: &pb.CoveragePoint{Kind: pb.CoveragePointKind_COVERAGE_POINT_KIND_BUILDING, Name: "Tower"}}
 	}},
-	{"OrganisationService/ListCoveragePoints", staff, "organisation.read", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.ListCoveragePoints(ctx, &pb.ListCoveragePointsRequest{CommunityId: s.community.GetId()}))
+	{"OrganisationService/ListCoveragePoints", staff, "organisation.read", func(s *side) proto.Message {
+		return &pb.ListCoveragePointsRequest{CommunityId: s.community.GetId()}
 	}},
-	{"OrganisationService/CoverCoveragePoint", builders, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.org.CoverCoveragePoint(ctx, &pb.CoverCoveragePointRequest{Id: s.point, OrganisationId: s.branch.GetId()}))
+	{"OrganisationService/CoverCoveragePoint", builders, "organisation.write", func(s *side) proto.Message {
+		return &pb.CoverCoveragePointRequest{Id: s.point, OrganisationId: s.branch.GetId()}
 	}},
-	{"DemonstrationService/CreateDemonstrationSite", leaders, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.demo.CreateDemonstrationSite(ctx, &pb.CreateDemonstrationSiteRequest{Site: &pb.DemonstrationSite{
-			CommunityId: s.community.GetId(), StartDate: "2024-01-01", EndDate: "2026-12-31"}}))
+	{"DemonstrationService/CreateDemonstrationSite", leaders, "organisation.write", func(s *side) proto.Message {
+		return &pb.CreateDemonstrationSiteRequest{Site: &pb.DemonstrationSite{
+			CommunityId: s.community.GetId(), StartDate: "2024-01-01", EndDate: "2026-12-31"}}
 	}},
-	{"DemonstrationService/GetDemonstrationSite", staff, "organisation.read", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.demo.GetDemonstrationSite(ctx, &pb.GetDemonstrationSiteRequest{Id: s.site}))
+	{"DemonstrationService/GetDemonstrationSite", staff, "organisation.read", func(s *side) proto.Message {
+		return &pb.GetDemonstrationSiteRequest{Id: s.site}
 	}},
-	{"DemonstrationService/ListDemonstrationSites", staff, "organisation.read", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.demo.ListDemonstrationSites(ctx, &pb.ListDemonstrationSitesRequest{AncestorId: s.community.GetId()}))
+	{"DemonstrationService/ListDemonstrationSites", staff, "organisation.read", func(s *side) proto.Message {
+		return &pb.ListDemonstrationSitesRequest{AncestorId: s.community.GetId()}
 	}},
-	{"DemonstrationService/CompleteMilestone", leaders, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.demo.CompleteMilestone(ctx, &pb.CompleteMilestoneRequest{SiteId: s.site, MilestoneId: s.milestone}))
+	{"DemonstrationService/CompleteMilestone", leaders, "organisation.write", func(s *side) proto.Message {
+		return &pb.CompleteMilestoneRequest{SiteId: s.site, MilestoneId: s.milestone}
 	}},
-	{"DemonstrationService/RateFiveGoods", leaders, "organisation.write", func(ctx context.Context, c clients, s *side) error {
+	{"DemonstrationService/RateFiveGoods", leaders, "organisation.write", func(s *side) proto.Message {
 		g := pb.FiveGoodsGrade_FIVE_GOODS_GRADE_GOOD
-		return ignore(c.demo.RateFiveGoods(ctx, &pb.RateFiveGoodsRequest{SiteId: s.site, Rating: &pb.FiveGoodsRating{Year: 2025,
-			Leadership: g, CadresAndMembers: g, Mechanisms: g, ManagementAndService: g, ResidentsOpinion: g}}))
+		return &pb.RateFiveGoodsRequest{SiteId: s.site, Rating: &pb.FiveGoodsRating{Year: 2025,
+			Leadership: g, CadresAndMembers: g, Mechanisms: g, ManagementAndService: g, ResidentsOpinion: g}}
 	}},
-	{"DemonstrationService/CreateLiaison", []auth.Role{auth.CityAdmin}, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.demo.CreateLiaison(ctx, &pb.CreateLiaisonRequest{Liaison: &pb.Liaison{
-			Kind: pb.LiaisonKind_LIAISON_KIND_SPONSOR, LeaderName: "Sponsor", CommunityId: s.community.GetId()}}))
+	{"DemonstrationService/CreateLiaison", []auth.Role{auth.CityAdmin}, "organisation.write", func(s *side) proto.Message {
+		return &pb.CreateLiaisonRequest{Liaison: &pb.Liaison{
+			Kind: pb.LiaisonKind_LIAISON_KIND_SPONSOR, LeaderName: "Sponsor", CommunityId: s.community.GetId()}}
 	}},
-	{"DemonstrationService/ListLiaisons", staff, "organisation.read", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.demo.ListLiaisons(ctx, &pb.ListLiaisonsRequest{AncestorId: s.community.GetId()}))
+	{"DemonstrationService/ListLiaisons", staff, "organisation.read", func(s *side) proto.Message {
+		return &pb.ListLiaisonsRequest{AncestorId: s.community.GetId()}
 	}},
-	{"DemonstrationService/EndLiaison", []auth.Role{auth.CityAdmin}, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.demo.EndLiaison(ctx, &pb.EndLiaisonRequest{Id: s.liaison}))
+	{"DemonstrationService/EndLiaison", []auth.Role{auth.CityAdmin}, "organisation.write", func(s *side) proto.Message {
+		return &pb.EndLiaisonRequest{Id: s.liaison}
 	}},
-	{"ComplianceService/GetComplianceReport", staff, "organisation.read", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.comp.GetComplianceReport(ctx, &pb.GetComplianceReportRequest{OrganisationId: s.community.GetId(), Subtree: true}))
+	{"ComplianceService/GetComplianceReport", staff, "organisation.read", func(s *side) proto.Message {
+		return &pb.GetComplianceReportRequest{OrganisationId: s.community.GetId(), Subtree: true}
 	}},
-	{"ComplianceService/GetDistrictSettings", staff, "organisation.read", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.comp.GetDistrictSettings(ctx, &pb.GetDistrictSettingsRequest{DistrictId: s.district.GetId()}))
+	{"ComplianceService/GetDistrictSettings", staff, "organisation.read", func(s *side) proto.Message {
+		return &pb.GetDistrictSettingsRequest{DistrictId: s.district.GetId()}
 	}},
-	{"ComplianceService/UpdateDistrictSettings", leaders, "organisation.write", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.comp.UpdateDistrictSettings(ctx, &pb.UpdateDistrictSettingsRequest{
+	{"ComplianceService/UpdateDistrictSettings", leaders, "organisation.write", func(s *side) proto.Message {
+		return &pb.UpdateDistrictSettingsRequest{
 			Settings:   &pb.DistrictSettings{DistrictId: s.district.GetId(), GeneralBranchMemberThreshold: 60},
-			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"general_branch_member_threshold"}}}))
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"general_branch_member_threshold"}}}
 	}},
-	{"ComplianceService/RecordMemberCount", []auth.Role{auth.CityAdmin}, "organisation.member_counts", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.comp.RecordMemberCount(ctx, &pb.RecordMemberCountRequest{OrganisationId: s.branch.GetId(), MemberCount: 12}))
+	{"ComplianceService/RecordMemberCount", []auth.Role{auth.CityAdmin}, "organisation.member_counts", func(s *side) proto.Message {
+		return &pb.RecordMemberCountRequest{OrganisationId: s.branch.GetId(), MemberCount: 12}
 	}},
-	{"AuditService/ListAuditRecords", []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", func(ctx context.Context, c clients, s *side) error {
-		return ignore(c.audit.ListAuditRecords(ctx, &auditv1.ListAuditRecordsRequest{Service: "organisation", OrganisationId: s.branch.GetId()}))
+	{"AuditService/ListAuditRecords", []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", func(s *side) proto.Message {
+		return &auditv1.ListAuditRecordsRequest{Service: "organisation", OrganisationId: s.branch.GetId()}
 	}},
 }
 
@@ -226,36 +226,41 @@ func TestAccessMatrix(t *testing.T) {
 	h := newHarness(t)
 	cityOrg := h.create(t, city("City"))
 	a, b := h.side(t, cityOrg, "A"), h.side(t, cityOrg, "B")
+	rest := newREST(t, h.as(devissuer.Claims{}))
 	for _, who := range callers {
 		claims := who.claims
 		claims.Subject, claims.Name = "u-"+who.name, who.name
 		if who.scope != nil {
 			claims.ScopeOrgID = who.scope(a)
 		}
-		c := clientsOf(h.as(claims))
-		t.Run(who.name, func(t *testing.T) {
-			for _, op := range operations {
-				for _, target := range []struct {
-					name   string
-					s      *side
-					inside bool
-				}{{"own district", a, true}, {"other district", b, who.scope == nil}} {
-					err := op.call(callContext(t), c, target.s)
-					want := expected(op, who, target.inside)
-					got := status.Code(err)
-					accessRefusal := got == codes.PermissionDenied || got == codes.NotFound || got == codes.Unauthenticated
-					if (want == codes.OK && accessRefusal) || (want != codes.OK && got != want) {
-						t.Errorf("%s on the %s: %v, want %v", op.rpc, target.name, err, want)
+		for _, tp := range []struct {
+			name string
+			t    transport
+		}{{"gRPC", grpcTransport{h.as(claims)}}, {"REST", restFor(t, rest, claims)}} {
+			t.Run(who.name+" over "+tp.name, func(t *testing.T) {
+				for _, op := range operations {
+					for _, target := range []struct {
+						name   string
+						s      *side
+						inside bool
+					}{{"own district", a, true}, {"other district", b, who.scope == nil}} {
+						got := tp.t.call(callContext(t), op.rpc, op.req(target.s))
+						want := expected(op, who, target.inside)
+						accessRefusal := got == codes.PermissionDenied || got == codes.NotFound || got == codes.Unauthenticated
+						if (want == codes.OK && accessRefusal) || (want != codes.OK && got != want) {
+							t.Errorf("%s on the %s: %v, want %v", op.rpc, target.name, got, want)
+						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 	t.Run("nobody without a token", func(t *testing.T) {
-		c := clientsOf(h.as(devissuer.Claims{}))
-		for _, op := range operations {
-			if err := op.call(callContext(t), c, a); status.Code(err) != codes.Unauthenticated {
-				t.Errorf("%s without a token: %v, want Unauthenticated", op.rpc, err)
+		for _, tp := range []transport{grpcTransport{h.as(devissuer.Claims{})}, restFor(t, rest, devissuer.Claims{})} {
+			for _, op := range operations {
+				if got := tp.call(callContext(t), op.rpc, op.req(a)); got != codes.Unauthenticated {
+					t.Errorf("%s without a token over %T: %v, want Unauthenticated", op.rpc, tp, got)
+				}
 			}
 		}
 	})
