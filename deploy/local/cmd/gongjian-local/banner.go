@@ -39,12 +39,17 @@ func printBanner(out *console.Console, b banner) {
 	if city == "" {
 		city = "<city id>"
 	}
+	fmt.Fprintf(&s, "\n  Every call needs a token; the development issuer prints one for any role:\n")
+	fmt.Fprintf(&s, "    TOKEN=$(go run ./deploy/local/cmd/gongjian-token -role city_admin)\n")
+	fmt.Fprintf(&s, "    (or -role district_admin -scope <district id>, -role community_secretary -scope <community id>, …)\n")
 	fmt.Fprintf(&s, "\n  Try:\n")
-	fmt.Fprintf(&s, "    curl -s '%s/v1/organisations?kind=ORGANISATION_KIND_CITY'\n", rest)
-	fmt.Fprintf(&s, "    curl -s '%s/v1/organisations?parent_id=%s'\n", rest, city)
-	fmt.Fprintf(&s, "    curl -s '%s/v1/organisations/%s/compliance?subtree=true'\n", rest, city)
+	auth := `-H "Authorization: Bearer $TOKEN"`
+	fmt.Fprintf(&s, "    curl -s %s '%s/v1/organisations?kind=ORGANISATION_KIND_CITY'\n", auth, rest)
+	fmt.Fprintf(&s, "    curl -s %s '%s/v1/organisations?parent_id=%s'\n", auth, rest, city)
+	fmt.Fprintf(&s, "    curl -s %s '%s/v1/organisations/%s/compliance?subtree=true'\n", auth, rest, city)
 	if addr, ok := b.addrs["organisation"]; ok {
-		fmt.Fprintf(&s, "    grpcurl -plaintext -d '{\"kind\":\"ORGANISATION_KIND_DISTRICT\"}' %s gongjian.organisation.v1.OrganisationService/ListOrganisations\n", addr)
+		fmt.Fprintf(&s, "    (cd deploy/tools && GOWORK=off go tool grpcurl -plaintext %s -d '{\"kind\":\"ORGANISATION_KIND_DISTRICT\"}' %s gongjian.organisation.v1.OrganisationService/ListOrganisations)\n",
+			`-H "authorization: Bearer $TOKEN"`, addr)
 	}
 	fmt.Fprintf(&s, "    psql '%s'\n", redact(b.databaseURL))
 	fmt.Fprintf(&s, "\n  Ctrl-C stops everything.\n%s\n\n", line)

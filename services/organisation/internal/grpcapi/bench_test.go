@@ -21,6 +21,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/devissuer"
+	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/grpcserver"
 	"gongjian.dev/pkg/natsembed"
@@ -56,12 +59,22 @@ func benchEnv(b *testing.B) (pb.OrganisationServiceClient, pb.ComplianceServiceC
 	pool := durablePool(b)
 	tree := seedTree(b, pool)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	srv, err := grpcserver.New(log, grpcserver.Options{})
+	// As in production: every call's token verified and its access checked.
+	st := store.New(pool)
+	verifier, err := auth.NewVerifier(context.Background(), auth.Config{
+		Issuer: devissuer.IssuerName, Audience: devissuer.Audience, KeysFile: testIssuer(b).keysFile, Leeway: time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := grpcserver.New(log, grpcserver.Options{
+		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
+			authz.UnaryInterceptor(grpcapi.Policy(st), st, auth.OpenMethods)},
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	startRelay(b, pool, log)
-	api := grpcapi.New(org.NewService(store.New(pool), nil, nil), pool)
+	api := grpcapi.New(org.NewService(st, nil, nil), pool)
 	pb.RegisterOrganisationServiceServer(srv, api)
 	pb.RegisterComplianceServiceServer(srv, api)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -72,7 +85,15 @@ func benchEnv(b *testing.B) (pb.OrganisationServiceClient, pb.ComplianceServiceC
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, lis, 5*time.Second) }()
 	b.Cleanup(func() { cancel(); <-done })
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// The city's organisation department: tokens verified and policy
+	// checked on every call; a scoped caller adds one indexed lookup per
+	// organisation the call touches.
+	token, err := testIssuer(b).Issue(devissuer.Claims{Subject: "bench", Role: auth.CityAdmin})
+	if err != nil {
+		b.Fatal(err)
+	}
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
 	if err != nil {
 		b.Fatal(err)
 	}

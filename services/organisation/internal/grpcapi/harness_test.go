@@ -235,7 +235,7 @@ var (
 	issuerErr  error
 )
 
-func testIssuer(t *testing.T) issuer {
+func testIssuer(t testing.TB) issuer {
 	t.Helper()
 	issuerOnce.Do(func() {
 		var dir string
