@@ -48,15 +48,16 @@ func (t *txStore) auditEntry(e org.Event) (audit.Entry, error) {
 		entry = audit.Entry{Action: audit.ActionWrite}
 		after proto.Message
 	)
+	var changed *org.Organisation
 	switch e := e.(type) {
 	case org.Created:
-		entry.SubjectType, entry.SubjectID, entry.OrganisationID, after = subjectOrganisation, e.Org.ID, e.Org.ID, pbconv.Organisation(e.Org)
+		changed = e.Org
 	case org.Updated:
-		entry.SubjectType, entry.SubjectID, entry.OrganisationID, after = subjectOrganisation, e.Org.ID, e.Org.ID, pbconv.Organisation(e.Org)
+		changed = e.Org
 	case org.Moved:
-		entry.SubjectType, entry.SubjectID, entry.OrganisationID, after = subjectOrganisation, e.Org.ID, e.Org.ID, pbconv.Organisation(e.Org)
+		changed = e.Org
 	case org.DissolvedEvent:
-		entry.SubjectType, entry.SubjectID, entry.OrganisationID, after = subjectOrganisation, e.Org.ID, e.Org.ID, pbconv.Organisation(e.Org)
+		changed = e.Org
 	case org.ActivityRecorded:
 		entry.SubjectType, entry.SubjectID, entry.OrganisationID, after = subjectActivity, e.Activity.ID, e.Activity.OrganisationID, pbconv.Activity(e.Activity)
 	case org.CoveragePointChanged:
@@ -80,6 +81,9 @@ func (t *txStore) auditEntry(e org.Event) (audit.Entry, error) {
 		return entry, nil
 	default:
 		return entry, fmt.Errorf("store: no audit record for %T", e)
+	}
+	if changed != nil {
+		entry.SubjectType, entry.SubjectID, entry.OrganisationID, after = subjectOrganisation, changed.ID, changed.ID, pbconv.Organisation(changed)
 	}
 	a, err := state(after)
 	if err != nil {
