@@ -32,6 +32,7 @@ import (
 	"gongjian.dev/pkg/telemetry"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	orgevents "gongjian.dev/services/organisation/internal/events"
 	"gongjian.dev/services/organisation/internal/grpcapi"
 	"gongjian.dev/services/organisation/internal/org"
 	"gongjian.dev/services/organisation/internal/store"
@@ -151,6 +152,25 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Member counts from the member service, once its stream exists.
+	counts := orgevents.MemberCounts
+	counts.Logger = log
+	consumeCtx, stopConsuming := context.WithCancel(ctx)
+	subs := orgevents.Consume(consumeCtx, js, pool, counts, orgevents.ApplyMemberCounts(st, loc, log), log)
+	defer func() {
+		select { // a running consumer finishes its message first
+		case sub, ok := <-subs:
+			if ok {
+				sub.Stop()
+			}
+		default:
+		}
+		stopConsuming()
+		for sub := range subs {
+			sub.Stop()
+		}
+	}()
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return relay.Run(gctx) })
 	g.Go(func() error { return srv.Serve(gctx, lis, cfg.ShutdownTimeout) })

@@ -336,6 +336,18 @@ func (s *Service) Move(ctx context.Context, id, newParentID, etag string) (*Orga
 
 // RecordMemberCount stores how many members sit directly in an organisation.
 func (s *Service) RecordMemberCount(ctx context.Context, id string, count int64) (*Organisation, error) {
+	return s.recordCount(ctx, id, count, s.now())
+}
+
+// ApplyMemberCount stores a count the member service reported at a given
+// time. A count older than the one kept is ignored: redelivered or
+// reordered events never roll a count back.
+func (s *Service) ApplyMemberCount(ctx context.Context, id string, count int64, at time.Time) error {
+	_, err := s.recordCount(ctx, id, count, at.UTC().Truncate(time.Microsecond))
+	return err
+}
+
+func (s *Service) recordCount(ctx context.Context, id string, count int64, at time.Time) (*Organisation, error) {
 	var out *Organisation
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		o, err := tx.Lock(ctx, id)
@@ -348,7 +360,9 @@ func (s *Service) RecordMemberCount(ctx context.Context, id string, count int64)
 		if count > 0 && !o.Kind.AcceptsMembers() {
 			return errs.Field(ErrNoMemberHere, "organisation_id", "members sit in branches, general branches, communities and unit organisations, not in a "+kindWord(o.Kind))
 		}
-		if err := tx.SetMemberCount(ctx, id, count, s.now()); err != nil {
+		applied, err := tx.SetMemberCount(ctx, id, count, at)
+		if err != nil || !applied {
+			out = o
 			return err
 		}
 		o.MemberCount = count

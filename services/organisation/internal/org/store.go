@@ -39,7 +39,9 @@ type Tx interface {
 	// MoveSubtree re-roots o's subtree under newParent and returns how many
 	// organisations moved with o (not counting o).
 	MoveSubtree(ctx context.Context, o, newParent *Organisation) (int64, error)
-	SetMemberCount(ctx context.Context, id string, count int64, at time.Time) error
+	// SetMemberCount keeps count as of at, unless a later count is kept
+	// already; it reports whether it did.
+	SetMemberCount(ctx context.Context, id string, count int64, at time.Time) (bool, error)
 
 	// RequestSeen returns the resource a request id created before, if any.
 	RequestSeen(ctx context.Context, requestID string) (string, bool, error)

@@ -308,11 +308,28 @@ func (t *txStore) MoveSubtree(ctx context.Context, o, newParent *org.Organisatio
 }
 
 // SetMemberCount implements org.Tx.
-func (t *txStore) SetMemberCount(ctx context.Context, id string, count int64, at time.Time) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO member_counts (organisation_id, member_count, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (organisation_id) DO UPDATE SET member_count = EXCLUDED.member_count, updated_at = EXCLUDED.updated_at`,
+func (t *txStore) SetMemberCount(ctx context.Context, id string, count int64, at time.Time) (bool, error) {
+	tag, err := t.tx.Exec(ctx, `INSERT INTO member_counts (organisation_id, member_count, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (organisation_id) DO UPDATE SET member_count = EXCLUDED.member_count, updated_at = EXCLUDED.updated_at
+		WHERE member_counts.updated_at <= EXCLUDED.updated_at`,
 		id, count, at)
-	return err
+	return tag.RowsAffected() == 1, err
+}
+
+// Bound is the store working inside a transaction opened elsewhere (an
+// event consumer's, which also records the event as applied): InTx runs
+// in that transaction.
+func (s *Store) Bound(tx pgx.Tx) *BoundStore { return &BoundStore{Store: s, tx: tx} }
+
+// BoundStore is a Store whose transactions are one given transaction.
+type BoundStore struct {
+	*Store
+	tx pgx.Tx
+}
+
+// InTx implements org.Store within the bound transaction.
+func (b *BoundStore) InTx(_ context.Context, fn func(org.Tx) error) error {
+	return fn(&txStore{tx: b.tx, before: map[string][]byte{}})
 }
 
 // RequestSeen implements org.Tx.
