@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"gongjian.dev/pkg/accesstest"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
@@ -226,7 +227,8 @@ func TestAccessMatrix(t *testing.T) {
 	h := newHarness(t)
 	cityOrg := h.create(t, city("City"))
 	a, b := h.side(t, cityOrg, "A"), h.side(t, cityOrg, "B")
-	rest := newREST(t, h.as(devissuer.Claims{}))
+	rest := accesstest.RESTServer(t, h.as(devissuer.Claims{}), pb.RegisterOrganisationServiceHandler,
+		pb.RegisterDemonstrationServiceHandler, pb.RegisterComplianceServiceHandler, auditv1.RegisterAuditServiceHandler)
 	for _, who := range callers {
 		claims := who.claims
 		claims.Subject, claims.Name = "u-"+who.name, who.name
@@ -235,8 +237,8 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		for _, tp := range []struct {
 			name string
-			t    transport
-		}{{"gRPC", grpcTransport{h.as(claims)}}, {"REST", restFor(t, rest, claims)}} {
+			t    accesstest.Transport
+		}{{"gRPC", accesstest.GRPC{Conn: h.as(claims)}}, {"REST", accesstest.REST{Base: rest, Token: tokenFor(t, claims)}}} {
 			t.Run(who.name+" over "+tp.name, func(t *testing.T) {
 				for _, op := range operations {
 					for _, target := range []struct {
@@ -244,7 +246,7 @@ func TestAccessMatrix(t *testing.T) {
 						s      *side
 						inside bool
 					}{{"own district", a, true}, {"other district", b, who.scope == nil}} {
-						got := tp.t.call(callContext(t), op.rpc, op.req(target.s))
+						got := tp.t.Call(callContext(t), fullMethod(op.rpc), op.req(target.s))
 						want := expected(op, who, target.inside)
 						accessRefusal := got == codes.PermissionDenied || got == codes.NotFound || got == codes.Unauthenticated
 						if (want == codes.OK && accessRefusal) || (want != codes.OK && got != want) {
@@ -256,14 +258,41 @@ func TestAccessMatrix(t *testing.T) {
 		}
 	}
 	t.Run("nobody without a token", func(t *testing.T) {
-		for _, tp := range []transport{grpcTransport{h.as(devissuer.Claims{})}, restFor(t, rest, devissuer.Claims{})} {
+		for _, tp := range []accesstest.Transport{accesstest.GRPC{Conn: h.as(devissuer.Claims{})}, accesstest.REST{Base: rest}} {
 			for _, op := range operations {
-				if got := tp.call(callContext(t), op.rpc, op.req(a)); got != codes.Unauthenticated {
+				if got := tp.Call(callContext(t), fullMethod(op.rpc), op.req(a)); got != codes.Unauthenticated {
 					t.Errorf("%s without a token over %T: %v, want Unauthenticated", op.rpc, tp, got)
 				}
 			}
 		}
 	})
+}
+
+// services maps the short service names of the matrix to their full names.
+var services = map[string]string{
+	"OrganisationService":  pb.OrganisationService_ServiceDesc.ServiceName,
+	"DemonstrationService": pb.DemonstrationService_ServiceDesc.ServiceName,
+	"ComplianceService":    pb.ComplianceService_ServiceDesc.ServiceName,
+	"AuditService":         auditv1.AuditService_ServiceDesc.ServiceName,
+}
+
+// fullMethod is the gRPC name of an RPC of the matrix.
+func fullMethod(rpc string) string {
+	svc, name, _ := strings.Cut(rpc, "/")
+	return "/" + services[svc] + "/" + name
+}
+
+// tokenFor is the bearer token of a caller ("" for nobody).
+func tokenFor(t *testing.T, c devissuer.Claims) string {
+	t.Helper()
+	if c.Role == "" {
+		return ""
+	}
+	token, err := testIssuer(t).Issue(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
 }
 
 // TestEveryRPCIsInTheAccessMatrix: a new RPC fails here until the matrix
