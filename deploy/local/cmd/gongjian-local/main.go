@@ -13,10 +13,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -117,9 +119,17 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 		}
 	}()
 	for _, s := range services {
+		env := s.Env(addrs[s.Name], databaseURL, nats.URL(), issuer.KeysFile())
+		extra, err := s.Secrets(data)
+		if err != nil {
+			return err
+		}
+		for _, k := range slices.Sorted(maps.Keys(extra)) {
+			env = append(env, k+"="+extra[k])
+		}
 		spec := supervisor.Spec{
 			Name: s.Name, Path: stack.Binary(bin, s.Package),
-			Env:   s.Env(addrs[s.Name], databaseURL, nats.URL(), issuer.KeysFile()),
+			Env:   env,
 			Ready: supervisor.GRPCHealth(addrs[s.Name]),
 		}
 		if err := sup.Start(ctx, spec); err != nil {

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,5 +56,25 @@ func TestPresentSkipsServicesNotInTheTree(t *testing.T) {
 	present, missing := Present(root, Services)
 	if len(present) != 1 || present[0].Name != "organisation" || len(missing) != len(Services)-1 {
 		t.Errorf("Present = %v, %v; want organisation only", present, missing)
+	}
+}
+
+func TestMemberKeysAreMadeOnceAndKept(t *testing.T) {
+	data := t.TempDir()
+	member := Service{Name: "member"}
+	first, err := member.Secrets(data)
+	if err != nil || first["MEMBER_ID_KEYS"] == "" || first["MEMBER_ID_HASH_KEY"] == "" {
+		t.Fatalf("Secrets = %v, %v; want both keys", first, err)
+	}
+	again, err := member.Secrets(data)
+	if err != nil || !maps.Equal(first, again) {
+		t.Errorf("the second start got other keys: %v, %v", again, err)
+	}
+	info, err := os.Stat(filepath.Join(data, MemberKeysFile))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("keys file: %v, %v; want mode 0600", info, err)
+	}
+	if none, err := (Service{Name: "organisation"}).Secrets(data); none != nil || err != nil {
+		t.Errorf("organisation secrets = %v, %v; want none", none, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"gongjian.dev/pkg/config"
 	"gongjian.dev/pkg/telemetry"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	organisationv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/gateway/internal/gateway"
 )
@@ -56,7 +57,7 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			organisationv1.RegisterComplianceServiceHandler,
 			auditv1.RegisterAuditServiceHandler,
 		}},
-		{Name: "member", Addr: cfg.MemberAddr},
+		{Name: "member", Addr: cfg.MemberAddr, Register: []gateway.RegisterFunc{memberv1.RegisterMemberServiceHandler}},
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
 		{Name: "supervision", Addr: cfg.SupervisionAddr},
 	}

@@ -1,0 +1,119 @@
+// Package grpcapi is the gRPC transport of the member service: it converts
+// messages to the domain and back, masks national ID numbers for callers
+// who may not see them, and records every read of a member's personal
+// data. Input rules are checked before a handler runs (buf.validate in the
+// protos, by the server's interceptor); domain errors are mapped to
+// statuses by the server's one error mapper.
+package grpcapi
+
+import (
+	"context"
+
+	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/authz"
+	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/pbconv"
+)
+
+// API implements the member API.
+type API struct {
+	pb.UnimplementedMemberServiceServer
+	svc   *member.Service
+	reads audit.Executor
+}
+
+// New returns the API over a domain service; reads of personal data are
+// recorded in the audit log through reads.
+func New(svc *member.Service, reads audit.Executor) *API { return &API{svc: svc, reads: reads} }
+
+// idView is how the caller sees national ID numbers.
+func idView(ctx context.Context) pbconv.IDView {
+	if who, ok := auth.FromContext(ctx); ok && who.Has(auth.PermUnmaskedID) {
+		return pbconv.IDPlain
+	}
+	return pbconv.IDMasked
+}
+
+// out converts members for the caller, after recording that the caller
+// read them: a read that cannot be recorded does not happen.
+func (a *API) out(ctx context.Context, ms ...*member.Member) ([]*pb.Member, error) {
+	entries := make([]audit.Entry, len(ms))
+	for i, m := range ms {
+		entries[i] = audit.Entry{Action: audit.ActionRead, SubjectType: "member", SubjectID: m.ID, OrganisationID: m.OrganisationID}
+	}
+	if err := audit.WriteReads(ctx, a.reads, entries...); err != nil {
+		return nil, err
+	}
+	view := idView(ctx)
+	out := make([]*pb.Member, len(ms))
+	for i, m := range ms {
+		out[i] = pbconv.Member(m, view)
+	}
+	return out, nil
+}
+
+// own converts a member just written by the caller, who typed its number.
+func own(ctx context.Context, m *member.Member) *pb.Member { return pbconv.Member(m, idView(ctx)) }
+
+// CreateMember implements pb.MemberServiceServer.
+func (a *API) CreateMember(ctx context.Context, req *pb.CreateMemberRequest) (*pb.CreateMemberResponse, error) {
+	m, err := fromProto(req.GetMember())
+	if err != nil {
+		return nil, err
+	}
+	m, err = a.svc.Create(ctx, m, req.GetRequestId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CreateMemberResponse{Member: own(ctx, m)}, nil
+}
+
+// GetMember implements pb.MemberServiceServer. A member reads their own
+// record only; any other id answers as if it did not exist.
+func (a *API) GetMember(ctx context.Context, req *pb.GetMemberRequest) (*pb.GetMemberResponse, error) {
+	if who, ok := auth.FromContext(ctx); ok && who.Role == auth.Member && who.MemberID != req.GetId() {
+		return nil, member.ErrNotFound
+	}
+	m, err := a.svc.Get(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.out(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.GetMemberResponse{Member: out[0]}, nil
+}
+
+// ListMembers implements pb.MemberServiceServer.
+func (a *API) ListMembers(ctx context.Context, req *pb.ListMembersRequest) (*pb.ListMembersResponse, error) {
+	list, next, err := a.svc.List(ctx, member.ListFilter{
+		OrganisationID: req.GetOrganisationId(), AncestorID: req.GetAncestorId(),
+		Status:   pbconv.Enum(req.GetStatus().String(), "MEMBER_STATUS_"),
+		WithinID: authz.ScopeRoot(ctx),
+		Page:     member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.out(ctx, list...)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListMembersResponse{Members: out, NextPageToken: next}, nil
+}
+
+// UpdateMember implements pb.MemberServiceServer.
+func (a *API) UpdateMember(ctx context.Context, req *pb.UpdateMemberRequest) (*pb.UpdateMemberResponse, error) {
+	patch, err := fromProto(req.GetMember())
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.svc.Update(ctx, patch, req.GetUpdateMask().GetPaths(), req.GetMember().GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.UpdateMemberResponse{Member: own(ctx, m)}, nil
+}

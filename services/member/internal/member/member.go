@@ -1,0 +1,111 @@
+// Package member holds the rules of party members (DOMAIN §2): what a member
+// record must carry, the national ID number and its agreement with the birth
+// date, one live member per number city-wide, and which organisations may
+// hold a membership relationship.
+package member
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"gongjian.dev/pkg/errs"
+)
+
+// Member is one party member. NationalID is the plain number: it lives in
+// memory only, encrypted by the store and masked by the transport.
+type Member struct {
+	ID               string
+	Name             string
+	Sex              string // "MALE", "FEMALE"
+	BirthDate        time.Time
+	NationalID       string
+	Phone            string
+	Education        string // "" when not recorded
+	JoinDate         time.Time
+	Status           string // "FULL", "PROBATIONARY"
+	EmploymentStatus string // "" when not recorded
+	Employer         string
+	Residence        Residence
+	OrganisationID   string
+	DistrictID       string // derived from the organisation
+	Path             string // the organisation's path, for subtree lists
+	Skills           []string
+	Hardship         bool
+	StarRating       int32
+	Created          time.Time
+	Updated          time.Time
+	Version          int64
+}
+
+// Residence is where a member lives.
+type Residence struct {
+	CommunityID string `json:"community_id,omitempty"`
+	GridID      string `json:"grid_id,omitempty"`
+	Building    string `json:"building,omitempty"`
+}
+
+// The statuses and sexes.
+const (
+	StatusFull         = "FULL"
+	StatusProbationary = "PROBATIONARY"
+	SexMale            = "MALE"
+	SexFemale          = "FEMALE"
+)
+
+// Etag is the version as the API shows it.
+func (m *Member) Etag() string { return strconv.FormatInt(m.Version, 10) }
+
+type validation = errs.Validation
+
+func newValidation() *validation { return errs.NewValidation(ErrInvalid) }
+
+func fieldErr(sentinel *errs.Error, field, description string) error {
+	return errs.Field(sentinel, field, description)
+}
+
+// validate checks a whole member record as of today.
+func (m *Member) validate(today time.Time) error {
+	v := newValidation()
+	m.NationalID = NormaliseNationalID(m.NationalID)
+	if strings.TrimSpace(m.Name) == "" {
+		v.Add("member.name", "name is required")
+	}
+	if m.Sex != SexMale && m.Sex != SexFemale {
+		v.Add("member.sex", "sex is required")
+	}
+	switch {
+	case m.BirthDate.IsZero():
+		v.Add("member.birth_date", "birth date is required")
+	case !m.BirthDate.Before(today):
+		v.Add("member.birth_date", "birth date must be in the past")
+	}
+	if m.NationalID == "" {
+		v.Add("member.national_id", "national ID number is required")
+	} else {
+		checkNationalID(v, m.NationalID, m.BirthDate)
+	}
+	switch {
+	case m.JoinDate.IsZero():
+		v.Add("member.join_date", "join date is required")
+	case today.Before(m.JoinDate):
+		v.Add("member.join_date", "join date cannot be in the future")
+	case !m.BirthDate.IsZero() && !m.BirthDate.Before(m.JoinDate):
+		v.Add("member.join_date", "join date must be after the birth date")
+	}
+	if m.Status != StatusFull && m.Status != StatusProbationary {
+		v.Add("member.status", "status is required: full or probationary")
+	}
+	if m.StarRating < 0 || m.StarRating > 5 {
+		v.Add("member.star_rating", "star rating is 0 to 5")
+	}
+	return v.Err()
+}
+
+// ValidateNationalID checks a number on its own and against a birth date
+// (zero to skip that), returning field violations.
+func ValidateNationalID(id string, birth time.Time) error {
+	v := newValidation()
+	checkNationalID(v, NormaliseNationalID(id), birth)
+	return v.Err()
+}

@@ -1,0 +1,45 @@
+package member
+
+import "strings"
+
+// Org is what the member service knows of an organisation: its local view,
+// kept from the organisation service's events, so that members can be
+// registered while the organisation service is down.
+type Org struct {
+	ID         string
+	Kind       string // the API enum's name without its prefix: "BRANCH"
+	State      string // "ACTIVE" or "DISSOLVED"
+	Name       string
+	DistrictID string // the district it belongs to; a district's own id
+	Path       string // '/<city>/…/<id>/'
+}
+
+// The organisation states.
+const (
+	OrgActive    = "ACTIVE"
+	OrgDissolved = "DISSOLVED"
+)
+
+// acceptsMembers are the kinds in which a membership relationship may sit.
+// Party groups, grids and liaison stations organise members whose
+// relationship sits in a branch; the committees above the community hold
+// the relationships of their own organs through branches.
+var acceptsMembers = map[string]bool{
+	"COMMUNITY": true, "GENERAL_BRANCH": true, "BRANCH": true,
+	"BUILDING_BRANCH": true, "TEMPORARY_BRANCH": true, "RESIDENT_UNIT": true,
+}
+
+// checkHolds refuses an organisation that cannot take a membership.
+func checkHolds(o *Org) error {
+	const field = "member.organisation_id"
+	switch {
+	case o.State == OrgDissolved:
+		return fieldErr(ErrOrgDissolved, field, "the organisation is dissolved")
+	case o.Kind == "PARTY_GROUP":
+		return fieldErr(ErrOrgNoMembers, field, "a party group cannot hold memberships; use its branch")
+	case !acceptsMembers[o.Kind]:
+		return fieldErr(ErrOrgNoMembers, field, "a "+strings.ToLower(strings.ReplaceAll(o.Kind, "_", " "))+
+			" cannot hold memberships; use a community, general branch, branch, building branch, temporary branch or resident-unit organisation")
+	}
+	return nil
+}

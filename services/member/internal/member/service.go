@@ -1,0 +1,203 @@
+package member
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"gongjian.dev/pkg/errs"
+)
+
+// Service carries out the commands of the member domain.
+type Service struct {
+	store Store
+	now   func() time.Time
+	loc   *time.Location
+}
+
+// NewService returns a Service over store. now is the clock (time.Now when
+// nil); loc is the city's time zone, which decides what "today" is (UTC
+// when nil).
+func NewService(store Store, now func() time.Time, loc *time.Location) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Service{store: store, loc: loc, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }}
+}
+
+// today is the calendar day in the city now, as midnight UTC like the dates.
+func (s *Service) today() time.Time {
+	y, m, d := s.now().In(s.loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// NewID returns a new time-ordered identifier.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Create registers m in its organisation. A request id seen before returns
+// the member it created.
+func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Member, error) {
+	if err := m.validate(s.today()); err != nil {
+		return nil, err
+	}
+	if m.OrganisationID == "" {
+		return nil, errs.Field(ErrInvalid, "member.organisation_id", "organisation_id is required")
+	}
+	var created *Member
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		key := requestKey("create_member", requestID)
+		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
+			if err == nil {
+				created, err = tx.Lock(ctx, id)
+			}
+			return err
+		}
+		o, err := s.holder(ctx, tx, m.OrganisationID)
+		if err != nil {
+			return err
+		}
+		if err := s.checkUnique(ctx, tx, m.NationalID, ""); err != nil {
+			return err
+		}
+		now := s.now()
+		m.ID, m.Version, m.Created, m.Updated = NewID(), 1, now, now
+		m.DistrictID, m.Path = o.DistrictID, o.Path
+		if err := tx.Insert(ctx, m); err != nil {
+			return err
+		}
+		if err := tx.RememberRequest(ctx, key, m.ID); err != nil {
+			return err
+		}
+		created = m
+		if err := tx.Emit(ctx, Registered{Member: m}); err != nil {
+			return err
+		}
+		return s.recount(ctx, tx, o.ID)
+	})
+	return created, err
+}
+
+// holder locks the organisation a membership is to sit in and checks that
+// it may hold one.
+func (s *Service) holder(ctx context.Context, tx Tx, orgID string) (*Org, error) {
+	o, err := tx.LockOrg(ctx, orgID)
+	if errors.Is(err, ErrOrgNotFound) {
+		return nil, errs.Field(ErrOrgNotFound, "member.organisation_id", "no organisation has this id")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return o, checkHolds(o)
+}
+
+// checkUnique refuses a number that a live member other than self already
+// has, naming the district that holds it so that the two offices can talk.
+func (s *Service) checkUnique(ctx context.Context, tx Tx, nationalID, self string) error {
+	other, found, err := tx.LiveHolder(ctx, nationalID)
+	if err != nil || !found || other.ID == self {
+		return err
+	}
+	where := "another district"
+	if d, err := tx.Org(ctx, other.DistrictID); err == nil && d.Name != "" {
+		where = d.Name
+	}
+	return errs.Fields(errs.Detail(ErrDuplicateID, "the member is registered in %s", where),
+		errs.Violation{Field: "member.national_id", Description: "already registered in " + where})
+}
+
+// recount publishes the number of members now directly in an organisation,
+// counted under the lock of its view row.
+func (s *Service) recount(ctx context.Context, tx Tx, orgID string) error {
+	n, err := tx.CountMembers(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	return tx.Emit(ctx, CountChanged{OrganisationID: orgID, Count: n})
+}
+
+func requestKey(op, requestID string) string {
+	if requestID == "" {
+		return ""
+	}
+	return op + "/" + requestID
+}
+
+// Get returns a member.
+func (s *Service) Get(ctx context.Context, id string) (*Member, error) { return s.store.Get(ctx, id) }
+
+// List pages through members.
+func (s *Service) List(ctx context.Context, f ListFilter) ([]*Member, string, error) {
+	switch {
+	case f.Page.Size <= 0:
+		f.Page.Size = 50
+	case f.Page.Size > 500:
+		f.Page.Size = 500
+	}
+	return s.store.List(ctx, f)
+}
+
+// updatable lists the fields UpdateMember may change, by API name. The
+// organisation is not among them: it changes by a transfer.
+var updatable = map[string]func(dst, src *Member){
+	"name":              func(d, s *Member) { d.Name = s.Name },
+	"sex":               func(d, s *Member) { d.Sex = s.Sex },
+	"birth_date":        func(d, s *Member) { d.BirthDate = s.BirthDate },
+	"national_id":       func(d, s *Member) { d.NationalID = s.NationalID },
+	"phone":             func(d, s *Member) { d.Phone = s.Phone },
+	"education":         func(d, s *Member) { d.Education = s.Education },
+	"join_date":         func(d, s *Member) { d.JoinDate = s.JoinDate },
+	"status":            func(d, s *Member) { d.Status = s.Status },
+	"employment_status": func(d, s *Member) { d.EmploymentStatus = s.EmploymentStatus },
+	"employer":          func(d, s *Member) { d.Employer = s.Employer },
+	"residence":         func(d, s *Member) { d.Residence = s.Residence },
+	"skills":            func(d, s *Member) { d.Skills = s.Skills },
+	"hardship":          func(d, s *Member) { d.Hardship = s.Hardship },
+	"star_rating":       func(d, s *Member) { d.StarRating = s.StarRating },
+}
+
+// Update changes the named fields of a member.
+func (s *Service) Update(ctx context.Context, patch *Member, fields []string, etag string) (*Member, error) {
+	for _, f := range fields {
+		if f == "organisation_id" {
+			return nil, errs.Field(ErrNotUpdatable, "update_mask", "organisation_id changes by a transfer of the membership relationship")
+		}
+		if _, ok := updatable[f]; !ok {
+			return nil, errs.Field(ErrNotUpdatable, "update_mask", "cannot update "+f)
+		}
+	}
+	var updated *Member
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		m, err := tx.Lock(ctx, patch.ID)
+		if err != nil {
+			return err
+		}
+		if etag != "" && etag != m.Etag() {
+			return ErrEtagMismatch
+		}
+		for _, f := range fields {
+			updatable[f](m, patch)
+		}
+		if err := m.validate(s.today()); err != nil {
+			return err
+		}
+		if slices.Contains(fields, "national_id") {
+			if err := s.checkUnique(ctx, tx, m.NationalID, m.ID); err != nil {
+				return err
+			}
+		}
+		m.Version++
+		m.Updated = s.now()
+		if err := tx.Save(ctx, m); err != nil {
+			return err
+		}
+		updated = m
+		return tx.Emit(ctx, Updated{Member: m, Changed: fields})
+	})
+	return updated, err
+}

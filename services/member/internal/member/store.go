@@ -1,0 +1,51 @@
+package member
+
+import "context"
+
+// Store is what the domain needs from persistence. Reads outside a
+// transaction go through Store; every write happens inside InTx, whose Tx
+// also takes the events to publish, so a change and its events commit together.
+type Store interface {
+	InTx(ctx context.Context, fn func(Tx) error) error
+	Get(ctx context.Context, id string) (*Member, error)
+	List(ctx context.Context, f ListFilter) ([]*Member, string, error)
+}
+
+// Tx is one transaction. Lock methods take row locks (SELECT … FOR UPDATE).
+type Tx interface {
+	// LockOrg locks an organisation of the local view: registrations and
+	// transfers into one organisation queue on it, so its count is exact.
+	LockOrg(ctx context.Context, id string) (*Org, error)
+	Org(ctx context.Context, id string) (*Org, error)
+	// LiveHolder finds the live member with this national ID number, if any.
+	LiveHolder(ctx context.Context, nationalID string) (*Member, bool, error)
+	Lock(ctx context.Context, id string) (*Member, error)
+	Insert(ctx context.Context, m *Member) error
+	// Save writes m, whose Version was already advanced by one.
+	Save(ctx context.Context, m *Member) error
+	// CountMembers counts the live members directly in an organisation.
+	CountMembers(ctx context.Context, orgID string) (int64, error)
+
+	// RequestSeen returns the resource a request id created before, if any.
+	RequestSeen(ctx context.Context, requestID string) (string, bool, error)
+	RememberRequest(ctx context.Context, requestID, resourceID string) error
+
+	Emit(ctx context.Context, e Event) error
+}
+
+// ListFilter selects members; the fields combine.
+type ListFilter struct {
+	OrganisationID string
+	// AncestorID lists the members of an organisation and of its subtree.
+	AncestorID string
+	Status     string
+	// WithinID keeps the list inside the caller's subtree.
+	WithinID string
+	Page     Page
+}
+
+// Page is a page request: a size and the opaque token of the previous page.
+type Page struct {
+	Size  int
+	Token string
+}

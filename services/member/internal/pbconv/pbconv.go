@@ -1,0 +1,96 @@
+// Package pbconv converts the member domain to its protobuf messages, for
+// the API and for the events; the national ID number leaves only through
+// Member, masked unless the caller may see it, and never through an event.
+package pbconv
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/member"
+)
+
+// The subjects of the member service's events.
+const (
+	SubjectRegistered   = "gongjian.member.v1.member_registered"
+	SubjectUpdated      = "gongjian.member.v1.member_updated"
+	SubjectCountChanged = "gongjian.member.v1.organisation_member_count_changed"
+)
+
+// IDView says how the national ID number is shown.
+type IDView int
+
+// The ways of showing the number.
+const (
+	IDOmitted IDView = iota // events and audit records
+	IDMasked                // "610102********1234"
+	IDPlain                 // callers with auth.PermUnmaskedID
+)
+
+// Member is the API message of m, with the number shown as view says.
+func Member(m *member.Member, view IDView) *pb.Member {
+	out := &pb.Member{
+		Id: m.ID, Name: m.Name, Sex: pb.Sex(pb.Sex_value["SEX_"+m.Sex]), BirthDate: date(m.BirthDate),
+		Phone: m.Phone, Education: pb.Education(pb.Education_value["EDUCATION_"+m.Education]),
+		JoinDate: date(m.JoinDate), Status: pb.MemberStatus(pb.MemberStatus_value["MEMBER_STATUS_"+m.Status]),
+		EmploymentStatus: pb.EmploymentStatus(pb.EmploymentStatus_value["EMPLOYMENT_STATUS_"+m.EmploymentStatus]),
+		Employer:         m.Employer, OrganisationId: m.OrganisationID, DistrictId: m.DistrictID,
+		Skills: m.Skills, Hardship: m.Hardship, StarRating: m.StarRating,
+		CreateTime: ts(m.Created), UpdateTime: ts(m.Updated), Etag: m.Etag(),
+	}
+	if r := m.Residence; r != (member.Residence{}) {
+		out.Residence = &pb.Residence{CommunityId: r.CommunityID, GridId: r.GridID, Building: r.Building}
+	}
+	switch view {
+	case IDMasked:
+		out.NationalId = member.MaskNationalID(m.NationalID)
+	case IDPlain:
+		out.NationalId = m.NationalID
+	}
+	return out
+}
+
+// Enum returns the domain value of an API enum value: its name without
+// prefix, "" for the zero value.
+func Enum(name, prefix string) string {
+	if v, ok := strings.CutPrefix(name, prefix); ok && v != "UNSPECIFIED" {
+		return v
+	}
+	return ""
+}
+
+func date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// Event returns the subject and message of an event; the member in it
+// never carries the national ID number.
+func Event(e member.Event, id string, at time.Time) (string, proto.Message, error) {
+	switch e := e.(type) {
+	case member.Registered:
+		return SubjectRegistered, &pb.MemberRegistered{EventId: id, OccurTime: ts(at), Member: Member(e.Member, IDOmitted)}, nil
+	case member.Updated:
+		return SubjectUpdated, &pb.MemberUpdated{EventId: id, OccurTime: ts(at), Member: Member(e.Member, IDOmitted),
+			Changed: &fieldmaskpb.FieldMask{Paths: e.Changed}}, nil
+	case member.CountChanged:
+		return SubjectCountChanged, &pb.OrganisationMemberCountChanged{EventId: id, OccurTime: ts(at),
+			OrganisationId: e.OrganisationID, MemberCount: e.Count}, nil
+	}
+	return "", nil, fmt.Errorf("pbconv: no message for %T", e)
+}

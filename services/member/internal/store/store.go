@@ -1,0 +1,286 @@
+// Package store keeps the member domain in PostgreSQL (schema "member"),
+// with pgx. It implements member.Store and member.Tx; every write
+// transaction also writes its events to the outbox and its audit record.
+// National ID numbers are sealed before they reach the database and opened
+// after they leave it.
+package store
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/outbox"
+	"gongjian.dev/pkg/pgdb"
+	"gongjian.dev/services/member/internal/idcrypt"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/pbconv"
+)
+
+// Schema is the PostgreSQL schema the service owns.
+const Schema = "member"
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations are the service's own migrations; run them after outbox.Migrations.
+var Migrations = pgdb.MigrationSet{Name: "member", FS: must(fs.Sub(migrationFiles, "migrations"))}
+
+// AllMigrations are every migration set the service's schema needs, in order.
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// subjectMember is the subject type of the service's audit records.
+const subjectMember = "member"
+
+// Store implements member.Store over a pool.
+type Store struct {
+	pool *pgxpool.Pool
+	ids  *idcrypt.Sealer
+}
+
+// New returns a Store over pool (whose search_path is the service schema)
+// that seals national ID numbers with ids.
+func New(pool *pgxpool.Pool, ids *idcrypt.Sealer) *Store { return &Store{pool: pool, ids: ids} }
+
+// Pool is the store's connection pool, for the audit trail's reader.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// InTx implements member.Store.
+func (s *Store) InTx(ctx context.Context, fn func(member.Tx) error) error {
+	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		return fn(&txStore{tx: tx, ids: s.ids, before: map[string][]byte{}})
+	})
+}
+
+// txStore implements member.Tx.
+type txStore struct {
+	tx  pgx.Tx
+	ids *idcrypt.Sealer
+	// before keeps what each member locked in this transaction looked like
+	// when it was locked: the "before" of its audit record.
+	before map[string][]byte
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// interpretError turns the database's answers into domain errors.
+func interpretError(err error, notFound error) error {
+	switch {
+	case err == nil:
+		return nil
+	case pgdb.IsNoRows(err):
+		return notFound
+	case pgdb.IsUniqueViolation(err, "members_live_national_id"):
+		return errs.Field(member.ErrDuplicateID, "member.national_id", "a live member already has this number")
+	case pgdb.IsForeignKeyViolation(err, ""):
+		return errs.Field(member.ErrOrgNotFound, "member.organisation_id", "no organisation has this id")
+	}
+	return err
+}
+
+const memberColumns = `id::text, name, sex, birth_date, national_id_sealed, phone, education, join_date, status,
+	employment_status, employer, residence, organisation_id::text, coalesce(district_id::text, ''), path, skills,
+	hardship, star_rating, version, created_at, updated_at`
+
+func (s *Store) scanMember(row pgx.Row) (*member.Member, error) {
+	var (
+		m         member.Member
+		sealed    string
+		residence []byte
+	)
+	err := row.Scan(&m.ID, &m.Name, &m.Sex, &m.BirthDate, &sealed, &m.Phone, &m.Education, &m.JoinDate, &m.Status,
+		&m.EmploymentStatus, &m.Employer, &residence, &m.OrganisationID, &m.DistrictID, &m.Path, &m.Skills,
+		&m.Hardship, &m.StarRating, &m.Version, &m.Created, &m.Updated)
+	if err != nil {
+		return nil, err
+	}
+	m.Created, m.Updated = m.Created.UTC(), m.Updated.UTC()
+	if err := json.Unmarshal(residence, &m.Residence); err != nil {
+		return nil, fmt.Errorf("member %s residence: %w", m.ID, err)
+	}
+	// The error names the member, never the number.
+	if m.NationalID, err = s.ids.Open(sealed, m.ID); err != nil {
+		return nil, fmt.Errorf("member %s national ID: %w", m.ID, err)
+	}
+	return &m, nil
+}
+
+func (s *Store) getMember(ctx context.Context, q querier, id string, lock bool) (*member.Member, error) {
+	if uuid.Validate(id) != nil {
+		return nil, member.ErrNotFound
+	}
+	sql := `SELECT ` + memberColumns + ` FROM members WHERE id = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	m, err := s.scanMember(q.QueryRow(ctx, sql, id))
+	return m, interpretError(err, member.ErrNotFound)
+}
+
+// Get implements member.Store.
+func (s *Store) Get(ctx context.Context, id string) (*member.Member, error) {
+	return s.getMember(ctx, s.pool, id, false)
+}
+
+func (t *txStore) store() *Store { return &Store{ids: t.ids} }
+
+// Lock implements member.Tx.
+func (t *txStore) Lock(ctx context.Context, id string) (*member.Member, error) {
+	m, err := t.store().getMember(ctx, t.tx, id, true)
+	if err == nil {
+		t.remember(m)
+	}
+	return m, err
+}
+
+// LiveHolder implements member.Tx.
+func (t *txStore) LiveHolder(ctx context.Context, nationalID string) (*member.Member, bool, error) {
+	m, err := t.store().scanMember(t.tx.QueryRow(ctx, `SELECT `+memberColumns+` FROM members
+		WHERE national_id_hash = $1 AND left_at IS NULL`, t.ids.Hash(nationalID)))
+	if pgdb.IsNoRows(err) {
+		return nil, false, nil
+	}
+	return m, err == nil, err
+}
+
+func (t *txStore) sealed(m *member.Member) (string, []byte, []byte, error) {
+	sealed, err := t.ids.Seal(m.NationalID, m.ID)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	residence, err := json.Marshal(m.Residence)
+	return sealed, t.ids.Hash(m.NationalID), residence, err
+}
+
+func skills(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Insert implements member.Tx.
+func (t *txStore) Insert(ctx context.Context, m *member.Member) error {
+	sealed, hash, residence, err := t.sealed(m)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(ctx, `INSERT INTO members (id, name, sex, birth_date, national_id_sealed, national_id_hash,
+		phone, education, join_date, status, employment_status, employer, residence, organisation_id, district_id,
+		path, skills, hardship, star_rating, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)`,
+		m.ID, m.Name, m.Sex, m.BirthDate, sealed, hash, m.Phone, m.Education, m.JoinDate, m.Status,
+		m.EmploymentStatus, m.Employer, residence, m.OrganisationID, nullable(m.DistrictID), m.Path,
+		skills(m.Skills), m.Hardship, m.StarRating, m.Version, m.Created)
+	return interpretError(err, member.ErrNotFound)
+}
+
+// Save implements member.Tx.
+func (t *txStore) Save(ctx context.Context, m *member.Member) error {
+	sealed, hash, residence, err := t.sealed(m)
+	if err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(ctx, `UPDATE members SET name = $2, sex = $3, birth_date = $4, national_id_sealed = $5,
+		national_id_hash = $6, phone = $7, education = $8, join_date = $9, status = $10, employment_status = $11,
+		employer = $12, residence = $13, skills = $14, hardship = $15, star_rating = $16, version = $17, updated_at = $18
+		WHERE id = $1 AND version = $17 - 1`,
+		m.ID, m.Name, m.Sex, m.BirthDate, sealed, hash, m.Phone, m.Education, m.JoinDate, m.Status,
+		m.EmploymentStatus, m.Employer, residence, skills(m.Skills), m.Hardship, m.StarRating, m.Version, m.Updated)
+	if err != nil {
+		return interpretError(err, member.ErrNotFound)
+	}
+	if tag.RowsAffected() != 1 {
+		return errors.New("member version moved under a row lock")
+	}
+	return nil
+}
+
+// CountMembers implements member.Tx.
+func (t *txStore) CountMembers(ctx context.Context, orgID string) (int64, error) {
+	var n int64
+	err := t.tx.QueryRow(ctx, `SELECT count(*) FROM members WHERE organisation_id = $1 AND left_at IS NULL`, orgID).Scan(&n)
+	return n, err
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// RequestSeen implements member.Tx.
+func (t *txStore) RequestSeen(ctx context.Context, requestID string) (string, bool, error) {
+	if requestID == "" {
+		return "", false, nil
+	}
+	var id string
+	err := t.tx.QueryRow(ctx, `SELECT resource_id::text FROM requests WHERE request_id = $1`, requestID).Scan(&id)
+	if pgdb.IsNoRows(err) {
+		return "", false, nil
+	}
+	return id, err == nil, err
+}
+
+// RememberRequest implements member.Tx. Two concurrent calls with one
+// request id: the second waits on the first's insert and, if it committed,
+// fails here; the client's retry then finds the first's result.
+func (t *txStore) RememberRequest(ctx context.Context, requestID, resourceID string) error {
+	if requestID == "" {
+		return nil
+	}
+	_, err := t.tx.Exec(ctx, `INSERT INTO requests (request_id, resource_id) VALUES ($1, $2)`, requestID, resourceID)
+	if pgdb.IsUniqueViolation(err, "") {
+		return errs.New(errs.Aborted, "a call with this request id is being processed; retry it")
+	}
+	return err
+}
+
+// Emit implements member.Tx: the event goes to the outbox and, for a change
+// of a member, its audit record to the audit log, in this transaction.
+// Neither holds the national ID number.
+func (t *txStore) Emit(ctx context.Context, e member.Event) error {
+	id := member.NewID()
+	subject, msg, err := pbconv.Event(e, id, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	if err := outbox.Enqueue(ctx, t.tx, outbox.Event{ID: id, Subject: subject, AggregateID: member.AggregateID(e), Message: msg}); err != nil {
+		return err
+	}
+	var changed *member.Member
+	switch e := e.(type) {
+	case member.Registered:
+		changed = e.Member
+	case member.Updated:
+		changed = e.Member
+	default:
+		return nil // a count follows from the change that was recorded
+	}
+	entry := audit.Entry{SubjectType: subjectMember, SubjectID: changed.ID, OrganisationID: changed.OrganisationID,
+		After: pbconv.Member(changed, pbconv.IDOmitted)}
+	if b, ok := t.before[changed.ID]; ok {
+		entry.Before = json.RawMessage(b)
+	}
+	return audit.Write(ctx, t.tx, entry)
+}
