@@ -5,9 +5,9 @@ import (
 
 	"google.golang.org/grpc"
 
+	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
-	"gongjian.dev/pkg/errs"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 )
@@ -25,8 +25,6 @@ var (
 	writers     = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary}
 	readScopes  = []string{"member.read", "member.write"}
 	writeScopes = []string{"member.write"}
-	auditors    = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}
-	auditScopes = []string{"audit.read"}
 )
 
 // Policy is who may call each RPC of the member service, and on what: the
@@ -52,17 +50,7 @@ func Policy(l Lookup) authz.Policy {
 		pb.MemberService_UpdateMember_FullMethodName: {Roles: writers, Scopes: writeScopes,
 			Targets: memberOrg(func(r any) string { return r.(*pb.UpdateMemberRequest).GetMember().GetId() })},
 
-		// The audit trail is read by the organisation departments and the
-		// inspection groups; a caller scoped to a district names an
-		// organisation of it.
-		auditv1.AuditService_ListAuditRecords_FullMethodName: {Roles: auditors, Scopes: auditScopes,
-			Targets: func(ctx context.Context, req any) ([]string, error) {
-				id := req.(*auditv1.ListAuditRecordsRequest).GetOrganisationId()
-				if id == "" && authz.ScopeRoot(ctx) != "" {
-					return nil, errs.Field(authz.ErrRole, "organisation_id", "name an organisation inside your scope")
-				}
-				return []string{id}, nil
-			}},
+		auditv1.AuditService_ListAuditRecords_FullMethodName: audit.AccessRule(),
 	}
 }
 

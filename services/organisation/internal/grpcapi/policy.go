@@ -3,9 +3,9 @@ package grpcapi
 import (
 	"context"
 
+	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
-	"gongjian.dev/pkg/errs"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 )
@@ -29,8 +29,6 @@ var (
 	readScopes   = []string{"organisation.read", "organisation.write"}
 	writeScopes  = []string{"organisation.write"}
 	countScopes  = []string{"organisation.member_counts"}
-	auditors     = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}
-	auditScopes  = []string{"audit.read"}
 )
 
 // Policy is who may call each RPC of the organisation service, and on what.
@@ -100,17 +98,7 @@ func Policy(l Lookup) authz.Policy {
 		pb.ComplianceService_RecordMemberCount_FullMethodName: {Roles: cityOnly, Scopes: countScopes,
 			Targets: id(func(r any) string { return r.(*pb.RecordMemberCountRequest).GetOrganisationId() })},
 
-		// The audit trail is read by the organisation departments and the
-		// inspection groups; a caller scoped to a district names an
-		// organisation of it.
-		auditv1.AuditService_ListAuditRecords_FullMethodName: {Roles: auditors, Scopes: auditScopes,
-			Targets: func(ctx context.Context, req any) ([]string, error) {
-				id := req.(*auditv1.ListAuditRecordsRequest).GetOrganisationId()
-				if id == "" && authz.ScopeRoot(ctx) != "" {
-					return nil, errs.Field(authz.ErrRole, "organisation_id", "name an organisation inside your scope")
-				}
-				return []string{id}, nil
-			}},
+		auditv1.AuditService_ListAuditRecords_FullMethodName: audit.AccessRule(),
 	}
 }
 
