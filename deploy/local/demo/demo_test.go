@@ -29,9 +29,6 @@ import (
 // and run as its own process), loads the demo through the API, and reads it
 // back as a client would.
 func TestLoadGivesTheCityItsFiguresAndAFindingUnderEveryRule(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts PostgreSQL, NATS and the organisation service")
-	}
 	ctx := t.Context()
 	conn := startSystem(t)
 	now := time.Now()
