@@ -32,6 +32,7 @@ import (
 	"gongjian.dev/pkg/otlptest"
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgdb"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 )
 
@@ -237,6 +238,10 @@ func TestTheSystemAsMakeRunStartsIt(t *testing.T) {
 		}
 	})
 
+	t.Run("a member is transferred to another district by the three parties", func(t *testing.T) {
+		transferAcrossDistricts(t, s, city["id"].(string), district["id"].(string), branch["id"].(string))
+	})
+
 	t.Run("grpcurl lists the services by reflection and calls them", func(t *testing.T) {
 		services := lines(s.grpcurl(t, s.grpc, "list"))
 		for _, want := range []string{"gongjian.organisation.v1.OrganisationService", "gongjian.organisation.v1.ComplianceService",
@@ -337,4 +342,161 @@ func countOrganisations(t *testing.T, s *system) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// transferAcrossDistricts registers a member over REST in a branch of one
+// district and transfers them to a branch of another: the sending district
+// administrator requests and releases, the member confirms, the receiving
+// district administrator receives, each with their own token. The
+// organisation service's member counts of both branches follow, and the
+// transfer's steps are on the MEMBER stream.
+func transferAcrossDistricts(t *testing.T, s *system, cityID, districtID, branchID string) {
+	otherDistrict := s.create(t, "", fmt.Sprintf(`{"kind":"ORGANISATION_KIND_DISTRICT","name":"永昌县委","parentId":%q}`, cityID))
+	otherStreet := s.create(t, "", fmt.Sprintf(`{"kind":"ORGANISATION_KIND_STREET","name":"城关镇党委","parentId":%q}`, otherDistrict["id"]))
+	otherCommunity := s.create(t, "", fmt.Sprintf(`{"kind":"ORGANISATION_KIND_COMMUNITY","communityForm":"COMMUNITY_FORM_GENERAL_BRANCH","name":"北海社区党总支","parentId":%q}`, otherStreet["id"]))
+	target := s.create(t, "", fmt.Sprintf(`{"kind":"ORGANISATION_KIND_BRANCH","name":"北海社区第一党支部","parentId":%q}`, otherCommunity["id"]))
+	targetID := target["id"].(string)
+	sender := s.token(t, devissuer.Claims{Subject: "da-jinchuan", Role: auth.DistrictAdmin, ScopeOrgID: districtID})
+	receiver := s.token(t, devissuer.Claims{Subject: "da-yongchang", Role: auth.DistrictAdmin, ScopeOrgID: otherDistrict["id"].(string)})
+
+	// The member service learns of the new organisations from their events.
+	var m map[string]any
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, out := s.restAs(t, sender, "POST", "/v1/members", "", fmt.Sprintf(`{"name":"王芳","sex":"SEX_FEMALE",
+			"birthDate":"1980-01-15","nationalId":%q,"joinDate":"2005-07-01","status":"MEMBER_STATUS_FULL","organisationId":%q}`,
+			e2eNationalID(), branchID))
+		if code == http.StatusOK {
+			m = out["member"].(map[string]any)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("register the member: HTTP %d %v", code, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	memberID := m["id"].(string)
+	self := s.token(t, devissuer.Claims{Subject: "wang-fang", Role: auth.Member, MemberID: memberID})
+	client := func(token string) memberv1.TransferServiceClient {
+		conn, err := grpc.NewClient(s.memberGRPC, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		return memberv1.NewTransferServiceClient(conn)
+	}
+	ctx := ctxFor(t)
+	var req *memberv1.RequestTransferResponse
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		var err error
+		req, err = client(sender).RequestTransfer(ctx, &memberv1.RequestTransferRequest{RequestId: "e2e-transfer",
+			Transfer: &memberv1.Transfer{MemberId: memberID, ToOrganisationId: targetID, Reason: "迁居永昌"}})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("request the transfer: %v", err)
+		}
+	}
+	tf := req.GetTransfer()
+	conf, err := client(self).ConfirmTransfer(ctx, &memberv1.ConfirmTransferRequest{Id: tf.GetId(), Etag: tf.GetEtag()})
+	if err != nil {
+		t.Fatalf("the member confirms: %v", err)
+	}
+	if _, err := client(receiver).ReleaseTransfer(ctx, &memberv1.ReleaseTransferRequest{Id: tf.GetId()}); status.Code(err) != codes.NotFound {
+		t.Errorf("the receiving side releases: %v", err)
+	}
+	rel, err := client(sender).ReleaseTransfer(ctx, &memberv1.ReleaseTransferRequest{Id: tf.GetId(), Etag: conf.GetTransfer().GetEtag()})
+	if err != nil {
+		t.Fatalf("the sender releases: %v", err)
+	}
+	if _, err := client(sender).ReceiveTransfer(ctx, &memberv1.ReceiveTransferRequest{Id: tf.GetId()}); status.Code(err) != codes.NotFound {
+		t.Errorf("the sending side receives: %v", err)
+	}
+	done, err := client(receiver).ReceiveTransfer(ctx, &memberv1.ReceiveTransferRequest{Id: tf.GetId(), Etag: rel.GetTransfer().GetEtag()})
+	if err != nil {
+		t.Fatalf("the receiver receives: %v", err)
+	}
+	if done.GetTransfer().GetState() != memberv1.TransferState_TRANSFER_STATE_COMPLETED {
+		t.Fatalf("transfer: %v", done.GetTransfer())
+	}
+	if code, out := s.restAs(t, receiver, "GET", "/v1/members/"+memberID, "", ""); code != http.StatusOK ||
+		out["member"].(map[string]any)["organisationId"] != targetID {
+		t.Errorf("the member after the receipt: HTTP %d %v", code, out)
+	}
+
+	countOf := func(id string) string {
+		_, out := s.rest(t, "GET", "/v1/organisations/"+id, "", "")
+		o, _ := out["organisation"].(map[string]any)
+		c, _ := o["memberCount"].(string) // int64 is a JSON string
+		return c
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		from, to := countOf(branchID), countOf(targetID)
+		if (from == "" || from == "0") && to == "1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("member counts: sending %q, receiving %q", from, to)
+		}
+	}
+
+	nc, err := nats.Connect(s.natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(ctx, "MEMBER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, step := range []string{"requested", "confirmed", "released", "received"} {
+		want["gongjian.member.v1.transfer_"+step] = false
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		info, err := stream.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+			msg, err := stream.GetMsg(ctx, seq)
+			if err != nil {
+				continue
+			}
+			if _, ok := want[msg.Subject]; !ok {
+				continue
+			}
+			var ev memberv1.TransferReceived // every transfer event has the transfer as field 3
+			if err := proto.Unmarshal(msg.Data, &ev); err == nil && ev.GetTransfer().GetId() == tf.GetId() {
+				want[msg.Subject] = true
+			}
+		}
+		all := true
+		for _, seen := range want {
+			all = all && seen
+		}
+		if all {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("transfer events on the MEMBER stream: %v", want)
+		}
+	}
+}
+
+// e2eNationalID is a valid national ID number born 1980-01-15.
+func e2eNationalID() string {
+	first := "61010219800115" + fmt.Sprintf("%03d", time.Now().UnixNano()%1000)
+	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i, c := range first {
+		sum += int(c-'0') * weights[i]
+	}
+	return first + string("10X98765432"[sum%11])
 }

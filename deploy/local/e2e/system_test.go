@@ -30,17 +30,19 @@ import (
 
 // system is a running launcher and the addresses it serves on.
 type system struct {
-	root      string
-	http      string
-	grpc      string
-	natsURL   string
-	pgURL     string
-	collector *otlptest.Collector
-	issuer    *devissuer.Issuer
-	admin     string // a city administrator's token
-	cmd       *exec.Cmd
-	output    *logtest.Buffer
-	exited    chan error
+	root string
+	http string
+	grpc string
+	// memberGRPC is the member service's gRPC address.
+	memberGRPC string
+	natsURL    string
+	pgURL      string
+	collector  *otlptest.Collector
+	issuer     *devissuer.Issuer
+	admin      string // a city administrator's token
+	cmd        *exec.Cmd
+	output     *logtest.Buffer
+	exited     chan error
 }
 
 func freePort(t *testing.T) int {
@@ -81,13 +83,14 @@ func startSystem(t *testing.T) *system {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the launcher: %v\n%s", err, out)
 	}
-	pgPort, natsPort, grpcPort, httpPort := freePort(t), freePort(t), freePort(t), freePort(t)
+	pgPort, natsPort, grpcPort, httpPort, memberPort := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
 	s := &system{
 		root: root, collector: collector, output: &logtest.Buffer{}, exited: make(chan error, 1),
-		http:    fmt.Sprintf("127.0.0.1:%d", httpPort),
-		grpc:    fmt.Sprintf("127.0.0.1:%d", grpcPort),
-		natsURL: fmt.Sprintf("nats://127.0.0.1:%d", natsPort),
-		pgURL:   fmt.Sprintf("postgres://postgres@127.0.0.1:%d/gongjian?sslmode=disable", pgPort),
+		http:       fmt.Sprintf("127.0.0.1:%d", httpPort),
+		grpc:       fmt.Sprintf("127.0.0.1:%d", grpcPort),
+		memberGRPC: fmt.Sprintf("127.0.0.1:%d", memberPort),
+		natsURL:    fmt.Sprintf("nats://127.0.0.1:%d", natsPort),
+		pgURL:      fmt.Sprintf("postgres://postgres@127.0.0.1:%d/gongjian?sslmode=disable", pgPort),
 	}
 	s.cmd = exec.Command(bin, "-no-demo")
 	s.cmd.Dir = root
@@ -96,6 +99,7 @@ func startSystem(t *testing.T) *system {
 		fmt.Sprintf("PG_PORT=%d", pgPort),
 		fmt.Sprintf("NATS_PORT=%d", natsPort),
 		"ORGANISATION_GRPC_ADDR="+s.grpc,
+		"MEMBER_GRPC_ADDR="+s.memberGRPC,
 		"HTTP_ADDR="+s.http,
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="+collector.Endpoint()+"/v1/traces",
 		"OTEL_BSP_SCHEDULE_DELAY=100",

@@ -57,7 +57,10 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			organisationv1.RegisterComplianceServiceHandler,
 			auditv1.RegisterAuditServiceHandler,
 		}},
-		{Name: "member", Addr: cfg.MemberAddr, Register: []gateway.RegisterFunc{memberv1.RegisterMemberServiceHandler}},
+		{Name: "member", Addr: cfg.MemberAddr, Register: []gateway.RegisterFunc{
+			memberv1.RegisterMemberServiceHandler,
+			memberv1.RegisterTransferServiceHandler,
+		}},
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
 		{Name: "supervision", Addr: cfg.SupervisionAddr},
 	}

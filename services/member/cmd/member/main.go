@@ -160,7 +160,9 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("CITY_TIME_ZONE: %w", err)
 	}
-	pb.RegisterMemberServiceServer(srv, grpcapi.New(member.NewService(st, nil, loc), pool))
+	svc := member.NewService(st, nil, loc)
+	pb.RegisterMemberServiceServer(srv, grpcapi.New(svc, pool))
+	pb.RegisterTransferServiceServer(srv, grpcapi.NewTransfers(svc, st))
 	auditv1.RegisterAuditServiceServer(srv, audit.NewService(pool))
 	if missing := authz.Uncovered(srv.GetServiceInfo(), policy, auth.OpenMethods); len(missing) > 0 {
 		return fmt.Errorf("RPCs without an access rule: %v", missing)

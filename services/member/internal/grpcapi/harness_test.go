@@ -66,9 +66,11 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 type harness struct {
 	as      func(devissuer.Claims) *grpc.ClientConn
 	members pb.MemberServiceClient
-	pool    *pgxpool.Pool
-	js      jetstream.JetStream
-	stream  jetstream.Stream
+	// transfers is the transfer service as a city administrator.
+	transfers pb.TransferServiceClient
+	pool      *pgxpool.Pool
+	js        jetstream.JetStream
+	stream    jetstream.Stream
 }
 
 type harnessOptions struct{ logs *logtest.Buffer }
@@ -99,8 +101,10 @@ func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
 	}
 	t.Cleanup(sub.Stop)
 	db := store.New(pool, testSealer(t))
-	as := serveFor(t, log, grpcapi.New(member.NewService(db, nil, nil), pool), db)
-	return &harness{as: as, members: pb.NewMemberServiceClient(as(cityAdmin)), pool: pool, js: js, stream: st}
+	svc := member.NewService(db, nil, nil)
+	as := serveFor(t, log, grpcapi.New(svc, pool), grpcapi.NewTransfers(svc, db), db)
+	return &harness{as: as, members: pb.NewMemberServiceClient(as(cityAdmin)), transfers: pb.NewTransferServiceClient(as(cityAdmin)),
+		pool: pool, js: js, stream: st}
 }
 
 func testSealer(t *testing.T) *idcrypt.Sealer {
@@ -160,7 +164,7 @@ var cityAdmin = devissuer.Claims{Subject: "city-admin", Name: "City Admin", Role
 
 // serveFor runs the gRPC server as main wires it and returns a function
 // that connects as the caller a token describes.
-func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, st *store.Store) func(devissuer.Claims) *grpc.ClientConn {
+func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, transfers *grpcapi.TransferAPI, st *store.Store) func(devissuer.Claims) *grpc.ClientConn {
 	t.Helper()
 	verifier, err := auth.NewVerifier(t.Context(), auth.Config{
 		Issuer: devissuer.IssuerName, Audience: devissuer.Audience, KeysFile: testIssuer(t).keysFile, Leeway: time.Minute})
@@ -176,6 +180,7 @@ func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, st *store.Store)
 		t.Fatalf("grpc server: %v", err)
 	}
 	pb.RegisterMemberServiceServer(srv, api)
+	pb.RegisterTransferServiceServer(srv, transfers)
 	auditv1.RegisterAuditServiceServer(srv, audit.NewService(st.Pool()))
 	if missing := authz.Uncovered(srv.GetServiceInfo(), policy, auth.OpenMethods); len(missing) > 0 {
 		t.Fatalf("RPCs without an access rule: %v", missing)
@@ -432,6 +437,18 @@ func (h *harness) memberEvents(t *testing.T) []proto.Message {
 			p = &pb.MemberUpdated{}
 		case "gongjian.member.v1.organisation_member_count_changed":
 			p = &pb.OrganisationMemberCountChanged{}
+		case "gongjian.member.v1.transfer_requested":
+			p = &pb.TransferRequested{}
+		case "gongjian.member.v1.transfer_confirmed":
+			p = &pb.TransferConfirmed{}
+		case "gongjian.member.v1.transfer_released":
+			p = &pb.TransferReleased{}
+		case "gongjian.member.v1.transfer_received":
+			p = &pb.TransferReceived{}
+		case "gongjian.member.v1.transfer_rejected":
+			p = &pb.TransferRejected{}
+		case "gongjian.member.v1.transfer_withdrawn":
+			p = &pb.TransferWithdrawn{}
 		default:
 			t.Fatalf("message on unexpected subject %s", m.Subject)
 		}

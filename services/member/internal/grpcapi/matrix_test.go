@@ -16,17 +16,26 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 )
 
-// matrixSide is one district of the matrix fixture: a branch with a member.
+// matrixSide is one district of the matrix fixture: a branch with a
+// member, and an open transfer of that member to another organisation of
+// the district (to), so that every step can be attempted on it. The steps
+// carry a stale etag: an allowed caller is refused by the domain
+// (ETAG_MISMATCH), so the fixture never moves.
 type matrixSide struct {
 	district, community, branch string
 	member                      *pb.Member
+	to                          string
+	transfer                    *pb.Transfer
 }
+
+// staleEtag is older than any transfer.
+const staleEtag = "0"
 
 type matrixOp struct {
 	method string
 	roles  []auth.Role
 	scope  string
-	self   bool // a member may call it on their own record
+	self   bool // a member may call it on their own record or transfer
 	req    func(s matrixSide) proto.Message
 }
 
@@ -50,6 +59,33 @@ var matrixOps = []matrixOp{
 		return &pb.UpdateMemberRequest{Member: &pb.Member{Id: s.member.GetId(), Phone: "13900000000"},
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"phone"}}}
 	}},
+	{pb.TransferService_RequestTransfer_FullMethodName, memberWriters, "member.write", true, func(s matrixSide) proto.Message {
+		return &pb.RequestTransferRequest{Transfer: &pb.Transfer{MemberId: s.member.GetId(), ToOrganisationId: s.to, Reason: "moved house"}}
+	}},
+	{pb.TransferService_GetTransfer_FullMethodName, memberReaders, "member.read", true, func(s matrixSide) proto.Message {
+		return &pb.GetTransferRequest{Id: s.transfer.GetId()}
+	}},
+	{pb.TransferService_ListTransfers_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
+		return &pb.ListTransfersRequest{OrganisationId: s.branch}
+	}},
+	{pb.TransferService_ListPocketMembers_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
+		return &pb.ListPocketMembersRequest{OrganisationId: s.branch}
+	}},
+	{pb.TransferService_ConfirmTransfer_FullMethodName, memberWriters, "member.write", true, func(s matrixSide) proto.Message {
+		return &pb.ConfirmTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag}
+	}},
+	{pb.TransferService_ReleaseTransfer_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.ReleaseTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag}
+	}},
+	{pb.TransferService_ReceiveTransfer_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.ReceiveTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag}
+	}},
+	{pb.TransferService_RejectTransfer_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.RejectTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag, Reason: "not ours"}
+	}},
+	{pb.TransferService_WithdrawTransfer_FullMethodName, memberWriters, "member.write", true, func(s matrixSide) proto.Message {
+		return &pb.WithdrawTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag}
+	}},
 	{auditv1.AuditService_ListAuditRecords_FullMethodName, []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", false,
 		func(s matrixSide) proto.Message {
 			return &auditv1.ListAuditRecordsRequest{Service: "member", OrganisationId: s.branch}
@@ -68,8 +104,18 @@ func TestAccessMatrix(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	tr := h.tree(t)
-	a := matrixSide{tr.district.GetId(), tr.community.GetId(), tr.branch.GetId(), h.register(t, person(tr.branch.GetId(), "A Member"))}
-	b := matrixSide{tr.otherDistrict.GetId(), tr.otherCommunity.GetId(), tr.otherCommunity.GetId(), h.register(t, person(tr.otherCommunity.GetId(), "B Member"))}
+	otherBranch := h.created(t, org(tr.otherCommunity, kindBranch, "First Branch of Beihai Community"))
+	h.waitView(t, otherBranch.GetId())
+	a := matrixSide{district: tr.district.GetId(), community: tr.community.GetId(), branch: tr.branch.GetId(),
+		member: h.register(t, person(tr.branch.GetId(), "A Member")), to: tr.community.GetId()}
+	b := matrixSide{district: tr.otherDistrict.GetId(), community: tr.otherCommunity.GetId(), branch: tr.otherCommunity.GetId(),
+		member: h.register(t, person(tr.otherCommunity.GetId(), "B Member")), to: otherBranch.GetId()}
+	// Each side's transfer stays inside its district, so that the matrix's
+	// "own district" and "other district" hold for both of its sides; the
+	// sides of a cross-district transfer are tested on their own.
+	for _, s := range []*matrixSide{&a, &b} {
+		s.transfer = h.requestTransfer(t, s.member.GetId(), s.to)
+	}
 	callers := []matrixCaller{
 		{"city administrator", devissuer.Claims{Role: auth.CityAdmin}, nil},
 		{"district administrator", devissuer.Claims{Role: auth.DistrictAdmin}, func(a matrixSide) string { return a.district }},
@@ -82,7 +128,8 @@ func TestAccessMatrix(t *testing.T) {
 		{"system writing", devissuer.Claims{Role: auth.System, Scopes: []string{"member.write"}}, nil},
 		{"auditing system", devissuer.Claims{Role: auth.System, Scopes: []string{"audit.read"}}, nil},
 	}
-	rest := accesstest.RESTServer(t, h.as(devissuer.Claims{}), pb.RegisterMemberServiceHandler, auditv1.RegisterAuditServiceHandler)
+	rest := accesstest.RESTServer(t, h.as(devissuer.Claims{}), pb.RegisterMemberServiceHandler, pb.RegisterTransferServiceHandler,
+		auditv1.RegisterAuditServiceHandler)
 	for _, who := range callers {
 		claims := who.claims
 		claims.Subject = "u-" + who.name
@@ -112,6 +159,13 @@ func TestAccessMatrix(t *testing.T) {
 			})
 		}
 	}
+	t.Run("the fixture's transfers never moved", func(t *testing.T) {
+		for _, s := range []matrixSide{a, b} {
+			if n := h.count(t, `SELECT count(*) FROM transfers WHERE id = $1 AND state = 'REQUESTED' AND version = 1`, s.transfer.GetId()); n != 1 {
+				t.Errorf("the transfer of %s moved", s.member.GetName())
+			}
+		}
+	})
 	t.Run("nobody without a token", func(t *testing.T) {
 		for _, tp := range []accesstest.Transport{accesstest.GRPC{Conn: h.as(devissuer.Claims{})}, accesstest.REST{Base: rest}} {
 			for _, op := range matrixOps {
@@ -156,6 +210,7 @@ func TestEveryRPCIsInTheAccessMatrix(t *testing.T) {
 		methods []string
 	}{
 		{pb.MemberService_ServiceDesc.ServiceName, methodNames(pb.MemberService_ServiceDesc.Methods)},
+		{pb.TransferService_ServiceDesc.ServiceName, methodNames(pb.TransferService_ServiceDesc.Methods)},
 		{auditv1.AuditService_ServiceDesc.ServiceName, methodNames(auditv1.AuditService_ServiceDesc.Methods)},
 	} {
 		for _, m := range sd.methods {

@@ -10,12 +10,17 @@ import (
 	"gongjian.dev/pkg/authz"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/store"
 )
 
 // Lookup finds the organisation a member's relationship sits in, so that
 // calls about a member are scoped by it.
+// It also finds the sides of a transfer, and answers whether an
+// organisation lies in a subtree.
 type Lookup interface {
 	OrganisationOf(ctx context.Context, memberID string) (string, error)
+	Sides
 }
 
 // The roles by what they do with members.
@@ -38,7 +43,7 @@ func Policy(l Lookup) authz.Policy {
 			return []string{org}, err
 		}
 	}
-	return authz.Policy{
+	p := authz.Policy{
 		pb.MemberService_CreateMember_FullMethodName: {Roles: writers, Scopes: writeScopes,
 			Targets: authz.Target(func(r *pb.CreateMemberRequest) string { return r.GetMember().GetOrganisationId() })},
 		pb.MemberService_GetMember_FullMethodName: {Roles: readers, Scopes: readScopes,
@@ -52,15 +57,102 @@ func Policy(l Lookup) authz.Policy {
 
 		auditv1.AuditService_ListAuditRecords_FullMethodName: audit.AccessRule(),
 	}
+	for m, r := range transferPolicy(l) {
+		p[m] = r
+	}
+	return p
+}
+
+// transferPolicy is who may call each RPC of the transfer service. A
+// transfer is read by both its sides, sending and receiving, until it
+// completes and after; each step is taken by the side whose step it is:
+// the sender confirms (for the member), releases and withdraws; the
+// receiver receives; who rejects depends on the state. A member may
+// request, read, confirm and withdraw their own transfers (see
+// UnaryInterceptor).
+func transferPolicy(l Lookup) authz.Policy {
+	// side picks the organisation of a transfer the caller must be scoped to.
+	side := func(id func(any) string, pick func(s store.TransferSides) string) func(context.Context, any) ([]string, error) {
+		return func(ctx context.Context, req any) ([]string, error) {
+			s, err := l.TransferSides(ctx, id(req))
+			if err != nil {
+				return nil, err
+			}
+			return []string{pick(s)}, nil
+		}
+	}
+	// either is whichever side lies in the caller's scope, for reads.
+	either := func(id func(any) string) func(context.Context, any) ([]string, error) {
+		return func(ctx context.Context, req any) ([]string, error) {
+			s, err := l.TransferSides(ctx, id(req))
+			if err != nil {
+				return nil, err
+			}
+			if root := authz.ScopeRoot(ctx); root != "" {
+				if ok, err := l.Within(ctx, s.To, root); err != nil || ok {
+					return []string{s.To}, err
+				}
+			}
+			return []string{s.From}, nil
+		}
+	}
+	from := func(s store.TransferSides) string { return s.From }
+	to := func(s store.TransferSides) string { return s.To }
+	rejecting := func(s store.TransferSides) string {
+		if member.RejectingSide(s.State) == member.Receiver {
+			return s.To
+		}
+		return s.From
+	}
+	type stepReq interface{ GetId() string }
+	stepID := func(r any) string { return r.(stepReq).GetId() }
+	return authz.Policy{
+		pb.TransferService_RequestTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: func(ctx context.Context, req any) ([]string, error) {
+				org, err := l.OrganisationOf(ctx, req.(*pb.RequestTransferRequest).GetTransfer().GetMemberId())
+				return []string{org}, err
+			}},
+		pb.TransferService_GetTransfer_FullMethodName: {Roles: readers, Scopes: readScopes, Targets: either(stepID)},
+		pb.TransferService_ListTransfers_FullMethodName: {Roles: readers, Scopes: readScopes,
+			Targets: func(ctx context.Context, req any) ([]string, error) {
+				r := req.(*pb.ListTransfersRequest)
+				out := []string{r.GetOrganisationId()}
+				if r.GetMemberId() != "" && r.GetOrganisationId() == "" {
+					org, err := l.OrganisationOf(ctx, r.GetMemberId())
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, org)
+				}
+				return out, nil
+			}},
+		pb.TransferService_ListPocketMembers_FullMethodName: {Roles: readers, Scopes: readScopes,
+			Targets: authz.Target(func(r *pb.ListPocketMembersRequest) string { return r.GetOrganisationId() })},
+		pb.TransferService_ConfirmTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, from)},
+		pb.TransferService_ReleaseTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, from)},
+		pb.TransferService_ReceiveTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, to)},
+		pb.TransferService_RejectTransfer_FullMethodName:   {Roles: writers, Scopes: writeScopes, Targets: side(stepID, rejecting)},
+		pb.TransferService_WithdrawTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes, Targets: side(stepID, from)},
+	}
+}
+
+// selfServed are the calls a member makes for themselves; the handler or
+// the domain then serves only the member's own record or transfer.
+var selfServed = map[string]bool{
+	pb.MemberService_GetMember_FullMethodName:          true,
+	pb.TransferService_RequestTransfer_FullMethodName:  true,
+	pb.TransferService_GetTransfer_FullMethodName:      true,
+	pb.TransferService_ConfirmTransfer_FullMethodName:  true,
+	pb.TransferService_WithdrawTransfer_FullMethodName: true,
 }
 
 // UnaryInterceptor authorises calls by policy, except that a member may
-// call GetMember, which then serves only the member's own record: a rule
-// over organisations cannot say "yourself".
+// make the calls of selfServed, which then serve only the member's own
+// record or transfers: a rule over organisations cannot say "yourself".
 func UnaryInterceptor(p authz.Policy, tree authz.Tree, open func(string) bool) grpc.UnaryServerInterceptor {
 	check := authz.UnaryInterceptor(p, tree, open)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if who, ok := auth.FromContext(ctx); ok && who.Role == auth.Member && info.FullMethod == pb.MemberService_GetMember_FullMethodName {
+		if who, ok := auth.FromContext(ctx); ok && who.Role == auth.Member && selfServed[info.FullMethod] {
 			return h(ctx, req)
 		}
 		return check(ctx, req, info, h)

@@ -21,9 +21,15 @@ type CountChanged struct {
 	Count          int64
 }
 
-func (e Registered) aggregateID() string   { return e.Member.OrganisationID }
-func (e Updated) aggregateID() string      { return e.Member.OrganisationID }
-func (e CountChanged) aggregateID() string { return e.OrganisationID }
+// TransferChanged is published at every step of a transfer; its state
+// says which step. Events of a transfer are ordered with those of the
+// sending organisation.
+type TransferChanged struct{ Transfer *Transfer }
+
+func (e TransferChanged) aggregateID() string { return e.Transfer.FromOrgID }
+func (e Registered) aggregateID() string      { return e.Member.OrganisationID }
+func (e Updated) aggregateID() string         { return e.Member.OrganisationID }
+func (e CountChanged) aggregateID() string    { return e.OrganisationID }
 
 // AggregateID is the organisation an event is about; the events of one
 // organisation are published in order.

@@ -30,8 +30,10 @@ var acceptsMembers = map[string]bool{
 }
 
 // checkHolds refuses an organisation that cannot take a membership.
-func checkHolds(o *Org) error {
-	const field = "member.organisation_id"
+func checkHolds(o *Org) error { return checkHoldsField(o, "member.organisation_id") }
+
+// checkHoldsField is checkHolds naming field as the one at fault.
+func checkHoldsField(o *Org, field string) error {
 	switch {
 	case o.State == OrgDissolved:
 		return fieldErr(ErrOrgDissolved, field, "the organisation is dissolved")

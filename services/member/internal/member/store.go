@@ -9,6 +9,8 @@ type Store interface {
 	InTx(ctx context.Context, fn func(Tx) error) error
 	Get(ctx context.Context, id string) (*Member, error)
 	List(ctx context.Context, f ListFilter) ([]*Member, string, error)
+	GetTransfer(ctx context.Context, id string) (*Transfer, error)
+	ListTransfers(ctx context.Context, f TransferFilter) ([]*Transfer, string, error)
 }
 
 // Tx is one transaction. Lock methods take row locks (SELECT … FOR UPDATE).
@@ -21,7 +23,8 @@ type Tx interface {
 	LiveHolder(ctx context.Context, nationalID string) (*Member, bool, error)
 	Lock(ctx context.Context, id string) (*Member, error)
 	Insert(ctx context.Context, m *Member) error
-	// Save writes m, whose Version was already advanced by one.
+	// Save writes m, whose Version was already advanced by one; its
+	// organisation, district and path too, which only a transfer changes.
 	Save(ctx context.Context, m *Member) error
 	// CountMembers counts the live members directly in an organisation.
 	CountMembers(ctx context.Context, orgID string) (int64, error)
@@ -29,6 +32,22 @@ type Tx interface {
 	// RequestSeen returns the resource a request id created before, if any.
 	RequestSeen(ctx context.Context, requestID string) (string, bool, error)
 	RememberRequest(ctx context.Context, requestID, resourceID string) error
+
+	// PeekTransfer reads a transfer without locking it, to learn what to
+	// lock first; LockTransfer locks it and reads its steps.
+	PeekTransfer(ctx context.Context, id string) (*Transfer, error)
+	LockTransfer(ctx context.Context, id string) (*Transfer, error)
+	// OpenTransfer finds the member's open transfer, if any.
+	OpenTransfer(ctx context.Context, memberID string) (*Transfer, bool, error)
+	// InsertTransfer writes a new transfer with its first step;
+	// SaveTransfer writes t, whose Version was advanced by one, and appends
+	// step.
+	InsertTransfer(ctx context.Context, t *Transfer, step Step) error
+	SaveTransfer(ctx context.Context, t *Transfer, step Step) error
+	// TransferSettings are a district's letter rules, or the defaults.
+	TransferSettings(ctx context.Context, districtID string) (TransferSettings, error)
+	// NextLetterNumber draws the next letter number of the city.
+	NextLetterNumber(ctx context.Context) (int64, error)
 
 	Emit(ctx context.Context, e Event) error
 }

@@ -21,6 +21,13 @@ const (
 	SubjectRegistered   = "gongjian.member.v1.member_registered"
 	SubjectUpdated      = "gongjian.member.v1.member_updated"
 	SubjectCountChanged = "gongjian.member.v1.organisation_member_count_changed"
+	// The subjects of the steps of a transfer: gongjian.member.v1.transfer_<step>.
+	SubjectTransferRequested = "gongjian.member.v1.transfer_requested"
+	SubjectTransferConfirmed = "gongjian.member.v1.transfer_confirmed"
+	SubjectTransferReleased  = "gongjian.member.v1.transfer_released"
+	SubjectTransferReceived  = "gongjian.member.v1.transfer_received"
+	SubjectTransferRejected  = "gongjian.member.v1.transfer_rejected"
+	SubjectTransferWithdrawn = "gongjian.member.v1.transfer_withdrawn"
 )
 
 // IDView says how the national ID number is shown.
@@ -88,9 +95,51 @@ func Event(e member.Event, id string, at time.Time) (string, proto.Message, erro
 	case member.Updated:
 		return SubjectUpdated, &pb.MemberUpdated{EventId: id, OccurTime: ts(at), Member: Member(e.Member, IDOmitted),
 			Changed: &fieldmaskpb.FieldMask{Paths: e.Changed}}, nil
+	case member.TransferChanged:
+		return transferEvent(e.Transfer, id, at)
 	case member.CountChanged:
 		return SubjectCountChanged, &pb.OrganisationMemberCountChanged{EventId: id, OccurTime: ts(at),
 			OrganisationId: e.OrganisationID, MemberCount: e.Count}, nil
 	}
 	return "", nil, fmt.Errorf("pbconv: no message for %T", e)
+}
+
+// Transfer is the API message of a transfer. It names the member by id
+// only: no personal data travels with a transfer.
+func Transfer(t *member.Transfer) *pb.Transfer {
+	out := &pb.Transfer{
+		Id: t.ID, MemberId: t.MemberID, FromOrganisationId: t.FromOrgID, ToOrganisationId: t.ToOrgID,
+		FromDistrictId: t.FromDistrictID, ToDistrictId: t.ToDistrictID, Reason: t.Reason,
+		State: TransferState(t.State), LetterNumber: t.LetterNumber, LetterDeadline: ts(t.LetterDeadline),
+		CreateTime: ts(t.Created), UpdateTime: ts(t.Updated), Etag: t.Etag(),
+	}
+	for _, s := range t.Steps {
+		out.Steps = append(out.Steps, &pb.TransferStep{State: TransferState(s.State), ActorSubject: s.ActorSubject,
+			ActorRole: s.ActorRole, Reason: s.Reason, Time: ts(s.At)})
+	}
+	return out
+}
+
+// TransferState is the API value of a transfer state.
+func TransferState(s string) pb.TransferState {
+	return pb.TransferState(pb.TransferState_value["TRANSFER_STATE_"+s])
+}
+
+func transferEvent(t *member.Transfer, id string, at time.Time) (string, proto.Message, error) {
+	msg, occur := Transfer(t), ts(at)
+	switch t.State {
+	case member.TransferRequested:
+		return SubjectTransferRequested, &pb.TransferRequested{EventId: id, OccurTime: occur, Transfer: msg}, nil
+	case member.TransferConfirmed:
+		return SubjectTransferConfirmed, &pb.TransferConfirmed{EventId: id, OccurTime: occur, Transfer: msg}, nil
+	case member.TransferReleased:
+		return SubjectTransferReleased, &pb.TransferReleased{EventId: id, OccurTime: occur, Transfer: msg}, nil
+	case member.TransferCompleted:
+		return SubjectTransferReceived, &pb.TransferReceived{EventId: id, OccurTime: occur, Transfer: msg}, nil
+	case member.TransferRejected:
+		return SubjectTransferRejected, &pb.TransferRejected{EventId: id, OccurTime: occur, Transfer: msg}, nil
+	case member.TransferWithdrawn:
+		return SubjectTransferWithdrawn, &pb.TransferWithdrawn{EventId: id, OccurTime: occur, Transfer: msg}, nil
+	}
+	return "", nil, fmt.Errorf("pbconv: no event for a transfer in state %s", t.State)
 }

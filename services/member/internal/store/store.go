@@ -65,7 +65,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // InTx implements member.Store.
 func (s *Store) InTx(ctx context.Context, fn func(member.Tx) error) error {
 	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(&txStore{tx: tx, ids: s.ids, before: map[string][]byte{}})
+		return fn(&txStore{tx: tx, ids: s.ids, before: map[string][]byte{}, transfersBefore: map[string][]byte{}})
 	})
 }
 
@@ -76,6 +76,8 @@ type txStore struct {
 	// before keeps what each member locked in this transaction looked like
 	// when it was locked: the "before" of its audit record.
 	before map[string][]byte
+	// transfersBefore is the same for transfers.
+	transfersBefore map[string][]byte
 }
 
 type querier interface {
@@ -89,6 +91,8 @@ func interpretError(err error, notFound error) error {
 		return nil
 	case pgdb.IsNoRows(err):
 		return notFound
+	case pgdb.IsUniqueViolation(err, "transfers_one_open_per_member"):
+		return errs.Field(member.ErrTransferOpen, "transfer.member_id", "the member already has an open transfer")
 	case pgdb.IsUniqueViolation(err, "members_live_national_id"):
 		return errs.Field(member.ErrDuplicateID, "member.national_id", "a live member already has this number")
 	case pgdb.IsForeignKeyViolation(err, ""):
@@ -202,10 +206,12 @@ func (t *txStore) Save(ctx context.Context, m *member.Member) error {
 	}
 	tag, err := t.tx.Exec(ctx, `UPDATE members SET name = $2, sex = $3, birth_date = $4, national_id_sealed = $5,
 		national_id_hash = $6, phone = $7, education = $8, join_date = $9, status = $10, employment_status = $11,
-		employer = $12, residence = $13, skills = $14, hardship = $15, star_rating = $16, version = $17, updated_at = $18
+		employer = $12, residence = $13, skills = $14, hardship = $15, star_rating = $16, version = $17, updated_at = $18,
+		organisation_id = $19, district_id = $20, path = $21
 		WHERE id = $1 AND version = $17 - 1`,
 		m.ID, m.Name, m.Sex, m.BirthDate, sealed, hash, m.Phone, m.Education, m.JoinDate, m.Status,
-		m.EmploymentStatus, m.Employer, residence, skills(m.Skills), m.Hardship, m.StarRating, m.Version, m.Updated)
+		m.EmploymentStatus, m.Employer, residence, skills(m.Skills), m.Hardship, m.StarRating, m.Version, m.Updated,
+		m.OrganisationID, nullable(m.DistrictID), m.Path)
 	if err != nil {
 		return interpretError(err, member.ErrNotFound)
 	}
@@ -270,6 +276,8 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 	}
 	var changed *member.Member
 	switch e := e.(type) {
+	case member.TransferChanged:
+		return t.auditTransfer(ctx, e.Transfer)
 	case member.Registered:
 		changed = e.Member
 	case member.Updated:

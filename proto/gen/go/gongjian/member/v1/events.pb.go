@@ -239,11 +239,402 @@ func (x *MemberUpdated) GetChanged() *fieldmaskpb.FieldMask {
 	return nil
 }
 
+// TransferRequested is published on gongjian.member.v1.transfer_requested
+// when a transfer is opened.
+type TransferRequested struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer as opened.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferRequested) Reset() {
+	*x = TransferRequested{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferRequested) ProtoMessage() {}
+
+func (x *TransferRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferRequested.ProtoReflect.Descriptor instead.
+func (*TransferRequested) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *TransferRequested) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferRequested) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferRequested) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferConfirmed is published on gongjian.member.v1.transfer_confirmed
+// when the member (or an administrator on their behalf) confirms a transfer.
+type TransferConfirmed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer after the step.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferConfirmed) Reset() {
+	*x = TransferConfirmed{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferConfirmed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferConfirmed) ProtoMessage() {}
+
+func (x *TransferConfirmed) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferConfirmed.ProtoReflect.Descriptor instead.
+func (*TransferConfirmed) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *TransferConfirmed) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferConfirmed) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferConfirmed) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferReleased is published on gongjian.member.v1.transfer_released
+// when the sending side issues the letter.
+type TransferReleased struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer after the step, with its letter.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferReleased) Reset() {
+	*x = TransferReleased{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferReleased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferReleased) ProtoMessage() {}
+
+func (x *TransferReleased) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferReleased.ProtoReflect.Descriptor instead.
+func (*TransferReleased) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *TransferReleased) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferReleased) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferReleased) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferReceived is published on gongjian.member.v1.transfer_received
+// when the receiving side receives a transfer, which completes it: the
+// member's relationship now sits in the receiving organisation.
+type TransferReceived struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer, completed.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferReceived) Reset() {
+	*x = TransferReceived{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferReceived) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferReceived) ProtoMessage() {}
+
+func (x *TransferReceived) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferReceived.ProtoReflect.Descriptor instead.
+func (*TransferReceived) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *TransferReceived) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferReceived) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferReceived) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferRejected is published on gongjian.member.v1.transfer_rejected
+// when the sending or the receiving side rejects a transfer.
+type TransferRejected struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer after the step.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferRejected) Reset() {
+	*x = TransferRejected{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferRejected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferRejected) ProtoMessage() {}
+
+func (x *TransferRejected) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferRejected.ProtoReflect.Descriptor instead.
+func (*TransferRejected) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *TransferRejected) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferRejected) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferRejected) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferWithdrawn is published on gongjian.member.v1.transfer_withdrawn
+// when the member or the sending side withdraws a transfer.
+type TransferWithdrawn struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer after the step.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferWithdrawn) Reset() {
+	*x = TransferWithdrawn{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferWithdrawn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferWithdrawn) ProtoMessage() {}
+
+func (x *TransferWithdrawn) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferWithdrawn.ProtoReflect.Descriptor instead.
+func (*TransferWithdrawn) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *TransferWithdrawn) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferWithdrawn) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferWithdrawn) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
 var File_gongjian_member_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_member_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1fgongjian/member/v1/events.proto\x12\x12gongjian.member.v1\x1a\x1fgongjian/member/v1/member.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x01\n" +
+	"\x1fgongjian/member/v1/events.proto\x12\x12gongjian.member.v1\x1a\x1fgongjian/member/v1/member.proto\x1a!gongjian/member/v1/transfer.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x01\n" +
 	"\x1eOrganisationMemberCountChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -260,7 +651,37 @@ const file_gongjian_member_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x122\n" +
 	"\x06member\x18\x03 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\x124\n" +
-	"\achanged\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskR\achangedB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
+	"\achanged\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskR\achanged\"\xa3\x01\n" +
+	"\x11TransferRequested\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xa3\x01\n" +
+	"\x11TransferConfirmed\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xa2\x01\n" +
+	"\x10TransferReleased\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xa2\x01\n" +
+	"\x10TransferReceived\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xa2\x01\n" +
+	"\x10TransferRejected\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xa3\x01\n" +
+	"\x11TransferWithdrawn\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransferB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
 
 var (
 	file_gongjian_member_v1_events_proto_rawDescOnce sync.Once
@@ -274,27 +695,46 @@ func file_gongjian_member_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_member_v1_events_proto_rawDescData
 }
 
-var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_gongjian_member_v1_events_proto_goTypes = []any{
 	(*OrganisationMemberCountChanged)(nil), // 0: gongjian.member.v1.OrganisationMemberCountChanged
 	(*MemberRegistered)(nil),               // 1: gongjian.member.v1.MemberRegistered
 	(*MemberUpdated)(nil),                  // 2: gongjian.member.v1.MemberUpdated
-	(*timestamppb.Timestamp)(nil),          // 3: google.protobuf.Timestamp
-	(*Member)(nil),                         // 4: gongjian.member.v1.Member
-	(*fieldmaskpb.FieldMask)(nil),          // 5: google.protobuf.FieldMask
+	(*TransferRequested)(nil),              // 3: gongjian.member.v1.TransferRequested
+	(*TransferConfirmed)(nil),              // 4: gongjian.member.v1.TransferConfirmed
+	(*TransferReleased)(nil),               // 5: gongjian.member.v1.TransferReleased
+	(*TransferReceived)(nil),               // 6: gongjian.member.v1.TransferReceived
+	(*TransferRejected)(nil),               // 7: gongjian.member.v1.TransferRejected
+	(*TransferWithdrawn)(nil),              // 8: gongjian.member.v1.TransferWithdrawn
+	(*timestamppb.Timestamp)(nil),          // 9: google.protobuf.Timestamp
+	(*Member)(nil),                         // 10: gongjian.member.v1.Member
+	(*fieldmaskpb.FieldMask)(nil),          // 11: google.protobuf.FieldMask
+	(*Transfer)(nil),                       // 12: gongjian.member.v1.Transfer
 }
 var file_gongjian_member_v1_events_proto_depIdxs = []int32{
-	3, // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
-	3, // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
-	4, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
-	3, // 3: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	4, // 4: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
-	5, // 5: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	9,  // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
+	9,  // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
+	10, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
+	9,  // 3: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	10, // 4: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
+	11, // 5: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
+	9,  // 6: gongjian.member.v1.TransferRequested.occur_time:type_name -> google.protobuf.Timestamp
+	12, // 7: gongjian.member.v1.TransferRequested.transfer:type_name -> gongjian.member.v1.Transfer
+	9,  // 8: gongjian.member.v1.TransferConfirmed.occur_time:type_name -> google.protobuf.Timestamp
+	12, // 9: gongjian.member.v1.TransferConfirmed.transfer:type_name -> gongjian.member.v1.Transfer
+	9,  // 10: gongjian.member.v1.TransferReleased.occur_time:type_name -> google.protobuf.Timestamp
+	12, // 11: gongjian.member.v1.TransferReleased.transfer:type_name -> gongjian.member.v1.Transfer
+	9,  // 12: gongjian.member.v1.TransferReceived.occur_time:type_name -> google.protobuf.Timestamp
+	12, // 13: gongjian.member.v1.TransferReceived.transfer:type_name -> gongjian.member.v1.Transfer
+	9,  // 14: gongjian.member.v1.TransferRejected.occur_time:type_name -> google.protobuf.Timestamp
+	12, // 15: gongjian.member.v1.TransferRejected.transfer:type_name -> gongjian.member.v1.Transfer
+	9,  // 16: gongjian.member.v1.TransferWithdrawn.occur_time:type_name -> google.protobuf.Timestamp
+	12, // 17: gongjian.member.v1.TransferWithdrawn.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_events_proto_init() }
@@ -303,13 +743,14 @@ func file_gongjian_member_v1_events_proto_init() {
 		return
 	}
 	file_gongjian_member_v1_member_proto_init()
+	file_gongjian_member_v1_transfer_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_events_proto_rawDesc), len(file_gongjian_member_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,176 @@
+package grpcapi
+
+import (
+	"context"
+
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/authz"
+	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/store"
+)
+
+// Sides finds the two organisations of a transfer, and answers whether an
+// organisation lies in a subtree.
+type Sides interface {
+	authz.Tree
+	TransferSides(ctx context.Context, id string) (store.TransferSides, error)
+}
+
+// TransferAPI implements the transfer API.
+type TransferAPI struct {
+	pb.UnimplementedTransferServiceServer
+	svc   *member.Service
+	sides Sides
+}
+
+// NewTransfers returns the transfer API over a domain service.
+func NewTransfers(svc *member.Service, sides Sides) *TransferAPI {
+	return &TransferAPI{svc: svc, sides: sides}
+}
+
+// actor is the caller as the one who takes a step; a member acts only for
+// themselves.
+func actor(ctx context.Context) member.Actor {
+	who, ok := auth.FromContext(ctx)
+	if !ok {
+		return member.Actor{}
+	}
+	a := member.Actor{Subject: who.Subject, Role: string(who.Role)}
+	if who.Role == auth.Member {
+		a.MemberID = who.MemberID
+		if a.MemberID == "" {
+			a.MemberID = "-" // a member token without a member matches nobody
+		}
+	}
+	return a
+}
+
+func stepOf(ctx context.Context, id, reason, etag string) member.StepRequest {
+	return member.StepRequest{ID: id, Reason: reason, Etag: etag, Actor: actor(ctx)}
+}
+
+// RequestTransfer implements pb.TransferServiceServer.
+func (a *TransferAPI) RequestTransfer(ctx context.Context, req *pb.RequestTransferRequest) (*pb.RequestTransferResponse, error) {
+	t := req.GetTransfer()
+	out, err := a.svc.RequestTransfer(ctx, member.TransferRequest{MemberID: t.GetMemberId(),
+		ToOrgID: t.GetToOrganisationId(), Reason: t.GetReason(), RequestID: req.GetRequestId()}, actor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RequestTransferResponse{Transfer: pbconv.Transfer(out)}, nil
+}
+
+// GetTransfer implements pb.TransferServiceServer. A member reads their own
+// transfers only; any other answers as if it did not exist.
+func (a *TransferAPI) GetTransfer(ctx context.Context, req *pb.GetTransferRequest) (*pb.GetTransferResponse, error) {
+	t, err := a.svc.GetTransfer(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	if self := actor(ctx).MemberID; self != "" && self != t.MemberID {
+		return nil, member.ErrTransferNotFound
+	}
+	return &pb.GetTransferResponse{Transfer: pbconv.Transfer(t)}, nil
+}
+
+// ListTransfers implements pb.TransferServiceServer.
+func (a *TransferAPI) ListTransfers(ctx context.Context, req *pb.ListTransfersRequest) (*pb.ListTransfersResponse, error) {
+	list, next, err := a.svc.ListTransfers(ctx, member.TransferFilter{
+		MemberID: req.GetMemberId(), OrganisationID: req.GetOrganisationId(),
+		State:    pbconv.Enum(req.GetState().String(), "TRANSFER_STATE_"),
+		WithinID: authz.ScopeRoot(ctx),
+		Page:     member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListTransfersResponse{Transfers: transfers(list), NextPageToken: next}, nil
+}
+
+// ListPocketMembers implements pb.TransferServiceServer.
+func (a *TransferAPI) ListPocketMembers(ctx context.Context, req *pb.ListPocketMembersRequest) (*pb.ListPocketMembersResponse, error) {
+	list, next, err := a.svc.ListTransfers(ctx, member.TransferFilter{
+		OrganisationID: req.GetOrganisationId(), Pocket: true, WithinID: authz.ScopeRoot(ctx),
+		Page: member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListPocketMembersResponse{Transfers: transfers(list), NextPageToken: next}, nil
+}
+
+func transfers(list []*member.Transfer) []*pb.Transfer {
+	out := make([]*pb.Transfer, len(list))
+	for i, t := range list {
+		out[i] = pbconv.Transfer(t)
+	}
+	return out
+}
+
+// ConfirmTransfer implements pb.TransferServiceServer.
+func (a *TransferAPI) ConfirmTransfer(ctx context.Context, req *pb.ConfirmTransferRequest) (*pb.ConfirmTransferResponse, error) {
+	t, err := a.svc.ConfirmTransfer(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()))
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ConfirmTransferResponse{Transfer: pbconv.Transfer(t)}, nil
+}
+
+// ReleaseTransfer implements pb.TransferServiceServer.
+func (a *TransferAPI) ReleaseTransfer(ctx context.Context, req *pb.ReleaseTransferRequest) (*pb.ReleaseTransferResponse, error) {
+	t, err := a.svc.ReleaseTransfer(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()))
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ReleaseTransferResponse{Transfer: pbconv.Transfer(t)}, nil
+}
+
+// ReceiveTransfer implements pb.TransferServiceServer.
+func (a *TransferAPI) ReceiveTransfer(ctx context.Context, req *pb.ReceiveTransferRequest) (*pb.ReceiveTransferResponse, error) {
+	t, err := a.svc.ReceiveTransfer(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()))
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ReceiveTransferResponse{Transfer: pbconv.Transfer(t)}, nil
+}
+
+// RejectTransfer implements pb.TransferServiceServer. The side that may
+// reject depends on the state; the policy admitted the caller for the side
+// of the state it read, so the handler checks that side again and the
+// domain refuses, under the row lock, a state that moved on since.
+func (a *TransferAPI) RejectTransfer(ctx context.Context, req *pb.RejectTransferRequest) (*pb.RejectTransferResponse, error) {
+	s, err := a.sides.TransferSides(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	side := member.RejectingSide(s.State)
+	org := s.From
+	if side == member.Receiver {
+		org = s.To
+	}
+	if root := authz.ScopeRoot(ctx); root != "" {
+		ok, err := a.sides.Within(ctx, org, root)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, authz.ErrOutOfScope
+		}
+	}
+	t, err := a.svc.RejectTransfer(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()), side)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RejectTransferResponse{Transfer: pbconv.Transfer(t)}, nil
+}
+
+// WithdrawTransfer implements pb.TransferServiceServer.
+func (a *TransferAPI) WithdrawTransfer(ctx context.Context, req *pb.WithdrawTransferRequest) (*pb.WithdrawTransferResponse, error) {
+	t, err := a.svc.WithdrawTransfer(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()))
+	if err != nil {
+		return nil, err
+	}
+	return &pb.WithdrawTransferResponse{Transfer: pbconv.Transfer(t)}, nil
+}

@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/pgdb"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/pbconv"
+)
+
+// subjectTransfer is the subject type of the audit records of transfers.
+const subjectTransfer = "transfer"
+
+const transferColumns = `id::text, member_id::text, from_organisation_id::text, to_organisation_id::text,
+	coalesce(from_district_id::text, ''), coalesce(to_district_id::text, ''), reason, state,
+	coalesce(letter_number, ''), letter_deadline, version, created_at, updated_at`
+
+func scanTransfer(row pgx.Row) (*member.Transfer, error) {
+	var (
+		t        member.Transfer
+		deadline *time.Time
+	)
+	err := row.Scan(&t.ID, &t.MemberID, &t.FromOrgID, &t.ToOrgID, &t.FromDistrictID, &t.ToDistrictID, &t.Reason,
+		&t.State, &t.LetterNumber, &deadline, &t.Version, &t.Created, &t.Updated)
+	if err != nil {
+		return nil, err
+	}
+	if deadline != nil {
+		t.LetterDeadline = deadline.UTC()
+	}
+	t.Created, t.Updated = t.Created.UTC(), t.Updated.UTC()
+	return &t, nil
+}
+
+type rowsQuerier interface {
+	querier
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func getTransfer(ctx context.Context, q rowsQuerier, id string, lock, steps bool) (*member.Transfer, error) {
+	if uuid.Validate(id) != nil {
+		return nil, member.ErrTransferNotFound
+	}
+	sql := `SELECT ` + transferColumns + ` FROM transfers WHERE id = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	t, err := scanTransfer(q.QueryRow(ctx, sql, id))
+	if err != nil {
+		return nil, interpretError(err, member.ErrTransferNotFound)
+	}
+	if !steps {
+		return t, nil
+	}
+	rows, err := q.Query(ctx, `SELECT state, actor_subject, actor_role, reason, at FROM transfer_steps
+		WHERE transfer_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, err
+	}
+	t.Steps, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.Step, error) {
+		var s member.Step
+		err := r.Scan(&s.State, &s.ActorSubject, &s.ActorRole, &s.Reason, &s.At)
+		s.At = s.At.UTC()
+		return s, err
+	})
+	return t, err
+}
+
+// GetTransfer implements member.Store.
+func (s *Store) GetTransfer(ctx context.Context, id string) (*member.Transfer, error) {
+	return getTransfer(ctx, s.pool, id, false, true)
+}
+
+// TransferSides are the two organisations of a transfer and its state, for
+// deciding who may act on it.
+type TransferSides struct {
+	MemberID, From, To, State string
+}
+
+// TransferSides returns the sides of a transfer; member.ErrTransferNotFound
+// when there is none.
+func (s *Store) TransferSides(ctx context.Context, id string) (TransferSides, error) {
+	t, err := getTransfer(ctx, s.pool, id, false, false)
+	if err != nil {
+		return TransferSides{}, err
+	}
+	return TransferSides{MemberID: t.MemberID, From: t.FromOrgID, To: t.ToOrgID, State: t.State}, nil
+}
+
+// PeekTransfer implements member.Tx.
+func (t *txStore) PeekTransfer(ctx context.Context, id string) (*member.Transfer, error) {
+	return getTransfer(ctx, t.tx, id, false, false)
+}
+
+// LockTransfer implements member.Tx.
+func (t *txStore) LockTransfer(ctx context.Context, id string) (*member.Transfer, error) {
+	tr, err := getTransfer(ctx, t.tx, id, true, true)
+	if err == nil {
+		if _, ok := t.transfersBefore[tr.ID]; !ok {
+			if b, err := protojson.Marshal(pbconv.Transfer(tr)); err == nil {
+				t.transfersBefore[tr.ID] = b
+			}
+		}
+	}
+	return tr, err
+}
+
+// OpenTransfer implements member.Tx.
+func (t *txStore) OpenTransfer(ctx context.Context, memberID string) (*member.Transfer, bool, error) {
+	tr, err := scanTransfer(t.tx.QueryRow(ctx, `SELECT `+transferColumns+` FROM transfers
+		WHERE member_id = $1 AND state = ANY($2)`, memberID, member.OpenStates))
+	if pgdb.IsNoRows(err) {
+		return nil, false, nil
+	}
+	return tr, err == nil, err
+}
+
+func deadlineOf(t *member.Transfer) any {
+	if t.LetterDeadline.IsZero() {
+		return nil
+	}
+	return t.LetterDeadline
+}
+
+// InsertTransfer implements member.Tx.
+func (t *txStore) InsertTransfer(ctx context.Context, tr *member.Transfer, step member.Step) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO transfers (id, member_id, from_organisation_id, to_organisation_id,
+		from_district_id, to_district_id, reason, state, letter_number, letter_deadline, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13)`,
+		tr.ID, tr.MemberID, tr.FromOrgID, tr.ToOrgID, nullable(tr.FromDistrictID), nullable(tr.ToDistrictID),
+		tr.Reason, tr.State, tr.LetterNumber, deadlineOf(tr), tr.Version, tr.Created, tr.Updated)
+	if err != nil {
+		return interpretError(err, member.ErrTransferNotFound)
+	}
+	return t.appendStep(ctx, tr, step)
+}
+
+// SaveTransfer implements member.Tx.
+func (t *txStore) SaveTransfer(ctx context.Context, tr *member.Transfer, step member.Step) error {
+	tag, err := t.tx.Exec(ctx, `UPDATE transfers SET state = $2, letter_number = NULLIF($3, ''), letter_deadline = $4,
+		version = $5, updated_at = $6 WHERE id = $1 AND version = $5 - 1`,
+		tr.ID, tr.State, tr.LetterNumber, deadlineOf(tr), tr.Version, tr.Updated)
+	if err != nil {
+		return interpretError(err, member.ErrTransferNotFound)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("transfer version moved under a row lock")
+	}
+	return t.appendStep(ctx, tr, step)
+}
+
+func (t *txStore) appendStep(ctx context.Context, tr *member.Transfer, s member.Step) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO transfer_steps (transfer_id, seq, state, actor_subject, actor_role, reason, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tr.ID, tr.Version, s.State, s.ActorSubject, s.ActorRole, s.Reason, s.At)
+	return err
+}
+
+// TransferSettings implements member.Tx.
+func (t *txStore) TransferSettings(ctx context.Context, districtID string) (member.TransferSettings, error) {
+	s := member.DefaultTransferSettings
+	if uuid.Validate(districtID) != nil {
+		return s, nil
+	}
+	err := t.tx.QueryRow(ctx, `SELECT inside_days, outside_days, max_months FROM transfer_settings
+		WHERE district_id = $1`, districtID).Scan(&s.InsideDays, &s.OutsideDays, &s.MaxMonths)
+	if pgdb.IsNoRows(err) {
+		return member.DefaultTransferSettings, nil
+	}
+	return s, err
+}
+
+// NextLetterNumber implements member.Tx.
+func (t *txStore) NextLetterNumber(ctx context.Context) (int64, error) {
+	var n int64
+	err := t.tx.QueryRow(ctx, `SELECT nextval('transfer_letter_numbers')`).Scan(&n)
+	return n, err
+}
+
+// auditTransfer records a step of a transfer, with the transfer before and
+// after it, under the sending organisation.
+func (t *txStore) auditTransfer(ctx context.Context, tr *member.Transfer) error {
+	entry := audit.Entry{SubjectType: subjectTransfer, SubjectID: tr.ID, OrganisationID: tr.FromOrgID,
+		After: pbconv.Transfer(tr)}
+	if b, ok := t.transfersBefore[tr.ID]; ok {
+		entry.Before = json.RawMessage(b)
+	}
+	return audit.Write(ctx, t.tx, entry)
+}
+
+// transferKey is where a page of transfers ends: they are listed by id,
+// which orders them by time.
+type transferKey struct {
+	ID string `json:"i"`
+}
+
+// ListTransfers implements member.Store.
+func (s *Store) ListTransfers(ctx context.Context, f member.TransferFilter) ([]*member.Transfer, string, error) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, v ...any) {
+		for _, x := range v {
+			args = append(args, x)
+			cond = replaceNext(cond, fmt.Sprintf("$%d", len(args)))
+		}
+		where = append(where, cond)
+	}
+	for _, id := range []string{f.MemberID, f.OrganisationID, f.WithinID} {
+		if id != "" && uuid.Validate(id) != nil {
+			return nil, "", nil
+		}
+	}
+	if f.MemberID != "" {
+		add(`member_id = ?`, f.MemberID)
+	}
+	if f.OrganisationID != "" {
+		add(`(from_organisation_id = ? OR to_organisation_id = ?)`, f.OrganisationID, f.OrganisationID)
+	}
+	if f.WithinID != "" {
+		add(`EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (from_organisation_id, to_organisation_id)
+			AND r.id = ? AND o.path >= r.path AND o.path < r.path || '~')`, f.WithinID)
+	}
+	if f.State != "" {
+		add(`state = ?`, f.State)
+	}
+	if f.Pocket {
+		add(`state = 'RELEASED' AND letter_deadline < ?`, f.Now)
+	}
+	if f.Page.Token != "" {
+		var k transferKey
+		b, err := base64.RawURLEncoding.DecodeString(f.Page.Token)
+		if err == nil {
+			err = json.Unmarshal(b, &k)
+		}
+		if err != nil || uuid.Validate(k.ID) != nil {
+			return nil, "", member.ErrInvalidPageToken
+		}
+		add(`id > ?::uuid`, k.ID)
+	}
+	add(`true`)
+	sql := `SELECT ` + transferColumns + ` FROM transfers WHERE ` + join(where) +
+		fmt.Sprintf(` ORDER BY id LIMIT %d`, f.Page.Size+1)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*member.Transfer, error) { return scanTransfer(r) })
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(list) > f.Page.Size {
+		list = list[:f.Page.Size]
+		b, _ := json.Marshal(transferKey{ID: list[len(list)-1].ID})
+		next = base64.RawURLEncoding.EncodeToString(b)
+	}
+	return list, next, nil
+}
