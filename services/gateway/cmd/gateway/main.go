@@ -55,12 +55,11 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			organisationv1.RegisterOrganisationServiceHandler,
 			organisationv1.RegisterDemonstrationServiceHandler,
 			organisationv1.RegisterComplianceServiceHandler,
-			auditv1.RegisterAuditServiceHandler,
-		}},
+		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "member", Addr: cfg.MemberAddr, Register: []gateway.RegisterFunc{
 			memberv1.RegisterMemberServiceHandler,
 			memberv1.RegisterTransferServiceHandler,
-		}},
+		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
 		{Name: "supervision", Addr: cfg.SupervisionAddr},
 	}

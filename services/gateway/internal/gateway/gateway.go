@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -38,6 +39,10 @@ type Backend struct {
 	// Register lists the generated Register…Handler functions of its gRPC
 	// services. None means the service has no REST API yet.
 	Register []RegisterFunc
+	// Audit registers the backend's audit trail (AuditService), served at
+	// /v1/<Name>/audit-records: every service keeps its own trail, so the
+	// gateway routes on the name.
+	Audit RegisterFunc
 	// Creds secures the connection (mutual TLS); nil means plaintext,
 	// for a single machine or a mesh that encrypts for us.
 	Creds credentials.TransportCredentials
@@ -52,12 +57,16 @@ type backend struct {
 // New builds the gateway's HTTP handler over the served backends, and a
 // function that closes their connections.
 func New(ctx context.Context, backends []Backend, log *slog.Logger) (http.Handler, func() error, error) {
-	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler()),
-		runtime.WithErrorHandler(errorHandler(log)),
-		runtime.WithRoutingErrorHandler(routingErrorHandler(log)),
-		runtime.WithMiddlewares(nameRoute),
-	)
+	newMux := func() *runtime.ServeMux {
+		return runtime.NewServeMux(
+			runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler()),
+			runtime.WithErrorHandler(errorHandler(log)),
+			runtime.WithRoutingErrorHandler(routingErrorHandler(log)),
+			runtime.WithMiddlewares(nameRoute),
+		)
+	}
+	mux := newMux()
+	audits := map[string]http.Handler{}
 	var served []backend
 	closeAll := func() error {
 		var errs []error
@@ -76,9 +85,16 @@ func New(ctx context.Context, backends []Backend, log *slog.Logger) (http.Handle
 			return nil, nil, errors.Join(err, closeAll())
 		}
 		served = append(served, backend{name: b.Name, conn: conn})
+		if b.Audit != nil {
+			auditMux := newMux()
+			if err := b.Audit(ctx, auditMux, conn); err != nil {
+				return nil, nil, errors.Join(err, closeAll())
+			}
+			audits[b.Name] = auditMux
+		}
 		log.InfoContext(ctx, "backend served", "backend", b.Name, "addr", b.Addr)
 	}
-	r := &router{api: mux, health: healthHandler(served), log: log}
+	r := &router{api: mux, audits: audits, health: healthHandler(served), log: log}
 	return otelhttp.NewHandler(accessLog(log, r), "gateway"), closeAll, nil
 }
 
@@ -104,18 +120,28 @@ func dial(ctx context.Context, mux *runtime.ServeMux, b Backend) (*grpc.ClientCo
 	return conn, nil
 }
 
+// auditPath is where each service's audit trail is served.
+var auditPath = regexp.MustCompile(`^/v1/([a-z]+)/audit-records$`)
+
 // router sends /v1/ to the API and serves the gateway's own paths. It is
 // not an http.ServeMux on purpose: that one would name every API span
 // after its "/v1/" pattern and redirect unclean paths instead of refusing
 // them.
 type router struct {
 	api    http.Handler
+	audits map[string]http.Handler // by backend name
 	health http.Handler
 	log    *slog.Logger
 }
 
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch path := r.URL.Path; {
+	case auditPath.MatchString(path):
+		if h, ok := rt.audits[auditPath.FindStringSubmatch(path)[1]]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rt.fail(w, r, http.StatusNotFound, codes.NotFound)
 	case strings.HasPrefix(path, "/v1/"):
 		rt.api.ServeHTTP(w, r)
 	case path == "/openapi.json":
