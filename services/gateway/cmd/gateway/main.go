@@ -59,6 +59,7 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 		{Name: "member", Addr: cfg.MemberAddr, Register: []gateway.RegisterFunc{
 			memberv1.RegisterMemberServiceHandler,
 			memberv1.RegisterTransferServiceHandler,
+			memberv1.RegisterCategoryServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
 		{Name: "supervision", Addr: cfg.SupervisionAddr},

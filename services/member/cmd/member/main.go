@@ -163,6 +163,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	svc := member.NewService(st, nil, loc)
 	pb.RegisterMemberServiceServer(srv, grpcapi.New(svc, pool))
 	pb.RegisterTransferServiceServer(srv, grpcapi.NewTransfers(svc, st))
+	pb.RegisterCategoryServiceServer(srv, grpcapi.NewCategories(svc, pool))
 	auditv1.RegisterAuditServiceServer(srv, audit.NewService(pool))
 	if missing := authz.Uncovered(srv.GetServiceInfo(), policy, auth.OpenMethods); len(missing) > 0 {
 		return fmt.Errorf("RPCs without an access rule: %v", missing)

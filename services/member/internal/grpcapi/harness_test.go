@@ -68,9 +68,11 @@ type harness struct {
 	members pb.MemberServiceClient
 	// transfers is the transfer service as a city administrator.
 	transfers pb.TransferServiceClient
-	pool      *pgxpool.Pool
-	js        jetstream.JetStream
-	stream    jetstream.Stream
+	// categories is the category service as a city administrator.
+	categories pb.CategoryServiceClient
+	pool       *pgxpool.Pool
+	js         jetstream.JetStream
+	stream     jetstream.Stream
 }
 
 type harnessOptions struct{ logs *logtest.Buffer }
@@ -102,9 +104,9 @@ func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
 	t.Cleanup(sub.Stop)
 	db := store.New(pool, testSealer(t))
 	svc := member.NewService(db, nil, nil)
-	as := serveFor(t, log, grpcapi.New(svc, pool), grpcapi.NewTransfers(svc, db), db)
+	as := serveFor(t, log, grpcapi.New(svc, pool), grpcapi.NewTransfers(svc, db), grpcapi.NewCategories(svc, pool), db)
 	return &harness{as: as, members: pb.NewMemberServiceClient(as(cityAdmin)), transfers: pb.NewTransferServiceClient(as(cityAdmin)),
-		pool: pool, js: js, stream: st}
+		categories: pb.NewCategoryServiceClient(as(cityAdmin)), pool: pool, js: js, stream: st}
 }
 
 func testSealer(t *testing.T) *idcrypt.Sealer {
@@ -164,7 +166,8 @@ var cityAdmin = devissuer.Claims{Subject: "city-admin", Name: "City Admin", Role
 
 // serveFor runs the gRPC server as main wires it and returns a function
 // that connects as the caller a token describes.
-func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, transfers *grpcapi.TransferAPI, st *store.Store) func(devissuer.Claims) *grpc.ClientConn {
+func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, transfers *grpcapi.TransferAPI,
+	categories *grpcapi.CategoryAPI, st *store.Store) func(devissuer.Claims) *grpc.ClientConn {
 	t.Helper()
 	verifier, err := auth.NewVerifier(t.Context(), auth.Config{
 		Issuer: devissuer.IssuerName, Audience: devissuer.Audience, KeysFile: testIssuer(t).keysFile, Leeway: time.Minute})
@@ -181,6 +184,7 @@ func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, transfers *grpca
 	}
 	pb.RegisterMemberServiceServer(srv, api)
 	pb.RegisterTransferServiceServer(srv, transfers)
+	pb.RegisterCategoryServiceServer(srv, categories)
 	auditv1.RegisterAuditServiceServer(srv, audit.NewService(st.Pool()))
 	if missing := authz.Uncovered(srv.GetServiceInfo(), policy, auth.OpenMethods); len(missing) > 0 {
 		t.Fatalf("RPCs without an access rule: %v", missing)
@@ -437,6 +441,8 @@ func (h *harness) memberEvents(t *testing.T) []proto.Message {
 			p = &pb.MemberUpdated{}
 		case "gongjian.member.v1.organisation_member_count_changed":
 			p = &pb.OrganisationMemberCountChanged{}
+		case "gongjian.member.v1.member_category_changed":
+			p = &pb.MemberCategoryChanged{}
 		case "gongjian.member.v1.transfer_requested":
 			p = &pb.TransferRequested{}
 		case "gongjian.member.v1.transfer_confirmed":

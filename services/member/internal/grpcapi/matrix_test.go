@@ -42,7 +42,15 @@ type matrixOp struct {
 var (
 	memberReaders = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary, auth.GridLeader, auth.Inspector}
 	memberWriters = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary}
+	schemeSetters = []auth.Role{auth.CityAdmin, auth.DistrictAdmin}
 )
+
+// cityWideOps name no organisation: whoever may call them may call them
+// from anywhere.
+var cityWideOps = map[string]bool{
+	pb.CategoryService_SetDefaultScheme_FullMethodName: true,
+	pb.CategoryService_ListPresets_FullMethodName:      true,
+}
 
 // matrixOps lists every RPC of the member service.
 var matrixOps = []matrixOp{
@@ -85,6 +93,27 @@ var matrixOps = []matrixOp{
 	}},
 	{pb.TransferService_WithdrawTransfer_FullMethodName, memberWriters, "member.write", true, func(s matrixSide) proto.Message {
 		return &pb.WithdrawTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag}
+	}},
+	{pb.CategoryService_GetScheme_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
+		return &pb.GetSchemeRequest{DistrictId: s.district}
+	}},
+	{pb.CategoryService_SetScheme_FullMethodName, schemeSetters, "", false, func(s matrixSide) proto.Message {
+		return &pb.SetSchemeRequest{DistrictId: s.district, Scheme: jinchangScheme()}
+	}},
+	{pb.CategoryService_SetDefaultScheme_FullMethodName, []auth.Role{auth.CityAdmin}, "", false, func(matrixSide) proto.Message {
+		return &pb.SetDefaultSchemeRequest{Scheme: jinchangScheme()}
+	}},
+	{pb.CategoryService_ListPresets_FullMethodName, memberReaders, "member.read", false, func(matrixSide) proto.Message {
+		return &pb.ListPresetsRequest{}
+	}},
+	{pb.CategoryService_OverrideCategory_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.OverrideCategoryRequest{MemberId: s.member.GetId(), CategoryCode: "joint", Reason: "lives with the retired cadres"}
+	}},
+	{pb.CategoryService_ClearCategoryOverride_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.ClearCategoryOverrideRequest{MemberId: s.member.GetId()}
+	}},
+	{pb.CategoryService_GetComposition_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
+		return &pb.GetCompositionRequest{OrganisationId: s.branch, Subtree: true}
 	}},
 	{auditv1.AuditService_ListAuditRecords_FullMethodName, []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", false,
 		func(s matrixSide) proto.Message {
@@ -129,7 +158,7 @@ func TestAccessMatrix(t *testing.T) {
 		{"auditing system", devissuer.Claims{Role: auth.System, Scopes: []string{"audit.read"}}, nil},
 	}
 	rest := accesstest.RESTServer(t, h.as(devissuer.Claims{}), pb.RegisterMemberServiceHandler, pb.RegisterTransferServiceHandler,
-		auditv1.RegisterAuditServiceHandler)
+		pb.RegisterCategoryServiceHandler, auditv1.RegisterAuditServiceHandler)
 	for _, who := range callers {
 		claims := who.claims
 		claims.Subject = "u-" + who.name
@@ -192,7 +221,7 @@ func expectedFor(op matrixOp, who matrixCaller, inside bool) codes.Code {
 	case !slices.Contains(op.roles, role):
 		return codes.PermissionDenied
 	}
-	if who.scope != nil && role != auth.Member && !inside {
+	if who.scope != nil && role != auth.Member && !inside && !cityWideOps[op.method] {
 		return codes.NotFound
 	}
 	return codes.OK
@@ -211,6 +240,7 @@ func TestEveryRPCIsInTheAccessMatrix(t *testing.T) {
 	}{
 		{pb.MemberService_ServiceDesc.ServiceName, methodNames(pb.MemberService_ServiceDesc.Methods)},
 		{pb.TransferService_ServiceDesc.ServiceName, methodNames(pb.TransferService_ServiceDesc.Methods)},
+		{pb.CategoryService_ServiceDesc.ServiceName, methodNames(pb.CategoryService_ServiceDesc.Methods)},
 		{auditv1.AuditService_ServiceDesc.ServiceName, methodNames(auditv1.AuditService_ServiceDesc.Methods)},
 	} {
 		for _, m := range sd.methods {

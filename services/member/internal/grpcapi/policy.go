@@ -60,6 +60,9 @@ func Policy(l Lookup) authz.Policy {
 	for m, r := range transferPolicy(l) {
 		p[m] = r
 	}
+	for m, r := range categoryPolicy(memberOrg) {
+		p[m] = r
+	}
 	return p
 }
 
@@ -133,6 +136,30 @@ func transferPolicy(l Lookup) authz.Policy {
 		pb.TransferService_ReceiveTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, to)},
 		pb.TransferService_RejectTransfer_FullMethodName:   {Roles: writers, Scopes: writeScopes, Targets: side(stepID, rejecting)},
 		pb.TransferService_WithdrawTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes, Targets: side(stepID, from)},
+	}
+}
+
+// categoryPolicy is who may call each RPC of the category service: staff
+// read schemes (a district's, from anywhere in it) and compositions in
+// their scope; a district administrator sets their district's scheme, a
+// city administrator any district's and the city's default; writers put
+// the members in their scope in a category by hand. Schemes are set by
+// people only, never by a system.
+func categoryPolicy(memberOrg func(func(any) string) func(context.Context, any) ([]string, error)) authz.Policy {
+	type byMember interface{ GetMemberId() string }
+	memberID := func(r any) string { return r.(byMember).GetMemberId() }
+	return authz.Policy{
+		pb.CategoryService_GetScheme_FullMethodName: {Roles: readers, Scopes: readScopes, OrAbove: true,
+			Targets: authz.Target(func(r *pb.GetSchemeRequest) string { return r.GetDistrictId() })},
+		pb.CategoryService_SetScheme_FullMethodName: {Roles: []auth.Role{auth.CityAdmin, auth.DistrictAdmin},
+			Targets: authz.Target(func(r *pb.SetSchemeRequest) string { return r.GetDistrictId() })},
+		pb.CategoryService_SetDefaultScheme_FullMethodName: {Roles: []auth.Role{auth.CityAdmin}},
+		pb.CategoryService_ListPresets_FullMethodName:      {Roles: readers, Scopes: readScopes},
+		pb.CategoryService_OverrideCategory_FullMethodName: {Roles: writers, Scopes: writeScopes, Targets: memberOrg(memberID)},
+		pb.CategoryService_ClearCategoryOverride_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: memberOrg(memberID)},
+		pb.CategoryService_GetComposition_FullMethodName: {Roles: readers, Scopes: readScopes,
+			Targets: authz.Target(func(r *pb.GetCompositionRequest) string { return r.GetOrganisationId() })},
 	}
 }
 

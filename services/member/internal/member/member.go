@@ -36,6 +36,7 @@ type Member struct {
 	Created          time.Time
 	Updated          time.Time
 	Version          int64
+	Category         Category
 }
 
 // Residence is where a member lives.

@@ -68,6 +68,10 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 		now := s.now()
 		m.ID, m.Version, m.Created, m.Updated = NewID(), 1, now, now
 		m.DistrictID, m.Path = o.DistrictID, o.Path
+		m.Category = Category{}
+		if err := s.classify(ctx, tx, m); err != nil {
+			return err
+		}
 		if err := tx.Insert(ctx, m); err != nil {
 			return err
 		}
@@ -191,13 +195,24 @@ func (s *Service) Update(ctx context.Context, patch *Member, fields []string, et
 				return err
 			}
 		}
+		old := m.Category
+		if err := s.classify(ctx, tx, m); err != nil {
+			return err
+		}
 		m.Version++
 		m.Updated = s.now()
 		if err := tx.Save(ctx, m); err != nil {
 			return err
 		}
 		updated = m
-		return tx.Emit(ctx, Updated{Member: m, Changed: fields})
+		if err := tx.Emit(ctx, Updated{Member: m, Changed: fields}); err != nil {
+			return err
+		}
+		if old.Code == m.Category.Code {
+			return nil
+		}
+		return tx.Emit(ctx, CategoryChanged{Member: m,
+			Change: CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}})
 	})
 	return updated, err
 }

@@ -1,6 +1,9 @@
 package member
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store is what the domain needs from persistence. Reads outside a
 // transaction go through Store; every write happens inside InTx, whose Tx
@@ -11,6 +14,12 @@ type Store interface {
 	List(ctx context.Context, f ListFilter) ([]*Member, string, error)
 	GetTransfer(ctx context.Context, id string) (*Transfer, error)
 	ListTransfers(ctx context.Context, f TransferFilter) ([]*Transfer, string, error)
+	// Scheme is the scheme a district classifies by (DefaultScheme: the
+	// city's default), and whether it is the default's.
+	Scheme(ctx context.Context, districtID string) (*Scheme, bool, error)
+	// Composition counts the live members of an organisation or its
+	// subtree per category; members in none are counted under code "".
+	Composition(ctx context.Context, orgID string, subtree bool) ([]CategoryCount, error)
 }
 
 // Tx is one transaction. Lock methods take row locks (SELECT … FOR UPDATE).
@@ -48,6 +57,22 @@ type Tx interface {
 	TransferSettings(ctx context.Context, districtID string) (TransferSettings, error)
 	// NextLetterNumber draws the next letter number of the city.
 	NextLetterNumber(ctx context.Context) (int64, error)
+
+	// SchemeFor is the scheme a district classifies by, as Store.Scheme,
+	// read under a shared lock that LockSchemes excludes.
+	SchemeFor(ctx context.Context, districtID string) (*Scheme, bool, error)
+	// LockSchemes locks every scheme against change and against being read
+	// by SchemeFor, until the transaction ends.
+	LockSchemes(ctx context.Context) error
+	// SaveScheme writes the scheme of a district or the default.
+	SaveScheme(ctx context.Context, scope string, s *Scheme) error
+	// LockRuleClassified locks the live members a scheme applies to whose
+	// category was not set by hand, read with just the attributes rules
+	// use (no personal data) and their category.
+	LockRuleClassified(ctx context.Context, scope string) ([]*Member, error)
+	// SaveCategories writes the new categories of members, advancing their
+	// versions.
+	SaveCategories(ctx context.Context, changes []CategoryChange, at time.Time) error
 
 	Emit(ctx context.Context, e Event) error
 }

@@ -268,6 +268,10 @@ func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer
 			return errs.Detail(ErrTransferState, "the member's relationship no longer sits in the sending organisation")
 		}
 		m.OrganisationID, m.DistrictID, m.Path = to.ID, to.DistrictID, to.Path
+		old := m.Category
+		if err := s.classify(ctx, tx, m); err != nil { // the receiving district's scheme applies
+			return err
+		}
 		m.Version++
 		m.Updated = now
 		if err := tx.Save(ctx, m); err != nil {
@@ -275,6 +279,12 @@ func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer
 		}
 		if err := tx.Emit(ctx, Updated{Member: m, Changed: []string{"organisation_id"}}); err != nil {
 			return err
+		}
+		if old.Code != m.Category.Code {
+			if err := tx.Emit(ctx, CategoryChanged{Member: m, Change: CategoryChange{MemberID: m.ID,
+				OrganisationID: m.OrganisationID, Old: old, New: m.Category}}); err != nil {
+				return err
+			}
 		}
 		for _, id := range []string{t.FromOrgID, t.ToOrgID} {
 			if err := s.recount(ctx, tx, id); err != nil {

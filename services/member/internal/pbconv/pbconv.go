@@ -21,6 +21,8 @@ const (
 	SubjectRegistered   = "gongjian.member.v1.member_registered"
 	SubjectUpdated      = "gongjian.member.v1.member_updated"
 	SubjectCountChanged = "gongjian.member.v1.organisation_member_count_changed"
+	// SubjectCategoryChanged is the subject of a change of management category.
+	SubjectCategoryChanged = "gongjian.member.v1.member_category_changed"
 	// The subjects of the steps of a transfer: gongjian.member.v1.transfer_<step>.
 	SubjectTransferRequested = "gongjian.member.v1.transfer_requested"
 	SubjectTransferConfirmed = "gongjian.member.v1.transfer_confirmed"
@@ -50,6 +52,10 @@ func Member(m *member.Member, view IDView) *pb.Member {
 		Employer:         m.Employer, OrganisationId: m.OrganisationID, DistrictId: m.DistrictID,
 		Skills: m.Skills, Hardship: m.Hardship, StarRating: m.StarRating,
 		CreateTime: ts(m.Created), UpdateTime: ts(m.Updated), Etag: m.Etag(),
+		CategoryCode: m.Category.Code, CategoryName: m.Category.Name, CategoryOverridden: m.Category.Overridden,
+	}
+	if c := m.Category; c.Overridden {
+		out.CategoryOverride = &pb.CategoryOverride{Reason: c.Reason, Subject: c.By, Time: ts(c.At)}
 	}
 	if r := m.Residence; r != (member.Residence{}) {
 		out.Residence = &pb.Residence{CommunityId: r.CommunityID, GridId: r.GridID, Building: r.Building}
@@ -97,6 +103,11 @@ func Event(e member.Event, id string, at time.Time) (string, proto.Message, erro
 			Changed: &fieldmaskpb.FieldMask{Paths: e.Changed}}, nil
 	case member.TransferChanged:
 		return transferEvent(e.Transfer, id, at)
+	case member.CategoryChanged:
+		c := e.Change
+		return SubjectCategoryChanged, &pb.MemberCategoryChanged{EventId: id, OccurTime: ts(at), MemberId: c.MemberID,
+			OrganisationId: c.OrganisationID, OldCategoryCode: c.Old.Code, NewCategoryCode: c.New.Code,
+			Overridden: c.New.Overridden}, nil
 	case member.CountChanged:
 		return SubjectCountChanged, &pb.OrganisationMemberCountChanged{EventId: id, OccurTime: ts(at),
 			OrganisationId: e.OrganisationID, MemberCount: e.Count}, nil
@@ -142,4 +153,23 @@ func transferEvent(t *member.Transfer, id string, at time.Time) (string, proto.M
 		return SubjectTransferWithdrawn, &pb.TransferWithdrawn{EventId: id, OccurTime: occur, Transfer: msg}, nil
 	}
 	return "", nil, fmt.Errorf("pbconv: no event for a transfer in state %s", t.State)
+}
+
+// Scheme is the API message of a management category scheme.
+func Scheme(s *member.Scheme) *pb.Scheme {
+	out := &pb.Scheme{Name: s.Name, Source: s.Source, UpdateTime: ts(s.Updated), UpdateSubject: s.UpdatedBy}
+	for _, c := range s.Categories {
+		out.Categories = append(out.Categories, &pb.Category{Code: c.Code, Name: c.Name, Method: c.Method, Rule: c.Rule})
+	}
+	return out
+}
+
+// SchemeFrom is the domain scheme of an API message.
+func SchemeFrom(s *pb.Scheme) member.Scheme {
+	out := member.Scheme{Name: s.GetName(), Source: s.GetSource()}
+	for _, c := range s.GetCategories() {
+		out.Categories = append(out.Categories, member.SchemeCategory{Code: c.GetCode(), Name: c.GetName(),
+			Method: c.GetMethod(), Rule: c.GetRule()})
+	}
+	return out
 }

@@ -103,19 +103,25 @@ func interpretError(err error, notFound error) error {
 
 const memberColumns = `id::text, name, sex, birth_date, national_id_sealed, phone, education, join_date, status,
 	employment_status, employer, residence, organisation_id::text, coalesce(district_id::text, ''), path, skills,
-	hardship, star_rating, version, created_at, updated_at`
+	hardship, star_rating, version, created_at, updated_at, category_code, category_name, category_overridden,
+	category_reason, category_by, category_at`
 
 func (s *Store) scanMember(row pgx.Row) (*member.Member, error) {
 	var (
-		m         member.Member
-		sealed    string
-		residence []byte
+		m          member.Member
+		sealed     string
+		residence  []byte
+		categoryAt *time.Time
 	)
 	err := row.Scan(&m.ID, &m.Name, &m.Sex, &m.BirthDate, &sealed, &m.Phone, &m.Education, &m.JoinDate, &m.Status,
 		&m.EmploymentStatus, &m.Employer, &residence, &m.OrganisationID, &m.DistrictID, &m.Path, &m.Skills,
-		&m.Hardship, &m.StarRating, &m.Version, &m.Created, &m.Updated)
+		&m.Hardship, &m.StarRating, &m.Version, &m.Created, &m.Updated, &m.Category.Code, &m.Category.Name,
+		&m.Category.Overridden, &m.Category.Reason, &m.Category.By, &categoryAt)
 	if err != nil {
 		return nil, err
+	}
+	if categoryAt != nil {
+		m.Category.At = categoryAt.UTC()
 	}
 	m.Created, m.Updated = m.Created.UTC(), m.Updated.UTC()
 	if err := json.Unmarshal(residence, &m.Residence); err != nil {
@@ -190,11 +196,14 @@ func (t *txStore) Insert(ctx context.Context, m *member.Member) error {
 	}
 	_, err = t.tx.Exec(ctx, `INSERT INTO members (id, name, sex, birth_date, national_id_sealed, national_id_hash,
 		phone, education, join_date, status, employment_status, employer, residence, organisation_id, district_id,
-		path, skills, hardship, star_rating, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)`,
+		path, skills, hardship, star_rating, version, created_at, updated_at, category_code, category_name,
+		category_overridden, category_reason, category_by, category_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21,
+			$22, $23, $24, $25, $26, $27)`,
 		m.ID, m.Name, m.Sex, m.BirthDate, sealed, hash, m.Phone, m.Education, m.JoinDate, m.Status,
 		m.EmploymentStatus, m.Employer, residence, m.OrganisationID, nullable(m.DistrictID), m.Path,
-		skills(m.Skills), m.Hardship, m.StarRating, m.Version, m.Created)
+		skills(m.Skills), m.Hardship, m.StarRating, m.Version, m.Created, m.Category.Code, m.Category.Name,
+		m.Category.Overridden, m.Category.Reason, m.Category.By, nullableTime(m.Category.At))
 	return interpretError(err, member.ErrNotFound)
 }
 
@@ -207,11 +216,13 @@ func (t *txStore) Save(ctx context.Context, m *member.Member) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE members SET name = $2, sex = $3, birth_date = $4, national_id_sealed = $5,
 		national_id_hash = $6, phone = $7, education = $8, join_date = $9, status = $10, employment_status = $11,
 		employer = $12, residence = $13, skills = $14, hardship = $15, star_rating = $16, version = $17, updated_at = $18,
-		organisation_id = $19, district_id = $20, path = $21
+		organisation_id = $19, district_id = $20, path = $21, category_code = $22, category_name = $23,
+		category_overridden = $24, category_reason = $25, category_by = $26, category_at = $27
 		WHERE id = $1 AND version = $17 - 1`,
 		m.ID, m.Name, m.Sex, m.BirthDate, sealed, hash, m.Phone, m.Education, m.JoinDate, m.Status,
 		m.EmploymentStatus, m.Employer, residence, skills(m.Skills), m.Hardship, m.StarRating, m.Version, m.Updated,
-		m.OrganisationID, nullable(m.DistrictID), m.Path)
+		m.OrganisationID, nullable(m.DistrictID), m.Path, m.Category.Code, m.Category.Name,
+		m.Category.Overridden, m.Category.Reason, m.Category.By, nullableTime(m.Category.At))
 	if err != nil {
 		return interpretError(err, member.ErrNotFound)
 	}
@@ -281,6 +292,12 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 	case member.Registered:
 		changed = e.Member
 	case member.Updated:
+		changed = e.Member
+	case member.CategoryChanged:
+		if e.Member == nil { // a reclassification: the category is all that changed
+			return audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectMember, SubjectID: e.Change.MemberID,
+				OrganisationID: e.Change.OrganisationID, Before: categoryRecord(e.Change.Old), After: categoryRecord(e.Change.New)})
+		}
 		changed = e.Member
 	default:
 		return nil // a count follows from the change that was recorded

@@ -630,6 +630,109 @@ func (x *TransferWithdrawn) GetTransfer() *Transfer {
 	return nil
 }
 
+// MemberCategoryChanged is published on
+// gongjian.member.v1.member_category_changed when a member's management
+// category changes: by the rules after an update or a change of scheme, or
+// by hand.
+type MemberCategoryChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// member_id is the member.
+	MemberId string `protobuf:"bytes,3,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// organisation_id is where the member's relationship sits.
+	OrganisationId string `protobuf:"bytes,4,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// old_category_code is the category before; empty for none.
+	OldCategoryCode string `protobuf:"bytes,5,opt,name=old_category_code,json=oldCategoryCode,proto3" json:"old_category_code,omitempty"`
+	// new_category_code is the category after; empty for none.
+	NewCategoryCode string `protobuf:"bytes,6,opt,name=new_category_code,json=newCategoryCode,proto3" json:"new_category_code,omitempty"`
+	// overridden is true when the new category was set by hand.
+	Overridden    bool `protobuf:"varint,7,opt,name=overridden,proto3" json:"overridden,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberCategoryChanged) Reset() {
+	*x = MemberCategoryChanged{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberCategoryChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberCategoryChanged) ProtoMessage() {}
+
+func (x *MemberCategoryChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberCategoryChanged.ProtoReflect.Descriptor instead.
+func (*MemberCategoryChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MemberCategoryChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *MemberCategoryChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *MemberCategoryChanged) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *MemberCategoryChanged) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *MemberCategoryChanged) GetOldCategoryCode() string {
+	if x != nil {
+		return x.OldCategoryCode
+	}
+	return ""
+}
+
+func (x *MemberCategoryChanged) GetNewCategoryCode() string {
+	if x != nil {
+		return x.NewCategoryCode
+	}
+	return ""
+}
+
+func (x *MemberCategoryChanged) GetOverridden() bool {
+	if x != nil {
+		return x.Overridden
+	}
+	return false
+}
+
 var File_gongjian_member_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_member_v1_events_proto_rawDesc = "" +
@@ -681,7 +784,18 @@ const file_gongjian_member_v1_events_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
-	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransferB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xab\x02\n" +
+	"\x15MemberCategoryChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12\x1b\n" +
+	"\tmember_id\x18\x03 \x01(\tR\bmemberId\x12'\n" +
+	"\x0forganisation_id\x18\x04 \x01(\tR\x0eorganisationId\x12*\n" +
+	"\x11old_category_code\x18\x05 \x01(\tR\x0foldCategoryCode\x12*\n" +
+	"\x11new_category_code\x18\x06 \x01(\tR\x0fnewCategoryCode\x12\x1e\n" +
+	"\n" +
+	"overridden\x18\a \x01(\bR\n" +
+	"overriddenB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
 
 var (
 	file_gongjian_member_v1_events_proto_rawDescOnce sync.Once
@@ -695,7 +809,7 @@ func file_gongjian_member_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_member_v1_events_proto_rawDescData
 }
 
-var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_gongjian_member_v1_events_proto_goTypes = []any{
 	(*OrganisationMemberCountChanged)(nil), // 0: gongjian.member.v1.OrganisationMemberCountChanged
 	(*MemberRegistered)(nil),               // 1: gongjian.member.v1.MemberRegistered
@@ -706,35 +820,37 @@ var file_gongjian_member_v1_events_proto_goTypes = []any{
 	(*TransferReceived)(nil),               // 6: gongjian.member.v1.TransferReceived
 	(*TransferRejected)(nil),               // 7: gongjian.member.v1.TransferRejected
 	(*TransferWithdrawn)(nil),              // 8: gongjian.member.v1.TransferWithdrawn
-	(*timestamppb.Timestamp)(nil),          // 9: google.protobuf.Timestamp
-	(*Member)(nil),                         // 10: gongjian.member.v1.Member
-	(*fieldmaskpb.FieldMask)(nil),          // 11: google.protobuf.FieldMask
-	(*Transfer)(nil),                       // 12: gongjian.member.v1.Transfer
+	(*MemberCategoryChanged)(nil),          // 9: gongjian.member.v1.MemberCategoryChanged
+	(*timestamppb.Timestamp)(nil),          // 10: google.protobuf.Timestamp
+	(*Member)(nil),                         // 11: gongjian.member.v1.Member
+	(*fieldmaskpb.FieldMask)(nil),          // 12: google.protobuf.FieldMask
+	(*Transfer)(nil),                       // 13: gongjian.member.v1.Transfer
 }
 var file_gongjian_member_v1_events_proto_depIdxs = []int32{
-	9,  // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
-	9,  // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
-	10, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
-	9,  // 3: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	10, // 4: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
-	11, // 5: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
-	9,  // 6: gongjian.member.v1.TransferRequested.occur_time:type_name -> google.protobuf.Timestamp
-	12, // 7: gongjian.member.v1.TransferRequested.transfer:type_name -> gongjian.member.v1.Transfer
-	9,  // 8: gongjian.member.v1.TransferConfirmed.occur_time:type_name -> google.protobuf.Timestamp
-	12, // 9: gongjian.member.v1.TransferConfirmed.transfer:type_name -> gongjian.member.v1.Transfer
-	9,  // 10: gongjian.member.v1.TransferReleased.occur_time:type_name -> google.protobuf.Timestamp
-	12, // 11: gongjian.member.v1.TransferReleased.transfer:type_name -> gongjian.member.v1.Transfer
-	9,  // 12: gongjian.member.v1.TransferReceived.occur_time:type_name -> google.protobuf.Timestamp
-	12, // 13: gongjian.member.v1.TransferReceived.transfer:type_name -> gongjian.member.v1.Transfer
-	9,  // 14: gongjian.member.v1.TransferRejected.occur_time:type_name -> google.protobuf.Timestamp
-	12, // 15: gongjian.member.v1.TransferRejected.transfer:type_name -> gongjian.member.v1.Transfer
-	9,  // 16: gongjian.member.v1.TransferWithdrawn.occur_time:type_name -> google.protobuf.Timestamp
-	12, // 17: gongjian.member.v1.TransferWithdrawn.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	10, // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
+	10, // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
+	11, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
+	10, // 3: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	11, // 4: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
+	12, // 5: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
+	10, // 6: gongjian.member.v1.TransferRequested.occur_time:type_name -> google.protobuf.Timestamp
+	13, // 7: gongjian.member.v1.TransferRequested.transfer:type_name -> gongjian.member.v1.Transfer
+	10, // 8: gongjian.member.v1.TransferConfirmed.occur_time:type_name -> google.protobuf.Timestamp
+	13, // 9: gongjian.member.v1.TransferConfirmed.transfer:type_name -> gongjian.member.v1.Transfer
+	10, // 10: gongjian.member.v1.TransferReleased.occur_time:type_name -> google.protobuf.Timestamp
+	13, // 11: gongjian.member.v1.TransferReleased.transfer:type_name -> gongjian.member.v1.Transfer
+	10, // 12: gongjian.member.v1.TransferReceived.occur_time:type_name -> google.protobuf.Timestamp
+	13, // 13: gongjian.member.v1.TransferReceived.transfer:type_name -> gongjian.member.v1.Transfer
+	10, // 14: gongjian.member.v1.TransferRejected.occur_time:type_name -> google.protobuf.Timestamp
+	13, // 15: gongjian.member.v1.TransferRejected.transfer:type_name -> gongjian.member.v1.Transfer
+	10, // 16: gongjian.member.v1.TransferWithdrawn.occur_time:type_name -> google.protobuf.Timestamp
+	13, // 17: gongjian.member.v1.TransferWithdrawn.transfer:type_name -> gongjian.member.v1.Transfer
+	10, // 18: gongjian.member.v1.MemberCategoryChanged.occur_time:type_name -> google.protobuf.Timestamp
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_events_proto_init() }
@@ -750,7 +866,7 @@ func file_gongjian_member_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_events_proto_rawDesc), len(file_gongjian_member_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

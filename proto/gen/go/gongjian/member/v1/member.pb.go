@@ -388,9 +388,19 @@ type Member struct {
 	// update_time is when the member last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// etag is the version; an update that gives it must match.
-	Etag          string `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
+	// category_code is the member's management category (output only): by
+	// the rules of the district's scheme, or set by hand.
+	CategoryCode string `protobuf:"bytes,21,opt,name=category_code,json=categoryCode,proto3" json:"category_code,omitempty"`
+	// category_name is the category's name (output only).
+	CategoryName string `protobuf:"bytes,22,opt,name=category_name,json=categoryName,proto3" json:"category_name,omitempty"`
+	// category_overridden is true when the category was set by hand (output
+	// only); category_override tells who did it and why.
+	CategoryOverridden bool `protobuf:"varint,23,opt,name=category_overridden,json=categoryOverridden,proto3" json:"category_overridden,omitempty"`
+	// category_override is the hand override, if any (output only).
+	CategoryOverride *CategoryOverride `protobuf:"bytes,24,opt,name=category_override,json=categoryOverride,proto3" json:"category_override,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Member) Reset() {
@@ -563,6 +573,98 @@ func (x *Member) GetEtag() string {
 	return ""
 }
 
+func (x *Member) GetCategoryCode() string {
+	if x != nil {
+		return x.CategoryCode
+	}
+	return ""
+}
+
+func (x *Member) GetCategoryName() string {
+	if x != nil {
+		return x.CategoryName
+	}
+	return ""
+}
+
+func (x *Member) GetCategoryOverridden() bool {
+	if x != nil {
+		return x.CategoryOverridden
+	}
+	return false
+}
+
+func (x *Member) GetCategoryOverride() *CategoryOverride {
+	if x != nil {
+		return x.CategoryOverride
+	}
+	return nil
+}
+
+// CategoryOverride is a management category set by hand.
+type CategoryOverride struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// reason the rules do not fit the member.
+	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	// subject is who set it.
+	Subject string `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	// time it was set.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CategoryOverride) Reset() {
+	*x = CategoryOverride{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CategoryOverride) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CategoryOverride) ProtoMessage() {}
+
+func (x *CategoryOverride) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CategoryOverride.ProtoReflect.Descriptor instead.
+func (*CategoryOverride) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CategoryOverride) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CategoryOverride) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *CategoryOverride) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
 // CreateMemberRequest is the request of CreateMember.
 type CreateMemberRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -576,7 +678,7 @@ type CreateMemberRequest struct {
 
 func (x *CreateMemberRequest) Reset() {
 	*x = CreateMemberRequest{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[2]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -588,7 +690,7 @@ func (x *CreateMemberRequest) String() string {
 func (*CreateMemberRequest) ProtoMessage() {}
 
 func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[2]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -601,7 +703,7 @@ func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMemberRequest.ProtoReflect.Descriptor instead.
 func (*CreateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{2}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateMemberRequest) GetMember() *Member {
@@ -629,7 +731,7 @@ type CreateMemberResponse struct {
 
 func (x *CreateMemberResponse) Reset() {
 	*x = CreateMemberResponse{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[3]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -641,7 +743,7 @@ func (x *CreateMemberResponse) String() string {
 func (*CreateMemberResponse) ProtoMessage() {}
 
 func (x *CreateMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[3]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -654,7 +756,7 @@ func (x *CreateMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMemberResponse.ProtoReflect.Descriptor instead.
 func (*CreateMemberResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{3}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateMemberResponse) GetMember() *Member {
@@ -675,7 +777,7 @@ type GetMemberRequest struct {
 
 func (x *GetMemberRequest) Reset() {
 	*x = GetMemberRequest{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[4]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -687,7 +789,7 @@ func (x *GetMemberRequest) String() string {
 func (*GetMemberRequest) ProtoMessage() {}
 
 func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[4]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -700,7 +802,7 @@ func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberRequest.ProtoReflect.Descriptor instead.
 func (*GetMemberRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{4}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetMemberRequest) GetId() string {
@@ -721,7 +823,7 @@ type GetMemberResponse struct {
 
 func (x *GetMemberResponse) Reset() {
 	*x = GetMemberResponse{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[5]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -733,7 +835,7 @@ func (x *GetMemberResponse) String() string {
 func (*GetMemberResponse) ProtoMessage() {}
 
 func (x *GetMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[5]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -746,7 +848,7 @@ func (x *GetMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberResponse.ProtoReflect.Descriptor instead.
 func (*GetMemberResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{5}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetMemberResponse) GetMember() *Member {
@@ -776,7 +878,7 @@ type ListMembersRequest struct {
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[6]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -788,7 +890,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[6]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -801,7 +903,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{6}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListMembersRequest) GetOrganisationId() string {
@@ -852,7 +954,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[7]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -864,7 +966,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[7]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -877,7 +979,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{7}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListMembersResponse) GetMembers() []*Member {
@@ -909,7 +1011,7 @@ type UpdateMemberRequest struct {
 
 func (x *UpdateMemberRequest) Reset() {
 	*x = UpdateMemberRequest{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[8]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -921,7 +1023,7 @@ func (x *UpdateMemberRequest) String() string {
 func (*UpdateMemberRequest) ProtoMessage() {}
 
 func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[8]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -934,7 +1036,7 @@ func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{8}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateMemberRequest) GetMember() *Member {
@@ -962,7 +1064,7 @@ type UpdateMemberResponse struct {
 
 func (x *UpdateMemberResponse) Reset() {
 	*x = UpdateMemberResponse{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[9]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -974,7 +1076,7 @@ func (x *UpdateMemberResponse) String() string {
 func (*UpdateMemberResponse) ProtoMessage() {}
 
 func (x *UpdateMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[9]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,7 +1089,7 @@ func (x *UpdateMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMemberResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{9}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateMemberResponse) GetMember() *Member {
@@ -1005,7 +1107,7 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\tResidence\x12.\n" +
 	"\fcommunity_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\vcommunityId\x12$\n" +
 	"\agrid_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06gridId\x12$\n" +
-	"\bbuilding\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\bbuilding\"\xf9\a\n" +
+	"\bbuilding\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\bbuilding\"\xc7\t\n" +
 	"\x06Member\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\x04name\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\x04name\x123\n" +
@@ -1034,7 +1136,15 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x1b\n" +
-	"\x04etag\x18\x14 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\x04etag\"y\n" +
+	"\x04etag\x18\x14 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\x04etag\x12#\n" +
+	"\rcategory_code\x18\x15 \x01(\tR\fcategoryCode\x12#\n" +
+	"\rcategory_name\x18\x16 \x01(\tR\fcategoryName\x12/\n" +
+	"\x13category_overridden\x18\x17 \x01(\bR\x12categoryOverridden\x12Q\n" +
+	"\x11category_override\x18\x18 \x01(\v2$.gongjian.member.v1.CategoryOverrideR\x10categoryOverride\"t\n" +
+	"\x10CategoryOverride\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x18\n" +
+	"\asubject\x18\x02 \x01(\tR\asubject\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"y\n" +
 	"\x13CreateMemberRequest\x12:\n" +
 	"\x06member\x18\x01 \x01(\v2\x1a.gongjian.member.v1.MemberB\x06\xbaH\x03\xc8\x01\x01R\x06member\x12&\n" +
 	"\n" +
@@ -1108,7 +1218,7 @@ func file_gongjian_member_v1_member_proto_rawDescGZIP() []byte {
 }
 
 var file_gongjian_member_v1_member_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_gongjian_member_v1_member_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_gongjian_member_v1_member_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_gongjian_member_v1_member_proto_goTypes = []any{
 	(Sex)(0),                      // 0: gongjian.member.v1.Sex
 	(Education)(0),                // 1: gongjian.member.v1.Education
@@ -1116,16 +1226,17 @@ var file_gongjian_member_v1_member_proto_goTypes = []any{
 	(EmploymentStatus)(0),         // 3: gongjian.member.v1.EmploymentStatus
 	(*Residence)(nil),             // 4: gongjian.member.v1.Residence
 	(*Member)(nil),                // 5: gongjian.member.v1.Member
-	(*CreateMemberRequest)(nil),   // 6: gongjian.member.v1.CreateMemberRequest
-	(*CreateMemberResponse)(nil),  // 7: gongjian.member.v1.CreateMemberResponse
-	(*GetMemberRequest)(nil),      // 8: gongjian.member.v1.GetMemberRequest
-	(*GetMemberResponse)(nil),     // 9: gongjian.member.v1.GetMemberResponse
-	(*ListMembersRequest)(nil),    // 10: gongjian.member.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),   // 11: gongjian.member.v1.ListMembersResponse
-	(*UpdateMemberRequest)(nil),   // 12: gongjian.member.v1.UpdateMemberRequest
-	(*UpdateMemberResponse)(nil),  // 13: gongjian.member.v1.UpdateMemberResponse
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 15: google.protobuf.FieldMask
+	(*CategoryOverride)(nil),      // 6: gongjian.member.v1.CategoryOverride
+	(*CreateMemberRequest)(nil),   // 7: gongjian.member.v1.CreateMemberRequest
+	(*CreateMemberResponse)(nil),  // 8: gongjian.member.v1.CreateMemberResponse
+	(*GetMemberRequest)(nil),      // 9: gongjian.member.v1.GetMemberRequest
+	(*GetMemberResponse)(nil),     // 10: gongjian.member.v1.GetMemberResponse
+	(*ListMembersRequest)(nil),    // 11: gongjian.member.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),   // 12: gongjian.member.v1.ListMembersResponse
+	(*UpdateMemberRequest)(nil),   // 13: gongjian.member.v1.UpdateMemberRequest
+	(*UpdateMemberResponse)(nil),  // 14: gongjian.member.v1.UpdateMemberResponse
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil), // 16: google.protobuf.FieldMask
 }
 var file_gongjian_member_v1_member_proto_depIdxs = []int32{
 	0,  // 0: gongjian.member.v1.Member.sex:type_name -> gongjian.member.v1.Sex
@@ -1133,29 +1244,31 @@ var file_gongjian_member_v1_member_proto_depIdxs = []int32{
 	2,  // 2: gongjian.member.v1.Member.status:type_name -> gongjian.member.v1.MemberStatus
 	3,  // 3: gongjian.member.v1.Member.employment_status:type_name -> gongjian.member.v1.EmploymentStatus
 	4,  // 4: gongjian.member.v1.Member.residence:type_name -> gongjian.member.v1.Residence
-	14, // 5: gongjian.member.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	14, // 6: gongjian.member.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	5,  // 7: gongjian.member.v1.CreateMemberRequest.member:type_name -> gongjian.member.v1.Member
-	5,  // 8: gongjian.member.v1.CreateMemberResponse.member:type_name -> gongjian.member.v1.Member
-	5,  // 9: gongjian.member.v1.GetMemberResponse.member:type_name -> gongjian.member.v1.Member
-	2,  // 10: gongjian.member.v1.ListMembersRequest.status:type_name -> gongjian.member.v1.MemberStatus
-	5,  // 11: gongjian.member.v1.ListMembersResponse.members:type_name -> gongjian.member.v1.Member
-	5,  // 12: gongjian.member.v1.UpdateMemberRequest.member:type_name -> gongjian.member.v1.Member
-	15, // 13: gongjian.member.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 14: gongjian.member.v1.UpdateMemberResponse.member:type_name -> gongjian.member.v1.Member
-	6,  // 15: gongjian.member.v1.MemberService.CreateMember:input_type -> gongjian.member.v1.CreateMemberRequest
-	8,  // 16: gongjian.member.v1.MemberService.GetMember:input_type -> gongjian.member.v1.GetMemberRequest
-	10, // 17: gongjian.member.v1.MemberService.ListMembers:input_type -> gongjian.member.v1.ListMembersRequest
-	12, // 18: gongjian.member.v1.MemberService.UpdateMember:input_type -> gongjian.member.v1.UpdateMemberRequest
-	7,  // 19: gongjian.member.v1.MemberService.CreateMember:output_type -> gongjian.member.v1.CreateMemberResponse
-	9,  // 20: gongjian.member.v1.MemberService.GetMember:output_type -> gongjian.member.v1.GetMemberResponse
-	11, // 21: gongjian.member.v1.MemberService.ListMembers:output_type -> gongjian.member.v1.ListMembersResponse
-	13, // 22: gongjian.member.v1.MemberService.UpdateMember:output_type -> gongjian.member.v1.UpdateMemberResponse
-	19, // [19:23] is the sub-list for method output_type
-	15, // [15:19] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	15, // 5: gongjian.member.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	15, // 6: gongjian.member.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	6,  // 7: gongjian.member.v1.Member.category_override:type_name -> gongjian.member.v1.CategoryOverride
+	15, // 8: gongjian.member.v1.CategoryOverride.time:type_name -> google.protobuf.Timestamp
+	5,  // 9: gongjian.member.v1.CreateMemberRequest.member:type_name -> gongjian.member.v1.Member
+	5,  // 10: gongjian.member.v1.CreateMemberResponse.member:type_name -> gongjian.member.v1.Member
+	5,  // 11: gongjian.member.v1.GetMemberResponse.member:type_name -> gongjian.member.v1.Member
+	2,  // 12: gongjian.member.v1.ListMembersRequest.status:type_name -> gongjian.member.v1.MemberStatus
+	5,  // 13: gongjian.member.v1.ListMembersResponse.members:type_name -> gongjian.member.v1.Member
+	5,  // 14: gongjian.member.v1.UpdateMemberRequest.member:type_name -> gongjian.member.v1.Member
+	16, // 15: gongjian.member.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 16: gongjian.member.v1.UpdateMemberResponse.member:type_name -> gongjian.member.v1.Member
+	7,  // 17: gongjian.member.v1.MemberService.CreateMember:input_type -> gongjian.member.v1.CreateMemberRequest
+	9,  // 18: gongjian.member.v1.MemberService.GetMember:input_type -> gongjian.member.v1.GetMemberRequest
+	11, // 19: gongjian.member.v1.MemberService.ListMembers:input_type -> gongjian.member.v1.ListMembersRequest
+	13, // 20: gongjian.member.v1.MemberService.UpdateMember:input_type -> gongjian.member.v1.UpdateMemberRequest
+	8,  // 21: gongjian.member.v1.MemberService.CreateMember:output_type -> gongjian.member.v1.CreateMemberResponse
+	10, // 22: gongjian.member.v1.MemberService.GetMember:output_type -> gongjian.member.v1.GetMemberResponse
+	12, // 23: gongjian.member.v1.MemberService.ListMembers:output_type -> gongjian.member.v1.ListMembersResponse
+	14, // 24: gongjian.member.v1.MemberService.UpdateMember:output_type -> gongjian.member.v1.UpdateMemberResponse
+	21, // [21:25] is the sub-list for method output_type
+	17, // [17:21] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_member_proto_init() }
@@ -1169,7 +1282,7 @@ func file_gongjian_member_v1_member_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_member_proto_rawDesc), len(file_gongjian_member_v1_member_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
