@@ -15,8 +15,6 @@ import (
 	"time"
 	_ "time/tzdata" // the city's zone without relying on the image's zoneinfo
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
@@ -96,17 +94,12 @@ func run(ctx context.Context, log *slog.Logger) error {
 	defer pool.Close()
 
 	// Events.
-	nc, err := nats.Connect(cfg.NATSURL, nats.Name("organisation"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
-		nats.ReconnectBufSize(-1)) // the relay needs a publish to fail rather than be buffered out of order
-	if err != nil {
-		return fmt.Errorf("nats: %w", err)
-	}
-	defer func() { _ = nc.Drain() }()
-	js, err := jetstream.New(nc)
+	nc, js, err := events.Connect(cfg.NATSURL, "organisation")
 	if err != nil {
 		return err
 	}
-	if err := ensureStream(ctx, js, log); err != nil {
+	defer func() { _ = nc.Drain() }()
+	if err := events.EnsureStreamWaiting(ctx, js, Stream, time.Minute, log); err != nil {
 		return err
 	}
 	relay := outbox.NewRelay(pool, js, outbox.RelayOptions{Logger: log, LockKey: relayLock})
@@ -179,17 +172,4 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return nil
 	}
 	return err
-}
-
-// ensureStream declares the stream, waiting for NATS for up to a minute.
-func ensureStream(ctx context.Context, js jetstream.JetStream, log *slog.Logger) error {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		err := events.EnsureStream(ctx, js, Stream)
-		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
-			return err
-		}
-		log.Warn("waiting for NATS", "error", err)
-		time.Sleep(time.Second)
-	}
 }
