@@ -144,31 +144,33 @@ func TestTheSystemAsMakeRunStartsIt(t *testing.T) {
 
 	t.Run("one trace covers gateway, service, SQL, publish and consume", func(t *testing.T) {
 		consume(t, s)
-		spans, ok := s.collector.WaitFor(60*time.Second, func(all []otlptest.Span) bool {
-			return hasSpan(all, moveTrace, "e2e-consumer", "process gongjian.organisation.v1.organisation_moved")
-		})
-		trace := s.collector.Trace(moveTrace)
-		if !ok {
-			t.Fatalf("no consume span in the trace; %d spans in all, the trace has:\n%s", len(spans), describe(trace))
-		}
-		for _, want := range []struct{ service, name string }{
+		wants := []struct{ service, name string }{
 			{"gateway", "POST /v1/organisations/{id}:move"},
 			{"organisation", "gongjian.organisation.v1.OrganisationService/MoveOrganisation"},
 			{"organisation", "publish gongjian.organisation.v1.organisation_moved"},
 			{"e2e-consumer", "process gongjian.organisation.v1.organisation_moved"},
-		} {
-			if !hasSpan(trace, moveTrace, want.service, want.name) {
-				t.Errorf("trace %s has no span %q of %s; it has:\n%s", moveTrace, want.name, want.service, describe(trace))
-			}
 		}
-		sql := 0
-		for _, sp := range trace {
-			if sp.Service == "organisation" && slices.Contains([]string{"SELECT", "INSERT", "UPDATE", "COMMIT"}, sp.Name) {
-				sql++
+		complete := func(all []otlptest.Span) bool {
+			for _, w := range wants {
+				if !hasSpan(all, moveTrace, w.service, w.name) {
+					return false
+				}
 			}
+			return sqlSpans(all, moveTrace) > 0
 		}
-		if sql == 0 {
-			t.Errorf("no SQL span in the trace:\n%s", describe(trace))
+		// Each process exports in its own batches: wait for all of them.
+		_, ok := s.collector.WaitFor(60*time.Second, complete)
+		trace := s.collector.Trace(moveTrace)
+		if !ok {
+			for _, w := range wants {
+				if !hasSpan(trace, moveTrace, w.service, w.name) {
+					t.Errorf("trace %s has no span %q of %s", moveTrace, w.name, w.service)
+				}
+			}
+			if sqlSpans(trace, moveTrace) == 0 {
+				t.Errorf("trace %s has no SQL span", moveTrace)
+			}
+			t.Fatalf("the trace has:\n%s", describe(trace))
 		}
 		assertConnected(t, trace)
 	})
@@ -292,6 +294,17 @@ func consume(t *testing.T, s *system) {
 		t.Fatal(err)
 	}
 	t.Cleanup(sub.Stop)
+}
+
+// sqlSpans counts the organisation service's SQL spans in a trace.
+func sqlSpans(spans []otlptest.Span, trace string) int {
+	n := 0
+	for _, sp := range spans {
+		if sp.TraceID == trace && sp.Service == "organisation" && slices.Contains([]string{"SELECT", "INSERT", "UPDATE", "COMMIT"}, sp.Name) {
+			n++
+		}
+	}
+	return n
 }
 
 func hasSpan(spans []otlptest.Span, trace, service, name string) bool {
