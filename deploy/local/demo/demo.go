@@ -42,6 +42,9 @@ type Summary struct {
 	// Exemplary names the communities meant to pass every rule: the
 	// demonstration sites.
 	Exemplary []string
+
+	// plan is the city as planned, with the ids the load gave it.
+	plan *plan
 }
 
 // Total is the number of organisations.
@@ -127,6 +130,7 @@ func (p *plan) summary() Summary {
 		Liaisons:           len(p.liaisons),
 		Flawed:             p.flawed,
 		Exemplary:          p.exemplary,
+		plan:               p,
 	}
 	p.city.walk(func(n *node) {
 		s.Organisations[n.org.GetKind()]++

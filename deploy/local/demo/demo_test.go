@@ -21,6 +21,7 @@ import (
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/natsembed"
 	"gongjian.dev/pkg/pgcluster"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 )
 
@@ -30,7 +31,7 @@ import (
 // back as a client would.
 func TestLoadGivesTheCityItsFiguresAndAFindingUnderEveryRule(t *testing.T) {
 	ctx := t.Context()
-	conn := startSystem(t)
+	conn, members := startSystem(t)
 	now := time.Now()
 
 	start := time.Now()
@@ -103,6 +104,106 @@ func TestLoadGivesTheCityItsFiguresAndAFindingUnderEveryRule(t *testing.T) {
 		}
 		checkDemonstration(t, conn, again)
 	})
+
+	t.Run("members", func(t *testing.T) {
+		checkMembers(t, conn, members, sum)
+	})
+}
+
+// checkMembers loads the demo's members (twice) and reads them back from
+// both services.
+func checkMembers(t *testing.T, orgConn, conn *grpc.ClientConn, sum demo.Summary) {
+	start := time.Now()
+	ms, err := demo.LoadMembers(t.Context(), conn, sum, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("members loaded in %s: %s", time.Since(start).Round(time.Millisecond), ms)
+	if _, err := demo.LoadMembers(t.Context(), conn, sum, testLogger(t)); err != nil {
+		t.Fatalf("loading the members again: %v", err)
+	}
+	wantStates := map[memberv1.TransferState]int{
+		memberv1.TransferState_TRANSFER_STATE_COMPLETED: 2,
+		memberv1.TransferState_TRANSFER_STATE_REQUESTED: 1,
+		memberv1.TransferState_TRANSFER_STATE_RELEASED:  1,
+	}
+	if !maps.Equal(ms.Transfers, wantStates) {
+		t.Errorf("transfers by state: got %v, want %v", ms.Transfers, wantStates)
+	}
+
+	var jinchang string
+	for _, o := range listAll(t, orgConn, &orgv1.ListOrganisationsRequest{AncestorId: sum.CityID, Kind: orgv1.OrganisationKind_ORGANISATION_KIND_DISTRICT}) {
+		if o.GetCode() == "GJ-JC" {
+			jinchang = o.GetId()
+		}
+	}
+	total := 0
+	for _, n := range ms.Members {
+		total += n
+	}
+	client := memberv1.NewMemberServiceClient(conn)
+	count := func(ancestor string) int {
+		req := &memberv1.ListMembersRequest{AncestorId: ancestor, PageSize: 500}
+		n := 0
+		for {
+			resp, err := client.ListMembers(t.Context(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(resp.GetMembers())
+			if resp.GetNextPageToken() == "" {
+				return n
+			}
+			req.PageToken = resp.GetNextPageToken()
+		}
+	}
+	if n := count(sum.CityID); n != total {
+		t.Errorf("%d members in the city after loading twice, want %d", n, total)
+	}
+	// Jinchang gave one member to Tongjiang and received one from it.
+	if n := count(jinchang); n != ms.Members["GJ-JC"] {
+		t.Errorf("%d members in Jinchang, want %d", n, ms.Members["GJ-JC"])
+	}
+
+	t.Run("Jinchang's composition under the default scheme is the document's, scaled", func(t *testing.T) {
+		resp, err := memberv1.NewCategoryServiceClient(conn).GetComposition(t.Context(), &memberv1.GetCompositionRequest{
+			OrganisationId: jinchang, Subtree: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		for _, c := range resp.GetCounts() {
+			got[c.GetCategoryCode()] = c.GetCount()
+		}
+		// 927 retired, 128 laid-off, 214 in-service and 173 others in 200;
+		// the member Tongjiang sent may be of any standing, so within one.
+		want := map[string]int64{"joint": 128, "takeover": 18, "dual": 30, "direct": 24}
+		var all int64
+		for code, n := range want {
+			if d := got[code] - n; d < -1 || d > 1 {
+				t.Errorf("%s: %d members, want %d", code, got[code], n)
+			}
+			all += got[code]
+		}
+		if got["assisted"] != 0 || all != resp.GetTotal() || resp.GetTotal() != 200 {
+			t.Errorf("composition %v, total %d: want 200 with no mobile members", got, resp.GetTotal())
+		}
+	})
+
+	t.Run("the member counts reach the organisation service", func(t *testing.T) {
+		var got int64
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+			got = 0
+			for _, o := range listAll(t, orgConn, &orgv1.ListOrganisationsRequest{AncestorId: jinchang, Kind: orgv1.OrganisationKind_ORGANISATION_KIND_BRANCH}) {
+				got += o.GetMemberCount()
+			}
+			if got == int64(ms.Members["GJ-JC"]) {
+				return
+			}
+		}
+		t.Errorf("Jinchang's branches count %d members, want %d", got, ms.Members["GJ-JC"])
+	})
 }
 
 func checkFigures(t *testing.T, orgs []*orgv1.Organisation) {
@@ -167,9 +268,10 @@ func checkDemonstration(t *testing.T, conn *grpc.ClientConn, sum demo.Summary) {
 	}
 }
 
-// startSystem runs PostgreSQL, NATS and the organisation service as the
-// launcher does, on free ports, and returns a client connection to it.
-func startSystem(t *testing.T) *grpc.ClientConn {
+// startSystem runs PostgreSQL, NATS, the organisation service and the
+// member service as the launcher does, on free ports, and returns client
+// connections to the two services.
+func startSystem(t *testing.T) (*grpc.ClientConn, *grpc.ClientConn) {
 	t.Helper()
 	ctx := t.Context()
 	root, err := stack.RepoRoot(".")
@@ -190,13 +292,13 @@ func startSystem(t *testing.T) *grpc.ClientConn {
 	}
 	t.Cleanup(nats.Shutdown)
 
-	svc := stack.Services[0]
+	// The organisation service, and the member service after it.
+	svcs := stack.Services[:2]
 	bin := t.TempDir()
 	var build strings.Builder
-	if err := stack.Build(ctx, root, bin, &build, svc.Package); err != nil {
+	if err := stack.Build(ctx, root, bin, &build, svcs[0].Package, svcs[1].Package); err != nil {
 		t.Fatalf("%v\n%s", err, build.String())
 	}
-	addr := freeAddr(t)
 	issuer, err := devissuer.Load(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -209,27 +311,41 @@ func startSystem(t *testing.T) *grpc.ClientConn {
 	sup := supervisor.New(out.add)
 	t.Cleanup(func() {
 		if err := sup.Stop(20 * time.Second); err != nil {
-			t.Errorf("stopping %s: %v", svc.Name, err)
+			t.Errorf("stopping the services: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("last lines of %s:\n%s", svc.Name, out)
+			t.Logf("last lines of the services:\n%s", out)
 		}
 	})
-	err = sup.Start(ctx, supervisor.Spec{
-		Name: svc.Name, Path: stack.Binary(bin, svc.Package),
-		Env:   svc.Env(addr, cluster.URL("gongjian"), nats.URL(), issuer.KeysFile()),
-		Ready: supervisor.GRPCHealth(addr),
-	})
-	if err != nil {
-		t.Fatal(err)
+	keys := t.TempDir()
+	var conns []*grpc.ClientConn
+	for _, svc := range svcs {
+		addr := freeAddr(t)
+		env := svc.Env(addr, cluster.URL("gongjian"), nats.URL(), issuer.KeysFile())
+		extra, err := svc.Secrets(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range extra {
+			env = append(env, k+"="+v)
+		}
+		err = sup.Start(ctx, supervisor.Spec{
+			Name: svc.Name, Path: stack.Binary(bin, svc.Package),
+			Env:   env,
+			Ready: supervisor.GRPCHealth(addr),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		conns = append(conns, conn)
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
+	return conns[0], conns[1]
 }
 
 func complianceReport(t *testing.T, conn *grpc.ClientConn, cityID, asOf string) *orgv1.GetComplianceReportResponse {

@@ -22,9 +22,10 @@ import (
 const demoMarker = "demo-loaded"
 
 // demoCity loads the demo city into a system holding no city (or the demo
-// city half loaded) and returns the id of the city there is. A failed load
+// city half loaded) and returns the id of the city there is; with the member
+// service in the tree (memberAddr set), the city's members too. A failed load
 // does not stop the system; the next start tries again.
-func demoCity(ctx context.Context, out *console.Console, services *serviceOutput, data, organisationAddr string, issuer *devissuer.Issuer, load bool) string {
+func demoCity(ctx context.Context, out *console.Console, services *serviceOutput, data, organisationAddr, memberAddr string, issuer *devissuer.Issuer, load bool) string {
 	if organisationAddr == "" {
 		return "" // the organisation service is not in the tree
 	}
@@ -66,12 +67,15 @@ func demoCity(ctx context.Context, out *console.Console, services *serviceOutput
 	start := time.Now()
 	resume := services.hush()
 	sum, err := demo.Load(ctx, conn, time.Now(), out.Logger("demo"))
+	if err == nil && memberAddr != "" {
+		err = demoMembers(ctx, out, memberAddr, token, sum)
+	}
 	hidden := resume()
 	if err != nil {
 		if !errors.Is(ctx.Err(), context.Canceled) {
 			out.Printf("demo", "load failed, the system runs without it and the next start tries again: %v", err)
 		}
-		return ""
+		return sum.CityID
 	}
 	if err := os.WriteFile(marker, []byte(time.Now().Format(time.RFC3339)+"\n"), 0o644); err != nil {
 		out.Printf("demo", "%v", err)
@@ -79,4 +83,21 @@ func demoCity(ctx context.Context, out *console.Console, services *serviceOutput
 	out.Printf("demo", "loaded in %s with %d calls (their log lines left out): %s",
 		time.Since(start).Round(100*time.Millisecond), hidden, sum)
 	return sum.CityID
+}
+
+// demoMembers registers the demo city's members through the member service,
+// as the same organisation department.
+func demoMembers(ctx context.Context, out *console.Console, memberAddr, token string, sum demo.Summary) error {
+	conn, err := grpc.NewClient(memberAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	members, err := demo.LoadMembers(ctx, conn, sum, out.Logger("demo"))
+	if err != nil {
+		return err
+	}
+	out.Printf("demo", "%s", members)
+	return nil
 }

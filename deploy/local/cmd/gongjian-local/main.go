@@ -141,7 +141,7 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 		return err
 	}
 
-	cityID := demoCity(ctx, out, output, data, addrs["organisation"], issuer, loadDemo)
+	cityID := demoCity(ctx, out, output, data, addrs["organisation"], addrs["member"], issuer, loadDemo)
 	printBanner(out, banner{
 		data: data, httpAddr: cfg.HTTPAddr, services: services, missing: missing, addrs: addrs,
 		databaseURL: databaseURL, natsURL: nats.URL(), cityID: cityID,

@@ -1,0 +1,492 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+)
+
+// The member roll of Jinchang (004): 927 retired, 128 laid-off, 214
+// in-service and 173 other members, scaled down to jinchangMembers; its 170
+// mobile members are left out, as the system keeps no mobile members yet.
+// Every other district gets otherMembers of mixed standing.
+const (
+	jinchangMembers = 200
+	otherMembers    = 20
+)
+
+// The employment groups of the roll.
+type group int
+
+const (
+	retired group = iota
+	laidOff
+	inService
+	others
+)
+
+var jinchangRoll = [...]int{retired: 927, laidOff: 128, inService: 214, others: 173}
+
+// regionCodes are the six-digit places of registration of each district's
+// residents, after the places the districts are shaped like.
+var regionCodes = map[string]string{"jc": "620302", "tj": "230881", "sq": "610922", "fx": "610322"}
+
+// memberSeed fixes the members' random source: the roll is the same on
+// every day, so that a load resumed on another day finds what it made.
+const memberSeed = 2004_07_28
+
+// memberDef is one member to create.
+type memberDef struct {
+	key       string
+	district  string // the district's plan key
+	group     group
+	member    *memberv1.Member
+	org       *node // the organisation holding the membership
+	community *node
+}
+
+// transferDef is one transfer to make, taken as far as final.
+type transferDef struct {
+	key    string
+	member *memberDef
+	to     *node
+	reason string
+	final  memberv1.TransferState
+}
+
+// memberPlan is the demo's members and transfers.
+type memberPlan struct {
+	members   []*memberDef
+	transfers []*transferDef
+}
+
+// MemberSummary says what LoadMembers made or found.
+type MemberSummary struct {
+	// Members counts the members by district code.
+	Members map[string]int
+	// Transfers counts the transfers by their state.
+	Transfers map[memberv1.TransferState]int
+}
+
+// String describes the members in one line.
+func (s MemberSummary) String() string {
+	total := 0
+	var parts []string
+	for _, d := range slices.Sorted(maps.Keys(s.Members)) {
+		total += s.Members[d]
+		parts = append(parts, fmt.Sprintf("%s %d", d, s.Members[d]))
+	}
+	var ts []string
+	for _, st := range slices.Sorted(maps.Keys(s.Transfers)) {
+		ts = append(ts, fmt.Sprintf("%d %s", s.Transfers[st],
+			strings.ToLower(strings.TrimPrefix(st.String(), "TRANSFER_STATE_"))))
+	}
+	return fmt.Sprintf("%d members (%s), transfers: %s", total, strings.Join(parts, ", "), strings.Join(ts, ", "))
+}
+
+// scaled divides total among the weights in proportion, by largest
+// remainder, the parts summing to total exactly.
+func scaled(weights []int, total int) []int {
+	sum := 0
+	for _, w := range weights {
+		sum += w
+	}
+	parts := make([]int, len(weights))
+	rems := make([]int, len(weights))
+	given := 0
+	for i, w := range weights {
+		parts[i] = w * total / sum
+		rems[i] = w * total % sum
+		given += parts[i]
+	}
+	order := make([]int, len(weights))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rems[b] - rems[a] })
+	for i := 0; given < total; i++ {
+		parts[order[i%len(order)]]++
+		given++
+	}
+	return parts
+}
+
+// holder is a community with the organisations in it that hold memberships.
+type holder struct {
+	community *node
+	orgs      []*node
+	weight    int
+}
+
+// holders are the communities of a district that have branches, with their
+// branches, weighted by their member counts.
+func holders(district *node) []holder {
+	var hs []holder
+	district.walk(func(n *node) {
+		if n.org.GetKind() != orgv1.OrganisationKind_ORGANISATION_KIND_COMMUNITY {
+			return
+		}
+		h := holder{community: n, weight: int(max(n.members, 1))}
+		n.walk(func(c *node) {
+			if c.org.GetKind() == orgv1.OrganisationKind_ORGANISATION_KIND_BRANCH {
+				h.orgs = append(h.orgs, c)
+			}
+		})
+		// A community without branches keeps the count the demo recorded
+		// for it: members registered in it would replace that count.
+		if len(h.orgs) > 0 {
+			hs = append(hs, h)
+		}
+	})
+	return hs
+}
+
+// newMemberPlan draws the members of the plan's districts and the transfers
+// between them.
+func newMemberPlan(p *plan) *memberPlan {
+	r := rand.New(rand.NewPCG(memberSeed, 1))
+	mp := &memberPlan{}
+	ids := map[string]bool{}
+	byDistrict := map[string][]*memberDef{}
+	for _, d := range p.city.children {
+		hs := holders(d)
+		if len(hs) == 0 {
+			continue
+		}
+		var groups []group
+		if d.key == "jc" {
+			for g, n := range scaled(jinchangRoll[:], jinchangMembers) {
+				for range n {
+					groups = append(groups, group(g))
+				}
+			}
+		} else {
+			for range otherMembers {
+				groups = append(groups, group(r.IntN(len(jinchangRoll))))
+			}
+		}
+		weights := make([]int, len(hs))
+		for i, h := range hs {
+			weights[i] = h.weight
+		}
+		var slots []int // community index of each member, in order
+		for i, n := range scaled(weights, len(groups)) {
+			for range n {
+				slots = append(slots, i)
+			}
+		}
+		r.Shuffle(len(groups), func(i, j int) { groups[i], groups[j] = groups[j], groups[i] })
+		for i, g := range groups {
+			h := hs[slots[i]]
+			m := &memberDef{
+				key: fmt.Sprintf("m/%s/%03d", d.key, i+1), district: d.key, group: g,
+				org: h.orgs[r.IntN(len(h.orgs))], community: h.community,
+			}
+			m.member = drawMember(r, p.today, regionCodes[d.key], g, d.key != "jc", ids)
+			mp.members = append(mp.members, m)
+			byDistrict[d.key] = append(byDistrict[d.key], m)
+		}
+	}
+	mp.transfers = drawTransfers(p, byDistrict)
+	return mp
+}
+
+// drawTransfers picks members to move: two moves completed across
+// districts, one requested and waiting, and one whose letter was released
+// but never received.
+func drawTransfers(p *plan, byDistrict map[string][]*memberDef) []*transferDef {
+	target := func(district string, i int) *node {
+		for _, d := range p.city.children {
+			if d.key == district {
+				hs := holders(d)
+				if len(hs) == 0 {
+					return nil
+				}
+				return hs[i%len(hs)].orgs[0]
+			}
+		}
+		return nil
+	}
+	pick := func(district string, i int) *memberDef {
+		ms := byDistrict[district]
+		if len(ms) == 0 {
+			return nil
+		}
+		return ms[i%len(ms)]
+	}
+	defs := []struct {
+		from      string
+		i         int
+		to        string
+		j         int
+		reason    string
+		state     memberv1.TransferState
+		transferN int
+	}{
+		{"jc", 7, "tj", 1, "随子女迁居同江县", memberv1.TransferState_TRANSFER_STATE_COMPLETED, 1},
+		{"tj", 3, "jc", 2, "工作调动至金昌区", memberv1.TransferState_TRANSFER_STATE_COMPLETED, 2},
+		{"sq", 5, "fx", 0, "外出务工，转入居住地党组织", memberv1.TransferState_TRANSFER_STATE_REQUESTED, 3},
+		{"fx", 2, "jc", 4, "迁居金昌区，组织关系转出", memberv1.TransferState_TRANSFER_STATE_RELEASED, 4},
+	}
+	var ts []*transferDef
+	for _, d := range defs {
+		m, to := pick(d.from, d.i), target(d.to, d.j)
+		if m == nil || to == nil {
+			continue
+		}
+		ts = append(ts, &transferDef{key: fmt.Sprintf("t/%d", d.transferN), member: m, to: to, reason: d.reason, final: d.state})
+	}
+	return ts
+}
+
+// The birth years of each group: the retired are past retirement, the
+// laid-off lost their jobs in the restructuring of the state enterprises,
+// the in-service are of working age.
+var birthYears = [...][2]int{
+	retired:   {1940, 1962},
+	laidOff:   {1960, 1978},
+	inService: {1966, 2000},
+	others:    {1955, 1996},
+}
+
+var employers = []string{"金川集团公司", "市第一人民医院", "区教育局", "市供电公司", "区人民法院", "市自来水公司", "金昌职业学院", "区财政局"}
+
+func drawMember(r *rand.Rand, today time.Time, region string, g group, mixed bool, ids map[string]bool) *memberv1.Member {
+	sex := memberv1.Sex_SEX_MALE
+	if r.IntN(5) < 2 {
+		sex = memberv1.Sex_SEX_FEMALE
+	}
+	names := &people{r: r, today: today}
+	osex := orgv1.Sex_SEX_MALE
+	if sex == memberv1.Sex_SEX_FEMALE {
+		osex = orgv1.Sex_SEX_FEMALE
+	}
+	years := birthYears[g]
+	birth := time.Date(between(r, years[0], years[1]), time.January, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(365))
+	join := birth.AddDate(between(r, 18, 40), 0, r.IntN(365))
+	if latest := today.AddDate(-1, 0, 0); join.After(latest) {
+		join = latest
+	}
+	m := &memberv1.Member{
+		Name:       names.name(osex),
+		Sex:        sex,
+		BirthDate:  birth.Format(dateLayout),
+		NationalId: nationalID(r, region, birth, sex, ids),
+		Phone:      names.phone(),
+		JoinDate:   join.Format(dateLayout),
+		Status:     memberv1.MemberStatus_MEMBER_STATUS_FULL,
+		Education:  memberv1.Education(between(r, 2, 5)),
+	}
+	switch g {
+	case retired:
+		m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_RETIRED
+		m.Education = memberv1.Education(between(r, 1, 4))
+	case laidOff:
+		m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_LAID_OFF
+		if r.IntN(4) == 0 {
+			m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_UNEMPLOYED
+		}
+		m.Hardship = r.IntN(3) == 0
+	case inService:
+		m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_EMPLOYED
+		m.Employer = employers[r.IntN(len(employers))]
+	case others:
+		m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_OTHER
+		if r.IntN(2) == 0 {
+			m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_SELF_EMPLOYED
+		}
+		// Outside Jinchang a few are students or veterans; Jinchang keeps
+		// its "others" as the document counts them.
+		if mixed && birth.Year() >= 1990 && r.IntN(3) == 0 {
+			m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_STUDENT
+		}
+		if mixed && r.IntN(5) == 0 {
+			m.Skills = []string{"退役军人"}
+		}
+	}
+	return m
+}
+
+// nationalID makes a valid number unique among ids: the region, the birth
+// date, a sequence (odd for men) and the GB 11643 check character.
+func nationalID(r *rand.Rand, region string, birth time.Time, sex memberv1.Sex, ids map[string]bool) string {
+	for {
+		seq := r.IntN(500) * 2
+		if sex == memberv1.Sex_SEX_MALE {
+			seq++
+		}
+		first17 := fmt.Sprintf("%s%s%03d", region, birth.Format("20060102"), seq)
+		id := first17 + string(checkCharacter(first17))
+		if !ids[id] {
+			ids[id] = true
+			return id
+		}
+	}
+}
+
+var (
+	idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	idChecks  = "10X98765432"
+)
+
+func checkCharacter(first17 string) byte {
+	sum := 0
+	for i := range 17 {
+		sum += int(first17[i]-'0') * idWeights[i]
+	}
+	return idChecks[sum%11]
+}
+
+// LoadMembers registers the demo's members in the communities of the city
+// Load made (sum is what it returned), through the member service's API,
+// and moves a few of them between districts. A second load creates nothing
+// twice: members and transfers carry request ids, and a transfer is only
+// taken the steps it has not taken yet.
+func LoadMembers(ctx context.Context, conn grpc.ClientConnInterface, sum Summary, log *slog.Logger) (MemberSummary, error) {
+	if sum.plan == nil {
+		return MemberSummary{}, errors.New("demo: members: the city was not loaded")
+	}
+	mp := newMemberPlan(sum.plan)
+	ml := &memberLoader{
+		members:   memberv1.NewMemberServiceClient(conn),
+		transfers: memberv1.NewTransferServiceClient(conn),
+		// The member service learns of organisations from the organisation
+		// service's events: those just made may take a moment to arrive.
+		patience: time.Now().Add(time.Minute),
+	}
+	start := time.Now()
+	out := MemberSummary{Members: map[string]int{}, Transfers: map[memberv1.TransferState]int{}}
+	codes := map[string]string{}
+	for _, d := range sum.plan.city.children {
+		codes[d.key] = d.org.GetCode()
+	}
+	// The first member alone, so the wait for the organisations is paid once.
+	if len(mp.members) > 0 {
+		if err := ml.create(ctx, mp.members[0]); err != nil {
+			return MemberSummary{}, fmt.Errorf("demo: members: %w", err)
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallel)
+	for _, m := range mp.members[min(1, len(mp.members)):] {
+		g.Go(func() error { return ml.create(gctx, m) })
+	}
+	if err := g.Wait(); err != nil {
+		return MemberSummary{}, fmt.Errorf("demo: members: %w", err)
+	}
+	for _, m := range mp.members {
+		out.Members[codes[m.district]]++
+	}
+	log.Info("loaded members", "took", time.Since(start).Round(time.Millisecond).String())
+	start = time.Now()
+	for _, t := range mp.transfers {
+		st, err := ml.transfer(ctx, t)
+		if err != nil {
+			return MemberSummary{}, fmt.Errorf("demo: transfer of %s: %w", t.member.member.GetName(), err)
+		}
+		out.Transfers[st]++
+	}
+	log.Info("loaded transfers", "took", time.Since(start).Round(time.Millisecond).String())
+	return out, nil
+}
+
+type memberLoader struct {
+	members   memberv1.MemberServiceClient
+	transfers memberv1.TransferServiceClient
+	patience  time.Time
+}
+
+// retry calls f until it succeeds, fails for good, or the member service
+// still does not know an organisation when patience runs out.
+func (l *memberLoader) retry(ctx context.Context, f func() error) error {
+	for {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		switch status.Code(err) {
+		case codes.FailedPrecondition, codes.NotFound, codes.PermissionDenied, codes.Unavailable:
+		default:
+			return err
+		}
+		if time.Now().After(l.patience) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (l *memberLoader) create(ctx context.Context, m *memberDef) error {
+	pb := m.member
+	pb.OrganisationId = m.org.id
+	pb.Residence = &memberv1.Residence{CommunityId: m.community.id}
+	return l.retry(ctx, func() error {
+		resp, err := l.members.CreateMember(ctx, &memberv1.CreateMemberRequest{Member: pb, RequestId: requestID(m.key)})
+		if err != nil {
+			return fmt.Errorf("creating %s: %w", pb.GetName(), err)
+		}
+		pb.Id = resp.GetMember().GetId()
+		return nil
+	})
+}
+
+// transfer opens the transfer (or finds the one opened before) and takes
+// the steps towards its final state it has not taken yet.
+func (l *memberLoader) transfer(ctx context.Context, t *transferDef) (memberv1.TransferState, error) {
+	var tr *memberv1.Transfer
+	err := l.retry(ctx, func() error {
+		resp, err := l.transfers.RequestTransfer(ctx, &memberv1.RequestTransferRequest{
+			Transfer:  &memberv1.Transfer{MemberId: t.member.member.GetId(), ToOrganisationId: t.to.id, Reason: t.reason},
+			RequestId: requestID(t.key),
+		})
+		tr = resp.GetTransfer()
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if got, err := l.transfers.GetTransfer(ctx, &memberv1.GetTransferRequest{Id: tr.GetId()}); err == nil {
+		tr = got.GetTransfer()
+	}
+	for tr.GetState() < t.final {
+		var err error
+		switch tr.GetState() {
+		case memberv1.TransferState_TRANSFER_STATE_REQUESTED:
+			var resp *memberv1.ConfirmTransferResponse
+			resp, err = l.transfers.ConfirmTransfer(ctx, &memberv1.ConfirmTransferRequest{Id: tr.GetId(), Reason: "经审核同意转出", Etag: tr.GetEtag()})
+			tr = resp.GetTransfer()
+		case memberv1.TransferState_TRANSFER_STATE_CONFIRMED:
+			var resp *memberv1.ReleaseTransferResponse
+			resp, err = l.transfers.ReleaseTransfer(ctx, &memberv1.ReleaseTransferRequest{Id: tr.GetId(), Reason: "开具组织关系介绍信", Etag: tr.GetEtag()})
+			tr = resp.GetTransfer()
+		case memberv1.TransferState_TRANSFER_STATE_RELEASED:
+			var resp *memberv1.ReceiveTransferResponse
+			resp, err = l.transfers.ReceiveTransfer(ctx, &memberv1.ReceiveTransferRequest{Id: tr.GetId(), Reason: "介绍信已收到，接收组织关系", Etag: tr.GetEtag()})
+			tr = resp.GetTransfer()
+		default:
+			return tr.GetState(), nil // rejected or withdrawn by hand: left as it is
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	return tr.GetState(), nil
+}

@@ -1,0 +1,104 @@
+package demo
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+)
+
+func TestMemberPlanScalesJinchangsRollWithValidUniqueNumbers(t *testing.T) {
+	p := newPlan(planDay)
+	mp := newMemberPlan(p)
+
+	byDistrict := map[string]int{}
+	jinchang := map[group]int{}
+	ids, keys := map[string]bool{}, map[string]bool{}
+	holds := map[orgv1.OrganisationKind]bool{
+		orgv1.OrganisationKind_ORGANISATION_KIND_COMMUNITY: true,
+		orgv1.OrganisationKind_ORGANISATION_KIND_BRANCH:    true,
+	}
+	for _, m := range mp.members {
+		byDistrict[m.district]++
+		if m.district == "jc" {
+			jinchang[m.group]++
+		}
+		pb := m.member
+		if keys[m.key] || len(requestID(m.key)) > 64 {
+			t.Errorf("member key %q repeated or too long", m.key)
+		}
+		keys[m.key] = true
+		id := pb.GetNationalId()
+		if ids[id] {
+			t.Errorf("national ID number %s given twice", id)
+		}
+		ids[id] = true
+		if len(id) != 18 || checkCharacter(id) != id[17] {
+			t.Errorf("%s: invalid national ID number %s", pb.GetName(), id)
+		}
+		if !strings.HasPrefix(id, regionCodes[m.district]) {
+			t.Errorf("%s: %s is not registered in %s", pb.GetName(), id, regionCodes[m.district])
+		}
+		if id[6:14] != strings.ReplaceAll(pb.GetBirthDate(), "-", "") {
+			t.Errorf("%s: number %s disagrees with birth date %s", pb.GetName(), id, pb.GetBirthDate())
+		}
+		if male := (id[16]-'0')%2 == 1; male != (pb.GetSex() == memberv1.Sex_SEX_MALE) {
+			t.Errorf("%s: sequence of %s disagrees with sex %s", pb.GetName(), id, pb.GetSex())
+		}
+		born, _ := time.Parse(dateLayout, pb.GetBirthDate())
+		if m.group == retired && (born.Year() < 1940 || born.Year() > 1962) {
+			t.Errorf("%s: retired but born %s", pb.GetName(), pb.GetBirthDate())
+		}
+		if joined, _ := time.Parse(dateLayout, pb.GetJoinDate()); joined.Before(born.AddDate(18, 0, 0)) || joined.After(p.today) {
+			t.Errorf("%s: born %s, joined %s", pb.GetName(), pb.GetBirthDate(), pb.GetJoinDate())
+		}
+		if !holds[m.org.org.GetKind()] || m.community.org.GetKind() != orgv1.OrganisationKind_ORGANISATION_KIND_COMMUNITY {
+			t.Errorf("%s: held by a %s in a %s", pb.GetName(), m.org.org.GetKind(), m.community.org.GetKind())
+		}
+	}
+	if byDistrict["jc"] != jinchangMembers {
+		t.Errorf("Jinchang has %d members, want %d", byDistrict["jc"], jinchangMembers)
+	}
+	for _, d := range []string{"tj", "sq", "fx"} {
+		if byDistrict[d] != otherMembers {
+			t.Errorf("%s has %d members, want %d", d, byDistrict[d], otherMembers)
+		}
+	}
+	// 927 : 128 : 214 : 173 scaled to 200.
+	want := map[group]int{retired: 128, laidOff: 18, inService: 30, others: 24}
+	for g, n := range want {
+		if jinchang[g] != n {
+			t.Errorf("Jinchang group %d: %d members, want %d", g, jinchang[g], n)
+		}
+	}
+
+	states := map[memberv1.TransferState]int{}
+	moved := map[*memberDef]bool{}
+	for _, tr := range mp.transfers {
+		states[tr.final]++
+		if moved[tr.member] {
+			t.Errorf("%s moved twice", tr.member.member.GetName())
+		}
+		moved[tr.member] = true
+		if tr.to.org.GetKind() != orgv1.OrganisationKind_ORGANISATION_KIND_BRANCH && tr.to.org.GetKind() != orgv1.OrganisationKind_ORGANISATION_KIND_COMMUNITY {
+			t.Errorf("transfer %s to a %s", tr.key, tr.to.org.GetKind())
+		}
+	}
+	if states[memberv1.TransferState_TRANSFER_STATE_COMPLETED] != 2 || states[memberv1.TransferState_TRANSFER_STATE_REQUESTED] != 1 ||
+		states[memberv1.TransferState_TRANSFER_STATE_RELEASED] != 1 {
+		t.Errorf("transfers by final state: %v", states)
+	}
+}
+
+func TestMemberPlanIsTheSameEveryDay(t *testing.T) {
+	a, b := newMemberPlan(newPlan(planDay)), newMemberPlan(newPlan(planDay.AddDate(0, 0, 3)))
+	for i, m := range a.members {
+		n := b.members[i]
+		if m.key != n.key || m.member.GetNationalId() != n.member.GetNationalId() || m.member.GetName() != n.member.GetName() {
+			t.Fatalf("member %s differs between days: %s %s, %s %s", m.key,
+				m.member.GetName(), m.member.GetNationalId(), n.member.GetName(), n.member.GetNationalId())
+		}
+	}
+}
