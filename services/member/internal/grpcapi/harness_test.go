@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -25,6 +24,7 @@ import (
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/authtest"
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/events"
@@ -169,11 +169,7 @@ var cityAdmin = devissuer.Claims{Subject: "city-admin", Name: "City Admin", Role
 func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, transfers *grpcapi.TransferAPI,
 	categories *grpcapi.CategoryAPI, st *store.Store) func(devissuer.Claims) *grpc.ClientConn {
 	t.Helper()
-	verifier, err := auth.NewVerifier(t.Context(), auth.Config{
-		Issuer: devissuer.IssuerName, Audience: devissuer.Audience, KeysFile: testIssuer(t).keysFile, Leeway: time.Minute})
-	if err != nil {
-		t.Fatalf("verifier: %v", err)
-	}
+	verifier := authtest.Verifier(t)
 	policy := grpcapi.Policy(st)
 	srv, err := grpcserver.New(log, grpcserver.Options{
 		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
@@ -209,7 +205,7 @@ func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, transfers *grpca
 			if c.Subject == "" {
 				c.Subject = string(c.Role) + "-1"
 			}
-			token, err := testIssuer(t).Issue(c)
+			token, err := authtest.Issuer(t).Issue(c)
 			if err != nil {
 				t.Fatalf("token: %v", err)
 			}
@@ -222,35 +218,6 @@ func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, transfers *grpca
 		t.Cleanup(func() { _ = conn.Close() })
 		return conn
 	}
-}
-
-type issuer struct {
-	*devissuer.Issuer
-	keysFile string
-}
-
-var (
-	issuerOnce sync.Once
-	theIssuer  issuer
-	issuerErr  error
-)
-
-func testIssuer(t testing.TB) issuer {
-	t.Helper()
-	issuerOnce.Do(func() {
-		var dir string
-		if dir, issuerErr = os.MkdirTemp("", "issuer-"); issuerErr != nil {
-			return
-		}
-		theIssuer.Issuer, issuerErr = devissuer.Load(dir)
-		if issuerErr == nil {
-			theIssuer.keysFile = theIssuer.KeysFile()
-		}
-	})
-	if issuerErr != nil {
-		t.Fatalf("issuer: %v", issuerErr)
-	}
-	return theIssuer
 }
 
 func callContext(t *testing.T) context.Context {

@@ -11,6 +11,7 @@ import (
 
 	"gongjian.dev/pkg/accesstest"
 	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/authtest"
 	"gongjian.dev/pkg/auth/devissuer"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
@@ -165,7 +166,7 @@ func TestAccessMatrix(t *testing.T) {
 		if who.scope != nil {
 			claims.ScopeOrgID = who.scope(a)
 		}
-		token, err := testIssuer(t).Issue(claims)
+		token, err := authtest.Issuer(t).Issue(claims)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"gongjian.dev/pkg/accesstest"
 	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/authtest"
 	"gongjian.dev/pkg/auth/devissuer"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
@@ -238,7 +239,7 @@ func TestAccessMatrix(t *testing.T) {
 		for _, tp := range []struct {
 			name string
 			t    accesstest.Transport
-		}{{"gRPC", accesstest.GRPC{Conn: h.as(claims)}}, {"REST", accesstest.REST{Base: rest, Token: tokenFor(t, claims)}}} {
+		}{{"gRPC", accesstest.GRPC{Conn: h.as(claims)}}, {"REST", accesstest.REST{Base: rest, Token: authtest.Token(t, claims)}}} {
 			t.Run(who.name+" over "+tp.name, func(t *testing.T) {
 				for _, op := range operations {
 					for _, target := range []struct {
@@ -280,19 +281,6 @@ var services = map[string]string{
 func fullMethod(rpc string) string {
 	svc, name, _ := strings.Cut(rpc, "/")
 	return "/" + services[svc] + "/" + name
-}
-
-// tokenFor is the bearer token of a caller ("" for nobody).
-func tokenFor(t *testing.T, c devissuer.Claims) string {
-	t.Helper()
-	if c.Role == "" {
-		return ""
-	}
-	token, err := testIssuer(t).Issue(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return token
 }
 
 // TestEveryRPCIsInTheAccessMatrix: a new RPC fails here until the matrix

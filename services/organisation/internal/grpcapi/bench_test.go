@@ -22,6 +22,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/authtest"
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/events"
@@ -61,11 +62,7 @@ func benchEnv(b *testing.B) (pb.OrganisationServiceClient, pb.ComplianceServiceC
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	// As in production: every call's token verified and its access checked.
 	st := store.New(pool)
-	verifier, err := auth.NewVerifier(context.Background(), auth.Config{
-		Issuer: devissuer.IssuerName, Audience: devissuer.Audience, KeysFile: testIssuer(b).keysFile, Leeway: time.Minute})
-	if err != nil {
-		b.Fatal(err)
-	}
+	verifier := authtest.Verifier(b)
 	srv, err := grpcserver.New(log, grpcserver.Options{
 		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
 			authz.UnaryInterceptor(grpcapi.Policy(st), st, auth.OpenMethods)},
@@ -88,7 +85,7 @@ func benchEnv(b *testing.B) (pb.OrganisationServiceClient, pb.ComplianceServiceC
 	// The city's organisation department: tokens verified and policy
 	// checked on every call; a scoped caller adds one indexed lookup per
 	// organisation the call touches.
-	token, err := testIssuer(b).Issue(devissuer.Claims{Subject: "bench", Role: auth.CityAdmin})
+	token, err := authtest.Issuer(b).Issue(devissuer.Claims{Subject: "bench", Role: auth.CityAdmin})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -24,6 +23,7 @@ import (
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/authtest"
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/events"
@@ -170,11 +170,7 @@ var cityAdmin = devissuer.Claims{Subject: "city-admin", Name: "City Admin", Role
 // and returns a function that connects as the caller a token describes.
 func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, st *store.Store) func(devissuer.Claims) *grpc.ClientConn {
 	t.Helper()
-	verifier, err := auth.NewVerifier(t.Context(), auth.Config{
-		Issuer: devissuer.IssuerName, Audience: devissuer.Audience, KeysFile: testIssuer(t).keysFile, Leeway: time.Minute})
-	if err != nil {
-		t.Fatalf("verifier: %v", err)
-	}
+	verifier := authtest.Verifier(t)
 	policy := grpcapi.Policy(st)
 	srv, err := grpcserver.New(log, grpcserver.Options{
 		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
@@ -207,7 +203,7 @@ func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, st *store.Store)
 			grpc.WithTransportCredentials(insecure.NewCredentials()),
 		}
 		if c.Role != "" {
-			token, err := testIssuer(t).Issue(c)
+			token, err := authtest.Issuer(t).Issue(c)
 			if err != nil {
 				t.Fatalf("token: %v", err)
 			}
@@ -220,37 +216,6 @@ func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, st *store.Store)
 		t.Cleanup(func() { _ = conn.Close() })
 		return conn
 	}
-}
-
-// issuer is the development issuer every test's tokens come from, with its
-// public keys in a file as the services read them.
-type issuer struct {
-	*devissuer.Issuer
-	keysFile string
-}
-
-var (
-	issuerOnce sync.Once
-	theIssuer  issuer
-	issuerErr  error
-)
-
-func testIssuer(t testing.TB) issuer {
-	t.Helper()
-	issuerOnce.Do(func() {
-		var dir string
-		if dir, issuerErr = os.MkdirTemp("", "issuer-"); issuerErr != nil {
-			return
-		}
-		theIssuer.Issuer, issuerErr = devissuer.Load(dir)
-		if issuerErr == nil {
-			theIssuer.keysFile = theIssuer.KeysFile()
-		}
-	})
-	if issuerErr != nil {
-		t.Fatalf("issuer: %v", issuerErr)
-	}
-	return theIssuer
 }
 
 // callContext bounds one step of a test.
