@@ -22,6 +22,7 @@ import (
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgdb"
+	"gongjian.dev/pkg/requestid"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
@@ -248,29 +249,12 @@ func nullable(s string) any {
 
 // RequestSeen implements member.Tx.
 func (t *txStore) RequestSeen(ctx context.Context, requestID string) (string, bool, error) {
-	if requestID == "" {
-		return "", false, nil
-	}
-	var id string
-	err := t.tx.QueryRow(ctx, `SELECT resource_id::text FROM requests WHERE request_id = $1`, requestID).Scan(&id)
-	if pgdb.IsNoRows(err) {
-		return "", false, nil
-	}
-	return id, err == nil, err
+	return requestid.Seen(ctx, t.tx, requestID)
 }
 
-// RememberRequest implements member.Tx. Two concurrent calls with one
-// request id: the second waits on the first's insert and, if it committed,
-// fails here; the client's retry then finds the first's result.
+// RememberRequest implements member.Tx.
 func (t *txStore) RememberRequest(ctx context.Context, requestID, resourceID string) error {
-	if requestID == "" {
-		return nil
-	}
-	_, err := t.tx.Exec(ctx, `INSERT INTO requests (request_id, resource_id) VALUES ($1, $2)`, requestID, resourceID)
-	if pgdb.IsUniqueViolation(err, "") {
-		return errs.New(errs.Aborted, "a call with this request id is being processed; retry it")
-	}
-	return err
+	return requestid.Remember(ctx, t.tx, requestID, resourceID)
 }
 
 // Emit implements member.Tx: the event goes to the outbox and, for a change
