@@ -21,7 +21,6 @@ import (
 	"google.golang.org/grpc"
 
 	"gongjian.dev/pkg/app"
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/config"
@@ -30,8 +29,6 @@ import (
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/pkg/telemetry"
-	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
-	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/grpcapi"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
@@ -49,6 +46,10 @@ type Config struct {
 	// TimeZone is the city's zone: it decides what "today" is for birth
 	// and join dates.
 	TimeZone string `env:"CITY_TIME_ZONE" envDefault:"Asia/Shanghai"`
+	// SweepInterval is how often the service looks for what time alone
+	// changed: letters past their deadline, transfers open six months,
+	// overdue contact with mobile members.
+	SweepInterval time.Duration `env:"SWEEP_INTERVAL" envDefault:"1m"`
 	// IDKeys is the ring of keys that encrypt national ID numbers,
 	// "v2:<base64 32 bytes>,v1:<base64>": the first encrypts, all decrypt.
 	IDKeys string `env:"MEMBER_ID_KEYS,required" secret:"true"`
@@ -154,10 +155,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("CITY_TIME_ZONE: %w", err)
 	}
 	svc := member.NewService(st, nil, loc)
-	pb.RegisterMemberServiceServer(srv, grpcapi.New(svc, pool))
-	pb.RegisterTransferServiceServer(srv, grpcapi.NewTransfers(svc, st))
-	pb.RegisterCategoryServiceServer(srv, grpcapi.NewCategories(svc, pool))
-	auditv1.RegisterAuditServiceServer(srv, audit.NewService(pool))
+	grpcapi.Register(srv, svc, st)
 	if missing := authz.Uncovered(srv.GetServiceInfo(), policy, auth.OpenMethods); len(missing) > 0 {
 		return fmt.Errorf("RPCs without an access rule: %v", missing)
 	}
@@ -181,6 +179,9 @@ func run(ctx context.Context, log *slog.Logger) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return relay.Run(gctx) })
+	g.Go(func() error {
+		return svc.RunSweeper(gctx, cfg.SweepInterval, func(err error) { log.Error("sweep", "error", err) })
+	})
 	g.Go(func() error { return srv.Serve(gctx, lis, cfg.ShutdownTimeout) })
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

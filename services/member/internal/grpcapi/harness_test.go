@@ -22,7 +22,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/authtest"
 	"gongjian.dev/pkg/auth/devissuer"
@@ -33,7 +32,6 @@ import (
 	"gongjian.dev/pkg/natsembed"
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgtest"
-	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/member/internal/grpcapi"
@@ -104,7 +102,7 @@ func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
 	t.Cleanup(sub.Stop)
 	db := store.New(pool, testSealer(t))
 	svc := member.NewService(db, nil, nil)
-	as := serveFor(t, log, grpcapi.New(svc, pool), grpcapi.NewTransfers(svc, db), grpcapi.NewCategories(svc, pool), db)
+	as := serveFor(t, log, svc, db)
 	return &harness{as: as, members: pb.NewMemberServiceClient(as(cityAdmin)), transfers: pb.NewTransferServiceClient(as(cityAdmin)),
 		categories: pb.NewCategoryServiceClient(as(cityAdmin)), pool: pool, js: js, stream: st}
 }
@@ -166,22 +164,20 @@ var cityAdmin = devissuer.Claims{Subject: "city-admin", Name: "City Admin", Role
 
 // serveFor runs the gRPC server as main wires it and returns a function
 // that connects as the caller a token describes.
-func serveFor(t *testing.T, log *slog.Logger, api *grpcapi.API, transfers *grpcapi.TransferAPI,
-	categories *grpcapi.CategoryAPI, st *store.Store) func(devissuer.Claims) *grpc.ClientConn {
+func serveFor(t *testing.T, log *slog.Logger, svc *member.Service, st *store.Store) func(devissuer.Claims) *grpc.ClientConn {
 	t.Helper()
 	verifier := authtest.Verifier(t)
 	policy := grpcapi.Policy(st)
 	srv, err := grpcserver.New(log, grpcserver.Options{
 		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
 			grpcapi.UnaryInterceptor(policy, st, auth.OpenMethods)},
+		AuthStream: []grpc.StreamServerInterceptor{auth.StreamInterceptor(verifier, auth.OpenMethods),
+			authz.StreamInterceptor(policy, st, auth.OpenMethods)},
 	})
 	if err != nil {
 		t.Fatalf("grpc server: %v", err)
 	}
-	pb.RegisterMemberServiceServer(srv, api)
-	pb.RegisterTransferServiceServer(srv, transfers)
-	pb.RegisterCategoryServiceServer(srv, categories)
-	auditv1.RegisterAuditServiceServer(srv, audit.NewService(st.Pool()))
+	grpcapi.Register(srv, svc, st)
 	if missing := authz.Uncovered(srv.GetServiceInfo(), policy, auth.OpenMethods); len(missing) > 0 {
 		t.Fatalf("RPCs without an access rule: %v", missing)
 	}

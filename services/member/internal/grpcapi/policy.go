@@ -21,6 +21,8 @@ import (
 type Lookup interface {
 	OrganisationOf(ctx context.Context, memberID string) (string, error)
 	Sides
+	MobileLookup
+	ReportingLookup
 }
 
 // The roles by what they do with members.
@@ -61,6 +63,12 @@ func Policy(l Lookup) authz.Policy {
 		p[m] = r
 	}
 	for m, r := range categoryPolicy(memberOrg) {
+		p[m] = r
+	}
+	for m, r := range mobilePolicy(l, memberOrg) {
+		p[m] = r
+	}
+	for m, r := range reportingPolicy(l, memberOrg) {
 		p[m] = r
 	}
 	return p

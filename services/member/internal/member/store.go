@@ -20,6 +20,10 @@ type Store interface {
 	// Composition counts the live members of an organisation or its
 	// subtree per category; members in none are counted under code "".
 	Composition(ctx context.Context, orgID string, subtree bool) ([]CategoryCount, error)
+
+	MobileStore
+	ReportingStore
+	BulkStore
 }
 
 // Tx is one transaction. Lock methods take row locks (SELECT … FOR UPDATE).
@@ -75,6 +79,10 @@ type Tx interface {
 	SaveCategories(ctx context.Context, changes []CategoryChange, at time.Time) error
 
 	Emit(ctx context.Context, e Event) error
+
+	MobileTx
+	ReportingTx
+	BulkTx
 }
 
 // ListFilter selects members; the fields combine.

@@ -1,0 +1,21 @@
+package grpcapi
+
+import (
+	"google.golang.org/grpc"
+
+	"gongjian.dev/pkg/audit"
+	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
+	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/store"
+)
+
+// Register registers every API of the member service on srv: main and the
+// tests wire the same set.
+func Register(srv grpc.ServiceRegistrar, svc *member.Service, st *store.Store) {
+	pool := st.Pool()
+	pb.RegisterMemberServiceServer(srv, New(svc, pool))
+	pb.RegisterTransferServiceServer(srv, NewTransfers(svc, st))
+	pb.RegisterCategoryServiceServer(srv, NewCategories(svc, pool))
+	auditv1.RegisterAuditServiceServer(srv, audit.NewService(pool))
+}
