@@ -297,10 +297,13 @@ func consume(t *testing.T, s *system) {
 }
 
 // sqlSpans counts the organisation service's SQL spans in a trace.
-func sqlSpans(spans []otlptest.Span, trace string) int {
+func sqlSpans(spans []otlptest.Span, trace string) int { return sqlSpansOf(spans, trace, "organisation") }
+
+// sqlSpansOf counts one service's SQL spans in a trace.
+func sqlSpansOf(spans []otlptest.Span, trace, service string) int {
 	n := 0
 	for _, sp := range spans {
-		if sp.TraceID == trace && sp.Service == "organisation" && slices.Contains([]string{"SELECT", "INSERT", "UPDATE", "COMMIT"}, sp.Name) {
+		if sp.TraceID == trace && sp.Service == service && slices.Contains([]string{"SELECT", "INSERT", "UPDATE", "COMMIT"}, sp.Name) {
 			n++
 		}
 	}
@@ -390,49 +393,58 @@ func transferAcrossDistricts(t *testing.T, s *system, cityID, districtID, branch
 	}
 	memberID := m["id"].(string)
 	self := s.token(t, devissuer.Claims{Subject: "wang-fang", Role: auth.Member, MemberID: memberID})
-	client := func(token string) memberv1.TransferServiceClient {
-		conn, err := grpc.NewClient(s.memberGRPC, grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = conn.Close() })
-		return memberv1.NewTransferServiceClient(conn)
-	}
 	ctx := ctxFor(t)
-	var req *memberv1.RequestTransferResponse
+	// step takes one step of the transfer over REST as one of the parties.
+	step := func(token, verb, id, etag, traceparent string) (int, map[string]any) {
+		return s.restAs(t, token, "POST", "/v1/transfers/"+id+":"+verb, traceparent, fmt.Sprintf(`{"etag":%q}`, etag))
+	}
+	transferOf := func(what string, code int, out map[string]any) map[string]any {
+		t.Helper()
+		tf, ok := out["transfer"].(map[string]any)
+		if code != http.StatusOK || !ok {
+			t.Fatalf("%s: HTTP %d %v", what, code, out)
+		}
+		return tf
+	}
+	var tf map[string]any
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		var err error
-		req, err = client(sender).RequestTransfer(ctx, &memberv1.RequestTransferRequest{RequestId: "e2e-transfer",
-			Transfer: &memberv1.Transfer{MemberId: memberID, ToOrganisationId: targetID, Reason: "迁居永昌"}})
-		if err == nil {
+		code, out := s.restAs(t, sender, "POST", "/v1/transfers", "",
+			fmt.Sprintf(`{"memberId":%q,"toOrganisationId":%q,"reason":"迁居永昌"}`, memberID, targetID))
+		if code == http.StatusOK {
+			tf = transferOf("request", code, out)
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("request the transfer: %v", err)
+			t.Fatalf("request the transfer: HTTP %d %v", code, out)
 		}
 	}
-	tf := req.GetTransfer()
-	conf, err := client(self).ConfirmTransfer(ctx, &memberv1.ConfirmTransferRequest{Id: tf.GetId(), Etag: tf.GetEtag()})
-	if err != nil {
-		t.Fatalf("the member confirms: %v", err)
+	id := tf["id"].(string)
+	// Each party takes only its own step: the others are answered as if
+	// the transfer did not exist, or refused for their role.
+	if code, out := step(receiver, "confirm", id, tf["etag"].(string), ""); code != http.StatusNotFound {
+		t.Errorf("the receiving side confirms for the member: HTTP %d %v", code, out)
 	}
-	if _, err := client(receiver).ReleaseTransfer(ctx, &memberv1.ReleaseTransferRequest{Id: tf.GetId()}); status.Code(err) != codes.NotFound {
-		t.Errorf("the receiving side releases: %v", err)
+	code, out := step(self, "confirm", id, tf["etag"].(string), "")
+	conf := transferOf("the member confirms", code, out)
+	if code, out := step(receiver, "release", id, conf["etag"].(string), ""); code != http.StatusNotFound {
+		t.Errorf("the receiving side releases: HTTP %d %v", code, out)
 	}
-	rel, err := client(sender).ReleaseTransfer(ctx, &memberv1.ReleaseTransferRequest{Id: tf.GetId(), Etag: conf.GetTransfer().GetEtag()})
-	if err != nil {
-		t.Fatalf("the sender releases: %v", err)
+	if code, out := step(self, "release", id, conf["etag"].(string), ""); code != http.StatusForbidden {
+		t.Errorf("the member releases their own letter: HTTP %d %v", code, out)
 	}
-	if _, err := client(sender).ReceiveTransfer(ctx, &memberv1.ReceiveTransferRequest{Id: tf.GetId()}); status.Code(err) != codes.NotFound {
-		t.Errorf("the sending side receives: %v", err)
+	code, out = step(sender, "release", id, conf["etag"].(string), "")
+	rel := transferOf("the sender releases", code, out)
+	if code, out := step(sender, "receive", id, rel["etag"].(string), ""); code != http.StatusNotFound {
+		t.Errorf("the sending side receives: HTTP %d %v", code, out)
 	}
-	done, err := client(receiver).ReceiveTransfer(ctx, &memberv1.ReceiveTransferRequest{Id: tf.GetId(), Etag: rel.GetTransfer().GetEtag()})
-	if err != nil {
-		t.Fatalf("the receiver receives: %v", err)
+	if code, out := step(sender, "confirm", id, rel["etag"].(string), ""); code != http.StatusConflict && code != http.StatusBadRequest {
+		t.Errorf("a stale step replayed: HTTP %d %v", code, out)
 	}
-	if done.GetTransfer().GetState() != memberv1.TransferState_TRANSFER_STATE_COMPLETED {
-		t.Fatalf("transfer: %v", done.GetTransfer())
+	receiveParent, receiveTrace := newTraceparent(t)
+	code, out = step(receiver, "receive", id, rel["etag"].(string), receiveParent)
+	done := transferOf("the receiver receives", code, out)
+	if done["state"] != "TRANSFER_STATE_COMPLETED" {
+		t.Fatalf("transfer: %v", done)
 	}
 	if code, out := s.restAs(t, receiver, "GET", "/v1/members/"+memberID, "", ""); code != http.StatusOK ||
 		out["member"].(map[string]any)["organisationId"] != targetID {
@@ -486,7 +498,7 @@ func transferAcrossDistricts(t *testing.T, s *system, cityID, districtID, branch
 				continue
 			}
 			var ev memberv1.TransferReceived // every transfer event has the transfer as field 3
-			if err := proto.Unmarshal(msg.Data, &ev); err == nil && ev.GetTransfer().GetId() == tf.GetId() {
+			if err := proto.Unmarshal(msg.Data, &ev); err == nil && ev.GetTransfer().GetId() == id {
 				want[msg.Subject] = true
 			}
 		}
@@ -495,12 +507,41 @@ func transferAcrossDistricts(t *testing.T, s *system, cityID, districtID, branch
 			all = all && seen
 		}
 		if all {
-			return
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("transfer events on the MEMBER stream: %v", want)
 		}
 	}
+
+	// The receipt is one trace across both services: the gateway, the
+	// member service's call, its SQL and its publishing of the new counts,
+	// and the organisation service consuming them.
+	wants := []struct{ service, name string }{
+		{"gateway", "POST /v1/transfers/{id}:receive"},
+		{"member", "gongjian.member.v1.TransferService/ReceiveTransfer"},
+		{"member", "publish gongjian.member.v1.organisation_member_count_changed"},
+		{"organisation", "process gongjian.member.v1.organisation_member_count_changed"},
+	}
+	complete := func(all []otlptest.Span) bool {
+		for _, w := range wants {
+			if !hasSpan(all, receiveTrace, w.service, w.name) {
+				return false
+			}
+		}
+		return sqlSpansOf(all, receiveTrace, "member") > 0 && sqlSpansOf(all, receiveTrace, "organisation") > 0
+	}
+	_, ok := s.collector.WaitFor(60*time.Second, complete)
+	trace := s.collector.Trace(receiveTrace)
+	if !ok {
+		for _, w := range wants {
+			if !hasSpan(trace, receiveTrace, w.service, w.name) {
+				t.Errorf("trace %s has no span %q of %s", receiveTrace, w.name, w.service)
+			}
+		}
+		t.Fatalf("the trace has:\n%s", describe(trace))
+	}
+	assertConnected(t, trace)
 }
 
 // e2eNationalID is a valid national ID number born 1980-01-15.
