@@ -1,0 +1,406 @@
+package bench_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/authtest"
+	"gongjian.dev/pkg/auth/devissuer"
+	"gongjian.dev/pkg/authz"
+	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/grpcserver"
+	"gongjian.dev/pkg/natsembed"
+	"gongjian.dev/pkg/outbox"
+	"gongjian.dev/pkg/pgcluster"
+	"gongjian.dev/pkg/pgdb"
+	"gongjian.dev/pkg/telemetry"
+	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/grpcapi"
+	"gongjian.dev/services/member/internal/idcrypt"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/store"
+)
+
+// The city of the benchmarks: 16 districts of 10 streets of 25
+// communities, each community with 5 branches; 1,000,000 members spread
+// over the branches (50 a branch, 250 a community, 62,500 a district).
+// BENCH_MEMBERS changes the number of members.
+var shape = struct{ districts, streetsPer, communitiesPer, branchesPer int }{16, 10, 25, 5}
+
+type city struct {
+	id          string
+	districts   []string
+	communities []string
+	branches    []string
+	// branchDistrict is each branch's district.
+	branchDistrict map[string]string
+	members        []string
+}
+
+// concurrency × GOMAXPROCS clients call at once: 16 on two cores.
+const concurrency = 8
+
+type env struct {
+	conn   *grpc.ClientConn
+	pool   *pgxpool.Pool
+	city   *city
+	issuer *devissuer.Issuer
+	// next hands out members not yet transferred, one per flow.
+	next atomic.Int64
+}
+
+func setup(b *testing.B) *env {
+	b.Helper()
+	ctx := context.Background()
+	shutdown, err := telemetry.Setup(ctx, "member-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = shutdown(ctx) })
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Durable: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cluster.Stop() })
+	url := cluster.URL("postgres")
+	if err := pgdb.Migrate(ctx, url, store.Schema, store.AllMigrations...); err != nil {
+		b.Fatal(err)
+	}
+	pool, err := pgdb.Open(ctx, url, store.Schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	ids, err := idcrypt.New("v1:"+idcrypt.NewKey(), idcrypt.NewKey())
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 1_000_000
+	if v := os.Getenv("BENCH_MEMBERS"); v != "" {
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c := seed(b, pool, ids, n)
+
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	relay(b, pool, log)
+	st := store.New(pool, ids)
+	policy := grpcapi.Policy(st)
+	verifier := authtest.Verifier(b)
+	srv, err := grpcserver.New(log, grpcserver.Options{
+		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
+			grpcapi.UnaryInterceptor(policy, st, auth.OpenMethods)},
+		AuthStream: []grpc.StreamServerInterceptor{auth.StreamInterceptor(verifier, auth.OpenMethods),
+			authz.StreamInterceptor(policy, st, auth.OpenMethods)},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	grpcapi.Register(srv, member.NewService(st, nil, nil), st)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx, lis, 5*time.Second) }()
+	b.Cleanup(func() { cancel(); <-done })
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = conn.Close() })
+	return &env{conn: conn, pool: pool, city: c, issuer: authtest.Issuer(b)}
+}
+
+// as returns call options carrying a token for claims.
+func (e *env) as(b *testing.B, c devissuer.Claims) grpc.CallOption {
+	if c.Subject == "" {
+		c.Subject = "bench-" + string(c.Role)
+	}
+	token, err := e.issuer.Issue(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return grpc.PerRPCCredentials(auth.BearerToken(token, false))
+}
+
+// relay runs NATS and the outbox relay as in production, so that writes
+// pay for their events and the outbox does not pile up.
+func relay(b *testing.B, pool *pgxpool.Pool, log *slog.Logger) {
+	dir := b.TempDir()
+	srv, err := natsembed.Start(natsembed.Options{StoreDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.URL(), nats.ReconnectBufSize(-1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	if err := events.EnsureStream(context.Background(), js, events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}}); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		_ = outbox.NewRelay(pool, js, outbox.RelayOptions{Logger: log, LockKey: 1}).Run(ctx)
+		close(done)
+	}()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+		nc.Close()
+		srv.Shutdown()
+	})
+}
+
+func uuid() string { return member.NewID() }
+
+// seed writes the local organisation view and n members with COPY, as a
+// migration from an older system would: sealed, hashed, valid ID numbers.
+func seed(b *testing.B, pool *pgxpool.Pool, ids *idcrypt.Sealer, n int) *city {
+	b.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	now := time.Now().UTC()
+	c := &city{id: uuid(), branchDistrict: map[string]string{}}
+	var orgs [][]any
+	add := func(id, kind, district, path string) {
+		var d any
+		if district != "" {
+			d = district
+		}
+		orgs = append(orgs, []any{id, kind, "ACTIVE", kind + " " + id[len(id)-6:], d, path, now})
+	}
+	cityPath := "/" + c.id + "/"
+	add(c.id, "CITY", "", cityPath)
+	paths := map[string]string{}
+	for range shape.districts {
+		d := uuid()
+		dp := cityPath + d + "/"
+		add(d, "DISTRICT", d, dp)
+		c.districts = append(c.districts, d)
+		for range shape.streetsPer {
+			s := uuid()
+			sp := dp + s + "/"
+			add(s, "STREET", d, sp)
+			for range shape.communitiesPer {
+				cm := uuid()
+				cp := sp + cm + "/"
+				add(cm, "COMMUNITY", d, cp)
+				c.communities = append(c.communities, cm)
+				for range shape.branchesPer {
+					br := uuid()
+					add(br, "BRANCH", d, cp+br+"/")
+					c.branches = append(c.branches, br)
+					c.branchDistrict[br] = d
+					paths[br] = cp + br + "/"
+				}
+			}
+		}
+	}
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"orgs"}, []string{"id", "kind", "state", "name", "district_id", "path", "updated_at"},
+		pgx.CopyFromRows(orgs)); err != nil {
+		b.Fatal(err)
+	}
+	cols := []string{"id", "name", "sex", "birth_date", "national_id_sealed", "national_id_hash", "phone", "education",
+		"join_date", "status", "employment_status", "employer", "residence", "organisation_id", "district_id", "path",
+		"skills", "hardship", "star_rating", "version", "created_at", "updated_at"}
+	employment := []string{"RETIRED", "RETIRED", "RETIRED", "RETIRED", "EMPLOYED", "LAID_OFF", "UNEMPLOYED", "OTHER", "SELF_EMPLOYED"}
+	r := rand.New(rand.NewPCG(1, 2))
+	c.members = make([]string, 0, n)
+	const batch = 50_000
+	rows := make([][]any, 0, batch)
+	flush := func() {
+		if _, err := pool.CopyFrom(ctx, pgx.Identifier{"members"}, cols, pgx.CopyFromRows(rows)); err != nil {
+			b.Fatal(err)
+		}
+		rows = rows[:0]
+	}
+	base := time.Date(1940, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		id := uuid()
+		br := c.branches[i%len(c.branches)]
+		// Birth dates over 60 years and a three-digit sequence make a
+		// million distinct numbers.
+		birth := base.AddDate(0, 0, i%21900)
+		first := fmt.Sprintf("610102%s%03d", birth.Format("20060102"), (i/21900)%1000)
+		nid := first + string(member.CheckCharacter(first))
+		sealed, err := ids.Seal(nid, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = append(rows, []any{id, fmt.Sprintf("党员%07d", i), []string{"MALE", "FEMALE"}[i%2], birth, sealed, ids.Hash(nid),
+			"13800000000", "HIGH_SCHOOL", birth.AddDate(25, 0, 0), "FULL", employment[r.IntN(len(employment))], "",
+			`{}`, br, c.branchDistrict[br], paths[br], []string{"mediation"}, i%17 == 0, i % 6, int64(1), now, now})
+		c.members = append(c.members, id)
+		if len(rows) == batch {
+			flush()
+		}
+	}
+	if len(rows) > 0 {
+		flush()
+	}
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	r.Shuffle(len(c.members), func(i, j int) { c.members[i], c.members[j] = c.members[j], c.members[i] })
+	b.Logf("seeded %d organisations and %d members in %v", len(orgs), n, time.Since(start).Round(time.Second))
+	return c
+}
+
+func pick(ids []string) string { return ids[rand.IntN(len(ids))] }
+
+func BenchmarkMembers(b *testing.B) {
+	e := setup(b)
+	ctx := context.Background()
+	admin := e.as(b, devissuer.Claims{Role: auth.CityAdmin})
+	members := pb.NewMemberServiceClient(e.conn)
+	transfers := pb.NewTransferServiceClient(e.conn)
+	categories := pb.NewCategoryServiceClient(e.conn)
+
+	b.Run("ceiling/grpc-health-check", func(b *testing.B) {
+		h := healthpb.NewHealthClient(e.conn)
+		b.SetParallelism(concurrency)
+		b.RunParallel(func(p *testing.PB) {
+			for p.Next() {
+				if _, err := h.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	var k atomic.Int64
+	b.Run("ceiling/sql-insert-and-commit", func(b *testing.B) {
+		b.SetParallelism(concurrency)
+		b.RunParallel(func(p *testing.PB) {
+			for p.Next() {
+				if _, err := e.pool.Exec(ctx, `INSERT INTO requests (request_id, resource_id) VALUES ($1, $2)`,
+					fmt.Sprintf("ceiling-%d", k.Add(1)), uuid()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+
+	// A complete transfer: the sending district requests it, the member
+	// confirms with their own token, the sender releases the letter and the
+	// receiving district receives it, four calls, each its own transaction
+	// with its events and audit record. One in three crosses districts.
+	b.Run("transfer/complete-three-party-flow", func(b *testing.B) {
+		b.SetParallelism(concurrency)
+		b.RunParallel(func(p *testing.PB) {
+			for p.Next() {
+				i := int(e.next.Add(1)) - 1
+				if i >= len(e.city.members) {
+					b.Fatal("out of members to transfer")
+				}
+				m := e.city.members[i]
+				from := e.branchOf(b, m)
+				to := pick(e.city.branches)
+				for to == from {
+					to = pick(e.city.branches)
+				}
+				sender := e.as(b, devissuer.Claims{Role: auth.DistrictAdmin, ScopeOrgID: e.city.branchDistrict[from]})
+				receiver := e.as(b, devissuer.Claims{Role: auth.DistrictAdmin, ScopeOrgID: e.city.branchDistrict[to]})
+				self := e.as(b, devissuer.Claims{Role: auth.Member, MemberID: m, Subject: "m-" + m})
+				req, err := transfers.RequestTransfer(ctx, &pb.RequestTransferRequest{Transfer: &pb.Transfer{MemberId: m,
+					ToOrganisationId: to, Reason: "moved house"}, RequestId: "bench-" + m}, sender)
+				if err != nil {
+					b.Fatal(err)
+				}
+				id := req.GetTransfer().GetId()
+				conf, err := transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: id, Etag: req.GetTransfer().GetEtag()}, self)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rel, err := transfers.ReleaseTransfer(ctx, &pb.ReleaseTransferRequest{Id: id, Etag: conf.GetTransfer().GetEtag()}, sender)
+				if err != nil {
+					b.Fatal(err)
+				}
+				done, err := transfers.ReceiveTransfer(ctx, &pb.ReceiveTransferRequest{Id: id, Etag: rel.GetTransfer().GetEtag()}, receiver)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if done.GetTransfer().GetState() != pb.TransferState_TRANSFER_STATE_COMPLETED {
+					b.Fatalf("transfer ended %v", done.GetTransfer().GetState())
+				}
+			}
+		})
+	})
+
+	list := func(name string, req func() *pb.ListMembersRequest, want int) {
+		b.Run(name, func(b *testing.B) {
+			b.SetParallelism(concurrency)
+			b.RunParallel(func(p *testing.PB) {
+				for p.Next() {
+					resp, err := members.ListMembers(ctx, req(), admin)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(resp.GetMembers()) < want {
+						b.Fatalf("%d members, want %d", len(resp.GetMembers()), want)
+					}
+				}
+			})
+		})
+	}
+	list("list/first-page-of-a-district-subtree", func() *pb.ListMembersRequest {
+		return &pb.ListMembersRequest{AncestorId: pick(e.city.districts)}
+	}, 50)
+	perCommunity := min(50, len(e.city.members)/len(e.city.communities))
+	list("list/first-page-of-a-community-subtree", func() *pb.ListMembersRequest {
+		return &pb.ListMembersRequest{AncestorId: pick(e.city.communities)}
+	}, perCommunity)
+	list("list/page-of-500-of-a-district-subtree", func() *pb.ListMembersRequest {
+		return &pb.ListMembersRequest{AncestorId: pick(e.city.districts), PageSize: 500}
+	}, 500)
+	list("list/first-page-of-the-city", func() *pb.ListMembersRequest {
+		return &pb.ListMembersRequest{AncestorId: e.city.id}
+	}, 50)
+
+	count := func(name string, org func() string) {
+		b.Run(name, func(b *testing.B) {
+			b.SetParallelism(concurrency)
+			b.RunParallel(func(p *testing.PB) {
+				for p.Next() {
+					if _, err := categories.GetComposition(ctx, &pb.GetCompositionRequest{OrganisationId: org(), Subtree: true}, admin); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+	count("count/composition-of-a-community-subtree", func() string { return pick(e.city.communities) })
+	count("count/composition-of-a-district-subtree", func() string { return pick(e.city.districts) })
+	count("count/composition-of-the-city", func() string { return e.city.id })
+}
+
+// branchOf reads where a member's relationship sits now.
+func (e *env) branchOf(b *testing.B, id string) string {
+	var org string
+	if err := e.pool.QueryRow(context.Background(), `SELECT organisation_id FROM members WHERE id = $1`, id).Scan(&org); err != nil {
+		b.Fatal(err)
+	}
+	return org
+}
