@@ -59,7 +59,11 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 		{Name: "member", Addr: cfg.MemberAddr, Register: []gateway.RegisterFunc{
 			memberv1.RegisterMemberServiceHandler,
 			memberv1.RegisterTransferServiceHandler,
+			memberv1.RegisterBulkTransferServiceHandler,
 			memberv1.RegisterCategoryServiceHandler,
+			gateway.RegisterMemberImportUpload, // after RegisterMemberServiceHandler, whose route it takes over
+			memberv1.RegisterMobileServiceHandler,
+			memberv1.RegisterReportingServiceHandler, memberv1.RegisterAppraisalServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
 		{Name: "supervision", Addr: cfg.SupervisionAddr},

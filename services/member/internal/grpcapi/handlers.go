@@ -11,7 +11,6 @@ import (
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
-	"gongjian.dev/pkg/authz"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
@@ -89,12 +88,9 @@ func (a *API) GetMember(ctx context.Context, req *pb.GetMemberRequest) (*pb.GetM
 
 // ListMembers implements pb.MemberServiceServer.
 func (a *API) ListMembers(ctx context.Context, req *pb.ListMembersRequest) (*pb.ListMembersResponse, error) {
-	list, next, err := a.svc.List(ctx, member.ListFilter{
-		OrganisationID: req.GetOrganisationId(), AncestorID: req.GetAncestorId(),
-		Status:   pbconv.Enum(req.GetStatus().String(), "MEMBER_STATUS_"),
-		WithinID: authz.ScopeRoot(ctx),
-		Page:     member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
-	})
+	f := filterOf(ctx, req, req.MinAge, req.MaxAge, req.Hardship)
+	f.Page = member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()}
+	list, next, err := a.svc.Find(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -116,4 +112,13 @@ func (a *API) UpdateMember(ctx context.Context, req *pb.UpdateMemberRequest) (*p
 		return nil, err
 	}
 	return &pb.UpdateMemberResponse{Member: own(ctx, m)}, nil
+}
+
+// CountMembers implements pb.MemberServiceServer.
+func (a *API) CountMembers(ctx context.Context, req *pb.CountMembersRequest) (*pb.CountMembersResponse, error) {
+	n, err := a.svc.Count(ctx, filterOf(ctx, req, req.MinAge, req.MaxAge, req.Hardship))
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CountMembersResponse{Count: n}, nil
 }

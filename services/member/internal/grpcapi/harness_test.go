@@ -418,6 +418,10 @@ func (h *harness) memberEvents(t *testing.T) []proto.Message {
 			p = &pb.TransferRejected{}
 		case "gongjian.member.v1.transfer_withdrawn":
 			p = &pb.TransferWithdrawn{}
+		case "gongjian.member.v1.transfer_completed", "gongjian.member.v1.transfer_suspended",
+			"gongjian.member.v1.transfer_resumed", "gongjian.member.v1.transfer_expired",
+			"gongjian.member.v1.transfer_flagged_for_review", "gongjian.member.v1.transfer_review_recorded":
+			p = transferRuleEvent(m.Subject)
 		default:
 			t.Fatalf("message on unexpected subject %s", m.Subject)
 		}

@@ -31,6 +31,7 @@ type matrixSide struct {
 	member                      *pb.Member
 	to                          string
 	transfer                    *pb.Transfer
+	job                         string // a bulk transfer job of the branch
 }
 
 // staleEtag is older than any transfer.
@@ -65,6 +66,9 @@ var matrixOps = slices.Concat(coreOps, mobileOps, reportingOps, importOps, bulkO
 var restHandlers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 	pb.RegisterMemberServiceHandler, pb.RegisterTransferServiceHandler,
 	pb.RegisterCategoryServiceHandler, auditv1.RegisterAuditServiceHandler,
+	pb.RegisterBulkTransferServiceHandler,
+	pb.RegisterMobileServiceHandler,
+	pb.RegisterReportingServiceHandler, pb.RegisterAppraisalServiceHandler,
 }
 
 // coreOps are the RPCs of members, transfers, categories and the audit trail.
@@ -108,6 +112,19 @@ var coreOps = []matrixOp{
 	}},
 	{pb.TransferService_WithdrawTransfer_FullMethodName, memberWriters, "member.write", true, func(s matrixSide) proto.Message {
 		return &pb.WithdrawTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag}
+	}},
+	{pb.TransferService_SuspendTransfer_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.SuspendTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag, Reason: "under investigation"}
+	}},
+	{pb.TransferService_ResumeTransfer_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.ResumeTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag}
+	}},
+	{pb.TransferService_RecordTransferReview_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.RecordTransferReviewRequest{Id: s.transfer.GetId(), Etag: staleEtag, Reason: "reached",
+			Outcome: pb.TransferReviewOutcome_TRANSFER_REVIEW_OUTCOME_CONTACTED}
+	}},
+	{pb.TransferService_ListNameOnlyMembers_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
+		return &pb.ListNameOnlyMembersRequest{OrganisationId: s.branch}
 	}},
 	{pb.CategoryService_GetScheme_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
 		return &pb.GetSchemeRequest{DistrictId: s.district}
@@ -159,7 +176,9 @@ func TestAccessMatrix(t *testing.T) {
 	// sides of a cross-district transfer are tested on their own.
 	for _, s := range []*matrixSide{&a, &b} {
 		s.transfer = h.requestTransfer(t, s.member.GetId(), s.to)
+		s.job = h.matrixJob(t, s)
 	}
+	mobileMatrixFixtures(t, h, a, b)
 	callers := []matrixCaller{
 		{"city administrator", devissuer.Claims{Role: auth.CityAdmin}, nil},
 		{"district administrator", devissuer.Claims{Role: auth.DistrictAdmin}, func(a matrixSide) string { return a.district }},

@@ -185,10 +185,17 @@ func TestUpdateMember(t *testing.T) {
 	tr := h.tree(t)
 	m := h.register(t, person(tr.branch.GetId(), "Li Guiying"))
 	resp, err := h.members.UpdateMember(callContext(t), &pb.UpdateMemberRequest{
-		Member:     &pb.Member{Id: m.GetId(), Phone: "13900000000", StarRating: 5, Etag: m.GetEtag()},
-		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"phone", "star_rating"}}})
-	if err != nil || resp.GetMember().GetPhone() != "13900000000" || resp.GetMember().GetStarRating() != 5 || resp.GetMember().GetName() != "Li Guiying" {
+		Member:     &pb.Member{Id: m.GetId(), Phone: "13900000000", Hardship: true, Etag: m.GetEtag()},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"phone", "hardship"}}})
+	if err != nil || resp.GetMember().GetPhone() != "13900000000" || !resp.GetMember().GetHardship() || resp.GetMember().GetName() != "Li Guiying" {
 		t.Fatalf("update: %v %v", resp, err)
+	}
+	// The star rating keeps a history: it is set through its own call.
+	_, err = h.members.UpdateMember(callContext(t), &pb.UpdateMemberRequest{
+		Member:     &pb.Member{Id: m.GetId(), StarRating: 5},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"star_rating"}}})
+	if r := refusalOf(err); r.Code != codes.InvalidArgument && r.Code != codes.FailedPrecondition {
+		t.Errorf("star_rating through UpdateMember: %v", err)
 	}
 	_, err = h.members.UpdateMember(callContext(t), &pb.UpdateMemberRequest{
 		Member:     &pb.Member{Id: m.GetId(), Phone: "1", Etag: m.GetEtag()},

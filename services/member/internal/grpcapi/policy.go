@@ -56,10 +56,21 @@ func Policy(l Lookup) authz.Policy {
 			})},
 		pb.MemberService_UpdateMember_FullMethodName: {Roles: writers, Scopes: writeScopes,
 			Targets: memberOrg(func(r any) string { return r.(*pb.UpdateMemberRequest).GetMember().GetId() })},
+		pb.MemberService_CountMembers_FullMethodName: {Roles: readers, Scopes: readScopes,
+			Targets: authz.Targets(func(r *pb.CountMembersRequest) []string {
+				return []string{r.GetOrganisationId(), r.GetAncestorId()}
+			})},
+		// The rows of an import may name organisations of their own: the
+		// domain refuses those outside the caller's scope row by row.
+		pb.MemberService_ImportMembers_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: authz.Target(func(r *pb.ImportMembersRequest) string { return r.GetOrganisationId() })},
 
 		auditv1.AuditService_ListAuditRecords_FullMethodName: audit.AccessRule(),
 	}
 	for m, r := range transferPolicy(l) {
+		p[m] = r
+	}
+	for m, r := range bulkPolicy(l) {
 		p[m] = r
 	}
 	for m, r := range categoryPolicy(memberOrg) {
@@ -115,6 +126,12 @@ func transferPolicy(l Lookup) authz.Policy {
 		}
 		return s.From
 	}
+	holding := func(s store.TransferSides) string {
+		if member.HoldingSide(s.State, s.SuspendedFrom) == member.Receiver {
+			return s.To
+		}
+		return s.From
+	}
 	type stepReq interface{ GetId() string }
 	stepID := func(r any) string { return r.(stepReq).GetId() }
 	return authz.Policy{
@@ -144,6 +161,12 @@ func transferPolicy(l Lookup) authz.Policy {
 		pb.TransferService_ReceiveTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, to)},
 		pb.TransferService_RejectTransfer_FullMethodName:   {Roles: writers, Scopes: writeScopes, Targets: side(stepID, rejecting)},
 		pb.TransferService_WithdrawTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes, Targets: side(stepID, from)},
+		pb.TransferService_SuspendTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, holding)},
+		pb.TransferService_ResumeTransfer_FullMethodName:   {Roles: writers, Scopes: writeScopes, Targets: side(stepID, holding)},
+		pb.TransferService_RecordTransferReview_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, from)},
+		pb.TransferService_ListNameOnlyMembers_FullMethodName: {Roles: readers, Scopes: readScopes,
+			Targets: authz.Target(func(r *pb.ListNameOnlyMembersRequest) string { return r.GetOrganisationId() })},
 	}
 }
 
@@ -179,6 +202,20 @@ var selfServed = map[string]bool{
 	pb.TransferService_GetTransfer_FullMethodName:      true,
 	pb.TransferService_ConfirmTransfer_FullMethodName:  true,
 	pb.TransferService_WithdrawTransfer_FullMethodName: true,
+	pb.MobileService_GetMobileRecord_FullMethodName:    true,
+	pb.MobileService_ListMobileRecords_FullMethodName:  true,
+	pb.MobileService_LogContact_FullMethodName:         true,
+	pb.MobileService_ListContacts_FullMethodName:       true,
+
+	pb.ReportingService_RegisterWithCommunity_FullMethodName: true,
+	pb.ReportingService_EndRegistration_FullMethodName:       true,
+	pb.ReportingService_ListRegistrations_FullMethodName:     true,
+	pb.ReportingService_ListPosts_FullMethodName:             true,
+	pb.ReportingService_ClaimPost_FullMethodName:             true,
+	pb.ReportingService_ReleasePost_FullMethodName:           true,
+	pb.ReportingService_GetContactCard_FullMethodName:        true,
+	pb.AppraisalService_ListAppraisals_FullMethodName:        true,
+	pb.AppraisalService_ListStarRatings_FullMethodName:       true,
 }
 
 // UnaryInterceptor authorises calls by policy, except that a member may

@@ -16,6 +16,10 @@ func Register(srv grpc.ServiceRegistrar, svc *member.Service, st *store.Store) {
 	pool := st.Pool()
 	pb.RegisterMemberServiceServer(srv, New(svc, pool))
 	pb.RegisterTransferServiceServer(srv, NewTransfers(svc, st))
+	pb.RegisterBulkTransferServiceServer(srv, NewBulkTransfers(svc))
 	pb.RegisterCategoryServiceServer(srv, NewCategories(svc, pool))
+	pb.RegisterMobileServiceServer(srv, NewMobile(svc, pool))
+	pb.RegisterReportingServiceServer(srv, NewReporting(svc, pool))
+	pb.RegisterAppraisalServiceServer(srv, NewAppraisals(svc, pool))
 	auditv1.RegisterAuditServiceServer(srv, audit.NewService(pool))
 }

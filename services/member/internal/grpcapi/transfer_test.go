@@ -424,11 +424,12 @@ func TestStaleEtagIsRefused(t *testing.T) {
 }
 
 // TestPocketMembers: a letter not received by its deadline lists its member
-// as a pocket member, cannot be received any more, and can be withdrawn.
-// The letter's validity follows the sending district's settings.
+// as a pocket member once the sweeper has marked it (the list is what
+// TransferExpired announced), cannot be received any more, and can be
+// withdrawn. The letter's validity follows the sending district's settings.
 func TestPocketMembers(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newTimedHarness(t)
 	tr := h.tree(t)
 	ctx := callContext(t)
 	if _, err := h.pool.Exec(ctx, `INSERT INTO transfer_settings (district_id, inside_days, max_months) VALUES ($1, 200, 3)`,
@@ -440,7 +441,6 @@ func TestPocketMembers(t *testing.T) {
 	if got, want := tf.GetLetterDeadline().AsTime(), start.AddDate(0, 3, 0); !got.Equal(want) {
 		t.Errorf("deadline %v, want the three-month cap %v", got, want)
 	}
-	fresh := h.released(t, tr.branch.GetId(), tr.otherCommunity.GetId())
 	list := func() []string {
 		resp, err := h.transfers.ListPocketMembers(ctx, &pb.ListPocketMembersRequest{OrganisationId: tr.branch.GetId()})
 		if err != nil {
@@ -452,14 +452,23 @@ func TestPocketMembers(t *testing.T) {
 		}
 		return ids
 	}
+	h.clock.addMonths(2)
+	fresh := h.released(t, tr.branch.GetId(), tr.otherCommunity.GetId())
+	h.sweep(t)
 	if got := list(); len(got) != 0 {
 		t.Fatalf("pocket members before any deadline: %v", got)
 	}
-	if _, err := h.pool.Exec(ctx, `UPDATE transfers SET letter_deadline = now() - interval '1 day' WHERE id = $1`, tf.GetId()); err != nil {
-		t.Fatal(err)
+	h.clock.addMonths(1)
+	h.clock.add(time.Minute)
+	if got := list(); len(got) != 0 {
+		t.Fatalf("pocket members before the sweeper marked them: %v", got)
 	}
+	h.sweep(t)
 	if got := list(); !equal(got, []string{tf.GetId()}) {
 		t.Fatalf("pocket members %v, want %v (not %v)", got, tf.GetId(), fresh.GetId())
+	}
+	if got := h.get(t, tf.GetId()); !got.GetExpireTime().AsTime().Equal(h.clock.Now()) {
+		t.Errorf("expire time %v, want the sweep's %v", got.GetExpireTime().AsTime(), h.clock.Now())
 	}
 	_, err := h.transfers.ReceiveTransfer(ctx, &pb.ReceiveTransferRequest{Id: tf.GetId()})
 	if status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "LETTER_EXPIRED" {

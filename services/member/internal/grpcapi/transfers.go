@@ -3,6 +3,9 @@ package grpcapi
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
@@ -11,11 +14,15 @@ import (
 	"gongjian.dev/services/member/internal/store"
 )
 
-// Sides finds the two organisations of a transfer, and answers whether an
-// organisation lies in a subtree.
+// Sides finds the two organisations of a transfer and the sending
+// organisation of a bulk transfer job, answers whether an organisation
+// lies in a subtree, and gives the pool through which reads of personal
+// data are recorded.
 type Sides interface {
 	authz.Tree
 	TransferSides(ctx context.Context, id string) (store.TransferSides, error)
+	BulkJobOrganisation(ctx context.Context, id string) (string, error)
+	Pool() *pgxpool.Pool
 }
 
 // TransferAPI implements the transfer API.
@@ -28,6 +35,38 @@ type TransferAPI struct {
 // NewTransfers returns the transfer API over a domain service.
 func NewTransfers(svc *member.Service, sides Sides) *TransferAPI {
 	return &TransferAPI{svc: svc, sides: sides}
+}
+
+// inScope refuses, as if it did not exist, an organisation outside the
+// caller's subtree: the policy admitted the caller for the side of the
+// state it read, and a handler whose side depends on the state checks it
+// again (the domain then refuses, under the row lock, a state that moved).
+func (a *TransferAPI) inScope(ctx context.Context, org string) error {
+	root := authz.ScopeRoot(ctx)
+	if root == "" {
+		return nil
+	}
+	ok, err := a.sides.Within(ctx, org, root)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return authz.ErrOutOfScope
+	}
+	return nil
+}
+
+// holding is the side that holds a transfer, and its organisation.
+func (a *TransferAPI) holding(ctx context.Context, id string) (member.Side, error) {
+	s, err := a.sides.TransferSides(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	side, org := member.HoldingSide(s.State, s.SuspendedFrom), s.From
+	if side == member.Receiver {
+		org = s.To
+	}
+	return side, a.inScope(ctx, org)
 }
 
 // actor is the caller as the one who takes a step; a member acts only for
@@ -80,6 +119,7 @@ func (a *TransferAPI) ListTransfers(ctx context.Context, req *pb.ListTransfersRe
 	list, next, err := a.svc.ListTransfers(ctx, member.TransferFilter{
 		MemberID: req.GetMemberId(), OrganisationID: req.GetOrganisationId(),
 		State:    pbconv.Enum(req.GetState().String(), "TRANSFER_STATE_"),
+		Review:   pbconv.Enum(req.GetReview().String(), "TRANSFER_REVIEW_FILTER_"),
 		WithinID: authz.ScopeRoot(ctx),
 		Page:     member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
 	})
@@ -150,14 +190,8 @@ func (a *TransferAPI) RejectTransfer(ctx context.Context, req *pb.RejectTransfer
 	if side == member.Receiver {
 		org = s.To
 	}
-	if root := authz.ScopeRoot(ctx); root != "" {
-		ok, err := a.sides.Within(ctx, org, root)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, authz.ErrOutOfScope
-		}
+	if err := a.inScope(ctx, org); err != nil {
+		return nil, err
 	}
 	t, err := a.svc.RejectTransfer(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()), side)
 	if err != nil {
@@ -173,4 +207,66 @@ func (a *TransferAPI) WithdrawTransfer(ctx context.Context, req *pb.WithdrawTran
 		return nil, err
 	}
 	return &pb.WithdrawTransferResponse{Transfer: pbconv.Transfer(t)}, nil
+}
+
+// SuspendTransfer implements pb.TransferServiceServer.
+func (a *TransferAPI) SuspendTransfer(ctx context.Context, req *pb.SuspendTransferRequest) (*pb.SuspendTransferResponse, error) {
+	side, err := a.holding(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.svc.SuspendTransfer(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()), side)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.SuspendTransferResponse{Transfer: pbconv.Transfer(t)}, nil
+}
+
+// ResumeTransfer implements pb.TransferServiceServer.
+func (a *TransferAPI) ResumeTransfer(ctx context.Context, req *pb.ResumeTransferRequest) (*pb.ResumeTransferResponse, error) {
+	side, err := a.holding(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.svc.ResumeTransfer(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()), side)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ResumeTransferResponse{Transfer: pbconv.Transfer(t)}, nil
+}
+
+// RecordTransferReview implements pb.TransferServiceServer.
+func (a *TransferAPI) RecordTransferReview(ctx context.Context, req *pb.RecordTransferReviewRequest) (*pb.RecordTransferReviewResponse, error) {
+	t, err := a.svc.RecordReview(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()),
+		pbconv.Enum(req.GetOutcome().String(), "TRANSFER_REVIEW_OUTCOME_"))
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RecordTransferReviewResponse{Transfer: pbconv.Transfer(t)}, nil
+}
+
+// ListNameOnlyMembers implements pb.TransferServiceServer. Every member
+// listed leaves a read record, as any read of members does.
+func (a *TransferAPI) ListNameOnlyMembers(ctx context.Context, req *pb.ListNameOnlyMembersRequest) (*pb.ListNameOnlyMembersResponse, error) {
+	list, next, err := a.svc.ListNameOnly(ctx, member.NameOnlyFilter{OrganisationID: req.GetOrganisationId(),
+		IncludeUnknown: req.GetIncludeUnknownResidence(), WithinID: authz.ScopeRoot(ctx),
+		Page: member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()}})
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]audit.Entry, len(list))
+	for i, n := range list {
+		entries[i] = audit.Entry{Action: audit.ActionRead, SubjectType: "member", SubjectID: n.Member.ID,
+			OrganisationID: n.Member.OrganisationID}
+	}
+	if err := audit.WriteReads(ctx, a.sides.Pool(), entries...); err != nil {
+		return nil, err
+	}
+	view := idView(ctx)
+	out := &pb.ListNameOnlyMembersResponse{NextPageToken: next}
+	for _, n := range list {
+		out.Members = append(out.Members, &pb.NameOnlyMember{Member: pbconv.Member(n.Member, view), CommunityId: n.CommunityID,
+			Reason: pb.NameOnlyReason(pb.NameOnlyReason_value["NAME_ONLY_REASON_"+n.Reason])})
+	}
+	return out, nil
 }

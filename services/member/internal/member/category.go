@@ -160,7 +160,7 @@ func (c *Classifier) Classify(m *Member, today time.Time) (SchemeCategory, bool)
 		"age":               int64(ageOn(m.BirthDate, today)),
 		"status":            m.Status,
 		"hardship":          m.Hardship,
-		"mobile":            false, // until mobile members are kept
+		"mobile":            m.Mobile,
 		"employer":          m.Employer,
 		"skills":            skillsOf(m),
 	}

@@ -37,6 +37,8 @@ type Member struct {
 	Updated          time.Time
 	Version          int64
 	Category         Category
+	// Mobile is true while a member has an open mobile record (流动党员).
+	Mobile bool
 }
 
 // Residence is where a member lives.

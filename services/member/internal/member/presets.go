@@ -10,7 +10,8 @@ const (
 // Presets are the schemes of the three source documents (DOMAIN §2).
 // Members of new economic and social organisations (两新组织), and
 // veterans, are recognised by a tag among their skills: "两新组织",
-// "退役军人"; mobile members are not kept yet, so "mobile" never holds.
+// "退役军人"; "mobile" holds while a member of the city has an open mobile
+// record (outflow or inflow).
 var Presets = []Scheme{
 	{
 		Name: "五管", Source: "004 金昌市",

@@ -162,7 +162,6 @@ var updatable = map[string]func(dst, src *Member){
 	"residence":         func(d, s *Member) { d.Residence = s.Residence },
 	"skills":            func(d, s *Member) { d.Skills = s.Skills },
 	"hardship":          func(d, s *Member) { d.Hardship = s.Hardship },
-	"star_rating":       func(d, s *Member) { d.StarRating = s.StarRating },
 }
 
 // Update changes the named fields of a member.
@@ -170,6 +169,9 @@ func (s *Service) Update(ctx context.Context, patch *Member, fields []string, et
 	for _, f := range fields {
 		if f == "organisation_id" {
 			return nil, errs.Field(ErrNotUpdatable, "update_mask", "organisation_id changes by a transfer of the membership relationship")
+		}
+		if f == "star_rating" {
+			return nil, errs.Field(ErrNotUpdatable, "update_mask", "star_rating is set with its year and reason by AppraisalService.SetStarRating, which keeps its history")
 		}
 		if _, ok := updatable[f]; !ok {
 			return nil, errs.Field(ErrNotUpdatable, "update_mask", "cannot update "+f)

@@ -24,6 +24,7 @@ type Store interface {
 	MobileStore
 	ReportingStore
 	BulkStore
+	ImportStore
 }
 
 // Tx is one transaction. Lock methods take row locks (SELECT … FOR UPDATE).
@@ -83,6 +84,7 @@ type Tx interface {
 	MobileTx
 	ReportingTx
 	BulkTx
+	ImportTx
 }
 
 // ListFilter selects members; the fields combine.
@@ -94,6 +96,7 @@ type ListFilter struct {
 	// WithinID keeps the list inside the caller's subtree.
 	WithinID string
 	Page     Page
+	Search
 }
 
 // Page is a page request: a size and the opaque token of the previous page.

@@ -29,16 +29,32 @@ type Transfer struct {
 	Created        time.Time
 	Updated        time.Time
 	Version        int64
+	// SuspendedFrom is the state a suspended transfer resumes to.
+	SuspendedFrom string
+	// Expired is when the sweeper found the letter past its deadline
+	// without a receipt: from then on the member is a pocket member, until
+	// a new letter is issued or the transfer ends.
+	Expired time.Time
+	// Flagged is when the sweeper flagged the transfer for review, open
+	// longer than the review period; ReviewOutcome is the latest outcome
+	// recorded by the review.
+	Flagged       time.Time
+	ReviewOutcome string
 }
 
 // Step is one step of a transfer as it was taken: history is appended,
-// never overwritten.
+// never overwritten. State is the state the transfer was in after it;
+// Action what it did, which for an expiry, a flag or a review changes no
+// state.
 type Step struct {
-	State        string
-	ActorSubject string
-	ActorRole    string
-	Reason       string
-	At           time.Time
+	State         string
+	Action        string
+	ActorSubject  string
+	ActorRole     string
+	Reason        string
+	At            time.Time
+	LetterNumber  string // the letter a release issued
+	ReviewOutcome string // the outcome a review recorded
 }
 
 // Actor is who takes a step. MemberID is set when the actor is a member
@@ -57,11 +73,45 @@ const (
 	TransferCompleted = "COMPLETED"
 	TransferRejected  = "REJECTED"
 	TransferWithdrawn = "WITHDRAWN"
+	TransferSuspended = "SUSPENDED"
 )
 
 // OpenStates are the states of a transfer still under way; a member has at
-// most one transfer in them.
-var OpenStates = []string{TransferRequested, TransferConfirmed, TransferReleased}
+// most one transfer in them. A suspended transfer is still under way.
+var OpenStates = []string{TransferRequested, TransferConfirmed, TransferReleased, TransferSuspended}
+
+// The actions of steps. The steps that move a transfer are named by the
+// state they reach (a receipt by RECEIVED, which completes it); the others
+// change no state.
+const (
+	ActionRequested = TransferRequested
+	ActionConfirmed = TransferConfirmed
+	ActionReleased  = TransferReleased
+	ActionReceived  = "RECEIVED"
+	ActionRejected  = TransferRejected
+	ActionWithdrawn = TransferWithdrawn
+	ActionSuspended = TransferSuspended
+	ActionResumed   = "RESUMED"
+	ActionExpired   = "EXPIRED"
+	ActionFlagged   = "FLAGGED_FOR_REVIEW"
+	ActionReviewed  = "REVIEWED"
+)
+
+// The outcomes of the review of a flagged transfer (自行脱党 review).
+const (
+	ReviewContacted     = "CONTACTED"
+	ReviewNotReached    = "NOT_REACHED"
+	ReviewTreatedAsLeft = "TREATED_AS_LEFT"
+)
+
+// The review filters of TransferFilter.
+const (
+	ReviewFlagged = "FLAGGED"
+	ReviewPending = "PENDING"
+)
+
+// ReviewOutcomes are the outcomes a review may record.
+var ReviewOutcomes = []string{ReviewContacted, ReviewNotReached, ReviewTreatedAsLeft}
 
 // Side is a party of a transfer acting through its organisation.
 type Side int
@@ -81,23 +131,42 @@ func RejectingSide(state string) Side {
 	return Sender
 }
 
+// HoldingSide is the side that holds a transfer in state, and so may
+// suspend it and resume it: the sender until the letter is released, the
+// receiver after. A suspended transfer is held by the side that held the
+// state it was suspended from.
+func HoldingSide(state, suspendedFrom string) Side {
+	if state == TransferSuspended {
+		state = suspendedFrom
+	}
+	return RejectingSide(state)
+}
+
 // Etag is the version as the API shows it.
 func (t *Transfer) Etag() string { return strconv.FormatInt(t.Version, 10) }
 
 // Open reports whether the transfer is still under way.
 func (t *Transfer) Open() bool { return slices.Contains(OpenStates, t.State) }
 
+// Pocket reports whether the transfer's member is a pocket member: the
+// letter was found expired and the transfer has not ended since.
+func (t *Transfer) Pocket() bool {
+	return !t.Expired.IsZero() && (t.State == TransferReleased || t.State == TransferSuspended)
+}
+
 // TransferSettings are a district's rules for letters of introduction
 // (DOMAIN §5): valid InsideDays inside the city, OutsideDays outside it,
-// and never more than MaxMonths.
+// and never more than MaxMonths; a transfer open ReviewMonths without
+// completing is flagged for the 自行脱党 review.
 type TransferSettings struct {
-	InsideDays  int
-	OutsideDays int
-	MaxMonths   int
+	InsideDays   int
+	OutsideDays  int
+	MaxMonths    int
+	ReviewMonths int
 }
 
 // DefaultTransferSettings apply to a district that has set none.
-var DefaultTransferSettings = TransferSettings{InsideDays: 10, OutsideDays: 30, MaxMonths: 3}
+var DefaultTransferSettings = TransferSettings{InsideDays: 10, OutsideDays: 30, MaxMonths: 3, ReviewMonths: 6}
 
 // deadline is when a letter issued at t stops being valid. Every transfer
 // this system handles is inside the city.
@@ -111,12 +180,14 @@ func (s TransferSettings) deadline(t time.Time) time.Time {
 
 // The errors of transfers.
 var (
-	ErrTransferNotFound = errs.New(errs.NotFound, "transfer not found")
-	ErrTransferOpen     = errs.WithReason(errs.FailedPrecondition, "TRANSFER_OPEN", "the member already has an open transfer")
-	ErrTransferState    = errs.WithReason(errs.FailedPrecondition, "TRANSFER_STATE", "the transfer is not in a state that allows this step")
-	ErrTransferEtag     = errs.WithReason(errs.FailedPrecondition, "ETAG_MISMATCH", "transfer was changed by someone else; read it again")
-	ErrLetterExpired    = errs.WithReason(errs.FailedPrecondition, "LETTER_EXPIRED", "the letter of introduction has expired; withdraw the transfer and request a new one")
-	ErrSameOrganisation = errs.New(errs.InvalidArgument, "the member's relationship already sits in this organisation")
+	ErrTransferNotFound  = errs.New(errs.NotFound, "transfer not found")
+	ErrTransferOpen      = errs.WithReason(errs.FailedPrecondition, "TRANSFER_OPEN", "the member already has an open transfer")
+	ErrTransferState     = errs.WithReason(errs.FailedPrecondition, "TRANSFER_STATE", "the transfer is not in a state that allows this step")
+	ErrTransferEtag      = errs.WithReason(errs.FailedPrecondition, "ETAG_MISMATCH", "transfer was changed by someone else; read it again")
+	ErrLetterExpired     = errs.WithReason(errs.FailedPrecondition, "LETTER_EXPIRED", "the letter of introduction has expired; the sending side may issue a new one or withdraw the transfer")
+	ErrSameOrganisation  = errs.New(errs.InvalidArgument, "the member's relationship already sits in this organisation")
+	ErrTransferSuspended = errs.WithReason(errs.FailedPrecondition, "TRANSFER_SUSPENDED", "the transfer is suspended; it takes no step until it is resumed")
+	ErrNotFlagged        = errs.WithReason(errs.FailedPrecondition, "NOT_FLAGGED", "the transfer is not flagged for review")
 )
 
 // TransferFilter selects transfers; the fields combine.
@@ -125,9 +196,13 @@ type TransferFilter struct {
 	// OrganisationID lists transfers out of or into an organisation.
 	OrganisationID string
 	State          string
-	// Pocket lists released transfers whose letter expired before Now.
+	// Pocket lists the transfers whose members are pocket members (see
+	// Transfer.Pocket).
 	Pocket bool
-	Now    time.Time
+	// Review lists the transfers flagged for review: ReviewFlagged all of
+	// them, ReviewPending those without an outcome. With OrganisationID,
+	// only those sent from it: the review is the sending side's.
+	Review string
 	// WithinID keeps the list to transfers with a side in the caller's subtree.
 	WithinID string
 	Page     Page
@@ -194,7 +269,8 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 		t := &Transfer{ID: NewID(), MemberID: m.ID, FromOrgID: from.ID, ToOrgID: to.ID,
 			FromDistrictID: from.DistrictID, ToDistrictID: to.DistrictID, Reason: r.Reason,
 			State: TransferRequested, Created: now, Updated: now, Version: 1}
-		step := Step{State: TransferRequested, ActorSubject: a.Subject, ActorRole: a.Role, Reason: r.Reason, At: now}
+		step := Step{State: TransferRequested, Action: ActionRequested, ActorSubject: a.Subject, ActorRole: a.Role,
+			Reason: r.Reason, At: now}
 		t.Steps = []Step{step}
 		if err := tx.InsertTransfer(ctx, t, step); err != nil {
 			return err
@@ -216,38 +292,51 @@ type StepRequest struct {
 
 // ConfirmTransfer records the member's agreement.
 func (s *Service) ConfirmTransfer(ctx context.Context, r StepRequest) (*Transfer, error) {
-	return s.step(ctx, r, false, func(_ Tx, t *Transfer, _ time.Time) error {
-		return s.move(t, TransferConfirmed, TransferRequested)
+	return s.step(ctx, r, ActionConfirmed, false, func(_ Tx, t *Transfer, _ time.Time) error {
+		return move(t, TransferConfirmed, TransferRequested)
 	})
 }
 
 // ReleaseTransfer is the sending side issuing the letter: its number comes
-// from a sequence, its deadline from the sending district's settings.
+// from a sequence, its deadline from the sending district's settings. A
+// released letter past its deadline may be issued again, in place of the
+// expired one: the member stops being a pocket member, and both letters
+// stay in the steps.
 func (s *Service) ReleaseTransfer(ctx context.Context, r StepRequest) (*Transfer, error) {
-	return s.step(ctx, r, false, func(tx Tx, t *Transfer, now time.Time) error {
-		if err := s.move(t, TransferReleased, TransferConfirmed); err != nil {
+	return s.step(ctx, r, ActionReleased, false, func(tx Tx, t *Transfer, now time.Time) error {
+		if t.State == TransferReleased && !now.After(t.LetterDeadline) {
+			return errs.Detail(ErrTransferState, "the letter %s is still valid", t.LetterNumber)
+		}
+		if err := move(t, TransferReleased, TransferConfirmed, TransferReleased); err != nil {
 			return err
 		}
-		settings, err := tx.TransferSettings(ctx, t.FromDistrictID)
-		if err != nil {
-			return err
-		}
-		n, err := tx.NextLetterNumber(ctx)
-		if err != nil {
-			return err
-		}
-		t.LetterNumber = fmt.Sprintf("ZZ-%d-%06d", now.In(s.loc).Year(), n)
-		t.LetterDeadline = settings.deadline(now)
-		return nil
+		return s.issueLetter(ctx, tx, t, now)
 	})
+}
+
+// issueLetter gives t a new letter issued at now.
+func (s *Service) issueLetter(ctx context.Context, tx Tx, t *Transfer, now time.Time) error {
+	settings, err := tx.TransferSettings(ctx, t.FromDistrictID)
+	if err != nil {
+		return err
+	}
+	n, err := tx.NextLetterNumber(ctx)
+	if err != nil {
+		return err
+	}
+	t.LetterNumber = fmt.Sprintf("ZZ-%d-%06d", now.In(s.loc).Year(), n)
+	t.LetterDeadline = settings.deadline(now)
+	t.Expired = time.Time{}
+	return nil
 }
 
 // ReceiveTransfer is the receiving side accepting the letter: the transfer
 // completes, and the member's organisation, district and path change in
-// the same transaction, with the new counts of both organisations.
+// the same transaction, with the new counts of both organisations. An
+// expired letter is not received: it is the sending side's to issue again.
 func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer, error) {
-	return s.step(ctx, r, true, func(tx Tx, t *Transfer, now time.Time) error {
-		if err := s.move(t, TransferCompleted, TransferReleased); err != nil {
+	return s.step(ctx, r, ActionReceived, true, func(tx Tx, t *Transfer, now time.Time) error {
+		if err := move(t, TransferCompleted, TransferReleased); err != nil {
 			return err
 		}
 		if now.After(t.LetterDeadline) {
@@ -302,24 +391,94 @@ func (s *Service) RejectTransfer(ctx context.Context, r StepRequest, side Side) 
 	if r.Reason == "" {
 		return nil, errs.Field(ErrInvalid, "reason", "a rejection needs a reason")
 	}
-	return s.step(ctx, r, false, func(_ Tx, t *Transfer, _ time.Time) error {
+	return s.step(ctx, r, ActionRejected, false, func(_ Tx, t *Transfer, _ time.Time) error {
 		if side == Receiver {
-			return s.move(t, TransferRejected, TransferReleased)
+			return move(t, TransferRejected, TransferReleased)
 		}
-		return s.move(t, TransferRejected, TransferRequested, TransferConfirmed)
+		return move(t, TransferRejected, TransferRequested, TransferConfirmed)
 	})
 }
 
-// WithdrawTransfer ends a transfer before it is received.
+// WithdrawTransfer ends a transfer before it is received, suspended or not.
 func (s *Service) WithdrawTransfer(ctx context.Context, r StepRequest) (*Transfer, error) {
-	return s.step(ctx, r, false, func(_ Tx, t *Transfer, _ time.Time) error {
-		return s.move(t, TransferWithdrawn, OpenStates...)
+	return s.step(ctx, r, ActionWithdrawn, false, func(_ Tx, t *Transfer, _ time.Time) error {
+		if err := move(t, TransferWithdrawn, OpenStates...); err != nil {
+			return err
+		}
+		t.SuspendedFrom = ""
+		return nil
+	})
+}
+
+// SuspendTransfer halts an open transfer on behalf of side, which must be
+// the side holding it (HoldingSide); a reason is required. The transfer
+// stays the member's one open transfer and takes no step but a resumption
+// or a withdrawal. A released letter's deadline runs on: a suspension
+// does not extend it.
+func (s *Service) SuspendTransfer(ctx context.Context, r StepRequest, side Side) (*Transfer, error) {
+	if r.Reason == "" {
+		return nil, errs.Field(ErrInvalid, "reason", "a suspension needs a reason")
+	}
+	return s.step(ctx, r, ActionSuspended, false, func(_ Tx, t *Transfer, _ time.Time) error {
+		from := t.State
+		if err := move(t, TransferSuspended, TransferRequested, TransferConfirmed, TransferReleased); err != nil {
+			return err
+		}
+		if HoldingSide(from, "") != side {
+			return errs.Detail(ErrTransferState, "the transfer is %s: the other side holds it", from)
+		}
+		t.SuspendedFrom = from
+		return nil
+	})
+}
+
+// ResumeTransfer returns a suspended transfer to the state it was
+// suspended from, on behalf of side, which must be the side holding it.
+func (s *Service) ResumeTransfer(ctx context.Context, r StepRequest, side Side) (*Transfer, error) {
+	return s.step(ctx, r, ActionResumed, false, func(_ Tx, t *Transfer, _ time.Time) error {
+		if t.State != TransferSuspended {
+			return errs.Detail(ErrTransferState, "the transfer is %s, not suspended", t.State)
+		}
+		if HoldingSide(t.State, t.SuspendedFrom) != side {
+			return errs.Detail(ErrTransferState, "the other side suspended the transfer")
+		}
+		t.State, t.SuspendedFrom = t.SuspendedFrom, ""
+		return nil
+	})
+}
+
+// RecordReview records the outcome of the review of a flagged transfer
+// as a step, by the sending side; a reason is required. Neither the member
+// nor the transfer's state changes: treating a member as having left the
+// party is recorded here and carried out by the party's own procedure.
+func (s *Service) RecordReview(ctx context.Context, r StepRequest, outcome string) (*Transfer, error) {
+	v := newValidation()
+	if !slices.Contains(ReviewOutcomes, outcome) {
+		v.Add("outcome", "the outcome is required: contacted, not reached or treated as left")
+	}
+	if r.Reason == "" {
+		v.Add("reason", "a review outcome needs a reason")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.step(ctx, r, ActionReviewed, false, func(_ Tx, t *Transfer, _ time.Time) error {
+		if t.Flagged.IsZero() {
+			return ErrNotFlagged
+		}
+		t.ReviewOutcome = outcome
+		return nil
 	})
 }
 
 // move changes t's state to next, refusing unless it is in one of from.
-func (s *Service) move(t *Transfer, next string, from ...string) error {
+// A suspended transfer is refused as suspended, so that the caller learns
+// why.
+func move(t *Transfer, next string, from ...string) error {
 	if !slices.Contains(from, t.State) {
+		if t.State == TransferSuspended {
+			return ErrTransferSuspended
+		}
 		return errs.Detail(ErrTransferState, "the transfer is %s", t.State)
 	}
 	t.State = next
@@ -329,7 +488,9 @@ func (s *Service) move(t *Transfer, next string, from ...string) error {
 // step takes one step of a transfer under row locks, in the order every
 // writer takes them (organisations, member, transfer): it checks the
 // actor, the etag and, through apply, the state, then appends the step.
-func (s *Service) step(ctx context.Context, r StepRequest, lockOrgs bool, apply func(Tx, *Transfer, time.Time) error) (*Transfer, error) {
+// A receipt publishes the completion after the receipt.
+func (s *Service) step(ctx context.Context, r StepRequest, action string, lockOrgs bool,
+	apply func(Tx, *Transfer, time.Time) error) (*Transfer, error) {
 	var out *Transfer
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		peek, err := tx.PeekTransfer(ctx, r.ID)
@@ -362,17 +523,36 @@ func (s *Service) step(ctx context.Context, r StepRequest, lockOrgs bool, apply 
 		if err := apply(tx, t, now); err != nil {
 			return err
 		}
-		t.Version++
-		t.Updated = now
-		step := Step{State: t.State, ActorSubject: r.Actor.Subject, ActorRole: r.Actor.Role, Reason: r.Reason, At: now}
-		t.Steps = append(t.Steps, step)
-		if err := tx.SaveTransfer(ctx, t, step); err != nil {
+		st := Step{Action: action, ActorSubject: r.Actor.Subject, ActorRole: r.Actor.Role, Reason: r.Reason}
+		if action == ActionReleased {
+			st.LetterNumber = t.LetterNumber
+		}
+		if action == ActionReviewed {
+			st.ReviewOutcome = t.ReviewOutcome
+		}
+		if err := appendStep(ctx, tx, t, st, now); err != nil {
 			return err
 		}
 		out = t
-		return tx.Emit(ctx, TransferChanged{Transfer: t})
+		if t.State == TransferCompleted {
+			return tx.Emit(ctx, TransferCompletion{Transfer: t})
+		}
+		return nil
 	})
 	return out, err
+}
+
+// appendStep advances t's version, appends st taken at now, saves t and
+// publishes the step.
+func appendStep(ctx context.Context, tx Tx, t *Transfer, st Step, now time.Time) error {
+	t.Version++
+	t.Updated = now
+	st.State, st.At = t.State, now
+	t.Steps = append(t.Steps, st)
+	if err := tx.SaveTransfer(ctx, t, st); err != nil {
+		return err
+	}
+	return tx.Emit(ctx, TransferChanged{Transfer: t})
 }
 
 // GetTransfer returns a transfer with its steps.
@@ -387,9 +567,6 @@ func (s *Service) ListTransfers(ctx context.Context, f TransferFilter) ([]*Trans
 		f.Page.Size = 50
 	case f.Page.Size > 500:
 		f.Page.Size = 500
-	}
-	if f.Pocket {
-		f.Now = s.now()
 	}
 	return s.store.ListTransfers(ctx, f)
 }

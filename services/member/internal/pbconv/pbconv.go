@@ -95,6 +95,9 @@ func ts(t time.Time) *timestamppb.Timestamp {
 // Event returns the subject and message of an event; the member in it
 // never carries the national ID number.
 func Event(e member.Event, id string, at time.Time) (string, proto.Message, error) {
+	if subject, msg, ok, err := mobileEvent(e, id, at); ok {
+		return subject, msg, err
+	}
 	switch e := e.(type) {
 	case member.Registered:
 		return SubjectRegistered, &pb.MemberRegistered{EventId: id, OccurTime: ts(at), Member: Member(e.Member, IDOmitted)}, nil
@@ -103,6 +106,8 @@ func Event(e member.Event, id string, at time.Time) (string, proto.Message, erro
 			Changed: &fieldmaskpb.FieldMask{Paths: e.Changed}}, nil
 	case member.TransferChanged:
 		return transferEvent(e.Transfer, id, at)
+	case member.TransferCompletion:
+		return SubjectTransferCompleted, &pb.TransferCompleted{EventId: id, OccurTime: ts(at), Transfer: Transfer(e.Transfer)}, nil
 	case member.CategoryChanged:
 		c := e.Change
 		return SubjectCategoryChanged, &pb.MemberCategoryChanged{EventId: id, OccurTime: ts(at), MemberId: c.MemberID,
@@ -111,6 +116,8 @@ func Event(e member.Event, id string, at time.Time) (string, proto.Message, erro
 	case member.CountChanged:
 		return SubjectCountChanged, &pb.OrganisationMemberCountChanged{EventId: id, OccurTime: ts(at),
 			OrganisationId: e.OrganisationID, MemberCount: e.Count}, nil
+	case member.ReportingEvent:
+		return reportingEvent(e, id, at)
 	}
 	return "", nil, fmt.Errorf("pbconv: no message for %T", e)
 }
@@ -123,10 +130,13 @@ func Transfer(t *member.Transfer) *pb.Transfer {
 		FromDistrictId: t.FromDistrictID, ToDistrictId: t.ToDistrictID, Reason: t.Reason,
 		State: TransferState(t.State), LetterNumber: t.LetterNumber, LetterDeadline: ts(t.LetterDeadline),
 		CreateTime: ts(t.Created), UpdateTime: ts(t.Updated), Etag: t.Etag(),
+		SuspendedFrom: TransferState(t.SuspendedFrom), ExpireTime: ts(t.Expired), FlagTime: ts(t.Flagged),
+		ReviewOutcome: ReviewOutcome(t.ReviewOutcome),
 	}
 	for _, s := range t.Steps {
 		out.Steps = append(out.Steps, &pb.TransferStep{State: TransferState(s.State), ActorSubject: s.ActorSubject,
-			ActorRole: s.ActorRole, Reason: s.Reason, Time: ts(s.At)})
+			ActorRole: s.ActorRole, Reason: s.Reason, Time: ts(s.At), Action: TransferAction(s.Action),
+			LetterNumber: s.LetterNumber, ReviewOutcome: ReviewOutcome(s.ReviewOutcome)})
 	}
 	return out
 }
@@ -134,25 +144,6 @@ func Transfer(t *member.Transfer) *pb.Transfer {
 // TransferState is the API value of a transfer state.
 func TransferState(s string) pb.TransferState {
 	return pb.TransferState(pb.TransferState_value["TRANSFER_STATE_"+s])
-}
-
-func transferEvent(t *member.Transfer, id string, at time.Time) (string, proto.Message, error) {
-	msg, occur := Transfer(t), ts(at)
-	switch t.State {
-	case member.TransferRequested:
-		return SubjectTransferRequested, &pb.TransferRequested{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.TransferConfirmed:
-		return SubjectTransferConfirmed, &pb.TransferConfirmed{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.TransferReleased:
-		return SubjectTransferReleased, &pb.TransferReleased{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.TransferCompleted:
-		return SubjectTransferReceived, &pb.TransferReceived{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.TransferRejected:
-		return SubjectTransferRejected, &pb.TransferRejected{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.TransferWithdrawn:
-		return SubjectTransferWithdrawn, &pb.TransferWithdrawn{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	}
-	return "", nil, fmt.Errorf("pbconv: no event for a transfer in state %s", t.State)
 }
 
 // Scheme is the API message of a management category scheme.

@@ -110,7 +110,7 @@ func (t *txStore) SaveScheme(ctx context.Context, scope string, s *member.Scheme
 // members of every district without a scheme of its own.
 func (t *txStore) LockRuleClassified(ctx context.Context, scope string) ([]*member.Member, error) {
 	sql := `SELECT id::text, organisation_id::text, employment_status, birth_date, status, hardship, employer, skills,
-			category_code, category_name
+			category_code, category_name, mobile
 		FROM members m WHERE left_at IS NULL AND NOT category_overridden AND `
 	var args []any
 	if scope == member.DefaultScheme {
@@ -126,7 +126,7 @@ func (t *txStore) LockRuleClassified(ctx context.Context, scope string) ([]*memb
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*member.Member, error) {
 		var m member.Member
 		err := row.Scan(&m.ID, &m.OrganisationID, &m.EmploymentStatus, &m.BirthDate, &m.Status, &m.Hardship,
-			&m.Employer, &m.Skills, &m.Category.Code, &m.Category.Name)
+			&m.Employer, &m.Skills, &m.Category.Code, &m.Category.Name, &m.Mobile)
 		return &m, err
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -37,47 +38,20 @@ func decodeToken(s string) (pageKey, error) {
 
 // List implements member.Store.
 func (s *Store) List(ctx context.Context, f member.ListFilter) ([]*member.Member, string, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v ...any) {
-		for _, x := range v {
-			args = append(args, x)
-			cond = replaceNext(cond, fmt.Sprintf("$%d", len(args)))
-		}
-		where = append(where, cond)
-	}
-	subtree := `path >= (SELECT path FROM orgs WHERE id = ?) AND path < (SELECT path || '~' FROM orgs WHERE id = ?)`
-	for _, id := range []string{f.AncestorID, f.WithinID} {
-		if id == "" {
-			continue
-		}
-		if uuid.Validate(id) != nil {
-			return nil, "", nil
-		}
-		add(subtree, id, id)
-	}
-	if f.OrganisationID != "" {
-		if uuid.Validate(f.OrganisationID) != nil {
-			return nil, "", nil
-		}
-		add(`organisation_id = ?`, f.OrganisationID)
-	}
-	if f.Status != "" {
-		add(`status = ?`, f.Status)
+	q, ok := memberQuery(f)
+	if !ok {
+		return nil, "", nil
 	}
 	if f.Page.Token != "" {
 		k, err := decodeToken(f.Page.Token)
 		if err != nil {
 			return nil, "", err
 		}
-		add(`(path, id) > (?, ?::uuid)`, k.Path, k.ID)
+		q.add(`(path, id) > (?, ?::uuid)`, k.Path, k.ID)
 	}
-	add(`left_at IS NULL`)
-	sql := `SELECT ` + memberColumns + ` FROM members WHERE ` + join(where) +
+	sql := `SELECT ` + memberColumns + ` FROM members WHERE ` + join(q.where) +
 		fmt.Sprintf(` ORDER BY path, id LIMIT %d`, f.Page.Size+1)
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -93,6 +67,97 @@ func (s *Store) List(ctx context.Context, f member.ListFilter) ([]*member.Member
 	}
 	return list, next, nil
 }
+
+// Count implements member.Store.
+func (s *Store) Count(ctx context.Context, f member.ListFilter) (int64, error) {
+	q, ok := memberQuery(f)
+	if !ok {
+		return 0, nil
+	}
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE `+join(q.where), q.args...).Scan(&n)
+	return n, err
+}
+
+// query is the WHERE clause of a statement being built, with its arguments.
+type query struct {
+	where []string
+	args  []any
+}
+
+// add appends a condition whose ? are the values v, in order.
+func (q *query) add(cond string, v ...any) {
+	for _, x := range v {
+		q.args = append(q.args, x)
+		cond = replaceNext(cond, fmt.Sprintf("$%d", len(q.args)))
+	}
+	q.where = append(q.where, cond)
+}
+
+// memberQuery is the condition of the live members a filter selects; ok is
+// false when it can select nobody (an id that is not one). Every search
+// condition is served by an index of migration 006, the subtree by the
+// path's.
+func memberQuery(f member.ListFilter) (q *query, ok bool) {
+	q = &query{}
+	subtree := `path >= (SELECT path FROM orgs WHERE id = ?) AND path < (SELECT path || '~' FROM orgs WHERE id = ?)`
+	for _, id := range []string{f.AncestorID, f.WithinID} {
+		if id == "" {
+			continue
+		}
+		if uuid.Validate(id) != nil {
+			return nil, false
+		}
+		q.add(subtree, id, id)
+	}
+	if f.OrganisationID != "" {
+		if uuid.Validate(f.OrganisationID) != nil {
+			return nil, false
+		}
+		q.add(`organisation_id = ?`, f.OrganisationID)
+	}
+	if f.Status != "" {
+		q.add(`status = ?`, f.Status)
+	}
+	searchQuery(q, f.Search)
+	q.add(`left_at IS NULL`)
+	return q, true
+}
+
+// searchQuery adds the conditions of a search.
+func searchQuery(q *query, s member.Search) {
+	if s.CategoryCode != "" {
+		q.add(`category_code = ?`, s.CategoryCode)
+	}
+	if s.EmploymentStatus != "" {
+		q.add(`employment_status = ?`, s.EmploymentStatus)
+	}
+	if s.Hardship != nil {
+		q.add(`hardship = ?`, *s.Hardship)
+	}
+	if !s.BornBy.IsZero() {
+		q.add(`birth_date <= ?`, s.BornBy)
+	}
+	if !s.BornAfter.IsZero() {
+		q.add(`birth_date > ?`, s.BornAfter)
+	}
+	if len(s.Skills) > 0 {
+		op := `@>`
+		if s.AnySkill {
+			op = `&&`
+		}
+		q.add(`skills `+op+` ?::text[]`, s.Skills)
+	}
+	if s.Name != "" {
+		// The grams find the candidates in the index; LIKE keeps those
+		// that hold the text in this order.
+		q.add(`member_name_grams(name) @> member_name_search_grams(?) AND lower(name) LIKE '%' || lower(?) || '%'`,
+			s.Name, likeEscaper.Replace(s.Name))
+	}
+}
+
+// likeEscaper makes text match itself in a LIKE pattern.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 func replaceNext(s, with string) string {
 	for i := range len(s) {

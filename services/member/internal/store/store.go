@@ -105,7 +105,7 @@ func interpretError(err error, notFound error) error {
 const memberColumns = `id::text, name, sex, birth_date, national_id_sealed, phone, education, join_date, status,
 	employment_status, employer, residence, organisation_id::text, coalesce(district_id::text, ''), path, skills,
 	hardship, star_rating, version, created_at, updated_at, category_code, category_name, category_overridden,
-	category_reason, category_by, category_at`
+	category_reason, category_by, category_at, mobile`
 
 func (s *Store) scanMember(row pgx.Row) (*member.Member, error) {
 	var (
@@ -117,7 +117,7 @@ func (s *Store) scanMember(row pgx.Row) (*member.Member, error) {
 	err := row.Scan(&m.ID, &m.Name, &m.Sex, &m.BirthDate, &sealed, &m.Phone, &m.Education, &m.JoinDate, &m.Status,
 		&m.EmploymentStatus, &m.Employer, &residence, &m.OrganisationID, &m.DistrictID, &m.Path, &m.Skills,
 		&m.Hardship, &m.StarRating, &m.Version, &m.Created, &m.Updated, &m.Category.Code, &m.Category.Name,
-		&m.Category.Overridden, &m.Category.Reason, &m.Category.By, &categoryAt)
+		&m.Category.Overridden, &m.Category.Reason, &m.Category.By, &categoryAt, &m.Mobile)
 	if err != nil {
 		return nil, err
 	}
@@ -269,6 +269,9 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 	if err := outbox.Enqueue(ctx, t.tx, outbox.Event{ID: id, Subject: subject, AggregateID: member.AggregateID(e), Message: msg}); err != nil {
 		return err
 	}
+	if ok, err := t.emitMobile(ctx, e); ok {
+		return err
+	}
 	var changed *member.Member
 	switch e := e.(type) {
 	case member.TransferChanged:
@@ -283,6 +286,8 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 				OrganisationID: e.Change.OrganisationID, Before: categoryRecord(e.Change.Old), After: categoryRecord(e.Change.New)})
 		}
 		changed = e.Member
+	case member.ReportingEvent:
+		return t.auditReporting(ctx, e)
 	default:
 		return nil // a count follows from the change that was recorded
 	}

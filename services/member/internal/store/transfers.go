@@ -22,23 +22,30 @@ const subjectTransfer = "transfer"
 
 const transferColumns = `id::text, member_id::text, from_organisation_id::text, to_organisation_id::text,
 	coalesce(from_district_id::text, ''), coalesce(to_district_id::text, ''), reason, state,
-	coalesce(letter_number, ''), letter_deadline, version, created_at, updated_at`
+	coalesce(letter_number, ''), letter_deadline, version, created_at, updated_at, coalesce(suspended_from, ''),
+	expired_at, flagged_at, review_outcome`
 
 func scanTransfer(row pgx.Row) (*member.Transfer, error) {
 	var (
-		t        member.Transfer
-		deadline *time.Time
+		t                          member.Transfer
+		deadline, expired, flagged *time.Time
 	)
 	err := row.Scan(&t.ID, &t.MemberID, &t.FromOrgID, &t.ToOrgID, &t.FromDistrictID, &t.ToDistrictID, &t.Reason,
-		&t.State, &t.LetterNumber, &deadline, &t.Version, &t.Created, &t.Updated)
+		&t.State, &t.LetterNumber, &deadline, &t.Version, &t.Created, &t.Updated, &t.SuspendedFrom,
+		&expired, &flagged, &t.ReviewOutcome)
 	if err != nil {
 		return nil, err
 	}
-	if deadline != nil {
-		t.LetterDeadline = deadline.UTC()
-	}
+	t.LetterDeadline, t.Expired, t.Flagged = utc(deadline), utc(expired), utc(flagged)
 	t.Created, t.Updated = t.Created.UTC(), t.Updated.UTC()
 	return &t, nil
+}
+
+func utc(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 type rowsQuerier interface {
@@ -61,14 +68,14 @@ func getTransfer(ctx context.Context, q rowsQuerier, id string, lock, steps bool
 	if !steps {
 		return t, nil
 	}
-	rows, err := q.Query(ctx, `SELECT state, actor_subject, actor_role, reason, at FROM transfer_steps
-		WHERE transfer_id = $1 ORDER BY seq`, id)
+	rows, err := q.Query(ctx, `SELECT state, action, actor_subject, actor_role, reason, at, coalesce(letter_number, ''),
+		review_outcome FROM transfer_steps WHERE transfer_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return nil, err
 	}
 	t.Steps, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.Step, error) {
 		var s member.Step
-		err := r.Scan(&s.State, &s.ActorSubject, &s.ActorRole, &s.Reason, &s.At)
+		err := r.Scan(&s.State, &s.Action, &s.ActorSubject, &s.ActorRole, &s.Reason, &s.At, &s.LetterNumber, &s.ReviewOutcome)
 		s.At = s.At.UTC()
 		return s, err
 	})
@@ -84,6 +91,8 @@ func (s *Store) GetTransfer(ctx context.Context, id string) (*member.Transfer, e
 // deciding who may act on it.
 type TransferSides struct {
 	MemberID, From, To, State string
+	// SuspendedFrom is the state a suspended transfer resumes to.
+	SuspendedFrom string
 }
 
 // TransferSides returns the sides of a transfer; member.ErrTransferNotFound
@@ -93,7 +102,8 @@ func (s *Store) TransferSides(ctx context.Context, id string) (TransferSides, er
 	if err != nil {
 		return TransferSides{}, err
 	}
-	return TransferSides{MemberID: t.MemberID, From: t.FromOrgID, To: t.ToOrgID, State: t.State}, nil
+	return TransferSides{MemberID: t.MemberID, From: t.FromOrgID, To: t.ToOrgID, State: t.State,
+		SuspendedFrom: t.SuspendedFrom}, nil
 }
 
 // PeekTransfer implements member.Tx.
@@ -124,21 +134,20 @@ func (t *txStore) OpenTransfer(ctx context.Context, memberID string) (*member.Tr
 	return tr, err == nil, err
 }
 
-func deadlineOf(t *member.Transfer) any {
-	if t.LetterDeadline.IsZero() {
-		return nil
-	}
-	return t.LetterDeadline
+const insertTransferSQL = `INSERT INTO transfers (id, member_id, from_organisation_id, to_organisation_id,
+	from_district_id, to_district_id, reason, state, letter_number, letter_deadline, version, created_at, updated_at,
+	suspended_from, expired_at, flagged_at, review_outcome)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, NULLIF($14, ''), $15, $16, $17)`
+
+func insertTransferArgs(tr *member.Transfer) []any {
+	return []any{tr.ID, tr.MemberID, tr.FromOrgID, tr.ToOrgID, nullable(tr.FromDistrictID), nullable(tr.ToDistrictID),
+		tr.Reason, tr.State, tr.LetterNumber, nullableTime(tr.LetterDeadline), tr.Version, tr.Created, tr.Updated,
+		tr.SuspendedFrom, nullableTime(tr.Expired), nullableTime(tr.Flagged), tr.ReviewOutcome}
 }
 
 // InsertTransfer implements member.Tx.
 func (t *txStore) InsertTransfer(ctx context.Context, tr *member.Transfer, step member.Step) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO transfers (id, member_id, from_organisation_id, to_organisation_id,
-		from_district_id, to_district_id, reason, state, letter_number, letter_deadline, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13)`,
-		tr.ID, tr.MemberID, tr.FromOrgID, tr.ToOrgID, nullable(tr.FromDistrictID), nullable(tr.ToDistrictID),
-		tr.Reason, tr.State, tr.LetterNumber, deadlineOf(tr), tr.Version, tr.Created, tr.Updated)
-	if err != nil {
+	if _, err := t.tx.Exec(ctx, insertTransferSQL, insertTransferArgs(tr)...); err != nil {
 		return interpretError(err, member.ErrTransferNotFound)
 	}
 	return t.appendStep(ctx, tr, step)
@@ -147,8 +156,10 @@ func (t *txStore) InsertTransfer(ctx context.Context, tr *member.Transfer, step 
 // SaveTransfer implements member.Tx.
 func (t *txStore) SaveTransfer(ctx context.Context, tr *member.Transfer, step member.Step) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE transfers SET state = $2, letter_number = NULLIF($3, ''), letter_deadline = $4,
-		version = $5, updated_at = $6 WHERE id = $1 AND version = $5 - 1`,
-		tr.ID, tr.State, tr.LetterNumber, deadlineOf(tr), tr.Version, tr.Updated)
+		version = $5, updated_at = $6, suspended_from = NULLIF($7, ''), expired_at = $8, flagged_at = $9,
+		review_outcome = $10 WHERE id = $1 AND version = $5 - 1`,
+		tr.ID, tr.State, tr.LetterNumber, nullableTime(tr.LetterDeadline), tr.Version, tr.Updated,
+		tr.SuspendedFrom, nullableTime(tr.Expired), nullableTime(tr.Flagged), tr.ReviewOutcome)
 	if err != nil {
 		return interpretError(err, member.ErrTransferNotFound)
 	}
@@ -158,9 +169,12 @@ func (t *txStore) SaveTransfer(ctx context.Context, tr *member.Transfer, step me
 	return t.appendStep(ctx, tr, step)
 }
 
+const insertStepSQL = `INSERT INTO transfer_steps (transfer_id, seq, state, action, actor_subject, actor_role, reason, at,
+	letter_number, review_outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10)`
+
 func (t *txStore) appendStep(ctx context.Context, tr *member.Transfer, s member.Step) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO transfer_steps (transfer_id, seq, state, actor_subject, actor_role, reason, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tr.ID, tr.Version, s.State, s.ActorSubject, s.ActorRole, s.Reason, s.At)
+	_, err := t.tx.Exec(ctx, insertStepSQL, tr.ID, tr.Version, s.State, s.Action, s.ActorSubject, s.ActorRole, s.Reason,
+		s.At, s.LetterNumber, s.ReviewOutcome)
 	return err
 }
 
@@ -170,8 +184,8 @@ func (t *txStore) TransferSettings(ctx context.Context, districtID string) (memb
 	if uuid.Validate(districtID) != nil {
 		return s, nil
 	}
-	err := t.tx.QueryRow(ctx, `SELECT inside_days, outside_days, max_months FROM transfer_settings
-		WHERE district_id = $1`, districtID).Scan(&s.InsideDays, &s.OutsideDays, &s.MaxMonths)
+	err := t.tx.QueryRow(ctx, `SELECT inside_days, outside_days, max_months, review_months FROM transfer_settings
+		WHERE district_id = $1`, districtID).Scan(&s.InsideDays, &s.OutsideDays, &s.MaxMonths, &s.ReviewMonths)
 	if pgdb.IsNoRows(err) {
 		return member.DefaultTransferSettings, nil
 	}
@@ -186,14 +200,21 @@ func (t *txStore) NextLetterNumber(ctx context.Context) (int64, error) {
 }
 
 // auditTransfer records a step of a transfer, with the transfer before and
-// after it, under the sending organisation.
+// after it, under the sending organisation. The transfer after one step is
+// the transfer before the next one in the same transaction.
 func (t *txStore) auditTransfer(ctx context.Context, tr *member.Transfer) error {
-	entry := audit.Entry{SubjectType: subjectTransfer, SubjectID: tr.ID, OrganisationID: tr.FromOrgID,
-		After: pbconv.Transfer(tr)}
+	after := pbconv.Transfer(tr)
+	entry := audit.Entry{SubjectType: subjectTransfer, SubjectID: tr.ID, OrganisationID: tr.FromOrgID, After: after}
 	if b, ok := t.transfersBefore[tr.ID]; ok {
 		entry.Before = json.RawMessage(b)
 	}
-	return audit.Write(ctx, t.tx, entry)
+	if err := audit.Write(ctx, t.tx, entry); err != nil {
+		return err
+	}
+	if b, err := protojson.Marshal(after); err == nil {
+		t.transfersBefore[tr.ID] = b
+	}
+	return nil
 }
 
 // transferKey is where a page of transfers ends: they are listed by id,
@@ -223,18 +244,28 @@ func (s *Store) ListTransfers(ctx context.Context, f member.TransferFilter) ([]*
 	if f.MemberID != "" {
 		add(`member_id = ?`, f.MemberID)
 	}
+	// The review is the sending side's: a review list names the sender only.
+	sides := `from_organisation_id, to_organisation_id`
+	switch f.Review {
+	case member.ReviewFlagged:
+		add(`flagged_at IS NOT NULL`)
+		sides = `from_organisation_id`
+	case member.ReviewPending:
+		add(`flagged_at IS NOT NULL AND review_outcome = ''`)
+		sides = `from_organisation_id`
+	}
 	if f.OrganisationID != "" {
-		add(`(from_organisation_id = ? OR to_organisation_id = ?)`, f.OrganisationID, f.OrganisationID)
+		add(`? IN (`+sides+`)`, f.OrganisationID)
 	}
 	if f.WithinID != "" {
-		add(`EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (from_organisation_id, to_organisation_id)
+		add(`EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (`+sides+`)
 			AND r.id = ? AND o.path >= r.path AND o.path < r.path || '~')`, f.WithinID)
 	}
 	if f.State != "" {
 		add(`state = ?`, f.State)
 	}
-	if f.Pocket {
-		add(`state = 'RELEASED' AND letter_deadline < ?`, f.Now)
+	if f.Pocket { // the marks of the sweeper, so that the list is what TransferExpired announced
+		add(`expired_at IS NOT NULL AND state IN ('RELEASED', 'SUSPENDED')`)
 	}
 	if f.Page.Token != "" {
 		var k transferKey

@@ -733,6 +733,404 @@ func (x *MemberCategoryChanged) GetOverridden() bool {
 	return false
 }
 
+// TransferCompleted is published on gongjian.member.v1.transfer_completed
+// in the transaction of the receipt, after TransferReceived: the member's
+// relationship now sits in the receiving organisation. A consumer that
+// follows where members belong needs only this one.
+type TransferCompleted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer, completed.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferCompleted) Reset() {
+	*x = TransferCompleted{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferCompleted) ProtoMessage() {}
+
+func (x *TransferCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferCompleted.ProtoReflect.Descriptor instead.
+func (*TransferCompleted) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *TransferCompleted) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferCompleted) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferCompleted) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferSuspended is published on gongjian.member.v1.transfer_suspended
+// when the side holding a transfer halts it.
+type TransferSuspended struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer after the step, with suspended_from.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferSuspended) Reset() {
+	*x = TransferSuspended{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferSuspended) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferSuspended) ProtoMessage() {}
+
+func (x *TransferSuspended) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferSuspended.ProtoReflect.Descriptor instead.
+func (*TransferSuspended) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *TransferSuspended) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferSuspended) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferSuspended) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferResumed is published on gongjian.member.v1.transfer_resumed
+// when a suspended transfer returns to the state it was suspended from.
+type TransferResumed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer after the step.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferResumed) Reset() {
+	*x = TransferResumed{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferResumed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferResumed) ProtoMessage() {}
+
+func (x *TransferResumed) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferResumed.ProtoReflect.Descriptor instead.
+func (*TransferResumed) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *TransferResumed) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferResumed) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferResumed) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferExpired is published on gongjian.member.v1.transfer_expired,
+// once per letter, when the sweeper finds a released letter past its
+// deadline without a receipt: the member is a pocket member (口袋党员).
+type TransferExpired struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer, with expire_time.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferExpired) Reset() {
+	*x = TransferExpired{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferExpired) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferExpired) ProtoMessage() {}
+
+func (x *TransferExpired) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferExpired.ProtoReflect.Descriptor instead.
+func (*TransferExpired) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TransferExpired) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferExpired) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferExpired) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferFlaggedForReview is published on
+// gongjian.member.v1.transfer_flagged_for_review, once per transfer, when
+// the sweeper finds a transfer open longer than the sending district's
+// review period (6 months by default): the sending side reviews whether
+// the member is to be treated as having left the party (自行脱党). Nothing
+// about the member changes.
+type TransferFlaggedForReview struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer, with flag_time.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferFlaggedForReview) Reset() {
+	*x = TransferFlaggedForReview{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferFlaggedForReview) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferFlaggedForReview) ProtoMessage() {}
+
+func (x *TransferFlaggedForReview) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferFlaggedForReview.ProtoReflect.Descriptor instead.
+func (*TransferFlaggedForReview) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *TransferFlaggedForReview) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferFlaggedForReview) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferFlaggedForReview) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferReviewRecorded is published on
+// gongjian.member.v1.transfer_review_recorded when the sending side records
+// the outcome of the review of a flagged transfer.
+type TransferReviewRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer, with review_outcome.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferReviewRecorded) Reset() {
+	*x = TransferReviewRecorded{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferReviewRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferReviewRecorded) ProtoMessage() {}
+
+func (x *TransferReviewRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferReviewRecorded.ProtoReflect.Descriptor instead.
+func (*TransferReviewRecorded) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *TransferReviewRecorded) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferReviewRecorded) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferReviewRecorded) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
 var File_gongjian_member_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_member_v1_events_proto_rawDesc = "" +
@@ -795,7 +1193,37 @@ const file_gongjian_member_v1_events_proto_rawDesc = "" +
 	"\x11new_category_code\x18\x06 \x01(\tR\x0fnewCategoryCode\x12\x1e\n" +
 	"\n" +
 	"overridden\x18\a \x01(\bR\n" +
-	"overriddenB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
+	"overridden\"\xa3\x01\n" +
+	"\x11TransferCompleted\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xa3\x01\n" +
+	"\x11TransferSuspended\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xa1\x01\n" +
+	"\x0fTransferResumed\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xa1\x01\n" +
+	"\x0fTransferExpired\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xaa\x01\n" +
+	"\x18TransferFlaggedForReview\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xa8\x01\n" +
+	"\x16TransferReviewRecorded\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransferB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
 
 var (
 	file_gongjian_member_v1_events_proto_rawDescOnce sync.Once
@@ -809,7 +1237,7 @@ func file_gongjian_member_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_member_v1_events_proto_rawDescData
 }
 
-var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_gongjian_member_v1_events_proto_goTypes = []any{
 	(*OrganisationMemberCountChanged)(nil), // 0: gongjian.member.v1.OrganisationMemberCountChanged
 	(*MemberRegistered)(nil),               // 1: gongjian.member.v1.MemberRegistered
@@ -821,36 +1249,54 @@ var file_gongjian_member_v1_events_proto_goTypes = []any{
 	(*TransferRejected)(nil),               // 7: gongjian.member.v1.TransferRejected
 	(*TransferWithdrawn)(nil),              // 8: gongjian.member.v1.TransferWithdrawn
 	(*MemberCategoryChanged)(nil),          // 9: gongjian.member.v1.MemberCategoryChanged
-	(*timestamppb.Timestamp)(nil),          // 10: google.protobuf.Timestamp
-	(*Member)(nil),                         // 11: gongjian.member.v1.Member
-	(*fieldmaskpb.FieldMask)(nil),          // 12: google.protobuf.FieldMask
-	(*Transfer)(nil),                       // 13: gongjian.member.v1.Transfer
+	(*TransferCompleted)(nil),              // 10: gongjian.member.v1.TransferCompleted
+	(*TransferSuspended)(nil),              // 11: gongjian.member.v1.TransferSuspended
+	(*TransferResumed)(nil),                // 12: gongjian.member.v1.TransferResumed
+	(*TransferExpired)(nil),                // 13: gongjian.member.v1.TransferExpired
+	(*TransferFlaggedForReview)(nil),       // 14: gongjian.member.v1.TransferFlaggedForReview
+	(*TransferReviewRecorded)(nil),         // 15: gongjian.member.v1.TransferReviewRecorded
+	(*timestamppb.Timestamp)(nil),          // 16: google.protobuf.Timestamp
+	(*Member)(nil),                         // 17: gongjian.member.v1.Member
+	(*fieldmaskpb.FieldMask)(nil),          // 18: google.protobuf.FieldMask
+	(*Transfer)(nil),                       // 19: gongjian.member.v1.Transfer
 }
 var file_gongjian_member_v1_events_proto_depIdxs = []int32{
-	10, // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
-	10, // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
-	11, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
-	10, // 3: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	11, // 4: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
-	12, // 5: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
-	10, // 6: gongjian.member.v1.TransferRequested.occur_time:type_name -> google.protobuf.Timestamp
-	13, // 7: gongjian.member.v1.TransferRequested.transfer:type_name -> gongjian.member.v1.Transfer
-	10, // 8: gongjian.member.v1.TransferConfirmed.occur_time:type_name -> google.protobuf.Timestamp
-	13, // 9: gongjian.member.v1.TransferConfirmed.transfer:type_name -> gongjian.member.v1.Transfer
-	10, // 10: gongjian.member.v1.TransferReleased.occur_time:type_name -> google.protobuf.Timestamp
-	13, // 11: gongjian.member.v1.TransferReleased.transfer:type_name -> gongjian.member.v1.Transfer
-	10, // 12: gongjian.member.v1.TransferReceived.occur_time:type_name -> google.protobuf.Timestamp
-	13, // 13: gongjian.member.v1.TransferReceived.transfer:type_name -> gongjian.member.v1.Transfer
-	10, // 14: gongjian.member.v1.TransferRejected.occur_time:type_name -> google.protobuf.Timestamp
-	13, // 15: gongjian.member.v1.TransferRejected.transfer:type_name -> gongjian.member.v1.Transfer
-	10, // 16: gongjian.member.v1.TransferWithdrawn.occur_time:type_name -> google.protobuf.Timestamp
-	13, // 17: gongjian.member.v1.TransferWithdrawn.transfer:type_name -> gongjian.member.v1.Transfer
-	10, // 18: gongjian.member.v1.MemberCategoryChanged.occur_time:type_name -> google.protobuf.Timestamp
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	16, // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
+	16, // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
+	17, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
+	16, // 3: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	17, // 4: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
+	18, // 5: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
+	16, // 6: gongjian.member.v1.TransferRequested.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 7: gongjian.member.v1.TransferRequested.transfer:type_name -> gongjian.member.v1.Transfer
+	16, // 8: gongjian.member.v1.TransferConfirmed.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 9: gongjian.member.v1.TransferConfirmed.transfer:type_name -> gongjian.member.v1.Transfer
+	16, // 10: gongjian.member.v1.TransferReleased.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 11: gongjian.member.v1.TransferReleased.transfer:type_name -> gongjian.member.v1.Transfer
+	16, // 12: gongjian.member.v1.TransferReceived.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 13: gongjian.member.v1.TransferReceived.transfer:type_name -> gongjian.member.v1.Transfer
+	16, // 14: gongjian.member.v1.TransferRejected.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 15: gongjian.member.v1.TransferRejected.transfer:type_name -> gongjian.member.v1.Transfer
+	16, // 16: gongjian.member.v1.TransferWithdrawn.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 17: gongjian.member.v1.TransferWithdrawn.transfer:type_name -> gongjian.member.v1.Transfer
+	16, // 18: gongjian.member.v1.MemberCategoryChanged.occur_time:type_name -> google.protobuf.Timestamp
+	16, // 19: gongjian.member.v1.TransferCompleted.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 20: gongjian.member.v1.TransferCompleted.transfer:type_name -> gongjian.member.v1.Transfer
+	16, // 21: gongjian.member.v1.TransferSuspended.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 22: gongjian.member.v1.TransferSuspended.transfer:type_name -> gongjian.member.v1.Transfer
+	16, // 23: gongjian.member.v1.TransferResumed.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 24: gongjian.member.v1.TransferResumed.transfer:type_name -> gongjian.member.v1.Transfer
+	16, // 25: gongjian.member.v1.TransferExpired.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 26: gongjian.member.v1.TransferExpired.transfer:type_name -> gongjian.member.v1.Transfer
+	16, // 27: gongjian.member.v1.TransferFlaggedForReview.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 28: gongjian.member.v1.TransferFlaggedForReview.transfer:type_name -> gongjian.member.v1.Transfer
+	16, // 29: gongjian.member.v1.TransferReviewRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 30: gongjian.member.v1.TransferReviewRecorded.transfer:type_name -> gongjian.member.v1.Transfer
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_events_proto_init() }
@@ -866,7 +1312,7 @@ func file_gongjian_member_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_events_proto_rawDesc), len(file_gongjian_member_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

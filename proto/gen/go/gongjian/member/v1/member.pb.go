@@ -278,6 +278,174 @@ func (EmploymentStatus) EnumDescriptor() ([]byte, []int) {
 	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{3}
 }
 
+// SkillsMatch says how a filter's skills tags combine.
+type SkillsMatch int32
+
+const (
+	// SKILLS_MATCH_UNSPECIFIED is SKILLS_MATCH_ALL.
+	SkillsMatch_SKILLS_MATCH_UNSPECIFIED SkillsMatch = 0
+	// SKILLS_MATCH_ALL needs every tag.
+	SkillsMatch_SKILLS_MATCH_ALL SkillsMatch = 1
+	// SKILLS_MATCH_ANY needs at least one tag.
+	SkillsMatch_SKILLS_MATCH_ANY SkillsMatch = 2
+)
+
+// Enum value maps for SkillsMatch.
+var (
+	SkillsMatch_name = map[int32]string{
+		0: "SKILLS_MATCH_UNSPECIFIED",
+		1: "SKILLS_MATCH_ALL",
+		2: "SKILLS_MATCH_ANY",
+	}
+	SkillsMatch_value = map[string]int32{
+		"SKILLS_MATCH_UNSPECIFIED": 0,
+		"SKILLS_MATCH_ALL":         1,
+		"SKILLS_MATCH_ANY":         2,
+	}
+)
+
+func (x SkillsMatch) Enum() *SkillsMatch {
+	p := new(SkillsMatch)
+	*p = x
+	return p
+}
+
+func (x SkillsMatch) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SkillsMatch) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_member_v1_member_proto_enumTypes[4].Descriptor()
+}
+
+func (SkillsMatch) Type() protoreflect.EnumType {
+	return &file_gongjian_member_v1_member_proto_enumTypes[4]
+}
+
+func (x SkillsMatch) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SkillsMatch.Descriptor instead.
+func (SkillsMatch) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{4}
+}
+
+// ImportFormat is the format of a roster file.
+type ImportFormat int32
+
+const (
+	// IMPORT_FORMAT_UNSPECIFIED detects the format from the content: an
+	// .xlsx file is a zip archive; anything else is read as CSV.
+	ImportFormat_IMPORT_FORMAT_UNSPECIFIED ImportFormat = 0
+	// IMPORT_FORMAT_CSV is comma-separated text in UTF-8 (a byte-order mark
+	// is allowed), the first line naming the columns.
+	ImportFormat_IMPORT_FORMAT_CSV ImportFormat = 1
+	// IMPORT_FORMAT_XLSX is an Excel workbook; its first sheet is read, the
+	// first row naming the columns.
+	ImportFormat_IMPORT_FORMAT_XLSX ImportFormat = 2
+)
+
+// Enum value maps for ImportFormat.
+var (
+	ImportFormat_name = map[int32]string{
+		0: "IMPORT_FORMAT_UNSPECIFIED",
+		1: "IMPORT_FORMAT_CSV",
+		2: "IMPORT_FORMAT_XLSX",
+	}
+	ImportFormat_value = map[string]int32{
+		"IMPORT_FORMAT_UNSPECIFIED": 0,
+		"IMPORT_FORMAT_CSV":         1,
+		"IMPORT_FORMAT_XLSX":        2,
+	}
+)
+
+func (x ImportFormat) Enum() *ImportFormat {
+	p := new(ImportFormat)
+	*p = x
+	return p
+}
+
+func (x ImportFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_member_v1_member_proto_enumTypes[5].Descriptor()
+}
+
+func (ImportFormat) Type() protoreflect.EnumType {
+	return &file_gongjian_member_v1_member_proto_enumTypes[5]
+}
+
+func (x ImportFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportFormat.Descriptor instead.
+func (ImportFormat) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{5}
+}
+
+// ImportOutcome is what became of one row.
+type ImportOutcome int32
+
+const (
+	// IMPORT_OUTCOME_UNSPECIFIED is never used.
+	ImportOutcome_IMPORT_OUTCOME_UNSPECIFIED ImportOutcome = 0
+	// IMPORT_OUTCOME_TAKEN is a row registered as a new member (in a dry
+	// run: one that would be).
+	ImportOutcome_IMPORT_OUTCOME_TAKEN ImportOutcome = 1
+	// IMPORT_OUTCOME_REFUSED is a row not registered; problems say why.
+	ImportOutcome_IMPORT_OUTCOME_REFUSED ImportOutcome = 2
+	// IMPORT_OUTCOME_ALREADY_REGISTERED is a row whose ID number belongs to
+	// a live member of the organisation the row names: nothing to do.
+	ImportOutcome_IMPORT_OUTCOME_ALREADY_REGISTERED ImportOutcome = 3
+)
+
+// Enum value maps for ImportOutcome.
+var (
+	ImportOutcome_name = map[int32]string{
+		0: "IMPORT_OUTCOME_UNSPECIFIED",
+		1: "IMPORT_OUTCOME_TAKEN",
+		2: "IMPORT_OUTCOME_REFUSED",
+		3: "IMPORT_OUTCOME_ALREADY_REGISTERED",
+	}
+	ImportOutcome_value = map[string]int32{
+		"IMPORT_OUTCOME_UNSPECIFIED":        0,
+		"IMPORT_OUTCOME_TAKEN":              1,
+		"IMPORT_OUTCOME_REFUSED":            2,
+		"IMPORT_OUTCOME_ALREADY_REGISTERED": 3,
+	}
+)
+
+func (x ImportOutcome) Enum() *ImportOutcome {
+	p := new(ImportOutcome)
+	*p = x
+	return p
+}
+
+func (x ImportOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_member_v1_member_proto_enumTypes[6].Descriptor()
+}
+
+func (ImportOutcome) Type() protoreflect.EnumType {
+	return &file_gongjian_member_v1_member_proto_enumTypes[6]
+}
+
+func (x ImportOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportOutcome.Descriptor instead.
+func (ImportOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{6}
+}
+
 // Residence is where a member lives.
 type Residence struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -870,10 +1038,33 @@ type ListMembersRequest struct {
 	Status MemberStatus `protobuf:"varint,3,opt,name=status,proto3,enum=gongjian.member.v1.MemberStatus" json:"status,omitempty"`
 	// page_size is at most 500; 0 means 50.
 	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// page_token continues a previous listing.
-	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// page_token continues a previous listing; the other fields must be
+	// the same as on the first page.
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// category_code lists only the members of this management category.
+	CategoryCode string `protobuf:"bytes,6,opt,name=category_code,json=categoryCode,proto3" json:"category_code,omitempty"`
+	// name lists only the members whose name contains this text, in any
+	// case: a surname, a given name or a part of either.
+	Name string `protobuf:"bytes,7,opt,name=name,proto3" json:"name,omitempty"`
+	// min_age lists only members at least this old, in whole years as of
+	// today in the city.
+	MinAge *int32 `protobuf:"varint,8,opt,name=min_age,json=minAge,proto3,oneof" json:"min_age,omitempty"`
+	// max_age lists only members at most this old, in whole years as of
+	// today in the city.
+	MaxAge *int32 `protobuf:"varint,9,opt,name=max_age,json=maxAge,proto3,oneof" json:"max_age,omitempty"`
+	// skills lists only members with these skills tags: all of them, or
+	// any of them when skills_match says so.
+	Skills []string `protobuf:"bytes,10,rep,name=skills,proto3" json:"skills,omitempty"`
+	// skills_match says whether a member needs all of skills (the default)
+	// or any of them.
+	SkillsMatch SkillsMatch `protobuf:"varint,11,opt,name=skills_match,json=skillsMatch,proto3,enum=gongjian.member.v1.SkillsMatch" json:"skills_match,omitempty"`
+	// hardship, when set, lists only members in hardship (true) or not in
+	// hardship (false).
+	Hardship *bool `protobuf:"varint,12,opt,name=hardship,proto3,oneof" json:"hardship,omitempty"`
+	// employment_status lists only members of this employment status.
+	EmploymentStatus EmploymentStatus `protobuf:"varint,13,opt,name=employment_status,json=employmentStatus,proto3,enum=gongjian.member.v1.EmploymentStatus" json:"employment_status,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ListMembersRequest) Reset() {
@@ -939,6 +1130,62 @@ func (x *ListMembersRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListMembersRequest) GetCategoryCode() string {
+	if x != nil {
+		return x.CategoryCode
+	}
+	return ""
+}
+
+func (x *ListMembersRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ListMembersRequest) GetMinAge() int32 {
+	if x != nil && x.MinAge != nil {
+		return *x.MinAge
+	}
+	return 0
+}
+
+func (x *ListMembersRequest) GetMaxAge() int32 {
+	if x != nil && x.MaxAge != nil {
+		return *x.MaxAge
+	}
+	return 0
+}
+
+func (x *ListMembersRequest) GetSkills() []string {
+	if x != nil {
+		return x.Skills
+	}
+	return nil
+}
+
+func (x *ListMembersRequest) GetSkillsMatch() SkillsMatch {
+	if x != nil {
+		return x.SkillsMatch
+	}
+	return SkillsMatch_SKILLS_MATCH_UNSPECIFIED
+}
+
+func (x *ListMembersRequest) GetHardship() bool {
+	if x != nil && x.Hardship != nil {
+		return *x.Hardship
+	}
+	return false
+}
+
+func (x *ListMembersRequest) GetEmploymentStatus() EmploymentStatus {
+	if x != nil {
+		return x.EmploymentStatus
+	}
+	return EmploymentStatus_EMPLOYMENT_STATUS_UNSPECIFIED
 }
 
 // ListMembersResponse is the response of ListMembers.
@@ -1099,6 +1346,585 @@ func (x *UpdateMemberResponse) GetMember() *Member {
 	return nil
 }
 
+// CountMembersRequest is the request of CountMembers: the filters of
+// ListMembersRequest, without paging. Without organisation_id or
+// ancestor_id it counts the caller's scope.
+type CountMembersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// organisation_id counts the members whose relationship sits in this organisation.
+	OrganisationId string `protobuf:"bytes,1,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// ancestor_id counts the members of this organisation and of every one below it.
+	AncestorId string `protobuf:"bytes,2,opt,name=ancestor_id,json=ancestorId,proto3" json:"ancestor_id,omitempty"`
+	// status counts only members of this status.
+	Status MemberStatus `protobuf:"varint,3,opt,name=status,proto3,enum=gongjian.member.v1.MemberStatus" json:"status,omitempty"`
+	// category_code counts only the members of this management category.
+	CategoryCode string `protobuf:"bytes,4,opt,name=category_code,json=categoryCode,proto3" json:"category_code,omitempty"`
+	// name counts only the members whose name contains this text, in any case.
+	Name string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	// min_age counts only members at least this old, in whole years as of
+	// today in the city.
+	MinAge *int32 `protobuf:"varint,6,opt,name=min_age,json=minAge,proto3,oneof" json:"min_age,omitempty"`
+	// max_age counts only members at most this old, in whole years as of
+	// today in the city.
+	MaxAge *int32 `protobuf:"varint,7,opt,name=max_age,json=maxAge,proto3,oneof" json:"max_age,omitempty"`
+	// skills counts only members with these skills tags (see skills_match).
+	Skills []string `protobuf:"bytes,8,rep,name=skills,proto3" json:"skills,omitempty"`
+	// skills_match says whether a member needs all of skills or any of them.
+	SkillsMatch SkillsMatch `protobuf:"varint,9,opt,name=skills_match,json=skillsMatch,proto3,enum=gongjian.member.v1.SkillsMatch" json:"skills_match,omitempty"`
+	// hardship, when set, counts only members in hardship (true) or not (false).
+	Hardship *bool `protobuf:"varint,10,opt,name=hardship,proto3,oneof" json:"hardship,omitempty"`
+	// employment_status counts only members of this employment status.
+	EmploymentStatus EmploymentStatus `protobuf:"varint,11,opt,name=employment_status,json=employmentStatus,proto3,enum=gongjian.member.v1.EmploymentStatus" json:"employment_status,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *CountMembersRequest) Reset() {
+	*x = CountMembersRequest{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountMembersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountMembersRequest) ProtoMessage() {}
+
+func (x *CountMembersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountMembersRequest.ProtoReflect.Descriptor instead.
+func (*CountMembersRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CountMembersRequest) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *CountMembersRequest) GetAncestorId() string {
+	if x != nil {
+		return x.AncestorId
+	}
+	return ""
+}
+
+func (x *CountMembersRequest) GetStatus() MemberStatus {
+	if x != nil {
+		return x.Status
+	}
+	return MemberStatus_MEMBER_STATUS_UNSPECIFIED
+}
+
+func (x *CountMembersRequest) GetCategoryCode() string {
+	if x != nil {
+		return x.CategoryCode
+	}
+	return ""
+}
+
+func (x *CountMembersRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CountMembersRequest) GetMinAge() int32 {
+	if x != nil && x.MinAge != nil {
+		return *x.MinAge
+	}
+	return 0
+}
+
+func (x *CountMembersRequest) GetMaxAge() int32 {
+	if x != nil && x.MaxAge != nil {
+		return *x.MaxAge
+	}
+	return 0
+}
+
+func (x *CountMembersRequest) GetSkills() []string {
+	if x != nil {
+		return x.Skills
+	}
+	return nil
+}
+
+func (x *CountMembersRequest) GetSkillsMatch() SkillsMatch {
+	if x != nil {
+		return x.SkillsMatch
+	}
+	return SkillsMatch_SKILLS_MATCH_UNSPECIFIED
+}
+
+func (x *CountMembersRequest) GetHardship() bool {
+	if x != nil && x.Hardship != nil {
+		return *x.Hardship
+	}
+	return false
+}
+
+func (x *CountMembersRequest) GetEmploymentStatus() EmploymentStatus {
+	if x != nil {
+		return x.EmploymentStatus
+	}
+	return EmploymentStatus_EMPLOYMENT_STATUS_UNSPECIFIED
+}
+
+// CountMembersResponse is the response of CountMembers.
+type CountMembersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// count of the live members matching the filters.
+	Count         int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountMembersResponse) Reset() {
+	*x = CountMembersResponse{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountMembersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountMembersResponse) ProtoMessage() {}
+
+func (x *CountMembersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountMembersResponse.ProtoReflect.Descriptor instead.
+func (*CountMembersResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CountMembersResponse) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// ImportMembersRequest is the request of ImportMembers.
+//
+// The file's first row names the columns, in Chinese as rosters have them
+// or by the English field name; the order does not matter and unknown
+// columns are ignored. Required columns are marked *:
+//
+//   - 姓名 / name *
+//   - 性别 / sex *: 男, 女 (or MALE, FEMALE)
+//   - 出生日期 / birth_date *: 1980-01-15, 1980/1/15, 1980.1.15, 19800115
+//     or an Excel date; must agree with the ID number
+//   - 身份证号 / national_id *: the 18-character number, check character
+//     included
+//   - 联系电话 / phone
+//   - 学历 / education: 小学, 初中, 高中 (中专, 技校), 大专, 本科, 研究生
+//     (硕士, 博士), or the Education names
+//   - 入党日期 / join_date *: a date as above
+//   - 党员类别 / status *: 正式 or 预备 (正式党员, 预备党员; FULL, PROBATIONARY)
+//   - 就业状态 / employment_status: 在职, 退休 (离退休), 下岗, 失业 (无业,
+//     待业), 学生 (在校), 个体 (自由职业), 其他, or the EmploymentStatus names
+//   - 工作单位 / employer
+//   - 居住地址 / residence: the building or address
+//   - 技能特长 / skills: tags separated by 、 , ， ; ； or spaces
+//   - 困难党员 / hardship: 是 or 否 (yes/no, true/false, 1/0); empty is no
+//   - 组织ID / organisation_id: the organisation this row's member joins,
+//     in the caller's scope; empty means organisation_id of the request
+type ImportMembersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// content is the file, at most 4,000,000 bytes and 20,000 rows.
+	Content []byte `protobuf:"bytes,1,opt,name=content,proto3" json:"content,omitempty"`
+	// format of the file; unspecified detects it.
+	Format ImportFormat `protobuf:"varint,2,opt,name=format,proto3,enum=gongjian.member.v1.ImportFormat" json:"format,omitempty"`
+	// organisation_id is where the members join unless a row names another.
+	OrganisationId string `protobuf:"bytes,3,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// dry_run checks every row and reports as an import would, registering
+	// nobody and remembering nothing.
+	DryRun bool `protobuf:"varint,4,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// request_id makes the call safe to retry: the same id returns the same
+	// report, without importing again.
+	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportMembersRequest) Reset() {
+	*x = ImportMembersRequest{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportMembersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportMembersRequest) ProtoMessage() {}
+
+func (x *ImportMembersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportMembersRequest.ProtoReflect.Descriptor instead.
+func (*ImportMembersRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ImportMembersRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *ImportMembersRequest) GetFormat() ImportFormat {
+	if x != nil {
+		return x.Format
+	}
+	return ImportFormat_IMPORT_FORMAT_UNSPECIFIED
+}
+
+func (x *ImportMembersRequest) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *ImportMembersRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *ImportMembersRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// ImportMembersResponse is the response of ImportMembers.
+type ImportMembersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// report of the import, row by row.
+	Report        *ImportReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportMembersResponse) Reset() {
+	*x = ImportMembersResponse{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportMembersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportMembersResponse) ProtoMessage() {}
+
+func (x *ImportMembersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportMembersResponse.ProtoReflect.Descriptor instead.
+func (*ImportMembersResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ImportMembersResponse) GetReport() *ImportReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+// ImportReport says what an import did with each row of the file.
+type ImportReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id of the import; empty for a dry run.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// dry_run is true when nobody was registered.
+	DryRun bool `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// taken is the number of rows registered (in a dry run: that would be).
+	Taken int32 `protobuf:"varint,3,opt,name=taken,proto3" json:"taken,omitempty"`
+	// refused is the number of rows refused.
+	Refused int32 `protobuf:"varint,4,opt,name=refused,proto3" json:"refused,omitempty"`
+	// already_registered is the number of rows whose member was registered
+	// in that organisation already.
+	AlreadyRegistered int32 `protobuf:"varint,5,opt,name=already_registered,json=alreadyRegistered,proto3" json:"already_registered,omitempty"`
+	// rows are the rows of the file, in order, without the header row.
+	Rows []*ImportRow `protobuf:"bytes,6,rep,name=rows,proto3" json:"rows,omitempty"`
+	// create_time is when the import ran.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportReport) Reset() {
+	*x = ImportReport{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportReport) ProtoMessage() {}
+
+func (x *ImportReport) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportReport.ProtoReflect.Descriptor instead.
+func (*ImportReport) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ImportReport) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ImportReport) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *ImportReport) GetTaken() int32 {
+	if x != nil {
+		return x.Taken
+	}
+	return 0
+}
+
+func (x *ImportReport) GetRefused() int32 {
+	if x != nil {
+		return x.Refused
+	}
+	return 0
+}
+
+func (x *ImportReport) GetAlreadyRegistered() int32 {
+	if x != nil {
+		return x.AlreadyRegistered
+	}
+	return 0
+}
+
+func (x *ImportReport) GetRows() []*ImportRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *ImportReport) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// ImportRow is the outcome of one row.
+type ImportRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// row is the row's number in the file, the header row being 1.
+	Row int32 `protobuf:"varint,1,opt,name=row,proto3" json:"row,omitempty"`
+	// outcome of the row.
+	Outcome ImportOutcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=gongjian.member.v1.ImportOutcome" json:"outcome,omitempty"`
+	// member_id is the member registered, or the one already registered.
+	MemberId string `protobuf:"bytes,3,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// organisation_id is the organisation the row's member joins.
+	OrganisationId string `protobuf:"bytes,4,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// problems are every reason a refused row was refused.
+	Problems      []*ImportProblem `protobuf:"bytes,5,rep,name=problems,proto3" json:"problems,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRow) Reset() {
+	*x = ImportRow{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRow) ProtoMessage() {}
+
+func (x *ImportRow) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRow.ProtoReflect.Descriptor instead.
+func (*ImportRow) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ImportRow) GetRow() int32 {
+	if x != nil {
+		return x.Row
+	}
+	return 0
+}
+
+func (x *ImportRow) GetOutcome() ImportOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ImportOutcome_IMPORT_OUTCOME_UNSPECIFIED
+}
+
+func (x *ImportRow) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *ImportRow) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *ImportRow) GetProblems() []*ImportProblem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+// ImportProblem is one problem of a refused row.
+type ImportProblem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// field at fault, by its API name ("national_id", "birth_date"…), or
+	// "row" for the row as a whole.
+	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	// message says what is wrong, for the person who keeps the roster.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportProblem) Reset() {
+	*x = ImportProblem{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportProblem) ProtoMessage() {}
+
+func (x *ImportProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportProblem.ProtoReflect.Descriptor instead.
+func (*ImportProblem) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ImportProblem) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *ImportProblem) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 var File_gongjian_member_v1_member_proto protoreflect.FileDescriptor
 
 const file_gongjian_member_v1_member_proto_rawDesc = "" +
@@ -1154,7 +1980,7 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\x10GetMemberRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"G\n" +
 	"\x11GetMemberResponse\x122\n" +
-	"\x06member\x18\x01 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\"\x8e\x02\n" +
+	"\x06member\x18\x01 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\"\xe1\x05\n" +
 	"\x12ListMembersRequest\x124\n" +
 	"\x0forganisation_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eorganisationId\x12,\n" +
 	"\vancestor_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
@@ -1163,7 +1989,24 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\tpage_size\x18\x04 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"s\n" +
+	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12E\n" +
+	"\rcategory_code\x18\x06 \x01(\tB \xbaH\x1d\xd8\x01\x01r\x182\x16^[a-z][a-z0-9_]{0,31}$R\fcategoryCode\x12\x1b\n" +
+	"\x04name\x18\a \x01(\tB\a\xbaH\x04r\x02\x18dR\x04name\x12(\n" +
+	"\amin_age\x18\b \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x96\x01(\x00H\x00R\x06minAge\x88\x01\x01\x12(\n" +
+	"\amax_age\x18\t \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x96\x01(\x00H\x01R\x06maxAge\x88\x01\x01\x12(\n" +
+	"\x06skills\x18\n" +
+	" \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\x10\x10\"\x06r\x04\x10\x01\x18dR\x06skills\x12L\n" +
+	"\fskills_match\x18\v \x01(\x0e2\x1f.gongjian.member.v1.SkillsMatchB\b\xbaH\x05\x82\x01\x02\x10\x01R\vskillsMatch\x12\x1f\n" +
+	"\bhardship\x18\f \x01(\bH\x02R\bhardship\x88\x01\x01\x12[\n" +
+	"\x11employment_status\x18\r \x01(\x0e2$.gongjian.member.v1.EmploymentStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10employmentStatusB\n" +
+	"\n" +
+	"\b_min_ageB\n" +
+	"\n" +
+	"\b_max_ageB\v\n" +
+	"\t_hardship\"s\n" +
 	"\x13ListMembersResponse\x124\n" +
 	"\amembers\x18\x01 \x03(\v2\x1a.gongjian.member.v1.MemberR\amembers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x96\x01\n" +
@@ -1172,7 +2015,58 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x06\xbaH\x03\xc8\x01\x01R\n" +
 	"updateMask\"J\n" +
 	"\x14UpdateMemberResponse\x122\n" +
-	"\x06member\x18\x01 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member*8\n" +
+	"\x06member\x18\x01 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\"\x90\x05\n" +
+	"\x13CountMembersRequest\x124\n" +
+	"\x0forganisation_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eorganisationId\x12,\n" +
+	"\vancestor_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
+	"ancestorId\x12B\n" +
+	"\x06status\x18\x03 \x01(\x0e2 .gongjian.member.v1.MemberStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12E\n" +
+	"\rcategory_code\x18\x04 \x01(\tB \xbaH\x1d\xd8\x01\x01r\x182\x16^[a-z][a-z0-9_]{0,31}$R\fcategoryCode\x12\x1b\n" +
+	"\x04name\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18dR\x04name\x12(\n" +
+	"\amin_age\x18\x06 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x96\x01(\x00H\x00R\x06minAge\x88\x01\x01\x12(\n" +
+	"\amax_age\x18\a \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x96\x01(\x00H\x01R\x06maxAge\x88\x01\x01\x12(\n" +
+	"\x06skills\x18\b \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\x10\x10\"\x06r\x04\x10\x01\x18dR\x06skills\x12L\n" +
+	"\fskills_match\x18\t \x01(\x0e2\x1f.gongjian.member.v1.SkillsMatchB\b\xbaH\x05\x82\x01\x02\x10\x01R\vskillsMatch\x12\x1f\n" +
+	"\bhardship\x18\n" +
+	" \x01(\bH\x02R\bhardship\x88\x01\x01\x12[\n" +
+	"\x11employment_status\x18\v \x01(\x0e2$.gongjian.member.v1.EmploymentStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10employmentStatusB\n" +
+	"\n" +
+	"\b_min_ageB\n" +
+	"\n" +
+	"\b_max_ageB\v\n" +
+	"\t_hardship\",\n" +
+	"\x14CountMembersResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\"\xf9\x01\n" +
+	"\x14ImportMembersRequest\x12&\n" +
+	"\acontent\x18\x01 \x01(\fB\f\xbaH\tz\a\x10\x01\x18\x80\x92\xf4\x01R\acontent\x12B\n" +
+	"\x06format\x18\x02 \x01(\x0e2 .gongjian.member.v1.ImportFormatB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06format\x124\n" +
+	"\x0forganisation_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eorganisationId\x12\x17\n" +
+	"\adry_run\x18\x04 \x01(\bR\x06dryRun\x12&\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"Q\n" +
+	"\x15ImportMembersResponse\x128\n" +
+	"\x06report\x18\x01 \x01(\v2 .gongjian.member.v1.ImportReportR\x06report\"\x86\x02\n" +
+	"\fImportReport\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
+	"\adry_run\x18\x02 \x01(\bR\x06dryRun\x12\x14\n" +
+	"\x05taken\x18\x03 \x01(\x05R\x05taken\x12\x18\n" +
+	"\arefused\x18\x04 \x01(\x05R\arefused\x12-\n" +
+	"\x12already_registered\x18\x05 \x01(\x05R\x11alreadyRegistered\x121\n" +
+	"\x04rows\x18\x06 \x03(\v2\x1d.gongjian.member.v1.ImportRowR\x04rows\x12;\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\xdf\x01\n" +
+	"\tImportRow\x12\x10\n" +
+	"\x03row\x18\x01 \x01(\x05R\x03row\x12;\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2!.gongjian.member.v1.ImportOutcomeR\aoutcome\x12\x1b\n" +
+	"\tmember_id\x18\x03 \x01(\tR\bmemberId\x12'\n" +
+	"\x0forganisation_id\x18\x04 \x01(\tR\x0eorganisationId\x12=\n" +
+	"\bproblems\x18\x05 \x03(\v2!.gongjian.member.v1.ImportProblemR\bproblems\"?\n" +
+	"\rImportProblem\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage*8\n" +
 	"\x03Sex\x12\x13\n" +
 	"\x0fSEX_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bSEX_MALE\x10\x01\x12\x0e\n" +
@@ -1198,12 +2092,27 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\x1cEMPLOYMENT_STATUS_UNEMPLOYED\x10\x04\x12\x1d\n" +
 	"\x19EMPLOYMENT_STATUS_STUDENT\x10\x05\x12#\n" +
 	"\x1fEMPLOYMENT_STATUS_SELF_EMPLOYED\x10\x06\x12\x1b\n" +
-	"\x17EMPLOYMENT_STATUS_OTHER\x10\a2\x85\x04\n" +
+	"\x17EMPLOYMENT_STATUS_OTHER\x10\a*W\n" +
+	"\vSkillsMatch\x12\x1c\n" +
+	"\x18SKILLS_MATCH_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10SKILLS_MATCH_ALL\x10\x01\x12\x14\n" +
+	"\x10SKILLS_MATCH_ANY\x10\x02*\\\n" +
+	"\fImportFormat\x12\x1d\n" +
+	"\x19IMPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11IMPORT_FORMAT_CSV\x10\x01\x12\x16\n" +
+	"\x12IMPORT_FORMAT_XLSX\x10\x02*\x8c\x01\n" +
+	"\rImportOutcome\x12\x1e\n" +
+	"\x1aIMPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14IMPORT_OUTCOME_TAKEN\x10\x01\x12\x1a\n" +
+	"\x16IMPORT_OUTCOME_REFUSED\x10\x02\x12%\n" +
+	"!IMPORT_OUTCOME_ALREADY_REGISTERED\x10\x032\x89\x06\n" +
 	"\rMemberService\x12~\n" +
 	"\fCreateMember\x12'.gongjian.member.v1.CreateMemberRequest\x1a(.gongjian.member.v1.CreateMemberResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x06member\"\v/v1/members\x12r\n" +
 	"\tGetMember\x12$.gongjian.member.v1.GetMemberRequest\x1a%.gongjian.member.v1.GetMemberResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/members/{id}\x12s\n" +
 	"\vListMembers\x12&.gongjian.member.v1.ListMembersRequest\x1a'.gongjian.member.v1.ListMembersResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/members\x12\x8a\x01\n" +
-	"\fUpdateMember\x12'.gongjian.member.v1.UpdateMemberRequest\x1a(.gongjian.member.v1.UpdateMemberResponse\"'\x82\xd3\xe4\x93\x02!:\x06member2\x17/v1/members/{member.id}B7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
+	"\fUpdateMember\x12'.gongjian.member.v1.UpdateMemberRequest\x1a(.gongjian.member.v1.UpdateMemberResponse\"'\x82\xd3\xe4\x93\x02!:\x06member2\x17/v1/members/{member.id}\x12|\n" +
+	"\fCountMembers\x12'.gongjian.member.v1.CountMembersRequest\x1a(.gongjian.member.v1.CountMembersResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/members:count\x12\x83\x01\n" +
+	"\rImportMembers\x12(.gongjian.member.v1.ImportMembersRequest\x1a).gongjian.member.v1.ImportMembersResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/members:importB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
 
 var (
 	file_gongjian_member_v1_member_proto_rawDescOnce sync.Once
@@ -1217,58 +2126,83 @@ func file_gongjian_member_v1_member_proto_rawDescGZIP() []byte {
 	return file_gongjian_member_v1_member_proto_rawDescData
 }
 
-var file_gongjian_member_v1_member_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_gongjian_member_v1_member_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_gongjian_member_v1_member_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_gongjian_member_v1_member_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_gongjian_member_v1_member_proto_goTypes = []any{
 	(Sex)(0),                      // 0: gongjian.member.v1.Sex
 	(Education)(0),                // 1: gongjian.member.v1.Education
 	(MemberStatus)(0),             // 2: gongjian.member.v1.MemberStatus
 	(EmploymentStatus)(0),         // 3: gongjian.member.v1.EmploymentStatus
-	(*Residence)(nil),             // 4: gongjian.member.v1.Residence
-	(*Member)(nil),                // 5: gongjian.member.v1.Member
-	(*CategoryOverride)(nil),      // 6: gongjian.member.v1.CategoryOverride
-	(*CreateMemberRequest)(nil),   // 7: gongjian.member.v1.CreateMemberRequest
-	(*CreateMemberResponse)(nil),  // 8: gongjian.member.v1.CreateMemberResponse
-	(*GetMemberRequest)(nil),      // 9: gongjian.member.v1.GetMemberRequest
-	(*GetMemberResponse)(nil),     // 10: gongjian.member.v1.GetMemberResponse
-	(*ListMembersRequest)(nil),    // 11: gongjian.member.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),   // 12: gongjian.member.v1.ListMembersResponse
-	(*UpdateMemberRequest)(nil),   // 13: gongjian.member.v1.UpdateMemberRequest
-	(*UpdateMemberResponse)(nil),  // 14: gongjian.member.v1.UpdateMemberResponse
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 16: google.protobuf.FieldMask
+	(SkillsMatch)(0),              // 4: gongjian.member.v1.SkillsMatch
+	(ImportFormat)(0),             // 5: gongjian.member.v1.ImportFormat
+	(ImportOutcome)(0),            // 6: gongjian.member.v1.ImportOutcome
+	(*Residence)(nil),             // 7: gongjian.member.v1.Residence
+	(*Member)(nil),                // 8: gongjian.member.v1.Member
+	(*CategoryOverride)(nil),      // 9: gongjian.member.v1.CategoryOverride
+	(*CreateMemberRequest)(nil),   // 10: gongjian.member.v1.CreateMemberRequest
+	(*CreateMemberResponse)(nil),  // 11: gongjian.member.v1.CreateMemberResponse
+	(*GetMemberRequest)(nil),      // 12: gongjian.member.v1.GetMemberRequest
+	(*GetMemberResponse)(nil),     // 13: gongjian.member.v1.GetMemberResponse
+	(*ListMembersRequest)(nil),    // 14: gongjian.member.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),   // 15: gongjian.member.v1.ListMembersResponse
+	(*UpdateMemberRequest)(nil),   // 16: gongjian.member.v1.UpdateMemberRequest
+	(*UpdateMemberResponse)(nil),  // 17: gongjian.member.v1.UpdateMemberResponse
+	(*CountMembersRequest)(nil),   // 18: gongjian.member.v1.CountMembersRequest
+	(*CountMembersResponse)(nil),  // 19: gongjian.member.v1.CountMembersResponse
+	(*ImportMembersRequest)(nil),  // 20: gongjian.member.v1.ImportMembersRequest
+	(*ImportMembersResponse)(nil), // 21: gongjian.member.v1.ImportMembersResponse
+	(*ImportReport)(nil),          // 22: gongjian.member.v1.ImportReport
+	(*ImportRow)(nil),             // 23: gongjian.member.v1.ImportRow
+	(*ImportProblem)(nil),         // 24: gongjian.member.v1.ImportProblem
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil), // 26: google.protobuf.FieldMask
 }
 var file_gongjian_member_v1_member_proto_depIdxs = []int32{
 	0,  // 0: gongjian.member.v1.Member.sex:type_name -> gongjian.member.v1.Sex
 	1,  // 1: gongjian.member.v1.Member.education:type_name -> gongjian.member.v1.Education
 	2,  // 2: gongjian.member.v1.Member.status:type_name -> gongjian.member.v1.MemberStatus
 	3,  // 3: gongjian.member.v1.Member.employment_status:type_name -> gongjian.member.v1.EmploymentStatus
-	4,  // 4: gongjian.member.v1.Member.residence:type_name -> gongjian.member.v1.Residence
-	15, // 5: gongjian.member.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	15, // 6: gongjian.member.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	6,  // 7: gongjian.member.v1.Member.category_override:type_name -> gongjian.member.v1.CategoryOverride
-	15, // 8: gongjian.member.v1.CategoryOverride.time:type_name -> google.protobuf.Timestamp
-	5,  // 9: gongjian.member.v1.CreateMemberRequest.member:type_name -> gongjian.member.v1.Member
-	5,  // 10: gongjian.member.v1.CreateMemberResponse.member:type_name -> gongjian.member.v1.Member
-	5,  // 11: gongjian.member.v1.GetMemberResponse.member:type_name -> gongjian.member.v1.Member
+	7,  // 4: gongjian.member.v1.Member.residence:type_name -> gongjian.member.v1.Residence
+	25, // 5: gongjian.member.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	25, // 6: gongjian.member.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	9,  // 7: gongjian.member.v1.Member.category_override:type_name -> gongjian.member.v1.CategoryOverride
+	25, // 8: gongjian.member.v1.CategoryOverride.time:type_name -> google.protobuf.Timestamp
+	8,  // 9: gongjian.member.v1.CreateMemberRequest.member:type_name -> gongjian.member.v1.Member
+	8,  // 10: gongjian.member.v1.CreateMemberResponse.member:type_name -> gongjian.member.v1.Member
+	8,  // 11: gongjian.member.v1.GetMemberResponse.member:type_name -> gongjian.member.v1.Member
 	2,  // 12: gongjian.member.v1.ListMembersRequest.status:type_name -> gongjian.member.v1.MemberStatus
-	5,  // 13: gongjian.member.v1.ListMembersResponse.members:type_name -> gongjian.member.v1.Member
-	5,  // 14: gongjian.member.v1.UpdateMemberRequest.member:type_name -> gongjian.member.v1.Member
-	16, // 15: gongjian.member.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 16: gongjian.member.v1.UpdateMemberResponse.member:type_name -> gongjian.member.v1.Member
-	7,  // 17: gongjian.member.v1.MemberService.CreateMember:input_type -> gongjian.member.v1.CreateMemberRequest
-	9,  // 18: gongjian.member.v1.MemberService.GetMember:input_type -> gongjian.member.v1.GetMemberRequest
-	11, // 19: gongjian.member.v1.MemberService.ListMembers:input_type -> gongjian.member.v1.ListMembersRequest
-	13, // 20: gongjian.member.v1.MemberService.UpdateMember:input_type -> gongjian.member.v1.UpdateMemberRequest
-	8,  // 21: gongjian.member.v1.MemberService.CreateMember:output_type -> gongjian.member.v1.CreateMemberResponse
-	10, // 22: gongjian.member.v1.MemberService.GetMember:output_type -> gongjian.member.v1.GetMemberResponse
-	12, // 23: gongjian.member.v1.MemberService.ListMembers:output_type -> gongjian.member.v1.ListMembersResponse
-	14, // 24: gongjian.member.v1.MemberService.UpdateMember:output_type -> gongjian.member.v1.UpdateMemberResponse
-	21, // [21:25] is the sub-list for method output_type
-	17, // [17:21] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	4,  // 13: gongjian.member.v1.ListMembersRequest.skills_match:type_name -> gongjian.member.v1.SkillsMatch
+	3,  // 14: gongjian.member.v1.ListMembersRequest.employment_status:type_name -> gongjian.member.v1.EmploymentStatus
+	8,  // 15: gongjian.member.v1.ListMembersResponse.members:type_name -> gongjian.member.v1.Member
+	8,  // 16: gongjian.member.v1.UpdateMemberRequest.member:type_name -> gongjian.member.v1.Member
+	26, // 17: gongjian.member.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 18: gongjian.member.v1.UpdateMemberResponse.member:type_name -> gongjian.member.v1.Member
+	2,  // 19: gongjian.member.v1.CountMembersRequest.status:type_name -> gongjian.member.v1.MemberStatus
+	4,  // 20: gongjian.member.v1.CountMembersRequest.skills_match:type_name -> gongjian.member.v1.SkillsMatch
+	3,  // 21: gongjian.member.v1.CountMembersRequest.employment_status:type_name -> gongjian.member.v1.EmploymentStatus
+	5,  // 22: gongjian.member.v1.ImportMembersRequest.format:type_name -> gongjian.member.v1.ImportFormat
+	22, // 23: gongjian.member.v1.ImportMembersResponse.report:type_name -> gongjian.member.v1.ImportReport
+	23, // 24: gongjian.member.v1.ImportReport.rows:type_name -> gongjian.member.v1.ImportRow
+	25, // 25: gongjian.member.v1.ImportReport.create_time:type_name -> google.protobuf.Timestamp
+	6,  // 26: gongjian.member.v1.ImportRow.outcome:type_name -> gongjian.member.v1.ImportOutcome
+	24, // 27: gongjian.member.v1.ImportRow.problems:type_name -> gongjian.member.v1.ImportProblem
+	10, // 28: gongjian.member.v1.MemberService.CreateMember:input_type -> gongjian.member.v1.CreateMemberRequest
+	12, // 29: gongjian.member.v1.MemberService.GetMember:input_type -> gongjian.member.v1.GetMemberRequest
+	14, // 30: gongjian.member.v1.MemberService.ListMembers:input_type -> gongjian.member.v1.ListMembersRequest
+	16, // 31: gongjian.member.v1.MemberService.UpdateMember:input_type -> gongjian.member.v1.UpdateMemberRequest
+	18, // 32: gongjian.member.v1.MemberService.CountMembers:input_type -> gongjian.member.v1.CountMembersRequest
+	20, // 33: gongjian.member.v1.MemberService.ImportMembers:input_type -> gongjian.member.v1.ImportMembersRequest
+	11, // 34: gongjian.member.v1.MemberService.CreateMember:output_type -> gongjian.member.v1.CreateMemberResponse
+	13, // 35: gongjian.member.v1.MemberService.GetMember:output_type -> gongjian.member.v1.GetMemberResponse
+	15, // 36: gongjian.member.v1.MemberService.ListMembers:output_type -> gongjian.member.v1.ListMembersResponse
+	17, // 37: gongjian.member.v1.MemberService.UpdateMember:output_type -> gongjian.member.v1.UpdateMemberResponse
+	19, // 38: gongjian.member.v1.MemberService.CountMembers:output_type -> gongjian.member.v1.CountMembersResponse
+	21, // 39: gongjian.member.v1.MemberService.ImportMembers:output_type -> gongjian.member.v1.ImportMembersResponse
+	34, // [34:40] is the sub-list for method output_type
+	28, // [28:34] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_member_proto_init() }
@@ -1276,13 +2210,15 @@ func file_gongjian_member_v1_member_proto_init() {
 	if File_gongjian_member_v1_member_proto != nil {
 		return
 	}
+	file_gongjian_member_v1_member_proto_msgTypes[7].OneofWrappers = []any{}
+	file_gongjian_member_v1_member_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_member_proto_rawDesc), len(file_gongjian_member_v1_member_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   11,
+			NumEnums:      7,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,10 +23,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MemberService_CreateMember_FullMethodName = "/gongjian.member.v1.MemberService/CreateMember"
-	MemberService_GetMember_FullMethodName    = "/gongjian.member.v1.MemberService/GetMember"
-	MemberService_ListMembers_FullMethodName  = "/gongjian.member.v1.MemberService/ListMembers"
-	MemberService_UpdateMember_FullMethodName = "/gongjian.member.v1.MemberService/UpdateMember"
+	MemberService_CreateMember_FullMethodName  = "/gongjian.member.v1.MemberService/CreateMember"
+	MemberService_GetMember_FullMethodName     = "/gongjian.member.v1.MemberService/GetMember"
+	MemberService_ListMembers_FullMethodName   = "/gongjian.member.v1.MemberService/ListMembers"
+	MemberService_UpdateMember_FullMethodName  = "/gongjian.member.v1.MemberService/UpdateMember"
+	MemberService_CountMembers_FullMethodName  = "/gongjian.member.v1.MemberService/CountMembers"
+	MemberService_ImportMembers_FullMethodName = "/gongjian.member.v1.MemberService/ImportMembers"
 )
 
 // MemberServiceClient is the client API for MemberService service.
@@ -49,6 +51,17 @@ type MemberServiceClient interface {
 	// UpdateMember changes the fields named in update_mask. The organisation
 	// is changed by a transfer, never here.
 	UpdateMember(ctx context.Context, in *UpdateMemberRequest, opts ...grpc.CallOption) (*UpdateMemberResponse, error)
+	// CountMembers counts the live members ListMembers would list with the
+	// same filters ("how many retired members in this subtree"), inside the
+	// caller's scope.
+	CountMembers(ctx context.Context, in *CountMembersRequest, opts ...grpc.CallOption) (*CountMembersResponse, error)
+	// ImportMembers registers the members of a roster file (CSV or .xlsx):
+	// every row is checked first, then the rows that are fine are registered
+	// exactly as CreateMember registers one member, while the others are
+	// refused with every problem named. The answer is a report per row. A
+	// repeated request_id returns the first report without importing again;
+	// a dry run checks and reports without registering anybody.
+	ImportMembers(ctx context.Context, in *ImportMembersRequest, opts ...grpc.CallOption) (*ImportMembersResponse, error)
 }
 
 type memberServiceClient struct {
@@ -99,6 +112,26 @@ func (c *memberServiceClient) UpdateMember(ctx context.Context, in *UpdateMember
 	return out, nil
 }
 
+func (c *memberServiceClient) CountMembers(ctx context.Context, in *CountMembersRequest, opts ...grpc.CallOption) (*CountMembersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountMembersResponse)
+	err := c.cc.Invoke(ctx, MemberService_CountMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *memberServiceClient) ImportMembers(ctx context.Context, in *ImportMembersRequest, opts ...grpc.CallOption) (*ImportMembersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportMembersResponse)
+	err := c.cc.Invoke(ctx, MemberService_ImportMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MemberServiceServer is the server API for MemberService service.
 // All implementations must embed UnimplementedMemberServiceServer
 // for forward compatibility.
@@ -119,6 +152,17 @@ type MemberServiceServer interface {
 	// UpdateMember changes the fields named in update_mask. The organisation
 	// is changed by a transfer, never here.
 	UpdateMember(context.Context, *UpdateMemberRequest) (*UpdateMemberResponse, error)
+	// CountMembers counts the live members ListMembers would list with the
+	// same filters ("how many retired members in this subtree"), inside the
+	// caller's scope.
+	CountMembers(context.Context, *CountMembersRequest) (*CountMembersResponse, error)
+	// ImportMembers registers the members of a roster file (CSV or .xlsx):
+	// every row is checked first, then the rows that are fine are registered
+	// exactly as CreateMember registers one member, while the others are
+	// refused with every problem named. The answer is a report per row. A
+	// repeated request_id returns the first report without importing again;
+	// a dry run checks and reports without registering anybody.
+	ImportMembers(context.Context, *ImportMembersRequest) (*ImportMembersResponse, error)
 	mustEmbedUnimplementedMemberServiceServer()
 }
 
@@ -140,6 +184,12 @@ func (UnimplementedMemberServiceServer) ListMembers(context.Context, *ListMember
 }
 func (UnimplementedMemberServiceServer) UpdateMember(context.Context, *UpdateMemberRequest) (*UpdateMemberResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateMember not implemented")
+}
+func (UnimplementedMemberServiceServer) CountMembers(context.Context, *CountMembersRequest) (*CountMembersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CountMembers not implemented")
+}
+func (UnimplementedMemberServiceServer) ImportMembers(context.Context, *ImportMembersRequest) (*ImportMembersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ImportMembers not implemented")
 }
 func (UnimplementedMemberServiceServer) mustEmbedUnimplementedMemberServiceServer() {}
 func (UnimplementedMemberServiceServer) testEmbeddedByValue()                       {}
@@ -234,6 +284,42 @@ func _MemberService_UpdateMember_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MemberService_CountMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountMembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MemberServiceServer).CountMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MemberService_CountMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MemberServiceServer).CountMembers(ctx, req.(*CountMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MemberService_ImportMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportMembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MemberServiceServer).ImportMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MemberService_ImportMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MemberServiceServer).ImportMembers(ctx, req.(*ImportMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MemberService_ServiceDesc is the grpc.ServiceDesc for MemberService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -256,6 +342,14 @@ var MemberService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateMember",
 			Handler:    _MemberService_UpdateMember_Handler,
+		},
+		{
+			MethodName: "CountMembers",
+			Handler:    _MemberService_CountMembers_Handler,
+		},
+		{
+			MethodName: "ImportMembers",
+			Handler:    _MemberService_ImportMembers_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

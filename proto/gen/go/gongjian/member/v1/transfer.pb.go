@@ -43,6 +43,9 @@ const (
 	TransferState_TRANSFER_STATE_REJECTED TransferState = 5
 	// TRANSFER_STATE_WITHDRAWN is withdrawn by the member or the sending side.
 	TransferState_TRANSFER_STATE_WITHDRAWN TransferState = 6
+	// TRANSFER_STATE_SUSPENDED is halted by the side that held it; it
+	// resumes to the state in suspended_from.
+	TransferState_TRANSFER_STATE_SUSPENDED TransferState = 7
 )
 
 // Enum value maps for TransferState.
@@ -55,6 +58,7 @@ var (
 		4: "TRANSFER_STATE_COMPLETED",
 		5: "TRANSFER_STATE_REJECTED",
 		6: "TRANSFER_STATE_WITHDRAWN",
+		7: "TRANSFER_STATE_SUSPENDED",
 	}
 	TransferState_value = map[string]int32{
 		"TRANSFER_STATE_UNSPECIFIED": 0,
@@ -64,6 +68,7 @@ var (
 		"TRANSFER_STATE_COMPLETED":   4,
 		"TRANSFER_STATE_REJECTED":    5,
 		"TRANSFER_STATE_WITHDRAWN":   6,
+		"TRANSFER_STATE_SUSPENDED":   7,
 	}
 )
 
@@ -94,6 +99,320 @@ func (TransferState) EnumDescriptor() ([]byte, []int) {
 	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{0}
 }
 
+// TransferAction is what a step did.
+type TransferAction int32
+
+const (
+	// TRANSFER_ACTION_UNSPECIFIED is never a step's action.
+	TransferAction_TRANSFER_ACTION_UNSPECIFIED TransferAction = 0
+	// TRANSFER_ACTION_REQUESTED opened the transfer.
+	TransferAction_TRANSFER_ACTION_REQUESTED TransferAction = 1
+	// TRANSFER_ACTION_CONFIRMED is the member's agreement.
+	TransferAction_TRANSFER_ACTION_CONFIRMED TransferAction = 2
+	// TRANSFER_ACTION_RELEASED issued a letter (again, in place of an
+	// expired one, when the transfer was already released).
+	TransferAction_TRANSFER_ACTION_RELEASED TransferAction = 3
+	// TRANSFER_ACTION_RECEIVED is the receipt, which completed the transfer.
+	TransferAction_TRANSFER_ACTION_RECEIVED TransferAction = 4
+	// TRANSFER_ACTION_REJECTED refused the transfer.
+	TransferAction_TRANSFER_ACTION_REJECTED TransferAction = 5
+	// TRANSFER_ACTION_WITHDRAWN ended the transfer.
+	TransferAction_TRANSFER_ACTION_WITHDRAWN TransferAction = 6
+	// TRANSFER_ACTION_SUSPENDED halted the transfer.
+	TransferAction_TRANSFER_ACTION_SUSPENDED TransferAction = 7
+	// TRANSFER_ACTION_RESUMED returned it to the state it was halted in.
+	TransferAction_TRANSFER_ACTION_RESUMED TransferAction = 8
+	// TRANSFER_ACTION_EXPIRED marked the letter past its deadline without a
+	// receipt: the member became a pocket member.
+	TransferAction_TRANSFER_ACTION_EXPIRED TransferAction = 9
+	// TRANSFER_ACTION_FLAGGED_FOR_REVIEW flagged the transfer open too long
+	// for the 自行脱党 review.
+	TransferAction_TRANSFER_ACTION_FLAGGED_FOR_REVIEW TransferAction = 10
+	// TRANSFER_ACTION_REVIEWED recorded the outcome of that review.
+	TransferAction_TRANSFER_ACTION_REVIEWED TransferAction = 11
+)
+
+// Enum value maps for TransferAction.
+var (
+	TransferAction_name = map[int32]string{
+		0:  "TRANSFER_ACTION_UNSPECIFIED",
+		1:  "TRANSFER_ACTION_REQUESTED",
+		2:  "TRANSFER_ACTION_CONFIRMED",
+		3:  "TRANSFER_ACTION_RELEASED",
+		4:  "TRANSFER_ACTION_RECEIVED",
+		5:  "TRANSFER_ACTION_REJECTED",
+		6:  "TRANSFER_ACTION_WITHDRAWN",
+		7:  "TRANSFER_ACTION_SUSPENDED",
+		8:  "TRANSFER_ACTION_RESUMED",
+		9:  "TRANSFER_ACTION_EXPIRED",
+		10: "TRANSFER_ACTION_FLAGGED_FOR_REVIEW",
+		11: "TRANSFER_ACTION_REVIEWED",
+	}
+	TransferAction_value = map[string]int32{
+		"TRANSFER_ACTION_UNSPECIFIED":        0,
+		"TRANSFER_ACTION_REQUESTED":          1,
+		"TRANSFER_ACTION_CONFIRMED":          2,
+		"TRANSFER_ACTION_RELEASED":           3,
+		"TRANSFER_ACTION_RECEIVED":           4,
+		"TRANSFER_ACTION_REJECTED":           5,
+		"TRANSFER_ACTION_WITHDRAWN":          6,
+		"TRANSFER_ACTION_SUSPENDED":          7,
+		"TRANSFER_ACTION_RESUMED":            8,
+		"TRANSFER_ACTION_EXPIRED":            9,
+		"TRANSFER_ACTION_FLAGGED_FOR_REVIEW": 10,
+		"TRANSFER_ACTION_REVIEWED":           11,
+	}
+)
+
+func (x TransferAction) Enum() *TransferAction {
+	p := new(TransferAction)
+	*p = x
+	return p
+}
+
+func (x TransferAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TransferAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_member_v1_transfer_proto_enumTypes[1].Descriptor()
+}
+
+func (TransferAction) Type() protoreflect.EnumType {
+	return &file_gongjian_member_v1_transfer_proto_enumTypes[1]
+}
+
+func (x TransferAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TransferAction.Descriptor instead.
+func (TransferAction) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{1}
+}
+
+// TransferReviewOutcome is what the review of a flagged transfer found.
+type TransferReviewOutcome int32
+
+const (
+	// TRANSFER_REVIEW_OUTCOME_UNSPECIFIED is no outcome yet.
+	TransferReviewOutcome_TRANSFER_REVIEW_OUTCOME_UNSPECIFIED TransferReviewOutcome = 0
+	// TRANSFER_REVIEW_OUTCOME_CONTACTED: the member was reached; the
+	// transfer goes on.
+	TransferReviewOutcome_TRANSFER_REVIEW_OUTCOME_CONTACTED TransferReviewOutcome = 1
+	// TRANSFER_REVIEW_OUTCOME_NOT_REACHED: the member could not be reached.
+	TransferReviewOutcome_TRANSFER_REVIEW_OUTCOME_NOT_REACHED TransferReviewOutcome = 2
+	// TRANSFER_REVIEW_OUTCOME_TREATED_AS_LEFT: the organisation decided to
+	// treat the member as having left the party (自行脱党). The record says
+	// so; ending the membership is the party's own procedure.
+	TransferReviewOutcome_TRANSFER_REVIEW_OUTCOME_TREATED_AS_LEFT TransferReviewOutcome = 3
+)
+
+// Enum value maps for TransferReviewOutcome.
+var (
+	TransferReviewOutcome_name = map[int32]string{
+		0: "TRANSFER_REVIEW_OUTCOME_UNSPECIFIED",
+		1: "TRANSFER_REVIEW_OUTCOME_CONTACTED",
+		2: "TRANSFER_REVIEW_OUTCOME_NOT_REACHED",
+		3: "TRANSFER_REVIEW_OUTCOME_TREATED_AS_LEFT",
+	}
+	TransferReviewOutcome_value = map[string]int32{
+		"TRANSFER_REVIEW_OUTCOME_UNSPECIFIED":     0,
+		"TRANSFER_REVIEW_OUTCOME_CONTACTED":       1,
+		"TRANSFER_REVIEW_OUTCOME_NOT_REACHED":     2,
+		"TRANSFER_REVIEW_OUTCOME_TREATED_AS_LEFT": 3,
+	}
+)
+
+func (x TransferReviewOutcome) Enum() *TransferReviewOutcome {
+	p := new(TransferReviewOutcome)
+	*p = x
+	return p
+}
+
+func (x TransferReviewOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TransferReviewOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_member_v1_transfer_proto_enumTypes[2].Descriptor()
+}
+
+func (TransferReviewOutcome) Type() protoreflect.EnumType {
+	return &file_gongjian_member_v1_transfer_proto_enumTypes[2]
+}
+
+func (x TransferReviewOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TransferReviewOutcome.Descriptor instead.
+func (TransferReviewOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{2}
+}
+
+// TransferReviewFilter selects transfers by their review.
+type TransferReviewFilter int32
+
+const (
+	// TRANSFER_REVIEW_FILTER_UNSPECIFIED selects every transfer.
+	TransferReviewFilter_TRANSFER_REVIEW_FILTER_UNSPECIFIED TransferReviewFilter = 0
+	// TRANSFER_REVIEW_FILTER_FLAGGED selects the transfers flagged for review.
+	TransferReviewFilter_TRANSFER_REVIEW_FILTER_FLAGGED TransferReviewFilter = 1
+	// TRANSFER_REVIEW_FILTER_PENDING selects the flagged transfers with no
+	// outcome recorded yet.
+	TransferReviewFilter_TRANSFER_REVIEW_FILTER_PENDING TransferReviewFilter = 2
+)
+
+// Enum value maps for TransferReviewFilter.
+var (
+	TransferReviewFilter_name = map[int32]string{
+		0: "TRANSFER_REVIEW_FILTER_UNSPECIFIED",
+		1: "TRANSFER_REVIEW_FILTER_FLAGGED",
+		2: "TRANSFER_REVIEW_FILTER_PENDING",
+	}
+	TransferReviewFilter_value = map[string]int32{
+		"TRANSFER_REVIEW_FILTER_UNSPECIFIED": 0,
+		"TRANSFER_REVIEW_FILTER_FLAGGED":     1,
+		"TRANSFER_REVIEW_FILTER_PENDING":     2,
+	}
+)
+
+func (x TransferReviewFilter) Enum() *TransferReviewFilter {
+	p := new(TransferReviewFilter)
+	*p = x
+	return p
+}
+
+func (x TransferReviewFilter) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TransferReviewFilter) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_member_v1_transfer_proto_enumTypes[3].Descriptor()
+}
+
+func (TransferReviewFilter) Type() protoreflect.EnumType {
+	return &file_gongjian_member_v1_transfer_proto_enumTypes[3]
+}
+
+func (x TransferReviewFilter) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TransferReviewFilter.Descriptor instead.
+func (TransferReviewFilter) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{3}
+}
+
+// NameOnlyReason says why a member is listed as name-only.
+type NameOnlyReason int32
+
+const (
+	// NAME_ONLY_REASON_UNSPECIFIED is never a listed member's reason.
+	NameOnlyReason_NAME_ONLY_REASON_UNSPECIFIED NameOnlyReason = 0
+	// NAME_ONLY_REASON_RESIDENCE_ELSEWHERE: the recorded residence is in
+	// another community.
+	NameOnlyReason_NAME_ONLY_REASON_RESIDENCE_ELSEWHERE NameOnlyReason = 1
+	// NAME_ONLY_REASON_RESIDENCE_UNKNOWN: no residence community is recorded.
+	NameOnlyReason_NAME_ONLY_REASON_RESIDENCE_UNKNOWN NameOnlyReason = 2
+)
+
+// Enum value maps for NameOnlyReason.
+var (
+	NameOnlyReason_name = map[int32]string{
+		0: "NAME_ONLY_REASON_UNSPECIFIED",
+		1: "NAME_ONLY_REASON_RESIDENCE_ELSEWHERE",
+		2: "NAME_ONLY_REASON_RESIDENCE_UNKNOWN",
+	}
+	NameOnlyReason_value = map[string]int32{
+		"NAME_ONLY_REASON_UNSPECIFIED":         0,
+		"NAME_ONLY_REASON_RESIDENCE_ELSEWHERE": 1,
+		"NAME_ONLY_REASON_RESIDENCE_UNKNOWN":   2,
+	}
+)
+
+func (x NameOnlyReason) Enum() *NameOnlyReason {
+	p := new(NameOnlyReason)
+	*p = x
+	return p
+}
+
+func (x NameOnlyReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NameOnlyReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_member_v1_transfer_proto_enumTypes[4].Descriptor()
+}
+
+func (NameOnlyReason) Type() protoreflect.EnumType {
+	return &file_gongjian_member_v1_transfer_proto_enumTypes[4]
+}
+
+func (x NameOnlyReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NameOnlyReason.Descriptor instead.
+func (NameOnlyReason) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{4}
+}
+
+// BulkTransferResult is what became of one member of a job.
+type BulkTransferResult int32
+
+const (
+	// BULK_TRANSFER_RESULT_UNSPECIFIED: not reached yet.
+	BulkTransferResult_BULK_TRANSFER_RESULT_UNSPECIFIED BulkTransferResult = 0
+	// BULK_TRANSFER_RESULT_TRANSFERRED: the transfer was opened and its
+	// letter released.
+	BulkTransferResult_BULK_TRANSFER_RESULT_TRANSFERRED BulkTransferResult = 1
+	// BULK_TRANSFER_RESULT_SKIPPED: a rule kept the member out (see reason).
+	BulkTransferResult_BULK_TRANSFER_RESULT_SKIPPED BulkTransferResult = 2
+)
+
+// Enum value maps for BulkTransferResult.
+var (
+	BulkTransferResult_name = map[int32]string{
+		0: "BULK_TRANSFER_RESULT_UNSPECIFIED",
+		1: "BULK_TRANSFER_RESULT_TRANSFERRED",
+		2: "BULK_TRANSFER_RESULT_SKIPPED",
+	}
+	BulkTransferResult_value = map[string]int32{
+		"BULK_TRANSFER_RESULT_UNSPECIFIED": 0,
+		"BULK_TRANSFER_RESULT_TRANSFERRED": 1,
+		"BULK_TRANSFER_RESULT_SKIPPED":     2,
+	}
+)
+
+func (x BulkTransferResult) Enum() *BulkTransferResult {
+	p := new(BulkTransferResult)
+	*p = x
+	return p
+}
+
+func (x BulkTransferResult) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (BulkTransferResult) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_member_v1_transfer_proto_enumTypes[5].Descriptor()
+}
+
+func (BulkTransferResult) Type() protoreflect.EnumType {
+	return &file_gongjian_member_v1_transfer_proto_enumTypes[5]
+}
+
+func (x BulkTransferResult) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use BulkTransferResult.Descriptor instead.
+func (BulkTransferResult) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{5}
+}
+
 // TransferStep is one step of a transfer, as it was taken.
 type TransferStep struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -106,7 +425,14 @@ type TransferStep struct {
 	// reason they gave.
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	// time the step was taken.
-	Time          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	Time *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	// action is what the step did; a step that changed no state (expired,
+	// flagged, reviewed) keeps the state the transfer was in.
+	Action TransferAction `protobuf:"varint,6,opt,name=action,proto3,enum=gongjian.member.v1.TransferAction" json:"action,omitempty"`
+	// letter_number is the letter a release step issued.
+	LetterNumber string `protobuf:"bytes,7,opt,name=letter_number,json=letterNumber,proto3" json:"letter_number,omitempty"`
+	// review_outcome is the outcome a review step recorded.
+	ReviewOutcome TransferReviewOutcome `protobuf:"varint,8,opt,name=review_outcome,json=reviewOutcome,proto3,enum=gongjian.member.v1.TransferReviewOutcome" json:"review_outcome,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -176,6 +502,27 @@ func (x *TransferStep) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *TransferStep) GetAction() TransferAction {
+	if x != nil {
+		return x.Action
+	}
+	return TransferAction_TRANSFER_ACTION_UNSPECIFIED
+}
+
+func (x *TransferStep) GetLetterNumber() string {
+	if x != nil {
+		return x.LetterNumber
+	}
+	return ""
+}
+
+func (x *TransferStep) GetReviewOutcome() TransferReviewOutcome {
+	if x != nil {
+		return x.ReviewOutcome
+	}
+	return TransferReviewOutcome_TRANSFER_REVIEW_OUTCOME_UNSPECIFIED
+}
+
 // Transfer is one transfer of a membership relationship.
 type Transfer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -207,7 +554,19 @@ type Transfer struct {
 	// update_time is when it last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// etag is the version; a step that gives it must match.
-	Etag          string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	// suspended_from is the state a suspended transfer resumes to.
+	SuspendedFrom TransferState `protobuf:"varint,15,opt,name=suspended_from,json=suspendedFrom,proto3,enum=gongjian.member.v1.TransferState" json:"suspended_from,omitempty"`
+	// expire_time is when the sweeper found the letter past its deadline
+	// without a receipt (the member is a pocket member); cleared when a new
+	// letter is issued.
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// flag_time is when the sweeper flagged the transfer for review, open
+	// for longer than the sending district's review period (6 months by
+	// default) without completing.
+	FlagTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=flag_time,json=flagTime,proto3" json:"flag_time,omitempty"`
+	// review_outcome is the latest outcome recorded by the review.
+	ReviewOutcome TransferReviewOutcome `protobuf:"varint,18,opt,name=review_outcome,json=reviewOutcome,proto3,enum=gongjian.member.v1.TransferReviewOutcome" json:"review_outcome,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -338,6 +697,34 @@ func (x *Transfer) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Transfer) GetSuspendedFrom() TransferState {
+	if x != nil {
+		return x.SuspendedFrom
+	}
+	return TransferState_TRANSFER_STATE_UNSPECIFIED
+}
+
+func (x *Transfer) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *Transfer) GetFlagTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FlagTime
+	}
+	return nil
+}
+
+func (x *Transfer) GetReviewOutcome() TransferReviewOutcome {
+	if x != nil {
+		return x.ReviewOutcome
+	}
+	return TransferReviewOutcome_TRANSFER_REVIEW_OUTCOME_UNSPECIFIED
 }
 
 // RequestTransferRequest is the request of RequestTransfer.
@@ -546,7 +933,10 @@ type ListTransfersRequest struct {
 	// page_size is at most 500; 0 means 50.
 	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// page_token continues a previous listing.
-	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// review lists only transfers flagged for review (all, or those without
+	// an outcome); with organisation_id, those sent from it.
+	Review        TransferReviewFilter `protobuf:"varint,6,opt,name=review,proto3,enum=gongjian.member.v1.TransferReviewFilter" json:"review,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -614,6 +1004,13 @@ func (x *ListTransfersRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListTransfersRequest) GetReview() TransferReviewFilter {
+	if x != nil {
+		return x.Review
+	}
+	return TransferReviewFilter_TRANSFER_REVIEW_FILTER_UNSPECIFIED
 }
 
 // ListTransfersResponse is the response of ListTransfers.
@@ -1294,7 +1691,8 @@ func (x *ListPocketMembersRequest) GetPageToken() string {
 // ListPocketMembersResponse is the response of ListPocketMembers.
 type ListPocketMembersResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// transfers released and not received by their letter's deadline.
+	// transfers whose letter the sweeper found past its deadline without a
+	// receipt, still released (or suspended by the receiving side).
 	Transfers []*Transfer `protobuf:"bytes,1,rep,name=transfers,proto3" json:"transfers,omitempty"`
 	// next_page_token is empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -1346,18 +1744,1090 @@ func (x *ListPocketMembersResponse) GetNextPageToken() string {
 	return ""
 }
 
+// SuspendTransferRequest is the request of SuspendTransfer.
+type SuspendTransferRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id of the transfer.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// reason for the suspension; required.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// etag of the transfer as the caller read it; when given it must match.
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendTransferRequest) Reset() {
+	*x = SuspendTransferRequest{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendTransferRequest) ProtoMessage() {}
+
+func (x *SuspendTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendTransferRequest.ProtoReflect.Descriptor instead.
+func (*SuspendTransferRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SuspendTransferRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SuspendTransferRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SuspendTransferRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// SuspendTransferResponse is the response of SuspendTransfer.
+type SuspendTransferResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// transfer after the step.
+	Transfer      *Transfer `protobuf:"bytes,1,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendTransferResponse) Reset() {
+	*x = SuspendTransferResponse{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendTransferResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendTransferResponse) ProtoMessage() {}
+
+func (x *SuspendTransferResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendTransferResponse.ProtoReflect.Descriptor instead.
+func (*SuspendTransferResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SuspendTransferResponse) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// ResumeTransferRequest is the request of ResumeTransfer.
+type ResumeTransferRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id of the transfer.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// reason for the step.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// etag of the transfer as the caller read it; when given it must match.
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeTransferRequest) Reset() {
+	*x = ResumeTransferRequest{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeTransferRequest) ProtoMessage() {}
+
+func (x *ResumeTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeTransferRequest.ProtoReflect.Descriptor instead.
+func (*ResumeTransferRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ResumeTransferRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ResumeTransferRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ResumeTransferRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// ResumeTransferResponse is the response of ResumeTransfer.
+type ResumeTransferResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// transfer after the step.
+	Transfer      *Transfer `protobuf:"bytes,1,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeTransferResponse) Reset() {
+	*x = ResumeTransferResponse{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeTransferResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeTransferResponse) ProtoMessage() {}
+
+func (x *ResumeTransferResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeTransferResponse.ProtoReflect.Descriptor instead.
+func (*ResumeTransferResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ResumeTransferResponse) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// RecordTransferReviewRequest is the request of RecordTransferReview.
+type RecordTransferReviewRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id of the transfer, which must be flagged for review.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// outcome of the review; required.
+	Outcome TransferReviewOutcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=gongjian.member.v1.TransferReviewOutcome" json:"outcome,omitempty"`
+	// reason: what was done and found; required.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// etag of the transfer as the caller read it; when given it must match.
+	Etag          string `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordTransferReviewRequest) Reset() {
+	*x = RecordTransferReviewRequest{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordTransferReviewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordTransferReviewRequest) ProtoMessage() {}
+
+func (x *RecordTransferReviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordTransferReviewRequest.ProtoReflect.Descriptor instead.
+func (*RecordTransferReviewRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RecordTransferReviewRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RecordTransferReviewRequest) GetOutcome() TransferReviewOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return TransferReviewOutcome_TRANSFER_REVIEW_OUTCOME_UNSPECIFIED
+}
+
+func (x *RecordTransferReviewRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RecordTransferReviewRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// RecordTransferReviewResponse is the response of RecordTransferReview.
+type RecordTransferReviewResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// transfer after the step.
+	Transfer      *Transfer `protobuf:"bytes,1,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordTransferReviewResponse) Reset() {
+	*x = RecordTransferReviewResponse{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordTransferReviewResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordTransferReviewResponse) ProtoMessage() {}
+
+func (x *RecordTransferReviewResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordTransferReviewResponse.ProtoReflect.Descriptor instead.
+func (*RecordTransferReviewResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RecordTransferReviewResponse) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// ListNameOnlyMembersRequest is the request of ListNameOnlyMembers.
+type ListNameOnlyMembersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// organisation_id is the root of the subtree; required.
+	OrganisationId string `protobuf:"bytes,1,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// include_unknown_residence also lists the members with no residence
+	// community recorded, who cannot be told apart.
+	IncludeUnknownResidence bool `protobuf:"varint,2,opt,name=include_unknown_residence,json=includeUnknownResidence,proto3" json:"include_unknown_residence,omitempty"`
+	// page_size is at most 500; 0 means 50.
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token continues a previous listing.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNameOnlyMembersRequest) Reset() {
+	*x = ListNameOnlyMembersRequest{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNameOnlyMembersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNameOnlyMembersRequest) ProtoMessage() {}
+
+func (x *ListNameOnlyMembersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNameOnlyMembersRequest.ProtoReflect.Descriptor instead.
+func (*ListNameOnlyMembersRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListNameOnlyMembersRequest) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *ListNameOnlyMembersRequest) GetIncludeUnknownResidence() bool {
+	if x != nil {
+		return x.IncludeUnknownResidence
+	}
+	return false
+}
+
+func (x *ListNameOnlyMembersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListNameOnlyMembersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// NameOnlyMember is one name-only member.
+type NameOnlyMember struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// member, with the national ID number masked unless the caller may see it.
+	Member *Member `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	// community_id is the community the member's relationship sits in.
+	CommunityId string `protobuf:"bytes,2,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// reason the member is listed.
+	Reason        NameOnlyReason `protobuf:"varint,3,opt,name=reason,proto3,enum=gongjian.member.v1.NameOnlyReason" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NameOnlyMember) Reset() {
+	*x = NameOnlyMember{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NameOnlyMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NameOnlyMember) ProtoMessage() {}
+
+func (x *NameOnlyMember) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NameOnlyMember.ProtoReflect.Descriptor instead.
+func (*NameOnlyMember) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *NameOnlyMember) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *NameOnlyMember) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *NameOnlyMember) GetReason() NameOnlyReason {
+	if x != nil {
+		return x.Reason
+	}
+	return NameOnlyReason_NAME_ONLY_REASON_UNSPECIFIED
+}
+
+// ListNameOnlyMembersResponse is the response of ListNameOnlyMembers.
+type ListNameOnlyMembersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// members in tree order.
+	Members []*NameOnlyMember `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	// next_page_token is empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNameOnlyMembersResponse) Reset() {
+	*x = ListNameOnlyMembersResponse{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNameOnlyMembersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNameOnlyMembersResponse) ProtoMessage() {}
+
+func (x *ListNameOnlyMembersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNameOnlyMembersResponse.ProtoReflect.Descriptor instead.
+func (*ListNameOnlyMembersResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListNameOnlyMembersResponse) GetMembers() []*NameOnlyMember {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *ListNameOnlyMembersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// StartBulkTransferRequest is the request of StartBulkTransfer. A job is
+// either new (request_id, organisation_id and reason) or continued
+// (job_id, or the request_id that started it, by the same caller).
+type StartBulkTransferRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// request_id names the job for the caller: the same id continues it.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// job_id continues a job by its id.
+	JobId string `protobuf:"bytes,2,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// organisation_id is the sending organisation.
+	OrganisationId string `protobuf:"bytes,3,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// subtree takes the members of the organisation's whole subtree, each
+	// sent from the organisation their relationship sits in.
+	Subtree bool `protobuf:"varint,4,opt,name=subtree,proto3" json:"subtree,omitempty"`
+	// member_ids, when given, are the members to transfer instead of all;
+	// one that is not a live member of the organisation is skipped.
+	MemberIds []string `protobuf:"bytes,5,rep,name=member_ids,json=memberIds,proto3" json:"member_ids,omitempty"`
+	// destinations maps a member id to the organisation that is to receive
+	// the member; it overrides to_organisation_id.
+	Destinations map[string]string `protobuf:"bytes,6,rep,name=destinations,proto3" json:"destinations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// to_organisation_id receives the members the map does not name; when
+	// empty, each goes to the community of their recorded residence.
+	ToOrganisationId string `protobuf:"bytes,7,opt,name=to_organisation_id,json=toOrganisationId,proto3" json:"to_organisation_id,omitempty"`
+	// reason is the organisation's decision, recorded on every step.
+	Reason        string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartBulkTransferRequest) Reset() {
+	*x = StartBulkTransferRequest{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartBulkTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartBulkTransferRequest) ProtoMessage() {}
+
+func (x *StartBulkTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartBulkTransferRequest.ProtoReflect.Descriptor instead.
+func (*StartBulkTransferRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *StartBulkTransferRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *StartBulkTransferRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *StartBulkTransferRequest) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *StartBulkTransferRequest) GetSubtree() bool {
+	if x != nil {
+		return x.Subtree
+	}
+	return false
+}
+
+func (x *StartBulkTransferRequest) GetMemberIds() []string {
+	if x != nil {
+		return x.MemberIds
+	}
+	return nil
+}
+
+func (x *StartBulkTransferRequest) GetDestinations() map[string]string {
+	if x != nil {
+		return x.Destinations
+	}
+	return nil
+}
+
+func (x *StartBulkTransferRequest) GetToOrganisationId() string {
+	if x != nil {
+		return x.ToOrganisationId
+	}
+	return ""
+}
+
+func (x *StartBulkTransferRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// BulkTransferOutcome is the outcome of one member of a job.
+type BulkTransferOutcome struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// member_id is the member.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// result for the member.
+	Result BulkTransferResult `protobuf:"varint,2,opt,name=result,proto3,enum=gongjian.member.v1.BulkTransferResult" json:"result,omitempty"`
+	// transfer_id is the transfer opened, when transferred.
+	TransferId string `protobuf:"bytes,3,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	// state the transfer reached in the job.
+	State TransferState `protobuf:"varint,4,opt,name=state,proto3,enum=gongjian.member.v1.TransferState" json:"state,omitempty"`
+	// to_organisation_id is the destination, when one was found.
+	ToOrganisationId string `protobuf:"bytes,5,opt,name=to_organisation_id,json=toOrganisationId,proto3" json:"to_organisation_id,omitempty"`
+	// reason code of a skip: NOT_IN_ORGANISATION, OPEN_TRANSFER,
+	// NO_RESIDENCE, DESTINATION_NOT_FOUND, DESTINATION_REFUSES,
+	// ALREADY_THERE, or REFUSED (another rule, see detail).
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// detail says more about a skip.
+	Detail string `protobuf:"bytes,7,opt,name=detail,proto3" json:"detail,omitempty"`
+	// time the outcome was reached.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BulkTransferOutcome) Reset() {
+	*x = BulkTransferOutcome{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BulkTransferOutcome) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BulkTransferOutcome) ProtoMessage() {}
+
+func (x *BulkTransferOutcome) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BulkTransferOutcome.ProtoReflect.Descriptor instead.
+func (*BulkTransferOutcome) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *BulkTransferOutcome) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *BulkTransferOutcome) GetResult() BulkTransferResult {
+	if x != nil {
+		return x.Result
+	}
+	return BulkTransferResult_BULK_TRANSFER_RESULT_UNSPECIFIED
+}
+
+func (x *BulkTransferOutcome) GetTransferId() string {
+	if x != nil {
+		return x.TransferId
+	}
+	return ""
+}
+
+func (x *BulkTransferOutcome) GetState() TransferState {
+	if x != nil {
+		return x.State
+	}
+	return TransferState_TRANSFER_STATE_UNSPECIFIED
+}
+
+func (x *BulkTransferOutcome) GetToOrganisationId() string {
+	if x != nil {
+		return x.ToOrganisationId
+	}
+	return ""
+}
+
+func (x *BulkTransferOutcome) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BulkTransferOutcome) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *BulkTransferOutcome) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+// BulkTransferJob is one bulk transfer.
+type BulkTransferJob struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id of the job.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// organisation_id is the sending organisation.
+	OrganisationId string `protobuf:"bytes,2,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// subtree says the job took the organisation's whole subtree.
+	Subtree bool `protobuf:"varint,3,opt,name=subtree,proto3" json:"subtree,omitempty"`
+	// to_organisation_id is the job's default destination, if any.
+	ToOrganisationId string `protobuf:"bytes,4,opt,name=to_organisation_id,json=toOrganisationId,proto3" json:"to_organisation_id,omitempty"`
+	// reason of the job.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// total is the number of members in the job.
+	Total int32 `protobuf:"varint,6,opt,name=total,proto3" json:"total,omitempty"`
+	// done is the number of members with an outcome.
+	Done int32 `protobuf:"varint,7,opt,name=done,proto3" json:"done,omitempty"`
+	// create_subject is who started the job.
+	CreateSubject string `protobuf:"bytes,8,opt,name=create_subject,json=createSubject,proto3" json:"create_subject,omitempty"`
+	// create_time is when the job started.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// finish_time is when the last member got an outcome.
+	FinishTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finish_time,json=finishTime,proto3" json:"finish_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BulkTransferJob) Reset() {
+	*x = BulkTransferJob{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BulkTransferJob) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BulkTransferJob) ProtoMessage() {}
+
+func (x *BulkTransferJob) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BulkTransferJob.ProtoReflect.Descriptor instead.
+func (*BulkTransferJob) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *BulkTransferJob) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *BulkTransferJob) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *BulkTransferJob) GetSubtree() bool {
+	if x != nil {
+		return x.Subtree
+	}
+	return false
+}
+
+func (x *BulkTransferJob) GetToOrganisationId() string {
+	if x != nil {
+		return x.ToOrganisationId
+	}
+	return ""
+}
+
+func (x *BulkTransferJob) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BulkTransferJob) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *BulkTransferJob) GetDone() int32 {
+	if x != nil {
+		return x.Done
+	}
+	return 0
+}
+
+func (x *BulkTransferJob) GetCreateSubject() string {
+	if x != nil {
+		return x.CreateSubject
+	}
+	return ""
+}
+
+func (x *BulkTransferJob) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *BulkTransferJob) GetFinishTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishTime
+	}
+	return nil
+}
+
+// StartBulkTransferResponse is one message of the progress of a job.
+type StartBulkTransferResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// job_id is the job.
+	JobId string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// done is how many members had an outcome when the message was sent.
+	Done int32 `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"`
+	// total is the number of members in the job.
+	Total int32 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
+	// outcome of one member; absent in the first message.
+	Outcome *BulkTransferOutcome `protobuf:"bytes,4,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// replayed marks an outcome reached before this call.
+	Replayed      bool `protobuf:"varint,5,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartBulkTransferResponse) Reset() {
+	*x = StartBulkTransferResponse{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartBulkTransferResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartBulkTransferResponse) ProtoMessage() {}
+
+func (x *StartBulkTransferResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartBulkTransferResponse.ProtoReflect.Descriptor instead.
+func (*StartBulkTransferResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *StartBulkTransferResponse) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *StartBulkTransferResponse) GetDone() int32 {
+	if x != nil {
+		return x.Done
+	}
+	return 0
+}
+
+func (x *StartBulkTransferResponse) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *StartBulkTransferResponse) GetOutcome() *BulkTransferOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
+func (x *StartBulkTransferResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
+// GetBulkTransferJobRequest is the request of GetBulkTransferJob.
+type GetBulkTransferJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id of the job.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBulkTransferJobRequest) Reset() {
+	*x = GetBulkTransferJobRequest{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBulkTransferJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBulkTransferJobRequest) ProtoMessage() {}
+
+func (x *GetBulkTransferJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBulkTransferJobRequest.ProtoReflect.Descriptor instead.
+func (*GetBulkTransferJobRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *GetBulkTransferJobRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// GetBulkTransferJobResponse is the response of GetBulkTransferJob.
+type GetBulkTransferJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// job asked for.
+	Job *BulkTransferJob `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	// outcomes of its members, in the job's order; a member not reached
+	// yet has result BULK_TRANSFER_RESULT_UNSPECIFIED.
+	Outcomes      []*BulkTransferOutcome `protobuf:"bytes,2,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBulkTransferJobResponse) Reset() {
+	*x = GetBulkTransferJobResponse{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBulkTransferJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBulkTransferJobResponse) ProtoMessage() {}
+
+func (x *GetBulkTransferJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBulkTransferJobResponse.ProtoReflect.Descriptor instead.
+func (*GetBulkTransferJobResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GetBulkTransferJobResponse) GetJob() *BulkTransferJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *GetBulkTransferJobResponse) GetOutcomes() []*BulkTransferOutcome {
+	if x != nil {
+		return x.Outcomes
+	}
+	return nil
+}
+
 var File_gongjian_member_v1_transfer_proto protoreflect.FileDescriptor
 
 const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\n" +
-	"!gongjian/member/v1/transfer.proto\x12\x12gongjian.member.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\x01\n" +
+	"!gongjian/member/v1/transfer.proto\x12\x12gongjian.member.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgongjian/member/v1/member.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x03\n" +
 	"\fTransferStep\x127\n" +
 	"\x05state\x18\x01 \x01(\x0e2!.gongjian.member.v1.TransferStateR\x05state\x12#\n" +
 	"\ractor_subject\x18\x02 \x01(\tR\factorSubject\x12\x1d\n" +
 	"\n" +
 	"actor_role\x18\x03 \x01(\tR\tactorRole\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12.\n" +
-	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x8c\x05\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12:\n" +
+	"\x06action\x18\x06 \x01(\x0e2\".gongjian.member.v1.TransferActionR\x06action\x12#\n" +
+	"\rletter_number\x18\a \x01(\tR\fletterNumber\x12P\n" +
+	"\x0ereview_outcome\x18\b \x01(\x0e2).gongjian.member.v1.TransferReviewOutcomeR\rreviewOutcome\"\x9e\a\n" +
 	"\bTransfer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12(\n" +
 	"\tmember_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\bmemberId\x120\n" +
@@ -1375,7 +2845,12 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\"\x82\x01\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag\x12H\n" +
+	"\x0esuspended_from\x18\x0f \x01(\x0e2!.gongjian.member.v1.TransferStateR\rsuspendedFrom\x12;\n" +
+	"\vexpire_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\x127\n" +
+	"\tflag_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\bflagTime\x12P\n" +
+	"\x0ereview_outcome\x18\x12 \x01(\x0e2).gongjian.member.v1.TransferReviewOutcomeR\rreviewOutcome\"\x82\x01\n" +
 	"\x16RequestTransferRequest\x12@\n" +
 	"\btransfer\x18\x01 \x01(\v2\x1c.gongjian.member.v1.TransferB\x06\xbaH\x03\xc8\x01\x01R\btransfer\x12&\n" +
 	"\n" +
@@ -1385,7 +2860,7 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\x12GetTransferRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"O\n" +
 	"\x13GetTransferResponse\x128\n" +
-	"\btransfer\x18\x01 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\x8b\x02\n" +
+	"\btransfer\x18\x01 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xd7\x02\n" +
 	"\x14ListTransfersRequest\x12(\n" +
 	"\tmember_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\bmemberId\x124\n" +
 	"\x0forganisation_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eorganisationId\x12A\n" +
@@ -1393,7 +2868,8 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\tpage_size\x18\x04 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"{\n" +
+	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12J\n" +
+	"\x06review\x18\x06 \x01(\x0e2(.gongjian.member.v1.TransferReviewFilterB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06review\"{\n" +
 	"\x15ListTransfersResponse\x12:\n" +
 	"\ttransfers\x18\x01 \x03(\v2\x1c.gongjian.member.v1.TransferR\ttransfers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"q\n" +
@@ -1435,7 +2911,90 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x7f\n" +
 	"\x19ListPocketMembersResponse\x12:\n" +
 	"\ttransfers\x18\x01 \x03(\v2\x1c.gongjian.member.v1.TransferR\ttransfers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xe1\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"q\n" +
+	"\x16SuspendTransferRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12 \n" +
+	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12\x1b\n" +
+	"\x04etag\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\x04etag\"S\n" +
+	"\x17SuspendTransferResponse\x128\n" +
+	"\btransfer\x18\x01 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"p\n" +
+	"\x15ResumeTransferRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12 \n" +
+	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12\x1b\n" +
+	"\x04etag\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\x04etag\"R\n" +
+	"\x16ResumeTransferResponse\x128\n" +
+	"\btransfer\x18\x01 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xc7\x01\n" +
+	"\x1bRecordTransferReviewRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12O\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2).gongjian.member.v1.TransferReviewOutcomeB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12\x1b\n" +
+	"\x04etag\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\x04etag\"X\n" +
+	"\x1cRecordTransferReviewResponse\x128\n" +
+	"\btransfer\x18\x01 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xdd\x01\n" +
+	"\x1aListNameOnlyMembersRequest\x121\n" +
+	"\x0forganisation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0eorganisationId\x12:\n" +
+	"\x19include_unknown_residence\x18\x02 \x01(\bR\x17includeUnknownResidence\x12'\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\xa3\x01\n" +
+	"\x0eNameOnlyMember\x122\n" +
+	"\x06member\x18\x01 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\x12!\n" +
+	"\fcommunity_id\x18\x02 \x01(\tR\vcommunityId\x12:\n" +
+	"\x06reason\x18\x03 \x01(\x0e2\".gongjian.member.v1.NameOnlyReasonR\x06reason\"\x83\x01\n" +
+	"\x1bListNameOnlyMembersResponse\x12<\n" +
+	"\amembers\x18\x01 \x03(\v2\".gongjian.member.v1.NameOnlyMemberR\amembers\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x84\x04\n" +
+	"\x18StartBulkTransferRequest\x12&\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\x12\"\n" +
+	"\x06job_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x05jobId\x124\n" +
+	"\x0forganisation_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eorganisationId\x12\x18\n" +
+	"\asubtree\x18\x04 \x01(\bR\asubtree\x121\n" +
+	"\n" +
+	"member_ids\x18\x05 \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x88'\x18\x01\"\x05r\x03\xb0\x01\x01R\tmemberIds\x12{\n" +
+	"\fdestinations\x18\x06 \x03(\v2>.gongjian.member.v1.StartBulkTransferRequest.DestinationsEntryB\x17\xbaH\x14\x9a\x01\x11\x10\x88'\"\x05r\x03\xb0\x01\x01*\x05r\x03\xb0\x01\x01R\fdestinations\x129\n" +
+	"\x12to_organisation_id\x18\a \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x10toOrganisationId\x12 \n" +
+	"\x06reason\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x1a?\n" +
+	"\x11DestinationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xda\x02\n" +
+	"\x13BulkTransferOutcome\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12>\n" +
+	"\x06result\x18\x02 \x01(\x0e2&.gongjian.member.v1.BulkTransferResultR\x06result\x12\x1f\n" +
+	"\vtransfer_id\x18\x03 \x01(\tR\n" +
+	"transferId\x127\n" +
+	"\x05state\x18\x04 \x01(\x0e2!.gongjian.member.v1.TransferStateR\x05state\x12,\n" +
+	"\x12to_organisation_id\x18\x05 \x01(\tR\x10toOrganisationId\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x16\n" +
+	"\x06detail\x18\a \x01(\tR\x06detail\x12.\n" +
+	"\x04time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xf5\x02\n" +
+	"\x0fBulkTransferJob\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
+	"\x0forganisation_id\x18\x02 \x01(\tR\x0eorganisationId\x12\x18\n" +
+	"\asubtree\x18\x03 \x01(\bR\asubtree\x12,\n" +
+	"\x12to_organisation_id\x18\x04 \x01(\tR\x10toOrganisationId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x14\n" +
+	"\x05total\x18\x06 \x01(\x05R\x05total\x12\x12\n" +
+	"\x04done\x18\a \x01(\x05R\x04done\x12%\n" +
+	"\x0ecreate_subject\x18\b \x01(\tR\rcreateSubject\x12;\n" +
+	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vfinish_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishTime\"\xbb\x01\n" +
+	"\x19StartBulkTransferResponse\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x12\n" +
+	"\x04done\x18\x02 \x01(\x05R\x04done\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\x05R\x05total\x12A\n" +
+	"\aoutcome\x18\x04 \x01(\v2'.gongjian.member.v1.BulkTransferOutcomeR\aoutcome\x12\x1a\n" +
+	"\breplayed\x18\x05 \x01(\bR\breplayed\"5\n" +
+	"\x19GetBulkTransferJobRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"\x98\x01\n" +
+	"\x1aGetBulkTransferJobResponse\x125\n" +
+	"\x03job\x18\x01 \x01(\v2#.gongjian.member.v1.BulkTransferJobR\x03job\x12C\n" +
+	"\boutcomes\x18\x02 \x03(\v2'.gongjian.member.v1.BulkTransferOutcomeR\boutcomes*\xff\x01\n" +
 	"\rTransferState\x12\x1e\n" +
 	"\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18TRANSFER_STATE_REQUESTED\x10\x01\x12\x1c\n" +
@@ -1443,8 +3002,39 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\x17TRANSFER_STATE_RELEASED\x10\x03\x12\x1c\n" +
 	"\x18TRANSFER_STATE_COMPLETED\x10\x04\x12\x1b\n" +
 	"\x17TRANSFER_STATE_REJECTED\x10\x05\x12\x1c\n" +
-	"\x18TRANSFER_STATE_WITHDRAWN\x10\x062\x8d\n" +
-	"\n" +
+	"\x18TRANSFER_STATE_WITHDRAWN\x10\x06\x12\x1c\n" +
+	"\x18TRANSFER_STATE_SUSPENDED\x10\a*\x87\x03\n" +
+	"\x0eTransferAction\x12\x1f\n" +
+	"\x1bTRANSFER_ACTION_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19TRANSFER_ACTION_REQUESTED\x10\x01\x12\x1d\n" +
+	"\x19TRANSFER_ACTION_CONFIRMED\x10\x02\x12\x1c\n" +
+	"\x18TRANSFER_ACTION_RELEASED\x10\x03\x12\x1c\n" +
+	"\x18TRANSFER_ACTION_RECEIVED\x10\x04\x12\x1c\n" +
+	"\x18TRANSFER_ACTION_REJECTED\x10\x05\x12\x1d\n" +
+	"\x19TRANSFER_ACTION_WITHDRAWN\x10\x06\x12\x1d\n" +
+	"\x19TRANSFER_ACTION_SUSPENDED\x10\a\x12\x1b\n" +
+	"\x17TRANSFER_ACTION_RESUMED\x10\b\x12\x1b\n" +
+	"\x17TRANSFER_ACTION_EXPIRED\x10\t\x12&\n" +
+	"\"TRANSFER_ACTION_FLAGGED_FOR_REVIEW\x10\n" +
+	"\x12\x1c\n" +
+	"\x18TRANSFER_ACTION_REVIEWED\x10\v*\xbd\x01\n" +
+	"\x15TransferReviewOutcome\x12'\n" +
+	"#TRANSFER_REVIEW_OUTCOME_UNSPECIFIED\x10\x00\x12%\n" +
+	"!TRANSFER_REVIEW_OUTCOME_CONTACTED\x10\x01\x12'\n" +
+	"#TRANSFER_REVIEW_OUTCOME_NOT_REACHED\x10\x02\x12+\n" +
+	"'TRANSFER_REVIEW_OUTCOME_TREATED_AS_LEFT\x10\x03*\x86\x01\n" +
+	"\x14TransferReviewFilter\x12&\n" +
+	"\"TRANSFER_REVIEW_FILTER_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eTRANSFER_REVIEW_FILTER_FLAGGED\x10\x01\x12\"\n" +
+	"\x1eTRANSFER_REVIEW_FILTER_PENDING\x10\x02*\x84\x01\n" +
+	"\x0eNameOnlyReason\x12 \n" +
+	"\x1cNAME_ONLY_REASON_UNSPECIFIED\x10\x00\x12(\n" +
+	"$NAME_ONLY_REASON_RESIDENCE_ELSEWHERE\x10\x01\x12&\n" +
+	"\"NAME_ONLY_REASON_RESIDENCE_UNKNOWN\x10\x02*\x82\x01\n" +
+	"\x12BulkTransferResult\x12$\n" +
+	" BULK_TRANSFER_RESULT_UNSPECIFIED\x10\x00\x12$\n" +
+	" BULK_TRANSFER_RESULT_TRANSFERRED\x10\x01\x12 \n" +
+	"\x1cBULK_TRANSFER_RESULT_SKIPPED\x10\x022\xeb\x0e\n" +
 	"\x0fTransferService\x12\x8b\x01\n" +
 	"\x0fRequestTransfer\x12*.gongjian.member.v1.RequestTransferRequest\x1a+.gongjian.member.v1.RequestTransferResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\btransfer\"\r/v1/transfers\x12z\n" +
 	"\vGetTransfer\x12&.gongjian.member.v1.GetTransferRequest\x1a'.gongjian.member.v1.GetTransferResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/transfers/{id}\x12{\n" +
@@ -1454,7 +3044,14 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\x0fReceiveTransfer\x12*.gongjian.member.v1.ReceiveTransferRequest\x1a+.gongjian.member.v1.ReceiveTransferResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/transfers/{id}:receive\x12\x8d\x01\n" +
 	"\x0eRejectTransfer\x12).gongjian.member.v1.RejectTransferRequest\x1a*.gongjian.member.v1.RejectTransferResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/transfers/{id}:reject\x12\x95\x01\n" +
 	"\x10WithdrawTransfer\x12+.gongjian.member.v1.WithdrawTransferRequest\x1a,.gongjian.member.v1.WithdrawTransferResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/transfers/{id}:withdraw\x12\x8e\x01\n" +
-	"\x11ListPocketMembers\x12,.gongjian.member.v1.ListPocketMembersRequest\x1a-.gongjian.member.v1.ListPocketMembersResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/transfers:pocketB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
+	"\x11ListPocketMembers\x12,.gongjian.member.v1.ListPocketMembersRequest\x1a-.gongjian.member.v1.ListPocketMembersResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/transfers:pocket\x12\x91\x01\n" +
+	"\x0fSuspendTransfer\x12*.gongjian.member.v1.SuspendTransferRequest\x1a+.gongjian.member.v1.SuspendTransferResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/transfers/{id}:suspend\x12\x8d\x01\n" +
+	"\x0eResumeTransfer\x12).gongjian.member.v1.ResumeTransferRequest\x1a*.gongjian.member.v1.ResumeTransferResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/transfers/{id}:resume\x12\x9f\x01\n" +
+	"\x14RecordTransferReview\x12/.gongjian.member.v1.RecordTransferReviewRequest\x1a0.gongjian.member.v1.RecordTransferReviewResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/transfers/{id}:review\x12\x95\x01\n" +
+	"\x13ListNameOnlyMembers\x12..gongjian.member.v1.ListNameOnlyMembersRequest\x1a/.gongjian.member.v1.ListNameOnlyMembersResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/members:name-only2\xbe\x02\n" +
+	"\x13BulkTransferService\x12\x90\x01\n" +
+	"\x11StartBulkTransfer\x12,.gongjian.member.v1.StartBulkTransferRequest\x1a-.gongjian.member.v1.StartBulkTransferResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/transfer-jobs0\x01\x12\x93\x01\n" +
+	"\x12GetBulkTransferJob\x12-.gongjian.member.v1.GetBulkTransferJobRequest\x1a..gongjian.member.v1.GetBulkTransferJobResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/transfer-jobs/{id}B7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
 
 var (
 	file_gongjian_member_v1_transfer_proto_rawDescOnce sync.Once
@@ -1468,74 +3065,131 @@ func file_gongjian_member_v1_transfer_proto_rawDescGZIP() []byte {
 	return file_gongjian_member_v1_transfer_proto_rawDescData
 }
 
-var file_gongjian_member_v1_transfer_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gongjian_member_v1_transfer_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_gongjian_member_v1_transfer_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_gongjian_member_v1_transfer_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_gongjian_member_v1_transfer_proto_goTypes = []any{
-	(TransferState)(0),                // 0: gongjian.member.v1.TransferState
-	(*TransferStep)(nil),              // 1: gongjian.member.v1.TransferStep
-	(*Transfer)(nil),                  // 2: gongjian.member.v1.Transfer
-	(*RequestTransferRequest)(nil),    // 3: gongjian.member.v1.RequestTransferRequest
-	(*RequestTransferResponse)(nil),   // 4: gongjian.member.v1.RequestTransferResponse
-	(*GetTransferRequest)(nil),        // 5: gongjian.member.v1.GetTransferRequest
-	(*GetTransferResponse)(nil),       // 6: gongjian.member.v1.GetTransferResponse
-	(*ListTransfersRequest)(nil),      // 7: gongjian.member.v1.ListTransfersRequest
-	(*ListTransfersResponse)(nil),     // 8: gongjian.member.v1.ListTransfersResponse
-	(*ConfirmTransferRequest)(nil),    // 9: gongjian.member.v1.ConfirmTransferRequest
-	(*ConfirmTransferResponse)(nil),   // 10: gongjian.member.v1.ConfirmTransferResponse
-	(*ReleaseTransferRequest)(nil),    // 11: gongjian.member.v1.ReleaseTransferRequest
-	(*ReleaseTransferResponse)(nil),   // 12: gongjian.member.v1.ReleaseTransferResponse
-	(*ReceiveTransferRequest)(nil),    // 13: gongjian.member.v1.ReceiveTransferRequest
-	(*ReceiveTransferResponse)(nil),   // 14: gongjian.member.v1.ReceiveTransferResponse
-	(*RejectTransferRequest)(nil),     // 15: gongjian.member.v1.RejectTransferRequest
-	(*RejectTransferResponse)(nil),    // 16: gongjian.member.v1.RejectTransferResponse
-	(*WithdrawTransferRequest)(nil),   // 17: gongjian.member.v1.WithdrawTransferRequest
-	(*WithdrawTransferResponse)(nil),  // 18: gongjian.member.v1.WithdrawTransferResponse
-	(*ListPocketMembersRequest)(nil),  // 19: gongjian.member.v1.ListPocketMembersRequest
-	(*ListPocketMembersResponse)(nil), // 20: gongjian.member.v1.ListPocketMembersResponse
-	(*timestamppb.Timestamp)(nil),     // 21: google.protobuf.Timestamp
+	(TransferState)(0),                   // 0: gongjian.member.v1.TransferState
+	(TransferAction)(0),                  // 1: gongjian.member.v1.TransferAction
+	(TransferReviewOutcome)(0),           // 2: gongjian.member.v1.TransferReviewOutcome
+	(TransferReviewFilter)(0),            // 3: gongjian.member.v1.TransferReviewFilter
+	(NameOnlyReason)(0),                  // 4: gongjian.member.v1.NameOnlyReason
+	(BulkTransferResult)(0),              // 5: gongjian.member.v1.BulkTransferResult
+	(*TransferStep)(nil),                 // 6: gongjian.member.v1.TransferStep
+	(*Transfer)(nil),                     // 7: gongjian.member.v1.Transfer
+	(*RequestTransferRequest)(nil),       // 8: gongjian.member.v1.RequestTransferRequest
+	(*RequestTransferResponse)(nil),      // 9: gongjian.member.v1.RequestTransferResponse
+	(*GetTransferRequest)(nil),           // 10: gongjian.member.v1.GetTransferRequest
+	(*GetTransferResponse)(nil),          // 11: gongjian.member.v1.GetTransferResponse
+	(*ListTransfersRequest)(nil),         // 12: gongjian.member.v1.ListTransfersRequest
+	(*ListTransfersResponse)(nil),        // 13: gongjian.member.v1.ListTransfersResponse
+	(*ConfirmTransferRequest)(nil),       // 14: gongjian.member.v1.ConfirmTransferRequest
+	(*ConfirmTransferResponse)(nil),      // 15: gongjian.member.v1.ConfirmTransferResponse
+	(*ReleaseTransferRequest)(nil),       // 16: gongjian.member.v1.ReleaseTransferRequest
+	(*ReleaseTransferResponse)(nil),      // 17: gongjian.member.v1.ReleaseTransferResponse
+	(*ReceiveTransferRequest)(nil),       // 18: gongjian.member.v1.ReceiveTransferRequest
+	(*ReceiveTransferResponse)(nil),      // 19: gongjian.member.v1.ReceiveTransferResponse
+	(*RejectTransferRequest)(nil),        // 20: gongjian.member.v1.RejectTransferRequest
+	(*RejectTransferResponse)(nil),       // 21: gongjian.member.v1.RejectTransferResponse
+	(*WithdrawTransferRequest)(nil),      // 22: gongjian.member.v1.WithdrawTransferRequest
+	(*WithdrawTransferResponse)(nil),     // 23: gongjian.member.v1.WithdrawTransferResponse
+	(*ListPocketMembersRequest)(nil),     // 24: gongjian.member.v1.ListPocketMembersRequest
+	(*ListPocketMembersResponse)(nil),    // 25: gongjian.member.v1.ListPocketMembersResponse
+	(*SuspendTransferRequest)(nil),       // 26: gongjian.member.v1.SuspendTransferRequest
+	(*SuspendTransferResponse)(nil),      // 27: gongjian.member.v1.SuspendTransferResponse
+	(*ResumeTransferRequest)(nil),        // 28: gongjian.member.v1.ResumeTransferRequest
+	(*ResumeTransferResponse)(nil),       // 29: gongjian.member.v1.ResumeTransferResponse
+	(*RecordTransferReviewRequest)(nil),  // 30: gongjian.member.v1.RecordTransferReviewRequest
+	(*RecordTransferReviewResponse)(nil), // 31: gongjian.member.v1.RecordTransferReviewResponse
+	(*ListNameOnlyMembersRequest)(nil),   // 32: gongjian.member.v1.ListNameOnlyMembersRequest
+	(*NameOnlyMember)(nil),               // 33: gongjian.member.v1.NameOnlyMember
+	(*ListNameOnlyMembersResponse)(nil),  // 34: gongjian.member.v1.ListNameOnlyMembersResponse
+	(*StartBulkTransferRequest)(nil),     // 35: gongjian.member.v1.StartBulkTransferRequest
+	(*BulkTransferOutcome)(nil),          // 36: gongjian.member.v1.BulkTransferOutcome
+	(*BulkTransferJob)(nil),              // 37: gongjian.member.v1.BulkTransferJob
+	(*StartBulkTransferResponse)(nil),    // 38: gongjian.member.v1.StartBulkTransferResponse
+	(*GetBulkTransferJobRequest)(nil),    // 39: gongjian.member.v1.GetBulkTransferJobRequest
+	(*GetBulkTransferJobResponse)(nil),   // 40: gongjian.member.v1.GetBulkTransferJobResponse
+	nil,                                  // 41: gongjian.member.v1.StartBulkTransferRequest.DestinationsEntry
+	(*timestamppb.Timestamp)(nil),        // 42: google.protobuf.Timestamp
+	(*Member)(nil),                       // 43: gongjian.member.v1.Member
 }
 var file_gongjian_member_v1_transfer_proto_depIdxs = []int32{
 	0,  // 0: gongjian.member.v1.TransferStep.state:type_name -> gongjian.member.v1.TransferState
-	21, // 1: gongjian.member.v1.TransferStep.time:type_name -> google.protobuf.Timestamp
-	0,  // 2: gongjian.member.v1.Transfer.state:type_name -> gongjian.member.v1.TransferState
-	21, // 3: gongjian.member.v1.Transfer.letter_deadline:type_name -> google.protobuf.Timestamp
-	1,  // 4: gongjian.member.v1.Transfer.steps:type_name -> gongjian.member.v1.TransferStep
-	21, // 5: gongjian.member.v1.Transfer.create_time:type_name -> google.protobuf.Timestamp
-	21, // 6: gongjian.member.v1.Transfer.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 7: gongjian.member.v1.RequestTransferRequest.transfer:type_name -> gongjian.member.v1.Transfer
-	2,  // 8: gongjian.member.v1.RequestTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	2,  // 9: gongjian.member.v1.GetTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	0,  // 10: gongjian.member.v1.ListTransfersRequest.state:type_name -> gongjian.member.v1.TransferState
-	2,  // 11: gongjian.member.v1.ListTransfersResponse.transfers:type_name -> gongjian.member.v1.Transfer
-	2,  // 12: gongjian.member.v1.ConfirmTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	2,  // 13: gongjian.member.v1.ReleaseTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	2,  // 14: gongjian.member.v1.ReceiveTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	2,  // 15: gongjian.member.v1.RejectTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	2,  // 16: gongjian.member.v1.WithdrawTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	2,  // 17: gongjian.member.v1.ListPocketMembersResponse.transfers:type_name -> gongjian.member.v1.Transfer
-	3,  // 18: gongjian.member.v1.TransferService.RequestTransfer:input_type -> gongjian.member.v1.RequestTransferRequest
-	5,  // 19: gongjian.member.v1.TransferService.GetTransfer:input_type -> gongjian.member.v1.GetTransferRequest
-	7,  // 20: gongjian.member.v1.TransferService.ListTransfers:input_type -> gongjian.member.v1.ListTransfersRequest
-	9,  // 21: gongjian.member.v1.TransferService.ConfirmTransfer:input_type -> gongjian.member.v1.ConfirmTransferRequest
-	11, // 22: gongjian.member.v1.TransferService.ReleaseTransfer:input_type -> gongjian.member.v1.ReleaseTransferRequest
-	13, // 23: gongjian.member.v1.TransferService.ReceiveTransfer:input_type -> gongjian.member.v1.ReceiveTransferRequest
-	15, // 24: gongjian.member.v1.TransferService.RejectTransfer:input_type -> gongjian.member.v1.RejectTransferRequest
-	17, // 25: gongjian.member.v1.TransferService.WithdrawTransfer:input_type -> gongjian.member.v1.WithdrawTransferRequest
-	19, // 26: gongjian.member.v1.TransferService.ListPocketMembers:input_type -> gongjian.member.v1.ListPocketMembersRequest
-	4,  // 27: gongjian.member.v1.TransferService.RequestTransfer:output_type -> gongjian.member.v1.RequestTransferResponse
-	6,  // 28: gongjian.member.v1.TransferService.GetTransfer:output_type -> gongjian.member.v1.GetTransferResponse
-	8,  // 29: gongjian.member.v1.TransferService.ListTransfers:output_type -> gongjian.member.v1.ListTransfersResponse
-	10, // 30: gongjian.member.v1.TransferService.ConfirmTransfer:output_type -> gongjian.member.v1.ConfirmTransferResponse
-	12, // 31: gongjian.member.v1.TransferService.ReleaseTransfer:output_type -> gongjian.member.v1.ReleaseTransferResponse
-	14, // 32: gongjian.member.v1.TransferService.ReceiveTransfer:output_type -> gongjian.member.v1.ReceiveTransferResponse
-	16, // 33: gongjian.member.v1.TransferService.RejectTransfer:output_type -> gongjian.member.v1.RejectTransferResponse
-	18, // 34: gongjian.member.v1.TransferService.WithdrawTransfer:output_type -> gongjian.member.v1.WithdrawTransferResponse
-	20, // 35: gongjian.member.v1.TransferService.ListPocketMembers:output_type -> gongjian.member.v1.ListPocketMembersResponse
-	27, // [27:36] is the sub-list for method output_type
-	18, // [18:27] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	42, // 1: gongjian.member.v1.TransferStep.time:type_name -> google.protobuf.Timestamp
+	1,  // 2: gongjian.member.v1.TransferStep.action:type_name -> gongjian.member.v1.TransferAction
+	2,  // 3: gongjian.member.v1.TransferStep.review_outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
+	0,  // 4: gongjian.member.v1.Transfer.state:type_name -> gongjian.member.v1.TransferState
+	42, // 5: gongjian.member.v1.Transfer.letter_deadline:type_name -> google.protobuf.Timestamp
+	6,  // 6: gongjian.member.v1.Transfer.steps:type_name -> gongjian.member.v1.TransferStep
+	42, // 7: gongjian.member.v1.Transfer.create_time:type_name -> google.protobuf.Timestamp
+	42, // 8: gongjian.member.v1.Transfer.update_time:type_name -> google.protobuf.Timestamp
+	0,  // 9: gongjian.member.v1.Transfer.suspended_from:type_name -> gongjian.member.v1.TransferState
+	42, // 10: gongjian.member.v1.Transfer.expire_time:type_name -> google.protobuf.Timestamp
+	42, // 11: gongjian.member.v1.Transfer.flag_time:type_name -> google.protobuf.Timestamp
+	2,  // 12: gongjian.member.v1.Transfer.review_outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
+	7,  // 13: gongjian.member.v1.RequestTransferRequest.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 14: gongjian.member.v1.RequestTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 15: gongjian.member.v1.GetTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	0,  // 16: gongjian.member.v1.ListTransfersRequest.state:type_name -> gongjian.member.v1.TransferState
+	3,  // 17: gongjian.member.v1.ListTransfersRequest.review:type_name -> gongjian.member.v1.TransferReviewFilter
+	7,  // 18: gongjian.member.v1.ListTransfersResponse.transfers:type_name -> gongjian.member.v1.Transfer
+	7,  // 19: gongjian.member.v1.ConfirmTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 20: gongjian.member.v1.ReleaseTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 21: gongjian.member.v1.ReceiveTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 22: gongjian.member.v1.RejectTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 23: gongjian.member.v1.WithdrawTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 24: gongjian.member.v1.ListPocketMembersResponse.transfers:type_name -> gongjian.member.v1.Transfer
+	7,  // 25: gongjian.member.v1.SuspendTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 26: gongjian.member.v1.ResumeTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	2,  // 27: gongjian.member.v1.RecordTransferReviewRequest.outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
+	7,  // 28: gongjian.member.v1.RecordTransferReviewResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	43, // 29: gongjian.member.v1.NameOnlyMember.member:type_name -> gongjian.member.v1.Member
+	4,  // 30: gongjian.member.v1.NameOnlyMember.reason:type_name -> gongjian.member.v1.NameOnlyReason
+	33, // 31: gongjian.member.v1.ListNameOnlyMembersResponse.members:type_name -> gongjian.member.v1.NameOnlyMember
+	41, // 32: gongjian.member.v1.StartBulkTransferRequest.destinations:type_name -> gongjian.member.v1.StartBulkTransferRequest.DestinationsEntry
+	5,  // 33: gongjian.member.v1.BulkTransferOutcome.result:type_name -> gongjian.member.v1.BulkTransferResult
+	0,  // 34: gongjian.member.v1.BulkTransferOutcome.state:type_name -> gongjian.member.v1.TransferState
+	42, // 35: gongjian.member.v1.BulkTransferOutcome.time:type_name -> google.protobuf.Timestamp
+	42, // 36: gongjian.member.v1.BulkTransferJob.create_time:type_name -> google.protobuf.Timestamp
+	42, // 37: gongjian.member.v1.BulkTransferJob.finish_time:type_name -> google.protobuf.Timestamp
+	36, // 38: gongjian.member.v1.StartBulkTransferResponse.outcome:type_name -> gongjian.member.v1.BulkTransferOutcome
+	37, // 39: gongjian.member.v1.GetBulkTransferJobResponse.job:type_name -> gongjian.member.v1.BulkTransferJob
+	36, // 40: gongjian.member.v1.GetBulkTransferJobResponse.outcomes:type_name -> gongjian.member.v1.BulkTransferOutcome
+	8,  // 41: gongjian.member.v1.TransferService.RequestTransfer:input_type -> gongjian.member.v1.RequestTransferRequest
+	10, // 42: gongjian.member.v1.TransferService.GetTransfer:input_type -> gongjian.member.v1.GetTransferRequest
+	12, // 43: gongjian.member.v1.TransferService.ListTransfers:input_type -> gongjian.member.v1.ListTransfersRequest
+	14, // 44: gongjian.member.v1.TransferService.ConfirmTransfer:input_type -> gongjian.member.v1.ConfirmTransferRequest
+	16, // 45: gongjian.member.v1.TransferService.ReleaseTransfer:input_type -> gongjian.member.v1.ReleaseTransferRequest
+	18, // 46: gongjian.member.v1.TransferService.ReceiveTransfer:input_type -> gongjian.member.v1.ReceiveTransferRequest
+	20, // 47: gongjian.member.v1.TransferService.RejectTransfer:input_type -> gongjian.member.v1.RejectTransferRequest
+	22, // 48: gongjian.member.v1.TransferService.WithdrawTransfer:input_type -> gongjian.member.v1.WithdrawTransferRequest
+	24, // 49: gongjian.member.v1.TransferService.ListPocketMembers:input_type -> gongjian.member.v1.ListPocketMembersRequest
+	26, // 50: gongjian.member.v1.TransferService.SuspendTransfer:input_type -> gongjian.member.v1.SuspendTransferRequest
+	28, // 51: gongjian.member.v1.TransferService.ResumeTransfer:input_type -> gongjian.member.v1.ResumeTransferRequest
+	30, // 52: gongjian.member.v1.TransferService.RecordTransferReview:input_type -> gongjian.member.v1.RecordTransferReviewRequest
+	32, // 53: gongjian.member.v1.TransferService.ListNameOnlyMembers:input_type -> gongjian.member.v1.ListNameOnlyMembersRequest
+	35, // 54: gongjian.member.v1.BulkTransferService.StartBulkTransfer:input_type -> gongjian.member.v1.StartBulkTransferRequest
+	39, // 55: gongjian.member.v1.BulkTransferService.GetBulkTransferJob:input_type -> gongjian.member.v1.GetBulkTransferJobRequest
+	9,  // 56: gongjian.member.v1.TransferService.RequestTransfer:output_type -> gongjian.member.v1.RequestTransferResponse
+	11, // 57: gongjian.member.v1.TransferService.GetTransfer:output_type -> gongjian.member.v1.GetTransferResponse
+	13, // 58: gongjian.member.v1.TransferService.ListTransfers:output_type -> gongjian.member.v1.ListTransfersResponse
+	15, // 59: gongjian.member.v1.TransferService.ConfirmTransfer:output_type -> gongjian.member.v1.ConfirmTransferResponse
+	17, // 60: gongjian.member.v1.TransferService.ReleaseTransfer:output_type -> gongjian.member.v1.ReleaseTransferResponse
+	19, // 61: gongjian.member.v1.TransferService.ReceiveTransfer:output_type -> gongjian.member.v1.ReceiveTransferResponse
+	21, // 62: gongjian.member.v1.TransferService.RejectTransfer:output_type -> gongjian.member.v1.RejectTransferResponse
+	23, // 63: gongjian.member.v1.TransferService.WithdrawTransfer:output_type -> gongjian.member.v1.WithdrawTransferResponse
+	25, // 64: gongjian.member.v1.TransferService.ListPocketMembers:output_type -> gongjian.member.v1.ListPocketMembersResponse
+	27, // 65: gongjian.member.v1.TransferService.SuspendTransfer:output_type -> gongjian.member.v1.SuspendTransferResponse
+	29, // 66: gongjian.member.v1.TransferService.ResumeTransfer:output_type -> gongjian.member.v1.ResumeTransferResponse
+	31, // 67: gongjian.member.v1.TransferService.RecordTransferReview:output_type -> gongjian.member.v1.RecordTransferReviewResponse
+	34, // 68: gongjian.member.v1.TransferService.ListNameOnlyMembers:output_type -> gongjian.member.v1.ListNameOnlyMembersResponse
+	38, // 69: gongjian.member.v1.BulkTransferService.StartBulkTransfer:output_type -> gongjian.member.v1.StartBulkTransferResponse
+	40, // 70: gongjian.member.v1.BulkTransferService.GetBulkTransferJob:output_type -> gongjian.member.v1.GetBulkTransferJobResponse
+	56, // [56:71] is the sub-list for method output_type
+	41, // [41:56] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_transfer_proto_init() }
@@ -1543,15 +3197,16 @@ func file_gongjian_member_v1_transfer_proto_init() {
 	if File_gongjian_member_v1_transfer_proto != nil {
 		return
 	}
+	file_gongjian_member_v1_member_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_transfer_proto_rawDesc), len(file_gongjian_member_v1_transfer_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   20,
+			NumEnums:      6,
+			NumMessages:   36,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_gongjian_member_v1_transfer_proto_goTypes,
 		DependencyIndexes: file_gongjian_member_v1_transfer_proto_depIdxs,

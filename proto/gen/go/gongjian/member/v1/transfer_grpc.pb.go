@@ -19,15 +19,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TransferService_RequestTransfer_FullMethodName   = "/gongjian.member.v1.TransferService/RequestTransfer"
-	TransferService_GetTransfer_FullMethodName       = "/gongjian.member.v1.TransferService/GetTransfer"
-	TransferService_ListTransfers_FullMethodName     = "/gongjian.member.v1.TransferService/ListTransfers"
-	TransferService_ConfirmTransfer_FullMethodName   = "/gongjian.member.v1.TransferService/ConfirmTransfer"
-	TransferService_ReleaseTransfer_FullMethodName   = "/gongjian.member.v1.TransferService/ReleaseTransfer"
-	TransferService_ReceiveTransfer_FullMethodName   = "/gongjian.member.v1.TransferService/ReceiveTransfer"
-	TransferService_RejectTransfer_FullMethodName    = "/gongjian.member.v1.TransferService/RejectTransfer"
-	TransferService_WithdrawTransfer_FullMethodName  = "/gongjian.member.v1.TransferService/WithdrawTransfer"
-	TransferService_ListPocketMembers_FullMethodName = "/gongjian.member.v1.TransferService/ListPocketMembers"
+	TransferService_RequestTransfer_FullMethodName      = "/gongjian.member.v1.TransferService/RequestTransfer"
+	TransferService_GetTransfer_FullMethodName          = "/gongjian.member.v1.TransferService/GetTransfer"
+	TransferService_ListTransfers_FullMethodName        = "/gongjian.member.v1.TransferService/ListTransfers"
+	TransferService_ConfirmTransfer_FullMethodName      = "/gongjian.member.v1.TransferService/ConfirmTransfer"
+	TransferService_ReleaseTransfer_FullMethodName      = "/gongjian.member.v1.TransferService/ReleaseTransfer"
+	TransferService_ReceiveTransfer_FullMethodName      = "/gongjian.member.v1.TransferService/ReceiveTransfer"
+	TransferService_RejectTransfer_FullMethodName       = "/gongjian.member.v1.TransferService/RejectTransfer"
+	TransferService_WithdrawTransfer_FullMethodName     = "/gongjian.member.v1.TransferService/WithdrawTransfer"
+	TransferService_ListPocketMembers_FullMethodName    = "/gongjian.member.v1.TransferService/ListPocketMembers"
+	TransferService_SuspendTransfer_FullMethodName      = "/gongjian.member.v1.TransferService/SuspendTransfer"
+	TransferService_ResumeTransfer_FullMethodName       = "/gongjian.member.v1.TransferService/ResumeTransfer"
+	TransferService_RecordTransferReview_FullMethodName = "/gongjian.member.v1.TransferService/RecordTransferReview"
+	TransferService_ListNameOnlyMembers_FullMethodName  = "/gongjian.member.v1.TransferService/ListNameOnlyMembers"
 )
 
 // TransferServiceClient is the client API for TransferService service.
@@ -66,8 +70,31 @@ type TransferServiceClient interface {
 	// the sending side.
 	WithdrawTransfer(ctx context.Context, in *WithdrawTransferRequest, opts ...grpc.CallOption) (*WithdrawTransferResponse, error)
 	// ListPocketMembers lists the pocket members (口袋党员): transfers whose
-	// letter was released and not received by its deadline.
+	// letter the sweeper found past its deadline without a receipt (marked
+	// with expire_time and announced by TransferExpired), until the letter is
+	// re-issued or the transfer ends.
 	ListPocketMembers(ctx context.Context, in *ListPocketMembersRequest, opts ...grpc.CallOption) (*ListPocketMembersResponse, error)
+	// SuspendTransfer halts a transfer, with the reason (the member is under
+	// investigation, dues are unpaid…), by the side that holds it at its
+	// step: the sending side until the letter is released, the receiving side
+	// after. A suspended transfer takes no step but ResumeTransfer and
+	// WithdrawTransfer, and stays the member's one open transfer.
+	SuspendTransfer(ctx context.Context, in *SuspendTransferRequest, opts ...grpc.CallOption) (*SuspendTransferResponse, error)
+	// ResumeTransfer returns a suspended transfer to the state it was
+	// suspended from, by the side that suspended it.
+	ResumeTransfer(ctx context.Context, in *ResumeTransferRequest, opts ...grpc.CallOption) (*ResumeTransferResponse, error)
+	// RecordTransferReview records the outcome of the review of a transfer
+	// flagged after months without completing (自行脱党 review), by the
+	// sending side, as a step. It never changes the member nor the
+	// transfer's state: acting on the outcome is a decision of its own.
+	RecordTransferReview(ctx context.Context, in *RecordTransferReviewRequest, opts ...grpc.CallOption) (*RecordTransferReviewResponse, error)
+	// ListNameOnlyMembers lists the name-only members (挂名党员) of an
+	// organisation's subtree: live members whose relationship sits in a
+	// community (the community's own organisation or one below it, except
+	// resident units' organisations, whose members live where they like)
+	// while their recorded residence is in another community; with
+	// include_unknown_residence, also those with no residence recorded.
+	ListNameOnlyMembers(ctx context.Context, in *ListNameOnlyMembersRequest, opts ...grpc.CallOption) (*ListNameOnlyMembersResponse, error)
 }
 
 type transferServiceClient struct {
@@ -168,6 +195,46 @@ func (c *transferServiceClient) ListPocketMembers(ctx context.Context, in *ListP
 	return out, nil
 }
 
+func (c *transferServiceClient) SuspendTransfer(ctx context.Context, in *SuspendTransferRequest, opts ...grpc.CallOption) (*SuspendTransferResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SuspendTransferResponse)
+	err := c.cc.Invoke(ctx, TransferService_SuspendTransfer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *transferServiceClient) ResumeTransfer(ctx context.Context, in *ResumeTransferRequest, opts ...grpc.CallOption) (*ResumeTransferResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResumeTransferResponse)
+	err := c.cc.Invoke(ctx, TransferService_ResumeTransfer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *transferServiceClient) RecordTransferReview(ctx context.Context, in *RecordTransferReviewRequest, opts ...grpc.CallOption) (*RecordTransferReviewResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordTransferReviewResponse)
+	err := c.cc.Invoke(ctx, TransferService_RecordTransferReview_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *transferServiceClient) ListNameOnlyMembers(ctx context.Context, in *ListNameOnlyMembersRequest, opts ...grpc.CallOption) (*ListNameOnlyMembersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListNameOnlyMembersResponse)
+	err := c.cc.Invoke(ctx, TransferService_ListNameOnlyMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TransferServiceServer is the server API for TransferService service.
 // All implementations must embed UnimplementedTransferServiceServer
 // for forward compatibility.
@@ -204,8 +271,31 @@ type TransferServiceServer interface {
 	// the sending side.
 	WithdrawTransfer(context.Context, *WithdrawTransferRequest) (*WithdrawTransferResponse, error)
 	// ListPocketMembers lists the pocket members (口袋党员): transfers whose
-	// letter was released and not received by its deadline.
+	// letter the sweeper found past its deadline without a receipt (marked
+	// with expire_time and announced by TransferExpired), until the letter is
+	// re-issued or the transfer ends.
 	ListPocketMembers(context.Context, *ListPocketMembersRequest) (*ListPocketMembersResponse, error)
+	// SuspendTransfer halts a transfer, with the reason (the member is under
+	// investigation, dues are unpaid…), by the side that holds it at its
+	// step: the sending side until the letter is released, the receiving side
+	// after. A suspended transfer takes no step but ResumeTransfer and
+	// WithdrawTransfer, and stays the member's one open transfer.
+	SuspendTransfer(context.Context, *SuspendTransferRequest) (*SuspendTransferResponse, error)
+	// ResumeTransfer returns a suspended transfer to the state it was
+	// suspended from, by the side that suspended it.
+	ResumeTransfer(context.Context, *ResumeTransferRequest) (*ResumeTransferResponse, error)
+	// RecordTransferReview records the outcome of the review of a transfer
+	// flagged after months without completing (自行脱党 review), by the
+	// sending side, as a step. It never changes the member nor the
+	// transfer's state: acting on the outcome is a decision of its own.
+	RecordTransferReview(context.Context, *RecordTransferReviewRequest) (*RecordTransferReviewResponse, error)
+	// ListNameOnlyMembers lists the name-only members (挂名党员) of an
+	// organisation's subtree: live members whose relationship sits in a
+	// community (the community's own organisation or one below it, except
+	// resident units' organisations, whose members live where they like)
+	// while their recorded residence is in another community; with
+	// include_unknown_residence, also those with no residence recorded.
+	ListNameOnlyMembers(context.Context, *ListNameOnlyMembersRequest) (*ListNameOnlyMembersResponse, error)
 	mustEmbedUnimplementedTransferServiceServer()
 }
 
@@ -242,6 +332,18 @@ func (UnimplementedTransferServiceServer) WithdrawTransfer(context.Context, *Wit
 }
 func (UnimplementedTransferServiceServer) ListPocketMembers(context.Context, *ListPocketMembersRequest) (*ListPocketMembersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListPocketMembers not implemented")
+}
+func (UnimplementedTransferServiceServer) SuspendTransfer(context.Context, *SuspendTransferRequest) (*SuspendTransferResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SuspendTransfer not implemented")
+}
+func (UnimplementedTransferServiceServer) ResumeTransfer(context.Context, *ResumeTransferRequest) (*ResumeTransferResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ResumeTransfer not implemented")
+}
+func (UnimplementedTransferServiceServer) RecordTransferReview(context.Context, *RecordTransferReviewRequest) (*RecordTransferReviewResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RecordTransferReview not implemented")
+}
+func (UnimplementedTransferServiceServer) ListNameOnlyMembers(context.Context, *ListNameOnlyMembersRequest) (*ListNameOnlyMembersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListNameOnlyMembers not implemented")
 }
 func (UnimplementedTransferServiceServer) mustEmbedUnimplementedTransferServiceServer() {}
 func (UnimplementedTransferServiceServer) testEmbeddedByValue()                         {}
@@ -426,6 +528,78 @@ func _TransferService_ListPocketMembers_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TransferService_SuspendTransfer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SuspendTransferRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TransferServiceServer).SuspendTransfer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TransferService_SuspendTransfer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TransferServiceServer).SuspendTransfer(ctx, req.(*SuspendTransferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TransferService_ResumeTransfer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResumeTransferRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TransferServiceServer).ResumeTransfer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TransferService_ResumeTransfer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TransferServiceServer).ResumeTransfer(ctx, req.(*ResumeTransferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TransferService_RecordTransferReview_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordTransferReviewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TransferServiceServer).RecordTransferReview(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TransferService_RecordTransferReview_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TransferServiceServer).RecordTransferReview(ctx, req.(*RecordTransferReviewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TransferService_ListNameOnlyMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListNameOnlyMembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TransferServiceServer).ListNameOnlyMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TransferService_ListNameOnlyMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TransferServiceServer).ListNameOnlyMembers(ctx, req.(*ListNameOnlyMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TransferService_ServiceDesc is the grpc.ServiceDesc for TransferService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -469,7 +643,193 @@ var TransferService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "ListPocketMembers",
 			Handler:    _TransferService_ListPocketMembers_Handler,
 		},
+		{
+			MethodName: "SuspendTransfer",
+			Handler:    _TransferService_SuspendTransfer_Handler,
+		},
+		{
+			MethodName: "ResumeTransfer",
+			Handler:    _TransferService_ResumeTransfer_Handler,
+		},
+		{
+			MethodName: "RecordTransferReview",
+			Handler:    _TransferService_RecordTransferReview_Handler,
+		},
+		{
+			MethodName: "ListNameOnlyMembers",
+			Handler:    _TransferService_ListNameOnlyMembers_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
+	Metadata: "gongjian/member/v1/transfer.proto",
+}
+
+const (
+	BulkTransferService_StartBulkTransfer_FullMethodName  = "/gongjian.member.v1.BulkTransferService/StartBulkTransfer"
+	BulkTransferService_GetBulkTransferJob_FullMethodName = "/gongjian.member.v1.BulkTransferService/GetBulkTransferJob"
+)
+
+// BulkTransferServiceClient is the client API for BulkTransferService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// BulkTransferService transfers the members of an organisation at once,
+// as when an enterprise is restructured (DOMAIN §2): one job, persisted,
+// whose members are each transferred in a transaction of their own with
+// their outcome, so that a job cut off by a disconnect or a crash
+// continues where it stopped and never transfers a member twice.
+type BulkTransferServiceClient interface {
+	// StartBulkTransfer starts a job, or continues the job its request_id
+	// (or job_id) names, and streams its progress: first the job, then the
+	// outcomes already known, then each member's outcome as it is reached.
+	// Each member is requested, confirmed on the member's behalf as the
+	// organisation's decision (with the job's reason) and released with a
+	// letter to their destination, which then receives them as usual.
+	StartBulkTransfer(ctx context.Context, in *StartBulkTransferRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StartBulkTransferResponse], error)
+	// GetBulkTransferJob returns a job and the outcome of each of its members.
+	GetBulkTransferJob(ctx context.Context, in *GetBulkTransferJobRequest, opts ...grpc.CallOption) (*GetBulkTransferJobResponse, error)
+}
+
+type bulkTransferServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewBulkTransferServiceClient(cc grpc.ClientConnInterface) BulkTransferServiceClient {
+	return &bulkTransferServiceClient{cc}
+}
+
+func (c *bulkTransferServiceClient) StartBulkTransfer(ctx context.Context, in *StartBulkTransferRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StartBulkTransferResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &BulkTransferService_ServiceDesc.Streams[0], BulkTransferService_StartBulkTransfer_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[StartBulkTransferRequest, StartBulkTransferResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type BulkTransferService_StartBulkTransferClient = grpc.ServerStreamingClient[StartBulkTransferResponse]
+
+func (c *bulkTransferServiceClient) GetBulkTransferJob(ctx context.Context, in *GetBulkTransferJobRequest, opts ...grpc.CallOption) (*GetBulkTransferJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetBulkTransferJobResponse)
+	err := c.cc.Invoke(ctx, BulkTransferService_GetBulkTransferJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// BulkTransferServiceServer is the server API for BulkTransferService service.
+// All implementations must embed UnimplementedBulkTransferServiceServer
+// for forward compatibility.
+//
+// BulkTransferService transfers the members of an organisation at once,
+// as when an enterprise is restructured (DOMAIN §2): one job, persisted,
+// whose members are each transferred in a transaction of their own with
+// their outcome, so that a job cut off by a disconnect or a crash
+// continues where it stopped and never transfers a member twice.
+type BulkTransferServiceServer interface {
+	// StartBulkTransfer starts a job, or continues the job its request_id
+	// (or job_id) names, and streams its progress: first the job, then the
+	// outcomes already known, then each member's outcome as it is reached.
+	// Each member is requested, confirmed on the member's behalf as the
+	// organisation's decision (with the job's reason) and released with a
+	// letter to their destination, which then receives them as usual.
+	StartBulkTransfer(*StartBulkTransferRequest, grpc.ServerStreamingServer[StartBulkTransferResponse]) error
+	// GetBulkTransferJob returns a job and the outcome of each of its members.
+	GetBulkTransferJob(context.Context, *GetBulkTransferJobRequest) (*GetBulkTransferJobResponse, error)
+	mustEmbedUnimplementedBulkTransferServiceServer()
+}
+
+// UnimplementedBulkTransferServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedBulkTransferServiceServer struct{}
+
+func (UnimplementedBulkTransferServiceServer) StartBulkTransfer(*StartBulkTransferRequest, grpc.ServerStreamingServer[StartBulkTransferResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method StartBulkTransfer not implemented")
+}
+func (UnimplementedBulkTransferServiceServer) GetBulkTransferJob(context.Context, *GetBulkTransferJobRequest) (*GetBulkTransferJobResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetBulkTransferJob not implemented")
+}
+func (UnimplementedBulkTransferServiceServer) mustEmbedUnimplementedBulkTransferServiceServer() {}
+func (UnimplementedBulkTransferServiceServer) testEmbeddedByValue()                             {}
+
+// UnsafeBulkTransferServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to BulkTransferServiceServer will
+// result in compilation errors.
+type UnsafeBulkTransferServiceServer interface {
+	mustEmbedUnimplementedBulkTransferServiceServer()
+}
+
+func RegisterBulkTransferServiceServer(s grpc.ServiceRegistrar, srv BulkTransferServiceServer) {
+	// If the following call pancis, it indicates UnimplementedBulkTransferServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&BulkTransferService_ServiceDesc, srv)
+}
+
+func _BulkTransferService_StartBulkTransfer_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(StartBulkTransferRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BulkTransferServiceServer).StartBulkTransfer(m, &grpc.GenericServerStream[StartBulkTransferRequest, StartBulkTransferResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type BulkTransferService_StartBulkTransferServer = grpc.ServerStreamingServer[StartBulkTransferResponse]
+
+func _BulkTransferService_GetBulkTransferJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBulkTransferJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BulkTransferServiceServer).GetBulkTransferJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BulkTransferService_GetBulkTransferJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BulkTransferServiceServer).GetBulkTransferJob(ctx, req.(*GetBulkTransferJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// BulkTransferService_ServiceDesc is the grpc.ServiceDesc for BulkTransferService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var BulkTransferService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "gongjian.member.v1.BulkTransferService",
+	HandlerType: (*BulkTransferServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "GetBulkTransferJob",
+			Handler:    _BulkTransferService_GetBulkTransferJob_Handler,
+		},
+	},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "StartBulkTransfer",
+			Handler:       _BulkTransferService_StartBulkTransfer_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "gongjian/member/v1/transfer.proto",
 }

@@ -1,0 +1,213 @@
+package grpcapi_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/logtest"
+	"gongjian.dev/pkg/natsembed"
+	"gongjian.dev/pkg/outbox"
+	"gongjian.dev/pkg/pgcluster"
+	"gongjian.dev/pkg/pgdb"
+	"gongjian.dev/services/member/internal/idcrypt"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/store"
+)
+
+// benchMembers is the size of the job measured.
+const benchMembers = 1000
+
+// BenchmarkBulkTransfer transfers the 1,000 members of an enterprise's
+// branch, each to the community they live in, as one bulk job (each member
+// requested, confirmed and released in a transaction of its own with its
+// outcome, three events and three audit records), on a durable PostgreSQL
+// cluster (fsync and synchronous commit on) with NATS and the outbox relay
+// running; beside it, the same work as three separate commands per member
+// (RequestTransfer, ConfirmTransfer, ReleaseTransfer), as a client without
+// the bulk job would do it. The service is called directly: a stream
+// message per member costs little beside a transaction.
+//
+//	go test -run '^$' -bench BenchmarkBulkTransfer -benchtime=1x ./internal/grpcapi/
+func BenchmarkBulkTransfer(b *testing.B) {
+	svc, pool := benchService(b)
+	ctx := audit.AsSystem(context.Background(), "bench")
+	a := member.Actor{Subject: "bench", Role: "city_admin"}
+	b.Run("bulk job", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			factory, community := benchFactory(b, svc, pool)
+			b.StartTimer()
+			job, err := svc.StartBulk(ctx, member.BulkRequest{RequestID: member.NewID(), OrganisationID: factory,
+				Reason: "restructured"}, a)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pending, err := svc.BulkOutcomes(ctx, job.ID, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			transferred := 0
+			err = svc.RunBulk(ctx, job, pending, 0, a, func(o member.BulkOutcome, _ int) error {
+				if o.Result == member.BulkTransferred && o.ToOrgID == community {
+					transferred++
+				}
+				return nil
+			})
+			if err != nil || transferred != benchMembers {
+				b.Fatalf("%d transferred: %v", transferred, err)
+			}
+		}
+		b.ReportMetric(float64(benchMembers*b.N)/b.Elapsed().Seconds(), "members/s")
+	})
+	b.Run("three commands per member", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			factory, community := benchFactory(b, svc, pool)
+			ids, err := memberIDs(pool, factory)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			for _, id := range ids {
+				t, err := svc.RequestTransfer(ctx, member.TransferRequest{MemberID: id, ToOrgID: community, Reason: "restructured"}, a)
+				if err == nil {
+					_, err = svc.ConfirmTransfer(ctx, member.StepRequest{ID: t.ID, Actor: a})
+				}
+				if err == nil {
+					_, err = svc.ReleaseTransfer(ctx, member.StepRequest{ID: t.ID, Actor: a})
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(benchMembers*b.N)/b.Elapsed().Seconds(), "members/s")
+	})
+}
+
+// bulkReader is what the benchmark reads of a job.
+type bulkReader interface {
+	BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool) ([]member.BulkOutcome, error)
+}
+
+// benchService is the domain service over a database on its own durable
+// cluster, with NATS and the outbox relay running.
+func benchService(b *testing.B) (*benchSvc, *pgxpool.Pool) {
+	ctx := context.Background()
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Durable: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cluster.Stop() })
+	url := cluster.URL("postgres")
+	if err := pgdb.Migrate(ctx, url, store.Schema, store.AllMigrations...); err != nil {
+		b.Fatal(err)
+	}
+	pool, err := pgdb.Open(ctx, url, store.Schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	benchRelay(b, pool)
+	ids, err := idcrypt.New("v1:"+idcrypt.NewKey(), idcrypt.NewKey())
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := store.New(pool, ids)
+	return &benchSvc{Service: member.NewService(st, nil, nil), bulkReader: st}, pool
+}
+
+type benchSvc struct {
+	*member.Service
+	bulkReader
+}
+
+func benchRelay(b *testing.B, pool *pgxpool.Pool) {
+	dir, err := os.MkdirTemp("", "bench-nats-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := natsembed.Start(natsembed.Options{StoreDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.URL(), nats.ReconnectBufSize(-1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	if err := events.EnsureStream(context.Background(), js, memberStream); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		_ = outbox.NewRelay(pool, js, outbox.RelayOptions{Logger: logtest.New(b), LockKey: 1}).Run(ctx)
+		close(done)
+	}()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+		nc.Close()
+		srv.Shutdown()
+		_ = os.RemoveAll(dir)
+	})
+}
+
+// benchRun makes each factory's national ID numbers its own.
+var benchRun int
+
+// benchFactory is a new district with a community and an enterprise's
+// branch of benchMembers members who live in the community.
+func benchFactory(b *testing.B, svc *benchSvc, pool *pgxpool.Pool) (string, string) {
+	ctx := audit.AsSystem(context.Background(), "bench")
+	city, district, street, community, factory := member.NewID(), member.NewID(), member.NewID(), member.NewID(), member.NewID()
+	now := time.Now().UTC()
+	err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+		for _, o := range []store.OrgRecord{
+			{ID: city, Kind: "CITY", State: "ACTIVE", Name: "city"},
+			{ID: district, Kind: "DISTRICT", State: "ACTIVE", Name: "district", AncestorIDs: []string{city}},
+			{ID: street, Kind: "STREET", State: "ACTIVE", Name: "street", DistrictID: district, AncestorIDs: []string{city, district}},
+			{ID: community, Kind: "COMMUNITY", State: "ACTIVE", Name: "community", DistrictID: district, AncestorIDs: []string{city, district, street}},
+			{ID: factory, Kind: "BRANCH", State: "ACTIVE", Name: "factory", DistrictID: district, AncestorIDs: []string{city, district, street}},
+		} {
+			if err := store.ApplyOrg(ctx, tx, o, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRun++
+	for i := range benchMembers {
+		birth := time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i)
+		first := fmt.Sprintf("%06d%s%03d", 610100+benchRun, birth.Format("20060102"), i%1000)
+		m := &member.Member{Name: fmt.Sprintf("Worker %d", i), Sex: member.SexMale, BirthDate: birth,
+			NationalID: first + string(member.CheckCharacter(first)), JoinDate: time.Date(1995, 7, 1, 0, 0, 0, 0, time.UTC),
+			Status: member.StatusFull, OrganisationID: factory, Residence: member.Residence{CommunityID: community}}
+		if _, err := svc.Create(ctx, m, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return factory, community
+}
+
+func memberIDs(pool *pgxpool.Pool, orgID string) ([]string, error) {
+	rows, err := pool.Query(context.Background(), `SELECT id::text FROM members WHERE organisation_id = $1 ORDER BY id`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

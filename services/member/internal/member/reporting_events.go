@@ -1,0 +1,63 @@
+package member
+
+// ReportingEvent is an event of in-service members' reporting, appraisals
+// and star ratings: the store and the converters handle them as one family.
+type ReportingEvent interface {
+	Event
+	reporting()
+}
+
+// CommunityRegistered is published when an in-service member registers
+// with a community; its events are ordered with the community's.
+type CommunityRegistered struct{ Registration *Registration }
+
+// RegistrationEnded is published when a registration ends.
+type RegistrationEnded struct{ Registration *Registration }
+
+// PostClaimed is published when a member claims a post.
+type PostClaimed struct{ Claim *Claim }
+
+// PostReleased is published when a claim ends, by ReleasePost or with
+// its registration.
+type PostReleased struct{ Claim *Claim }
+
+// FeedbackSent is published when a community rates a member: the rating
+// and the year's card go to the organisation where the member's
+// relationship sits, and are ordered with its events.
+type FeedbackSent struct {
+	Rating *CommunityRating
+	Card   *ContactCard
+}
+
+// StarRatingSet is published when a member is given a star rating; Current
+// is the member's star rating after it.
+type StarRatingSet struct {
+	Rating  *StarRating
+	Current int32
+}
+
+// StarsChanged is published, as a MemberUpdated naming star_rating, when a
+// star rating changes the member's current one. StarRatingSet, published
+// with it, carries the audit record of the change.
+type StarsChanged struct{ Member *Member }
+
+// AppraisalRecorded is published when an appraisal result is recorded.
+type AppraisalRecorded struct{ Appraisal *Appraisal }
+
+func (e CommunityRegistered) aggregateID() string { return e.Registration.CommunityID }
+func (e RegistrationEnded) aggregateID() string   { return e.Registration.CommunityID }
+func (e PostClaimed) aggregateID() string         { return e.Claim.CommunityID }
+func (e PostReleased) aggregateID() string        { return e.Claim.CommunityID }
+func (e FeedbackSent) aggregateID() string        { return e.Rating.OrganisationID }
+func (e StarRatingSet) aggregateID() string       { return e.Rating.OrganisationID }
+func (e StarsChanged) aggregateID() string        { return e.Member.OrganisationID }
+func (e AppraisalRecorded) aggregateID() string   { return e.Appraisal.OrganisationID }
+
+func (CommunityRegistered) reporting() {}
+func (RegistrationEnded) reporting()   {}
+func (PostClaimed) reporting()         {}
+func (PostReleased) reporting()        {}
+func (FeedbackSent) reporting()        {}
+func (StarRatingSet) reporting()       {}
+func (StarsChanged) reporting()        {}
+func (AppraisalRecorded) reporting()   {}

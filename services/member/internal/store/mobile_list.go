@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"gongjian.dev/pkg/audit"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/pbconv"
+)
+
+const groupColumns = `id::text, name, home_organisation_id::text, place, coalesce(destination_organisation_id::text, ''),
+	leader_member_id::text, coalesce(host_organisation_id::text, ''), version, created_at, updated_at`
+
+func getGroup(ctx context.Context, q rowsQuerier, id string, lock bool) (*member.MobileGroup, error) {
+	if uuid.Validate(id) != nil {
+		return nil, member.ErrGroupNotFound
+	}
+	sql := `SELECT ` + groupColumns + ` FROM mobile_groups WHERE id = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	var g member.MobileGroup
+	err := q.QueryRow(ctx, sql, id).Scan(&g.ID, &g.Name, &g.HomeOrgID, &g.Place, &g.DestinationOrgID, &g.LeaderID,
+		&g.HostOrgID, &g.Version, &g.Created, &g.Updated)
+	if err != nil {
+		return nil, interpretError(err, member.ErrGroupNotFound)
+	}
+	g.Created, g.Updated = g.Created.UTC(), g.Updated.UTC()
+	rows, err := q.Query(ctx, `SELECT id::text FROM mobile_records WHERE group_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	g.RecordIDs, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	return &g, err
+}
+
+func groupRecords(ctx context.Context, q rowsQuerier, groupID string, lock bool) ([]*member.MobileRecord, error) {
+	sql := `SELECT ` + mobileColumns + ` FROM mobile_records WHERE group_id = $1 ORDER BY id`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	rows, err := q.Query(ctx, sql, groupID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*member.MobileRecord, error) { return scanMobile(row) })
+}
+
+// GetMobileGroup implements member.Store.
+func (s *Store) GetMobileGroup(ctx context.Context, id string) (*member.MobileGroup, []*member.MobileRecord, error) {
+	g, err := getGroup(ctx, s.pool, id, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := groupRecords(ctx, s.pool, id, false)
+	return g, recs, err
+}
+
+// InsertMobileGroup implements member.Tx; the group's audit record goes
+// with it (its members' records have their own).
+func (t *txStore) InsertMobileGroup(ctx context.Context, g *member.MobileGroup) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO mobile_groups (id, name, home_organisation_id, place,
+		destination_organisation_id, leader_member_id, host_organisation_id, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
+		g.ID, g.Name, g.HomeOrgID, g.Place, nullable(g.DestinationOrgID), g.LeaderID, nullable(g.HostOrgID),
+		g.Version, g.Created)
+	if err != nil {
+		return interpretError(err, member.ErrGroupNotFound)
+	}
+	return audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectMobileGroup, SubjectID: g.ID,
+		OrganisationID: g.HomeOrgID, After: pbconv.MobileGroup(g)})
+}
+
+// LockMobileGroup implements member.Tx.
+func (t *txStore) LockMobileGroup(ctx context.Context, id string) (*member.MobileGroup, error) {
+	g, err := getGroup(ctx, t.tx, id, true)
+	if err == nil {
+		if b, err := protojson.Marshal(pbconv.MobileGroup(g)); err == nil {
+			t.before[subjectMobileGroup+"/"+g.ID] = b
+		}
+	}
+	return g, err
+}
+
+// SaveMobileGroup implements member.Tx, with the group's audit record.
+func (t *txStore) SaveMobileGroup(ctx context.Context, g *member.MobileGroup) error {
+	tag, err := t.tx.Exec(ctx, `UPDATE mobile_groups SET host_organisation_id = $2, version = $3, updated_at = $4
+		WHERE id = $1 AND version = $3 - 1`, g.ID, nullable(g.HostOrgID), g.Version, g.Updated)
+	if err != nil {
+		return interpretError(err, member.ErrGroupNotFound)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("mobile group version moved under a row lock")
+	}
+	entry := audit.Entry{SubjectType: subjectMobileGroup, SubjectID: g.ID, OrganisationID: g.HomeOrgID, After: pbconv.MobileGroup(g)}
+	if b, ok := t.before[subjectMobileGroup+"/"+g.ID]; ok {
+		entry.Before = json.RawMessage(b)
+	}
+	return audit.Write(ctx, t.tx, entry)
+}
+
+// LockGroupRecords implements member.Tx.
+func (t *txStore) LockGroupRecords(ctx context.Context, groupID string) ([]*member.MobileRecord, error) {
+	recs, err := groupRecords(ctx, t.tx, groupID, true)
+	for _, r := range recs {
+		t.rememberMobile(r)
+	}
+	return recs, err
+}
+
+const contactColumns = `id::text, record_id::text, direction, channel, summary, contact_at, actor_subject, actor_role,
+	logged_at, coalesce(group_id::text, ''), batch_id::text`
+
+func scanContact(row pgx.CollectableRow) (*member.ContactEntry, error) {
+	var e member.ContactEntry
+	err := row.Scan(&e.ID, &e.RecordID, &e.Direction, &e.Channel, &e.Summary, &e.At, &e.ActorSubject, &e.ActorRole,
+		&e.Logged, &e.GroupID, &e.BatchID)
+	e.At, e.Logged = e.At.UTC(), e.Logged.UTC()
+	return &e, err
+}
+
+// InsertContact implements member.Tx.
+func (t *txStore) InsertContact(ctx context.Context, e *member.ContactEntry) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO mobile_contacts (id, record_id, direction, channel, summary, contact_at,
+		actor_subject, actor_role, logged_at, group_id, batch_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		e.ID, e.RecordID, e.Direction, e.Channel, e.Summary, e.At, e.ActorSubject, e.ActorRole, e.Logged,
+		nullable(e.GroupID), e.BatchID)
+	return err
+}
+
+// ContactsOfBatch implements member.Tx.
+func (t *txStore) ContactsOfBatch(ctx context.Context, batchID string) ([]*member.ContactEntry, error) {
+	rows, err := t.tx.Query(ctx, `SELECT `+contactColumns+` FROM mobile_contacts WHERE batch_id = $1 ORDER BY id`, batchID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanContact)
+}
+
+// contactKey is where a page of contacts ends: they are listed in the
+// order they were logged.
+type contactKey struct {
+	Logged time.Time `json:"t"`
+	ID     string    `json:"i"`
+}
+
+// ListContacts implements member.Store.
+func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page) ([]*member.ContactEntry, string, error) {
+	if uuid.Validate(recordID) != nil {
+		return nil, "", member.ErrMobileNotFound
+	}
+	sql := `SELECT ` + contactColumns + ` FROM mobile_contacts WHERE record_id = $1`
+	args := []any{recordID}
+	if p.Token != "" {
+		var k contactKey
+		if err := decodeKey(p.Token, &k); err != nil || uuid.Validate(k.ID) != nil {
+			return nil, "", member.ErrInvalidPageToken
+		}
+		sql += ` AND (logged_at, id) > ($2, $3::uuid)`
+		args = append(args, k.Logged, k.ID)
+	}
+	rows, err := s.pool.Query(ctx, sql+fmt.Sprintf(` ORDER BY logged_at, id LIMIT %d`, p.Size+1), args...)
+	if err != nil {
+		return nil, "", err
+	}
+	list, err := pgx.CollectRows(rows, scanContact)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(list) > p.Size {
+		list = list[:p.Size]
+		last := list[len(list)-1]
+		next = encodeKey(contactKey{Logged: last.Logged, ID: last.ID})
+	}
+	return list, next, nil
+}
+
+func encodeKey(k any) string {
+	b, _ := json.Marshal(k)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeKey(token string, k any) error {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err == nil {
+		err = json.Unmarshal(b, k)
+	}
+	return err
+}
+
+// mobileKey is where a page of records ends: they are listed by id, which
+// orders them by time.
+type mobileKey struct {
+	ID string `json:"i"`
+}
+
+// sideWithin is the condition that a side of a record lies in the subtree
+// of the organisation given as the next parameter.
+const sideWithin = `EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (home_organisation_id, destination_organisation_id,
+	host_organisation_id, temporary_organisation_id) AND r.id = ? AND o.path >= r.path AND o.path < r.path || '~')`
+
+// ListMobile implements member.Store.
+func (s *Store) ListMobile(ctx context.Context, f member.MobileFilter) ([]*member.MobileRecord, string, error) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, v ...any) {
+		for _, x := range v {
+			args = append(args, x)
+			cond = replaceNext(cond, fmt.Sprintf("$%d", len(args)))
+		}
+		where = append(where, cond)
+	}
+	for _, id := range []string{f.OrganisationID, f.MemberID, f.GroupID, f.WithinID} {
+		if id != "" && uuid.Validate(id) != nil {
+			return nil, "", nil
+		}
+	}
+	if f.OrganisationID != "" {
+		add(sideWithin, f.OrganisationID)
+	}
+	if f.WithinID != "" {
+		add(sideWithin, f.WithinID)
+	}
+	if f.MemberID != "" {
+		add(`member_id = ?`, f.MemberID)
+	}
+	if f.GroupID != "" {
+		add(`group_id = ?`, f.GroupID)
+	}
+	if f.Direction != "" {
+		add(`direction = ?`, f.Direction)
+	}
+	if f.OpenOnly {
+		add(`state <> 'ENDED'`)
+	}
+	if !f.OverdueAt.IsZero() {
+		add(`state <> 'ENDED' AND contact_due_at < ?`, f.OverdueAt)
+	}
+	if f.Page.Token != "" {
+		var k mobileKey
+		if err := decodeKey(f.Page.Token, &k); err != nil || uuid.Validate(k.ID) != nil {
+			return nil, "", member.ErrInvalidPageToken
+		}
+		add(`id > ?::uuid`, k.ID)
+	}
+	add(`true`)
+	sql := `SELECT ` + mobileColumns + ` FROM mobile_records WHERE ` + join(where) +
+		fmt.Sprintf(` ORDER BY id LIMIT %d`, f.Page.Size+1)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*member.MobileRecord, error) { return scanMobile(r) })
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(list) > f.Page.Size {
+		list = list[:f.Page.Size]
+		next = encodeKey(mobileKey{ID: list[len(list)-1].ID})
+	}
+	return list, next, nil
+}
