@@ -20,26 +20,27 @@ import (
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 )
 
-// The member roll of Jinchang (004): 927 retired, 128 laid-off, 214
-// in-service and 173 other members, scaled down to jinchangMembers; its 170
-// mobile members are left out, as the system keeps no mobile members yet.
-// Every other district gets otherMembers of mixed standing.
-const (
-	jinchangMembers = 200
-	otherMembers    = 20
-)
+// The member roll of Jinchang (004): 36 communities, 1,952 members: 927
+// retired, 128 laid-off, 170 mobile, 214 in-service, and 173 whose labour
+// contracts ended, unplaced veterans and jobless graduates; the other 340
+// are residents of no particular standing. Each community gets the members
+// the organisation plan gives it. Every other district gets otherMembers of
+// mixed standing.
+const otherMembers = 20
 
-// The employment groups of the roll.
+// The groups of the roll.
 type group int
 
 const (
 	retired group = iota
 	laidOff
+	mobile
 	inService
 	others
+	residents
 )
 
-var jinchangRoll = [...]int{retired: 927, laidOff: 128, inService: 214, others: 173}
+var jinchangRoll = [...]int{retired: 927, laidOff: 128, mobile: 170, inService: 214, others: 173, residents: 340}
 
 // regionCodes are the six-digit places of registration of each district's
 // residents, after the places the districts are shaped like.
@@ -132,8 +133,9 @@ type holder struct {
 	weight    int
 }
 
-// holders are the communities of a district that have branches, with their
-// branches, weighted by their member counts.
+// holders are the communities of a district with the organisations that
+// hold their members (their branches, or the community itself when it has
+// none), weighted by their member counts.
 func holders(district *node) []holder {
 	var hs []holder
 	district.walk(func(n *node) {
@@ -146,11 +148,11 @@ func holders(district *node) []holder {
 				h.orgs = append(h.orgs, c)
 			}
 		})
-		// A community without branches keeps the count the demo recorded
-		// for it: members registered in it would replace that count.
-		if len(h.orgs) > 0 {
-			hs = append(hs, h)
+		// A community without branches holds its members itself.
+		if len(h.orgs) == 0 {
+			h.orgs = []*node{n}
 		}
+		hs = append(hs, h)
 	})
 	return hs
 }
@@ -169,7 +171,7 @@ func newMemberPlan(p *plan) *memberPlan {
 		}
 		var groups []group
 		if d.key == "jc" {
-			for g, n := range scaled(jinchangRoll[:], jinchangMembers) {
+			for g, n := range jinchangRoll {
 				for range n {
 					groups = append(groups, group(g))
 				}
@@ -221,8 +223,18 @@ func drawTransfers(p *plan, byDistrict map[string][]*memberDef) []*transferDef {
 		}
 		return nil
 	}
+	// pick takes the i-th resident of no particular standing, so that
+	// Jinchang's roll keeps the document's figures through the moves.
 	pick := func(district string, i int) *memberDef {
-		ms := byDistrict[district]
+		var ms []*memberDef
+		for _, m := range byDistrict[district] {
+			if m.group == residents {
+				ms = append(ms, m)
+			}
+		}
+		if len(ms) == 0 {
+			ms = byDistrict[district]
+		}
 		if len(ms) == 0 {
 			return nil
 		}
@@ -259,9 +271,13 @@ func drawTransfers(p *plan, byDistrict map[string][]*memberDef) []*transferDef {
 var birthYears = [...][2]int{
 	retired:   {1940, 1962},
 	laidOff:   {1960, 1978},
+	mobile:    {1968, 2000},
 	inService: {1966, 2000},
 	others:    {1955, 1996},
+	residents: {1950, 1998},
 }
+
+var mobileEmployers = []string{"深圳某电子厂", "兰州新区建筑工地", "乌鲁木齐物流公司", "西安软件园", "天津港务公司"}
 
 var employers = []string{"金川集团公司", "市第一人民医院", "区教育局", "市供电公司", "区人民法院", "市自来水公司", "金昌职业学院", "区财政局"}
 
@@ -301,21 +317,33 @@ func drawMember(r *rand.Rand, today time.Time, region string, g group, mixed boo
 			m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_UNEMPLOYED
 		}
 		m.Hardship = r.IntN(3) == 0
+	case mobile:
+		// Gone to work elsewhere: their outflow is registered with the
+		// mobile members, which makes them assisted (协管).
+		m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_EMPLOYED
+		m.Employer = mobileEmployers[r.IntN(len(mobileEmployers))]
 	case inService:
 		m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_EMPLOYED
 		m.Employer = employers[r.IntN(len(employers))]
 	case others:
+		// Labour contract ended, unplaced veterans, jobless graduates:
+		// taken over by the community (接管), like the laid-off.
+		switch r.IntN(3) {
+		case 0:
+			m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_UNEMPLOYED
+		case 1:
+			m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_OTHER
+			m.Skills = []string{"退役军人"}
+		default:
+			m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_STUDENT
+		}
+	case residents:
 		m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_OTHER
 		if r.IntN(2) == 0 {
 			m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_SELF_EMPLOYED
 		}
-		// Outside Jinchang a few are students or veterans; Jinchang keeps
-		// its "others" as the document counts them.
 		if mixed && birth.Year() >= 1990 && r.IntN(3) == 0 {
 			m.EmploymentStatus = memberv1.EmploymentStatus_EMPLOYMENT_STATUS_STUDENT
-		}
-		if mixed && r.IntN(5) == 0 {
-			m.Skills = []string{"退役军人"}
 		}
 	}
 	return m

@@ -15,6 +15,7 @@ func TestMemberPlanScalesJinchangsRollWithValidUniqueNumbers(t *testing.T) {
 
 	byDistrict := map[string]int{}
 	jinchang := map[group]int{}
+	byCommunity := map[*node]int{}
 	ids, keys := map[string]bool{}, map[string]bool{}
 	holds := map[orgv1.OrganisationKind]bool{
 		orgv1.OrganisationKind_ORGANISATION_KIND_COMMUNITY: true,
@@ -24,6 +25,7 @@ func TestMemberPlanScalesJinchangsRollWithValidUniqueNumbers(t *testing.T) {
 		byDistrict[m.district]++
 		if m.district == "jc" {
 			jinchang[m.group]++
+			byCommunity[m.community]++
 		}
 		pb := m.member
 		if keys[m.key] || len(requestID(m.key)) > 64 {
@@ -58,16 +60,26 @@ func TestMemberPlanScalesJinchangsRollWithValidUniqueNumbers(t *testing.T) {
 			t.Errorf("%s: held by a %s in a %s", pb.GetName(), m.org.org.GetKind(), m.community.org.GetKind())
 		}
 	}
-	if byDistrict["jc"] != jinchangMembers {
-		t.Errorf("Jinchang has %d members, want %d", byDistrict["jc"], jinchangMembers)
+	if byDistrict["jc"] != 1952 {
+		t.Errorf("Jinchang has %d members, want the document's 1,952", byDistrict["jc"])
 	}
 	for _, d := range []string{"tj", "sq", "fx"} {
 		if byDistrict[d] != otherMembers {
 			t.Errorf("%s has %d members, want %d", d, byDistrict[d], otherMembers)
 		}
 	}
-	// 927 : 128 : 214 : 173 scaled to 200.
-	want := map[group]int{retired: 128, laidOff: 18, inService: 30, others: 24}
+	communities := 0
+	for c, n := range byCommunity {
+		communities++
+		if int64(n) != c.members {
+			t.Errorf("%s: %d members, the plan gives it %d", c.org.GetName(), n, c.members)
+		}
+	}
+	if communities != 36 {
+		t.Errorf("Jinchang's members live in %d communities, want the document's 36", communities)
+	}
+	// The document's roll, and the residents who make up its total.
+	want := map[group]int{retired: 927, laidOff: 128, mobile: 170, inService: 214, others: 173, residents: 340}
 	for g, n := range want {
 		if jinchang[g] != n {
 			t.Errorf("Jinchang group %d: %d members, want %d", g, jinchang[g], n)

@@ -297,7 +297,9 @@ func consume(t *testing.T, s *system) {
 }
 
 // sqlSpans counts the organisation service's SQL spans in a trace.
-func sqlSpans(spans []otlptest.Span, trace string) int { return sqlSpansOf(spans, trace, "organisation") }
+func sqlSpans(spans []otlptest.Span, trace string) int {
+	return sqlSpansOf(spans, trace, "organisation")
+}
 
 // sqlSpansOf counts one service's SQL spans in a trace.
 func sqlSpansOf(spans []otlptest.Span, trace, service string) int {

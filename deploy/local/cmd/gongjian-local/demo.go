@@ -99,5 +99,15 @@ func demoMembers(ctx context.Context, out *console.Console, memberAddr, token st
 		return err
 	}
 	out.Printf("demo", "%s", members)
+	mobile, err := demo.LoadMobile(ctx, conn, sum, out.Logger("demo"))
+	if err != nil {
+		return err
+	}
+	out.Printf("demo", "%s", mobile)
+	reporting, err := demo.LoadReporting(ctx, conn, sum, out.Logger("demo"))
+	if err != nil {
+		return err
+	}
+	out.Printf("demo", "%s", reporting)
 	return nil
 }
