@@ -8,6 +8,7 @@ MODULES := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
 # Code generators are pinned in deploy/tools/go.mod and run through `go tool`.
 TOOLS := GOWORK=off go tool -modfile=$(CURDIR)/deploy/tools/go.mod
 BUF := cd proto && $(TOOLS) buf
+HELM := cd deploy/tools && $(TOOLS) helm
 TEST_FLAGS ?= -count=1 -timeout 12m
 BENCH ?= .
 
@@ -46,8 +47,14 @@ lint: ## buf lint, go vet, gofmt
 	@for m in $(MODULES); do (cd $$m && go vet ./...); done
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+.PHONY: chart
+chart: ## render and check the Helm chart
+	cd deploy/chart && GOWORK=off go test -count=1 ./...
+	$(HELM) lint --strict ../../charts/gongjian
+	$(HELM) lint --strict ../../charts/gongjian -f ../chart/testdata/production.yaml
+
 .PHONY: verify
-verify: generate lint ## prove generated code is current, lint, and build each module on its own
+verify: generate lint chart ## prove generated code is current, lint, check the Helm chart, and build each module on its own
 	@if [ -n "$$(git status --porcelain -- proto)" ]; then \
 		echo "generated code is not current; run make generate and commit:"; git status --porcelain -- proto; exit 1; fi
 	@for m in $(MODULES); do (cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); done
