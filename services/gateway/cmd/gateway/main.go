@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"google.golang.org/grpc/credentials"
-
 	"gongjian.dev/pkg/app"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/config"
@@ -43,13 +41,6 @@ type Config struct {
 // backends is the table of services behind the gateway. A service joins
 // by naming its generated Register…Handler functions on its line.
 func backends(cfg Config) ([]gateway.Backend, error) {
-	var creds credentials.TransportCredentials
-	if cfg.BackendCAFile != "" {
-		var err error
-		if creds, err = auth.ClientTLS(cfg.BackendCertFile, cfg.BackendKeyFile, cfg.BackendCAFile, ""); err != nil {
-			return nil, err
-		}
-	}
 	bs := []gateway.Backend{
 		{Name: "organisation", Addr: cfg.OrganisationAddr, Register: []gateway.RegisterFunc{
 			organisationv1.RegisterOrganisationServiceHandler,
@@ -68,8 +59,21 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
 		{Name: "supervision", Addr: cfg.SupervisionAddr},
 	}
-	for i := range bs {
-		bs[i].Creds = creds
+	if cfg.BackendCAFile != "" {
+		for i := range bs {
+			if bs[i].Addr == "" {
+				continue
+			}
+			// Each backend's certificate must name the host the gateway
+			// dials: its Service name in Kubernetes.
+			host, _, err := net.SplitHostPort(bs[i].Addr)
+			if err != nil {
+				return nil, fmt.Errorf("%s backend address %q: %w", bs[i].Name, bs[i].Addr, err)
+			}
+			if bs[i].Creds, err = auth.ClientTLS(cfg.BackendCertFile, cfg.BackendKeyFile, cfg.BackendCAFile, host); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return bs, nil
 }
