@@ -262,3 +262,57 @@ func TestWriteReadsRecordsEachReadInOneStatement(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteManyRecordsWhatWriteRecordsEachTime: the records of one
+// statement are those of a Write per entry, NULLs and JSON included, and an
+// invalid entry refuses the whole statement.
+func TestWriteManyRecordsWhatWriteRecordsEachTime(t *testing.T) {
+	t.Parallel()
+	entries := []audit.Entry{
+		member,
+		{SubjectType: "member", SubjectID: "m-2", After: map[string]any{"name": "王芳", "skills": []string{"调解"}}},
+		{SubjectType: "member", SubjectID: "m-3", OrganisationID: "o-8"},
+		{Action: audit.ActionRead, SubjectType: "member", SubjectID: "m-4"},
+	}
+	write := func(t *testing.T, one bool) []stored {
+		pool := newPool(t)
+		callProbe(t, secretary, metadata.Pairs("x-request-id", "req-5"), func(ctx context.Context) error {
+			return pgdb.InTx(traced(ctx), pool, func(tx pgx.Tx) error {
+				if !one {
+					return audit.WriteMany(traced(ctx), tx, entries...)
+				}
+				for _, e := range entries {
+					if err := audit.Write(traced(ctx), tx, e); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		})
+		return readAll(t, pool)
+	}
+	each, many := write(t, true), write(t, false)
+	if len(many) != len(entries) {
+		t.Fatalf("%d records, want %d", len(many), len(entries))
+	}
+	if diff := cmp.Diff(each, many); diff != "" {
+		t.Errorf("WriteMany differs from Write (-each +many):\n%s", diff)
+	}
+
+	t.Run("an invalid entry refuses them all", func(t *testing.T) {
+		pool := newPool(t)
+		var err error
+		callProbe(t, secretary, nil, func(ctx context.Context) error {
+			err = pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+				return audit.WriteMany(ctx, tx, member, audit.Entry{SubjectType: "member"})
+			})
+			return nil
+		})
+		if !errors.Is(err, audit.ErrInvalidEntry) {
+			t.Fatalf("WriteMany: %v, want ErrInvalidEntry", err)
+		}
+		if got := readAll(t, pool); len(got) != 0 {
+			t.Errorf("records written: %v", got)
+		}
+	})
+}

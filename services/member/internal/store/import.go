@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/outbox"
@@ -153,32 +152,12 @@ func (t *txStore) EmitRegistered(ctx context.Context, ms []*member.Member) error
 	if err := outbox.Enqueue(ctx, t.tx, evs...); err != nil {
 		return err
 	}
-	q := &queuedTx{Tx: t.tx, batch: &pgx.Batch{}}
-	for _, m := range ms {
-		err := audit.Write(ctx, q, audit.Entry{SubjectType: subjectMember, SubjectID: m.ID, OrganisationID: m.OrganisationID,
-			After: pbconv.Member(m, pbconv.IDOmitted)})
-		if err != nil {
-			return err
-		}
+	entries := make([]audit.Entry, len(ms))
+	for i, m := range ms {
+		entries[i] = audit.Entry{SubjectType: subjectMember, SubjectID: m.ID, OrganisationID: m.OrganisationID,
+			After: pbconv.Member(m, pbconv.IDOmitted)}
 	}
-	if err := t.tx.SendBatch(ctx, q.batch).Close(); err != nil {
-		return fmt.Errorf("audit: writing %d records: %w", len(ms), err)
-	}
-	return nil
-}
-
-// queuedTx is a transaction whose Exec only queues the statement in a
-// batch, sent by its owner, so that the writes of code made for one
-// statement at a time (audit.Write) travel in one round trip. The owner
-// learns their errors when it sends the batch.
-type queuedTx struct {
-	pgx.Tx
-	batch *pgx.Batch
-}
-
-func (q *queuedTx) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	q.batch.Queue(sql, args...)
-	return pgconn.CommandTag{}, nil
+	return audit.WriteMany(ctx, t.tx, entries...)
 }
 
 // SaveImport implements member.ImportTx.
