@@ -60,13 +60,24 @@ type memberDef struct {
 	community *node
 }
 
-// transferDef is one transfer to make, taken as far as final.
+// transferDef is one transfer to make, taken as far as final; or, with
+// earlier, one begun on paper before the system, recorded in the state
+// final.
 type transferDef struct {
-	key    string
-	member *memberDef
-	to     *node
-	reason string
-	final  memberv1.TransferState
+	key     string
+	member  *memberDef
+	to      *node
+	reason  string
+	final   memberv1.TransferState
+	earlier *earlier
+}
+
+// earlier are the days of the steps a transfer begun on paper took before
+// the city used the system (the zero time for a step not taken), and the
+// paper letter's number.
+type earlier struct {
+	requested, confirmed, released time.Time
+	letter                         string
 }
 
 // memberPlan is the demo's members and transfers.
@@ -81,6 +92,9 @@ type MemberSummary struct {
 	Members map[string]int
 	// Transfers counts the transfers by their state.
 	Transfers map[memberv1.TransferState]int
+	// Earlier counts those of them begun on paper before the system and
+	// recorded with their original dates.
+	Earlier int
 }
 
 // String describes the members in one line.
@@ -96,7 +110,8 @@ func (s MemberSummary) String() string {
 		ts = append(ts, fmt.Sprintf("%d %s", s.Transfers[st],
 			strings.ToLower(strings.TrimPrefix(st.String(), "TRANSFER_STATE_"))))
 	}
-	return fmt.Sprintf("%d members (%s), transfers: %s", total, strings.Join(parts, ", "), strings.Join(ts, ", "))
+	return fmt.Sprintf("%d members (%s), transfers: %s (%d begun on paper before the system)", total,
+		strings.Join(parts, ", "), strings.Join(ts, ", "), s.Earlier)
 }
 
 // scaled divides total among the weights in proportion, by largest
@@ -209,7 +224,13 @@ func newMemberPlan(p *plan) *memberPlan {
 
 // drawTransfers picks members to move: two moves completed across
 // districts, one requested and waiting, and one whose letter was released
-// but never received.
+// but never received; and two transfers begun on paper before the city
+// used the system, recorded with their original days: a letter released
+// 45 days ago across districts and never received (a pocket member once
+// the sweeper passes) and a request open for seven months inside a
+// district (flagged for review). All are residents of no particular
+// standing, and the paper ones live outside Jinchang, so that Jinchang's
+// roll keeps the document's figures.
 func drawTransfers(p *plan, byDistrict map[string][]*memberDef) []*transferDef {
 	target := func(district string, i int) *node {
 		for _, d := range p.city.children {
@@ -248,11 +269,17 @@ func drawTransfers(p *plan, byDistrict map[string][]*memberDef) []*transferDef {
 		reason    string
 		state     memberv1.TransferState
 		transferN int
+		earlier   *earlier
 	}{
-		{"jc", 7, "tj", 1, "随子女迁居同江县", memberv1.TransferState_TRANSFER_STATE_COMPLETED, 1},
-		{"tj", 3, "jc", 2, "工作调动至金昌区", memberv1.TransferState_TRANSFER_STATE_COMPLETED, 2},
-		{"sq", 5, "fx", 0, "外出务工，转入居住地党组织", memberv1.TransferState_TRANSFER_STATE_REQUESTED, 3},
-		{"fx", 2, "jc", 4, "迁居金昌区，组织关系转出", memberv1.TransferState_TRANSFER_STATE_RELEASED, 4},
+		{"jc", 7, "tj", 1, "随子女迁居同江县", memberv1.TransferState_TRANSFER_STATE_COMPLETED, 1, nil},
+		{"tj", 3, "jc", 2, "工作调动至金昌区", memberv1.TransferState_TRANSFER_STATE_COMPLETED, 2, nil},
+		{"sq", 5, "fx", 0, "外出务工，转入居住地党组织", memberv1.TransferState_TRANSFER_STATE_REQUESTED, 3, nil},
+		{"fx", 2, "jc", 4, "迁居金昌区，组织关系转出", memberv1.TransferState_TRANSFER_STATE_RELEASED, 4, nil},
+		{"tj", 0, "fx", 1, "赴凤翔县务工，介绍信开出后未报到", memberv1.TransferState_TRANSFER_STATE_RELEASED, 5,
+			&earlier{requested: p.today.AddDate(0, 0, -52), confirmed: p.today.AddDate(0, 0, -50),
+				released: p.today.AddDate(0, 0, -45), letter: "同组转字第0517号"}},
+		{"sq", 4, "sq", 1, "迁居县内西坝社区，申请已递交", memberv1.TransferState_TRANSFER_STATE_REQUESTED, 6,
+			&earlier{requested: p.today.AddDate(0, -7, 0)}},
 	}
 	var ts []*transferDef
 	for _, d := range defs {
@@ -260,7 +287,8 @@ func drawTransfers(p *plan, byDistrict map[string][]*memberDef) []*transferDef {
 		if m == nil || to == nil {
 			continue
 		}
-		ts = append(ts, &transferDef{key: fmt.Sprintf("t/%d", d.transferN), member: m, to: to, reason: d.reason, final: d.state})
+		ts = append(ts, &transferDef{key: fmt.Sprintf("t/%d", d.transferN), member: m, to: to, reason: d.reason, final: d.state,
+			earlier: d.earlier})
 	}
 	return ts
 }
@@ -427,6 +455,9 @@ func LoadMembers(ctx context.Context, conn grpc.ClientConnInterface, sum Summary
 			return MemberSummary{}, fmt.Errorf("demo: transfer of %s: %w", t.member.member.GetName(), err)
 		}
 		out.Transfers[st]++
+		if t.earlier != nil {
+			out.Earlier++
+		}
 	}
 	log.Info("loaded transfers", "took", time.Since(start).Round(time.Millisecond).String())
 	return out, nil
@@ -477,8 +508,12 @@ func (l *memberLoader) create(ctx context.Context, m *memberDef) error {
 }
 
 // transfer opens the transfer (or finds the one opened before) and takes
-// the steps towards its final state it has not taken yet.
+// the steps towards its final state it has not taken yet; one begun on
+// paper is recorded instead.
 func (l *memberLoader) transfer(ctx context.Context, t *transferDef) (memberv1.TransferState, error) {
+	if t.earlier != nil {
+		return l.record(ctx, t)
+	}
 	var tr *memberv1.Transfer
 	err := l.retry(ctx, func() error {
 		resp, err := l.transfers.RequestTransfer(ctx, &memberv1.RequestTransferRequest{
@@ -517,4 +552,27 @@ func (l *memberLoader) transfer(ctx context.Context, t *transferDef) (memberv1.T
 		}
 	}
 	return tr.GetState(), nil
+}
+
+// record records a transfer begun on paper before the system with its
+// original days (or finds the one recorded before, by its request id).
+func (l *memberLoader) record(ctx context.Context, t *transferDef) (memberv1.TransferState, error) {
+	day := func(d time.Time) string {
+		if d.IsZero() {
+			return ""
+		}
+		return d.Format(dateLayout)
+	}
+	e := t.earlier
+	var tr *memberv1.Transfer
+	err := l.retry(ctx, func() error {
+		resp, err := l.transfers.RecordEarlierTransfer(ctx, &memberv1.RecordEarlierTransferRequest{
+			MemberId: t.member.member.GetId(), ToOrganisationId: t.to.id, Reason: t.reason,
+			RequestedDate: day(e.requested), ConfirmedDate: day(e.confirmed), ReleasedDate: day(e.released),
+			LetterNumber: e.letter, RequestId: requestID(t.key),
+		})
+		tr = resp.GetTransfer()
+		return err
+	})
+	return tr.GetState(), err
 }

@@ -98,9 +98,71 @@ func TestMemberPlanScalesJinchangsRollWithValidUniqueNumbers(t *testing.T) {
 			t.Errorf("transfer %s to a %s", tr.key, tr.to.org.GetKind())
 		}
 	}
-	if states[memberv1.TransferState_TRANSFER_STATE_COMPLETED] != 2 || states[memberv1.TransferState_TRANSFER_STATE_REQUESTED] != 1 ||
-		states[memberv1.TransferState_TRANSFER_STATE_RELEASED] != 1 {
+	if states[memberv1.TransferState_TRANSFER_STATE_COMPLETED] != 2 || states[memberv1.TransferState_TRANSFER_STATE_REQUESTED] != 2 ||
+		states[memberv1.TransferState_TRANSFER_STATE_RELEASED] != 2 {
 		t.Errorf("transfers by final state: %v", states)
+	}
+}
+
+// TestMemberPlanRecordsTwoTransfersBegunOnPaper: a letter released 45 days
+// ago across districts and a request open for seven months inside one,
+// both of residents outside Jinchang, to an organisation other than their
+// own, on days the member service accepts.
+func TestMemberPlanRecordsTwoTransfersBegunOnPaper(t *testing.T) {
+	p := newPlan(planDay)
+	mp := newMemberPlan(p)
+	var letter, request *transferDef
+	for _, tr := range mp.transfers {
+		switch {
+		case tr.earlier == nil:
+		case tr.final == memberv1.TransferState_TRANSFER_STATE_RELEASED:
+			letter = tr
+		case tr.final == memberv1.TransferState_TRANSFER_STATE_REQUESTED:
+			request = tr
+		default:
+			t.Errorf("transfer %s recorded as %v", tr.key, tr.final)
+		}
+	}
+	if letter == nil || request == nil {
+		t.Fatalf("recorded letter %v, request %v", letter, request)
+	}
+	district := func(n *node) string {
+		found := ""
+		for _, d := range p.city.children {
+			d.walk(func(c *node) {
+				if c == n {
+					found = d.key
+				}
+			})
+		}
+		return found
+	}
+	for _, tr := range []*transferDef{letter, request} {
+		m := tr.member
+		if m.district == "jc" || district(tr.to) == "jc" || m.group != residents {
+			t.Errorf("%s: a %d of %s to %s", tr.key, m.group, m.district, district(tr.to))
+		}
+		if tr.to == m.org {
+			t.Errorf("%s: to the member's own organisation", tr.key)
+		}
+		e := tr.earlier
+		joined, _ := time.Parse(dateLayout, m.member.GetJoinDate())
+		if e.requested.Before(joined) || !e.requested.Before(p.today) {
+			t.Errorf("%s: requested %v, joined %v", tr.key, e.requested, joined)
+		}
+	}
+	if district(letter.to) == letter.member.district {
+		t.Errorf("the recorded letter stays in %s: want one across districts", letter.member.district)
+	}
+	e := letter.earlier
+	if !e.released.Equal(p.today.AddDate(0, 0, -45)) || e.confirmed.Before(e.requested) || e.released.Before(e.confirmed) {
+		t.Errorf("letter days: %+v", e)
+	}
+	if district(request.to) != request.member.district {
+		t.Errorf("the recorded request goes from %s to %s: want one inside a district", request.member.district, district(request.to))
+	}
+	if r := request.earlier; !r.requested.Equal(p.today.AddDate(0, -7, 0)) || !r.confirmed.IsZero() || !r.released.IsZero() {
+		t.Errorf("request days: %+v", r)
 	}
 }
 

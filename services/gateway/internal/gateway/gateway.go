@@ -98,6 +98,10 @@ func New(ctx context.Context, backends []Backend, log *slog.Logger) (http.Handle
 	return otelhttp.NewHandler(accessLog(log, r), "gateway"), closeAll, nil
 }
 
+// MaxMessage is the largest message the gateway sends a backend or takes
+// from it: a roster to import and its report.
+const MaxMessage = 16 << 20
+
 // dial connects to a backend and registers its handlers on mux. The
 // connection is made lazily, on the first call.
 func dial(ctx context.Context, mux *runtime.ServeMux, b Backend) (*grpc.ClientConn, error) {
@@ -108,6 +112,8 @@ func dial(ctx context.Context, mux *runtime.ServeMux, b Backend) (*grpc.ClientCo
 	conn, err := grpc.NewClient(b.Addr,
 		grpc.WithTransportCredentials(creds),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+		// A roster of 10 MiB goes out, its report of 20,000 rows comes back.
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(MaxMessage), grpc.MaxCallRecvMsgSize(MaxMessage)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("backend %s: %w", b.Name, err)

@@ -21,9 +21,10 @@ import (
 // importRoute is the REST route of MemberService.ImportMembers.
 const importRoute = "/v1/members:import"
 
-// maxUpload bounds an uploaded roster with its form; the member service
-// sets the limit of the file itself.
-const maxUpload = 8 << 20
+// maxUpload bounds an uploaded roster with its form, or its JSON body with
+// the file in base64 (a third larger); the member service sets the limit of
+// the file itself (10 MiB).
+const maxUpload = 16 << 20
 
 // RegisterMemberImportUpload lets a browser upload a roster to
 // POST /v1/members:import as multipart/form-data, as well as the JSON body

@@ -137,6 +137,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 		AuthStream: []grpc.StreamServerInterceptor{auth.StreamInterceptor(verifier, auth.OpenMethods),
 			authz.StreamInterceptor(policy, st, auth.OpenMethods)},
 	}
+	// A roster to import is up to 10 MiB (member.MaxImportBytes).
+	opts.ServerOptions = append(opts.ServerOptions, grpc.MaxRecvMsgSize(grpcapi.MaxMessage))
 	if cfg.TLSCertFile != "" {
 		creds, err := auth.ServerTLS(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSClientCAFile)
 		if err != nil {

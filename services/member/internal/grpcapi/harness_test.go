@@ -173,6 +173,7 @@ func serveFor(t *testing.T, log *slog.Logger, svc *member.Service, st *store.Sto
 			grpcapi.UnaryInterceptor(policy, st, auth.OpenMethods)},
 		AuthStream: []grpc.StreamServerInterceptor{auth.StreamInterceptor(verifier, auth.OpenMethods),
 			authz.StreamInterceptor(policy, st, auth.OpenMethods)},
+		ServerOptions: []grpc.ServerOption{grpc.MaxRecvMsgSize(grpcapi.MaxMessage)},
 	})
 	if err != nil {
 		t.Fatalf("grpc server: %v", err)

@@ -17,6 +17,7 @@ import (
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/member"
 )
 
 const rosterHeader = "姓名,性别,出生日期,身份证号,联系电话,学历,入党日期,党员类别,就业状态,工作单位,居住地址,技能特长,困难党员,组织ID\n"
@@ -407,7 +408,16 @@ func TestImportRefusals(t *testing.T) {
 		}
 	})
 	t.Run("too large", func(t *testing.T) {
-		_, err := h.members.ImportMembers(callContext(t), &pb.ImportMembersRequest{Content: bytes.Repeat([]byte("x"), 4_000_001),
+		_, err := h.members.ImportMembers(callContext(t), &pb.ImportMembersRequest{Content: bytes.Repeat([]byte("x"), member.MaxImportBytes+1),
+			OrganisationId: tr.branch.GetId()})
+		if diff := cmp.Diff(refusal{codes.InvalidArgument, []string{"content"}}, refusalOf(err)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a file of several megabytes reaches the service", func(t *testing.T) {
+		// Larger than gRPC's default 4 MiB, within the service's 10 MiB: it
+		// is read and refused for what it holds, not for its size.
+		_, err := h.members.ImportMembers(callContext(t), &pb.ImportMembersRequest{Content: bytes.Repeat([]byte("x"), 6<<20),
 			OrganisationId: tr.branch.GetId()})
 		if diff := cmp.Diff(refusal{codes.InvalidArgument, []string{"content"}}, refusalOf(err)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
@@ -125,6 +126,19 @@ var coreOps = []matrixOp{
 	}},
 	{pb.TransferService_ListNameOnlyMembers_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
 		return &pb.ListNameOnlyMembersRequest{OrganisationId: s.branch}
+	}},
+	// The member has the fixture's open transfer: an allowed caller is
+	// refused by the domain (TRANSFER_OPEN), so nothing is recorded.
+	{pb.TransferService_RecordEarlierTransfer_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.RecordEarlierTransferRequest{MemberId: s.member.GetId(), ToOrganisationId: s.to,
+			RequestedDate: time.Now().AddDate(0, 0, -30).Format(time.DateOnly)}
+	}},
+	{pb.TransferService_GetTransferSettings_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
+		return &pb.GetTransferSettingsRequest{DistrictId: s.district}
+	}},
+	{pb.TransferService_UpdateTransferSettings_FullMethodName, settingsSetters, "", false, func(s matrixSide) proto.Message {
+		return &pb.UpdateTransferSettingsRequest{DistrictId: s.district,
+			Settings: &pb.TransferSettings{InsideDays: 10, OutsideDays: 30, MaxMonths: 3, ReviewMonths: 6}}
 	}},
 	{pb.CategoryService_GetScheme_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
 		return &pb.GetSchemeRequest{DistrictId: s.district}

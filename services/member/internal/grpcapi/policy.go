@@ -70,6 +70,9 @@ func Policy(l Lookup) authz.Policy {
 	for m, r := range transferPolicy(l) {
 		p[m] = r
 	}
+	for m, r := range transferSettingsPolicy(l) {
+		p[m] = r
+	}
 	for m, r := range bulkPolicy(l) {
 		p[m] = r
 	}

@@ -10,6 +10,10 @@ import (
 	"gongjian.dev/services/member/internal/store"
 )
 
+// MaxMessage is the largest request the service takes: a roster of
+// member.MaxImportBytes with its envelope.
+const MaxMessage = member.MaxImportBytes + 1<<20
+
 // Register registers every API of the member service on srv: main and the
 // tests wire the same set.
 func Register(srv grpc.ServiceRegistrar, svc *member.Service, st *store.Store) {

@@ -17,7 +17,7 @@ import (
 
 // The limits of one roster file: a district's roster goes in a few files.
 const (
-	MaxImportBytes = 4_000_000
+	MaxImportBytes = 10 << 20
 	MaxImportRows  = 20_000
 	// maxUnzipped bounds what an .xlsx file may expand to, against
 	// archives built to expand without end.

@@ -60,6 +60,10 @@ type Tx interface {
 	SaveTransfer(ctx context.Context, t *Transfer, step Step) error
 	// TransferSettings are a district's letter rules, or the defaults.
 	TransferSettings(ctx context.Context, districtID string) (TransferSettings, error)
+	// SaveTransferSettings writes a district's settings, whose Version was
+	// advanced by one; ErrTransferSettingsEtag when another writer moved
+	// them since they were read.
+	SaveTransferSettings(ctx context.Context, s TransferSettings) error
 	// NextLetterNumber draws the next letter number of the city.
 	NextLetterNumber(ctx context.Context) (int64, error)
 

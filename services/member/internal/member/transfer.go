@@ -2,7 +2,6 @@ package member
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -40,6 +39,9 @@ type Transfer struct {
 	// recorded by the review.
 	Flagged       time.Time
 	ReviewOutcome string
+	// Recorded is when a transfer begun before the system was recorded in
+	// it (RecordEarlierTransfer); zero for a transfer begun in it.
+	Recorded time.Time
 }
 
 // Step is one step of a transfer as it was taken: history is appended,
@@ -55,6 +57,9 @@ type Step struct {
 	At            time.Time
 	LetterNumber  string // the letter a release issued
 	ReviewOutcome string // the outcome a review recorded
+	// Recorded is when a step taken before the system was recorded in it;
+	// At is then the start of its original day in the city.
+	Recorded time.Time
 }
 
 // Actor is who takes a step. MemberID is set when the actor is a member
@@ -163,10 +168,18 @@ type TransferSettings struct {
 	OutsideDays  int
 	MaxMonths    int
 	ReviewMonths int
+
+	DistrictID string
+	// Inherited: the district set none and these are the defaults.
+	Inherited bool
+	// Version counts the times the district set them; 0 while inherited.
+	Version   int64
+	Updated   time.Time
+	UpdatedBy string
 }
 
 // DefaultTransferSettings apply to a district that has set none.
-var DefaultTransferSettings = TransferSettings{InsideDays: 10, OutsideDays: 30, MaxMonths: 3, ReviewMonths: 6}
+var DefaultTransferSettings = TransferSettings{InsideDays: 10, OutsideDays: 30, MaxMonths: 3, ReviewMonths: 6, Inherited: true}
 
 // deadline is when a letter issued at t stops being valid. Every transfer
 // this system handles is inside the city.
@@ -242,18 +255,8 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 		if a.MemberID != "" && a.MemberID != m.ID {
 			return ErrNotFound
 		}
-		const toField = "transfer.to_organisation_id"
-		if m.OrganisationID == r.ToOrgID {
-			return errs.Field(ErrSameOrganisation, toField, "the member's relationship already sits in this organisation")
-		}
-		to, err := tx.Org(ctx, r.ToOrgID)
-		if errors.Is(err, ErrOrgNotFound) {
-			return errs.Field(ErrOrgNotFound, toField, "no organisation has this id")
-		}
+		to, err := s.transferTarget(ctx, tx, m, r.ToOrgID, "transfer.to_organisation_id")
 		if err != nil {
-			return err
-		}
-		if err := checkHoldsField(to, toField); err != nil {
 			return err
 		}
 		if open, found, err := tx.OpenTransfer(ctx, m.ID); err != nil {

@@ -106,6 +106,8 @@ func Event(e member.Event, id string, at time.Time) (string, proto.Message, erro
 			Changed: &fieldmaskpb.FieldMask{Paths: e.Changed}}, nil
 	case member.TransferChanged:
 		return transferEvent(e.Transfer, id, at)
+	case member.TransferRecorded, member.TransferSettingsUpdated:
+		return transferRecordEvent(e, id, at)
 	case member.TransferCompletion:
 		return SubjectTransferCompleted, &pb.TransferCompleted{EventId: id, OccurTime: ts(at), Transfer: Transfer(e.Transfer)}, nil
 	case member.CategoryChanged:
@@ -131,12 +133,12 @@ func Transfer(t *member.Transfer) *pb.Transfer {
 		State: TransferState(t.State), LetterNumber: t.LetterNumber, LetterDeadline: ts(t.LetterDeadline),
 		CreateTime: ts(t.Created), UpdateTime: ts(t.Updated), Etag: t.Etag(),
 		SuspendedFrom: TransferState(t.SuspendedFrom), ExpireTime: ts(t.Expired), FlagTime: ts(t.Flagged),
-		ReviewOutcome: ReviewOutcome(t.ReviewOutcome),
+		ReviewOutcome: ReviewOutcome(t.ReviewOutcome), RecordTime: ts(t.Recorded),
 	}
 	for _, s := range t.Steps {
 		out.Steps = append(out.Steps, &pb.TransferStep{State: TransferState(s.State), ActorSubject: s.ActorSubject,
 			ActorRole: s.ActorRole, Reason: s.Reason, Time: ts(s.At), Action: TransferAction(s.Action),
-			LetterNumber: s.LetterNumber, ReviewOutcome: ReviewOutcome(s.ReviewOutcome)})
+			LetterNumber: s.LetterNumber, ReviewOutcome: ReviewOutcome(s.ReviewOutcome), RecordTime: ts(s.Recorded)})
 	}
 	return out
 }

@@ -276,6 +276,10 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 	switch e := e.(type) {
 	case member.TransferChanged:
 		return t.auditTransfer(ctx, e.Transfer)
+	case member.TransferRecorded:
+		return t.auditTransfer(ctx, e.Transfer)
+	case member.TransferSettingsUpdated:
+		return t.auditTransferSettings(ctx, e)
 	case member.Registered:
 		changed = e.Member
 	case member.Updated:

@@ -6,7 +6,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/pbconv"
 )
 
 // LockLettersToExpire implements member.Tx. SKIP LOCKED lets replicas
@@ -46,7 +50,22 @@ func (t *txStore) InsertTransferSteps(ctx context.Context, tr *member.Transfer, 
 	b.Queue(insertTransferSQL, insertTransferArgs(tr)...)
 	for i, s := range steps {
 		b.Queue(insertStepSQL, tr.ID, i+1, s.State, s.Action, s.ActorSubject, s.ActorRole, s.Reason, s.At,
-			s.LetterNumber, s.ReviewOutcome)
+			s.LetterNumber, s.ReviewOutcome, nullableTime(s.Recorded))
 	}
-	return interpretError(t.tx.SendBatch(ctx, b).Close(), member.ErrTransferNotFound)
+	err := t.tx.SendBatch(ctx, b).Close()
+	if pgdb.IsUniqueViolation(err, "transfers_letter_number_key") { // a paper letter's number, recorded twice
+		return errs.Field(member.ErrLetterNumberTaken, "letter_number", "another letter has this number")
+	}
+	return interpretError(err, member.ErrTransferNotFound)
+}
+
+// subjectTransferSettings is the subject type of the audit records of a
+// district's transfer settings.
+const subjectTransferSettings = "transfer_settings"
+
+// auditTransferSettings records a change of a district's transfer
+// settings, before and after, under the district.
+func (t *txStore) auditTransferSettings(ctx context.Context, e member.TransferSettingsUpdated) error {
+	return audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectTransferSettings, SubjectID: e.After.DistrictID,
+		OrganisationID: e.After.DistrictID, Before: pbconv.TransferSettings(e.Before), After: pbconv.TransferSettings(e.After)})
 }

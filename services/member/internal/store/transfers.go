@@ -23,20 +23,20 @@ const subjectTransfer = "transfer"
 const transferColumns = `id::text, member_id::text, from_organisation_id::text, to_organisation_id::text,
 	coalesce(from_district_id::text, ''), coalesce(to_district_id::text, ''), reason, state,
 	coalesce(letter_number, ''), letter_deadline, version, created_at, updated_at, coalesce(suspended_from, ''),
-	expired_at, flagged_at, review_outcome`
+	expired_at, flagged_at, review_outcome, recorded_at`
 
 func scanTransfer(row pgx.Row) (*member.Transfer, error) {
 	var (
-		t                          member.Transfer
-		deadline, expired, flagged *time.Time
+		t                                    member.Transfer
+		deadline, expired, flagged, recorded *time.Time
 	)
 	err := row.Scan(&t.ID, &t.MemberID, &t.FromOrgID, &t.ToOrgID, &t.FromDistrictID, &t.ToDistrictID, &t.Reason,
 		&t.State, &t.LetterNumber, &deadline, &t.Version, &t.Created, &t.Updated, &t.SuspendedFrom,
-		&expired, &flagged, &t.ReviewOutcome)
+		&expired, &flagged, &t.ReviewOutcome, &recorded)
 	if err != nil {
 		return nil, err
 	}
-	t.LetterDeadline, t.Expired, t.Flagged = utc(deadline), utc(expired), utc(flagged)
+	t.LetterDeadline, t.Expired, t.Flagged, t.Recorded = utc(deadline), utc(expired), utc(flagged), utc(recorded)
 	t.Created, t.Updated = t.Created.UTC(), t.Updated.UTC()
 	return &t, nil
 }
@@ -69,14 +69,18 @@ func getTransfer(ctx context.Context, q rowsQuerier, id string, lock, steps bool
 		return t, nil
 	}
 	rows, err := q.Query(ctx, `SELECT state, action, actor_subject, actor_role, reason, at, coalesce(letter_number, ''),
-		review_outcome FROM transfer_steps WHERE transfer_id = $1 ORDER BY seq`, id)
+		review_outcome, recorded_at FROM transfer_steps WHERE transfer_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return nil, err
 	}
 	t.Steps, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.Step, error) {
-		var s member.Step
-		err := r.Scan(&s.State, &s.Action, &s.ActorSubject, &s.ActorRole, &s.Reason, &s.At, &s.LetterNumber, &s.ReviewOutcome)
-		s.At = s.At.UTC()
+		var (
+			s        member.Step
+			recorded *time.Time
+		)
+		err := r.Scan(&s.State, &s.Action, &s.ActorSubject, &s.ActorRole, &s.Reason, &s.At, &s.LetterNumber, &s.ReviewOutcome,
+			&recorded)
+		s.At, s.Recorded = s.At.UTC(), utc(recorded)
 		return s, err
 	})
 	return t, err
@@ -136,13 +140,13 @@ func (t *txStore) OpenTransfer(ctx context.Context, memberID string) (*member.Tr
 
 const insertTransferSQL = `INSERT INTO transfers (id, member_id, from_organisation_id, to_organisation_id,
 	from_district_id, to_district_id, reason, state, letter_number, letter_deadline, version, created_at, updated_at,
-	suspended_from, expired_at, flagged_at, review_outcome)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, NULLIF($14, ''), $15, $16, $17)`
+	suspended_from, expired_at, flagged_at, review_outcome, recorded_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, NULLIF($14, ''), $15, $16, $17, $18)`
 
 func insertTransferArgs(tr *member.Transfer) []any {
 	return []any{tr.ID, tr.MemberID, tr.FromOrgID, tr.ToOrgID, nullable(tr.FromDistrictID), nullable(tr.ToDistrictID),
 		tr.Reason, tr.State, tr.LetterNumber, nullableTime(tr.LetterDeadline), tr.Version, tr.Created, tr.Updated,
-		tr.SuspendedFrom, nullableTime(tr.Expired), nullableTime(tr.Flagged), tr.ReviewOutcome}
+		tr.SuspendedFrom, nullableTime(tr.Expired), nullableTime(tr.Flagged), tr.ReviewOutcome, nullableTime(tr.Recorded)}
 }
 
 // InsertTransfer implements member.Tx.
@@ -170,26 +174,52 @@ func (t *txStore) SaveTransfer(ctx context.Context, tr *member.Transfer, step me
 }
 
 const insertStepSQL = `INSERT INTO transfer_steps (transfer_id, seq, state, action, actor_subject, actor_role, reason, at,
-	letter_number, review_outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10)`
+	letter_number, review_outcome, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11)`
 
 func (t *txStore) appendStep(ctx context.Context, tr *member.Transfer, s member.Step) error {
 	_, err := t.tx.Exec(ctx, insertStepSQL, tr.ID, tr.Version, s.State, s.Action, s.ActorSubject, s.ActorRole, s.Reason,
-		s.At, s.LetterNumber, s.ReviewOutcome)
+		s.At, s.LetterNumber, s.ReviewOutcome, nullableTime(s.Recorded))
 	return err
 }
 
 // TransferSettings implements member.Tx.
 func (t *txStore) TransferSettings(ctx context.Context, districtID string) (member.TransferSettings, error) {
 	s := member.DefaultTransferSettings
+	s.DistrictID = districtID
 	if uuid.Validate(districtID) != nil {
 		return s, nil
 	}
-	err := t.tx.QueryRow(ctx, `SELECT inside_days, outside_days, max_months, review_months FROM transfer_settings
-		WHERE district_id = $1`, districtID).Scan(&s.InsideDays, &s.OutsideDays, &s.MaxMonths, &s.ReviewMonths)
+	var updated *time.Time
+	err := t.tx.QueryRow(ctx, `SELECT inside_days, outside_days, max_months, review_months, version, updated_by, updated_at
+		FROM transfer_settings WHERE district_id = $1`, districtID).Scan(&s.InsideDays, &s.OutsideDays, &s.MaxMonths,
+		&s.ReviewMonths, &s.Version, &s.UpdatedBy, &updated)
 	if pgdb.IsNoRows(err) {
-		return member.DefaultTransferSettings, nil
+		d := member.DefaultTransferSettings
+		d.DistrictID = districtID
+		return d, nil
 	}
+	s.Inherited, s.Updated = false, utc(updated)
 	return s, err
+}
+
+// SaveTransferSettings implements member.Tx: an insert for a district
+// that had none, else an update of the version read, so that two writers
+// who read the same version cannot both write.
+func (t *txStore) SaveTransferSettings(ctx context.Context, s member.TransferSettings) error {
+	tag, err := t.tx.Exec(ctx, `INSERT INTO transfer_settings (district_id, inside_days, outside_days, max_months,
+		review_months, version, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (district_id) DO UPDATE SET inside_days = EXCLUDED.inside_days, outside_days = EXCLUDED.outside_days,
+			max_months = EXCLUDED.max_months, review_months = EXCLUDED.review_months, version = EXCLUDED.version,
+			updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
+		WHERE transfer_settings.version = EXCLUDED.version - 1`,
+		s.DistrictID, s.InsideDays, s.OutsideDays, s.MaxMonths, s.ReviewMonths, s.Version, s.UpdatedBy, s.Updated)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() != 1 {
+		return member.ErrTransferSettingsEtag
+	}
+	return nil
 }
 
 // NextLetterNumber implements member.Tx.

@@ -1131,6 +1131,149 @@ func (x *TransferReviewRecorded) GetTransfer() *Transfer {
 	return nil
 }
 
+// TransferRecorded is published on gongjian.member.v1.transfer_recorded
+// when a transfer begun before the system is recorded in it
+// (RecordEarlierTransfer): one event for the transfer as it stands, with
+// its steps and their original dates, in place of the events of steps
+// that were taken on paper long before.
+type TransferRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the record was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// transfer as recorded, with record_time.
+	Transfer      *Transfer `protobuf:"bytes,3,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferRecorded) Reset() {
+	*x = TransferRecorded{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferRecorded) ProtoMessage() {}
+
+func (x *TransferRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferRecorded.ProtoReflect.Descriptor instead.
+func (*TransferRecorded) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *TransferRecorded) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferRecorded) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferRecorded) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferSettingsUpdated is published on
+// gongjian.member.v1.transfer_settings_updated when a district's transfer
+// settings are set.
+type TransferSettingsUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// settings as set.
+	Settings *TransferSettings `protobuf:"bytes,3,opt,name=settings,proto3" json:"settings,omitempty"`
+	// changed names the settings that changed.
+	Changed       *fieldmaskpb.FieldMask `protobuf:"bytes,4,opt,name=changed,proto3" json:"changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferSettingsUpdated) Reset() {
+	*x = TransferSettingsUpdated{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferSettingsUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferSettingsUpdated) ProtoMessage() {}
+
+func (x *TransferSettingsUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferSettingsUpdated.ProtoReflect.Descriptor instead.
+func (*TransferSettingsUpdated) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *TransferSettingsUpdated) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TransferSettingsUpdated) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *TransferSettingsUpdated) GetSettings() *TransferSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *TransferSettingsUpdated) GetChanged() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.Changed
+	}
+	return nil
+}
+
 var File_gongjian_member_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_member_v1_events_proto_rawDesc = "" +
@@ -1223,7 +1366,18 @@ const file_gongjian_member_v1_events_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
-	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransferB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xa2\x01\n" +
+	"\x10TransferRecorded\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x128\n" +
+	"\btransfer\x18\x03 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xe7\x01\n" +
+	"\x17TransferSettingsUpdated\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12@\n" +
+	"\bsettings\x18\x03 \x01(\v2$.gongjian.member.v1.TransferSettingsR\bsettings\x124\n" +
+	"\achanged\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskR\achangedB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
 
 var (
 	file_gongjian_member_v1_events_proto_rawDescOnce sync.Once
@@ -1237,7 +1391,7 @@ func file_gongjian_member_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_member_v1_events_proto_rawDescData
 }
 
-var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_gongjian_member_v1_events_proto_goTypes = []any{
 	(*OrganisationMemberCountChanged)(nil), // 0: gongjian.member.v1.OrganisationMemberCountChanged
 	(*MemberRegistered)(nil),               // 1: gongjian.member.v1.MemberRegistered
@@ -1255,48 +1409,56 @@ var file_gongjian_member_v1_events_proto_goTypes = []any{
 	(*TransferExpired)(nil),                // 13: gongjian.member.v1.TransferExpired
 	(*TransferFlaggedForReview)(nil),       // 14: gongjian.member.v1.TransferFlaggedForReview
 	(*TransferReviewRecorded)(nil),         // 15: gongjian.member.v1.TransferReviewRecorded
-	(*timestamppb.Timestamp)(nil),          // 16: google.protobuf.Timestamp
-	(*Member)(nil),                         // 17: gongjian.member.v1.Member
-	(*fieldmaskpb.FieldMask)(nil),          // 18: google.protobuf.FieldMask
-	(*Transfer)(nil),                       // 19: gongjian.member.v1.Transfer
+	(*TransferRecorded)(nil),               // 16: gongjian.member.v1.TransferRecorded
+	(*TransferSettingsUpdated)(nil),        // 17: gongjian.member.v1.TransferSettingsUpdated
+	(*timestamppb.Timestamp)(nil),          // 18: google.protobuf.Timestamp
+	(*Member)(nil),                         // 19: gongjian.member.v1.Member
+	(*fieldmaskpb.FieldMask)(nil),          // 20: google.protobuf.FieldMask
+	(*Transfer)(nil),                       // 21: gongjian.member.v1.Transfer
+	(*TransferSettings)(nil),               // 22: gongjian.member.v1.TransferSettings
 }
 var file_gongjian_member_v1_events_proto_depIdxs = []int32{
-	16, // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
-	16, // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
-	17, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
-	16, // 3: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	17, // 4: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
-	18, // 5: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
-	16, // 6: gongjian.member.v1.TransferRequested.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 7: gongjian.member.v1.TransferRequested.transfer:type_name -> gongjian.member.v1.Transfer
-	16, // 8: gongjian.member.v1.TransferConfirmed.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 9: gongjian.member.v1.TransferConfirmed.transfer:type_name -> gongjian.member.v1.Transfer
-	16, // 10: gongjian.member.v1.TransferReleased.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 11: gongjian.member.v1.TransferReleased.transfer:type_name -> gongjian.member.v1.Transfer
-	16, // 12: gongjian.member.v1.TransferReceived.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 13: gongjian.member.v1.TransferReceived.transfer:type_name -> gongjian.member.v1.Transfer
-	16, // 14: gongjian.member.v1.TransferRejected.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 15: gongjian.member.v1.TransferRejected.transfer:type_name -> gongjian.member.v1.Transfer
-	16, // 16: gongjian.member.v1.TransferWithdrawn.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 17: gongjian.member.v1.TransferWithdrawn.transfer:type_name -> gongjian.member.v1.Transfer
-	16, // 18: gongjian.member.v1.MemberCategoryChanged.occur_time:type_name -> google.protobuf.Timestamp
-	16, // 19: gongjian.member.v1.TransferCompleted.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 20: gongjian.member.v1.TransferCompleted.transfer:type_name -> gongjian.member.v1.Transfer
-	16, // 21: gongjian.member.v1.TransferSuspended.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 22: gongjian.member.v1.TransferSuspended.transfer:type_name -> gongjian.member.v1.Transfer
-	16, // 23: gongjian.member.v1.TransferResumed.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 24: gongjian.member.v1.TransferResumed.transfer:type_name -> gongjian.member.v1.Transfer
-	16, // 25: gongjian.member.v1.TransferExpired.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 26: gongjian.member.v1.TransferExpired.transfer:type_name -> gongjian.member.v1.Transfer
-	16, // 27: gongjian.member.v1.TransferFlaggedForReview.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 28: gongjian.member.v1.TransferFlaggedForReview.transfer:type_name -> gongjian.member.v1.Transfer
-	16, // 29: gongjian.member.v1.TransferReviewRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 30: gongjian.member.v1.TransferReviewRecorded.transfer:type_name -> gongjian.member.v1.Transfer
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	18, // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
+	18, // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
+	18, // 3: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 4: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
+	20, // 5: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
+	18, // 6: gongjian.member.v1.TransferRequested.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 7: gongjian.member.v1.TransferRequested.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 8: gongjian.member.v1.TransferConfirmed.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 9: gongjian.member.v1.TransferConfirmed.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 10: gongjian.member.v1.TransferReleased.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 11: gongjian.member.v1.TransferReleased.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 12: gongjian.member.v1.TransferReceived.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 13: gongjian.member.v1.TransferReceived.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 14: gongjian.member.v1.TransferRejected.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 15: gongjian.member.v1.TransferRejected.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 16: gongjian.member.v1.TransferWithdrawn.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 17: gongjian.member.v1.TransferWithdrawn.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 18: gongjian.member.v1.MemberCategoryChanged.occur_time:type_name -> google.protobuf.Timestamp
+	18, // 19: gongjian.member.v1.TransferCompleted.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 20: gongjian.member.v1.TransferCompleted.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 21: gongjian.member.v1.TransferSuspended.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 22: gongjian.member.v1.TransferSuspended.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 23: gongjian.member.v1.TransferResumed.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 24: gongjian.member.v1.TransferResumed.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 25: gongjian.member.v1.TransferExpired.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 26: gongjian.member.v1.TransferExpired.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 27: gongjian.member.v1.TransferFlaggedForReview.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 28: gongjian.member.v1.TransferFlaggedForReview.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 29: gongjian.member.v1.TransferReviewRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 30: gongjian.member.v1.TransferReviewRecorded.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 31: gongjian.member.v1.TransferRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 32: gongjian.member.v1.TransferRecorded.transfer:type_name -> gongjian.member.v1.Transfer
+	18, // 33: gongjian.member.v1.TransferSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 34: gongjian.member.v1.TransferSettingsUpdated.settings:type_name -> gongjian.member.v1.TransferSettings
+	20, // 35: gongjian.member.v1.TransferSettingsUpdated.changed:type_name -> google.protobuf.FieldMask
+	36, // [36:36] is the sub-list for method output_type
+	36, // [36:36] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_events_proto_init() }
@@ -1312,7 +1474,7 @@ func file_gongjian_member_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_events_proto_rawDesc), len(file_gongjian_member_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

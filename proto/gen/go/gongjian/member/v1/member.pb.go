@@ -1559,7 +1559,7 @@ func (x *CountMembersResponse) GetCount() int64 {
 //     in the caller's scope; empty means organisation_id of the request
 type ImportMembersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// content is the file, at most 4,000,000 bytes and 20,000 rows.
+	// content is the file, at most 10 MiB (10,485,760 bytes) and 20,000 rows.
 	Content []byte `protobuf:"bytes,1,opt,name=content,proto3" json:"content,omitempty"`
 	// format of the file; unspecified detects it.
 	Format ImportFormat `protobuf:"varint,2,opt,name=format,proto3,enum=gongjian.member.v1.ImportFormat" json:"format,omitempty"`
@@ -2041,7 +2041,7 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\x14CountMembersResponse\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\x03R\x05count\"\xf9\x01\n" +
 	"\x14ImportMembersRequest\x12&\n" +
-	"\acontent\x18\x01 \x01(\fB\f\xbaH\tz\a\x10\x01\x18\x80\x92\xf4\x01R\acontent\x12B\n" +
+	"\acontent\x18\x01 \x01(\fB\f\xbaH\tz\a\x10\x01\x18\x80\x80\x80\x05R\acontent\x12B\n" +
 	"\x06format\x18\x02 \x01(\x0e2 .gongjian.member.v1.ImportFormatB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06format\x124\n" +
 	"\x0forganisation_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eorganisationId\x12\x17\n" +
 	"\adry_run\x18\x04 \x01(\bR\x06dryRun\x12&\n" +

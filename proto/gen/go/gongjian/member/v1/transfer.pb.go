@@ -433,6 +433,10 @@ type TransferStep struct {
 	LetterNumber string `protobuf:"bytes,7,opt,name=letter_number,json=letterNumber,proto3" json:"letter_number,omitempty"`
 	// review_outcome is the outcome a review step recorded.
 	ReviewOutcome TransferReviewOutcome `protobuf:"varint,8,opt,name=review_outcome,json=reviewOutcome,proto3,enum=gongjian.member.v1.TransferReviewOutcome" json:"review_outcome,omitempty"`
+	// record_time is when a step taken before the system was recorded in
+	// it (RecordEarlierTransfer); time is then the start of the original
+	// day in the city. Absent for steps taken in the system.
+	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -523,6 +527,13 @@ func (x *TransferStep) GetReviewOutcome() TransferReviewOutcome {
 	return TransferReviewOutcome_TRANSFER_REVIEW_OUTCOME_UNSPECIFIED
 }
 
+func (x *TransferStep) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
+}
+
 // Transfer is one transfer of a membership relationship.
 type Transfer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -567,6 +578,10 @@ type Transfer struct {
 	FlagTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=flag_time,json=flagTime,proto3" json:"flag_time,omitempty"`
 	// review_outcome is the latest outcome recorded by the review.
 	ReviewOutcome TransferReviewOutcome `protobuf:"varint,18,opt,name=review_outcome,json=reviewOutcome,proto3,enum=gongjian.member.v1.TransferReviewOutcome" json:"review_outcome,omitempty"`
+	// record_time is when a transfer begun before the system was recorded
+	// in it (RecordEarlierTransfer); create_time is then the start of the
+	// day it was requested. Absent for transfers begun in the system.
+	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -725,6 +740,13 @@ func (x *Transfer) GetReviewOutcome() TransferReviewOutcome {
 		return x.ReviewOutcome
 	}
 	return TransferReviewOutcome_TRANSFER_REVIEW_OUTCOME_UNSPECIFIED
+}
+
+func (x *Transfer) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
 }
 
 // RequestTransferRequest is the request of RequestTransfer.
@@ -2813,11 +2835,501 @@ func (x *GetBulkTransferJobResponse) GetOutcomes() []*BulkTransferOutcome {
 	return nil
 }
 
+// RecordEarlierTransferRequest is the request of RecordEarlierTransfer.
+// Dates are calendar days in the city (YYYY-MM-DD), in order, none in the
+// future, none before the member joined the party nor before 1949.
+type RecordEarlierTransferRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// member_id is the member transferred; the sending organisation is the
+	// one their relationship sits in.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// to_organisation_id is the receiving organisation.
+	ToOrganisationId string `protobuf:"bytes,2,opt,name=to_organisation_id,json=toOrganisationId,proto3" json:"to_organisation_id,omitempty"`
+	// reason for the transfer, as the paper record gives it.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// requested_date is the day the transfer was requested; required.
+	RequestedDate string `protobuf:"bytes,4,opt,name=requested_date,json=requestedDate,proto3" json:"requested_date,omitempty"`
+	// confirmed_date is the day the member confirmed it, if they did.
+	ConfirmedDate string `protobuf:"bytes,5,opt,name=confirmed_date,json=confirmedDate,proto3" json:"confirmed_date,omitempty"`
+	// released_date is the day the letter was released, if it was; it
+	// needs confirmed_date.
+	ReleasedDate string `protobuf:"bytes,6,opt,name=released_date,json=releasedDate,proto3" json:"released_date,omitempty"`
+	// letter_number is the paper letter's number, with released_date; when
+	// empty a number is drawn as a release draws one.
+	LetterNumber string `protobuf:"bytes,7,opt,name=letter_number,json=letterNumber,proto3" json:"letter_number,omitempty"`
+	// request_id makes the call safe to retry: the same id returns the same
+	// transfer.
+	RequestId     string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordEarlierTransferRequest) Reset() {
+	*x = RecordEarlierTransferRequest{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordEarlierTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordEarlierTransferRequest) ProtoMessage() {}
+
+func (x *RecordEarlierTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordEarlierTransferRequest.ProtoReflect.Descriptor instead.
+func (*RecordEarlierTransferRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RecordEarlierTransferRequest) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *RecordEarlierTransferRequest) GetToOrganisationId() string {
+	if x != nil {
+		return x.ToOrganisationId
+	}
+	return ""
+}
+
+func (x *RecordEarlierTransferRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RecordEarlierTransferRequest) GetRequestedDate() string {
+	if x != nil {
+		return x.RequestedDate
+	}
+	return ""
+}
+
+func (x *RecordEarlierTransferRequest) GetConfirmedDate() string {
+	if x != nil {
+		return x.ConfirmedDate
+	}
+	return ""
+}
+
+func (x *RecordEarlierTransferRequest) GetReleasedDate() string {
+	if x != nil {
+		return x.ReleasedDate
+	}
+	return ""
+}
+
+func (x *RecordEarlierTransferRequest) GetLetterNumber() string {
+	if x != nil {
+		return x.LetterNumber
+	}
+	return ""
+}
+
+func (x *RecordEarlierTransferRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// RecordEarlierTransferResponse is the response of RecordEarlierTransfer.
+type RecordEarlierTransferResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// transfer as recorded, with its steps.
+	Transfer      *Transfer `protobuf:"bytes,1,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordEarlierTransferResponse) Reset() {
+	*x = RecordEarlierTransferResponse{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordEarlierTransferResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordEarlierTransferResponse) ProtoMessage() {}
+
+func (x *RecordEarlierTransferResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordEarlierTransferResponse.ProtoReflect.Descriptor instead.
+func (*RecordEarlierTransferResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *RecordEarlierTransferResponse) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// TransferSettings are a district's rules for transfers (DOMAIN §5): how
+// long a letter of introduction is valid, never more than three months,
+// and after how long an open transfer is flagged for the 自行脱党 review.
+type TransferSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// district_id is the district (output only).
+	DistrictId string `protobuf:"bytes,1,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// inside_days is how many days a letter to an organisation inside the
+	// city is valid; default 10.
+	InsideDays int32 `protobuf:"varint,2,opt,name=inside_days,json=insideDays,proto3" json:"inside_days,omitempty"`
+	// outside_days is how many days a letter to an organisation outside the
+	// city is valid; default 30.
+	OutsideDays int32 `protobuf:"varint,3,opt,name=outside_days,json=outsideDays,proto3" json:"outside_days,omitempty"`
+	// max_months caps every letter's validity; at most 3 by the rule,
+	// default 3.
+	MaxMonths int32 `protobuf:"varint,4,opt,name=max_months,json=maxMonths,proto3" json:"max_months,omitempty"`
+	// review_months is how long a transfer stays open before it is flagged
+	// for review; default 6.
+	ReviewMonths int32 `protobuf:"varint,5,opt,name=review_months,json=reviewMonths,proto3" json:"review_months,omitempty"`
+	// inherited is true when the district has set none and the defaults
+	// apply (output only).
+	Inherited bool `protobuf:"varint,6,opt,name=inherited,proto3" json:"inherited,omitempty"`
+	// etag is the version of the district's settings, "0" while inherited
+	// (output only); give it to UpdateTransferSettings.
+	Etag string `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
+	// update_time is when they were last set (output only).
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// update_subject is who last set them (output only).
+	UpdateSubject string `protobuf:"bytes,9,opt,name=update_subject,json=updateSubject,proto3" json:"update_subject,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferSettings) Reset() {
+	*x = TransferSettings{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferSettings) ProtoMessage() {}
+
+func (x *TransferSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferSettings.ProtoReflect.Descriptor instead.
+func (*TransferSettings) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *TransferSettings) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *TransferSettings) GetInsideDays() int32 {
+	if x != nil {
+		return x.InsideDays
+	}
+	return 0
+}
+
+func (x *TransferSettings) GetOutsideDays() int32 {
+	if x != nil {
+		return x.OutsideDays
+	}
+	return 0
+}
+
+func (x *TransferSettings) GetMaxMonths() int32 {
+	if x != nil {
+		return x.MaxMonths
+	}
+	return 0
+}
+
+func (x *TransferSettings) GetReviewMonths() int32 {
+	if x != nil {
+		return x.ReviewMonths
+	}
+	return 0
+}
+
+func (x *TransferSettings) GetInherited() bool {
+	if x != nil {
+		return x.Inherited
+	}
+	return false
+}
+
+func (x *TransferSettings) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *TransferSettings) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *TransferSettings) GetUpdateSubject() string {
+	if x != nil {
+		return x.UpdateSubject
+	}
+	return ""
+}
+
+// GetTransferSettingsRequest is the request of GetTransferSettings.
+type GetTransferSettingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// district_id is the district.
+	DistrictId    string `protobuf:"bytes,1,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTransferSettingsRequest) Reset() {
+	*x = GetTransferSettingsRequest{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTransferSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTransferSettingsRequest) ProtoMessage() {}
+
+func (x *GetTransferSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTransferSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetTransferSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *GetTransferSettingsRequest) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+// GetTransferSettingsResponse is the response of GetTransferSettings.
+type GetTransferSettingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// settings of the district.
+	Settings      *TransferSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTransferSettingsResponse) Reset() {
+	*x = GetTransferSettingsResponse{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTransferSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTransferSettingsResponse) ProtoMessage() {}
+
+func (x *GetTransferSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTransferSettingsResponse.ProtoReflect.Descriptor instead.
+func (*GetTransferSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *GetTransferSettingsResponse) GetSettings() *TransferSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+// UpdateTransferSettingsRequest is the request of UpdateTransferSettings.
+type UpdateTransferSettingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// district_id is the district.
+	DistrictId string `protobuf:"bytes,1,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// settings to set, all four.
+	Settings *TransferSettings `protobuf:"bytes,2,opt,name=settings,proto3" json:"settings,omitempty"`
+	// etag of the settings as the caller read them ("0" for inherited
+	// ones); when given it must match (ETAG_MISMATCH).
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateTransferSettingsRequest) Reset() {
+	*x = UpdateTransferSettingsRequest{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateTransferSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateTransferSettingsRequest) ProtoMessage() {}
+
+func (x *UpdateTransferSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateTransferSettingsRequest.ProtoReflect.Descriptor instead.
+func (*UpdateTransferSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *UpdateTransferSettingsRequest) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *UpdateTransferSettingsRequest) GetSettings() *TransferSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *UpdateTransferSettingsRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// UpdateTransferSettingsResponse is the response of UpdateTransferSettings.
+type UpdateTransferSettingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// settings as set.
+	Settings      *TransferSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateTransferSettingsResponse) Reset() {
+	*x = UpdateTransferSettingsResponse{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateTransferSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateTransferSettingsResponse) ProtoMessage() {}
+
+func (x *UpdateTransferSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateTransferSettingsResponse.ProtoReflect.Descriptor instead.
+func (*UpdateTransferSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *UpdateTransferSettingsResponse) GetSettings() *TransferSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
 var File_gongjian_member_v1_transfer_proto protoreflect.FileDescriptor
 
 const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\n" +
-	"!gongjian/member/v1/transfer.proto\x12\x12gongjian.member.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgongjian/member/v1/member.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x03\n" +
+	"!gongjian/member/v1/transfer.proto\x12\x12gongjian.member.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgongjian/member/v1/member.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x03\n" +
 	"\fTransferStep\x127\n" +
 	"\x05state\x18\x01 \x01(\x0e2!.gongjian.member.v1.TransferStateR\x05state\x12#\n" +
 	"\ractor_subject\x18\x02 \x01(\tR\factorSubject\x12\x1d\n" +
@@ -2827,7 +3339,9 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12:\n" +
 	"\x06action\x18\x06 \x01(\x0e2\".gongjian.member.v1.TransferActionR\x06action\x12#\n" +
 	"\rletter_number\x18\a \x01(\tR\fletterNumber\x12P\n" +
-	"\x0ereview_outcome\x18\b \x01(\x0e2).gongjian.member.v1.TransferReviewOutcomeR\rreviewOutcome\"\x9e\a\n" +
+	"\x0ereview_outcome\x18\b \x01(\x0e2).gongjian.member.v1.TransferReviewOutcomeR\rreviewOutcome\x12;\n" +
+	"\vrecord_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime\"\xdb\a\n" +
 	"\bTransfer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12(\n" +
 	"\tmember_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\bmemberId\x120\n" +
@@ -2850,7 +3364,9 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\vexpire_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x127\n" +
 	"\tflag_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\bflagTime\x12P\n" +
-	"\x0ereview_outcome\x18\x12 \x01(\x0e2).gongjian.member.v1.TransferReviewOutcomeR\rreviewOutcome\"\x82\x01\n" +
+	"\x0ereview_outcome\x18\x12 \x01(\x0e2).gongjian.member.v1.TransferReviewOutcomeR\rreviewOutcome\x12;\n" +
+	"\vrecord_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime\"\x82\x01\n" +
 	"\x16RequestTransferRequest\x12@\n" +
 	"\btransfer\x18\x01 \x01(\v2\x1c.gongjian.member.v1.TransferB\x06\xbaH\x03\xc8\x01\x01R\btransfer\x12&\n" +
 	"\n" +
@@ -2994,7 +3510,48 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"\x98\x01\n" +
 	"\x1aGetBulkTransferJobResponse\x125\n" +
 	"\x03job\x18\x01 \x01(\v2#.gongjian.member.v1.BulkTransferJobR\x03job\x12C\n" +
-	"\boutcomes\x18\x02 \x03(\v2'.gongjian.member.v1.BulkTransferOutcomeR\boutcomes*\xff\x01\n" +
+	"\boutcomes\x18\x02 \x03(\v2'.gongjian.member.v1.BulkTransferOutcomeR\boutcomes\"\x83\x03\n" +
+	"\x1cRecordEarlierTransferRequest\x12%\n" +
+	"\tmember_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\bmemberId\x126\n" +
+	"\x12to_organisation_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x10toOrganisationId\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12.\n" +
+	"\x0erequested_date\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18\n" +
+	"R\rrequestedDate\x12.\n" +
+	"\x0econfirmed_date\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18\n" +
+	"R\rconfirmedDate\x12,\n" +
+	"\rreleased_date\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18\n" +
+	"R\freleasedDate\x12,\n" +
+	"\rletter_number\x18\a \x01(\tB\a\xbaH\x04r\x02\x18(R\fletterNumber\x12&\n" +
+	"\n" +
+	"request_id\x18\b \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"Y\n" +
+	"\x1dRecordEarlierTransferResponse\x128\n" +
+	"\btransfer\x18\x01 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\xfd\x02\n" +
+	"\x10TransferSettings\x12\x1f\n" +
+	"\vdistrict_id\x18\x01 \x01(\tR\n" +
+	"districtId\x12*\n" +
+	"\vinside_days\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\\(\x01R\n" +
+	"insideDays\x12,\n" +
+	"\foutside_days\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\\(\x01R\voutsideDays\x12(\n" +
+	"\n" +
+	"max_months\x18\x04 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x03(\x01R\tmaxMonths\x12.\n" +
+	"\rreview_months\x18\x05 \x01(\x05B\t\xbaH\x06\x1a\x04\x18x(\x01R\freviewMonths\x12\x1c\n" +
+	"\tinherited\x18\x06 \x01(\bR\tinherited\x12\x12\n" +
+	"\x04etag\x18\a \x01(\tR\x04etag\x12;\n" +
+	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12%\n" +
+	"\x0eupdate_subject\x18\t \x01(\tR\rupdateSubject\"G\n" +
+	"\x1aGetTransferSettingsRequest\x12)\n" +
+	"\vdistrict_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
+	"districtId\"_\n" +
+	"\x1bGetTransferSettingsResponse\x12@\n" +
+	"\bsettings\x18\x01 \x01(\v2$.gongjian.member.v1.TransferSettingsR\bsettings\"\xb1\x01\n" +
+	"\x1dUpdateTransferSettingsRequest\x12)\n" +
+	"\vdistrict_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
+	"districtId\x12H\n" +
+	"\bsettings\x18\x02 \x01(\v2$.gongjian.member.v1.TransferSettingsB\x06\xbaH\x03\xc8\x01\x01R\bsettings\x12\x1b\n" +
+	"\x04etag\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\x04etag\"b\n" +
+	"\x1eUpdateTransferSettingsResponse\x12@\n" +
+	"\bsettings\x18\x01 \x01(\v2$.gongjian.member.v1.TransferSettingsR\bsettings*\xff\x01\n" +
 	"\rTransferState\x12\x1e\n" +
 	"\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18TRANSFER_STATE_REQUESTED\x10\x01\x12\x1c\n" +
@@ -3034,7 +3591,7 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\x12BulkTransferResult\x12$\n" +
 	" BULK_TRANSFER_RESULT_UNSPECIFIED\x10\x00\x12$\n" +
 	" BULK_TRANSFER_RESULT_TRANSFERRED\x10\x01\x12 \n" +
-	"\x1cBULK_TRANSFER_RESULT_SKIPPED\x10\x022\xeb\x0e\n" +
+	"\x1cBULK_TRANSFER_RESULT_SKIPPED\x10\x022\xfe\x12\n" +
 	"\x0fTransferService\x12\x8b\x01\n" +
 	"\x0fRequestTransfer\x12*.gongjian.member.v1.RequestTransferRequest\x1a+.gongjian.member.v1.RequestTransferResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\btransfer\"\r/v1/transfers\x12z\n" +
 	"\vGetTransfer\x12&.gongjian.member.v1.GetTransferRequest\x1a'.gongjian.member.v1.GetTransferResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/transfers/{id}\x12{\n" +
@@ -3048,7 +3605,10 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\x0fSuspendTransfer\x12*.gongjian.member.v1.SuspendTransferRequest\x1a+.gongjian.member.v1.SuspendTransferResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/transfers/{id}:suspend\x12\x8d\x01\n" +
 	"\x0eResumeTransfer\x12).gongjian.member.v1.ResumeTransferRequest\x1a*.gongjian.member.v1.ResumeTransferResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/transfers/{id}:resume\x12\x9f\x01\n" +
 	"\x14RecordTransferReview\x12/.gongjian.member.v1.RecordTransferReviewRequest\x1a0.gongjian.member.v1.RecordTransferReviewResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/transfers/{id}:review\x12\x95\x01\n" +
-	"\x13ListNameOnlyMembers\x12..gongjian.member.v1.ListNameOnlyMembersRequest\x1a/.gongjian.member.v1.ListNameOnlyMembersResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/members:name-only2\xbe\x02\n" +
+	"\x13ListNameOnlyMembers\x12..gongjian.member.v1.ListNameOnlyMembersRequest\x1a/.gongjian.member.v1.ListNameOnlyMembersResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/members:name-only\x12\xa4\x01\n" +
+	"\x15RecordEarlierTransfer\x120.gongjian.member.v1.RecordEarlierTransferRequest\x1a1.gongjian.member.v1.RecordEarlierTransferResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/transfers:recordEarlier\x12\xad\x01\n" +
+	"\x13GetTransferSettings\x12..gongjian.member.v1.GetTransferSettingsRequest\x1a/.gongjian.member.v1.GetTransferSettingsResponse\"5\x82\xd3\xe4\x93\x02/\x12-/v1/districts/{district_id}/transfer-settings\x12\xb9\x01\n" +
+	"\x16UpdateTransferSettings\x121.gongjian.member.v1.UpdateTransferSettingsRequest\x1a2.gongjian.member.v1.UpdateTransferSettingsResponse\"8\x82\xd3\xe4\x93\x022:\x01*\x1a-/v1/districts/{district_id}/transfer-settings2\xbe\x02\n" +
 	"\x13BulkTransferService\x12\x90\x01\n" +
 	"\x11StartBulkTransfer\x12,.gongjian.member.v1.StartBulkTransferRequest\x1a-.gongjian.member.v1.StartBulkTransferResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/transfer-jobs0\x01\x12\x93\x01\n" +
 	"\x12GetBulkTransferJob\x12-.gongjian.member.v1.GetBulkTransferJobRequest\x1a..gongjian.member.v1.GetBulkTransferJobResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/transfer-jobs/{id}B7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
@@ -3066,130 +3626,150 @@ func file_gongjian_member_v1_transfer_proto_rawDescGZIP() []byte {
 }
 
 var file_gongjian_member_v1_transfer_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_gongjian_member_v1_transfer_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_gongjian_member_v1_transfer_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_gongjian_member_v1_transfer_proto_goTypes = []any{
-	(TransferState)(0),                   // 0: gongjian.member.v1.TransferState
-	(TransferAction)(0),                  // 1: gongjian.member.v1.TransferAction
-	(TransferReviewOutcome)(0),           // 2: gongjian.member.v1.TransferReviewOutcome
-	(TransferReviewFilter)(0),            // 3: gongjian.member.v1.TransferReviewFilter
-	(NameOnlyReason)(0),                  // 4: gongjian.member.v1.NameOnlyReason
-	(BulkTransferResult)(0),              // 5: gongjian.member.v1.BulkTransferResult
-	(*TransferStep)(nil),                 // 6: gongjian.member.v1.TransferStep
-	(*Transfer)(nil),                     // 7: gongjian.member.v1.Transfer
-	(*RequestTransferRequest)(nil),       // 8: gongjian.member.v1.RequestTransferRequest
-	(*RequestTransferResponse)(nil),      // 9: gongjian.member.v1.RequestTransferResponse
-	(*GetTransferRequest)(nil),           // 10: gongjian.member.v1.GetTransferRequest
-	(*GetTransferResponse)(nil),          // 11: gongjian.member.v1.GetTransferResponse
-	(*ListTransfersRequest)(nil),         // 12: gongjian.member.v1.ListTransfersRequest
-	(*ListTransfersResponse)(nil),        // 13: gongjian.member.v1.ListTransfersResponse
-	(*ConfirmTransferRequest)(nil),       // 14: gongjian.member.v1.ConfirmTransferRequest
-	(*ConfirmTransferResponse)(nil),      // 15: gongjian.member.v1.ConfirmTransferResponse
-	(*ReleaseTransferRequest)(nil),       // 16: gongjian.member.v1.ReleaseTransferRequest
-	(*ReleaseTransferResponse)(nil),      // 17: gongjian.member.v1.ReleaseTransferResponse
-	(*ReceiveTransferRequest)(nil),       // 18: gongjian.member.v1.ReceiveTransferRequest
-	(*ReceiveTransferResponse)(nil),      // 19: gongjian.member.v1.ReceiveTransferResponse
-	(*RejectTransferRequest)(nil),        // 20: gongjian.member.v1.RejectTransferRequest
-	(*RejectTransferResponse)(nil),       // 21: gongjian.member.v1.RejectTransferResponse
-	(*WithdrawTransferRequest)(nil),      // 22: gongjian.member.v1.WithdrawTransferRequest
-	(*WithdrawTransferResponse)(nil),     // 23: gongjian.member.v1.WithdrawTransferResponse
-	(*ListPocketMembersRequest)(nil),     // 24: gongjian.member.v1.ListPocketMembersRequest
-	(*ListPocketMembersResponse)(nil),    // 25: gongjian.member.v1.ListPocketMembersResponse
-	(*SuspendTransferRequest)(nil),       // 26: gongjian.member.v1.SuspendTransferRequest
-	(*SuspendTransferResponse)(nil),      // 27: gongjian.member.v1.SuspendTransferResponse
-	(*ResumeTransferRequest)(nil),        // 28: gongjian.member.v1.ResumeTransferRequest
-	(*ResumeTransferResponse)(nil),       // 29: gongjian.member.v1.ResumeTransferResponse
-	(*RecordTransferReviewRequest)(nil),  // 30: gongjian.member.v1.RecordTransferReviewRequest
-	(*RecordTransferReviewResponse)(nil), // 31: gongjian.member.v1.RecordTransferReviewResponse
-	(*ListNameOnlyMembersRequest)(nil),   // 32: gongjian.member.v1.ListNameOnlyMembersRequest
-	(*NameOnlyMember)(nil),               // 33: gongjian.member.v1.NameOnlyMember
-	(*ListNameOnlyMembersResponse)(nil),  // 34: gongjian.member.v1.ListNameOnlyMembersResponse
-	(*StartBulkTransferRequest)(nil),     // 35: gongjian.member.v1.StartBulkTransferRequest
-	(*BulkTransferOutcome)(nil),          // 36: gongjian.member.v1.BulkTransferOutcome
-	(*BulkTransferJob)(nil),              // 37: gongjian.member.v1.BulkTransferJob
-	(*StartBulkTransferResponse)(nil),    // 38: gongjian.member.v1.StartBulkTransferResponse
-	(*GetBulkTransferJobRequest)(nil),    // 39: gongjian.member.v1.GetBulkTransferJobRequest
-	(*GetBulkTransferJobResponse)(nil),   // 40: gongjian.member.v1.GetBulkTransferJobResponse
-	nil,                                  // 41: gongjian.member.v1.StartBulkTransferRequest.DestinationsEntry
-	(*timestamppb.Timestamp)(nil),        // 42: google.protobuf.Timestamp
-	(*Member)(nil),                       // 43: gongjian.member.v1.Member
+	(TransferState)(0),                     // 0: gongjian.member.v1.TransferState
+	(TransferAction)(0),                    // 1: gongjian.member.v1.TransferAction
+	(TransferReviewOutcome)(0),             // 2: gongjian.member.v1.TransferReviewOutcome
+	(TransferReviewFilter)(0),              // 3: gongjian.member.v1.TransferReviewFilter
+	(NameOnlyReason)(0),                    // 4: gongjian.member.v1.NameOnlyReason
+	(BulkTransferResult)(0),                // 5: gongjian.member.v1.BulkTransferResult
+	(*TransferStep)(nil),                   // 6: gongjian.member.v1.TransferStep
+	(*Transfer)(nil),                       // 7: gongjian.member.v1.Transfer
+	(*RequestTransferRequest)(nil),         // 8: gongjian.member.v1.RequestTransferRequest
+	(*RequestTransferResponse)(nil),        // 9: gongjian.member.v1.RequestTransferResponse
+	(*GetTransferRequest)(nil),             // 10: gongjian.member.v1.GetTransferRequest
+	(*GetTransferResponse)(nil),            // 11: gongjian.member.v1.GetTransferResponse
+	(*ListTransfersRequest)(nil),           // 12: gongjian.member.v1.ListTransfersRequest
+	(*ListTransfersResponse)(nil),          // 13: gongjian.member.v1.ListTransfersResponse
+	(*ConfirmTransferRequest)(nil),         // 14: gongjian.member.v1.ConfirmTransferRequest
+	(*ConfirmTransferResponse)(nil),        // 15: gongjian.member.v1.ConfirmTransferResponse
+	(*ReleaseTransferRequest)(nil),         // 16: gongjian.member.v1.ReleaseTransferRequest
+	(*ReleaseTransferResponse)(nil),        // 17: gongjian.member.v1.ReleaseTransferResponse
+	(*ReceiveTransferRequest)(nil),         // 18: gongjian.member.v1.ReceiveTransferRequest
+	(*ReceiveTransferResponse)(nil),        // 19: gongjian.member.v1.ReceiveTransferResponse
+	(*RejectTransferRequest)(nil),          // 20: gongjian.member.v1.RejectTransferRequest
+	(*RejectTransferResponse)(nil),         // 21: gongjian.member.v1.RejectTransferResponse
+	(*WithdrawTransferRequest)(nil),        // 22: gongjian.member.v1.WithdrawTransferRequest
+	(*WithdrawTransferResponse)(nil),       // 23: gongjian.member.v1.WithdrawTransferResponse
+	(*ListPocketMembersRequest)(nil),       // 24: gongjian.member.v1.ListPocketMembersRequest
+	(*ListPocketMembersResponse)(nil),      // 25: gongjian.member.v1.ListPocketMembersResponse
+	(*SuspendTransferRequest)(nil),         // 26: gongjian.member.v1.SuspendTransferRequest
+	(*SuspendTransferResponse)(nil),        // 27: gongjian.member.v1.SuspendTransferResponse
+	(*ResumeTransferRequest)(nil),          // 28: gongjian.member.v1.ResumeTransferRequest
+	(*ResumeTransferResponse)(nil),         // 29: gongjian.member.v1.ResumeTransferResponse
+	(*RecordTransferReviewRequest)(nil),    // 30: gongjian.member.v1.RecordTransferReviewRequest
+	(*RecordTransferReviewResponse)(nil),   // 31: gongjian.member.v1.RecordTransferReviewResponse
+	(*ListNameOnlyMembersRequest)(nil),     // 32: gongjian.member.v1.ListNameOnlyMembersRequest
+	(*NameOnlyMember)(nil),                 // 33: gongjian.member.v1.NameOnlyMember
+	(*ListNameOnlyMembersResponse)(nil),    // 34: gongjian.member.v1.ListNameOnlyMembersResponse
+	(*StartBulkTransferRequest)(nil),       // 35: gongjian.member.v1.StartBulkTransferRequest
+	(*BulkTransferOutcome)(nil),            // 36: gongjian.member.v1.BulkTransferOutcome
+	(*BulkTransferJob)(nil),                // 37: gongjian.member.v1.BulkTransferJob
+	(*StartBulkTransferResponse)(nil),      // 38: gongjian.member.v1.StartBulkTransferResponse
+	(*GetBulkTransferJobRequest)(nil),      // 39: gongjian.member.v1.GetBulkTransferJobRequest
+	(*GetBulkTransferJobResponse)(nil),     // 40: gongjian.member.v1.GetBulkTransferJobResponse
+	(*RecordEarlierTransferRequest)(nil),   // 41: gongjian.member.v1.RecordEarlierTransferRequest
+	(*RecordEarlierTransferResponse)(nil),  // 42: gongjian.member.v1.RecordEarlierTransferResponse
+	(*TransferSettings)(nil),               // 43: gongjian.member.v1.TransferSettings
+	(*GetTransferSettingsRequest)(nil),     // 44: gongjian.member.v1.GetTransferSettingsRequest
+	(*GetTransferSettingsResponse)(nil),    // 45: gongjian.member.v1.GetTransferSettingsResponse
+	(*UpdateTransferSettingsRequest)(nil),  // 46: gongjian.member.v1.UpdateTransferSettingsRequest
+	(*UpdateTransferSettingsResponse)(nil), // 47: gongjian.member.v1.UpdateTransferSettingsResponse
+	nil,                                    // 48: gongjian.member.v1.StartBulkTransferRequest.DestinationsEntry
+	(*timestamppb.Timestamp)(nil),          // 49: google.protobuf.Timestamp
+	(*Member)(nil),                         // 50: gongjian.member.v1.Member
 }
 var file_gongjian_member_v1_transfer_proto_depIdxs = []int32{
 	0,  // 0: gongjian.member.v1.TransferStep.state:type_name -> gongjian.member.v1.TransferState
-	42, // 1: gongjian.member.v1.TransferStep.time:type_name -> google.protobuf.Timestamp
+	49, // 1: gongjian.member.v1.TransferStep.time:type_name -> google.protobuf.Timestamp
 	1,  // 2: gongjian.member.v1.TransferStep.action:type_name -> gongjian.member.v1.TransferAction
 	2,  // 3: gongjian.member.v1.TransferStep.review_outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
-	0,  // 4: gongjian.member.v1.Transfer.state:type_name -> gongjian.member.v1.TransferState
-	42, // 5: gongjian.member.v1.Transfer.letter_deadline:type_name -> google.protobuf.Timestamp
-	6,  // 6: gongjian.member.v1.Transfer.steps:type_name -> gongjian.member.v1.TransferStep
-	42, // 7: gongjian.member.v1.Transfer.create_time:type_name -> google.protobuf.Timestamp
-	42, // 8: gongjian.member.v1.Transfer.update_time:type_name -> google.protobuf.Timestamp
-	0,  // 9: gongjian.member.v1.Transfer.suspended_from:type_name -> gongjian.member.v1.TransferState
-	42, // 10: gongjian.member.v1.Transfer.expire_time:type_name -> google.protobuf.Timestamp
-	42, // 11: gongjian.member.v1.Transfer.flag_time:type_name -> google.protobuf.Timestamp
-	2,  // 12: gongjian.member.v1.Transfer.review_outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
-	7,  // 13: gongjian.member.v1.RequestTransferRequest.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 14: gongjian.member.v1.RequestTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 15: gongjian.member.v1.GetTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	0,  // 16: gongjian.member.v1.ListTransfersRequest.state:type_name -> gongjian.member.v1.TransferState
-	3,  // 17: gongjian.member.v1.ListTransfersRequest.review:type_name -> gongjian.member.v1.TransferReviewFilter
-	7,  // 18: gongjian.member.v1.ListTransfersResponse.transfers:type_name -> gongjian.member.v1.Transfer
-	7,  // 19: gongjian.member.v1.ConfirmTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 20: gongjian.member.v1.ReleaseTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 21: gongjian.member.v1.ReceiveTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 22: gongjian.member.v1.RejectTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 23: gongjian.member.v1.WithdrawTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 24: gongjian.member.v1.ListPocketMembersResponse.transfers:type_name -> gongjian.member.v1.Transfer
-	7,  // 25: gongjian.member.v1.SuspendTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 26: gongjian.member.v1.ResumeTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	2,  // 27: gongjian.member.v1.RecordTransferReviewRequest.outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
-	7,  // 28: gongjian.member.v1.RecordTransferReviewResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	43, // 29: gongjian.member.v1.NameOnlyMember.member:type_name -> gongjian.member.v1.Member
-	4,  // 30: gongjian.member.v1.NameOnlyMember.reason:type_name -> gongjian.member.v1.NameOnlyReason
-	33, // 31: gongjian.member.v1.ListNameOnlyMembersResponse.members:type_name -> gongjian.member.v1.NameOnlyMember
-	41, // 32: gongjian.member.v1.StartBulkTransferRequest.destinations:type_name -> gongjian.member.v1.StartBulkTransferRequest.DestinationsEntry
-	5,  // 33: gongjian.member.v1.BulkTransferOutcome.result:type_name -> gongjian.member.v1.BulkTransferResult
-	0,  // 34: gongjian.member.v1.BulkTransferOutcome.state:type_name -> gongjian.member.v1.TransferState
-	42, // 35: gongjian.member.v1.BulkTransferOutcome.time:type_name -> google.protobuf.Timestamp
-	42, // 36: gongjian.member.v1.BulkTransferJob.create_time:type_name -> google.protobuf.Timestamp
-	42, // 37: gongjian.member.v1.BulkTransferJob.finish_time:type_name -> google.protobuf.Timestamp
-	36, // 38: gongjian.member.v1.StartBulkTransferResponse.outcome:type_name -> gongjian.member.v1.BulkTransferOutcome
-	37, // 39: gongjian.member.v1.GetBulkTransferJobResponse.job:type_name -> gongjian.member.v1.BulkTransferJob
-	36, // 40: gongjian.member.v1.GetBulkTransferJobResponse.outcomes:type_name -> gongjian.member.v1.BulkTransferOutcome
-	8,  // 41: gongjian.member.v1.TransferService.RequestTransfer:input_type -> gongjian.member.v1.RequestTransferRequest
-	10, // 42: gongjian.member.v1.TransferService.GetTransfer:input_type -> gongjian.member.v1.GetTransferRequest
-	12, // 43: gongjian.member.v1.TransferService.ListTransfers:input_type -> gongjian.member.v1.ListTransfersRequest
-	14, // 44: gongjian.member.v1.TransferService.ConfirmTransfer:input_type -> gongjian.member.v1.ConfirmTransferRequest
-	16, // 45: gongjian.member.v1.TransferService.ReleaseTransfer:input_type -> gongjian.member.v1.ReleaseTransferRequest
-	18, // 46: gongjian.member.v1.TransferService.ReceiveTransfer:input_type -> gongjian.member.v1.ReceiveTransferRequest
-	20, // 47: gongjian.member.v1.TransferService.RejectTransfer:input_type -> gongjian.member.v1.RejectTransferRequest
-	22, // 48: gongjian.member.v1.TransferService.WithdrawTransfer:input_type -> gongjian.member.v1.WithdrawTransferRequest
-	24, // 49: gongjian.member.v1.TransferService.ListPocketMembers:input_type -> gongjian.member.v1.ListPocketMembersRequest
-	26, // 50: gongjian.member.v1.TransferService.SuspendTransfer:input_type -> gongjian.member.v1.SuspendTransferRequest
-	28, // 51: gongjian.member.v1.TransferService.ResumeTransfer:input_type -> gongjian.member.v1.ResumeTransferRequest
-	30, // 52: gongjian.member.v1.TransferService.RecordTransferReview:input_type -> gongjian.member.v1.RecordTransferReviewRequest
-	32, // 53: gongjian.member.v1.TransferService.ListNameOnlyMembers:input_type -> gongjian.member.v1.ListNameOnlyMembersRequest
-	35, // 54: gongjian.member.v1.BulkTransferService.StartBulkTransfer:input_type -> gongjian.member.v1.StartBulkTransferRequest
-	39, // 55: gongjian.member.v1.BulkTransferService.GetBulkTransferJob:input_type -> gongjian.member.v1.GetBulkTransferJobRequest
-	9,  // 56: gongjian.member.v1.TransferService.RequestTransfer:output_type -> gongjian.member.v1.RequestTransferResponse
-	11, // 57: gongjian.member.v1.TransferService.GetTransfer:output_type -> gongjian.member.v1.GetTransferResponse
-	13, // 58: gongjian.member.v1.TransferService.ListTransfers:output_type -> gongjian.member.v1.ListTransfersResponse
-	15, // 59: gongjian.member.v1.TransferService.ConfirmTransfer:output_type -> gongjian.member.v1.ConfirmTransferResponse
-	17, // 60: gongjian.member.v1.TransferService.ReleaseTransfer:output_type -> gongjian.member.v1.ReleaseTransferResponse
-	19, // 61: gongjian.member.v1.TransferService.ReceiveTransfer:output_type -> gongjian.member.v1.ReceiveTransferResponse
-	21, // 62: gongjian.member.v1.TransferService.RejectTransfer:output_type -> gongjian.member.v1.RejectTransferResponse
-	23, // 63: gongjian.member.v1.TransferService.WithdrawTransfer:output_type -> gongjian.member.v1.WithdrawTransferResponse
-	25, // 64: gongjian.member.v1.TransferService.ListPocketMembers:output_type -> gongjian.member.v1.ListPocketMembersResponse
-	27, // 65: gongjian.member.v1.TransferService.SuspendTransfer:output_type -> gongjian.member.v1.SuspendTransferResponse
-	29, // 66: gongjian.member.v1.TransferService.ResumeTransfer:output_type -> gongjian.member.v1.ResumeTransferResponse
-	31, // 67: gongjian.member.v1.TransferService.RecordTransferReview:output_type -> gongjian.member.v1.RecordTransferReviewResponse
-	34, // 68: gongjian.member.v1.TransferService.ListNameOnlyMembers:output_type -> gongjian.member.v1.ListNameOnlyMembersResponse
-	38, // 69: gongjian.member.v1.BulkTransferService.StartBulkTransfer:output_type -> gongjian.member.v1.StartBulkTransferResponse
-	40, // 70: gongjian.member.v1.BulkTransferService.GetBulkTransferJob:output_type -> gongjian.member.v1.GetBulkTransferJobResponse
-	56, // [56:71] is the sub-list for method output_type
-	41, // [41:56] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	49, // 4: gongjian.member.v1.TransferStep.record_time:type_name -> google.protobuf.Timestamp
+	0,  // 5: gongjian.member.v1.Transfer.state:type_name -> gongjian.member.v1.TransferState
+	49, // 6: gongjian.member.v1.Transfer.letter_deadline:type_name -> google.protobuf.Timestamp
+	6,  // 7: gongjian.member.v1.Transfer.steps:type_name -> gongjian.member.v1.TransferStep
+	49, // 8: gongjian.member.v1.Transfer.create_time:type_name -> google.protobuf.Timestamp
+	49, // 9: gongjian.member.v1.Transfer.update_time:type_name -> google.protobuf.Timestamp
+	0,  // 10: gongjian.member.v1.Transfer.suspended_from:type_name -> gongjian.member.v1.TransferState
+	49, // 11: gongjian.member.v1.Transfer.expire_time:type_name -> google.protobuf.Timestamp
+	49, // 12: gongjian.member.v1.Transfer.flag_time:type_name -> google.protobuf.Timestamp
+	2,  // 13: gongjian.member.v1.Transfer.review_outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
+	49, // 14: gongjian.member.v1.Transfer.record_time:type_name -> google.protobuf.Timestamp
+	7,  // 15: gongjian.member.v1.RequestTransferRequest.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 16: gongjian.member.v1.RequestTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 17: gongjian.member.v1.GetTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	0,  // 18: gongjian.member.v1.ListTransfersRequest.state:type_name -> gongjian.member.v1.TransferState
+	3,  // 19: gongjian.member.v1.ListTransfersRequest.review:type_name -> gongjian.member.v1.TransferReviewFilter
+	7,  // 20: gongjian.member.v1.ListTransfersResponse.transfers:type_name -> gongjian.member.v1.Transfer
+	7,  // 21: gongjian.member.v1.ConfirmTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 22: gongjian.member.v1.ReleaseTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 23: gongjian.member.v1.ReceiveTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 24: gongjian.member.v1.RejectTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 25: gongjian.member.v1.WithdrawTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 26: gongjian.member.v1.ListPocketMembersResponse.transfers:type_name -> gongjian.member.v1.Transfer
+	7,  // 27: gongjian.member.v1.SuspendTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 28: gongjian.member.v1.ResumeTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	2,  // 29: gongjian.member.v1.RecordTransferReviewRequest.outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
+	7,  // 30: gongjian.member.v1.RecordTransferReviewResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	50, // 31: gongjian.member.v1.NameOnlyMember.member:type_name -> gongjian.member.v1.Member
+	4,  // 32: gongjian.member.v1.NameOnlyMember.reason:type_name -> gongjian.member.v1.NameOnlyReason
+	33, // 33: gongjian.member.v1.ListNameOnlyMembersResponse.members:type_name -> gongjian.member.v1.NameOnlyMember
+	48, // 34: gongjian.member.v1.StartBulkTransferRequest.destinations:type_name -> gongjian.member.v1.StartBulkTransferRequest.DestinationsEntry
+	5,  // 35: gongjian.member.v1.BulkTransferOutcome.result:type_name -> gongjian.member.v1.BulkTransferResult
+	0,  // 36: gongjian.member.v1.BulkTransferOutcome.state:type_name -> gongjian.member.v1.TransferState
+	49, // 37: gongjian.member.v1.BulkTransferOutcome.time:type_name -> google.protobuf.Timestamp
+	49, // 38: gongjian.member.v1.BulkTransferJob.create_time:type_name -> google.protobuf.Timestamp
+	49, // 39: gongjian.member.v1.BulkTransferJob.finish_time:type_name -> google.protobuf.Timestamp
+	36, // 40: gongjian.member.v1.StartBulkTransferResponse.outcome:type_name -> gongjian.member.v1.BulkTransferOutcome
+	37, // 41: gongjian.member.v1.GetBulkTransferJobResponse.job:type_name -> gongjian.member.v1.BulkTransferJob
+	36, // 42: gongjian.member.v1.GetBulkTransferJobResponse.outcomes:type_name -> gongjian.member.v1.BulkTransferOutcome
+	7,  // 43: gongjian.member.v1.RecordEarlierTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	49, // 44: gongjian.member.v1.TransferSettings.update_time:type_name -> google.protobuf.Timestamp
+	43, // 45: gongjian.member.v1.GetTransferSettingsResponse.settings:type_name -> gongjian.member.v1.TransferSettings
+	43, // 46: gongjian.member.v1.UpdateTransferSettingsRequest.settings:type_name -> gongjian.member.v1.TransferSettings
+	43, // 47: gongjian.member.v1.UpdateTransferSettingsResponse.settings:type_name -> gongjian.member.v1.TransferSettings
+	8,  // 48: gongjian.member.v1.TransferService.RequestTransfer:input_type -> gongjian.member.v1.RequestTransferRequest
+	10, // 49: gongjian.member.v1.TransferService.GetTransfer:input_type -> gongjian.member.v1.GetTransferRequest
+	12, // 50: gongjian.member.v1.TransferService.ListTransfers:input_type -> gongjian.member.v1.ListTransfersRequest
+	14, // 51: gongjian.member.v1.TransferService.ConfirmTransfer:input_type -> gongjian.member.v1.ConfirmTransferRequest
+	16, // 52: gongjian.member.v1.TransferService.ReleaseTransfer:input_type -> gongjian.member.v1.ReleaseTransferRequest
+	18, // 53: gongjian.member.v1.TransferService.ReceiveTransfer:input_type -> gongjian.member.v1.ReceiveTransferRequest
+	20, // 54: gongjian.member.v1.TransferService.RejectTransfer:input_type -> gongjian.member.v1.RejectTransferRequest
+	22, // 55: gongjian.member.v1.TransferService.WithdrawTransfer:input_type -> gongjian.member.v1.WithdrawTransferRequest
+	24, // 56: gongjian.member.v1.TransferService.ListPocketMembers:input_type -> gongjian.member.v1.ListPocketMembersRequest
+	26, // 57: gongjian.member.v1.TransferService.SuspendTransfer:input_type -> gongjian.member.v1.SuspendTransferRequest
+	28, // 58: gongjian.member.v1.TransferService.ResumeTransfer:input_type -> gongjian.member.v1.ResumeTransferRequest
+	30, // 59: gongjian.member.v1.TransferService.RecordTransferReview:input_type -> gongjian.member.v1.RecordTransferReviewRequest
+	32, // 60: gongjian.member.v1.TransferService.ListNameOnlyMembers:input_type -> gongjian.member.v1.ListNameOnlyMembersRequest
+	41, // 61: gongjian.member.v1.TransferService.RecordEarlierTransfer:input_type -> gongjian.member.v1.RecordEarlierTransferRequest
+	44, // 62: gongjian.member.v1.TransferService.GetTransferSettings:input_type -> gongjian.member.v1.GetTransferSettingsRequest
+	46, // 63: gongjian.member.v1.TransferService.UpdateTransferSettings:input_type -> gongjian.member.v1.UpdateTransferSettingsRequest
+	35, // 64: gongjian.member.v1.BulkTransferService.StartBulkTransfer:input_type -> gongjian.member.v1.StartBulkTransferRequest
+	39, // 65: gongjian.member.v1.BulkTransferService.GetBulkTransferJob:input_type -> gongjian.member.v1.GetBulkTransferJobRequest
+	9,  // 66: gongjian.member.v1.TransferService.RequestTransfer:output_type -> gongjian.member.v1.RequestTransferResponse
+	11, // 67: gongjian.member.v1.TransferService.GetTransfer:output_type -> gongjian.member.v1.GetTransferResponse
+	13, // 68: gongjian.member.v1.TransferService.ListTransfers:output_type -> gongjian.member.v1.ListTransfersResponse
+	15, // 69: gongjian.member.v1.TransferService.ConfirmTransfer:output_type -> gongjian.member.v1.ConfirmTransferResponse
+	17, // 70: gongjian.member.v1.TransferService.ReleaseTransfer:output_type -> gongjian.member.v1.ReleaseTransferResponse
+	19, // 71: gongjian.member.v1.TransferService.ReceiveTransfer:output_type -> gongjian.member.v1.ReceiveTransferResponse
+	21, // 72: gongjian.member.v1.TransferService.RejectTransfer:output_type -> gongjian.member.v1.RejectTransferResponse
+	23, // 73: gongjian.member.v1.TransferService.WithdrawTransfer:output_type -> gongjian.member.v1.WithdrawTransferResponse
+	25, // 74: gongjian.member.v1.TransferService.ListPocketMembers:output_type -> gongjian.member.v1.ListPocketMembersResponse
+	27, // 75: gongjian.member.v1.TransferService.SuspendTransfer:output_type -> gongjian.member.v1.SuspendTransferResponse
+	29, // 76: gongjian.member.v1.TransferService.ResumeTransfer:output_type -> gongjian.member.v1.ResumeTransferResponse
+	31, // 77: gongjian.member.v1.TransferService.RecordTransferReview:output_type -> gongjian.member.v1.RecordTransferReviewResponse
+	34, // 78: gongjian.member.v1.TransferService.ListNameOnlyMembers:output_type -> gongjian.member.v1.ListNameOnlyMembersResponse
+	42, // 79: gongjian.member.v1.TransferService.RecordEarlierTransfer:output_type -> gongjian.member.v1.RecordEarlierTransferResponse
+	45, // 80: gongjian.member.v1.TransferService.GetTransferSettings:output_type -> gongjian.member.v1.GetTransferSettingsResponse
+	47, // 81: gongjian.member.v1.TransferService.UpdateTransferSettings:output_type -> gongjian.member.v1.UpdateTransferSettingsResponse
+	38, // 82: gongjian.member.v1.BulkTransferService.StartBulkTransfer:output_type -> gongjian.member.v1.StartBulkTransferResponse
+	40, // 83: gongjian.member.v1.BulkTransferService.GetBulkTransferJob:output_type -> gongjian.member.v1.GetBulkTransferJobResponse
+	66, // [66:84] is the sub-list for method output_type
+	48, // [48:66] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_transfer_proto_init() }
@@ -3204,7 +3784,7 @@ func file_gongjian_member_v1_transfer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_transfer_proto_rawDesc), len(file_gongjian_member_v1_transfer_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   36,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -19,19 +19,22 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TransferService_RequestTransfer_FullMethodName      = "/gongjian.member.v1.TransferService/RequestTransfer"
-	TransferService_GetTransfer_FullMethodName          = "/gongjian.member.v1.TransferService/GetTransfer"
-	TransferService_ListTransfers_FullMethodName        = "/gongjian.member.v1.TransferService/ListTransfers"
-	TransferService_ConfirmTransfer_FullMethodName      = "/gongjian.member.v1.TransferService/ConfirmTransfer"
-	TransferService_ReleaseTransfer_FullMethodName      = "/gongjian.member.v1.TransferService/ReleaseTransfer"
-	TransferService_ReceiveTransfer_FullMethodName      = "/gongjian.member.v1.TransferService/ReceiveTransfer"
-	TransferService_RejectTransfer_FullMethodName       = "/gongjian.member.v1.TransferService/RejectTransfer"
-	TransferService_WithdrawTransfer_FullMethodName     = "/gongjian.member.v1.TransferService/WithdrawTransfer"
-	TransferService_ListPocketMembers_FullMethodName    = "/gongjian.member.v1.TransferService/ListPocketMembers"
-	TransferService_SuspendTransfer_FullMethodName      = "/gongjian.member.v1.TransferService/SuspendTransfer"
-	TransferService_ResumeTransfer_FullMethodName       = "/gongjian.member.v1.TransferService/ResumeTransfer"
-	TransferService_RecordTransferReview_FullMethodName = "/gongjian.member.v1.TransferService/RecordTransferReview"
-	TransferService_ListNameOnlyMembers_FullMethodName  = "/gongjian.member.v1.TransferService/ListNameOnlyMembers"
+	TransferService_RequestTransfer_FullMethodName        = "/gongjian.member.v1.TransferService/RequestTransfer"
+	TransferService_GetTransfer_FullMethodName            = "/gongjian.member.v1.TransferService/GetTransfer"
+	TransferService_ListTransfers_FullMethodName          = "/gongjian.member.v1.TransferService/ListTransfers"
+	TransferService_ConfirmTransfer_FullMethodName        = "/gongjian.member.v1.TransferService/ConfirmTransfer"
+	TransferService_ReleaseTransfer_FullMethodName        = "/gongjian.member.v1.TransferService/ReleaseTransfer"
+	TransferService_ReceiveTransfer_FullMethodName        = "/gongjian.member.v1.TransferService/ReceiveTransfer"
+	TransferService_RejectTransfer_FullMethodName         = "/gongjian.member.v1.TransferService/RejectTransfer"
+	TransferService_WithdrawTransfer_FullMethodName       = "/gongjian.member.v1.TransferService/WithdrawTransfer"
+	TransferService_ListPocketMembers_FullMethodName      = "/gongjian.member.v1.TransferService/ListPocketMembers"
+	TransferService_SuspendTransfer_FullMethodName        = "/gongjian.member.v1.TransferService/SuspendTransfer"
+	TransferService_ResumeTransfer_FullMethodName         = "/gongjian.member.v1.TransferService/ResumeTransfer"
+	TransferService_RecordTransferReview_FullMethodName   = "/gongjian.member.v1.TransferService/RecordTransferReview"
+	TransferService_ListNameOnlyMembers_FullMethodName    = "/gongjian.member.v1.TransferService/ListNameOnlyMembers"
+	TransferService_RecordEarlierTransfer_FullMethodName  = "/gongjian.member.v1.TransferService/RecordEarlierTransfer"
+	TransferService_GetTransferSettings_FullMethodName    = "/gongjian.member.v1.TransferService/GetTransferSettings"
+	TransferService_UpdateTransferSettings_FullMethodName = "/gongjian.member.v1.TransferService/UpdateTransferSettings"
 )
 
 // TransferServiceClient is the client API for TransferService service.
@@ -95,6 +98,25 @@ type TransferServiceClient interface {
 	// while their recorded residence is in another community; with
 	// include_unknown_residence, also those with no residence recorded.
 	ListNameOnlyMembers(ctx context.Context, in *ListNameOnlyMembersRequest, opts ...grpc.CallOption) (*ListNameOnlyMembersResponse, error)
+	// RecordEarlierTransfer records, for the sending side, a transfer begun
+	// on paper before the city used this system: requested on its original
+	// date, confirmed and released (with the paper letter's number, or a
+	// drawn one) on theirs when given. Its steps keep their original dates
+	// and the caller as actor, each with the time it was recorded; the
+	// letter's deadline follows from the released date by the sending
+	// district's settings, as a release does. The sweeper then treats it as
+	// any other transfer. A repeated request_id returns the transfer
+	// recorded first.
+	RecordEarlierTransfer(ctx context.Context, in *RecordEarlierTransferRequest, opts ...grpc.CallOption) (*RecordEarlierTransferResponse, error)
+	// GetTransferSettings returns a district's rules for letters of
+	// introduction and the review of transfers, or the defaults when it has
+	// set none (inherited).
+	GetTransferSettings(ctx context.Context, in *GetTransferSettingsRequest, opts ...grpc.CallOption) (*GetTransferSettingsResponse, error)
+	// UpdateTransferSettings sets a district's rules for letters of
+	// introduction and the review of transfers. They apply to the letters
+	// released from then on and to the next sweep; a letter already
+	// released keeps its deadline.
+	UpdateTransferSettings(ctx context.Context, in *UpdateTransferSettingsRequest, opts ...grpc.CallOption) (*UpdateTransferSettingsResponse, error)
 }
 
 type transferServiceClient struct {
@@ -235,6 +257,36 @@ func (c *transferServiceClient) ListNameOnlyMembers(ctx context.Context, in *Lis
 	return out, nil
 }
 
+func (c *transferServiceClient) RecordEarlierTransfer(ctx context.Context, in *RecordEarlierTransferRequest, opts ...grpc.CallOption) (*RecordEarlierTransferResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordEarlierTransferResponse)
+	err := c.cc.Invoke(ctx, TransferService_RecordEarlierTransfer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *transferServiceClient) GetTransferSettings(ctx context.Context, in *GetTransferSettingsRequest, opts ...grpc.CallOption) (*GetTransferSettingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTransferSettingsResponse)
+	err := c.cc.Invoke(ctx, TransferService_GetTransferSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *transferServiceClient) UpdateTransferSettings(ctx context.Context, in *UpdateTransferSettingsRequest, opts ...grpc.CallOption) (*UpdateTransferSettingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateTransferSettingsResponse)
+	err := c.cc.Invoke(ctx, TransferService_UpdateTransferSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TransferServiceServer is the server API for TransferService service.
 // All implementations must embed UnimplementedTransferServiceServer
 // for forward compatibility.
@@ -296,6 +348,25 @@ type TransferServiceServer interface {
 	// while their recorded residence is in another community; with
 	// include_unknown_residence, also those with no residence recorded.
 	ListNameOnlyMembers(context.Context, *ListNameOnlyMembersRequest) (*ListNameOnlyMembersResponse, error)
+	// RecordEarlierTransfer records, for the sending side, a transfer begun
+	// on paper before the city used this system: requested on its original
+	// date, confirmed and released (with the paper letter's number, or a
+	// drawn one) on theirs when given. Its steps keep their original dates
+	// and the caller as actor, each with the time it was recorded; the
+	// letter's deadline follows from the released date by the sending
+	// district's settings, as a release does. The sweeper then treats it as
+	// any other transfer. A repeated request_id returns the transfer
+	// recorded first.
+	RecordEarlierTransfer(context.Context, *RecordEarlierTransferRequest) (*RecordEarlierTransferResponse, error)
+	// GetTransferSettings returns a district's rules for letters of
+	// introduction and the review of transfers, or the defaults when it has
+	// set none (inherited).
+	GetTransferSettings(context.Context, *GetTransferSettingsRequest) (*GetTransferSettingsResponse, error)
+	// UpdateTransferSettings sets a district's rules for letters of
+	// introduction and the review of transfers. They apply to the letters
+	// released from then on and to the next sweep; a letter already
+	// released keeps its deadline.
+	UpdateTransferSettings(context.Context, *UpdateTransferSettingsRequest) (*UpdateTransferSettingsResponse, error)
 	mustEmbedUnimplementedTransferServiceServer()
 }
 
@@ -344,6 +415,15 @@ func (UnimplementedTransferServiceServer) RecordTransferReview(context.Context, 
 }
 func (UnimplementedTransferServiceServer) ListNameOnlyMembers(context.Context, *ListNameOnlyMembersRequest) (*ListNameOnlyMembersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListNameOnlyMembers not implemented")
+}
+func (UnimplementedTransferServiceServer) RecordEarlierTransfer(context.Context, *RecordEarlierTransferRequest) (*RecordEarlierTransferResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RecordEarlierTransfer not implemented")
+}
+func (UnimplementedTransferServiceServer) GetTransferSettings(context.Context, *GetTransferSettingsRequest) (*GetTransferSettingsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetTransferSettings not implemented")
+}
+func (UnimplementedTransferServiceServer) UpdateTransferSettings(context.Context, *UpdateTransferSettingsRequest) (*UpdateTransferSettingsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateTransferSettings not implemented")
 }
 func (UnimplementedTransferServiceServer) mustEmbedUnimplementedTransferServiceServer() {}
 func (UnimplementedTransferServiceServer) testEmbeddedByValue()                         {}
@@ -600,6 +680,60 @@ func _TransferService_ListNameOnlyMembers_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TransferService_RecordEarlierTransfer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordEarlierTransferRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TransferServiceServer).RecordEarlierTransfer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TransferService_RecordEarlierTransfer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TransferServiceServer).RecordEarlierTransfer(ctx, req.(*RecordEarlierTransferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TransferService_GetTransferSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTransferSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TransferServiceServer).GetTransferSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TransferService_GetTransferSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TransferServiceServer).GetTransferSettings(ctx, req.(*GetTransferSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TransferService_UpdateTransferSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateTransferSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TransferServiceServer).UpdateTransferSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TransferService_UpdateTransferSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TransferServiceServer).UpdateTransferSettings(ctx, req.(*UpdateTransferSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TransferService_ServiceDesc is the grpc.ServiceDesc for TransferService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -658,6 +792,18 @@ var TransferService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListNameOnlyMembers",
 			Handler:    _TransferService_ListNameOnlyMembers_Handler,
+		},
+		{
+			MethodName: "RecordEarlierTransfer",
+			Handler:    _TransferService_RecordEarlierTransfer_Handler,
+		},
+		{
+			MethodName: "GetTransferSettings",
+			Handler:    _TransferService_GetTransferSettings_Handler,
+		},
+		{
+			MethodName: "UpdateTransferSettings",
+			Handler:    _TransferService_UpdateTransferSettings_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

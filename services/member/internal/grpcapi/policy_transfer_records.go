@@ -1,0 +1,30 @@
+package grpcapi
+
+import (
+	"context"
+
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/authz"
+	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+)
+
+// transferSettingsPolicy is who may call the RPCs of recorded transfers
+// and transfer settings. A transfer begun before the system is recorded
+// by writers in scope of the sending organisation (where the member's
+// relationship sits), or by a system with member.write, such as a
+// migration job. Settings are read by staff from anywhere in the district
+// (as schemes are) and set by its district administrator or the city's,
+// people only.
+func transferSettingsPolicy(l Lookup) authz.Policy {
+	return authz.Policy{
+		pb.TransferService_RecordEarlierTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: func(ctx context.Context, req any) ([]string, error) {
+				org, err := l.OrganisationOf(ctx, req.(*pb.RecordEarlierTransferRequest).GetMemberId())
+				return []string{org}, err
+			}},
+		pb.TransferService_GetTransferSettings_FullMethodName: {Roles: readers, Scopes: readScopes, OrAbove: true,
+			Targets: authz.Target(func(r *pb.GetTransferSettingsRequest) string { return r.GetDistrictId() })},
+		pb.TransferService_UpdateTransferSettings_FullMethodName: {Roles: []auth.Role{auth.CityAdmin, auth.DistrictAdmin},
+			Targets: authz.Target(func(r *pb.UpdateTransferSettingsRequest) string { return r.GetDistrictId() })},
+	}
+}
