@@ -156,8 +156,9 @@ func (s *Store) Composition(ctx context.Context, orgID string, subtree bool) ([]
 	if subtree {
 		where = `path >= (SELECT path FROM orgs WHERE id = $1) AND path < (SELECT path || '~' FROM orgs WHERE id = $1)`
 	}
-	rows, err := s.pool.Query(ctx, `SELECT category_code, min(category_name), count(*) FROM members
-		WHERE left_at IS NULL AND `+where+` GROUP BY category_code ORDER BY category_code`, orgID)
+	// The counters of the organisations (migration 009), not the members.
+	rows, err := s.pool.Query(ctx, `SELECT category_code, min(category_name), sum(n)::bigint FROM member_counts
+		WHERE `+where+` GROUP BY category_code ORDER BY category_code`, orgID)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -68,16 +69,35 @@ func (s *Store) List(ctx context.Context, f member.ListFilter) ([]*member.Member
 	return list, next, nil
 }
 
-// Count implements member.Store.
+// Count implements member.Store. A count by where members sit and by the
+// attributes the counters keep (status, category, employment status) sums
+// the counters of the organisations (migration 009): a district's count
+// reads its organisations, not its tens of thousands of members. A count
+// by anything else (name, age, skills, hardship) counts the members.
 func (s *Store) Count(ctx context.Context, f member.ListFilter) (int64, error) {
 	q, ok := memberQuery(f)
 	if !ok {
 		return 0, nil
 	}
+	sql := `SELECT count(*) FROM members WHERE ` + join(q.where)
+	if live := slices.Index(q.where, liveOnly); live >= 0 && countable(f.Search) {
+		// The counters count live members only.
+		conds := append(append([]string{"true"}, q.where[:live]...), q.where[live+1:]...)
+		sql = `SELECT coalesce(sum(n), 0)::bigint FROM member_counts WHERE ` + join(conds)
+	}
 	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE `+join(q.where), q.args...).Scan(&n)
+	err := s.pool.QueryRow(ctx, sql, q.args...).Scan(&n)
 	return n, err
 }
+
+// countable is whether the counters answer a search: it asks nothing but
+// what they are kept by.
+func countable(s member.Search) bool {
+	return s.Name == "" && s.Hardship == nil && s.BornBy.IsZero() && s.BornAfter.IsZero() && len(s.Skills) == 0
+}
+
+// liveOnly keeps the members whose membership has not ended.
+const liveOnly = `left_at IS NULL`
 
 // query is the WHERE clause of a statement being built, with its arguments.
 type query struct {
@@ -120,7 +140,7 @@ func memberQuery(f member.ListFilter) (q *query, ok bool) {
 		q.add(`status = ?`, f.Status)
 	}
 	searchQuery(q, f.Search)
-	q.add(`left_at IS NULL`)
+	q.add(liveOnly)
 	return q, true
 }
 

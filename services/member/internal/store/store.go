@@ -236,7 +236,7 @@ func (t *txStore) Save(ctx context.Context, m *member.Member) error {
 // CountMembers implements member.Tx.
 func (t *txStore) CountMembers(ctx context.Context, orgID string) (int64, error) {
 	var n int64
-	err := t.tx.QueryRow(ctx, `SELECT count(*) FROM members WHERE organisation_id = $1 AND left_at IS NULL`, orgID).Scan(&n)
+	err := t.tx.QueryRow(ctx, `SELECT coalesce(sum(n), 0)::bigint FROM member_counts WHERE organisation_id = $1`, orgID).Scan(&n)
 	return n, err
 }
 
