@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
@@ -28,6 +29,10 @@ func checkIdentifier(what, name string, room int) error {
 	return nil
 }
 
+// DefaultMaxConns is the size of a pool whose URL does not set
+// pool_max_conns.
+const DefaultMaxConns = 16
+
 // Open returns a pool for the database at url whose connections resolve
 // unqualified names in schema, traced with OpenTelemetry, after checking
 // that the database answers.
@@ -41,6 +46,12 @@ func Open(ctx context.Context, url, schema string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("pgdb: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default (the number of CPUs, at least 4) leaves a
+		// service waiting on commits that each wait on the disk: with
+		// more connections, commits of concurrent calls share a flush.
+		cfg.MaxConns = DefaultMaxConns
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
 	cfg.ConnConfig.Tracer = otelpgx.NewTracer() // parameters are left out by default
