@@ -130,12 +130,13 @@ func checkMembers(t *testing.T, orgConn, conn *grpc.ClientConn, sum demo.Summary
 	}
 	t.Logf("mobile members: %s", mobile)
 	wantStates := map[memberv1.TransferState]int{
-		memberv1.TransferState_TRANSFER_STATE_COMPLETED: 2,
+		memberv1.TransferState_TRANSFER_STATE_COMPLETED: 3,
 		memberv1.TransferState_TRANSFER_STATE_REQUESTED: 2,
-		memberv1.TransferState_TRANSFER_STATE_RELEASED:  2,
+		memberv1.TransferState_TRANSFER_STATE_RELEASED:  3,
 	}
-	if !maps.Equal(ms.Transfers, wantStates) || ms.Earlier != 2 {
-		t.Errorf("transfers by state: got %v (%d begun on paper), want %v (2)", ms.Transfers, ms.Earlier, wantStates)
+	if !maps.Equal(ms.Transfers, wantStates) || ms.Earlier != 2 || ms.Outside != 2 || ms.Left != 1 {
+		t.Errorf("transfers by state: got %v (%d begun on paper, %d out of the city, %d left), want %v (2, 2, 1)",
+			ms.Transfers, ms.Earlier, ms.Outside, ms.Left, wantStates)
 	}
 	t.Run("the sweeper finds the transfers begun on paper", func(t *testing.T) {
 		checkRecordedTransfers(t, conn)
@@ -167,8 +168,10 @@ func checkMembers(t *testing.T, orgConn, conn *grpc.ClientConn, sum demo.Summary
 			req.PageToken = resp.GetNextPageToken()
 		}
 	}
-	if n := count(sum.CityID); n != total {
-		t.Errorf("%d members in the city after loading twice, want %d", n, total)
+	// The member transferred out of the city by a receipt is kept but no
+	// longer listed.
+	if n := count(sum.CityID); n != total-ms.Left {
+		t.Errorf("%d members in the city after loading twice, want %d", n, total-ms.Left)
 	}
 	// Jinchang gave one member to Tongjiang and received one from it.
 	if n := count(jinchang); n != ms.Members["GJ-JC"] {

@@ -70,6 +70,11 @@ type transferDef struct {
 	reason  string
 	final   memberv1.TransferState
 	earlier *earlier
+	// outside is the destination of a transfer out of the city, in place
+	// of to; completed, it is completed by the receipt slip numbered
+	// receipt, which ends the membership here.
+	outside *memberv1.OutsideDestination
+	receipt string
 }
 
 // earlier are the days of the steps a transfer begun on paper took before
@@ -95,6 +100,10 @@ type MemberSummary struct {
 	// Earlier counts those of them begun on paper before the system and
 	// recorded with their original dates.
 	Earlier int
+	// Outside counts those of them out of the city; Left the members whose
+	// membership ended here, transferred out by a receipt (kept, no longer
+	// counted).
+	Outside, Left int
 }
 
 // String describes the members in one line.
@@ -110,8 +119,8 @@ func (s MemberSummary) String() string {
 		ts = append(ts, fmt.Sprintf("%d %s", s.Transfers[st],
 			strings.ToLower(strings.TrimPrefix(st.String(), "TRANSFER_STATE_"))))
 	}
-	return fmt.Sprintf("%d members (%s), transfers: %s (%d begun on paper before the system)", total,
-		strings.Join(parts, ", "), strings.Join(ts, ", "), s.Earlier)
+	return fmt.Sprintf("%d members (%s; %d left the city), transfers: %s (%d begun on paper before the system, %d out of the city)",
+		total, strings.Join(parts, ", "), s.Left, strings.Join(ts, ", "), s.Earlier, s.Outside)
 }
 
 // scaled divides total among the weights in proportion, by largest
@@ -228,9 +237,12 @@ func newMemberPlan(p *plan) *memberPlan {
 // used the system, recorded with their original days: a letter released
 // 45 days ago across districts and never received (a pocket member once
 // the sweeper passes) and a request open for seven months inside a
-// district (flagged for review). All are residents of no particular
-// standing, and the paper ones live outside Jinchang, so that Jinchang's
-// roll keeps the document's figures.
+// district (flagged for review); and two transfers out of the city, one
+// completed by the receipt slip the receiving organisation returned (the
+// member's relationship here ends) and one released and not yet received.
+// All are residents of no particular standing, and the paper and outside
+// ones live outside Jinchang, so that Jinchang's roll keeps the
+// document's figures.
 func drawTransfers(p *plan, byDistrict map[string][]*memberDef) []*transferDef {
 	target := func(district string, i int) *node {
 		for _, d := range p.city.children {
@@ -289,6 +301,25 @@ func drawTransfers(p *plan, byDistrict map[string][]*memberDef) []*transferDef {
 		}
 		ts = append(ts, &transferDef{key: fmt.Sprintf("t/%d", d.transferN), member: m, to: to, reason: d.reason, final: d.state,
 			earlier: d.earlier})
+	}
+	outside := []struct {
+		from    string
+		i       int
+		dest    *memberv1.OutsideDestination
+		reason  string
+		state   memberv1.TransferState
+		receipt string
+	}{
+		{"fx", 9, &memberv1.OutsideDestination{Organisation: "中共西安市雁塔区电子城街道某社区委员会", Place: "陕西省西安市雁塔区"},
+			"随子女定居西安，组织关系转出省外", memberv1.TransferState_TRANSFER_STATE_COMPLETED, "雁组回字第0312号"},
+		{"sq", 11, &memberv1.OutsideDestination{Organisation: "中共兰州市城关区某社区委员会", Place: "甘肃省兰州市城关区"},
+			"赴兰州工作，组织关系转出市外", memberv1.TransferState_TRANSFER_STATE_RELEASED, ""},
+	}
+	for n, d := range outside {
+		if m := pick(d.from, d.i); m != nil {
+			ts = append(ts, &transferDef{key: fmt.Sprintf("t/out/%d", n+1), member: m, reason: d.reason, final: d.state,
+				outside: d.dest, receipt: d.receipt})
+		}
 	}
 	return ts
 }
@@ -458,6 +489,12 @@ func LoadMembers(ctx context.Context, conn grpc.ClientConnInterface, sum Summary
 		if t.earlier != nil {
 			out.Earlier++
 		}
+		if t.outside != nil {
+			out.Outside++
+			if st == memberv1.TransferState_TRANSFER_STATE_COMPLETED {
+				out.Left++
+			}
+		}
 	}
 	log.Info("loaded transfers", "took", time.Since(start).Round(time.Millisecond).String())
 	return out, nil
@@ -516,10 +553,11 @@ func (l *memberLoader) transfer(ctx context.Context, t *transferDef) (memberv1.T
 	}
 	var tr *memberv1.Transfer
 	err := l.retry(ctx, func() error {
-		resp, err := l.transfers.RequestTransfer(ctx, &memberv1.RequestTransferRequest{
-			Transfer:  &memberv1.Transfer{MemberId: t.member.member.GetId(), ToOrganisationId: t.to.id, Reason: t.reason},
-			RequestId: requestID(t.key),
-		})
+		req := &memberv1.Transfer{MemberId: t.member.member.GetId(), Reason: t.reason, Outside: t.outside}
+		if t.to != nil {
+			req.ToOrganisationId = t.to.id
+		}
+		resp, err := l.transfers.RequestTransfer(ctx, &memberv1.RequestTransferRequest{Transfer: req, RequestId: requestID(t.key)})
 		tr = resp.GetTransfer()
 		return err
 	})
@@ -541,6 +579,14 @@ func (l *memberLoader) transfer(ctx context.Context, t *transferDef) (memberv1.T
 			resp, err = l.transfers.ReleaseTransfer(ctx, &memberv1.ReleaseTransferRequest{Id: tr.GetId(), Reason: "开具组织关系介绍信", Etag: tr.GetEtag()})
 			tr = resp.GetTransfer()
 		case memberv1.TransferState_TRANSFER_STATE_RELEASED:
+			if t.outside != nil { // nobody here receives it: the sending side records the receipt slip
+				var resp *memberv1.RecordTransferReceiptResponse
+				resp, err = l.transfers.RecordTransferReceipt(ctx, &memberv1.RecordTransferReceiptRequest{Id: tr.GetId(),
+					ReceiptNumber: t.receipt, ReceiptDate: releaseDay(tr),
+					Reason: "接收地党组织回执已寄回", Etag: tr.GetEtag()})
+				tr = resp.GetTransfer()
+				break
+			}
 			var resp *memberv1.ReceiveTransferResponse
 			resp, err = l.transfers.ReceiveTransfer(ctx, &memberv1.ReceiveTransferRequest{Id: tr.GetId(), Reason: "介绍信已收到，接收组织关系", Etag: tr.GetEtag()})
 			tr = resp.GetTransfer()
@@ -552,6 +598,23 @@ func (l *memberLoader) transfer(ctx context.Context, t *transferDef) (memberv1.T
 		}
 	}
 	return tr.GetState(), nil
+}
+
+// chinaTime is the city's time zone, the member service's default
+// (Asia/Shanghai: UTC+8 all year).
+var chinaTime = time.FixedZone("CST", 8*60*60)
+
+// releaseDay is the day in the city the transfer's letter was released:
+// the receipt slip is dated the day the receiving side took the member,
+// which the demo makes that day.
+func releaseDay(tr *memberv1.Transfer) string {
+	var at time.Time
+	for _, st := range tr.GetSteps() {
+		if st.GetAction() == memberv1.TransferAction_TRANSFER_ACTION_RELEASED {
+			at = st.GetTime().AsTime()
+		}
+	}
+	return at.In(chinaTime).Format(dateLayout)
 }
 
 // record records a transfer begun on paper before the system with its

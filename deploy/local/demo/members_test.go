@@ -86,7 +86,7 @@ func TestMemberPlanScalesJinchangsRollWithValidUniqueNumbers(t *testing.T) {
 		}
 	}
 
-	states := map[memberv1.TransferState]int{}
+	states, outside := map[memberv1.TransferState]int{}, map[memberv1.TransferState]int{}
 	moved := map[*memberDef]bool{}
 	for _, tr := range mp.transfers {
 		states[tr.final]++
@@ -94,13 +94,27 @@ func TestMemberPlanScalesJinchangsRollWithValidUniqueNumbers(t *testing.T) {
 			t.Errorf("%s moved twice", tr.member.member.GetName())
 		}
 		moved[tr.member] = true
+		if tr.outside != nil {
+			outside[tr.final]++
+			if tr.to != nil || tr.member.district == "jc" || tr.outside.GetOrganisation() == "" || tr.outside.GetPlace() == "" ||
+				(tr.final == memberv1.TransferState_TRANSFER_STATE_COMPLETED) != (tr.receipt != "") {
+				t.Errorf("transfer %s out of the city: to %v, from %s, %v, receipt %q", tr.key, tr.to, tr.member.district, tr.outside, tr.receipt)
+			}
+			continue
+		}
 		if tr.to.org.GetKind() != orgv1.OrganisationKind_ORGANISATION_KIND_BRANCH && tr.to.org.GetKind() != orgv1.OrganisationKind_ORGANISATION_KIND_COMMUNITY {
 			t.Errorf("transfer %s to a %s", tr.key, tr.to.org.GetKind())
 		}
 	}
-	if states[memberv1.TransferState_TRANSFER_STATE_COMPLETED] != 2 || states[memberv1.TransferState_TRANSFER_STATE_REQUESTED] != 2 ||
-		states[memberv1.TransferState_TRANSFER_STATE_RELEASED] != 2 {
+	// Two moves completed across districts and one out of the city by its
+	// receipt; two requested (one on paper); two released inside the city
+	// (one on paper) and one out of it.
+	if states[memberv1.TransferState_TRANSFER_STATE_COMPLETED] != 3 || states[memberv1.TransferState_TRANSFER_STATE_REQUESTED] != 2 ||
+		states[memberv1.TransferState_TRANSFER_STATE_RELEASED] != 3 {
 		t.Errorf("transfers by final state: %v", states)
+	}
+	if outside[memberv1.TransferState_TRANSFER_STATE_COMPLETED] != 1 || outside[memberv1.TransferState_TRANSFER_STATE_RELEASED] != 1 {
+		t.Errorf("transfers out of the city by final state: %v", outside)
 	}
 }
 

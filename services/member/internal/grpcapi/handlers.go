@@ -62,6 +62,9 @@ func (a *API) CreateMember(ctx context.Context, req *pb.CreateMemberRequest) (*p
 	if err != nil {
 		return nil, err
 	}
+	if m.Arrival, err = arrivalFrom(req.GetMember().GetArrival()); err != nil {
+		return nil, err
+	}
 	m, err = a.svc.Create(ctx, m, req.GetRequestId())
 	if err != nil {
 		return nil, err
@@ -90,6 +93,7 @@ func (a *API) GetMember(ctx context.Context, req *pb.GetMemberRequest) (*pb.GetM
 func (a *API) ListMembers(ctx context.Context, req *pb.ListMembersRequest) (*pb.ListMembersResponse, error) {
 	f := filterOf(ctx, req, req.MinAge, req.MaxAge, req.Hardship)
 	f.Page = member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()}
+	f.IncludeLeft = req.GetIncludeLeft()
 	list, next, err := a.svc.Find(ctx, f)
 	if err != nil {
 		return nil, err

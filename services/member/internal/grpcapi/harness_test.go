@@ -403,6 +403,8 @@ func (h *harness) memberEvents(t *testing.T) []proto.Message {
 			p = &pb.MemberRegistered{}
 		case "gongjian.member.v1.member_updated":
 			p = &pb.MemberUpdated{}
+		case "gongjian.member.v1.member_left":
+			p = &pb.MemberLeft{}
 		case "gongjian.member.v1.organisation_member_count_changed":
 			p = &pb.OrganisationMemberCountChanged{}
 		case "gongjian.member.v1.member_category_changed":

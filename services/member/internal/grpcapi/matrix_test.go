@@ -124,6 +124,15 @@ var coreOps = []matrixOp{
 		return &pb.RecordTransferReviewRequest{Id: s.transfer.GetId(), Etag: staleEtag, Reason: "reached",
 			Outcome: pb.TransferReviewOutcome_TRANSFER_REVIEW_OUTCOME_CONTACTED}
 	}},
+	// The fixture's transfer is inside the city: an allowed caller is
+	// refused by the domain (OUTSIDE_ONLY).
+	{pb.TransferService_RecordTransferReceipt_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.RecordTransferReceiptRequest{Id: s.transfer.GetId(), ReceiptNumber: "HZ-1", ReceiptDate: time.Now().Format(time.DateOnly)}
+	}},
+	// A date in the future: an allowed caller is refused by the domain.
+	{pb.MemberService_EndMembership_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.EndMembershipRequest{Id: s.member.GetId(), Kind: pb.LeavingKind_LEAVING_KIND_DIED, Date: tomorrow(), Reason: "r"}
+	}},
 	{pb.TransferService_ListNameOnlyMembers_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
 		return &pb.ListNameOnlyMembersRequest{OrganisationId: s.branch}
 	}},

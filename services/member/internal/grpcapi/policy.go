@@ -56,6 +56,9 @@ func Policy(l Lookup) authz.Policy {
 			})},
 		pb.MemberService_UpdateMember_FullMethodName: {Roles: writers, Scopes: writeScopes,
 			Targets: memberOrg(func(r any) string { return r.(*pb.UpdateMemberRequest).GetMember().GetId() })},
+		// Ending a membership is staff's, never the member's own call.
+		pb.MemberService_EndMembership_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: memberOrg(func(r any) string { return r.(*pb.EndMembershipRequest).GetId() })},
 		pb.MemberService_CountMembers_FullMethodName: {Roles: readers, Scopes: readScopes,
 			Targets: authz.Targets(func(r *pb.CountMembersRequest) []string {
 				return []string{r.GetOrganisationId(), r.GetAncestorId()}
@@ -122,19 +125,11 @@ func transferPolicy(l Lookup) authz.Policy {
 		}
 	}
 	from := func(s store.TransferSides) string { return s.From }
-	to := func(s store.TransferSides) string { return s.To }
-	rejecting := func(s store.TransferSides) string {
-		if member.RejectingSide(s.State) == member.Receiver {
-			return s.To
-		}
-		return s.From
-	}
-	holding := func(s store.TransferSides) string {
-		if member.HoldingSide(s.State, s.SuspendedFrom) == member.Receiver {
-			return s.To
-		}
-		return s.From
-	}
+	// A transfer out of the city has no receiving organisation here: its
+	// sending side stands for it (TransferSides.Org).
+	to := func(s store.TransferSides) string { return s.Org(member.Receiver) }
+	rejecting := func(s store.TransferSides) string { return s.Org(member.RejectingSide(s.State)) }
+	holding := func(s store.TransferSides) string { return s.Org(member.HoldingSide(s.State, s.SuspendedFrom)) }
 	type stepReq interface{ GetId() string }
 	stepID := func(r any) string { return r.(stepReq).GetId() }
 	return authz.Policy{
@@ -167,6 +162,9 @@ func transferPolicy(l Lookup) authz.Policy {
 		pb.TransferService_SuspendTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, holding)},
 		pb.TransferService_ResumeTransfer_FullMethodName:   {Roles: writers, Scopes: writeScopes, Targets: side(stepID, holding)},
 		pb.TransferService_RecordTransferReview_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, from)},
+		// The receipt of a transfer out of the city is the sending side's record.
+		pb.TransferService_RecordTransferReceipt_FullMethodName: {Roles: writers, Scopes: writeScopes,
 			Targets: side(stepID, from)},
 		pb.TransferService_ListNameOnlyMembers_FullMethodName: {Roles: readers, Scopes: readScopes,
 			Targets: authz.Target(func(r *pb.ListNameOnlyMembersRequest) string { return r.GetOrganisationId() })},

@@ -62,11 +62,8 @@ func (a *TransferAPI) holding(ctx context.Context, id string) (member.Side, erro
 	if err != nil {
 		return 0, err
 	}
-	side, org := member.HoldingSide(s.State, s.SuspendedFrom), s.From
-	if side == member.Receiver {
-		org = s.To
-	}
-	return side, a.inScope(ctx, org)
+	side := member.HoldingSide(s.State, s.SuspendedFrom)
+	return side, a.inScope(ctx, s.Org(side))
 }
 
 // actor is the caller as the one who takes a step; a member acts only for
@@ -94,7 +91,8 @@ func stepOf(ctx context.Context, id, reason, etag string) member.StepRequest {
 func (a *TransferAPI) RequestTransfer(ctx context.Context, req *pb.RequestTransferRequest) (*pb.RequestTransferResponse, error) {
 	t := req.GetTransfer()
 	out, err := a.svc.RequestTransfer(ctx, member.TransferRequest{MemberID: t.GetMemberId(),
-		ToOrgID: t.GetToOrganisationId(), Reason: t.GetReason(), RequestID: req.GetRequestId()}, actor(ctx))
+		ToOrgID: t.GetToOrganisationId(), Reason: t.GetReason(), RequestID: req.GetRequestId(),
+		Outside: pbconv.OutsideFrom(t.GetOutside())}, actor(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -186,11 +184,7 @@ func (a *TransferAPI) RejectTransfer(ctx context.Context, req *pb.RejectTransfer
 		return nil, err
 	}
 	side := member.RejectingSide(s.State)
-	org := s.From
-	if side == member.Receiver {
-		org = s.To
-	}
-	if err := a.inScope(ctx, org); err != nil {
+	if err := a.inScope(ctx, s.Org(side)); err != nil {
 		return nil, err
 	}
 	t, err := a.svc.RejectTransfer(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()), side)

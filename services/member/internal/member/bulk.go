@@ -258,6 +258,9 @@ func (s *Service) bulkTransfer(ctx context.Context, tx Tx, job *BulkJob, o *Bulk
 	if err != nil {
 		return err
 	}
+	if m.Left != nil {
+		return &skip{SkipNotInOrganisation, "the membership has ended"}
+	}
 	from, err := tx.Org(ctx, m.OrganisationID)
 	if err != nil {
 		return err

@@ -142,7 +142,7 @@ func (s *Service) ClearCategoryOverride(ctx context.Context, memberID string) (*
 func (s *Service) recategorise(ctx context.Context, memberID string, change func(Tx, *Member) error) (*Member, error) {
 	var out *Member
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		m, err := tx.Lock(ctx, memberID)
+		m, err := live(tx.Lock(ctx, memberID))
 		if err != nil {
 			return err
 		}

@@ -334,11 +334,25 @@ func (r *importRun) checkHolders(ctx context.Context, idx []int) error {
 	if err != nil {
 		return err
 	}
+	former, err := r.tx.FormerlyHeld(ctx, numbers)
+	if err != nil {
+		return err
+	}
 	districts := map[string]string{}
 	for _, i := range idx {
 		row := r.rows[i]
 		h, ok := holders[row.m.NationalID]
 		switch {
+		case !ok && former[row.m.NationalID]:
+			// A number whose holder died, or left the party (a readmission
+			// joins after the leaving), as CreateMember checks it.
+			if err := r.svc.checkFormerHolders(ctx, r.tx, row.m); err != nil {
+				e, isDomain := errs.As(err)
+				if !isDomain || len(e.Violations) == 0 {
+					return err
+				}
+				row.problems.add(strings.TrimPrefix(e.Violations[0].Field, "member."), "%s", e.Violations[0].Description)
+			}
 		case !ok:
 		case h.OrganisationID == row.m.OrganisationID && len(row.problems) == 0:
 			r.already[i] = h.MemberID

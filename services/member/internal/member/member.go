@@ -39,6 +39,11 @@ type Member struct {
 	Category         Category
 	// Mobile is true while a member has an open mobile record (流动党员).
 	Mobile bool
+	// Left is how the membership ended here; nil while the member is live.
+	Left *Leaving
+	// Arrival is the letter a member arriving from outside the city
+	// brought; nil for the others.
+	Arrival *Arrival
 }
 
 // Residence is where a member lives.
@@ -101,6 +106,9 @@ func (m *Member) validate(today time.Time) error {
 	}
 	if m.StarRating < 0 || m.StarRating > 5 {
 		v.Add("member.star_rating", "star rating is 0 to 5")
+	}
+	if m.Arrival != nil {
+		m.Arrival.check(v, today)
 	}
 	return v.Err()
 }

@@ -352,7 +352,7 @@ func (s *Service) RegisterInflow(ctx context.Context, r InflowRequest, a Actor) 
 // lockMobileMember locks a member of this city about to become mobile:
 // a member has one open mobility at a time.
 func (s *Service) lockMobileMember(ctx context.Context, tx Tx, id, field string) (*Member, error) {
-	m, err := tx.Lock(ctx, id)
+	m, err := live(tx.Lock(ctx, id))
 	if errors.Is(err, ErrNotFound) {
 		return nil, errs.Field(ErrNotFound, field, "no member has this id")
 	}

@@ -192,7 +192,7 @@ func (s *Service) lockSelf(ctx context.Context, tx Tx, memberID string, a Actor)
 	if a.MemberID != "" && a.MemberID != memberID {
 		return nil, ErrNotFound
 	}
-	return tx.Lock(ctx, memberID)
+	return live(tx.Lock(ctx, memberID))
 }
 
 // community is the active community an organisation is, or lies in:

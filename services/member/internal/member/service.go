@@ -65,6 +65,9 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 		if err := s.checkUnique(ctx, tx, m.NationalID, ""); err != nil {
 			return err
 		}
+		if err := s.checkFormerHolders(ctx, tx, m); err != nil {
+			return err
+		}
 		now := s.now()
 		m.ID, m.Version, m.Created, m.Updated = NewID(), 1, now, now
 		m.DistrictID, m.Path = o.DistrictID, o.Path
@@ -143,6 +146,9 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Member, string, er
 	case f.Page.Size > 500:
 		f.Page.Size = 500
 	}
+	if f.IncludeLeft {
+		return s.store.ListWithLeft(ctx, f)
+	}
 	return s.store.List(ctx, f)
 }
 
@@ -183,6 +189,9 @@ func (s *Service) Update(ctx context.Context, patch *Member, fields []string, et
 		if err != nil {
 			return err
 		}
+		if m.Left != nil {
+			return ErrMemberLeft
+		}
 		if etag != "" && etag != m.Etag() {
 			return ErrEtagMismatch
 		}
@@ -194,6 +203,9 @@ func (s *Service) Update(ctx context.Context, patch *Member, fields []string, et
 		}
 		if slices.Contains(fields, "national_id") {
 			if err := s.checkUnique(ctx, tx, m.NationalID, m.ID); err != nil {
+				return err
+			}
+			if err := s.checkFormerHolders(ctx, tx, m); err != nil {
 				return err
 			}
 		}

@@ -25,6 +25,7 @@ type Store interface {
 	ReportingStore
 	BulkStore
 	ImportStore
+	LeaveStore
 }
 
 // Tx is one transaction. Lock methods take row locks (SELECT … FOR UPDATE).
@@ -89,6 +90,7 @@ type Tx interface {
 	ReportingTx
 	BulkTx
 	ImportTx
+	LeaveTx
 }
 
 // ListFilter selects members; the fields combine.
@@ -101,6 +103,8 @@ type ListFilter struct {
 	WithinID string
 	Page     Page
 	Search
+	// IncludeLeft lists the members who left too (List only).
+	IncludeLeft bool
 }
 
 // Page is a page request: a size and the opaque token of the previous page.

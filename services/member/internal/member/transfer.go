@@ -42,6 +42,12 @@ type Transfer struct {
 	// Recorded is when a transfer begun before the system was recorded in
 	// it (RecordEarlierTransfer); zero for a transfer begun in it.
 	Recorded time.Time
+	// Outside is the destination of a transfer out of the city, which has
+	// no ToOrgID; nil for a transfer inside it.
+	Outside *OutsideDestination
+	// Receipt is the receipt slip that completed a transfer out of the
+	// city; nil until then.
+	Receipt *Receipt
 }
 
 // Step is one step of a transfer as it was taken: history is appended,
@@ -181,10 +187,15 @@ type TransferSettings struct {
 // DefaultTransferSettings apply to a district that has set none.
 var DefaultTransferSettings = TransferSettings{InsideDays: 10, OutsideDays: 30, MaxMonths: 3, ReviewMonths: 6, Inherited: true}
 
-// deadline is when a letter issued at t stops being valid. Every transfer
-// this system handles is inside the city.
-func (s TransferSettings) deadline(t time.Time) time.Time {
-	d := t.AddDate(0, 0, s.InsideDays)
+// deadline is when a letter issued at t stops being valid: InsideDays for
+// a letter to an organisation of the city, OutsideDays for one out of it,
+// never more than MaxMonths.
+func (s TransferSettings) deadline(t time.Time, outside bool) time.Time {
+	days := s.InsideDays
+	if outside {
+		days = s.OutsideDays
+	}
+	d := t.AddDate(0, 0, days)
 	if limit := t.AddDate(0, s.MaxMonths, 0); d.After(limit) {
 		d = limit
 	}
@@ -221,9 +232,11 @@ type TransferFilter struct {
 	Page     Page
 }
 
-// TransferRequest is what opens a transfer.
+// TransferRequest is what opens a transfer: to an organisation of the
+// city (ToOrgID) or out of it (Outside).
 type TransferRequest struct {
 	MemberID, ToOrgID, Reason, RequestID string
+	Outside                              *OutsideDestination
 }
 
 // RequestTransfer opens a transfer of a member to another organisation. A
@@ -233,9 +246,7 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 	if r.MemberID == "" {
 		v.Add("transfer.member_id", "member_id is required")
 	}
-	if r.ToOrgID == "" {
-		v.Add("transfer.to_organisation_id", "to_organisation_id is required")
-	}
+	checkDestination(v, r.ToOrgID, r.Outside)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -255,9 +266,14 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 		if a.MemberID != "" && a.MemberID != m.ID {
 			return ErrNotFound
 		}
-		to, err := s.transferTarget(ctx, tx, m, r.ToOrgID, "transfer.to_organisation_id")
-		if err != nil {
-			return err
+		if m.Left != nil {
+			return errs.Field(ErrMemberLeft, "transfer.member_id", "the membership has ended")
+		}
+		to := &Org{}
+		if r.Outside == nil {
+			if to, err = s.transferTarget(ctx, tx, m, r.ToOrgID, "transfer.to_organisation_id"); err != nil {
+				return err
+			}
 		}
 		if open, found, err := tx.OpenTransfer(ctx, m.ID); err != nil {
 			return err
@@ -271,7 +287,7 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 		now := s.now()
 		t := &Transfer{ID: NewID(), MemberID: m.ID, FromOrgID: from.ID, ToOrgID: to.ID,
 			FromDistrictID: from.DistrictID, ToDistrictID: to.DistrictID, Reason: r.Reason,
-			State: TransferRequested, Created: now, Updated: now, Version: 1}
+			State: TransferRequested, Created: now, Updated: now, Version: 1, Outside: r.Outside}
 		step := Step{State: TransferRequested, Action: ActionRequested, ActorSubject: a.Subject, ActorRole: a.Role,
 			Reason: r.Reason, At: now}
 		t.Steps = []Step{step}
@@ -328,7 +344,7 @@ func (s *Service) issueLetter(ctx context.Context, tx Tx, t *Transfer, now time.
 		return err
 	}
 	t.LetterNumber = fmt.Sprintf("ZZ-%d-%06d", now.In(s.loc).Year(), n)
-	t.LetterDeadline = settings.deadline(now)
+	t.LetterDeadline = settings.deadline(now, t.Outside != nil)
 	t.Expired = time.Time{}
 	return nil
 }
@@ -339,6 +355,9 @@ func (s *Service) issueLetter(ctx context.Context, tx Tx, t *Transfer, now time.
 // expired letter is not received: it is the sending side's to issue again.
 func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer, error) {
 	return s.step(ctx, r, ActionReceived, true, func(tx Tx, t *Transfer, now time.Time) error {
+		if t.Outside != nil {
+			return ErrOutOfCity
+		}
 		if err := move(t, TransferCompleted, TransferReleased); err != nil {
 			return err
 		}
@@ -507,6 +526,9 @@ func (s *Service) step(ctx context.Context, r StepRequest, action string, lockOr
 			ids := []string{peek.FromOrgID, peek.ToOrgID}
 			slices.Sort(ids)
 			for _, id := range ids {
+				if id == "" { // a transfer out of the city: no organisation here receives it
+					continue
+				}
 				if _, err := tx.LockOrg(ctx, id); err != nil {
 					return err
 				}

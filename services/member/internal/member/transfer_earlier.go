@@ -113,6 +113,9 @@ func (s *Service) RecordEarlierTransfer(ctx context.Context, r EarlierTransfer, 
 		if err != nil {
 			return err
 		}
+		if m.Left != nil {
+			return errs.Field(ErrMemberLeft, "member_id", "the membership has ended")
+		}
 		if r.Requested.Before(m.JoinDate) {
 			return errs.Field(ErrInvalid, "requested_date", "before the member joined the party on "+m.JoinDate.Format(time.DateOnly))
 		}
@@ -190,7 +193,7 @@ func (s *Service) recorded(ctx context.Context, tx Tx, r EarlierTransfer, m *Mem
 		if err != nil {
 			return nil, err
 		}
-		t.LetterNumber, t.LetterDeadline = r.LetterNumber, settings.deadline(released)
+		t.LetterNumber, t.LetterDeadline = r.LetterNumber, settings.deadline(released, false)
 		if t.LetterNumber == "" {
 			n, err := tx.NextLetterNumber(ctx)
 			if err != nil {

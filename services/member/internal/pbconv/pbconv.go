@@ -60,6 +60,7 @@ func Member(m *member.Member, view IDView) *pb.Member {
 	if r := m.Residence; r != (member.Residence{}) {
 		out.Residence = &pb.Residence{CommunityId: r.CommunityID, GridId: r.GridID, Building: r.Building}
 	}
+	leaving(out, m)
 	switch view {
 	case IDMasked:
 		out.NationalId = member.MaskNationalID(m.NationalID)
@@ -108,6 +109,8 @@ func Event(e member.Event, id string, at time.Time) (string, proto.Message, erro
 		return transferEvent(e.Transfer, id, at)
 	case member.TransferRecorded, member.TransferSettingsUpdated:
 		return transferRecordEvent(e, id, at)
+	case member.MemberLeft:
+		return SubjectMemberLeft, memberLeftEvent(e, id, at), nil
 	case member.TransferCompletion:
 		return SubjectTransferCompleted, &pb.TransferCompleted{EventId: id, OccurTime: ts(at), Transfer: Transfer(e.Transfer)}, nil
 	case member.CategoryChanged:
@@ -135,6 +138,7 @@ func Transfer(t *member.Transfer) *pb.Transfer {
 		SuspendedFrom: TransferState(t.SuspendedFrom), ExpireTime: ts(t.Expired), FlagTime: ts(t.Flagged),
 		ReviewOutcome: ReviewOutcome(t.ReviewOutcome), RecordTime: ts(t.Recorded),
 	}
+	outside(out, t)
 	for _, s := range t.Steps {
 		out.Steps = append(out.Steps, &pb.TransferStep{State: TransferState(s.State), ActorSubject: s.ActorSubject,
 			ActorRole: s.ActorRole, Reason: s.Reason, Time: ts(s.At), Action: TransferAction(s.Action),

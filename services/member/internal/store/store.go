@@ -96,6 +96,8 @@ func interpretError(err error, notFound error) error {
 		return errs.Field(member.ErrTransferOpen, "transfer.member_id", "the member already has an open transfer")
 	case pgdb.IsUniqueViolation(err, "members_live_national_id"):
 		return errs.Field(member.ErrDuplicateID, "member.national_id", "a live member already has this number")
+	case pgdb.IsUniqueViolation(err, "members_died_national_id"):
+		return errs.Field(member.ErrHolderDied, "member.national_id", "the holder of this number died")
 	case pgdb.IsForeignKeyViolation(err, ""):
 		return errs.Field(member.ErrOrgNotFound, "member.organisation_id", "no organisation has this id")
 	}
@@ -105,7 +107,7 @@ func interpretError(err error, notFound error) error {
 const memberColumns = `id::text, name, sex, birth_date, national_id_sealed, phone, education, join_date, status,
 	employment_status, employer, residence, organisation_id::text, coalesce(district_id::text, ''), path, skills,
 	hardship, star_rating, version, created_at, updated_at, category_code, category_name, category_overridden,
-	category_reason, category_by, category_at, mobile`
+	category_reason, category_by, category_at, mobile, left_at, coalesce(left_kind, ''), left_date, left_reason, arrival`
 
 func (s *Store) scanMember(row pgx.Row) (*member.Member, error) {
 	var (
@@ -113,12 +115,17 @@ func (s *Store) scanMember(row pgx.Row) (*member.Member, error) {
 		sealed     string
 		residence  []byte
 		categoryAt *time.Time
+		left       leftColumns
 	)
 	err := row.Scan(&m.ID, &m.Name, &m.Sex, &m.BirthDate, &sealed, &m.Phone, &m.Education, &m.JoinDate, &m.Status,
 		&m.EmploymentStatus, &m.Employer, &residence, &m.OrganisationID, &m.DistrictID, &m.Path, &m.Skills,
 		&m.Hardship, &m.StarRating, &m.Version, &m.Created, &m.Updated, &m.Category.Code, &m.Category.Name,
-		&m.Category.Overridden, &m.Category.Reason, &m.Category.By, &categoryAt, &m.Mobile)
+		&m.Category.Overridden, &m.Category.Reason, &m.Category.By, &categoryAt, &m.Mobile,
+		&left.at, &left.kind, &left.date, &left.reason, &left.arrival)
 	if err != nil {
+		return nil, err
+	}
+	if err := left.into(&m); err != nil {
 		return nil, err
 	}
 	if categoryAt != nil {
@@ -198,13 +205,13 @@ func (t *txStore) Insert(ctx context.Context, m *member.Member) error {
 	_, err = t.tx.Exec(ctx, `INSERT INTO members (id, name, sex, birth_date, national_id_sealed, national_id_hash,
 		phone, education, join_date, status, employment_status, employer, residence, organisation_id, district_id,
 		path, skills, hardship, star_rating, version, created_at, updated_at, category_code, category_name,
-		category_overridden, category_reason, category_by, category_at)
+		category_overridden, category_reason, category_by, category_at, arrival)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21,
-			$22, $23, $24, $25, $26, $27)`,
+			$22, $23, $24, $25, $26, $27, $28)`,
 		m.ID, m.Name, m.Sex, m.BirthDate, sealed, hash, m.Phone, m.Education, m.JoinDate, m.Status,
 		m.EmploymentStatus, m.Employer, residence, m.OrganisationID, nullable(m.DistrictID), m.Path,
 		skills(m.Skills), m.Hardship, m.StarRating, m.Version, m.Created, m.Category.Code, m.Category.Name,
-		m.Category.Overridden, m.Category.Reason, m.Category.By, nullableTime(m.Category.At))
+		m.Category.Overridden, m.Category.Reason, m.Category.By, nullableTime(m.Category.At), arrivalJSON(m.Arrival))
 	return interpretError(err, member.ErrNotFound)
 }
 
@@ -218,12 +225,13 @@ func (t *txStore) Save(ctx context.Context, m *member.Member) error {
 		national_id_hash = $6, phone = $7, education = $8, join_date = $9, status = $10, employment_status = $11,
 		employer = $12, residence = $13, skills = $14, hardship = $15, star_rating = $16, version = $17, updated_at = $18,
 		organisation_id = $19, district_id = $20, path = $21, category_code = $22, category_name = $23,
-		category_overridden = $24, category_reason = $25, category_by = $26, category_at = $27
+		category_overridden = $24, category_reason = $25, category_by = $26, category_at = $27,
+		left_at = $28, left_kind = $29, left_date = $30, left_reason = $31
 		WHERE id = $1 AND version = $17 - 1`,
-		m.ID, m.Name, m.Sex, m.BirthDate, sealed, hash, m.Phone, m.Education, m.JoinDate, m.Status,
-		m.EmploymentStatus, m.Employer, residence, skills(m.Skills), m.Hardship, m.StarRating, m.Version, m.Updated,
-		m.OrganisationID, nullable(m.DistrictID), m.Path, m.Category.Code, m.Category.Name,
-		m.Category.Overridden, m.Category.Reason, m.Category.By, nullableTime(m.Category.At))
+		append([]any{m.ID, m.Name, m.Sex, m.BirthDate, sealed, hash, m.Phone, m.Education, m.JoinDate, m.Status,
+			m.EmploymentStatus, m.Employer, residence, skills(m.Skills), m.Hardship, m.StarRating, m.Version, m.Updated,
+			m.OrganisationID, nullable(m.DistrictID), m.Path, m.Category.Code, m.Category.Name,
+			m.Category.Overridden, m.Category.Reason, m.Category.By, nullableTime(m.Category.At)}, leftArgs(m.Left)...)...)
 	if err != nil {
 		return interpretError(err, member.ErrNotFound)
 	}
@@ -283,6 +291,8 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 	case member.Registered:
 		changed = e.Member
 	case member.Updated:
+		changed = e.Member
+	case member.MemberLeft:
 		changed = e.Member
 	case member.CategoryChanged:
 		if e.Member == nil { // a reclassification: the category is all that changed

@@ -20,21 +20,31 @@ import (
 // subjectTransfer is the subject type of the audit records of transfers.
 const subjectTransfer = "transfer"
 
-const transferColumns = `id::text, member_id::text, from_organisation_id::text, to_organisation_id::text,
+const transferColumns = `id::text, member_id::text, from_organisation_id::text, coalesce(to_organisation_id::text, ''),
 	coalesce(from_district_id::text, ''), coalesce(to_district_id::text, ''), reason, state,
 	coalesce(letter_number, ''), letter_deadline, version, created_at, updated_at, coalesce(suspended_from, ''),
-	expired_at, flagged_at, review_outcome, recorded_at`
+	expired_at, flagged_at, review_outcome, recorded_at, outside_organisation, outside_place, receipt_number, receipt_date`
 
 func scanTransfer(row pgx.Row) (*member.Transfer, error) {
 	var (
 		t                                    member.Transfer
 		deadline, expired, flagged, recorded *time.Time
+		outside                              member.OutsideDestination
+		receipt                              member.Receipt
+		receiptDate                          *time.Time
 	)
 	err := row.Scan(&t.ID, &t.MemberID, &t.FromOrgID, &t.ToOrgID, &t.FromDistrictID, &t.ToDistrictID, &t.Reason,
 		&t.State, &t.LetterNumber, &deadline, &t.Version, &t.Created, &t.Updated, &t.SuspendedFrom,
-		&expired, &flagged, &t.ReviewOutcome, &recorded)
+		&expired, &flagged, &t.ReviewOutcome, &recorded, &outside.Organisation, &outside.Place, &receipt.Number, &receiptDate)
 	if err != nil {
 		return nil, err
+	}
+	if outside != (member.OutsideDestination{}) {
+		t.Outside = &outside
+	}
+	if receiptDate != nil {
+		receipt.Date = receiptDate.UTC()
+		t.Receipt = &receipt
 	}
 	t.LetterDeadline, t.Expired, t.Flagged, t.Recorded = utc(deadline), utc(expired), utc(flagged), utc(recorded)
 	t.Created, t.Updated = t.Created.UTC(), t.Updated.UTC()
@@ -99,6 +109,17 @@ type TransferSides struct {
 	SuspendedFrom string
 }
 
+// Org is the organisation of a transfer that acts for side. A transfer
+// out of the city has no receiving organisation here: its sending side
+// records what the receiving one does (its receipt, a letter returned),
+// so it stands for both sides.
+func (s TransferSides) Org(side member.Side) string {
+	if side == member.Receiver && s.To != "" {
+		return s.To
+	}
+	return s.From
+}
+
 // TransferSides returns the sides of a transfer; member.ErrTransferNotFound
 // when there is none.
 func (s *Store) TransferSides(ctx context.Context, id string) (TransferSides, error) {
@@ -140,13 +161,19 @@ func (t *txStore) OpenTransfer(ctx context.Context, memberID string) (*member.Tr
 
 const insertTransferSQL = `INSERT INTO transfers (id, member_id, from_organisation_id, to_organisation_id,
 	from_district_id, to_district_id, reason, state, letter_number, letter_deadline, version, created_at, updated_at,
-	suspended_from, expired_at, flagged_at, review_outcome, recorded_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, NULLIF($14, ''), $15, $16, $17, $18)`
+	suspended_from, expired_at, flagged_at, review_outcome, recorded_at, outside_organisation, outside_place)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, NULLIF($14, ''), $15, $16, $17, $18,
+		$19, $20)`
 
 func insertTransferArgs(tr *member.Transfer) []any {
-	return []any{tr.ID, tr.MemberID, tr.FromOrgID, tr.ToOrgID, nullable(tr.FromDistrictID), nullable(tr.ToDistrictID),
+	var outside member.OutsideDestination
+	if tr.Outside != nil {
+		outside = *tr.Outside
+	}
+	return []any{tr.ID, tr.MemberID, tr.FromOrgID, nullable(tr.ToOrgID), nullable(tr.FromDistrictID), nullable(tr.ToDistrictID),
 		tr.Reason, tr.State, tr.LetterNumber, nullableTime(tr.LetterDeadline), tr.Version, tr.Created, tr.Updated,
-		tr.SuspendedFrom, nullableTime(tr.Expired), nullableTime(tr.Flagged), tr.ReviewOutcome, nullableTime(tr.Recorded)}
+		tr.SuspendedFrom, nullableTime(tr.Expired), nullableTime(tr.Flagged), tr.ReviewOutcome, nullableTime(tr.Recorded),
+		outside.Organisation, outside.Place}
 }
 
 // InsertTransfer implements member.Tx.
@@ -161,9 +188,9 @@ func (t *txStore) InsertTransfer(ctx context.Context, tr *member.Transfer, step 
 func (t *txStore) SaveTransfer(ctx context.Context, tr *member.Transfer, step member.Step) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE transfers SET state = $2, letter_number = NULLIF($3, ''), letter_deadline = $4,
 		version = $5, updated_at = $6, suspended_from = NULLIF($7, ''), expired_at = $8, flagged_at = $9,
-		review_outcome = $10 WHERE id = $1 AND version = $5 - 1`,
-		tr.ID, tr.State, tr.LetterNumber, nullableTime(tr.LetterDeadline), tr.Version, tr.Updated,
-		tr.SuspendedFrom, nullableTime(tr.Expired), nullableTime(tr.Flagged), tr.ReviewOutcome)
+		review_outcome = $10, receipt_number = $11, receipt_date = $12 WHERE id = $1 AND version = $5 - 1`,
+		append([]any{tr.ID, tr.State, tr.LetterNumber, nullableTime(tr.LetterDeadline), tr.Version, tr.Updated,
+			tr.SuspendedFrom, nullableTime(tr.Expired), nullableTime(tr.Flagged), tr.ReviewOutcome}, receiptArgs(tr)...)...)
 	if err != nil {
 		return interpretError(err, member.ErrTransferNotFound)
 	}
@@ -171,6 +198,14 @@ func (t *txStore) SaveTransfer(ctx context.Context, tr *member.Transfer, step me
 		return fmt.Errorf("transfer version moved under a row lock")
 	}
 	return t.appendStep(ctx, tr, step)
+}
+
+// receiptArgs are the values of receipt_number and receipt_date.
+func receiptArgs(tr *member.Transfer) []any {
+	if tr.Receipt == nil {
+		return []any{"", nil}
+	}
+	return []any{tr.Receipt.Number, tr.Receipt.Date}
 }
 
 const insertStepSQL = `INSERT INTO transfer_steps (transfer_id, seq, state, action, actor_subject, actor_role, reason, at,

@@ -1274,6 +1274,100 @@ func (x *TransferSettingsUpdated) GetChanged() *fieldmaskpb.FieldMask {
 	return nil
 }
 
+// MemberLeft is published on gongjian.member.v1.member_left when a
+// membership ends here (EndMembership, or the receipt of a transfer out of
+// the city): the member is kept, marked as left; the organisation's new
+// count follows.
+type MemberLeft struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// member after the ending, without national_id.
+	Member *Member `protobuf:"bytes,3,opt,name=member,proto3" json:"member,omitempty"`
+	// kind of ending.
+	Kind LeavingKind `protobuf:"varint,4,opt,name=kind,proto3,enum=gongjian.member.v1.LeavingKind" json:"kind,omitempty"`
+	// date the membership ended, YYYY-MM-DD.
+	Date string `protobuf:"bytes,5,opt,name=date,proto3" json:"date,omitempty"`
+	// transfer_id is the transfer out of the city that ended it, if any.
+	TransferId    string `protobuf:"bytes,6,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberLeft) Reset() {
+	*x = MemberLeft{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberLeft) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberLeft) ProtoMessage() {}
+
+func (x *MemberLeft) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberLeft.ProtoReflect.Descriptor instead.
+func (*MemberLeft) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *MemberLeft) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *MemberLeft) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *MemberLeft) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *MemberLeft) GetKind() LeavingKind {
+	if x != nil {
+		return x.Kind
+	}
+	return LeavingKind_LEAVING_KIND_UNSPECIFIED
+}
+
+func (x *MemberLeft) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *MemberLeft) GetTransferId() string {
+	if x != nil {
+		return x.TransferId
+	}
+	return ""
+}
+
 var File_gongjian_member_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_member_v1_events_proto_rawDesc = "" +
@@ -1377,7 +1471,17 @@ const file_gongjian_member_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12@\n" +
 	"\bsettings\x18\x03 \x01(\v2$.gongjian.member.v1.TransferSettingsR\bsettings\x124\n" +
-	"\achanged\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskR\achangedB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
+	"\achanged\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskR\achanged\"\x80\x02\n" +
+	"\n" +
+	"MemberLeft\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x122\n" +
+	"\x06member\x18\x03 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\x123\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x1f.gongjian.member.v1.LeavingKindR\x04kind\x12\x12\n" +
+	"\x04date\x18\x05 \x01(\tR\x04date\x12\x1f\n" +
+	"\vtransfer_id\x18\x06 \x01(\tR\n" +
+	"transferIdB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
 
 var (
 	file_gongjian_member_v1_events_proto_rawDescOnce sync.Once
@@ -1391,7 +1495,7 @@ func file_gongjian_member_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_member_v1_events_proto_rawDescData
 }
 
-var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_gongjian_member_v1_events_proto_goTypes = []any{
 	(*OrganisationMemberCountChanged)(nil), // 0: gongjian.member.v1.OrganisationMemberCountChanged
 	(*MemberRegistered)(nil),               // 1: gongjian.member.v1.MemberRegistered
@@ -1411,54 +1515,59 @@ var file_gongjian_member_v1_events_proto_goTypes = []any{
 	(*TransferReviewRecorded)(nil),         // 15: gongjian.member.v1.TransferReviewRecorded
 	(*TransferRecorded)(nil),               // 16: gongjian.member.v1.TransferRecorded
 	(*TransferSettingsUpdated)(nil),        // 17: gongjian.member.v1.TransferSettingsUpdated
-	(*timestamppb.Timestamp)(nil),          // 18: google.protobuf.Timestamp
-	(*Member)(nil),                         // 19: gongjian.member.v1.Member
-	(*fieldmaskpb.FieldMask)(nil),          // 20: google.protobuf.FieldMask
-	(*Transfer)(nil),                       // 21: gongjian.member.v1.Transfer
-	(*TransferSettings)(nil),               // 22: gongjian.member.v1.TransferSettings
+	(*MemberLeft)(nil),                     // 18: gongjian.member.v1.MemberLeft
+	(*timestamppb.Timestamp)(nil),          // 19: google.protobuf.Timestamp
+	(*Member)(nil),                         // 20: gongjian.member.v1.Member
+	(*fieldmaskpb.FieldMask)(nil),          // 21: google.protobuf.FieldMask
+	(*Transfer)(nil),                       // 22: gongjian.member.v1.Transfer
+	(*TransferSettings)(nil),               // 23: gongjian.member.v1.TransferSettings
+	(LeavingKind)(0),                       // 24: gongjian.member.v1.LeavingKind
 }
 var file_gongjian_member_v1_events_proto_depIdxs = []int32{
-	18, // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
-	18, // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
-	18, // 3: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 4: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
-	20, // 5: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
-	18, // 6: gongjian.member.v1.TransferRequested.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 7: gongjian.member.v1.TransferRequested.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 8: gongjian.member.v1.TransferConfirmed.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 9: gongjian.member.v1.TransferConfirmed.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 10: gongjian.member.v1.TransferReleased.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 11: gongjian.member.v1.TransferReleased.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 12: gongjian.member.v1.TransferReceived.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 13: gongjian.member.v1.TransferReceived.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 14: gongjian.member.v1.TransferRejected.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 15: gongjian.member.v1.TransferRejected.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 16: gongjian.member.v1.TransferWithdrawn.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 17: gongjian.member.v1.TransferWithdrawn.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 18: gongjian.member.v1.MemberCategoryChanged.occur_time:type_name -> google.protobuf.Timestamp
-	18, // 19: gongjian.member.v1.TransferCompleted.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 20: gongjian.member.v1.TransferCompleted.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 21: gongjian.member.v1.TransferSuspended.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 22: gongjian.member.v1.TransferSuspended.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 23: gongjian.member.v1.TransferResumed.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 24: gongjian.member.v1.TransferResumed.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 25: gongjian.member.v1.TransferExpired.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 26: gongjian.member.v1.TransferExpired.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 27: gongjian.member.v1.TransferFlaggedForReview.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 28: gongjian.member.v1.TransferFlaggedForReview.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 29: gongjian.member.v1.TransferReviewRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 30: gongjian.member.v1.TransferReviewRecorded.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 31: gongjian.member.v1.TransferRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 32: gongjian.member.v1.TransferRecorded.transfer:type_name -> gongjian.member.v1.Transfer
-	18, // 33: gongjian.member.v1.TransferSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 34: gongjian.member.v1.TransferSettingsUpdated.settings:type_name -> gongjian.member.v1.TransferSettings
-	20, // 35: gongjian.member.v1.TransferSettingsUpdated.changed:type_name -> google.protobuf.FieldMask
-	36, // [36:36] is the sub-list for method output_type
-	36, // [36:36] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	19, // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
+	20, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
+	19, // 3: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	20, // 4: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
+	21, // 5: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
+	19, // 6: gongjian.member.v1.TransferRequested.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 7: gongjian.member.v1.TransferRequested.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 8: gongjian.member.v1.TransferConfirmed.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 9: gongjian.member.v1.TransferConfirmed.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 10: gongjian.member.v1.TransferReleased.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 11: gongjian.member.v1.TransferReleased.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 12: gongjian.member.v1.TransferReceived.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 13: gongjian.member.v1.TransferReceived.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 14: gongjian.member.v1.TransferRejected.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 15: gongjian.member.v1.TransferRejected.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 16: gongjian.member.v1.TransferWithdrawn.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 17: gongjian.member.v1.TransferWithdrawn.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 18: gongjian.member.v1.MemberCategoryChanged.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 19: gongjian.member.v1.TransferCompleted.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 20: gongjian.member.v1.TransferCompleted.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 21: gongjian.member.v1.TransferSuspended.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 22: gongjian.member.v1.TransferSuspended.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 23: gongjian.member.v1.TransferResumed.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 24: gongjian.member.v1.TransferResumed.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 25: gongjian.member.v1.TransferExpired.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 26: gongjian.member.v1.TransferExpired.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 27: gongjian.member.v1.TransferFlaggedForReview.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 28: gongjian.member.v1.TransferFlaggedForReview.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 29: gongjian.member.v1.TransferReviewRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 30: gongjian.member.v1.TransferReviewRecorded.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 31: gongjian.member.v1.TransferRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 32: gongjian.member.v1.TransferRecorded.transfer:type_name -> gongjian.member.v1.Transfer
+	19, // 33: gongjian.member.v1.TransferSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 34: gongjian.member.v1.TransferSettingsUpdated.settings:type_name -> gongjian.member.v1.TransferSettings
+	21, // 35: gongjian.member.v1.TransferSettingsUpdated.changed:type_name -> google.protobuf.FieldMask
+	19, // 36: gongjian.member.v1.MemberLeft.occur_time:type_name -> google.protobuf.Timestamp
+	20, // 37: gongjian.member.v1.MemberLeft.member:type_name -> gongjian.member.v1.Member
+	24, // 38: gongjian.member.v1.MemberLeft.kind:type_name -> gongjian.member.v1.LeavingKind
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_events_proto_init() }
@@ -1474,7 +1583,7 @@ func file_gongjian_member_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_events_proto_rawDesc), len(file_gongjian_member_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -278,6 +278,78 @@ func (EmploymentStatus) EnumDescriptor() ([]byte, []int) {
 	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{3}
 }
 
+// LeavingKind is how a membership ended.
+type LeavingKind int32
+
+const (
+	// LEAVING_KIND_UNSPECIFIED is a live member.
+	LeavingKind_LEAVING_KIND_UNSPECIFIED LeavingKind = 0
+	// LEAVING_KIND_DIED: the member died (去世). The number is never
+	// registered again.
+	LeavingKind_LEAVING_KIND_DIED LeavingKind = 1
+	// LEAVING_KIND_WITHDREW: the member withdrew from the party (退党).
+	LeavingKind_LEAVING_KIND_WITHDREW LeavingKind = 2
+	// LEAVING_KIND_EXPELLED: expelled from the party (开除党籍).
+	LeavingKind_LEAVING_KIND_EXPELLED LeavingKind = 3
+	// LEAVING_KIND_REMOVED: removed from the party (除名).
+	LeavingKind_LEAVING_KIND_REMOVED LeavingKind = 4
+	// LEAVING_KIND_TREATED_AS_LEFT: treated as having left the party
+	// (自行脱党).
+	LeavingKind_LEAVING_KIND_TREATED_AS_LEFT LeavingKind = 5
+	// LEAVING_KIND_TRANSFERRED_OUT: the relationship was transferred out of
+	// the city (set by RecordTransferReceipt, never by EndMembership).
+	LeavingKind_LEAVING_KIND_TRANSFERRED_OUT LeavingKind = 6
+)
+
+// Enum value maps for LeavingKind.
+var (
+	LeavingKind_name = map[int32]string{
+		0: "LEAVING_KIND_UNSPECIFIED",
+		1: "LEAVING_KIND_DIED",
+		2: "LEAVING_KIND_WITHDREW",
+		3: "LEAVING_KIND_EXPELLED",
+		4: "LEAVING_KIND_REMOVED",
+		5: "LEAVING_KIND_TREATED_AS_LEFT",
+		6: "LEAVING_KIND_TRANSFERRED_OUT",
+	}
+	LeavingKind_value = map[string]int32{
+		"LEAVING_KIND_UNSPECIFIED":     0,
+		"LEAVING_KIND_DIED":            1,
+		"LEAVING_KIND_WITHDREW":        2,
+		"LEAVING_KIND_EXPELLED":        3,
+		"LEAVING_KIND_REMOVED":         4,
+		"LEAVING_KIND_TREATED_AS_LEFT": 5,
+		"LEAVING_KIND_TRANSFERRED_OUT": 6,
+	}
+)
+
+func (x LeavingKind) Enum() *LeavingKind {
+	p := new(LeavingKind)
+	*p = x
+	return p
+}
+
+func (x LeavingKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LeavingKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_member_v1_member_proto_enumTypes[4].Descriptor()
+}
+
+func (LeavingKind) Type() protoreflect.EnumType {
+	return &file_gongjian_member_v1_member_proto_enumTypes[4]
+}
+
+func (x LeavingKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LeavingKind.Descriptor instead.
+func (LeavingKind) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{4}
+}
+
 // SkillsMatch says how a filter's skills tags combine.
 type SkillsMatch int32
 
@@ -315,11 +387,11 @@ func (x SkillsMatch) String() string {
 }
 
 func (SkillsMatch) Descriptor() protoreflect.EnumDescriptor {
-	return file_gongjian_member_v1_member_proto_enumTypes[4].Descriptor()
+	return file_gongjian_member_v1_member_proto_enumTypes[5].Descriptor()
 }
 
 func (SkillsMatch) Type() protoreflect.EnumType {
-	return &file_gongjian_member_v1_member_proto_enumTypes[4]
+	return &file_gongjian_member_v1_member_proto_enumTypes[5]
 }
 
 func (x SkillsMatch) Number() protoreflect.EnumNumber {
@@ -328,7 +400,7 @@ func (x SkillsMatch) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SkillsMatch.Descriptor instead.
 func (SkillsMatch) EnumDescriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{4}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{5}
 }
 
 // ImportFormat is the format of a roster file.
@@ -371,11 +443,11 @@ func (x ImportFormat) String() string {
 }
 
 func (ImportFormat) Descriptor() protoreflect.EnumDescriptor {
-	return file_gongjian_member_v1_member_proto_enumTypes[5].Descriptor()
+	return file_gongjian_member_v1_member_proto_enumTypes[6].Descriptor()
 }
 
 func (ImportFormat) Type() protoreflect.EnumType {
-	return &file_gongjian_member_v1_member_proto_enumTypes[5]
+	return &file_gongjian_member_v1_member_proto_enumTypes[6]
 }
 
 func (x ImportFormat) Number() protoreflect.EnumNumber {
@@ -384,7 +456,7 @@ func (x ImportFormat) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImportFormat.Descriptor instead.
 func (ImportFormat) EnumDescriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{5}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{6}
 }
 
 // ImportOutcome is what became of one row.
@@ -430,11 +502,11 @@ func (x ImportOutcome) String() string {
 }
 
 func (ImportOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_gongjian_member_v1_member_proto_enumTypes[6].Descriptor()
+	return file_gongjian_member_v1_member_proto_enumTypes[7].Descriptor()
 }
 
 func (ImportOutcome) Type() protoreflect.EnumType {
-	return &file_gongjian_member_v1_member_proto_enumTypes[6]
+	return &file_gongjian_member_v1_member_proto_enumTypes[7]
 }
 
 func (x ImportOutcome) Number() protoreflect.EnumNumber {
@@ -443,7 +515,7 @@ func (x ImportOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImportOutcome.Descriptor instead.
 func (ImportOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{6}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{7}
 }
 
 // Residence is where a member lives.
@@ -567,8 +639,21 @@ type Member struct {
 	CategoryOverridden bool `protobuf:"varint,23,opt,name=category_overridden,json=categoryOverridden,proto3" json:"category_overridden,omitempty"`
 	// category_override is the hand override, if any (output only).
 	CategoryOverride *CategoryOverride `protobuf:"bytes,24,opt,name=category_override,json=categoryOverride,proto3" json:"category_override,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// left_time is when the membership ended here (output only); absent for
+	// a live member.
+	LeftTime *timestamppb.Timestamp `protobuf:"bytes,25,opt,name=left_time,json=leftTime,proto3" json:"left_time,omitempty"`
+	// left_kind is how it ended (output only).
+	LeftKind LeavingKind `protobuf:"varint,26,opt,name=left_kind,json=leftKind,proto3,enum=gongjian.member.v1.LeavingKind" json:"left_kind,omitempty"`
+	// left_date is the day it ended, YYYY-MM-DD (output only).
+	LeftDate string `protobuf:"bytes,27,opt,name=left_date,json=leftDate,proto3" json:"left_date,omitempty"`
+	// left_reason says why (output only): the reason given, or the
+	// destination of a transfer out of the city.
+	LeftReason string `protobuf:"bytes,28,opt,name=left_reason,json=leftReason,proto3" json:"left_reason,omitempty"`
+	// arrival is the letter a member arriving from outside the city
+	// brought; given on create only, kept and shown afterwards.
+	Arrival       *Arrival `protobuf:"bytes,29,opt,name=arrival,proto3" json:"arrival,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Member) Reset() {
@@ -769,6 +854,108 @@ func (x *Member) GetCategoryOverride() *CategoryOverride {
 	return nil
 }
 
+func (x *Member) GetLeftTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LeftTime
+	}
+	return nil
+}
+
+func (x *Member) GetLeftKind() LeavingKind {
+	if x != nil {
+		return x.LeftKind
+	}
+	return LeavingKind_LEAVING_KIND_UNSPECIFIED
+}
+
+func (x *Member) GetLeftDate() string {
+	if x != nil {
+		return x.LeftDate
+	}
+	return ""
+}
+
+func (x *Member) GetLeftReason() string {
+	if x != nil {
+		return x.LeftReason
+	}
+	return ""
+}
+
+func (x *Member) GetArrival() *Arrival {
+	if x != nil {
+		return x.Arrival
+	}
+	return nil
+}
+
+// Arrival is the letter of introduction a member arriving from outside
+// the city brought.
+type Arrival struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// origin_organisation is the sending organisation outside the city, by
+	// name and place; required.
+	OriginOrganisation string `protobuf:"bytes,1,opt,name=origin_organisation,json=originOrganisation,proto3" json:"origin_organisation,omitempty"`
+	// letter_number is the letter's number; required.
+	LetterNumber string `protobuf:"bytes,2,opt,name=letter_number,json=letterNumber,proto3" json:"letter_number,omitempty"`
+	// letter_date is the letter's date, YYYY-MM-DD, not in the future;
+	// required.
+	LetterDate    string `protobuf:"bytes,3,opt,name=letter_date,json=letterDate,proto3" json:"letter_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Arrival) Reset() {
+	*x = Arrival{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Arrival) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Arrival) ProtoMessage() {}
+
+func (x *Arrival) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Arrival.ProtoReflect.Descriptor instead.
+func (*Arrival) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Arrival) GetOriginOrganisation() string {
+	if x != nil {
+		return x.OriginOrganisation
+	}
+	return ""
+}
+
+func (x *Arrival) GetLetterNumber() string {
+	if x != nil {
+		return x.LetterNumber
+	}
+	return ""
+}
+
+func (x *Arrival) GetLetterDate() string {
+	if x != nil {
+		return x.LetterDate
+	}
+	return ""
+}
+
 // CategoryOverride is a management category set by hand.
 type CategoryOverride struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -784,7 +971,7 @@ type CategoryOverride struct {
 
 func (x *CategoryOverride) Reset() {
 	*x = CategoryOverride{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[2]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -796,7 +983,7 @@ func (x *CategoryOverride) String() string {
 func (*CategoryOverride) ProtoMessage() {}
 
 func (x *CategoryOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[2]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -809,7 +996,7 @@ func (x *CategoryOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CategoryOverride.ProtoReflect.Descriptor instead.
 func (*CategoryOverride) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{2}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CategoryOverride) GetReason() string {
@@ -846,7 +1033,7 @@ type CreateMemberRequest struct {
 
 func (x *CreateMemberRequest) Reset() {
 	*x = CreateMemberRequest{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[3]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -858,7 +1045,7 @@ func (x *CreateMemberRequest) String() string {
 func (*CreateMemberRequest) ProtoMessage() {}
 
 func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[3]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -871,7 +1058,7 @@ func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMemberRequest.ProtoReflect.Descriptor instead.
 func (*CreateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{3}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateMemberRequest) GetMember() *Member {
@@ -899,7 +1086,7 @@ type CreateMemberResponse struct {
 
 func (x *CreateMemberResponse) Reset() {
 	*x = CreateMemberResponse{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[4]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -911,7 +1098,7 @@ func (x *CreateMemberResponse) String() string {
 func (*CreateMemberResponse) ProtoMessage() {}
 
 func (x *CreateMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[4]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -924,7 +1111,7 @@ func (x *CreateMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMemberResponse.ProtoReflect.Descriptor instead.
 func (*CreateMemberResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{4}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CreateMemberResponse) GetMember() *Member {
@@ -945,7 +1132,7 @@ type GetMemberRequest struct {
 
 func (x *GetMemberRequest) Reset() {
 	*x = GetMemberRequest{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[5]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +1144,7 @@ func (x *GetMemberRequest) String() string {
 func (*GetMemberRequest) ProtoMessage() {}
 
 func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[5]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +1157,7 @@ func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberRequest.ProtoReflect.Descriptor instead.
 func (*GetMemberRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{5}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetMemberRequest) GetId() string {
@@ -991,7 +1178,7 @@ type GetMemberResponse struct {
 
 func (x *GetMemberResponse) Reset() {
 	*x = GetMemberResponse{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[6]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1190,7 @@ func (x *GetMemberResponse) String() string {
 func (*GetMemberResponse) ProtoMessage() {}
 
 func (x *GetMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[6]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1203,7 @@ func (x *GetMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberResponse.ProtoReflect.Descriptor instead.
 func (*GetMemberResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{6}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetMemberResponse) GetMember() *Member {
@@ -1063,13 +1250,16 @@ type ListMembersRequest struct {
 	Hardship *bool `protobuf:"varint,12,opt,name=hardship,proto3,oneof" json:"hardship,omitempty"`
 	// employment_status lists only members of this employment status.
 	EmploymentStatus EmploymentStatus `protobuf:"varint,13,opt,name=employment_status,json=employmentStatus,proto3,enum=gongjian.member.v1.EmploymentStatus" json:"employment_status,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// include_left lists the members whose membership ended here too (with
+	// left_time), in the same order.
+	IncludeLeft   bool `protobuf:"varint,14,opt,name=include_left,json=includeLeft,proto3" json:"include_left,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[7]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1081,7 +1271,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[7]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1094,7 +1284,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{7}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListMembersRequest) GetOrganisationId() string {
@@ -1188,6 +1378,13 @@ func (x *ListMembersRequest) GetEmploymentStatus() EmploymentStatus {
 	return EmploymentStatus_EMPLOYMENT_STATUS_UNSPECIFIED
 }
 
+func (x *ListMembersRequest) GetIncludeLeft() bool {
+	if x != nil {
+		return x.IncludeLeft
+	}
+	return false
+}
+
 // ListMembersResponse is the response of ListMembers.
 type ListMembersResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1201,7 +1398,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[8]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1213,7 +1410,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[8]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1226,7 +1423,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{8}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListMembersResponse) GetMembers() []*Member {
@@ -1258,7 +1455,7 @@ type UpdateMemberRequest struct {
 
 func (x *UpdateMemberRequest) Reset() {
 	*x = UpdateMemberRequest{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[9]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1467,7 @@ func (x *UpdateMemberRequest) String() string {
 func (*UpdateMemberRequest) ProtoMessage() {}
 
 func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[9]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1480,7 @@ func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{9}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateMemberRequest) GetMember() *Member {
@@ -1311,7 +1508,7 @@ type UpdateMemberResponse struct {
 
 func (x *UpdateMemberResponse) Reset() {
 	*x = UpdateMemberResponse{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[10]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1323,7 +1520,7 @@ func (x *UpdateMemberResponse) String() string {
 func (*UpdateMemberResponse) ProtoMessage() {}
 
 func (x *UpdateMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[10]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1336,10 +1533,151 @@ func (x *UpdateMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMemberResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{10}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateMemberResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// EndMembershipRequest is the request of EndMembership.
+type EndMembershipRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id of the member.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// kind of ending; required. LEAVING_KIND_TRANSFERRED_OUT is the receipt
+	// of a transfer's, not this call's.
+	Kind LeavingKind `protobuf:"varint,2,opt,name=kind,proto3,enum=gongjian.member.v1.LeavingKind" json:"kind,omitempty"`
+	// date the membership ended, YYYY-MM-DD, not in the future; required.
+	Date string `protobuf:"bytes,3,opt,name=date,proto3" json:"date,omitempty"`
+	// reason: the decision or the facts; required.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// etag of the member as the caller read it; when given it must match.
+	Etag string `protobuf:"bytes,5,opt,name=etag,proto3" json:"etag,omitempty"`
+	// lost_contact_since is, for LEAVING_KIND_TREATED_AS_LEFT of a member
+	// whose transfer was not reviewed as such, the day since which the
+	// member has had no organisation life and paid no dues (失联),
+	// YYYY-MM-DD, at least six months before date.
+	LostContactSince string `protobuf:"bytes,6,opt,name=lost_contact_since,json=lostContactSince,proto3" json:"lost_contact_since,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *EndMembershipRequest) Reset() {
+	*x = EndMembershipRequest{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndMembershipRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndMembershipRequest) ProtoMessage() {}
+
+func (x *EndMembershipRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndMembershipRequest.ProtoReflect.Descriptor instead.
+func (*EndMembershipRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *EndMembershipRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *EndMembershipRequest) GetKind() LeavingKind {
+	if x != nil {
+		return x.Kind
+	}
+	return LeavingKind_LEAVING_KIND_UNSPECIFIED
+}
+
+func (x *EndMembershipRequest) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *EndMembershipRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *EndMembershipRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *EndMembershipRequest) GetLostContactSince() string {
+	if x != nil {
+		return x.LostContactSince
+	}
+	return ""
+}
+
+// EndMembershipResponse is the response of EndMembership.
+type EndMembershipResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// member after the ending.
+	Member        *Member `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndMembershipResponse) Reset() {
+	*x = EndMembershipResponse{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndMembershipResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndMembershipResponse) ProtoMessage() {}
+
+func (x *EndMembershipResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndMembershipResponse.ProtoReflect.Descriptor instead.
+func (*EndMembershipResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *EndMembershipResponse) GetMember() *Member {
 	if x != nil {
 		return x.Member
 	}
@@ -1381,7 +1719,7 @@ type CountMembersRequest struct {
 
 func (x *CountMembersRequest) Reset() {
 	*x = CountMembersRequest{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[11]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1393,7 +1731,7 @@ func (x *CountMembersRequest) String() string {
 func (*CountMembersRequest) ProtoMessage() {}
 
 func (x *CountMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[11]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1406,7 +1744,7 @@ func (x *CountMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountMembersRequest.ProtoReflect.Descriptor instead.
 func (*CountMembersRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{11}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CountMembersRequest) GetOrganisationId() string {
@@ -1497,7 +1835,7 @@ type CountMembersResponse struct {
 
 func (x *CountMembersResponse) Reset() {
 	*x = CountMembersResponse{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[12]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1509,7 +1847,7 @@ func (x *CountMembersResponse) String() string {
 func (*CountMembersResponse) ProtoMessage() {}
 
 func (x *CountMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[12]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1522,7 +1860,7 @@ func (x *CountMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountMembersResponse.ProtoReflect.Descriptor instead.
 func (*CountMembersResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{12}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CountMembersResponse) GetCount() int64 {
@@ -1577,7 +1915,7 @@ type ImportMembersRequest struct {
 
 func (x *ImportMembersRequest) Reset() {
 	*x = ImportMembersRequest{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[13]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1589,7 +1927,7 @@ func (x *ImportMembersRequest) String() string {
 func (*ImportMembersRequest) ProtoMessage() {}
 
 func (x *ImportMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[13]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1602,7 +1940,7 @@ func (x *ImportMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportMembersRequest.ProtoReflect.Descriptor instead.
 func (*ImportMembersRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{13}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ImportMembersRequest) GetContent() []byte {
@@ -1651,7 +1989,7 @@ type ImportMembersResponse struct {
 
 func (x *ImportMembersResponse) Reset() {
 	*x = ImportMembersResponse{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[14]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1663,7 +2001,7 @@ func (x *ImportMembersResponse) String() string {
 func (*ImportMembersResponse) ProtoMessage() {}
 
 func (x *ImportMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[14]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1676,7 +2014,7 @@ func (x *ImportMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportMembersResponse.ProtoReflect.Descriptor instead.
 func (*ImportMembersResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{14}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ImportMembersResponse) GetReport() *ImportReport {
@@ -1710,7 +2048,7 @@ type ImportReport struct {
 
 func (x *ImportReport) Reset() {
 	*x = ImportReport{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[15]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1722,7 +2060,7 @@ func (x *ImportReport) String() string {
 func (*ImportReport) ProtoMessage() {}
 
 func (x *ImportReport) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[15]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1735,7 +2073,7 @@ func (x *ImportReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportReport.ProtoReflect.Descriptor instead.
 func (*ImportReport) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{15}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ImportReport) GetId() string {
@@ -1806,7 +2144,7 @@ type ImportRow struct {
 
 func (x *ImportRow) Reset() {
 	*x = ImportRow{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[16]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1818,7 +2156,7 @@ func (x *ImportRow) String() string {
 func (*ImportRow) ProtoMessage() {}
 
 func (x *ImportRow) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[16]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1831,7 +2169,7 @@ func (x *ImportRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRow.ProtoReflect.Descriptor instead.
 func (*ImportRow) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{16}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ImportRow) GetRow() int32 {
@@ -1883,7 +2221,7 @@ type ImportProblem struct {
 
 func (x *ImportProblem) Reset() {
 	*x = ImportProblem{}
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[17]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +2233,7 @@ func (x *ImportProblem) String() string {
 func (*ImportProblem) ProtoMessage() {}
 
 func (x *ImportProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_member_proto_msgTypes[17]
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +2246,7 @@ func (x *ImportProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportProblem.ProtoReflect.Descriptor instead.
 func (*ImportProblem) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{17}
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ImportProblem) GetField() string {
@@ -1933,7 +2271,7 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\tResidence\x12.\n" +
 	"\fcommunity_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\vcommunityId\x12$\n" +
 	"\agrid_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06gridId\x12$\n" +
-	"\bbuilding\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\bbuilding\"\xc7\t\n" +
+	"\bbuilding\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\bbuilding\"\xb3\v\n" +
 	"\x06Member\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\x04name\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\x04name\x123\n" +
@@ -1966,7 +2304,19 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\rcategory_code\x18\x15 \x01(\tR\fcategoryCode\x12#\n" +
 	"\rcategory_name\x18\x16 \x01(\tR\fcategoryName\x12/\n" +
 	"\x13category_overridden\x18\x17 \x01(\bR\x12categoryOverridden\x12Q\n" +
-	"\x11category_override\x18\x18 \x01(\v2$.gongjian.member.v1.CategoryOverrideR\x10categoryOverride\"t\n" +
+	"\x11category_override\x18\x18 \x01(\v2$.gongjian.member.v1.CategoryOverrideR\x10categoryOverride\x127\n" +
+	"\tleft_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampR\bleftTime\x12<\n" +
+	"\tleft_kind\x18\x1a \x01(\x0e2\x1f.gongjian.member.v1.LeavingKindR\bleftKind\x12\x1b\n" +
+	"\tleft_date\x18\x1b \x01(\tR\bleftDate\x12\x1f\n" +
+	"\vleft_reason\x18\x1c \x01(\tR\n" +
+	"leftReason\x125\n" +
+	"\aarrival\x18\x1d \x01(\v2\x1b.gongjian.member.v1.ArrivalR\aarrival\"\x9c\x01\n" +
+	"\aArrival\x129\n" +
+	"\x13origin_organisation\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x12originOrganisation\x12,\n" +
+	"\rletter_number\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18(R\fletterNumber\x12(\n" +
+	"\vletter_date\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18\n" +
+	"R\n" +
+	"letterDate\"t\n" +
 	"\x10CategoryOverride\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12.\n" +
@@ -1980,7 +2330,7 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\x10GetMemberRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"G\n" +
 	"\x11GetMemberResponse\x122\n" +
-	"\x06member\x18\x01 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\"\xe1\x05\n" +
+	"\x06member\x18\x01 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\"\x84\x06\n" +
 	"\x12ListMembersRequest\x124\n" +
 	"\x0forganisation_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eorganisationId\x12,\n" +
 	"\vancestor_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
@@ -2001,7 +2351,8 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\x10\x10\"\x06r\x04\x10\x01\x18dR\x06skills\x12L\n" +
 	"\fskills_match\x18\v \x01(\x0e2\x1f.gongjian.member.v1.SkillsMatchB\b\xbaH\x05\x82\x01\x02\x10\x01R\vskillsMatch\x12\x1f\n" +
 	"\bhardship\x18\f \x01(\bH\x02R\bhardship\x88\x01\x01\x12[\n" +
-	"\x11employment_status\x18\r \x01(\x0e2$.gongjian.member.v1.EmploymentStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10employmentStatusB\n" +
+	"\x11employment_status\x18\r \x01(\x0e2$.gongjian.member.v1.EmploymentStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10employmentStatus\x12!\n" +
+	"\finclude_left\x18\x0e \x01(\bR\vincludeLeftB\n" +
 	"\n" +
 	"\b_min_ageB\n" +
 	"\n" +
@@ -2015,6 +2366,17 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x06\xbaH\x03\xc8\x01\x01R\n" +
 	"updateMask\"J\n" +
 	"\x14UpdateMemberResponse\x122\n" +
+	"\x06member\x18\x01 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\"\x86\x02\n" +
+	"\x14EndMembershipRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12A\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1f.gongjian.member.v1.LeavingKindB\f\xbaH\t\x82\x01\x06\x10\x01 \x00 \x06R\x04kind\x12\x1b\n" +
+	"\x04date\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18\n" +
+	"R\x04date\x12 \n" +
+	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12\x1b\n" +
+	"\x04etag\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\x04etag\x125\n" +
+	"\x12lost_contact_since\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18\n" +
+	"R\x10lostContactSince\"K\n" +
+	"\x15EndMembershipResponse\x122\n" +
 	"\x06member\x18\x01 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\"\x90\x05\n" +
 	"\x13CountMembersRequest\x124\n" +
 	"\x0forganisation_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eorganisationId\x12,\n" +
@@ -2092,7 +2454,15 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\x1cEMPLOYMENT_STATUS_UNEMPLOYED\x10\x04\x12\x1d\n" +
 	"\x19EMPLOYMENT_STATUS_STUDENT\x10\x05\x12#\n" +
 	"\x1fEMPLOYMENT_STATUS_SELF_EMPLOYED\x10\x06\x12\x1b\n" +
-	"\x17EMPLOYMENT_STATUS_OTHER\x10\a*W\n" +
+	"\x17EMPLOYMENT_STATUS_OTHER\x10\a*\xd6\x01\n" +
+	"\vLeavingKind\x12\x1c\n" +
+	"\x18LEAVING_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11LEAVING_KIND_DIED\x10\x01\x12\x19\n" +
+	"\x15LEAVING_KIND_WITHDREW\x10\x02\x12\x19\n" +
+	"\x15LEAVING_KIND_EXPELLED\x10\x03\x12\x18\n" +
+	"\x14LEAVING_KIND_REMOVED\x10\x04\x12 \n" +
+	"\x1cLEAVING_KIND_TREATED_AS_LEFT\x10\x05\x12 \n" +
+	"\x1cLEAVING_KIND_TRANSFERRED_OUT\x10\x06*W\n" +
 	"\vSkillsMatch\x12\x1c\n" +
 	"\x18SKILLS_MATCH_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10SKILLS_MATCH_ALL\x10\x01\x12\x14\n" +
@@ -2105,13 +2475,14 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\x1aIMPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14IMPORT_OUTCOME_TAKEN\x10\x01\x12\x1a\n" +
 	"\x16IMPORT_OUTCOME_REFUSED\x10\x02\x12%\n" +
-	"!IMPORT_OUTCOME_ALREADY_REGISTERED\x10\x032\x89\x06\n" +
+	"!IMPORT_OUTCOME_ALREADY_REGISTERED\x10\x032\x91\a\n" +
 	"\rMemberService\x12~\n" +
 	"\fCreateMember\x12'.gongjian.member.v1.CreateMemberRequest\x1a(.gongjian.member.v1.CreateMemberResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x06member\"\v/v1/members\x12r\n" +
 	"\tGetMember\x12$.gongjian.member.v1.GetMemberRequest\x1a%.gongjian.member.v1.GetMemberResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/members/{id}\x12s\n" +
 	"\vListMembers\x12&.gongjian.member.v1.ListMembersRequest\x1a'.gongjian.member.v1.ListMembersResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/members\x12\x8a\x01\n" +
 	"\fUpdateMember\x12'.gongjian.member.v1.UpdateMemberRequest\x1a(.gongjian.member.v1.UpdateMemberResponse\"'\x82\xd3\xe4\x93\x02!:\x06member2\x17/v1/members/{member.id}\x12|\n" +
-	"\fCountMembers\x12'.gongjian.member.v1.CountMembersRequest\x1a(.gongjian.member.v1.CountMembersResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/members:count\x12\x83\x01\n" +
+	"\fCountMembers\x12'.gongjian.member.v1.CountMembersRequest\x1a(.gongjian.member.v1.CountMembersResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/members:count\x12\x85\x01\n" +
+	"\rEndMembership\x12(.gongjian.member.v1.EndMembershipRequest\x1a).gongjian.member.v1.EndMembershipResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/members/{id}:end\x12\x83\x01\n" +
 	"\rImportMembers\x12(.gongjian.member.v1.ImportMembersRequest\x1a).gongjian.member.v1.ImportMembersResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/members:importB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
 
 var (
@@ -2126,83 +2497,94 @@ func file_gongjian_member_v1_member_proto_rawDescGZIP() []byte {
 	return file_gongjian_member_v1_member_proto_rawDescData
 }
 
-var file_gongjian_member_v1_member_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_gongjian_member_v1_member_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_gongjian_member_v1_member_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_gongjian_member_v1_member_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_gongjian_member_v1_member_proto_goTypes = []any{
 	(Sex)(0),                      // 0: gongjian.member.v1.Sex
 	(Education)(0),                // 1: gongjian.member.v1.Education
 	(MemberStatus)(0),             // 2: gongjian.member.v1.MemberStatus
 	(EmploymentStatus)(0),         // 3: gongjian.member.v1.EmploymentStatus
-	(SkillsMatch)(0),              // 4: gongjian.member.v1.SkillsMatch
-	(ImportFormat)(0),             // 5: gongjian.member.v1.ImportFormat
-	(ImportOutcome)(0),            // 6: gongjian.member.v1.ImportOutcome
-	(*Residence)(nil),             // 7: gongjian.member.v1.Residence
-	(*Member)(nil),                // 8: gongjian.member.v1.Member
-	(*CategoryOverride)(nil),      // 9: gongjian.member.v1.CategoryOverride
-	(*CreateMemberRequest)(nil),   // 10: gongjian.member.v1.CreateMemberRequest
-	(*CreateMemberResponse)(nil),  // 11: gongjian.member.v1.CreateMemberResponse
-	(*GetMemberRequest)(nil),      // 12: gongjian.member.v1.GetMemberRequest
-	(*GetMemberResponse)(nil),     // 13: gongjian.member.v1.GetMemberResponse
-	(*ListMembersRequest)(nil),    // 14: gongjian.member.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),   // 15: gongjian.member.v1.ListMembersResponse
-	(*UpdateMemberRequest)(nil),   // 16: gongjian.member.v1.UpdateMemberRequest
-	(*UpdateMemberResponse)(nil),  // 17: gongjian.member.v1.UpdateMemberResponse
-	(*CountMembersRequest)(nil),   // 18: gongjian.member.v1.CountMembersRequest
-	(*CountMembersResponse)(nil),  // 19: gongjian.member.v1.CountMembersResponse
-	(*ImportMembersRequest)(nil),  // 20: gongjian.member.v1.ImportMembersRequest
-	(*ImportMembersResponse)(nil), // 21: gongjian.member.v1.ImportMembersResponse
-	(*ImportReport)(nil),          // 22: gongjian.member.v1.ImportReport
-	(*ImportRow)(nil),             // 23: gongjian.member.v1.ImportRow
-	(*ImportProblem)(nil),         // 24: gongjian.member.v1.ImportProblem
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 26: google.protobuf.FieldMask
+	(LeavingKind)(0),              // 4: gongjian.member.v1.LeavingKind
+	(SkillsMatch)(0),              // 5: gongjian.member.v1.SkillsMatch
+	(ImportFormat)(0),             // 6: gongjian.member.v1.ImportFormat
+	(ImportOutcome)(0),            // 7: gongjian.member.v1.ImportOutcome
+	(*Residence)(nil),             // 8: gongjian.member.v1.Residence
+	(*Member)(nil),                // 9: gongjian.member.v1.Member
+	(*Arrival)(nil),               // 10: gongjian.member.v1.Arrival
+	(*CategoryOverride)(nil),      // 11: gongjian.member.v1.CategoryOverride
+	(*CreateMemberRequest)(nil),   // 12: gongjian.member.v1.CreateMemberRequest
+	(*CreateMemberResponse)(nil),  // 13: gongjian.member.v1.CreateMemberResponse
+	(*GetMemberRequest)(nil),      // 14: gongjian.member.v1.GetMemberRequest
+	(*GetMemberResponse)(nil),     // 15: gongjian.member.v1.GetMemberResponse
+	(*ListMembersRequest)(nil),    // 16: gongjian.member.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),   // 17: gongjian.member.v1.ListMembersResponse
+	(*UpdateMemberRequest)(nil),   // 18: gongjian.member.v1.UpdateMemberRequest
+	(*UpdateMemberResponse)(nil),  // 19: gongjian.member.v1.UpdateMemberResponse
+	(*EndMembershipRequest)(nil),  // 20: gongjian.member.v1.EndMembershipRequest
+	(*EndMembershipResponse)(nil), // 21: gongjian.member.v1.EndMembershipResponse
+	(*CountMembersRequest)(nil),   // 22: gongjian.member.v1.CountMembersRequest
+	(*CountMembersResponse)(nil),  // 23: gongjian.member.v1.CountMembersResponse
+	(*ImportMembersRequest)(nil),  // 24: gongjian.member.v1.ImportMembersRequest
+	(*ImportMembersResponse)(nil), // 25: gongjian.member.v1.ImportMembersResponse
+	(*ImportReport)(nil),          // 26: gongjian.member.v1.ImportReport
+	(*ImportRow)(nil),             // 27: gongjian.member.v1.ImportRow
+	(*ImportProblem)(nil),         // 28: gongjian.member.v1.ImportProblem
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil), // 30: google.protobuf.FieldMask
 }
 var file_gongjian_member_v1_member_proto_depIdxs = []int32{
 	0,  // 0: gongjian.member.v1.Member.sex:type_name -> gongjian.member.v1.Sex
 	1,  // 1: gongjian.member.v1.Member.education:type_name -> gongjian.member.v1.Education
 	2,  // 2: gongjian.member.v1.Member.status:type_name -> gongjian.member.v1.MemberStatus
 	3,  // 3: gongjian.member.v1.Member.employment_status:type_name -> gongjian.member.v1.EmploymentStatus
-	7,  // 4: gongjian.member.v1.Member.residence:type_name -> gongjian.member.v1.Residence
-	25, // 5: gongjian.member.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	25, // 6: gongjian.member.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	9,  // 7: gongjian.member.v1.Member.category_override:type_name -> gongjian.member.v1.CategoryOverride
-	25, // 8: gongjian.member.v1.CategoryOverride.time:type_name -> google.protobuf.Timestamp
-	8,  // 9: gongjian.member.v1.CreateMemberRequest.member:type_name -> gongjian.member.v1.Member
-	8,  // 10: gongjian.member.v1.CreateMemberResponse.member:type_name -> gongjian.member.v1.Member
-	8,  // 11: gongjian.member.v1.GetMemberResponse.member:type_name -> gongjian.member.v1.Member
-	2,  // 12: gongjian.member.v1.ListMembersRequest.status:type_name -> gongjian.member.v1.MemberStatus
-	4,  // 13: gongjian.member.v1.ListMembersRequest.skills_match:type_name -> gongjian.member.v1.SkillsMatch
-	3,  // 14: gongjian.member.v1.ListMembersRequest.employment_status:type_name -> gongjian.member.v1.EmploymentStatus
-	8,  // 15: gongjian.member.v1.ListMembersResponse.members:type_name -> gongjian.member.v1.Member
-	8,  // 16: gongjian.member.v1.UpdateMemberRequest.member:type_name -> gongjian.member.v1.Member
-	26, // 17: gongjian.member.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 18: gongjian.member.v1.UpdateMemberResponse.member:type_name -> gongjian.member.v1.Member
-	2,  // 19: gongjian.member.v1.CountMembersRequest.status:type_name -> gongjian.member.v1.MemberStatus
-	4,  // 20: gongjian.member.v1.CountMembersRequest.skills_match:type_name -> gongjian.member.v1.SkillsMatch
-	3,  // 21: gongjian.member.v1.CountMembersRequest.employment_status:type_name -> gongjian.member.v1.EmploymentStatus
-	5,  // 22: gongjian.member.v1.ImportMembersRequest.format:type_name -> gongjian.member.v1.ImportFormat
-	22, // 23: gongjian.member.v1.ImportMembersResponse.report:type_name -> gongjian.member.v1.ImportReport
-	23, // 24: gongjian.member.v1.ImportReport.rows:type_name -> gongjian.member.v1.ImportRow
-	25, // 25: gongjian.member.v1.ImportReport.create_time:type_name -> google.protobuf.Timestamp
-	6,  // 26: gongjian.member.v1.ImportRow.outcome:type_name -> gongjian.member.v1.ImportOutcome
-	24, // 27: gongjian.member.v1.ImportRow.problems:type_name -> gongjian.member.v1.ImportProblem
-	10, // 28: gongjian.member.v1.MemberService.CreateMember:input_type -> gongjian.member.v1.CreateMemberRequest
-	12, // 29: gongjian.member.v1.MemberService.GetMember:input_type -> gongjian.member.v1.GetMemberRequest
-	14, // 30: gongjian.member.v1.MemberService.ListMembers:input_type -> gongjian.member.v1.ListMembersRequest
-	16, // 31: gongjian.member.v1.MemberService.UpdateMember:input_type -> gongjian.member.v1.UpdateMemberRequest
-	18, // 32: gongjian.member.v1.MemberService.CountMembers:input_type -> gongjian.member.v1.CountMembersRequest
-	20, // 33: gongjian.member.v1.MemberService.ImportMembers:input_type -> gongjian.member.v1.ImportMembersRequest
-	11, // 34: gongjian.member.v1.MemberService.CreateMember:output_type -> gongjian.member.v1.CreateMemberResponse
-	13, // 35: gongjian.member.v1.MemberService.GetMember:output_type -> gongjian.member.v1.GetMemberResponse
-	15, // 36: gongjian.member.v1.MemberService.ListMembers:output_type -> gongjian.member.v1.ListMembersResponse
-	17, // 37: gongjian.member.v1.MemberService.UpdateMember:output_type -> gongjian.member.v1.UpdateMemberResponse
-	19, // 38: gongjian.member.v1.MemberService.CountMembers:output_type -> gongjian.member.v1.CountMembersResponse
-	21, // 39: gongjian.member.v1.MemberService.ImportMembers:output_type -> gongjian.member.v1.ImportMembersResponse
-	34, // [34:40] is the sub-list for method output_type
-	28, // [28:34] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	8,  // 4: gongjian.member.v1.Member.residence:type_name -> gongjian.member.v1.Residence
+	29, // 5: gongjian.member.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	29, // 6: gongjian.member.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	11, // 7: gongjian.member.v1.Member.category_override:type_name -> gongjian.member.v1.CategoryOverride
+	29, // 8: gongjian.member.v1.Member.left_time:type_name -> google.protobuf.Timestamp
+	4,  // 9: gongjian.member.v1.Member.left_kind:type_name -> gongjian.member.v1.LeavingKind
+	10, // 10: gongjian.member.v1.Member.arrival:type_name -> gongjian.member.v1.Arrival
+	29, // 11: gongjian.member.v1.CategoryOverride.time:type_name -> google.protobuf.Timestamp
+	9,  // 12: gongjian.member.v1.CreateMemberRequest.member:type_name -> gongjian.member.v1.Member
+	9,  // 13: gongjian.member.v1.CreateMemberResponse.member:type_name -> gongjian.member.v1.Member
+	9,  // 14: gongjian.member.v1.GetMemberResponse.member:type_name -> gongjian.member.v1.Member
+	2,  // 15: gongjian.member.v1.ListMembersRequest.status:type_name -> gongjian.member.v1.MemberStatus
+	5,  // 16: gongjian.member.v1.ListMembersRequest.skills_match:type_name -> gongjian.member.v1.SkillsMatch
+	3,  // 17: gongjian.member.v1.ListMembersRequest.employment_status:type_name -> gongjian.member.v1.EmploymentStatus
+	9,  // 18: gongjian.member.v1.ListMembersResponse.members:type_name -> gongjian.member.v1.Member
+	9,  // 19: gongjian.member.v1.UpdateMemberRequest.member:type_name -> gongjian.member.v1.Member
+	30, // 20: gongjian.member.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,  // 21: gongjian.member.v1.UpdateMemberResponse.member:type_name -> gongjian.member.v1.Member
+	4,  // 22: gongjian.member.v1.EndMembershipRequest.kind:type_name -> gongjian.member.v1.LeavingKind
+	9,  // 23: gongjian.member.v1.EndMembershipResponse.member:type_name -> gongjian.member.v1.Member
+	2,  // 24: gongjian.member.v1.CountMembersRequest.status:type_name -> gongjian.member.v1.MemberStatus
+	5,  // 25: gongjian.member.v1.CountMembersRequest.skills_match:type_name -> gongjian.member.v1.SkillsMatch
+	3,  // 26: gongjian.member.v1.CountMembersRequest.employment_status:type_name -> gongjian.member.v1.EmploymentStatus
+	6,  // 27: gongjian.member.v1.ImportMembersRequest.format:type_name -> gongjian.member.v1.ImportFormat
+	26, // 28: gongjian.member.v1.ImportMembersResponse.report:type_name -> gongjian.member.v1.ImportReport
+	27, // 29: gongjian.member.v1.ImportReport.rows:type_name -> gongjian.member.v1.ImportRow
+	29, // 30: gongjian.member.v1.ImportReport.create_time:type_name -> google.protobuf.Timestamp
+	7,  // 31: gongjian.member.v1.ImportRow.outcome:type_name -> gongjian.member.v1.ImportOutcome
+	28, // 32: gongjian.member.v1.ImportRow.problems:type_name -> gongjian.member.v1.ImportProblem
+	12, // 33: gongjian.member.v1.MemberService.CreateMember:input_type -> gongjian.member.v1.CreateMemberRequest
+	14, // 34: gongjian.member.v1.MemberService.GetMember:input_type -> gongjian.member.v1.GetMemberRequest
+	16, // 35: gongjian.member.v1.MemberService.ListMembers:input_type -> gongjian.member.v1.ListMembersRequest
+	18, // 36: gongjian.member.v1.MemberService.UpdateMember:input_type -> gongjian.member.v1.UpdateMemberRequest
+	22, // 37: gongjian.member.v1.MemberService.CountMembers:input_type -> gongjian.member.v1.CountMembersRequest
+	20, // 38: gongjian.member.v1.MemberService.EndMembership:input_type -> gongjian.member.v1.EndMembershipRequest
+	24, // 39: gongjian.member.v1.MemberService.ImportMembers:input_type -> gongjian.member.v1.ImportMembersRequest
+	13, // 40: gongjian.member.v1.MemberService.CreateMember:output_type -> gongjian.member.v1.CreateMemberResponse
+	15, // 41: gongjian.member.v1.MemberService.GetMember:output_type -> gongjian.member.v1.GetMemberResponse
+	17, // 42: gongjian.member.v1.MemberService.ListMembers:output_type -> gongjian.member.v1.ListMembersResponse
+	19, // 43: gongjian.member.v1.MemberService.UpdateMember:output_type -> gongjian.member.v1.UpdateMemberResponse
+	23, // 44: gongjian.member.v1.MemberService.CountMembers:output_type -> gongjian.member.v1.CountMembersResponse
+	21, // 45: gongjian.member.v1.MemberService.EndMembership:output_type -> gongjian.member.v1.EndMembershipResponse
+	25, // 46: gongjian.member.v1.MemberService.ImportMembers:output_type -> gongjian.member.v1.ImportMembersResponse
+	40, // [40:47] is the sub-list for method output_type
+	33, // [33:40] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_member_proto_init() }
@@ -2210,15 +2592,15 @@ func file_gongjian_member_v1_member_proto_init() {
 	if File_gongjian_member_v1_member_proto != nil {
 		return
 	}
-	file_gongjian_member_v1_member_proto_msgTypes[7].OneofWrappers = []any{}
-	file_gongjian_member_v1_member_proto_msgTypes[11].OneofWrappers = []any{}
+	file_gongjian_member_v1_member_proto_msgTypes[8].OneofWrappers = []any{}
+	file_gongjian_member_v1_member_proto_msgTypes[14].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_member_proto_rawDesc), len(file_gongjian_member_v1_member_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   18,
+			NumEnums:      8,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	MemberService_ListMembers_FullMethodName   = "/gongjian.member.v1.MemberService/ListMembers"
 	MemberService_UpdateMember_FullMethodName  = "/gongjian.member.v1.MemberService/UpdateMember"
 	MemberService_CountMembers_FullMethodName  = "/gongjian.member.v1.MemberService/CountMembers"
+	MemberService_EndMembership_FullMethodName = "/gongjian.member.v1.MemberService/EndMembership"
 	MemberService_ImportMembers_FullMethodName = "/gongjian.member.v1.MemberService/ImportMembers"
 )
 
@@ -40,13 +41,20 @@ const (
 // to at most one live member city-wide.
 type MemberServiceClient interface {
 	// CreateMember registers a member in an active organisation that may hold
-	// memberships. A repeated request_id returns the member created first.
+	// memberships; a member arriving from outside the city is registered
+	// with the letter they brought (arrival). A repeated request_id returns
+	// the member created first. The number of a member who died is never
+	// registered again (HOLDER_DIED); that of a member who left the party
+	// only with a join date after the leaving, as a readmission
+	// (READMISSION_DATE).
 	CreateMember(ctx context.Context, in *CreateMemberRequest, opts ...grpc.CallOption) (*CreateMemberResponse, error)
-	// GetMember returns one member; the national ID number is masked unless
-	// the caller may see it unmasked. Every read is recorded.
+	// GetMember returns one member, live or left (left_time, left_reason);
+	// the national ID number is masked unless the caller may see it
+	// unmasked. Every read is recorded.
 	GetMember(ctx context.Context, in *GetMemberRequest, opts ...grpc.CallOption) (*GetMemberResponse, error)
-	// ListMembers pages through the members of an organisation or of a
-	// subtree, optionally of one status, in tree order.
+	// ListMembers pages through the live members of an organisation or of a
+	// subtree, optionally of one status, in tree order; with include_left,
+	// the members who left too.
 	ListMembers(ctx context.Context, in *ListMembersRequest, opts ...grpc.CallOption) (*ListMembersResponse, error)
 	// UpdateMember changes the fields named in update_mask. The organisation
 	// is changed by a transfer, never here.
@@ -55,6 +63,16 @@ type MemberServiceClient interface {
 	// same filters ("how many retired members in this subtree"), inside the
 	// caller's scope.
 	CountMembers(ctx context.Context, in *CountMembersRequest, opts ...grpc.CallOption) (*CountMembersResponse, error)
+	// EndMembership ends a membership: the member died, withdrew (退党), was
+	// expelled (开除党籍) or removed (除名), or is treated as having left
+	// (自行脱党: only after the review of their flagged transfer found so, or
+	// with six months of lost contact stated, lost_contact_since). In one transaction the
+	// member's open transfer is withdrawn (a step saying why), an open
+	// mobile record ended, and the member marked as left with the kind, the
+	// date and the reason: kept, never deleted, still readable, absent from
+	// lists, counts and compositions. The same ending given again answers
+	// the member as it is; another is refused (MEMBER_LEFT).
+	EndMembership(ctx context.Context, in *EndMembershipRequest, opts ...grpc.CallOption) (*EndMembershipResponse, error)
 	// ImportMembers registers the members of a roster file (CSV or .xlsx):
 	// every row is checked first, then the rows that are fine are registered
 	// exactly as CreateMember registers one member, while the others are
@@ -122,6 +140,16 @@ func (c *memberServiceClient) CountMembers(ctx context.Context, in *CountMembers
 	return out, nil
 }
 
+func (c *memberServiceClient) EndMembership(ctx context.Context, in *EndMembershipRequest, opts ...grpc.CallOption) (*EndMembershipResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EndMembershipResponse)
+	err := c.cc.Invoke(ctx, MemberService_EndMembership_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *memberServiceClient) ImportMembers(ctx context.Context, in *ImportMembersRequest, opts ...grpc.CallOption) (*ImportMembersResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ImportMembersResponse)
@@ -141,13 +169,20 @@ func (c *memberServiceClient) ImportMembers(ctx context.Context, in *ImportMembe
 // to at most one live member city-wide.
 type MemberServiceServer interface {
 	// CreateMember registers a member in an active organisation that may hold
-	// memberships. A repeated request_id returns the member created first.
+	// memberships; a member arriving from outside the city is registered
+	// with the letter they brought (arrival). A repeated request_id returns
+	// the member created first. The number of a member who died is never
+	// registered again (HOLDER_DIED); that of a member who left the party
+	// only with a join date after the leaving, as a readmission
+	// (READMISSION_DATE).
 	CreateMember(context.Context, *CreateMemberRequest) (*CreateMemberResponse, error)
-	// GetMember returns one member; the national ID number is masked unless
-	// the caller may see it unmasked. Every read is recorded.
+	// GetMember returns one member, live or left (left_time, left_reason);
+	// the national ID number is masked unless the caller may see it
+	// unmasked. Every read is recorded.
 	GetMember(context.Context, *GetMemberRequest) (*GetMemberResponse, error)
-	// ListMembers pages through the members of an organisation or of a
-	// subtree, optionally of one status, in tree order.
+	// ListMembers pages through the live members of an organisation or of a
+	// subtree, optionally of one status, in tree order; with include_left,
+	// the members who left too.
 	ListMembers(context.Context, *ListMembersRequest) (*ListMembersResponse, error)
 	// UpdateMember changes the fields named in update_mask. The organisation
 	// is changed by a transfer, never here.
@@ -156,6 +191,16 @@ type MemberServiceServer interface {
 	// same filters ("how many retired members in this subtree"), inside the
 	// caller's scope.
 	CountMembers(context.Context, *CountMembersRequest) (*CountMembersResponse, error)
+	// EndMembership ends a membership: the member died, withdrew (退党), was
+	// expelled (开除党籍) or removed (除名), or is treated as having left
+	// (自行脱党: only after the review of their flagged transfer found so, or
+	// with six months of lost contact stated, lost_contact_since). In one transaction the
+	// member's open transfer is withdrawn (a step saying why), an open
+	// mobile record ended, and the member marked as left with the kind, the
+	// date and the reason: kept, never deleted, still readable, absent from
+	// lists, counts and compositions. The same ending given again answers
+	// the member as it is; another is refused (MEMBER_LEFT).
+	EndMembership(context.Context, *EndMembershipRequest) (*EndMembershipResponse, error)
 	// ImportMembers registers the members of a roster file (CSV or .xlsx):
 	// every row is checked first, then the rows that are fine are registered
 	// exactly as CreateMember registers one member, while the others are
@@ -187,6 +232,9 @@ func (UnimplementedMemberServiceServer) UpdateMember(context.Context, *UpdateMem
 }
 func (UnimplementedMemberServiceServer) CountMembers(context.Context, *CountMembersRequest) (*CountMembersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CountMembers not implemented")
+}
+func (UnimplementedMemberServiceServer) EndMembership(context.Context, *EndMembershipRequest) (*EndMembershipResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EndMembership not implemented")
 }
 func (UnimplementedMemberServiceServer) ImportMembers(context.Context, *ImportMembersRequest) (*ImportMembersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ImportMembers not implemented")
@@ -302,6 +350,24 @@ func _MemberService_CountMembers_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MemberService_EndMembership_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EndMembershipRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MemberServiceServer).EndMembership(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MemberService_EndMembership_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MemberServiceServer).EndMembership(ctx, req.(*EndMembershipRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MemberService_ImportMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ImportMembersRequest)
 	if err := dec(in); err != nil {
@@ -346,6 +412,10 @@ var MemberService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CountMembers",
 			Handler:    _MemberService_CountMembers_Handler,
+		},
+		{
+			MethodName: "EndMembership",
+			Handler:    _MemberService_EndMembership_Handler,
 		},
 		{
 			MethodName: "ImportMembers",

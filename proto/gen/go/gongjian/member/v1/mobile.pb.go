@@ -148,6 +148,9 @@ const (
 	// MOBILITY_OUTCOME_TRANSFERRED is the relationship transferred; for a
 	// member of this city it no longer sits in the home organisation.
 	MobilityOutcome_MOBILITY_OUTCOME_TRANSFERRED MobilityOutcome = 3
+	// MOBILITY_OUTCOME_MEMBERSHIP_ENDED is the membership ended
+	// (MemberService.EndMembership): set by it, not by EndMobility.
+	MobilityOutcome_MOBILITY_OUTCOME_MEMBERSHIP_ENDED MobilityOutcome = 4
 )
 
 // Enum value maps for MobilityOutcome.
@@ -157,12 +160,14 @@ var (
 		1: "MOBILITY_OUTCOME_RETURNED",
 		2: "MOBILITY_OUTCOME_SETTLED_ELSEWHERE",
 		3: "MOBILITY_OUTCOME_TRANSFERRED",
+		4: "MOBILITY_OUTCOME_MEMBERSHIP_ENDED",
 	}
 	MobilityOutcome_value = map[string]int32{
 		"MOBILITY_OUTCOME_UNSPECIFIED":       0,
 		"MOBILITY_OUTCOME_RETURNED":          1,
 		"MOBILITY_OUTCOME_SETTLED_ELSEWHERE": 2,
 		"MOBILITY_OUTCOME_TRANSFERRED":       3,
+		"MOBILITY_OUTCOME_MEMBERSHIP_ENDED":  4,
 	}
 )
 
@@ -3271,12 +3276,13 @@ const file_gongjian_member_v1_mobile_proto_rawDesc = "" +
 	"\x18MOBILE_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11MOBILE_STATE_AWAY\x10\x01\x12\x1a\n" +
 	"\x16MOBILE_STATE_TEMPORARY\x10\x02\x12\x16\n" +
-	"\x12MOBILE_STATE_ENDED\x10\x03*\x9c\x01\n" +
+	"\x12MOBILE_STATE_ENDED\x10\x03*\xc3\x01\n" +
 	"\x0fMobilityOutcome\x12 \n" +
 	"\x1cMOBILITY_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19MOBILITY_OUTCOME_RETURNED\x10\x01\x12&\n" +
 	"\"MOBILITY_OUTCOME_SETTLED_ELSEWHERE\x10\x02\x12 \n" +
-	"\x1cMOBILITY_OUTCOME_TRANSFERRED\x10\x03*\x83\x01\n" +
+	"\x1cMOBILITY_OUTCOME_TRANSFERRED\x10\x03\x12%\n" +
+	"!MOBILITY_OUTCOME_MEMBERSHIP_ENDED\x10\x04*\x83\x01\n" +
 	"\x10ContactDirection\x12!\n" +
 	"\x1dCONTACT_DIRECTION_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fCONTACT_DIRECTION_MEMBER_REPORT\x10\x01\x12'\n" +

@@ -544,7 +544,8 @@ type Transfer struct {
 	// from_organisation_id is the sending organisation: where the
 	// relationship sat when the transfer was requested.
 	FromOrganisationId string `protobuf:"bytes,3,opt,name=from_organisation_id,json=fromOrganisationId,proto3" json:"from_organisation_id,omitempty"`
-	// to_organisation_id is the receiving organisation; required on request.
+	// to_organisation_id is the receiving organisation inside the city; on
+	// request, exactly one of it and outside is required.
 	ToOrganisationId string `protobuf:"bytes,4,opt,name=to_organisation_id,json=toOrganisationId,proto3" json:"to_organisation_id,omitempty"`
 	// reason for the transfer.
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -556,7 +557,8 @@ type Transfer struct {
 	LetterDeadline *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=letter_deadline,json=letterDeadline,proto3" json:"letter_deadline,omitempty"`
 	// from_district_id is the district of the sending organisation.
 	FromDistrictId string `protobuf:"bytes,9,opt,name=from_district_id,json=fromDistrictId,proto3" json:"from_district_id,omitempty"`
-	// to_district_id is the district of the receiving organisation.
+	// to_district_id is the district of the receiving organisation; empty
+	// for a transfer out of the city.
 	ToDistrictId string `protobuf:"bytes,10,opt,name=to_district_id,json=toDistrictId,proto3" json:"to_district_id,omitempty"`
 	// steps are every step taken, oldest first.
 	Steps []*TransferStep `protobuf:"bytes,11,rep,name=steps,proto3" json:"steps,omitempty"`
@@ -581,7 +583,17 @@ type Transfer struct {
 	// record_time is when a transfer begun before the system was recorded
 	// in it (RecordEarlierTransfer); create_time is then the start of the
 	// day it was requested. Absent for transfers begun in the system.
-	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// outside is the receiving organisation of a transfer out of the city,
+	// in place of to_organisation_id. Nobody in the system receives it: the
+	// sending side records its receipt slip (RecordTransferReceipt), and the
+	// letter is valid the sending district's outside_days.
+	Outside *OutsideDestination `protobuf:"bytes,20,opt,name=outside,proto3" json:"outside,omitempty"`
+	// receipt_number is the number of the receipt slip (回执) of a transfer
+	// out of the city, recorded when it completed.
+	ReceiptNumber string `protobuf:"bytes,21,opt,name=receipt_number,json=receiptNumber,proto3" json:"receipt_number,omitempty"`
+	// receipt_date is the date of the receipt slip, YYYY-MM-DD.
+	ReceiptDate   string `protobuf:"bytes,22,opt,name=receipt_date,json=receiptDate,proto3" json:"receipt_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -749,10 +761,217 @@ func (x *Transfer) GetRecordTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Transfer) GetOutside() *OutsideDestination {
+	if x != nil {
+		return x.Outside
+	}
+	return nil
+}
+
+func (x *Transfer) GetReceiptNumber() string {
+	if x != nil {
+		return x.ReceiptNumber
+	}
+	return ""
+}
+
+func (x *Transfer) GetReceiptDate() string {
+	if x != nil {
+		return x.ReceiptDate
+	}
+	return ""
+}
+
+// OutsideDestination is an organisation outside the city that receives a
+// member's relationship, as the letter of introduction names it.
+type OutsideDestination struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// organisation is the receiving party organisation's name; required.
+	Organisation string `protobuf:"bytes,1,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// place is where it is (province, city, county); required.
+	Place         string `protobuf:"bytes,2,opt,name=place,proto3" json:"place,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutsideDestination) Reset() {
+	*x = OutsideDestination{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutsideDestination) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutsideDestination) ProtoMessage() {}
+
+func (x *OutsideDestination) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutsideDestination.ProtoReflect.Descriptor instead.
+func (*OutsideDestination) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *OutsideDestination) GetOrganisation() string {
+	if x != nil {
+		return x.Organisation
+	}
+	return ""
+}
+
+func (x *OutsideDestination) GetPlace() string {
+	if x != nil {
+		return x.Place
+	}
+	return ""
+}
+
+// RecordTransferReceiptRequest is the request of RecordTransferReceipt.
+type RecordTransferReceiptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id of the transfer, released out of the city.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// receipt_number is the number on the receipt slip; required.
+	ReceiptNumber string `protobuf:"bytes,2,opt,name=receipt_number,json=receiptNumber,proto3" json:"receipt_number,omitempty"`
+	// receipt_date is the date on the receipt slip, YYYY-MM-DD: not in the
+	// future, not before the letter was released; required.
+	ReceiptDate string `protobuf:"bytes,3,opt,name=receipt_date,json=receiptDate,proto3" json:"receipt_date,omitempty"`
+	// reason or note for the step.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// etag of the transfer as the caller read it; when given it must match.
+	Etag          string `protobuf:"bytes,5,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordTransferReceiptRequest) Reset() {
+	*x = RecordTransferReceiptRequest{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordTransferReceiptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordTransferReceiptRequest) ProtoMessage() {}
+
+func (x *RecordTransferReceiptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordTransferReceiptRequest.ProtoReflect.Descriptor instead.
+func (*RecordTransferReceiptRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RecordTransferReceiptRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RecordTransferReceiptRequest) GetReceiptNumber() string {
+	if x != nil {
+		return x.ReceiptNumber
+	}
+	return ""
+}
+
+func (x *RecordTransferReceiptRequest) GetReceiptDate() string {
+	if x != nil {
+		return x.ReceiptDate
+	}
+	return ""
+}
+
+func (x *RecordTransferReceiptRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RecordTransferReceiptRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// RecordTransferReceiptResponse is the response of RecordTransferReceipt.
+type RecordTransferReceiptResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// transfer, completed, with its receipt.
+	Transfer      *Transfer `protobuf:"bytes,1,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordTransferReceiptResponse) Reset() {
+	*x = RecordTransferReceiptResponse{}
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordTransferReceiptResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordTransferReceiptResponse) ProtoMessage() {}
+
+func (x *RecordTransferReceiptResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordTransferReceiptResponse.ProtoReflect.Descriptor instead.
+func (*RecordTransferReceiptResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RecordTransferReceiptResponse) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
 // RequestTransferRequest is the request of RequestTransfer.
 type RequestTransferRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// transfer to open: member_id, to_organisation_id and reason.
+	// transfer to open: member_id, reason, and to_organisation_id or, for a
+	// transfer out of the city, outside.
 	Transfer *Transfer `protobuf:"bytes,1,opt,name=transfer,proto3" json:"transfer,omitempty"`
 	// request_id makes the call safe to retry: the same id returns the same transfer.
 	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -762,7 +981,7 @@ type RequestTransferRequest struct {
 
 func (x *RequestTransferRequest) Reset() {
 	*x = RequestTransferRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[2]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +993,7 @@ func (x *RequestTransferRequest) String() string {
 func (*RequestTransferRequest) ProtoMessage() {}
 
 func (x *RequestTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[2]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +1006,7 @@ func (x *RequestTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestTransferRequest.ProtoReflect.Descriptor instead.
 func (*RequestTransferRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{2}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RequestTransferRequest) GetTransfer() *Transfer {
@@ -815,7 +1034,7 @@ type RequestTransferResponse struct {
 
 func (x *RequestTransferResponse) Reset() {
 	*x = RequestTransferResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[3]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -827,7 +1046,7 @@ func (x *RequestTransferResponse) String() string {
 func (*RequestTransferResponse) ProtoMessage() {}
 
 func (x *RequestTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[3]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -840,7 +1059,7 @@ func (x *RequestTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestTransferResponse.ProtoReflect.Descriptor instead.
 func (*RequestTransferResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{3}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RequestTransferResponse) GetTransfer() *Transfer {
@@ -861,7 +1080,7 @@ type GetTransferRequest struct {
 
 func (x *GetTransferRequest) Reset() {
 	*x = GetTransferRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[4]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -873,7 +1092,7 @@ func (x *GetTransferRequest) String() string {
 func (*GetTransferRequest) ProtoMessage() {}
 
 func (x *GetTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[4]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -886,7 +1105,7 @@ func (x *GetTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTransferRequest.ProtoReflect.Descriptor instead.
 func (*GetTransferRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{4}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetTransferRequest) GetId() string {
@@ -907,7 +1126,7 @@ type GetTransferResponse struct {
 
 func (x *GetTransferResponse) Reset() {
 	*x = GetTransferResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[5]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -919,7 +1138,7 @@ func (x *GetTransferResponse) String() string {
 func (*GetTransferResponse) ProtoMessage() {}
 
 func (x *GetTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[5]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -932,7 +1151,7 @@ func (x *GetTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTransferResponse.ProtoReflect.Descriptor instead.
 func (*GetTransferResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{5}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetTransferResponse) GetTransfer() *Transfer {
@@ -965,7 +1184,7 @@ type ListTransfersRequest struct {
 
 func (x *ListTransfersRequest) Reset() {
 	*x = ListTransfersRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[6]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -977,7 +1196,7 @@ func (x *ListTransfersRequest) String() string {
 func (*ListTransfersRequest) ProtoMessage() {}
 
 func (x *ListTransfersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[6]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -990,7 +1209,7 @@ func (x *ListTransfersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTransfersRequest.ProtoReflect.Descriptor instead.
 func (*ListTransfersRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{6}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListTransfersRequest) GetMemberId() string {
@@ -1048,7 +1267,7 @@ type ListTransfersResponse struct {
 
 func (x *ListTransfersResponse) Reset() {
 	*x = ListTransfersResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[7]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +1279,7 @@ func (x *ListTransfersResponse) String() string {
 func (*ListTransfersResponse) ProtoMessage() {}
 
 func (x *ListTransfersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[7]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +1292,7 @@ func (x *ListTransfersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTransfersResponse.ProtoReflect.Descriptor instead.
 func (*ListTransfersResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{7}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListTransfersResponse) GetTransfers() []*Transfer {
@@ -1106,7 +1325,7 @@ type ConfirmTransferRequest struct {
 
 func (x *ConfirmTransferRequest) Reset() {
 	*x = ConfirmTransferRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[8]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1118,7 +1337,7 @@ func (x *ConfirmTransferRequest) String() string {
 func (*ConfirmTransferRequest) ProtoMessage() {}
 
 func (x *ConfirmTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[8]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1131,7 +1350,7 @@ func (x *ConfirmTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmTransferRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmTransferRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{8}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ConfirmTransferRequest) GetId() string {
@@ -1166,7 +1385,7 @@ type ConfirmTransferResponse struct {
 
 func (x *ConfirmTransferResponse) Reset() {
 	*x = ConfirmTransferResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[9]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1397,7 @@ func (x *ConfirmTransferResponse) String() string {
 func (*ConfirmTransferResponse) ProtoMessage() {}
 
 func (x *ConfirmTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[9]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1410,7 @@ func (x *ConfirmTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmTransferResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmTransferResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{9}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ConfirmTransferResponse) GetTransfer() *Transfer {
@@ -1217,7 +1436,7 @@ type ReleaseTransferRequest struct {
 
 func (x *ReleaseTransferRequest) Reset() {
 	*x = ReleaseTransferRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[10]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1229,7 +1448,7 @@ func (x *ReleaseTransferRequest) String() string {
 func (*ReleaseTransferRequest) ProtoMessage() {}
 
 func (x *ReleaseTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[10]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1242,7 +1461,7 @@ func (x *ReleaseTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseTransferRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseTransferRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{10}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReleaseTransferRequest) GetId() string {
@@ -1277,7 +1496,7 @@ type ReleaseTransferResponse struct {
 
 func (x *ReleaseTransferResponse) Reset() {
 	*x = ReleaseTransferResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[11]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1289,7 +1508,7 @@ func (x *ReleaseTransferResponse) String() string {
 func (*ReleaseTransferResponse) ProtoMessage() {}
 
 func (x *ReleaseTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[11]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1302,7 +1521,7 @@ func (x *ReleaseTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseTransferResponse.ProtoReflect.Descriptor instead.
 func (*ReleaseTransferResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{11}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReleaseTransferResponse) GetTransfer() *Transfer {
@@ -1328,7 +1547,7 @@ type ReceiveTransferRequest struct {
 
 func (x *ReceiveTransferRequest) Reset() {
 	*x = ReceiveTransferRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[12]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1340,7 +1559,7 @@ func (x *ReceiveTransferRequest) String() string {
 func (*ReceiveTransferRequest) ProtoMessage() {}
 
 func (x *ReceiveTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[12]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1353,7 +1572,7 @@ func (x *ReceiveTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiveTransferRequest.ProtoReflect.Descriptor instead.
 func (*ReceiveTransferRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{12}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ReceiveTransferRequest) GetId() string {
@@ -1388,7 +1607,7 @@ type ReceiveTransferResponse struct {
 
 func (x *ReceiveTransferResponse) Reset() {
 	*x = ReceiveTransferResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[13]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1619,7 @@ func (x *ReceiveTransferResponse) String() string {
 func (*ReceiveTransferResponse) ProtoMessage() {}
 
 func (x *ReceiveTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[13]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1632,7 @@ func (x *ReceiveTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiveTransferResponse.ProtoReflect.Descriptor instead.
 func (*ReceiveTransferResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{13}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReceiveTransferResponse) GetTransfer() *Transfer {
@@ -1439,7 +1658,7 @@ type RejectTransferRequest struct {
 
 func (x *RejectTransferRequest) Reset() {
 	*x = RejectTransferRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[14]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1451,7 +1670,7 @@ func (x *RejectTransferRequest) String() string {
 func (*RejectTransferRequest) ProtoMessage() {}
 
 func (x *RejectTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[14]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1464,7 +1683,7 @@ func (x *RejectTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectTransferRequest.ProtoReflect.Descriptor instead.
 func (*RejectTransferRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{14}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RejectTransferRequest) GetId() string {
@@ -1499,7 +1718,7 @@ type RejectTransferResponse struct {
 
 func (x *RejectTransferResponse) Reset() {
 	*x = RejectTransferResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[15]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1511,7 +1730,7 @@ func (x *RejectTransferResponse) String() string {
 func (*RejectTransferResponse) ProtoMessage() {}
 
 func (x *RejectTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[15]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1524,7 +1743,7 @@ func (x *RejectTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectTransferResponse.ProtoReflect.Descriptor instead.
 func (*RejectTransferResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{15}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RejectTransferResponse) GetTransfer() *Transfer {
@@ -1550,7 +1769,7 @@ type WithdrawTransferRequest struct {
 
 func (x *WithdrawTransferRequest) Reset() {
 	*x = WithdrawTransferRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[16]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1562,7 +1781,7 @@ func (x *WithdrawTransferRequest) String() string {
 func (*WithdrawTransferRequest) ProtoMessage() {}
 
 func (x *WithdrawTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[16]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1575,7 +1794,7 @@ func (x *WithdrawTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawTransferRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawTransferRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{16}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *WithdrawTransferRequest) GetId() string {
@@ -1610,7 +1829,7 @@ type WithdrawTransferResponse struct {
 
 func (x *WithdrawTransferResponse) Reset() {
 	*x = WithdrawTransferResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[17]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1622,7 +1841,7 @@ func (x *WithdrawTransferResponse) String() string {
 func (*WithdrawTransferResponse) ProtoMessage() {}
 
 func (x *WithdrawTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[17]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1635,7 +1854,7 @@ func (x *WithdrawTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawTransferResponse.ProtoReflect.Descriptor instead.
 func (*WithdrawTransferResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{17}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *WithdrawTransferResponse) GetTransfer() *Transfer {
@@ -1661,7 +1880,7 @@ type ListPocketMembersRequest struct {
 
 func (x *ListPocketMembersRequest) Reset() {
 	*x = ListPocketMembersRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[18]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1673,7 +1892,7 @@ func (x *ListPocketMembersRequest) String() string {
 func (*ListPocketMembersRequest) ProtoMessage() {}
 
 func (x *ListPocketMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[18]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1686,7 +1905,7 @@ func (x *ListPocketMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPocketMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListPocketMembersRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{18}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListPocketMembersRequest) GetOrganisationId() string {
@@ -1724,7 +1943,7 @@ type ListPocketMembersResponse struct {
 
 func (x *ListPocketMembersResponse) Reset() {
 	*x = ListPocketMembersResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[19]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1736,7 +1955,7 @@ func (x *ListPocketMembersResponse) String() string {
 func (*ListPocketMembersResponse) ProtoMessage() {}
 
 func (x *ListPocketMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[19]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1749,7 +1968,7 @@ func (x *ListPocketMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPocketMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListPocketMembersResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{19}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListPocketMembersResponse) GetTransfers() []*Transfer {
@@ -1781,7 +2000,7 @@ type SuspendTransferRequest struct {
 
 func (x *SuspendTransferRequest) Reset() {
 	*x = SuspendTransferRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[20]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1793,7 +2012,7 @@ func (x *SuspendTransferRequest) String() string {
 func (*SuspendTransferRequest) ProtoMessage() {}
 
 func (x *SuspendTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[20]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,7 +2025,7 @@ func (x *SuspendTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuspendTransferRequest.ProtoReflect.Descriptor instead.
 func (*SuspendTransferRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{20}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SuspendTransferRequest) GetId() string {
@@ -1841,7 +2060,7 @@ type SuspendTransferResponse struct {
 
 func (x *SuspendTransferResponse) Reset() {
 	*x = SuspendTransferResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[21]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1853,7 +2072,7 @@ func (x *SuspendTransferResponse) String() string {
 func (*SuspendTransferResponse) ProtoMessage() {}
 
 func (x *SuspendTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[21]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1866,7 +2085,7 @@ func (x *SuspendTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuspendTransferResponse.ProtoReflect.Descriptor instead.
 func (*SuspendTransferResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{21}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SuspendTransferResponse) GetTransfer() *Transfer {
@@ -1891,7 +2110,7 @@ type ResumeTransferRequest struct {
 
 func (x *ResumeTransferRequest) Reset() {
 	*x = ResumeTransferRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[22]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1903,7 +2122,7 @@ func (x *ResumeTransferRequest) String() string {
 func (*ResumeTransferRequest) ProtoMessage() {}
 
 func (x *ResumeTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[22]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1916,7 +2135,7 @@ func (x *ResumeTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeTransferRequest.ProtoReflect.Descriptor instead.
 func (*ResumeTransferRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{22}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ResumeTransferRequest) GetId() string {
@@ -1951,7 +2170,7 @@ type ResumeTransferResponse struct {
 
 func (x *ResumeTransferResponse) Reset() {
 	*x = ResumeTransferResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[23]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1963,7 +2182,7 @@ func (x *ResumeTransferResponse) String() string {
 func (*ResumeTransferResponse) ProtoMessage() {}
 
 func (x *ResumeTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[23]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1976,7 +2195,7 @@ func (x *ResumeTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeTransferResponse.ProtoReflect.Descriptor instead.
 func (*ResumeTransferResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{23}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ResumeTransferResponse) GetTransfer() *Transfer {
@@ -2003,7 +2222,7 @@ type RecordTransferReviewRequest struct {
 
 func (x *RecordTransferReviewRequest) Reset() {
 	*x = RecordTransferReviewRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[24]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2015,7 +2234,7 @@ func (x *RecordTransferReviewRequest) String() string {
 func (*RecordTransferReviewRequest) ProtoMessage() {}
 
 func (x *RecordTransferReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[24]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2028,7 +2247,7 @@ func (x *RecordTransferReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTransferReviewRequest.ProtoReflect.Descriptor instead.
 func (*RecordTransferReviewRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{24}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RecordTransferReviewRequest) GetId() string {
@@ -2070,7 +2289,7 @@ type RecordTransferReviewResponse struct {
 
 func (x *RecordTransferReviewResponse) Reset() {
 	*x = RecordTransferReviewResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[25]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2082,7 +2301,7 @@ func (x *RecordTransferReviewResponse) String() string {
 func (*RecordTransferReviewResponse) ProtoMessage() {}
 
 func (x *RecordTransferReviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[25]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2095,7 +2314,7 @@ func (x *RecordTransferReviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTransferReviewResponse.ProtoReflect.Descriptor instead.
 func (*RecordTransferReviewResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{25}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RecordTransferReviewResponse) GetTransfer() *Transfer {
@@ -2123,7 +2342,7 @@ type ListNameOnlyMembersRequest struct {
 
 func (x *ListNameOnlyMembersRequest) Reset() {
 	*x = ListNameOnlyMembersRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[26]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2135,7 +2354,7 @@ func (x *ListNameOnlyMembersRequest) String() string {
 func (*ListNameOnlyMembersRequest) ProtoMessage() {}
 
 func (x *ListNameOnlyMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[26]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2148,7 +2367,7 @@ func (x *ListNameOnlyMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNameOnlyMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListNameOnlyMembersRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{26}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListNameOnlyMembersRequest) GetOrganisationId() string {
@@ -2194,7 +2413,7 @@ type NameOnlyMember struct {
 
 func (x *NameOnlyMember) Reset() {
 	*x = NameOnlyMember{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[27]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2206,7 +2425,7 @@ func (x *NameOnlyMember) String() string {
 func (*NameOnlyMember) ProtoMessage() {}
 
 func (x *NameOnlyMember) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[27]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2219,7 +2438,7 @@ func (x *NameOnlyMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NameOnlyMember.ProtoReflect.Descriptor instead.
 func (*NameOnlyMember) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{27}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *NameOnlyMember) GetMember() *Member {
@@ -2256,7 +2475,7 @@ type ListNameOnlyMembersResponse struct {
 
 func (x *ListNameOnlyMembersResponse) Reset() {
 	*x = ListNameOnlyMembersResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[28]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2268,7 +2487,7 @@ func (x *ListNameOnlyMembersResponse) String() string {
 func (*ListNameOnlyMembersResponse) ProtoMessage() {}
 
 func (x *ListNameOnlyMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[28]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2281,7 +2500,7 @@ func (x *ListNameOnlyMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNameOnlyMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListNameOnlyMembersResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{28}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListNameOnlyMembersResponse) GetMembers() []*NameOnlyMember {
@@ -2329,7 +2548,7 @@ type StartBulkTransferRequest struct {
 
 func (x *StartBulkTransferRequest) Reset() {
 	*x = StartBulkTransferRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[29]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2341,7 +2560,7 @@ func (x *StartBulkTransferRequest) String() string {
 func (*StartBulkTransferRequest) ProtoMessage() {}
 
 func (x *StartBulkTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[29]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2354,7 +2573,7 @@ func (x *StartBulkTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartBulkTransferRequest.ProtoReflect.Descriptor instead.
 func (*StartBulkTransferRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{29}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *StartBulkTransferRequest) GetRequestId() string {
@@ -2440,7 +2659,7 @@ type BulkTransferOutcome struct {
 
 func (x *BulkTransferOutcome) Reset() {
 	*x = BulkTransferOutcome{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[30]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2452,7 +2671,7 @@ func (x *BulkTransferOutcome) String() string {
 func (*BulkTransferOutcome) ProtoMessage() {}
 
 func (x *BulkTransferOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[30]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2465,7 +2684,7 @@ func (x *BulkTransferOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BulkTransferOutcome.ProtoReflect.Descriptor instead.
 func (*BulkTransferOutcome) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{30}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *BulkTransferOutcome) GetMemberId() string {
@@ -2553,7 +2772,7 @@ type BulkTransferJob struct {
 
 func (x *BulkTransferJob) Reset() {
 	*x = BulkTransferJob{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[31]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2565,7 +2784,7 @@ func (x *BulkTransferJob) String() string {
 func (*BulkTransferJob) ProtoMessage() {}
 
 func (x *BulkTransferJob) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[31]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2578,7 +2797,7 @@ func (x *BulkTransferJob) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BulkTransferJob.ProtoReflect.Descriptor instead.
 func (*BulkTransferJob) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{31}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *BulkTransferJob) GetId() string {
@@ -2670,7 +2889,7 @@ type StartBulkTransferResponse struct {
 
 func (x *StartBulkTransferResponse) Reset() {
 	*x = StartBulkTransferResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[32]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2682,7 +2901,7 @@ func (x *StartBulkTransferResponse) String() string {
 func (*StartBulkTransferResponse) ProtoMessage() {}
 
 func (x *StartBulkTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[32]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2695,7 +2914,7 @@ func (x *StartBulkTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartBulkTransferResponse.ProtoReflect.Descriptor instead.
 func (*StartBulkTransferResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{32}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *StartBulkTransferResponse) GetJobId() string {
@@ -2744,7 +2963,7 @@ type GetBulkTransferJobRequest struct {
 
 func (x *GetBulkTransferJobRequest) Reset() {
 	*x = GetBulkTransferJobRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[33]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2756,7 +2975,7 @@ func (x *GetBulkTransferJobRequest) String() string {
 func (*GetBulkTransferJobRequest) ProtoMessage() {}
 
 func (x *GetBulkTransferJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[33]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2769,7 +2988,7 @@ func (x *GetBulkTransferJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBulkTransferJobRequest.ProtoReflect.Descriptor instead.
 func (*GetBulkTransferJobRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{33}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetBulkTransferJobRequest) GetId() string {
@@ -2793,7 +3012,7 @@ type GetBulkTransferJobResponse struct {
 
 func (x *GetBulkTransferJobResponse) Reset() {
 	*x = GetBulkTransferJobResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[34]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2805,7 +3024,7 @@ func (x *GetBulkTransferJobResponse) String() string {
 func (*GetBulkTransferJobResponse) ProtoMessage() {}
 
 func (x *GetBulkTransferJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[34]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2818,7 +3037,7 @@ func (x *GetBulkTransferJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBulkTransferJobResponse.ProtoReflect.Descriptor instead.
 func (*GetBulkTransferJobResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{34}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetBulkTransferJobResponse) GetJob() *BulkTransferJob {
@@ -2866,7 +3085,7 @@ type RecordEarlierTransferRequest struct {
 
 func (x *RecordEarlierTransferRequest) Reset() {
 	*x = RecordEarlierTransferRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[35]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2878,7 +3097,7 @@ func (x *RecordEarlierTransferRequest) String() string {
 func (*RecordEarlierTransferRequest) ProtoMessage() {}
 
 func (x *RecordEarlierTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[35]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2891,7 +3110,7 @@ func (x *RecordEarlierTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordEarlierTransferRequest.ProtoReflect.Descriptor instead.
 func (*RecordEarlierTransferRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{35}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RecordEarlierTransferRequest) GetMemberId() string {
@@ -2961,7 +3180,7 @@ type RecordEarlierTransferResponse struct {
 
 func (x *RecordEarlierTransferResponse) Reset() {
 	*x = RecordEarlierTransferResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[36]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2973,7 +3192,7 @@ func (x *RecordEarlierTransferResponse) String() string {
 func (*RecordEarlierTransferResponse) ProtoMessage() {}
 
 func (x *RecordEarlierTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[36]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2986,7 +3205,7 @@ func (x *RecordEarlierTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordEarlierTransferResponse.ProtoReflect.Descriptor instead.
 func (*RecordEarlierTransferResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{36}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RecordEarlierTransferResponse) GetTransfer() *Transfer {
@@ -3031,7 +3250,7 @@ type TransferSettings struct {
 
 func (x *TransferSettings) Reset() {
 	*x = TransferSettings{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[37]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3043,7 +3262,7 @@ func (x *TransferSettings) String() string {
 func (*TransferSettings) ProtoMessage() {}
 
 func (x *TransferSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[37]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3056,7 +3275,7 @@ func (x *TransferSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferSettings.ProtoReflect.Descriptor instead.
 func (*TransferSettings) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{37}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TransferSettings) GetDistrictId() string {
@@ -3133,7 +3352,7 @@ type GetTransferSettingsRequest struct {
 
 func (x *GetTransferSettingsRequest) Reset() {
 	*x = GetTransferSettingsRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[38]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3145,7 +3364,7 @@ func (x *GetTransferSettingsRequest) String() string {
 func (*GetTransferSettingsRequest) ProtoMessage() {}
 
 func (x *GetTransferSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[38]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3158,7 +3377,7 @@ func (x *GetTransferSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTransferSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetTransferSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{38}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetTransferSettingsRequest) GetDistrictId() string {
@@ -3179,7 +3398,7 @@ type GetTransferSettingsResponse struct {
 
 func (x *GetTransferSettingsResponse) Reset() {
 	*x = GetTransferSettingsResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[39]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3191,7 +3410,7 @@ func (x *GetTransferSettingsResponse) String() string {
 func (*GetTransferSettingsResponse) ProtoMessage() {}
 
 func (x *GetTransferSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[39]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3204,7 +3423,7 @@ func (x *GetTransferSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTransferSettingsResponse.ProtoReflect.Descriptor instead.
 func (*GetTransferSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{39}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetTransferSettingsResponse) GetSettings() *TransferSettings {
@@ -3230,7 +3449,7 @@ type UpdateTransferSettingsRequest struct {
 
 func (x *UpdateTransferSettingsRequest) Reset() {
 	*x = UpdateTransferSettingsRequest{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[40]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3242,7 +3461,7 @@ func (x *UpdateTransferSettingsRequest) String() string {
 func (*UpdateTransferSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateTransferSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[40]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3255,7 +3474,7 @@ func (x *UpdateTransferSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTransferSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateTransferSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{40}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *UpdateTransferSettingsRequest) GetDistrictId() string {
@@ -3290,7 +3509,7 @@ type UpdateTransferSettingsResponse struct {
 
 func (x *UpdateTransferSettingsResponse) Reset() {
 	*x = UpdateTransferSettingsResponse{}
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[41]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3302,7 +3521,7 @@ func (x *UpdateTransferSettingsResponse) String() string {
 func (*UpdateTransferSettingsResponse) ProtoMessage() {}
 
 func (x *UpdateTransferSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[41]
+	mi := &file_gongjian_member_v1_transfer_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3315,7 +3534,7 @@ func (x *UpdateTransferSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTransferSettingsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateTransferSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{41}
+	return file_gongjian_member_v1_transfer_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *UpdateTransferSettingsResponse) GetSettings() *TransferSettings {
@@ -3341,7 +3560,7 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\rletter_number\x18\a \x01(\tR\fletterNumber\x12P\n" +
 	"\x0ereview_outcome\x18\b \x01(\x0e2).gongjian.member.v1.TransferReviewOutcomeR\rreviewOutcome\x12;\n" +
 	"\vrecord_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\xdb\a\n" +
+	"recordTime\"\xe7\b\n" +
 	"\bTransfer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12(\n" +
 	"\tmember_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\bmemberId\x120\n" +
@@ -3366,7 +3585,22 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\tflag_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\bflagTime\x12P\n" +
 	"\x0ereview_outcome\x18\x12 \x01(\x0e2).gongjian.member.v1.TransferReviewOutcomeR\rreviewOutcome\x12;\n" +
 	"\vrecord_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\x82\x01\n" +
+	"recordTime\x12@\n" +
+	"\aoutside\x18\x14 \x01(\v2&.gongjian.member.v1.OutsideDestinationR\aoutside\x12%\n" +
+	"\x0ereceipt_number\x18\x15 \x01(\tR\rreceiptNumber\x12!\n" +
+	"\freceipt_date\x18\x16 \x01(\tR\vreceiptDate\"b\n" +
+	"\x12OutsideDestination\x12,\n" +
+	"\forganisation\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\forganisation\x12\x1e\n" +
+	"\x05place\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05place\"\xd3\x01\n" +
+	"\x1cRecordTransferReceiptRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12.\n" +
+	"\x0ereceipt_number\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18(R\rreceiptNumber\x12*\n" +
+	"\freceipt_date\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18\n" +
+	"R\vreceiptDate\x12 \n" +
+	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12\x1b\n" +
+	"\x04etag\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\x04etag\"Y\n" +
+	"\x1dRecordTransferReceiptResponse\x128\n" +
+	"\btransfer\x18\x01 \x01(\v2\x1c.gongjian.member.v1.TransferR\btransfer\"\x82\x01\n" +
 	"\x16RequestTransferRequest\x12@\n" +
 	"\btransfer\x18\x01 \x01(\v2\x1c.gongjian.member.v1.TransferB\x06\xbaH\x03\xc8\x01\x01R\btransfer\x12&\n" +
 	"\n" +
@@ -3591,14 +3825,15 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\x12BulkTransferResult\x12$\n" +
 	" BULK_TRANSFER_RESULT_UNSPECIFIED\x10\x00\x12$\n" +
 	" BULK_TRANSFER_RESULT_TRANSFERRED\x10\x01\x12 \n" +
-	"\x1cBULK_TRANSFER_RESULT_SKIPPED\x10\x022\xfe\x12\n" +
+	"\x1cBULK_TRANSFER_RESULT_SKIPPED\x10\x022\xaa\x14\n" +
 	"\x0fTransferService\x12\x8b\x01\n" +
 	"\x0fRequestTransfer\x12*.gongjian.member.v1.RequestTransferRequest\x1a+.gongjian.member.v1.RequestTransferResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\btransfer\"\r/v1/transfers\x12z\n" +
 	"\vGetTransfer\x12&.gongjian.member.v1.GetTransferRequest\x1a'.gongjian.member.v1.GetTransferResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/transfers/{id}\x12{\n" +
 	"\rListTransfers\x12(.gongjian.member.v1.ListTransfersRequest\x1a).gongjian.member.v1.ListTransfersResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/transfers\x12\x91\x01\n" +
 	"\x0fConfirmTransfer\x12*.gongjian.member.v1.ConfirmTransferRequest\x1a+.gongjian.member.v1.ConfirmTransferResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/transfers/{id}:confirm\x12\x91\x01\n" +
 	"\x0fReleaseTransfer\x12*.gongjian.member.v1.ReleaseTransferRequest\x1a+.gongjian.member.v1.ReleaseTransferResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/transfers/{id}:release\x12\x91\x01\n" +
-	"\x0fReceiveTransfer\x12*.gongjian.member.v1.ReceiveTransferRequest\x1a+.gongjian.member.v1.ReceiveTransferResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/transfers/{id}:receive\x12\x8d\x01\n" +
+	"\x0fReceiveTransfer\x12*.gongjian.member.v1.ReceiveTransferRequest\x1a+.gongjian.member.v1.ReceiveTransferResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/transfers/{id}:receive\x12\xa9\x01\n" +
+	"\x15RecordTransferReceipt\x120.gongjian.member.v1.RecordTransferReceiptRequest\x1a1.gongjian.member.v1.RecordTransferReceiptResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/transfers/{id}:recordReceipt\x12\x8d\x01\n" +
 	"\x0eRejectTransfer\x12).gongjian.member.v1.RejectTransferRequest\x1a*.gongjian.member.v1.RejectTransferResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/transfers/{id}:reject\x12\x95\x01\n" +
 	"\x10WithdrawTransfer\x12+.gongjian.member.v1.WithdrawTransferRequest\x1a,.gongjian.member.v1.WithdrawTransferResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/transfers/{id}:withdraw\x12\x8e\x01\n" +
 	"\x11ListPocketMembers\x12,.gongjian.member.v1.ListPocketMembersRequest\x1a-.gongjian.member.v1.ListPocketMembersResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/transfers:pocket\x12\x91\x01\n" +
@@ -3626,7 +3861,7 @@ func file_gongjian_member_v1_transfer_proto_rawDescGZIP() []byte {
 }
 
 var file_gongjian_member_v1_transfer_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_gongjian_member_v1_transfer_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_gongjian_member_v1_transfer_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_gongjian_member_v1_transfer_proto_goTypes = []any{
 	(TransferState)(0),                     // 0: gongjian.member.v1.TransferState
 	(TransferAction)(0),                    // 1: gongjian.member.v1.TransferAction
@@ -3636,140 +3871,147 @@ var file_gongjian_member_v1_transfer_proto_goTypes = []any{
 	(BulkTransferResult)(0),                // 5: gongjian.member.v1.BulkTransferResult
 	(*TransferStep)(nil),                   // 6: gongjian.member.v1.TransferStep
 	(*Transfer)(nil),                       // 7: gongjian.member.v1.Transfer
-	(*RequestTransferRequest)(nil),         // 8: gongjian.member.v1.RequestTransferRequest
-	(*RequestTransferResponse)(nil),        // 9: gongjian.member.v1.RequestTransferResponse
-	(*GetTransferRequest)(nil),             // 10: gongjian.member.v1.GetTransferRequest
-	(*GetTransferResponse)(nil),            // 11: gongjian.member.v1.GetTransferResponse
-	(*ListTransfersRequest)(nil),           // 12: gongjian.member.v1.ListTransfersRequest
-	(*ListTransfersResponse)(nil),          // 13: gongjian.member.v1.ListTransfersResponse
-	(*ConfirmTransferRequest)(nil),         // 14: gongjian.member.v1.ConfirmTransferRequest
-	(*ConfirmTransferResponse)(nil),        // 15: gongjian.member.v1.ConfirmTransferResponse
-	(*ReleaseTransferRequest)(nil),         // 16: gongjian.member.v1.ReleaseTransferRequest
-	(*ReleaseTransferResponse)(nil),        // 17: gongjian.member.v1.ReleaseTransferResponse
-	(*ReceiveTransferRequest)(nil),         // 18: gongjian.member.v1.ReceiveTransferRequest
-	(*ReceiveTransferResponse)(nil),        // 19: gongjian.member.v1.ReceiveTransferResponse
-	(*RejectTransferRequest)(nil),          // 20: gongjian.member.v1.RejectTransferRequest
-	(*RejectTransferResponse)(nil),         // 21: gongjian.member.v1.RejectTransferResponse
-	(*WithdrawTransferRequest)(nil),        // 22: gongjian.member.v1.WithdrawTransferRequest
-	(*WithdrawTransferResponse)(nil),       // 23: gongjian.member.v1.WithdrawTransferResponse
-	(*ListPocketMembersRequest)(nil),       // 24: gongjian.member.v1.ListPocketMembersRequest
-	(*ListPocketMembersResponse)(nil),      // 25: gongjian.member.v1.ListPocketMembersResponse
-	(*SuspendTransferRequest)(nil),         // 26: gongjian.member.v1.SuspendTransferRequest
-	(*SuspendTransferResponse)(nil),        // 27: gongjian.member.v1.SuspendTransferResponse
-	(*ResumeTransferRequest)(nil),          // 28: gongjian.member.v1.ResumeTransferRequest
-	(*ResumeTransferResponse)(nil),         // 29: gongjian.member.v1.ResumeTransferResponse
-	(*RecordTransferReviewRequest)(nil),    // 30: gongjian.member.v1.RecordTransferReviewRequest
-	(*RecordTransferReviewResponse)(nil),   // 31: gongjian.member.v1.RecordTransferReviewResponse
-	(*ListNameOnlyMembersRequest)(nil),     // 32: gongjian.member.v1.ListNameOnlyMembersRequest
-	(*NameOnlyMember)(nil),                 // 33: gongjian.member.v1.NameOnlyMember
-	(*ListNameOnlyMembersResponse)(nil),    // 34: gongjian.member.v1.ListNameOnlyMembersResponse
-	(*StartBulkTransferRequest)(nil),       // 35: gongjian.member.v1.StartBulkTransferRequest
-	(*BulkTransferOutcome)(nil),            // 36: gongjian.member.v1.BulkTransferOutcome
-	(*BulkTransferJob)(nil),                // 37: gongjian.member.v1.BulkTransferJob
-	(*StartBulkTransferResponse)(nil),      // 38: gongjian.member.v1.StartBulkTransferResponse
-	(*GetBulkTransferJobRequest)(nil),      // 39: gongjian.member.v1.GetBulkTransferJobRequest
-	(*GetBulkTransferJobResponse)(nil),     // 40: gongjian.member.v1.GetBulkTransferJobResponse
-	(*RecordEarlierTransferRequest)(nil),   // 41: gongjian.member.v1.RecordEarlierTransferRequest
-	(*RecordEarlierTransferResponse)(nil),  // 42: gongjian.member.v1.RecordEarlierTransferResponse
-	(*TransferSettings)(nil),               // 43: gongjian.member.v1.TransferSettings
-	(*GetTransferSettingsRequest)(nil),     // 44: gongjian.member.v1.GetTransferSettingsRequest
-	(*GetTransferSettingsResponse)(nil),    // 45: gongjian.member.v1.GetTransferSettingsResponse
-	(*UpdateTransferSettingsRequest)(nil),  // 46: gongjian.member.v1.UpdateTransferSettingsRequest
-	(*UpdateTransferSettingsResponse)(nil), // 47: gongjian.member.v1.UpdateTransferSettingsResponse
-	nil,                                    // 48: gongjian.member.v1.StartBulkTransferRequest.DestinationsEntry
-	(*timestamppb.Timestamp)(nil),          // 49: google.protobuf.Timestamp
-	(*Member)(nil),                         // 50: gongjian.member.v1.Member
+	(*OutsideDestination)(nil),             // 8: gongjian.member.v1.OutsideDestination
+	(*RecordTransferReceiptRequest)(nil),   // 9: gongjian.member.v1.RecordTransferReceiptRequest
+	(*RecordTransferReceiptResponse)(nil),  // 10: gongjian.member.v1.RecordTransferReceiptResponse
+	(*RequestTransferRequest)(nil),         // 11: gongjian.member.v1.RequestTransferRequest
+	(*RequestTransferResponse)(nil),        // 12: gongjian.member.v1.RequestTransferResponse
+	(*GetTransferRequest)(nil),             // 13: gongjian.member.v1.GetTransferRequest
+	(*GetTransferResponse)(nil),            // 14: gongjian.member.v1.GetTransferResponse
+	(*ListTransfersRequest)(nil),           // 15: gongjian.member.v1.ListTransfersRequest
+	(*ListTransfersResponse)(nil),          // 16: gongjian.member.v1.ListTransfersResponse
+	(*ConfirmTransferRequest)(nil),         // 17: gongjian.member.v1.ConfirmTransferRequest
+	(*ConfirmTransferResponse)(nil),        // 18: gongjian.member.v1.ConfirmTransferResponse
+	(*ReleaseTransferRequest)(nil),         // 19: gongjian.member.v1.ReleaseTransferRequest
+	(*ReleaseTransferResponse)(nil),        // 20: gongjian.member.v1.ReleaseTransferResponse
+	(*ReceiveTransferRequest)(nil),         // 21: gongjian.member.v1.ReceiveTransferRequest
+	(*ReceiveTransferResponse)(nil),        // 22: gongjian.member.v1.ReceiveTransferResponse
+	(*RejectTransferRequest)(nil),          // 23: gongjian.member.v1.RejectTransferRequest
+	(*RejectTransferResponse)(nil),         // 24: gongjian.member.v1.RejectTransferResponse
+	(*WithdrawTransferRequest)(nil),        // 25: gongjian.member.v1.WithdrawTransferRequest
+	(*WithdrawTransferResponse)(nil),       // 26: gongjian.member.v1.WithdrawTransferResponse
+	(*ListPocketMembersRequest)(nil),       // 27: gongjian.member.v1.ListPocketMembersRequest
+	(*ListPocketMembersResponse)(nil),      // 28: gongjian.member.v1.ListPocketMembersResponse
+	(*SuspendTransferRequest)(nil),         // 29: gongjian.member.v1.SuspendTransferRequest
+	(*SuspendTransferResponse)(nil),        // 30: gongjian.member.v1.SuspendTransferResponse
+	(*ResumeTransferRequest)(nil),          // 31: gongjian.member.v1.ResumeTransferRequest
+	(*ResumeTransferResponse)(nil),         // 32: gongjian.member.v1.ResumeTransferResponse
+	(*RecordTransferReviewRequest)(nil),    // 33: gongjian.member.v1.RecordTransferReviewRequest
+	(*RecordTransferReviewResponse)(nil),   // 34: gongjian.member.v1.RecordTransferReviewResponse
+	(*ListNameOnlyMembersRequest)(nil),     // 35: gongjian.member.v1.ListNameOnlyMembersRequest
+	(*NameOnlyMember)(nil),                 // 36: gongjian.member.v1.NameOnlyMember
+	(*ListNameOnlyMembersResponse)(nil),    // 37: gongjian.member.v1.ListNameOnlyMembersResponse
+	(*StartBulkTransferRequest)(nil),       // 38: gongjian.member.v1.StartBulkTransferRequest
+	(*BulkTransferOutcome)(nil),            // 39: gongjian.member.v1.BulkTransferOutcome
+	(*BulkTransferJob)(nil),                // 40: gongjian.member.v1.BulkTransferJob
+	(*StartBulkTransferResponse)(nil),      // 41: gongjian.member.v1.StartBulkTransferResponse
+	(*GetBulkTransferJobRequest)(nil),      // 42: gongjian.member.v1.GetBulkTransferJobRequest
+	(*GetBulkTransferJobResponse)(nil),     // 43: gongjian.member.v1.GetBulkTransferJobResponse
+	(*RecordEarlierTransferRequest)(nil),   // 44: gongjian.member.v1.RecordEarlierTransferRequest
+	(*RecordEarlierTransferResponse)(nil),  // 45: gongjian.member.v1.RecordEarlierTransferResponse
+	(*TransferSettings)(nil),               // 46: gongjian.member.v1.TransferSettings
+	(*GetTransferSettingsRequest)(nil),     // 47: gongjian.member.v1.GetTransferSettingsRequest
+	(*GetTransferSettingsResponse)(nil),    // 48: gongjian.member.v1.GetTransferSettingsResponse
+	(*UpdateTransferSettingsRequest)(nil),  // 49: gongjian.member.v1.UpdateTransferSettingsRequest
+	(*UpdateTransferSettingsResponse)(nil), // 50: gongjian.member.v1.UpdateTransferSettingsResponse
+	nil,                                    // 51: gongjian.member.v1.StartBulkTransferRequest.DestinationsEntry
+	(*timestamppb.Timestamp)(nil),          // 52: google.protobuf.Timestamp
+	(*Member)(nil),                         // 53: gongjian.member.v1.Member
 }
 var file_gongjian_member_v1_transfer_proto_depIdxs = []int32{
 	0,  // 0: gongjian.member.v1.TransferStep.state:type_name -> gongjian.member.v1.TransferState
-	49, // 1: gongjian.member.v1.TransferStep.time:type_name -> google.protobuf.Timestamp
+	52, // 1: gongjian.member.v1.TransferStep.time:type_name -> google.protobuf.Timestamp
 	1,  // 2: gongjian.member.v1.TransferStep.action:type_name -> gongjian.member.v1.TransferAction
 	2,  // 3: gongjian.member.v1.TransferStep.review_outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
-	49, // 4: gongjian.member.v1.TransferStep.record_time:type_name -> google.protobuf.Timestamp
+	52, // 4: gongjian.member.v1.TransferStep.record_time:type_name -> google.protobuf.Timestamp
 	0,  // 5: gongjian.member.v1.Transfer.state:type_name -> gongjian.member.v1.TransferState
-	49, // 6: gongjian.member.v1.Transfer.letter_deadline:type_name -> google.protobuf.Timestamp
+	52, // 6: gongjian.member.v1.Transfer.letter_deadline:type_name -> google.protobuf.Timestamp
 	6,  // 7: gongjian.member.v1.Transfer.steps:type_name -> gongjian.member.v1.TransferStep
-	49, // 8: gongjian.member.v1.Transfer.create_time:type_name -> google.protobuf.Timestamp
-	49, // 9: gongjian.member.v1.Transfer.update_time:type_name -> google.protobuf.Timestamp
+	52, // 8: gongjian.member.v1.Transfer.create_time:type_name -> google.protobuf.Timestamp
+	52, // 9: gongjian.member.v1.Transfer.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 10: gongjian.member.v1.Transfer.suspended_from:type_name -> gongjian.member.v1.TransferState
-	49, // 11: gongjian.member.v1.Transfer.expire_time:type_name -> google.protobuf.Timestamp
-	49, // 12: gongjian.member.v1.Transfer.flag_time:type_name -> google.protobuf.Timestamp
+	52, // 11: gongjian.member.v1.Transfer.expire_time:type_name -> google.protobuf.Timestamp
+	52, // 12: gongjian.member.v1.Transfer.flag_time:type_name -> google.protobuf.Timestamp
 	2,  // 13: gongjian.member.v1.Transfer.review_outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
-	49, // 14: gongjian.member.v1.Transfer.record_time:type_name -> google.protobuf.Timestamp
-	7,  // 15: gongjian.member.v1.RequestTransferRequest.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 16: gongjian.member.v1.RequestTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 17: gongjian.member.v1.GetTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	0,  // 18: gongjian.member.v1.ListTransfersRequest.state:type_name -> gongjian.member.v1.TransferState
-	3,  // 19: gongjian.member.v1.ListTransfersRequest.review:type_name -> gongjian.member.v1.TransferReviewFilter
-	7,  // 20: gongjian.member.v1.ListTransfersResponse.transfers:type_name -> gongjian.member.v1.Transfer
-	7,  // 21: gongjian.member.v1.ConfirmTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 22: gongjian.member.v1.ReleaseTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 23: gongjian.member.v1.ReceiveTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 24: gongjian.member.v1.RejectTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 25: gongjian.member.v1.WithdrawTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 26: gongjian.member.v1.ListPocketMembersResponse.transfers:type_name -> gongjian.member.v1.Transfer
-	7,  // 27: gongjian.member.v1.SuspendTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	7,  // 28: gongjian.member.v1.ResumeTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	2,  // 29: gongjian.member.v1.RecordTransferReviewRequest.outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
-	7,  // 30: gongjian.member.v1.RecordTransferReviewResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	50, // 31: gongjian.member.v1.NameOnlyMember.member:type_name -> gongjian.member.v1.Member
-	4,  // 32: gongjian.member.v1.NameOnlyMember.reason:type_name -> gongjian.member.v1.NameOnlyReason
-	33, // 33: gongjian.member.v1.ListNameOnlyMembersResponse.members:type_name -> gongjian.member.v1.NameOnlyMember
-	48, // 34: gongjian.member.v1.StartBulkTransferRequest.destinations:type_name -> gongjian.member.v1.StartBulkTransferRequest.DestinationsEntry
-	5,  // 35: gongjian.member.v1.BulkTransferOutcome.result:type_name -> gongjian.member.v1.BulkTransferResult
-	0,  // 36: gongjian.member.v1.BulkTransferOutcome.state:type_name -> gongjian.member.v1.TransferState
-	49, // 37: gongjian.member.v1.BulkTransferOutcome.time:type_name -> google.protobuf.Timestamp
-	49, // 38: gongjian.member.v1.BulkTransferJob.create_time:type_name -> google.protobuf.Timestamp
-	49, // 39: gongjian.member.v1.BulkTransferJob.finish_time:type_name -> google.protobuf.Timestamp
-	36, // 40: gongjian.member.v1.StartBulkTransferResponse.outcome:type_name -> gongjian.member.v1.BulkTransferOutcome
-	37, // 41: gongjian.member.v1.GetBulkTransferJobResponse.job:type_name -> gongjian.member.v1.BulkTransferJob
-	36, // 42: gongjian.member.v1.GetBulkTransferJobResponse.outcomes:type_name -> gongjian.member.v1.BulkTransferOutcome
-	7,  // 43: gongjian.member.v1.RecordEarlierTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
-	49, // 44: gongjian.member.v1.TransferSettings.update_time:type_name -> google.protobuf.Timestamp
-	43, // 45: gongjian.member.v1.GetTransferSettingsResponse.settings:type_name -> gongjian.member.v1.TransferSettings
-	43, // 46: gongjian.member.v1.UpdateTransferSettingsRequest.settings:type_name -> gongjian.member.v1.TransferSettings
-	43, // 47: gongjian.member.v1.UpdateTransferSettingsResponse.settings:type_name -> gongjian.member.v1.TransferSettings
-	8,  // 48: gongjian.member.v1.TransferService.RequestTransfer:input_type -> gongjian.member.v1.RequestTransferRequest
-	10, // 49: gongjian.member.v1.TransferService.GetTransfer:input_type -> gongjian.member.v1.GetTransferRequest
-	12, // 50: gongjian.member.v1.TransferService.ListTransfers:input_type -> gongjian.member.v1.ListTransfersRequest
-	14, // 51: gongjian.member.v1.TransferService.ConfirmTransfer:input_type -> gongjian.member.v1.ConfirmTransferRequest
-	16, // 52: gongjian.member.v1.TransferService.ReleaseTransfer:input_type -> gongjian.member.v1.ReleaseTransferRequest
-	18, // 53: gongjian.member.v1.TransferService.ReceiveTransfer:input_type -> gongjian.member.v1.ReceiveTransferRequest
-	20, // 54: gongjian.member.v1.TransferService.RejectTransfer:input_type -> gongjian.member.v1.RejectTransferRequest
-	22, // 55: gongjian.member.v1.TransferService.WithdrawTransfer:input_type -> gongjian.member.v1.WithdrawTransferRequest
-	24, // 56: gongjian.member.v1.TransferService.ListPocketMembers:input_type -> gongjian.member.v1.ListPocketMembersRequest
-	26, // 57: gongjian.member.v1.TransferService.SuspendTransfer:input_type -> gongjian.member.v1.SuspendTransferRequest
-	28, // 58: gongjian.member.v1.TransferService.ResumeTransfer:input_type -> gongjian.member.v1.ResumeTransferRequest
-	30, // 59: gongjian.member.v1.TransferService.RecordTransferReview:input_type -> gongjian.member.v1.RecordTransferReviewRequest
-	32, // 60: gongjian.member.v1.TransferService.ListNameOnlyMembers:input_type -> gongjian.member.v1.ListNameOnlyMembersRequest
-	41, // 61: gongjian.member.v1.TransferService.RecordEarlierTransfer:input_type -> gongjian.member.v1.RecordEarlierTransferRequest
-	44, // 62: gongjian.member.v1.TransferService.GetTransferSettings:input_type -> gongjian.member.v1.GetTransferSettingsRequest
-	46, // 63: gongjian.member.v1.TransferService.UpdateTransferSettings:input_type -> gongjian.member.v1.UpdateTransferSettingsRequest
-	35, // 64: gongjian.member.v1.BulkTransferService.StartBulkTransfer:input_type -> gongjian.member.v1.StartBulkTransferRequest
-	39, // 65: gongjian.member.v1.BulkTransferService.GetBulkTransferJob:input_type -> gongjian.member.v1.GetBulkTransferJobRequest
-	9,  // 66: gongjian.member.v1.TransferService.RequestTransfer:output_type -> gongjian.member.v1.RequestTransferResponse
-	11, // 67: gongjian.member.v1.TransferService.GetTransfer:output_type -> gongjian.member.v1.GetTransferResponse
-	13, // 68: gongjian.member.v1.TransferService.ListTransfers:output_type -> gongjian.member.v1.ListTransfersResponse
-	15, // 69: gongjian.member.v1.TransferService.ConfirmTransfer:output_type -> gongjian.member.v1.ConfirmTransferResponse
-	17, // 70: gongjian.member.v1.TransferService.ReleaseTransfer:output_type -> gongjian.member.v1.ReleaseTransferResponse
-	19, // 71: gongjian.member.v1.TransferService.ReceiveTransfer:output_type -> gongjian.member.v1.ReceiveTransferResponse
-	21, // 72: gongjian.member.v1.TransferService.RejectTransfer:output_type -> gongjian.member.v1.RejectTransferResponse
-	23, // 73: gongjian.member.v1.TransferService.WithdrawTransfer:output_type -> gongjian.member.v1.WithdrawTransferResponse
-	25, // 74: gongjian.member.v1.TransferService.ListPocketMembers:output_type -> gongjian.member.v1.ListPocketMembersResponse
-	27, // 75: gongjian.member.v1.TransferService.SuspendTransfer:output_type -> gongjian.member.v1.SuspendTransferResponse
-	29, // 76: gongjian.member.v1.TransferService.ResumeTransfer:output_type -> gongjian.member.v1.ResumeTransferResponse
-	31, // 77: gongjian.member.v1.TransferService.RecordTransferReview:output_type -> gongjian.member.v1.RecordTransferReviewResponse
-	34, // 78: gongjian.member.v1.TransferService.ListNameOnlyMembers:output_type -> gongjian.member.v1.ListNameOnlyMembersResponse
-	42, // 79: gongjian.member.v1.TransferService.RecordEarlierTransfer:output_type -> gongjian.member.v1.RecordEarlierTransferResponse
-	45, // 80: gongjian.member.v1.TransferService.GetTransferSettings:output_type -> gongjian.member.v1.GetTransferSettingsResponse
-	47, // 81: gongjian.member.v1.TransferService.UpdateTransferSettings:output_type -> gongjian.member.v1.UpdateTransferSettingsResponse
-	38, // 82: gongjian.member.v1.BulkTransferService.StartBulkTransfer:output_type -> gongjian.member.v1.StartBulkTransferResponse
-	40, // 83: gongjian.member.v1.BulkTransferService.GetBulkTransferJob:output_type -> gongjian.member.v1.GetBulkTransferJobResponse
-	66, // [66:84] is the sub-list for method output_type
-	48, // [48:66] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	52, // 14: gongjian.member.v1.Transfer.record_time:type_name -> google.protobuf.Timestamp
+	8,  // 15: gongjian.member.v1.Transfer.outside:type_name -> gongjian.member.v1.OutsideDestination
+	7,  // 16: gongjian.member.v1.RecordTransferReceiptResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 17: gongjian.member.v1.RequestTransferRequest.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 18: gongjian.member.v1.RequestTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 19: gongjian.member.v1.GetTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	0,  // 20: gongjian.member.v1.ListTransfersRequest.state:type_name -> gongjian.member.v1.TransferState
+	3,  // 21: gongjian.member.v1.ListTransfersRequest.review:type_name -> gongjian.member.v1.TransferReviewFilter
+	7,  // 22: gongjian.member.v1.ListTransfersResponse.transfers:type_name -> gongjian.member.v1.Transfer
+	7,  // 23: gongjian.member.v1.ConfirmTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 24: gongjian.member.v1.ReleaseTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 25: gongjian.member.v1.ReceiveTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 26: gongjian.member.v1.RejectTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 27: gongjian.member.v1.WithdrawTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 28: gongjian.member.v1.ListPocketMembersResponse.transfers:type_name -> gongjian.member.v1.Transfer
+	7,  // 29: gongjian.member.v1.SuspendTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	7,  // 30: gongjian.member.v1.ResumeTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	2,  // 31: gongjian.member.v1.RecordTransferReviewRequest.outcome:type_name -> gongjian.member.v1.TransferReviewOutcome
+	7,  // 32: gongjian.member.v1.RecordTransferReviewResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	53, // 33: gongjian.member.v1.NameOnlyMember.member:type_name -> gongjian.member.v1.Member
+	4,  // 34: gongjian.member.v1.NameOnlyMember.reason:type_name -> gongjian.member.v1.NameOnlyReason
+	36, // 35: gongjian.member.v1.ListNameOnlyMembersResponse.members:type_name -> gongjian.member.v1.NameOnlyMember
+	51, // 36: gongjian.member.v1.StartBulkTransferRequest.destinations:type_name -> gongjian.member.v1.StartBulkTransferRequest.DestinationsEntry
+	5,  // 37: gongjian.member.v1.BulkTransferOutcome.result:type_name -> gongjian.member.v1.BulkTransferResult
+	0,  // 38: gongjian.member.v1.BulkTransferOutcome.state:type_name -> gongjian.member.v1.TransferState
+	52, // 39: gongjian.member.v1.BulkTransferOutcome.time:type_name -> google.protobuf.Timestamp
+	52, // 40: gongjian.member.v1.BulkTransferJob.create_time:type_name -> google.protobuf.Timestamp
+	52, // 41: gongjian.member.v1.BulkTransferJob.finish_time:type_name -> google.protobuf.Timestamp
+	39, // 42: gongjian.member.v1.StartBulkTransferResponse.outcome:type_name -> gongjian.member.v1.BulkTransferOutcome
+	40, // 43: gongjian.member.v1.GetBulkTransferJobResponse.job:type_name -> gongjian.member.v1.BulkTransferJob
+	39, // 44: gongjian.member.v1.GetBulkTransferJobResponse.outcomes:type_name -> gongjian.member.v1.BulkTransferOutcome
+	7,  // 45: gongjian.member.v1.RecordEarlierTransferResponse.transfer:type_name -> gongjian.member.v1.Transfer
+	52, // 46: gongjian.member.v1.TransferSettings.update_time:type_name -> google.protobuf.Timestamp
+	46, // 47: gongjian.member.v1.GetTransferSettingsResponse.settings:type_name -> gongjian.member.v1.TransferSettings
+	46, // 48: gongjian.member.v1.UpdateTransferSettingsRequest.settings:type_name -> gongjian.member.v1.TransferSettings
+	46, // 49: gongjian.member.v1.UpdateTransferSettingsResponse.settings:type_name -> gongjian.member.v1.TransferSettings
+	11, // 50: gongjian.member.v1.TransferService.RequestTransfer:input_type -> gongjian.member.v1.RequestTransferRequest
+	13, // 51: gongjian.member.v1.TransferService.GetTransfer:input_type -> gongjian.member.v1.GetTransferRequest
+	15, // 52: gongjian.member.v1.TransferService.ListTransfers:input_type -> gongjian.member.v1.ListTransfersRequest
+	17, // 53: gongjian.member.v1.TransferService.ConfirmTransfer:input_type -> gongjian.member.v1.ConfirmTransferRequest
+	19, // 54: gongjian.member.v1.TransferService.ReleaseTransfer:input_type -> gongjian.member.v1.ReleaseTransferRequest
+	21, // 55: gongjian.member.v1.TransferService.ReceiveTransfer:input_type -> gongjian.member.v1.ReceiveTransferRequest
+	9,  // 56: gongjian.member.v1.TransferService.RecordTransferReceipt:input_type -> gongjian.member.v1.RecordTransferReceiptRequest
+	23, // 57: gongjian.member.v1.TransferService.RejectTransfer:input_type -> gongjian.member.v1.RejectTransferRequest
+	25, // 58: gongjian.member.v1.TransferService.WithdrawTransfer:input_type -> gongjian.member.v1.WithdrawTransferRequest
+	27, // 59: gongjian.member.v1.TransferService.ListPocketMembers:input_type -> gongjian.member.v1.ListPocketMembersRequest
+	29, // 60: gongjian.member.v1.TransferService.SuspendTransfer:input_type -> gongjian.member.v1.SuspendTransferRequest
+	31, // 61: gongjian.member.v1.TransferService.ResumeTransfer:input_type -> gongjian.member.v1.ResumeTransferRequest
+	33, // 62: gongjian.member.v1.TransferService.RecordTransferReview:input_type -> gongjian.member.v1.RecordTransferReviewRequest
+	35, // 63: gongjian.member.v1.TransferService.ListNameOnlyMembers:input_type -> gongjian.member.v1.ListNameOnlyMembersRequest
+	44, // 64: gongjian.member.v1.TransferService.RecordEarlierTransfer:input_type -> gongjian.member.v1.RecordEarlierTransferRequest
+	47, // 65: gongjian.member.v1.TransferService.GetTransferSettings:input_type -> gongjian.member.v1.GetTransferSettingsRequest
+	49, // 66: gongjian.member.v1.TransferService.UpdateTransferSettings:input_type -> gongjian.member.v1.UpdateTransferSettingsRequest
+	38, // 67: gongjian.member.v1.BulkTransferService.StartBulkTransfer:input_type -> gongjian.member.v1.StartBulkTransferRequest
+	42, // 68: gongjian.member.v1.BulkTransferService.GetBulkTransferJob:input_type -> gongjian.member.v1.GetBulkTransferJobRequest
+	12, // 69: gongjian.member.v1.TransferService.RequestTransfer:output_type -> gongjian.member.v1.RequestTransferResponse
+	14, // 70: gongjian.member.v1.TransferService.GetTransfer:output_type -> gongjian.member.v1.GetTransferResponse
+	16, // 71: gongjian.member.v1.TransferService.ListTransfers:output_type -> gongjian.member.v1.ListTransfersResponse
+	18, // 72: gongjian.member.v1.TransferService.ConfirmTransfer:output_type -> gongjian.member.v1.ConfirmTransferResponse
+	20, // 73: gongjian.member.v1.TransferService.ReleaseTransfer:output_type -> gongjian.member.v1.ReleaseTransferResponse
+	22, // 74: gongjian.member.v1.TransferService.ReceiveTransfer:output_type -> gongjian.member.v1.ReceiveTransferResponse
+	10, // 75: gongjian.member.v1.TransferService.RecordTransferReceipt:output_type -> gongjian.member.v1.RecordTransferReceiptResponse
+	24, // 76: gongjian.member.v1.TransferService.RejectTransfer:output_type -> gongjian.member.v1.RejectTransferResponse
+	26, // 77: gongjian.member.v1.TransferService.WithdrawTransfer:output_type -> gongjian.member.v1.WithdrawTransferResponse
+	28, // 78: gongjian.member.v1.TransferService.ListPocketMembers:output_type -> gongjian.member.v1.ListPocketMembersResponse
+	30, // 79: gongjian.member.v1.TransferService.SuspendTransfer:output_type -> gongjian.member.v1.SuspendTransferResponse
+	32, // 80: gongjian.member.v1.TransferService.ResumeTransfer:output_type -> gongjian.member.v1.ResumeTransferResponse
+	34, // 81: gongjian.member.v1.TransferService.RecordTransferReview:output_type -> gongjian.member.v1.RecordTransferReviewResponse
+	37, // 82: gongjian.member.v1.TransferService.ListNameOnlyMembers:output_type -> gongjian.member.v1.ListNameOnlyMembersResponse
+	45, // 83: gongjian.member.v1.TransferService.RecordEarlierTransfer:output_type -> gongjian.member.v1.RecordEarlierTransferResponse
+	48, // 84: gongjian.member.v1.TransferService.GetTransferSettings:output_type -> gongjian.member.v1.GetTransferSettingsResponse
+	50, // 85: gongjian.member.v1.TransferService.UpdateTransferSettings:output_type -> gongjian.member.v1.UpdateTransferSettingsResponse
+	41, // 86: gongjian.member.v1.BulkTransferService.StartBulkTransfer:output_type -> gongjian.member.v1.StartBulkTransferResponse
+	43, // 87: gongjian.member.v1.BulkTransferService.GetBulkTransferJob:output_type -> gongjian.member.v1.GetBulkTransferJobResponse
+	69, // [69:88] is the sub-list for method output_type
+	50, // [50:69] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_transfer_proto_init() }
@@ -3784,7 +4026,7 @@ func file_gongjian_member_v1_transfer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_transfer_proto_rawDesc), len(file_gongjian_member_v1_transfer_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   43,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -25,6 +25,7 @@ const (
 	TransferService_ConfirmTransfer_FullMethodName        = "/gongjian.member.v1.TransferService/ConfirmTransfer"
 	TransferService_ReleaseTransfer_FullMethodName        = "/gongjian.member.v1.TransferService/ReleaseTransfer"
 	TransferService_ReceiveTransfer_FullMethodName        = "/gongjian.member.v1.TransferService/ReceiveTransfer"
+	TransferService_RecordTransferReceipt_FullMethodName  = "/gongjian.member.v1.TransferService/RecordTransferReceipt"
 	TransferService_RejectTransfer_FullMethodName         = "/gongjian.member.v1.TransferService/RejectTransfer"
 	TransferService_WithdrawTransfer_FullMethodName       = "/gongjian.member.v1.TransferService/WithdrawTransfer"
 	TransferService_ListPocketMembers_FullMethodName      = "/gongjian.member.v1.TransferService/ListPocketMembers"
@@ -64,8 +65,19 @@ type TransferServiceClient interface {
 	// with its number and the deadline by which it must be received.
 	ReleaseTransfer(ctx context.Context, in *ReleaseTransferRequest, opts ...grpc.CallOption) (*ReleaseTransferResponse, error)
 	// ReceiveTransfer is the receiving side accepting the letter: the transfer
-	// completes and the member's relationship moves, in one transaction.
+	// completes and the member's relationship moves, in one transaction. A
+	// transfer out of the city is not received here: its receipt is recorded
+	// by the sending side (RecordTransferReceipt).
 	ReceiveTransfer(ctx context.Context, in *ReceiveTransferRequest, opts ...grpc.CallOption) (*ReceiveTransferResponse, error)
+	// RecordTransferReceipt completes a transfer out of the city: the sending
+	// side records the receipt slip (回执) the receiving organisation
+	// returned, with its number and date (not in the future, not before the
+	// letter's release). In the same transaction the member's relationship
+	// here ends: the member is kept, marked as left (transferred out of the
+	// city to the destination) and still readable, never deleted. The same
+	// receipt recorded again answers the transfer as it is; another receipt
+	// is refused. A transfer inside the city is refused (OUTSIDE_ONLY).
+	RecordTransferReceipt(ctx context.Context, in *RecordTransferReceiptRequest, opts ...grpc.CallOption) (*RecordTransferReceiptResponse, error)
 	// RejectTransfer refuses a transfer: the sending side before the letter
 	// is released, the receiving side after. A reason is required.
 	RejectTransfer(ctx context.Context, in *RejectTransferRequest, opts ...grpc.CallOption) (*RejectTransferResponse, error)
@@ -181,6 +193,16 @@ func (c *transferServiceClient) ReceiveTransfer(ctx context.Context, in *Receive
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReceiveTransferResponse)
 	err := c.cc.Invoke(ctx, TransferService_ReceiveTransfer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *transferServiceClient) RecordTransferReceipt(ctx context.Context, in *RecordTransferReceiptRequest, opts ...grpc.CallOption) (*RecordTransferReceiptResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordTransferReceiptResponse)
+	err := c.cc.Invoke(ctx, TransferService_RecordTransferReceipt_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -314,8 +336,19 @@ type TransferServiceServer interface {
 	// with its number and the deadline by which it must be received.
 	ReleaseTransfer(context.Context, *ReleaseTransferRequest) (*ReleaseTransferResponse, error)
 	// ReceiveTransfer is the receiving side accepting the letter: the transfer
-	// completes and the member's relationship moves, in one transaction.
+	// completes and the member's relationship moves, in one transaction. A
+	// transfer out of the city is not received here: its receipt is recorded
+	// by the sending side (RecordTransferReceipt).
 	ReceiveTransfer(context.Context, *ReceiveTransferRequest) (*ReceiveTransferResponse, error)
+	// RecordTransferReceipt completes a transfer out of the city: the sending
+	// side records the receipt slip (回执) the receiving organisation
+	// returned, with its number and date (not in the future, not before the
+	// letter's release). In the same transaction the member's relationship
+	// here ends: the member is kept, marked as left (transferred out of the
+	// city to the destination) and still readable, never deleted. The same
+	// receipt recorded again answers the transfer as it is; another receipt
+	// is refused. A transfer inside the city is refused (OUTSIDE_ONLY).
+	RecordTransferReceipt(context.Context, *RecordTransferReceiptRequest) (*RecordTransferReceiptResponse, error)
 	// RejectTransfer refuses a transfer: the sending side before the letter
 	// is released, the receiving side after. A reason is required.
 	RejectTransfer(context.Context, *RejectTransferRequest) (*RejectTransferResponse, error)
@@ -394,6 +427,9 @@ func (UnimplementedTransferServiceServer) ReleaseTransfer(context.Context, *Rele
 }
 func (UnimplementedTransferServiceServer) ReceiveTransfer(context.Context, *ReceiveTransferRequest) (*ReceiveTransferResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReceiveTransfer not implemented")
+}
+func (UnimplementedTransferServiceServer) RecordTransferReceipt(context.Context, *RecordTransferReceiptRequest) (*RecordTransferReceiptResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RecordTransferReceipt not implemented")
 }
 func (UnimplementedTransferServiceServer) RejectTransfer(context.Context, *RejectTransferRequest) (*RejectTransferResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RejectTransfer not implemented")
@@ -550,6 +586,24 @@ func _TransferService_ReceiveTransfer_Handler(srv interface{}, ctx context.Conte
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(TransferServiceServer).ReceiveTransfer(ctx, req.(*ReceiveTransferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TransferService_RecordTransferReceipt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordTransferReceiptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TransferServiceServer).RecordTransferReceipt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TransferService_RecordTransferReceipt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TransferServiceServer).RecordTransferReceipt(ctx, req.(*RecordTransferReceiptRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -764,6 +818,10 @@ var TransferService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReceiveTransfer",
 			Handler:    _TransferService_ReceiveTransfer_Handler,
+		},
+		{
+			MethodName: "RecordTransferReceipt",
+			Handler:    _TransferService_RecordTransferReceipt_Handler,
 		},
 		{
 			MethodName: "RejectTransfer",
