@@ -49,8 +49,25 @@ func Enqueue(ctx context.Context, tx pgx.Tx, evs ...Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	headers := traceHeaders(ctx)
 	batch := &pgx.Batch{}
+	if err := Queue(ctx, batch, evs...); err != nil {
+		return err
+	}
+	// PostgreSQL delivers a notification at commit and folds duplicates
+	// within a transaction, so one per call is enough.
+	QueueNotify(batch)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("outbox: enqueue: %w", err)
+	}
+	return nil
+}
+
+// Queue adds the writes of events to batch, with the trace context of
+// ctx, for a caller that sends the batch within its transaction with its
+// other writes: one round trip instead of one per call. The caller queues
+// QueueNotify once, and learns the errors when it sends the batch.
+func Queue(ctx context.Context, batch *pgx.Batch, evs ...Event) error {
+	headers := traceHeaders(ctx)
 	for _, ev := range evs {
 		r, err := newRow(ev)
 		if err != nil {
@@ -58,14 +75,12 @@ func Enqueue(ctx context.Context, tx pgx.Tx, evs ...Event) error {
 		}
 		batch.Queue(insertSQL, r.id, ev.Subject, ev.AggregateID, r.eventType, r.payload, headers)
 	}
-	// PostgreSQL delivers a notification at commit and folds duplicates
-	// within a transaction, so one per call is enough.
-	batch.Queue(notifySQL)
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("outbox: enqueue: %w", err)
-	}
 	return nil
 }
+
+// QueueNotify adds to batch the request to wake the relay when the
+// transaction commits.
+func QueueNotify(batch *pgx.Batch) { batch.Queue(notifySQL) }
 
 const (
 	insertSQL = `INSERT INTO outbox (id, subject, aggregate_id, event_type, payload, headers)

@@ -57,7 +57,7 @@ func (t *txStore) InsertBulkJob(ctx context.Context, j *member.BulkJob, rows []m
 	if err != nil {
 		return err
 	}
-	return audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectTransferJob, SubjectID: j.ID,
+	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectTransferJob, SubjectID: j.ID,
 		OrganisationID: j.OrganisationID, After: jobRecord(j)})
 }
 
@@ -172,7 +172,7 @@ func (t *txStore) SaveBulkOutcome(ctx context.Context, o *member.BulkOutcome) er
 	if o.Result != member.BulkSkipped {
 		return nil // the transfer's steps have their records
 	}
-	return audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectTransferJob, SubjectID: o.JobID, OrganisationID: orgID,
+	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectTransferJob, SubjectID: o.JobID, OrganisationID: orgID,
 		After: map[string]any{"member_id": o.MemberID, "result": o.Result, "reason": o.Reason, "detail": o.Detail}})
 }
 

@@ -103,7 +103,7 @@ func (t *txStore) SaveScheme(ctx context.Context, scope string, s *member.Scheme
 	if scope != member.DefaultScheme {
 		entry.OrganisationID = scope
 	}
-	return audit.Write(ctx, t.tx, entry)
+	return audit.Write(ctx, t.deferred(), entry)
 }
 
 // LockRuleClassified implements member.Tx. The default applies to the

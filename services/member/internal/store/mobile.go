@@ -270,7 +270,7 @@ func (t *txStore) auditMobile(ctx context.Context, r *member.MobileRecord, after
 	if b, ok := t.before[subjectMobile+"/"+r.ID]; ok {
 		entry.Before = json.RawMessage(b)
 	}
-	return audit.Write(ctx, t.tx, entry)
+	return audit.Write(ctx, t.deferred(), entry)
 }
 
 // emitMobile writes the audit record of a mobile event; ok is false for
@@ -284,7 +284,7 @@ func (t *txStore) emitMobile(ctx context.Context, e member.Event) (bool, error) 
 	case member.MobilityEnded:
 		return true, t.auditMobile(ctx, e.Record, pbconv.MobileRecord(e.Record, time.Time{}, true))
 	case member.MobileContactLogged:
-		return true, audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectMobile, SubjectID: e.Record.ID,
+		return true, audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectMobile, SubjectID: e.Record.ID,
 			OrganisationID: e.Record.OwnerOrgID(), After: pbconv.ContactEntry(e.Entry, true)})
 	case member.MobileContactOverdue:
 		// The sweeper reports it: no caller asked for it.

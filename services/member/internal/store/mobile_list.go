@@ -75,7 +75,7 @@ func (t *txStore) InsertMobileGroup(ctx context.Context, g *member.MobileGroup) 
 	if err != nil {
 		return interpretError(err, member.ErrGroupNotFound)
 	}
-	return audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectMobileGroup, SubjectID: g.ID,
+	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectMobileGroup, SubjectID: g.ID,
 		OrganisationID: g.HomeOrgID, After: pbconv.MobileGroup(g)})
 }
 
@@ -104,7 +104,7 @@ func (t *txStore) SaveMobileGroup(ctx context.Context, g *member.MobileGroup) er
 	if b, ok := t.before[subjectMobileGroup+"/"+g.ID]; ok {
 		entry.Before = json.RawMessage(b)
 	}
-	return audit.Write(ctx, t.tx, entry)
+	return audit.Write(ctx, t.deferred(), entry)
 }
 
 // LockGroupRecords implements member.Tx.

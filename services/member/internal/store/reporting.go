@@ -156,7 +156,7 @@ func (t *txStore) InsertPost(ctx context.Context, p *member.Post) error {
 	if err != nil {
 		return reportingError(err, member.ErrPostNotFound)
 	}
-	return audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectPost, SubjectID: p.ID, OrganisationID: p.CommunityID,
+	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectPost, SubjectID: p.ID, OrganisationID: p.CommunityID,
 		After: pbconv.Post(p)})
 }
 

@@ -48,5 +48,5 @@ func (t *txStore) auditReporting(ctx context.Context, e member.ReportingEvent) e
 	default:
 		return fmt.Errorf("store: no audit record for %T", e)
 	}
-	return audit.Write(ctx, t.tx, entry)
+	return audit.Write(ctx, t.deferred(), entry)
 }

@@ -33,7 +33,7 @@ func (t *txStore) InsertCardEntry(ctx context.Context, e *member.CardEntry) erro
 	if err != nil {
 		return reportingError(err, member.ErrNotFound)
 	}
-	return audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectCardEntry, SubjectID: e.ID, OrganisationID: e.CommunityID,
+	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectCardEntry, SubjectID: e.ID, OrganisationID: e.CommunityID,
 		After: pbconv.CardEntry(e)})
 }
 
@@ -93,7 +93,7 @@ func (t *txStore) SaveReportingSettings(ctx context.Context, s member.ReportingS
 	if err != nil {
 		return err
 	}
-	return audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectSettings, SubjectID: s.DistrictID, OrganisationID: s.DistrictID,
+	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectSettings, SubjectID: s.DistrictID, OrganisationID: s.DistrictID,
 		Before: pbconv.ReportingSettings(before), After: pbconv.ReportingSettings(s)})
 }
 

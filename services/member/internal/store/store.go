@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"gongjian.dev/pkg/audit"
@@ -66,8 +67,45 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // InTx implements member.Store.
 func (s *Store) InTx(ctx context.Context, fn func(member.Tx) error) error {
 	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(&txStore{tx: tx, ids: s.ids, before: map[string][]byte{}, transfersBefore: map[string][]byte{}})
+		t := &txStore{tx: tx, ids: s.ids, before: map[string][]byte{}, transfersBefore: map[string][]byte{}, batch: &pgx.Batch{}}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flush(ctx)
 	})
+}
+
+// flush sends the writes deferred to the end of the transaction (the
+// outbox rows and audit records of its events) in one round trip, before
+// it commits.
+func (t *txStore) flush(ctx context.Context) error {
+	if t.batch.Len() == 0 {
+		return nil
+	}
+	if t.events > 0 {
+		outbox.QueueNotify(t.batch)
+	}
+	err := t.tx.SendBatch(ctx, t.batch).Close()
+	t.batch = &pgx.Batch{}
+	return interpretError(err, member.ErrNotFound)
+}
+
+// deferred is the transaction for writes that nothing in it reads back
+// (audit records): they are queued and sent with the outbox rows when the
+// transaction ends.
+func (t *txStore) deferred() pgx.Tx { return queuedTx{Tx: t.tx, batch: t.batch} }
+
+// queuedTx is a transaction whose Exec only queues the statement in a
+// batch, sent by its owner, so that writes of code made for one statement
+// at a time (audit.Write) travel in one round trip.
+type queuedTx struct {
+	pgx.Tx
+	batch *pgx.Batch
+}
+
+func (q queuedTx) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	q.batch.Queue(sql, args...)
+	return pgconn.CommandTag{}, nil
 }
 
 // txStore implements member.Tx.
@@ -79,6 +117,10 @@ type txStore struct {
 	before map[string][]byte
 	// transfersBefore is the same for transfers.
 	transfersBefore map[string][]byte
+	// batch holds the writes deferred to the end of the transaction, and
+	// events counts the outbox rows among them.
+	batch  *pgx.Batch
+	events int
 }
 
 type querier interface {
@@ -274,9 +316,10 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 	if err != nil {
 		return err
 	}
-	if err := outbox.Enqueue(ctx, t.tx, outbox.Event{ID: id, Subject: subject, AggregateID: member.AggregateID(e), Message: msg}); err != nil {
+	if err := outbox.Queue(ctx, t.batch, outbox.Event{ID: id, Subject: subject, AggregateID: member.AggregateID(e), Message: msg}); err != nil {
 		return err
 	}
+	t.events++
 	if ok, err := t.emitMobile(ctx, e); ok {
 		return err
 	}
@@ -296,7 +339,7 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 		changed = e.Member
 	case member.CategoryChanged:
 		if e.Member == nil { // a reclassification: the category is all that changed
-			return audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectMember, SubjectID: e.Change.MemberID,
+			return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectMember, SubjectID: e.Change.MemberID,
 				OrganisationID: e.Change.OrganisationID, Before: categoryRecord(e.Change.Old), After: categoryRecord(e.Change.New)})
 		}
 		changed = e.Member
@@ -310,5 +353,5 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 	if b, ok := t.before[changed.ID]; ok {
 		entry.Before = json.RawMessage(b)
 	}
-	return audit.Write(ctx, t.tx, entry)
+	return audit.Write(ctx, t.deferred(), entry)
 }

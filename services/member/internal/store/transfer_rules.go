@@ -66,6 +66,6 @@ const subjectTransferSettings = "transfer_settings"
 // auditTransferSettings records a change of a district's transfer
 // settings, before and after, under the district.
 func (t *txStore) auditTransferSettings(ctx context.Context, e member.TransferSettingsUpdated) error {
-	return audit.Write(ctx, t.tx, audit.Entry{SubjectType: subjectTransferSettings, SubjectID: e.After.DistrictID,
+	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectTransferSettings, SubjectID: e.After.DistrictID,
 		OrganisationID: e.After.DistrictID, Before: pbconv.TransferSettings(e.Before), After: pbconv.TransferSettings(e.After)})
 }

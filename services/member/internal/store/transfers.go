@@ -273,7 +273,7 @@ func (t *txStore) auditTransfer(ctx context.Context, tr *member.Transfer) error 
 	if b, ok := t.transfersBefore[tr.ID]; ok {
 		entry.Before = json.RawMessage(b)
 	}
-	if err := audit.Write(ctx, t.tx, entry); err != nil {
+	if err := audit.Write(ctx, t.deferred(), entry); err != nil {
 		return err
 	}
 	if b, err := protojson.Marshal(after); err == nil {
