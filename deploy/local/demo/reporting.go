@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -82,7 +83,7 @@ func LoadReporting(ctx context.Context, conn grpc.ClientConnInterface, sum Summa
 	}
 	var defs []*memberDef
 	for _, m := range newMemberPlan(sum.plan).members {
-		if m.district == "jc" && m.member.GetEmploymentStatus() == memberv1.EmploymentStatus_EMPLOYMENT_STATUS_EMPLOYED {
+		if m.district == "jc" && m.group == inService { // the mobile members work far away
 			defs = append(defs, m)
 		}
 	}
@@ -149,11 +150,15 @@ func (l *reportingLoader) posts(ctx context.Context, rs []*reporter, out *Report
 	byCommunity := map[*node][]*reporter{}
 	for _, r := range rs {
 		c := r.def.community
-		if _, ok := byCommunity[c]; !ok && len(communities) < postCommunities {
+		if _, ok := byCommunity[c]; !ok {
 			communities = append(communities, c)
 		}
 		byCommunity[c] = append(byCommunity[c], r)
 	}
+	// The communities with the most in-service members publish posts, so
+	// that some posts fill up and later claims find them full.
+	slices.SortStableFunc(communities, func(a, b *node) int { return len(byCommunity[b]) - len(byCommunity[a]) })
+	communities = communities[:min(postCommunities, len(communities))]
 	for _, c := range communities {
 		var ids []string
 		for _, p := range demoPosts {
