@@ -15,9 +15,3 @@ type LeaveTx interface {
 	// FormerlyHeld are those of the numbers that a member who left held.
 	FormerlyHeld(ctx context.Context, nationalIDs []string) (map[string]bool, error)
 }
-
-// LeaveStore is what the reads of members who left need.
-type LeaveStore interface {
-	// ListWithLeft is List with the members who left too.
-	ListWithLeft(ctx context.Context, f ListFilter) ([]*Member, string, error)
-}

@@ -146,9 +146,6 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Member, string, er
 	case f.Page.Size > 500:
 		f.Page.Size = 500
 	}
-	if f.IncludeLeft {
-		return s.store.ListWithLeft(ctx, f)
-	}
 	return s.store.List(ctx, f)
 }
 

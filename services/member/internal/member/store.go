@@ -25,7 +25,6 @@ type Store interface {
 	ReportingStore
 	BulkStore
 	ImportStore
-	LeaveStore
 }
 
 // Tx is one transaction. Lock methods take row locks (SELECT … FOR UPDATE).
@@ -103,7 +102,7 @@ type ListFilter struct {
 	WithinID string
 	Page     Page
 	Search
-	// IncludeLeft lists the members who left too (List only).
+	// IncludeLeft selects the members who left too.
 	IncludeLeft bool
 }
 

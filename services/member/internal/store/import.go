@@ -38,14 +38,20 @@ func (t *txStore) Orgs(ctx context.Context, ids []string, lock bool) (map[string
 	return out, nil
 }
 
-// LiveHolders implements member.ImportTx.
-func (t *txStore) LiveHolders(ctx context.Context, nationalIDs []string) (map[string]member.Holder, error) {
+// hashes are the keyed hashes of numbers, and the number of each hash.
+func (t *txStore) hashes(nationalIDs []string) ([][]byte, map[string]string) {
 	byHash := make(map[string]string, len(nationalIDs))
 	hashes := make([][]byte, len(nationalIDs))
 	for i, id := range nationalIDs {
 		hashes[i] = t.ids.Hash(id)
 		byHash[string(hashes[i])] = id
 	}
+	return hashes, byHash
+}
+
+// LiveHolders implements member.ImportTx.
+func (t *txStore) LiveHolders(ctx context.Context, nationalIDs []string) (map[string]member.Holder, error) {
+	hashes, byHash := t.hashes(nationalIDs)
 	rows, err := t.tx.Query(ctx, `SELECT national_id_hash, id::text, organisation_id::text, coalesce(district_id::text, '')
 		FROM members WHERE national_id_hash = ANY($1) AND left_at IS NULL`, hashes)
 	if err != nil {

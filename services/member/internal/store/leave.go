@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -93,12 +92,7 @@ func (t *txStore) LeftHolder(ctx context.Context, nationalID, self string) (*mem
 
 // FormerlyHeld implements member.LeaveTx, in one statement for a roster.
 func (t *txStore) FormerlyHeld(ctx context.Context, nationalIDs []string) (map[string]bool, error) {
-	byHash := make(map[string]string, len(nationalIDs))
-	hashes := make([][]byte, len(nationalIDs))
-	for i, id := range nationalIDs {
-		hashes[i] = t.ids.Hash(id)
-		byHash[string(hashes[i])] = id
-	}
+	hashes, byHash := t.hashes(nationalIDs)
 	rows, err := t.tx.Query(ctx, `SELECT DISTINCT national_id_hash FROM members
 		WHERE national_id_hash = ANY($1) AND left_at IS NOT NULL`, hashes)
 	if err != nil {
@@ -113,44 +107,6 @@ func (t *txStore) FormerlyHeld(ctx context.Context, nationalIDs []string) (map[s
 	return out, err
 }
 
-// ListWithLeft implements member.LeaveStore: the query of List without its
-// condition on live members, in the same order and pages.
-func (s *Store) ListWithLeft(ctx context.Context, f member.ListFilter) ([]*member.Member, string, error) {
-	q, ok := memberQuery(f)
-	if !ok {
-		return nil, "", nil
-	}
-	n := len(q.where)
-	if q.where = slices.DeleteFunc(q.where, func(c string) bool { return c == liveOnly }); len(q.where) == n {
-		return nil, "", fmt.Errorf("member query: no live-only condition to lift")
-	}
-	if f.Page.Token != "" {
-		k, err := decodeToken(f.Page.Token)
-		if err != nil {
-			return nil, "", err
-		}
-		q.add(`(path, id) > (?, ?::uuid)`, k.Path, k.ID)
-	}
-	q.add(`true`)
-	rows, err := s.pool.Query(ctx, `SELECT `+memberColumns+` FROM members WHERE `+join(q.where)+
-		fmt.Sprintf(` ORDER BY path, id LIMIT %d`, f.Page.Size+1), q.args...)
-	if err != nil {
-		return nil, "", err
-	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*member.Member, error) { return s.scanMember(r) })
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(list) > f.Page.Size {
-		list = list[:f.Page.Size]
-		last := list[len(list)-1]
-		next = encodeToken(pageKey{Path: last.Path, ID: last.ID})
-	}
-	return list, next, nil
-}
-
 var (
-	_ member.LeaveTx    = (*txStore)(nil)
-	_ member.LeaveStore = (*Store)(nil)
+	_ member.LeaveTx = (*txStore)(nil)
 )

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -39,7 +38,7 @@ func decodeToken(s string) (pageKey, error) {
 
 // List implements member.Store.
 func (s *Store) List(ctx context.Context, f member.ListFilter) ([]*member.Member, string, error) {
-	q, ok := memberQuery(f)
+	q, ok := memberQuery(f, !f.IncludeLeft)
 	if !ok {
 		return nil, "", nil
 	}
@@ -75,15 +74,15 @@ func (s *Store) List(ctx context.Context, f member.ListFilter) ([]*member.Member
 // reads its organisations, not its tens of thousands of members. A count
 // by anything else (name, age, skills, hardship) counts the members.
 func (s *Store) Count(ctx context.Context, f member.ListFilter) (int64, error) {
-	q, ok := memberQuery(f)
+	// The counters count live members only.
+	counters := !f.IncludeLeft && countable(f.Search)
+	q, ok := memberQuery(f, !f.IncludeLeft && !counters)
 	if !ok {
 		return 0, nil
 	}
 	sql := `SELECT count(*) FROM members WHERE ` + join(q.where)
-	if live := slices.Index(q.where, liveOnly); live >= 0 && countable(f.Search) {
-		// The counters count live members only.
-		conds := append(append([]string{"true"}, q.where[:live]...), q.where[live+1:]...)
-		sql = `SELECT coalesce(sum(n), 0)::bigint FROM member_counts WHERE ` + join(conds)
+	if counters {
+		sql = `SELECT coalesce(sum(n), 0)::bigint FROM member_counts WHERE ` + join(q.where)
 	}
 	var n int64
 	err := s.pool.QueryRow(ctx, sql, q.args...).Scan(&n)
@@ -95,9 +94,6 @@ func (s *Store) Count(ctx context.Context, f member.ListFilter) (int64, error) {
 func countable(s member.Search) bool {
 	return s.Name == "" && s.Hardship == nil && s.BornBy.IsZero() && s.BornAfter.IsZero() && len(s.Skills) == 0
 }
-
-// liveOnly keeps the members whose membership has not ended.
-const liveOnly = `left_at IS NULL`
 
 // query is the WHERE clause of a statement being built, with its arguments.
 type query struct {
@@ -114,11 +110,13 @@ func (q *query) add(cond string, v ...any) {
 	q.where = append(q.where, cond)
 }
 
-// memberQuery is the condition of the live members a filter selects; ok is
-// false when it can select nobody (an id that is not one). Every search
-// condition is served by an index of migration 006, the subtree by the
-// path's.
-func memberQuery(f member.ListFilter) (q *query, ok bool) {
+// memberQuery is the condition of the members a filter selects, of the
+// live ones only when live; ok is false when it can select nobody (an id
+// that is not one). Every search condition is served by an index of
+// migration 006, the subtree by the path's. The condition holds for
+// member_counts too, whose columns bear the same names, as long as it asks
+// only what the counters are kept by (countable).
+func memberQuery(f member.ListFilter, live bool) (q *query, ok bool) {
 	q = &query{}
 	subtree := `path >= (SELECT path FROM orgs WHERE id = ?) AND path < (SELECT path || '~' FROM orgs WHERE id = ?)`
 	for _, id := range []string{f.AncestorID, f.WithinID} {
@@ -140,7 +138,9 @@ func memberQuery(f member.ListFilter) (q *query, ok bool) {
 		q.add(`status = ?`, f.Status)
 	}
 	searchQuery(q, f.Search)
-	q.add(liveOnly)
+	if live {
+		q.add(`left_at IS NULL`)
+	}
 	return q, true
 }
 
@@ -189,6 +189,9 @@ func replaceNext(s, with string) string {
 }
 
 func join(conds []string) string {
+	if len(conds) == 0 {
+		return "true"
+	}
 	out := conds[0]
 	for _, c := range conds[1:] {
 		out += " AND " + c
