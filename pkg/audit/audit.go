@@ -26,6 +26,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"gongjian.dev/pkg/actor"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/errs"
 )
@@ -85,18 +86,11 @@ type Executor interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-type systemKey struct{}
-
 type requestIDCtxKey struct{}
 
-// AsSystem marks ctx as the context of a background job called name (for
-// instance "outbox-relay" or "nightly-compliance"), so that records written
-// under it are attributed to actor "system:<name>" with role SystemJobRole.
-// A principal in ctx, if any, still takes precedence: work done on behalf of
-// a caller stays the caller's. name must not be empty.
-func AsSystem(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, systemKey{}, name)
-}
+// AsSystem marks ctx as the context of a background job called name, as
+// actor.AsSystem does (domain packages call that one directly).
+func AsSystem(ctx context.Context, name string) context.Context { return actor.AsSystem(ctx, name) }
 
 // WithRequestID returns ctx carrying a request id for the records written
 // under it, for work that is not a gRPC call (a job, an event consumer
@@ -234,7 +228,7 @@ func newRecord(ctx context.Context, e Entry) (record, error) {
 		requestID:      requestID(ctx),
 	}
 	var err error
-	if r.actorSubject, r.actorRole, r.actorName, err = actor(ctx); err != nil {
+	if r.actorSubject, r.actorRole, r.actorName, err = actorOf(ctx); err != nil {
 		return record{}, err
 	}
 	r.method, _ = grpc.Method(ctx)
@@ -252,11 +246,11 @@ func newRecord(ctx context.Context, e Entry) (record, error) {
 
 // actor returns who is acting in ctx: the principal of the call or the
 // background job.
-func actor(ctx context.Context) (subject, role, name string, err error) {
+func actorOf(ctx context.Context) (subject, role, name string, err error) {
 	if p, ok := auth.FromContext(ctx); ok && p.Subject != "" {
 		return p.Subject, string(p.Role), p.Name, nil
 	}
-	if job, _ := ctx.Value(systemKey{}).(string); job != "" {
+	if job := actor.System(ctx); job != "" {
 		return "system:" + job, SystemJobRole, job, nil
 	}
 	return "", "", "", ErrNoPrincipal

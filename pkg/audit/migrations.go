@@ -2,7 +2,6 @@ package audit
 
 import (
 	"embed"
-	"io/fs"
 
 	"gongjian.dev/pkg/pgdb"
 )
@@ -19,12 +18,4 @@ var migrationFiles embed.FS
 //
 //	GRANT SELECT, INSERT ON audit_log TO <service role>;
 //	GRANT USAGE ON SEQUENCE audit_log_id_seq TO <service role>;
-var Migrations = pgdb.MigrationSet{Name: "audit", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err) // only if the embed pattern and dir disagree
-	}
-	return sub
-}
+var Migrations = pgdb.Embedded("audit", migrationFiles, "migrations")

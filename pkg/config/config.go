@@ -26,16 +26,28 @@ func Load(cfg any) error {
 }
 
 // Attrs describes cfg as log attributes, one per field, keyed by the
-// variable name. Fields tagged secret:"true" are masked; URLs keep their
-// scheme, host and path but lose their password.
+// variable name. Nested structs without a variable of their own (a
+// service's auth or TLS part) are described field by field in the same
+// list, so the start-up line shows the whole configuration. Fields tagged
+// secret:"true" are masked; URLs keep their scheme, host and path but lose
+// their password.
 func Attrs(cfg any) []any {
 	v := reflect.Indirect(reflect.ValueOf(cfg))
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
 	t := v.Type()
 	var attrs []any
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
 		name, _, _ := cutComma(f.Tag.Get("env"))
-		if name == "" || !f.IsExported() {
+		if name == "" {
+			if f.Type.Kind() == reflect.Struct || (f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && !v.Field(i).IsNil()) {
+				attrs = append(attrs, Attrs(v.Field(i).Interface())...)
+			}
 			continue
 		}
 		attrs = append(attrs, slog.String(name, describe(v.Field(i), f.Tag.Get("secret") == "true")))

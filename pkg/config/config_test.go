@@ -44,3 +44,27 @@ func TestLoadRefusesAMissingRequiredVariable(t *testing.T) {
 		t.Fatal("want an error for a missing required variable")
 	}
 }
+
+func TestAttrsDescribeNestedPartsWithTheirSecretsMasked(t *testing.T) {
+	type tls struct {
+		CertFile string `env:"CERT_FILE"`
+		KeyFile  string `env:"KEY_FILE" secret:"true"`
+	}
+	type outer struct {
+		Addr string `env:"ADDR"`
+		TLS  tls
+		Own  *sample
+		None *sample
+	}
+	c := outer{Addr: "a:1", TLS: tls{CertFile: "/c.pem", KeyFile: "/k.pem"},
+		Own: &sample{Addr: "b:2", Token: "abc123"}}
+	got := fmt.Sprint(Attrs(&c))
+	for _, want := range []string{"ADDR=a:1", "CERT_FILE=/c.pem", "KEY_FILE=*****", "ADDR=b:2", "TOKEN=*****"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Attrs = %s, missing %s", got, want)
+		}
+	}
+	if strings.Contains(got, "/k.pem") || strings.Contains(got, "abc123") {
+		t.Fatalf("a nested secret leaked: %s", got)
+	}
+}

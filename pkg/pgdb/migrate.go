@@ -34,6 +34,17 @@ type MigrationSet struct {
 	FS fs.FS
 }
 
+// Embedded is the set called name whose files are embedded under dir of
+// files (a //go:embed dir/*.sql). It panics only when the embed pattern and
+// dir disagree, which the first test finds.
+func Embedded(name string, files fs.FS, dir string) MigrationSet {
+	sub, err := fs.Sub(files, dir)
+	if err != nil {
+		panic(err)
+	}
+	return MigrationSet{Name: name, FS: sub}
+}
+
 func (s MigrationSet) check() error {
 	if s.FS == nil {
 		return fmt.Errorf("pgdb: migration set %q has no files", s.Name)
