@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -16,29 +15,18 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/authtest"
 	"gongjian.dev/pkg/auth/devissuer"
-	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/events"
-	"gongjian.dev/pkg/grpcserver"
-	"gongjian.dev/pkg/natsembed"
-	"gongjian.dev/pkg/outbox"
-	"gongjian.dev/pkg/pgcluster"
-	"gongjian.dev/pkg/pgdb"
-	"gongjian.dev/pkg/telemetry"
+	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/grpcapi"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/store"
+	"gongjian.dev/services/member/internal/wiring"
 )
 
 // The city of the benchmarks: 16 districts of 10 streets of 25
@@ -71,27 +59,10 @@ type env struct {
 
 func setup(b *testing.B) *env {
 	b.Helper()
-	ctx := context.Background()
-	shutdown, err := telemetry.Setup(ctx, "member-bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = shutdown(ctx) })
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Durable: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cluster.Stop() })
-	url := cluster.URL("postgres")
-	if err := pgdb.Migrate(ctx, url, store.Schema, store.AllMigrations...); err != nil {
-		b.Fatal(err)
-	}
-	pool, err := pgdb.Open(ctx, url, store.Schema)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pool.Close)
-	ids, err := idcrypt.New("v1:"+idcrypt.NewKey(), idcrypt.NewKey())
+	cfg := &wiring.Config{IDKeys: "v1:" + idcrypt.NewKey(), IDHashKey: idcrypt.NewKey(), SweepInterval: time.Hour}
+	spec := wiring.Spec(cfg)
+	pool := servicetest.DurablePool(b, spec)
+	ids, err := idcrypt.New(cfg.IDKeys, cfg.IDHashKey)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -102,36 +73,12 @@ func setup(b *testing.B) *env {
 		}
 	}
 	c := seed(b, pool, ids, n)
-
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	relay(b, pool, log)
-	st := store.New(pool, ids)
-	policy := grpcapi.Policy(st)
-	verifier := authtest.Verifier(b)
-	srv, err := grpcserver.New(log, grpcserver.Options{
-		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
-			grpcapi.UnaryInterceptor(policy, st, auth.OpenMethods)},
-		AuthStream: []grpc.StreamServerInterceptor{auth.StreamInterceptor(verifier, auth.OpenMethods),
-			authz.StreamInterceptor(policy, st, auth.OpenMethods)},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	grpcapi.Register(srv, member.NewService(st, nil, nil), st)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, lis, 5*time.Second) }()
-	b.Cleanup(func() { cancel(); <-done })
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = conn.Close() })
-	return &env{conn: conn, pool: pool, city: c, issuer: authtest.Issuer(b)}
+	// The service as main runs it, over loopback; each call carries its
+	// own token (see as).
+	h := servicetest.Start(b, spec, servicetest.WithPool(pool), servicetest.Loopback(),
+		servicetest.WithStreams(events.StreamSpec{Name: "ORGANISATION", Subjects: []string{"gongjian.organisation.v1.>"}}),
+		servicetest.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))))
+	return &env{conn: h.As(devissuer.Claims{}), pool: pool, city: c, issuer: authtest.Issuer(b)}
 }
 
 // as returns call options carrying a token for claims.
@@ -144,36 +91,6 @@ func (e *env) as(b *testing.B, c devissuer.Claims) grpc.CallOption {
 		b.Fatal(err)
 	}
 	return grpc.PerRPCCredentials(auth.BearerToken(token, false))
-}
-
-// relay runs NATS and the outbox relay as in production, so that writes
-// pay for their events and the outbox does not pile up.
-func relay(b *testing.B, pool *pgxpool.Pool, log *slog.Logger) {
-	dir := b.TempDir()
-	srv, err := natsembed.Start(natsembed.Options{StoreDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	nc, err := nats.Connect(srv.URL(), nats.ReconnectBufSize(-1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	js, _ := jetstream.New(nc)
-	if err := events.EnsureStream(context.Background(), js, events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}}); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		_ = outbox.NewRelay(pool, js, outbox.RelayOptions{Logger: log, LockKey: 1}).Run(ctx)
-		close(done)
-	}()
-	b.Cleanup(func() {
-		cancel()
-		<-done
-		nc.Close()
-		srv.Shutdown()
-	})
 }
 
 func uuid() string { return member.NewID() }
@@ -281,29 +198,7 @@ func BenchmarkMembers(b *testing.B) {
 	transfers := pb.NewTransferServiceClient(e.conn)
 	categories := pb.NewCategoryServiceClient(e.conn)
 
-	b.Run("ceiling/grpc-health-check", func(b *testing.B) {
-		h := healthpb.NewHealthClient(e.conn)
-		b.SetParallelism(concurrency)
-		b.RunParallel(func(p *testing.PB) {
-			for p.Next() {
-				if _, err := h.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	})
-	var k atomic.Int64
-	b.Run("ceiling/sql-insert-and-commit", func(b *testing.B) {
-		b.SetParallelism(concurrency)
-		b.RunParallel(func(p *testing.PB) {
-			for p.Next() {
-				if _, err := e.pool.Exec(ctx, `INSERT INTO requests (request_id, resource_id) VALUES ($1, $2)`,
-					fmt.Sprintf("ceiling-%d", k.Add(1)), uuid()); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	})
+	servicetest.Ceilings(b, e.conn, e.pool, concurrency)
 
 	// A complete transfer: the sending district requests it, the member
 	// confirms with their own token, the sender releases the letter and the

@@ -3,23 +3,14 @@ package grpcapi_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"gongjian.dev/pkg/audit"
-	"gongjian.dev/pkg/events"
-	"gongjian.dev/pkg/logtest"
-	"gongjian.dev/pkg/natsembed"
-	"gongjian.dev/pkg/outbox"
-	"gongjian.dev/pkg/pgcluster"
 	"gongjian.dev/pkg/pgdb"
-	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/store"
 )
@@ -103,65 +94,13 @@ type bulkReader interface {
 // benchService is the domain service over a database on its own durable
 // cluster, with NATS and the outbox relay running.
 func benchService(b *testing.B) (*benchSvc, *pgxpool.Pool) {
-	ctx := context.Background()
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Durable: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cluster.Stop() })
-	url := cluster.URL("postgres")
-	if err := pgdb.Migrate(ctx, url, store.Schema, store.AllMigrations...); err != nil {
-		b.Fatal(err)
-	}
-	pool, err := pgdb.Open(ctx, url, store.Schema)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pool.Close)
-	benchRelay(b, pool)
-	ids, err := idcrypt.New("v1:"+idcrypt.NewKey(), idcrypt.NewKey())
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := store.New(pool, ids)
-	return &benchSvc{Service: member.NewService(st, nil, nil), bulkReader: st}, pool
+	h := benchHarness(b)
+	return &benchSvc{Service: h.Service.Service, bulkReader: h.Service.Store}, h.Pool
 }
 
 type benchSvc struct {
 	*member.Service
 	bulkReader
-}
-
-func benchRelay(b *testing.B, pool *pgxpool.Pool) {
-	dir, err := os.MkdirTemp("", "bench-nats-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := natsembed.Start(natsembed.Options{StoreDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	nc, err := nats.Connect(srv.URL(), nats.ReconnectBufSize(-1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	js, _ := jetstream.New(nc)
-	if err := events.EnsureStream(context.Background(), js, memberStream); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		_ = outbox.NewRelay(pool, js, outbox.RelayOptions{Logger: logtest.New(b), LockKey: 1}).Run(ctx)
-		close(done)
-	}()
-	b.Cleanup(func() {
-		cancel()
-		<-done
-		nc.Close()
-		srv.Shutdown()
-		_ = os.RemoveAll(dir)
-	})
 }
 
 // benchRun makes each factory's national ID numbers its own.

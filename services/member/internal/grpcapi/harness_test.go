@@ -3,64 +3,53 @@ package grpcapi_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"gongjian.dev/pkg/auth"
-	"gongjian.dev/pkg/auth/authtest"
 	"gongjian.dev/pkg/auth/devissuer"
-	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/events"
-	"gongjian.dev/pkg/grpcserver"
-	"gongjian.dev/pkg/logtest"
-	"gongjian.dev/pkg/natsembed"
-	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgtest"
+	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
-	"gongjian.dev/services/member/internal/grpcapi"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/orgview"
 	"gongjian.dev/services/member/internal/store"
+	"gongjian.dev/services/member/internal/wiring"
 )
 
 // Generous bounds for things that normally take milliseconds.
 const (
-	eventually = 20 * time.Second
-	tick       = 5 * time.Millisecond
-	callLimit  = 20 * time.Second
+	eventually = servicetest.Eventually
+	callLimit  = servicetest.CallLimit
 )
 
 // The streams: the member service's own, and the organisation service's,
 // on which the tests publish as that service would.
 var (
-	memberStream = events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}}
+	memberStream = wiring.Stream
 	orgStream    = events.StreamSpec{Name: "ORGANISATION", Subjects: []string{"gongjian.organisation.v1.>"}}
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// harness is the member service as its main wires it: its own database, a
-// NATS server with both streams, the outbox relay, the consumer of the
-// organisation events, and the gRPC server with its interceptors, reached
-// over an in-memory connection by a real client.
+// harness is the member service as it runs in production (servicetest.Start
+// with the service's own Spec): its own database, a NATS server with both
+// streams, the outbox relay, the consumer of the organisation events, and
+// the gRPC server with its interceptors, reached over an in-memory
+// connection by a real client.
 type harness struct {
 	as      func(devissuer.Claims) *grpc.ClientConn
 	members pb.MemberServiceClient
@@ -71,167 +60,47 @@ type harness struct {
 	pool       *pgxpool.Pool
 	js         jetstream.JetStream
 	stream     jetstream.Stream
+	// svc and st are the service's domain and store, for what a test does
+	// beside the API (a sweep, a second replica).
+	svc *member.Service
+	st  *store.Store
 }
-
-type harnessOptions struct{ logs *logtest.Buffer }
 
 // withLogs sends the service's log lines to logs, as JSON.
-func withLogs(logs *logtest.Buffer) func(*harnessOptions) {
-	return func(o *harnessOptions) { o.logs = logs }
+var withLogs = servicetest.WithLogs
+
+// newHarness starts the service for one test, with the options of
+// servicetest (a clock, a time zone, logs).
+func newHarness(t *testing.T, opts ...servicetest.Option) *harness {
+	t.Helper()
+	s := servicetest.Start(t, wiring.Spec(testConfig()), append([]servicetest.Option{servicetest.WithStreams(orgStream)}, opts...)...)
+	return &harness{as: s.As, members: pb.NewMemberServiceClient(s.As(cityAdmin)), transfers: pb.NewTransferServiceClient(s.As(cityAdmin)),
+		categories: pb.NewCategoryServiceClient(s.As(cityAdmin)), pool: s.Pool, js: s.JS, stream: s.Stream,
+		svc: s.Service.Service, st: s.Service.Store}
 }
 
-func newHarness(t *testing.T, opts ...func(*harnessOptions)) *harness {
-	t.Helper()
-	var o harnessOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	log := logtest.New(t)
-	if o.logs != nil {
-		log = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	pool := pgtest.Pool(t, store.Schema, store.AllMigrations...)
-	js, st := startNATS(t)
-	runRelay(t, pool, js, log)
-	view := orgview.Consumer
-	view.Logger = log
-	sub, err := events.Consume(callContext(t), js, pool, view, orgview.Apply(log))
-	if err != nil {
-		t.Fatalf("consume organisation events: %v", err)
-	}
-	t.Cleanup(sub.Stop)
-	db := store.New(pool, testSealer(t))
-	svc := member.NewService(db, nil, nil)
-	as := serveFor(t, log, svc, db)
-	return &harness{as: as, members: pb.NewMemberServiceClient(as(cityAdmin)), transfers: pb.NewTransferServiceClient(as(cityAdmin)),
-		categories: pb.NewCategoryServiceClient(as(cityAdmin)), pool: pool, js: js, stream: st}
+// testConfig is the service's configuration with keys of the test's own.
+func testConfig() *wiring.Config {
+	return &wiring.Config{IDKeys: "v1:" + idcrypt.NewKey(), IDHashKey: idcrypt.NewKey(), SweepInterval: time.Minute}
 }
 
-func testSealer(t *testing.T) *idcrypt.Sealer {
-	t.Helper()
-	s, err := idcrypt.New("v1:"+idcrypt.NewKey(), idcrypt.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func startNATS(t *testing.T) (jetstream.JetStream, jetstream.Stream) {
-	t.Helper()
-	srv, err := natsembed.Start(natsembed.Options{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start NATS: %v", err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.URL(), nats.ReconnectBufSize(-1))
-	if err != nil {
-		t.Fatalf("connect to NATS: %v", err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("JetStream: %v", err)
-	}
-	ctx := callContext(t)
-	for _, spec := range []events.StreamSpec{memberStream, orgStream} {
-		if err := events.EnsureStream(ctx, js, spec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st, err := js.Stream(ctx, memberStream.Name)
-	if err != nil {
-		t.Fatalf("stream: %v", err)
-	}
-	return js, st
-}
-
-func runRelay(t *testing.T, pool *pgxpool.Pool, js jetstream.JetStream, log *slog.Logger) {
-	t.Helper()
-	relay := outbox.NewRelay(pool, js, outbox.RelayOptions{Logger: log, LockKey: 0x6d656d6f7574})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- relay.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("relay: %v", err)
-		}
-	})
+// benchHarness is the service over loopback on a durable database of its
+// own, its logs dropped, for benchmarks.
+func benchHarness(b *testing.B) *servicetest.Harness[*wiring.Built] {
+	b.Helper()
+	spec := wiring.Spec(testConfig())
+	return servicetest.Start(b, spec, servicetest.WithPool(servicetest.DurablePool(b, spec)), servicetest.WithStreams(orgStream),
+		servicetest.Loopback(), servicetest.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 }
 
 // cityAdmin is the caller of the tests that are not about access.
-var cityAdmin = devissuer.Claims{Subject: "city-admin", Name: "City Admin", Role: auth.CityAdmin}
+var cityAdmin = servicetest.CityAdmin
 
-// serveFor runs the gRPC server as main wires it and returns a function
-// that connects as the caller a token describes.
-func serveFor(t *testing.T, log *slog.Logger, svc *member.Service, st *store.Store) func(devissuer.Claims) *grpc.ClientConn {
-	t.Helper()
-	verifier := authtest.Verifier(t)
-	policy := grpcapi.Policy(st)
-	srv, err := grpcserver.New(log, grpcserver.Options{
-		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
-			grpcapi.UnaryInterceptor(policy, st, auth.OpenMethods)},
-		AuthStream: []grpc.StreamServerInterceptor{auth.StreamInterceptor(verifier, auth.OpenMethods),
-			authz.StreamInterceptor(policy, st, auth.OpenMethods)},
-		ServerOptions: []grpc.ServerOption{grpc.MaxRecvMsgSize(grpcapi.MaxMessage)},
-	})
-	if err != nil {
-		t.Fatalf("grpc server: %v", err)
-	}
-	grpcapi.Register(srv, svc, st)
-	if missing := authz.Uncovered(srv.GetServiceInfo(), policy, auth.OpenMethods); len(missing) > 0 {
-		t.Fatalf("RPCs without an access rule: %v", missing)
-	}
-	lis := bufconn.Listen(1 << 20)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, lis, 5*time.Second) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("grpc server: %v", err)
-		}
-	})
-	return func(c devissuer.Claims) *grpc.ClientConn {
-		t.Helper()
-		opts := []grpc.DialOption{
-			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-			grpc.WithTransportCredentials(insecure.NewCredentials()),
-		}
-		if c.Role != "" {
-			if c.Subject == "" {
-				c.Subject = string(c.Role) + "-1"
-			}
-			token, err := authtest.Issuer(t).Issue(c)
-			if err != nil {
-				t.Fatalf("token: %v", err)
-			}
-			opts = append(opts, grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
-		}
-		conn, err := grpc.NewClient("passthrough:///member", opts...)
-		if err != nil {
-			t.Fatalf("grpc client: %v", err)
-		}
-		t.Cleanup(func() { _ = conn.Close() })
-		return conn
-	}
-}
-
-func callContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), callLimit)
-	t.Cleanup(cancel)
-	return ctx
-}
+func callContext(t *testing.T) context.Context { return servicetest.Ctx(t) }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(eventually)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(tick)
-	}
+	servicetest.WaitFor(t, what, cond)
 }
 
 // The organisation service, as far as the member service sees it: the
@@ -370,68 +239,16 @@ type refusal struct {
 }
 
 func refusalOf(err error) refusal {
-	st := status.Convert(err)
-	r := refusal{Code: st.Code()}
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				r.Fields = append(r.Fields, v.GetField())
-			}
-		}
-	}
-	slices.Sort(r.Fields)
-	return r
+	r := servicetest.RefusalOf(err)
+	return refusal{Code: r.Code, Fields: r.Fields}
 }
 
-// memberEvents returns the payloads of the member stream, decoded by subject.
+// memberEvents returns the payloads of the member stream, decoded.
 func (h *harness) memberEvents(t *testing.T) []proto.Message {
 	t.Helper()
-	ctx := callContext(t)
-	info, err := h.stream.Info(ctx)
-	if err != nil {
-		t.Fatalf("stream info: %v", err)
-	}
 	var out []proto.Message
-	for s := info.State.FirstSeq; info.State.Msgs > 0 && s <= info.State.LastSeq; s++ {
-		m, err := h.stream.GetMsg(ctx, s)
-		if err != nil {
-			t.Fatalf("message %d: %v", s, err)
-		}
-		var p proto.Message
-		switch m.Subject {
-		case "gongjian.member.v1.member_registered":
-			p = &pb.MemberRegistered{}
-		case "gongjian.member.v1.member_updated":
-			p = &pb.MemberUpdated{}
-		case "gongjian.member.v1.member_left":
-			p = &pb.MemberLeft{}
-		case "gongjian.member.v1.organisation_member_count_changed":
-			p = &pb.OrganisationMemberCountChanged{}
-		case "gongjian.member.v1.member_category_changed":
-			p = &pb.MemberCategoryChanged{}
-		case "gongjian.member.v1.transfer_requested":
-			p = &pb.TransferRequested{}
-		case "gongjian.member.v1.transfer_confirmed":
-			p = &pb.TransferConfirmed{}
-		case "gongjian.member.v1.transfer_released":
-			p = &pb.TransferReleased{}
-		case "gongjian.member.v1.transfer_received":
-			p = &pb.TransferReceived{}
-		case "gongjian.member.v1.transfer_rejected":
-			p = &pb.TransferRejected{}
-		case "gongjian.member.v1.transfer_withdrawn":
-			p = &pb.TransferWithdrawn{}
-		case "gongjian.member.v1.transfer_completed", "gongjian.member.v1.transfer_suspended",
-			"gongjian.member.v1.transfer_resumed", "gongjian.member.v1.transfer_expired",
-			"gongjian.member.v1.transfer_flagged_for_review", "gongjian.member.v1.transfer_review_recorded":
-			p = transferRuleEvent(m.Subject)
-		default:
-			t.Fatalf("message on unexpected subject %s", m.Subject)
-		}
-		if err := proto.Unmarshal(m.Data, p); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, p)
+	for _, e := range servicetest.Events(t, h.stream) {
+		out = append(out, e.Payload)
 	}
 	return out
 }

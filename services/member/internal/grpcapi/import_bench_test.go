@@ -4,32 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/xuri/excelize/v2"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
-	"gongjian.dev/pkg/auth"
-	"gongjian.dev/pkg/auth/authtest"
-	"gongjian.dev/pkg/authz"
-	"gongjian.dev/pkg/events"
-	"gongjian.dev/pkg/grpcserver"
-	"gongjian.dev/pkg/natsembed"
-	"gongjian.dev/pkg/outbox"
-	"gongjian.dev/pkg/pgtest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/grpcapi"
-	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/store"
 )
@@ -160,41 +142,17 @@ type importBench struct {
 	branch  string
 }
 
-// newImportBench wires the service as main does (the test harness is for
-// tests only), with a branch to import into in the local view.
+// newImportBench starts the service as main does, on a durable database,
+// with a branch to import into in the local view.
 func newImportBench(b *testing.B) *importBench {
 	b.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pool := pgtest.Pool(b, store.Schema, store.AllMigrations...)
-	ns, err := natsembed.Start(natsembed.Options{StoreDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(ns.Shutdown)
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := events.EnsureStream(ctx, js, memberStream); err != nil {
-		b.Fatal(err)
-	}
-	relayCtx, stopRelay := context.WithCancel(ctx)
-	relayDone := make(chan struct{})
-	go func() {
-		defer close(relayDone)
-		_ = outbox.NewRelay(pool, js, outbox.RelayOptions{Logger: log, LockKey: 0x6d656d6f7574}).Run(relayCtx)
-	}()
-	b.Cleanup(func() { stopRelay(); <-relayDone })
+	h := benchHarness(b)
+	pool := h.Pool
 
 	ids := []string{member.NewID(), member.NewID(), member.NewID(), member.NewID(), member.NewID()}
 	kinds := []string{"CITY", "DISTRICT", "STREET", "COMMUNITY", "BRANCH"}
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		for i, id := range ids {
 			if err := store.ApplyOrg(ctx, tx, store.OrgRecord{ID: id, Kind: kinds[i], State: member.OrgActive,
 				Name: kinds[i], DistrictID: ids[1], AncestorIDs: ids[:i]}, time.Now()); err != nil {
@@ -207,35 +165,6 @@ func newImportBench(b *testing.B) *importBench {
 		b.Fatal(err)
 	}
 
-	sealer, err := idcrypt.New("v1:"+idcrypt.NewKey(), idcrypt.NewKey())
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := store.New(pool, sealer)
-	verifier := authtest.Verifier(b)
-	policy := grpcapi.Policy(st)
-	srv, err := grpcserver.New(log, grpcserver.Options{
-		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
-			grpcapi.UnaryInterceptor(policy, st, auth.OpenMethods)},
-		AuthStream: []grpc.StreamServerInterceptor{auth.StreamInterceptor(verifier, auth.OpenMethods),
-			authz.StreamInterceptor(policy, st, auth.OpenMethods)},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	grpcapi.Register(srv, member.NewService(st, nil, nil), st)
-	lis := bufconn.Listen(1 << 20)
-	srvCtx, stop := context.WithCancel(ctx)
-	served := make(chan struct{})
-	go func() { defer close(served); _ = srv.Serve(srvCtx, lis, 5*time.Second) }()
-	b.Cleanup(func() { stop(); <-served })
-	conn, err := grpc.NewClient("passthrough:///member",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(auth.BearerToken(authtest.Token(b, cityAdmin), false)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = conn.Close() })
+	conn := h.As(cityAdmin)
 	return &importBench{members: pb.NewMemberServiceClient(conn), branch: ids[4]}
 }

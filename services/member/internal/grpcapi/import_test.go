@@ -200,7 +200,8 @@ func TestImportARoster(t *testing.T) {
 		if n := h.count(t, `SELECT count(*) FROM members`); n != 6 {
 			t.Errorf("%d members after the retry", n)
 		}
-		if n := h.count(t, `SELECT count(*) FROM outbox`) + len(h.memberEvents(t)); n != 11 {
+		waitFor(t, "the outbox relayed", func() bool { return h.count(t, `SELECT count(*) FROM outbox`) == 0 })
+		if n := len(h.memberEvents(t)); n != 11 {
 			t.Errorf("%d events after the retry, want 11", n)
 		}
 	})

@@ -16,13 +16,9 @@ import (
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
-	"gongjian.dev/pkg/events"
-	"gongjian.dev/pkg/logtest"
-	"gongjian.dev/pkg/pgtest"
+	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/orgview"
-	"gongjian.dev/services/member/internal/store"
 )
 
 // mobileClock is the member service's clock in the tests of mobile members,
@@ -62,24 +58,9 @@ type mobileHarness struct {
 // starts at a fixed instant.
 func newMobileHarness(t *testing.T) *mobileHarness {
 	t.Helper()
-	log := logtest.New(t)
-	pool := pgtest.Pool(t, store.Schema, store.AllMigrations...)
-	js, st := startNATS(t)
-	runRelay(t, pool, js, log)
-	view := orgview.Consumer
-	view.Logger = log
-	sub, err := events.Consume(callContext(t), js, pool, view, orgview.Apply(log))
-	if err != nil {
-		t.Fatalf("consume organisation events: %v", err)
-	}
-	t.Cleanup(sub.Stop)
-	db := store.New(pool, testSealer(t))
 	clk := &mobileClock{now: time.Date(2025, time.March, 10, 9, 30, 0, 0, time.UTC)}
-	svc := member.NewService(db, clk.Now, nil)
-	as := serveFor(t, log, svc, db)
-	h := &harness{as: as, members: pb.NewMemberServiceClient(as(cityAdmin)), transfers: pb.NewTransferServiceClient(as(cityAdmin)),
-		categories: pb.NewCategoryServiceClient(as(cityAdmin)), pool: pool, js: js, stream: st}
-	return &mobileHarness{harness: h, clock: clk, svc: svc, mobile: pb.NewMobileServiceClient(as(cityAdmin))}
+	h := newHarness(t, servicetest.WithClock(clk.Now))
+	return &mobileHarness{harness: h, clock: clk, svc: h.svc, mobile: pb.NewMobileServiceClient(h.as(cityAdmin))}
 }
 
 func (h *mobileHarness) mobileAs(c devissuer.Claims) pb.MobileServiceClient {

@@ -13,13 +13,9 @@ import (
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/authtest"
 	"gongjian.dev/pkg/auth/devissuer"
-	"gongjian.dev/pkg/events"
-	"gongjian.dev/pkg/logtest"
-	"gongjian.dev/pkg/pgtest"
+	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/orgview"
-	"gongjian.dev/services/member/internal/store"
 )
 
 // cityZone is the city's time zone in these tests: eight hours east of
@@ -37,26 +33,11 @@ type recordHarness struct {
 
 func newRecordHarness(t *testing.T, now func() time.Time) *recordHarness {
 	t.Helper()
-	log := logtest.New(t)
-	pool := pgtest.Pool(t, store.Schema, store.AllMigrations...)
-	js, st := startNATS(t)
-	runRelay(t, pool, js, log)
-	view := orgview.Consumer
-	view.Logger = log
-	sub, err := events.Consume(callContext(t), js, pool, view, orgview.Apply(log))
-	if err != nil {
-		t.Fatalf("consume organisation events: %v", err)
-	}
-	t.Cleanup(sub.Stop)
 	if now == nil {
 		now = time.Now
 	}
-	db := store.New(pool, testSealer(t))
-	svc := member.NewService(db, now, cityZone)
-	as := serveFor(t, log, svc, db)
-	h := &harness{as: as, members: pb.NewMemberServiceClient(as(cityAdmin)), transfers: pb.NewTransferServiceClient(as(cityAdmin)),
-		categories: pb.NewCategoryServiceClient(as(cityAdmin)), pool: pool, js: js, stream: st}
-	return &recordHarness{harness: h, svc: svc, now: now}
+	h := newHarness(t, servicetest.WithClock(now), servicetest.WithLocation(cityZone))
+	return &recordHarness{harness: h, svc: h.svc, now: now}
 }
 
 // daysAgo is the calendar day n days before the city's today.

@@ -13,31 +13,10 @@ import (
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
-	"gongjian.dev/pkg/events"
-	"gongjian.dev/pkg/logtest"
-	"gongjian.dev/pkg/pgtest"
+	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/orgview"
-	"gongjian.dev/services/member/internal/store"
 )
-
-// transferRuleEvent is the message of a subject of the transfer rules.
-func transferRuleEvent(subject string) proto.Message {
-	switch subject {
-	case "gongjian.member.v1.transfer_completed":
-		return &pb.TransferCompleted{}
-	case "gongjian.member.v1.transfer_suspended":
-		return &pb.TransferSuspended{}
-	case "gongjian.member.v1.transfer_resumed":
-		return &pb.TransferResumed{}
-	case "gongjian.member.v1.transfer_expired":
-		return &pb.TransferExpired{}
-	case "gongjian.member.v1.transfer_flagged_for_review":
-		return &pb.TransferFlaggedForReview{}
-	}
-	return &pb.TransferReviewRecorded{}
-}
 
 // clock is a time the test moves.
 type clock struct {
@@ -75,24 +54,9 @@ type timed struct {
 
 func newTimedHarness(t *testing.T) *timed {
 	t.Helper()
-	log := logtest.New(t)
-	pool := pgtest.Pool(t, store.Schema, store.AllMigrations...)
-	js, st := startNATS(t)
-	runRelay(t, pool, js, log)
-	view := orgview.Consumer
-	view.Logger = log
-	sub, err := events.Consume(callContext(t), js, pool, view, orgview.Apply(log))
-	if err != nil {
-		t.Fatalf("consume organisation events: %v", err)
-	}
-	t.Cleanup(sub.Stop)
 	c := &clock{now: time.Now().UTC().Truncate(time.Microsecond)}
-	db := store.New(pool, testSealer(t))
-	svc := member.NewService(db, c.Now, nil)
-	as := serveFor(t, log, svc, db)
-	h := &harness{as: as, members: pb.NewMemberServiceClient(as(cityAdmin)), transfers: pb.NewTransferServiceClient(as(cityAdmin)),
-		categories: pb.NewCategoryServiceClient(as(cityAdmin)), pool: pool, js: js, stream: st}
-	return &timed{harness: h, clock: c, svc: svc, replica: member.NewService(db, c.Now, nil)}
+	h := newHarness(t, servicetest.WithClock(c.Now))
+	return &timed{harness: h, clock: c, svc: h.svc, replica: member.NewService(h.st, c.Now, nil)}
 }
 
 func (h *timed) sweep(t *testing.T) {

@@ -3,26 +3,21 @@ package grpcapi
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
-	"gongjian.dev/services/member/internal/store"
 )
 
 // Sides finds the two organisations of a transfer and the sending
-// organisation of a bulk transfer job, answers whether an organisation
-// lies in a subtree, and gives the pool through which reads of personal
-// data are recorded.
+// organisation of a bulk transfer job, and answers whether an organisation
+// lies in a subtree.
 type Sides interface {
 	authz.Tree
-	TransferSides(ctx context.Context, id string) (store.TransferSides, error)
+	TransferSides(ctx context.Context, id string) (member.TransferSides, error)
 	BulkJobOrganisation(ctx context.Context, id string) (string, error)
-	Pool() *pgxpool.Pool
 }
 
 // TransferAPI implements the transfer API.
@@ -30,11 +25,13 @@ type TransferAPI struct {
 	pb.UnimplementedTransferServiceServer
 	svc   *member.Service
 	sides Sides
+	reads audit.Executor
 }
 
-// NewTransfers returns the transfer API over a domain service.
-func NewTransfers(svc *member.Service, sides Sides) *TransferAPI {
-	return &TransferAPI{svc: svc, sides: sides}
+// NewTransfers returns the transfer API over a domain service; reads of
+// personal data are recorded through reads.
+func NewTransfers(svc *member.Service, sides Sides, reads audit.Executor) *TransferAPI {
+	return &TransferAPI{svc: svc, sides: sides, reads: reads}
 }
 
 // inScope refuses, as if it did not exist, an organisation outside the
@@ -253,7 +250,7 @@ func (a *TransferAPI) ListNameOnlyMembers(ctx context.Context, req *pb.ListNameO
 		entries[i] = audit.Entry{Action: audit.ActionRead, SubjectType: "member", SubjectID: n.Member.ID,
 			OrganisationID: n.Member.OrganisationID}
 	}
-	if err := audit.WriteReads(ctx, a.sides.Pool(), entries...); err != nil {
+	if err := audit.WriteReads(ctx, a.reads, entries...); err != nil {
 		return nil, err
 	}
 	view := idView(ctx)

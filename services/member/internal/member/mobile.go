@@ -742,3 +742,11 @@ func pageOf(p Page) Page {
 	}
 	return p
 }
+
+// MobileSides are the member and the organisations of a mobile record, for
+// deciding who may act on it: Owner keeps it, Sides may read it.
+type MobileSides struct {
+	MemberID string
+	Owner    string
+	Sides    []string
+}

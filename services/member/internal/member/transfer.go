@@ -595,3 +595,22 @@ func (s *Service) ListTransfers(ctx context.Context, f TransferFilter) ([]*Trans
 	}
 	return s.store.ListTransfers(ctx, f)
 }
+
+// TransferSides are the two organisations of a transfer and its state, for
+// deciding who may act on it.
+type TransferSides struct {
+	MemberID, From, To, State string
+	// SuspendedFrom is the state a suspended transfer resumes to.
+	SuspendedFrom string
+}
+
+// Org is the organisation of a transfer that acts for side. A transfer
+// out of the city has no receiving organisation here: its sending side
+// records what the receiving one does (its receipt, a letter returned),
+// so it stands for both sides.
+func (s TransferSides) Org(side Side) string {
+	if side == Receiver && s.To != "" {
+		return s.To
+	}
+	return s.From
+}

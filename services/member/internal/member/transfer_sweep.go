@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/actor"
 )
 
 // transferSweepBatch is how many transfers one sweeping transaction marks: small
@@ -26,7 +26,7 @@ var Sweeper = Actor{Subject: "system:transfer-sweeper", Role: "system"}
 // that publishes it, on rows locked with SKIP LOCKED so that replicas
 // sweeping at once share the work and never mark a row twice.
 func (s *Service) sweepTransfers(ctx context.Context, now time.Time) error {
-	ctx = audit.AsSystem(ctx, "transfer-sweeper")
+	ctx = actor.AsSystem(ctx, "transfer-sweeper")
 	for _, mark := range []struct {
 		due    func(Tx, context.Context, time.Time, int) ([]string, error)
 		action string

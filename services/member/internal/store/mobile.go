@@ -92,22 +92,14 @@ func (s *Store) GetMobile(ctx context.Context, id string) (*member.MobileRecord,
 	return getMobile(ctx, s.pool, id, false, true)
 }
 
-// MobileSides are the member and the organisations of a mobile record, for
-// deciding who may act on it: Owner keeps it, Sides may read it.
-type MobileSides struct {
-	MemberID string
-	Owner    string
-	Sides    []string
-}
-
 // MobileSides returns the sides of a record; member.ErrMobileNotFound when
 // there is none.
-func (s *Store) MobileSides(ctx context.Context, id string) (MobileSides, error) {
+func (s *Store) MobileSides(ctx context.Context, id string) (member.MobileSides, error) {
 	r, err := getMobile(ctx, s.pool, id, false, false)
 	if err != nil {
-		return MobileSides{}, err
+		return member.MobileSides{}, err
 	}
-	return MobileSides{MemberID: r.MemberID, Owner: r.OwnerOrgID(), Sides: r.Sides()}, nil
+	return member.MobileSides{MemberID: r.MemberID, Owner: r.OwnerOrgID(), Sides: r.Sides()}, nil
 }
 
 // GroupSides returns the organisations of a group, home first;

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,17 +35,10 @@ const Schema = "member"
 var migrationFiles embed.FS
 
 // Migrations are the service's own migrations; run them after outbox.Migrations.
-var Migrations = pgdb.MigrationSet{Name: "member", FS: must(fs.Sub(migrationFiles, "migrations"))}
+var Migrations = pgdb.Embedded("member", migrationFiles, "migrations")
 
 // AllMigrations are every migration set the service's schema needs, in order.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
 
 // subjectMember is the subject type of the service's audit records.
 const subjectMember = "member"

@@ -101,33 +101,14 @@ func (s *Store) GetTransfer(ctx context.Context, id string) (*member.Transfer, e
 	return getTransfer(ctx, s.pool, id, false, true)
 }
 
-// TransferSides are the two organisations of a transfer and its state, for
-// deciding who may act on it.
-type TransferSides struct {
-	MemberID, From, To, State string
-	// SuspendedFrom is the state a suspended transfer resumes to.
-	SuspendedFrom string
-}
-
-// Org is the organisation of a transfer that acts for side. A transfer
-// out of the city has no receiving organisation here: its sending side
-// records what the receiving one does (its receipt, a letter returned),
-// so it stands for both sides.
-func (s TransferSides) Org(side member.Side) string {
-	if side == member.Receiver && s.To != "" {
-		return s.To
-	}
-	return s.From
-}
-
 // TransferSides returns the sides of a transfer; member.ErrTransferNotFound
 // when there is none.
-func (s *Store) TransferSides(ctx context.Context, id string) (TransferSides, error) {
+func (s *Store) TransferSides(ctx context.Context, id string) (member.TransferSides, error) {
 	t, err := getTransfer(ctx, s.pool, id, false, false)
 	if err != nil {
-		return TransferSides{}, err
+		return member.TransferSides{}, err
 	}
-	return TransferSides{MemberID: t.MemberID, From: t.FromOrgID, To: t.ToOrgID, State: t.State,
+	return member.TransferSides{MemberID: t.MemberID, From: t.FromOrgID, To: t.ToOrgID, State: t.State,
 		SuspendedFrom: t.SuspendedFrom}, nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
@@ -52,28 +51,4 @@ func ApplyMemberCounts(st *store.Store, loc *time.Location, log *slog.Logger) ev
 		}
 		return err
 	}
-}
-
-// Consume starts the consumer once the member service's stream exists,
-// trying again until ctx ends: the organisation service does not wait for
-// the member service to start.
-func Consume(ctx context.Context, js jetstream.JetStream, pool *pgxpool.Pool, spec events.ConsumerSpec, h events.Handler, log *slog.Logger) <-chan *events.Subscription {
-	out := make(chan *events.Subscription, 1)
-	go func() {
-		defer close(out)
-		for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
-			sub, err := events.Consume(ctx, js, pool, spec, h)
-			if err == nil {
-				out <- sub
-				return
-			}
-			log.InfoContext(ctx, "waiting for the stream to consume", "stream", spec.Stream, "durable", spec.Durable, "error", err.Error())
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(wait):
-			}
-		}
-	}()
-	return out
 }

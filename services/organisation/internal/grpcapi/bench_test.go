@@ -7,35 +7,20 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"gongjian.dev/pkg/auth"
-	"gongjian.dev/pkg/auth/authtest"
 	"gongjian.dev/pkg/auth/devissuer"
-	"gongjian.dev/pkg/authz"
-	"gongjian.dev/pkg/events"
-	"gongjian.dev/pkg/grpcserver"
-	"gongjian.dev/pkg/natsembed"
-	"gongjian.dev/pkg/outbox"
-	"gongjian.dev/pkg/pgcluster"
-	"gongjian.dev/pkg/pgdb"
-	"gongjian.dev/pkg/telemetry"
+	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
-	"gongjian.dev/services/organisation/internal/grpcapi"
 	"gongjian.dev/services/organisation/internal/org"
-	"gongjian.dev/services/organisation/internal/store"
+	"gongjian.dev/services/organisation/internal/wiring"
 )
 
 // The benchmarks run the service over a real loopback TCP connection, on a
@@ -57,107 +42,17 @@ var benchShape = struct{ districts, streetsPer, communitiesPer, leavesPer int }{
 
 func benchEnv(b *testing.B) (pb.OrganisationServiceClient, pb.ComplianceServiceClient, *grpc.ClientConn, *pgxpool.Pool, *benchTree) {
 	b.Helper()
-	pool := durablePool(b)
+	spec := wiring.Spec()
+	pool := servicetest.DurablePool(b, spec)
 	tree := seedTree(b, pool)
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	// As in production: every call's token verified and its access checked.
-	st := store.New(pool)
-	verifier := authtest.Verifier(b)
-	srv, err := grpcserver.New(log, grpcserver.Options{
-		AuthUnary: []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods),
-			authz.UnaryInterceptor(grpcapi.Policy(st), st, auth.OpenMethods)},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	startRelay(b, pool, log)
-	api := grpcapi.New(org.NewService(st, nil, nil), pool)
-	pb.RegisterOrganisationServiceServer(srv, api)
-	pb.RegisterComplianceServiceServer(srv, api)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, lis, 5*time.Second) }()
-	b.Cleanup(func() { cancel(); <-done })
-	// The city's organisation department: tokens verified and policy
-	// checked on every call; a scoped caller adds one indexed lookup per
-	// organisation the call touches.
-	token, err := authtest.Issuer(b).Issue(devissuer.Claims{Subject: "bench", Role: auth.CityAdmin})
-	if err != nil {
-		b.Fatal(err)
-	}
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = conn.Close() })
+	// As in production, over loopback TCP: every call's token verified and
+	// its access checked, every write's events relayed to NATS. The city's
+	// organisation department calls; a scoped caller adds one indexed
+	// lookup per organisation the call touches.
+	h := servicetest.Start(b, spec, servicetest.WithPool(pool), servicetest.Loopback(),
+		servicetest.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))))
+	conn := h.As(devissuer.Claims{Subject: "bench", Role: auth.CityAdmin})
 	return pb.NewOrganisationServiceClient(conn), pb.NewComplianceServiceClient(conn), conn, pool, tree
-}
-
-// durablePool is a database on its own PostgreSQL cluster with the settings
-// of production (fsync and synchronous commit on), unlike the test
-// harness's, which trades durability for speed; and the process traces as a
-// service does, with every span recorded and dropped.
-func durablePool(b *testing.B) *pgxpool.Pool {
-	ctx := context.Background()
-	shutdown, err := telemetry.Setup(ctx, "organisation-bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = shutdown(ctx) })
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Durable: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cluster.Stop() })
-	url := cluster.URL("postgres")
-	if err := pgdb.Migrate(ctx, url, store.Schema, store.AllMigrations...); err != nil {
-		b.Fatal(err)
-	}
-	pool, err := pgdb.Open(ctx, url, store.Schema)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pool.Close)
-	return pool
-}
-
-// startRelay runs NATS and the outbox relay, as in production, so that
-// writes pay for their events and the outbox does not pile up.
-func startRelay(b *testing.B, pool *pgxpool.Pool, log *slog.Logger) {
-	dir, err := os.MkdirTemp("", "bench-nats-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := natsembed.Start(natsembed.Options{StoreDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	nc, err := nats.Connect(srv.URL(), nats.ReconnectBufSize(-1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	js, _ := jetstream.New(nc)
-	if err := events.EnsureStream(context.Background(), js, stream); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		_ = outbox.NewRelay(pool, js, outbox.RelayOptions{Logger: log, LockKey: 1}).Run(ctx)
-		close(done)
-	}()
-	b.Cleanup(func() {
-		cancel()
-		<-done
-		nc.Close()
-		srv.Shutdown()
-		_ = os.RemoveAll(dir)
-	})
 }
 
 // seedTree writes the tree with COPY, as a migration from an older system would.
@@ -228,35 +123,13 @@ func BenchmarkOrganisations(b *testing.B) {
 	client, compliance, conn, pool, tree := benchEnv(b)
 	ctx := context.Background()
 
-	b.Run("ceiling/grpc-health-check", func(b *testing.B) {
-		h := healthpb.NewHealthClient(conn)
-		b.SetParallelism(concurrency)
-		b.RunParallel(func(p *testing.PB) {
-			for p.Next() {
-				if _, err := h.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	})
+	servicetest.Ceilings(b, conn, pool, concurrency)
 	b.Run("ceiling/sql-select-by-primary-key", func(b *testing.B) {
 		b.SetParallelism(concurrency)
 		b.RunParallel(func(p *testing.PB) {
 			for p.Next() {
 				var name string
 				if err := pool.QueryRow(ctx, `SELECT name FROM organisations WHERE id = $1`, pick(tree.leaves)).Scan(&name); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	})
-	var k atomic.Int64
-	b.Run("ceiling/sql-insert-and-commit", func(b *testing.B) {
-		b.SetParallelism(concurrency)
-		b.RunParallel(func(p *testing.PB) {
-			for p.Next() {
-				if _, err := pool.Exec(ctx, `INSERT INTO requests (request_id, resource_id) VALUES ($1, $2)`,
-					fmt.Sprintf("ceiling-%d", k.Add(1)), org.NewID()); err != nil {
 					b.Fatal(err)
 				}
 			}

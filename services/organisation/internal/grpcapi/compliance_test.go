@@ -124,7 +124,7 @@ func (h *harness) holdActivities(t *testing.T, b *built, s communitySpec) {
 func TestComplianceReport(t *testing.T) {
 	t.Parallel()
 	clk := newClock(time.Date(2026, 6, 15, 8, 0, 0, 0, time.UTC))
-	h := newHarness(t, withClock(clk.now))
+	h := newHarness(t, withClock(clk.Now))
 	var tr tree // the districts and streets only: every community is made here
 	tr.city = h.create(t, city("Tongjiang County Party Committee"))
 	tr.district = h.create(t, child(tr.city, kindDistrict, "Chengguan District Committee"))
@@ -168,9 +168,9 @@ func TestComplianceReport(t *testing.T) {
 		byName[s.name] = h.buildCommunity(t, tr.street, s)
 	}
 	byName[elsewhere.name] = h.buildCommunity(t, tr.otherStreet, elsewhere)
-	clk.set(time.Date(2026, 10, 15, 8, 0, 0, 0, time.UTC))
+	clk.Set(time.Date(2026, 10, 15, 8, 0, 0, 0, time.UTC))
 	byName[late.name] = h.buildCommunity(t, tr.street, late)
-	clk.set(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
+	clk.Set(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
 	for _, s := range append(specs, elsewhere) {
 		h.holdActivities(t, byName[s.name], s)
 	}

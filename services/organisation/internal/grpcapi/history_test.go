@@ -14,7 +14,7 @@ import (
 
 func TestHistoryAndAsOf(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withClock(newClock(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)).now))
+	h := newHarness(t, withClock(newClock(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)).Now))
 	tr := h.tree(t)
 	c := h.create(t, community(tr.street, "Guangzhou Road Community Branch", pb.CommunityForm_COMMUNITY_FORM_BRANCH))
 	b := h.create(t, child(c, kindBranch, "First Branch of Guangzhou Road Community"))

@@ -1,25 +1,18 @@
 package grpcapi_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gongjian.dev/pkg/events"
-	"gongjian.dev/pkg/natsembed"
-	"gongjian.dev/pkg/pgtest"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	orgevents "gongjian.dev/services/organisation/internal/events"
-	"gongjian.dev/services/organisation/internal/grpcapi"
-	"gongjian.dev/services/organisation/internal/org"
-	"gongjian.dev/services/organisation/internal/store"
 )
 
 // TestMemberCountsFollowTheMemberServicesEvents: counts published by the
@@ -27,43 +20,14 @@ import (
 // newer one back, and the compliance rule reads them.
 func TestMemberCountsFollowTheMemberServicesEvents(t *testing.T) {
 	t.Parallel()
-	log := testLogger(t)
-	pool := pgtest.Pool(t, store.Schema, store.AllMigrations...)
-	srv, err := natsembed.Start(natsembed.Options{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	ctx := callContext(t)
-	if err := events.EnsureStream(ctx, js, stream); err != nil {
-		t.Fatal(err)
-	}
-	runRelay(t, pool, js, log)
-	st := store.New(pool)
-	as := serveFor(t, log, grpcapi.New(org.NewService(st, nil, nil), pool), st)
-	conn := as(cityAdmin)
-	client, compliance := pb.NewOrganisationServiceClient(conn), pb.NewComplianceServiceClient(conn)
-
 	// The consumer starts before the member service's stream exists and waits for it.
-	consumeCtx, cancel := context.WithCancel(context.Background())
-	subs := orgevents.Consume(consumeCtx, js, pool, orgevents.MemberCounts, orgevents.ApplyMemberCounts(st, time.UTC, log), log)
-	t.Cleanup(func() {
-		cancel()
-		for sub := range subs {
-			sub.Stop()
-		}
-	})
+	h := newHarness(t)
+	ctx := callContext(t)
+	js, compliance := h.js, h.compliance
 	if err := events.EnsureStream(ctx, js, events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}}); err != nil {
 		t.Fatal(err)
 	}
 
-	h := &harness{as: as, org: client, compliance: compliance, pool: pool}
 	tr := h.tree(t)
 	c := h.create(t, community(tr.street, "Small Community", pb.CommunityForm_COMMUNITY_FORM_BRANCH))
 	publish := func(id string, count int64, at time.Time) {

@@ -7,17 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
-	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/natsembed"
-	"gongjian.dev/pkg/pgtest"
+	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
-	"gongjian.dev/services/organisation/internal/grpcapi"
-	"gongjian.dev/services/organisation/internal/org"
-	"gongjian.dev/services/organisation/internal/store"
 )
 
 // TestEveryEventIsPublishedOnceAcrossANATSRestart creates organisations
@@ -27,8 +22,6 @@ import (
 // stream's de-duplication absorbs what was sent twice.
 func TestEveryEventIsPublishedOnceAcrossANATSRestart(t *testing.T) {
 	t.Parallel()
-	log := testLogger(t)
-	pool := pgtest.Pool(t, store.Schema, store.AllMigrations...)
 	dir, err := os.MkdirTemp("", "nats-restart-")
 	if err != nil {
 		t.Fatal(err)
@@ -40,18 +33,8 @@ func TestEveryEventIsPublishedOnceAcrossANATSRestart(t *testing.T) {
 	}
 	port := srv.Port()
 	t.Cleanup(func() { srv.Shutdown() })
-	nc, err := nats.Connect(srv.URL(), nats.ReconnectBufSize(-1), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	if err := events.EnsureStream(callContext(t), js, stream); err != nil {
-		t.Fatal(err)
-	}
-	runRelay(t, pool, js, log)
-	st := store.New(pool)
-	client := pb.NewOrganisationServiceClient(serve(t, log, grpcapi.New(org.NewService(st, nil, nil), pool), st))
+	h := newHarness(t, servicetest.WithNATS(srv.URL()))
+	js, client := h.js, h.org
 
 	ctx := callContext(t)
 	city, err := client.CreateOrganisation(ctx, &pb.CreateOrganisationRequest{Organisation: &pb.Organisation{

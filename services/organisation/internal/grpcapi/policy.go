@@ -3,10 +3,8 @@ package grpcapi
 import (
 	"context"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
-	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 )
 
@@ -97,8 +95,6 @@ func Policy(l Lookup) authz.Policy {
 			Targets: id(func(r any) string { return r.(*pb.UpdateDistrictSettingsRequest).GetSettings().GetDistrictId() })},
 		pb.ComplianceService_RecordMemberCount_FullMethodName: {Roles: cityOnly, Scopes: countScopes,
 			Targets: id(func(r any) string { return r.(*pb.RecordMemberCountRequest).GetOrganisationId() })},
-
-		auditv1.AuditService_ListAuditRecords_FullMethodName: audit.AccessRule(),
 	}
 }
 

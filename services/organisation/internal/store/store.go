@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -33,17 +32,10 @@ const Schema = "organisation"
 var migrationFiles embed.FS
 
 // Migrations are the service's own migrations; run them after outbox.Migrations.
-var Migrations = pgdb.MigrationSet{Name: "organisation", FS: must(fs.Sub(migrationFiles, "migrations"))}
+var Migrations = pgdb.Embedded("organisation", migrationFiles, "migrations")
 
 // AllMigrations are every migration set the service's schema needs, in order.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
 
 // Store implements org.Store over a pool.
 type Store struct{ pool *pgxpool.Pool }

@@ -1,0 +1,96 @@
+// Package wiring is the member service as pkg/service runs it: what is its
+// own — schema, stream, configuration, APIs, access policy, the local view
+// of the organisation tree, the sweeper and the re-encryption command —
+// named in one Spec that main and the tests both use.
+package wiring
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/authz"
+	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/service"
+	"gongjian.dev/services/member/internal/grpcapi"
+	"gongjian.dev/services/member/internal/idcrypt"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/orgview"
+	"gongjian.dev/services/member/internal/store"
+)
+
+// Config is the member service's own configuration.
+type Config struct {
+	// SweepInterval is how often the service looks for what time alone
+	// changed: letters past their deadline, transfers open six months,
+	// overdue contact with mobile members.
+	SweepInterval time.Duration `env:"SWEEP_INTERVAL" envDefault:"1m"`
+	// IDKeys is the ring of keys that encrypt national ID numbers,
+	// "v2:<base64 32 bytes>,v1:<base64>": the first encrypts, all decrypt.
+	IDKeys string `env:"MEMBER_ID_KEYS,required" secret:"true"`
+	// IDHashKey keys the hash that finds a national ID number (base64, at
+	// least 32 bytes). Changing it makes every stored hash useless.
+	IDHashKey string `env:"MEMBER_ID_HASH_KEY,required" secret:"true"`
+}
+
+// Stream is the JetStream stream of the service's events.
+var Stream = events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}}
+
+// Built is what Wire makes besides the API, for tests that reach past it.
+type Built struct {
+	Service *member.Service
+	Store   *store.Store
+}
+
+// Spec is the member service configured by cfg (filled from the
+// environment by pkg/service when main passes an empty one).
+func Spec(cfg *Config) service.Spec[*Built] {
+	return service.Spec[*Built]{
+		Name:       "member",
+		Addr:       "127.0.0.1:9102",
+		Schema:     store.Schema,
+		Migrations: store.AllMigrations,
+		Stream:     Stream,
+		RelayLock:  0x6d656d6f7574, // "memout"
+		Config:     cfg,
+		Commands:   map[string]service.Command{"reencrypt": func(ctx context.Context, d service.Deps) error { return reencrypt(ctx, d, cfg) }},
+		Wire:       func(ctx context.Context, d service.Deps) (*Built, *service.Parts, error) { return wire(ctx, d, cfg) },
+	}
+}
+
+func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Parts, error) {
+	ids, err := idcrypt.New(cfg.IDKeys, cfg.IDHashKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := store.New(d.Pool, ids)
+	svc := member.NewService(st, d.Now, d.Location)
+	view := orgview.Consumer
+	return &Built{Service: svc, Store: st}, &service.Parts{
+		Register: func(srv grpc.ServiceRegistrar) { grpcapi.Register(srv, svc, st, d.Pool) },
+		Policy:   grpcapi.Policy(st),
+		Tree:     st,
+		Authorize: func(p authz.Policy) grpc.UnaryServerInterceptor {
+			return grpcapi.UnaryInterceptor(p, st, auth.OpenMethods)
+		},
+		// A roster to import is up to 10 MiB (member.MaxImportBytes).
+		MaxRecvMsgSize: grpcapi.MaxMessage,
+		Consumers:      []service.Consumer{{Spec: view, Handle: orgview.Apply(d.Log)}},
+		Jobs: []service.Job{{Name: "sweeper", Run: func(ctx context.Context) error {
+			return svc.RunSweeper(ctx, cfg.SweepInterval, func(err error) { d.Log.Error("sweep", "error", err) })
+		}}},
+	}, nil
+}
+
+// reencrypt seals every national ID number under the current key.
+func reencrypt(ctx context.Context, d service.Deps, cfg *Config) error {
+	ids, err := idcrypt.New(cfg.IDKeys, cfg.IDHashKey)
+	if err != nil {
+		return err
+	}
+	n, err := store.New(d.Pool, ids).Reencrypt(ctx)
+	d.Log.Info("re-encrypted national ID numbers", "count", n, "key_version", ids.Current())
+	return err
+}
