@@ -16,10 +16,10 @@ import (
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/logtest"
+	"gongjian.dev/pkg/orgview"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/orgview"
 )
 
 // TestScope: a district administrator sees the members of their district

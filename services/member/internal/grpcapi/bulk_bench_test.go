@@ -10,9 +10,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/orgview"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/store"
 )
 
 // benchMembers is the size of the job measured.
@@ -113,14 +113,14 @@ func benchFactory(b *testing.B, svc *benchSvc, pool *pgxpool.Pool) (string, stri
 	city, district, street, community, factory := member.NewID(), member.NewID(), member.NewID(), member.NewID(), member.NewID()
 	now := time.Now().UTC()
 	err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
-		for _, o := range []store.OrgRecord{
+		for _, o := range []orgview.Record{
 			{ID: city, Kind: "CITY", State: "ACTIVE", Name: "city"},
 			{ID: district, Kind: "DISTRICT", State: "ACTIVE", Name: "district", AncestorIDs: []string{city}},
 			{ID: street, Kind: "STREET", State: "ACTIVE", Name: "street", DistrictID: district, AncestorIDs: []string{city, district}},
 			{ID: community, Kind: "COMMUNITY", State: "ACTIVE", Name: "community", DistrictID: district, AncestorIDs: []string{city, district, street}},
 			{ID: factory, Kind: "BRANCH", State: "ACTIVE", Name: "factory", DistrictID: district, AncestorIDs: []string{city, district, street}},
 		} {
-			if err := store.ApplyOrg(ctx, tx, o, now); err != nil {
+			if err := orgview.Apply(ctx, tx, o, now); err != nil {
 				return err
 			}
 		}

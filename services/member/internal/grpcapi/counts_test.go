@@ -6,10 +6,10 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"gongjian.dev/pkg/orgview"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/orgview"
 )
 
 // TestMaintainedCountsFollowEveryWrite: the counters that counts and

@@ -19,13 +19,13 @@ import (
 
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/orgview"
 	"gongjian.dev/pkg/pgtest"
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/orgview"
 	"gongjian.dev/services/member/internal/store"
 	"gongjian.dev/services/member/internal/wiring"
 )

@@ -11,9 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
+	"gongjian.dev/pkg/orgview"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/store"
 )
 
 // importRows is the size of the roster the benchmark imports.
@@ -154,7 +154,7 @@ func newImportBench(b *testing.B) *importBench {
 	kinds := []string{"CITY", "DISTRICT", "STREET", "COMMUNITY", "BRANCH"}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		for i, id := range ids {
-			if err := store.ApplyOrg(ctx, tx, store.OrgRecord{ID: id, Kind: kinds[i], State: member.OrgActive,
+			if err := orgview.Apply(ctx, tx, orgview.Record{ID: id, Kind: kinds[i], State: member.OrgActive,
 				Name: kinds[i], DistrictID: ids[1], AncestorIDs: ids[:i]}, time.Now()); err != nil {
 				return err
 			}

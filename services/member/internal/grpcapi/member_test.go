@@ -11,10 +11,10 @@ import (
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
+	"gongjian.dev/pkg/orgview"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/orgview"
 )
 
 // TestRegistrationPublishesCounts: each registration reports the new number

@@ -20,6 +20,7 @@ import (
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/orgview"
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/pkg/requestid"
@@ -37,8 +38,10 @@ var migrationFiles embed.FS
 // Migrations are the service's own migrations; run them after outbox.Migrations.
 var Migrations = pgdb.Embedded("member", migrationFiles, "migrations")
 
-// AllMigrations are every migration set the service's schema needs, in order.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations}
+// AllMigrations are every migration set the service's schema needs, in
+// order. The view of the organisation tree comes last: the service's own
+// first migration created its table before the shared set existed.
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations}
 
 // subjectMember is the subject type of the service's audit records.
 const subjectMember = "member"

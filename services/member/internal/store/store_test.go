@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/orgview"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/pkg/pgtest"
 	"gongjian.dev/services/member/internal/idcrypt"
@@ -35,8 +36,8 @@ func TestKeyRotation(t *testing.T) {
 	t.Parallel()
 	ctx := audit.AsSystem(context.Background(), "test")
 	pool := pgtest.Pool(t, store.Schema, store.AllMigrations...)
-	branch := store.OrgRecord{ID: member.NewID(), Kind: "BRANCH", State: "ACTIVE", Name: "First Branch"}
-	if err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error { return store.ApplyOrg(ctx, tx, branch, time.Now()) }); err != nil {
+	branch := orgview.Record{ID: member.NewID(), Kind: "BRANCH", State: "ACTIVE", Name: "First Branch"}
+	if err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error { return orgview.Apply(ctx, tx, branch, time.Now()) }); err != nil {
 		t.Fatal(err)
 	}
 	v1, v2, hk := idcrypt.NewKey(), idcrypt.NewKey(), idcrypt.NewKey()

@@ -13,11 +13,11 @@ import (
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/orgview"
 	"gongjian.dev/pkg/service"
 	"gongjian.dev/services/member/internal/grpcapi"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/orgview"
 	"gongjian.dev/services/member/internal/store"
 )
 
@@ -67,7 +67,6 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 	}
 	st := store.New(d.Pool, ids)
 	svc := member.NewService(st, d.Now, d.Location)
-	view := orgview.Consumer
 	return &Built{Service: svc, Store: st}, &service.Parts{
 		Register: func(srv grpc.ServiceRegistrar) { grpcapi.Register(srv, svc, st, d.Pool) },
 		Policy:   grpcapi.Policy(st),
@@ -77,7 +76,7 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		},
 		// A roster to import is up to 10 MiB (member.MaxImportBytes).
 		MaxRecvMsgSize: grpcapi.MaxMessage,
-		Consumers:      []service.Consumer{{Spec: view, Handle: orgview.Apply(d.Log)}},
+		Consumers:      []service.Consumer{{Spec: orgview.Consumer("member-orgs"), Handle: orgview.Handler(d.Log, store.MoveMembers)}},
 		Jobs: []service.Job{{Name: "sweeper", Run: func(ctx context.Context) error {
 			return svc.RunSweeper(ctx, cfg.SweepInterval, func(err error) { d.Log.Error("sweep", "error", err) })
 		}}},
