@@ -32,6 +32,9 @@ type Options struct {
 	Stream []grpc.StreamServerInterceptor
 	// ServerOptions are passed through (TLS credentials, limits).
 	ServerOptions []grpc.ServerOption
+	// Unavailable recognises the errors of an outage (a database that
+	// cannot be reached), answered Unavailable instead of Internal.
+	Unavailable func(error) bool
 }
 
 // Server is a gRPC server with its health service.
@@ -48,8 +51,12 @@ func New(log *slog.Logger, opts Options) (*Server, error) {
 		return nil, err
 	}
 	unary := []grpc.UnaryServerInterceptor{recoverUnary(log), logUnary(log), errorsUnary(log)}
-	unary = append(append(append(unary, opts.AuthUnary...), validateUnary(v)), opts.Unary...)
 	stream := []grpc.StreamServerInterceptor{recoverStream(log), logStream(log), errorsStream(log)}
+	if opts.Unavailable != nil {
+		unary = append(unary, outageUnary(log, opts.Unavailable))
+		stream = append(stream, outageStream(log, opts.Unavailable))
+	}
+	unary = append(append(append(unary, opts.AuthUnary...), validateUnary(v)), opts.Unary...)
 	stream = append(append(append(stream, opts.AuthStream...), validateStream(v)), opts.Stream...)
 	so := append([]grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),

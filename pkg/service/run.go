@@ -153,6 +153,7 @@ func serve[T any](ctx context.Context, log *slog.Logger, spec Spec[T], base Base
 			return nil
 		})
 	}
+	g.Go(func() error { return WatchDatabase(gctx, pool, srv, log) })
 	g.Go(func() error { return srv.Serve(gctx, lis, base.ShutdownTimeout) })
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

@@ -145,6 +145,7 @@ func Start[T any](t testing.TB, spec service.Spec[T], opts ...Option) *Harness[T
 		t.Fatalf("%s server: %v", spec.Name, err)
 	}
 	h.listen(o.loopback, func(ctx context.Context, lis net.Listener) error { return srv.Serve(ctx, lis, 5*time.Second) })
+	h.run("database health", func(ctx context.Context) error { return service.WatchDatabase(ctx, h.Pool, srv, o.log) })
 	h.Consumers = service.StartConsumers(context.Background(), h.JS, h.Pool, o.log, parts.Consumers)
 	t.Cleanup(h.Consumers.Stop)
 	if o.jobs {

@@ -22,6 +22,9 @@ const (
 	// reasonEtagMismatch is the ErrorInfo reason of an update refused
 	// because the client's etag is stale.
 	reasonEtagMismatch = "ETAG_MISMATCH"
+	// retryAfter is the Retry-After of a 503, in seconds: about what a
+	// restarted backend or database takes to answer again.
+	retryAfter = "5"
 )
 
 // errorBody is the JSON shape of every error the gateway answers with.
@@ -159,6 +162,11 @@ func writeError(ctx context.Context, log *slog.Logger, w http.ResponseWriter, m 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if httpStatus == http.StatusServiceUnavailable {
+		// An outage (a backend or its database down) passes: say when to
+		// try again rather than leave clients to hammer it.
+		w.Header().Set("Retry-After", retryAfter)
+	}
 	w.WriteHeader(httpStatus)
 	_ = json.NewEncoder(w).Encode(body)
 }
