@@ -77,7 +77,7 @@ func runCommand[T any](ctx context.Context, log *slog.Logger, spec Spec[T], base
 		return err
 	}
 	defer pool.Close()
-	return cmd(ctx, Deps{Log: log, Pool: pool, Location: loc})
+	return cmd(ctx, Deps{Log: log, Pool: pool, Location: loc, Dial: base.TLS.Dialer()})
 }
 
 // serve runs the service until ctx ends. The deferred closes run in
@@ -114,7 +114,7 @@ func serve[T any](ctx context.Context, log *slog.Logger, spec Spec[T], base Base
 	}
 
 	// The service's own parts, on a server as every service's.
-	deps := Deps{Log: log, Pool: pool, JS: js, Location: loc}
+	deps := Deps{Log: log, Pool: pool, JS: js, Location: loc, Dial: base.TLS.Dialer()}
 	_, parts, err := spec.Wire(ctx, deps)
 	if err != nil {
 		return err

@@ -135,7 +135,8 @@ func Start[T any](t testing.TB, spec service.Spec[T], opts ...Option) *Harness[T
 	if h.Stream = h.streamOf(spec.Stream.Name); o.relay {
 		h.run("outbox relay", outbox.NewRelay(h.Pool, h.JS, outbox.RelayOptions{Logger: o.log, LockKey: spec.RelayLock}).Run)
 	}
-	built, parts, err := spec.Wire(Ctx(t), service.Deps{Log: o.log, Pool: h.Pool, JS: h.JS, Location: o.loc, Now: o.now})
+	built, parts, err := spec.Wire(Ctx(t), service.Deps{Log: o.log, Pool: h.Pool, JS: h.JS, Location: o.loc, Now: o.now,
+		Dial: service.TLS{}.Dialer()})
 	if err != nil {
 		t.Fatalf("wire %s: %v", spec.Name, err)
 	}

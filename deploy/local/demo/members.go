@@ -1,7 +1,9 @@
 package demo
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -89,6 +91,17 @@ type earlier struct {
 type memberPlan struct {
 	members   []*memberDef
 	transfers []*transferDef
+	// rosters are the in-service members whose relationship sits in a
+	// resident unit's party organisation (Tongjiang's 2,174, 002), one
+	// roster a unit, imported as a unit would send it.
+	rosters []*unitRoster
+}
+
+// unitRoster is the members of one resident unit's organisation.
+type unitRoster struct {
+	district string
+	unit     *node
+	members  []*memberv1.Member
 }
 
 // MemberSummary says what LoadMembers made or found.
@@ -228,7 +241,55 @@ func newMemberPlan(p *plan) *memberPlan {
 		}
 	}
 	mp.transfers = drawTransfers(p, byDistrict)
+	mp.rosters = drawRosters(p, ids)
 	return mp
+}
+
+// drawRosters draws the in-service members of Tongjiang's resident units,
+// whose 2,174 are document 002's figure (with a generator of their own, so
+// that the other members stay as they were drawn before rosters existed).
+// The other districts' units keep no roll of their own: Jinchang's members
+// are document 004's 1,952, in its communities.
+func drawRosters(p *plan, ids map[string]bool) []*unitRoster {
+	r := rand.New(rand.NewPCG(memberSeed, 2))
+	var out []*unitRoster
+	for _, d := range p.city.children {
+		if d.key != "tj" {
+			continue
+		}
+		d.walk(func(n *node) {
+			if n.org.GetKind() != orgv1.OrganisationKind_ORGANISATION_KIND_RESIDENT_UNIT || n.members == 0 {
+				return
+			}
+			u := &unitRoster{district: d.key, unit: n}
+			for range n.members {
+				m := drawMember(r, p.today, regionCodes[d.key], inService, true, ids)
+				m.Employer = shortName(n)
+				u.members = append(u.members, m)
+			}
+			out = append(out, u)
+		})
+	}
+	return out
+}
+
+// rosterHeader is the header of a unit's roster, as rosters have it.
+var rosterHeader = []string{"姓名", "性别", "出生日期", "身份证号", "联系电话", "入党日期", "党员类别", "就业状态", "工作单位"}
+
+// csv is the roster as a unit's office would export it from Excel.
+func (u *unitRoster) csv() []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write(rosterHeader)
+	for _, m := range u.members {
+		sex := "男"
+		if m.GetSex() == memberv1.Sex_SEX_FEMALE {
+			sex = "女"
+		}
+		_ = w.Write([]string{m.GetName(), sex, m.GetBirthDate(), m.GetNationalId(), m.GetPhone(), m.GetJoinDate(), "正式", "在职", m.GetEmployer()})
+	}
+	w.Flush()
+	return b.Bytes()
 }
 
 // drawTransfers picks members to move: two moves completed across
@@ -478,6 +539,15 @@ func LoadMembers(ctx context.Context, conn grpc.ClientConnInterface, sum Summary
 	for _, m := range mp.members {
 		out.Members[codes[m.district]]++
 	}
+	for _, u := range mp.rosters {
+		g.Go(func() error { return ml.importRoster(gctx, u) })
+	}
+	if err := g.Wait(); err != nil {
+		return MemberSummary{}, fmt.Errorf("demo: unit rosters: %w", err)
+	}
+	for _, u := range mp.rosters {
+		out.Members[codes[u.district]] += len(u.members)
+	}
 	log.Info("loaded members", "took", time.Since(start).Round(time.Millisecond).String())
 	start = time.Now()
 	for _, t := range mp.transfers {
@@ -528,6 +598,22 @@ func (l *memberLoader) retry(ctx context.Context, f func() error) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// importRoster imports a unit's roster into its organisation; a second
+// load finds every row already registered there and changes nothing.
+func (l *memberLoader) importRoster(ctx context.Context, u *unitRoster) error {
+	return l.retry(ctx, func() error {
+		resp, err := l.members.ImportMembers(ctx, &memberv1.ImportMembersRequest{OrganisationId: u.unit.id,
+			Content: u.csv(), Format: memberv1.ImportFormat_IMPORT_FORMAT_CSV, RequestId: requestID(u.unit.key + "/roster")})
+		if err != nil {
+			return err
+		}
+		if r := resp.GetReport(); r.GetRefused() > 0 {
+			return fmt.Errorf("roster of %s: %d rows refused", u.unit.org.GetName(), r.GetRefused())
+		}
+		return nil
+	})
 }
 
 func (l *memberLoader) create(ctx context.Context, m *memberDef) error {

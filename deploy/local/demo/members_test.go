@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"bytes"
+	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +190,42 @@ func TestMemberPlanIsTheSameEveryDay(t *testing.T) {
 			t.Fatalf("member %s differs between days: %s %s, %s %s", m.key,
 				m.member.GetName(), m.member.GetNationalId(), n.member.GetName(), n.member.GetNationalId())
 		}
+	}
+}
+
+// TestTongjiangsUnitsSendRostersOfTheirInServiceMembers: the resident
+// units' organisations of Tongjiang hold document 002's 2,174 in-service
+// members, each roster a valid file of numbers no other member has, and
+// no other district's units hold any.
+func TestTongjiangsUnitsSendRostersOfTheirInServiceMembers(t *testing.T) {
+	p := newPlan(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	mp := newMemberPlan(p)
+	ids := map[string]bool{}
+	for _, m := range mp.members {
+		ids[m.member.GetNationalId()] = true
+	}
+	total := 0
+	for _, u := range mp.rosters {
+		if u.district != "tj" || u.unit.org.GetKind() != orgv1.OrganisationKind_ORGANISATION_KIND_RESIDENT_UNIT {
+			t.Fatalf("a roster of a %s in %s", u.unit.org.GetKind(), u.district)
+		}
+		if int64(len(u.members)) != u.unit.members {
+			t.Errorf("%s: %d members, the plan gives it %d", u.unit.org.GetName(), len(u.members), u.unit.members)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(u.csv())).ReadAll()
+		if err != nil || len(rows) != len(u.members)+1 {
+			t.Fatalf("%s: roster of %d rows (%v)", u.unit.org.GetName(), len(rows), err)
+		}
+		for _, m := range u.members {
+			id := m.GetNationalId()
+			if ids[id] || checkCharacter(id) != id[17] || m.GetEmploymentStatus() != memberv1.EmploymentStatus_EMPLOYMENT_STATUS_EMPLOYED {
+				t.Errorf("%s: %s repeated, invalid or not in service", m.GetName(), id)
+			}
+			ids[id] = true
+		}
+		total += len(u.members)
+	}
+	if total != 2174 {
+		t.Errorf("Tongjiang's units hold %d members, want the document's 2,174", total)
 	}
 }

@@ -56,6 +56,8 @@ func Policy(l Lookup) authz.Policy {
 		// Ending a membership is staff's, never the member's own call.
 		pb.MemberService_EndMembership_FullMethodName: {Roles: writers, Scopes: writeScopes,
 			Targets: memberOrg(func(r any) string { return r.(*pb.EndMembershipRequest).GetId() })},
+		pb.MemberService_CountMembersByOrganisation_FullMethodName: {Roles: readers, Scopes: readScopes,
+			Targets: authz.Targets(func(r *pb.CountMembersByOrganisationRequest) []string { return []string{r.GetAncestorId()} })},
 		pb.MemberService_CountMembers_FullMethodName: {Roles: readers, Scopes: readScopes,
 			Targets: authz.Targets(func(r *pb.CountMembersRequest) []string {
 				return []string{r.GetOrganisationId(), r.GetAncestorId()}

@@ -68,6 +68,26 @@ func (s *Store) List(ctx context.Context, f member.ListFilter) ([]*member.Member
 	return list, next, nil
 }
 
+// CountByOrganisation implements member.Store from the counters, one
+// index range of the subtree's paths.
+func (s *Store) CountByOrganisation(ctx context.Context, ancestorID string) ([]member.OrgCount, error) {
+	if uuid.Validate(ancestorID) != nil {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT c.organisation_id::text, sum(c.n)::bigint
+		FROM member_counts c, orgs r
+		WHERE r.id = $1 AND c.path >= r.path AND c.path < r.path || '~'
+		GROUP BY c.path, c.organisation_id HAVING sum(c.n) > 0 ORDER BY c.path`, ancestorID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.OrgCount, error) {
+		var c member.OrgCount
+		err := r.Scan(&c.OrganisationID, &c.Count)
+		return c, err
+	})
+}
+
 // Count implements member.Store. A count by where members sit and by the
 // attributes the counters keep (status, category, employment status) sums
 // the counters of the organisations (migration 009): a district's count

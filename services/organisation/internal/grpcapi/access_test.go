@@ -170,8 +170,8 @@ var operations = []operation{
 			Settings:   &pb.DistrictSettings{DistrictId: s.district.GetId(), GeneralBranchMemberThreshold: 60},
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"general_branch_member_threshold"}}}
 	}},
-	{"ComplianceService/RecordMemberCount", []auth.Role{auth.CityAdmin}, "organisation.member_counts", func(s *side) proto.Message {
-		return &pb.RecordMemberCountRequest{OrganisationId: s.branch.GetId(), MemberCount: 12}
+	{"ComplianceService/ReconcileMemberCounts", staff, "organisation.read", func(s *side) proto.Message {
+		return &pb.ReconcileMemberCountsRequest{OrganisationId: s.branch.GetId()}
 	}},
 	{"AuditService/ListAuditRecords", []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", func(s *side) proto.Message {
 		return &auditv1.ListAuditRecordsRequest{Service: "organisation", OrganisationId: s.branch.GetId()}
