@@ -286,7 +286,7 @@ func (c *Cluster) Done() <-chan struct{} { return c.done }
 // this process started it.
 func (c *Cluster) Err() error {
 	if c.srv == nil {
-		return fmt.Errorf("the server (pid %d) is gone", c.adopted)
+		return fmt.Errorf("pid %d gone; not started here, so its exit status is unknown", c.adopted)
 	}
 	if c.srv.err == nil {
 		return errors.New("exit status 0")
