@@ -220,9 +220,6 @@ func (c *Cluster) launch(ctx context.Context, bin string, acct *account, opts Op
 func (c *Cluster) launchOn(ctx context.Context, bin string, acct *account, opts Options, port int) error {
 	c.port = port
 	settings := serverSettings(c.dir, opts.Host, port, opts.Durable)
-	if err := recordSettings(c.dir, settings, acct); err != nil {
-		return err
-	}
 	srv, err := startServer(bin, c.dir, acct, serverArgs(c.dir, settings))
 	if err != nil {
 		return err
@@ -232,6 +229,12 @@ func (c *Cluster) launchOn(ctx context.Context, bin string, acct *account, opts 
 		return err
 	}
 	c.srv = srv
+	// Recorded once the server runs with them (its command line wins over
+	// the file), so that a failed start leaves the last good settings.
+	if err := recordSettings(c.dir, settings, acct); err != nil {
+		_ = c.Stop()
+		return err
+	}
 	return nil
 }
 

@@ -42,8 +42,8 @@ func serverSettings(dir, host string, port int, durable bool) []setting {
 
 // recordSettings writes settings into postgresql.auto.conf in the format
 // ALTER SYSTEM uses, replacing earlier values of the same parameters and
-// keeping the others. It runs while no server is up on dir: a running
-// server rewrites the file on ALTER SYSTEM.
+// keeping the others. The server reads the file only when it starts or
+// reloads, and the file is replaced in one rename.
 func recordSettings(dir string, settings []setting, acct *account) error {
 	path := filepath.Join(dir, autoConfName)
 	old, err := os.ReadFile(path)
