@@ -91,13 +91,12 @@ type earlier struct {
 type memberPlan struct {
 	members   []*memberDef
 	transfers []*transferDef
-	// rosters are the in-service members whose relationship sits in a
-	// resident unit's party organisation (Tongjiang's 2,174, 002), one
-	// roster a unit, imported as a unit would send it.
+	// rosters are the members the districts other than Jinchang send as
+	// files, one an organisation, imported as an office would send them.
 	rosters []*unitRoster
 }
 
-// unitRoster is the members of one resident unit's organisation.
+// unitRoster is the members of one organisation sent as a roster.
 type unitRoster struct {
 	district string
 	unit     *node
@@ -241,42 +240,68 @@ func newMemberPlan(p *plan) *memberPlan {
 		}
 	}
 	mp.transfers = drawTransfers(p, byDistrict)
-	mp.rosters = drawRosters(p, ids)
+	drawn := map[*node]int64{}
+	for _, m := range mp.members {
+		drawn[m.community]++
+	}
+	mp.rosters = drawRosters(p, ids, drawn)
 	return mp
 }
 
-// drawRosters draws the in-service members of Tongjiang's resident units,
-// whose 2,174 are document 002's figure (with a generator of their own, so
-// that the other members stay as they were drawn before rosters existed).
-// The other districts' units keep no roll of their own: Jinchang's members
-// are document 004's 1,952, in its communities.
-func drawRosters(p *plan, ids map[string]bool) []*unitRoster {
+// drawRosters draws the members every district but Jinchang sends as
+// rosters (with a generator of their own, so that the other members stay
+// as they were drawn before rosters existed): each community's residents,
+// as many as the plan gives it beyond those drawn one by one (drawn), into
+// the organisation that holds them, and
+// each resident unit's in-service members into the unit's organisation
+// (Tongjiang's are document 002's 2,174). Jinchang's members are document
+// 004's 1,952 exactly, drawn one by one above.
+func drawRosters(p *plan, ids map[string]bool, drawn map[*node]int64) []*unitRoster {
 	r := rand.New(rand.NewPCG(memberSeed, 2))
 	var out []*unitRoster
 	for _, d := range p.city.children {
-		if d.key != "tj" {
+		if d.key == "jc" {
 			continue
 		}
+		for _, h := range holders(d) {
+			if n := h.community.members - drawn[h.community]; n > 0 {
+				out = append(out, roster(r, p, ids, d.key, h.orgs[0], n, residents))
+			}
+		}
 		d.walk(func(n *node) {
-			if n.org.GetKind() != orgv1.OrganisationKind_ORGANISATION_KIND_RESIDENT_UNIT || n.members == 0 {
-				return
+			if n.org.GetKind() == orgv1.OrganisationKind_ORGANISATION_KIND_RESIDENT_UNIT && n.members > 0 {
+				u := roster(r, p, ids, d.key, n, n.members, inService)
+				for _, m := range u.members {
+					m.Employer = shortName(n)
+				}
+				out = append(out, u)
 			}
-			u := &unitRoster{district: d.key, unit: n}
-			for range n.members {
-				m := drawMember(r, p.today, regionCodes[d.key], inService, true, ids)
-				m.Employer = shortName(n)
-				u.members = append(u.members, m)
-			}
-			out = append(out, u)
 		})
 	}
 	return out
 }
 
+// roster draws n members of group g into the organisation of org.
+func roster(r *rand.Rand, p *plan, ids map[string]bool, district string, org *node, n int64, g group) *unitRoster {
+	u := &unitRoster{district: district, unit: org}
+	for range n {
+		u.members = append(u.members, drawMember(r, p.today, regionCodes[district], g, true, ids))
+	}
+	return u
+}
+
 // rosterHeader is the header of a unit's roster, as rosters have it.
 var rosterHeader = []string{"姓名", "性别", "出生日期", "身份证号", "联系电话", "入党日期", "党员类别", "就业状态", "工作单位"}
 
-// csv is the roster as a unit's office would export it from Excel.
+// employment is how a roster writes an employment status.
+var employment = map[memberv1.EmploymentStatus]string{
+	memberv1.EmploymentStatus_EMPLOYMENT_STATUS_EMPLOYED: "在职", memberv1.EmploymentStatus_EMPLOYMENT_STATUS_RETIRED: "退休",
+	memberv1.EmploymentStatus_EMPLOYMENT_STATUS_STUDENT: "学生", memberv1.EmploymentStatus_EMPLOYMENT_STATUS_SELF_EMPLOYED: "个体",
+	memberv1.EmploymentStatus_EMPLOYMENT_STATUS_OTHER: "其他", memberv1.EmploymentStatus_EMPLOYMENT_STATUS_UNEMPLOYED: "失业",
+	memberv1.EmploymentStatus_EMPLOYMENT_STATUS_LAID_OFF: "下岗",
+}
+
+// csv is the roster as an office would export it from Excel.
 func (u *unitRoster) csv() []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
@@ -286,7 +311,8 @@ func (u *unitRoster) csv() []byte {
 		if m.GetSex() == memberv1.Sex_SEX_FEMALE {
 			sex = "女"
 		}
-		_ = w.Write([]string{m.GetName(), sex, m.GetBirthDate(), m.GetNationalId(), m.GetPhone(), m.GetJoinDate(), "正式", "在职", m.GetEmployer()})
+		_ = w.Write([]string{m.GetName(), sex, m.GetBirthDate(), m.GetNationalId(), m.GetPhone(), m.GetJoinDate(), "正式",
+			employment[m.GetEmploymentStatus()], m.GetEmployer()})
 	}
 	w.Flush()
 	return b.Bytes()
@@ -539,6 +565,8 @@ func LoadMembers(ctx context.Context, conn grpc.ClientConnInterface, sum Summary
 	for _, m := range mp.members {
 		out.Members[codes[m.district]]++
 	}
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(parallel)
 	for _, u := range mp.rosters {
 		g.Go(func() error { return ml.importRoster(gctx, u) })
 	}

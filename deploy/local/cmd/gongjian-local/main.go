@@ -137,7 +137,7 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 	}()
 	restart := supervisor.CrashLoop
 	for _, s := range services {
-		env := s.Env(addrs[s.Name], databaseURL, natsURL, issuer.KeysFile())
+		env := s.Env(addrs[s.Name], databaseURL, natsURL, issuer.KeysFile(), stack.Peers(services, addrs))
 		extra, err := s.Secrets(data)
 		if err != nil {
 			return err
