@@ -486,3 +486,24 @@ func checkGatewayServes(t *testing.T, rootfs string) {
 		t.Errorf("the gateway on SIGTERM: %v, stopped logged: %v; stderr:\n%s", err, stopped, log.String())
 	}
 }
+
+// TestReproducible builds one image twice: the same sources give the same
+// digest (no clock, no build path, no random order in the layers), so an
+// image can be rebuilt and compared with the one in the registry.
+func TestReproducible(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var digests []v1.Hash
+	for range 2 {
+		res, err := images.Build(t.Context(), images.Options{Root: root, Out: t.TempDir()}, "gateway")
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, res[0].Digest)
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("two builds of the same sources: %s and %s", digests[0], digests[1])
+	}
+}

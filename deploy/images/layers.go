@@ -195,5 +195,5 @@ func layer(entries []entry, created time.Time) (v1.Layer, error) {
 	data := buf.Bytes()
 	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(data)), nil
-	}, tarball.WithCompressionLevel(gzip.BestCompression), tarball.WithCompressedCaching)
+	}, tarball.WithCompressionLevel(gzip.DefaultCompression), tarball.WithCompressedCaching)
 }
