@@ -377,7 +377,7 @@ func command(ctx context.Context, rootfs, svc string, env ...string) *exec.Cmd {
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Chroot:     rootfs,
-		Credential: &syscall.Credential{Uid: images.UID, Gid: images.UID, NoSetGroups: false},
+		Credential: &syscall.Credential{Uid: images.UID, Gid: images.UID},
 	}
 	return cmd
 }
