@@ -58,6 +58,37 @@ images: ## build one OCI image per service into .data/images (no daemon, no regi
 	cd deploy/images && GOWORK=off go run ./cmd/imagebuild -root ../.. -out ../../.data/images
 	cd deploy/images && GOWORK=off go vet ./... && IMAGES_DIR=$(CURDIR)/.data/images GOWORK=off go test -count=1 ./...
 
+# make k8s-test: the chart on a real kube-apiserver (pinned in
+# deploy/k8stest/kube, built once per version into .data/k8s) with Debian's
+# etcd, and its pods run with runc from the images of `make images`.
+KUBE_VERSION = $(shell awk '$$1 == "k8s.io/kubernetes" {print $$2}' deploy/k8stest/kube/go.mod)
+KUBE_APISERVER = .data/k8s/kube-apiserver-$(KUBE_VERSION)
+K8S_HELM = .data/k8s/helm
+
+.PHONY: k8s-test
+k8s-test: images ## install the Helm chart on a real Kubernetes API server and run its pods from the images (see README)
+	deploy/k8stest/install-deps.sh
+	@$(MAKE) --no-print-directory $(KUBE_APISERVER) $(K8S_HELM)
+	cd deploy/k8stest && GOWORK=off go vet ./...
+	cd deploy/k8stest && KUBE_APISERVER=$(CURDIR)/$(KUBE_APISERVER) HELM=$(CURDIR)/$(K8S_HELM) \
+		IMAGES_DIR=$(CURDIR)/.data/images K8STEST_STATE=$(CURDIR)/.data/k8stest \
+		GOWORK=off go test -count=1 -v -timeout 25m ./...
+
+# The version goes into the binary as a release build's would: Helm refuses
+# the v0.0.0-master of a plain `go build`.
+.data/k8s/kube-apiserver-%: deploy/k8stest/kube/go.mod deploy/k8stest/kube/go.sum
+	@mkdir -p $(@D)
+	@echo "building kube-apiserver $* (about 6 min the first time, then cached)"
+	cd deploy/k8stest/kube && GOWORK=off go build -trimpath -o $(CURDIR)/$@ -ldflags "-s -w \
+		-X k8s.io/component-base/version.gitVersion=$* \
+		-X k8s.io/component-base/version.gitMajor=$(word 1,$(subst ., ,$(patsubst v%,%,$*))) \
+		-X k8s.io/component-base/version.gitMinor=$(word 2,$(subst ., ,$(patsubst v%,%,$*)))" \
+		k8s.io/kubernetes/cmd/kube-apiserver
+
+$(K8S_HELM): deploy/tools/go.mod deploy/tools/go.sum
+	@mkdir -p $(@D)
+	cd deploy/tools && GOWORK=off go build -trimpath -o $(CURDIR)/$@ helm.sh/helm/v3/cmd/helm
+
 .PHONY: verify
 verify: generate lint chart images ## prove generated code is current, lint, check the Helm chart and the images, and build each module on its own
 	@if [ -n "$$(git status --porcelain -- proto)" ]; then \
