@@ -1,0 +1,85 @@
+package grpcserver
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+)
+
+// TestEveryServerRefusesControlCharactersInText runs New's server as a
+// service would and sends the health service's one text field with NUL,
+// ESC and BEL, unary and streaming: no service registers anything for it.
+func TestEveryServerRefusesControlCharactersInText(t *testing.T) {
+	t.Parallel()
+	s, err := New(slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, lis, 5*time.Second) }()
+	t.Cleanup(func() { cancel(); <-done })
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	client := healthpb.NewHealthClient(conn)
+
+	for _, tt := range []struct{ name, service, reason string }{
+		{"NUL", "member\x00", "TEXT_NUL"},
+		{"ESC", "\x1b[2Jmember", "TEXT_CONTROL_CHARACTER"},
+		{"BEL", "member\a", "TEXT_CONTROL_CHARACTER"},
+	} {
+		t.Run(tt.name+" in a unary request is InvalidArgument naming the field", func(t *testing.T) {
+			_, err := client.Check(t.Context(), &healthpb.HealthCheckRequest{Service: tt.service})
+			assertTextRefused(t, err, tt.reason)
+		})
+		t.Run(tt.name+" in a streamed request is InvalidArgument naming the field", func(t *testing.T) {
+			stream, err := client.Watch(t.Context(), &healthpb.HealthCheckRequest{Service: tt.service})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = stream.Recv()
+			assertTextRefused(t, err, tt.reason)
+		})
+	}
+	t.Run("clean text with line breaks passes", func(t *testing.T) {
+		_, err := client.Check(t.Context(), &healthpb.HealthCheckRequest{Service: "二\r\n\tline"})
+		if status.Code(err) != codes.NotFound { // no such service: the check ran, the text passed
+			t.Fatalf("got %v, want NotFound", err)
+		}
+	})
+}
+
+func assertTextRefused(t *testing.T, err error, reason string) {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != codes.InvalidArgument {
+		t.Fatalf("got %v, want InvalidArgument", err)
+	}
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) == 1 {
+			v := br.GetFieldViolations()[0]
+			if v.GetField() != "service" || v.GetReason() != reason {
+				t.Fatalf("violation %v, want field service reason %s", v, reason)
+			}
+			return
+		}
+	}
+	t.Fatalf("no BadRequest with one violation in %v", st.Details())
+}
