@@ -49,6 +49,13 @@ func checkText(req any) error {
 	if !ok {
 		return nil
 	}
+	if tookBrokenText(m) {
+		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+			Field: "request", Description: "a text field is not valid UTF-8", Reason: textcheck.ReasonInvalidUTF8,
+		}}}
+		st, _ := status.New(codes.InvalidArgument, "invalid request: a text field is not valid UTF-8").WithDetails(br)
+		return st.Err()
+	}
 	vs := textcheck.Message(m.ProtoReflect())
 	if len(vs) == 0 {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // TestEveryServerRefusesControlCharactersInText runs New's server as a
@@ -58,6 +60,27 @@ func TestEveryServerRefusesControlCharactersInText(t *testing.T) {
 			assertTextRefused(t, err, tt.reason)
 		})
 	}
+	// A Go client will not send broken UTF-8 in a string; a bytes field
+	// with the same number puts the same bytes on the wire.
+	broken := &wrapperspb.BytesValue{Value: []byte("member\xff")}
+	t.Run("broken UTF-8 in a unary request is InvalidArgument, not Internal", func(t *testing.T) {
+		err := conn.Invoke(t.Context(), healthpb.Health_Check_FullMethodName, broken, &healthpb.HealthCheckResponse{})
+		assertBrokenText(t, err)
+	})
+	t.Run("broken UTF-8 in a streamed request is InvalidArgument, not Internal", func(t *testing.T) {
+		stream, err := conn.NewStream(t.Context(), &healthpb.Health_ServiceDesc.Streams[0], healthpb.Health_Watch_FullMethodName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.SendMsg(broken); err != nil {
+			t.Fatal(err)
+		}
+		_ = stream.CloseSend()
+		assertBrokenText(t, stream.RecvMsg(&healthpb.HealthCheckResponse{}))
+	})
+	if n := countBroken(); n != 0 {
+		t.Errorf("%d messages with broken text still noted after their calls", n)
+	}
 	t.Run("clean text with line breaks passes", func(t *testing.T) {
 		_, err := client.Check(t.Context(), &healthpb.HealthCheckRequest{Service: "二\r\n\tline"})
 		if status.Code(err) != codes.NotFound { // no such service: the check ran, the text passed
@@ -82,4 +105,25 @@ func assertTextRefused(t *testing.T, err error, reason string) {
 		}
 	}
 	t.Fatalf("no BadRequest with one violation in %v", st.Details())
+}
+
+func assertBrokenText(t *testing.T, err error) {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != codes.InvalidArgument || strings.Contains(st.Message(), "grpc:") {
+		t.Fatalf("got %v, want InvalidArgument in plain words", err)
+	}
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) == 1 &&
+			br.GetFieldViolations()[0].GetReason() == "TEXT_INVALID_UTF8" {
+			return
+		}
+	}
+	t.Fatalf("no BadRequest of broken UTF-8 in %v", st.Details())
+}
+
+func countBroken() int {
+	n := 0
+	brokenText.Range(func(any, any) bool { n++; return true })
+	return n
 }

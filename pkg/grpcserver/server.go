@@ -55,6 +55,7 @@ func New(log *slog.Logger, opts Options) (*Server, error) {
 	stream := []grpc.StreamServerInterceptor{recoverStream(log), logStream(log), errorsStream(log), textStream()}
 	stream = append(append(append(stream, opts.AuthStream...), validateStream(v)), opts.Stream...)
 	so := append([]grpc.ServerOption{
+		grpc.ForceServerCodecV2(newTextCodec()),
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
