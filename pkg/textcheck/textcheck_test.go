@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
@@ -112,4 +113,45 @@ func TestMessageReportsAFewViolationsNotAll(t *testing.T) {
 // sortViolations orders violations by field: map ranges are unordered.
 func sortViolations(vs []Violation) {
 	slices.SortFunc(vs, func(a, b Violation) int { return strings.Compare(a.Field, b.Field) })
+}
+
+// BenchmarkMessage measures the check of a request the size of a member's
+// registration: a score of text fields, some Chinese, in nested messages
+// and lists.
+func BenchmarkMessage(b *testing.B) {
+	text := "金川集团公司第三分厂 Building 3, Unit 2"
+	var fields []*descriptorpb.FieldDescriptorProto
+	for range 6 {
+		fields = append(fields, &descriptorpb.FieldDescriptorProto{Name: proto.String(text), TypeName: proto.String(text),
+			JsonName: proto.String(text)})
+	}
+	m := (&descriptorpb.FileDescriptorProto{Name: proto.String(text), Package: proto.String(text),
+		MessageType: []*descriptorpb.DescriptorProto{{Name: proto.String(text), Field: fields}}}).ProtoReflect()
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(Message(m)) != 0 {
+			b.Fatal("clean text refused")
+		}
+	}
+}
+
+// FuzzProblem holds the byte scan of Problem to the rule as written for
+// runes: valid UTF-8, no NUL, no C0 control but tab, line feed and
+// carriage return, no DEL, no C1 control.
+func FuzzProblem(f *testing.F) {
+	for _, s := range []string{"", "金山社区", "a\x00", "\x1b", "\u0085", "\u009f\u00a0", "caf\xe9", "\xc2", "\t\r\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := utf8.ValidString(s)
+		for _, r := range s {
+			if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r <= 0x9f) {
+				want = false
+			}
+		}
+		if Clean(s) != want {
+			d, reason := Problem(s)
+			t.Fatalf("Problem(%q) = %q, %q; clean text: %v", s, d, reason, want)
+		}
+	})
 }
