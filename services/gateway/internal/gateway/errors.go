@@ -95,8 +95,13 @@ func ofRequest(req *request, httpStatus int, st *status.Status) (int, *status.St
 	if hasReason(st, reasonTooLarge) {
 		return http.StatusRequestEntityTooLarge, st
 	}
-	if req != nil && !req.backendCalled.Load() && st.Code() == codes.InvalidArgument {
-		return http.StatusBadRequest, status.New(codes.InvalidArgument, plainRequestMessage(st.Message()))
+	if req != nil && !req.backendCalled.Load() {
+		switch st.Code() {
+		case codes.ResourceExhausted: // the gateway's own: only sizes exhaust it
+			return http.StatusRequestEntityTooLarge, st
+		case codes.InvalidArgument:
+			return http.StatusBadRequest, status.New(codes.InvalidArgument, plainRequestMessage(st.Message()))
+		}
 	}
 	return httpStatus, st
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -14,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"gongjian.dev/pkg/grpcserver"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
@@ -303,5 +307,40 @@ func TestControlCharactersInJSONTextAre400NamingTheField(t *testing.T) {
 	}
 	if n := s.orgs.creates.Load(); n != 0 {
 		t.Fatalf("the backend created %d organisations with control characters", n)
+	}
+}
+
+func TestSizeRefusalsAre413AndOtherExhaustionStays429(t *testing.T) {
+	t.Parallel()
+	called := func() *request { r := &request{limit: maxBody}; r.backendCalled.Store(true); return r }
+	tooLarge, _ := status.New(codes.InvalidArgument, "invalid member; content: the file has 10485761 bytes").
+		WithDetails(&errdetails.ErrorInfo{Reason: reasonTooLarge, Domain: errorDomain})
+	tests := []struct {
+		name string
+		req  *request
+		st   *status.Status
+		want int
+	}{
+		{"a backend refusing a message over its limit", called(),
+			status.New(codes.ResourceExhausted, "grpc: received message larger than max (12582912 vs. 11534336)"), http.StatusRequestEntityTooLarge},
+		{"the gateway refusing an answer over its own limit is the server's failure", called(),
+			status.New(codes.ResourceExhausted, fmt.Sprintf("grpc: received message larger than max (17000000 vs. %d)", MaxMessage)),
+			http.StatusInternalServerError},
+		{"a roster file over the service's limit", called(), tooLarge, http.StatusRequestEntityTooLarge},
+		{"a backend's quota", called(), status.New(codes.ResourceExhausted, "too many imports at once"), http.StatusTooManyRequests},
+		{"the gateway's own size refusal", &request{limit: maxUpload},
+			status.New(codes.ResourceExhausted, tooLargeMessage(maxUpload)), http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, st := ofRequest(tt.req, httpStatusOf(tt.st), tt.st)
+			if got != tt.want {
+				t.Fatalf("HTTP %d, want %d", got, tt.want)
+			}
+			if got == http.StatusRequestEntityTooLarge && strings.Contains(st.Message(), "grpc:") {
+				t.Fatalf("message %q carries gRPC's words", st.Message())
+			}
+		})
 	}
 }
