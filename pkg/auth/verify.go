@@ -205,8 +205,9 @@ func principal(c *claims) (*Principal, error) {
 	}, nil
 }
 
-// maxClaimText bounds the text claims; real ones are far shorter.
-const maxClaimText = 256
+// maxClaimText bounds each text claim (a scope claim lists many scopes);
+// real ones are far shorter, and the whole token is bounded anyway.
+const maxClaimText = 1024
 
 func checkClaims(c *claims) error {
 	switch {
