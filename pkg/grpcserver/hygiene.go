@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"gongjian.dev/pkg/textcheck"
+	"gongjian.dev/pkg/textcheck/fields"
 )
 
 // textUnary refuses a request with a string field that is not clean text
@@ -56,7 +57,7 @@ func checkText(req any) error {
 		st, _ := status.New(codes.InvalidArgument, "invalid request: a text field is not valid UTF-8").WithDetails(br)
 		return st.Err()
 	}
-	vs := textcheck.Message(m.ProtoReflect())
+	vs := fields.Message(m.ProtoReflect())
 	if len(vs) == 0 {
 		return nil
 	}
