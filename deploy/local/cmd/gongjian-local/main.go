@@ -137,7 +137,7 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 		}
 		out.Printf("launcher", "%s serving on %s", s.Name, addrs[s.Name])
 	}
-	if err := sup.Start(ctx, gatewaySpec(bin, cfg.HTTPAddr, services, addrs)); err != nil {
+	if err := sup.Start(ctx, gatewaySpec(bin, cfg.HTTPAddr, services, addrs, issuer.KeysFile())); err != nil {
 		return err
 	}
 
@@ -249,8 +249,13 @@ func build(ctx context.Context, out *console.Console, root, bin string, services
 }
 
 // gatewaySpec runs the REST gateway in front of the services there are.
-func gatewaySpec(bin, httpAddr string, services []stack.Service, addrs map[string]string) supervisor.Spec {
-	env := map[string]string{"HTTP_ADDR": httpAddr}
+// Its console signs people in with the development issuer, as any role.
+func gatewaySpec(bin, httpAddr string, services []stack.Service, addrs map[string]string, keysFile string) supervisor.Spec {
+	env := map[string]string{
+		"HTTP_ADDR":             httpAddr,
+		"AUTH_KEYS_FILE":        keysFile,
+		"DEV_SIGNIN_ISSUER_DIR": filepath.Dir(keysFile),
+	}
 	for _, s := range services {
 		env[s.GatewayEnv] = addrs[s.Name]
 	}
