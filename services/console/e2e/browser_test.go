@@ -38,6 +38,12 @@ func chromium() string {
 // is saved beside the test (e2e/failures/<test>-<name>.png).
 func openBrowser(t *testing.T, name string) *page {
 	t.Helper()
+	// Not t.TempDir: Chromium may still be writing its profile as it exits,
+	// which would fail the test in TempDir's cleanup.
+	profile, err := os.MkdirTemp("", "gongjian-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium()),
 		chromedp.NoSandbox,
@@ -45,7 +51,7 @@ func openBrowser(t *testing.T, name string) *page {
 		chromedp.WindowSize(1366, 768),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("lang", "zh-CN"),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
@@ -56,6 +62,12 @@ func openBrowser(t *testing.T, name string) *page {
 		}
 		cancel()
 		cancelAlloc()
+		for range 10 {
+			if os.RemoveAll(profile) == nil {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 	})
 	if err := chromedp.Run(ctx, browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllowAndName).
 		WithDownloadPath(p.downloads).WithEventsEnabled(true)); err != nil {
@@ -142,6 +154,13 @@ func (p *page) chooseIndex(sel string, n int) string {
 	return got
 }
 
+// settled waits until the element sel selects has loaded what it was
+// loading (aria-busy), so that the page does not move under a click.
+func (p *page) settled(sel string) {
+	p.t.Helper()
+	p.waitJS("wait for "+sel+" to settle", fmt.Sprintf(`document.querySelector(%q)?.getAttribute('aria-busy') === 'false'`, sel))
+}
+
 // typeInto replaces the value of an input as typing does.
 func (p *page) typeInto(sel, value string) {
 	p.t.Helper()
@@ -176,16 +195,13 @@ func (p *page) expandNode(name string) {
 
 // signIn signs in on the development sign-in page, picking the scope level
 // by level by the organisations' names.
-func (p *page) signIn(role, roleLabel string, scope []string, memberID string) {
+func (p *page) signIn(roleLabel string, scope []string, memberID string) {
 	p.t.Helper()
 	p.open("/sign-in", "#signin-submit")
-	if role != "district_admin" { // the page's default
-		p.click("#signin-role")
-		p.run("pick the role "+roleLabel, chromedp.Click(
-			fmt.Sprintf(`//li[contains(@class,"el-select-dropdown__item")][normalize-space(.)=%q]`, roleLabel), chromedp.BySearch))
-	}
+	p.chooseText("#signin-role", roleLabel)
 	for i, name := range scope {
 		p.chooseText(fmt.Sprintf("#scope-%d", i), name)
+		p.settled("fieldset.scope")
 	}
 	if memberID != "" {
 		p.typeInto("#signin-member", memberID)

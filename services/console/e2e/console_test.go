@@ -25,7 +25,7 @@ func TestADistrictAdministratorOpensTheTreeAndACommunity(t *testing.T) {
 	community := admin.orgs(url.Values{"parentId": {street.ID}, "kind": {"ORGANISATION_KIND_COMMUNITY"}})[0]
 
 	p := openBrowser(t, "district-admin")
-	p.signIn("district_admin", "", []string{cityName, jinchangName}, "")
+	p.signIn("区(县)委组织部", []string{cityName, jinchangName}, "")
 	p.checkAccessibility("the home page")
 
 	p.open("/organisations", ".org-tree")
@@ -69,10 +69,11 @@ func TestRegisteringAMemberShowsTheServicesErrorBesideTheField(t *testing.T) {
 	path := namesOf(admin, branch, district)
 
 	p := openBrowser(t, "district-admin")
-	p.signIn("district_admin", "", []string{cityName, jinchangName}, "")
+	p.signIn("区(县)委组织部", []string{cityName, jinchangName}, "")
 	p.open("/members/new", "#reg-submit")
 	for i, name := range path {
 		p.chooseText(fmt.Sprintf("#reg-org-%d", i+1), name)
+		p.settled("fieldset.gj-cascade")
 	}
 	birth := time.Date(1985, 3, 7, 0, 0, 0, 0, time.UTC)
 	name := fmt.Sprintf("测试%d", time.Now().UnixNano()%100000)
@@ -108,7 +109,7 @@ func TestATransferAcrossTwoDistrictsTakesItsThreeParties(t *testing.T) {
 	to := admin.orgs(url.Values{"ancestorId": {tongjiang.ID}, "kind": {"ORGANISATION_KIND_BRANCH"}})[0]
 
 	sender := openBrowser(t, "sender")
-	sender.signIn("district_admin", "", []string{cityName, jinchangName}, "")
+	sender.signIn("区(县)委组织部", []string{cityName, jinchangName}, "")
 	sender.open("/transfers/new?member="+m.ID, "#transfer-submit")
 	sender.typeInto("#transfer-to", to.ID)
 	sender.typeInto("#transfer-reason", "工作调动")
@@ -123,7 +124,7 @@ func TestATransferAcrossTwoDistrictsTakesItsThreeParties(t *testing.T) {
 
 	// The member confirms, signed in as themselves, by the link they were given.
 	self := openBrowser(t, "member")
-	self.signIn("member", "党员", nil, m.ID)
+	self.signIn("党员", nil, m.ID)
 	self.open("/transfers/"+id, ".transfer-state")
 	self.click("#step-confirm")
 	self.waitJS("confirmed", `document.querySelector('.transfer-state')?.textContent.trim() === '本人已确认'`)
@@ -144,7 +145,7 @@ func TestATransferAcrossTwoDistrictsTakesItsThreeParties(t *testing.T) {
 
 	// The receiving district receives it from its work list.
 	receiver := openBrowser(t, "receiver")
-	receiver.signIn("district_admin", "", []string{cityName, tongjiangName}, "")
+	receiver.signIn("区(县)委组织部", []string{cityName, tongjiangName}, "")
 	receiver.run("find the transfer waiting to be received", chromedp.Click(`section[data-kind="receive"] a[href="/transfers/`+id+`"]`, chromedp.ByQuery))
 	receiver.click("#step-receive")
 	receiver.waitJS("completed", `document.querySelector('.transfer-state')?.textContent.trim() === '已办结'`)
@@ -170,7 +171,7 @@ func TestAnExportHoldsEveryRowTheFilterSelects(t *testing.T) {
 	}
 
 	p := openBrowser(t, "district-admin")
-	p.signIn("district_admin", "", []string{cityName, jinchangName}, "")
+	p.signIn("区(县)委组织部", []string{cityName, jinchangName}, "")
 	p.open("/members", ".member-table")
 	p.typeInto("#filter-min-age", "70")
 	p.click("#filter-search")
@@ -211,7 +212,7 @@ func TestAnExportHoldsEveryRowTheFilterSelects(t *testing.T) {
 
 func TestTheCompositionChartIsDrawn(t *testing.T) {
 	p := openBrowser(t, "district-admin")
-	p.signIn("district_admin", "", []string{cityName, jinchangName}, "")
+	p.signIn("区(县)委组织部", []string{cityName, jinchangName}, "")
 	p.open("/stats", ".chart-categories")
 	p.waitJS("the categories chart drawn", `document.querySelector('.chart-categories')?.dataset.rendered === 'true'`)
 	var painted int

@@ -2,7 +2,7 @@
 // here, keyed by where it is used; en.ts has the same keys.
 export default {
   app: { title: '共建 · 社区党建', skip: '跳到正文', language: 'English', signOut: '退出', expiresIn: '会话剩余 {time}', expired: '会话已过期，请重新登录', loading: '加载中…', none: '无', back: '返回', save: '保存', cancel: '取消', search: '查询', reset: '重置', open: '打开', yes: '是', no: '否', actions: '操作', total: '共 {n} 条', retry: '重试', notYet: '该功能所属服务尚未上线' },
-  menu: { home: '首页', organisations: '组织', members: '党员', register: '登记党员', import: '导入花名册', transfers: '组织关系转接', startTransfer: '发起转接', pocket: '口袋党员', stats: '统计分析', cobuilding: '共驻共建', supervision: '督查考核' },
+  menu: { home: '首页', organisations: '组织', members: '党员', register: '登记党员', import: '导入花名册', transfers: '组织关系转接', startTransfer: '发起转接', pocket: '口袋党员', bulk: '整建制转接', stats: '统计分析', cobuilding: '共驻共建', supervision: '督查考核' },
   signIn: { title: '登录', dev: '开发环境登录', devHint: '仅在本机 make run 中提供：选择角色与范围，由开发签发者签发令牌。', oidc: '统一身份认证登录', oidcHint: '使用全市统一身份认证账号登录', role: '角色', scope: '工作范围', member: '党员ID', name: '姓名', unmasked: '可查看完整身份证号', submit: '登录', noMethod: '此网关未配置登录方式' },
   role: { city_admin: '市委组织部', district_admin: '区(县)委组织部', street_admin: '街道党工委', community_secretary: '社区书记', grid_leader: '网格长', unit_contact: '驻区单位联系人', inspector: '督查组', member: '党员', system: '外部系统', service: '平台服务' },
   home: { title: '待办事项', empty: '暂无待办', kinds: { confirm: '待本人确认的转接', release: '待开具介绍信', receive: '待接收的转接', expiring: '即将到期的介绍信', pocket: '口袋党员', overdue: '联系逾期的流动党员', review: '待核查的长期未办结转接' }, due: '截止 {date}', waiting: '未办结', soon: '即将办理', count: '{n} 项' },
@@ -11,6 +11,7 @@ export default {
   register: { title: '登记党员', ok: '已登记 {name}', open: '查看党员' },
   import: { title: '导入花名册', file: '花名册文件(.xlsx 或 .csv)', organisation: '导入到组织', dryRun: '仅检查，不写入', submit: '上传并导入', report: '导入结果', taken: '已导入', refused: '未导入', already: '已登记', row: '行号', outcome: '结果', problems: '问题', downloadRefused: '下载未导入的行', uploading: '正在上传并检查…' },
   transfer: { list: '转接列表', start: '发起转接', member: '党员', memberId: '党员ID', from: '转出组织', to: '转入组织', reason: '转接原因', state: '状态', letter: '介绍信', letterNumber: '介绍信编号', deadline: '有效期至', steps: '办理过程', actor: '办理人', time: '时间', page: '转接详情', confirm: '本人确认', release: '开具介绍信', receive: '接收', reject: '退回', withdraw: '撤回', suspend: '暂停', resume: '恢复', print: '打印介绍信', rejectReason: '退回/撤回/暂停的理由', done: '已办理：{action}', letterTitle: '中国共产党党员组织关系介绍信', letterBody: '{name} 同志（{id}）系中共正式党员，组织关系由 {from} 转到 {to}，请予接洽。', letterValid: '有效期至 {date}', started: '已发起转接', pocketTitle: '口袋党员（介绍信过期未接收）' },
+  bulk: { title: '整建制转接', hint: '企业改制等情形下，将一个组织的全部党员转到其居住社区（或指定组织），逐人办理并显示进度。', from: '转出组织', subtree: '含下级组织', to: '统一转入组织ID（留空则转入各自居住社区）', start: '开始转接', progress: '已办理 {done} / {total}', transferred: '已转出', skipped: '跳过' },
   stats: { title: '党员构成', scope: '统计范围', categories: '管理类别', age: '年龄结构', employment: '就业状态', total: '党员总数 {n}', unclassified: '未分类' },
   exp: { button: '导出 Excel', running: '正在导出… 已接收 {kb} KB', done: '已导出 {rows} 行', failed: '导出失败：{msg}' },
   enum: {

@@ -63,11 +63,13 @@ const transfer: ConsoleModule = {
     { path: '/transfers', title: 'menu.transfers' },
     { path: '/transfers/new', title: 'menu.startTransfer' },
     { path: '/transfers/pocket', title: 'menu.pocket' },
+    { path: '/transfers/bulk', title: 'menu.bulk' },
   ],
   routes: [
     { path: 'transfers', name: 'transfers', component: () => import('./TransferList.vue') },
     { path: 'transfers/new', name: 'transfer-start', component: () => import('./TransferStart.vue') },
     { path: 'transfers/pocket', name: 'pocket', component: () => import('./PocketMembers.vue') },
+    { path: 'transfers/bulk', name: 'bulk-transfer', component: () => import('./BulkTransfer.vue') },
     { path: 'transfers/:id', name: 'transfer', component: () => import('./TransferPage.vue'), props: true },
     { path: 'transfers/:id/letter', name: 'transfer-letter', component: () => import('./TransferLetter.vue'), props: true },
   ],
