@@ -17,7 +17,7 @@ import (
 
 // page is one person's browser, signed in as themselves.
 type page struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	ctx  context.Context
 	base string
@@ -36,7 +36,7 @@ func chromium() string {
 // openBrowser starts a headless Chromium at an office PC's screen size
 // (1366×768). When the test fails, a screenshot of what the browser showed
 // is saved beside the test (e2e/failures/<test>-<name>.png).
-func openBrowser(t *testing.T, name string) *page {
+func openBrowser(t testing.TB, name string) *page {
 	t.Helper()
 	// Not t.TempDir: Chromium may still be writing its profile as it exits,
 	// which would fail the test in TempDir's cleanup.

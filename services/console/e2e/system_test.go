@@ -231,12 +231,12 @@ func tail(s string, n int) string {
 // api is an HTTP client signed in through the development sign-in, for the
 // tests' own look-ups and checks beside the browser.
 type api struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 }
 
-func (s *system) api(t *testing.T, role, scope, member string) *api {
+func (s *system) api(t testing.TB, role, scope, member string) *api {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	a := &api{t: t, base: s.base, c: &http.Client{Jar: jar, Timeout: 60 * time.Second}}
