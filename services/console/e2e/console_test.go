@@ -3,6 +3,8 @@ package e2e
 import (
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -242,4 +244,57 @@ func TestTheFirstLoadIsSmall(t *testing.T) {
 		t.Errorf("the page loaded %.0f bytes for %.0f decoded: not compressed", bytes.Wire, bytes.Decoded)
 	}
 	p.checkAccessibility("the sign-in page")
+}
+
+func TestARosterImportReportsEachRowAndHandsBackTheRefusedOnes(t *testing.T) {
+	admin := sys.api(t, "city_admin", "", "")
+	district := admin.district("GJ-JC")
+	branch := admin.orgs(url.Values{"ancestorId": {district.ID}, "kind": {"ORGANISATION_KIND_BRANCH"}})[1]
+	path := namesOf(admin, branch, district)
+
+	birth := time.Date(1978, 11, 23, 0, 0, 0, 0, time.UTC)
+	stamp := time.Now().UnixNano() % 100000
+	bad, first, second := nationalID(birth, true), nationalID(birth, false), nationalID(birth, false)
+	for second == first {
+		second = nationalID(birth, false)
+	}
+	csv := "姓名,性别,出生日期,身份证号,入党日期,党员类别\n" +
+		fmt.Sprintf("导入甲%d,男,1978-11-23,%s,2001-07-01,正式党员\n", stamp, first) +
+		fmt.Sprintf("导入乙%d,女,1978-11-23,%s,2002-07-01,正式党员\n", stamp, bad) +
+		fmt.Sprintf("导入丙%d,女,1978-11-23,%s,2003-07-01,预备党员\n", stamp, second)
+	file := filepath.Join(t.TempDir(), "花名册.csv")
+	if err := os.WriteFile(file, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	p := openBrowser(t, "district-admin")
+	p.signIn("区(县)委组织部", []string{cityName, jinchangName}, "")
+	p.open("/members/import", "#import-submit")
+	for i, name := range path {
+		p.chooseText(fmt.Sprintf("#import-org-%d", i+1), name)
+		p.settled("fieldset.gj-cascade")
+	}
+	p.run("choose the roster", chromedp.SetUploadFiles("#import-file", []string{file}, chromedp.ByQuery))
+	p.click("#import-submit")
+	p.waitJS("the report of three rows", `document.querySelectorAll('.import-report tbody tr').length === 3`)
+	if report := p.text(".import-report"); !strings.Contains(report, "未导入") || strings.Count(report, "已导入") != 2 {
+		t.Errorf("the report reads %q, want two rows taken and one refused", report)
+	}
+	p.checkAccessibility("the roster import with its report")
+
+	refused := p.download(func() { p.click("#import-download-refused") })
+	book, err := excelize.OpenFile(refused)
+	if err != nil {
+		t.Fatalf("the refused rows are no workbook: %v", err)
+	}
+	rows, err := book.GetRows("未导入的行")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0][3] != "身份证号" || rows[0][6] != "问题" || rows[1][3] != bad || rows[1][6] == "" {
+		t.Errorf("refused rows %q, want the heading and the row with the wrong number and its problem", rows)
+	}
+	if got := admin.members(url.Values{"organisationId": {branch.ID}, "name": {fmt.Sprint(stamp)}}); len(got) != 2 {
+		t.Errorf("%d members of the branch carry the roster's mark, want the two taken", len(got))
+	}
 }
