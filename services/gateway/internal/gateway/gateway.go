@@ -56,7 +56,7 @@ type backend struct {
 
 // New builds the gateway's HTTP handler over the served backends, and a
 // function that closes their connections.
-func New(ctx context.Context, backends []Backend, log *slog.Logger) (http.Handler, func() error, error) {
+func New(ctx context.Context, backends []Backend, log *slog.Logger, opts ...Option) (http.Handler, func() error, error) {
 	newMux := func() *runtime.ServeMux {
 		return runtime.NewServeMux(
 			runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler()),
@@ -95,7 +95,15 @@ func New(ctx context.Context, backends []Backend, log *slog.Logger) (http.Handle
 		log.InfoContext(ctx, "backend served", "backend", b.Name, "addr", b.Addr)
 	}
 	r := &router{api: mux, audits: audits, health: healthHandler(served), log: log}
-	return otelhttp.NewHandler(accessLog(log, r), "gateway"), closeAll, nil
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	h, err := o.apply(r)
+	if err != nil {
+		return nil, nil, errors.Join(err, closeAll())
+	}
+	return otelhttp.NewHandler(accessLog(log, h), "gateway"), closeAll, nil
 }
 
 // MaxMessage is the largest message the gateway sends a backend or takes
@@ -142,6 +150,10 @@ type router struct {
 	audits map[string]http.Handler // by backend name
 	health http.Handler
 	log    *slog.Logger
+	// web is the console (nil: not served); exports the spreadsheet
+	// exports of the lists (nil: not served).
+	web     http.Handler
+	exports *exporter
 }
 
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -152,12 +164,16 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rt.fail(w, r, http.StatusNotFound, codes.NotFound)
+	case strings.HasPrefix(path, exportPrefix) && rt.exports != nil:
+		rt.readOnly(w, r, exportPrefix+"{list}", rt.exports)
 	case strings.HasPrefix(path, "/v1/"):
 		rt.api.ServeHTTP(w, r)
 	case path == "/openapi.json":
 		rt.readOnly(w, r, path, http.HandlerFunc(serveSpec))
 	case path == "/healthz":
 		rt.readOnly(w, r, path, rt.health)
+	case rt.web != nil && !strings.HasPrefix(path, "/v1/"):
+		rt.readOnly(w, r, "/", rt.web)
 	default:
 		rt.fail(w, r, http.StatusNotFound, codes.NotFound)
 	}
