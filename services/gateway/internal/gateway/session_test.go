@@ -141,7 +141,7 @@ func TestADevelopmentSignInSetsAnHttpOnlyStrictCookieThatAuthenticatesAPICalls(t
 	}
 
 	resp, body = send(t, b, http.MethodPost, gw.URL+"/auth/dev/sign-in",
-		`{"role":"district_admin","scopeOrgId":"district-7","name":"王芳"}`, xhr)
+		`{"role":"district_admin","scopeOrgId":"0193b6a0-0000-7000-8000-000000000007","name":"王芳"}`, xhr)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("sign-in: HTTP %d %s", resp.StatusCode, body)
 	}
@@ -158,7 +158,7 @@ func TestADevelopmentSignInSetsAnHttpOnlyStrictCookieThatAuthenticatesAPICalls(t
 	if err := json.Unmarshal(body, &info); err != nil {
 		t.Fatal(err)
 	}
-	if info.Role != "district_admin" || info.ScopeOrgID != "district-7" || info.Name != "王芳" || time.Until(info.ExpireTime) < 50*time.Minute {
+	if info.Role != "district_admin" || info.ScopeOrgID != "0193b6a0-0000-7000-8000-000000000007" || info.Name != "王芳" || time.Until(info.ExpireTime) < 50*time.Minute {
 		t.Errorf("session = %+v", info)
 	}
 	if strings.Contains(string(body), cookie.Value) {
@@ -329,7 +329,7 @@ func startProvider(t *testing.T, iss *devissuer.Issuer) *fakeProvider {
 			writeJSON(w, 400, map[string]string{"error": "invalid_grant"})
 			return
 		}
-		tok, _ := p.iss.Issue(devissuer.Claims{Subject: "u-42", Name: "李强", Role: auth.StreetAdmin, ScopeOrgID: "street-3"})
+		tok, _ := p.iss.Issue(devissuer.Claims{Subject: "u-42", Name: "李强", Role: auth.StreetAdmin, ScopeOrgID: "0193b6a0-0000-7000-8000-000000000003"})
 		writeJSON(w, 200, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600})
 	})
 	p.srv = httptest.NewServer(mux)
@@ -371,7 +371,7 @@ func TestOpenIDConnectSignsInWithTheCodeFlowAndPKCE(t *testing.T) {
 	resp, body = send(t, b, http.MethodGet, gw.URL+"/auth/session", "", nil)
 	var info sessionInfo
 	_ = json.Unmarshal(body, &info)
-	if resp.StatusCode != http.StatusOK || info.Subject != "u-42" || info.Role != "street_admin" || info.ScopeOrgID != "street-3" {
+	if resp.StatusCode != http.StatusOK || info.Subject != "u-42" || info.Role != "street_admin" || info.ScopeOrgID != "0193b6a0-0000-7000-8000-000000000003" {
 		t.Errorf("session after the callback: HTTP %d %+v", resp.StatusCode, info)
 	}
 
