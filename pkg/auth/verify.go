@@ -11,6 +11,7 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 
 	"gongjian.dev/pkg/errs"
 )
@@ -109,6 +110,7 @@ type claims struct {
 	Role     Role     `json:"role"`
 	ScopeOrg string   `json:"scope_org"`
 	MemberID string   `json:"member_id"`
+	UnitID   string   `json:"unit_id"`
 	Perms    []string `json:"perms"`
 	Scope    string   `json:"scope"`
 }
@@ -189,6 +191,8 @@ func principal(c *claims) (*Principal, error) {
 		return nil, errs.Detail(ErrInvalidToken, "role without scope_org")
 	case c.Role == Member && c.MemberID == "":
 		return nil, errs.Detail(ErrInvalidToken, "member without member_id")
+	case c.UnitID != "" && uuid.Validate(c.UnitID) != nil:
+		return nil, errs.Detail(ErrInvalidToken, "unit_id is not a UUID")
 	}
 	var scopes []string
 	if c.Scope != "" {
@@ -200,6 +204,7 @@ func principal(c *claims) (*Principal, error) {
 		Role:        c.Role,
 		ScopeOrgID:  c.ScopeOrg,
 		MemberID:    c.MemberID,
+		UnitID:      c.UnitID,
 		Permissions: c.Perms,
 		Scopes:      scopes,
 		TokenID:     c.ID,

@@ -6,13 +6,21 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/orgview"
 	"gongjian.dev/pkg/service"
+	"gongjian.dev/services/cobuilding/internal/activities"
+	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/cobuild"
 	"gongjian.dev/services/cobuilding/internal/grpcapi"
+	"gongjian.dev/services/cobuilding/internal/meetings"
+	"gongjian.dev/services/cobuilding/internal/reports"
+	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/store"
+	"gongjian.dev/services/cobuilding/internal/units"
 )
 
 // Config is the co-building service's own configuration.
@@ -32,7 +40,10 @@ const OrgConsumer = "cobuilding-orgs"
 
 // Built is what Wire makes besides the API, for tests that reach past it.
 type Built struct {
-	Store *store.Store
+	Store    *store.Store
+	Services grpcapi.Services
+	// Sweep runs the sweepers once, as the sweeper job does at each tick.
+	Sweep func(ctx context.Context) error
 }
 
 // Spec is the co-building service configured by cfg (filled from the
@@ -50,12 +61,36 @@ func Spec(cfg *Config) service.Spec[*Built] {
 	}
 }
 
-func wire(_ context.Context, d service.Deps, _ *Config) (*Built, *service.Parts, error) {
-	st := store.New(d.Pool)
-	return &Built{Store: st}, &service.Parts{
-		Register:  grpcapi.Register(),
-		Policy:    grpcapi.Policy(),
+func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Parts, error) {
+	clock := cobuild.Clock{Now: d.Clock(), Loc: d.Location}
+	st := store.New(d.Pool, clock.Now)
+	svcs := grpcapi.Services{
+		Units:      units.NewService(st.Units(), clock),
+		Agreements: agreements.NewService(st.Agreements(), clock),
+		Reports:    reports.NewService(st.Reports(), clock),
+		Meetings:   meetings.NewService(st.Meetings(), clock),
+		Activities: activities.NewService(st.Activities(), clock),
+		Settings:   settings.NewService(st.SettingsStore(), clock),
+	}
+	sweep := func(ctx context.Context) error { return Sweep(ctx, svcs) }
+	return &Built{Store: st, Services: svcs, Sweep: sweep}, &service.Parts{
+		Register:  grpcapi.Register(svcs),
+		Policy:    grpcapi.Policy(st),
 		Tree:      st,
+		Authorize: grpcapi.Authorize(st),
 		Consumers: []service.Consumer{{Spec: orgview.Consumer(OrgConsumer), Handle: orgview.Handler(d.Log, nil)}},
+		Jobs: []service.Job{service.Every("sweeper", cfg.SweepInterval, sweep, func(err error) {
+			d.Log.Error("sweep", "error", err)
+		})},
 	}, nil
+}
+
+// Sweep finds, each once, the months that closed without a unit's report,
+// the ledger items past their deadline, and the periods in which a
+// convener held no joint meeting.
+func Sweep(ctx context.Context, s grpcapi.Services) error {
+	_, err1 := s.Reports.SweepMissed(ctx)
+	_, err2 := s.Meetings.SweepOverdue(ctx)
+	_, err3 := s.Meetings.SweepMissedMeetings(ctx)
+	return errors.Join(err1, err2, err3)
 }
