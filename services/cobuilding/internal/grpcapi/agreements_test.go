@@ -18,39 +18,38 @@ func TestAnAgreementLivesOnePerPairWithItsHistory(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	tr := h.tree(t)
-	ctx := servicetest.Ctx(t)
 	// The unit sits in the neighbouring community of the same street.
 	u := h.unit(t, tr.neighbour.GetId(), "同江市第一中学")
 	a := h.agreement(t, tr.community.GetId(), u.GetId(), "2026-01-01", "2026-12-31")
 	if a.GetState() != pb.AgreementState_AGREEMENT_STATE_LIVE || a.GetStreetId() != tr.street.GetId() || a.GetVersion() != 1 {
 		t.Fatalf("signed: %+v", a)
 	}
-	_, err := h.agreements.CreateAgreement(ctx, &pb.CreateAgreementRequest{Agreement: agreementOf(tr.community.GetId(), u.GetId(), "2026-03-01", "2027-02-28")})
+	_, err := h.agreements.CreateAgreement(servicetest.Ctx(t), &pb.CreateAgreementRequest{Agreement: agreementOf(tr.community.GetId(), u.GetId(), "2026-03-01", "2027-02-28")})
 	if diff := cmp.Diff(refusal{codes.AlreadyExists, []string{"agreement.unit_id"}}, refusalOf(err)); diff != "" {
 		t.Errorf("a second live agreement (-want +got):\n%s", diff)
 	}
-	upd, err := h.agreements.UpdateAgreement(ctx, &pb.UpdateAgreementRequest{
+	upd, err := h.agreements.UpdateAgreement(servicetest.Ctx(t), &pb.UpdateAgreementRequest{
 		Agreement:  &pb.Agreement{Id: a.GetId(), UnitContact: &pb.Contact{Name: "赵敏", Role: "办公室主任"}},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"unit_contact"}}})
 	if err != nil || upd.GetAgreement().GetUnitContact().GetName() != "赵敏" || len(upd.GetAgreement().GetGoals()) != 2 {
 		t.Fatalf("update: %v, %v", upd, err)
 	}
-	ren, err := h.agreements.RenewAgreement(ctx, &pb.RenewAgreementRequest{Id: a.GetId(), EndDate: "2027-12-31"})
+	ren, err := h.agreements.RenewAgreement(servicetest.Ctx(t), &pb.RenewAgreementRequest{Id: a.GetId(), EndDate: "2027-12-31"})
 	if err != nil || ren.GetAgreement().GetEndDate() != "2027-12-31" || ren.GetAgreement().GetRenewals() != 1 {
 		t.Fatalf("renew: %v, %v", ren, err)
 	}
-	_, err = h.agreements.RenewAgreement(ctx, &pb.RenewAgreementRequest{Id: a.GetId(), EndDate: "2027-06-30"})
+	_, err = h.agreements.RenewAgreement(servicetest.Ctx(t), &pb.RenewAgreementRequest{Id: a.GetId(), EndDate: "2027-06-30"})
 	if diff := cmp.Diff(refusal{codes.InvalidArgument, []string{"end_date"}}, refusalOf(err)); diff != "" {
 		t.Errorf("a renewal that shortens the term (-want +got):\n%s", diff)
 	}
-	end, err := h.agreements.EndAgreement(ctx, &pb.EndAgreementRequest{Id: a.GetId(), Date: "2026-06-01", Reason: "单位搬迁"})
+	end, err := h.agreements.EndAgreement(servicetest.Ctx(t), &pb.EndAgreementRequest{Id: a.GetId(), Date: "2026-06-01", Reason: "单位搬迁"})
 	if err != nil || end.GetAgreement().GetState() != pb.AgreementState_AGREEMENT_STATE_ENDED || end.GetAgreement().GetEndReason() != "单位搬迁" {
 		t.Fatalf("end: %v, %v", end, err)
 	}
-	if _, err := h.agreements.EndAgreement(ctx, &pb.EndAgreementRequest{Id: a.GetId(), Date: "2026-06-02", Reason: "again"}); refusalOf(err).Code != codes.FailedPrecondition {
+	if _, err := h.agreements.EndAgreement(servicetest.Ctx(t), &pb.EndAgreementRequest{Id: a.GetId(), Date: "2026-06-02", Reason: "again"}); refusalOf(err).Code != codes.FailedPrecondition {
 		t.Errorf("ending an ended agreement: %v, want FailedPrecondition", err)
 	}
-	vs, err := h.agreements.ListAgreementVersions(ctx, &pb.ListAgreementVersionsRequest{Id: a.GetId()})
+	vs, err := h.agreements.ListAgreementVersions(servicetest.Ctx(t), &pb.ListAgreementVersionsRequest{Id: a.GetId()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +65,7 @@ func TestAnAgreementLivesOnePerPairWithItsHistory(t *testing.T) {
 	}
 	// Ended, the pair signs again.
 	again := h.agreement(t, tr.community.GetId(), u.GetId(), "2026-06-15", "2027-06-30")
-	list, err := h.agreements.ListAgreements(ctx, &pb.ListAgreementsRequest{UnitId: u.GetId()})
+	list, err := h.agreements.ListAgreements(servicetest.Ctx(t), &pb.ListAgreementsRequest{UnitId: u.GetId()})
 	if err != nil || len(list.GetAgreements()) != 2 || list.GetAgreements()[0].GetId() != again.GetId() {
 		t.Errorf("the unit's agreements, newest first: %v, %v", list, err)
 	}

@@ -15,10 +15,9 @@ func TestAUnitIsRecordedWhereItsCommunitySits(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	tr := h.tree(t)
-	ctx := servicetest.Ctx(t)
 	in := unitOf(tr.community.GetId(), "同江市税务局")
 	in.PartyOrganisationId = tr.unitOrg.GetId()
-	resp, err := h.units.CreateResidentUnit(ctx, &pb.CreateResidentUnitRequest{ResidentUnit: in, RequestId: "u-1"})
+	resp, err := h.units.CreateResidentUnit(servicetest.Ctx(t), &pb.CreateResidentUnitRequest{ResidentUnit: in, RequestId: "u-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,15 +25,15 @@ func TestAUnitIsRecordedWhereItsCommunitySits(t *testing.T) {
 	if u.GetStreetId() != tr.street.GetId() || u.GetDistrictId() != tr.district.GetId() || u.GetCoverageGap() || u.GetVersion() != 1 {
 		t.Errorf("unit %+v: want the street and district of its community, no coverage gap, version 1", u)
 	}
-	again, err := h.units.CreateResidentUnit(ctx, &pb.CreateResidentUnitRequest{ResidentUnit: in, RequestId: "u-1"})
+	again, err := h.units.CreateResidentUnit(servicetest.Ctx(t), &pb.CreateResidentUnitRequest{ResidentUnit: in, RequestId: "u-1"})
 	if err != nil || again.GetResidentUnit().GetId() != u.GetId() {
 		t.Errorf("a retried request: %v, %v; want the same unit", again, err)
 	}
-	got, err := h.units.GetResidentUnit(ctx, &pb.GetResidentUnitRequest{Id: u.GetId()})
+	got, err := h.units.GetResidentUnit(servicetest.Ctx(t), &pb.GetResidentUnitRequest{Id: u.GetId()})
 	if err != nil || got.GetResidentUnit().GetName() != "同江市税务局" || len(got.GetResidentUnit().GetContacts()) != 1 {
 		t.Errorf("read back: %v, %v", got, err)
 	}
-	list, err := h.units.ListResidentUnits(ctx, &pb.ListResidentUnitsRequest{AncestorId: tr.district.GetId()})
+	list, err := h.units.ListResidentUnits(servicetest.Ctx(t), &pb.ListResidentUnitsRequest{AncestorId: tr.district.GetId()})
 	if err != nil || len(list.GetResidentUnits()) != 1 {
 		t.Errorf("the district's units: %v, %v", list, err)
 	}
