@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -26,6 +27,9 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // orgStream is the organisation service's stream, on which the tests
 // publish as that service would.
 var orgStream = events.StreamSpec{Name: "ORGANISATION", Subjects: []string{"gongjian.organisation.v1.>"}}
+
+// memberStream is the member service's stream, likewise.
+var memberStream = events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}}
 
 // cityAdmin is the caller of the tests that are not about access.
 var cityAdmin = servicetest.CityAdmin
@@ -52,7 +56,7 @@ func newHarness(t testing.TB, opts ...servicetest.Option) *harness {
 	t.Helper()
 	clock := servicetest.NewClock(day0)
 	h := servicetest.Start(t, wiring.Spec(&wiring.Config{SweepInterval: time.Minute}),
-		append([]servicetest.Option{servicetest.WithStreams(orgStream), servicetest.WithClock(clock.Now)}, opts...)...)
+		append([]servicetest.Option{servicetest.WithStreams(orgStream, memberStream), servicetest.WithClock(clock.Now)}, opts...)...)
 	return withClients(h, clock, h.As(cityAdmin))
 }
 
@@ -94,7 +98,7 @@ func (h *harness) publish(t testing.TB, subject string, ev proto.Message, id str
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.JS.Publish(servicetest.Ctx(t), subject, data); err != nil {
+	if _, err := h.JS.Publish(servicetest.Ctx(t), subject, data, jetstream.WithMsgID(id)); err != nil {
 		t.Fatalf("publish %s: %v", subject, err)
 	}
 }

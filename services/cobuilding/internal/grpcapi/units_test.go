@@ -2,13 +2,17 @@ package grpcapi_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/cobuilding/internal/cobuild"
 )
 
 func TestAUnitIsRecordedWhereItsCommunitySits(t *testing.T) {
@@ -118,4 +122,48 @@ func TestACoverageGapIsAnnouncedWhenItOpensAndCloses(t *testing.T) {
 		UpdateMask:   &fieldmaskpb.FieldMask{Paths: []string{"community_id"}}}); refusalOf(err).Code != codes.InvalidArgument {
 		t.Errorf("moving a unit by an update: %v, want InvalidArgument", err)
 	}
+}
+
+// TestAUnitCountsTheInServiceMembersTheMemberServiceRegistered: a member
+// whose relationship sits in the unit's party organisation (or below it)
+// and who registered with a community counts, until the registration ends.
+func TestAUnitCountsTheInServiceMembersTheMemberServiceRegistered(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tr := h.tree(t)
+	unitBranch := org(tr.unitOrg, kindBranch, "税务局第一党支部")
+	h.created(t, unitBranch)
+	in := unitOf(tr.community.GetId(), "同江市税务局")
+	in.PartyOrganisationId = tr.unitOrg.GetId()
+	u, err := h.units.CreateResidentUnit(servicetest.Ctx(t), &pb.CreateResidentUnitRequest{ResidentUnit: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registration := func(id, member, org string, ended bool, at time.Time) *memberv1.Registration {
+		r := &memberv1.Registration{Id: id, MemberId: member, CommunityId: tr.neighbour.GetId(), MemberOrganisationId: org,
+			Kind: memberv1.RegistrationKind_REGISTRATION_KIND_RESIDENCE, ReportDate: "2026-03-01", UpdateTime: timestamppb.New(at)}
+		if ended {
+			r.EndDate = "2026-06-01"
+		}
+		return r
+	}
+	r1, r2, other, m1 := cobuild.NewID(), cobuild.NewID(), cobuild.NewID(), cobuild.NewID()
+	for _, r := range []*memberv1.Registration{
+		registration(r1, m1, tr.unitOrg.GetId(), false, day0),
+		registration(r2, cobuild.NewID(), unitBranch.GetId(), false, day0),
+		registration(other, cobuild.NewID(), tr.branch.GetId(), false, day0), // a member of the community's own branch
+	} {
+		h.publish(t, "gongjian.member.v1.in_service_registered", &memberv1.InServiceRegistered{EventId: cobuild.NewID(), Registration: r}, cobuild.NewID())
+	}
+	count := func() int32 {
+		got, err := h.units.GetResidentUnit(servicetest.Ctx(t), &pb.GetResidentUnitRequest{Id: u.GetResidentUnit().GetId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.GetResidentUnit().GetInServiceMemberCount()
+	}
+	servicetest.WaitFor(t, "two in-service members", func() bool { return count() == 2 })
+	h.publish(t, "gongjian.member.v1.in_service_registration_ended",
+		&memberv1.InServiceRegistrationEnded{EventId: cobuild.NewID(), Registration: registration(r1, m1, tr.unitOrg.GetId(), true, day0.Add(time.Hour))}, cobuild.NewID())
+	servicetest.WaitFor(t, "one in-service member", func() bool { return count() == 1 })
 }

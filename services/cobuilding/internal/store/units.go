@@ -28,8 +28,14 @@ func (s UnitStore) InTx(ctx context.Context, fn func(units.Tx) error) error {
 	return s.inTx(ctx, func(t *txStore) error { return fn(unitTx{t}) })
 }
 
+// unitColumns end with the unit's in-service members, counted from the
+// registrations of members whose relationship sits in its party
+// organisation's subtree.
 const unitColumns = `id::text, name, type, community_id::text, coalesce(street_id::text, ''), coalesce(district_id::text, ''),
-	address, contacts, head_count, party_member_count, coalesce(party_organisation_id::text, ''), in_service_members,
+	address, contacts, head_count, party_member_count, coalesce(party_organisation_id::text, ''),
+	(SELECT count(DISTINCT r.member_id) FROM in_service_registrations r, orgs o, orgs p
+		WHERE p.id = resident_units.party_organisation_id AND o.id = r.member_organisation_id AND NOT r.ended
+			AND o.path >= p.path AND o.path < p.path || '~')::int,
 	version, created_at, updated_at`
 
 func scanUnit(row pgx.Row) (*units.Unit, error) {

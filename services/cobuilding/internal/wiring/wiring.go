@@ -38,6 +38,10 @@ var Stream = events.StreamSpec{Name: "COBUILDING", Subjects: []string{"gongjian.
 // view of the organisation tree.
 const OrgConsumer = "cobuilding-orgs"
 
+// InServiceConsumer is the durable name of the consumer of the member
+// service's in-service registrations.
+const InServiceConsumer = "cobuilding-in-service"
+
 // Built is what Wire makes besides the API, for tests that reach past it.
 type Built struct {
 	Store    *store.Store
@@ -78,7 +82,10 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		Policy:    grpcapi.Policy(st),
 		Tree:      st,
 		Authorize: grpcapi.Authorize(st),
-		Consumers: []service.Consumer{{Spec: orgview.Consumer(OrgConsumer), Handle: orgview.Handler(d.Log, nil)}},
+		Consumers: []service.Consumer{
+			{Spec: orgview.Consumer(OrgConsumer), Handle: orgview.Handler(d.Log, nil)},
+			{Spec: store.InServiceConsumer(InServiceConsumer), Handle: store.InServiceHandler(d.Log)},
+		},
 		Jobs: []service.Job{service.Every("sweeper", cfg.SweepInterval, sweep, func(err error) {
 			d.Log.Error("sweep", "error", err)
 		})},

@@ -12,7 +12,6 @@ CREATE TABLE resident_units (
     head_count            int NOT NULL DEFAULT 0 CHECK (head_count >= 0),
     party_member_count    int NOT NULL DEFAULT 0 CHECK (party_member_count >= 0),
     party_organisation_id uuid,
-    in_service_members    int NOT NULL DEFAULT 0,
     version               bigint NOT NULL,
     created_at            timestamptz NOT NULL,
     updated_at            timestamptz NOT NULL
@@ -205,8 +204,23 @@ CREATE INDEX joint_activities_by_date ON joint_activities (date DESC, id);
 CREATE INDEX joint_activities_by_community ON joint_activities USING gin (community_ids);
 CREATE INDEX joint_activities_by_unit ON joint_activities USING gin (unit_ids);
 
+-- The in-service members' registrations with communities, kept from the
+-- member service's events: a unit's in-service members are the live
+-- registrations of members whose relationship sits in its party
+-- organisation or below. updated_at is the time of the last event applied.
+CREATE TABLE in_service_registrations (
+    id                     uuid PRIMARY KEY,
+    member_id              uuid NOT NULL,
+    member_organisation_id uuid,
+    community_id           uuid NOT NULL,
+    ended                  boolean NOT NULL,
+    updated_at             timestamptz NOT NULL
+);
+CREATE INDEX in_service_registrations_by_organisation ON in_service_registrations (member_organisation_id) WHERE NOT ended;
+
 ---- create above / drop below ----
 
+DROP TABLE in_service_registrations;
 DROP TABLE joint_activities;
 DROP TABLE ledger_items;
 DROP TABLE missed_meetings;
