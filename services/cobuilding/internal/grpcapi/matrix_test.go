@@ -28,8 +28,8 @@ import (
 // activity.
 type side struct {
 	district, street, community string
-	unit, agreement, report    string
-	meeting, item, activity    string
+	unit, agreement, report     string
+	meeting, item, activity     string
 }
 
 // unitAccess is what a unit's contact may do with an RPC.

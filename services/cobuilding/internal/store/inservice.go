@@ -9,8 +9,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"gongjian.dev/pkg/events"
-	"gongjian.dev/services/cobuilding/internal/cobuild"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/cobuilding/internal/cobuild"
 )
 
 // The member service's subjects of in-service registrations.
