@@ -15,7 +15,6 @@ import (
 
 	"gongjian.dev/pkg/accesstest"
 	"gongjian.dev/pkg/auth"
-	"gongjian.dev/pkg/auth/authtest"
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/servicetest"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
@@ -48,6 +47,9 @@ type matrixOp struct {
 	unit   unitAccess
 	req    func(s side) proto.Message
 }
+
+func (op matrixOp) FullMethod() string           { return op.method }
+func (op matrixOp) Request(s side) proto.Message { return op.req(s) }
 
 var (
 	staffReaders = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary, auth.GridLeader, auth.Inspector}
@@ -205,11 +207,7 @@ func (h *harness) fixture(t testing.TB, district, street, community *orgv1.Organ
 	return s
 }
 
-type matrixCaller struct {
-	name   string
-	claims devissuer.Claims
-	scope  func(s side) string // nil: city-wide
-}
+type matrixCaller = accesstest.Caller[side]
 
 // TestAccessMatrix calls every RPC of the service as every kind of caller,
 // on its own district and on another, over gRPC and over REST.
@@ -219,58 +217,23 @@ func TestAccessMatrix(t *testing.T) {
 	tr := h.tree(t)
 	a := h.fixture(t, tr.district, tr.street, tr.community)
 	b := h.fixture(t, tr.otherDistrict, tr.otherDistrictStreet, tr.outside)
-	callers := []matrixCaller{
-		{"city administrator", devissuer.Claims{Role: auth.CityAdmin}, nil},
-		{"district administrator", devissuer.Claims{Role: auth.DistrictAdmin}, func(s side) string { return s.district }},
-		{"street administrator", devissuer.Claims{Role: auth.StreetAdmin}, func(s side) string { return s.street }},
-		{"community secretary", devissuer.Claims{Role: auth.CommunitySecretary}, func(s side) string { return s.community }},
-		{"grid leader", devissuer.Claims{Role: auth.GridLeader}, func(s side) string { return s.community }},
-		{"the unit's contact", devissuer.Claims{Role: auth.UnitContact, UnitID: a.unit}, func(s side) string { return s.community }},
-		{"city inspector", devissuer.Claims{Role: auth.Inspector}, nil},
-		{"a member", devissuer.Claims{Role: auth.Member, MemberID: a.unit}, nil},
-		{"system reading", devissuer.Claims{Role: auth.System, Scopes: []string{read}}, nil},
-		{"system writing", devissuer.Claims{Role: auth.System, Scopes: []string{write}}, nil},
-		{"auditing system", devissuer.Claims{Role: auth.System, Scopes: []string{"audit.read"}}, nil},
-	}
-	rest := accesstest.RESTServer(t, h.As(devissuer.Claims{}), restHandlers...)
-	for _, who := range callers {
-		claims := who.claims
-		claims.Subject = "u-" + who.name
-		if who.scope != nil {
-			claims.ScopeOrgID = who.scope(a)
-		}
-		token, err := authtest.Issuer(t).Issue(claims)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for name, tp := range map[string]accesstest.Transport{"gRPC": accesstest.GRPC{Conn: h.As(claims)}, "REST": accesstest.REST{Base: rest, Token: token}} {
-			t.Run(who.name+" over "+name, func(t *testing.T) {
-				for _, op := range matrixOps {
-					for _, target := range []struct {
-						name   string
-						s      side
-						inside bool
-					}{{"own district", a, true}, {"other district", b, who.scope == nil}} {
-						got := tp.Call(servicetest.Ctx(t), op.method, op.req(target.s))
-						want := expectedFor(op, who, target.inside)
-						refused := got == codes.PermissionDenied || got == codes.NotFound || got == codes.Unauthenticated
-						if (want == codes.OK && refused) || (want != codes.OK && got != want) {
-							t.Errorf("%s on the %s: %v, want %v", op.method, target.name, got, want)
-						}
-					}
-				}
-			})
-		}
-	}
-	t.Run("nobody without a token", func(t *testing.T) {
-		for _, tp := range []accesstest.Transport{accesstest.GRPC{Conn: h.As(devissuer.Claims{})}, accesstest.REST{Base: rest}} {
-			for _, op := range matrixOps {
-				if got := tp.Call(servicetest.Ctx(t), op.method, op.req(a)); got != codes.Unauthenticated {
-					t.Errorf("%s without a token over %T: %v", op.method, tp, got)
-				}
-			}
-		}
-	})
+	accesstest.Matrix[side, matrixOp]{
+		Own: a, Other: b, Ops: matrixOps, Want: expectedFor, Conn: h.As,
+		REST: accesstest.RESTServer(t, h.As(devissuer.Claims{}), restHandlers...),
+		Callers: []matrixCaller{
+			{Name: "city administrator", Claims: devissuer.Claims{Role: auth.CityAdmin}},
+			{Name: "district administrator", Claims: devissuer.Claims{Role: auth.DistrictAdmin}, Scope: func(s side) string { return s.district }},
+			{Name: "street administrator", Claims: devissuer.Claims{Role: auth.StreetAdmin}, Scope: func(s side) string { return s.street }},
+			{Name: "community secretary", Claims: devissuer.Claims{Role: auth.CommunitySecretary}, Scope: func(s side) string { return s.community }},
+			{Name: "grid leader", Claims: devissuer.Claims{Role: auth.GridLeader}, Scope: func(s side) string { return s.community }},
+			{Name: "the unit's contact", Claims: devissuer.Claims{Role: auth.UnitContact, UnitID: a.unit}, Scope: func(s side) string { return s.community }},
+			{Name: "city inspector", Claims: devissuer.Claims{Role: auth.Inspector}},
+			{Name: "a member", Claims: devissuer.Claims{Role: auth.Member, MemberID: a.unit}},
+			{Name: "system reading", Claims: devissuer.Claims{Role: auth.System, Scopes: []string{read}}},
+			{Name: "system writing", Claims: devissuer.Claims{Role: auth.System, Scopes: []string{write}}},
+			{Name: "auditing system", Claims: devissuer.Claims{Role: auth.System, Scopes: []string{"audit.read"}}},
+		},
+	}.Run(t)
 	t.Run("a unit's contact whose token names no unit", func(t *testing.T) {
 		tp := accesstest.GRPC{Conn: h.As(devissuer.Claims{Subject: "u-x", Role: auth.UnitContact, ScopeOrgID: a.community})}
 		if got := tp.Call(servicetest.Ctx(t), pb.ResidentUnitService_GetResidentUnit_FullMethodName, &pb.GetResidentUnitRequest{Id: a.unit}); got != codes.PermissionDenied {
@@ -284,8 +247,8 @@ func TestAccessMatrix(t *testing.T) {
 	})
 }
 
-func expectedFor(op matrixOp, who matrixCaller, inside bool) codes.Code {
-	role := who.claims.Role
+func expectedFor(who matrixCaller, op matrixOp, inside bool) codes.Code {
+	role := who.Claims.Role
 	switch {
 	case role == auth.UnitContact:
 		switch {
@@ -296,14 +259,14 @@ func expectedFor(op matrixOp, who matrixCaller, inside bool) codes.Code {
 		}
 		return codes.OK
 	case role == auth.System || role == auth.Service:
-		scopes := who.claims.Scopes
+		scopes := who.Claims.Scopes
 		if op.scope == "" || !(slices.Contains(scopes, op.scope) || (op.scope == read && slices.Contains(scopes, write))) {
 			return codes.PermissionDenied
 		}
 	case !slices.Contains(op.roles, role):
 		return codes.PermissionDenied
 	}
-	if who.scope != nil && !inside {
+	if who.Scope != nil && !inside {
 		return codes.NotFound
 	}
 	return codes.OK
