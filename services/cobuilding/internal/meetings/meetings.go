@@ -91,7 +91,7 @@ type Store interface {
 	List(ctx context.Context, f MeetingFilter) ([]*Meeting, string, error)
 	GetItem(ctx context.Context, id string) (*Item, error)
 	ListItems(ctx context.Context, f ItemFilter) ([]*Item, string, error)
-	// UnitsExist returns the ids among ids that are no resident unit.
+	// MissingUnits returns the ids among ids that are no resident unit.
 	MissingUnits(ctx context.Context, ids []string) ([]string, error)
 }
 
