@@ -101,12 +101,13 @@ type Tx interface {
 	Lock(ctx context.Context, id string) (*Report, error)
 	Insert(ctx context.Context, r *Report) error
 	Save(ctx context.Context, r *Report) error
-	// MarkMissed takes at most limit agreements that no other transaction
-	// holds and that have months closed before today not yet swept,
-	// records each such month without a report as missed, marks the
-	// agreements swept through them, and returns the misses and how many
-	// agreements it took: a month is returned once, ever.
-	MarkMissed(ctx context.Context, today time.Time, defaultDueDay, limit int, now time.Time) ([]Missed, int, error)
+	// MarkMissed takes, in id order after the agreement after ("" for the
+	// first), at most limit agreements that no other transaction holds and
+	// that have months closed before today not yet swept; records each
+	// such month without a report as missed; marks the agreements swept
+	// through them; and returns the misses and the last agreement it took
+	// ("" when it took none): a month is returned once, ever.
+	MarkMissed(ctx context.Context, today time.Time, defaultDueDay, limit int, now time.Time, after string) ([]Missed, string, error)
 }
 
 // Service holds the rules of reports.

@@ -15,19 +15,20 @@ const sweepBatch = 500
 // announces each once (UnitReportMissed). Each batch marks what it found
 // in the transaction that writes the events, on agreements locked with
 // SKIP LOCKED, so any number of replicas may sweep at once and none
-// reports a month twice. It returns how many months it found.
+// reports a month twice; batches walk the agreements in id order, so a
+// sweep reads each once. It returns how many months it found.
 func (s *Service) SweepMissed(ctx context.Context) (int, error) {
 	ctx = actor.AsSystem(ctx, "report-sweeper")
 	today := s.clock.Today()
-	total := 0
+	total, after := 0, ""
 	for {
-		var n, taken int
+		var n int
 		err := s.store.InTx(ctx, func(tx Tx) error {
-			missed, agreements, err := tx.MarkMissed(ctx, today, cobuild.DefaultSettings.ReportDueDay, sweepBatch, s.clock.Now())
+			missed, last, err := tx.MarkMissed(ctx, today, cobuild.DefaultSettings.ReportDueDay, sweepBatch, s.clock.Now(), after)
 			if err != nil {
 				return err
 			}
-			n, taken = len(missed), agreements
+			n, after = len(missed), last
 			for _, m := range missed {
 				if err := tx.Emit(ctx, MissedEvent{Missed: m}); err != nil {
 					return err
@@ -36,7 +37,7 @@ func (s *Service) SweepMissed(ctx context.Context) (int, error) {
 			return nil
 		})
 		total += n
-		if err != nil || taken < sweepBatch {
+		if err != nil || after == "" {
 			return total, err
 		}
 	}

@@ -220,19 +220,25 @@ func (t reportTx) Save(ctx context.Context, r *reports.Report) error {
 // share the work), records each such month without a report as missed
 // (ON CONFLICT DO NOTHING: a month is recorded once, ever), and moves the
 // agreements' sweep mark past the last closed month.
-func (t reportTx) MarkMissed(ctx context.Context, today time.Time, defaultDueDay, limit int, now time.Time) ([]reports.Missed, int, error) {
+func (t reportTx) MarkMissed(ctx context.Context, today time.Time, defaultDueDay, limit int, now time.Time, after string) ([]reports.Missed, string, error) {
 	var (
 		taken int
+		last  string
 		found []byte
 	)
+	if after == "" {
+		after = "00000000-0000-0000-0000-000000000000"
+	}
 	err := t.tx.QueryRow(ctx, `WITH a AS (
 			SELECT a.id, a.unit_id, a.community_id, a.district_id, a.reports_swept_to, d.due_day,
-				least(date_trunc('month', agreement_last_day(a.state, a.ended_date, a.end_date))::date,
-					last_closed_month($1, d.due_day)) AS through
+				least(month_start(agreement_last_day(a.state, a.ended_date, a.end_date)), last_closed_month($1, d.due_day)) AS through
 			FROM agreements a
 			LEFT JOIN district_settings s ON s.district_id = a.district_id
 			CROSS JOIN LATERAL (SELECT coalesce(s.report_due_day, $2) AS due_day) d
-			WHERE a.reports_swept_to <= least(date_trunc('month', agreement_last_day(a.state, a.ended_date, a.end_date))::date,
+			-- The constant bound (no district's month closes later than with a
+			-- due day of 1) lets the index skip the agreements swept up to date.
+			WHERE a.reports_swept_to <= last_closed_month($1, 1) AND a.id > $5
+				AND a.reports_swept_to <= least(month_start(agreement_last_day(a.state, a.ended_date, a.end_date)),
 					last_closed_month($1, d.due_day))
 			ORDER BY a.id LIMIT $3
 			FOR UPDATE OF a SKIP LOCKED),
@@ -246,10 +252,11 @@ func (t reportTx) MarkMissed(ctx context.Context, today time.Time, defaultDueDay
 			RETURNING unit_id::text AS unit_id, community_id::text AS community_id, month, agreement_id::text AS agreement_id,
 				coalesce(district_id::text, '') AS district_id, due_date),
 		upd AS (UPDATE agreements g SET reports_swept_to = (a.through + interval '1 month')::date FROM a WHERE g.id = a.id)
-		SELECT (SELECT count(*) FROM a)::int, (SELECT coalesce(jsonb_agg(to_jsonb(ins)), '[]'::jsonb) FROM ins)`,
-		today, defaultDueDay, limit, now).Scan(&taken, &found)
-	if err != nil {
-		return nil, 0, err
+		SELECT (SELECT count(*) FROM a)::int, coalesce((SELECT max(id::text) FROM a), ''),
+			(SELECT coalesce(jsonb_agg(to_jsonb(ins)), '[]'::jsonb) FROM ins)`,
+		today, defaultDueDay, limit, now, after).Scan(&taken, &last, &found)
+	if err != nil || taken == 0 {
+		return nil, "", err
 	}
 	var rows []struct {
 		UnitID      string `json:"unit_id"`
@@ -260,17 +267,17 @@ func (t reportTx) MarkMissed(ctx context.Context, today time.Time, defaultDueDay
 		DueDate     string `json:"due_date"`
 	}
 	if err := json.Unmarshal(found, &rows); err != nil {
-		return nil, 0, err
+		return nil, "", err
 	}
 	out := make([]reports.Missed, 0, len(rows))
 	for _, r := range rows {
 		month, err1 := time.Parse(time.DateOnly, r.Month)
 		due, err2 := time.Parse(time.DateOnly, r.DueDate)
 		if err1 != nil || err2 != nil {
-			return nil, 0, errs.New(errs.Internal, "missed report: unreadable dates")
+			return nil, "", errs.New(errs.Internal, "missed report: unreadable dates")
 		}
 		out = append(out, reports.Missed{UnitID: r.UnitID, CommunityID: r.CommunityID, DistrictID: r.DistrictID,
 			AgreementID: r.AgreementID, Month: cobuild.MonthOf(month), Due: due, Detected: now})
 	}
-	return out, taken, nil
+	return out, last, nil
 }

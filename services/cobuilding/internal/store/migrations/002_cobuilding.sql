@@ -22,6 +22,15 @@ CREATE INDEX resident_units_by_name ON resident_units (name, id);
 CREATE UNIQUE INDEX resident_units_party_organisation ON resident_units (party_organisation_id)
     WHERE party_organisation_id IS NOT NULL;
 
+-- The functions below are IMMUTABLE and made only of immutable parts
+-- (date_trunc of a timestamp without time zone), so that the planner
+-- inlines them into the sweeps' statements instead of calling them per row.
+
+-- The first day of the month of day d.
+CREATE FUNCTION month_start(d date) RETURNS date
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT date_trunc('month', d::timestamp)::date $$;
+
 -- The last day reports are owed under an agreement: the end of its term,
 -- or the day it ended if that came first.
 CREATE FUNCTION agreement_last_day(state text, ended_date date, end_date date) RETURNS date
@@ -32,7 +41,7 @@ CREATE FUNCTION agreement_last_day(state text, ended_date date, end_date date) R
 -- month being due on day due_day of the next month.
 CREATE FUNCTION last_closed_month(today date, due_day int) RETURNS date
     LANGUAGE sql IMMUTABLE AS $$
-    SELECT (date_trunc('month', today - due_day) - interval '1 month')::date $$;
+    SELECT (date_trunc('month', (today - due_day)::timestamp) - interval '1 month')::date $$;
 
 -- The first day of the period of months months (a divisor of 12, periods
 -- aligned to the year) that holds day d.
@@ -69,6 +78,7 @@ CREATE UNIQUE INDEX agreements_one_live_per_pair ON agreements (community_id, un
 CREATE INDEX agreements_by_community ON agreements (community_id, created_at DESC, id);
 CREATE INDEX agreements_by_unit ON agreements (unit_id, created_at DESC, id);
 CREATE INDEX agreements_by_district ON agreements (district_id);
+CREATE INDEX agreements_to_sweep ON agreements (reports_swept_to, id);
 
 -- Every version of every agreement, as it was after each change.
 CREATE TABLE agreement_versions (
@@ -233,4 +243,5 @@ DROP TABLE agreements;
 DROP FUNCTION period_start(date, int);
 DROP FUNCTION last_closed_month(date, int);
 DROP FUNCTION agreement_last_day(text, date, date);
+DROP FUNCTION month_start(date);
 DROP TABLE resident_units;
