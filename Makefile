@@ -53,8 +53,13 @@ chart: ## render and check the Helm chart
 	$(HELM) lint --strict ../../charts/gongjian
 	$(HELM) lint --strict ../../charts/gongjian -f ../chart/testdata/production.yaml
 
+.PHONY: images
+images: ## build one OCI image per service into .data/images (no daemon, no registry) and check them
+	cd deploy/images && GOWORK=off go run ./cmd/imagebuild -root ../.. -out ../../.data/images
+	cd deploy/images && GOWORK=off go vet ./... && IMAGES_DIR=$(CURDIR)/.data/images GOWORK=off go test -count=1 ./...
+
 .PHONY: verify
-verify: generate lint chart ## prove generated code is current, lint, check the Helm chart, and build each module on its own
+verify: generate lint chart images ## prove generated code is current, lint, check the Helm chart and the images, and build each module on its own
 	@if [ -n "$$(git status --porcelain -- proto)" ]; then \
 		echo "generated code is not current; run make generate and commit:"; git status --porcelain -- proto; exit 1; fi
 	@for m in $(MODULES); do (cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); done

@@ -105,28 +105,28 @@ func TestSocketDirFallsBackToNoSocketForLongPaths(t *testing.T) {
 	}
 }
 
-func TestReadPID(t *testing.T) {
+func TestReadPostmaster(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, content string
-		want          int
+		want          postmaster
 		wantErr       bool
 	}{
-		{"a postmaster.pid", "4242\n/var/lib/pg\n1700000000\n5432\n", 4242, false},
-		{"a pid without newline", "17", 17, false},
-		{"garbage", "not a pid\n", 0, true},
-		{"an empty file", "", 0, true},
+		{"a postmaster.pid", "4242\n/var/lib/pg\n1700000000\n5432\n/var/lib/pg\n127.0.0.1\n  5432001    32768\nready   \n", postmaster{pid: 4242, port: 5432}, false},
+		{"a pid without newline", "17", postmaster{pid: 17}, false},
+		{"garbage", "not a pid\n", postmaster{}, true},
+		{"an empty file", "", postmaster{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "postmaster.pid")
-			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, pidFileName), []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			got, err := readPID(path)
+			got, err := readPostmaster(dir)
 			if got != tt.want || (err != nil) != tt.wantErr {
-				t.Errorf("readPID = %d, %v; want %d, error %v", got, err, tt.want, tt.wantErr)
+				t.Errorf("readPostmaster = %+v, %v; want %+v, error %v", got, err, tt.want, tt.wantErr)
 			}
 		})
 	}

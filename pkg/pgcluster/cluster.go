@@ -5,6 +5,13 @@
 // launcher starts one that keeps its data between runs. The server dies with
 // its parent (even on SIGKILL), so an interrupted run leaves no stray server
 // behind, and the next Start on the same directory recovers it.
+//
+// The settings a server runs with are recorded in the cluster's
+// postgresql.auto.conf, so that the data directory is the same server
+// whoever starts it: `pg_ctl start -D dir` listens on the recorded port. A
+// server someone else started on the directory can be adopted (Options.Adopt),
+// and Stop stops whatever server runs on the directory, as `pg_ctl stop`
+// does, even one restarted from outside.
 package pgcluster
 
 import (
@@ -16,6 +23,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -35,6 +43,12 @@ type Options struct {
 	// Durable keeps PostgreSQL's crash safety. When false (for tests), fsync,
 	// synchronous_commit and full_page_writes are off.
 	Durable bool
+	// Adopt uses a server already running on Dir (left by an earlier
+	// launcher that was killed, or started by hand with pg_ctl) instead of
+	// failing: as it is when it listens on Port (any port when Port is 0),
+	// else after stopping it. Such a server is not a child of the caller and
+	// does not die with it.
+	Adopt bool
 	// Logf, when set, receives progress messages.
 	Logf func(format string, args ...any)
 }
@@ -57,7 +71,9 @@ type Cluster struct {
 	port      int
 	removeDir bool
 	logf      func(string, ...any)
-	srv       *server
+	srv       *server // the server this process started; nil when adopted
+	adopted   int     // the adopted server's process id
+	done      chan struct{}
 	stopOnce  sync.Once
 	stopErr   error
 }
@@ -95,14 +111,94 @@ func (c *Cluster) boot(ctx context.Context, bin string, acct *account, opts Opti
 	if err := initIfEmpty(ctx, bin, c.dir, acct, opts); err != nil {
 		return err
 	}
+	if opts.Adopt {
+		adopted, err := c.adopt(ctx, opts)
+		if err != nil || adopted {
+			return err
+		}
+	}
 	if err := removeStalePID(c.dir); err != nil {
 		return err
 	}
 	if err := c.launch(ctx, bin, acct, opts); err != nil {
 		return err
 	}
+	c.done = c.srv.done
 	c.logf("pgcluster: postgres ready on %s:%d (data in %s)", c.host, c.port, c.dir)
 	return nil
+}
+
+// adopt uses the server running on the directory when it listens on the
+// port asked for, and stops it otherwise. It reports whether it adopted one.
+func (c *Cluster) adopt(ctx context.Context, opts Options) (bool, error) {
+	pm, ok := runningOn(c.dir)
+	if !ok {
+		return false, nil
+	}
+	pm, ok = waitListening(ctx, c.dir, pm, readyTimeout)
+	if !ok { // it went away while starting or stopping
+		return false, nil
+	}
+	if opts.Port != 0 && pm.port != opts.Port {
+		c.logf("pgcluster: stopping the server (pid %d) running on %s: it listens on port %d, not %d", pm.pid, c.dir, pm.port, opts.Port)
+		return false, stopPID(pm.pid, stopGrace)
+	}
+	c.port = pm.port
+	if err := waitAccepting(ctx, c.URL("postgres"), pm.pid, readyTimeout); err != nil {
+		return false, err
+	}
+	c.adopted = pm.pid
+	c.done = make(chan struct{})
+	go watchPID(pm.pid, c.done)
+	c.logf("pgcluster: using the server (pid %d) already running on %s, port %d; it was not started here and outlives this process",
+		pm.pid, c.dir, c.port)
+	return true, nil
+}
+
+// waitListening waits until the running server's pid file names its port
+// (the file is written in steps while it starts). It reports false when
+// the server went away meanwhile.
+func waitListening(ctx context.Context, dir string, pm postmaster, limit time.Duration) (postmaster, bool) {
+	deadline := time.Now().Add(limit)
+	for pm.port == 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(25 * time.Millisecond)
+		next, ok := runningOn(dir)
+		if !ok || next.pid != pm.pid {
+			return postmaster{}, false
+		}
+		pm = next
+	}
+	return pm, pm.port != 0
+}
+
+// waitAccepting polls until the server at url accepts connections, failing
+// when the process pid is gone or the time runs out.
+func waitAccepting(ctx context.Context, url string, pid int, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for {
+		err := ping(ctx, url)
+		if err == nil {
+			return nil
+		}
+		if !alive(pid) || !isPostgres(pid) {
+			return fmt.Errorf("pgcluster: the server (pid %d) found running exited: %w", pid, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("pgcluster: the server (pid %d) found running does not accept connections: %w", pid, err)
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// watchPID closes done once the process pid is no longer a running
+// postgres. It polls: the process is not this one's child.
+func watchPID(pid int, done chan<- struct{}) {
+	for alive(pid) && isPostgres(pid) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	close(done)
 }
 
 // launch starts the server. A free port found by the kernel can be taken by
@@ -123,7 +219,8 @@ func (c *Cluster) launch(ctx context.Context, bin string, acct *account, opts Op
 
 func (c *Cluster) launchOn(ctx context.Context, bin string, acct *account, opts Options, port int) error {
 	c.port = port
-	srv, err := startServer(bin, c.dir, acct, serverArgs(c.dir, opts.Host, port, opts.Durable))
+	settings := serverSettings(c.dir, opts.Host, port, opts.Durable)
+	srv, err := startServer(bin, c.dir, acct, serverArgs(c.dir, settings))
 	if err != nil {
 		return err
 	}
@@ -132,6 +229,12 @@ func (c *Cluster) launchOn(ctx context.Context, bin string, acct *account, opts 
 		return err
 	}
 	c.srv = srv
+	// Recorded once the server runs with them (its command line wins over
+	// the file), so that a failed start leaves the last good settings.
+	if err := recordSettings(c.dir, settings, acct); err != nil {
+		_ = c.Stop()
+		return err
+	}
 	return nil
 }
 
@@ -167,6 +270,33 @@ func (c *Cluster) Port() int { return c.port }
 // Dir returns the data directory.
 func (c *Cluster) Dir() string { return c.dir }
 
+// Pid returns the process id of the server (the postmaster).
+func (c *Cluster) Pid() int {
+	if c.srv == nil {
+		return c.adopted
+	}
+	return c.srv.cmd.Process.Pid
+}
+
+// Adopted reports whether the server was found running rather than started.
+func (c *Cluster) Adopted() bool { return c.srv == nil }
+
+// Done is closed when the server has exited, whether Stop stopped it or it
+// ended otherwise (killed, or stopped with pg_ctl).
+func (c *Cluster) Done() <-chan struct{} { return c.done }
+
+// Err says how the server ended, once Done is closed: its exit status when
+// this process started it.
+func (c *Cluster) Err() error {
+	if c.srv == nil {
+		return fmt.Errorf("pid %d gone; not started here, so its exit status is unknown", c.adopted)
+	}
+	if c.srv.err == nil {
+		return errors.New("exit status 0")
+	}
+	return c.srv.err
+}
+
 // EnsureDatabase creates database name unless it exists. Concurrent calls
 // for the same name are safe.
 func (c *Cluster) EnsureDatabase(ctx context.Context, name string) error {
@@ -201,12 +331,21 @@ func wrap(err error) error {
 	return fmt.Errorf("pgcluster: %w", err)
 }
 
-// Stop shuts the server down (fast shutdown, killed after 30 seconds) and,
-// if Start made a temporary directory, removes it. Later calls return the
-// first call's result.
+// Stop shuts the server down (fast shutdown, killed after 30 seconds), then
+// any other server running on the directory (one restarted from outside,
+// which the pid file names), and, if Start made a temporary directory,
+// removes it. Later calls return the first call's result.
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
-		c.stopErr = c.srv.stop(stopGrace)
+		if c.srv != nil {
+			c.stopErr = c.srv.stop(stopGrace)
+		} else {
+			c.stopErr = stopPID(c.adopted, stopGrace)
+		}
+		if pid, err := StopServer(c.dir); pid != 0 || err != nil {
+			c.logf("pgcluster: stopped the server (pid %d) started on %s from outside", pid, c.dir)
+			c.stopErr = errors.Join(c.stopErr, err)
+		}
 		if c.removeDir {
 			c.stopErr = errors.Join(c.stopErr, os.RemoveAll(c.dir))
 		}

@@ -98,9 +98,13 @@ func TestClusterKeepsDataAcrossRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer l.Close()
+		before, _ := recordedSettings(dir)
 		_, err = Start(ctx, Options{Dir: dir, Port: l.Addr().(*net.TCPAddr).Port})
 		if !errors.As(err, new(portTakenError)) || !strings.Contains(err.Error(), "Address already in use") {
 			t.Errorf("Start on a taken port: %v, want the server's complaint", err)
+		}
+		if after, _ := recordedSettings(dir); after["port"] != before["port"] || after["port"] == "" {
+			t.Errorf("recorded port after a failed start: %q, want the last good one %q", after["port"], before["port"])
 		}
 	})
 	t.Run("a server that cannot start reports its log", func(t *testing.T) {

@@ -39,18 +39,13 @@ type server struct {
 	err      error // the exit status, once done is closed
 }
 
-// serverArgs are the postgres command line. Tests trade crash safety for
-// speed: a test cluster is thrown away anyway.
-func serverArgs(dir, host string, port int, durable bool) []string {
-	args := []string{
-		"-D", dir,
-		"-p", strconv.Itoa(port),
-		"-k", socketDir(dir, port),
-		"-c", "listen_addresses=" + host,
-		"-c", "max_connections=300",
-	}
-	if !durable {
-		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+// serverArgs are the postgres command line: the data directory and every
+// setting, so that the server runs as asked whatever the configuration
+// files say, and `pg_ctl restart` (which reuses the command line) too.
+func serverArgs(dir string, settings []setting) []string {
+	args := []string{"-D", dir}
+	for _, s := range settings {
+		args = append(args, "-c", s.name+"="+s.value)
 	}
 	return args
 }

@@ -57,6 +57,6 @@ func makerPID(dir string) (int, bool) {
 }
 
 func serverRunsIn(dir string) bool {
-	pid, err := readPID(filepath.Join(dir, "postmaster.pid"))
-	return err == nil && alive(pid) && isPostgres(pid)
+	_, ok := runningOn(dir)
+	return ok
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"gongjian.dev/pkg/pgdb"
@@ -88,5 +91,27 @@ func TestErrorHelpersRecogniseRealViolations(t *testing.T) {
 				t.Errorf("helpers on %v (-want +got):\n%s", tt.err, diff)
 			}
 		})
+	}
+}
+
+func TestIsUnavailableTellsAnOutageFromAFailedStatement(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"a refused connection", &pgconn.ConnectError{}, true},
+		{"the server shutting down", &pgconn.PgError{Code: "57P01"}, true},
+		{"a connection exception", fmt.Errorf("query: %w", &pgconn.PgError{Code: "08006"}), true},
+		{"a cut connection", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true},
+		{"a unique violation", &pgconn.PgError{Code: "23505"}, false},
+		{"no rows", pgx.ErrNoRows, false},
+		{"the caller's deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), false},
+		{"a cancelled call", context.Canceled, false},
+		{"nothing", nil, false},
+	} {
+		if got := pgdb.IsUnavailable(c.err); got != c.want {
+			t.Errorf("%s: IsUnavailable = %v, want %v", c.name, got, c.want)
+		}
 	}
 }

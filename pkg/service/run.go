@@ -77,7 +77,7 @@ func runCommand[T any](ctx context.Context, log *slog.Logger, spec Spec[T], base
 		return err
 	}
 	defer pool.Close()
-	return cmd(ctx, Deps{Log: log, Pool: pool, Location: loc})
+	return cmd(ctx, Deps{Log: log, Pool: pool, Location: loc, Dial: base.TLS.Dialer()})
 }
 
 // serve runs the service until ctx ends. The deferred closes run in
@@ -114,7 +114,7 @@ func serve[T any](ctx context.Context, log *slog.Logger, spec Spec[T], base Base
 	}
 
 	// The service's own parts, on a server as every service's.
-	deps := Deps{Log: log, Pool: pool, JS: js, Location: loc}
+	deps := Deps{Log: log, Pool: pool, JS: js, Location: loc, Dial: base.TLS.Dialer()}
 	_, parts, err := spec.Wire(ctx, deps)
 	if err != nil {
 		return err
@@ -153,6 +153,7 @@ func serve[T any](ctx context.Context, log *slog.Logger, spec Spec[T], base Base
 			return nil
 		})
 	}
+	g.Go(func() error { return WatchDatabase(gctx, pool, srv, log) })
 	g.Go(func() error { return srv.Serve(gctx, lis, base.ShutdownTimeout) })
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

@@ -11,13 +11,14 @@ import (
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/grpcserver"
+	"gongjian.dev/pkg/pgdb"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 )
 
 // NewServer builds a service's gRPC server as production runs it: tokens
 // verified by verifier, every call authorised by the parts' policy, the
-// service's APIs and its audit trail registered. It fails when a
-// registered RPC has no access rule. Main and the test harness both build
+// service's APIs and its audit trail registered, an unreachable database
+// answered Unavailable. It fails when a registered RPC has no access rule. Main and the test harness both build
 // their server here.
 func NewServer(log *slog.Logger, verifier *auth.Verifier, pool *pgxpool.Pool, p *Parts, extra ...grpc.ServerOption) (*grpcserver.Server, error) {
 	policy := withAudit(p.Policy)
@@ -29,6 +30,7 @@ func NewServer(log *slog.Logger, verifier *auth.Verifier, pool *pgxpool.Pool, p 
 		AuthUnary:     []grpc.UnaryServerInterceptor{auth.UnaryInterceptor(verifier, auth.OpenMethods), authorize},
 		AuthStream:    []grpc.StreamServerInterceptor{auth.StreamInterceptor(verifier, auth.OpenMethods), authz.StreamInterceptor(policy, p.Tree, auth.OpenMethods)},
 		ServerOptions: extra,
+		Unavailable:   pgdb.IsUnavailable,
 	}
 	if p.MaxRecvMsgSize > 0 {
 		opts.ServerOptions = append(opts.ServerOptions, grpc.MaxRecvMsgSize(p.MaxRecvMsgSize))

@@ -68,6 +68,8 @@ type Deps struct {
 	Location *time.Location
 	// Now is the clock: time.Now in production, a settable one in tests.
 	Now func() time.Time
+	// Dial connects to another service's gRPC server.
+	Dial Dialer
 }
 
 // Clock is d.Now, or time.Now when none was given.

@@ -135,7 +135,8 @@ func Start[T any](t testing.TB, spec service.Spec[T], opts ...Option) *Harness[T
 	if h.Stream = h.streamOf(spec.Stream.Name); o.relay {
 		h.run("outbox relay", outbox.NewRelay(h.Pool, h.JS, outbox.RelayOptions{Logger: o.log, LockKey: spec.RelayLock}).Run)
 	}
-	built, parts, err := spec.Wire(Ctx(t), service.Deps{Log: o.log, Pool: h.Pool, JS: h.JS, Location: o.loc, Now: o.now})
+	built, parts, err := spec.Wire(Ctx(t), service.Deps{Log: o.log, Pool: h.Pool, JS: h.JS, Location: o.loc, Now: o.now,
+		Dial: service.TLS{}.Dialer()})
 	if err != nil {
 		t.Fatalf("wire %s: %v", spec.Name, err)
 	}
@@ -145,6 +146,7 @@ func Start[T any](t testing.TB, spec service.Spec[T], opts ...Option) *Harness[T
 		t.Fatalf("%s server: %v", spec.Name, err)
 	}
 	h.listen(o.loopback, func(ctx context.Context, lis net.Listener) error { return srv.Serve(ctx, lis, 5*time.Second) })
+	h.run("database health", func(ctx context.Context) error { return service.WatchDatabase(ctx, h.Pool, srv, o.log) })
 	h.Consumers = service.StartConsumers(context.Background(), h.JS, h.Pool, o.log, parts.Consumers)
 	t.Cleanup(h.Consumers.Stop)
 	if o.jobs {

@@ -114,12 +114,6 @@ func (l *loader) detail(ctx context.Context, n *node) error {
 			return fmt.Errorf("leadership of %s: %w", n.org.GetName(), err)
 		}
 	}
-	if n.members > 0 && n.existing.GetMemberCount() != n.members {
-		_, err := l.comp.RecordMemberCount(ctx, &orgv1.RecordMemberCountRequest{OrganisationId: n.id, MemberCount: n.members})
-		if err != nil {
-			return fmt.Errorf("member count of %s: %w", n.org.GetName(), err)
-		}
-	}
 	for i, a := range n.life {
 		_, err := l.orgs.RecordActivity(ctx, &orgv1.RecordActivityRequest{
 			OrganisationId: n.id, Activity: a, RequestId: requestID(fmt.Sprintf("%s/life%d", n.key, i)),

@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"bytes"
+	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +57,12 @@ func TestMemberPlanScalesJinchangsRollWithValidUniqueNumbers(t *testing.T) {
 		}
 		if joined, _ := time.Parse(dateLayout, pb.GetJoinDate()); joined.Before(born.AddDate(18, 0, 0)) || joined.After(p.today) {
 			t.Errorf("%s: born %s, joined %s", pb.GetName(), pb.GetBirthDate(), pb.GetJoinDate())
+		}
+		// A year of probation before full membership: the service refuses
+		// a full member who joined less than a year ago.
+		if joined, _ := time.Parse(dateLayout, pb.GetJoinDate()); pb.GetStatus() == memberv1.MemberStatus_MEMBER_STATUS_FULL &&
+			joined.AddDate(1, 0, 0).After(p.today) {
+			t.Errorf("%s: a full member who joined %s, less than a year ago", pb.GetName(), pb.GetJoinDate())
 		}
 		if !holds[m.org.org.GetKind()] || m.community.org.GetKind() != orgv1.OrganisationKind_ORGANISATION_KIND_COMMUNITY {
 			t.Errorf("%s: held by a %s in a %s", pb.GetName(), m.org.org.GetKind(), m.community.org.GetKind())
@@ -188,5 +196,45 @@ func TestMemberPlanIsTheSameEveryDay(t *testing.T) {
 			t.Fatalf("member %s differs between days: %s %s, %s %s", m.key,
 				m.member.GetName(), m.member.GetNationalId(), n.member.GetName(), n.member.GetNationalId())
 		}
+	}
+}
+
+// TestTheOtherDistrictsSendRosters: outside Jinchang every community's
+// residents and every unit's in-service members come as rosters, as many
+// as the plan gives each — Tongjiang's units hold document 002's 2,174 —
+// each a valid file of numbers no other member has.
+func TestTheOtherDistrictsSendRosters(t *testing.T) {
+	p := newPlan(planDay)
+	mp := newMemberPlan(p)
+	ids := map[string]bool{}
+	for _, m := range mp.members {
+		ids[m.member.GetNationalId()] = true
+	}
+	unitMembers := map[string]int{}
+	for _, u := range mp.rosters {
+		if u.district == "jc" {
+			t.Fatalf("a roster in Jinchang: %s", u.unit.org.GetName())
+		}
+		rows, err := csv.NewReader(bytes.NewReader(u.csv())).ReadAll()
+		if err != nil || len(rows) != len(u.members)+1 || len(u.members) == 0 {
+			t.Fatalf("%s: roster of %d rows (%v)", u.unit.org.GetName(), len(rows), err)
+		}
+		unit := u.unit.org.GetKind() == orgv1.OrganisationKind_ORGANISATION_KIND_RESIDENT_UNIT
+		for _, m := range u.members {
+			id := m.GetNationalId()
+			if ids[id] || checkCharacter(id) != id[17] || employment[m.GetEmploymentStatus()] == "" {
+				t.Errorf("%s: %s repeated or invalid, or %s not written", m.GetName(), id, m.GetEmploymentStatus())
+			}
+			if unit && m.GetEmploymentStatus() != memberv1.EmploymentStatus_EMPLOYMENT_STATUS_EMPLOYED {
+				t.Errorf("%s of unit %s is not in service", m.GetName(), u.unit.org.GetName())
+			}
+			ids[id] = true
+		}
+		if unit {
+			unitMembers[u.district] += len(u.members)
+		}
+	}
+	if unitMembers["tj"] != 2174 {
+		t.Errorf("Tongjiang's units hold %d members, want the document's 2,174", unitMembers["tj"])
 	}
 }

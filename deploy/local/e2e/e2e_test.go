@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -240,6 +241,10 @@ func TestTheSystemAsMakeRunStartsIt(t *testing.T) {
 		}
 	})
 
+	t.Run("careless and hostile input is refused with the status it deserves", func(t *testing.T) {
+		inputHygiene(t, s, branch["id"].(string))
+	})
+
 	t.Run("a member is transferred to another district by the three parties", func(t *testing.T) {
 		transferAcrossDistricts(t, s, city["id"].(string), district["id"].(string), branch["id"].(string))
 	})
@@ -255,6 +260,44 @@ func TestTheSystemAsMakeRunStartsIt(t *testing.T) {
 		out := s.grpcurl(t, "-d", `{"kind":"ORGANISATION_KIND_CITY"}`, s.grpc, "gongjian.organisation.v1.OrganisationService/ListOrganisations")
 		if !strings.Contains(out, "示范市委") {
 			t.Fatalf("grpcurl ListOrganisations: %s", out)
+		}
+	})
+
+	// Last: it kills a service.
+	t.Run("a killed service is restarted while the others keep serving", func(t *testing.T) {
+		member, organisation := s.pid(t, "member"), s.pid(t, "organisation")
+		if member == 0 || organisation == 0 {
+			t.Fatalf("pid files: member %d, organisation %d", member, organisation)
+		}
+		if err := syscall.Kill(member, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if code, out := s.rest(t, "GET", "/v1/organisations?kind=ORGANISATION_KIND_CITY", "", ""); code != http.StatusOK {
+			t.Errorf("organisations while the member service is down: HTTP %d %v", code, out)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			restarted := s.pid(t, "member")
+			code, _ := s.rest(t, "GET", "/v1/members:count", "", "")
+			if restarted != 0 && restarted != member && code == http.StatusOK {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the member service is not back (pid %d, members:count HTTP %d)\n%s", restarted, code, tailLines(s.output.String(), 30))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if got := s.pid(t, "organisation"); got != organisation {
+			t.Errorf("organisation pid %d → %d: the member service's death disturbed it", organisation, got)
+		}
+		if out := s.output.String(); !strings.Contains(out, "member exited on its own (signal: killed)") || !strings.Contains(out, "restart 1 in 1s") {
+			t.Errorf("the launcher did not log the death and the restart:\n%s", tailLines(out, 30))
+		}
+		select {
+		case err := <-s.exited:
+			s.exited <- err
+			t.Fatalf("the launcher exited: %v", err)
+		default:
 		}
 	})
 }

@@ -9,13 +9,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,6 +34,7 @@ import (
 // system is a running launcher and the addresses it serves on.
 type system struct {
 	root string
+	data string // GONGJIAN_DATA
 	http string
 	grpc string
 	// memberGRPC is the member service's gRPC address.
@@ -85,7 +89,7 @@ func startSystem(t *testing.T) *system {
 	}
 	pgPort, natsPort, grpcPort, httpPort, memberPort := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
 	s := &system{
-		root: root, collector: collector, output: &logtest.Buffer{}, exited: make(chan error, 1),
+		root: root, data: data, collector: collector, output: &logtest.Buffer{}, exited: make(chan error, 1),
 		http:       fmt.Sprintf("127.0.0.1:%d", httpPort),
 		grpc:       fmt.Sprintf("127.0.0.1:%d", grpcPort),
 		memberGRPC: fmt.Sprintf("127.0.0.1:%d", memberPort),
@@ -132,8 +136,9 @@ func (s *system) waitReady(t *testing.T) {
 		}
 		resp, err := http.Get("http://" + s.http + "/healthz")
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			var report struct{ Status string }
+			err = decodeJSON(resp, &report)
+			if err == nil && resp.StatusCode == http.StatusOK && report.Status == "ok" {
 				return
 			}
 		}
@@ -157,6 +162,24 @@ func (s *system) stop(t *testing.T) {
 		_ = s.cmd.Process.Kill()
 		t.Errorf("the launcher did not stop within 90 s\n%s", tailLines(s.output.String(), 40))
 	}
+}
+
+// pid reads the pid file the launcher keeps for a child while it runs; 0
+// when there is none (the child is down).
+func (s *system) pid(t *testing.T, name string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.data, "run", name+".pid"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("pid file of %s holds %q", name, b)
+	}
+	return pid
 }
 
 func tailLines(s string, n int) string {

@@ -16,6 +16,7 @@ type banner struct {
 	addrs                map[string]string
 	databaseURL, natsURL string
 	cityID               string
+	pids                 string // the folder of the pid files
 }
 
 func printBanner(out *console.Console, b banner) {
@@ -52,7 +53,8 @@ func printBanner(out *console.Console, b banner) {
 			`-H "authorization: Bearer $TOKEN"`, addr)
 	}
 	fmt.Fprintf(&s, "    psql '%s'\n", redact(b.databaseURL))
-	fmt.Fprintf(&s, "\n  Ctrl-C stops everything.\n%s\n\n", line)
+	fmt.Fprintf(&s, "\n  Each process is restarted when it dies; their pids are in %s/<name>.pid.\n", b.pids)
+	fmt.Fprintf(&s, "  Ctrl-C stops everything.\n%s\n\n", line)
 	out.Plain(s.String())
 }
 

@@ -2,10 +2,16 @@
 // `make run` does: PostgreSQL and NATS with their data kept in one folder,
 // every service built and started as its own process the way Kubernetes runs
 // them, the REST gateway in front, and the demo city loaded on first start.
+// Each of them is supervised: one that dies is restarted after a wait that
+// doubles with each death, while the rest keep serving.
 //
 // Everything lives under GONGJIAN_DATA (default .data at the repository
-// root); delete that folder to start afresh. Ctrl-C stops the services, then
-// NATS, then PostgreSQL.
+// root); delete that folder to start afresh. The pid of every process is in
+// its run folder while it runs. Ctrl-C stops the services, then NATS, then
+// PostgreSQL.
+//
+// `gongjian-local nats -port N -store DIR` runs only NATS with JetStream;
+// the launcher starts NATS that way, as a process of its own.
 package main
 
 import (
@@ -28,7 +34,6 @@ import (
 	"gongjian.dev/deploy/local/internal/supervisor"
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/config"
-	"gongjian.dev/pkg/natsembed"
 	"gongjian.dev/pkg/pgcluster"
 )
 
@@ -41,11 +46,15 @@ type settings struct {
 	DataDir     string `env:"GONGJIAN_DATA"`
 	DatabaseURL string `env:"DATABASE_URL"`
 	PGPort      int    `env:"PG_PORT" envDefault:"55432"`
+	NATSURL     string `env:"NATS_URL"`
 	NATSPort    int    `env:"NATS_PORT" envDefault:"4322"`
 	HTTPAddr    string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == natsCommand {
+		os.Exit(runNATS(os.Args[2:]))
+	}
 	noDemo := flag.Bool("no-demo", false, "do not load the demo city into an empty system")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -75,12 +84,25 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 	}
 	services, missing := stack.Present(root, stack.Services)
 	addrs := grpcAddrs(services)
-	if err := checkFree(cfg, services, addrs); err != nil {
+	pids, release, err := claimRunDir(data)
+	if err != nil {
 		return err
+	}
+	defer release()
+	if err := checkFree(cfg, data, services, addrs); err != nil {
+		return err
+	}
+	// Three supervisors, so that the deferred stops run in order: the
+	// services, then NATS, then PostgreSQL.
+	newSupervisor := func(output func(name, line string)) *supervisor.Supervisor {
+		sup := supervisor.New(output)
+		sup.Quote, sup.PIDDir = console.Humanize, pids
+		sup.Logf = func(format string, args ...any) { out.Printf("launcher", format, args...) }
+		return sup
 	}
 
 	// PostgreSQL.
-	databaseURL, stopPostgres, err := startPostgres(ctx, cfg, data, out)
+	databaseURL, stopPostgres, err := startPostgres(ctx, cfg, data, out, newSupervisor(nil))
 	if err != nil {
 		return err
 	}
@@ -93,16 +115,12 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 		return err
 	}
 
-	// NATS, inside this process.
-	nats, err := natsembed.Start(natsembed.Options{Port: cfg.NATSPort, StoreDir: filepath.Join(data, "nats")})
+	// NATS, a process of its own.
+	natsURL, stopNATS, err := startNATS(ctx, cfg, data, out, newSupervisor(out.Line))
 	if err != nil {
 		return err
 	}
-	out.Printf("nats", "JetStream ready on %s", nats.URL())
-	defer func() {
-		nats.Shutdown()
-		out.Printf("nats", "stopped")
-	}()
+	defer stopNATS()
 
 	// The services and the gateway, each its own process.
 	bin := filepath.Join(data, "bin")
@@ -110,16 +128,16 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 		return err
 	}
 	output := &serviceOutput{console: out}
-	sup := supervisor.New(output.line)
-	sup.Quote = console.Humanize
+	sup := newSupervisor(output.line)
 	defer func() {
 		out.Printf("launcher", "stopping the services")
 		if err := sup.Stop(stopGrace); err != nil {
 			out.Printf("launcher", "services did not stop cleanly: %v", err)
 		}
 	}()
+	restart := supervisor.CrashLoop
 	for _, s := range services {
-		env := s.Env(addrs[s.Name], databaseURL, nats.URL(), issuer.KeysFile())
+		env := s.Env(addrs[s.Name], databaseURL, natsURL, issuer.KeysFile(), stack.Peers(services, addrs))
 		extra, err := s.Secrets(data)
 		if err != nil {
 			return err
@@ -129,31 +147,31 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 		}
 		spec := supervisor.Spec{
 			Name: s.Name, Path: stack.Binary(bin, s.Package),
-			Env:   env,
-			Ready: supervisor.GRPCHealth(addrs[s.Name]),
+			Env:     env,
+			Ready:   supervisor.GRPCHealth(addrs[s.Name]),
+			Restart: &restart,
 		}
 		if err := sup.Start(ctx, spec); err != nil {
 			return err
 		}
-		out.Printf("launcher", "%s serving on %s", s.Name, addrs[s.Name])
+		out.Printf("launcher", "%s serving on %s (pid %d)", s.Name, addrs[s.Name], sup.Pid(s.Name))
 	}
-	if err := sup.Start(ctx, gatewaySpec(bin, cfg.HTTPAddr, services, addrs)); err != nil {
+	gateway := gatewaySpec(bin, cfg.HTTPAddr, services, addrs)
+	gateway.Restart = &restart
+	if err := sup.Start(ctx, gateway); err != nil {
 		return err
 	}
+	out.Printf("launcher", "gateway serving on %s (pid %d)", cfg.HTTPAddr, sup.Pid("gateway"))
 
 	cityID := demoCity(ctx, out, output, data, addrs["organisation"], addrs["member"], issuer, loadDemo)
 	printBanner(out, banner{
 		data: data, httpAddr: cfg.HTTPAddr, services: services, missing: missing, addrs: addrs,
-		databaseURL: databaseURL, natsURL: nats.URL(), cityID: cityID,
+		databaseURL: databaseURL, natsURL: natsURL, cityID: cityID, pids: pids,
 	})
 
-	select {
-	case <-ctx.Done():
-		out.Printf("launcher", "interrupted")
-		return nil
-	case exit := <-sup.Died():
-		return exit
-	}
+	<-ctx.Done()
+	out.Printf("launcher", "interrupted")
+	return nil
 }
 
 // dataDir makes the data folder, readable by the postgres user that runs
@@ -186,13 +204,20 @@ func grpcAddrs(services []stack.Service) map[string]string {
 }
 
 // checkFree fails early, naming the variable to change, when a port the
-// system needs is taken, typically by a launcher already running.
-func checkFree(cfg settings, services []stack.Service, addrs map[string]string) error {
+// system needs is taken, typically by a launcher already running. The
+// database port may be taken by the server of the data folder itself (left
+// running, or restarted from outside): that one is adopted.
+func checkFree(cfg settings, data string, services []stack.Service, addrs map[string]string) error {
 	var errs []error
 	if cfg.DatabaseURL == "" {
-		errs = append(errs, stack.CheckFree(hostPort(cfg.PGPort), "PG_PORT"))
+		_, port, ours := pgcluster.Running(filepath.Join(data, "postgres"))
+		if !ours || port != cfg.PGPort {
+			errs = append(errs, stack.CheckFree(hostPort(cfg.PGPort), "PG_PORT"))
+		}
 	}
-	errs = append(errs, stack.CheckFree(hostPort(cfg.NATSPort), "NATS_PORT"))
+	if cfg.NATSURL == "" {
+		errs = append(errs, stack.CheckFree(hostPort(cfg.NATSPort), "NATS_PORT"))
+	}
 	for _, s := range services {
 		errs = append(errs, stack.CheckFree(addrs[s.Name], s.AddrEnv))
 	}
@@ -205,29 +230,63 @@ func hostPort(port int) string {
 }
 
 // startPostgres uses DATABASE_URL when given, else runs a server on the data
-// folder with the database gongjian in it.
-func startPostgres(ctx context.Context, cfg settings, data string, out *console.Console) (string, func(), error) {
+// folder with the database gongjian in it, restarted when it dies. stop
+// stops the supervisor's server, then any other server on the folder.
+func startPostgres(ctx context.Context, cfg settings, data string, out *console.Console, sup *supervisor.Supervisor) (string, func(), error) {
 	if cfg.DatabaseURL != "" {
 		out.Printf("postgres", "using DATABASE_URL")
 		return cfg.DatabaseURL, func() {}, nil
 	}
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{
-		Dir: filepath.Join(data, "postgres"), Port: cfg.PGPort, Durable: true,
-		Logf: func(format string, args ...any) { out.Printf("postgres", format, args...) },
-	})
-	if err != nil {
-		return "", nil, err
+	pg := &postgres{
+		dir: filepath.Join(data, "postgres"), port: cfg.PGPort,
+		logf: func(format string, args ...any) { out.Printf("postgres", format, args...) },
 	}
 	stop := func() {
-		if err := cluster.Stop(); err != nil {
+		if err := sup.Stop(stopGrace); err != nil {
 			out.Printf("postgres", "stop: %v", err)
 		}
+		pg.stopStray()
 	}
+	if err := sup.Start(ctx, pg.spec()); err != nil {
+		stop()
+		return "", nil, err
+	}
+	cluster := pg.current.Load()
+	out.Printf("launcher", "postgres running (pid %d)", cluster.Pid())
 	if err := cluster.EnsureDatabase(ctx, "gongjian"); err != nil {
 		stop()
 		return "", nil, err
 	}
 	return cluster.URL("gongjian"), stop, nil
+}
+
+// startNATS uses NATS_URL when given, checking that it answers, else runs
+// NATS with its store in the data folder as a child, restarted when it dies.
+func startNATS(ctx context.Context, cfg settings, data string, out *console.Console, sup *supervisor.Supervisor) (string, func(), error) {
+	if cfg.NATSURL != "" {
+		out.Printf("nats", "using NATS_URL")
+		probeCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := supervisor.NATSJetStream(cfg.NATSURL)(probeCtx); err != nil {
+			return "", nil, fmt.Errorf("NATS_URL %s: no JetStream there: %w", cfg.NATSURL, err)
+		}
+		return cfg.NATSURL, func() {}, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		if err := sup.Stop(natsGrace); err != nil {
+			out.Printf("nats", "stop: %v", err)
+		}
+	}
+	if err := sup.Start(ctx, natsSpec(self, data, cfg.NATSPort)); err != nil {
+		stop()
+		return "", nil, err
+	}
+	out.Printf("launcher", "nats running (pid %d)", sup.Pid("nats"))
+	return "nats://" + hostPort(cfg.NATSPort), stop, nil
 }
 
 // build compiles the services and the gateway in one go build.

@@ -46,14 +46,31 @@ var Services = []Service{
 // have it, except that it migrates its schema itself (there is no Job here)
 // and trusts the tokens of the development issuer whose public keys are in
 // keysFile.
-func (s Service) Env(addr, databaseURL, natsURL, keysFile string) []string {
-	return Environ(map[string]string{
+// peers are the other services' addresses by their GatewayEnv names
+// (MEMBER_ADDR…), which a service that calls another reads too.
+func (s Service) Env(addr, databaseURL, natsURL, keysFile string, peers map[string]string) []string {
+	env := map[string]string{
 		"GRPC_ADDR":      addr,
 		"DATABASE_URL":   databaseURL,
 		"NATS_URL":       natsURL,
 		"MIGRATE":        "true",
 		"AUTH_KEYS_FILE": keysFile,
-	})
+	}
+	for k, v := range peers {
+		if k != s.GatewayEnv {
+			env[k] = v
+		}
+	}
+	return Environ(env)
+}
+
+// Peers are the services' addresses by their GatewayEnv names, for Env.
+func Peers(services []Service, addrs map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, s := range services {
+		out[s.GatewayEnv] = addrs[s.Name]
+	}
+	return out
 }
 
 // Gateway is the REST front's main package; it is started after the services.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -31,17 +32,19 @@ func TestEnvironPassesOnlyWhatAServiceNeeds(t *testing.T) {
 	t.Setenv("LOG_LEVEL", "DEBUG")
 	t.Setenv("GRPC_ADDR", "0.0.0.0:1")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	env := Service{Name: "organisation"}.Env("127.0.0.1:9101", "postgres://db", "nats://n", "/keys/jwks.json")
+	env := Service{Name: "organisation", GatewayEnv: "ORGANISATION_ADDR"}.Env("127.0.0.1:9101", "postgres://db", "nats://n", "/keys/jwks.json",
+		map[string]string{"ORGANISATION_ADDR": "127.0.0.1:9101", "MEMBER_ADDR": "127.0.0.1:9102"})
 	for _, want := range []string{
 		"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4317", "LOG_LEVEL=DEBUG", "GRPC_ADDR=127.0.0.1:9101",
 		"DATABASE_URL=postgres://db", "NATS_URL=nats://n", "MIGRATE=true", "AUTH_KEYS_FILE=/keys/jwks.json",
+		"MEMBER_ADDR=127.0.0.1:9102",
 	} {
 		if !slices.Contains(env, want) {
 			t.Errorf("environment lacks %s: %q", want, env)
 		}
 	}
 	for _, kv := range env {
-		if kv == "GRPC_ADDR=0.0.0.0:1" || kv == "AWS_SECRET_ACCESS_KEY=secret" {
+		if kv == "GRPC_ADDR=0.0.0.0:1" || kv == "AWS_SECRET_ACCESS_KEY=secret" || strings.HasPrefix(kv, "ORGANISATION_ADDR=") {
 			t.Errorf("environment passes %s", kv)
 		}
 	}

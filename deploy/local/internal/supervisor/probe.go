@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -46,5 +49,23 @@ func HTTPOK(url string) Probe {
 			return fmt.Errorf("GET %s: %s", url, resp.Status)
 		}
 		return nil
+	}
+}
+
+// NATSJetStream is ready when the NATS server at url accepts a client and
+// answers for JetStream, which it does only once its store is recovered.
+func NATSJetStream(url string) Probe {
+	return func(ctx context.Context) error {
+		nc, err := nats.Connect(url, nats.NoReconnect(), nats.Timeout(time.Second))
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		_, err = js.AccountInfo(ctx)
+		return err
 	}
 }

@@ -62,7 +62,7 @@ func New(ctx context.Context, backends []Backend, log *slog.Logger) (http.Handle
 			runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler()),
 			runtime.WithErrorHandler(errorHandler(log)),
 			runtime.WithRoutingErrorHandler(routingErrorHandler(log)),
-			runtime.WithMiddlewares(nameRoute),
+			runtime.WithMiddlewares(nameRoute, guardBody(log)),
 		)
 	}
 	mux := newMux()
@@ -114,6 +114,10 @@ func dial(ctx context.Context, mux *runtime.ServeMux, b Backend) (*grpc.ClientCo
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 		// A roster of 10 MiB goes out, its report of 20,000 rows comes back.
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(MaxMessage), grpc.MaxCallRecvMsgSize(MaxMessage)),
+		// Marks the request as having reached a backend, so that errors
+		// before it are known to be the gateway's reading of the request.
+		grpc.WithChainUnaryInterceptor(markCalledUnary),
+		grpc.WithChainStreamInterceptor(markCalledStream),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("backend %s: %w", b.Name, err)

@@ -23,9 +23,11 @@ type healthReport struct {
 }
 
 // healthHandler asks every backend's gRPC health service about the whole
-// server (empty service name) and answers 200 when all serve, 503 naming
-// the state of each otherwise. It is a readiness check: a backend being
-// down says nothing about the gateway process itself.
+// server (empty service name) and reports the state of each. It is the
+// gateway's readiness check, and a backend being down says nothing about
+// the gateway itself: it answers 200 as long as it serves ("degraded" when
+// a backend does not), and that backend's routes answer 503 meanwhile, so
+// that one service's outage never takes every gateway out of rotation.
 func healthHandler(backends []backend) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		report := healthReport{Status: "ok", Backends: make(map[string]string, len(backends))}
@@ -40,15 +42,13 @@ func healthHandler(backends []backend) http.Handler {
 			})
 		}
 		wg.Wait()
-		httpStatus := http.StatusOK
 		for _, state := range report.Backends {
 			if state != healthpb.HealthCheckResponse_SERVING.String() {
-				report.Status, httpStatus = "unavailable", http.StatusServiceUnavailable
+				report.Status = "degraded"
 			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(httpStatus)
 		_ = json.NewEncoder(w).Encode(report)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log/slog"
@@ -58,25 +59,25 @@ func TestTheGatewayReachesServicesOverMutualTLS(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		b    Backend
-		want int
+		want string
 	}{
-		{"with the gateway's certificate", Backend{Name: "organisation", Addr: lis.Addr().String(), Creds: clientCreds, Register: handlers}, http.StatusOK},
-		{"in plaintext", Backend{Name: "organisation", Addr: lis.Addr().String(), Register: handlers}, http.StatusServiceUnavailable},
+		{"with the gateway's certificate", Backend{Name: "organisation", Addr: lis.Addr().String(), Creds: clientCreds, Register: handlers}, "SERVING"},
+		{"in plaintext", Backend{Name: "organisation", Addr: lis.Addr().String(), Register: handlers}, "UNAVAILABLE"},
 	} {
 		h, closeAll, err := New(context.Background(), []Backend{c.b}, log)
 		if err != nil {
 			t.Fatal(err)
 		}
 		gw := httptest.NewServer(h)
-		resp, err := http.Get(gw.URL + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		got := call(t, gw, http.MethodGet, "/healthz", "", nil)
 		gw.Close()
 		_ = closeAll()
-		if resp.StatusCode != c.want {
-			t.Errorf("%s: /healthz %d, want %d", c.name, resp.StatusCode, c.want)
+		var report healthReport
+		if err := json.Unmarshal(got.body, &report); err != nil {
+			t.Fatal(err)
+		}
+		if state := report.Backends["organisation"]; state != c.want {
+			t.Errorf("%s: the backend is %s, want %s", c.name, state, c.want)
 		}
 	}
 }

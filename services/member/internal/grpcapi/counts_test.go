@@ -1,6 +1,8 @@
 package grpcapi_test
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -104,5 +106,37 @@ func TestMaintainedCountsFollowEveryWrite(t *testing.T) {
 	check("after the community moved to the other district")
 	if got, err := h.members.CountMembers(callContext(t), &pb.CountMembersRequest{AncestorId: tr.district.GetId()}); err != nil || got.GetCount() != 0 {
 		t.Errorf("the old district counts %v (%v), want 0", got, err)
+	}
+}
+
+// TestCountsByOrganisationAreTheCountersOfTheSubtree: every organisation
+// of a subtree with live members is listed once with its own count, in
+// tree order; a member who left is not counted; another subtree's are not
+// there.
+func TestCountsByOrganisationAreTheCountersOfTheSubtree(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tr := h.tree(t)
+	for range 3 {
+		h.register(t, person(tr.branch.GetId(), "Branch Member"))
+	}
+	h.register(t, person(tr.community.GetId(), "Community Member"))
+	h.register(t, person(tr.otherCommunity.GetId(), "Elsewhere"))
+	gone := h.register(t, person(tr.branch.GetId(), "Gone"))
+	if _, err := h.members.EndMembership(callContext(t), &pb.EndMembershipRequest{Id: gone.GetId(),
+		Kind: pb.LeavingKind_LEAVING_KIND_DIED, Date: "2024-01-01", Reason: "病故"}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := h.members.CountMembersByOrganisation(callContext(t), &pb.CountMembersByOrganisationRequest{AncestorId: tr.district.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range resp.GetCounts() {
+		got = append(got, fmt.Sprintf("%s=%d", c.GetOrganisationId(), c.GetMemberCount()))
+	}
+	want := []string{tr.community.GetId() + "=1", tr.branch.GetId() + "=3"}
+	if !slices.Equal(got, want) {
+		t.Errorf("counts %v, want %v", got, want)
 	}
 }

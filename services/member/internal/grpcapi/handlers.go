@@ -118,6 +118,19 @@ func (a *API) UpdateMember(ctx context.Context, req *pb.UpdateMemberRequest) (*p
 	return &pb.UpdateMemberResponse{Member: own(ctx, m)}, nil
 }
 
+// CountMembersByOrganisation implements pb.MemberServiceServer.
+func (a *API) CountMembersByOrganisation(ctx context.Context, req *pb.CountMembersByOrganisationRequest) (*pb.CountMembersByOrganisationResponse, error) {
+	counts, err := a.svc.CountByOrganisation(ctx, req.GetAncestorId())
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.CountMembersByOrganisationResponse{}
+	for _, c := range counts {
+		out.Counts = append(out.Counts, &pb.OrganisationMemberCount{OrganisationId: c.OrganisationID, MemberCount: c.Count})
+	}
+	return out, nil
+}
+
 // CountMembers implements pb.MemberServiceServer.
 func (a *API) CountMembers(ctx context.Context, req *pb.CountMembersRequest) (*pb.CountMembersResponse, error) {
 	n, err := a.svc.Count(ctx, filterOf(ctx, req, req.MinAge, req.MaxAge, req.Hardship))

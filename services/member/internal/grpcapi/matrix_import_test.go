@@ -12,6 +12,9 @@ var importOps = []matrixOp{
 	{pb.MemberService_CountMembers_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
 		return &pb.CountMembersRequest{AncestorId: s.community, EmploymentStatus: pb.EmploymentStatus_EMPLOYMENT_STATUS_RETIRED}
 	}},
+	{pb.MemberService_CountMembersByOrganisation_FullMethodName, memberReaders, "member.read", false, func(s matrixSide) proto.Message {
+		return &pb.CountMembersByOrganisationRequest{AncestorId: s.community}
+	}},
 	{pb.MemberService_ImportMembers_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
 		return &pb.ImportMembersRequest{OrganisationId: s.branch, DryRun: true, Content: []byte(
 			"姓名,性别,出生日期,身份证号,入党日期,党员类别\n" +

@@ -103,6 +103,19 @@ func (s *Service) Find(ctx context.Context, f ListFilter) ([]*Member, string, er
 	return s.List(ctx, f)
 }
 
+// OrgCount is the number of live members directly in an organisation.
+type OrgCount struct {
+	OrganisationID string
+	Count          int64
+}
+
+// CountByOrganisation counts the live members of every organisation of a
+// subtree that has any: what other services' copies of the counts are
+// reconciled with.
+func (s *Service) CountByOrganisation(ctx context.Context, ancestorID string) ([]OrgCount, error) {
+	return s.store.CountByOrganisation(ctx, ancestorID)
+}
+
 // Count counts the members a list with the same filter would list.
 func (s *Service) Count(ctx context.Context, f ListFilter) (int64, error) {
 	if err := f.Search.check(s.today()); err != nil {

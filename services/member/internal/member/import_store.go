@@ -6,6 +6,9 @@ import "context"
 type ImportStore interface {
 	// Count counts the live members a filter selects.
 	Count(ctx context.Context, f ListFilter) (int64, error)
+	// CountByOrganisation counts the live members directly in each
+	// organisation of a subtree that has any, in tree order.
+	CountByOrganisation(ctx context.Context, ancestorID string) ([]OrgCount, error)
 }
 
 // ImportTx is what an import needs inside its transaction.

@@ -30,10 +30,28 @@ func decodeToken(s string) (pageKey, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &k)
 	}
-	if err != nil || uuid.Validate(k.ID) != nil {
+	if err != nil || !validKeyID(k.ID) || !validKeyPath(k.Path) {
 		return k, member.ErrInvalidPageToken
 	}
 	return k, nil
+}
+
+// validKeyPath reports whether a page token's path is a path as the
+// organisation service writes them, "/<id>/<id>/…/", or "" (the keys of
+// lists by id only): it goes into SQL as it is, where a NUL would fail.
+func validKeyPath(p string) bool {
+	if p == "" {
+		return true
+	}
+	if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || len(p) < 2 {
+		return false
+	}
+	for _, id := range strings.Split(p[1:len(p)-1], "/") {
+		if !validKeyID(id) {
+			return false
+		}
+	}
+	return true
 }
 
 // List implements member.Store.
@@ -66,6 +84,26 @@ func (s *Store) List(ctx context.Context, f member.ListFilter) ([]*member.Member
 		next = encodeToken(pageKey{Path: last.Path, ID: last.ID})
 	}
 	return list, next, nil
+}
+
+// CountByOrganisation implements member.Store from the counters, one
+// index range of the subtree's paths.
+func (s *Store) CountByOrganisation(ctx context.Context, ancestorID string) ([]member.OrgCount, error) {
+	if uuid.Validate(ancestorID) != nil {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT c.organisation_id::text, sum(c.n)::bigint
+		FROM member_counts c, orgs r
+		WHERE r.id = $1 AND c.path >= r.path AND c.path < r.path || '~'
+		GROUP BY c.path, c.organisation_id HAVING sum(c.n) > 0 ORDER BY c.path`, ancestorID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.OrgCount, error) {
+		var c member.OrgCount
+		err := r.Scan(&c.OrganisationID, &c.Count)
+		return c, err
+	})
 }
 
 // Count implements member.Store. A count by where members sit and by the

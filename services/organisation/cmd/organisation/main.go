@@ -15,4 +15,4 @@ import (
 	"gongjian.dev/services/organisation/internal/wiring"
 )
 
-func main() { service.Main(wiring.Spec()) }
+func main() { service.Main(wiring.Spec(new(wiring.Config))) }

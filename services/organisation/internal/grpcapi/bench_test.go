@@ -42,7 +42,7 @@ var benchShape = struct{ districts, streetsPer, communitiesPer, leavesPer int }{
 
 func benchEnv(b *testing.B) (pb.OrganisationServiceClient, pb.ComplianceServiceClient, *grpc.ClientConn, *pgxpool.Pool, *benchTree) {
 	b.Helper()
-	spec := wiring.Spec()
+	spec := wiring.Spec(&wiring.Config{})
 	pool := servicetest.DurablePool(b, spec)
 	tree := seedTree(b, pool)
 	// As in production, over loopback TCP: every call's token verified and

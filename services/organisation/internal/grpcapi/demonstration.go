@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/errs"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/organisation/internal/org"
 	"gongjian.dev/services/organisation/internal/pbconv"
@@ -140,11 +143,29 @@ func (a *API) UpdateDistrictSettings(ctx context.Context, req *pb.UpdateDistrict
 	return &pb.UpdateDistrictSettingsResponse{Settings: pbconv.Settings(s)}, nil
 }
 
-// RecordMemberCount implements pb.ComplianceServiceServer.
-func (a *API) RecordMemberCount(ctx context.Context, req *pb.RecordMemberCountRequest) (*pb.RecordMemberCountResponse, error) {
-	o, err := a.svc.RecordMemberCount(ctx, req.GetOrganisationId(), req.GetMemberCount())
+// ReconcileMemberCounts implements pb.ComplianceServiceServer: it asks the
+// member service for its counts on the caller's behalf (the caller's own
+// token, so the member service applies its own scope rules).
+func (a *API) ReconcileMemberCounts(ctx context.Context, req *pb.ReconcileMemberCountsRequest) (*pb.ReconcileMemberCountsResponse, error) {
+	if a.members == nil {
+		return nil, errs.New(errs.FailedPrecondition, "the member service is not configured here (MEMBER_ADDR)")
+	}
+	resp, err := a.members.CountMembersByOrganisation(auth.ForwardToken(ctx), &memberv1.CountMembersByOrganisationRequest{AncestorId: req.GetOrganisationId()})
 	if err != nil {
 		return nil, err
 	}
-	return &pb.RecordMemberCountResponse{Organisation: pbconv.Organisation(o)}, nil
+	theirs := make(map[string]int64, len(resp.GetCounts()))
+	for _, c := range resp.GetCounts() {
+		theirs[c.GetOrganisationId()] = c.GetMemberCount()
+	}
+	compared, diffs, err := a.svc.ReconcileMemberCounts(ctx, req.GetOrganisationId(), theirs)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ReconcileMemberCountsResponse{Compared: int32(compared)}
+	for _, d := range diffs {
+		out.Differences = append(out.Differences, &pb.MemberCountDifference{OrganisationId: d.OrganisationID, Name: d.Name,
+			OrganisationCount: d.Here, MemberCount: d.There})
+	}
+	return out, nil
 }

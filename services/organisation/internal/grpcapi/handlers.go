@@ -13,6 +13,7 @@ import (
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/authz"
 	"gongjian.dev/pkg/errs"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/organisation/internal/org"
 	"gongjian.dev/services/organisation/internal/pbconv"
@@ -23,13 +24,18 @@ type API struct {
 	pb.UnimplementedOrganisationServiceServer
 	pb.UnimplementedDemonstrationServiceServer
 	pb.UnimplementedComplianceServiceServer
-	svc   *org.Service
-	reads audit.Executor
+	svc     *org.Service
+	reads   audit.Executor
+	members memberv1.MemberServiceClient
 }
 
 // New returns the API over a domain service; reads of personal data (the
 // cadres of leadership teams) are recorded in the audit log through reads.
-func New(svc *org.Service, reads audit.Executor) *API { return &API{svc: svc, reads: reads} }
+// members, when not nil, is the member service, which the reconciliation
+// of member counts asks.
+func New(svc *org.Service, reads audit.Executor, members memberv1.MemberServiceClient) *API {
+	return &API{svc: svc, reads: reads, members: members}
+}
 
 // readTeams records who read the leadership teams (personal data: names,
 // birth dates, education of cadres) of these organisations. The read fails

@@ -2,6 +2,7 @@ package grpcapi_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 
@@ -9,12 +10,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gongjian.dev/pkg/auth/devissuer"
+	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/logtest"
 	"gongjian.dev/pkg/pgtest"
 	"gongjian.dev/pkg/servicetest"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	orgevents "gongjian.dev/services/organisation/internal/events"
+	"gongjian.dev/services/organisation/internal/org"
 	"gongjian.dev/services/organisation/internal/wiring"
 )
 
@@ -51,10 +57,17 @@ var (
 	withClock = servicetest.WithClock
 )
 
-// newHarness starts the service for one test; everything stops when the test ends.
+// newHarness starts the service for one test, with the member service's
+// stream to publish member counts on; everything stops when the test ends.
 func newHarness(t *testing.T, opts ...servicetest.Option) *harness {
 	t.Helper()
-	s := servicetest.Start(t, wiring.Spec(), opts...)
+	return startHarness(t, append([]servicetest.Option{servicetest.WithStreams(memberStream)}, opts...)...)
+}
+
+// startHarness starts the service with only its own stream.
+func startHarness(t *testing.T, opts ...servicetest.Option) *harness {
+	t.Helper()
+	s := servicetest.Start(t, wiring.Spec(&wiring.Config{}), opts...)
 	conn := s.As(cityAdmin)
 	return &harness{
 		as:            s.As,
@@ -102,12 +115,31 @@ func (h *harness) count(t *testing.T, table string) int {
 	return n
 }
 
+// memberStream is the member service's stream, on which the tests publish
+// member counts as that service does: its events are the counts' only
+// writer.
+var memberStream = events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}}
+
+// publishCount publishes a member count as the member service does.
+func (h *harness) publishCount(t *testing.T, id string, n int64) {
+	t.Helper()
+	eventID := org.NewID()
+	data, err := proto.Marshal(&memberv1.OrganisationMemberCountChanged{EventId: eventID, OccurTime: timestamppb.Now(),
+		OrganisationId: id, MemberCount: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.js.Publish(callContext(t), orgevents.MemberCountSubject, data, jetstream.WithMsgID(eventID)); err != nil {
+		t.Fatalf("publish a member count: %v", err)
+	}
+}
+
+// recordMembers has the member service report n members in id, and waits
+// until the tree holds the count.
 func (h *harness) recordMembers(t *testing.T, id string, n int64) {
 	t.Helper()
-	_, err := h.compliance.RecordMemberCount(callContext(t), &pb.RecordMemberCountRequest{OrganisationId: id, MemberCount: n})
-	if err != nil {
-		t.Fatalf("record %d members in %s: %v", n, id, err)
-	}
+	h.publishCount(t, id, n)
+	servicetest.WaitFor(t, fmt.Sprintf("%d members in %s", n, id), func() bool { return h.get(t, id).GetMemberCount() == n })
 }
 
 // Constructors of the organisations the tests build, named as in the

@@ -21,10 +21,10 @@ import (
 func TestMemberCountsFollowTheMemberServicesEvents(t *testing.T) {
 	t.Parallel()
 	// The consumer starts before the member service's stream exists and waits for it.
-	h := newHarness(t)
+	h := startHarness(t)
 	ctx := callContext(t)
 	js, compliance := h.js, h.compliance
-	if err := events.EnsureStream(ctx, js, events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}}); err != nil {
+	if err := events.EnsureStream(ctx, js, memberStream); err != nil {
 		t.Fatal(err)
 	}
 

@@ -26,7 +26,6 @@ var (
 	cityOnly     = []auth.Role{auth.CityAdmin}
 	readScopes   = []string{"organisation.read", "organisation.write"}
 	writeScopes  = []string{"organisation.write"}
-	countScopes  = []string{"organisation.member_counts"}
 )
 
 // Policy is who may call each RPC of the organisation service, and on what.
@@ -93,8 +92,9 @@ func Policy(l Lookup) authz.Policy {
 			Targets: id(func(r any) string { return r.(*pb.GetDistrictSettingsRequest).GetDistrictId() })},
 		pb.ComplianceService_UpdateDistrictSettings_FullMethodName: {Roles: cityDistrict, Scopes: writeScopes,
 			Targets: id(func(r any) string { return r.(*pb.UpdateDistrictSettingsRequest).GetSettings().GetDistrictId() })},
-		pb.ComplianceService_RecordMemberCount_FullMethodName: {Roles: cityOnly, Scopes: countScopes,
-			Targets: id(func(r any) string { return r.(*pb.RecordMemberCountRequest).GetOrganisationId() })},
+		pb.ComplianceService_ReconcileMemberCounts_FullMethodName: read(id(func(r any) string {
+			return r.(*pb.ReconcileMemberCountsRequest).GetOrganisationId()
+		})),
 	}
 }
 

@@ -334,11 +334,6 @@ func (s *Service) Move(ctx context.Context, id, newParentID, etag string) (*Orga
 	return out, err
 }
 
-// RecordMemberCount stores how many members sit directly in an organisation.
-func (s *Service) RecordMemberCount(ctx context.Context, id string, count int64) (*Organisation, error) {
-	return s.recordCount(ctx, id, count, s.now())
-}
-
 // ApplyMemberCount stores a count the member service reported at a given
 // time. A count older than the one kept is ignored: redelivered or
 // reordered events never roll a count back.
@@ -347,6 +342,8 @@ func (s *Service) ApplyMemberCount(ctx context.Context, id string, count int64, 
 	return err
 }
 
+// recordCount keeps a count reported by the member service, the only
+// writer of member counts: no API sets them.
 func (s *Service) recordCount(ctx context.Context, id string, count int64, at time.Time) (*Organisation, error) {
 	var out *Organisation
 	err := s.store.InTx(ctx, func(tx Tx) error {

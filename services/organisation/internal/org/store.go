@@ -22,6 +22,10 @@ type Store interface {
 	ListLiaisons(ctx context.Context, ancestorID string, includeEnded bool) ([]*Liaison, error)
 	Settings(ctx context.Context, districtID string) (*Settings, error)
 	ComplianceFacts(ctx context.Context, q FactsQuery) ([]CommunityFacts, error)
+	// MemberCounts are the member counts kept for the organisations of the
+	// subtree of rootID that have members, and for those of also, in tree
+	// order.
+	MemberCounts(ctx context.Context, rootID string, also []string) ([]MemberCount, error)
 }
 
 // Tx is one transaction. Lock methods take row locks (SELECT … FOR UPDATE).

@@ -82,3 +82,23 @@ func (s *Store) addGaps(ctx context.Context, facts []org.CommunityFacts, lo, hi 
 	}
 	return nil
 }
+
+// MemberCounts implements org.Store.
+func (s *Store) MemberCounts(ctx context.Context, rootID string, also []string) ([]org.MemberCount, error) {
+	root, err := s.path(ctx, rootID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT o.id::text, o.name, coalesce(mc.member_count, 0)
+		FROM organisations o LEFT JOIN member_counts mc ON mc.organisation_id = o.id
+		WHERE o.path >= $1 AND o.path < $2 AND (mc.member_count > 0 OR o.id::text = ANY($3))
+		ORDER BY o.path`, root, subtreeEnd(root), also)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (org.MemberCount, error) {
+		var c org.MemberCount
+		err := r.Scan(&c.OrganisationID, &c.Name, &c.Count)
+		return c, err
+	})
+}

@@ -10,6 +10,7 @@ import (
 
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/service"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	orgevents "gongjian.dev/services/organisation/internal/events"
 	"gongjian.dev/services/organisation/internal/grpcapi"
@@ -20,14 +21,22 @@ import (
 // Stream is the JetStream stream of the service's events.
 var Stream = events.StreamSpec{Name: "ORGANISATION", Subjects: []string{"gongjian.organisation.v1.>"}}
 
+// Config is the organisation service's own configuration.
+type Config struct {
+	// MemberAddr is the member service's gRPC address, which the
+	// reconciliation of member counts asks; empty, it is not offered.
+	MemberAddr string `env:"MEMBER_ADDR"`
+}
+
 // Built is what Wire makes besides the API, for tests that reach past it.
 type Built struct {
 	Service *org.Service
 	Store   *store.Store
 }
 
-// Spec is the organisation service.
-func Spec() service.Spec[*Built] {
+// Spec is the organisation service configured by cfg (filled from the
+// environment by pkg/service when main passes an empty one).
+func Spec(cfg *Config) service.Spec[*Built] {
 	return service.Spec[*Built]{
 		Name:       "organisation",
 		Addr:       "127.0.0.1:9101",
@@ -35,14 +44,23 @@ func Spec() service.Spec[*Built] {
 		Migrations: store.AllMigrations,
 		Stream:     Stream,
 		RelayLock:  0x6f72676f7574, // "orgout"
-		Wire:       wire,
+		Config:     cfg,
+		Wire:       func(ctx context.Context, d service.Deps) (*Built, *service.Parts, error) { return wire(ctx, d, cfg) },
 	}
 }
 
-func wire(_ context.Context, d service.Deps) (*Built, *service.Parts, error) {
+func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Parts, error) {
 	st := store.New(d.Pool)
 	svc := org.NewService(st, d.Now, d.Location)
-	api := grpcapi.New(svc, d.Pool)
+	var members memberv1.MemberServiceClient
+	if cfg.MemberAddr != "" {
+		conn, err := d.Dial(cfg.MemberAddr)
+		if err != nil {
+			return nil, nil, err
+		}
+		members = memberv1.NewMemberServiceClient(conn)
+	}
+	api := grpcapi.New(svc, d.Pool, members)
 	counts := orgevents.MemberCounts
 	return &Built{Service: svc, Store: st}, &service.Parts{
 		Register: func(srv grpc.ServiceRegistrar) {

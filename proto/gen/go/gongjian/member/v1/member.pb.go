@@ -2263,6 +2263,154 @@ func (x *ImportProblem) GetMessage() string {
 	return ""
 }
 
+// CountMembersByOrganisationRequest is the request of CountMembersByOrganisation.
+type CountMembersByOrganisationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ancestor_id is the root of the subtree counted.
+	AncestorId    string `protobuf:"bytes,1,opt,name=ancestor_id,json=ancestorId,proto3" json:"ancestor_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountMembersByOrganisationRequest) Reset() {
+	*x = CountMembersByOrganisationRequest{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountMembersByOrganisationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountMembersByOrganisationRequest) ProtoMessage() {}
+
+func (x *CountMembersByOrganisationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountMembersByOrganisationRequest.ProtoReflect.Descriptor instead.
+func (*CountMembersByOrganisationRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *CountMembersByOrganisationRequest) GetAncestorId() string {
+	if x != nil {
+		return x.AncestorId
+	}
+	return ""
+}
+
+// CountMembersByOrganisationResponse is the response of CountMembersByOrganisation.
+type CountMembersByOrganisationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// counts of the organisations that have live members, in tree order.
+	Counts        []*OrganisationMemberCount `protobuf:"bytes,1,rep,name=counts,proto3" json:"counts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountMembersByOrganisationResponse) Reset() {
+	*x = CountMembersByOrganisationResponse{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountMembersByOrganisationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountMembersByOrganisationResponse) ProtoMessage() {}
+
+func (x *CountMembersByOrganisationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountMembersByOrganisationResponse.ProtoReflect.Descriptor instead.
+func (*CountMembersByOrganisationResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CountMembersByOrganisationResponse) GetCounts() []*OrganisationMemberCount {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+// OrganisationMemberCount is the number of live members whose relationship
+// sits directly in an organisation.
+type OrganisationMemberCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// organisation_id counted.
+	OrganisationId string `protobuf:"bytes,1,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// member_count of live members directly in it.
+	MemberCount   int64 `protobuf:"varint,2,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OrganisationMemberCount) Reset() {
+	*x = OrganisationMemberCount{}
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrganisationMemberCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrganisationMemberCount) ProtoMessage() {}
+
+func (x *OrganisationMemberCount) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_member_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrganisationMemberCount.ProtoReflect.Descriptor instead.
+func (*OrganisationMemberCount) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_member_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *OrganisationMemberCount) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *OrganisationMemberCount) GetMemberCount() int64 {
+	if x != nil {
+		return x.MemberCount
+	}
+	return 0
+}
+
 var File_gongjian_member_v1_member_proto protoreflect.FileDescriptor
 
 const file_gongjian_member_v1_member_proto_rawDesc = "" +
@@ -2428,7 +2576,15 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\bproblems\x18\x05 \x03(\v2!.gongjian.member.v1.ImportProblemR\bproblems\"?\n" +
 	"\rImportProblem\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage*8\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"N\n" +
+	"!CountMembersByOrganisationRequest\x12)\n" +
+	"\vancestor_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
+	"ancestorId\"i\n" +
+	"\"CountMembersByOrganisationResponse\x12C\n" +
+	"\x06counts\x18\x01 \x03(\v2+.gongjian.member.v1.OrganisationMemberCountR\x06counts\"e\n" +
+	"\x17OrganisationMemberCount\x12'\n" +
+	"\x0forganisation_id\x18\x01 \x01(\tR\x0eorganisationId\x12!\n" +
+	"\fmember_count\x18\x02 \x01(\x03R\vmemberCount*8\n" +
 	"\x03Sex\x12\x13\n" +
 	"\x0fSEX_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bSEX_MALE\x10\x01\x12\x0e\n" +
@@ -2475,13 +2631,14 @@ const file_gongjian_member_v1_member_proto_rawDesc = "" +
 	"\x1aIMPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14IMPORT_OUTCOME_TAKEN\x10\x01\x12\x1a\n" +
 	"\x16IMPORT_OUTCOME_REFUSED\x10\x02\x12%\n" +
-	"!IMPORT_OUTCOME_ALREADY_REGISTERED\x10\x032\x91\a\n" +
+	"!IMPORT_OUTCOME_ALREADY_REGISTERED\x10\x032\xc8\b\n" +
 	"\rMemberService\x12~\n" +
 	"\fCreateMember\x12'.gongjian.member.v1.CreateMemberRequest\x1a(.gongjian.member.v1.CreateMemberResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x06member\"\v/v1/members\x12r\n" +
 	"\tGetMember\x12$.gongjian.member.v1.GetMemberRequest\x1a%.gongjian.member.v1.GetMemberResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/members/{id}\x12s\n" +
 	"\vListMembers\x12&.gongjian.member.v1.ListMembersRequest\x1a'.gongjian.member.v1.ListMembersResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/members\x12\x8a\x01\n" +
 	"\fUpdateMember\x12'.gongjian.member.v1.UpdateMemberRequest\x1a(.gongjian.member.v1.UpdateMemberResponse\"'\x82\xd3\xe4\x93\x02!:\x06member2\x17/v1/members/{member.id}\x12|\n" +
-	"\fCountMembers\x12'.gongjian.member.v1.CountMembersRequest\x1a(.gongjian.member.v1.CountMembersResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/members:count\x12\x85\x01\n" +
+	"\fCountMembers\x12'.gongjian.member.v1.CountMembersRequest\x1a(.gongjian.member.v1.CountMembersResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/members:count\x12\xb4\x01\n" +
+	"\x1aCountMembersByOrganisation\x125.gongjian.member.v1.CountMembersByOrganisationRequest\x1a6.gongjian.member.v1.CountMembersByOrganisationResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/members:countByOrganisation\x12\x85\x01\n" +
 	"\rEndMembership\x12(.gongjian.member.v1.EndMembershipRequest\x1a).gongjian.member.v1.EndMembershipResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/members/{id}:end\x12\x83\x01\n" +
 	"\rImportMembers\x12(.gongjian.member.v1.ImportMembersRequest\x1a).gongjian.member.v1.ImportMembersResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/members:importB7Z5gongjian.dev/proto/gen/go/gongjian/member/v1;memberv1b\x06proto3"
 
@@ -2498,39 +2655,42 @@ func file_gongjian_member_v1_member_proto_rawDescGZIP() []byte {
 }
 
 var file_gongjian_member_v1_member_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_gongjian_member_v1_member_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_gongjian_member_v1_member_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_gongjian_member_v1_member_proto_goTypes = []any{
-	(Sex)(0),                      // 0: gongjian.member.v1.Sex
-	(Education)(0),                // 1: gongjian.member.v1.Education
-	(MemberStatus)(0),             // 2: gongjian.member.v1.MemberStatus
-	(EmploymentStatus)(0),         // 3: gongjian.member.v1.EmploymentStatus
-	(LeavingKind)(0),              // 4: gongjian.member.v1.LeavingKind
-	(SkillsMatch)(0),              // 5: gongjian.member.v1.SkillsMatch
-	(ImportFormat)(0),             // 6: gongjian.member.v1.ImportFormat
-	(ImportOutcome)(0),            // 7: gongjian.member.v1.ImportOutcome
-	(*Residence)(nil),             // 8: gongjian.member.v1.Residence
-	(*Member)(nil),                // 9: gongjian.member.v1.Member
-	(*Arrival)(nil),               // 10: gongjian.member.v1.Arrival
-	(*CategoryOverride)(nil),      // 11: gongjian.member.v1.CategoryOverride
-	(*CreateMemberRequest)(nil),   // 12: gongjian.member.v1.CreateMemberRequest
-	(*CreateMemberResponse)(nil),  // 13: gongjian.member.v1.CreateMemberResponse
-	(*GetMemberRequest)(nil),      // 14: gongjian.member.v1.GetMemberRequest
-	(*GetMemberResponse)(nil),     // 15: gongjian.member.v1.GetMemberResponse
-	(*ListMembersRequest)(nil),    // 16: gongjian.member.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),   // 17: gongjian.member.v1.ListMembersResponse
-	(*UpdateMemberRequest)(nil),   // 18: gongjian.member.v1.UpdateMemberRequest
-	(*UpdateMemberResponse)(nil),  // 19: gongjian.member.v1.UpdateMemberResponse
-	(*EndMembershipRequest)(nil),  // 20: gongjian.member.v1.EndMembershipRequest
-	(*EndMembershipResponse)(nil), // 21: gongjian.member.v1.EndMembershipResponse
-	(*CountMembersRequest)(nil),   // 22: gongjian.member.v1.CountMembersRequest
-	(*CountMembersResponse)(nil),  // 23: gongjian.member.v1.CountMembersResponse
-	(*ImportMembersRequest)(nil),  // 24: gongjian.member.v1.ImportMembersRequest
-	(*ImportMembersResponse)(nil), // 25: gongjian.member.v1.ImportMembersResponse
-	(*ImportReport)(nil),          // 26: gongjian.member.v1.ImportReport
-	(*ImportRow)(nil),             // 27: gongjian.member.v1.ImportRow
-	(*ImportProblem)(nil),         // 28: gongjian.member.v1.ImportProblem
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 30: google.protobuf.FieldMask
+	(Sex)(0),                                   // 0: gongjian.member.v1.Sex
+	(Education)(0),                             // 1: gongjian.member.v1.Education
+	(MemberStatus)(0),                          // 2: gongjian.member.v1.MemberStatus
+	(EmploymentStatus)(0),                      // 3: gongjian.member.v1.EmploymentStatus
+	(LeavingKind)(0),                           // 4: gongjian.member.v1.LeavingKind
+	(SkillsMatch)(0),                           // 5: gongjian.member.v1.SkillsMatch
+	(ImportFormat)(0),                          // 6: gongjian.member.v1.ImportFormat
+	(ImportOutcome)(0),                         // 7: gongjian.member.v1.ImportOutcome
+	(*Residence)(nil),                          // 8: gongjian.member.v1.Residence
+	(*Member)(nil),                             // 9: gongjian.member.v1.Member
+	(*Arrival)(nil),                            // 10: gongjian.member.v1.Arrival
+	(*CategoryOverride)(nil),                   // 11: gongjian.member.v1.CategoryOverride
+	(*CreateMemberRequest)(nil),                // 12: gongjian.member.v1.CreateMemberRequest
+	(*CreateMemberResponse)(nil),               // 13: gongjian.member.v1.CreateMemberResponse
+	(*GetMemberRequest)(nil),                   // 14: gongjian.member.v1.GetMemberRequest
+	(*GetMemberResponse)(nil),                  // 15: gongjian.member.v1.GetMemberResponse
+	(*ListMembersRequest)(nil),                 // 16: gongjian.member.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),                // 17: gongjian.member.v1.ListMembersResponse
+	(*UpdateMemberRequest)(nil),                // 18: gongjian.member.v1.UpdateMemberRequest
+	(*UpdateMemberResponse)(nil),               // 19: gongjian.member.v1.UpdateMemberResponse
+	(*EndMembershipRequest)(nil),               // 20: gongjian.member.v1.EndMembershipRequest
+	(*EndMembershipResponse)(nil),              // 21: gongjian.member.v1.EndMembershipResponse
+	(*CountMembersRequest)(nil),                // 22: gongjian.member.v1.CountMembersRequest
+	(*CountMembersResponse)(nil),               // 23: gongjian.member.v1.CountMembersResponse
+	(*ImportMembersRequest)(nil),               // 24: gongjian.member.v1.ImportMembersRequest
+	(*ImportMembersResponse)(nil),              // 25: gongjian.member.v1.ImportMembersResponse
+	(*ImportReport)(nil),                       // 26: gongjian.member.v1.ImportReport
+	(*ImportRow)(nil),                          // 27: gongjian.member.v1.ImportRow
+	(*ImportProblem)(nil),                      // 28: gongjian.member.v1.ImportProblem
+	(*CountMembersByOrganisationRequest)(nil),  // 29: gongjian.member.v1.CountMembersByOrganisationRequest
+	(*CountMembersByOrganisationResponse)(nil), // 30: gongjian.member.v1.CountMembersByOrganisationResponse
+	(*OrganisationMemberCount)(nil),            // 31: gongjian.member.v1.OrganisationMemberCount
+	(*timestamppb.Timestamp)(nil),              // 32: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),              // 33: google.protobuf.FieldMask
 }
 var file_gongjian_member_v1_member_proto_depIdxs = []int32{
 	0,  // 0: gongjian.member.v1.Member.sex:type_name -> gongjian.member.v1.Sex
@@ -2538,13 +2698,13 @@ var file_gongjian_member_v1_member_proto_depIdxs = []int32{
 	2,  // 2: gongjian.member.v1.Member.status:type_name -> gongjian.member.v1.MemberStatus
 	3,  // 3: gongjian.member.v1.Member.employment_status:type_name -> gongjian.member.v1.EmploymentStatus
 	8,  // 4: gongjian.member.v1.Member.residence:type_name -> gongjian.member.v1.Residence
-	29, // 5: gongjian.member.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	29, // 6: gongjian.member.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	32, // 5: gongjian.member.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	32, // 6: gongjian.member.v1.Member.update_time:type_name -> google.protobuf.Timestamp
 	11, // 7: gongjian.member.v1.Member.category_override:type_name -> gongjian.member.v1.CategoryOverride
-	29, // 8: gongjian.member.v1.Member.left_time:type_name -> google.protobuf.Timestamp
+	32, // 8: gongjian.member.v1.Member.left_time:type_name -> google.protobuf.Timestamp
 	4,  // 9: gongjian.member.v1.Member.left_kind:type_name -> gongjian.member.v1.LeavingKind
 	10, // 10: gongjian.member.v1.Member.arrival:type_name -> gongjian.member.v1.Arrival
-	29, // 11: gongjian.member.v1.CategoryOverride.time:type_name -> google.protobuf.Timestamp
+	32, // 11: gongjian.member.v1.CategoryOverride.time:type_name -> google.protobuf.Timestamp
 	9,  // 12: gongjian.member.v1.CreateMemberRequest.member:type_name -> gongjian.member.v1.Member
 	9,  // 13: gongjian.member.v1.CreateMemberResponse.member:type_name -> gongjian.member.v1.Member
 	9,  // 14: gongjian.member.v1.GetMemberResponse.member:type_name -> gongjian.member.v1.Member
@@ -2553,7 +2713,7 @@ var file_gongjian_member_v1_member_proto_depIdxs = []int32{
 	3,  // 17: gongjian.member.v1.ListMembersRequest.employment_status:type_name -> gongjian.member.v1.EmploymentStatus
 	9,  // 18: gongjian.member.v1.ListMembersResponse.members:type_name -> gongjian.member.v1.Member
 	9,  // 19: gongjian.member.v1.UpdateMemberRequest.member:type_name -> gongjian.member.v1.Member
-	30, // 20: gongjian.member.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	33, // 20: gongjian.member.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
 	9,  // 21: gongjian.member.v1.UpdateMemberResponse.member:type_name -> gongjian.member.v1.Member
 	4,  // 22: gongjian.member.v1.EndMembershipRequest.kind:type_name -> gongjian.member.v1.LeavingKind
 	9,  // 23: gongjian.member.v1.EndMembershipResponse.member:type_name -> gongjian.member.v1.Member
@@ -2563,28 +2723,31 @@ var file_gongjian_member_v1_member_proto_depIdxs = []int32{
 	6,  // 27: gongjian.member.v1.ImportMembersRequest.format:type_name -> gongjian.member.v1.ImportFormat
 	26, // 28: gongjian.member.v1.ImportMembersResponse.report:type_name -> gongjian.member.v1.ImportReport
 	27, // 29: gongjian.member.v1.ImportReport.rows:type_name -> gongjian.member.v1.ImportRow
-	29, // 30: gongjian.member.v1.ImportReport.create_time:type_name -> google.protobuf.Timestamp
+	32, // 30: gongjian.member.v1.ImportReport.create_time:type_name -> google.protobuf.Timestamp
 	7,  // 31: gongjian.member.v1.ImportRow.outcome:type_name -> gongjian.member.v1.ImportOutcome
 	28, // 32: gongjian.member.v1.ImportRow.problems:type_name -> gongjian.member.v1.ImportProblem
-	12, // 33: gongjian.member.v1.MemberService.CreateMember:input_type -> gongjian.member.v1.CreateMemberRequest
-	14, // 34: gongjian.member.v1.MemberService.GetMember:input_type -> gongjian.member.v1.GetMemberRequest
-	16, // 35: gongjian.member.v1.MemberService.ListMembers:input_type -> gongjian.member.v1.ListMembersRequest
-	18, // 36: gongjian.member.v1.MemberService.UpdateMember:input_type -> gongjian.member.v1.UpdateMemberRequest
-	22, // 37: gongjian.member.v1.MemberService.CountMembers:input_type -> gongjian.member.v1.CountMembersRequest
-	20, // 38: gongjian.member.v1.MemberService.EndMembership:input_type -> gongjian.member.v1.EndMembershipRequest
-	24, // 39: gongjian.member.v1.MemberService.ImportMembers:input_type -> gongjian.member.v1.ImportMembersRequest
-	13, // 40: gongjian.member.v1.MemberService.CreateMember:output_type -> gongjian.member.v1.CreateMemberResponse
-	15, // 41: gongjian.member.v1.MemberService.GetMember:output_type -> gongjian.member.v1.GetMemberResponse
-	17, // 42: gongjian.member.v1.MemberService.ListMembers:output_type -> gongjian.member.v1.ListMembersResponse
-	19, // 43: gongjian.member.v1.MemberService.UpdateMember:output_type -> gongjian.member.v1.UpdateMemberResponse
-	23, // 44: gongjian.member.v1.MemberService.CountMembers:output_type -> gongjian.member.v1.CountMembersResponse
-	21, // 45: gongjian.member.v1.MemberService.EndMembership:output_type -> gongjian.member.v1.EndMembershipResponse
-	25, // 46: gongjian.member.v1.MemberService.ImportMembers:output_type -> gongjian.member.v1.ImportMembersResponse
-	40, // [40:47] is the sub-list for method output_type
-	33, // [33:40] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	31, // 33: gongjian.member.v1.CountMembersByOrganisationResponse.counts:type_name -> gongjian.member.v1.OrganisationMemberCount
+	12, // 34: gongjian.member.v1.MemberService.CreateMember:input_type -> gongjian.member.v1.CreateMemberRequest
+	14, // 35: gongjian.member.v1.MemberService.GetMember:input_type -> gongjian.member.v1.GetMemberRequest
+	16, // 36: gongjian.member.v1.MemberService.ListMembers:input_type -> gongjian.member.v1.ListMembersRequest
+	18, // 37: gongjian.member.v1.MemberService.UpdateMember:input_type -> gongjian.member.v1.UpdateMemberRequest
+	22, // 38: gongjian.member.v1.MemberService.CountMembers:input_type -> gongjian.member.v1.CountMembersRequest
+	29, // 39: gongjian.member.v1.MemberService.CountMembersByOrganisation:input_type -> gongjian.member.v1.CountMembersByOrganisationRequest
+	20, // 40: gongjian.member.v1.MemberService.EndMembership:input_type -> gongjian.member.v1.EndMembershipRequest
+	24, // 41: gongjian.member.v1.MemberService.ImportMembers:input_type -> gongjian.member.v1.ImportMembersRequest
+	13, // 42: gongjian.member.v1.MemberService.CreateMember:output_type -> gongjian.member.v1.CreateMemberResponse
+	15, // 43: gongjian.member.v1.MemberService.GetMember:output_type -> gongjian.member.v1.GetMemberResponse
+	17, // 44: gongjian.member.v1.MemberService.ListMembers:output_type -> gongjian.member.v1.ListMembersResponse
+	19, // 45: gongjian.member.v1.MemberService.UpdateMember:output_type -> gongjian.member.v1.UpdateMemberResponse
+	23, // 46: gongjian.member.v1.MemberService.CountMembers:output_type -> gongjian.member.v1.CountMembersResponse
+	30, // 47: gongjian.member.v1.MemberService.CountMembersByOrganisation:output_type -> gongjian.member.v1.CountMembersByOrganisationResponse
+	21, // 48: gongjian.member.v1.MemberService.EndMembership:output_type -> gongjian.member.v1.EndMembershipResponse
+	25, // 49: gongjian.member.v1.MemberService.ImportMembers:output_type -> gongjian.member.v1.ImportMembersResponse
+	42, // [42:50] is the sub-list for method output_type
+	34, // [34:42] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_member_proto_init() }
@@ -2600,7 +2763,7 @@ func file_gongjian_member_v1_member_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_member_proto_rawDesc), len(file_gongjian_member_v1_member_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   21,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

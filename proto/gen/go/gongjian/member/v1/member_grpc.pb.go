@@ -23,13 +23,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MemberService_CreateMember_FullMethodName  = "/gongjian.member.v1.MemberService/CreateMember"
-	MemberService_GetMember_FullMethodName     = "/gongjian.member.v1.MemberService/GetMember"
-	MemberService_ListMembers_FullMethodName   = "/gongjian.member.v1.MemberService/ListMembers"
-	MemberService_UpdateMember_FullMethodName  = "/gongjian.member.v1.MemberService/UpdateMember"
-	MemberService_CountMembers_FullMethodName  = "/gongjian.member.v1.MemberService/CountMembers"
-	MemberService_EndMembership_FullMethodName = "/gongjian.member.v1.MemberService/EndMembership"
-	MemberService_ImportMembers_FullMethodName = "/gongjian.member.v1.MemberService/ImportMembers"
+	MemberService_CreateMember_FullMethodName               = "/gongjian.member.v1.MemberService/CreateMember"
+	MemberService_GetMember_FullMethodName                  = "/gongjian.member.v1.MemberService/GetMember"
+	MemberService_ListMembers_FullMethodName                = "/gongjian.member.v1.MemberService/ListMembers"
+	MemberService_UpdateMember_FullMethodName               = "/gongjian.member.v1.MemberService/UpdateMember"
+	MemberService_CountMembers_FullMethodName               = "/gongjian.member.v1.MemberService/CountMembers"
+	MemberService_CountMembersByOrganisation_FullMethodName = "/gongjian.member.v1.MemberService/CountMembersByOrganisation"
+	MemberService_EndMembership_FullMethodName              = "/gongjian.member.v1.MemberService/EndMembership"
+	MemberService_ImportMembers_FullMethodName              = "/gongjian.member.v1.MemberService/ImportMembers"
 )
 
 // MemberServiceClient is the client API for MemberService service.
@@ -63,6 +64,11 @@ type MemberServiceClient interface {
 	// same filters ("how many retired members in this subtree"), inside the
 	// caller's scope.
 	CountMembers(ctx context.Context, in *CountMembersRequest, opts ...grpc.CallOption) (*CountMembersResponse, error)
+	// CountMembersByOrganisation counts the live members of every
+	// organisation of a subtree that has any, organisation by organisation
+	// (from the counters, not the members): what the organisation service's
+	// counts are reconciled with.
+	CountMembersByOrganisation(ctx context.Context, in *CountMembersByOrganisationRequest, opts ...grpc.CallOption) (*CountMembersByOrganisationResponse, error)
 	// EndMembership ends a membership: the member died, withdrew (退党), was
 	// expelled (开除党籍) or removed (除名), or is treated as having left
 	// (自行脱党: only after the review of their flagged transfer found so, or
@@ -140,6 +146,16 @@ func (c *memberServiceClient) CountMembers(ctx context.Context, in *CountMembers
 	return out, nil
 }
 
+func (c *memberServiceClient) CountMembersByOrganisation(ctx context.Context, in *CountMembersByOrganisationRequest, opts ...grpc.CallOption) (*CountMembersByOrganisationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountMembersByOrganisationResponse)
+	err := c.cc.Invoke(ctx, MemberService_CountMembersByOrganisation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *memberServiceClient) EndMembership(ctx context.Context, in *EndMembershipRequest, opts ...grpc.CallOption) (*EndMembershipResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(EndMembershipResponse)
@@ -191,6 +207,11 @@ type MemberServiceServer interface {
 	// same filters ("how many retired members in this subtree"), inside the
 	// caller's scope.
 	CountMembers(context.Context, *CountMembersRequest) (*CountMembersResponse, error)
+	// CountMembersByOrganisation counts the live members of every
+	// organisation of a subtree that has any, organisation by organisation
+	// (from the counters, not the members): what the organisation service's
+	// counts are reconciled with.
+	CountMembersByOrganisation(context.Context, *CountMembersByOrganisationRequest) (*CountMembersByOrganisationResponse, error)
 	// EndMembership ends a membership: the member died, withdrew (退党), was
 	// expelled (开除党籍) or removed (除名), or is treated as having left
 	// (自行脱党: only after the review of their flagged transfer found so, or
@@ -232,6 +253,9 @@ func (UnimplementedMemberServiceServer) UpdateMember(context.Context, *UpdateMem
 }
 func (UnimplementedMemberServiceServer) CountMembers(context.Context, *CountMembersRequest) (*CountMembersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CountMembers not implemented")
+}
+func (UnimplementedMemberServiceServer) CountMembersByOrganisation(context.Context, *CountMembersByOrganisationRequest) (*CountMembersByOrganisationResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CountMembersByOrganisation not implemented")
 }
 func (UnimplementedMemberServiceServer) EndMembership(context.Context, *EndMembershipRequest) (*EndMembershipResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method EndMembership not implemented")
@@ -350,6 +374,24 @@ func _MemberService_CountMembers_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MemberService_CountMembersByOrganisation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountMembersByOrganisationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MemberServiceServer).CountMembersByOrganisation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MemberService_CountMembersByOrganisation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MemberServiceServer).CountMembersByOrganisation(ctx, req.(*CountMembersByOrganisationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MemberService_EndMembership_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(EndMembershipRequest)
 	if err := dec(in); err != nil {
@@ -412,6 +454,10 @@ var MemberService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CountMembers",
 			Handler:    _MemberService_CountMembers_Handler,
+		},
+		{
+			MethodName: "CountMembersByOrganisation",
+			Handler:    _MemberService_CountMembersByOrganisation_Handler,
 		},
 		{
 			MethodName: "EndMembership",

@@ -5210,31 +5210,29 @@ func (x *GetComplianceReportResponse) GetAsOfDate() string {
 	return ""
 }
 
-// RecordMemberCountRequest is the request of RecordMemberCount.
-type RecordMemberCountRequest struct {
+// ReconcileMemberCountsRequest is the request of ReconcileMemberCounts.
+type ReconcileMemberCountsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// organisation_id counted.
+	// organisation_id is the root of the subtree compared.
 	OrganisationId string `protobuf:"bytes,1,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
-	// member_count is the number of members directly in the organisation.
-	MemberCount   int64 `protobuf:"varint,2,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
-func (x *RecordMemberCountRequest) Reset() {
-	*x = RecordMemberCountRequest{}
+func (x *ReconcileMemberCountsRequest) Reset() {
+	*x = ReconcileMemberCountsRequest{}
 	mi := &file_gongjian_organisation_v1_organisation_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *RecordMemberCountRequest) String() string {
+func (x *ReconcileMemberCountsRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*RecordMemberCountRequest) ProtoMessage() {}
+func (*ReconcileMemberCountsRequest) ProtoMessage() {}
 
-func (x *RecordMemberCountRequest) ProtoReflect() protoreflect.Message {
+func (x *ReconcileMemberCountsRequest) ProtoReflect() protoreflect.Message {
 	mi := &file_gongjian_organisation_v1_organisation_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -5246,48 +5244,44 @@ func (x *RecordMemberCountRequest) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use RecordMemberCountRequest.ProtoReflect.Descriptor instead.
-func (*RecordMemberCountRequest) Descriptor() ([]byte, []int) {
+// Deprecated: Use ReconcileMemberCountsRequest.ProtoReflect.Descriptor instead.
+func (*ReconcileMemberCountsRequest) Descriptor() ([]byte, []int) {
 	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{66}
 }
 
-func (x *RecordMemberCountRequest) GetOrganisationId() string {
+func (x *ReconcileMemberCountsRequest) GetOrganisationId() string {
 	if x != nil {
 		return x.OrganisationId
 	}
 	return ""
 }
 
-func (x *RecordMemberCountRequest) GetMemberCount() int64 {
-	if x != nil {
-		return x.MemberCount
-	}
-	return 0
-}
-
-// RecordMemberCountResponse is the response of RecordMemberCount.
-type RecordMemberCountResponse struct {
+// ReconcileMemberCountsResponse is the response of ReconcileMemberCounts.
+type ReconcileMemberCountsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// organisation with the new count.
-	Organisation  *Organisation `protobuf:"bytes,1,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// compared is how many organisations of the subtree were compared: those
+	// that hold members in either service.
+	Compared int32 `protobuf:"varint,1,opt,name=compared,proto3" json:"compared,omitempty"`
+	// differences are the organisations whose counts disagree, in tree order.
+	Differences   []*MemberCountDifference `protobuf:"bytes,2,rep,name=differences,proto3" json:"differences,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *RecordMemberCountResponse) Reset() {
-	*x = RecordMemberCountResponse{}
+func (x *ReconcileMemberCountsResponse) Reset() {
+	*x = ReconcileMemberCountsResponse{}
 	mi := &file_gongjian_organisation_v1_organisation_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *RecordMemberCountResponse) String() string {
+func (x *ReconcileMemberCountsResponse) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*RecordMemberCountResponse) ProtoMessage() {}
+func (*ReconcileMemberCountsResponse) ProtoMessage() {}
 
-func (x *RecordMemberCountResponse) ProtoReflect() protoreflect.Message {
+func (x *ReconcileMemberCountsResponse) ProtoReflect() protoreflect.Message {
 	mi := &file_gongjian_organisation_v1_organisation_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -5299,16 +5293,97 @@ func (x *RecordMemberCountResponse) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use RecordMemberCountResponse.ProtoReflect.Descriptor instead.
-func (*RecordMemberCountResponse) Descriptor() ([]byte, []int) {
+// Deprecated: Use ReconcileMemberCountsResponse.ProtoReflect.Descriptor instead.
+func (*ReconcileMemberCountsResponse) Descriptor() ([]byte, []int) {
 	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{67}
 }
 
-func (x *RecordMemberCountResponse) GetOrganisation() *Organisation {
+func (x *ReconcileMemberCountsResponse) GetCompared() int32 {
 	if x != nil {
-		return x.Organisation
+		return x.Compared
+	}
+	return 0
+}
+
+func (x *ReconcileMemberCountsResponse) GetDifferences() []*MemberCountDifference {
+	if x != nil {
+		return x.Differences
 	}
 	return nil
+}
+
+// MemberCountDifference is one organisation whose counts disagree.
+type MemberCountDifference struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// organisation_id whose counts disagree.
+	OrganisationId string `protobuf:"bytes,1,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// name of the organisation.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// organisation_count is the count this service holds.
+	OrganisationCount int64 `protobuf:"varint,3,opt,name=organisation_count,json=organisationCount,proto3" json:"organisation_count,omitempty"`
+	// member_count is the member service's count of live members whose
+	// relationship sits directly in the organisation.
+	MemberCount   int64 `protobuf:"varint,4,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberCountDifference) Reset() {
+	*x = MemberCountDifference{}
+	mi := &file_gongjian_organisation_v1_organisation_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberCountDifference) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberCountDifference) ProtoMessage() {}
+
+func (x *MemberCountDifference) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_organisation_v1_organisation_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberCountDifference.ProtoReflect.Descriptor instead.
+func (*MemberCountDifference) Descriptor() ([]byte, []int) {
+	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *MemberCountDifference) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *MemberCountDifference) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MemberCountDifference) GetOrganisationCount() int64 {
+	if x != nil {
+		return x.OrganisationCount
+	}
+	return 0
+}
+
+func (x *MemberCountDifference) GetMemberCount() int64 {
+	if x != nil {
+		return x.MemberCount
+	}
+	return 0
 }
 
 var File_gongjian_organisation_v1_organisation_proto protoreflect.FileDescriptor
@@ -5657,12 +5732,17 @@ const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\x1bGetComplianceReportResponse\x12>\n" +
 	"\aresults\x18\x01 \x03(\v2$.gongjian.organisation.v1.RuleResultR\aresults\x12\x1c\n" +
 	"\n" +
-	"as_of_date\x18\x02 \x01(\tR\basOfDate\"~\n" +
-	"\x18RecordMemberCountRequest\x121\n" +
-	"\x0forganisation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0eorganisationId\x12/\n" +
-	"\fmember_count\x18\x02 \x01(\x03B\f\xbaH\t\"\a\x18\x80\xad\xe2\x04(\x00R\vmemberCount\"g\n" +
-	"\x19RecordMemberCountResponse\x12J\n" +
-	"\forganisation\x18\x01 \x01(\v2&.gongjian.organisation.v1.OrganisationR\forganisation*\xce\x03\n" +
+	"as_of_date\x18\x02 \x01(\tR\basOfDate\"Q\n" +
+	"\x1cReconcileMemberCountsRequest\x121\n" +
+	"\x0forganisation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0eorganisationId\"\x8e\x01\n" +
+	"\x1dReconcileMemberCountsResponse\x12\x1a\n" +
+	"\bcompared\x18\x01 \x01(\x05R\bcompared\x12Q\n" +
+	"\vdifferences\x18\x02 \x03(\v2/.gongjian.organisation.v1.MemberCountDifferenceR\vdifferences\"\xa6\x01\n" +
+	"\x15MemberCountDifference\x12'\n" +
+	"\x0forganisation_id\x18\x01 \x01(\tR\x0eorganisationId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12-\n" +
+	"\x12organisation_count\x18\x03 \x01(\x03R\x11organisationCount\x12!\n" +
+	"\fmember_count\x18\x04 \x01(\x03R\vmemberCount*\xce\x03\n" +
 	"\x10OrganisationKind\x12!\n" +
 	"\x1dORGANISATION_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ORGANISATION_KIND_CITY\x10\x01\x12\x1e\n" +
@@ -5781,12 +5861,12 @@ const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\rCreateLiaison\x12..gongjian.organisation.v1.CreateLiaisonRequest\x1a/.gongjian.organisation.v1.CreateLiaisonResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\aliaison\"\f/v1/liaisons\x12\x83\x01\n" +
 	"\fListLiaisons\x12-.gongjian.organisation.v1.ListLiaisonsRequest\x1a..gongjian.organisation.v1.ListLiaisonsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/liaisons\x12\x89\x01\n" +
 	"\n" +
-	"EndLiaison\x12+.gongjian.organisation.v1.EndLiaisonRequest\x1a,.gongjian.organisation.v1.EndLiaisonResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/liaisons/{id}:end2\x8e\x06\n" +
+	"EndLiaison\x12+.gongjian.organisation.v1.EndLiaisonRequest\x1a,.gongjian.organisation.v1.EndLiaisonResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/liaisons/{id}:end2\xa2\x06\n" +
 	"\x11ComplianceService\x12\xba\x01\n" +
 	"\x13GetComplianceReport\x124.gongjian.organisation.v1.GetComplianceReportRequest\x1a5.gongjian.organisation.v1.GetComplianceReportResponse\"6\x82\xd3\xe4\x93\x020\x12./v1/organisations/{organisation_id}/compliance\x12\xb0\x01\n" +
 	"\x13GetDistrictSettings\x124.gongjian.organisation.v1.GetDistrictSettingsRequest\x1a5.gongjian.organisation.v1.GetDistrictSettingsResponse\",\x82\xd3\xe4\x93\x02&\x12$/v1/districts/{district_id}/settings\x12\xcc\x01\n" +
-	"\x16UpdateDistrictSettings\x127.gongjian.organisation.v1.UpdateDistrictSettingsRequest\x1a8.gongjian.organisation.v1.UpdateDistrictSettingsResponse\"?\x82\xd3\xe4\x93\x029:\bsettings2-/v1/districts/{settings.district_id}/settings\x12\xb9\x01\n" +
-	"\x11RecordMemberCount\x122.gongjian.organisation.v1.RecordMemberCountRequest\x1a3.gongjian.organisation.v1.RecordMemberCountResponse\";\x82\xd3\xe4\x93\x025:\x01*\x1a0/v1/organisations/{organisation_id}/member-countBCZAgongjian.dev/proto/gen/go/gongjian/organisation/v1;organisationv1b\x06proto3"
+	"\x16UpdateDistrictSettings\x127.gongjian.organisation.v1.UpdateDistrictSettingsRequest\x1a8.gongjian.organisation.v1.UpdateDistrictSettingsResponse\"?\x82\xd3\xe4\x93\x029:\bsettings2-/v1/districts/{settings.district_id}/settings\x12\xcd\x01\n" +
+	"\x15ReconcileMemberCounts\x126.gongjian.organisation.v1.ReconcileMemberCountsRequest\x1a7.gongjian.organisation.v1.ReconcileMemberCountsResponse\"C\x82\xd3\xe4\x93\x02=\x12;/v1/organisations/{organisation_id}/member-counts:reconcileBCZAgongjian.dev/proto/gen/go/gongjian/organisation/v1;organisationv1b\x06proto3"
 
 var (
 	file_gongjian_organisation_v1_organisation_proto_rawDescOnce sync.Once
@@ -5801,7 +5881,7 @@ func file_gongjian_organisation_v1_organisation_proto_rawDescGZIP() []byte {
 }
 
 var file_gongjian_organisation_v1_organisation_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
-var file_gongjian_organisation_v1_organisation_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_gongjian_organisation_v1_organisation_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_gongjian_organisation_v1_organisation_proto_goTypes = []any{
 	(OrganisationKind)(0),                   // 0: gongjian.organisation.v1.OrganisationKind
 	(CommunityForm)(0),                      // 1: gongjian.organisation.v1.CommunityForm
@@ -5882,10 +5962,11 @@ var file_gongjian_organisation_v1_organisation_proto_goTypes = []any{
 	(*RuleResult)(nil),                      // 76: gongjian.organisation.v1.RuleResult
 	(*GetComplianceReportRequest)(nil),      // 77: gongjian.organisation.v1.GetComplianceReportRequest
 	(*GetComplianceReportResponse)(nil),     // 78: gongjian.organisation.v1.GetComplianceReportResponse
-	(*RecordMemberCountRequest)(nil),        // 79: gongjian.organisation.v1.RecordMemberCountRequest
-	(*RecordMemberCountResponse)(nil),       // 80: gongjian.organisation.v1.RecordMemberCountResponse
-	(*timestamppb.Timestamp)(nil),           // 81: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),           // 82: google.protobuf.FieldMask
+	(*ReconcileMemberCountsRequest)(nil),    // 79: gongjian.organisation.v1.ReconcileMemberCountsRequest
+	(*ReconcileMemberCountsResponse)(nil),   // 80: gongjian.organisation.v1.ReconcileMemberCountsResponse
+	(*MemberCountDifference)(nil),           // 81: gongjian.organisation.v1.MemberCountDifference
+	(*timestamppb.Timestamp)(nil),           // 82: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),           // 83: google.protobuf.FieldMask
 }
 var file_gongjian_organisation_v1_organisation_proto_depIdxs = []int32{
 	0,   // 0: gongjian.organisation.v1.Organisation.kind:type_name -> gongjian.organisation.v1.OrganisationKind
@@ -5898,33 +5979,33 @@ var file_gongjian_organisation_v1_organisation_proto_depIdxs = []int32{
 	17,  // 7: gongjian.organisation.v1.Organisation.premises:type_name -> gongjian.organisation.v1.Premises
 	18,  // 8: gongjian.organisation.v1.Organisation.funds:type_name -> gongjian.organisation.v1.Funds
 	19,  // 9: gongjian.organisation.v1.Organisation.leadership:type_name -> gongjian.organisation.v1.Cadre
-	81,  // 10: gongjian.organisation.v1.Organisation.create_time:type_name -> google.protobuf.Timestamp
-	81,  // 11: gongjian.organisation.v1.Organisation.update_time:type_name -> google.protobuf.Timestamp
-	81,  // 12: gongjian.organisation.v1.Organisation.dissolve_time:type_name -> google.protobuf.Timestamp
+	82,  // 10: gongjian.organisation.v1.Organisation.create_time:type_name -> google.protobuf.Timestamp
+	82,  // 11: gongjian.organisation.v1.Organisation.update_time:type_name -> google.protobuf.Timestamp
+	82,  // 12: gongjian.organisation.v1.Organisation.dissolve_time:type_name -> google.protobuf.Timestamp
 	6,   // 13: gongjian.organisation.v1.Cadre.role:type_name -> gongjian.organisation.v1.CadreRole
 	4,   // 14: gongjian.organisation.v1.Cadre.sex:type_name -> gongjian.organisation.v1.Sex
 	5,   // 15: gongjian.organisation.v1.Cadre.education:type_name -> gongjian.organisation.v1.Education
 	7,   // 16: gongjian.organisation.v1.Cadre.concurrent_posts:type_name -> gongjian.organisation.v1.ConcurrentPost
 	13,  // 17: gongjian.organisation.v1.CreateOrganisationRequest.organisation:type_name -> gongjian.organisation.v1.Organisation
 	13,  // 18: gongjian.organisation.v1.CreateOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
-	81,  // 19: gongjian.organisation.v1.GetOrganisationRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	82,  // 19: gongjian.organisation.v1.GetOrganisationRequest.as_of_time:type_name -> google.protobuf.Timestamp
 	13,  // 20: gongjian.organisation.v1.GetOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
 	0,   // 21: gongjian.organisation.v1.ListOrganisationsRequest.kind:type_name -> gongjian.organisation.v1.OrganisationKind
 	13,  // 22: gongjian.organisation.v1.ListOrganisationsResponse.organisations:type_name -> gongjian.organisation.v1.Organisation
 	13,  // 23: gongjian.organisation.v1.UpdateOrganisationRequest.organisation:type_name -> gongjian.organisation.v1.Organisation
-	82,  // 24: gongjian.organisation.v1.UpdateOrganisationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	83,  // 24: gongjian.organisation.v1.UpdateOrganisationRequest.update_mask:type_name -> google.protobuf.FieldMask
 	13,  // 25: gongjian.organisation.v1.UpdateOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
 	13,  // 26: gongjian.organisation.v1.MoveOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
 	13,  // 27: gongjian.organisation.v1.DissolveOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
 	13,  // 28: gongjian.organisation.v1.OrganisationVersion.organisation:type_name -> gongjian.organisation.v1.Organisation
-	81,  // 29: gongjian.organisation.v1.OrganisationVersion.valid_from:type_name -> google.protobuf.Timestamp
-	81,  // 30: gongjian.organisation.v1.OrganisationVersion.valid_to:type_name -> google.protobuf.Timestamp
+	82,  // 29: gongjian.organisation.v1.OrganisationVersion.valid_from:type_name -> google.protobuf.Timestamp
+	82,  // 30: gongjian.organisation.v1.OrganisationVersion.valid_to:type_name -> google.protobuf.Timestamp
 	33,  // 31: gongjian.organisation.v1.ListOrganisationHistoryResponse.versions:type_name -> gongjian.organisation.v1.OrganisationVersion
 	19,  // 32: gongjian.organisation.v1.SetLeadershipTeamRequest.cadres:type_name -> gongjian.organisation.v1.Cadre
 	13,  // 33: gongjian.organisation.v1.SetLeadershipTeamResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
 	8,   // 34: gongjian.organisation.v1.Activity.kind:type_name -> gongjian.organisation.v1.ActivityKind
 	37,  // 35: gongjian.organisation.v1.Activity.absentees:type_name -> gongjian.organisation.v1.Absentee
-	81,  // 36: gongjian.organisation.v1.Activity.record_time:type_name -> google.protobuf.Timestamp
+	82,  // 36: gongjian.organisation.v1.Activity.record_time:type_name -> google.protobuf.Timestamp
 	38,  // 37: gongjian.organisation.v1.RecordActivityRequest.activity:type_name -> gongjian.organisation.v1.Activity
 	38,  // 38: gongjian.organisation.v1.RecordActivityResponse.activity:type_name -> gongjian.organisation.v1.Activity
 	8,   // 39: gongjian.organisation.v1.ListActivitiesRequest.kind:type_name -> gongjian.organisation.v1.ActivityKind
@@ -5934,7 +6015,7 @@ var file_gongjian_organisation_v1_organisation_proto_depIdxs = []int32{
 	43,  // 43: gongjian.organisation.v1.CreateCoveragePointResponse.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
 	43,  // 44: gongjian.organisation.v1.ListCoveragePointsResponse.coverage_points:type_name -> gongjian.organisation.v1.CoveragePoint
 	43,  // 45: gongjian.organisation.v1.CoverCoveragePointResponse.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
-	81,  // 46: gongjian.organisation.v1.Milestone.complete_time:type_name -> google.protobuf.Timestamp
+	82,  // 46: gongjian.organisation.v1.Milestone.complete_time:type_name -> google.protobuf.Timestamp
 	10,  // 47: gongjian.organisation.v1.FiveGoodsRating.leadership:type_name -> gongjian.organisation.v1.FiveGoodsGrade
 	10,  // 48: gongjian.organisation.v1.FiveGoodsRating.cadres_and_members:type_name -> gongjian.organisation.v1.FiveGoodsGrade
 	10,  // 49: gongjian.organisation.v1.FiveGoodsRating.mechanisms:type_name -> gongjian.organisation.v1.FiveGoodsGrade
@@ -5942,7 +6023,7 @@ var file_gongjian_organisation_v1_organisation_proto_depIdxs = []int32{
 	10,  // 51: gongjian.organisation.v1.FiveGoodsRating.residents_opinion:type_name -> gongjian.organisation.v1.FiveGoodsGrade
 	50,  // 52: gongjian.organisation.v1.DemonstrationSite.milestones:type_name -> gongjian.organisation.v1.Milestone
 	51,  // 53: gongjian.organisation.v1.DemonstrationSite.ratings:type_name -> gongjian.organisation.v1.FiveGoodsRating
-	81,  // 54: gongjian.organisation.v1.DemonstrationSite.create_time:type_name -> google.protobuf.Timestamp
+	82,  // 54: gongjian.organisation.v1.DemonstrationSite.create_time:type_name -> google.protobuf.Timestamp
 	52,  // 55: gongjian.organisation.v1.CreateDemonstrationSiteRequest.site:type_name -> gongjian.organisation.v1.DemonstrationSite
 	52,  // 56: gongjian.organisation.v1.CreateDemonstrationSiteResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
 	52,  // 57: gongjian.organisation.v1.GetDemonstrationSiteResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
@@ -5951,22 +6032,22 @@ var file_gongjian_organisation_v1_organisation_proto_depIdxs = []int32{
 	51,  // 60: gongjian.organisation.v1.RateFiveGoodsRequest.rating:type_name -> gongjian.organisation.v1.FiveGoodsRating
 	52,  // 61: gongjian.organisation.v1.RateFiveGoodsResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
 	11,  // 62: gongjian.organisation.v1.Liaison.kind:type_name -> gongjian.organisation.v1.LiaisonKind
-	81,  // 63: gongjian.organisation.v1.Liaison.start_time:type_name -> google.protobuf.Timestamp
-	81,  // 64: gongjian.organisation.v1.Liaison.end_time:type_name -> google.protobuf.Timestamp
+	82,  // 63: gongjian.organisation.v1.Liaison.start_time:type_name -> google.protobuf.Timestamp
+	82,  // 64: gongjian.organisation.v1.Liaison.end_time:type_name -> google.protobuf.Timestamp
 	63,  // 65: gongjian.organisation.v1.CreateLiaisonRequest.liaison:type_name -> gongjian.organisation.v1.Liaison
 	63,  // 66: gongjian.organisation.v1.CreateLiaisonResponse.liaison:type_name -> gongjian.organisation.v1.Liaison
 	63,  // 67: gongjian.organisation.v1.ListLiaisonsResponse.liaisons:type_name -> gongjian.organisation.v1.Liaison
 	63,  // 68: gongjian.organisation.v1.EndLiaisonResponse.liaison:type_name -> gongjian.organisation.v1.Liaison
 	5,   // 69: gongjian.organisation.v1.DistrictSettings.min_education:type_name -> gongjian.organisation.v1.Education
-	81,  // 70: gongjian.organisation.v1.DistrictSettings.update_time:type_name -> google.protobuf.Timestamp
+	82,  // 70: gongjian.organisation.v1.DistrictSettings.update_time:type_name -> google.protobuf.Timestamp
 	70,  // 71: gongjian.organisation.v1.GetDistrictSettingsResponse.settings:type_name -> gongjian.organisation.v1.DistrictSettings
 	70,  // 72: gongjian.organisation.v1.UpdateDistrictSettingsRequest.settings:type_name -> gongjian.organisation.v1.DistrictSettings
-	82,  // 73: gongjian.organisation.v1.UpdateDistrictSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	83,  // 73: gongjian.organisation.v1.UpdateDistrictSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
 	70,  // 74: gongjian.organisation.v1.UpdateDistrictSettingsResponse.settings:type_name -> gongjian.organisation.v1.DistrictSettings
 	12,  // 75: gongjian.organisation.v1.RuleResult.rule:type_name -> gongjian.organisation.v1.ComplianceRule
 	75,  // 76: gongjian.organisation.v1.RuleResult.findings:type_name -> gongjian.organisation.v1.Finding
 	76,  // 77: gongjian.organisation.v1.GetComplianceReportResponse.results:type_name -> gongjian.organisation.v1.RuleResult
-	13,  // 78: gongjian.organisation.v1.RecordMemberCountResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	81,  // 78: gongjian.organisation.v1.ReconcileMemberCountsResponse.differences:type_name -> gongjian.organisation.v1.MemberCountDifference
 	20,  // 79: gongjian.organisation.v1.OrganisationService.CreateOrganisation:input_type -> gongjian.organisation.v1.CreateOrganisationRequest
 	22,  // 80: gongjian.organisation.v1.OrganisationService.GetOrganisation:input_type -> gongjian.organisation.v1.GetOrganisationRequest
 	24,  // 81: gongjian.organisation.v1.OrganisationService.ListOrganisations:input_type -> gongjian.organisation.v1.ListOrganisationsRequest
@@ -5991,7 +6072,7 @@ var file_gongjian_organisation_v1_organisation_proto_depIdxs = []int32{
 	77,  // 100: gongjian.organisation.v1.ComplianceService.GetComplianceReport:input_type -> gongjian.organisation.v1.GetComplianceReportRequest
 	71,  // 101: gongjian.organisation.v1.ComplianceService.GetDistrictSettings:input_type -> gongjian.organisation.v1.GetDistrictSettingsRequest
 	73,  // 102: gongjian.organisation.v1.ComplianceService.UpdateDistrictSettings:input_type -> gongjian.organisation.v1.UpdateDistrictSettingsRequest
-	79,  // 103: gongjian.organisation.v1.ComplianceService.RecordMemberCount:input_type -> gongjian.organisation.v1.RecordMemberCountRequest
+	79,  // 103: gongjian.organisation.v1.ComplianceService.ReconcileMemberCounts:input_type -> gongjian.organisation.v1.ReconcileMemberCountsRequest
 	21,  // 104: gongjian.organisation.v1.OrganisationService.CreateOrganisation:output_type -> gongjian.organisation.v1.CreateOrganisationResponse
 	23,  // 105: gongjian.organisation.v1.OrganisationService.GetOrganisation:output_type -> gongjian.organisation.v1.GetOrganisationResponse
 	25,  // 106: gongjian.organisation.v1.OrganisationService.ListOrganisations:output_type -> gongjian.organisation.v1.ListOrganisationsResponse
@@ -6016,7 +6097,7 @@ var file_gongjian_organisation_v1_organisation_proto_depIdxs = []int32{
 	78,  // 125: gongjian.organisation.v1.ComplianceService.GetComplianceReport:output_type -> gongjian.organisation.v1.GetComplianceReportResponse
 	72,  // 126: gongjian.organisation.v1.ComplianceService.GetDistrictSettings:output_type -> gongjian.organisation.v1.GetDistrictSettingsResponse
 	74,  // 127: gongjian.organisation.v1.ComplianceService.UpdateDistrictSettings:output_type -> gongjian.organisation.v1.UpdateDistrictSettingsResponse
-	80,  // 128: gongjian.organisation.v1.ComplianceService.RecordMemberCount:output_type -> gongjian.organisation.v1.RecordMemberCountResponse
+	80,  // 128: gongjian.organisation.v1.ComplianceService.ReconcileMemberCounts:output_type -> gongjian.organisation.v1.ReconcileMemberCountsResponse
 	104, // [104:129] is the sub-list for method output_type
 	79,  // [79:104] is the sub-list for method input_type
 	79,  // [79:79] is the sub-list for extension type_name
@@ -6035,7 +6116,7 @@ func file_gongjian_organisation_v1_organisation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_organisation_v1_organisation_proto_rawDesc), len(file_gongjian_organisation_v1_organisation_proto_rawDesc)),
 			NumEnums:      13,
-			NumMessages:   68,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

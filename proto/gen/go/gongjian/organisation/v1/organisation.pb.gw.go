@@ -1161,15 +1161,12 @@ func local_request_ComplianceService_UpdateDistrictSettings_0(ctx context.Contex
 	return msg, metadata, err
 }
 
-func request_ComplianceService_RecordMemberCount_0(ctx context.Context, marshaler runtime.Marshaler, client ComplianceServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_ComplianceService_ReconcileMemberCounts_0(ctx context.Context, marshaler runtime.Marshaler, client ComplianceServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RecordMemberCountRequest
+		protoReq ReconcileMemberCountsRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
 	val, ok := pathParams["organisation_id"]
 	if !ok {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "organisation_id")
@@ -1181,19 +1178,16 @@ func request_ComplianceService_RecordMemberCount_0(ctx context.Context, marshale
 	if req.Body != nil {
 		_, _ = io.Copy(io.Discard, req.Body)
 	}
-	msg, err := client.RecordMemberCount(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	msg, err := client.ReconcileMemberCounts(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
 	return msg, metadata, err
 }
 
-func local_request_ComplianceService_RecordMemberCount_0(ctx context.Context, marshaler runtime.Marshaler, server ComplianceServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_ComplianceService_ReconcileMemberCounts_0(ctx context.Context, marshaler runtime.Marshaler, server ComplianceServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RecordMemberCountRequest
+		protoReq ReconcileMemberCountsRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
 	val, ok := pathParams["organisation_id"]
 	if !ok {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "organisation_id")
@@ -1202,7 +1196,7 @@ func local_request_ComplianceService_RecordMemberCount_0(ctx context.Context, ma
 	if err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "organisation_id", err)
 	}
-	msg, err := server.RecordMemberCount(ctx, &protoReq)
+	msg, err := server.ReconcileMemberCounts(ctx, &protoReq)
 	return msg, metadata, err
 }
 
@@ -1712,25 +1706,25 @@ func RegisterComplianceServiceHandlerServer(ctx context.Context, mux *runtime.Se
 		}
 		forward_ComplianceService_UpdateDistrictSettings_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodPut, pattern_ComplianceService_RecordMemberCount_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_ComplianceService_ReconcileMemberCounts_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/gongjian.organisation.v1.ComplianceService/RecordMemberCount", runtime.WithHTTPPathPattern("/v1/organisations/{organisation_id}/member-count"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/gongjian.organisation.v1.ComplianceService/ReconcileMemberCounts", runtime.WithHTTPPathPattern("/v1/organisations/{organisation_id}/member-counts:reconcile"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := local_request_ComplianceService_RecordMemberCount_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		resp, md, err := local_request_ComplianceService_ReconcileMemberCounts_0(annotatedContext, inboundMarshaler, server, req, pathParams)
 		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_ComplianceService_RecordMemberCount_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_ComplianceService_ReconcileMemberCounts_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -2312,22 +2306,22 @@ func RegisterComplianceServiceHandlerClient(ctx context.Context, mux *runtime.Se
 		}
 		forward_ComplianceService_UpdateDistrictSettings_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodPut, pattern_ComplianceService_RecordMemberCount_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_ComplianceService_ReconcileMemberCounts_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/gongjian.organisation.v1.ComplianceService/RecordMemberCount", runtime.WithHTTPPathPattern("/v1/organisations/{organisation_id}/member-count"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/gongjian.organisation.v1.ComplianceService/ReconcileMemberCounts", runtime.WithHTTPPathPattern("/v1/organisations/{organisation_id}/member-counts:reconcile"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := request_ComplianceService_RecordMemberCount_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		resp, md, err := request_ComplianceService_ReconcileMemberCounts_0(annotatedContext, inboundMarshaler, client, req, pathParams)
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_ComplianceService_RecordMemberCount_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_ComplianceService_ReconcileMemberCounts_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	return nil
 }
@@ -2336,12 +2330,12 @@ var (
 	pattern_ComplianceService_GetComplianceReport_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "organisations", "organisation_id", "compliance"}, ""))
 	pattern_ComplianceService_GetDistrictSettings_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "districts", "district_id", "settings"}, ""))
 	pattern_ComplianceService_UpdateDistrictSettings_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "districts", "settings.district_id", "settings"}, ""))
-	pattern_ComplianceService_RecordMemberCount_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "organisations", "organisation_id", "member-count"}, ""))
+	pattern_ComplianceService_ReconcileMemberCounts_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "organisations", "organisation_id", "member-counts"}, "reconcile"))
 )
 
 var (
 	forward_ComplianceService_GetComplianceReport_0    = runtime.ForwardResponseMessage
 	forward_ComplianceService_GetDistrictSettings_0    = runtime.ForwardResponseMessage
 	forward_ComplianceService_UpdateDistrictSettings_0 = runtime.ForwardResponseMessage
-	forward_ComplianceService_RecordMemberCount_0      = runtime.ForwardResponseMessage
+	forward_ComplianceService_ReconcileMemberCounts_0  = runtime.ForwardResponseMessage
 )

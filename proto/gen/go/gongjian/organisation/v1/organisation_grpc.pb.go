@@ -1040,7 +1040,7 @@ const (
 	ComplianceService_GetComplianceReport_FullMethodName    = "/gongjian.organisation.v1.ComplianceService/GetComplianceReport"
 	ComplianceService_GetDistrictSettings_FullMethodName    = "/gongjian.organisation.v1.ComplianceService/GetDistrictSettings"
 	ComplianceService_UpdateDistrictSettings_FullMethodName = "/gongjian.organisation.v1.ComplianceService/UpdateDistrictSettings"
-	ComplianceService_RecordMemberCount_FullMethodName      = "/gongjian.organisation.v1.ComplianceService/RecordMemberCount"
+	ComplianceService_ReconcileMemberCounts_FullMethodName  = "/gongjian.organisation.v1.ComplianceService/ReconcileMemberCounts"
 )
 
 // ComplianceServiceClient is the client API for ComplianceService service.
@@ -1057,10 +1057,11 @@ type ComplianceServiceClient interface {
 	GetDistrictSettings(ctx context.Context, in *GetDistrictSettingsRequest, opts ...grpc.CallOption) (*GetDistrictSettingsResponse, error)
 	// UpdateDistrictSettings changes the limits named in update_mask.
 	UpdateDistrictSettings(ctx context.Context, in *UpdateDistrictSettingsRequest, opts ...grpc.CallOption) (*UpdateDistrictSettingsResponse, error)
-	// RecordMemberCount stores the member count of an organisation. The member
-	// service feeds these through events; this call is for other government
-	// systems that hold the figures before the member service does.
-	RecordMemberCount(ctx context.Context, in *RecordMemberCountRequest, opts ...grpc.CallOption) (*RecordMemberCountResponse, error)
+	// ReconcileMemberCounts compares, organisation by organisation in a
+	// subtree, the member counts this service holds (the member service's
+	// events are their only writer) with the member service's own, asked on
+	// the caller's behalf, and lists every difference.
+	ReconcileMemberCounts(ctx context.Context, in *ReconcileMemberCountsRequest, opts ...grpc.CallOption) (*ReconcileMemberCountsResponse, error)
 }
 
 type complianceServiceClient struct {
@@ -1101,10 +1102,10 @@ func (c *complianceServiceClient) UpdateDistrictSettings(ctx context.Context, in
 	return out, nil
 }
 
-func (c *complianceServiceClient) RecordMemberCount(ctx context.Context, in *RecordMemberCountRequest, opts ...grpc.CallOption) (*RecordMemberCountResponse, error) {
+func (c *complianceServiceClient) ReconcileMemberCounts(ctx context.Context, in *ReconcileMemberCountsRequest, opts ...grpc.CallOption) (*ReconcileMemberCountsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(RecordMemberCountResponse)
-	err := c.cc.Invoke(ctx, ComplianceService_RecordMemberCount_FullMethodName, in, out, cOpts...)
+	out := new(ReconcileMemberCountsResponse)
+	err := c.cc.Invoke(ctx, ComplianceService_ReconcileMemberCounts_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1125,10 +1126,11 @@ type ComplianceServiceServer interface {
 	GetDistrictSettings(context.Context, *GetDistrictSettingsRequest) (*GetDistrictSettingsResponse, error)
 	// UpdateDistrictSettings changes the limits named in update_mask.
 	UpdateDistrictSettings(context.Context, *UpdateDistrictSettingsRequest) (*UpdateDistrictSettingsResponse, error)
-	// RecordMemberCount stores the member count of an organisation. The member
-	// service feeds these through events; this call is for other government
-	// systems that hold the figures before the member service does.
-	RecordMemberCount(context.Context, *RecordMemberCountRequest) (*RecordMemberCountResponse, error)
+	// ReconcileMemberCounts compares, organisation by organisation in a
+	// subtree, the member counts this service holds (the member service's
+	// events are their only writer) with the member service's own, asked on
+	// the caller's behalf, and lists every difference.
+	ReconcileMemberCounts(context.Context, *ReconcileMemberCountsRequest) (*ReconcileMemberCountsResponse, error)
 	mustEmbedUnimplementedComplianceServiceServer()
 }
 
@@ -1148,8 +1150,8 @@ func (UnimplementedComplianceServiceServer) GetDistrictSettings(context.Context,
 func (UnimplementedComplianceServiceServer) UpdateDistrictSettings(context.Context, *UpdateDistrictSettingsRequest) (*UpdateDistrictSettingsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateDistrictSettings not implemented")
 }
-func (UnimplementedComplianceServiceServer) RecordMemberCount(context.Context, *RecordMemberCountRequest) (*RecordMemberCountResponse, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method RecordMemberCount not implemented")
+func (UnimplementedComplianceServiceServer) ReconcileMemberCounts(context.Context, *ReconcileMemberCountsRequest) (*ReconcileMemberCountsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReconcileMemberCounts not implemented")
 }
 func (UnimplementedComplianceServiceServer) mustEmbedUnimplementedComplianceServiceServer() {}
 func (UnimplementedComplianceServiceServer) testEmbeddedByValue()                           {}
@@ -1226,20 +1228,20 @@ func _ComplianceService_UpdateDistrictSettings_Handler(srv interface{}, ctx cont
 	return interceptor(ctx, in, info, handler)
 }
 
-func _ComplianceService_RecordMemberCount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(RecordMemberCountRequest)
+func _ComplianceService_ReconcileMemberCounts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReconcileMemberCountsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(ComplianceServiceServer).RecordMemberCount(ctx, in)
+		return srv.(ComplianceServiceServer).ReconcileMemberCounts(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: ComplianceService_RecordMemberCount_FullMethodName,
+		FullMethod: ComplianceService_ReconcileMemberCounts_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ComplianceServiceServer).RecordMemberCount(ctx, req.(*RecordMemberCountRequest))
+		return srv.(ComplianceServiceServer).ReconcileMemberCounts(ctx, req.(*ReconcileMemberCountsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1264,8 +1266,8 @@ var ComplianceService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ComplianceService_UpdateDistrictSettings_Handler,
 		},
 		{
-			MethodName: "RecordMemberCount",
-			Handler:    _ComplianceService_RecordMemberCount_Handler,
+			MethodName: "ReconcileMemberCounts",
+			Handler:    _ComplianceService_ReconcileMemberCounts_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
