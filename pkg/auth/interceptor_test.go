@@ -100,6 +100,8 @@ func TestUnaryCallsNeedAValidToken(t *testing.T) {
 			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { delete(c, "scope_org") })}, code: codes.Unauthenticated, msg: "invalid token: role without scope_org"},
 		{name: "a member without member_id is refused",
 			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { c["role"] = "member" })}, code: codes.Unauthenticated, msg: "invalid token: member without member_id"},
+		{name: "a unit_id that is not a UUID is refused",
+			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { c["unit_id"] = "unit-7" })}, code: codes.Unauthenticated, msg: "invalid token: unit_id is not a UUID"},
 		{name: "a token without subject is refused",
 			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { delete(c, "sub") })}, code: codes.Unauthenticated, msg: "invalid token: missing claim"},
 		{name: "a scope_org that is not an organisation id is refused, not passed to SQL",

@@ -111,6 +111,7 @@ type claims struct {
 	Role     Role     `json:"role"`
 	ScopeOrg string   `json:"scope_org"`
 	MemberID string   `json:"member_id"`
+	UnitID   string   `json:"unit_id"`
 	Perms    []string `json:"perms"`
 	Scope    string   `json:"scope"`
 }
@@ -199,6 +200,7 @@ func principal(c *claims) (*Principal, error) {
 		Role:        c.Role,
 		ScopeOrgID:  c.ScopeOrg,
 		MemberID:    c.MemberID,
+		UnitID:      c.UnitID,
 		Permissions: c.Perms,
 		Scopes:      scopes,
 		TokenID:     c.ID,
@@ -223,6 +225,8 @@ func checkClaims(c *claims) error {
 		return errs.Detail(ErrInvalidToken, "scope_org is not an organisation id")
 	case c.MemberID != "" && !isID(c.MemberID):
 		return errs.Detail(ErrInvalidToken, "member_id is not a member id")
+	case c.UnitID != "" && !isID(c.UnitID):
+		return errs.Detail(ErrInvalidToken, "unit_id is not a UUID")
 	}
 	texts := append([]string{c.Subject, c.Name, c.ID, c.Scope}, c.Perms...)
 	for _, s := range texts {

@@ -16,6 +16,7 @@ import (
 	"gongjian.dev/pkg/config"
 	"gongjian.dev/pkg/telemetry"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
+	cobuildingv1 "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	organisationv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/gateway/internal/gateway"
@@ -73,7 +74,15 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			memberv1.RegisterMobileServiceHandler,
 			memberv1.RegisterReportingServiceHandler, memberv1.RegisterAppraisalServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
-		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
+		{Name: "cobuilding", Addr: cfg.CobuildingAddr, Register: []gateway.RegisterFunc{
+			cobuildingv1.RegisterResidentUnitServiceHandler,
+			cobuildingv1.RegisterAgreementServiceHandler,
+			cobuildingv1.RegisterUnitReportServiceHandler,
+			cobuildingv1.RegisterJointMeetingServiceHandler,
+			cobuildingv1.RegisterLedgerItemServiceHandler,
+			cobuildingv1.RegisterJointActivityServiceHandler,
+			cobuildingv1.RegisterSettingsServiceHandler,
+		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "supervision", Addr: cfg.SupervisionAddr},
 	}
 	if cfg.BackendCAFile != "" {
