@@ -23,8 +23,29 @@ run: ## start the whole system on this machine (PostgreSQL, NATS, services, gate
 	@exec .data/bin/gongjian-local $(ARGS)
 
 .PHONY: test
-test: ## run every module's tests against real PostgreSQL and NATS started by the tests
+test: console-deps browser ## run every module's tests against real PostgreSQL and NATS started by the tests, and the console's
+	cd $(CONSOLE) && npm run --silent gen:api && npx vitest run
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && go test $(TEST_FLAGS) ./...); done
+
+# The web console: its source in services/console, built with npm from the
+# lockfile into the gateway's tree (services/gateway/internal/consoleui/dist),
+# where go:embed takes it. The built files are committed, so make run needs
+# no Node.js; make verify rebuilds them and fails on any difference.
+CONSOLE := services/console
+CONSOLE_DIST := services/gateway/internal/consoleui/dist
+
+.PHONY: console-deps
+console-deps: ## install the console's npm packages from its lockfile (when the lockfile changed)
+	@if [ ! -f $(CONSOLE)/node_modules/.package-lock.json ] || [ $(CONSOLE)/package-lock.json -nt $(CONSOLE)/node_modules/.package-lock.json ]; then \
+		cd $(CONSOLE) && npm ci --no-audit --no-fund; fi
+
+.PHONY: console
+console: console-deps ## build the web console into the gateway (commit the result)
+	cd $(CONSOLE) && npm run build
+
+.PHONY: browser
+browser: ## install Debian's headless Chromium for the browser tests, when missing
+	@$(CONSOLE)/e2e/install-chromium.sh
 
 .PHONY: bench
 bench: ## run the benchmarks (BENCH=regexp to choose)
@@ -90,8 +111,10 @@ $(K8S_HELM): deploy/tools/go.mod deploy/tools/go.sum
 	cd deploy/tools && GOWORK=off go build -trimpath -o $(CURDIR)/$@ helm.sh/helm/v3/cmd/helm
 
 .PHONY: verify
-verify: generate lint chart images ## prove generated code is current, lint, check the Helm chart and the images, and build each module on its own
+verify: generate console lint chart images ## prove generated code and the built console are current, lint, check the Helm chart and the images, and build each module on its own
 	@if [ -n "$$(git status --porcelain -- proto)" ]; then \
 		echo "generated code is not current; run make generate and commit:"; git status --porcelain -- proto; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- $(CONSOLE_DIST) $(CONSOLE)/package-lock.json)" ]; then \
+		echo "the built console is not current; run make console and commit:"; git status --porcelain -- $(CONSOLE_DIST) $(CONSOLE)/package-lock.json; exit 1; fi
 	@for m in $(MODULES); do (cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...); done
 	@echo "verify: ok"

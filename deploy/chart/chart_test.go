@@ -34,7 +34,7 @@ var installations = []installation{
 }
 
 // services are the gRPC services and their ports.
-var services = map[string]int32{"organisation": 9101, "member": 9102}
+var services = map[string]int32{"organisation": 9101, "member": 9102, "cobuilding": 9103}
 
 // secretEnv are the variables whose values are secrets (`secret:"true"` in
 // the services' configurations): they may only come from a Secret.
@@ -50,8 +50,8 @@ func TestTheChartRendersValidKubernetesObjects(t *testing.T) {
 			for _, o := range r.objects {
 				counts[o.kind]++
 			}
-			want := map[string]int{"Deployment": 3, "Service": 3, "ServiceAccount": 3, "PodDisruptionBudget": 3,
-				"NetworkPolicy": 3, "Job": 2, "CronJob": 1}
+			want := map[string]int{"Deployment": 4, "Service": 4, "ServiceAccount": 4, "PodDisruptionBudget": 4,
+				"NetworkPolicy": 4, "Job": 3, "CronJob": 1}
 			if in.valuesFile != "" { // the production values add the Ingress and two autoscalers
 				want["Ingress"], want["HorizontalPodAutoscaler"] = 1, 2
 			}
@@ -273,8 +273,11 @@ func checkService(t *testing.T, d *appsv1.Deployment, c corev1.Container, tls bo
 		t.Errorf("Deployment %s: ports %+v, want grpc %d", d.Name, c.Ports, port)
 	}
 	need := []string{"DATABASE_URL", "NATS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE", "SHUTDOWN_TIMEOUT", "CITY_TIME_ZONE", "LOG_LEVEL"}
-	if c.Name == "member" {
+	switch c.Name {
+	case "member":
 		need = append(need, "MEMBER_ID_KEYS", "MEMBER_ID_HASH_KEY", "SWEEP_INTERVAL")
+	case "cobuilding":
+		need = append(need, "SWEEP_INTERVAL")
 	}
 	if tls {
 		need = append(need, "TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE")

@@ -74,6 +74,9 @@ type Principal struct {
 	ScopeOrgID string // "scope_org"
 	// MemberID is, for Role Member, the caller's own member record.
 	MemberID string // "member_id"
+	// UnitID is, for Role UnitContact, the resident unit the caller speaks
+	// for: the co-building service limits them to that unit's records.
+	UnitID string // "unit_id"
 	// Permissions are extra permissions such as PermUnmaskedID.
 	Permissions []string // "perms"
 	// Scopes are the OAuth scopes of a System or Service caller, such as

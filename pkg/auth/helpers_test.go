@@ -145,7 +145,7 @@ func validClaims(change ...func(jwt.MapClaims)) jwt.MapClaims {
 	now := time.Now()
 	c := jwt.MapClaims{
 		"iss": devissuer.IssuerName, "aud": []string{devissuer.Audience}, "sub": "u-1", "name": "Li Wei",
-		"role": "grid_leader", "scope_org": "org-7", "jti": "t-1",
+		"role": "grid_leader", "scope_org": "7e0c3a52-5d7e-4c1e-9a40-2f1b6c0d0007", "jti": "t-1",
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 	}
 	for _, f := range change {

@@ -31,11 +31,11 @@ func TestUnaryCallsNeedAValidToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	valid := issue(t, iss, devissuer.Claims{
-		Subject: "u-1", Name: "Li Wei", Role: auth.GridLeader, ScopeOrgID: "org-7",
+		Subject: "u-1", Name: "Li Wei", Role: auth.GridLeader, ScopeOrgID: "7e0c3a52-5d7e-4c1e-9a40-2f1b6c0d0007",
 		Permissions: []string{auth.PermUnmaskedID}, Scopes: []string{"organisation.read", "organisation.write"},
 	})
 	validPrincipal := &auth.Principal{
-		Subject: "u-1", Name: "Li Wei", Role: auth.GridLeader, ScopeOrgID: "org-7",
+		Subject: "u-1", Name: "Li Wei", Role: auth.GridLeader, ScopeOrgID: "7e0c3a52-5d7e-4c1e-9a40-2f1b6c0d0007",
 		Permissions: []string{auth.PermUnmaskedID}, Scopes: []string{"organisation.read", "organisation.write"},
 	}
 	claims := func(change func(jwt.MapClaims)) string { return sign(t, iss, validClaims(change)) }
@@ -54,7 +54,7 @@ func TestUnaryCallsNeedAValidToken(t *testing.T) {
 			authorization: []string{"bearer " + valid}, code: codes.OK, want: validPrincipal},
 		{name: "an expiry within the leeway is accepted",
 			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { c["exp"] = ago(10 * time.Second) })},
-			code:          codes.OK, want: &auth.Principal{Subject: "u-1", Name: "Li Wei", Role: auth.GridLeader, ScopeOrgID: "org-7", TokenID: "t-1"}},
+			code:          codes.OK, want: &auth.Principal{Subject: "u-1", Name: "Li Wei", Role: auth.GridLeader, ScopeOrgID: "7e0c3a52-5d7e-4c1e-9a40-2f1b6c0d0007", TokenID: "t-1"}},
 		{name: "a system's scopes are read from the space-separated scope claim",
 			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) {
 				c["role"], c["scope"], c["name"] = "system", "organisation.read  member.read", nil
@@ -100,8 +100,22 @@ func TestUnaryCallsNeedAValidToken(t *testing.T) {
 			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { delete(c, "scope_org") })}, code: codes.Unauthenticated, msg: "invalid token: role without scope_org"},
 		{name: "a member without member_id is refused",
 			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { c["role"] = "member" })}, code: codes.Unauthenticated, msg: "invalid token: member without member_id"},
+		{name: "a unit_id that is not a UUID is refused",
+			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { c["unit_id"] = "unit-7" })}, code: codes.Unauthenticated, msg: "invalid token: unit_id is not a UUID"},
 		{name: "a token without subject is refused",
 			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { delete(c, "sub") })}, code: codes.Unauthenticated, msg: "invalid token: missing claim"},
+		{name: "a scope_org that is not an organisation id is refused, not passed to SQL",
+			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { c["scope_org"] = "../../" })}, code: codes.Unauthenticated, msg: "invalid token: scope_org is not an organisation id"},
+		{name: "a scope_org in another spelling of a UUID is refused: it would not match the stored ids",
+			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { c["scope_org"] = "{7E0C3A52-5D7E-4C1E-9A40-2F1B6C0D0007}" })}, code: codes.Unauthenticated, msg: "invalid token: scope_org is not an organisation id"},
+		{name: "a scope_org that is not a string is refused",
+			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { c["scope_org"] = 7 })}, code: codes.Unauthenticated, msg: "invalid token: malformed"},
+		{name: "a member_id that is not a member id is refused",
+			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { c["role"], c["member_id"] = "member", "' OR 1=1 --" })}, code: codes.Unauthenticated, msg: "invalid token: member_id is not a member id"},
+		{name: "a name with a NUL is refused",
+			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { c["name"] = "Li\x00Wei" })}, code: codes.Unauthenticated, msg: "invalid token: a claim is not plain text"},
+		{name: "a subject with ESC is refused",
+			authorization: []string{"Bearer " + claims(func(c jwt.MapClaims) { c["sub"] = "u-1\x1b[2J" })}, code: codes.Unauthenticated, msg: "invalid token: a claim is not plain text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +161,7 @@ func TestUnaryCallsNeedAValidToken(t *testing.T) {
 func TestStreamingCallsNeedAValidToken(t *testing.T) {
 	t.Parallel()
 	iss, v := newIssuerAndVerifier(t)
-	valid := issue(t, iss, devissuer.Claims{Subject: "u-2", Role: auth.Member, MemberID: "m-9"})
+	valid := issue(t, iss, devissuer.Claims{Subject: "u-2", Role: auth.Member, MemberID: "5a1d0f2e-8c3b-4e6a-b7d9-0c4e2f1a0009"})
 	tests := []struct {
 		name          string
 		authorization string
@@ -155,7 +169,7 @@ func TestStreamingCallsNeedAValidToken(t *testing.T) {
 		want          *auth.Principal
 	}{
 		{name: "a valid token reaches the handler with its principal", authorization: "Bearer " + valid,
-			code: codes.OK, want: &auth.Principal{Subject: "u-2", Role: auth.Member, MemberID: "m-9"}},
+			code: codes.OK, want: &auth.Principal{Subject: "u-2", Role: auth.Member, MemberID: "5a1d0f2e-8c3b-4e6a-b7d9-0c4e2f1a0009"}},
 		{name: "no token is refused", code: codes.Unauthenticated},
 		{name: "a malformed token is refused", authorization: "Bearer x.y.z", code: codes.Unauthenticated},
 	}

@@ -11,8 +11,10 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/textcheck"
 )
 
 // The errors of authentication. Their messages are safe for clients: they
@@ -109,6 +111,7 @@ type claims struct {
 	Role     Role     `json:"role"`
 	ScopeOrg string   `json:"scope_org"`
 	MemberID string   `json:"member_id"`
+	UnitID   string   `json:"unit_id"`
 	Perms    []string `json:"perms"`
 	Scope    string   `json:"scope"`
 }
@@ -179,16 +182,13 @@ func tokenError(err error) error {
 	return ErrInvalidToken
 }
 
+// principal checks the claims before anything uses them: a signed token
+// is the identity provider's word, but a claim the services cannot use
+// (a scope_org that is not an organisation id, a name with a NUL) would
+// otherwise reach SQL and fail there as an internal error.
 func principal(c *claims) (*Principal, error) {
-	switch {
-	case c.Subject == "":
-		return nil, errs.Detail(ErrInvalidToken, "missing claim")
-	case !c.Role.Valid():
-		return nil, errs.Detail(ErrInvalidToken, "unknown role")
-	case c.Role.Scoped() && c.ScopeOrg == "":
-		return nil, errs.Detail(ErrInvalidToken, "role without scope_org")
-	case c.Role == Member && c.MemberID == "":
-		return nil, errs.Detail(ErrInvalidToken, "member without member_id")
+	if err := checkClaims(c); err != nil {
+		return nil, err
 	}
 	var scopes []string
 	if c.Scope != "" {
@@ -200,8 +200,47 @@ func principal(c *claims) (*Principal, error) {
 		Role:        c.Role,
 		ScopeOrgID:  c.ScopeOrg,
 		MemberID:    c.MemberID,
+		UnitID:      c.UnitID,
 		Permissions: c.Perms,
 		Scopes:      scopes,
 		TokenID:     c.ID,
 	}, nil
+}
+
+// maxClaimText bounds each text claim (a scope claim lists many scopes);
+// real ones are far shorter, and the whole token is bounded anyway.
+const maxClaimText = 1024
+
+func checkClaims(c *claims) error {
+	switch {
+	case c.Subject == "":
+		return errs.Detail(ErrInvalidToken, "missing claim")
+	case !c.Role.Valid():
+		return errs.Detail(ErrInvalidToken, "unknown role")
+	case c.Role.Scoped() && c.ScopeOrg == "":
+		return errs.Detail(ErrInvalidToken, "role without scope_org")
+	case c.Role == Member && c.MemberID == "":
+		return errs.Detail(ErrInvalidToken, "member without member_id")
+	case c.ScopeOrg != "" && !isID(c.ScopeOrg):
+		return errs.Detail(ErrInvalidToken, "scope_org is not an organisation id")
+	case c.MemberID != "" && !isID(c.MemberID):
+		return errs.Detail(ErrInvalidToken, "member_id is not a member id")
+	case c.UnitID != "" && !isID(c.UnitID):
+		return errs.Detail(ErrInvalidToken, "unit_id is not a UUID")
+	}
+	texts := append([]string{c.Subject, c.Name, c.ID, c.Scope}, c.Perms...)
+	for _, s := range texts {
+		if len(s) > maxClaimText || !textcheck.Clean(s) {
+			return errs.Detail(ErrInvalidToken, "a claim is not plain text")
+		}
+	}
+	return nil
+}
+
+// isID reports whether s is an id as the services write them: a UUID in
+// its canonical form (lower-case, hyphenated), so that it compares equal
+// to the ids and paths the services store.
+func isID(s string) bool {
+	u, err := uuid.Parse(s)
+	return err == nil && u.String() == s
 }

@@ -128,3 +128,20 @@ func TestServerRecoversPanicsAndStopsGracefully(t *testing.T) {
 		t.Fatal("Serve did not return after its context ended")
 	}
 }
+
+func TestIsReadTellsReadsByTheirVerb(t *testing.T) {
+	for method, want := range map[string]bool{
+		"/gongjian.member.v1.MemberService/GetMember":                     true,
+		"/gongjian.member.v1.MemberService/ListMembers":                   true,
+		"/gongjian.member.v1.MemberService/CountMembersByOrganisation":    true,
+		"/gongjian.organisation.v1.ComplianceService/GetComplianceReport": true,
+		"/gongjian.member.v1.MemberService/CreateMember":                  false,
+		"/gongjian.member.v1.TransferService/ReleaseTransfer":             false,
+		"/gongjian.x.v1.S/Listen":                                         false,
+		"/gongjian.x.v1.S/Getaway":                                        false,
+	} {
+		if got := IsRead(method); got != want {
+			t.Errorf("IsRead(%s) = %v, want %v", method, got, want)
+		}
+	}
+}

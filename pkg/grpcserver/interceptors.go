@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
+	"unicode"
 
 	"buf.build/go/protovalidate"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -61,19 +63,41 @@ func logStream(log *slog.Logger) grpc.StreamServerInterceptor {
 	}
 }
 
-// logCall writes one line per call. Request bodies are never logged: they may
-// hold personal data.
+// logCall writes one line per call: at INFO every write and every
+// refused or failed call, at ERROR a failure of the service, and at DEBUG a
+// read that succeeded (a busy service answers thousands a second; the
+// audit trail, not the log, records who read personal data). Request
+// bodies are never logged: they may hold personal data.
 func logCall(ctx context.Context, log *slog.Logger, method string, start time.Time, err error) {
 	code := status.Code(err)
 	level := slog.LevelInfo
-	if code == codes.Internal || code == codes.Unknown || code == codes.DataLoss {
+	switch {
+	case code == codes.Internal || code == codes.Unknown || code == codes.DataLoss:
 		level = slog.LevelError
-	}
-	if isHealth(method) && code == codes.OK {
+	case code == codes.OK && (isHealth(method) || IsRead(method)):
 		level = slog.LevelDebug
+	}
+	if !log.Enabled(ctx, level) {
+		return
 	}
 	log.Log(ctx, level, "grpc call", "method", method, "code", code.String(),
 		"duration_ms", float64(time.Since(start).Microseconds())/1000)
+}
+
+// readVerbs begin the names of the RPCs that change nothing, as the API
+// design guide names them (Get, List, Count…) and the services follow.
+var readVerbs = []string{"Get", "List", "Count", "Search", "Check", "Watch", "Preview", "Export", "Reconcile", "Quote"}
+
+// IsRead reports whether a full method name ("/pkg.Service/GetThing") is a
+// read by its verb.
+func IsRead(method string) bool {
+	name := method[strings.LastIndexByte(method, '/')+1:]
+	for _, v := range readVerbs {
+		if strings.HasPrefix(name, v) && (len(name) == len(v) || unicode.IsUpper(rune(name[len(v)]))) {
+			return true
+		}
+	}
+	return false
 }
 
 func isHealth(method string) bool {

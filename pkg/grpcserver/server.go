@@ -1,7 +1,8 @@
 // Package grpcserver builds the gRPC server every service runs: health and
 // reflection services, the OpenTelemetry stats handler, panic recovery,
-// request logging, protovalidate input checks and one error mapper, and
-// serves it until the context ends, then stops gracefully.
+// request logging, the text check of every string field, protovalidate
+// input checks and one error mapper, and serves it until the context ends,
+// then stops gracefully.
 package grpcserver
 
 import (
@@ -21,8 +22,10 @@ import (
 
 // Options tune the server. The zero value is usable.
 type Options struct {
-	// AuthUnary and AuthStream run after recovery, logging and error
-	// mapping but before input validation: authentication, then
+	// AuthUnary and AuthStream run after recovery, logging, error mapping
+	// and the text check (NUL and control characters, refused for every
+	// caller alike: the rule says nothing about this service) but before
+	// input validation: authentication, then
 	// authorisation, so that a caller who may not call learns nothing
 	// about the input rules.
 	AuthUnary  []grpc.UnaryServerInterceptor
@@ -50,8 +53,8 @@ func New(log *slog.Logger, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	unary := []grpc.UnaryServerInterceptor{recoverUnary(log), logUnary(log), errorsUnary(log)}
-	stream := []grpc.StreamServerInterceptor{recoverStream(log), logStream(log), errorsStream(log)}
+	unary := []grpc.UnaryServerInterceptor{recoverUnary(log), logUnary(log), errorsUnary(log), textUnary()}
+	stream := []grpc.StreamServerInterceptor{recoverStream(log), logStream(log), errorsStream(log), textStream()}
 	if opts.Unavailable != nil {
 		unary = append(unary, outageUnary(log, opts.Unavailable))
 		stream = append(stream, outageStream(log, opts.Unavailable))
@@ -59,6 +62,7 @@ func New(log *slog.Logger, opts Options) (*Server, error) {
 	unary = append(append(append(unary, opts.AuthUnary...), validateUnary(v)), opts.Unary...)
 	stream = append(append(append(stream, opts.AuthStream...), validateStream(v)), opts.Stream...)
 	so := append([]grpc.ServerOption{
+		grpc.ForceServerCodecV2(newTextCodec()),
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),

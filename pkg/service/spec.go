@@ -114,3 +114,23 @@ type Job struct {
 	Name string
 	Run  func(ctx context.Context) error
 }
+
+// Every is a job that runs fn at once and then every interval until the
+// service stops: a sweeper. A failed run is reported through onError and
+// tried again at the next tick.
+func Every(name string, interval time.Duration, fn func(context.Context) error, onError func(error)) Job {
+	return Job{Name: name, Run: func(ctx context.Context) error {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				onError(err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+	}}
+}

@@ -58,6 +58,12 @@ func TestMemberPlanScalesJinchangsRollWithValidUniqueNumbers(t *testing.T) {
 		if joined, _ := time.Parse(dateLayout, pb.GetJoinDate()); joined.Before(born.AddDate(18, 0, 0)) || joined.After(p.today) {
 			t.Errorf("%s: born %s, joined %s", pb.GetName(), pb.GetBirthDate(), pb.GetJoinDate())
 		}
+		// A year of probation before full membership: the service refuses
+		// a full member who joined less than a year ago.
+		if joined, _ := time.Parse(dateLayout, pb.GetJoinDate()); pb.GetStatus() == memberv1.MemberStatus_MEMBER_STATUS_FULL &&
+			joined.AddDate(1, 0, 0).After(p.today) {
+			t.Errorf("%s: a full member who joined %s, less than a year ago", pb.GetName(), pb.GetJoinDate())
+		}
 		if !holds[m.org.org.GetKind()] || m.community.org.GetKind() != orgv1.OrganisationKind_ORGANISATION_KIND_COMMUNITY {
 			t.Errorf("%s: held by a %s in a %s", pb.GetName(), m.org.org.GetKind(), m.community.org.GetKind())
 		}

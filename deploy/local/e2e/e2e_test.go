@@ -241,6 +241,10 @@ func TestTheSystemAsMakeRunStartsIt(t *testing.T) {
 		}
 	})
 
+	t.Run("careless and hostile input is refused with the status it deserves", func(t *testing.T) {
+		inputHygiene(t, s, branch["id"].(string))
+	})
+
 	t.Run("a member is transferred to another district by the three parties", func(t *testing.T) {
 		transferAcrossDistricts(t, s, city["id"].(string), district["id"].(string), branch["id"].(string))
 	})

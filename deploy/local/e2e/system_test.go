@@ -136,8 +136,9 @@ func (s *system) waitReady(t *testing.T) {
 		}
 		resp, err := http.Get("http://" + s.http + "/healthz")
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			var report struct{ Status string }
+			err = decodeJSON(resp, &report)
+			if err == nil && resp.StatusCode == http.StatusOK && report.Status == "ok" {
 				return
 			}
 		}

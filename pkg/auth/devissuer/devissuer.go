@@ -109,6 +109,7 @@ type Claims struct {
 	Role        auth.Role
 	ScopeOrgID  string
 	MemberID    string
+	UnitID      string
 	Permissions []string
 	Scopes      []string
 	TTL         time.Duration // DefaultTTL when zero
@@ -137,7 +138,8 @@ func (i *Issuer) Issue(c Claims) (string, error) {
 		"jti":  rand.Text(),
 		"role": string(c.Role),
 	}
-	optional := map[string]string{"name": c.Name, "scope_org": c.ScopeOrgID, "member_id": c.MemberID, "scope": strings.Join(c.Scopes, " ")}
+	optional := map[string]string{"name": c.Name, "scope_org": c.ScopeOrgID, "member_id": c.MemberID, "unit_id": c.UnitID,
+		"scope": strings.Join(c.Scopes, " ")}
 	for k, v := range optional {
 		if v != "" {
 			claims[k] = v

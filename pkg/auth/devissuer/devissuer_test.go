@@ -98,14 +98,18 @@ func TestIssuedTokensVerify(t *testing.T) {
 		wantTTL time.Duration
 	}{
 		{name: "every claim reaches the principal",
-			claims: devissuer.Claims{Subject: "u-1", Name: "Zhang Min", Role: auth.StreetAdmin, ScopeOrgID: "org-3",
+			claims: devissuer.Claims{Subject: "u-1", Name: "Zhang Min", Role: auth.StreetAdmin, ScopeOrgID: "7e0c3a52-5d7e-4c1e-9a40-2f1b6c0d0003",
 				Permissions: []string{auth.PermUnmaskedID}, Scopes: []string{"a.read", "b.write"}, TTL: 5 * time.Minute},
-			want: &auth.Principal{Subject: "u-1", Name: "Zhang Min", Role: auth.StreetAdmin, ScopeOrgID: "org-3",
+			want: &auth.Principal{Subject: "u-1", Name: "Zhang Min", Role: auth.StreetAdmin, ScopeOrgID: "7e0c3a52-5d7e-4c1e-9a40-2f1b6c0d0003",
 				Permissions: []string{auth.PermUnmaskedID}, Scopes: []string{"a.read", "b.write"}},
 			wantTTL: 5 * time.Minute},
+		{name: "a unit's contact with its unit",
+			claims:  devissuer.Claims{Subject: "u-3", Role: auth.UnitContact, ScopeOrgID: "7e0c3a52-5d7e-4c1e-9a40-2f1b6c0d0004", UnitID: "0190a0b0-0000-7000-8000-0000000000aa"},
+			want:    &auth.Principal{Subject: "u-3", Role: auth.UnitContact, ScopeOrgID: "7e0c3a52-5d7e-4c1e-9a40-2f1b6c0d0004", UnitID: "0190a0b0-0000-7000-8000-0000000000aa"},
+			wantTTL: devissuer.DefaultTTL},
 		{name: "a member with its record and the default lifetime",
-			claims:  devissuer.Claims{Subject: "u-2", Role: auth.Member, MemberID: "m-1"},
-			want:    &auth.Principal{Subject: "u-2", Role: auth.Member, MemberID: "m-1"},
+			claims:  devissuer.Claims{Subject: "u-2", Role: auth.Member, MemberID: "5a1d0f2e-8c3b-4e6a-b7d9-0c4e2f1a0001"},
+			want:    &auth.Principal{Subject: "u-2", Role: auth.Member, MemberID: "5a1d0f2e-8c3b-4e6a-b7d9-0c4e2f1a0001"},
 			wantTTL: devissuer.DefaultTTL},
 	}
 	for _, tt := range tests {

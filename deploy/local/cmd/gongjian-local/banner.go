@@ -25,6 +25,7 @@ func printBanner(out *console.Console, b banner) {
 	line := strings.Repeat("─", 78)
 	fmt.Fprintf(&s, "\n%s\n  Gongjian is running. Data in %s (kept between runs; delete it to start afresh).\n\n", line, b.data)
 	row := func(name, value string) { fmt.Fprintf(&s, "    %-14s %s\n", name, value) }
+	row("Console", rest+"/  (open in a browser; sign in as any role)")
 	row("REST gateway", rest)
 	row("OpenAPI", rest+"/openapi.json")
 	for _, svc := range b.services {

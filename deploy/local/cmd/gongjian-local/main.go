@@ -156,7 +156,7 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 		}
 		out.Printf("launcher", "%s serving on %s (pid %d)", s.Name, addrs[s.Name], sup.Pid(s.Name))
 	}
-	gateway := gatewaySpec(bin, cfg.HTTPAddr, services, addrs)
+	gateway := gatewaySpec(bin, cfg.HTTPAddr, services, addrs, issuer.KeysFile())
 	gateway.Restart = &restart
 	if err := sup.Start(ctx, gateway); err != nil {
 		return err
@@ -308,8 +308,13 @@ func build(ctx context.Context, out *console.Console, root, bin string, services
 }
 
 // gatewaySpec runs the REST gateway in front of the services there are.
-func gatewaySpec(bin, httpAddr string, services []stack.Service, addrs map[string]string) supervisor.Spec {
-	env := map[string]string{"HTTP_ADDR": httpAddr}
+// Its console signs people in with the development issuer, as any role.
+func gatewaySpec(bin, httpAddr string, services []stack.Service, addrs map[string]string, keysFile string) supervisor.Spec {
+	env := map[string]string{
+		"HTTP_ADDR":             httpAddr,
+		"AUTH_KEYS_FILE":        keysFile,
+		"DEV_SIGNIN_ISSUER_DIR": filepath.Dir(keysFile),
+	}
 	for _, s := range services {
 		env[s.GatewayEnv] = addrs[s.Name]
 	}

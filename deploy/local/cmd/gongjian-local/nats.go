@@ -36,7 +36,10 @@ func runNATS(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	srv, err := natsembed.Start(natsembed.Options{Host: *host, Port: *port, StoreDir: *store})
+	// As production runs it: every message on disk before it is
+	// acknowledged, so that killing NATS loses no event the outbox relay
+	// has already let go of.
+	srv, err := natsembed.Start(natsembed.Options{Host: *host, Port: *port, StoreDir: *store, SyncAlways: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

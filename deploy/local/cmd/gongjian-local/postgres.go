@@ -25,9 +25,22 @@ func (p *postgres) spec() supervisor.Spec {
 	return supervisor.Spec{Name: "postgres", Launch: p.launch, Restart: &restart}
 }
 
+// outsideGrace is how long a restart looks for a server started on the
+// folder from outside before starting one: `pg_ctl restart` stops the
+// server (which the supervisor sees die) and starts a new one a moment
+// later, and the two must not race for the folder.
+const outsideGrace = 2 * time.Second
+
 // launch starts or adopts the server; it returns once the server accepts
 // connections.
 func (p *postgres) launch(ctx context.Context) (supervisor.Process, error) {
+	if p.current.Load() != nil { // a restart: give pg_ctl its moment
+		for deadline := time.Now().Add(outsideGrace); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if _, _, ok := pgcluster.Running(p.dir); ok || ctx.Err() != nil {
+				break
+			}
+		}
+	}
 	c, err := pgcluster.Start(ctx, pgcluster.Options{
 		Dir: p.dir, Port: p.port, Durable: true, Adopt: true, Logf: p.logf,
 	})

@@ -16,6 +16,7 @@ import (
 	"gongjian.dev/pkg/config"
 	"gongjian.dev/pkg/telemetry"
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
+	cobuildingv1 "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	organisationv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	"gongjian.dev/services/gateway/internal/gateway"
@@ -36,6 +37,23 @@ type Config struct {
 	BackendCAFile   string `env:"BACKEND_TLS_CA_FILE"`
 	BackendCertFile string `env:"BACKEND_TLS_CERT_FILE"`
 	BackendKeyFile  string `env:"BACKEND_TLS_KEY_FILE" secret:"true"`
+	// Console serves the web console at /.
+	Console bool `env:"CONSOLE" envDefault:"true"`
+	// Auth checks the tokens of browser sessions (AUTH_ISSUER,
+	// AUTH_AUDIENCE, AUTH_KEYS_FILE or AUTH_JWKS_URL, as the services).
+	// Without keys, nobody signs in through the console.
+	Auth auth.Config
+	// DevSignInDir is the development issuer's folder. Only the local
+	// launcher sets it: the console then offers every role and scope.
+	DevSignInDir string        `env:"DEV_SIGNIN_ISSUER_DIR"`
+	DevSignInTTL time.Duration `env:"DEV_SIGNIN_TTL" envDefault:"8h"`
+	// OpenID Connect sign-in at the city's identity provider
+	// (authorisation code with PKCE), when OIDC_ISSUER_URL is set.
+	OIDCIssuerURL    string   `env:"OIDC_ISSUER_URL"`
+	OIDCClientID     string   `env:"OIDC_CLIENT_ID"`
+	OIDCClientSecret string   `env:"OIDC_CLIENT_SECRET" secret:"true"`
+	OIDCRedirectURL  string   `env:"OIDC_REDIRECT_URL"`
+	OIDCScopes       []string `env:"OIDC_SCOPES" envSeparator:" " envDefault:"profile"`
 }
 
 // backends is the table of services behind the gateway. A service joins
@@ -56,7 +74,15 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			memberv1.RegisterMobileServiceHandler,
 			memberv1.RegisterReportingServiceHandler, memberv1.RegisterAppraisalServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
-		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
+		{Name: "cobuilding", Addr: cfg.CobuildingAddr, Register: []gateway.RegisterFunc{
+			cobuildingv1.RegisterResidentUnitServiceHandler,
+			cobuildingv1.RegisterAgreementServiceHandler,
+			cobuildingv1.RegisterUnitReportServiceHandler,
+			cobuildingv1.RegisterJointMeetingServiceHandler,
+			cobuildingv1.RegisterLedgerItemServiceHandler,
+			cobuildingv1.RegisterJointActivityServiceHandler,
+			cobuildingv1.RegisterSettingsServiceHandler,
+		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "supervision", Addr: cfg.SupervisionAddr},
 	}
 	if cfg.BackendCAFile != "" {
@@ -108,7 +134,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	handler, closeBackends, err := gateway.New(ctx, bs, log)
+	opts, err := browserOptions(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	handler, closeBackends, err := gateway.New(ctx, bs, log, opts...)
 	if err != nil {
 		return err
 	}

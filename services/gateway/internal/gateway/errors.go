@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/code"
@@ -25,6 +27,9 @@ const (
 	// retryAfter is the Retry-After of a 503, in seconds: about what a
 	// restarted backend or database takes to answer again.
 	retryAfter = "5"
+	// reasonTooLarge is the ErrorInfo reason of a request whose content
+	// (a roster file) is larger than the service takes: 413.
+	reasonTooLarge = "TOO_LARGE"
 )
 
 // errorBody is the JSON shape of every error the gateway answers with.
@@ -38,8 +43,9 @@ type errorBody struct {
 // errorHandler writes a gRPC error, or a runtime.HTTPStatusError the
 // gateway raised itself, as an errorBody.
 func errorHandler(log *slog.Logger) runtime.ErrorHandlerFunc {
-	return func(ctx context.Context, _ *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
+	return func(ctx context.Context, _ *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 		httpStatus, st := classify(err)
+		httpStatus, st = ofRequest(requestOf(r.Context()), httpStatus, st)
 		writeError(ctx, log, w, m, httpStatus, st)
 	}
 }
@@ -67,6 +73,56 @@ func classify(err error) (int, *status.Status) {
 	}
 	st := status.Convert(err)
 	return httpStatusOf(st), st
+}
+
+// ofRequest corrects a status by what the gateway saw of the request: a
+// body over the limit is 413 whatever the parser made of it; a backend
+// refusing a message larger than it takes is 413 with a plain message
+// (not gRPC's own "received message larger than max (N vs. M)"); and an
+// error raised before any backend was called is the gateway's reading of
+// the request, whose parser messages are rewritten (plainRequestMessage).
+func ofRequest(req *request, httpStatus int, st *status.Status) (int, *status.Status) {
+	if req != nil && req.tooLarge.Load() {
+		return http.StatusRequestEntityTooLarge, status.New(codes.ResourceExhausted, tooLargeMessage(req.limit))
+	}
+	if st.Code() == codes.ResourceExhausted {
+		if m := messageTooLarge.FindStringSubmatch(st.Message()); m != nil {
+			if m[1] == "received" && m[2] == strconv.Itoa(MaxMessage) {
+				// The gateway's own limit on what it takes from a
+				// backend: the answer, not the request, is too large.
+				return http.StatusInternalServerError, status.New(codes.Internal, st.Message())
+			}
+			return http.StatusRequestEntityTooLarge, status.New(codes.ResourceExhausted, "the request is larger than the service takes")
+		}
+	}
+	if hasReason(st, reasonTooLarge) {
+		return http.StatusRequestEntityTooLarge, st
+	}
+	if req != nil && !req.backendCalled.Load() {
+		switch st.Code() {
+		case codes.ResourceExhausted: // the gateway's own: only sizes exhaust it
+			return http.StatusRequestEntityTooLarge, st
+		case codes.InvalidArgument:
+			return http.StatusBadRequest, status.New(codes.InvalidArgument, plainRequestMessage(st.Message()))
+		}
+	}
+	return httpStatus, st
+}
+
+// messageTooLarge is gRPC's refusal of a message over a limit: the
+// backend's when it received the request, the gateway's when it received
+// the answer or would send the request.
+var messageTooLarge = regexp.MustCompile(`(received|trying to send) message larger than max \(\d+ vs\. (\d+)\)`)
+
+// hasReason reports whether st carries the ErrorInfo reason of the
+// services' domain.
+func hasReason(st *status.Status, reason string) bool {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == reason && info.GetDomain() == errorDomain {
+			return true
+		}
+	}
+	return false
 }
 
 // httpStatusOf maps a gRPC status to the HTTP status the API promises.

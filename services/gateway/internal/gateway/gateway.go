@@ -56,13 +56,13 @@ type backend struct {
 
 // New builds the gateway's HTTP handler over the served backends, and a
 // function that closes their connections.
-func New(ctx context.Context, backends []Backend, log *slog.Logger) (http.Handler, func() error, error) {
+func New(ctx context.Context, backends []Backend, log *slog.Logger, opts ...Option) (http.Handler, func() error, error) {
 	newMux := func() *runtime.ServeMux {
 		return runtime.NewServeMux(
 			runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler()),
 			runtime.WithErrorHandler(errorHandler(log)),
 			runtime.WithRoutingErrorHandler(routingErrorHandler(log)),
-			runtime.WithMiddlewares(nameRoute),
+			runtime.WithMiddlewares(nameRoute, guardBody(log)),
 		)
 	}
 	mux := newMux()
@@ -95,7 +95,15 @@ func New(ctx context.Context, backends []Backend, log *slog.Logger) (http.Handle
 		log.InfoContext(ctx, "backend served", "backend", b.Name, "addr", b.Addr)
 	}
 	r := &router{api: mux, audits: audits, health: healthHandler(served), log: log}
-	return otelhttp.NewHandler(accessLog(log, r), "gateway"), closeAll, nil
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	h, err := o.apply(r)
+	if err != nil {
+		return nil, nil, errors.Join(err, closeAll())
+	}
+	return otelhttp.NewHandler(accessLog(log, h), "gateway"), closeAll, nil
 }
 
 // MaxMessage is the largest message the gateway sends a backend or takes
@@ -114,6 +122,10 @@ func dial(ctx context.Context, mux *runtime.ServeMux, b Backend) (*grpc.ClientCo
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 		// A roster of 10 MiB goes out, its report of 20,000 rows comes back.
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(MaxMessage), grpc.MaxCallRecvMsgSize(MaxMessage)),
+		// Marks the request as having reached a backend, so that errors
+		// before it are known to be the gateway's reading of the request.
+		grpc.WithChainUnaryInterceptor(markCalledUnary),
+		grpc.WithChainStreamInterceptor(markCalledStream),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("backend %s: %w", b.Name, err)
@@ -138,6 +150,10 @@ type router struct {
 	audits map[string]http.Handler // by backend name
 	health http.Handler
 	log    *slog.Logger
+	// web is the console (nil: not served); exports the spreadsheet
+	// exports of the lists (nil: not served).
+	web     http.Handler
+	exports *exporter
 }
 
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -148,12 +164,16 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rt.fail(w, r, http.StatusNotFound, codes.NotFound)
+	case strings.HasPrefix(path, exportPrefix) && rt.exports != nil:
+		rt.readOnly(w, r, exportPrefix+"{list}", rt.exports)
 	case strings.HasPrefix(path, "/v1/"):
 		rt.api.ServeHTTP(w, r)
 	case path == "/openapi.json":
 		rt.readOnly(w, r, path, http.HandlerFunc(serveSpec))
 	case path == "/healthz":
 		rt.readOnly(w, r, path, rt.health)
+	case rt.web != nil && !strings.HasPrefix(path, "/v1/"):
+		rt.readOnly(w, r, "/", rt.web)
 	default:
 		rt.fail(w, r, http.StatusNotFound, codes.NotFound)
 	}

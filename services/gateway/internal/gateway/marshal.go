@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
@@ -28,16 +29,40 @@ func newJSONMarshaler() strictJSON {
 	}}
 }
 
-// NewDecoder returns a decoder that reads exactly one JSON value.
+// NewDecoder returns a decoder that reads exactly one JSON value. An empty
+// body decodes nothing and answers io.EOF, which the generated handlers
+// take as "no body": the request's body field then stays unset, so that
+// its validation names it as missing, rather than an empty message that
+// passes as given. Errors carry plain messages (plainJSONError).
 func (j strictJSON) NewDecoder(r io.Reader) runtime.Decoder {
-	d := runtime.DecoderWrapper{Decoder: json.NewDecoder(r), UnmarshalOptions: j.UnmarshalOptions}
+	br := bufio.NewReader(r)
+	d := runtime.DecoderWrapper{Decoder: json.NewDecoder(br), UnmarshalOptions: j.UnmarshalOptions}
 	return runtime.DecoderFunc(func(v any) error {
+		if err := skipSpace(br); err != nil {
+			return plainJSONError(err)
+		}
 		if err := d.Decode(v); err != nil {
-			return err
+			return plainJSONError(err)
 		}
 		if _, err := d.Token(); !errors.Is(err, io.EOF) {
 			return errTrailingData
 		}
 		return nil
 	})
+}
+
+// skipSpace consumes JSON white space, answering io.EOF when nothing
+// else follows.
+func skipSpace(r *bufio.Reader) error {
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return err
+		}
+		switch b {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return r.UnreadByte()
+	}
 }

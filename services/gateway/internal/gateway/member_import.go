@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"path"
 	"strconv"
@@ -22,8 +23,8 @@ import (
 const importRoute = "/v1/members:import"
 
 // maxUpload bounds an uploaded roster with its form, or its JSON body with
-// the file in base64 (a third larger); the member service sets the limit of
-// the file itself (10 MiB).
+// the file in base64 (a third larger), as guardBody applies it; the member
+// service sets the limit of the file itself (10 MiB).
 const maxUpload = 16 << 20
 
 // RegisterMemberImportUpload lets a browser upload a roster to
@@ -44,7 +45,6 @@ func RegisterMemberImportUpload(_ context.Context, mux *runtime.ServeMux, conn *
 			runtime.HTTPError(r.Context(), mux, outbound, w, r, err)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 		req, err := importRequest(r, inbound)
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outbound, w, r, err)
@@ -67,7 +67,7 @@ func importRequest(r *http.Request, inbound runtime.Marshaler) (*memberv1.Import
 	req := &memberv1.ImportMembersRequest{}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
 		if err := inbound.NewDecoder(r.Body).Decode(req); err != nil && !errors.Is(err, io.EOF) {
-			return nil, uploadErr(err)
+			return nil, status.Error(codes.InvalidArgument, err.Error()) // the decoder's messages are plain
 		}
 		return req, nil
 	}
@@ -110,11 +110,16 @@ func importRequest(r *http.Request, inbound runtime.Marshaler) (*memberv1.Import
 	return req, nil
 }
 
-// uploadErr is the client's error for a body that cannot be read.
+// uploadErr is the client's error for a body that cannot be read. Its
+// message is the gateway's own: the multipart reader's speaks of itself.
+// A body over the limit is answered 413 by the error handler, which
+// knows it from the request's state.
 func uploadErr(err error) error {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return status.Errorf(codes.InvalidArgument, "the upload is larger than %d bytes", maxUpload)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return status.Error(codes.ResourceExhausted, tooLargeMessage(maxUpload))
+	case errors.Is(err, multipart.ErrMessageTooLarge):
+		return status.Error(codes.ResourceExhausted, tooLargeMessage(maxUpload))
 	}
-	return status.Errorf(codes.InvalidArgument, "the request body cannot be read: %v", err)
+	return status.Error(codes.InvalidArgument, "the upload is not a readable multipart/form-data form")
 }

@@ -15,14 +15,16 @@ import (
 
 // accessLog writes one line per request with the trace id of its span.
 // The query string and the body are never logged: they may hold personal
-// data. Successful health probes go to debug, as the gRPC servers do.
+// data. Successful reads (GET, HEAD: health probes, lists, the console's
+// files) go to debug, as the gRPC servers do; every write and every
+// refusal stays at info.
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		m := httpsnoop.CaptureMetrics(next, w, r)
 		level := slog.LevelInfo
 		switch {
-		case r.URL.Path == "/healthz" && m.Code == http.StatusOK:
+		case (r.Method == http.MethodGet || r.Method == http.MethodHead) && m.Code < http.StatusBadRequest:
 			level = slog.LevelDebug
 		case r.URL.Path == "/healthz":
 			// A backend being down is reported where it happens; the
@@ -30,6 +32,9 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 			level = slog.LevelWarn
 		case m.Code >= http.StatusInternalServerError:
 			level = slog.LevelError
+		}
+		if !log.Enabled(r.Context(), level) {
+			return
 		}
 		log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
 			"status", m.Code, "duration_ms", float64(time.Since(start).Microseconds())/1000)

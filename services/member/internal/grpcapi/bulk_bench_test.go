@@ -72,7 +72,7 @@ func BenchmarkBulkTransfer(b *testing.B) {
 			for _, id := range ids {
 				t, err := svc.RequestTransfer(ctx, member.TransferRequest{MemberID: id, ToOrgID: community, Reason: "restructured"}, a)
 				if err == nil {
-					_, err = svc.ConfirmTransfer(ctx, member.StepRequest{ID: t.ID, Actor: a})
+					_, err = svc.ConfirmTransfer(ctx, member.StepRequest{ID: t.ID, Actor: a, Reason: "signed on paper"})
 				}
 				if err == nil {
 					_, err = svc.ReleaseTransfer(ctx, member.StepRequest{ID: t.ID, Actor: a})

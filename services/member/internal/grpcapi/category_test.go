@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -38,6 +39,9 @@ func (p profile) in(orgID string) *pb.Member {
 	if p.birth != "" {
 		m.BirthDate = p.birth
 		m.NationalId = nationalID("610102", strings.ReplaceAll(p.birth, "-", ""))
+		if born, err := time.Parse(time.DateOnly, p.birth); err == nil && born.AddDate(20, 0, 0).Format(time.DateOnly) > m.JoinDate {
+			m.JoinDate = born.AddDate(20, 0, 0).Format(time.DateOnly) // joined at twenty, not before eighteen
+		}
 	}
 	return m
 }

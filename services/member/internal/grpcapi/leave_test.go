@@ -284,6 +284,7 @@ func TestNationalIDAfterLeaving(t *testing.T) {
 	t.Run("a dead member's number is refused, naming the district", func(t *testing.T) {
 		again := proto.Clone(dead).(*pb.Member)
 		again.OrganisationId, again.JoinDate = tr.otherCommunity.GetId(), today
+		again.Status = pb.MemberStatus_MEMBER_STATUS_PROBATIONARY // joining today: a year's probation first
 		_, err := h.members.CreateMember(ctx, &pb.CreateMemberRequest{Member: again})
 		if got := refusalOf(err); got.Code != codes.FailedPrecondition || reasonOf(err) != "HOLDER_DIED" ||
 			!equal(got.Fields, []string{"member.national_id"}) || !strings.Contains(err.Error(), tr.district.GetName()) {
@@ -341,7 +342,7 @@ func TestNationalIDAfterLeaving(t *testing.T) {
 		if got := refusalOf(err); reasonOf(err) != "READMISSION_DATE" || !equal(got.Fields, []string{"member.join_date"}) {
 			t.Errorf("with the old join date: %v", err)
 		}
-		again.JoinDate = today
+		again.JoinDate, again.Status = today, pb.MemberStatus_MEMBER_STATUS_PROBATIONARY
 		back, err := h.members.CreateMember(ctx, &pb.CreateMemberRequest{Member: again})
 		if err != nil {
 			t.Fatalf("readmission: %v", err)

@@ -30,7 +30,7 @@ func (h *harness) releasedOutside(t *testing.T, orgID string) (*pb.Member, *pb.T
 	if err != nil {
 		t.Fatalf("request: %v", err)
 	}
-	c, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: r.GetTransfer().GetId()})
+	c, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: r.GetTransfer().GetId(), Reason: "signed on paper"})
 	if err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
@@ -98,7 +98,7 @@ func TestTransferOutOfTheCity(t *testing.T) {
 			t.Errorf("receipt of a requested transfer: %v", err)
 		}
 	})
-	c, err := sender.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId()})
+	c, err := sender.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Reason: "signed on paper"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,7 +100,7 @@ var coreOps = []matrixOp{
 		return &pb.ListPocketMembersRequest{OrganisationId: s.branch}
 	}},
 	{pb.TransferService_ConfirmTransfer_FullMethodName, memberWriters, "member.write", true, func(s matrixSide) proto.Message {
-		return &pb.ConfirmTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag}
+		return &pb.ConfirmTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag, Reason: "signed on paper"}
 	}},
 	{pb.TransferService_ReleaseTransfer_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
 		return &pb.ReleaseTransferRequest{Id: s.transfer.GetId(), Etag: staleEtag}

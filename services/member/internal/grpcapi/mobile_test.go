@@ -313,7 +313,7 @@ func TestDistrictSettingsAndSettledElsewhere(t *testing.T) {
 	tf := h.requestTransfer(t, moved.GetId(), tr.otherCommunity.GetId())
 	for _, step := range []func() error{
 		func() error {
-			_, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId()})
+			_, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Reason: "signed on paper"})
 			return err
 		},
 		func() error {

@@ -38,8 +38,7 @@ var (
 func Policy(l Lookup) authz.Policy {
 	memberOrg := func(get func(any) string) func(context.Context, any) ([]string, error) {
 		return func(ctx context.Context, req any) ([]string, error) {
-			org, err := l.OrganisationOf(ctx, get(req))
-			return []string{org}, err
+			return organisationOf(ctx, l, get(req))
 		}
 	}
 	p := authz.Policy{
@@ -88,6 +87,18 @@ func Policy(l Lookup) authz.Policy {
 	return p
 }
 
+// organisationOf is the organisation a call about a member touches. A
+// request that names no member touches none: it is left to the input
+// rules, which name the missing field (400), where looking up "" would
+// answer "member not found" (404) for what is the client's omission.
+func organisationOf(ctx context.Context, l Lookup, memberID string) ([]string, error) {
+	if memberID == "" {
+		return nil, nil
+	}
+	org, err := l.OrganisationOf(ctx, memberID)
+	return []string{org}, err
+}
+
 // transferPolicy is who may call each RPC of the transfer service. A
 // transfer is read by both its sides, sending and receiving, until it
 // completes and after; each step is taken by the side whose step it is:
@@ -132,8 +143,7 @@ func transferPolicy(l Lookup) authz.Policy {
 	return authz.Policy{
 		pb.TransferService_RequestTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
 			Targets: func(ctx context.Context, req any) ([]string, error) {
-				org, err := l.OrganisationOf(ctx, req.(*pb.RequestTransferRequest).GetTransfer().GetMemberId())
-				return []string{org}, err
+				return organisationOf(ctx, l, req.(*pb.RequestTransferRequest).GetTransfer().GetMemberId())
 			}},
 		pb.TransferService_GetTransfer_FullMethodName: {Roles: readers, Scopes: readScopes, Targets: either(stepID)},
 		pb.TransferService_ListTransfers_FullMethodName: {Roles: readers, Scopes: readScopes,

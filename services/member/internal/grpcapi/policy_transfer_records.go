@@ -19,8 +19,7 @@ func transferSettingsPolicy(l Lookup) authz.Policy {
 	return authz.Policy{
 		pb.TransferService_RecordEarlierTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
 			Targets: func(ctx context.Context, req any) ([]string, error) {
-				org, err := l.OrganisationOf(ctx, req.(*pb.RecordEarlierTransferRequest).GetMemberId())
-				return []string{org}, err
+				return organisationOf(ctx, l, req.(*pb.RecordEarlierTransferRequest).GetMemberId())
 			}},
 		pb.TransferService_GetTransferSettings_FullMethodName: {Roles: readers, Scopes: readScopes, OrAbove: true,
 			Targets: authz.Target(func(r *pb.GetTransferSettingsRequest) string { return r.GetDistrictId() })},

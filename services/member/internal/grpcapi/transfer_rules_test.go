@@ -147,7 +147,7 @@ func TestSuspendedTransferTakesNoStep(t *testing.T) {
 			t.Errorf("%s a suspended transfer: %v", what, err)
 		}
 	}
-	_, err = h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId()})
+	_, err = h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Reason: "signed on paper"})
 	refusedAsSuspended("confirm", err)
 	_, err = h.transfers.ReleaseTransfer(ctx, &pb.ReleaseTransferRequest{Id: tf.GetId()})
 	refusedAsSuspended("release", err)
@@ -171,7 +171,7 @@ func TestSuspendedTransferTakesNoStep(t *testing.T) {
 	}
 
 	// Released: the receiving side holds it now.
-	c, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId()})
+	c, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Reason: "signed on paper"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func (h *harness) released(t *testing.T, from, to string) *pb.Transfer {
 	m := h.register(t, person(from, "Transferred Member"))
 	tf := h.requestTransfer(t, m.GetId(), to)
 	ctx := callContext(t)
-	c, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Etag: tf.GetEtag()})
+	c, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Etag: tf.GetEtag(), Reason: "signed on paper"})
 	if err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
@@ -96,7 +96,7 @@ func TestTransferAcrossDistricts(t *testing.T) {
 	if err != nil || again.GetTransfer().GetId() != tf.GetId() {
 		t.Fatalf("retried request: %v, %v", again, err)
 	}
-	if _, err := receiver.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId()}); status.Code(err) != codes.NotFound {
+	if _, err := receiver.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Reason: "signed on paper"}); status.Code(err) != codes.NotFound {
 		t.Errorf("receiving side confirms: %v", err)
 	}
 	c, err := self.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Etag: tf.GetEtag(), Reason: "yes"})
@@ -310,7 +310,7 @@ func TestEndedTransfersNeverComplete(t *testing.T) {
 		}
 		for _, step := range []func() error{
 			func() error {
-				_, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId()})
+				_, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Reason: "signed on paper"})
 				return err
 			},
 			func() error {
@@ -407,10 +407,10 @@ func TestStaleEtagIsRefused(t *testing.T) {
 	m := h.register(t, person(tr.branch.GetId(), "Sun Li"))
 	tf := h.requestTransfer(t, m.GetId(), tr.community.GetId())
 	ctx := callContext(t)
-	if _, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Etag: tf.GetEtag()}); err != nil {
+	if _, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Etag: tf.GetEtag(), Reason: "signed on paper"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Etag: tf.GetEtag()})
+	_, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: tf.GetId(), Etag: tf.GetEtag(), Reason: "signed on paper"})
 	if status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "ETAG_MISMATCH" {
 		t.Fatalf("replayed confirmation: %v", err)
 	}

@@ -312,6 +312,7 @@ func (s *Service) bulkTransfer(ctx context.Context, tx Tx, job *BulkJob, o *Bulk
 		by(ActionConfirmed, TransferConfirmed, "confirmed on the member's behalf by the organisation's decision: "+job.Reason),
 		by(ActionReleased, TransferReleased, "bulk transfer "+job.ID),
 	}
+	steps[1].OnBehalfOf = m.ID
 	steps[2].LetterNumber = t.LetterNumber
 	t.State, t.Version, t.Updated, t.Steps = TransferReleased, int64(len(steps)), now, steps
 	if err := tx.InsertTransferSteps(ctx, t, steps); err != nil {

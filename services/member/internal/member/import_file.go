@@ -56,7 +56,8 @@ func readTable(content []byte, format string) (*table, error) {
 		return nil, contentErr("the file is empty")
 	}
 	if len(content) > MaxImportBytes {
-		return nil, contentErr("the file has %d bytes, more than the %d one import takes: split the roster", len(content), MaxImportBytes)
+		return nil, errs.Field(ErrFileTooLarge, "content",
+			fmt.Sprintf("the file has %d bytes, more than the %d one import takes: split the roster", len(content), MaxImportBytes))
 	}
 	if format == FormatDetect {
 		format = detectFormat(content)

@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/textcheck"
 )
 
 // column is one column a roster may have: its field (the API's name), the
@@ -167,7 +168,19 @@ func (r rowReader) cell(cells []string, field string) string {
 // say what could not, or what the domain refuses (validate), by field.
 func (r rowReader) member(cells []string, today time.Time) (*Member, rowProblems) {
 	var p rowProblems
-	get := func(field string) string { return r.cell(cells, field) }
+	// A file's cells are not checked on the way in as the API's strings
+	// are (a roster travels as bytes): the same rule applies here.
+	for _, c := range columns {
+		if d, _ := textcheck.Problem(r.cell(cells, c.field)); d != "" {
+			p.add(c.field, "%s", d)
+		}
+	}
+	get := func(field string) string {
+		if v := r.cell(cells, field); textcheck.Clean(v) {
+			return v
+		}
+		return "" // named above; kept out of the member
+	}
 	m := &Member{Name: get("name"), NationalID: NormaliseNationalID(get("national_id")), Phone: get("phone"),
 		Employer: get("employer"), Residence: Residence{Building: get("residence")}}
 	m.Sex = r.choose(&p, "sex", get("sex"), sexes, nil)

@@ -61,6 +61,23 @@ const (
 	SexFemale          = "FEMALE"
 )
 
+// The party's rules of membership dates (the party constitution, DOMAIN
+// §5): a person joins from their 18th birthday, and is a probationary
+// member for a year before full membership.
+const (
+	JoiningAge       = 18
+	ProbationaryTime = 1 // year
+)
+
+// Adulthood is the first day a person born on birth may join the party:
+// their 18th birthday (1 March for someone born on 29 February, when the
+// year has none).
+func Adulthood(birth time.Time) time.Time { return birth.AddDate(JoiningAge, 0, 0) }
+
+// FullFrom is the first day a member who joined on join may be a full
+// member: the end of a year's probation.
+func FullFrom(join time.Time) time.Time { return join.AddDate(ProbationaryTime, 0, 0) }
+
 // Etag is the version as the API shows it.
 func (m *Member) Etag() string { return strconv.FormatInt(m.Version, 10) }
 
@@ -98,11 +115,16 @@ func (m *Member) validate(today time.Time) error {
 		v.Add("member.join_date", "join date is required")
 	case today.Before(m.JoinDate):
 		v.Add("member.join_date", "join date cannot be in the future")
-	case !m.BirthDate.IsZero() && !m.BirthDate.Before(m.JoinDate):
-		v.Add("member.join_date", "join date must be after the birth date")
+	case !m.BirthDate.IsZero() && m.JoinDate.Before(Adulthood(m.BirthDate)):
+		v.Add("member.join_date", "a person joins the party from their 18th birthday, here %s",
+			Adulthood(m.BirthDate).Format(time.DateOnly))
 	}
-	if m.Status != StatusFull && m.Status != StatusProbationary {
+	switch {
+	case m.Status != StatusFull && m.Status != StatusProbationary:
 		v.Add("member.status", "status is required: full or probationary")
+	case m.Status == StatusFull && !m.JoinDate.IsZero() && today.Before(FullFrom(m.JoinDate)):
+		v.Add("member.status", "a member is probationary for a year after joining: full membership from %s at the earliest",
+			FullFrom(m.JoinDate).Format(time.DateOnly))
 	}
 	if m.StarRating < 0 || m.StarRating > 5 {
 		v.Add("member.star_rating", "star rating is 0 to 5")

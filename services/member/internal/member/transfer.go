@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gongjian.dev/pkg/errs"
@@ -66,6 +67,11 @@ type Step struct {
 	// Recorded is when a step taken before the system was recorded in it;
 	// At is then the start of its original day in the city.
 	Recorded time.Time
+	// OnBehalfOf is the member a step was taken for by someone else (the
+	// member's confirmation given by the sending side); the actor is who
+	// took it and Reason why. "" when the member took it themselves and on
+	// the organisations' own steps.
+	OnBehalfOf string
 }
 
 // Actor is who takes a step. MemberID is set when the actor is a member
@@ -309,8 +315,15 @@ type StepRequest struct {
 	Actor            Actor
 }
 
-// ConfirmTransfer records the member's agreement.
+// ConfirmTransfer records the member's agreement. Given by anyone but the
+// member (the sending side, for a member who signed on paper), it is
+// recorded as taken on the member's behalf, and needs a reason saying why:
+// the step is the member's, and the history must not say they took it.
 func (s *Service) ConfirmTransfer(ctx context.Context, r StepRequest) (*Transfer, error) {
+	if r.Actor.MemberID == "" && strings.TrimSpace(r.Reason) == "" {
+		return nil, errs.Field(ErrInvalid, "reason",
+			`a confirmation on the member's behalf needs a reason, such as "signed on paper"`)
+	}
 	return s.step(ctx, r, ActionConfirmed, false, func(_ Tx, t *Transfer, _ time.Time) error {
 		return move(t, TransferConfirmed, TransferRequested)
 	})
@@ -554,6 +567,9 @@ func (s *Service) step(ctx context.Context, r StepRequest, action string, lockOr
 		}
 		if action == ActionReviewed {
 			st.ReviewOutcome = t.ReviewOutcome
+		}
+		if action == ActionConfirmed && r.Actor.MemberID == "" {
+			st.OnBehalfOf = t.MemberID
 		}
 		if err := appendStep(ctx, tx, t, st, now); err != nil {
 			return err

@@ -186,6 +186,7 @@ func (s *Service) recorded(ctx context.Context, tx Tx, r EarlierTransfer, m *Mem
 	step(ActionRequested, r.Requested, first)
 	if !r.Confirmed.IsZero() {
 		step(ActionConfirmed, r.Confirmed, note)
+		t.Steps[len(t.Steps)-1].OnBehalfOf = m.ID // the member confirmed on paper; the recorder is the actor
 	}
 	if !r.Released.IsZero() {
 		released := s.dayStart(r.Released)

@@ -142,7 +142,8 @@ func Transfer(t *member.Transfer) *pb.Transfer {
 	for _, s := range t.Steps {
 		out.Steps = append(out.Steps, &pb.TransferStep{State: TransferState(s.State), ActorSubject: s.ActorSubject,
 			ActorRole: s.ActorRole, Reason: s.Reason, Time: ts(s.At), Action: TransferAction(s.Action),
-			LetterNumber: s.LetterNumber, ReviewOutcome: ReviewOutcome(s.ReviewOutcome), RecordTime: ts(s.Recorded)})
+			LetterNumber: s.LetterNumber, ReviewOutcome: ReviewOutcome(s.ReviewOutcome), RecordTime: ts(s.Recorded),
+			OnBehalfOf: s.OnBehalfOf})
 	}
 	return out
 }

@@ -30,10 +30,28 @@ func decodeToken(s string) (pageKey, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &k)
 	}
-	if err != nil || uuid.Validate(k.ID) != nil {
+	if err != nil || !validKeyID(k.ID) || !validKeyPath(k.Path) {
 		return k, member.ErrInvalidPageToken
 	}
 	return k, nil
+}
+
+// validKeyPath reports whether a page token's path is a path as the
+// organisation service writes them, "/<id>/<id>/…/", or "" (the keys of
+// lists by id only): it goes into SQL as it is, where a NUL would fail.
+func validKeyPath(p string) bool {
+	if p == "" {
+		return true
+	}
+	if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || len(p) < 2 {
+		return false
+	}
+	for _, id := range strings.Split(p[1:len(p)-1], "/") {
+		if !validKeyID(id) {
+			return false
+		}
+	}
+	return true
 }
 
 // List implements member.Store.

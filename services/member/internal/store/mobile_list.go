@@ -161,7 +161,7 @@ func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page
 	args := []any{recordID}
 	if p.Token != "" {
 		var k contactKey
-		if err := decodeKey(p.Token, &k); err != nil || uuid.Validate(k.ID) != nil {
+		if err := decodeKey(p.Token, &k); err != nil || !validKeyID(k.ID) {
 			return nil, "", member.ErrInvalidPageToken
 		}
 		sql += ` AND (logged_at, id) > ($2, $3::uuid)`
@@ -187,6 +187,15 @@ func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page
 func encodeKey(k any) string {
 	b, _ := json.Marshal(k)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// validKeyID reports whether a page token's id is one the store could
+// have written: a UUID in its canonical form. uuid.Validate also takes
+// forms (urn:uuid:…, {…}) that PostgreSQL's uuid cast refuses, which
+// would fail as an internal error instead of an invalid token.
+func validKeyID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
 }
 
 func decodeKey(token string, k any) error {
@@ -249,7 +258,7 @@ func (s *Store) ListMobile(ctx context.Context, f member.MobileFilter) ([]*membe
 	}
 	if f.Page.Token != "" {
 		var k mobileKey
-		if err := decodeKey(f.Page.Token, &k); err != nil || uuid.Validate(k.ID) != nil {
+		if err := decodeKey(f.Page.Token, &k); err != nil || !validKeyID(k.ID) {
 			return nil, "", member.ErrInvalidPageToken
 		}
 		add(`id > ?::uuid`, k.ID)

@@ -49,8 +49,7 @@ func (t *txStore) InsertTransferSteps(ctx context.Context, tr *member.Transfer, 
 	b := &pgx.Batch{}
 	b.Queue(insertTransferSQL, insertTransferArgs(tr)...)
 	for i, s := range steps {
-		b.Queue(insertStepSQL, tr.ID, i+1, s.State, s.Action, s.ActorSubject, s.ActorRole, s.Reason, s.At,
-			s.LetterNumber, s.ReviewOutcome, nullableTime(s.Recorded))
+		b.Queue(insertStepSQL, stepArgs(tr, int64(i+1), s)...)
 	}
 	err := t.tx.SendBatch(ctx, b).Close()
 	if pgdb.IsUniqueViolation(err, "transfers_letter_number_key") { // a paper letter's number, recorded twice

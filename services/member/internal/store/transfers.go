@@ -79,7 +79,7 @@ func getTransfer(ctx context.Context, q rowsQuerier, id string, lock, steps bool
 		return t, nil
 	}
 	rows, err := q.Query(ctx, `SELECT state, action, actor_subject, actor_role, reason, at, coalesce(letter_number, ''),
-		review_outcome, recorded_at FROM transfer_steps WHERE transfer_id = $1 ORDER BY seq`, id)
+		review_outcome, recorded_at, coalesce(on_behalf_of::text, '') FROM transfer_steps WHERE transfer_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func getTransfer(ctx context.Context, q rowsQuerier, id string, lock, steps bool
 			recorded *time.Time
 		)
 		err := r.Scan(&s.State, &s.Action, &s.ActorSubject, &s.ActorRole, &s.Reason, &s.At, &s.LetterNumber, &s.ReviewOutcome,
-			&recorded)
+			&recorded, &s.OnBehalfOf)
 		s.At, s.Recorded = s.At.UTC(), utc(recorded)
 		return s, err
 	})
@@ -190,11 +190,17 @@ func receiptArgs(tr *member.Transfer) []any {
 }
 
 const insertStepSQL = `INSERT INTO transfer_steps (transfer_id, seq, state, action, actor_subject, actor_role, reason, at,
-	letter_number, review_outcome, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11)`
+	letter_number, review_outcome, recorded_at, on_behalf_of)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, NULLIF($12, '')::uuid)`
+
+// stepArgs are the values of insertStepSQL for step s, the seq-th of tr.
+func stepArgs(tr *member.Transfer, seq int64, s member.Step) []any {
+	return []any{tr.ID, seq, s.State, s.Action, s.ActorSubject, s.ActorRole, s.Reason, s.At, s.LetterNumber,
+		s.ReviewOutcome, nullableTime(s.Recorded), s.OnBehalfOf}
+}
 
 func (t *txStore) appendStep(ctx context.Context, tr *member.Transfer, s member.Step) error {
-	_, err := t.tx.Exec(ctx, insertStepSQL, tr.ID, tr.Version, s.State, s.Action, s.ActorSubject, s.ActorRole, s.Reason,
-		s.At, s.LetterNumber, s.ReviewOutcome, nullableTime(s.Recorded))
+	_, err := t.tx.Exec(ctx, insertStepSQL, stepArgs(tr, tr.Version, s)...)
 	return err
 }
 

@@ -194,7 +194,7 @@ var callers = []caller{
 	{"resident-unit contact", devissuer.Claims{Role: auth.UnitContact}, func(a *side) string { return a.community.GetId() }},
 	{"city inspector", devissuer.Claims{Role: auth.Inspector}, nil},
 	{"district inspector", devissuer.Claims{Role: auth.Inspector}, func(a *side) string { return a.district.GetId() }},
-	{"member", devissuer.Claims{Role: auth.Member, MemberID: "m-1"}, func(a *side) string { return a.community.GetId() }},
+	{"member", devissuer.Claims{Role: auth.Member, MemberID: "5a1d0f2e-8c3b-4e6a-b7d9-0c4e2f1a0001"}, func(a *side) string { return a.community.GetId() }},
 	{"system reading", devissuer.Claims{Role: auth.System, Scopes: []string{"organisation.read"}}, nil},
 	{"system writing", devissuer.Claims{Role: auth.System, Scopes: []string{"organisation.write"}}, nil},
 	{"member service", devissuer.Claims{Role: auth.Service, Scopes: []string{"organisation.member_counts"}}, nil},

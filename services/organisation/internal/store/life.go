@@ -75,14 +75,9 @@ func (s *Store) ListActivities(ctx context.Context, f org.ActivityFilter) ([]*or
 		add("day <= $%d", f.To.Time())
 	}
 	if f.Page.Token != "" {
-		key, err := decodeToken(f.Page.Token)
+		d, id, err := activityBefore(f.Page.Token)
 		if err != nil {
 			return nil, "", err
-		}
-		day, id, ok := strings.Cut(key, "/")
-		d, derr := org.ParseDate(day)
-		if !ok || derr != nil {
-			return nil, "", errs.Field(org.ErrInvalidPageToken, "page_token", "not a token this service issued")
 		}
 		add("(day, id) < ($%d, $%d)", d.Time(), id)
 	}
@@ -347,4 +342,18 @@ func (t *txStore) SaveSettings(ctx context.Context, st *org.Settings) error {
 		ON CONFLICT (district_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at`,
 		st.DistrictID, js, st.Updated)
 	return err
+}
+
+// activityBefore is the day and id a page of activities continues before.
+func activityBefore(token string) (org.Date, string, error) {
+	key, err := decodeToken(token)
+	if err != nil {
+		return org.Date{}, "", err
+	}
+	day, id, ok := strings.Cut(key, "/")
+	d, derr := org.ParseDate(day)
+	if !ok || derr != nil || d.IsZero() || !validID(id) {
+		return org.Date{}, "", errBadToken
+	}
+	return d, id, nil
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/google/uuid"
 	"strings"
 	"time"
 
@@ -57,7 +59,7 @@ func (s *Store) List(ctx context.Context, f org.ListFilter) ([]*org.Organisation
 		where = append(where, "o.state = 'ACTIVE'")
 	}
 	if f.Page.Token != "" {
-		after, err := decodeToken(f.Page.Token)
+		after, err := pathAfter(f.Page.Token)
 		if err != nil {
 			return nil, "", err
 		}
@@ -110,6 +112,57 @@ func decodeToken(token string) (string, error) {
 	return string(b), nil
 }
 
+// errBadToken refuses a page token this service did not issue.
+var errBadToken = errs.Field(org.ErrInvalidPageToken, "page_token", "not a token this service issued")
+
+// pathAfter is the path a page of organisations continues after. It goes
+// into SQL as it is: anything but a path of ids (a NUL, broken UTF-8) would
+// fail there as an internal error.
+func pathAfter(token string) (string, error) {
+	p, err := decodeToken(token)
+	if err != nil {
+		return "", err
+	}
+	if !validPath(p) {
+		return "", errBadToken
+	}
+	return p, nil
+}
+
+// validPath reports whether p is a path as pathOf writes them.
+func validPath(p string) bool {
+	if len(p) < 2 || !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") {
+		return false
+	}
+	for _, id := range strings.Split(p[1:len(p)-1], "/") {
+		if !validID(id) {
+			return false
+		}
+	}
+	return true
+}
+
+// validID reports whether s is an id as the service writes them: a UUID
+// in its canonical form (uuid.Validate also takes forms PostgreSQL's uuid
+// input refuses).
+func validID(s string) bool {
+	u, err := uuid.Parse(s)
+	return err == nil && u.String() == s
+}
+
+// versionBefore is the version a page of history continues before.
+func versionBefore(token string) (int64, error) {
+	t, err := decodeToken(token)
+	if err != nil {
+		return 0, err
+	}
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || v < 1 {
+		return 0, errBadToken
+	}
+	return v, nil
+}
+
 // History implements org.Store, newest version first.
 func (s *Store) History(ctx context.Context, id string, p org.Page) ([]org.Version, string, error) {
 	if _, err := s.Get(ctx, id); err != nil {
@@ -117,12 +170,9 @@ func (s *Store) History(ctx context.Context, id string, p org.Page) ([]org.Versi
 	}
 	before := int64(1 << 62)
 	if p.Token != "" {
-		t, err := decodeToken(p.Token)
-		if err != nil {
+		var err error
+		if before, err = versionBefore(p.Token); err != nil {
 			return nil, "", err
-		}
-		if before, err = strconv.ParseInt(t, 10, 64); err != nil {
-			return nil, "", errs.Field(org.ErrInvalidPageToken, "page_token", "not a token this service issued")
 		}
 	}
 	rows, err := s.pool.Query(ctx, `SELECT version, change, valid_from, valid_to, snapshot FROM organisation_versions

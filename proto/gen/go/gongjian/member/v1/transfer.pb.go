@@ -436,7 +436,14 @@ type TransferStep struct {
 	// record_time is when a step taken before the system was recorded in
 	// it (RecordEarlierTransfer); time is then the start of the original
 	// day in the city. Absent for steps taken in the system.
-	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// on_behalf_of is the member a step was taken for by someone else: the
+	// member's confirmation given by the sending side (the member signed on
+	// paper; a bulk transfer's organisation decision) or recorded from a
+	// paper record. actor_subject and actor_role are then who took it, and
+	// reason why. Empty when the member took the step themselves, and on the
+	// steps that are the organisations' own.
+	OnBehalfOf    string `protobuf:"bytes,10,opt,name=on_behalf_of,json=onBehalfOf,proto3" json:"on_behalf_of,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -532,6 +539,13 @@ func (x *TransferStep) GetRecordTime() *timestamppb.Timestamp {
 		return x.RecordTime
 	}
 	return nil
+}
+
+func (x *TransferStep) GetOnBehalfOf() string {
+	if x != nil {
+		return x.OnBehalfOf
+	}
+	return ""
 }
 
 // Transfer is one transfer of a membership relationship.
@@ -1314,7 +1328,10 @@ type ConfirmTransferRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// id of the transfer.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// reason for the step.
+	// reason for the step. Required when the caller is not the member (a
+	// sending side confirming for a member who signed on paper): the step is
+	// then recorded as taken on the member's behalf (TransferStep.on_behalf_of)
+	// with this reason.
 	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	// etag of the transfer as the caller read it; when given it must match,
 	// so that a replayed or stale step is refused (ETAG_MISMATCH).
@@ -3548,7 +3565,7 @@ var File_gongjian_member_v1_transfer_proto protoreflect.FileDescriptor
 
 const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\n" +
-	"!gongjian/member/v1/transfer.proto\x12\x12gongjian.member.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgongjian/member/v1/member.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x03\n" +
+	"!gongjian/member/v1/transfer.proto\x12\x12gongjian.member.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgongjian/member/v1/member.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x03\n" +
 	"\fTransferStep\x127\n" +
 	"\x05state\x18\x01 \x01(\x0e2!.gongjian.member.v1.TransferStateR\x05state\x12#\n" +
 	"\ractor_subject\x18\x02 \x01(\tR\factorSubject\x12\x1d\n" +
@@ -3560,7 +3577,10 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"\rletter_number\x18\a \x01(\tR\fletterNumber\x12P\n" +
 	"\x0ereview_outcome\x18\b \x01(\x0e2).gongjian.member.v1.TransferReviewOutcomeR\rreviewOutcome\x12;\n" +
 	"\vrecord_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\xe7\b\n" +
+	"recordTime\x12 \n" +
+	"\fon_behalf_of\x18\n" +
+	" \x01(\tR\n" +
+	"onBehalfOf\"\xe7\b\n" +
 	"\bTransfer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12(\n" +
 	"\tmember_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\bmemberId\x120\n" +

@@ -59,7 +59,9 @@ type TransferServiceClient interface {
 	// (sending or receiving), of a state.
 	ListTransfers(ctx context.Context, in *ListTransfersRequest, opts ...grpc.CallOption) (*ListTransfersResponse, error)
 	// ConfirmTransfer is the member's agreement, given by the member or by an
-	// administrator of the sending side on the member's behalf.
+	// administrator of the sending side on the member's behalf: that needs a
+	// reason (such as "signed on paper") and the step records whom it was
+	// taken for (on_behalf_of), who took it and why.
 	ConfirmTransfer(ctx context.Context, in *ConfirmTransferRequest, opts ...grpc.CallOption) (*ConfirmTransferResponse, error)
 	// ReleaseTransfer is the sending side issuing the letter of introduction,
 	// with its number and the deadline by which it must be received.
@@ -330,7 +332,9 @@ type TransferServiceServer interface {
 	// (sending or receiving), of a state.
 	ListTransfers(context.Context, *ListTransfersRequest) (*ListTransfersResponse, error)
 	// ConfirmTransfer is the member's agreement, given by the member or by an
-	// administrator of the sending side on the member's behalf.
+	// administrator of the sending side on the member's behalf: that needs a
+	// reason (such as "signed on paper") and the step records whom it was
+	// taken for (on_behalf_of), who took it and why.
 	ConfirmTransfer(context.Context, *ConfirmTransferRequest) (*ConfirmTransferResponse, error)
 	// ReleaseTransfer is the sending side issuing the letter of introduction,
 	// with its number and the deadline by which it must be received.

@@ -1,0 +1,270 @@
+package grpcapi
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/authz"
+	"gongjian.dev/pkg/errs"
+	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
+)
+
+// Lookup finds where a record sits, so that calls about it are scoped: its
+// community (or a meeting's convener) for staff, its unit for a unit's
+// contact. A record that does not exist answers "".
+type Lookup interface {
+	authz.Tree
+	CommunityOfUnit(ctx context.Context, id string) (string, error)
+	AgreementSides(ctx context.Context, id string) (community, unit string, err error)
+	ReportSides(ctx context.Context, id string) (community, unit string, err error)
+	MeetingConvener(ctx context.Context, id string) (string, error)
+	ItemSides(ctx context.Context, id string) (convener, ownerUnit, ownerOrg string, err error)
+	ActivityCommunities(ctx context.Context, id string) ([]string, error)
+}
+
+// The roles by what they do with co-building records. A unit's contact is
+// not among them: unitRules says what they may do, on their own unit.
+var (
+	readers = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary,
+		auth.GridLeader, auth.Inspector}
+	writers      = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary}
+	cityDistrict = []auth.Role{auth.CityAdmin, auth.DistrictAdmin}
+	readScopes   = []string{"cobuilding.read", "cobuilding.write"}
+	writeScopes  = []string{"cobuilding.write"}
+)
+
+type targets = func(context.Context, any) ([]string, error)
+
+// Policy is who may call each RPC of the service, and on what: the
+// community a record sits in (a meeting's convener, which is a district
+// for the county's meetings). Lists that name none are restricted to the
+// caller's subtree by their handler.
+func Policy(l Lookup) authz.Policy {
+	read := func(t targets) authz.Rule { return authz.Rule{Roles: readers, Scopes: readScopes, Targets: t} }
+	write := func(t targets) authz.Rule { return authz.Rule{Roles: writers, Scopes: writeScopes, Targets: t} }
+	one := func(find func(context.Context, string) (string, error), id func(any) string) targets {
+		return func(ctx context.Context, req any) ([]string, error) {
+			c, err := find(ctx, id(req))
+			return []string{c}, err
+		}
+	}
+	first := func(find func(context.Context, string) (string, string, error), id func(any) string) targets {
+		return one(func(ctx context.Context, s string) (string, error) { c, _, err := find(ctx, s); return c, err }, id)
+	}
+	convenerOfItem := func(ctx context.Context, id string) (string, error) {
+		c, _, _, err := l.ItemSides(ctx, id)
+		return c, err
+	}
+	type byID interface{ GetId() string }
+	reqID := func(r any) string { return r.(byID).GetId() }
+	// listed are the organisations a list names, and the community of the
+	// unit it names when it names no organisation.
+	listed := func(unit func(any) string, orgs func(any) []string) targets {
+		return func(ctx context.Context, req any) ([]string, error) {
+			out := orgs(req)
+			for _, o := range out {
+				if o != "" {
+					return out, nil
+				}
+			}
+			c, err := l.CommunityOfUnit(ctx, unit(req))
+			return append(out, c), err
+		}
+	}
+	return authz.Policy{
+		pb.ResidentUnitService_CreateResidentUnit_FullMethodName: write(authz.Target(func(r *pb.CreateResidentUnitRequest) string {
+			return r.GetResidentUnit().GetCommunityId()
+		})),
+		pb.ResidentUnitService_GetResidentUnit_FullMethodName: read(one(l.CommunityOfUnit, reqID)),
+		pb.ResidentUnitService_ListResidentUnits_FullMethodName: read(authz.Targets(func(r *pb.ListResidentUnitsRequest) []string {
+			return []string{r.GetCommunityId(), r.GetAncestorId()}
+		})),
+		pb.ResidentUnitService_UpdateResidentUnit_FullMethodName: write(one(l.CommunityOfUnit, func(r any) string {
+			return r.(*pb.UpdateResidentUnitRequest).GetResidentUnit().GetId()
+		})),
+
+		pb.AgreementService_CreateAgreement_FullMethodName: write(authz.Target(func(r *pb.CreateAgreementRequest) string {
+			return r.GetAgreement().GetCommunityId()
+		})),
+		pb.AgreementService_GetAgreement_FullMethodName: read(first(l.AgreementSides, reqID)),
+		pb.AgreementService_ListAgreements_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListAgreementsRequest).GetUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListAgreementsRequest)
+				return []string{q.GetCommunityId(), q.GetAncestorId()}
+			})),
+		pb.AgreementService_UpdateAgreement_FullMethodName: write(first(l.AgreementSides, func(r any) string {
+			return r.(*pb.UpdateAgreementRequest).GetAgreement().GetId()
+		})),
+		pb.AgreementService_RenewAgreement_FullMethodName:        write(first(l.AgreementSides, reqID)),
+		pb.AgreementService_EndAgreement_FullMethodName:          write(first(l.AgreementSides, reqID)),
+		pb.AgreementService_ListAgreementVersions_FullMethodName: read(first(l.AgreementSides, reqID)),
+
+		pb.UnitReportService_CreateUnitReport_FullMethodName: write(authz.Target(func(r *pb.CreateUnitReportRequest) string {
+			return r.GetUnitReport().GetCommunityId()
+		})),
+		pb.UnitReportService_GetUnitReport_FullMethodName: read(first(l.ReportSides, reqID)),
+		pb.UnitReportService_ListUnitReports_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListUnitReportsRequest).GetUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListUnitReportsRequest)
+				return []string{q.GetCommunityId(), q.GetAncestorId()}
+			})),
+		pb.UnitReportService_UpdateUnitReport_FullMethodName: write(first(l.ReportSides, func(r any) string {
+			return r.(*pb.UpdateUnitReportRequest).GetUnitReport().GetId()
+		})),
+		pb.UnitReportService_ListMissedReports_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListMissedReportsRequest).GetUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListMissedReportsRequest)
+				return []string{q.GetCommunityId(), q.GetAncestorId()}
+			})),
+
+		pb.JointMeetingService_CreateJointMeeting_FullMethodName: write(authz.Target(func(r *pb.CreateJointMeetingRequest) string {
+			return r.GetJointMeeting().GetConvenerId()
+		})),
+		pb.JointMeetingService_GetJointMeeting_FullMethodName: read(one(l.MeetingConvener, reqID)),
+		pb.JointMeetingService_ListJointMeetings_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListJointMeetingsRequest).GetUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListJointMeetingsRequest)
+				return []string{q.GetConvenerId(), q.GetAncestorId()}
+			})),
+		pb.JointMeetingService_UpdateJointMeeting_FullMethodName: write(one(l.MeetingConvener, func(r any) string {
+			return r.(*pb.UpdateJointMeetingRequest).GetJointMeeting().GetId()
+		})),
+
+		pb.LedgerItemService_CreateLedgerItem_FullMethodName: write(one(l.MeetingConvener, func(r any) string {
+			return r.(*pb.CreateLedgerItemRequest).GetLedgerItem().GetMeetingId()
+		})),
+		pb.LedgerItemService_GetLedgerItem_FullMethodName: read(one(convenerOfItem, reqID)),
+		pb.LedgerItemService_ListLedgerItems_FullMethodName: read(func(ctx context.Context, req any) ([]string, error) {
+			q := req.(*pb.ListLedgerItemsRequest)
+			out := []string{q.GetConvenerId(), q.GetAncestorId()}
+			if q.GetMeetingId() != "" {
+				c, err := l.MeetingConvener(ctx, q.GetMeetingId())
+				return append(out, c), err
+			}
+			return listed(func(any) string { return q.GetOwnerUnitId() }, func(any) []string { return out })(ctx, req)
+		}),
+		pb.LedgerItemService_UpdateLedgerItem_FullMethodName: write(one(convenerOfItem, func(r any) string {
+			return r.(*pb.UpdateLedgerItemRequest).GetLedgerItem().GetId()
+		})),
+		// The owner reports: staff of the owning organisation, or of the
+		// convener for an item a unit owns (a unit's contact: unitRules).
+		pb.LedgerItemService_ReportLedgerProgress_FullMethodName: write(one(func(ctx context.Context, id string) (string, error) {
+			c, _, org, err := l.ItemSides(ctx, id)
+			if org != "" {
+				return org, err
+			}
+			return c, err
+		}, reqID)),
+		pb.LedgerItemService_CloseLedgerItem_FullMethodName:    write(one(convenerOfItem, reqID)),
+		pb.LedgerItemService_SendBackLedgerItem_FullMethodName: write(one(convenerOfItem, reqID)),
+
+		pb.JointActivityService_CreateJointActivity_FullMethodName: write(authz.Targets(func(r *pb.CreateJointActivityRequest) []string {
+			return r.GetJointActivity().GetCommunityIds()
+		})),
+		pb.JointActivityService_GetJointActivity_FullMethodName: read(func(ctx context.Context, req any) ([]string, error) {
+			return l.ActivityCommunities(ctx, reqID(req))
+		}),
+		pb.JointActivityService_ListJointActivities_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListJointActivitiesRequest).GetUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListJointActivitiesRequest)
+				return []string{q.GetCommunityId(), q.GetAncestorId()}
+			})),
+
+		// A district's settings are read from anywhere in it, set by its
+		// administrators and the city's.
+		pb.SettingsService_GetCoBuildingSettings_FullMethodName: {Roles: readers, Scopes: readScopes, OrAbove: true,
+			Targets: authz.Target(func(r *pb.GetCoBuildingSettingsRequest) string { return r.GetDistrictId() })},
+		pb.SettingsService_UpdateCoBuildingSettings_FullMethodName: {Roles: cityDistrict,
+			Targets: authz.Target(func(r *pb.UpdateCoBuildingSettingsRequest) string { return r.GetDistrictId() })},
+	}
+}
+
+// unitRule is what a unit's contact may do with one RPC: the unit the
+// request touches must be theirs. Nil unit: a list, which the handler
+// narrows to their unit.
+type unitRule struct {
+	unit func(ctx context.Context, req any) (string, error)
+}
+
+// unitRules are the RPCs a unit's contact may call: their unit, its
+// agreements, its reports (which they file and correct), the ledger items
+// it owns (on which they report progress), the meetings it attended and the
+// activities it organised.
+func unitRules(l Lookup) map[string]unitRule {
+	type byID interface{ GetId() string }
+	second := func(find func(context.Context, string) (string, string, error)) unitRule {
+		return unitRule{unit: func(ctx context.Context, req any) (string, error) {
+			_, u, err := find(ctx, req.(byID).GetId())
+			return u, err
+		}}
+	}
+	itemOwner := unitRule{unit: func(ctx context.Context, req any) (string, error) {
+		_, u, _, err := l.ItemSides(ctx, req.(byID).GetId())
+		return u, err
+	}}
+	list := unitRule{}
+	return map[string]unitRule{
+		pb.ResidentUnitService_GetResidentUnit_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
+			return req.(byID).GetId(), nil
+		}},
+		pb.ResidentUnitService_ListResidentUnits_FullMethodName: list,
+		pb.ResidentUnitService_UpdateResidentUnit_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
+			return req.(*pb.UpdateResidentUnitRequest).GetResidentUnit().GetId(), nil
+		}},
+		pb.AgreementService_GetAgreement_FullMethodName:          second(l.AgreementSides),
+		pb.AgreementService_ListAgreements_FullMethodName:        list,
+		pb.AgreementService_ListAgreementVersions_FullMethodName: second(l.AgreementSides),
+		pb.UnitReportService_CreateUnitReport_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
+			return req.(*pb.CreateUnitReportRequest).GetUnitReport().GetUnitId(), nil
+		}},
+		pb.UnitReportService_GetUnitReport_FullMethodName:   second(l.ReportSides),
+		pb.UnitReportService_ListUnitReports_FullMethodName: list,
+		pb.UnitReportService_UpdateUnitReport_FullMethodName: {unit: func(ctx context.Context, req any) (string, error) {
+			_, u, err := l.ReportSides(ctx, req.(*pb.UpdateUnitReportRequest).GetUnitReport().GetId())
+			return u, err
+		}},
+		pb.UnitReportService_ListMissedReports_FullMethodName:      list,
+		pb.JointMeetingService_ListJointMeetings_FullMethodName:    list,
+		pb.LedgerItemService_GetLedgerItem_FullMethodName:          itemOwner,
+		pb.LedgerItemService_ListLedgerItems_FullMethodName:        list,
+		pb.LedgerItemService_ReportLedgerProgress_FullMethodName:   itemOwner,
+		pb.JointActivityService_ListJointActivities_FullMethodName: list,
+	}
+}
+
+// ErrNoUnit refuses a unit's contact whose token names no unit.
+var ErrNoUnit = errs.New(errs.PermissionDenied, "the token names no resident unit (unit_id)")
+
+// Authorize builds the interceptor that enforces the policy: for a unit's
+// contact, unitRules on their own unit; for everyone else, the policy on
+// the tree.
+func Authorize(l Lookup) func(authz.Policy) grpc.UnaryServerInterceptor {
+	rules := unitRules(l)
+	return func(p authz.Policy) grpc.UnaryServerInterceptor {
+		check := authz.UnaryInterceptor(p, l, auth.OpenMethods)
+		return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			who, ok := auth.FromContext(ctx)
+			if !ok || who.Role != auth.UnitContact || auth.OpenMethods(info.FullMethod) {
+				return check(ctx, req, info, h)
+			}
+			rule, ok := rules[info.FullMethod]
+			switch {
+			case !ok:
+				return nil, errs.Detail(authz.ErrRole, "the role %s may not call %s", who.Role, info.FullMethod)
+			case who.UnitID == "":
+				return nil, ErrNoUnit
+			case rule.unit != nil:
+				unit, err := rule.unit(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				if unit != who.UnitID {
+					return nil, authz.ErrOutOfScope
+				}
+			}
+			return h(ctx, req)
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/outbox"
+	"gongjian.dev/services/cobuilding/internal/activities"
+	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/cobuild"
+	"gongjian.dev/services/cobuilding/internal/meetings"
+	"gongjian.dev/services/cobuilding/internal/pbconv"
+	"gongjian.dev/services/cobuilding/internal/reports"
+	"gongjian.dev/services/cobuilding/internal/settings"
+	"gongjian.dev/services/cobuilding/internal/units"
+)
+
+// Emit implements cobuild.Tx: the event goes to the outbox when the
+// transaction ends, and the change a caller made to its audit record now.
+// This is the one place where events and audit records are built.
+func (t *txStore) Emit(ctx context.Context, e cobuild.Event) error {
+	id := cobuild.NewID()
+	at := t.now()
+	subject, msg, aggregate, err := pbconv.Event(e, id, at)
+	if err != nil {
+		return err
+	}
+	t.events = append(t.events, outbox.Event{ID: id, Subject: subject, AggregateID: aggregate, Message: msg})
+	entry, ok := auditEntry(e, at)
+	if !ok {
+		return nil
+	}
+	return audit.Write(ctx, t.tx, entry)
+}
+
+// auditEntry is the audit record of a change a caller made: the subject
+// as it was before and after. What the sweepers find (a missed month, an
+// overdue item, a missed meeting) is a finding kept in its own table and
+// announced, not a caller's write, and has none.
+func auditEntry(e cobuild.Event, at time.Time) (audit.Entry, bool) {
+	switch e := e.(type) {
+	case units.Changed:
+		return entry("resident_unit", e.Unit.ID, e.Unit.CommunityID, unitOrNil(e.Before), pbconv.Unit(e.Unit)), true
+	case agreements.Changed:
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.Agreement(e.Before)
+		}
+		return entry("agreement", e.Agreement.ID, e.Agreement.CommunityID, before, pbconv.Agreement(e.Agreement)), true
+	case reports.Filed:
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.Report(e.Before)
+		}
+		return entry("unit_report", e.Report.ID, e.Report.CommunityID, before, pbconv.Report(e.Report)), true
+	case meetings.Recorded:
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.Meeting(e.Before)
+		}
+		return entry("joint_meeting", e.Meeting.ID, e.Meeting.ConvenerID, before, pbconv.Meeting(e.Meeting)), true
+	case meetings.ItemChanged:
+		today := cobuild.DayOf(at, nil)
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.Item(e.Before, today)
+		}
+		return entry("ledger_item", e.Item.ID, e.Item.ConvenerID, before, pbconv.Item(e.Item, today)), true
+	case activities.Recorded:
+		a := e.Activity
+		return entry("joint_activity", a.ID, a.CommunityIDs[0], nil, pbconv.Activity(a)), true
+	case settings.Updated:
+		return entry("cobuilding_settings", e.Settings.DistrictID, e.Settings.DistrictID, nil, pbconv.Settings(e.Settings)), true
+	}
+	return audit.Entry{}, false
+}
+
+func entry(subject, id, org string, before, after proto.Message) audit.Entry {
+	en := audit.Entry{SubjectType: subject, SubjectID: id, OrganisationID: org, After: after}
+	if before != nil {
+		en.Before = before
+	}
+	return en
+}
+
+func unitOrNil(u *units.Unit) proto.Message {
+	if u == nil {
+		return nil
+	}
+	return pbconv.Unit(u)
+}
