@@ -163,21 +163,21 @@ func (c *cluster) resource(u *unstructured.Unstructured) (dynamic.ResourceInterf
 func (c *cluster) strictCreate(ctx context.Context, namespace string, obj *unstructured.Unstructured) error {
 	u := obj.DeepCopy()
 	u.SetNamespace(namespace)
-	ri, _, err := c.resource(u)
+	_, m, err := c.resource(u)
 	if err != nil {
 		return err
 	}
 	var warnings []string
 	cfg := restConfig()
-	cfg.WarningHandlerWithContext = nil
 	cfg.WarningHandler = warningCollector(func(msg string) { warnings = append(warnings, msg) })
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return err
 	}
-	gvk := u.GroupVersionKind()
-	m, _ := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	ri = dyn.Resource(m.Resource).Namespace(namespace)
+	var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		ri = dyn.Resource(m.Resource).Namespace(namespace)
+	}
 	_, err = ri.Create(ctx, u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: metav1.FieldValidationStrict})
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", u.GetKind(), u.GetName(), err)

@@ -123,15 +123,15 @@ func TestTheChartOnKubernetes(t *testing.T) {
 		for what, objs := range renderings {
 			checkNS := "check-" + strings.ReplaceAll(what, " ", "-")
 			c.createNamespace(t, ctx, checkNS)
-			var admitted []string
+			var admitted []*unstructured.Unstructured
 			for _, o := range objs {
 				if err := c.strictCreate(ctx, checkNS, o); err != nil {
 					t.Errorf("%s: %v", what, err)
 					continue
 				}
-				admitted = append(admitted, objectKey(o))
+				admitted = append(admitted, o)
 			}
-			t.Logf("%s: %d objects admitted by the API server (dry run, strict field validation): %s", what, len(admitted), kindCounts(objs))
+			t.Logf("%s: %d of %d objects admitted by the API server (dry run, strict field validation): %s", what, len(admitted), len(objs), kindCounts(admitted))
 			c.deleteNamespace(ctx, checkNS)
 		}
 	})

@@ -88,6 +88,10 @@ func New(o Options) (*Node, error) {
 	return n, nil
 }
 
+// podsDir holds a directory per pod: its containers' root file systems,
+// bundles, volumes and logs.
+func (n *Node) podsDir() string { return filepath.Join(n.Dir, "pods") }
+
 // SetHosts makes each name resolve to 127.0.0.1 in the pods started from
 // now on: the Services' names, as cluster DNS would answer them, pointing
 // where their pods listen on the node's network.
@@ -140,10 +144,13 @@ func (n *Node) removeAll() error {
 		}
 	}
 	// runc removes each container's cgroup; the node's parent cgroup, now
-	// empty, goes too.
+	// empty, goes too, and so do the pods' files.
 	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", n.cgroup))
 	for _, d := range dirs {
 		_ = os.Remove(d)
+	}
+	if err := os.RemoveAll(n.podsDir()); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -68,7 +68,7 @@ func (n *Node) Run(pod *corev1.Pod) (*Pod, error) {
 	if problems := unsupported(pod); len(problems) > 0 {
 		return nil, fmt.Errorf("pod %s: the node cannot run: %s", pod.Name, strings.Join(problems, "; "))
 	}
-	dir := filepath.Join(n.Dir, "pods", fmt.Sprintf("%s-%d", pod.Name, n.seq.Add(1)))
+	dir := filepath.Join(n.podsDir(), fmt.Sprintf("%s-%d", pod.Name, n.seq.Add(1)))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -219,8 +219,20 @@ func (p *Pod) Delete(grace *int64) {
 			}
 		}
 		p.node.remove(p)
+		p.removeFiles()
 		p.node.Logf("node: pod %s deleted", p.Name())
 	})
+}
+
+// removeFiles removes what the pod's containers ran from (their root
+// file systems, bundles and volumes), keeping their logs.
+func (p *Pod) removeFiles() {
+	entries, _ := os.ReadDir(p.dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			_ = os.RemoveAll(filepath.Join(p.dir, e.Name()))
+		}
+	}
 }
 
 func (p *Pod) deleting() bool {
