@@ -603,7 +603,7 @@ func (k *kit) setHosts(ctx context.Context, rel *installed) {
 		for _, w := range rel.workloads {
 			for _, c := range w.tmpl.Spec.Containers {
 				for _, e := range c.Env {
-					if host, _, err := net.SplitHostPort(e.Value); err == nil && strings.HasPrefix(host, s.Name) {
+					if host, _, err := net.SplitHostPort(e.Value); err == nil && (host == s.Name || strings.HasPrefix(host, s.Name+".")) {
 						called = true
 					}
 				}
