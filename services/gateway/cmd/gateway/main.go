@@ -18,6 +18,7 @@ import (
 	auditv1 "gongjian.dev/proto/gen/go/gongjian/audit/v1"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	organisationv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	supervisionv1 "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 	"gongjian.dev/services/gateway/internal/gateway"
 )
 
@@ -57,7 +58,9 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			memberv1.RegisterReportingServiceHandler, memberv1.RegisterAppraisalServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
-		{Name: "supervision", Addr: cfg.SupervisionAddr},
+		{Name: "supervision", Addr: cfg.SupervisionAddr, Register: []gateway.RegisterFunc{
+			supervisionv1.RegisterRuleServiceHandler,
+		}, Audit: auditv1.RegisterAuditServiceHandler},
 	}
 	if cfg.BackendCAFile != "" {
 		for i := range bs {
