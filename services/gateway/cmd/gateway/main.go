@@ -60,6 +60,9 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr},
 		{Name: "supervision", Addr: cfg.SupervisionAddr, Register: []gateway.RegisterFunc{
 			supervisionv1.RegisterRuleServiceHandler,
+			supervisionv1.RegisterRectificationServiceHandler,
+			supervisionv1.RegisterInspectionServiceHandler,
+			supervisionv1.RegisterInterviewServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 	}
 	if cfg.BackendCAFile != "" {

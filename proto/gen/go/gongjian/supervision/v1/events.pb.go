@@ -117,11 +117,495 @@ func (x *QuarterlyActivityMissed) GetFindingId() string {
 	return ""
 }
 
+// FindingMade is published on gongjian.supervision.v1.finding_made when a
+// rule finds something, once per rule, subject and period.
+type FindingMade struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when it was found.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// finding made, with the rule version and the facts.
+	Finding       *Finding `protobuf:"bytes,3,opt,name=finding,proto3" json:"finding,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindingMade) Reset() {
+	*x = FindingMade{}
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindingMade) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindingMade) ProtoMessage() {}
+
+func (x *FindingMade) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindingMade.ProtoReflect.Descriptor instead.
+func (*FindingMade) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *FindingMade) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *FindingMade) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *FindingMade) GetFinding() *Finding {
+	if x != nil {
+		return x.Finding
+	}
+	return nil
+}
+
+// RuleChanged is published on gongjian.supervision.v1.rule_changed when a
+// rule is created or changed (a new version).
+type RuleChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when it changed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// rule at its new version.
+	Rule          *Rule `protobuf:"bytes,3,opt,name=rule,proto3" json:"rule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RuleChanged) Reset() {
+	*x = RuleChanged{}
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleChanged) ProtoMessage() {}
+
+func (x *RuleChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleChanged.ProtoReflect.Descriptor instead.
+func (*RuleChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RuleChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *RuleChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *RuleChanged) GetRule() *Rule {
+	if x != nil {
+		return x.Rule
+	}
+	return nil
+}
+
+// RuleOverrideSet is published on gongjian.supervision.v1.rule_override_set
+// when a district overrides a rule.
+type RuleOverrideSet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when it was set.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// override as set.
+	Override      *RuleOverride `protobuf:"bytes,3,opt,name=override,proto3" json:"override,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RuleOverrideSet) Reset() {
+	*x = RuleOverrideSet{}
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleOverrideSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleOverrideSet) ProtoMessage() {}
+
+func (x *RuleOverrideSet) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleOverrideSet.ProtoReflect.Descriptor instead.
+func (*RuleOverrideSet) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RuleOverrideSet) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *RuleOverrideSet) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *RuleOverrideSet) GetOverride() *RuleOverride {
+	if x != nil {
+		return x.Override
+	}
+	return nil
+}
+
+// CriticismPublished is published on gongjian.supervision.v1.criticism_published
+// when a rule's consequence is a public criticism (通报批评) of its subject.
+type CriticismPublished struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when it was published.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// finding that called for it.
+	Finding       *Finding `protobuf:"bytes,3,opt,name=finding,proto3" json:"finding,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CriticismPublished) Reset() {
+	*x = CriticismPublished{}
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CriticismPublished) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CriticismPublished) ProtoMessage() {}
+
+func (x *CriticismPublished) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CriticismPublished.ProtoReflect.Descriptor instead.
+func (*CriticismPublished) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CriticismPublished) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *CriticismPublished) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *CriticismPublished) GetFinding() *Finding {
+	if x != nil {
+		return x.Finding
+	}
+	return nil
+}
+
+// RectificationItemChanged is published at every step of an item, on
+// gongjian.supervision.v1.rectification_item_<step>: opened,
+// evidence_submitted, accepted, returned, reopened, remedied, and
+// overdue (escalated once, when its deadline passed and it was not closed).
+type RectificationItemChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the step was taken.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// item after the step.
+	Item *RectificationItem `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+	// step taken.
+	Step          *ItemStep `protobuf:"bytes,4,opt,name=step,proto3" json:"step,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RectificationItemChanged) Reset() {
+	*x = RectificationItemChanged{}
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RectificationItemChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RectificationItemChanged) ProtoMessage() {}
+
+func (x *RectificationItemChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RectificationItemChanged.ProtoReflect.Descriptor instead.
+func (*RectificationItemChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RectificationItemChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *RectificationItemChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *RectificationItemChanged) GetItem() *RectificationItem {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+func (x *RectificationItemChanged) GetStep() *ItemStep {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+// InterviewChanged is published on gongjian.supervision.v1.interview_<change>:
+// scheduled, held, followed_up.
+type InterviewChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when it changed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// interview after the change.
+	Interview     *Interview `protobuf:"bytes,3,opt,name=interview,proto3" json:"interview,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InterviewChanged) Reset() {
+	*x = InterviewChanged{}
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InterviewChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InterviewChanged) ProtoMessage() {}
+
+func (x *InterviewChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InterviewChanged.ProtoReflect.Descriptor instead.
+func (*InterviewChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *InterviewChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *InterviewChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *InterviewChanged) GetInterview() *Interview {
+	if x != nil {
+		return x.Interview
+	}
+	return nil
+}
+
+// InspectionChanged is published on gongjian.supervision.v1.inspection_<change>:
+// round_created, group_created, group_updated, finding_recorded.
+type InspectionChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when it changed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// round of the change.
+	Round *InspectionRound `protobuf:"bytes,3,opt,name=round,proto3" json:"round,omitempty"`
+	// group of the change, if any.
+	Group *InspectionGroup `protobuf:"bytes,4,opt,name=group,proto3" json:"group,omitempty"`
+	// finding recorded, if any.
+	Finding       *InspectionFinding `protobuf:"bytes,5,opt,name=finding,proto3" json:"finding,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InspectionChanged) Reset() {
+	*x = InspectionChanged{}
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InspectionChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InspectionChanged) ProtoMessage() {}
+
+func (x *InspectionChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InspectionChanged.ProtoReflect.Descriptor instead.
+func (*InspectionChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *InspectionChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *InspectionChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *InspectionChanged) GetRound() *InspectionRound {
+	if x != nil {
+		return x.Round
+	}
+	return nil
+}
+
+func (x *InspectionChanged) GetGroup() *InspectionGroup {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+func (x *InspectionChanged) GetFinding() *InspectionFinding {
+	if x != nil {
+		return x.Finding
+	}
+	return nil
+}
+
 var File_gongjian_supervision_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_supervision_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"$gongjian/supervision/v1/events.proto\x12\x17gongjian.supervision.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x01\n" +
+	"$gongjian/supervision/v1/events.proto\x12\x17gongjian.supervision.v1\x1a(gongjian/supervision/v1/inspection.proto\x1a+gongjian/supervision/v1/rectification.proto\x1a#gongjian/supervision/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x01\n" +
 	"\x17QuarterlyActivityMissed\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -131,7 +615,45 @@ const file_gongjian_supervision_v1_events_proto_rawDesc = "" +
 	"districtId\x12\x18\n" +
 	"\aquarter\x18\x05 \x01(\tR\aquarter\x12\x1d\n" +
 	"\n" +
-	"finding_id\x18\x06 \x01(\tR\tfindingIdBAZ?gongjian.dev/proto/gen/go/gongjian/supervision/v1;supervisionv1b\x06proto3"
+	"finding_id\x18\x06 \x01(\tR\tfindingId\"\x9f\x01\n" +
+	"\vFindingMade\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12:\n" +
+	"\afinding\x18\x03 \x01(\v2 .gongjian.supervision.v1.FindingR\afinding\"\x96\x01\n" +
+	"\vRuleChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x121\n" +
+	"\x04rule\x18\x03 \x01(\v2\x1d.gongjian.supervision.v1.RuleR\x04rule\"\xaa\x01\n" +
+	"\x0fRuleOverrideSet\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12A\n" +
+	"\boverride\x18\x03 \x01(\v2%.gongjian.supervision.v1.RuleOverrideR\boverride\"\xa6\x01\n" +
+	"\x12CriticismPublished\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12:\n" +
+	"\afinding\x18\x03 \x01(\v2 .gongjian.supervision.v1.FindingR\afinding\"\xe7\x01\n" +
+	"\x18RectificationItemChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12>\n" +
+	"\x04item\x18\x03 \x01(\v2*.gongjian.supervision.v1.RectificationItemR\x04item\x125\n" +
+	"\x04step\x18\x04 \x01(\v2!.gongjian.supervision.v1.ItemStepR\x04step\"\xaa\x01\n" +
+	"\x10InterviewChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12@\n" +
+	"\tinterview\x18\x03 \x01(\v2\".gongjian.supervision.v1.InterviewR\tinterview\"\xaf\x02\n" +
+	"\x11InspectionChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12>\n" +
+	"\x05round\x18\x03 \x01(\v2(.gongjian.supervision.v1.InspectionRoundR\x05round\x12>\n" +
+	"\x05group\x18\x04 \x01(\v2(.gongjian.supervision.v1.InspectionGroupR\x05group\x12D\n" +
+	"\afinding\x18\x05 \x01(\v2*.gongjian.supervision.v1.InspectionFindingR\afindingBAZ?gongjian.dev/proto/gen/go/gongjian/supervision/v1;supervisionv1b\x06proto3"
 
 var (
 	file_gongjian_supervision_v1_events_proto_rawDescOnce sync.Once
@@ -145,18 +667,51 @@ func file_gongjian_supervision_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_supervision_v1_events_proto_rawDescData
 }
 
-var file_gongjian_supervision_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_gongjian_supervision_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_gongjian_supervision_v1_events_proto_goTypes = []any{
-	(*QuarterlyActivityMissed)(nil), // 0: gongjian.supervision.v1.QuarterlyActivityMissed
-	(*timestamppb.Timestamp)(nil),   // 1: google.protobuf.Timestamp
+	(*QuarterlyActivityMissed)(nil),  // 0: gongjian.supervision.v1.QuarterlyActivityMissed
+	(*FindingMade)(nil),              // 1: gongjian.supervision.v1.FindingMade
+	(*RuleChanged)(nil),              // 2: gongjian.supervision.v1.RuleChanged
+	(*RuleOverrideSet)(nil),          // 3: gongjian.supervision.v1.RuleOverrideSet
+	(*CriticismPublished)(nil),       // 4: gongjian.supervision.v1.CriticismPublished
+	(*RectificationItemChanged)(nil), // 5: gongjian.supervision.v1.RectificationItemChanged
+	(*InterviewChanged)(nil),         // 6: gongjian.supervision.v1.InterviewChanged
+	(*InspectionChanged)(nil),        // 7: gongjian.supervision.v1.InspectionChanged
+	(*timestamppb.Timestamp)(nil),    // 8: google.protobuf.Timestamp
+	(*Finding)(nil),                  // 9: gongjian.supervision.v1.Finding
+	(*Rule)(nil),                     // 10: gongjian.supervision.v1.Rule
+	(*RuleOverride)(nil),             // 11: gongjian.supervision.v1.RuleOverride
+	(*RectificationItem)(nil),        // 12: gongjian.supervision.v1.RectificationItem
+	(*ItemStep)(nil),                 // 13: gongjian.supervision.v1.ItemStep
+	(*Interview)(nil),                // 14: gongjian.supervision.v1.Interview
+	(*InspectionRound)(nil),          // 15: gongjian.supervision.v1.InspectionRound
+	(*InspectionGroup)(nil),          // 16: gongjian.supervision.v1.InspectionGroup
+	(*InspectionFinding)(nil),        // 17: gongjian.supervision.v1.InspectionFinding
 }
 var file_gongjian_supervision_v1_events_proto_depIdxs = []int32{
-	1, // 0: gongjian.supervision.v1.QuarterlyActivityMissed.occur_time:type_name -> google.protobuf.Timestamp
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	8,  // 0: gongjian.supervision.v1.QuarterlyActivityMissed.occur_time:type_name -> google.protobuf.Timestamp
+	8,  // 1: gongjian.supervision.v1.FindingMade.occur_time:type_name -> google.protobuf.Timestamp
+	9,  // 2: gongjian.supervision.v1.FindingMade.finding:type_name -> gongjian.supervision.v1.Finding
+	8,  // 3: gongjian.supervision.v1.RuleChanged.occur_time:type_name -> google.protobuf.Timestamp
+	10, // 4: gongjian.supervision.v1.RuleChanged.rule:type_name -> gongjian.supervision.v1.Rule
+	8,  // 5: gongjian.supervision.v1.RuleOverrideSet.occur_time:type_name -> google.protobuf.Timestamp
+	11, // 6: gongjian.supervision.v1.RuleOverrideSet.override:type_name -> gongjian.supervision.v1.RuleOverride
+	8,  // 7: gongjian.supervision.v1.CriticismPublished.occur_time:type_name -> google.protobuf.Timestamp
+	9,  // 8: gongjian.supervision.v1.CriticismPublished.finding:type_name -> gongjian.supervision.v1.Finding
+	8,  // 9: gongjian.supervision.v1.RectificationItemChanged.occur_time:type_name -> google.protobuf.Timestamp
+	12, // 10: gongjian.supervision.v1.RectificationItemChanged.item:type_name -> gongjian.supervision.v1.RectificationItem
+	13, // 11: gongjian.supervision.v1.RectificationItemChanged.step:type_name -> gongjian.supervision.v1.ItemStep
+	8,  // 12: gongjian.supervision.v1.InterviewChanged.occur_time:type_name -> google.protobuf.Timestamp
+	14, // 13: gongjian.supervision.v1.InterviewChanged.interview:type_name -> gongjian.supervision.v1.Interview
+	8,  // 14: gongjian.supervision.v1.InspectionChanged.occur_time:type_name -> google.protobuf.Timestamp
+	15, // 15: gongjian.supervision.v1.InspectionChanged.round:type_name -> gongjian.supervision.v1.InspectionRound
+	16, // 16: gongjian.supervision.v1.InspectionChanged.group:type_name -> gongjian.supervision.v1.InspectionGroup
+	17, // 17: gongjian.supervision.v1.InspectionChanged.finding:type_name -> gongjian.supervision.v1.InspectionFinding
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_supervision_v1_events_proto_init() }
@@ -164,13 +719,16 @@ func file_gongjian_supervision_v1_events_proto_init() {
 	if File_gongjian_supervision_v1_events_proto != nil {
 		return
 	}
+	file_gongjian_supervision_v1_inspection_proto_init()
+	file_gongjian_supervision_v1_rectification_proto_init()
+	file_gongjian_supervision_v1_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_supervision_v1_events_proto_rawDesc), len(file_gongjian_supervision_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

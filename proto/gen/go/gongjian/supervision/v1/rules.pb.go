@@ -15,6 +15,9 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
+	structpb "google.golang.org/protobuf/types/known/structpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -26,6 +29,182 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// ConsequenceKind is what follows a finding.
+type ConsequenceKind int32
+
+const (
+	// CONSEQUENCE_KIND_UNSPECIFIED is never valid.
+	ConsequenceKind_CONSEQUENCE_KIND_UNSPECIFIED ConsequenceKind = 0
+	// CONSEQUENCE_KIND_OPEN_ITEM opens a rectification item (整改) for the
+	// organisation the finding is about, with a deadline and the evidence
+	// required.
+	ConsequenceKind_CONSEQUENCE_KIND_OPEN_ITEM ConsequenceKind = 1
+	// CONSEQUENCE_KIND_SCHEDULE_INTERVIEW schedules an interview (约谈) of the
+	// organisation's leader within deadline_days.
+	ConsequenceKind_CONSEQUENCE_KIND_SCHEDULE_INTERVIEW ConsequenceKind = 2
+	// CONSEQUENCE_KIND_WITHDRAW_STAR calls the member service to withdraw the
+	// member's star rating (five-star status), with the finding as reason.
+	ConsequenceKind_CONSEQUENCE_KIND_WITHDRAW_STAR ConsequenceKind = 3
+	// CONSEQUENCE_KIND_PUBLISH_CRITICISM publishes a public criticism (通报批评)
+	// of the subject as an event.
+	ConsequenceKind_CONSEQUENCE_KIND_PUBLISH_CRITICISM ConsequenceKind = 4
+)
+
+// Enum value maps for ConsequenceKind.
+var (
+	ConsequenceKind_name = map[int32]string{
+		0: "CONSEQUENCE_KIND_UNSPECIFIED",
+		1: "CONSEQUENCE_KIND_OPEN_ITEM",
+		2: "CONSEQUENCE_KIND_SCHEDULE_INTERVIEW",
+		3: "CONSEQUENCE_KIND_WITHDRAW_STAR",
+		4: "CONSEQUENCE_KIND_PUBLISH_CRITICISM",
+	}
+	ConsequenceKind_value = map[string]int32{
+		"CONSEQUENCE_KIND_UNSPECIFIED":        0,
+		"CONSEQUENCE_KIND_OPEN_ITEM":          1,
+		"CONSEQUENCE_KIND_SCHEDULE_INTERVIEW": 2,
+		"CONSEQUENCE_KIND_WITHDRAW_STAR":      3,
+		"CONSEQUENCE_KIND_PUBLISH_CRITICISM":  4,
+	}
+)
+
+func (x ConsequenceKind) Enum() *ConsequenceKind {
+	p := new(ConsequenceKind)
+	*p = x
+	return p
+}
+
+func (x ConsequenceKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConsequenceKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_supervision_v1_rules_proto_enumTypes[0].Descriptor()
+}
+
+func (ConsequenceKind) Type() protoreflect.EnumType {
+	return &file_gongjian_supervision_v1_rules_proto_enumTypes[0]
+}
+
+func (x ConsequenceKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConsequenceKind.Descriptor instead.
+func (ConsequenceKind) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{0}
+}
+
+// Severity ranks findings.
+type Severity int32
+
+const (
+	// SEVERITY_UNSPECIFIED is never valid on a rule.
+	Severity_SEVERITY_UNSPECIFIED Severity = 0
+	// SEVERITY_LOW is a reminder.
+	Severity_SEVERITY_LOW Severity = 1
+	// SEVERITY_MEDIUM needs fixing by its deadline.
+	Severity_SEVERITY_MEDIUM Severity = 2
+	// SEVERITY_HIGH calls for accountability.
+	Severity_SEVERITY_HIGH Severity = 3
+)
+
+// Enum value maps for Severity.
+var (
+	Severity_name = map[int32]string{
+		0: "SEVERITY_UNSPECIFIED",
+		1: "SEVERITY_LOW",
+		2: "SEVERITY_MEDIUM",
+		3: "SEVERITY_HIGH",
+	}
+	Severity_value = map[string]int32{
+		"SEVERITY_UNSPECIFIED": 0,
+		"SEVERITY_LOW":         1,
+		"SEVERITY_MEDIUM":      2,
+		"SEVERITY_HIGH":        3,
+	}
+)
+
+func (x Severity) Enum() *Severity {
+	p := new(Severity)
+	*p = x
+	return p
+}
+
+func (x Severity) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Severity) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_supervision_v1_rules_proto_enumTypes[1].Descriptor()
+}
+
+func (Severity) Type() protoreflect.EnumType {
+	return &file_gongjian_supervision_v1_rules_proto_enumTypes[1]
+}
+
+func (x Severity) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Severity.Descriptor instead.
+func (Severity) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{1}
+}
+
+// OverrideState is whether a rule runs in a district.
+type OverrideState int32
+
+const (
+	// OVERRIDE_STATE_UNSPECIFIED follows the city's rule.
+	OverrideState_OVERRIDE_STATE_UNSPECIFIED OverrideState = 0
+	// OVERRIDE_STATE_ON runs the rule in the district.
+	OverrideState_OVERRIDE_STATE_ON OverrideState = 1
+	// OVERRIDE_STATE_OFF switches the rule off in the district.
+	OverrideState_OVERRIDE_STATE_OFF OverrideState = 2
+)
+
+// Enum value maps for OverrideState.
+var (
+	OverrideState_name = map[int32]string{
+		0: "OVERRIDE_STATE_UNSPECIFIED",
+		1: "OVERRIDE_STATE_ON",
+		2: "OVERRIDE_STATE_OFF",
+	}
+	OverrideState_value = map[string]int32{
+		"OVERRIDE_STATE_UNSPECIFIED": 0,
+		"OVERRIDE_STATE_ON":          1,
+		"OVERRIDE_STATE_OFF":         2,
+	}
+)
+
+func (x OverrideState) Enum() *OverrideState {
+	p := new(OverrideState)
+	*p = x
+	return p
+}
+
+func (x OverrideState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OverrideState) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_supervision_v1_rules_proto_enumTypes[2].Descriptor()
+}
+
+func (OverrideState) Type() protoreflect.EnumType {
+	return &file_gongjian_supervision_v1_rules_proto_enumTypes[2]
+}
+
+func (x OverrideState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OverrideState.Descriptor instead.
+func (OverrideState) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{2}
+}
 
 // WindowKind is how a rule watches its fact over time.
 type WindowKind int32
@@ -75,11 +254,11 @@ func (x WindowKind) String() string {
 }
 
 func (WindowKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_gongjian_supervision_v1_rules_proto_enumTypes[0].Descriptor()
+	return file_gongjian_supervision_v1_rules_proto_enumTypes[3].Descriptor()
 }
 
 func (WindowKind) Type() protoreflect.EnumType {
-	return &file_gongjian_supervision_v1_rules_proto_enumTypes[0]
+	return &file_gongjian_supervision_v1_rules_proto_enumTypes[3]
 }
 
 func (x WindowKind) Number() protoreflect.EnumNumber {
@@ -88,7 +267,1829 @@ func (x WindowKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WindowKind.Descriptor instead.
 func (WindowKind) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{3}
+}
+
+// Rule is one rule of supervision: what it watches, its condition, what
+// follows when it fires, its severity and why.
+type Rule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is assigned by the service and kept across versions.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// code names the rule for people and for overrides; unique, and never
+	// changed ("quarterly_activity_missed").
+	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	// version counts the rule's changes, from 1 (set by the service).
+	Version int32 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	// name of the rule for people.
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// fact the rule watches (ListFacts).
+	Fact string `protobuf:"bytes,5,opt,name=fact,proto3" json:"fact,omitempty"`
+	// window over which the fact is watched.
+	Window *Window `protobuf:"bytes,6,opt,name=window,proto3" json:"window,omitempty"`
+	// condition is a CEL expression over the fact's variables, params and
+	// window (the window's count) that is true when the rule fires.
+	Condition string `protobuf:"bytes,7,opt,name=condition,proto3" json:"condition,omitempty"`
+	// params are the rule's parameters, which a district may override
+	// ({"kinds": ["COMMUNITY"], "grace_days": 15}).
+	Params *structpb.Struct `protobuf:"bytes,8,opt,name=params,proto3" json:"params,omitempty"`
+	// consequences are what follows each finding.
+	Consequences []*Consequence `protobuf:"bytes,9,rep,name=consequences,proto3" json:"consequences,omitempty"`
+	// severity of a finding.
+	Severity Severity `protobuf:"varint,10,opt,name=severity,proto3,enum=gongjian.supervision.v1.Severity" json:"severity,omitempty"`
+	// explanation says, for anyone reading a finding, why the rule exists and
+	// where it comes from.
+	Explanation string `protobuf:"bytes,11,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	// enabled rules are evaluated; a district may switch a rule off for itself.
+	Enabled bool `protobuf:"varint,12,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// update_time is when this version was made.
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// updated_by is who made this version.
+	UpdatedBy string `protobuf:"bytes,14,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	// district_id, in a listing for a district, is the district whose
+	// override is applied to params and enabled.
+	DistrictId    string `protobuf:"bytes,15,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Rule) Reset() {
+	*x = Rule{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rule) ProtoMessage() {}
+
+func (x *Rule) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rule.ProtoReflect.Descriptor instead.
+func (*Rule) Descriptor() ([]byte, []int) {
 	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Rule) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Rule) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Rule) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Rule) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Rule) GetFact() string {
+	if x != nil {
+		return x.Fact
+	}
+	return ""
+}
+
+func (x *Rule) GetWindow() *Window {
+	if x != nil {
+		return x.Window
+	}
+	return nil
+}
+
+func (x *Rule) GetCondition() string {
+	if x != nil {
+		return x.Condition
+	}
+	return ""
+}
+
+func (x *Rule) GetParams() *structpb.Struct {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+func (x *Rule) GetConsequences() []*Consequence {
+	if x != nil {
+		return x.Consequences
+	}
+	return nil
+}
+
+func (x *Rule) GetSeverity() Severity {
+	if x != nil {
+		return x.Severity
+	}
+	return Severity_SEVERITY_UNSPECIFIED
+}
+
+func (x *Rule) GetExplanation() string {
+	if x != nil {
+		return x.Explanation
+	}
+	return ""
+}
+
+func (x *Rule) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *Rule) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Rule) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
+func (x *Rule) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+// Window is how a rule watches its fact over time.
+type Window struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind of window; one the fact offers.
+	Kind WindowKind `protobuf:"varint,1,opt,name=kind,proto3,enum=gongjian.supervision.v1.WindowKind" json:"kind,omitempty"`
+	// count of months or years for the running windows ("six months running").
+	Count         int32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Window) Reset() {
+	*x = Window{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Window) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Window) ProtoMessage() {}
+
+func (x *Window) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Window.ProtoReflect.Descriptor instead.
+func (*Window) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Window) GetKind() WindowKind {
+	if x != nil {
+		return x.Kind
+	}
+	return WindowKind_WINDOW_KIND_UNSPECIFIED
+}
+
+func (x *Window) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// Consequence is what follows a finding.
+type Consequence struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind of consequence.
+	Kind ConsequenceKind `protobuf:"varint,1,opt,name=kind,proto3,enum=gongjian.supervision.v1.ConsequenceKind" json:"kind,omitempty"`
+	// deadline_days is the time the owner has to fix it (an item), or within
+	// which the interview is held.
+	DeadlineDays int32 `protobuf:"varint,2,opt,name=deadline_days,json=deadlineDays,proto3" json:"deadline_days,omitempty"`
+	// required_evidence says what the owner must show to close the item.
+	RequiredEvidence string `protobuf:"bytes,3,opt,name=required_evidence,json=requiredEvidence,proto3" json:"required_evidence,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Consequence) Reset() {
+	*x = Consequence{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Consequence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Consequence) ProtoMessage() {}
+
+func (x *Consequence) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Consequence.ProtoReflect.Descriptor instead.
+func (*Consequence) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Consequence) GetKind() ConsequenceKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ConsequenceKind_CONSEQUENCE_KIND_UNSPECIFIED
+}
+
+func (x *Consequence) GetDeadlineDays() int32 {
+	if x != nil {
+		return x.DeadlineDays
+	}
+	return 0
+}
+
+func (x *Consequence) GetRequiredEvidence() string {
+	if x != nil {
+		return x.RequiredEvidence
+	}
+	return ""
+}
+
+// CreateRuleRequest is the request of CreateRule.
+type CreateRuleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule to create; code, name, fact, window, condition, severity and
+	// explanation are required.
+	Rule *Rule `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	// request_id makes the call safe to retry.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateRuleRequest) Reset() {
+	*x = CreateRuleRequest{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateRuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateRuleRequest) ProtoMessage() {}
+
+func (x *CreateRuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateRuleRequest.ProtoReflect.Descriptor instead.
+func (*CreateRuleRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CreateRuleRequest) GetRule() *Rule {
+	if x != nil {
+		return x.Rule
+	}
+	return nil
+}
+
+func (x *CreateRuleRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// CreateRuleResponse is the response of CreateRule.
+type CreateRuleResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule as created (version 1).
+	Rule          *Rule `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateRuleResponse) Reset() {
+	*x = CreateRuleResponse{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateRuleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateRuleResponse) ProtoMessage() {}
+
+func (x *CreateRuleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateRuleResponse.ProtoReflect.Descriptor instead.
+func (*CreateRuleResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CreateRuleResponse) GetRule() *Rule {
+	if x != nil {
+		return x.Rule
+	}
+	return nil
+}
+
+// GetRuleRequest is the request of GetRule.
+type GetRuleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id of the rule.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// version to read; 0 reads the current one.
+	Version       int32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRuleRequest) Reset() {
+	*x = GetRuleRequest{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRuleRequest) ProtoMessage() {}
+
+func (x *GetRuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRuleRequest.ProtoReflect.Descriptor instead.
+func (*GetRuleRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetRuleRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GetRuleRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// GetRuleResponse is the response of GetRule.
+type GetRuleResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule at the version asked for.
+	Rule          *Rule `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRuleResponse) Reset() {
+	*x = GetRuleResponse{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRuleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRuleResponse) ProtoMessage() {}
+
+func (x *GetRuleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRuleResponse.ProtoReflect.Descriptor instead.
+func (*GetRuleResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetRuleResponse) GetRule() *Rule {
+	if x != nil {
+		return x.Rule
+	}
+	return nil
+}
+
+// ListRulesRequest is the request of ListRules.
+type ListRulesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// district_id applies that district's overrides to the rules listed.
+	DistrictId    string `protobuf:"bytes,1,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRulesRequest) Reset() {
+	*x = ListRulesRequest{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRulesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRulesRequest) ProtoMessage() {}
+
+func (x *ListRulesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRulesRequest.ProtoReflect.Descriptor instead.
+func (*ListRulesRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListRulesRequest) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+// ListRulesResponse is the response of ListRules.
+type ListRulesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rules by code.
+	Rules         []*Rule `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRulesResponse) Reset() {
+	*x = ListRulesResponse{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRulesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRulesResponse) ProtoMessage() {}
+
+func (x *ListRulesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRulesResponse.ProtoReflect.Descriptor instead.
+func (*ListRulesResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListRulesResponse) GetRules() []*Rule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+// UpdateRuleRequest is the request of UpdateRule.
+type UpdateRuleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule with its id and the fields to change.
+	Rule *Rule `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	// update_mask names the fields to change: name, fact, window, condition,
+	// params, consequences, severity, explanation, enabled.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// version, when not 0, must be the rule's current version (ETAG_MISMATCH).
+	Version       int32 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateRuleRequest) Reset() {
+	*x = UpdateRuleRequest{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateRuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateRuleRequest) ProtoMessage() {}
+
+func (x *UpdateRuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateRuleRequest.ProtoReflect.Descriptor instead.
+func (*UpdateRuleRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UpdateRuleRequest) GetRule() *Rule {
+	if x != nil {
+		return x.Rule
+	}
+	return nil
+}
+
+func (x *UpdateRuleRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateRuleRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// UpdateRuleResponse is the response of UpdateRule.
+type UpdateRuleResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule at its new version.
+	Rule          *Rule `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateRuleResponse) Reset() {
+	*x = UpdateRuleResponse{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateRuleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateRuleResponse) ProtoMessage() {}
+
+func (x *UpdateRuleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateRuleResponse.ProtoReflect.Descriptor instead.
+func (*UpdateRuleResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *UpdateRuleResponse) GetRule() *Rule {
+	if x != nil {
+		return x.Rule
+	}
+	return nil
+}
+
+// ListRuleVersionsRequest is the request of ListRuleVersions.
+type ListRuleVersionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule_id of the rule.
+	RuleId        string `protobuf:"bytes,1,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRuleVersionsRequest) Reset() {
+	*x = ListRuleVersionsRequest{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRuleVersionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRuleVersionsRequest) ProtoMessage() {}
+
+func (x *ListRuleVersionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRuleVersionsRequest.ProtoReflect.Descriptor instead.
+func (*ListRuleVersionsRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListRuleVersionsRequest) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
+// ListRuleVersionsResponse is the response of ListRuleVersions.
+type ListRuleVersionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// versions latest first.
+	Versions      []*Rule `protobuf:"bytes,1,rep,name=versions,proto3" json:"versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRuleVersionsResponse) Reset() {
+	*x = ListRuleVersionsResponse{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRuleVersionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRuleVersionsResponse) ProtoMessage() {}
+
+func (x *ListRuleVersionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRuleVersionsResponse.ProtoReflect.Descriptor instead.
+func (*ListRuleVersionsResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListRuleVersionsResponse) GetVersions() []*Rule {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+// RuleOverride is a district's own setting of a city rule.
+type RuleOverride struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule_id of the rule.
+	RuleId string `protobuf:"bytes,1,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	// district_id of the district.
+	DistrictId string `protobuf:"bytes,2,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// params replace the rule's parameters of the same name in the district.
+	Params *structpb.Struct `protobuf:"bytes,3,opt,name=params,proto3" json:"params,omitempty"`
+	// state switches the rule on or off in the district, or follows the city.
+	State OverrideState `protobuf:"varint,4,opt,name=state,proto3,enum=gongjian.supervision.v1.OverrideState" json:"state,omitempty"`
+	// version counts the override's changes.
+	Version int32 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	// update_time is when this version was set.
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// updated_by is who set it.
+	UpdatedBy     string `protobuf:"bytes,7,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RuleOverride) Reset() {
+	*x = RuleOverride{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleOverride) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleOverride) ProtoMessage() {}
+
+func (x *RuleOverride) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleOverride.ProtoReflect.Descriptor instead.
+func (*RuleOverride) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RuleOverride) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
+func (x *RuleOverride) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *RuleOverride) GetParams() *structpb.Struct {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+func (x *RuleOverride) GetState() OverrideState {
+	if x != nil {
+		return x.State
+	}
+	return OverrideState_OVERRIDE_STATE_UNSPECIFIED
+}
+
+func (x *RuleOverride) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RuleOverride) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *RuleOverride) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
+// SetRuleOverrideRequest is the request of SetRuleOverride.
+type SetRuleOverrideRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule_id of the rule.
+	RuleId string `protobuf:"bytes,1,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	// district_id of the district.
+	DistrictId string `protobuf:"bytes,2,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// params replace the rule's parameters of the same name in the district;
+	// each must be one the rule has.
+	Params *structpb.Struct `protobuf:"bytes,3,opt,name=params,proto3" json:"params,omitempty"`
+	// state switches the rule on or off in the district.
+	State         OverrideState `protobuf:"varint,4,opt,name=state,proto3,enum=gongjian.supervision.v1.OverrideState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetRuleOverrideRequest) Reset() {
+	*x = SetRuleOverrideRequest{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRuleOverrideRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRuleOverrideRequest) ProtoMessage() {}
+
+func (x *SetRuleOverrideRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRuleOverrideRequest.ProtoReflect.Descriptor instead.
+func (*SetRuleOverrideRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SetRuleOverrideRequest) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
+func (x *SetRuleOverrideRequest) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *SetRuleOverrideRequest) GetParams() *structpb.Struct {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+func (x *SetRuleOverrideRequest) GetState() OverrideState {
+	if x != nil {
+		return x.State
+	}
+	return OverrideState_OVERRIDE_STATE_UNSPECIFIED
+}
+
+// SetRuleOverrideResponse is the response of SetRuleOverride.
+type SetRuleOverrideResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// override as set.
+	Override      *RuleOverride `protobuf:"bytes,1,opt,name=override,proto3" json:"override,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetRuleOverrideResponse) Reset() {
+	*x = SetRuleOverrideResponse{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRuleOverrideResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRuleOverrideResponse) ProtoMessage() {}
+
+func (x *SetRuleOverrideResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRuleOverrideResponse.ProtoReflect.Descriptor instead.
+func (*SetRuleOverrideResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SetRuleOverrideResponse) GetOverride() *RuleOverride {
+	if x != nil {
+		return x.Override
+	}
+	return nil
+}
+
+// ListRuleOverridesRequest is the request of ListRuleOverrides.
+type ListRuleOverridesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule_id of the rule.
+	RuleId        string `protobuf:"bytes,1,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRuleOverridesRequest) Reset() {
+	*x = ListRuleOverridesRequest{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRuleOverridesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRuleOverridesRequest) ProtoMessage() {}
+
+func (x *ListRuleOverridesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRuleOverridesRequest.ProtoReflect.Descriptor instead.
+func (*ListRuleOverridesRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListRuleOverridesRequest) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
+// ListRuleOverridesResponse is the response of ListRuleOverrides.
+type ListRuleOverridesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// overrides by district, those in the caller's scope.
+	Overrides     []*RuleOverride `protobuf:"bytes,1,rep,name=overrides,proto3" json:"overrides,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRuleOverridesResponse) Reset() {
+	*x = ListRuleOverridesResponse{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRuleOverridesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRuleOverridesResponse) ProtoMessage() {}
+
+func (x *ListRuleOverridesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRuleOverridesResponse.ProtoReflect.Descriptor instead.
+func (*ListRuleOverridesResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListRuleOverridesResponse) GetOverrides() []*RuleOverride {
+	if x != nil {
+		return x.Overrides
+	}
+	return nil
+}
+
+// PreviewRuleRequest is the request of PreviewRule.
+type PreviewRuleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule to preview: with only an id, the saved rule; with an id and
+	// fields, the saved rule changed by them; without an id, a new rule.
+	Rule *Rule `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	// district_id previews one district; empty, every district in scope.
+	DistrictId string `protobuf:"bytes,2,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// sample_size is how many of the findings it would make to return (at
+	// most 100; 0 means 20).
+	SampleSize    int32 `protobuf:"varint,3,opt,name=sample_size,json=sampleSize,proto3" json:"sample_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewRuleRequest) Reset() {
+	*x = PreviewRuleRequest{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewRuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewRuleRequest) ProtoMessage() {}
+
+func (x *PreviewRuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewRuleRequest.ProtoReflect.Descriptor instead.
+func (*PreviewRuleRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *PreviewRuleRequest) GetRule() *Rule {
+	if x != nil {
+		return x.Rule
+	}
+	return nil
+}
+
+func (x *PreviewRuleRequest) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *PreviewRuleRequest) GetSampleSize() int32 {
+	if x != nil {
+		return x.SampleSize
+	}
+	return 0
+}
+
+// PreviewRuleResponse is the response of PreviewRule.
+type PreviewRuleResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// districts are what the rule would find in each district.
+	Districts []*DistrictPreview `protobuf:"bytes,1,rep,name=districts,proto3" json:"districts,omitempty"`
+	// new_findings is how many findings it would make in all.
+	NewFindings int32 `protobuf:"varint,2,opt,name=new_findings,json=newFindings,proto3" json:"new_findings,omitempty"`
+	// samples are some of the findings it would make (without ids).
+	Samples       []*Finding `protobuf:"bytes,3,rep,name=samples,proto3" json:"samples,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewRuleResponse) Reset() {
+	*x = PreviewRuleResponse{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewRuleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewRuleResponse) ProtoMessage() {}
+
+func (x *PreviewRuleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewRuleResponse.ProtoReflect.Descriptor instead.
+func (*PreviewRuleResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PreviewRuleResponse) GetDistricts() []*DistrictPreview {
+	if x != nil {
+		return x.Districts
+	}
+	return nil
+}
+
+func (x *PreviewRuleResponse) GetNewFindings() int32 {
+	if x != nil {
+		return x.NewFindings
+	}
+	return 0
+}
+
+func (x *PreviewRuleResponse) GetSamples() []*Finding {
+	if x != nil {
+		return x.Samples
+	}
+	return nil
+}
+
+// DistrictPreview is what a rule would find in one district.
+type DistrictPreview struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// district_id of the district.
+	DistrictId string `protobuf:"bytes,1,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// district_name of the district.
+	DistrictName string `protobuf:"bytes,2,opt,name=district_name,json=districtName,proto3" json:"district_name,omitempty"`
+	// enabled says whether the rule runs there (the district may switch it off).
+	Enabled bool `protobuf:"varint,3,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// matching is how many subjects the condition holds for now.
+	Matching int32 `protobuf:"varint,4,opt,name=matching,proto3" json:"matching,omitempty"`
+	// already_found is how many of those have a finding already.
+	AlreadyFound int32 `protobuf:"varint,5,opt,name=already_found,json=alreadyFound,proto3" json:"already_found,omitempty"`
+	// new_findings is how many findings it would make.
+	NewFindings int32 `protobuf:"varint,6,opt,name=new_findings,json=newFindings,proto3" json:"new_findings,omitempty"`
+	// items_to_open is how many rectification items those would open.
+	ItemsToOpen   int32 `protobuf:"varint,7,opt,name=items_to_open,json=itemsToOpen,proto3" json:"items_to_open,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DistrictPreview) Reset() {
+	*x = DistrictPreview{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DistrictPreview) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DistrictPreview) ProtoMessage() {}
+
+func (x *DistrictPreview) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DistrictPreview.ProtoReflect.Descriptor instead.
+func (*DistrictPreview) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DistrictPreview) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *DistrictPreview) GetDistrictName() string {
+	if x != nil {
+		return x.DistrictName
+	}
+	return ""
+}
+
+func (x *DistrictPreview) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *DistrictPreview) GetMatching() int32 {
+	if x != nil {
+		return x.Matching
+	}
+	return 0
+}
+
+func (x *DistrictPreview) GetAlreadyFound() int32 {
+	if x != nil {
+		return x.AlreadyFound
+	}
+	return 0
+}
+
+func (x *DistrictPreview) GetNewFindings() int32 {
+	if x != nil {
+		return x.NewFindings
+	}
+	return 0
+}
+
+func (x *DistrictPreview) GetItemsToOpen() int32 {
+	if x != nil {
+		return x.ItemsToOpen
+	}
+	return 0
+}
+
+// RunSweepRequest is the request of RunSweep.
+type RunSweepRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// district_id sweeps one district; empty, every district in scope.
+	DistrictId    string `protobuf:"bytes,1,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunSweepRequest) Reset() {
+	*x = RunSweepRequest{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunSweepRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunSweepRequest) ProtoMessage() {}
+
+func (x *RunSweepRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunSweepRequest.ProtoReflect.Descriptor instead.
+func (*RunSweepRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RunSweepRequest) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+// RunSweepResponse is the response of RunSweep.
+type RunSweepResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// new_findings is how many findings the sweep made.
+	NewFindings   int32 `protobuf:"varint,1,opt,name=new_findings,json=newFindings,proto3" json:"new_findings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunSweepResponse) Reset() {
+	*x = RunSweepResponse{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunSweepResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunSweepResponse) ProtoMessage() {}
+
+func (x *RunSweepResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunSweepResponse.ProtoReflect.Descriptor instead.
+func (*RunSweepResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RunSweepResponse) GetNewFindings() int32 {
+	if x != nil {
+		return x.NewFindings
+	}
+	return 0
+}
+
+// Finding is what a rule found: once per rule, subject and period.
+type Finding struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is assigned by the service.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// rule_id of the rule that fired.
+	RuleId string `protobuf:"bytes,2,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	// rule_code of the rule.
+	RuleCode string `protobuf:"bytes,3,opt,name=rule_code,json=ruleCode,proto3" json:"rule_code,omitempty"`
+	// rule_version that fired.
+	RuleVersion int32 `protobuf:"varint,4,opt,name=rule_version,json=ruleVersion,proto3" json:"rule_version,omitempty"`
+	// district_id of the subject.
+	DistrictId string `protobuf:"bytes,5,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// organisation_id the finding is about, or the subject's organisation.
+	OrganisationId string `protobuf:"bytes,6,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// subject_type is "organisation", "member", "transfer"…
+	SubjectType string `protobuf:"bytes,7,opt,name=subject_type,json=subjectType,proto3" json:"subject_type,omitempty"`
+	// subject_id identifies the subject.
+	SubjectId string `protobuf:"bytes,8,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	// period is the window judged ("2026-Q1", "absent since 2026-01-10"…).
+	Period string `protobuf:"bytes,9,opt,name=period,proto3" json:"period,omitempty"`
+	// facts are the values of the fact's variables that made the rule fire.
+	Facts *structpb.Struct `protobuf:"bytes,10,opt,name=facts,proto3" json:"facts,omitempty"`
+	// params are the parameters in force (the district's).
+	Params *structpb.Struct `protobuf:"bytes,11,opt,name=params,proto3" json:"params,omitempty"`
+	// severity of the rule.
+	Severity Severity `protobuf:"varint,12,opt,name=severity,proto3,enum=gongjian.supervision.v1.Severity" json:"severity,omitempty"`
+	// explanation of the rule.
+	Explanation string `protobuf:"bytes,13,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	// create_time is when it was found.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Finding) Reset() {
+	*x = Finding{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Finding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Finding) ProtoMessage() {}
+
+func (x *Finding) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Finding.ProtoReflect.Descriptor instead.
+func (*Finding) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *Finding) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Finding) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
+func (x *Finding) GetRuleCode() string {
+	if x != nil {
+		return x.RuleCode
+	}
+	return ""
+}
+
+func (x *Finding) GetRuleVersion() int32 {
+	if x != nil {
+		return x.RuleVersion
+	}
+	return 0
+}
+
+func (x *Finding) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *Finding) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *Finding) GetSubjectType() string {
+	if x != nil {
+		return x.SubjectType
+	}
+	return ""
+}
+
+func (x *Finding) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *Finding) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *Finding) GetFacts() *structpb.Struct {
+	if x != nil {
+		return x.Facts
+	}
+	return nil
+}
+
+func (x *Finding) GetParams() *structpb.Struct {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+func (x *Finding) GetSeverity() Severity {
+	if x != nil {
+		return x.Severity
+	}
+	return Severity_SEVERITY_UNSPECIFIED
+}
+
+func (x *Finding) GetExplanation() string {
+	if x != nil {
+		return x.Explanation
+	}
+	return ""
+}
+
+func (x *Finding) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// ListFindingsRequest is the request of ListFindings.
+type ListFindingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// organisation_id lists the findings about one organisation.
+	OrganisationId string `protobuf:"bytes,1,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// ancestor_id lists the findings of a whole subtree.
+	AncestorId string `protobuf:"bytes,2,opt,name=ancestor_id,json=ancestorId,proto3" json:"ancestor_id,omitempty"`
+	// rule_id lists the findings of one rule.
+	RuleId string `protobuf:"bytes,3,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	// page_size is at most 500; 0 means 50.
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token continues a previous listing.
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFindingsRequest) Reset() {
+	*x = ListFindingsRequest{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFindingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFindingsRequest) ProtoMessage() {}
+
+func (x *ListFindingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFindingsRequest.ProtoReflect.Descriptor instead.
+func (*ListFindingsRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListFindingsRequest) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *ListFindingsRequest) GetAncestorId() string {
+	if x != nil {
+		return x.AncestorId
+	}
+	return ""
+}
+
+func (x *ListFindingsRequest) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
+func (x *ListFindingsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListFindingsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListFindingsResponse is the response of ListFindings.
+type ListFindingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// findings newest first.
+	Findings []*Finding `protobuf:"bytes,1,rep,name=findings,proto3" json:"findings,omitempty"`
+	// next_page_token is empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFindingsResponse) Reset() {
+	*x = ListFindingsResponse{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFindingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFindingsResponse) ProtoMessage() {}
+
+func (x *ListFindingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFindingsResponse.ProtoReflect.Descriptor instead.
+func (*ListFindingsResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListFindingsResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+func (x *ListFindingsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// GetFindingRequest is the request of GetFinding.
+type GetFindingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id of the finding.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetFindingRequest) Reset() {
+	*x = GetFindingRequest{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFindingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFindingRequest) ProtoMessage() {}
+
+func (x *GetFindingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFindingRequest.ProtoReflect.Descriptor instead.
+func (*GetFindingRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetFindingRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// GetFindingResponse is the response of GetFinding.
+type GetFindingResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// finding asked for.
+	Finding       *Finding `protobuf:"bytes,1,opt,name=finding,proto3" json:"finding,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetFindingResponse) Reset() {
+	*x = GetFindingResponse{}
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFindingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFindingResponse) ProtoMessage() {}
+
+func (x *GetFindingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFindingResponse.ProtoReflect.Descriptor instead.
+func (*GetFindingResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetFindingResponse) GetFinding() *Finding {
+	if x != nil {
+		return x.Finding
+	}
+	return nil
 }
 
 // Fact is something the service knows from other services' events and can
@@ -113,7 +2114,7 @@ type Fact struct {
 
 func (x *Fact) Reset() {
 	*x = Fact{}
-	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[0]
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -125,7 +2126,7 @@ func (x *Fact) String() string {
 func (*Fact) ProtoMessage() {}
 
 func (x *Fact) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[0]
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -138,7 +2139,7 @@ func (x *Fact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Fact.ProtoReflect.Descriptor instead.
 func (*Fact) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{0}
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Fact) GetName() string {
@@ -191,7 +2192,7 @@ type FactVariable struct {
 
 func (x *FactVariable) Reset() {
 	*x = FactVariable{}
-	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[1]
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -203,7 +2204,7 @@ func (x *FactVariable) String() string {
 func (*FactVariable) ProtoMessage() {}
 
 func (x *FactVariable) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[1]
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -216,7 +2217,7 @@ func (x *FactVariable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FactVariable.ProtoReflect.Descriptor instead.
 func (*FactVariable) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{1}
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *FactVariable) GetName() string {
@@ -249,7 +2250,7 @@ type ListFactsRequest struct {
 
 func (x *ListFactsRequest) Reset() {
 	*x = ListFactsRequest{}
-	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[2]
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -261,7 +2262,7 @@ func (x *ListFactsRequest) String() string {
 func (*ListFactsRequest) ProtoMessage() {}
 
 func (x *ListFactsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[2]
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -274,7 +2275,7 @@ func (x *ListFactsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFactsRequest.ProtoReflect.Descriptor instead.
 func (*ListFactsRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{2}
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{30}
 }
 
 // ListFactsResponse is the response of ListFacts.
@@ -288,7 +2289,7 @@ type ListFactsResponse struct {
 
 func (x *ListFactsResponse) Reset() {
 	*x = ListFactsResponse{}
-	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[3]
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -300,7 +2301,7 @@ func (x *ListFactsResponse) String() string {
 func (*ListFactsResponse) ProtoMessage() {}
 
 func (x *ListFactsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[3]
+	mi := &file_gongjian_supervision_v1_rules_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -313,7 +2314,7 @@ func (x *ListFactsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFactsResponse.ProtoReflect.Descriptor instead.
 func (*ListFactsResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{3}
+	return file_gongjian_supervision_v1_rules_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListFactsResponse) GetFacts() []*Fact {
@@ -327,7 +2328,146 @@ var File_gongjian_supervision_v1_rules_proto protoreflect.FileDescriptor
 
 const file_gongjian_supervision_v1_rules_proto_rawDesc = "" +
 	"\n" +
-	"#gongjian/supervision/v1/rules.proto\x12\x17gongjian.supervision.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\"\x8a\x02\n" +
+	"#gongjian/supervision/v1/rules.proto\x12\x17gongjian.supervision.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x05\n" +
+	"\x04Rule\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18$R\x02id\x124\n" +
+	"\x04code\x18\x02 \x01(\tB \xbaH\x1dr\x1b2\x19^([a-z][a-z0-9_]{2,63})?$R\x04code\x12!\n" +
+	"\aversion\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aversion\x12\x1c\n" +
+	"\x04name\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\x12\x1b\n" +
+	"\x04fact\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04fact\x127\n" +
+	"\x06window\x18\x06 \x01(\v2\x1f.gongjian.supervision.v1.WindowR\x06window\x12&\n" +
+	"\tcondition\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\tcondition\x12/\n" +
+	"\x06params\x18\b \x01(\v2\x17.google.protobuf.StructR\x06params\x12R\n" +
+	"\fconsequences\x18\t \x03(\v2$.gongjian.supervision.v1.ConsequenceB\b\xbaH\x05\x92\x01\x02\x10\n" +
+	"R\fconsequences\x12G\n" +
+	"\bseverity\x18\n" +
+	" \x01(\x0e2!.gongjian.supervision.v1.SeverityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bseverity\x12*\n" +
+	"\vexplanation\x18\v \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\vexplanation\x12\x18\n" +
+	"\aenabled\x18\f \x01(\bR\aenabled\x12;\n" +
+	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12'\n" +
+	"\n" +
+	"updated_by\x18\x0e \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\tupdatedBy\x12(\n" +
+	"\vdistrict_id\x18\x0f \x01(\tB\a\xbaH\x04r\x02\x18$R\n" +
+	"districtId\"l\n" +
+	"\x06Window\x12A\n" +
+	"\x04kind\x18\x01 \x01(\x0e2#.gongjian.supervision.v1.WindowKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x1f\n" +
+	"\x05count\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18x(\x00R\x05count\"\xbf\x01\n" +
+	"\vConsequence\x12H\n" +
+	"\x04kind\x18\x01 \x01(\x0e2(.gongjian.supervision.v1.ConsequenceKindB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12/\n" +
+	"\rdeadline_days\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xee\x02(\x00R\fdeadlineDays\x125\n" +
+	"\x11required_evidence\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x10requiredEvidence\"v\n" +
+	"\x11CreateRuleRequest\x129\n" +
+	"\x04rule\x18\x01 \x01(\v2\x1d.gongjian.supervision.v1.RuleB\x06\xbaH\x03\xc8\x01\x01R\x04rule\x12&\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"G\n" +
+	"\x12CreateRuleResponse\x121\n" +
+	"\x04rule\x18\x01 \x01(\v2\x1d.gongjian.supervision.v1.RuleR\x04rule\"M\n" +
+	"\x0eGetRuleRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12!\n" +
+	"\aversion\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aversion\"D\n" +
+	"\x0fGetRuleResponse\x121\n" +
+	"\x04rule\x18\x01 \x01(\v2\x1d.gongjian.supervision.v1.RuleR\x04rule\"@\n" +
+	"\x10ListRulesRequest\x12,\n" +
+	"\vdistrict_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
+	"districtId\"H\n" +
+	"\x11ListRulesResponse\x123\n" +
+	"\x05rules\x18\x01 \x03(\v2\x1d.gongjian.supervision.v1.RuleR\x05rules\"\xb6\x01\n" +
+	"\x11UpdateRuleRequest\x129\n" +
+	"\x04rule\x18\x01 \x01(\v2\x1d.gongjian.supervision.v1.RuleB\x06\xbaH\x03\xc8\x01\x01R\x04rule\x12C\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x06\xbaH\x03\xc8\x01\x01R\n" +
+	"updateMask\x12!\n" +
+	"\aversion\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aversion\"G\n" +
+	"\x12UpdateRuleResponse\x121\n" +
+	"\x04rule\x18\x01 \x01(\v2\x1d.gongjian.supervision.v1.RuleR\x04rule\"<\n" +
+	"\x17ListRuleVersionsRequest\x12!\n" +
+	"\arule_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06ruleId\"U\n" +
+	"\x18ListRuleVersionsResponse\x129\n" +
+	"\bversions\x18\x01 \x03(\v2\x1d.gongjian.supervision.v1.RuleR\bversions\"\xdc\x02\n" +
+	"\fRuleOverride\x12 \n" +
+	"\arule_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18$R\x06ruleId\x12(\n" +
+	"\vdistrict_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18$R\n" +
+	"districtId\x12/\n" +
+	"\x06params\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x06params\x12F\n" +
+	"\x05state\x18\x04 \x01(\x0e2&.gongjian.supervision.v1.OverrideStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12!\n" +
+	"\aversion\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aversion\x12;\n" +
+	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12'\n" +
+	"\n" +
+	"updated_by\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\tupdatedBy\"\xdf\x01\n" +
+	"\x16SetRuleOverrideRequest\x12!\n" +
+	"\arule_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06ruleId\x12)\n" +
+	"\vdistrict_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
+	"districtId\x12/\n" +
+	"\x06params\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x06params\x12F\n" +
+	"\x05state\x18\x04 \x01(\x0e2&.gongjian.supervision.v1.OverrideStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\\\n" +
+	"\x17SetRuleOverrideResponse\x12A\n" +
+	"\boverride\x18\x01 \x01(\v2%.gongjian.supervision.v1.RuleOverrideR\boverride\"=\n" +
+	"\x18ListRuleOverridesRequest\x12!\n" +
+	"\arule_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06ruleId\"`\n" +
+	"\x19ListRuleOverridesResponse\x12C\n" +
+	"\toverrides\x18\x01 \x03(\v2%.gongjian.supervision.v1.RuleOverrideR\toverrides\"\xa9\x01\n" +
+	"\x12PreviewRuleRequest\x129\n" +
+	"\x04rule\x18\x01 \x01(\v2\x1d.gongjian.supervision.v1.RuleB\x06\xbaH\x03\xc8\x01\x01R\x04rule\x12,\n" +
+	"\vdistrict_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
+	"districtId\x12*\n" +
+	"\vsample_size\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\n" +
+	"sampleSize\"\xbc\x01\n" +
+	"\x13PreviewRuleResponse\x12F\n" +
+	"\tdistricts\x18\x01 \x03(\v2(.gongjian.supervision.v1.DistrictPreviewR\tdistricts\x12!\n" +
+	"\fnew_findings\x18\x02 \x01(\x05R\vnewFindings\x12:\n" +
+	"\asamples\x18\x03 \x03(\v2 .gongjian.supervision.v1.FindingR\asamples\"\xf9\x01\n" +
+	"\x0fDistrictPreview\x12\x1f\n" +
+	"\vdistrict_id\x18\x01 \x01(\tR\n" +
+	"districtId\x12#\n" +
+	"\rdistrict_name\x18\x02 \x01(\tR\fdistrictName\x12\x18\n" +
+	"\aenabled\x18\x03 \x01(\bR\aenabled\x12\x1a\n" +
+	"\bmatching\x18\x04 \x01(\x05R\bmatching\x12#\n" +
+	"\ralready_found\x18\x05 \x01(\x05R\falreadyFound\x12!\n" +
+	"\fnew_findings\x18\x06 \x01(\x05R\vnewFindings\x12\"\n" +
+	"\ritems_to_open\x18\a \x01(\x05R\vitemsToOpen\"?\n" +
+	"\x0fRunSweepRequest\x12,\n" +
+	"\vdistrict_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
+	"districtId\"5\n" +
+	"\x10RunSweepResponse\x12!\n" +
+	"\fnew_findings\x18\x01 \x01(\x05R\vnewFindings\"\x94\x04\n" +
+	"\aFinding\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
+	"\arule_id\x18\x02 \x01(\tR\x06ruleId\x12\x1b\n" +
+	"\trule_code\x18\x03 \x01(\tR\bruleCode\x12!\n" +
+	"\frule_version\x18\x04 \x01(\x05R\vruleVersion\x12\x1f\n" +
+	"\vdistrict_id\x18\x05 \x01(\tR\n" +
+	"districtId\x12'\n" +
+	"\x0forganisation_id\x18\x06 \x01(\tR\x0eorganisationId\x12!\n" +
+	"\fsubject_type\x18\a \x01(\tR\vsubjectType\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\b \x01(\tR\tsubjectId\x12\x16\n" +
+	"\x06period\x18\t \x01(\tR\x06period\x12-\n" +
+	"\x05facts\x18\n" +
+	" \x01(\v2\x17.google.protobuf.StructR\x05facts\x12/\n" +
+	"\x06params\x18\v \x01(\v2\x17.google.protobuf.StructR\x06params\x12=\n" +
+	"\bseverity\x18\f \x01(\x0e2!.gongjian.supervision.v1.SeverityR\bseverity\x12 \n" +
+	"\vexplanation\x18\r \x01(\tR\vexplanation\x12;\n" +
+	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\xf1\x01\n" +
+	"\x13ListFindingsRequest\x124\n" +
+	"\x0forganisation_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eorganisationId\x12,\n" +
+	"\vancestor_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
+	"ancestorId\x12$\n" +
+	"\arule_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06ruleId\x12'\n" +
+	"\tpage_size\x18\x04 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"|\n" +
+	"\x14ListFindingsResponse\x12<\n" +
+	"\bfindings\x18\x01 \x03(\v2 .gongjian.supervision.v1.FindingR\bfindings\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"-\n" +
+	"\x11GetFindingRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"P\n" +
+	"\x12GetFindingResponse\x12:\n" +
+	"\afinding\x18\x01 \x01(\v2 .gongjian.supervision.v1.FindingR\afinding\"\x8a\x02\n" +
 	"\x04Fact\x12\x1b\n" +
 	"\x04name\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04name\x12*\n" +
 	"\vdescription\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\vdescription\x12!\n" +
@@ -341,16 +2481,45 @@ const file_gongjian_supervision_v1_rules_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\"\x12\n" +
 	"\x10ListFactsRequest\"H\n" +
 	"\x11ListFactsResponse\x123\n" +
-	"\x05facts\x18\x01 \x03(\v2\x1d.gongjian.supervision.v1.FactR\x05facts*\x9f\x01\n" +
+	"\x05facts\x18\x01 \x03(\v2\x1d.gongjian.supervision.v1.FactR\x05facts*\xc8\x01\n" +
+	"\x0fConsequenceKind\x12 \n" +
+	"\x1cCONSEQUENCE_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aCONSEQUENCE_KIND_OPEN_ITEM\x10\x01\x12'\n" +
+	"#CONSEQUENCE_KIND_SCHEDULE_INTERVIEW\x10\x02\x12\"\n" +
+	"\x1eCONSEQUENCE_KIND_WITHDRAW_STAR\x10\x03\x12&\n" +
+	"\"CONSEQUENCE_KIND_PUBLISH_CRITICISM\x10\x04*^\n" +
+	"\bSeverity\x12\x18\n" +
+	"\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x10\n" +
+	"\fSEVERITY_LOW\x10\x01\x12\x13\n" +
+	"\x0fSEVERITY_MEDIUM\x10\x02\x12\x11\n" +
+	"\rSEVERITY_HIGH\x10\x03*^\n" +
+	"\rOverrideState\x12\x1e\n" +
+	"\x1aOVERRIDE_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11OVERRIDE_STATE_ON\x10\x01\x12\x16\n" +
+	"\x12OVERRIDE_STATE_OFF\x10\x02*\x9f\x01\n" +
 	"\n" +
 	"WindowKind\x12\x1b\n" +
 	"\x17WINDOW_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14WINDOW_KIND_ON_EVENT\x10\x01\x12\x1b\n" +
 	"\x17WINDOW_KIND_QUARTER_END\x10\x02\x12\x1e\n" +
 	"\x1aWINDOW_KIND_MONTHS_RUNNING\x10\x03\x12\x1d\n" +
-	"\x19WINDOW_KIND_YEARS_RUNNING\x10\x042\x89\x01\n" +
+	"\x19WINDOW_KIND_YEARS_RUNNING\x10\x042\x81\r\n" +
 	"\vRuleService\x12z\n" +
-	"\tListFacts\x12).gongjian.supervision.v1.ListFactsRequest\x1a*.gongjian.supervision.v1.ListFactsResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/rule-factsBAZ?gongjian.dev/proto/gen/go/gongjian/supervision/v1;supervisionv1b\x06proto3"
+	"\tListFacts\x12).gongjian.supervision.v1.ListFactsRequest\x1a*.gongjian.supervision.v1.ListFactsResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/rule-facts\x12~\n" +
+	"\n" +
+	"CreateRule\x12*.gongjian.supervision.v1.CreateRuleRequest\x1a+.gongjian.supervision.v1.CreateRuleResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x04rule\"\t/v1/rules\x12t\n" +
+	"\aGetRule\x12'.gongjian.supervision.v1.GetRuleRequest\x1a(.gongjian.supervision.v1.GetRuleResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/rules/{id}\x12u\n" +
+	"\tListRules\x12).gongjian.supervision.v1.ListRulesRequest\x1a*.gongjian.supervision.v1.ListRulesResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/rules\x12\x88\x01\n" +
+	"\n" +
+	"UpdateRule\x12*.gongjian.supervision.v1.UpdateRuleRequest\x1a+.gongjian.supervision.v1.UpdateRuleResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x04rule2\x13/v1/rules/{rule.id}\x12\x9d\x01\n" +
+	"\x10ListRuleVersions\x120.gongjian.supervision.v1.ListRuleVersionsRequest\x1a1.gongjian.supervision.v1.ListRuleVersionsResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/rules/{rule_id}/versions\x12\xac\x01\n" +
+	"\x0fSetRuleOverride\x12/.gongjian.supervision.v1.SetRuleOverrideRequest\x1a0.gongjian.supervision.v1.SetRuleOverrideResponse\"6\x82\xd3\xe4\x93\x020:\x01*\x1a+/v1/rules/{rule_id}/overrides/{district_id}\x12\xa1\x01\n" +
+	"\x11ListRuleOverrides\x121.gongjian.supervision.v1.ListRuleOverridesRequest\x1a2.gongjian.supervision.v1.ListRuleOverridesResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/rules/{rule_id}/overrides\x12\x86\x01\n" +
+	"\vPreviewRule\x12+.gongjian.supervision.v1.PreviewRuleRequest\x1a,.gongjian.supervision.v1.PreviewRuleResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/rules:preview\x12{\n" +
+	"\bRunSweep\x12(.gongjian.supervision.v1.RunSweepRequest\x1a).gongjian.supervision.v1.RunSweepResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/rules:sweep\x12\x81\x01\n" +
+	"\fListFindings\x12,.gongjian.supervision.v1.ListFindingsRequest\x1a-.gongjian.supervision.v1.ListFindingsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/findings\x12\x80\x01\n" +
+	"\n" +
+	"GetFinding\x12*.gongjian.supervision.v1.GetFindingRequest\x1a+.gongjian.supervision.v1.GetFindingResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/findings/{id}BAZ?gongjian.dev/proto/gen/go/gongjian/supervision/v1;supervisionv1b\x06proto3"
 
 var (
 	file_gongjian_supervision_v1_rules_proto_rawDescOnce sync.Once
@@ -364,26 +2533,113 @@ func file_gongjian_supervision_v1_rules_proto_rawDescGZIP() []byte {
 	return file_gongjian_supervision_v1_rules_proto_rawDescData
 }
 
-var file_gongjian_supervision_v1_rules_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gongjian_supervision_v1_rules_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_gongjian_supervision_v1_rules_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_gongjian_supervision_v1_rules_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_gongjian_supervision_v1_rules_proto_goTypes = []any{
-	(WindowKind)(0),           // 0: gongjian.supervision.v1.WindowKind
-	(*Fact)(nil),              // 1: gongjian.supervision.v1.Fact
-	(*FactVariable)(nil),      // 2: gongjian.supervision.v1.FactVariable
-	(*ListFactsRequest)(nil),  // 3: gongjian.supervision.v1.ListFactsRequest
-	(*ListFactsResponse)(nil), // 4: gongjian.supervision.v1.ListFactsResponse
+	(ConsequenceKind)(0),              // 0: gongjian.supervision.v1.ConsequenceKind
+	(Severity)(0),                     // 1: gongjian.supervision.v1.Severity
+	(OverrideState)(0),                // 2: gongjian.supervision.v1.OverrideState
+	(WindowKind)(0),                   // 3: gongjian.supervision.v1.WindowKind
+	(*Rule)(nil),                      // 4: gongjian.supervision.v1.Rule
+	(*Window)(nil),                    // 5: gongjian.supervision.v1.Window
+	(*Consequence)(nil),               // 6: gongjian.supervision.v1.Consequence
+	(*CreateRuleRequest)(nil),         // 7: gongjian.supervision.v1.CreateRuleRequest
+	(*CreateRuleResponse)(nil),        // 8: gongjian.supervision.v1.CreateRuleResponse
+	(*GetRuleRequest)(nil),            // 9: gongjian.supervision.v1.GetRuleRequest
+	(*GetRuleResponse)(nil),           // 10: gongjian.supervision.v1.GetRuleResponse
+	(*ListRulesRequest)(nil),          // 11: gongjian.supervision.v1.ListRulesRequest
+	(*ListRulesResponse)(nil),         // 12: gongjian.supervision.v1.ListRulesResponse
+	(*UpdateRuleRequest)(nil),         // 13: gongjian.supervision.v1.UpdateRuleRequest
+	(*UpdateRuleResponse)(nil),        // 14: gongjian.supervision.v1.UpdateRuleResponse
+	(*ListRuleVersionsRequest)(nil),   // 15: gongjian.supervision.v1.ListRuleVersionsRequest
+	(*ListRuleVersionsResponse)(nil),  // 16: gongjian.supervision.v1.ListRuleVersionsResponse
+	(*RuleOverride)(nil),              // 17: gongjian.supervision.v1.RuleOverride
+	(*SetRuleOverrideRequest)(nil),    // 18: gongjian.supervision.v1.SetRuleOverrideRequest
+	(*SetRuleOverrideResponse)(nil),   // 19: gongjian.supervision.v1.SetRuleOverrideResponse
+	(*ListRuleOverridesRequest)(nil),  // 20: gongjian.supervision.v1.ListRuleOverridesRequest
+	(*ListRuleOverridesResponse)(nil), // 21: gongjian.supervision.v1.ListRuleOverridesResponse
+	(*PreviewRuleRequest)(nil),        // 22: gongjian.supervision.v1.PreviewRuleRequest
+	(*PreviewRuleResponse)(nil),       // 23: gongjian.supervision.v1.PreviewRuleResponse
+	(*DistrictPreview)(nil),           // 24: gongjian.supervision.v1.DistrictPreview
+	(*RunSweepRequest)(nil),           // 25: gongjian.supervision.v1.RunSweepRequest
+	(*RunSweepResponse)(nil),          // 26: gongjian.supervision.v1.RunSweepResponse
+	(*Finding)(nil),                   // 27: gongjian.supervision.v1.Finding
+	(*ListFindingsRequest)(nil),       // 28: gongjian.supervision.v1.ListFindingsRequest
+	(*ListFindingsResponse)(nil),      // 29: gongjian.supervision.v1.ListFindingsResponse
+	(*GetFindingRequest)(nil),         // 30: gongjian.supervision.v1.GetFindingRequest
+	(*GetFindingResponse)(nil),        // 31: gongjian.supervision.v1.GetFindingResponse
+	(*Fact)(nil),                      // 32: gongjian.supervision.v1.Fact
+	(*FactVariable)(nil),              // 33: gongjian.supervision.v1.FactVariable
+	(*ListFactsRequest)(nil),          // 34: gongjian.supervision.v1.ListFactsRequest
+	(*ListFactsResponse)(nil),         // 35: gongjian.supervision.v1.ListFactsResponse
+	(*structpb.Struct)(nil),           // 36: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),     // 37: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),     // 38: google.protobuf.FieldMask
 }
 var file_gongjian_supervision_v1_rules_proto_depIdxs = []int32{
-	0, // 0: gongjian.supervision.v1.Fact.windows:type_name -> gongjian.supervision.v1.WindowKind
-	2, // 1: gongjian.supervision.v1.Fact.variables:type_name -> gongjian.supervision.v1.FactVariable
-	1, // 2: gongjian.supervision.v1.ListFactsResponse.facts:type_name -> gongjian.supervision.v1.Fact
-	3, // 3: gongjian.supervision.v1.RuleService.ListFacts:input_type -> gongjian.supervision.v1.ListFactsRequest
-	4, // 4: gongjian.supervision.v1.RuleService.ListFacts:output_type -> gongjian.supervision.v1.ListFactsResponse
-	4, // [4:5] is the sub-list for method output_type
-	3, // [3:4] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	5,  // 0: gongjian.supervision.v1.Rule.window:type_name -> gongjian.supervision.v1.Window
+	36, // 1: gongjian.supervision.v1.Rule.params:type_name -> google.protobuf.Struct
+	6,  // 2: gongjian.supervision.v1.Rule.consequences:type_name -> gongjian.supervision.v1.Consequence
+	1,  // 3: gongjian.supervision.v1.Rule.severity:type_name -> gongjian.supervision.v1.Severity
+	37, // 4: gongjian.supervision.v1.Rule.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 5: gongjian.supervision.v1.Window.kind:type_name -> gongjian.supervision.v1.WindowKind
+	0,  // 6: gongjian.supervision.v1.Consequence.kind:type_name -> gongjian.supervision.v1.ConsequenceKind
+	4,  // 7: gongjian.supervision.v1.CreateRuleRequest.rule:type_name -> gongjian.supervision.v1.Rule
+	4,  // 8: gongjian.supervision.v1.CreateRuleResponse.rule:type_name -> gongjian.supervision.v1.Rule
+	4,  // 9: gongjian.supervision.v1.GetRuleResponse.rule:type_name -> gongjian.supervision.v1.Rule
+	4,  // 10: gongjian.supervision.v1.ListRulesResponse.rules:type_name -> gongjian.supervision.v1.Rule
+	4,  // 11: gongjian.supervision.v1.UpdateRuleRequest.rule:type_name -> gongjian.supervision.v1.Rule
+	38, // 12: gongjian.supervision.v1.UpdateRuleRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,  // 13: gongjian.supervision.v1.UpdateRuleResponse.rule:type_name -> gongjian.supervision.v1.Rule
+	4,  // 14: gongjian.supervision.v1.ListRuleVersionsResponse.versions:type_name -> gongjian.supervision.v1.Rule
+	36, // 15: gongjian.supervision.v1.RuleOverride.params:type_name -> google.protobuf.Struct
+	2,  // 16: gongjian.supervision.v1.RuleOverride.state:type_name -> gongjian.supervision.v1.OverrideState
+	37, // 17: gongjian.supervision.v1.RuleOverride.update_time:type_name -> google.protobuf.Timestamp
+	36, // 18: gongjian.supervision.v1.SetRuleOverrideRequest.params:type_name -> google.protobuf.Struct
+	2,  // 19: gongjian.supervision.v1.SetRuleOverrideRequest.state:type_name -> gongjian.supervision.v1.OverrideState
+	17, // 20: gongjian.supervision.v1.SetRuleOverrideResponse.override:type_name -> gongjian.supervision.v1.RuleOverride
+	17, // 21: gongjian.supervision.v1.ListRuleOverridesResponse.overrides:type_name -> gongjian.supervision.v1.RuleOverride
+	4,  // 22: gongjian.supervision.v1.PreviewRuleRequest.rule:type_name -> gongjian.supervision.v1.Rule
+	24, // 23: gongjian.supervision.v1.PreviewRuleResponse.districts:type_name -> gongjian.supervision.v1.DistrictPreview
+	27, // 24: gongjian.supervision.v1.PreviewRuleResponse.samples:type_name -> gongjian.supervision.v1.Finding
+	36, // 25: gongjian.supervision.v1.Finding.facts:type_name -> google.protobuf.Struct
+	36, // 26: gongjian.supervision.v1.Finding.params:type_name -> google.protobuf.Struct
+	1,  // 27: gongjian.supervision.v1.Finding.severity:type_name -> gongjian.supervision.v1.Severity
+	37, // 28: gongjian.supervision.v1.Finding.create_time:type_name -> google.protobuf.Timestamp
+	27, // 29: gongjian.supervision.v1.ListFindingsResponse.findings:type_name -> gongjian.supervision.v1.Finding
+	27, // 30: gongjian.supervision.v1.GetFindingResponse.finding:type_name -> gongjian.supervision.v1.Finding
+	3,  // 31: gongjian.supervision.v1.Fact.windows:type_name -> gongjian.supervision.v1.WindowKind
+	33, // 32: gongjian.supervision.v1.Fact.variables:type_name -> gongjian.supervision.v1.FactVariable
+	32, // 33: gongjian.supervision.v1.ListFactsResponse.facts:type_name -> gongjian.supervision.v1.Fact
+	34, // 34: gongjian.supervision.v1.RuleService.ListFacts:input_type -> gongjian.supervision.v1.ListFactsRequest
+	7,  // 35: gongjian.supervision.v1.RuleService.CreateRule:input_type -> gongjian.supervision.v1.CreateRuleRequest
+	9,  // 36: gongjian.supervision.v1.RuleService.GetRule:input_type -> gongjian.supervision.v1.GetRuleRequest
+	11, // 37: gongjian.supervision.v1.RuleService.ListRules:input_type -> gongjian.supervision.v1.ListRulesRequest
+	13, // 38: gongjian.supervision.v1.RuleService.UpdateRule:input_type -> gongjian.supervision.v1.UpdateRuleRequest
+	15, // 39: gongjian.supervision.v1.RuleService.ListRuleVersions:input_type -> gongjian.supervision.v1.ListRuleVersionsRequest
+	18, // 40: gongjian.supervision.v1.RuleService.SetRuleOverride:input_type -> gongjian.supervision.v1.SetRuleOverrideRequest
+	20, // 41: gongjian.supervision.v1.RuleService.ListRuleOverrides:input_type -> gongjian.supervision.v1.ListRuleOverridesRequest
+	22, // 42: gongjian.supervision.v1.RuleService.PreviewRule:input_type -> gongjian.supervision.v1.PreviewRuleRequest
+	25, // 43: gongjian.supervision.v1.RuleService.RunSweep:input_type -> gongjian.supervision.v1.RunSweepRequest
+	28, // 44: gongjian.supervision.v1.RuleService.ListFindings:input_type -> gongjian.supervision.v1.ListFindingsRequest
+	30, // 45: gongjian.supervision.v1.RuleService.GetFinding:input_type -> gongjian.supervision.v1.GetFindingRequest
+	35, // 46: gongjian.supervision.v1.RuleService.ListFacts:output_type -> gongjian.supervision.v1.ListFactsResponse
+	8,  // 47: gongjian.supervision.v1.RuleService.CreateRule:output_type -> gongjian.supervision.v1.CreateRuleResponse
+	10, // 48: gongjian.supervision.v1.RuleService.GetRule:output_type -> gongjian.supervision.v1.GetRuleResponse
+	12, // 49: gongjian.supervision.v1.RuleService.ListRules:output_type -> gongjian.supervision.v1.ListRulesResponse
+	14, // 50: gongjian.supervision.v1.RuleService.UpdateRule:output_type -> gongjian.supervision.v1.UpdateRuleResponse
+	16, // 51: gongjian.supervision.v1.RuleService.ListRuleVersions:output_type -> gongjian.supervision.v1.ListRuleVersionsResponse
+	19, // 52: gongjian.supervision.v1.RuleService.SetRuleOverride:output_type -> gongjian.supervision.v1.SetRuleOverrideResponse
+	21, // 53: gongjian.supervision.v1.RuleService.ListRuleOverrides:output_type -> gongjian.supervision.v1.ListRuleOverridesResponse
+	23, // 54: gongjian.supervision.v1.RuleService.PreviewRule:output_type -> gongjian.supervision.v1.PreviewRuleResponse
+	26, // 55: gongjian.supervision.v1.RuleService.RunSweep:output_type -> gongjian.supervision.v1.RunSweepResponse
+	29, // 56: gongjian.supervision.v1.RuleService.ListFindings:output_type -> gongjian.supervision.v1.ListFindingsResponse
+	31, // 57: gongjian.supervision.v1.RuleService.GetFinding:output_type -> gongjian.supervision.v1.GetFindingResponse
+	46, // [46:58] is the sub-list for method output_type
+	34, // [34:46] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_supervision_v1_rules_proto_init() }
@@ -396,8 +2652,8 @@ func file_gongjian_supervision_v1_rules_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_supervision_v1_rules_proto_rawDesc), len(file_gongjian_supervision_v1_rules_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   4,
+			NumEnums:      4,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,7 +23,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RuleService_ListFacts_FullMethodName = "/gongjian.supervision.v1.RuleService/ListFacts"
+	RuleService_ListFacts_FullMethodName         = "/gongjian.supervision.v1.RuleService/ListFacts"
+	RuleService_CreateRule_FullMethodName        = "/gongjian.supervision.v1.RuleService/CreateRule"
+	RuleService_GetRule_FullMethodName           = "/gongjian.supervision.v1.RuleService/GetRule"
+	RuleService_ListRules_FullMethodName         = "/gongjian.supervision.v1.RuleService/ListRules"
+	RuleService_UpdateRule_FullMethodName        = "/gongjian.supervision.v1.RuleService/UpdateRule"
+	RuleService_ListRuleVersions_FullMethodName  = "/gongjian.supervision.v1.RuleService/ListRuleVersions"
+	RuleService_SetRuleOverride_FullMethodName   = "/gongjian.supervision.v1.RuleService/SetRuleOverride"
+	RuleService_ListRuleOverrides_FullMethodName = "/gongjian.supervision.v1.RuleService/ListRuleOverrides"
+	RuleService_PreviewRule_FullMethodName       = "/gongjian.supervision.v1.RuleService/PreviewRule"
+	RuleService_RunSweep_FullMethodName          = "/gongjian.supervision.v1.RuleService/RunSweep"
+	RuleService_ListFindings_FullMethodName      = "/gongjian.supervision.v1.RuleService/ListFindings"
+	RuleService_GetFinding_FullMethodName        = "/gongjian.supervision.v1.RuleService/GetFinding"
 )
 
 // RuleServiceClient is the client API for RuleService service.
@@ -36,6 +47,43 @@ type RuleServiceClient interface {
 	// ListFacts lists the facts a rule can watch, with the variables its
 	// condition may name and the windows it can be watched over.
 	ListFacts(ctx context.Context, in *ListFactsRequest, opts ...grpc.CallOption) (*ListFactsResponse, error)
+	// CreateRule adds a rule of the city. Its condition is compiled and
+	// type-checked against the variables of the fact it watches: an unknown
+	// fact, a window the fact cannot be watched over or a condition that does
+	// not compile is refused naming the field (rule.fact, rule.window,
+	// rule.condition). A repeated request_id returns the rule created first.
+	CreateRule(ctx context.Context, in *CreateRuleRequest, opts ...grpc.CallOption) (*CreateRuleResponse, error)
+	// GetRule returns a rule as it is now or, with version, as it was.
+	GetRule(ctx context.Context, in *GetRuleRequest, opts ...grpc.CallOption) (*GetRuleResponse, error)
+	// ListRules lists the rules of the city, by code; with district_id, each
+	// with that district's override applied.
+	ListRules(ctx context.Context, in *ListRulesRequest, opts ...grpc.CallOption) (*ListRulesResponse, error)
+	// UpdateRule changes the fields named in update_mask, as a new version;
+	// the versions before it are kept, and the findings they made name them.
+	UpdateRule(ctx context.Context, in *UpdateRuleRequest, opts ...grpc.CallOption) (*UpdateRuleResponse, error)
+	// ListRuleVersions lists every version of a rule, latest first.
+	ListRuleVersions(ctx context.Context, in *ListRuleVersionsRequest, opts ...grpc.CallOption) (*ListRuleVersionsResponse, error)
+	// SetRuleOverride sets a district's own parameters of a city rule, or
+	// switches the rule off (or on again) in the district, as a new version
+	// of the district's override.
+	SetRuleOverride(ctx context.Context, in *SetRuleOverrideRequest, opts ...grpc.CallOption) (*SetRuleOverrideResponse, error)
+	// ListRuleOverrides lists the districts' overrides of a rule in force.
+	ListRuleOverrides(ctx context.Context, in *ListRuleOverridesRequest, opts ...grpc.CallOption) (*ListRuleOverridesResponse, error)
+	// PreviewRule evaluates a rule — a saved one, or a new or changed one not
+	// yet saved — on the facts as they stand, and says what it would find in
+	// each district ("this would open 37 items in district X"). It writes
+	// nothing.
+	PreviewRule(ctx context.Context, in *PreviewRuleRequest, opts ...grpc.CallOption) (*PreviewRuleResponse, error)
+	// RunSweep evaluates every rule now, in a district or the whole city, as
+	// the sweeper does at every interval: each finding is made once however
+	// often it runs.
+	RunSweep(ctx context.Context, in *RunSweepRequest, opts ...grpc.CallOption) (*RunSweepResponse, error)
+	// ListFindings pages through the findings of an organisation or a
+	// subtree, newest first.
+	ListFindings(ctx context.Context, in *ListFindingsRequest, opts ...grpc.CallOption) (*ListFindingsResponse, error)
+	// GetFinding returns one finding: the rule version that made it, the
+	// parameters in force and the facts that made it fire.
+	GetFinding(ctx context.Context, in *GetFindingRequest, opts ...grpc.CallOption) (*GetFindingResponse, error)
 }
 
 type ruleServiceClient struct {
@@ -56,6 +104,116 @@ func (c *ruleServiceClient) ListFacts(ctx context.Context, in *ListFactsRequest,
 	return out, nil
 }
 
+func (c *ruleServiceClient) CreateRule(ctx context.Context, in *CreateRuleRequest, opts ...grpc.CallOption) (*CreateRuleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateRuleResponse)
+	err := c.cc.Invoke(ctx, RuleService_CreateRule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ruleServiceClient) GetRule(ctx context.Context, in *GetRuleRequest, opts ...grpc.CallOption) (*GetRuleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRuleResponse)
+	err := c.cc.Invoke(ctx, RuleService_GetRule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ruleServiceClient) ListRules(ctx context.Context, in *ListRulesRequest, opts ...grpc.CallOption) (*ListRulesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRulesResponse)
+	err := c.cc.Invoke(ctx, RuleService_ListRules_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ruleServiceClient) UpdateRule(ctx context.Context, in *UpdateRuleRequest, opts ...grpc.CallOption) (*UpdateRuleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateRuleResponse)
+	err := c.cc.Invoke(ctx, RuleService_UpdateRule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ruleServiceClient) ListRuleVersions(ctx context.Context, in *ListRuleVersionsRequest, opts ...grpc.CallOption) (*ListRuleVersionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRuleVersionsResponse)
+	err := c.cc.Invoke(ctx, RuleService_ListRuleVersions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ruleServiceClient) SetRuleOverride(ctx context.Context, in *SetRuleOverrideRequest, opts ...grpc.CallOption) (*SetRuleOverrideResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetRuleOverrideResponse)
+	err := c.cc.Invoke(ctx, RuleService_SetRuleOverride_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ruleServiceClient) ListRuleOverrides(ctx context.Context, in *ListRuleOverridesRequest, opts ...grpc.CallOption) (*ListRuleOverridesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRuleOverridesResponse)
+	err := c.cc.Invoke(ctx, RuleService_ListRuleOverrides_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ruleServiceClient) PreviewRule(ctx context.Context, in *PreviewRuleRequest, opts ...grpc.CallOption) (*PreviewRuleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PreviewRuleResponse)
+	err := c.cc.Invoke(ctx, RuleService_PreviewRule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ruleServiceClient) RunSweep(ctx context.Context, in *RunSweepRequest, opts ...grpc.CallOption) (*RunSweepResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RunSweepResponse)
+	err := c.cc.Invoke(ctx, RuleService_RunSweep_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ruleServiceClient) ListFindings(ctx context.Context, in *ListFindingsRequest, opts ...grpc.CallOption) (*ListFindingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListFindingsResponse)
+	err := c.cc.Invoke(ctx, RuleService_ListFindings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ruleServiceClient) GetFinding(ctx context.Context, in *GetFindingRequest, opts ...grpc.CallOption) (*GetFindingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetFindingResponse)
+	err := c.cc.Invoke(ctx, RuleService_GetFinding_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RuleServiceServer is the server API for RuleService service.
 // All implementations must embed UnimplementedRuleServiceServer
 // for forward compatibility.
@@ -66,6 +224,43 @@ type RuleServiceServer interface {
 	// ListFacts lists the facts a rule can watch, with the variables its
 	// condition may name and the windows it can be watched over.
 	ListFacts(context.Context, *ListFactsRequest) (*ListFactsResponse, error)
+	// CreateRule adds a rule of the city. Its condition is compiled and
+	// type-checked against the variables of the fact it watches: an unknown
+	// fact, a window the fact cannot be watched over or a condition that does
+	// not compile is refused naming the field (rule.fact, rule.window,
+	// rule.condition). A repeated request_id returns the rule created first.
+	CreateRule(context.Context, *CreateRuleRequest) (*CreateRuleResponse, error)
+	// GetRule returns a rule as it is now or, with version, as it was.
+	GetRule(context.Context, *GetRuleRequest) (*GetRuleResponse, error)
+	// ListRules lists the rules of the city, by code; with district_id, each
+	// with that district's override applied.
+	ListRules(context.Context, *ListRulesRequest) (*ListRulesResponse, error)
+	// UpdateRule changes the fields named in update_mask, as a new version;
+	// the versions before it are kept, and the findings they made name them.
+	UpdateRule(context.Context, *UpdateRuleRequest) (*UpdateRuleResponse, error)
+	// ListRuleVersions lists every version of a rule, latest first.
+	ListRuleVersions(context.Context, *ListRuleVersionsRequest) (*ListRuleVersionsResponse, error)
+	// SetRuleOverride sets a district's own parameters of a city rule, or
+	// switches the rule off (or on again) in the district, as a new version
+	// of the district's override.
+	SetRuleOverride(context.Context, *SetRuleOverrideRequest) (*SetRuleOverrideResponse, error)
+	// ListRuleOverrides lists the districts' overrides of a rule in force.
+	ListRuleOverrides(context.Context, *ListRuleOverridesRequest) (*ListRuleOverridesResponse, error)
+	// PreviewRule evaluates a rule — a saved one, or a new or changed one not
+	// yet saved — on the facts as they stand, and says what it would find in
+	// each district ("this would open 37 items in district X"). It writes
+	// nothing.
+	PreviewRule(context.Context, *PreviewRuleRequest) (*PreviewRuleResponse, error)
+	// RunSweep evaluates every rule now, in a district or the whole city, as
+	// the sweeper does at every interval: each finding is made once however
+	// often it runs.
+	RunSweep(context.Context, *RunSweepRequest) (*RunSweepResponse, error)
+	// ListFindings pages through the findings of an organisation or a
+	// subtree, newest first.
+	ListFindings(context.Context, *ListFindingsRequest) (*ListFindingsResponse, error)
+	// GetFinding returns one finding: the rule version that made it, the
+	// parameters in force and the facts that made it fire.
+	GetFinding(context.Context, *GetFindingRequest) (*GetFindingResponse, error)
 	mustEmbedUnimplementedRuleServiceServer()
 }
 
@@ -78,6 +273,39 @@ type UnimplementedRuleServiceServer struct{}
 
 func (UnimplementedRuleServiceServer) ListFacts(context.Context, *ListFactsRequest) (*ListFactsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListFacts not implemented")
+}
+func (UnimplementedRuleServiceServer) CreateRule(context.Context, *CreateRuleRequest) (*CreateRuleResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateRule not implemented")
+}
+func (UnimplementedRuleServiceServer) GetRule(context.Context, *GetRuleRequest) (*GetRuleResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetRule not implemented")
+}
+func (UnimplementedRuleServiceServer) ListRules(context.Context, *ListRulesRequest) (*ListRulesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListRules not implemented")
+}
+func (UnimplementedRuleServiceServer) UpdateRule(context.Context, *UpdateRuleRequest) (*UpdateRuleResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateRule not implemented")
+}
+func (UnimplementedRuleServiceServer) ListRuleVersions(context.Context, *ListRuleVersionsRequest) (*ListRuleVersionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListRuleVersions not implemented")
+}
+func (UnimplementedRuleServiceServer) SetRuleOverride(context.Context, *SetRuleOverrideRequest) (*SetRuleOverrideResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetRuleOverride not implemented")
+}
+func (UnimplementedRuleServiceServer) ListRuleOverrides(context.Context, *ListRuleOverridesRequest) (*ListRuleOverridesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListRuleOverrides not implemented")
+}
+func (UnimplementedRuleServiceServer) PreviewRule(context.Context, *PreviewRuleRequest) (*PreviewRuleResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PreviewRule not implemented")
+}
+func (UnimplementedRuleServiceServer) RunSweep(context.Context, *RunSweepRequest) (*RunSweepResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RunSweep not implemented")
+}
+func (UnimplementedRuleServiceServer) ListFindings(context.Context, *ListFindingsRequest) (*ListFindingsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListFindings not implemented")
+}
+func (UnimplementedRuleServiceServer) GetFinding(context.Context, *GetFindingRequest) (*GetFindingResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetFinding not implemented")
 }
 func (UnimplementedRuleServiceServer) mustEmbedUnimplementedRuleServiceServer() {}
 func (UnimplementedRuleServiceServer) testEmbeddedByValue()                     {}
@@ -118,6 +346,204 @@ func _RuleService_ListFacts_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RuleService_CreateRule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateRuleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RuleServiceServer).CreateRule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RuleService_CreateRule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RuleServiceServer).CreateRule(ctx, req.(*CreateRuleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RuleService_GetRule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRuleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RuleServiceServer).GetRule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RuleService_GetRule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RuleServiceServer).GetRule(ctx, req.(*GetRuleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RuleService_ListRules_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRulesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RuleServiceServer).ListRules(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RuleService_ListRules_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RuleServiceServer).ListRules(ctx, req.(*ListRulesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RuleService_UpdateRule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateRuleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RuleServiceServer).UpdateRule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RuleService_UpdateRule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RuleServiceServer).UpdateRule(ctx, req.(*UpdateRuleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RuleService_ListRuleVersions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRuleVersionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RuleServiceServer).ListRuleVersions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RuleService_ListRuleVersions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RuleServiceServer).ListRuleVersions(ctx, req.(*ListRuleVersionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RuleService_SetRuleOverride_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetRuleOverrideRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RuleServiceServer).SetRuleOverride(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RuleService_SetRuleOverride_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RuleServiceServer).SetRuleOverride(ctx, req.(*SetRuleOverrideRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RuleService_ListRuleOverrides_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRuleOverridesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RuleServiceServer).ListRuleOverrides(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RuleService_ListRuleOverrides_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RuleServiceServer).ListRuleOverrides(ctx, req.(*ListRuleOverridesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RuleService_PreviewRule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PreviewRuleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RuleServiceServer).PreviewRule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RuleService_PreviewRule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RuleServiceServer).PreviewRule(ctx, req.(*PreviewRuleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RuleService_RunSweep_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RunSweepRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RuleServiceServer).RunSweep(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RuleService_RunSweep_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RuleServiceServer).RunSweep(ctx, req.(*RunSweepRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RuleService_ListFindings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListFindingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RuleServiceServer).ListFindings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RuleService_ListFindings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RuleServiceServer).ListFindings(ctx, req.(*ListFindingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RuleService_GetFinding_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFindingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RuleServiceServer).GetFinding(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RuleService_GetFinding_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RuleServiceServer).GetFinding(ctx, req.(*GetFindingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RuleService_ServiceDesc is the grpc.ServiceDesc for RuleService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -128,6 +554,50 @@ var RuleService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListFacts",
 			Handler:    _RuleService_ListFacts_Handler,
+		},
+		{
+			MethodName: "CreateRule",
+			Handler:    _RuleService_CreateRule_Handler,
+		},
+		{
+			MethodName: "GetRule",
+			Handler:    _RuleService_GetRule_Handler,
+		},
+		{
+			MethodName: "ListRules",
+			Handler:    _RuleService_ListRules_Handler,
+		},
+		{
+			MethodName: "UpdateRule",
+			Handler:    _RuleService_UpdateRule_Handler,
+		},
+		{
+			MethodName: "ListRuleVersions",
+			Handler:    _RuleService_ListRuleVersions_Handler,
+		},
+		{
+			MethodName: "SetRuleOverride",
+			Handler:    _RuleService_SetRuleOverride_Handler,
+		},
+		{
+			MethodName: "ListRuleOverrides",
+			Handler:    _RuleService_ListRuleOverrides_Handler,
+		},
+		{
+			MethodName: "PreviewRule",
+			Handler:    _RuleService_PreviewRule_Handler,
+		},
+		{
+			MethodName: "RunSweep",
+			Handler:    _RuleService_RunSweep_Handler,
+		},
+		{
+			MethodName: "ListFindings",
+			Handler:    _RuleService_ListFindings_Handler,
+		},
+		{
+			MethodName: "GetFinding",
+			Handler:    _RuleService_GetFinding_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
