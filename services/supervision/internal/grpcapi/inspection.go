@@ -39,7 +39,7 @@ func (a *InspectionAPI) GetRound(ctx context.Context, req *pb.GetRoundRequest) (
 func (a *InspectionAPI) ListRounds(ctx context.Context, req *pb.ListRoundsRequest) (*pb.ListRoundsResponse, error) {
 	root := authz.ScopeRoot(ctx)
 	if req.GetDistrictId() != "" {
-		root = req.GetDistrictId() // the policy checked it lies in scope
+		root = req.GetDistrictId() // the policy checked it lies in scope, or above it
 	}
 	rs, err := a.Svc.Rounds(ctx, root)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"gongjian.dev/pkg/page"
 	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 	"gongjian.dev/services/supervision/internal/pbconv"
+	"gongjian.dev/services/supervision/internal/rectify"
 	"gongjian.dev/services/supervision/internal/rules"
 )
 
@@ -14,6 +15,8 @@ import (
 type RuleAPI struct {
 	pb.UnimplementedRuleServiceServer
 	Rules *rules.Service
+	// Items answers what an inspector's groups cover.
+	Items *rectify.Service
 }
 
 // ListFacts implements pb.RuleServiceServer.
@@ -153,6 +156,12 @@ func (a *RuleAPI) ListFindings(ctx context.Context, req *pb.ListFindingsRequest)
 		return nil, err
 	}
 	who := caller(ctx)
+	if who.Inspector && req.GetOrganisationId() != "" {
+		// An inspector names an organisation their groups cover.
+		if err := a.Items.Reach(ctx, who, req.GetOrganisationId()); err != nil {
+			return nil, err
+		}
+	}
 	q := rules.FindingQuery{OrganisationID: req.GetOrganisationId(), AncestorID: req.GetAncestorId(), RuleID: req.GetRuleId(),
 		ScopeRoot: who.ScopeRoot, After: rules.FindingKey{Created: after.At, ID: after.ID}, Limit: size + 1}
 	if who.Inspector {

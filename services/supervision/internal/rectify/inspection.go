@@ -93,15 +93,32 @@ func (s *Service) Round(ctx context.Context, id string, a Actor) (*Round, error)
 		return nil, err
 	}
 	if a.ScopeRoot != "" {
-		if err := s.reach(ctx, Actor{ScopeRoot: a.ScopeRoot}, r.DistrictID); err != nil {
+		// A street or a community sees the rounds of its district.
+		d, err := s.store.DistrictOf(ctx, a.ScopeRoot)
+		if err != nil {
 			return nil, err
+		}
+		if d != r.DistrictID {
+			if err := s.reach(ctx, Actor{ScopeRoot: a.ScopeRoot}, r.DistrictID); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return r, nil
 }
 
-// Rounds lists the rounds of the districts within root.
+// Rounds lists the rounds of the districts within root, or of the
+// district root lies in.
 func (s *Service) Rounds(ctx context.Context, root string) ([]*Round, error) {
+	if root != "" {
+		d, err := s.store.DistrictOf(ctx, root)
+		if err != nil {
+			return nil, err
+		}
+		if d != "" {
+			root = d
+		}
+	}
 	return s.store.Rounds(ctx, root)
 }
 

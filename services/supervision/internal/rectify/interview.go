@@ -48,6 +48,12 @@ type InterviewQuery struct {
 
 // Schedule schedules an interview by hand.
 func (s *Service) Schedule(ctx context.Context, iv *Interview, a Actor) (*Interview, error) {
+	if iv.OrganisationID == "" {
+		return nil, errs.Field(ErrInvalid, "interview.organisation_id", "name the organisation whose leader is interviewed")
+	}
+	if err := s.reach(ctx, a, iv.OrganisationID); err != nil {
+		return nil, err
+	}
 	v := errs.NewValidation(ErrInvalid)
 	if strings.TrimSpace(iv.Reason) == "" {
 		v.Add("interview.reason", "say why the interview is held")
@@ -56,9 +62,6 @@ func (s *Service) Schedule(ctx context.Context, iv *Interview, a Actor) (*Interv
 		v.Add("interview.due_by", "not before today")
 	}
 	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := s.reach(ctx, a, iv.OrganisationID); err != nil {
 		return nil, err
 	}
 	d, err := s.store.DistrictOf(ctx, iv.OrganisationID)
@@ -96,20 +99,20 @@ func (s *Service) Interviews(ctx context.Context, q InterviewQuery, a Actor) ([]
 // RecordHeld records that the interview was held: when, with whom, and the
 // deadline to fix.
 func (s *Service) RecordHeld(ctx context.Context, id string, heldOn time.Time, interviewee string, fixDeadline time.Time, note string, a Actor) (*Interview, error) {
-	v := errs.NewValidation(ErrInvalid)
-	if heldOn.After(s.Today()) {
-		v.Add("held_on", "not after today")
-	}
-	if strings.TrimSpace(interviewee) == "" {
-		v.Add("interviewee", "who was interviewed")
-	}
-	if !fixDeadline.After(heldOn) {
-		v.Add("fix_deadline", "after the day it was held")
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
 	return s.changeInterview(ctx, id, a, "held", func(iv *Interview) error {
+		v := errs.NewValidation(ErrInvalid)
+		if heldOn.After(s.Today()) {
+			v.Add("held_on", "not after today")
+		}
+		if strings.TrimSpace(interviewee) == "" {
+			v.Add("interviewee", "who was interviewed")
+		}
+		if !fixDeadline.After(heldOn) {
+			v.Add("fix_deadline", "after the day it was held")
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
 		if iv.State != Scheduled {
 			return errs.Detail(ErrState, "the interview was held already")
 		}

@@ -60,8 +60,17 @@ func (s *Service) reach(ctx context.Context, a Actor, orgID string) error {
 	return ErrNotFound
 }
 
+// Reach answers not found unless the actor reaches the organisation: an
+// inspector through their groups, anyone else through their scope.
+func (s *Service) Reach(ctx context.Context, a Actor, orgID string) error { return s.reach(ctx, a, orgID) }
+
 // CreateItem opens an item by hand.
 func (s *Service) CreateItem(ctx context.Context, i *Item, requestID string, a Actor) (*Item, error) {
+	if i.OrganisationID != "" {
+		if err := s.reach(ctx, a, i.OrganisationID); err != nil {
+			return nil, err
+		}
+	}
 	v := errs.NewValidation(ErrInvalid)
 	if strings.TrimSpace(i.Title) == "" {
 		v.Add("item.title", "say what must be fixed")
@@ -73,9 +82,6 @@ func (s *Service) CreateItem(ctx context.Context, i *Item, requestID string, a A
 		v.Add("item.deadline", "a deadline after today is required")
 	}
 	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := s.reach(ctx, a, i.OrganisationID); err != nil {
 		return nil, err
 	}
 	district, err := s.store.DistrictOf(ctx, i.OrganisationID)
@@ -117,8 +123,10 @@ func (s *Service) Item(ctx context.Context, id string, a Actor) (*Item, error) {
 
 // Items lists items within the actor's reach.
 func (s *Service) Items(ctx context.Context, q ItemQuery, a Actor) ([]*Item, error) {
+	// An inspector names an organisation their groups cover, or a subtree
+	// whose items are cut to what they cover.
 	for _, id := range []string{q.OrganisationID, q.AncestorID} {
-		if id != "" && !a.Inspector {
+		if id != "" && (!a.Inspector || id == q.OrganisationID) {
 			if err := s.reach(ctx, a, id); err != nil {
 				return nil, err
 			}

@@ -89,7 +89,7 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 	inspections := &grpcapi.InspectionAPI{Svc: rx}
 	return &Built{Store: st, Rules: rs, Rectify: rx, Calls: runner}, &service.Parts{
 		Register: func(srv grpc.ServiceRegistrar) {
-			pb.RegisterRuleServiceServer(srv, &grpcapi.RuleAPI{Rules: rs})
+			pb.RegisterRuleServiceServer(srv, &grpcapi.RuleAPI{Rules: rs, Items: rx})
 			pb.RegisterRectificationServiceServer(srv, &grpcapi.RectificationAPI{Svc: rx})
 			pb.RegisterInspectionServiceServer(srv, inspections)
 			pb.RegisterInterviewServiceServer(srv, inspections)
