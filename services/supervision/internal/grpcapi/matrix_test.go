@@ -33,8 +33,8 @@ import (
 // the fixture never moves.
 type side struct {
 	district, street, community *orgv1.Organisation
-	finding, item, round, group  string
-	interview                    string
+	finding, item, round, group string
+	interview                   string
 }
 
 // reachKind says how a call reaches its side.

@@ -62,7 +62,9 @@ func (s *Service) reach(ctx context.Context, a Actor, orgID string) error {
 
 // Reach answers not found unless the actor reaches the organisation: an
 // inspector through their groups, anyone else through their scope.
-func (s *Service) Reach(ctx context.Context, a Actor, orgID string) error { return s.reach(ctx, a, orgID) }
+func (s *Service) Reach(ctx context.Context, a Actor, orgID string) error {
+	return s.reach(ctx, a, orgID)
+}
 
 // CreateItem opens an item by hand.
 func (s *Service) CreateItem(ctx context.Context, i *Item, requestID string, a Actor) (*Item, error) {
