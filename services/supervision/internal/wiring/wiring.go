@@ -7,6 +7,7 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -87,9 +88,10 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 	runner := &Runner{Store: st, Appraisals: appraisals, Log: d.Log, Now: d.Now}
 	deps := supevents.Deps{Store: st, Rules: newRules, Rectify: newRectify, Log: d.Log, Loc: d.Location}
 	inspections := &grpcapi.InspectionAPI{Svc: rx}
+	pass := func(ctx context.Context, district string) (int, error) { return sweepOnce(ctx, d, district, rs, rx, runner) }
 	return &Built{Store: st, Rules: rs, Rectify: rx, Calls: runner}, &service.Parts{
 		Register: func(srv grpc.ServiceRegistrar) {
-			pb.RegisterRuleServiceServer(srv, &grpcapi.RuleAPI{Rules: rs, Items: rx})
+			pb.RegisterRuleServiceServer(srv, &grpcapi.RuleAPI{Rules: rs, Items: rx, Sweep: pass})
 			pb.RegisterRectificationServiceServer(srv, &grpcapi.RectificationAPI{Svc: rx})
 			pb.RegisterInspectionServiceServer(srv, inspections)
 			pb.RegisterInterviewServiceServer(srv, inspections)
@@ -106,23 +108,14 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 	}, nil
 }
 
-// sweep evaluates the rules, escalates overdue items and makes the pending
-// calls at every interval, on every replica: each finding, escalation and
-// call is made once whichever replica makes it.
+// sweep runs a pass of the sweeper at every interval, on every replica:
+// each finding, escalation and call is made once whichever replica makes it.
 func sweep(ctx context.Context, d service.Deps, every time.Duration, rs *rules.Service, rx *rectify.Service, runner *Runner) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if n, err := rs.Sweep(ctx, ""); err != nil {
-			d.Log.ErrorContext(ctx, "rule sweep", "error", err)
-		} else if n > 0 {
-			d.Log.InfoContext(ctx, "rule sweep", "findings", n)
-		}
-		if _, err := rx.EscalateOverdue(ctx); err != nil {
-			d.Log.ErrorContext(ctx, "overdue items", "error", err)
-		}
-		if _, err := runner.RunOnce(ctx); err != nil {
-			d.Log.ErrorContext(ctx, "calls to other services", "error", err)
+		if _, err := sweepOnce(ctx, d, "", rs, rx, runner); err != nil {
+			d.Log.ErrorContext(ctx, "sweep", "error", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -130,6 +123,19 @@ func sweep(ctx context.Context, d service.Deps, every time.Duration, rs *rules.S
 		case <-t.C:
 		}
 	}
+}
+
+// sweepOnce evaluates the rules (in a district, or the city), escalates
+// the overdue items and makes the pending calls; it returns how many
+// findings it made.
+func sweepOnce(ctx context.Context, d service.Deps, district string, rs *rules.Service, rx *rectify.Service, runner *Runner) (int, error) {
+	n, err := rs.Sweep(ctx, district)
+	if n > 0 {
+		d.Log.InfoContext(ctx, "rule sweep", "findings", n)
+	}
+	_, escErr := rx.EscalateOverdue(ctx)
+	_, callErr := runner.RunOnce(ctx)
+	return n, errors.Join(err, escErr, callErr)
 }
 
 // memberClient is the member service's AppraisalService, called with the
