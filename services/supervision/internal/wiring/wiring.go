@@ -88,7 +88,9 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 	runner := &Runner{Store: st, Appraisals: appraisals, Log: d.Log, Now: d.Now}
 	deps := supevents.Deps{Store: st, Rules: newRules, Rectify: newRectify, Log: d.Log, Loc: d.Location}
 	inspections := &grpcapi.InspectionAPI{Svc: rx}
-	pass := func(ctx context.Context, district string) (int, error) { return sweepOnce(ctx, d, district, rs, rx, runner) }
+	pass := func(ctx context.Context, district string) (int, error) {
+		return sweepOnce(ctx, d, district, rs, rx, runner)
+	}
 	return &Built{Store: st, Rules: rs, Rectify: rx, Calls: runner}, &service.Parts{
 		Register: func(srv grpc.ServiceRegistrar) {
 			pb.RegisterRuleServiceServer(srv, &grpcapi.RuleAPI{Rules: rs, Items: rx, Sweep: pass})
