@@ -162,10 +162,12 @@ func TestSupervisionFromAMissedQuarterToAWithdrawnStar(t *testing.T) {
 				return false
 			}
 		}
-		return true
+		return len(rootsOf(all, trace)) == 1
 	}
-	if _, ok := s.collector.WaitFor(60*time.Second, complete); !ok {
-		spans := s.collector.Trace(trace)
+	all, ok := s.collector.WaitFor(60*time.Second, complete)
+	assertConnected(t, spansOf(all, trace))
+	if !ok {
+		spans := spansOf(all, trace)
 		for _, w := range wants {
 			if !hasSpan(spans, trace, w.service, w.name) {
 				t.Errorf("trace %s has no span %q of %s", trace, w.name, w.service)
