@@ -137,7 +137,9 @@ func TestARuleIsVersionedOverriddenPerDistrictAndPreviewedWithoutWriting(t *test
 	if err != nil {
 		t.Fatal(err)
 	}
-	draft, err := admin.rules.PreviewRule(ctx, &pb.PreviewRuleRequest{Rule: newRule(""), DistrictId: c.district.GetId()})
+	off := newRule("")
+	off.Enabled = false // a rule is previewed before it is switched on
+	draft, err := admin.rules.PreviewRule(ctx, &pb.PreviewRuleRequest{Rule: off, DistrictId: c.district.GetId()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,10 +74,14 @@ func (s *Service) PreviewRule(ctx context.Context, draft *Rule, ruleID, district
 }
 
 func (s *Service) previewDistrict(ctx context.Context, city *Rule, d District) (DistrictPreview, []*Finding, error) {
-	r := city
+	// A preview shows what the rule would do once switched on: only a
+	// district that switched it off for itself stays off.
+	on := *city
+	on.Enabled = true
+	r := &on
 	if city.ID != "" {
 		var err error
-		if r, err = s.inDistrict(ctx, city, d.ID); err != nil {
+		if r, err = s.inDistrict(ctx, &on, d.ID); err != nil {
 			return DistrictPreview{}, nil, err
 		}
 	}
