@@ -7,6 +7,7 @@ import (
 	"gongjian.dev/pkg/servicetest"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
+	"gongjian.dev/services/supervision/internal/wiring"
 )
 
 const concentrated = orgv1.ActivityKind_ACTIVITY_KIND_CONCENTRATED_ACTIVITY
@@ -149,4 +150,52 @@ func countSubject(evs []servicetest.Event, subject string) int {
 		}
 	}
 	return n
+}
+
+// TestSweepsOnManyReplicasAtOnceFindEachThingOnce: three replicas sweep
+// the same city at the same time, again and again; each miss is found,
+// published and given an item once.
+func TestSweepsOnManyReplicasAtOnceFindEachThingOnce(t *testing.T) {
+	t.Parallel()
+	clk := servicetest.NewClock(time.Date(2026, 4, 20, 9, 0, 0, 0, time.UTC))
+	h := newHarness(t, servicetest.WithClock(clk.Now))
+	c := h.city(t)
+	var communities []*orgv1.Organisation
+	for i := range 12 {
+		communities = append(communities, h.created(t, c.street, kindCommunity, "Community "+string(rune('A'+i)), "2025-12-15"))
+	}
+	h.known(t, communities...)
+	replicas := []*harness{h}
+	for range 2 {
+		r := servicetest.Start(t, wiring.Spec(&wiring.Config{}), servicetest.WithStreams(orgStream, memberStream), servicetest.WithPool(h.Pool),
+			servicetest.WithNATS(h.NC.ConnectedUrl()), servicetest.WithClock(clk.Now))
+		replicas = append(replicas, &harness{Harness: r})
+	}
+	errs := make(chan error, 3*5)
+	for _, r := range replicas {
+		go func() {
+			for range 5 {
+				_, err := r.Service.Rules.Sweep(servicetest.Ctx(t), "")
+				errs <- err
+			}
+		}()
+	}
+	for range 3 * 5 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := len(communities) + 1 // and the other district's community
+	if n := h.count(t, `SELECT count(*) FROM findings`); n != want {
+		t.Errorf("%d findings, want %d", n, want)
+	}
+	if n := h.count(t, `SELECT count(*) FROM items`); n != want {
+		t.Errorf("%d items, want %d", n, want)
+	}
+	servicetest.EventsUntil(t, h.Stream, "every miss published", func(evs []servicetest.Event) bool {
+		return countSubject(evs, "gongjian.supervision.v1.quarterly_activity_missed") >= want
+	})
+	if evs := servicetest.Events(t, h.Stream); countSubject(evs, "gongjian.supervision.v1.quarterly_activity_missed") != want {
+		t.Errorf("%d QuarterlyActivityMissed, want %d", countSubject(evs, "gongjian.supervision.v1.quarterly_activity_missed"), want)
+	}
 }
