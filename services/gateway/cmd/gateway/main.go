@@ -63,6 +63,7 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			supervisionv1.RegisterRectificationServiceHandler,
 			supervisionv1.RegisterInspectionServiceHandler,
 			supervisionv1.RegisterInterviewServiceHandler,
+			supervisionv1.RegisterDashboardServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 	}
 	if cfg.BackendCAFile != "" {

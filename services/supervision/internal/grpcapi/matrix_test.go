@@ -177,6 +177,11 @@ var matrixOps = []matrixOp{
 		return &pb.RecordInterviewFollowUpRequest{Id: s.interview, FollowedUpOn: "2026-04-20", FollowUp: "fixed"} // not held yet
 	}},
 
+	{pb.DashboardService_GetDashboard_FullMethodName, inspectionReaders, "supervision.read", round, // counts only: an inspector reads any subtree's
+		func(_ string, s side) proto.Message {
+			return &pb.GetDashboardRequest{OrganisationId: s.street.GetId()}
+		}},
+
 	{auditv1.AuditService_ListAuditRecords_FullMethodName, []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", round,
 		func(_ string, s side) proto.Message {
 			return &auditv1.ListAuditRecordsRequest{Service: "supervision", OrganisationId: s.community.GetId()}
@@ -185,7 +190,7 @@ var matrixOps = []matrixOp{
 
 var restHandlers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 	pb.RegisterRuleServiceHandler, pb.RegisterRectificationServiceHandler, pb.RegisterInspectionServiceHandler,
-	pb.RegisterInterviewServiceHandler, auditv1.RegisterAuditServiceHandler,
+	pb.RegisterInterviewServiceHandler, pb.RegisterDashboardServiceHandler, auditv1.RegisterAuditServiceHandler,
 }
 
 // matrixSide builds one side of the fixture.
@@ -340,7 +345,7 @@ func TestEveryRPCIsInTheAccessMatrix(t *testing.T) {
 		return true
 	})
 	services = append(services, auditv1.File_gongjian_audit_v1_audit_proto.Services().ByName("AuditService"))
-	if len(services) != 5 {
+	if len(services) != 6 {
 		t.Fatalf("found %d services", len(services))
 	}
 	for _, sd := range services {

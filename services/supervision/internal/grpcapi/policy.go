@@ -87,5 +87,8 @@ func Policy() authz.Policy {
 			Targets: authz.Targets(func(r *pb.ListInterviewsRequest) []string { return []string{r.GetOrganisationId(), r.GetAncestorId()} })},
 		pb.InterviewService_RecordInterviewHeld_FullMethodName:     {Roles: deciders, Scopes: writeScopes},
 		pb.InterviewService_RecordInterviewFollowUp_FullMethodName: {Roles: deciders, Scopes: writeScopes},
+
+		pb.DashboardService_GetDashboard_FullMethodName: {Roles: inspectionReaders, Scopes: readScopes,
+			Targets: authz.Target(func(r *pb.GetDashboardRequest) string { return r.GetOrganisationId() })},
 	}
 }

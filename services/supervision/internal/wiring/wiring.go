@@ -97,6 +97,7 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 			pb.RegisterRectificationServiceServer(srv, &grpcapi.RectificationAPI{Svc: rx})
 			pb.RegisterInspectionServiceServer(srv, inspections)
 			pb.RegisterInterviewServiceServer(srv, inspections)
+			pb.RegisterDashboardServiceServer(srv, &grpcapi.DashboardAPI{Counters: st, Rules: rs})
 		},
 		Policy: grpcapi.Policy(),
 		Tree:   st,
