@@ -34,7 +34,7 @@ var installations = []installation{
 }
 
 // services are the gRPC services and their ports.
-var services = map[string]int32{"organisation": 9101, "member": 9102, "cobuilding": 9103}
+var services = map[string]int32{"organisation": 9101, "member": 9102, "cobuilding": 9103, "supervision": 9104}
 
 // secretEnv are the variables whose values are secrets (`secret:"true"` in
 // the services' configurations): they may only come from a Secret.
@@ -50,8 +50,11 @@ func TestTheChartRendersValidKubernetesObjects(t *testing.T) {
 			for _, o := range r.objects {
 				counts[o.kind]++
 			}
-			want := map[string]int{"Deployment": 4, "Service": 4, "ServiceAccount": 4, "PodDisruptionBudget": 4,
-				"NetworkPolicy": 4, "Job": 3, "CronJob": 1}
+			// Each service and the gateway: a Deployment, Service, account,
+			// budget and policy; each service its migration Job.
+			n := len(services) + 1
+			want := map[string]int{"Deployment": n, "Service": n, "ServiceAccount": n, "PodDisruptionBudget": n,
+				"NetworkPolicy": n, "Job": len(services), "CronJob": 1}
 			if in.valuesFile != "" { // the production values add the Ingress and two autoscalers
 				want["Ingress"], want["HorizontalPodAutoscaler"] = 1, 2
 			}
@@ -278,6 +281,14 @@ func checkService(t *testing.T, d *appsv1.Deployment, c corev1.Container, tls bo
 		need = append(need, "MEMBER_ID_KEYS", "MEMBER_ID_HASH_KEY", "SWEEP_INTERVAL")
 	case "cobuilding":
 		need = append(need, "SWEEP_INTERVAL")
+	case "supervision":
+		need = append(need, "SWEEP_INTERVAL", "MEMBER_ADDR", "SERVICE_TOKEN_FILE")
+		if volumeOf(d.Spec.Template.Spec, c, vars["SERVICE_TOKEN_FILE"].Value) == nil {
+			t.Errorf("Deployment %s: SERVICE_TOKEN_FILE %s is in no volume", d.Name, vars["SERVICE_TOKEN_FILE"].Value)
+		}
+		if tls {
+			need = append(need, "MEMBER_TLS_CA_FILE", "MEMBER_TLS_CERT_FILE", "MEMBER_TLS_KEY_FILE")
+		}
 	}
 	if tls {
 		need = append(need, "TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE")
@@ -519,17 +530,23 @@ func TestOnlyTheGatewayReachesTheGRPCPorts(t *testing.T) {
 				if len(rule.From) == 0 || rule.From[0].PodSelector == nil || !selects(t, rule.From[0].PodSelector, gateway) {
 					t.Errorf("NetworkPolicy %s does not let the gateway in: %+v", np.Name, rule.From)
 				}
+				// The supervision service calls the member service (to
+				// withdraw a star rating); nothing else calls a service.
+				callers := []string{in.fullname + "-gateway"}
+				if name == "member" {
+					callers = append(callers, in.fullname+"-supervision")
+				}
 				for _, peer := range rule.From {
 					if peer.PodSelector == nil {
 						continue
 					}
 					for _, w := range workloads(r) {
-						if w.name != in.fullname+"-gateway" && selects(t, peer.PodSelector, w.pod.Labels) {
+						if !slices.Contains(callers, w.name) && selects(t, peer.PodSelector, w.pod.Labels) {
 							t.Errorf("NetworkPolicy %s lets %s %s in", np.Name, w.kind, w.name)
 						}
 					}
 				}
-				if want := 1 + len(r.values["networkPolicy"].(map[string]any)["grpcFrom"].([]any)); len(rule.From) != want {
+				if want := len(callers) + len(r.values["networkPolicy"].(map[string]any)["grpcFrom"].([]any)); len(rule.From) != want {
 					t.Errorf("NetworkPolicy %s has %d peers, want the gateway and networkPolicy.grpcFrom (%d)", np.Name, len(rule.From), want)
 				}
 			}

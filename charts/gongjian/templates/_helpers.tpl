@@ -292,3 +292,21 @@ annotations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{/*
+The gRPC services of the platform, each with its port and the weight of its
+migration Job (the organisation service's schema first): the one list a new
+service joins. Use: include "gongjian.services" . | fromYaml
+*/}}
+{{- define "gongjian.services" -}}
+organisation: {port: 9101, migrateWeight: "-10"}
+member: {port: 9102, migrateWeight: "-5"}
+cobuilding: {port: 9103, migrateWeight: "-4"}
+supervision: {port: 9104, migrateWeight: "-3"}
+{{- end }}
+
+{{/* The components with a Deployment: every service and the gateway. */}}
+{{- define "gongjian.components" -}}
+{{- $names := keys (include "gongjian.services" . | fromYaml) | sortAlpha }}
+{{- append $names "gateway" | toJson }}
+{{- end }}

@@ -157,11 +157,11 @@ func TestTheSystemAsMakeRunStartsIt(t *testing.T) {
 					return false
 				}
 			}
-			return sqlSpans(all, moveTrace) > 0
+			return sqlSpans(all, moveTrace) > 0 && len(rootsOf(all, moveTrace)) == 1
 		}
 		// Each process exports in its own batches: wait for all of them.
-		_, ok := s.collector.WaitFor(60*time.Second, complete)
-		trace := s.collector.Trace(moveTrace)
+		all, ok := s.collector.WaitFor(60*time.Second, complete)
+		trace := spansOf(all, moveTrace) // as complete saw it: a later export may add a child before its parent
 		if !ok {
 			for _, w := range wants {
 				if !hasSpan(trace, moveTrace, w.service, w.name) {
@@ -364,21 +364,42 @@ func hasSpan(spans []otlptest.Span, trace, service, name string) bool {
 	return false
 }
 
+// rootsOf are the parents that the spans of a trace ("" for spans already
+// cut to one) hang from but that are not in it. Each process exports its
+// spans in batches, a parent after its children: a trace is complete once
+// the client's span is its only root.
+func rootsOf(spans []otlptest.Span, trace string) map[string]bool {
+	ids := map[string]bool{}
+	for _, s := range spans {
+		if trace == "" || s.TraceID == trace {
+			ids[s.SpanID] = true
+		}
+	}
+	roots := map[string]bool{}
+	for _, s := range spans {
+		if (trace == "" || s.TraceID == trace) && !ids[s.ParentID] {
+			roots[s.ParentID] = true
+		}
+	}
+	return roots
+}
+
+// spansOf are the spans of one trace.
+func spansOf(spans []otlptest.Span, trace string) []otlptest.Span {
+	var out []otlptest.Span
+	for _, s := range spans {
+		if s.TraceID == trace {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // assertConnected checks that every span of the trace but the client's
 // root hangs from another span of the trace: one tree, no orphans.
 func assertConnected(t *testing.T, trace []otlptest.Span) {
 	t.Helper()
-	ids := map[string]bool{}
-	for _, s := range trace {
-		ids[s.SpanID] = true
-	}
-	roots := map[string]bool{}
-	for _, s := range trace {
-		if !ids[s.ParentID] {
-			roots[s.ParentID] = true
-		}
-	}
-	if len(roots) != 1 {
+	if roots := rootsOf(trace, ""); len(roots) != 1 {
 		t.Errorf("the trace has %d roots %v, want one (the client's span):\n%s", len(roots), roots, describe(trace))
 	}
 }
@@ -574,10 +595,11 @@ func transferAcrossDistricts(t *testing.T, s *system, cityID, districtID, branch
 				return false
 			}
 		}
-		return sqlSpansOf(all, receiveTrace, "member") > 0 && sqlSpansOf(all, receiveTrace, "organisation") > 0
+		return sqlSpansOf(all, receiveTrace, "member") > 0 && sqlSpansOf(all, receiveTrace, "organisation") > 0 &&
+			len(rootsOf(all, receiveTrace)) == 1
 	}
-	_, ok := s.collector.WaitFor(60*time.Second, complete)
-	trace := s.collector.Trace(receiveTrace)
+	all, ok := s.collector.WaitFor(60*time.Second, complete)
+	trace := spansOf(all, receiveTrace) // as complete saw it
 	if !ok {
 		for _, w := range wants {
 			if !hasSpan(trace, receiveTrace, w.service, w.name) {

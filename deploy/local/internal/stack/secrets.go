@@ -12,13 +12,18 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
+
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/devissuer"
 )
 
 // secrets makes, for a service that needs them, the settings only this
 // machine knows: generated once into the data folder and reused on every
 // start, so that what was encrypted yesterday still reads today.
 var secrets = map[string]func(data string) (map[string]string, error){
-	"member": memberKeys,
+	"member":      memberKeys,
+	"supervision": supervisionToken,
 }
 
 // Secrets returns the service's generated settings; nil for a service
@@ -40,6 +45,36 @@ func memberKeys(data string) (map[string]string, error) {
 	return envFile(filepath.Join(data, MemberKeysFile), func() map[string]string {
 		return map[string]string{"MEMBER_ID_KEYS": "v1:" + randomKey(), "MEMBER_ID_HASH_KEY": randomKey()}
 	})
+}
+
+// SupervisionTokenFile is where the supervision service's own token is
+// kept, beside the development issuer's key.
+const SupervisionTokenFile = "auth/supervision-token"
+
+// supervisionToken issues the supervision service its own token (role
+// service, scope member.star_ratings), with which it withdraws star
+// ratings in the member service, and tells it where that service is. The
+// token is issued afresh at every start; the service reads the file again
+// whenever it changes.
+func supervisionToken(data string) (map[string]string, error) {
+	iss, err := devissuer.Load(filepath.Join(data, "auth"))
+	if err != nil {
+		return nil, err
+	}
+	tok, err := iss.Issue(devissuer.Claims{Subject: "service:supervision", Name: "supervision service", Role: auth.Service,
+		Scopes: []string{"member.star_ratings"}, TTL: 30 * 24 * time.Hour})
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(data, SupervisionTokenFile)
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	member := Services[1].Addr
+	if v := os.Getenv(Services[1].AddrEnv); v != "" {
+		member = v
+	}
+	return map[string]string{"SERVICE_TOKEN_FILE": path, "MEMBER_ADDR": member}, nil
 }
 
 func randomKey() string {

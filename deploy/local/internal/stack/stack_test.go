@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/devissuer"
 )
 
 func TestRepoRootFindsTheWorkspaceAbove(t *testing.T) {
@@ -79,5 +82,37 @@ func TestMemberKeysAreMadeOnceAndKept(t *testing.T) {
 	}
 	if none, err := (Service{Name: "organisation"}).Secrets(data); none != nil || err != nil {
 		t.Errorf("organisation secrets = %v, %v; want none", none, err)
+	}
+}
+
+// TestTheSupervisionServiceGetsATokenOfItsOwn: a token of the development
+// issuer, for a service with the star-ratings scope only, in a file only
+// its owner reads, and the member service's address.
+func TestTheSupervisionServiceGetsATokenOfItsOwn(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("MEMBER_GRPC_ADDR", "127.0.0.1:19102")
+	env, err := Service{Name: "supervision"}.Secrets(data)
+	if err != nil || env["MEMBER_ADDR"] != "127.0.0.1:19102" {
+		t.Fatalf("Secrets = %v, %v", env, err)
+	}
+	info, err := os.Stat(env["SERVICE_TOKEN_FILE"])
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v, %v; want mode 0600", info, err)
+	}
+	iss, err := devissuer.Load(filepath.Join(data, "auth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(t.Context(), auth.Config{Issuer: devissuer.IssuerName, Audience: devissuer.Audience, KeysFile: iss.KeysFile()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := os.ReadFile(env["SERVICE_TOKEN_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Verify(strings.TrimSpace(string(tok)))
+	if err != nil || p.Role != auth.Service || !slices.Equal(p.Scopes, []string{"member.star_ratings"}) {
+		t.Errorf("the token says %+v (%v)", p, err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	cobuildingv1 "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	organisationv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	supervisionv1 "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 	"gongjian.dev/services/gateway/internal/gateway"
 )
 
@@ -83,7 +84,13 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			cobuildingv1.RegisterJointActivityServiceHandler,
 			cobuildingv1.RegisterSettingsServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
-		{Name: "supervision", Addr: cfg.SupervisionAddr},
+		{Name: "supervision", Addr: cfg.SupervisionAddr, Register: []gateway.RegisterFunc{
+			supervisionv1.RegisterRuleServiceHandler,
+			supervisionv1.RegisterRectificationServiceHandler,
+			supervisionv1.RegisterInspectionServiceHandler,
+			supervisionv1.RegisterInterviewServiceHandler,
+			supervisionv1.RegisterDashboardServiceHandler,
+		}, Audit: auditv1.RegisterAuditServiceHandler},
 	}
 	if cfg.BackendCAFile != "" {
 		for i := range bs {

@@ -26,9 +26,12 @@ type Lookup interface {
 var (
 	readers = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary,
 		auth.GridLeader, auth.Inspector}
-	writers     = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary}
-	readScopes  = []string{"member.read", "member.write"}
-	writeScopes = []string{"member.write"}
+	writers    = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary}
+	readScopes = []string{"member.read", "member.write"}
+	// StarRatingsScope lets another service set star ratings and nothing
+	// else: the supervision service's, which withdraws five-star status.
+	StarRatingsScope = "member.star_ratings"
+	writeScopes      = []string{"member.write"}
 )
 
 // Policy is who may call each RPC of the member service, and on what: the

@@ -77,7 +77,10 @@ func reportingPolicy(l Lookup, memberOrg func(func(any) string) func(context.Con
 
 		pb.AppraisalService_RecordAppraisal_FullMethodName: {Roles: writers, Scopes: writeScopes, Targets: memberOrg(memberID)},
 		pb.AppraisalService_ListAppraisals_FullMethodName:  {Roles: readers, Scopes: readScopes, Targets: memberOrg(memberID)},
-		pb.AppraisalService_SetStarRating_FullMethodName:   {Roles: writers, Scopes: writeScopes, Targets: memberOrg(memberID)},
+		// The supervision service withdraws a star rating a rule took away
+		// with its own token, and that scope only.
+		pb.AppraisalService_SetStarRating_FullMethodName: {Roles: writers, Scopes: []string{"member.write", StarRatingsScope},
+			Targets: memberOrg(memberID)},
 		pb.AppraisalService_ListStarRatings_FullMethodName: {Roles: readers, Scopes: readScopes, Targets: memberOrg(memberID)},
 	}
 }

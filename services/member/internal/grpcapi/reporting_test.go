@@ -695,3 +695,33 @@ func TestAMemberReportsClaimsAndReadsTheirOwnCard(t *testing.T) {
 		t.Errorf("%d read records of my card, want 1", n)
 	}
 }
+
+// TestAServiceWithTheStarRatingsScopeSetsStarsAndNothingElse: the
+// supervision service's own token withdraws a star rating, and the
+// member's history shows who and why; the same token reads no member.
+func TestAServiceWithTheStarRatingsScopeSetsStarsAndNothingElse(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tr := h.tree(t)
+	ctx := callContext(t)
+	m := h.register(t, person(tr.branch.GetId(), "Five Stars"))
+	if _, err := h.appraisals().SetStarRating(ctx, &pb.SetStarRatingRequest{MemberId: m.GetId(), Year: lastYear, Stars: 5, Reason: "评定"}); err != nil {
+		t.Fatal(err)
+	}
+	svc := h.as(devissuer.Claims{Subject: "svc-supervision", Role: auth.Service, Scopes: []string{"member.star_ratings"}})
+	reason := "supervision rule in_service_absent_six_months: absent from joint activities six months running"
+	r, err := pb.NewAppraisalServiceClient(svc).SetStarRating(ctx, &pb.SetStarRatingRequest{MemberId: m.GetId(), Year: lastYear + 1,
+		Stars: 0, Reason: reason, RequestId: "supervision/1"})
+	if err != nil || r.GetCurrentStars() != 0 {
+		t.Fatalf("the service's withdrawal: %v, %v", r, err)
+	}
+	list, err := h.appraisals().ListStarRatings(ctx, &pb.ListStarRatingsRequest{MemberId: m.GetId()})
+	if err != nil || len(list.GetRatings()) != 2 {
+		t.Fatalf("history: %v, %v", list, err)
+	}
+	if got := list.GetRatings()[0]; got.GetRatedBy() != "svc-supervision" || got.GetReason() != reason || got.GetStars() != 0 {
+		t.Errorf("the latest rating does not say who and why: %v", got)
+	}
+	_, err = pb.NewMemberServiceClient(svc).GetMember(ctx, &pb.GetMemberRequest{Id: m.GetId()})
+	wantRefusal(t, "the star-ratings scope reading a member", err, codes.PermissionDenied, "")
+}

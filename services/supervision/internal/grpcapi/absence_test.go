@@ -1,0 +1,108 @@
+package grpcapi_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"gongjian.dev/pkg/servicetest"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
+	"gongjian.dev/services/supervision/internal/store"
+)
+
+// inService publishes a member of the branch with stars, registered with
+// the community on the day given, as the member service would.
+func (h *harness) inService(t *testing.T, branch, community *orgv1.Organisation, stars int32, reported string) string {
+	t.Helper()
+	m := &memberv1.Member{Id: uuid.NewString(), Name: "In Service", OrganisationId: branch.GetId(), StarRating: stars}
+	at := timestamppb.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	id := uuid.NewString()
+	h.publish(t, "gongjian.member.v1.member_registered", &memberv1.MemberRegistered{EventId: id, OccurTime: at, Member: m}, id)
+	r := &memberv1.Registration{Id: uuid.NewString(), MemberId: m.GetId(), CommunityId: community.GetId(),
+		Kind: memberv1.RegistrationKind_REGISTRATION_KIND_RESIDENCE, MemberOrganisationId: branch.GetId(), ReportDate: reported}
+	id = uuid.NewString()
+	h.publish(t, "gongjian.member.v1.in_service_registered", &memberv1.InServiceRegistered{EventId: id, OccurTime: at, Registration: r}, id)
+	return m.GetId()
+}
+
+// TestAMemberAbsentSixMonthsIsCriticisedAndLosesTheirStar: once the rule
+// is switched on, a five-star in-service member registered seven months
+// ago who joined no joint activity is criticised publicly, and a call to
+// the member service is queued to withdraw the star, its reason naming
+// the rule, its version and the finding; a member registered three months
+// ago is not found; the call is made once whatever the sweeps.
+func TestAMemberAbsentSixMonthsIsCriticisedAndLosesTheirStar(t *testing.T) {
+	t.Parallel()
+	clk := servicetest.NewClock(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
+	h := newHarness(t, servicetest.WithClock(clk.Now))
+	c := h.city(t)
+	community := h.created(t, c.street, kindCommunity, "Community", "2020-01-01")
+	branch := h.created(t, community, kindBranch, "Branch", "2020-01-01")
+	h.known(t, community, branch)
+	absent := h.inService(t, branch, community, 5, "2025-10-01")
+	h.inService(t, branch, community, 5, "2026-02-01")
+	servicetest.WaitFor(t, "the registrations", func() bool { return h.count(t, `SELECT count(*) FROM in_service`) == 2 })
+	ctx := servicetest.Ctx(t)
+	admin := h.clients(cityAdmin)
+	rules, err := admin.rules.ListRules(ctx, &pb.ListRulesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule *pb.Rule
+	for _, r := range rules.GetRules() {
+		if r.GetCode() == "in_service_absent_six_months" {
+			rule = r
+		}
+	}
+	if rule == nil || rule.GetEnabled() {
+		t.Fatalf("the shipped rule, off until co-building reports attendance: %v", rule)
+	}
+	if _, err := h.Service.Rules.Sweep(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.count(t, `SELECT count(*) FROM findings WHERE rule_code = 'in_service_absent_six_months'`); n != 0 {
+		t.Fatalf("a rule switched off found %d", n)
+	}
+	if _, err := admin.rules.UpdateRule(ctx, &pb.UpdateRuleRequest{Rule: &pb.Rule{Id: rule.GetId(), Enabled: true},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"enabled"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := h.Service.Rules.Sweep(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var subject, period, payload string
+	if err := h.Pool.QueryRow(ctx, `SELECT f.subject_id, f.period, a.payload::text FROM findings f JOIN actions a ON a.finding_id = f.id
+		WHERE f.rule_code = 'in_service_absent_six_months'`).Scan(&subject, &period, &payload); err != nil {
+		t.Fatalf("one finding with its call: %v", err)
+	}
+	if n := h.count(t, `SELECT count(*) FROM findings WHERE rule_code = 'in_service_absent_six_months'`); n != 1 || subject != absent ||
+		period != "absent since 2025-10-01" {
+		t.Errorf("%d findings; %s %q, want the member absent since registering", n, subject, period)
+	}
+	var call store.WithdrawStar
+	if err := json.Unmarshal([]byte(payload), &call); err != nil {
+		t.Fatal(err)
+	}
+	if call.MemberID != absent || call.Year != 2026 || !strings.Contains(call.Reason, "in_service_absent_six_months v2") {
+		t.Errorf("the call: %+v", call)
+	}
+	servicetest.EventsUntil(t, h.Stream, "the public criticism", func(evs []servicetest.Event) bool {
+		return countSubject(evs, "gongjian.supervision.v1.criticism_published") == 1
+	})
+	// Without the member service configured, the call waits.
+	if n, err := h.Service.Calls.RunOnce(ctx); n != 0 || err != nil {
+		t.Errorf("calls made without a member service: %d, %v", n, err)
+	}
+	if n := h.count(t, `SELECT count(*) FROM actions WHERE done_at IS NULL`); n != 1 {
+		t.Errorf("%d calls pending, want 1", n)
+	}
+}

@@ -1,0 +1,130 @@
+// Package rules is the rule engine of supervision: rules are data — the
+// fact a rule watches and over which window, a condition in CEL over the
+// fact's variables and the rule's parameters, what follows when it fires,
+// its severity and its explanation — versioned, set for the city and
+// overridden per district, and evaluated on the facts as they stand (the
+// service's projections of other services' events), each finding made
+// once. It holds the rules of DOMAIN.md §4 and §5 and the Store it needs;
+// no database, transport or generated code.
+package rules
+
+import "slices"
+
+// Window is how a rule watches its fact over time.
+type Window string
+
+// The windows.
+const (
+	// OnEvent judges each fact as it arrives (a letter expired).
+	OnEvent Window = "ON_EVENT"
+	// QuarterEnd judges each quarter once it and the grace period after it
+	// have passed.
+	QuarterEnd Window = "QUARTER_END"
+	// MonthsRunning judges a state that lasted a number of months running.
+	MonthsRunning Window = "MONTHS_RUNNING"
+	// YearsRunning judges a state that lasted a number of consecutive years.
+	YearsRunning Window = "YEARS_RUNNING"
+)
+
+// VarType is the CEL type of a fact's variable.
+type VarType string
+
+// The variable types a fact declares.
+const (
+	Int        VarType = "int"
+	Bool       VarType = "bool"
+	String     VarType = "string"
+	Double     VarType = "double"
+	StringList VarType = "list(string)"
+)
+
+// Var is one variable of a fact that a condition may name.
+type Var struct {
+	Name string
+	Type VarType
+	Doc  string
+}
+
+// Subjects of findings.
+const (
+	SubjectOrganisation = "organisation"
+	SubjectMember       = "member"
+	SubjectTransfer     = "transfer"
+	SubjectMobileRecord = "mobile_record"
+)
+
+// Fact is something the service knows and a rule can watch: its subject,
+// the windows it can be watched over and the variables it offers.
+type Fact struct {
+	Name        string
+	Description string
+	Subject     string
+	Windows     []Window
+	Vars        []Var
+}
+
+// The names of the facts.
+const (
+	FactQuarterlyActivity    = "quarterly_activity"
+	FactInServiceAttendance  = "in_service_attendance"
+	FactTransferExpired      = "transfer_expired"
+	FactTransferFlagged      = "transfer_flagged_for_review"
+	FactMobileContactOverdue = "mobile_contact_overdue"
+)
+
+// Facts is the catalogue of facts, by name.
+var Facts = []Fact{
+	{
+		Name: FactQuarterlyActivity, Subject: SubjectOrganisation, Windows: []Window{QuarterEnd},
+		Description: "Each live organisation of the kinds the rule's parameter kinds names, and the concentrated " +
+			"activities (集中活动) held in it or below it in a quarter, from the organisation service's events " +
+			"(002: one concentrated activity every quarter).",
+		Vars: []Var{
+			{"kind", String, "the organisation's kind (COMMUNITY, BRANCH…)"},
+			{"concentrated_activities", Int, "concentrated activities held in the quarter, in the organisation or below it"},
+			{"founded_before_quarter", Bool, "founded on or before the quarter's first day: an organisation founded during a quarter is judged from the next"},
+		},
+	},
+	{
+		Name: FactInServiceAttendance, Subject: SubjectMember, Windows: []Window{MonthsRunning},
+		Description: "Each in-service member registered with a community (member service), the months since they " +
+			"last joined a joint activity of co-building or, if never, since they registered, and their star rating " +
+			"(002: absent six months running → public criticism and loss of five-star status).",
+		Vars: []Var{
+			{"months_absent", Int, "whole months since the member last joined a joint activity, or since registering"},
+			{"stars", Int, "the member's current star rating, 0 to 5"},
+		},
+	},
+	{
+		Name: FactTransferExpired, Subject: SubjectTransfer, Windows: []Window{OnEvent},
+		Description: "A transfer letter past its deadline and not received: the member is a pocket member " +
+			"(口袋党员, member service).",
+		Vars: []Var{
+			{"outside_city", Bool, "the letter was for an organisation outside the city"},
+			{"days_overdue", Int, "days between the deadline and when the expiry was found"},
+		},
+	},
+	{
+		Name: FactTransferFlagged, Subject: SubjectTransfer, Windows: []Window{OnEvent},
+		Description: "A transfer open six months (the member service's setting), flagged for the 自行脱党 review.",
+		Vars: []Var{
+			{"months_open", Int, "whole months since the transfer was requested"},
+		},
+	},
+	{
+		Name: FactMobileContactOverdue, Subject: SubjectMobileRecord, Windows: []Window{OnEvent},
+		Description: "A mobile member who has not reported for a contact interval (member service), once per interval.",
+		Vars: []Var{
+			{"period", Int, "intervals without a report: 1 for the first"},
+		},
+	},
+}
+
+// FactNamed finds a fact of the catalogue.
+func FactNamed(name string) (Fact, bool) {
+	i := slices.IndexFunc(Facts, func(f Fact) bool { return f.Name == name })
+	if i < 0 {
+		return Fact{}, false
+	}
+	return Facts[i], true
+}

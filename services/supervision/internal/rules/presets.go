@@ -1,0 +1,87 @@
+package rules
+
+import (
+	"context"
+	"errors"
+
+	"gongjian.dev/pkg/actor"
+)
+
+// Presets are the rules of the source documents and of public practice
+// (DOMAIN §4, §5) as the service ships them: the city's rules until an
+// administrator changes them, each district able to override their
+// parameters or switch them off.
+var Presets = []Rule{
+	{
+		Code: "quarterly_activity_missed", Name: "No concentrated activity in a quarter",
+		Fact: FactQuarterlyActivity, Window: QuarterEnd,
+		Condition: "founded_before_quarter && concentrated_activities == 0",
+		Params:    map[string]any{"kinds": []any{"COMMUNITY"}, "grace_days": float64(15)},
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 30,
+			RequiredEvidence: "the minutes, attendance and photos of a concentrated activity held to make up for the quarter"}},
+		Severity: Medium, Enabled: true,
+		Explanation: "002: every community holds one concentrated activity each quarter (每季度组织开展一次集中活动). " +
+			"Judged when the quarter and the district's grace period (grace_days) have passed, for the kinds of " +
+			"organisation the district names (kinds); an organisation founded during a quarter is judged from the next. " +
+			"An activity recorded late does not erase the miss, but lets the item be closed.",
+	},
+	{
+		Code: "in_service_absent_six_months", Name: "In-service member absent from joint activities six months running",
+		Fact: FactInServiceAttendance, Window: MonthsRunning, WindowCount: 6,
+		Condition:    "months_absent >= window",
+		Consequences: []Consequence{{Kind: PublishCriticism}, {Kind: WithdrawStar}},
+		Severity:     High, Enabled: false,
+		Explanation: "002: an in-service member who takes no part in the joint activities (联学共建) six months running is " +
+			"criticised publicly and loses five-star status (连续半年不参加活动的在职党员通报批评，取消五星级党员资格). " +
+			"Attendance comes from the co-building service's joint activities: switch the rule on once it reports them.",
+	},
+	{
+		Code: "pocket_member", Name: "Transfer letter expired without being received (pocket member)",
+		Fact: FactTransferExpired, Window: OnEvent, Condition: "true",
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 30,
+			RequiredEvidence: "the receipt of the receiving organisation, or the letter re-issued"}},
+		Severity: Medium, Enabled: true,
+		Explanation: "004: a letter released and never received makes a pocket member (口袋党员); the sending organisation follows it up.",
+	},
+	{
+		Code: "transfer_open_six_months", Name: "Transfer open six months",
+		Fact: FactTransferFlagged, Window: OnEvent, Condition: "true",
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 30,
+			RequiredEvidence: "the outcome of the review recorded: contacted, not reached, or treated as left"}},
+		Severity: Medium, Enabled: true,
+		Explanation: "Public practice (DOMAIN §5): a member who has not completed a transfer after six months is reviewed as having left (自行脱党) — never removed automatically.",
+	},
+	{
+		Code: "mobile_contact_overdue", Name: "Mobile member out of contact",
+		Fact: FactMobileContactOverdue, Window: OnEvent, Condition: "period >= params.min_period",
+		Params: map[string]any{"min_period": float64(1)},
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 15,
+			RequiredEvidence: "the contact made with the member, logged in the member service"}},
+		Severity: Low, Enabled: true,
+		Explanation: "000: two-way contact with mobile members (双向联系); an overdue contact is flagged and followed up by the home organisation.",
+	},
+}
+
+// EnsurePresets saves each preset the city does not have yet (by code);
+// replicas starting at once each save it or find it saved.
+func (s *Service) EnsurePresets(ctx context.Context) error {
+	ctx = actor.AsSystem(ctx, "rule-presets")
+	have, err := s.store.Rules(ctx)
+	if err != nil {
+		return err
+	}
+	codes := map[string]bool{}
+	for _, r := range have {
+		codes[r.Code] = true
+	}
+	for _, p := range Presets {
+		if codes[p.Code] {
+			continue
+		}
+		r := p
+		if _, err := s.CreateRule(ctx, &r, "", Actor{Subject: "system:rule-presets"}); err != nil && !errors.Is(err, ErrCodeTaken) {
+			return err
+		}
+	}
+	return nil
+}

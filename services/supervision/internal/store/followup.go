@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"gongjian.dev/pkg/actor"
+	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/outbox"
+	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
+	"gongjian.dev/services/supervision/internal/pbconv"
+	"gongjian.dev/services/supervision/internal/rectify"
+	"gongjian.dev/services/supervision/internal/rules"
+)
+
+// The subjects of the service's events.
+const (
+	subjectPrefix           = "gongjian.supervision.v1."
+	SubjectFindingMade      = subjectPrefix + "finding_made"
+	SubjectQuarterlyMissed  = subjectPrefix + "quarterly_activity_missed"
+	SubjectCriticism        = subjectPrefix + "criticism_published"
+	SubjectRuleChanged      = subjectPrefix + "rule_changed"
+	SubjectRuleOverrideSet  = subjectPrefix + "rule_override_set"
+	subjectItemPrefix       = subjectPrefix + "rectification_item_"
+	subjectInterviewPrefix  = subjectPrefix + "interview_"
+	subjectInspectionPrefix = subjectPrefix + "inspection_"
+	auditFinding            = "finding"
+	auditRule               = "rule"
+	auditOverride           = "rule_override"
+	auditItem               = "rectification_item"
+	auditInterview          = "interview"
+	auditInspection         = "inspection"
+	actionWithdrawStar      = "withdraw_star"
+)
+
+// ItemSubject is the subject of an item's step ("…rectification_item_opened").
+func ItemSubject(k rectify.StepKind) string { return subjectItemPrefix + strings.ToLower(string(k)) }
+
+// writes are the events and audit records of a transaction, sent together
+// before it commits.
+type writes struct {
+	events  []outbox.Event
+	entries []audit.Entry
+}
+
+func (w *writes) event(subject, aggregate string, m proto.Message) {
+	w.events = append(w.events, outbox.Event{Subject: subject, AggregateID: aggregate, Message: m})
+}
+
+func (w *writes) audit(subjectType, id, org string, before, after any) {
+	w.entries = append(w.entries, audit.Entry{SubjectType: subjectType, SubjectID: id, OrganisationID: org, Before: before, After: after})
+}
+
+// flush sends the events and the audit records in the transaction.
+func (t *TxStore) flush(ctx context.Context, w *writes) error {
+	if len(w.events) > 0 {
+		b := &pgx.Batch{}
+		if err := outbox.Queue(ctx, b, w.events...); err != nil {
+			return err
+		}
+		outbox.QueueNotify(b)
+		if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+	}
+	return audit.WriteMany(ctx, t.tx, w.entries...)
+}
+
+// Emit implements rules.Tx: the rule engine's own changes.
+func (t *TxStore) Emit(ctx context.Context, evs ...rules.Event) error {
+	w := &writes{}
+	now := timestamppb.Now()
+	for _, e := range evs {
+		switch e := e.(type) {
+		case rules.RuleChanged:
+			m := pbconv.Rule(e.Rule)
+			w.event(SubjectRuleChanged, e.Rule.ID, &pb.RuleChanged{OccurTime: now, Rule: m})
+			w.audit(auditRule, e.Rule.ID, "", nil, m)
+		case rules.OverrideSet:
+			m := pbconv.Override(e.Override)
+			w.event(SubjectRuleOverrideSet, e.Override.RuleID, &pb.RuleOverrideSet{OccurTime: now, Override: m})
+			w.audit(auditOverride, e.Override.RuleID+"/"+e.Override.DistrictID, e.Override.DistrictID, nil, m)
+		}
+	}
+	return t.flush(ctx, w)
+}
+
+// InsertFindings implements rules.Tx with one statement: the findings
+// already made (same rule, subject and period) are passed over by the
+// unique key, whoever made them and however often.
+func (t *TxStore) InsertFindings(ctx context.Context, fs []*rules.Finding) ([]*rules.Finding, error) {
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	n := len(fs)
+	ids, ruleIDs, codes, districts, orgs, types, subjects, periods, facts, params, severities, explanations :=
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	versions, created := make([]int32, n), make([]time.Time, n)
+	byID := make(map[string]*rules.Finding, n)
+	for i, f := range fs {
+		ids[i], ruleIDs[i], codes[i], districts[i], orgs[i] = f.ID, f.RuleID, f.RuleCode, f.DistrictID, f.OrganisationID
+		types[i], subjects[i], periods[i] = f.SubjectType, f.SubjectID, f.Period
+		facts[i], params[i] = string(jsonOf(f.Facts)), string(jsonOf(f.Params))
+		severities[i], explanations[i], versions[i], created[i] = string(f.Severity), f.Explanation, f.RuleVersion, f.Created
+		byID[f.ID] = f
+	}
+	rows, err := t.tx.Query(ctx, `INSERT INTO findings (id, rule_id, rule_version, rule_code, district_id, organisation_id,
+			subject_type, subject_id, period, facts, params, severity, explanation, created_at)
+		SELECT id::uuid, rule_id::uuid, v, code, NULLIF(d, '')::uuid, NULLIF(o, '')::uuid, st, sid, p, f::jsonb, pr::jsonb, sev, ex, c
+		FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+			$10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[])
+			AS x(id, rule_id, v, code, d, o, st, sid, p, f, pr, sev, ex, c)
+		ON CONFLICT ON CONSTRAINT findings_once DO NOTHING
+		RETURNING id::text`, ids, ruleIDs, versions, codes, districts, orgs, types, subjects, periods, facts, params,
+		severities, explanations, created)
+	if err != nil {
+		return nil, err
+	}
+	made, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*rules.Finding, 0, len(made))
+	for _, id := range made {
+		out = append(out, byID[id])
+	}
+	return out, nil
+}
+
+// FollowUp implements rules.Tx: for each new finding, its event and audit
+// record, and what its rule says follows — items, interviews, calls to
+// make, a public criticism, QuarterlyActivityMissed.
+func (t *TxStore) FollowUp(ctx context.Context, fus []rules.FollowUp) error {
+	w := &writes{}
+	for _, fu := range fus {
+		f := fu.Finding
+		m := pbconv.Finding(f)
+		w.event(SubjectFindingMade, f.ID, &pb.FindingMade{OccurTime: timestamppb.New(f.Created), Finding: m})
+		w.audit(auditFinding, f.ID, f.OrganisationID, nil, m)
+		if fu.QuarterMissed {
+			w.event(SubjectQuarterlyMissed, f.OrganisationID, &pb.QuarterlyActivityMissed{OccurTime: timestamppb.New(f.Created),
+				OrganisationId: f.OrganisationID, DistrictId: f.DistrictID, Quarter: f.Period, FindingId: f.ID})
+		}
+		if fu.Criticise {
+			w.event(SubjectCriticism, f.SubjectID, &pb.CriticismPublished{OccurTime: timestamppb.New(f.Created), Finding: m})
+		}
+		for _, o := range fu.Items {
+			item := &rectify.Item{ID: rules.NewID(), OrganisationID: o.OrganisationID, DistrictID: f.DistrictID, Source: rectify.FromRule,
+				FindingID: f.ID, RuleCode: f.RuleCode, Title: fu.Rule.Name, RequiredEvidence: o.RequiredEvidence,
+				Deadline: o.Deadline, State: rectify.Open, NeedsRemedy: o.NeedsRemedy, Version: 1, Created: f.Created, Updated: f.Created}
+			if err := t.insertItem(ctx, item, w); err != nil {
+				return err
+			}
+		}
+		for _, o := range fu.Interviews {
+			iv := &rectify.Interview{ID: rules.NewID(), OrganisationID: o.OrganisationID, DistrictID: f.DistrictID, FindingID: f.ID,
+				Reason: fu.Rule.Name + ": " + fu.Rule.Explanation, DueBy: o.DueBy, State: rectify.Scheduled,
+				CreatedBy: actorSubject(ctx), Created: f.Created, Updated: f.Created}
+			if err := t.insertInterview(ctx, iv, w); err != nil {
+				return err
+			}
+		}
+		if fu.WithdrawStar {
+			payload, _ := json.Marshal(WithdrawStar{MemberID: f.SubjectID, Year: int32(f.Created.Year()),
+				Reason: starReason(fu.Rule, f)})
+			if _, err := t.tx.Exec(ctx, `INSERT INTO actions (id, finding_id, kind, payload, created_at, next_at)
+				VALUES ($1, $2, $3, $4, $5, $5)`, rules.NewID(), f.ID, actionWithdrawStar, payload, f.Created); err != nil {
+				return err
+			}
+		}
+	}
+	return t.flush(ctx, w)
+}
+
+// WithdrawStar is the call a finding asks the member service for.
+type WithdrawStar struct {
+	MemberID string `json:"member_id"`
+	Year     int32  `json:"year"`
+	Reason   string `json:"reason"`
+}
+
+// starReason is what the member's star history shows: the rule, its
+// version, the period and the finding.
+func starReason(r *rules.Rule, f *rules.Finding) string {
+	s := "supervision rule " + r.Code + " v" + itoa(int(r.Version)) + " (" + r.Name + "), " + f.Period + ": " + r.Explanation +
+		" [finding " + f.ID + "]"
+	if len([]rune(s)) > 500 {
+		s = string([]rune(s)[:500])
+	}
+	return s
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// actorSubject is who acts in ctx, for the rows that name them.
+func actorSubject(ctx context.Context) string {
+	s, _ := actorOf(ctx)
+	return s
+}
+
+// actorOf is who acts in ctx and in which role: the caller, or the job.
+func actorOf(ctx context.Context) (subject, role string) {
+	if p, ok := auth.FromContext(ctx); ok {
+		return p.Subject, string(p.Role)
+	}
+	if job := actor.System(ctx); job != "" {
+		return "system:" + job, "system"
+	}
+	return "system", "system"
+}

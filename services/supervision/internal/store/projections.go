@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// The projections of other services' events, written in the consumer's
+// transaction (which records the event in the inbox, so each is applied
+// once). An event older than what the row holds changes nothing.
+
+// SaveFounding keeps an organisation's founding date.
+func (t *TxStore) SaveFounding(ctx context.Context, orgID string, founded time.Time, at time.Time) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO org_facts (id, founding_date, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET founding_date = EXCLUDED.founding_date, updated_at = EXCLUDED.updated_at
+		WHERE org_facts.updated_at <= EXCLUDED.updated_at`, orgID, nullTime(founded), at)
+	return err
+}
+
+// SaveActivity keeps an activity of organisation life; it reports whether
+// the activity is new.
+func (t *TxStore) SaveActivity(ctx context.Context, id, orgID, kind string, day, at time.Time) (bool, error) {
+	tag, err := t.tx.Exec(ctx, `INSERT INTO activities (id, organisation_id, kind, day, recorded_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO NOTHING`, id, orgID, kind, day, at)
+	return tag.RowsAffected() == 1, err
+}
+
+// SaveInService keeps an in-service member's registration with a community.
+func (t *TxStore) SaveInService(ctx context.Context, regID, memberID, communityID, orgID string, since, ended, at time.Time) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO in_service (registration_id, member_id, community_id, organisation_id, since, ended, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (registration_id) DO UPDATE SET ended = EXCLUDED.ended, updated_at = EXCLUDED.updated_at
+		WHERE in_service.updated_at <= EXCLUDED.updated_at`,
+		regID, memberID, communityID, nullable(orgID), since, nullTime(ended), at)
+	return err
+}
+
+// SaveMember keeps a member's organisation and star rating; stars < 0
+// leaves the rating as it is.
+func (t *TxStore) SaveMember(ctx context.Context, memberID, orgID string, stars int32, at time.Time) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO member_facts (member_id, organisation_id, stars, updated_at)
+		VALUES ($1, $2, greatest($3, 0), $4)
+		ON CONFLICT (member_id) DO UPDATE SET organisation_id = coalesce(EXCLUDED.organisation_id, member_facts.organisation_id),
+			stars = CASE WHEN $3 < 0 THEN member_facts.stars ELSE EXCLUDED.stars END, updated_at = EXCLUDED.updated_at
+		WHERE member_facts.updated_at <= EXCLUDED.updated_at`, memberID, nullable(orgID), stars, at)
+	return err
+}
+
+// EndInService ends the live registrations of a member who left.
+func (t *TxStore) EndInService(ctx context.Context, memberID string, on, at time.Time) error {
+	_, err := t.tx.Exec(ctx, `UPDATE in_service SET ended = $2, updated_at = $3 WHERE member_id = $1 AND ended IS NULL`, memberID, on, at)
+	return err
+}
+
+// SaveEventFact keeps a fact that arrived as an event, once per fact,
+// subject and period; it reports whether the fact is new.
+func (t *TxStore) SaveEventFact(ctx context.Context, fact, subjectID, period, orgID string, vars map[string]any, at time.Time) (bool, error) {
+	tag, err := t.tx.Exec(ctx, `INSERT INTO event_facts (fact, subject_id, period, organisation_id, vars, occurred_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, fact, subjectID, period, nullable(orgID), jsonOf(vars), at)
+	return tag.RowsAffected() == 1, err
+}
+
+// SaveAttendance keeps the latest day a member joined a joint activity.
+func (t *TxStore) SaveAttendance(ctx context.Context, memberID string, day time.Time) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO joint_attendance (member_id, last_day) VALUES ($1, $2)
+		ON CONFLICT (member_id) DO UPDATE SET last_day = greatest(joint_attendance.last_day, EXCLUDED.last_day)`, memberID, day)
+	return err
+}

@@ -1,0 +1,123 @@
+// Package store keeps the supervision domain in PostgreSQL (schema
+// "supervision"), with pgx: the rules and their findings, the projections
+// of the other services' events the rules are evaluated on, inspection
+// rounds, rectification items and interviews. Every write transaction also
+// writes its events to the outbox and its audit record.
+package store
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/orgview"
+	"gongjian.dev/pkg/outbox"
+	"gongjian.dev/pkg/pgdb"
+	"gongjian.dev/pkg/requestid"
+	"gongjian.dev/services/supervision/internal/rules"
+)
+
+// Schema is the PostgreSQL schema the service owns.
+const Schema = "supervision"
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations are the service's own migrations.
+var Migrations = pgdb.Embedded("supervision", migrationFiles, "migrations")
+
+// AllMigrations are every migration set the service's schema needs, in
+// order: the outbox and inbox, the audit trail, the view of the
+// organisation tree, then the service's own tables.
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations}
+
+// Store implements the domain's stores over a pool.
+type Store struct {
+	pool *pgxpool.Pool
+	orgview.Tree
+}
+
+// New returns a Store over pool (whose search_path is the service schema).
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, Tree: orgview.Tree{Pool: pool}} }
+
+// Pool is the store's pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// InTx runs fn in one transaction.
+func (s *Store) InTx(ctx context.Context, fn func(rules.Tx) error) error {
+	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(s.Tx(tx)) })
+}
+
+// Tx is the store's transaction over tx: a consumer's, which also records
+// the event in the inbox.
+func (s *Store) Tx(tx pgx.Tx) *TxStore { return &TxStore{tx: tx, q: tx} }
+
+// TxStore implements the domains' transactions.
+type TxStore struct {
+	tx pgx.Tx
+	q  querier
+}
+
+// querier runs statements: the pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// RequestSeen implements rules.Tx.
+func (t *TxStore) RequestSeen(ctx context.Context, key string) (string, bool, error) {
+	if key == "" || key[len(key)-1] == '/' {
+		return "", false, nil
+	}
+	return requestid.Seen(ctx, t.tx, key)
+}
+
+// RememberRequest implements rules.Tx.
+func (t *TxStore) RememberRequest(ctx context.Context, key, id string) error {
+	if key == "" || key[len(key)-1] == '/' {
+		return nil
+	}
+	return requestid.Remember(ctx, t.tx, key, id)
+}
+
+// TryLock implements rules.Tx.
+func (t *TxStore) TryLock(ctx context.Context, key string) (bool, error) {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte("supervision/" + key))
+	var ok bool
+	err := t.tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(h.Sum64())).Scan(&ok)
+	return ok, err
+}
+
+// jsonOf encodes v for a jsonb column ("null" for nil maps is avoided).
+func jsonOf(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return []byte("{}")
+	}
+	return b
+}
+
+func decodeMap(b []byte) (map[string]any, error) {
+	m := map[string]any{}
+	if len(b) == 0 {
+		return m, nil
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", b, err)
+	}
+	return m, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,173 @@
+// Package wiring is the supervision service as pkg/service runs it: what is
+// its own — schema, stream, configuration, APIs, access policy, the
+// consumers of the other services' events, the shipped rules, the sweeper
+// and the calls to the member service — named in one Spec that main and
+// the tests both use.
+package wiring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/service"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
+	supevents "gongjian.dev/services/supervision/internal/events"
+	"gongjian.dev/services/supervision/internal/grpcapi"
+	"gongjian.dev/services/supervision/internal/rectify"
+	"gongjian.dev/services/supervision/internal/rules"
+	"gongjian.dev/services/supervision/internal/store"
+)
+
+// Config is the supervision service's own configuration.
+type Config struct {
+	// SweepInterval is how often the rules are evaluated on what time alone
+	// changes (a quarter ended, six months passed), overdue items are
+	// escalated and pending calls are made.
+	SweepInterval time.Duration `env:"SWEEP_INTERVAL" envDefault:"1m"`
+	// MemberAddr is the member service's gRPC address, which the service
+	// calls to withdraw a star rating; empty leaves the calls pending.
+	MemberAddr string `env:"MEMBER_ADDR"`
+	// ServiceTokenFile holds the service's own token (role service, scope
+	// member.star_ratings), read again whenever it changes.
+	ServiceTokenFile string `env:"SERVICE_TOKEN_FILE"`
+	// Mutual TLS to the member service, when MEMBER_TLS_CA_FILE is set.
+	MemberTLSCAFile   string `env:"MEMBER_TLS_CA_FILE"`
+	MemberTLSCertFile string `env:"MEMBER_TLS_CERT_FILE"`
+	MemberTLSKeyFile  string `env:"MEMBER_TLS_KEY_FILE" secret:"true"`
+}
+
+// Stream is the JetStream stream of the service's events.
+var Stream = events.StreamSpec{Name: "SUPERVISION", Subjects: []string{"gongjian.supervision.v1.>"}}
+
+// Built is what Wire makes besides the API, for tests that reach past it.
+type Built struct {
+	Store   *store.Store
+	Rules   *rules.Service
+	Rectify *rectify.Service
+	Calls   *Runner
+}
+
+// Spec is the supervision service configured by cfg (filled from the
+// environment by pkg/service when main passes an empty one).
+func Spec(cfg *Config) service.Spec[*Built] {
+	return service.Spec[*Built]{
+		Name:       "supervision",
+		Addr:       "127.0.0.1:9104",
+		Schema:     store.Schema,
+		Migrations: store.AllMigrations,
+		Stream:     Stream,
+		RelayLock:  0x7375706f7574, // "supout"
+		Config:     cfg,
+		Wire:       func(ctx context.Context, d service.Deps) (*Built, *service.Parts, error) { return wire(ctx, d, cfg) },
+	}
+}
+
+func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Parts, error) {
+	st := store.New(d.Pool)
+	newRules := func(s rules.Store) *rules.Service { return rules.NewService(s, d.Now, d.Location, d.Log) }
+	newRectify := func(s rectify.Store) *rectify.Service { return rectify.NewService(s, d.Now, d.Location) }
+	rs, rx := newRules(st), newRectify(store.Rectify{Store: st})
+	if err := rs.EnsurePresets(ctx); err != nil {
+		return nil, nil, fmt.Errorf("shipped rules: %w", err)
+	}
+	appraisals, err := memberClient(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	runner := &Runner{Store: st, Appraisals: appraisals, Log: d.Log, Now: d.Now}
+	deps := supevents.Deps{Store: st, Rules: newRules, Rectify: newRectify, Log: d.Log, Loc: d.Location}
+	inspections := &grpcapi.InspectionAPI{Svc: rx}
+	pass := func(ctx context.Context, district string) (int, error) {
+		return sweepOnce(ctx, d, district, rs, rx, runner)
+	}
+	return &Built{Store: st, Rules: rs, Rectify: rx, Calls: runner}, &service.Parts{
+		Register: func(srv grpc.ServiceRegistrar) {
+			pb.RegisterRuleServiceServer(srv, &grpcapi.RuleAPI{Rules: rs, Items: rx, Sweep: pass})
+			pb.RegisterRectificationServiceServer(srv, &grpcapi.RectificationAPI{Svc: rx})
+			pb.RegisterInspectionServiceServer(srv, inspections)
+			pb.RegisterInterviewServiceServer(srv, inspections)
+			pb.RegisterDashboardServiceServer(srv, &grpcapi.DashboardAPI{Counters: st, Rules: rs})
+		},
+		Policy: grpcapi.Policy(),
+		Tree:   st,
+		Consumers: []service.Consumer{
+			{Spec: supevents.Organisations, Handle: supevents.ApplyOrganisations(deps)},
+			{Spec: supevents.Members, Handle: supevents.ApplyMembers(deps)},
+		},
+		Jobs: []service.Job{{Name: "sweeper", Run: func(ctx context.Context) error {
+			return sweep(ctx, d, cfg.SweepInterval, rs, rx, runner)
+		}}},
+	}, nil
+}
+
+// sweep runs a pass of the sweeper at every interval, on every replica:
+// each finding, escalation and call is made once whichever replica makes it.
+func sweep(ctx context.Context, d service.Deps, every time.Duration, rs *rules.Service, rx *rectify.Service, runner *Runner) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := sweepOnce(ctx, d, "", rs, rx, runner); err != nil {
+			d.Log.ErrorContext(ctx, "sweep", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// sweepOnce evaluates the rules (in a district, or the city), escalates
+// the overdue items and makes the pending calls; it returns how many
+// findings it made.
+func sweepOnce(ctx context.Context, d service.Deps, district string, rs *rules.Service, rx *rectify.Service, runner *Runner) (int, error) {
+	n, err := rs.Sweep(ctx, district)
+	if n > 0 {
+		d.Log.InfoContext(ctx, "rule sweep", "findings", n)
+	}
+	_, escErr := rx.EscalateOverdue(ctx)
+	_, callErr := runner.RunOnce(ctx)
+	return n, errors.Join(err, escErr, callErr)
+}
+
+// memberClient is the member service's AppraisalService, called with the
+// service's own token; nil when no address is configured.
+func memberClient(cfg *Config) (memberv1.AppraisalServiceClient, error) {
+	if cfg.MemberAddr == "" {
+		return nil, nil
+	}
+	if cfg.ServiceTokenFile == "" {
+		return nil, fmt.Errorf("MEMBER_ADDR needs SERVICE_TOKEN_FILE: the member service is called with the service's own token")
+	}
+	creds := insecure.NewCredentials()
+	tls := cfg.MemberTLSCAFile != ""
+	if tls {
+		host, _, err := net.SplitHostPort(cfg.MemberAddr)
+		if err != nil {
+			return nil, fmt.Errorf("MEMBER_ADDR %q: %w", cfg.MemberAddr, err)
+		}
+		var c credentials.TransportCredentials
+		if c, err = auth.ClientTLS(cfg.MemberTLSCertFile, cfg.MemberTLSKeyFile, cfg.MemberTLSCAFile, host); err != nil {
+			return nil, err
+		}
+		creds = c
+	}
+	conn, err := grpc.NewClient(cfg.MemberAddr, grpc.WithTransportCredentials(creds),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()), // the call joins the finding's trace
+		grpc.WithPerRPCCredentials(auth.TokenFile(cfg.ServiceTokenFile, tls)))
+	if err != nil {
+		return nil, err
+	}
+	return memberv1.NewAppraisalServiceClient(conn), nil
+}
