@@ -158,6 +158,7 @@ func TestTheChartOnKubernetes(t *testing.T) {
 
 	var rel *installed
 	step(t, "install with the default values", func(t *testing.T) {
+		k := k.with(t)
 		c.createNamespace(t, ctx, city.namespace)
 		k.createReferencedObjects(ctx, city.namespace, renderings["default values"])
 		jobs := n.ServeJobs(city.namespace)
@@ -168,6 +169,7 @@ func TestTheChartOnKubernetes(t *testing.T) {
 	})
 
 	step(t, "RBAC, NetworkPolicies, PodDisruptionBudgets and probes are what the README promises", func(t *testing.T) {
+		k := k.with(t)
 		for _, p := range checkPromises(ctx, c.kube, rel) {
 			t.Error(p)
 		}
@@ -196,6 +198,7 @@ func TestTheChartOnKubernetes(t *testing.T) {
 
 	var pods map[string]*node.Pod // by Deployment
 	step(t, "the services run from their images as the chart describes them", func(t *testing.T) {
+		k := k.with(t)
 		k.setHosts(ctx, rel)
 		pods = k.playAll(ctx, rel)
 		k.checkServing(ctx, rel, pods)
@@ -203,6 +206,7 @@ func TestTheChartOnKubernetes(t *testing.T) {
 
 	var city1 string
 	step(t, "the gateway answers a real REST call", func(t *testing.T) {
+		k := k.with(t)
 		gw := k.gateway(rel)
 		code, out := k.rest(gw, http.MethodPost, "/v1/organisations", `{"kind":"ORGANISATION_KIND_CITY","name":"集群演练市委"}`)
 		if code != http.StatusOK {
@@ -217,10 +221,12 @@ func TestTheChartOnKubernetes(t *testing.T) {
 	})
 
 	step(t, "a pod replaced while writes go on loses no acknowledged write", func(t *testing.T) {
+		k := k.with(t)
 		k.replaceUnderLoad(ctx, rel, pods, city1)
 	})
 
 	step(t, "upgrade with changed values", func(t *testing.T) {
+		k := k.with(t)
 		jobs := n.ServeJobs(city.namespace)
 		defer jobs.Stop()
 		before := map[string]string{}
@@ -259,14 +265,17 @@ func TestTheChartOnKubernetes(t *testing.T) {
 	})
 
 	step(t, "the re-encryption Job starts from its CronJob", func(t *testing.T) {
+		k := k.with(t)
 		k.runCronJobByHand(ctx, rel)
 	})
 
 	step(t, "uninstall", func(t *testing.T) {
+		k := k.with(t)
 		k.uninstall(ctx, city, renderings["upgrade values"], pods)
 	})
 
 	step(t, "install, check and uninstall with the production values", func(t *testing.T) {
+		k := k.with(t)
 		c.createNamespace(t, ctx, production.namespace)
 		// The production values' images are the city registry's, pinned
 		// by digest: no hook could run here, so Helm installs without
@@ -279,6 +288,13 @@ func TestTheChartOnKubernetes(t *testing.T) {
 		k.admitEveryPod(ctx, prod)
 		k.uninstall(ctx, production, renderings["production values"], nil)
 	})
+}
+
+// with is the kit for a subtest: its failures are the subtest's.
+func (k *kit) with(t *testing.T) *kit {
+	c := *k
+	c.t = t
+	return &c
 }
 
 // step runs a part of the story; a failed part ends the test, since what
@@ -300,10 +316,10 @@ type kit struct {
 	token  string
 }
 
-// secretValues are what the test puts under each key the chart's pods
-// read from a Secret or ConfigMap (the chart's default key names): a key
-// the test does not know fails the test, naming it.
-func (k *kit) secretValue(key string) (string, bool) {
+// secretValue is what the test puts under each key the chart's pods
+// read from a Secret or ConfigMap (the chart's default key names) for the
+// workload who: a key the test does not know fails the test, naming it.
+func (k *kit) secretValue(key, who string) (string, bool) {
 	random := func() string {
 		b := make([]byte, 32)
 		_, _ = rand.Read(b)
@@ -318,6 +334,16 @@ func (k *kit) secretValue(key string) (string, bool) {
 		return random(), true
 	case "jwks.json":
 		return string(k.issuer.JWKS()), true
+	case "token":
+		// A service's own token for calling another service: role
+		// service, with the scope values.yaml documents for it
+		// (member.star_ratings, the one a service needs today).
+		tok, err := k.issuer.Issue(devissuer.Claims{Subject: "service:" + who, Name: who, Role: auth.Service,
+			Scopes: []string{"member.star_ratings"}, TTL: 2 * time.Hour})
+		if err != nil {
+			k.t.Fatal(err)
+		}
+		return tok, true
 	}
 	return "", false
 }
@@ -329,8 +355,8 @@ func (k *kit) secretValue(key string) (string, bool) {
 func (k *kit) createReferencedObjects(ctx context.Context, ns string, objs []*unstructured.Unstructured) {
 	t := k.t
 	secrets, configMaps := map[string]map[string]string{}, map[string]map[string]string{}
-	need := func(into map[string]map[string]string, name, key, why string) {
-		v, ok := k.secretValue(key)
+	need := func(into map[string]map[string]string, name, key, why string, w workload) {
+		v, ok := k.secretValue(key, component(w.tmpl.Labels))
 		if !ok {
 			t.Fatalf("%s refers to key %q of %s; the test knows no value for it (add it to secretValue)", why, key, name)
 		}
@@ -348,10 +374,10 @@ func (k *kit) createReferencedObjects(ctx context.Context, ns string, objs []*un
 					continue
 				}
 				if r := e.ValueFrom.SecretKeyRef; r != nil {
-					need(secrets, r.Name, r.Key, w.kind+" "+w.name)
+					need(secrets, r.Name, r.Key, w.kind+" "+w.name, w)
 				}
 				if r := e.ValueFrom.ConfigMapKeyRef; r != nil {
-					need(configMaps, r.Name, r.Key, w.kind+" "+w.name)
+					need(configMaps, r.Name, r.Key, w.kind+" "+w.name, w)
 				}
 			}
 			// A volume's keys are the files the container is told to
@@ -365,9 +391,9 @@ func (k *kit) createReferencedObjects(ctx context.Context, ns string, objs []*un
 						if rel, ok := strings.CutPrefix(e.Value, strings.TrimSuffix(vm.MountPath, "/")+"/"); ok && e.ValueFrom == nil {
 							switch {
 							case v.ConfigMap != nil:
-								need(configMaps, v.ConfigMap.Name, path.Base(rel), w.kind+" "+w.name+" volume "+v.Name)
+								need(configMaps, v.ConfigMap.Name, path.Base(rel), w.kind+" "+w.name+" volume "+v.Name, w)
 							case v.Secret != nil:
-								need(secrets, v.Secret.SecretName, path.Base(rel), w.kind+" "+w.name+" volume "+v.Name)
+								need(secrets, v.Secret.SecretName, path.Base(rel), w.kind+" "+w.name+" volume "+v.Name, w)
 							}
 						}
 					}

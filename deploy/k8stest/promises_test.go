@@ -3,6 +3,7 @@ package k8stest
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 
@@ -148,12 +149,16 @@ func checkAccountIsDenied(ctx context.Context, kube kubernetes.Interface, ns, na
 	return problems
 }
 
-// checkNetworkPolicies: "only the gateway reaches the services' gRPC
-// ports; networkPolicy.grpcFrom lets other systems' namespaces reach them;
-// networkPolicy.gatewayFrom limits who reaches the gateway (empty allows
-// every source)". The admitted policies are evaluated, as a network plugin
-// enforcing them would, for every pair of the release's pods, a pod of
-// the namespace that is none of them, and pods of other namespaces.
+// checkNetworkPolicies: "networkPolicy.grpcFrom lets other systems'
+// namespaces reach the gRPC ports (otherwise only the gateway may, and the
+// supervision service the member service); networkPolicy.gatewayFrom
+// limits who reaches the gateway (empty allows every source)". Put without
+// naming services: a service's gRPC port is reached by exactly the pods
+// told its Service's address (the gateway, a service that calls another)
+// and grpcFrom's namespaces. The admitted policies are evaluated, as a
+// network plugin enforcing them would, for every pair of the release's
+// pods, a pod of the namespace that is none of them, and pods of other
+// namespaces.
 func checkNetworkPolicies(rel *installed) []string {
 	var problems []string
 	type peer struct {
@@ -173,12 +178,6 @@ func checkNetworkPolicies(rel *installed) []string {
 		peer{"a pod of namespace ingress-nginx", map[string]string{"app.kubernetes.io/name": "ingress-nginx"}, gatewayFromNS},
 		peer{"a pod of another namespace", map[string]string{"app": "other"}, map[string]string{"kubernetes.io/metadata.name": "other"}})
 
-	var gateway *appsv1.Deployment
-	for _, d := range rel.deployments {
-		if _, ok := grpcPort(d.Spec.Template.Spec); !ok {
-			gateway = d
-		}
-	}
 	for _, d := range rel.deployments {
 		dst := d.Spec.Template
 		if !isolated(rel.policies, dst.Labels) {
@@ -189,7 +188,7 @@ func checkNetworkPolicies(rel *installed) []string {
 		for _, src := range peers {
 			if isService {
 				allowed := allows(rel.policies, rel.namespace, src.labels, src.ns, dst.Labels, dst.Spec, port.ContainerPort)
-				want := gateway != nil && src.what == "Deployment "+gateway.Name
+				want := slices.Contains(callersOf(rel, dst.Labels), src.what)
 				if rel.grpcFrom > 0 && src.what == "a pod of namespace government-exchange" {
 					want = true // the production values' networkPolicy.grpcFrom
 				}
@@ -210,6 +209,36 @@ func checkNetworkPolicies(rel *installed) []string {
 		}
 	}
 	return problems
+}
+
+// callersOf names the workloads (as "<kind> <name>") told the address of
+// a Service that selects the pods labelled dst: an environment value
+// <service name>[.<namespace>…]:<port>.
+func callersOf(rel *installed, dst map[string]string) []string {
+	var names []string
+	for _, svc := range rel.services {
+		if len(svc.Spec.Selector) == 0 || !selectsPod(&metav1.LabelSelector{MatchLabels: svc.Spec.Selector}, dst) {
+			continue
+		}
+		names = append(names, svc.Name)
+	}
+	var callers []string
+	for _, w := range rel.workloads {
+		for _, c := range w.tmpl.Spec.Containers {
+			for _, e := range c.Env {
+				host, _, err := net.SplitHostPort(e.Value)
+				if err != nil {
+					continue
+				}
+				for _, n := range names {
+					if host == n || strings.HasPrefix(host, n+".") {
+						callers = append(callers, w.kind+" "+w.name)
+					}
+				}
+			}
+		}
+	}
+	return callers
 }
 
 func containerPort(spec corev1.PodSpec, name string) int32 {
