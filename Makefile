@@ -25,7 +25,8 @@ run: ## start the whole system on this machine (PostgreSQL, NATS, services, gate
 .PHONY: test
 test: console-deps browser ## run every module's tests against real PostgreSQL and NATS started by the tests, and the console's
 	cd $(CONSOLE) && npm run --silent gen:api && npx vitest run
-	@for m in $(MODULES); do echo "== $$m"; (cd $$m && go test $(TEST_FLAGS) ./...); done
+	@failed=""; for m in $(MODULES); do echo "== $$m"; (cd $$m && go test $(TEST_FLAGS) ./...) || failed="$$failed $$m"; done; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
 
 # The web console: its source in services/console, built with npm from the
 # lockfile into the gateway's tree (services/gateway/internal/consoleui/dist),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -70,11 +71,24 @@ func openBrowser(t testing.TB, name string) *page {
 		}
 	})
 	if err := chromedp.Run(ctx, browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllowAndName).
-		WithDownloadPath(p.downloads).WithEventsEnabled(true)); err != nil {
+		WithDownloadPath(p.downloads).WithEventsEnabled(true), stillPages); err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
 	return p
 }
+
+// stillPages turns off CSS transitions and animations in every page the
+// browser opens: a test reads what the page settles on, and a check made
+// half-way through a fade (a message still empty, a tag still pale to
+// the contrast checker) would make it flaky.
+var stillPages = chromedp.ActionFunc(func(ctx context.Context) error {
+	_, err := cdppage.AddScriptToEvaluateOnNewDocument(`document.addEventListener('DOMContentLoaded', () => {
+		const s = document.createElement('style');
+		s.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
+		document.head.appendChild(s);
+	});`).Do(ctx)
+	return err
+})
 
 // screenshot saves the page as it is now, for a failed test.
 func (p *page) screenshot() {

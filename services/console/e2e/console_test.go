@@ -89,7 +89,10 @@ func TestRegisteringAMemberShowsTheServicesErrorBesideTheField(t *testing.T) {
 	fieldError := `//div[contains(@class,"el-form-item") and contains(@class,"is-error")][.//input[@id="reg-national-id"]]//div[contains(@class,"el-form-item__error")]`
 	p.run("see the error beside the ID number", chromedp.WaitVisible(fieldError, chromedp.BySearch))
 	var msg string
-	p.run("read it", chromedp.Text(fieldError, &msg, chromedp.BySearch))
+	p.run("read it once it is written", chromedp.Poll(`(() => {
+		const e = document.evaluate(`+jsString(fieldError)+`, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+		return e && e.textContent.trim() ? e.textContent.trim() : null;
+	})()`, &msg, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
 	if !strings.Contains(strings.ToLower(msg), "check") && !strings.Contains(msg, "校验") {
 		t.Errorf("the error beside the ID number is %q, want the check character named", msg)
 	}

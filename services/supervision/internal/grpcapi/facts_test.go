@@ -32,7 +32,7 @@ func TestTheFactsARuleCanWatchAreListed(t *testing.T) {
 	if got := servicetest.RefusalOf(err).Code; got != codes.Unauthenticated {
 		t.Errorf("without a token: %v", got)
 	}
-	_, err = pb.NewRuleServiceClient(h.as(devissuer.Claims{Role: auth.Member, MemberID: "m"})).ListFacts(servicetest.Ctx(t), &pb.ListFactsRequest{})
+	_, err = pb.NewRuleServiceClient(h.as(devissuer.Claims{Role: auth.Member, MemberID: "5a1d0f2e-8c3b-4e6a-b7d9-0c4e2f1a0002"})).ListFacts(servicetest.Ctx(t), &pb.ListFactsRequest{})
 	if got := servicetest.RefusalOf(err).Code; got != codes.PermissionDenied {
 		t.Errorf("a member: %v", got)
 	}
