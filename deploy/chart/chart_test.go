@@ -315,6 +315,14 @@ func checkService(t *testing.T, d *appsv1.Deployment, c corev1.Container, tls bo
 			t.Errorf("Deployment %s: probe %+v, want the gRPC health check on %d", d.Name, p.ProbeHandler, port)
 		}
 	}
+	// Liveness asks the name that stays SERVING through a database outage
+	// (service.Liveness); readiness the whole server, which does not.
+	if p := c.LivenessProbe; !tls && p != nil && p.GRPC != nil && (p.GRPC.Service == nil || *p.GRPC.Service != "gongjian.liveness") {
+		t.Errorf("Deployment %s: the liveness probe asks %v, want gongjian.liveness: a database outage would restart the pods", d.Name, p.GRPC.Service)
+	}
+	if p := c.ReadinessProbe; !tls && p != nil && p.GRPC != nil && p.GRPC.Service != nil && *p.GRPC.Service != "" {
+		t.Errorf("Deployment %s: the readiness probe asks %q, want the whole server", d.Name, *p.GRPC.Service)
+	}
 }
 
 func TestTheGatewayReachesTheServices(t *testing.T) {

@@ -11,6 +11,12 @@ import (
 	"gongjian.dev/pkg/grpcserver"
 )
 
+// Liveness is the health service name that answers SERVING as long as the
+// process serves, whatever its database does: Kubernetes' liveness probe
+// asks it, so that a database outage takes replicas out of rotation
+// (readiness, the empty name) without restarting them.
+const Liveness = "gongjian.liveness"
+
 // HealthInterval is how often a service checks that its database answers.
 var HealthInterval = 2 * time.Second
 

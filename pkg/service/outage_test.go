@@ -85,6 +85,11 @@ func TestADatabaseOutageIsAnsweredAsOneAndHealsByItself(t *testing.T) {
 		}
 	}
 	servicetest.WaitFor(t, "health NOT_SERVING during the outage", healthIs(healthpb.HealthCheckResponse_NOT_SERVING))
+	// Out of rotation, not dead: liveness holds, so nothing restarts it.
+	if resp, err := health.Check(servicetest.Ctx(t), &healthpb.HealthCheckRequest{Service: service.Liveness}); err != nil ||
+		resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("liveness during the outage: %v %v, want SERVING", resp.GetStatus(), err)
+	}
 
 	if cluster, err = pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Port: port}); err != nil {
 		t.Fatalf("restart PostgreSQL: %v", err)

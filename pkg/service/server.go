@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
@@ -39,6 +40,7 @@ func NewServer(log *slog.Logger, verifier *auth.Verifier, pool *pgxpool.Pool, p 
 	if err != nil {
 		return nil, err
 	}
+	srv.Health.SetServingStatus(Liveness, healthpb.HealthCheckResponse_SERVING)
 	if p.Register != nil {
 		p.Register(srv)
 	}

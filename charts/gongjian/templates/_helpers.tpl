@@ -201,6 +201,9 @@ tcpSocket:
 {{- else -}}
 grpc:
   port: {{ .port }}
+  {{- with .healthService }}
+  service: {{ . }}
+  {{- end }}
 {{- end }}
 {{- end }}
 
@@ -213,8 +216,10 @@ readinessProbe:
   {{- include "gongjian.grpcProbe" . | nindent 2 }}
   periodSeconds: 5
   failureThreshold: 2
+{{- /* Liveness asks a name that stays SERVING while the process serves:
+       a database outage makes a pod unready, never restarts it. */}}
 livenessProbe:
-  {{- include "gongjian.grpcProbe" . | nindent 2 }}
+  {{- include "gongjian.grpcProbe" (merge (dict "healthService" "gongjian.liveness") .) | nindent 2 }}
   periodSeconds: 10
   timeoutSeconds: 3
   failureThreshold: 3
