@@ -76,11 +76,8 @@ func (s *Service) RecordAppraisal(ctx context.Context, r AppraisalRequest, a Act
 	}
 	var out *Appraisal
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("record_appraisal", r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.GetAppraisal(ctx, id)
-			}
+		key := RequestKey("record_appraisal", r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.GetAppraisal); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)
@@ -102,7 +99,7 @@ func (s *Service) RecordAppraisal(ctx context.Context, r AppraisalRequest, a Act
 			version = cur.Version + 1
 		}
 		ap := &Appraisal{ID: NewID(), MemberID: m.ID, OrganisationID: m.OrganisationID, Year: r.Year, Version: version,
-			Grade: r.Grade, Comment: r.Comment, RecordedBy: a.Subject, Created: s.now()}
+			Grade: r.Grade, Comment: r.Comment, RecordedBy: a.Subject, Created: s.clock.Now()}
 		if err := tx.InsertAppraisal(ctx, ap); err != nil {
 			return err
 		}
@@ -166,11 +163,8 @@ func (s *Service) SetStarRating(ctx context.Context, r StarRequest, a Actor) (*S
 		current int32
 	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("set_star_rating", r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.GetStarRating(ctx, id)
-			}
+		key := RequestKey("set_star_rating", r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.GetStarRating); err != nil || seen {
 			if err == nil {
 				var m *Member
 				m, err = tx.Lock(ctx, out.MemberID)
@@ -185,7 +179,7 @@ func (s *Service) SetStarRating(ctx context.Context, r StarRequest, a Actor) (*S
 		if r.Etag != "" && r.Etag != m.Etag() {
 			return ErrEtagMismatch
 		}
-		now := s.now()
+		now := s.clock.Now()
 		sr := &StarRating{ID: NewID(), MemberID: m.ID, OrganisationID: m.OrganisationID, Year: r.Year, Stars: r.Stars,
 			Reason: r.Reason, RatedBy: a.Subject, Created: now}
 		if err := tx.InsertStarRating(ctx, sr); err != nil {

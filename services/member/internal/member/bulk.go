@@ -98,6 +98,13 @@ type skip struct{ reason, detail string }
 
 func (s *skip) Error() string { return s.reason + ": " + s.detail }
 
+// skipOf is the skip for reason of a rule's refusal, told by the
+// refusal's field violation.
+func skipOf(reason string, refusal error) *skip {
+	e, _ := errs.As(refusal)
+	return &skip{reason, e.Violations[0].Description}
+}
+
 // StartBulk returns the job a request names, creating it (with a pending
 // row for each of its members) when it is new.
 func (s *Service) StartBulk(ctx context.Context, r BulkRequest, a Actor) (*BulkJob, error) {
@@ -109,11 +116,8 @@ func (s *Service) StartBulk(ctx context.Context, r BulkRequest, a Actor) (*BulkJ
 	}
 	var job *BulkJob
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("bulk_transfer/"+a.Subject, r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				job, err = tx.BulkJob(ctx, id)
-			}
+		key := RequestKey("bulk_transfer/"+a.Subject, r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &job, tx.BulkJob); err != nil || seen {
 			if err == nil && job.OrganisationID != r.OrganisationID {
 				return errs.Field(ErrBulkRequestUsed, "request_id", "this request id started a job of another organisation")
 			}
@@ -140,7 +144,7 @@ func (s *Service) StartBulk(ctx context.Context, r BulkRequest, a Actor) (*BulkJ
 				return errs.Field(ErrInvalid, "destinations", "names "+id+", who is not among the job's members")
 			}
 		}
-		now := s.now()
+		now := s.clock.Now()
 		job = &BulkJob{ID: NewID(), OrganisationID: r.OrganisationID, Subtree: r.Subtree, ToOrgID: r.ToOrgID,
 			Reason: r.Reason, Total: len(ids), CreatedBy: a.Subject, Created: now}
 		rows := make([]BulkOutcome, len(ids))
@@ -223,7 +227,7 @@ func (s *Service) bulkOne(ctx context.Context, job *BulkJob, position int, a Act
 		if err != nil {
 			return err
 		}
-		o.At = s.now()
+		o.At = s.clock.Now()
 		out = o
 		return tx.SaveBulkOutcome(ctx, o)
 	})
@@ -241,7 +245,7 @@ func (s *Service) bulkOne(ctx context.Context, job *BulkJob, position int, a Act
 			out = o
 			return err
 		}
-		o.Result, o.Reason, o.Detail, o.At = BulkSkipped, reason, e.Error(), s.now()
+		o.Result, o.Reason, o.Detail, o.At = BulkSkipped, reason, e.Error(), s.clock.Now()
 		out = o
 		return tx.SaveBulkOutcome(ctx, o)
 	})
@@ -290,15 +294,14 @@ func (s *Service) bulkTransfer(ctx context.Context, tx Tx, job *BulkJob, o *Bulk
 		return err
 	}
 	if err := checkHoldsField(to, "to_organisation_id"); err != nil {
-		e, _ := errs.As(err)
-		return &skip{SkipRefuses, e.Violations[0].Description}
+		return skipOf(SkipRefuses, err)
 	}
-	if open, found, err := tx.OpenTransfer(ctx, m.ID); err != nil {
+	if err := noOpenTransfer(ctx, tx, m.ID, "member_id"); errors.Is(err, ErrTransferOpen) {
+		return skipOf(SkipOpenTransfer, err)
+	} else if err != nil {
 		return err
-	} else if found {
-		return &skip{SkipOpenTransfer, "the member already has the open transfer " + open.ID}
 	}
-	now := s.now()
+	now := s.clock.Now()
 	t := &Transfer{ID: NewID(), MemberID: m.ID, FromOrgID: from.ID, ToOrgID: to.ID, FromDistrictID: from.DistrictID,
 		ToDistrictID: to.DistrictID, Reason: job.Reason, Created: now}
 	if err := s.issueLetter(ctx, tx, t, now); err != nil {

@@ -15,7 +15,7 @@ type CategoryChanged struct {
 	Member *Member
 }
 
-func (e CategoryChanged) aggregateID() string { return e.Change.OrganisationID }
+func (e CategoryChanged) AggregateID() string { return e.Change.OrganisationID }
 
 // classifierFor compiles the scheme a district classifies by.
 func classifierFor(ctx context.Context, tx Tx, districtID string) (*Classifier, error) {
@@ -36,7 +36,7 @@ func (s *Service) classify(ctx context.Context, tx Tx, m *Member) error {
 	if err != nil {
 		return err
 	}
-	cat, _ := c.Classify(m, s.today())
+	cat, _ := c.Classify(m, s.clock.Today())
 	m.Category = Category{Code: cat.Code, Name: cat.Name}
 	return nil
 }
@@ -73,7 +73,7 @@ func (s *Service) SetScheme(ctx context.Context, scope string, sch Scheme, a Act
 				return errs.Field(ErrNotDistrict, "district_id", "a scheme is set for a district")
 			}
 		}
-		sch.Updated, sch.UpdatedBy = s.now(), a.Subject
+		sch.Updated, sch.UpdatedBy = s.clock.Now(), a.Subject
 		if err := tx.SaveScheme(ctx, scope, &sch); err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Service) SetScheme(ctx context.Context, scope string, sch Scheme, a Act
 		if err != nil {
 			return err
 		}
-		today := s.today()
+		today := s.clock.Today()
 		var changes []CategoryChange
 		for _, m := range members {
 			cat, _ := c.Classify(m, today)
@@ -120,7 +120,7 @@ func (s *Service) OverrideCategory(ctx context.Context, memberID, code, reason s
 		if !ok {
 			return errs.Field(ErrUnknownCategory, "category_code", "the scheme "+c.Scheme.Name+" has no category "+code)
 		}
-		m.Category = Category{Code: cat.Code, Name: cat.Name, Overridden: true, Reason: reason, By: a.Subject, At: s.now()}
+		m.Category = Category{Code: cat.Code, Name: cat.Name, Overridden: true, Reason: reason, By: a.Subject, At: s.clock.Now()}
 		return nil
 	})
 }
@@ -151,7 +151,7 @@ func (s *Service) recategorise(ctx context.Context, memberID string, change func
 			return err
 		}
 		m.Version++
-		m.Updated = s.now()
+		m.Updated = s.clock.Now()
 		if err := tx.Save(ctx, m); err != nil {
 			return err
 		}

@@ -3,7 +3,9 @@ package member
 // Event is a change the member service tells the rest of the city about.
 // The store turns each into its protobuf message, without the national ID
 // number, and writes it to the outbox in the same transaction as the change.
-type Event interface{ aggregateID() string }
+// Its AggregateID is the organisation it is about: the events of one
+// organisation are published in order.
+type Event interface{ AggregateID() string }
 
 // Registered is published when a member is registered.
 type Registered struct{ Member *Member }
@@ -26,11 +28,7 @@ type CountChanged struct {
 // sending organisation.
 type TransferChanged struct{ Transfer *Transfer }
 
-func (e TransferChanged) aggregateID() string { return e.Transfer.FromOrgID }
-func (e Registered) aggregateID() string      { return e.Member.OrganisationID }
-func (e Updated) aggregateID() string         { return e.Member.OrganisationID }
-func (e CountChanged) aggregateID() string    { return e.OrganisationID }
-
-// AggregateID is the organisation an event is about; the events of one
-// organisation are published in order.
-func AggregateID(e Event) string { return e.aggregateID() }
+func (e TransferChanged) AggregateID() string { return e.Transfer.FromOrgID }
+func (e Registered) AggregateID() string      { return e.Member.OrganisationID }
+func (e Updated) AggregateID() string         { return e.Member.OrganisationID }
+func (e CountChanged) AggregateID() string    { return e.OrganisationID }

@@ -73,24 +73,21 @@ type importRow struct {
 // runs makes its row refused, never a second live member. A request id
 // seen before returns the report of the first import.
 func (s *Service) Import(ctx context.Context, req ImportRequest) (*ImportReport, error) {
-	today := s.today()
+	today := s.clock.Today()
 	rows, err := readRows(req, today)
 	if err != nil {
 		return nil, err
 	}
 	var report *ImportReport
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("import_members", req.RequestID)
+		key := RequestKey("import_members", req.RequestID)
 		if req.DryRun {
 			key = ""
 		}
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				report, err = tx.ImportReport(ctx, id)
-			}
+		if seen, err := Replay(ctx, tx, key, &report, tx.ImportReport); err != nil || seen {
 			return err
 		}
-		imp := &importRun{svc: s, tx: tx, req: req, rows: cloneRows(rows), now: s.now()}
+		imp := &importRun{svc: s, tx: tx, req: req, rows: cloneRows(rows), now: s.clock.Now()}
 		if err := imp.run(ctx); err != nil {
 			return err
 		}
@@ -193,7 +190,7 @@ func (r *importRun) run(ctx context.Context) error {
 			}
 			classifiers[m.DistrictID] = c
 		}
-		cat, _ := c.Classify(m, r.svc.today())
+		cat, _ := c.Classify(m, r.svc.clock.Today())
 		m.Category = Category{Code: cat.Code, Name: cat.Name}
 		news = append(news, m)
 		byMember[m.ID] = i

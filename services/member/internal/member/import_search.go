@@ -97,7 +97,7 @@ func BornBy(day time.Time, years int) time.Time {
 // and its ages turned into birth dates first; List with a Search must come
 // through here.
 func (s *Service) Find(ctx context.Context, f ListFilter) ([]*Member, string, error) {
-	if err := f.Search.check(s.today()); err != nil {
+	if err := f.Search.check(s.clock.Today()); err != nil {
 		return nil, "", err
 	}
 	return s.List(ctx, f)
@@ -118,7 +118,7 @@ func (s *Service) CountByOrganisation(ctx context.Context, ancestorID string) ([
 
 // Count counts the members a list with the same filter would list.
 func (s *Service) Count(ctx context.Context, f ListFilter) (int64, error) {
-	if err := f.Search.check(s.today()); err != nil {
+	if err := f.Search.check(s.clock.Today()); err != nil {
 		return 0, err
 	}
 	return s.store.Count(ctx, f)

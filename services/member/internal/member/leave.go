@@ -50,7 +50,7 @@ type MemberLeft struct {
 	TransferID string
 }
 
-func (e MemberLeft) aggregateID() string { return e.Member.OrganisationID }
+func (e MemberLeft) AggregateID() string { return e.Member.OrganisationID }
 
 // live passes on a member just locked whose membership has not ended, and
 // refuses one that has: a member who left is kept for the record, not
@@ -124,7 +124,7 @@ func (r EndMembershipRequest) same(l *Leaving) bool {
 // found so, or six months of lost contact stated. The same ending asked
 // again answers the member as it is.
 func (s *Service) EndMembership(ctx context.Context, r EndMembershipRequest, a Actor) (*Member, error) {
-	if err := r.validate(s.today()); err != nil {
+	if err := r.validate(s.clock.Today()); err != nil {
 		return nil, err
 	}
 	var out *Member
@@ -154,7 +154,7 @@ func (s *Service) EndMembership(ctx context.Context, r EndMembershipRequest, a A
 			(!found || open.Flagged.IsZero() || open.ReviewOutcome != ReviewTreatedAsLeft) {
 			return ErrNotTreatedAsLeft
 		}
-		now := s.now()
+		now := s.clock.Now()
 		if found {
 			if err := s.withdrawOnEnd(ctx, tx, open.ID, r, a, now); err != nil {
 				return err

@@ -100,7 +100,7 @@ func (s *Service) RecordReceipt(ctx context.Context, r ReceiptRequest) (*Transfe
 	switch {
 	case r.Date.IsZero():
 		v.Add("receipt_date", "the receipt's date is required")
-	case r.Date.After(s.today()):
+	case r.Date.After(s.clock.Today()):
 		v.Add("receipt_date", "the receipt's date cannot be in the future")
 	}
 	if err := v.Err(); err != nil {
@@ -142,7 +142,7 @@ func (s *Service) RecordReceipt(ctx context.Context, r ReceiptRequest) (*Transfe
 		if m.OrganisationID != t.FromOrgID || m.Left != nil {
 			return errs.Detail(ErrTransferState, "the member's relationship no longer sits in the sending organisation")
 		}
-		now := s.now()
+		now := s.clock.Now()
 		t.Receipt = &Receipt{Number: r.Number, Date: r.Date}
 		why := "receipt " + r.Number + " of " + r.Date.Format(time.DateOnly) + " from " + t.Outside.String()
 		if r.Reason != "" {
@@ -173,19 +173,12 @@ func (s *Service) checkReceiptDate(t *Transfer, date time.Time) error {
 			released = st.At
 		}
 	}
-	if day := s.day(released); date.Before(day) {
+	if day := s.clock.Day(released); date.Before(day) {
 		return errs.Field(ErrInvalid, "receipt_date", "before the letter was released on "+day.Format(time.DateOnly))
 	}
-	if day := s.day(t.LetterDeadline); date.After(day) {
+	if day := s.clock.Day(t.LetterDeadline); date.After(day) {
 		return errs.Fields(errs.Detail(ErrLetterExpired, "the receipt is dated after the letter's deadline, %s", day.Format(time.DateOnly)),
 			errs.Violation{Field: "receipt_date", Description: "after the letter's deadline " + day.Format(time.DateOnly)})
 	}
 	return nil
-}
-
-// day is the calendar day of an instant in the city, as midnight UTC like
-// the dates.
-func (s *Service) day(t time.Time) time.Time {
-	y, m, d := t.In(s.loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }

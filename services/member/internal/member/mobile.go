@@ -250,17 +250,14 @@ func (s *Service) RegisterOutflow(ctx context.Context, r OutflowRequest, a Actor
 	if strings.TrimSpace(r.Place) == "" {
 		v.Add("record.place", "where the member went is required")
 	}
-	checkSince(v, "record.since", r.Since, s.today())
+	checkSince(v, "record.since", r.Since, s.clock.Today())
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	var out *MobileRecord
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("register_outflow", r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.LockMobile(ctx, id)
-			}
+		key := RequestKey("register_outflow", r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.LockMobile); err != nil || seen {
 			return err
 		}
 		m, err := s.lockMobileMember(ctx, tx, r.MemberID, "record.member_id")
@@ -302,17 +299,14 @@ func (s *Service) RegisterInflow(ctx context.Context, r InflowRequest, a Actor) 
 			v.Add("record.person.home_organisation", "the organisation holding their relationship is required")
 		}
 	}
-	checkSince(v, "record.since", r.Since, s.today())
+	checkSince(v, "record.since", r.Since, s.clock.Today())
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	var out *MobileRecord
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("register_inflow", r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.LockMobile(ctx, id)
-			}
+		key := RequestKey("register_inflow", r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.LockMobile); err != nil || seen {
 			return err
 		}
 		const hostField = "record.host_organisation_id"
@@ -398,7 +392,7 @@ func (s *Service) insertMobile(ctx context.Context, tx Tx, rec *MobileRecord, m 
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now := s.clock.Now()
 	rec.ID, rec.State, rec.Version, rec.Created, rec.Updated = NewID(), MobileAway, 1, now, now
 	rec.TemporaryFrom = rec.Since.AddDate(0, settings.TemporaryAfterMonths, 0)
 	rec.ContactInterval = settings.ContactIntervalDays
@@ -433,7 +427,7 @@ func (s *Service) setMobile(ctx context.Context, tx Tx, m *Member, mobile bool) 
 		return err
 	}
 	m.Version++
-	m.Updated = s.now()
+	m.Updated = s.clock.Now()
 	if err := tx.Save(ctx, m); err != nil {
 		return err
 	}
@@ -492,7 +486,7 @@ func (s *Service) grant(ctx context.Context, tx Tx, rec *MobileRecord, host *Org
 	if host.ID == rec.HomeOrgID {
 		return errs.Field(ErrInvalid, "host_organisation_id", "the host is the member's home organisation")
 	}
-	today := s.today()
+	today := s.clock.Today()
 	if today.Before(rec.TemporaryFrom) {
 		return errs.Detail(ErrMobileTooEarly, "a temporary relationship can be granted from %s, after the period away that began on %s",
 			rec.TemporaryFrom.Format(time.DateOnly), rec.Since.Format(time.DateOnly))
@@ -505,9 +499,9 @@ func (s *Service) grant(ctx context.Context, tx Tx, rec *MobileRecord, host *Org
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now := s.clock.Now()
 	rec.Temporary = TemporaryRelationship{OrgID: host.ID,
-		CertificateNumber: fmt.Sprintf("LD-%d-%06d", now.In(s.loc).Year(), n),
+		CertificateNumber: fmt.Sprintf("LD-%d-%06d", s.clock.Year(now), n),
 		ValidUntil:        today.AddDate(0, settings.CertificateMonths, -1), Granted: now}
 	rec.State = MobileTemporary
 	step := MobileStep{State: MobileTemporary, ActorSubject: a.Subject, ActorRole: a.Role,
@@ -522,7 +516,7 @@ func (s *Service) grant(ctx context.Context, tx Tx, rec *MobileRecord, host *Org
 // state changed.
 func (s *Service) saveMobile(ctx context.Context, tx Tx, rec *MobileRecord, step *MobileStep) error {
 	rec.Version++
-	rec.Updated = s.now()
+	rec.Updated = s.clock.Now()
 	if step != nil {
 		rec.Steps = append(rec.Steps, *step)
 	}
@@ -570,14 +564,11 @@ func (s *Service) LogContact(ctx context.Context, r ContactRequest) (*ContactEnt
 		if r.Actor.MemberID != "" && r.Actor.MemberID != rec.MemberID {
 			return ErrMobileNotFound
 		}
-		key := requestKey("log_contact/"+r.Actor.Subject, r.RequestID)
-		if batch, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				var es []*ContactEntry
-				es, err = tx.ContactsOfBatch(ctx, batch)
-				if len(es) > 0 {
-					entry, out = es[0], rec
-				}
+		key := RequestKey("log_contact/"+r.Actor.Subject, r.RequestID)
+		var logged []*ContactEntry
+		if seen, err := Replay(ctx, tx, key, &logged, tx.ContactsOfBatch); err != nil || seen {
+			if len(logged) > 0 {
+				entry, out = logged[0], rec
 			}
 			return err
 		}
@@ -600,7 +591,7 @@ func (s *Service) contact(ctx context.Context, tx Tx, rec *MobileRecord, r Conta
 	if !rec.Open() {
 		return nil, errs.Detail(ErrMobileState, "the record has ended")
 	}
-	now := s.now()
+	now := s.clock.Now()
 	at := r.At
 	if at.IsZero() {
 		at = now
@@ -663,7 +654,7 @@ func (s *Service) EndMobility(ctx context.Context, id, outcome, reason, etag str
 		if outcome == OutcomeTransferred && m != nil && m.OrganisationID == rec.HomeOrgID {
 			return errs.Field(ErrNotTransferred, "outcome", "transfer the relationship first, then end the mobility as transferred")
 		}
-		now := s.now()
+		now := s.clock.Now()
 		rec.State = MobileEnded
 		rec.Ending = MobilityEnding{Outcome: outcome, Reason: reason, At: now}
 		step := MobileStep{State: MobileEnded, ActorSubject: a.Subject, ActorRole: a.Role,
@@ -720,7 +711,7 @@ func (s *Service) GetMobile(ctx context.Context, id string) (*MobileRecord, erro
 func (s *Service) ListMobile(ctx context.Context, f MobileFilter, overdueOnly bool) ([]*MobileRecord, string, error) {
 	f.Page = pageOf(f.Page)
 	if overdueOnly {
-		f.OverdueAt = s.now()
+		f.OverdueAt = s.clock.Now()
 	}
 	return s.store.ListMobile(ctx, f)
 }
@@ -731,7 +722,7 @@ func (s *Service) ListContacts(ctx context.Context, recordID string, p Page) ([]
 }
 
 // Now is the service's clock, for callers that show time-dependent state.
-func (s *Service) Now() time.Time { return s.now() }
+func (s *Service) Now() time.Time { return s.clock.Now() }
 
 func pageOf(p Page) Page {
 	switch {

@@ -28,8 +28,8 @@ type MobilityEnded struct{ Record *MobileRecord }
 
 // The events of a record are ordered with those of the organisation that
 // keeps it.
-func (e MobileRegistered) aggregateID() string     { return e.Record.OwnerOrgID() }
-func (e MobileGranted) aggregateID() string        { return e.Record.OwnerOrgID() }
-func (e MobileContactLogged) aggregateID() string  { return e.Record.OwnerOrgID() }
-func (e MobileContactOverdue) aggregateID() string { return e.Record.OwnerOrgID() }
-func (e MobilityEnded) aggregateID() string        { return e.Record.OwnerOrgID() }
+func (e MobileRegistered) AggregateID() string     { return e.Record.OwnerOrgID() }
+func (e MobileGranted) AggregateID() string        { return e.Record.OwnerOrgID() }
+func (e MobileContactLogged) AggregateID() string  { return e.Record.OwnerOrgID() }
+func (e MobileContactOverdue) AggregateID() string { return e.Record.OwnerOrgID() }
+func (e MobilityEnded) AggregateID() string        { return e.Record.OwnerOrgID() }

@@ -71,7 +71,7 @@ func (s *Service) RegisterGroupOutflow(ctx context.Context, r GroupRequest, a Ac
 	if !slices.Contains(r.MemberIDs, r.LeaderID) {
 		v.Add("group.leader_member_id", "the leader is one of the group's members")
 	}
-	checkSince(v, "since", r.Since, s.today())
+	checkSince(v, "since", r.Since, s.clock.Today())
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -80,10 +80,10 @@ func (s *Service) RegisterGroupOutflow(ctx context.Context, r GroupRequest, a Ac
 		recs []*MobileRecord
 	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("register_group_outflow", r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
+		key := RequestKey("register_group_outflow", r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.LockMobileGroup); err != nil || seen {
 			if err == nil {
-				out, recs, err = s.lockGroup(ctx, tx, id)
+				recs, err = tx.LockGroupRecords(ctx, out.ID)
 			}
 			return err
 		}
@@ -100,7 +100,7 @@ func (s *Service) RegisterGroupOutflow(ctx context.Context, r GroupRequest, a Ac
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.clock.Now()
 		g := &MobileGroup{ID: NewID(), Name: strings.TrimSpace(r.Name), HomeOrgID: home.ID, Place: strings.TrimSpace(r.Place),
 			DestinationOrgID: r.DestinationOrgID, LeaderID: r.LeaderID, Created: now, Updated: now, Version: 1}
 		if err := tx.InsertMobileGroup(ctx, g); err != nil {
@@ -190,7 +190,7 @@ func (s *Service) GrantGroupTemporary(ctx context.Context, id, hostOrgID, etag s
 		if len(waiting) == 0 {
 			return errs.Detail(ErrMobileState, "no member of the group is waiting for a temporary relationship")
 		}
-		if s.today().Before(latest) {
+		if s.clock.Today().Before(latest) {
 			return errs.Detail(ErrMobileTooEarly, "the whole group can be granted a temporary relationship from %s",
 				latest.Format(time.DateOnly))
 		}
@@ -201,7 +201,7 @@ func (s *Service) GrantGroupTemporary(ctx context.Context, id, hostOrgID, etag s
 		}
 		g.HostOrgID = host.ID
 		g.Version++
-		g.Updated = s.now()
+		g.Updated = s.clock.Now()
 		if err := tx.SaveMobileGroup(ctx, g); err != nil {
 			return err
 		}
@@ -232,11 +232,8 @@ func (s *Service) LogGroupNews(ctx context.Context, r GroupNewsRequest) ([]*Cont
 		if err != nil {
 			return err
 		}
-		key := requestKey("log_group_news/"+r.Actor.Subject, r.RequestID)
-		if batch, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.ContactsOfBatch(ctx, batch)
-			}
+		key := RequestKey("log_group_news/"+r.Actor.Subject, r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.ContactsOfBatch); err != nil || seen {
 			return err
 		}
 		batch := NewID()

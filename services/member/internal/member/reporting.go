@@ -70,7 +70,7 @@ func validKind(kind string) bool {
 // live registration of each kind. A request id seen before returns the
 // registration it made.
 func (s *Service) RegisterWithCommunity(ctx context.Context, r RegisterRequest, a Actor) (*Registration, error) {
-	today := s.today()
+	today := s.clock.Today()
 	v := newValidation()
 	if !validKind(r.Kind) {
 		v.Add("kind", "kind is required: residence or unit location")
@@ -83,11 +83,8 @@ func (s *Service) RegisterWithCommunity(ctx context.Context, r RegisterRequest, 
 	}
 	var out *Registration
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("register_with_community/"+a.Subject, r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.GetRegistration(ctx, id)
-			}
+		key := RequestKey("register_with_community/"+a.Subject, r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.GetRegistration); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)
@@ -109,7 +106,7 @@ func (s *Service) RegisterWithCommunity(ctx context.Context, r RegisterRequest, 
 		if r.ReportDate.IsZero() {
 			r.ReportDate = today
 		}
-		now := s.now()
+		now := s.clock.Now()
 		reg := &Registration{ID: NewID(), MemberID: m.ID, CommunityID: c.ID, Kind: r.Kind, MemberOrgID: m.OrganisationID,
 			ReportDate: r.ReportDate, Created: now, Updated: now}
 		if err := tx.InsertRegistration(ctx, reg); err != nil {
@@ -159,8 +156,8 @@ func (s *Service) EndRegistration(ctx context.Context, r EndRequest, a Actor) (*
 		if !found || reg.CommunityID != c.ID {
 			return errs.Field(ErrNotRegistered, "community_id", "the member has no live "+strings.ToLower(r.Kind)+" registration with this community")
 		}
-		now := s.now()
-		reg.EndDate, reg.EndReason, reg.Updated = s.today(), r.Reason, now
+		now := s.clock.Now()
+		reg.EndDate, reg.EndReason, reg.Updated = s.clock.Today(), r.Reason, now
 		if reg.EndDate.Before(reg.ReportDate) {
 			reg.EndDate = reg.ReportDate
 		}

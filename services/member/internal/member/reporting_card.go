@@ -141,7 +141,7 @@ func (s *Service) AddCardEntry(ctx context.Context, r CardRequest, a Actor) (*Ca
 	switch {
 	case e.Date.IsZero():
 		v.Add("entry.date", "date is required")
-	case e.Date.After(s.today()):
+	case e.Date.After(s.clock.Today()):
 		v.Add("entry.date", "the date cannot be in the future")
 	}
 	if strings.TrimSpace(e.Title) == "" {
@@ -155,11 +155,8 @@ func (s *Service) AddCardEntry(ctx context.Context, r CardRequest, a Actor) (*Ca
 	}
 	var out *CardEntry
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("add_card_entry", r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.GetCardEntry(ctx, id)
-			}
+		key := RequestKey("add_card_entry", r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.GetCardEntry); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)
@@ -190,7 +187,7 @@ func (s *Service) AddCardEntry(ctx context.Context, r CardRequest, a Actor) (*Ca
 			}
 		}
 		e.ID, e.MemberID, e.CommunityID, e.RegistrationID = NewID(), m.ID, c.ID, reg.ID
-		e.RecordedBy, e.Created = a.Subject, s.now()
+		e.RecordedBy, e.Created = a.Subject, s.clock.Now()
 		if err := tx.InsertCardEntry(ctx, &e); err != nil {
 			return err
 		}
@@ -202,9 +199,9 @@ func (s *Service) AddCardEntry(ctx context.Context, r CardRequest, a Actor) (*Ca
 
 // ContactCard returns a member's card for a year (this year when 0).
 func (s *Service) ContactCard(ctx context.Context, memberID string, year int32) (*ContactCard, error) {
-	today := s.today()
+	today := s.clock.Today()
 	if year == 0 {
-		year = int32(s.now().In(s.loc).Year())
+		year = int32(s.clock.Year(s.clock.Now()))
 	}
 	m, err := s.store.Get(ctx, memberID)
 	if err != nil {
@@ -258,7 +255,7 @@ func (s *Service) SetReportingSettings(ctx context.Context, rs ReportingSettings
 		if _, err := s.district(ctx, tx, rs.DistrictID); err != nil {
 			return err
 		}
-		return tx.SaveReportingSettings(ctx, rs, a.Subject, s.now())
+		return tx.SaveReportingSettings(ctx, rs, a.Subject, s.clock.Now())
 	})
 	return rs, err
 }

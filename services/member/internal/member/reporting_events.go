@@ -44,14 +44,14 @@ type StarsChanged struct{ Member *Member }
 // AppraisalRecorded is published when an appraisal result is recorded.
 type AppraisalRecorded struct{ Appraisal *Appraisal }
 
-func (e CommunityRegistered) aggregateID() string { return e.Registration.CommunityID }
-func (e RegistrationEnded) aggregateID() string   { return e.Registration.CommunityID }
-func (e PostClaimed) aggregateID() string         { return e.Claim.CommunityID }
-func (e PostReleased) aggregateID() string        { return e.Claim.CommunityID }
-func (e FeedbackSent) aggregateID() string        { return e.Rating.OrganisationID }
-func (e StarRatingSet) aggregateID() string       { return e.Rating.OrganisationID }
-func (e StarsChanged) aggregateID() string        { return e.Member.OrganisationID }
-func (e AppraisalRecorded) aggregateID() string   { return e.Appraisal.OrganisationID }
+func (e CommunityRegistered) AggregateID() string { return e.Registration.CommunityID }
+func (e RegistrationEnded) AggregateID() string   { return e.Registration.CommunityID }
+func (e PostClaimed) AggregateID() string         { return e.Claim.CommunityID }
+func (e PostReleased) AggregateID() string        { return e.Claim.CommunityID }
+func (e FeedbackSent) AggregateID() string        { return e.Rating.OrganisationID }
+func (e StarRatingSet) AggregateID() string       { return e.Rating.OrganisationID }
+func (e StarsChanged) AggregateID() string        { return e.Member.OrganisationID }
+func (e AppraisalRecorded) AggregateID() string   { return e.Appraisal.OrganisationID }
 
 func (CommunityRegistered) reporting() {}
 func (RegistrationEnded) reporting()   {}

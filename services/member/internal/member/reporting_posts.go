@@ -80,18 +80,15 @@ func (s *Service) CreatePost(ctx context.Context, communityID string, p Post, re
 	}
 	var out *Post
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("create_post", requestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.LockPost(ctx, id)
-			}
+		key := RequestKey("create_post", requestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.LockPost); err != nil || seen {
 			return err
 		}
 		c, err := s.community(ctx, tx, communityID)
 		if err != nil {
 			return err
 		}
-		p.ID, p.CommunityID, p.Claimed, p.CreatedBy, p.Created = NewID(), c.ID, 0, a.Subject, s.now()
+		p.ID, p.CommunityID, p.Claimed, p.CreatedBy, p.Created = NewID(), c.ID, 0, a.Subject, s.clock.Now()
 		if err := tx.InsertPost(ctx, &p); err != nil {
 			return err
 		}
@@ -120,11 +117,8 @@ type ClaimRequest struct {
 func (s *Service) ClaimPost(ctx context.Context, r ClaimRequest, a Actor) (*Claim, error) {
 	var out *Claim
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("claim_post/"+a.Subject, r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.GetClaim(ctx, id)
-			}
+		key := RequestKey("claim_post/"+a.Subject, r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.GetClaim); err != nil || seen {
 			return err
 		}
 		reg, p, err := s.registeredFor(ctx, tx, r, a)
@@ -140,7 +134,7 @@ func (s *Service) ClaimPost(ctx context.Context, r ClaimRequest, a Actor) (*Clai
 			return errs.Detail(ErrPostFull, "%d of %d places taken", p.Claimed, p.Capacity)
 		}
 		c := &Claim{ID: NewID(), PostID: p.ID, PostName: p.Name, CommunityID: p.CommunityID, MemberID: reg.MemberID,
-			RegistrationID: reg.ID, Claimed: s.now()}
+			RegistrationID: reg.ID, Claimed: s.clock.Now()}
 		if err := tx.InsertClaim(ctx, c); err != nil {
 			return err
 		}
@@ -169,7 +163,7 @@ func (s *Service) ReleasePost(ctx context.Context, r ClaimRequest, a Actor) (*Cl
 			return errs.Field(ErrNotClaimed, "post_id", "the member does not hold this post")
 		}
 		out = c
-		return s.release(ctx, tx, c, s.now())
+		return s.release(ctx, tx, c, s.clock.Now())
 	})
 	return out, err
 }
@@ -186,7 +180,7 @@ func (s *Service) registeredFor(ctx context.Context, tx Tx, r ClaimRequest, a Ac
 	if err != nil {
 		return nil, nil, err
 	}
-	reg, found, err := tx.RegistrationOn(ctx, m.ID, c.ID, s.today(), true)
+	reg, found, err := tx.RegistrationOn(ctx, m.ID, c.ID, s.clock.Today(), true)
 	if err != nil {
 		return nil, nil, err
 	}

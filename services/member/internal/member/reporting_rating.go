@@ -46,7 +46,7 @@ const firstYear = 1949
 
 // checkYear refuses a year before the party's records or after this one.
 func (s *Service) checkYear(v *validation, year int32) {
-	if this := int32(s.now().In(s.loc).Year()); year < firstYear || year > this {
+	if this := int32(s.clock.Year(s.clock.Now())); year < firstYear || year > this {
 		v.Add("year", "the year is %d to %d", firstYear, this)
 	}
 }
@@ -72,11 +72,8 @@ func (s *Service) RateMember(ctx context.Context, r RatingRequest, a Actor) (*Co
 	}
 	var out *CommunityRating
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("rate_member", r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.GetRating(ctx, id)
-			}
+		key := RequestKey("rate_member", r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.GetRating); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)
@@ -97,7 +94,7 @@ func (s *Service) RateMember(ctx context.Context, r RatingRequest, a Actor) (*Co
 			return err
 		}
 		rating := &CommunityRating{ID: NewID(), MemberID: m.ID, CommunityID: c.ID, Year: r.Year, Version: version + 1,
-			Grade: r.Grade, Comment: r.Comment, OrganisationID: m.OrganisationID, RatedBy: a.Subject, Created: s.now()}
+			Grade: r.Grade, Comment: r.Comment, OrganisationID: m.OrganisationID, RatedBy: a.Subject, Created: s.clock.Now()}
 		if err := tx.InsertRating(ctx, rating); err != nil {
 			return err
 		}
@@ -113,7 +110,7 @@ func (s *Service) RateMember(ctx context.Context, r RatingRequest, a Actor) (*Co
 		if err != nil {
 			return err
 		}
-		card := tally(m.ID, r.Year, entries, settings, s.today())
+		card := tally(m.ID, r.Year, entries, settings, s.clock.Today())
 		return tx.Emit(ctx, FeedbackSent{Rating: rating, Card: &card})
 	})
 	return out, err

@@ -14,28 +14,18 @@ import (
 // Service carries out the commands of the member domain.
 type Service struct {
 	store Store
-	now   func() time.Time
-	loc   *time.Location
+	clock Clock
 }
 
 // NewService returns a Service over store. now is the clock (time.Now when
 // nil); loc is the city's time zone, which decides what "today" is (UTC
 // when nil).
 func NewService(store Store, now func() time.Time, loc *time.Location) *Service {
-	if now == nil {
-		now = time.Now
-	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	return &Service{store: store, loc: loc, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }}
+	return &Service{store: store, clock: NewClock(now, loc)}
 }
 
-// today is the calendar day in the city now, as midnight UTC like the dates.
-func (s *Service) today() time.Time {
-	y, m, d := s.now().In(s.loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
+// Clock is the service's clock, which the other sub-domains share.
+func (s *Service) Clock() Clock { return s.clock }
 
 // NewID returns a new time-ordered identifier.
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -43,7 +33,7 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // Create registers m in its organisation. A request id seen before returns
 // the member it created.
 func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Member, error) {
-	if err := m.validate(s.today()); err != nil {
+	if err := m.validate(s.clock.Today()); err != nil {
 		return nil, err
 	}
 	if m.OrganisationID == "" {
@@ -51,11 +41,8 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 	}
 	var created *Member
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("create_member", requestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				created, err = tx.Lock(ctx, id)
-			}
+		key := RequestKey("create_member", requestID)
+		if seen, err := Replay(ctx, tx, key, &created, tx.Lock); err != nil || seen {
 			return err
 		}
 		o, err := s.holder(ctx, tx, m.OrganisationID)
@@ -68,7 +55,7 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 		if err := s.checkFormerHolders(ctx, tx, m); err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.clock.Now()
 		m.ID, m.Version, m.Created, m.Updated = NewID(), 1, now, now
 		m.DistrictID, m.Path = o.DistrictID, o.Path
 		m.Category = Category{}
@@ -126,13 +113,6 @@ func (s *Service) recount(ctx context.Context, tx Tx, orgID string) error {
 		return err
 	}
 	return tx.Emit(ctx, CountChanged{OrganisationID: orgID, Count: n})
-}
-
-func requestKey(op, requestID string) string {
-	if requestID == "" {
-		return ""
-	}
-	return op + "/" + requestID
 }
 
 // Get returns a member.
@@ -195,7 +175,7 @@ func (s *Service) Update(ctx context.Context, patch *Member, fields []string, et
 		for _, f := range fields {
 			updatable[f](m, patch)
 		}
-		if err := m.validate(s.today()); err != nil {
+		if err := m.validate(s.clock.Today()); err != nil {
 			return err
 		}
 		if slices.Contains(fields, "national_id") {
@@ -211,7 +191,7 @@ func (s *Service) Update(ctx context.Context, patch *Member, fields []string, et
 			return err
 		}
 		m.Version++
-		m.Updated = s.now()
+		m.Updated = s.clock.Now()
 		if err := tx.Save(ctx, m); err != nil {
 			return err
 		}

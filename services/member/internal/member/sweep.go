@@ -13,7 +13,7 @@ import (
 // emits the event, and skips rows another replica holds, so any number of
 // replicas may sweep at once.
 func (s *Service) Sweep(ctx context.Context) error {
-	now := s.now()
+	now := s.clock.Now()
 	var errs []error
 	for _, sweep := range []func(context.Context, time.Time) error{s.sweepTransfers, s.sweepMobile} {
 		errs = append(errs, sweep(ctx, now))

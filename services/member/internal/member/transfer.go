@@ -258,11 +258,8 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 	}
 	var out *Transfer
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("request_transfer/"+a.Subject, r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.LockTransfer(ctx, id)
-			}
+		key := RequestKey("request_transfer/"+a.Subject, r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.LockTransfer); err != nil || seen {
 			return err
 		}
 		m, err := tx.Lock(ctx, r.MemberID)
@@ -281,16 +278,14 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 				return err
 			}
 		}
-		if open, found, err := tx.OpenTransfer(ctx, m.ID); err != nil {
+		if err := noOpenTransfer(ctx, tx, m.ID, "transfer.member_id"); err != nil {
 			return err
-		} else if found {
-			return errs.Field(ErrTransferOpen, "transfer.member_id", "the member already has the open transfer "+open.ID)
 		}
 		from, err := tx.Org(ctx, m.OrganisationID)
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.clock.Now()
 		t := &Transfer{ID: NewID(), MemberID: m.ID, FromOrgID: from.ID, ToOrgID: to.ID,
 			FromDistrictID: from.DistrictID, ToDistrictID: to.DistrictID, Reason: r.Reason,
 			State: TransferRequested, Created: now, Updated: now, Version: 1, Outside: r.Outside}
@@ -307,6 +302,17 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 		return tx.Emit(ctx, TransferChanged{Transfer: t})
 	})
 	return out, err
+}
+
+// noOpenTransfer refuses, naming field, a member who already has an open
+// transfer: a member has at most one (the database's partial unique index
+// keeps it against a concurrent writer too).
+func noOpenTransfer(ctx context.Context, tx Tx, memberID, field string) error {
+	open, found, err := tx.OpenTransfer(ctx, memberID)
+	if err != nil || !found {
+		return err
+	}
+	return errs.Field(ErrTransferOpen, field, "the member already has the open transfer "+open.ID)
 }
 
 // StepRequest is one step asked of a transfer.
@@ -356,7 +362,7 @@ func (s *Service) issueLetter(ctx context.Context, tx Tx, t *Transfer, now time.
 	if err != nil {
 		return err
 	}
-	t.LetterNumber = fmt.Sprintf("ZZ-%d-%06d", now.In(s.loc).Year(), n)
+	t.LetterNumber = fmt.Sprintf("ZZ-%d-%06d", s.clock.Year(now), n)
 	t.LetterDeadline = settings.deadline(now, t.Outside != nil)
 	t.Expired = time.Time{}
 	return nil
@@ -557,7 +563,7 @@ func (s *Service) step(ctx context.Context, r StepRequest, action string, lockOr
 		if r.Etag != "" && r.Etag != t.Etag() {
 			return ErrTransferEtag
 		}
-		now := s.now()
+		now := s.clock.Now()
 		if err := apply(tx, t, now); err != nil {
 			return err
 		}

@@ -27,7 +27,7 @@ type EarlierTransfer struct {
 // consumers would otherwise take for steps taken now.
 type TransferRecorded struct{ Transfer *Transfer }
 
-func (e TransferRecorded) aggregateID() string { return e.Transfer.FromOrgID }
+func (e TransferRecorded) AggregateID() string { return e.Transfer.FromOrgID }
 
 // The errors of recorded transfers.
 var (
@@ -94,16 +94,13 @@ func (r EarlierTransfer) validate(today time.Time) error {
 // old letter expired, and an old request flagged, on its next pass. A
 // request id seen before returns the transfer it recorded.
 func (s *Service) RecordEarlierTransfer(ctx context.Context, r EarlierTransfer, a Actor) (*Transfer, error) {
-	if err := r.validate(s.today()); err != nil {
+	if err := r.validate(s.clock.Today()); err != nil {
 		return nil, err
 	}
 	var out *Transfer
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("record_earlier_transfer/"+a.Subject, r.RequestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.LockTransfer(ctx, id)
-			}
+		key := RequestKey("record_earlier_transfer/"+a.Subject, r.RequestID)
+		if seen, err := Replay(ctx, tx, key, &out, tx.LockTransfer); err != nil || seen {
 			return err
 		}
 		m, err := tx.Lock(ctx, r.MemberID)
@@ -123,10 +120,8 @@ func (s *Service) RecordEarlierTransfer(ctx context.Context, r EarlierTransfer, 
 		if err != nil {
 			return err
 		}
-		if open, found, err := tx.OpenTransfer(ctx, m.ID); err != nil {
+		if err := noOpenTransfer(ctx, tx, m.ID, "member_id"); err != nil {
 			return err
-		} else if found {
-			return errs.Field(ErrTransferOpen, "member_id", "the member already has the open transfer "+open.ID)
 		}
 		from, err := tx.Org(ctx, m.OrganisationID)
 		if err != nil {
@@ -170,14 +165,14 @@ func (s *Service) transferTarget(ctx context.Context, tx Tx, m *Member, toID, fi
 
 // recorded builds the transfer r describes, with its steps.
 func (s *Service) recorded(ctx context.Context, tx Tx, r EarlierTransfer, m *Member, from, to *Org, a Actor) (*Transfer, error) {
-	now := s.now()
-	note := fmt.Sprintf("recorded on %s from the paper record of a transfer begun before the system", s.today().Format(time.DateOnly))
+	now := s.clock.Now()
+	note := fmt.Sprintf("recorded on %s from the paper record of a transfer begun before the system", s.clock.Today().Format(time.DateOnly))
 	t := &Transfer{ID: NewID(), MemberID: m.ID, FromOrgID: from.ID, ToOrgID: to.ID, FromDistrictID: from.DistrictID,
-		ToDistrictID: to.DistrictID, Reason: r.Reason, Created: s.dayStart(r.Requested), Updated: now, Recorded: now}
+		ToDistrictID: to.DistrictID, Reason: r.Reason, Created: s.clock.DayStart(r.Requested), Updated: now, Recorded: now}
 	step := func(action string, day time.Time, reason string) {
 		t.State = action // the steps recorded are named by the state they reach
 		t.Steps = append(t.Steps, Step{State: action, Action: action, ActorSubject: a.Subject, ActorRole: a.Role,
-			Reason: reason, At: s.dayStart(day), Recorded: now})
+			Reason: reason, At: s.clock.DayStart(day), Recorded: now})
 	}
 	first := note
 	if r.Reason != "" {
@@ -189,7 +184,7 @@ func (s *Service) recorded(ctx context.Context, tx Tx, r EarlierTransfer, m *Mem
 		t.Steps[len(t.Steps)-1].OnBehalfOf = m.ID // the member confirmed on paper; the recorder is the actor
 	}
 	if !r.Released.IsZero() {
-		released := s.dayStart(r.Released)
+		released := s.clock.DayStart(r.Released)
 		settings, err := tx.TransferSettings(ctx, t.FromDistrictID)
 		if err != nil {
 			return nil, err
@@ -200,17 +195,11 @@ func (s *Service) recorded(ctx context.Context, tx Tx, r EarlierTransfer, m *Mem
 			if err != nil {
 				return nil, err
 			}
-			t.LetterNumber = fmt.Sprintf("ZZ-%d-%06d", released.In(s.loc).Year(), n)
+			t.LetterNumber = fmt.Sprintf("ZZ-%d-%06d", s.clock.Year(released), n)
 		}
 		step(ActionReleased, r.Released, note)
 		t.Steps[len(t.Steps)-1].LetterNumber = t.LetterNumber
 	}
 	t.Version = int64(len(t.Steps))
 	return t, nil
-}
-
-// dayStart is the instant a calendar day begins in the city.
-func (s *Service) dayStart(day time.Time) time.Time {
-	y, m, d := day.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, s.loc).UTC()
 }

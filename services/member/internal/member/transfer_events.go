@@ -6,4 +6,4 @@ package member
 // either. It carries no audit record of its own: the receipt has one.
 type TransferCompletion struct{ Transfer *Transfer }
 
-func (e TransferCompletion) aggregateID() string { return e.Transfer.FromOrgID }
+func (e TransferCompletion) AggregateID() string { return e.Transfer.FromOrgID }

@@ -15,7 +15,7 @@ type TransferSettingsUpdated struct {
 	Changed       []string
 }
 
-func (e TransferSettingsUpdated) aggregateID() string { return e.After.DistrictID }
+func (e TransferSettingsUpdated) AggregateID() string { return e.After.DistrictID }
 
 // ErrTransferSettingsEtag refuses an update of settings someone else
 // changed since the caller read them.
@@ -104,7 +104,7 @@ func (s *Service) SetTransferSettings(ctx context.Context, ts TransferSettings, 
 		}
 		out = TransferSettings{InsideDays: ts.InsideDays, OutsideDays: ts.OutsideDays, MaxMonths: ts.MaxMonths,
 			ReviewMonths: ts.ReviewMonths, DistrictID: ts.DistrictID, Version: before.Version + 1,
-			Updated: s.now(), UpdatedBy: a.Subject}
+			Updated: s.clock.Now(), UpdatedBy: a.Subject}
 		if err := tx.SaveTransferSettings(ctx, out); err != nil {
 			return err
 		}

@@ -186,7 +186,7 @@ func (t *txStore) EmitSteps(ctx context.Context, snaps []*member.Transfer) error
 		if err != nil {
 			return err
 		}
-		evs[i] = outbox.Event{ID: id, Subject: subject, AggregateID: member.AggregateID(member.TransferChanged{Transfer: tr}), Message: msg}
+		evs[i] = outbox.Event{ID: id, Subject: subject, AggregateID: member.TransferChanged{Transfer: tr}.AggregateID(), Message: msg}
 	}
 	if err := outbox.Enqueue(ctx, t.tx, evs...); err != nil {
 		return err

@@ -153,7 +153,7 @@ func (t *txStore) EmitRegistered(ctx context.Context, ms []*member.Member) error
 		if err != nil {
 			return err
 		}
-		evs[i] = outbox.Event{ID: id, Subject: subject, AggregateID: member.AggregateID(e), Message: msg}
+		evs[i] = outbox.Event{ID: id, Subject: subject, AggregateID: e.AggregateID(), Message: msg}
 	}
 	if err := outbox.Enqueue(ctx, t.tx, evs...); err != nil {
 		return err

@@ -311,7 +311,7 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 	if err != nil {
 		return err
 	}
-	if err := outbox.Queue(ctx, t.batch, outbox.Event{ID: id, Subject: subject, AggregateID: member.AggregateID(e), Message: msg}); err != nil {
+	if err := outbox.Queue(ctx, t.batch, outbox.Event{ID: id, Subject: subject, AggregateID: e.AggregateID(), Message: msg}); err != nil {
 		return err
 	}
 	t.events++
