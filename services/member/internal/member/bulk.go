@@ -160,7 +160,7 @@ func (s *Service) StartBulk(ctx context.Context, r BulkRequest, a Actor) (*BulkJ
 }
 
 func (r BulkRequest) validate() error {
-	v := newValidation()
+	v := NewValidation()
 	if r.RequestID == "" {
 		v.Add("request_id", "a job needs a request id, which continues it when called again")
 	}
@@ -293,7 +293,7 @@ func (s *Service) bulkTransfer(ctx context.Context, tx Tx, job *BulkJob, o *Bulk
 	if err != nil {
 		return err
 	}
-	if err := checkHoldsField(to, "to_organisation_id"); err != nil {
+	if err := CheckHolds(to, "to_organisation_id"); err != nil {
 		return skipOf(SkipRefuses, err)
 	}
 	if err := noOpenTransfer(ctx, tx, m.ID, "member_id"); errors.Is(err, ErrTransferOpen) {

@@ -17,8 +17,8 @@ type CategoryChanged struct {
 
 func (e CategoryChanged) AggregateID() string { return e.Change.OrganisationID }
 
-// classifierFor compiles the scheme a district classifies by.
-func classifierFor(ctx context.Context, tx Tx, districtID string) (*Classifier, error) {
+// ClassifierFor compiles the scheme a district classifies by.
+func ClassifierFor(ctx context.Context, tx Tx, districtID string) (*Classifier, error) {
 	sch, _, err := tx.SchemeFor(ctx, districtID)
 	if err != nil {
 		return nil, err
@@ -26,13 +26,13 @@ func classifierFor(ctx context.Context, tx Tx, districtID string) (*Classifier, 
 	return Compile(*sch, "scheme")
 }
 
-// classify sets m's category by the rules of its district's scheme, unless
+// Classify sets m's category by the rules of its district's scheme, unless
 // it was set by hand.
-func (s *Service) classify(ctx context.Context, tx Tx, m *Member) error {
+func (s *Service) Classify(ctx context.Context, tx Tx, m *Member) error {
 	if m.Category.Overridden {
 		return nil
 	}
-	c, err := classifierFor(ctx, tx, m.DistrictID)
+	c, err := ClassifierFor(ctx, tx, m.DistrictID)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (s *Service) SetScheme(ctx context.Context, scope string, sch Scheme, a Act
 // hand; the override wins over the rules until cleared.
 func (s *Service) OverrideCategory(ctx context.Context, memberID, code, reason string, a Actor) (*Member, error) {
 	return s.recategorise(ctx, memberID, func(tx Tx, m *Member) error {
-		c, err := classifierFor(ctx, tx, m.DistrictID)
+		c, err := ClassifierFor(ctx, tx, m.DistrictID)
 		if err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ func (s *Service) ClearCategoryOverride(ctx context.Context, memberID string) (*
 			return errs.Field(ErrNoOverride, "member_id", "the member's category follows the rules already")
 		}
 		m.Category = Category{}
-		return s.classify(ctx, tx, m)
+		return s.Classify(ctx, tx, m)
 	})
 }
 
@@ -142,7 +142,7 @@ func (s *Service) ClearCategoryOverride(ctx context.Context, memberID string) (*
 func (s *Service) recategorise(ctx context.Context, memberID string, change func(Tx, *Member) error) (*Member, error) {
 	var out *Member
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		m, err := live(tx.Lock(ctx, memberID))
+		m, err := Live(tx.Lock(ctx, memberID))
 		if err != nil {
 			return err
 		}

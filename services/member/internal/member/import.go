@@ -185,7 +185,7 @@ func (r *importRun) run(ctx context.Context) error {
 		m.DistrictID, m.Path, m.Category = o.DistrictID, o.Path, Category{}
 		c, ok := classifiers[m.DistrictID]
 		if !ok {
-			if c, err = classifierFor(ctx, r.tx, m.DistrictID); err != nil {
+			if c, err = ClassifierFor(ctx, r.tx, m.DistrictID); err != nil {
 				return err
 			}
 			classifiers[m.DistrictID] = c
@@ -244,7 +244,7 @@ func (r *importRun) write(ctx context.Context, news []*Member, byMember map[stri
 	}
 	slices.Sort(counted)
 	for _, id := range counted {
-		if err := r.svc.recount(ctx, r.tx, id); err != nil {
+		if err := r.svc.Recount(ctx, r.tx, id); err != nil {
 			return err
 		}
 	}
@@ -307,7 +307,7 @@ func (r *importRun) checkOrgs(ctx context.Context) (map[string]*Org, error) {
 			row.problems.add("organisation_id", "no organisation has this id")
 			continue
 		}
-		if err := checkHoldsField(o, "organisation_id"); err != nil {
+		if err := CheckHolds(o, "organisation_id"); err != nil {
 			row.problems.add("organisation_id", "%s", violationOf(err))
 		}
 	}
@@ -343,7 +343,7 @@ func (r *importRun) checkHolders(ctx context.Context, idx []int) error {
 		case !ok && former[row.m.NationalID]:
 			// A number whose holder died, or left the party (a readmission
 			// joins after the leaving), as CreateMember checks it.
-			if err := r.svc.checkFormerHolders(ctx, r.tx, row.m); err != nil {
+			if err := r.svc.CheckFormerHolders(ctx, r.tx, row.m); err != nil {
 				e, isDomain := errs.As(err)
 				if !isDomain || len(e.Violations) == 0 {
 					return err

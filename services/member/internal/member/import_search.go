@@ -43,7 +43,7 @@ const maxAge = 150
 // check refuses a search that cannot be meant, naming the field, and
 // sets its birth-date band as of today.
 func (s *Search) check(today time.Time) error {
-	v := newValidation()
+	v := NewValidation()
 	if s.CategoryCode != "" && !codePattern.MatchString(s.CategoryCode) {
 		v.Add("category_code", "a category code is a lower-case letter followed by up to 31 lower-case letters, digits or underscores")
 	}

@@ -52,10 +52,10 @@ type MemberLeft struct {
 
 func (e MemberLeft) AggregateID() string { return e.Member.OrganisationID }
 
-// live passes on a member just locked whose membership has not ended, and
+// Live passes on a member just locked whose membership has not ended, and
 // refuses one that has: a member who left is kept for the record, not
 // managed.
-func live(m *Member, err error) (*Member, error) {
+func Live(m *Member, err error) (*Member, error) {
 	if err == nil && m.Left != nil {
 		return nil, ErrMemberLeft
 	}
@@ -86,7 +86,7 @@ type EndMembershipRequest struct {
 
 // validate checks what needs no member.
 func (r EndMembershipRequest) validate(today time.Time) error {
-	v := newValidation()
+	v := NewValidation()
 	if !slices.Contains(endKinds, r.Kind) {
 		v.Add("kind", "the kind is required: died, withdrew, expelled, removed or treated as left")
 	}
@@ -129,7 +129,7 @@ func (s *Service) EndMembership(ctx context.Context, r EndMembershipRequest, a A
 	}
 	var out *Member
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		m, err := s.lockMember(ctx, tx, r.MemberID)
+		m, err := s.LockMember(ctx, tx, r.MemberID)
 		if err != nil {
 			return err
 		}
@@ -166,10 +166,10 @@ func (s *Service) EndMembership(ctx context.Context, r EndMembershipRequest, a A
 	return out, err
 }
 
-// lockMember locks a member after the organisation their relationship
+// LockMember locks a member after the organisation their relationship
 // sits in, the order in which every writer that changes a count takes
 // them.
-func (s *Service) lockMember(ctx context.Context, tx Tx, id string) (*Member, error) {
+func (s *Service) LockMember(ctx context.Context, tx Tx, id string) (*Member, error) {
 	orgID, err := tx.MemberOrganisation(ctx, id)
 	if err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func (s *Service) leave(ctx context.Context, tx Tx, m *Member, l Leaving, transf
 	if err := tx.Emit(ctx, MemberLeft{Member: m, TransferID: transferID}); err != nil {
 		return err
 	}
-	return s.recount(ctx, tx, m.OrganisationID)
+	return s.Recount(ctx, tx, m.OrganisationID)
 }
 
 // endMobileOnLeaving ends the member's open mobile record, if any, with
@@ -251,10 +251,10 @@ func (s *Service) endMobileOnLeaving(ctx context.Context, tx Tx, m *Member, outc
 	return tx.SetMemberMobile(ctx, m.ID, false)
 }
 
-// checkFormerHolders refuses a number whose holder died, and one whose
+// CheckFormerHolders refuses a number whose holder died, and one whose
 // holder left the party unless the member registered joins after the
 // leaving (a readmission), naming the district that held it.
-func (s *Service) checkFormerHolders(ctx context.Context, tx Tx, m *Member) error {
+func (s *Service) CheckFormerHolders(ctx context.Context, tx Tx, m *Member) error {
 	prev, found, err := tx.LeftHolder(ctx, m.NationalID, m.ID)
 	if err != nil || !found {
 		return err

@@ -35,7 +35,7 @@ type Arrival struct {
 }
 
 // check adds the violations of an arrival to v.
-func (a *Arrival) check(v *validation, today time.Time) {
+func (a *Arrival) check(v *errs.Validation, today time.Time) {
 	if strings.TrimSpace(a.OriginOrganisation) == "" {
 		v.Add("member.arrival.origin_organisation", "the sending organisation outside the city is required")
 	}
@@ -60,7 +60,7 @@ var (
 
 // checkDestination adds a violation unless exactly one destination is
 // given, and an outside one in full.
-func checkDestination(v *validation, toOrgID string, outside *OutsideDestination) {
+func checkDestination(v *errs.Validation, toOrgID string, outside *OutsideDestination) {
 	switch {
 	case toOrgID == "" && outside == nil:
 		v.Add("transfer.to_organisation_id", "the receiving organisation is required: to_organisation_id, or outside for one out of the city")
@@ -93,7 +93,7 @@ type ReceiptRequest struct {
 // as transferred; the sending organisation's count is published. The same
 // receipt recorded again answers the transfer as it is.
 func (s *Service) RecordReceipt(ctx context.Context, r ReceiptRequest) (*Transfer, error) {
-	v := newValidation()
+	v := NewValidation()
 	if strings.TrimSpace(r.Number) == "" {
 		v.Add("receipt_number", "the receipt's number is required")
 	}

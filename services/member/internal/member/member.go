@@ -81,9 +81,9 @@ func FullFrom(join time.Time) time.Time { return join.AddDate(ProbationaryTime, 
 // Etag is the version as the API shows it.
 func (m *Member) Etag() string { return strconv.FormatInt(m.Version, 10) }
 
-type validation = errs.Validation
-
-func newValidation() *validation { return errs.NewValidation(ErrInvalid) }
+// NewValidation collects the field violations of a command of any
+// sub-domain, refused together as ErrInvalid.
+func NewValidation() *errs.Validation { return errs.NewValidation(ErrInvalid) }
 
 func fieldErr(sentinel *errs.Error, field, description string) error {
 	return errs.Field(sentinel, field, description)
@@ -91,7 +91,7 @@ func fieldErr(sentinel *errs.Error, field, description string) error {
 
 // validate checks a whole member record as of today.
 func (m *Member) validate(today time.Time) error {
-	v := newValidation()
+	v := NewValidation()
 	m.NationalID = NormaliseNationalID(m.NationalID)
 	if strings.TrimSpace(m.Name) == "" {
 		v.Add("member.name", "name is required")
@@ -138,7 +138,7 @@ func (m *Member) validate(today time.Time) error {
 // ValidateNationalID checks a number on its own and against a birth date
 // (zero to skip that), returning field violations.
 func ValidateNationalID(id string, birth time.Time) error {
-	v := newValidation()
+	v := NewValidation()
 	checkNationalID(v, NormaliseNationalID(id), birth)
 	return v.Err()
 }

@@ -230,7 +230,7 @@ type InflowRequest struct {
 }
 
 // checkSince refuses a missing day or one in the future.
-func checkSince(v *validation, field string, since, today time.Time) {
+func checkSince(v *errs.Validation, field string, since, today time.Time) {
 	switch {
 	case since.IsZero():
 		v.Add(field, "the day the mobility began is required")
@@ -243,7 +243,7 @@ func checkSince(v *validation, field string, since, today time.Time) {
 // becomes mobile and is reclassified in the same transaction. A request id
 // seen before returns the record it made.
 func (s *Service) RegisterOutflow(ctx context.Context, r OutflowRequest, a Actor) (*MobileRecord, error) {
-	v := newValidation()
+	v := NewValidation()
 	if r.MemberID == "" {
 		v.Add("record.member_id", "member_id is required")
 	}
@@ -284,7 +284,7 @@ func (s *Service) RegisterOutflow(ctx context.Context, r OutflowRequest, a Actor
 // RegisterInflow records that someone came to a host organisation here. A
 // member of this city becomes mobile, as for an outflow.
 func (s *Service) RegisterInflow(ctx context.Context, r InflowRequest, a Actor) (*MobileRecord, error) {
-	v := newValidation()
+	v := NewValidation()
 	if r.HostOrgID == "" {
 		v.Add("record.host_organisation_id", "host_organisation_id is required")
 	}
@@ -314,7 +314,7 @@ func (s *Service) RegisterInflow(ctx context.Context, r InflowRequest, a Actor) 
 		if err != nil {
 			return err
 		}
-		if err := checkHoldsField(host, hostField); err != nil {
+		if err := CheckHolds(host, hostField); err != nil {
 			return err
 		}
 		rec := &MobileRecord{Direction: MobileInflow, HostOrgID: host.ID, DistrictID: host.DistrictID,
@@ -346,7 +346,7 @@ func (s *Service) RegisterInflow(ctx context.Context, r InflowRequest, a Actor) 
 // lockMobileMember locks a member of this city about to become mobile:
 // a member has one open mobility at a time.
 func (s *Service) lockMobileMember(ctx context.Context, tx Tx, id, field string) (*Member, error) {
-	m, err := live(tx.Lock(ctx, id))
+	m, err := Live(tx.Lock(ctx, id))
 	if errors.Is(err, ErrNotFound) {
 		return nil, errs.Field(ErrNotFound, field, "no member has this id")
 	}
@@ -423,7 +423,7 @@ func (s *Service) setMobile(ctx context.Context, tx Tx, m *Member, mobile bool) 
 	}
 	m.Mobile = mobile
 	old := m.Category
-	if err := s.classify(ctx, tx, m); err != nil {
+	if err := s.Classify(ctx, tx, m); err != nil {
 		return err
 	}
 	m.Version++
@@ -474,7 +474,7 @@ func grantHost(ctx context.Context, tx Tx, id, field string) (*Org, error) {
 	if err != nil {
 		return nil, err
 	}
-	return host, checkHoldsField(host, field)
+	return host, CheckHolds(host, field)
 }
 
 // grant gives one locked record its temporary relationship and certificate,
@@ -531,7 +531,7 @@ type ContactRequest struct {
 }
 
 // checkContact checks a contact's fields that need no record.
-func checkContact(v *validation, direction, channel, summary string) {
+func checkContact(v *errs.Validation, direction, channel, summary string) {
 	if direction != ContactReport && direction != ContactNews {
 		v.Add("contact.direction", "say whether the member reported or the organisation sent news")
 	}
@@ -547,7 +547,7 @@ func checkContact(v *validation, direction, channel, summary string) {
 // report of the member starts the contact interval again. A member logs
 // their own reports only.
 func (s *Service) LogContact(ctx context.Context, r ContactRequest) (*ContactEntry, *MobileRecord, error) {
-	v := newValidation()
+	v := NewValidation()
 	checkContact(v, r.Direction, r.Channel, r.Summary)
 	if err := v.Err(); err != nil {
 		return nil, nil, err

@@ -55,7 +55,7 @@ type GroupRequest struct {
 // of its members, in one transaction: each member becomes mobile. Every
 // member's relationship must sit in the home organisation's subtree.
 func (s *Service) RegisterGroupOutflow(ctx context.Context, r GroupRequest, a Actor) (*MobileGroup, []*MobileRecord, error) {
-	v := newValidation()
+	v := NewValidation()
 	if strings.TrimSpace(r.Name) == "" {
 		v.Add("group.name", "a group needs a name")
 	}
@@ -221,7 +221,7 @@ type GroupNewsRequest struct {
 // LogGroupNews logs news sent to a group once on the record of each member
 // still away.
 func (s *Service) LogGroupNews(ctx context.Context, r GroupNewsRequest) ([]*ContactEntry, error) {
-	v := newValidation()
+	v := NewValidation()
 	checkContact(v, ContactNews, r.Channel, r.Summary)
 	if err := v.Err(); err != nil {
 		return nil, err

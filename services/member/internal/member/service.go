@@ -52,14 +52,14 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 		if err := s.checkUnique(ctx, tx, m.NationalID, ""); err != nil {
 			return err
 		}
-		if err := s.checkFormerHolders(ctx, tx, m); err != nil {
+		if err := s.CheckFormerHolders(ctx, tx, m); err != nil {
 			return err
 		}
 		now := s.clock.Now()
 		m.ID, m.Version, m.Created, m.Updated = NewID(), 1, now, now
 		m.DistrictID, m.Path = o.DistrictID, o.Path
 		m.Category = Category{}
-		if err := s.classify(ctx, tx, m); err != nil {
+		if err := s.Classify(ctx, tx, m); err != nil {
 			return err
 		}
 		if err := tx.Insert(ctx, m); err != nil {
@@ -72,7 +72,7 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 		if err := tx.Emit(ctx, Registered{Member: m}); err != nil {
 			return err
 		}
-		return s.recount(ctx, tx, o.ID)
+		return s.Recount(ctx, tx, o.ID)
 	})
 	return created, err
 }
@@ -87,7 +87,7 @@ func (s *Service) holder(ctx context.Context, tx Tx, orgID string) (*Org, error)
 	if err != nil {
 		return nil, err
 	}
-	return o, checkHolds(o)
+	return o, CheckHolds(o, "member.organisation_id")
 }
 
 // checkUnique refuses a number that a live member other than self already
@@ -105,9 +105,9 @@ func (s *Service) checkUnique(ctx context.Context, tx Tx, nationalID, self strin
 		errs.Violation{Field: "member.national_id", Description: "already registered in " + where})
 }
 
-// recount publishes the number of members now directly in an organisation,
+// Recount publishes the number of members now directly in an organisation,
 // counted under the lock of its view row.
-func (s *Service) recount(ctx context.Context, tx Tx, orgID string) error {
+func (s *Service) Recount(ctx context.Context, tx Tx, orgID string) error {
 	n, err := tx.CountMembers(ctx, orgID)
 	if err != nil {
 		return err
@@ -182,12 +182,12 @@ func (s *Service) Update(ctx context.Context, patch *Member, fields []string, et
 			if err := s.checkUnique(ctx, tx, m.NationalID, m.ID); err != nil {
 				return err
 			}
-			if err := s.checkFormerHolders(ctx, tx, m); err != nil {
+			if err := s.CheckFormerHolders(ctx, tx, m); err != nil {
 				return err
 			}
 		}
 		old := m.Category
-		if err := s.classify(ctx, tx, m); err != nil {
+		if err := s.Classify(ctx, tx, m); err != nil {
 			return err
 		}
 		m.Version++

@@ -22,7 +22,6 @@ type Store interface {
 	Composition(ctx context.Context, orgID string, subtree bool) ([]CategoryCount, error)
 
 	MobileStore
-	ReportingStore
 	BulkStore
 	ImportStore
 }
@@ -86,7 +85,6 @@ type Tx interface {
 	Emit(ctx context.Context, e Event) error
 
 	MobileTx
-	ReportingTx
 	BulkTx
 	ImportTx
 	LeaveTx

@@ -248,7 +248,7 @@ type TransferRequest struct {
 // RequestTransfer opens a transfer of a member to another organisation. A
 // request id seen before returns the transfer it opened.
 func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Actor) (*Transfer, error) {
-	v := newValidation()
+	v := NewValidation()
 	if r.MemberID == "" {
 		v.Add("transfer.member_id", "member_id is required")
 	}
@@ -387,7 +387,7 @@ func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer
 		if err != nil {
 			return err
 		}
-		if err := checkHoldsField(to, "transfer.to_organisation_id"); err != nil {
+		if err := CheckHolds(to, "transfer.to_organisation_id"); err != nil {
 			return err
 		}
 		m, err := tx.Lock(ctx, t.MemberID)
@@ -399,7 +399,7 @@ func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer
 		}
 		m.OrganisationID, m.DistrictID, m.Path = to.ID, to.DistrictID, to.Path
 		old := m.Category
-		if err := s.classify(ctx, tx, m); err != nil { // the receiving district's scheme applies
+		if err := s.Classify(ctx, tx, m); err != nil { // the receiving district's scheme applies
 			return err
 		}
 		m.Version++
@@ -417,7 +417,7 @@ func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer
 			}
 		}
 		for _, id := range []string{t.FromOrgID, t.ToOrgID} {
-			if err := s.recount(ctx, tx, id); err != nil {
+			if err := s.Recount(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -493,7 +493,7 @@ func (s *Service) ResumeTransfer(ctx context.Context, r StepRequest, side Side) 
 // nor the transfer's state changes: treating a member as having left the
 // party is recorded here and carried out by the party's own procedure.
 func (s *Service) RecordReview(ctx context.Context, r StepRequest, outcome string) (*Transfer, error) {
-	v := newValidation()
+	v := NewValidation()
 	if !slices.Contains(ReviewOutcomes, outcome) {
 		v.Add("outcome", "the outcome is required: contacted, not reached or treated as left")
 	}

@@ -45,7 +45,7 @@ var drawnNumber = regexp.MustCompile(`^ZZ-\d{4}-\d+$`)
 // in the future nor before 1949; a letter needs the member's confirmation
 // before it, and a number needs a letter.
 func (r EarlierTransfer) validate(today time.Time) error {
-	v := newValidation()
+	v := NewValidation()
 	if r.MemberID == "" {
 		v.Add("member_id", "member_id is required")
 	}
@@ -160,7 +160,7 @@ func (s *Service) transferTarget(ctx context.Context, tx Tx, m *Member, toID, fi
 	if err != nil {
 		return nil, err
 	}
-	return to, checkHoldsField(to, field)
+	return to, CheckHolds(to, field)
 }
 
 // recorded builds the transfer r describes, with its steps.

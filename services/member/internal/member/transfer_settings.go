@@ -30,7 +30,7 @@ func (s TransferSettings) Etag() string { return strconv.FormatInt(s.Version, 10
 // are at most the 92 of the longest three months, beyond which the cap
 // would always cut them.
 func (s TransferSettings) validate() error {
-	v := newValidation()
+	v := NewValidation()
 	for _, f := range []struct {
 		field    string
 		n, most  int
@@ -70,7 +70,7 @@ func (s TransferSettings) changed(o TransferSettings) []string {
 func (s *Service) TransferSettingsOf(ctx context.Context, districtID string) (TransferSettings, error) {
 	var out TransferSettings
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := s.district(ctx, tx, districtID); err != nil {
+		if _, err := District(ctx, tx, districtID); err != nil {
 			return err
 		}
 		var err error
@@ -91,7 +91,7 @@ func (s *Service) SetTransferSettings(ctx context.Context, ts TransferSettings, 
 	}
 	var out TransferSettings
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := s.district(ctx, tx, ts.DistrictID); err != nil {
+		if _, err := District(ctx, tx, ts.DistrictID); err != nil {
 			return err
 		}
 		before, err := tx.TransferSettings(ctx, ts.DistrictID)

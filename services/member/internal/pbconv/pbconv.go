@@ -14,6 +14,7 @@ import (
 
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/reporting"
 )
 
 // The subjects of the member service's events.
@@ -121,7 +122,7 @@ func Event(e member.Event, id string, at time.Time) (string, proto.Message, erro
 	case member.CountChanged:
 		return SubjectCountChanged, &pb.OrganisationMemberCountChanged{EventId: id, OccurTime: ts(at),
 			OrganisationId: e.OrganisationID, MemberCount: e.Count}, nil
-	case member.ReportingEvent:
+	case reporting.Event:
 		return reportingEvent(e, id, at)
 	}
 	return "", nil, fmt.Errorf("pbconv: no message for %T", e)

@@ -11,13 +11,14 @@ import (
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/reporting"
 )
 
 const entryColumns = `id::text, member_id::text, community_id::text, registration_id::text, kind, date, title,
 	hours::float8, coalesce(post_id::text, ''), recorded_by, created_at`
 
-func scanEntry(row pgx.Row) (member.CardEntry, error) {
-	var e member.CardEntry
+func scanEntry(row pgx.Row) (reporting.CardEntry, error) {
+	var e reporting.CardEntry
 	err := row.Scan(&e.ID, &e.MemberID, &e.CommunityID, &e.RegistrationID, &e.Kind, &e.Date, &e.Title, &e.Hours,
 		&e.PostID, &e.RecordedBy, &e.Created)
 	e.Date, e.Created = e.Date.UTC(), e.Created.UTC()
@@ -25,7 +26,7 @@ func scanEntry(row pgx.Row) (member.CardEntry, error) {
 }
 
 // InsertCardEntry implements member.Tx.
-func (t *txStore) InsertCardEntry(ctx context.Context, e *member.CardEntry) error {
+func (t *txStore) InsertCardEntry(ctx context.Context, e *reporting.CardEntry) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO card_entries (id, member_id, community_id, registration_id, kind, date, title,
 		hours, post_id, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		e.ID, e.MemberID, e.CommunityID, e.RegistrationID, e.Kind, e.Date, e.Title, e.Hours, nullable(e.PostID),
@@ -38,28 +39,28 @@ func (t *txStore) InsertCardEntry(ctx context.Context, e *member.CardEntry) erro
 }
 
 // GetCardEntry implements member.Tx.
-func (t *txStore) GetCardEntry(ctx context.Context, id string) (*member.CardEntry, error) {
+func (t *txStore) GetCardEntry(ctx context.Context, id string) (*reporting.CardEntry, error) {
 	e, err := scanEntry(t.tx.QueryRow(ctx, `SELECT `+entryColumns+` FROM card_entries WHERE id = $1`, id))
 	return &e, reportingError(err, member.ErrNotFound)
 }
 
-func cardEntries(ctx context.Context, q rowsQuerier, memberID string, year int32) ([]member.CardEntry, error) {
+func cardEntries(ctx context.Context, q rowsQuerier, memberID string, year int32) ([]reporting.CardEntry, error) {
 	rows, err := q.Query(ctx, `SELECT `+entryColumns+` FROM card_entries
 		WHERE member_id = $1 AND date >= make_date($2, 1, 1) AND date <= make_date($2, 12, 31)
 		ORDER BY date, created_at, id`, memberID, year)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.CardEntry, error) { return scanEntry(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (reporting.CardEntry, error) { return scanEntry(r) })
 }
 
 // CardEntries implements member.Tx.
-func (t *txStore) CardEntries(ctx context.Context, memberID string, year int32) ([]member.CardEntry, error) {
+func (t *txStore) CardEntries(ctx context.Context, memberID string, year int32) ([]reporting.CardEntry, error) {
 	return cardEntries(ctx, t.tx, memberID, year)
 }
 
-func reportingSettings(ctx context.Context, q querier, districtID string) (member.ReportingSettings, error) {
-	s := member.DefaultReportingSettings
+func reportingSettings(ctx context.Context, q querier, districtID string) (reporting.Settings, error) {
+	s := reporting.DefaultSettings
 	s.DistrictID = districtID
 	if uuid.Validate(districtID) != nil {
 		return s, nil
@@ -74,12 +75,12 @@ func reportingSettings(ctx context.Context, q querier, districtID string) (membe
 }
 
 // ReportingSettings implements member.Tx.
-func (t *txStore) ReportingSettings(ctx context.Context, districtID string) (member.ReportingSettings, error) {
+func (t *txStore) ReportingSettings(ctx context.Context, districtID string) (reporting.Settings, error) {
 	return reportingSettings(ctx, t.tx, districtID)
 }
 
 // SaveReportingSettings implements member.Tx.
-func (t *txStore) SaveReportingSettings(ctx context.Context, s member.ReportingSettings, by string, at time.Time) error {
+func (t *txStore) SaveReportingSettings(ctx context.Context, s reporting.Settings, by string, at time.Time) error {
 	before, err := reportingSettings(ctx, t.tx, s.DistrictID)
 	if err != nil {
 		return err
@@ -100,8 +101,8 @@ func (t *txStore) SaveReportingSettings(ctx context.Context, s member.ReportingS
 const ratingColumns = `id::text, member_id::text, community_id::text, year, version, grade, comment,
 	organisation_id::text, rated_by, created_at`
 
-func scanRating(row pgx.Row) (*member.CommunityRating, error) {
-	var r member.CommunityRating
+func scanRating(row pgx.Row) (*reporting.CommunityRating, error) {
+	var r reporting.CommunityRating
 	err := row.Scan(&r.ID, &r.MemberID, &r.CommunityID, &r.Year, &r.Version, &r.Grade, &r.Comment, &r.OrganisationID,
 		&r.RatedBy, &r.Created)
 	r.Created = r.Created.UTC()
@@ -109,7 +110,7 @@ func scanRating(row pgx.Row) (*member.CommunityRating, error) {
 }
 
 // GetRating implements member.Tx.
-func (t *txStore) GetRating(ctx context.Context, id string) (*member.CommunityRating, error) {
+func (t *txStore) GetRating(ctx context.Context, id string) (*reporting.CommunityRating, error) {
 	r, err := scanRating(t.tx.QueryRow(ctx, `SELECT `+ratingColumns+` FROM community_ratings WHERE id = $1`, id))
 	return r, reportingError(err, member.ErrNotFound)
 }
@@ -123,7 +124,7 @@ func (t *txStore) LastRatingVersion(ctx context.Context, memberID, communityID s
 }
 
 // InsertRating implements member.Tx.
-func (t *txStore) InsertRating(ctx context.Context, r *member.CommunityRating) error {
+func (t *txStore) InsertRating(ctx context.Context, r *reporting.CommunityRating) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO community_ratings (id, member_id, community_id, year, version, grade, comment,
 		organisation_id, rated_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		r.ID, r.MemberID, r.CommunityID, r.Year, r.Version, r.Grade, r.Comment, r.OrganisationID, r.RatedBy, r.Created)
@@ -133,8 +134,8 @@ func (t *txStore) InsertRating(ctx context.Context, r *member.CommunityRating) e
 // CardOf implements member.Store: the entries, the live claims, the
 // ratings of the year and the settings, read in one transaction so that
 // they agree.
-func (s *Store) CardOf(ctx context.Context, memberID, districtID string, year int32) (member.CardData, error) {
-	var d member.CardData
+func (s *Store) CardOf(ctx context.Context, memberID, districtID string, year int32) (reporting.CardData, error) {
+	var d reporting.CardData
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var err error
 		if d.Entries, err = cardEntries(ctx, tx, memberID, year); err != nil {
@@ -152,7 +153,7 @@ func (s *Store) CardOf(ctx context.Context, memberID, districtID string, year in
 		if err != nil {
 			return err
 		}
-		d.Ratings, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*member.CommunityRating, error) { return scanRating(r) })
+		d.Ratings, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*reporting.CommunityRating, error) { return scanRating(r) })
 		return err
 	})
 	return d, err

@@ -27,6 +27,7 @@ import (
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/reporting"
 )
 
 // Schema is the PostgreSQL schema the service owns.
@@ -59,8 +60,31 @@ func New(pool *pgxpool.Pool, ids *idcrypt.Sealer) *Store { return &Store{pool: p
 // Pool is the store's connection pool, for the audit trail's reader.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// InTx implements member.Store.
-func (s *Store) InTx(ctx context.Context, fn func(member.Tx) error) error {
+// view is the store as a sub-domain whose transactions are T sees it: the
+// one store with the one transaction, each sub-domain naming in its own
+// interfaces only the methods it uses.
+type view[T any] struct{ *Store }
+
+// InTx runs fn in one transaction.
+func (v view[T]) InTx(ctx context.Context, fn func(T) error) error {
+	return v.inTx(ctx, func(t *txStore) error { return fn(any(t).(T)) })
+}
+
+// Members is the store as the member kernel sees it.
+func (s *Store) Members() member.Store { return view[member.Tx]{s} }
+
+// Reporting is the store as in-service reporting sees it.
+func (s *Store) Reporting() reporting.Store { return view[reporting.Tx]{s} }
+
+// The transaction is every sub-domain's.
+var (
+	_ member.Tx    = (*txStore)(nil)
+	_ reporting.Tx = (*txStore)(nil)
+)
+
+// inTx runs fn in one transaction, which sends the outbox rows and audit
+// records of its events before it commits.
+func (s *Store) inTx(ctx context.Context, fn func(*txStore) error) error {
 	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		t := &txStore{tx: tx, ids: s.ids, before: map[string][]byte{}, transfersBefore: map[string][]byte{}, batch: &pgx.Batch{}}
 		if err := fn(t); err != nil {
@@ -338,7 +362,7 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 				OrganisationID: e.Change.OrganisationID, Before: categoryRecord(e.Change.Old), After: categoryRecord(e.Change.New)})
 		}
 		changed = e.Member
-	case member.ReportingEvent:
+	case reporting.Event:
 		return t.auditReporting(ctx, e)
 	default:
 		return nil // a count follows from the change that was recorded

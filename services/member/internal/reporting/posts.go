@@ -1,4 +1,4 @@
-package member
+package reporting
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // Post is a service post a community offers its in-service members (认岗,
@@ -55,13 +56,13 @@ var (
 // that member is registered with it.
 type PostFilter struct {
 	CommunityID, MemberID string
-	Page                  Page
+	Page                  member.Page
 }
 
 // CreatePost publishes a post of a community. A request id seen before
 // returns the post it made.
-func (s *Service) CreatePost(ctx context.Context, communityID string, p Post, requestID string, a Actor) (*Post, error) {
-	v := newValidation()
+func (s *Service) CreatePost(ctx context.Context, communityID string, p Post, requestID string, a member.Actor) (*Post, error) {
+	v := member.NewValidation()
 	if strings.TrimSpace(p.Name) == "" {
 		v.Add("post.name", "name is required")
 	}
@@ -80,15 +81,15 @@ func (s *Service) CreatePost(ctx context.Context, communityID string, p Post, re
 	}
 	var out *Post
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("create_post", requestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.LockPost); err != nil || seen {
+		key := member.RequestKey("create_post", requestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockPost); err != nil || seen {
 			return err
 		}
 		c, err := s.community(ctx, tx, communityID)
 		if err != nil {
 			return err
 		}
-		p.ID, p.CommunityID, p.Claimed, p.CreatedBy, p.Created = NewID(), c.ID, 0, a.Subject, s.clock.Now()
+		p.ID, p.CommunityID, p.Claimed, p.CreatedBy, p.Created = member.NewID(), c.ID, 0, a.Subject, s.clock.Now()
 		if err := tx.InsertPost(ctx, &p); err != nil {
 			return err
 		}
@@ -114,11 +115,11 @@ type ClaimRequest struct {
 // the count of live claims is exact, and the database refuses a count above
 // the capacity whatever the code does. A request id seen before returns
 // the claim it made.
-func (s *Service) ClaimPost(ctx context.Context, r ClaimRequest, a Actor) (*Claim, error) {
+func (s *Service) ClaimPost(ctx context.Context, r ClaimRequest, a member.Actor) (*Claim, error) {
 	var out *Claim
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("claim_post/"+a.Subject, r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.GetClaim); err != nil || seen {
+		key := member.RequestKey("claim_post/"+a.Subject, r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetClaim); err != nil || seen {
 			return err
 		}
 		reg, p, err := s.registeredFor(ctx, tx, r, a)
@@ -133,7 +134,7 @@ func (s *Service) ClaimPost(ctx context.Context, r ClaimRequest, a Actor) (*Clai
 		if p.Claimed >= p.Capacity {
 			return errs.Detail(ErrPostFull, "%d of %d places taken", p.Claimed, p.Capacity)
 		}
-		c := &Claim{ID: NewID(), PostID: p.ID, PostName: p.Name, CommunityID: p.CommunityID, MemberID: reg.MemberID,
+		c := &Claim{ID: member.NewID(), PostID: p.ID, PostName: p.Name, CommunityID: p.CommunityID, MemberID: reg.MemberID,
 			RegistrationID: reg.ID, Claimed: s.clock.Now()}
 		if err := tx.InsertClaim(ctx, c); err != nil {
 			return err
@@ -148,7 +149,7 @@ func (s *Service) ClaimPost(ctx context.Context, r ClaimRequest, a Actor) (*Clai
 }
 
 // ReleasePost ends a member's claim on a post.
-func (s *Service) ReleasePost(ctx context.Context, r ClaimRequest, a Actor) (*Claim, error) {
+func (s *Service) ReleasePost(ctx context.Context, r ClaimRequest, a member.Actor) (*Claim, error) {
 	var out *Claim
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		reg, p, err := s.registeredFor(ctx, tx, r, a)
@@ -171,7 +172,7 @@ func (s *Service) ReleasePost(ctx context.Context, r ClaimRequest, a Actor) (*Cl
 // registeredFor checks, in this order, the member (themselves, for a
 // member), the community, the member's live registration with it, and
 // the post, which it locks.
-func (s *Service) registeredFor(ctx context.Context, tx Tx, r ClaimRequest, a Actor) (*Registration, *Post, error) {
+func (s *Service) registeredFor(ctx context.Context, tx Tx, r ClaimRequest, a member.Actor) (*Registration, *Post, error) {
 	m, err := s.lockSelf(ctx, tx, r.MemberID, a)
 	if err != nil {
 		return nil, nil, err

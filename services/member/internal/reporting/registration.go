@@ -1,4 +1,4 @@
-package member
+package reporting
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // Registration is an in-service member's registration with a community
@@ -69,9 +70,9 @@ func validKind(kind string) bool {
 // or with the community an organisation lies in. A member has at most one
 // live registration of each kind. A request id seen before returns the
 // registration it made.
-func (s *Service) RegisterWithCommunity(ctx context.Context, r RegisterRequest, a Actor) (*Registration, error) {
+func (s *Service) RegisterWithCommunity(ctx context.Context, r RegisterRequest, a member.Actor) (*Registration, error) {
 	today := s.clock.Today()
-	v := newValidation()
+	v := member.NewValidation()
 	if !validKind(r.Kind) {
 		v.Add("kind", "kind is required: residence or unit location")
 	}
@@ -83,8 +84,8 @@ func (s *Service) RegisterWithCommunity(ctx context.Context, r RegisterRequest, 
 	}
 	var out *Registration
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("register_with_community/"+a.Subject, r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.GetRegistration); err != nil || seen {
+		key := member.RequestKey("register_with_community/"+a.Subject, r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetRegistration); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)
@@ -107,7 +108,7 @@ func (s *Service) RegisterWithCommunity(ctx context.Context, r RegisterRequest, 
 			r.ReportDate = today
 		}
 		now := s.clock.Now()
-		reg := &Registration{ID: NewID(), MemberID: m.ID, CommunityID: c.ID, Kind: r.Kind, MemberOrgID: m.OrganisationID,
+		reg := &Registration{ID: member.NewID(), MemberID: m.ID, CommunityID: c.ID, Kind: r.Kind, MemberOrgID: m.OrganisationID,
 			ReportDate: r.ReportDate, Created: now, Updated: now}
 		if err := tx.InsertRegistration(ctx, reg); err != nil {
 			return err
@@ -128,8 +129,8 @@ type EndRequest struct {
 
 // EndRegistration ends the member's live registration of a kind with a
 // community, today, and releases the posts the member claimed under it.
-func (s *Service) EndRegistration(ctx context.Context, r EndRequest, a Actor) (*Registration, error) {
-	v := newValidation()
+func (s *Service) EndRegistration(ctx context.Context, r EndRequest, a member.Actor) (*Registration, error) {
+	v := member.NewValidation()
 	if !validKind(r.Kind) {
 		v.Add("kind", "kind is required: residence or unit location")
 	}
@@ -185,20 +186,20 @@ func (s *Service) EndRegistration(ctx context.Context, r EndRequest, a Actor) (*
 // lockSelf locks the member a command is about; a member acting for
 // themselves may name only themselves, and any other id answers as if it
 // did not exist.
-func (s *Service) lockSelf(ctx context.Context, tx Tx, memberID string, a Actor) (*Member, error) {
+func (s *Service) lockSelf(ctx context.Context, tx Tx, memberID string, a member.Actor) (*member.Member, error) {
 	if a.MemberID != "" && a.MemberID != memberID {
-		return nil, ErrNotFound
+		return nil, member.ErrNotFound
 	}
-	return live(tx.Lock(ctx, memberID))
+	return member.Live(tx.Lock(ctx, memberID))
 }
 
 // community is the active community an organisation is, or lies in:
 // registrations, posts, cards and ratings belong to the community.
-func (s *Service) community(ctx context.Context, tx Tx, id string) (*Org, error) {
+func (s *Service) community(ctx context.Context, tx Tx, id string) (*member.Org, error) {
 	const field = "community_id"
 	o, err := tx.Org(ctx, id)
-	if errors.Is(err, ErrOrgNotFound) {
-		return nil, errs.Field(ErrOrgNotFound, field, "no organisation has this id")
+	if errors.Is(err, member.ErrOrgNotFound) {
+		return nil, errs.Field(member.ErrOrgNotFound, field, "no organisation has this id")
 	}
 	if err != nil {
 		return nil, err
@@ -213,8 +214,8 @@ func (s *Service) community(ctx context.Context, tx Tx, id string) (*Org, error)
 		}
 		o = c
 	}
-	if o.State == OrgDissolved {
-		return nil, errs.Field(ErrOrgDissolved, field, "the community is dissolved")
+	if o.State == member.OrgDissolved {
+		return nil, errs.Field(member.ErrOrgDissolved, field, "the community is dissolved")
 	}
 	return o, nil
 }
@@ -224,20 +225,20 @@ func (s *Service) community(ctx context.Context, tx Tx, id string) (*Org, error)
 type RegistrationFilter struct {
 	CommunityID, MemberID string
 	IncludeEnded          bool
-	Page                  Page
+	Page                  member.Page
 }
 
 // ListRegistrations pages through registrations.
 func (s *Service) ListRegistrations(ctx context.Context, f RegistrationFilter) ([]*Registration, string, error) {
 	if f.CommunityID == "" && f.MemberID == "" {
-		return nil, "", errs.Field(ErrInvalid, "community_id", "name a community or a member")
+		return nil, "", errs.Field(member.ErrInvalid, "community_id", "name a community or a member")
 	}
 	f.Page = reportingPage(f.Page)
 	return s.store.ListRegistrations(ctx, f)
 }
 
 // reportingPage bounds a page size: 50 when unset, 500 at most.
-func reportingPage(p Page) Page {
+func reportingPage(p member.Page) member.Page {
 	switch {
 	case p.Size <= 0:
 		p.Size = 50

@@ -1,16 +1,20 @@
-package member
+package reporting
 
 import (
 	"context"
 	"time"
+
+	"gongjian.dev/services/member/internal/member"
 )
 
-// ReportingTx is what the reporting, appraisal and star rating commands
+// Tx is what the reporting, appraisal and star rating commands
 // need inside a transaction.
-type ReportingTx interface {
+type Tx interface {
+	member.Tx
+
 	// CommunityAbove is the nearest community on an organisation's path
 	// (the organisation itself excluded), if any.
-	CommunityAbove(ctx context.Context, path string) (*Org, bool, error)
+	CommunityAbove(ctx context.Context, path string) (*member.Org, bool, error)
 
 	GetRegistration(ctx context.Context, id string) (*Registration, error)
 	// LiveRegistration is the member's live registration of a kind, locked.
@@ -45,10 +49,10 @@ type ReportingTx interface {
 	GetCardEntry(ctx context.Context, id string) (*CardEntry, error)
 	// CardEntries are the member's entries of a year, in date order.
 	CardEntries(ctx context.Context, memberID string, year int32) ([]CardEntry, error)
-	// ReportingSettings are a district's minimums, or the defaults.
-	ReportingSettings(ctx context.Context, districtID string) (ReportingSettings, error)
+	// Settings are a district's minimums, or the defaults.
+	ReportingSettings(ctx context.Context, districtID string) (Settings, error)
 	// SaveReportingSettings writes a district's minimums and the audit record.
-	SaveReportingSettings(ctx context.Context, s ReportingSettings, by string, at time.Time) error
+	SaveReportingSettings(ctx context.Context, s Settings, by string, at time.Time) error
 
 	GetRating(ctx context.Context, id string) (*CommunityRating, error)
 	// LastRatingVersion is the highest version of the community's ratings
@@ -69,11 +73,14 @@ type ReportingTx interface {
 	CurrentStars(ctx context.Context, memberID string) (int32, error)
 	// SaveStars writes m's star rating and version, advanced by one, and
 	// nothing else of the member.
-	SaveStars(ctx context.Context, m *Member) error
+	SaveStars(ctx context.Context, m *member.Member) error
 }
 
-// ReportingStore is what the reporting reads need outside a transaction.
-type ReportingStore interface {
+// Store is what the reporting commands and reads need: their
+// transactions, and the reads outside one.
+type Store interface {
+	InTx(ctx context.Context, fn func(Tx) error) error
+	Get(ctx context.Context, id string) (*member.Member, error)
 	ListRegistrations(ctx context.Context, f RegistrationFilter) ([]*Registration, string, error)
 	ListPosts(ctx context.Context, f PostFilter) ([]*Post, string, error)
 	// CardOf reads what a member's card of a year is made of, with the

@@ -1,4 +1,4 @@
-package member
+package reporting
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // Appraisal is one version of a member's result in the annual democratic
@@ -65,8 +66,8 @@ type AppraisalRequest struct {
 // one already. An in-service member who did not report that year cannot
 // be recorded qualified or excellent. A request id seen before returns
 // the result it recorded.
-func (s *Service) RecordAppraisal(ctx context.Context, r AppraisalRequest, a Actor) (*Appraisal, error) {
-	v := newValidation()
+func (s *Service) RecordAppraisal(ctx context.Context, r AppraisalRequest, a member.Actor) (*Appraisal, error) {
+	v := member.NewValidation()
 	if !validGrade(r.Grade) {
 		v.Add("grade", "grade is required")
 	}
@@ -76,8 +77,8 @@ func (s *Service) RecordAppraisal(ctx context.Context, r AppraisalRequest, a Act
 	}
 	var out *Appraisal
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("record_appraisal", r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.GetAppraisal); err != nil || seen {
+		key := member.RequestKey("record_appraisal", r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetAppraisal); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)
@@ -98,7 +99,7 @@ func (s *Service) RecordAppraisal(ctx context.Context, r AppraisalRequest, a Act
 		if found {
 			version = cur.Version + 1
 		}
-		ap := &Appraisal{ID: NewID(), MemberID: m.ID, OrganisationID: m.OrganisationID, Year: r.Year, Version: version,
+		ap := &Appraisal{ID: member.NewID(), MemberID: m.ID, OrganisationID: m.OrganisationID, Year: r.Year, Version: version,
 			Grade: r.Grade, Comment: r.Comment, RecordedBy: a.Subject, Created: s.clock.Now()}
 		if err := tx.InsertAppraisal(ctx, ap); err != nil {
 			return err
@@ -113,7 +114,7 @@ func (s *Service) RecordAppraisal(ctx context.Context, r AppraisalRequest, a Act
 }
 
 // checkReported applies ErrNotReported to an in-service member.
-func (s *Service) checkReported(ctx context.Context, tx Tx, m *Member, r AppraisalRequest) error {
+func (s *Service) checkReported(ctx context.Context, tx Tx, m *member.Member, r AppraisalRequest) error {
 	if m.EmploymentStatus != EmploymentEmployed || (r.Grade != GradeQualified && r.Grade != GradeExcellent) {
 		return nil
 	}
@@ -146,8 +147,8 @@ type StarRequest struct {
 // in the same transaction: when the latest rating of the latest year
 // changes it, the member's version advances and MemberUpdated names
 // star_rating. A request id seen before returns the rating it recorded.
-func (s *Service) SetStarRating(ctx context.Context, r StarRequest, a Actor) (*StarRating, int32, error) {
-	v := newValidation()
+func (s *Service) SetStarRating(ctx context.Context, r StarRequest, a member.Actor) (*StarRating, int32, error) {
+	v := member.NewValidation()
 	if r.Stars < 0 || r.Stars > 5 {
 		v.Add("stars", "stars are 0 to 5")
 	}
@@ -163,10 +164,10 @@ func (s *Service) SetStarRating(ctx context.Context, r StarRequest, a Actor) (*S
 		current int32
 	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("set_star_rating", r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.GetStarRating); err != nil || seen {
+		key := member.RequestKey("set_star_rating", r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetStarRating); err != nil || seen {
 			if err == nil {
-				var m *Member
+				var m *member.Member
 				m, err = tx.Lock(ctx, out.MemberID)
 				current = m.StarRating
 			}
@@ -177,10 +178,10 @@ func (s *Service) SetStarRating(ctx context.Context, r StarRequest, a Actor) (*S
 			return err
 		}
 		if r.Etag != "" && r.Etag != m.Etag() {
-			return ErrEtagMismatch
+			return member.ErrEtagMismatch
 		}
 		now := s.clock.Now()
-		sr := &StarRating{ID: NewID(), MemberID: m.ID, OrganisationID: m.OrganisationID, Year: r.Year, Stars: r.Stars,
+		sr := &StarRating{ID: member.NewID(), MemberID: m.ID, OrganisationID: m.OrganisationID, Year: r.Year, Stars: r.Stars,
 			Reason: r.Reason, RatedBy: a.Subject, Created: now}
 		if err := tx.InsertStarRating(ctx, sr); err != nil {
 			return err
@@ -209,7 +210,7 @@ func (s *Service) SetStarRating(ctx context.Context, r StarRequest, a Actor) (*S
 
 // StarRatings lists every star rating of a member, newest first, with the
 // member, whose StarRating is the current one.
-func (s *Service) StarRatings(ctx context.Context, memberID string) ([]*StarRating, *Member, error) {
+func (s *Service) StarRatings(ctx context.Context, memberID string) ([]*StarRating, *member.Member, error) {
 	m, err := s.store.Get(ctx, memberID)
 	if err != nil {
 		return nil, nil, err

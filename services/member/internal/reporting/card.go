@@ -1,4 +1,4 @@
-package member
+package reporting
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // CardEntry is one line of a member's contact card (社区联系卡): a contact
@@ -32,9 +33,9 @@ const (
 	EntryActivity = "ACTIVITY"
 )
 
-// ReportingSettings are a district's minimums for in-service members
+// Settings are a district's minimums for in-service members
 // (DOMAIN §5): contacts with the community a quarter, activities a year.
-type ReportingSettings struct {
+type Settings struct {
 	DistrictID            string
 	MinContactsPerQuarter int32
 	MinActivitiesPerYear  int32
@@ -42,9 +43,9 @@ type ReportingSettings struct {
 	Inherited bool
 }
 
-// DefaultReportingSettings apply to a district that has set none: twice a
+// DefaultSettings apply to a district that has set none: twice a
 // quarter and four activities a year.
-var DefaultReportingSettings = ReportingSettings{MinContactsPerQuarter: 2, MinActivitiesPerYear: 4, Inherited: true}
+var DefaultSettings = Settings{MinContactsPerQuarter: 2, MinActivitiesPerYear: 4, Inherited: true}
 
 // CardTotals are what a period of a card adds up to.
 type CardTotals struct {
@@ -84,7 +85,7 @@ type ContactCard struct {
 	Quarters        [4]CardQuarter
 	Totals          CardTotals
 	MeetsActivities bool
-	Settings        ReportingSettings
+	Settings        Settings
 	Claims          []*Claim
 	Ratings         []*CommunityRating
 }
@@ -101,7 +102,7 @@ func (c *ContactCard) QuartersMeetingContacts() int32 {
 }
 
 // tally adds up entries of one year against settings as of today.
-func tally(memberID string, year int32, entries []CardEntry, settings ReportingSettings, today time.Time) ContactCard {
+func tally(memberID string, year int32, entries []CardEntry, settings Settings, today time.Time) ContactCard {
 	c := ContactCard{MemberID: memberID, Year: year, Entries: entries, Settings: settings}
 	for i := range c.Quarters {
 		c.Quarters[i].Quarter = int32(i + 1)
@@ -132,9 +133,9 @@ type CardRequest struct {
 // day the member was registered with the community. Only the community
 // records entries: the card is its ledger of the member, which goes back
 // to the employer. A request id seen before returns the entry it made.
-func (s *Service) AddCardEntry(ctx context.Context, r CardRequest, a Actor) (*CardEntry, error) {
+func (s *Service) AddCardEntry(ctx context.Context, r CardRequest, a member.Actor) (*CardEntry, error) {
 	e := r.Entry
-	v := newValidation()
+	v := member.NewValidation()
 	if e.Kind != EntryContact && e.Kind != EntryActivity {
 		v.Add("entry.kind", "kind is required: contact or activity")
 	}
@@ -155,8 +156,8 @@ func (s *Service) AddCardEntry(ctx context.Context, r CardRequest, a Actor) (*Ca
 	}
 	var out *CardEntry
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("add_card_entry", r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.GetCardEntry); err != nil || seen {
+		key := member.RequestKey("add_card_entry", r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetCardEntry); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)
@@ -180,13 +181,13 @@ func (s *Service) AddCardEntry(ctx context.Context, r CardRequest, a Actor) (*Ca
 				err = ErrPostNotFound
 			}
 			if errors.Is(err, ErrPostNotFound) {
-				return errs.Field(ErrInvalid, "entry.post_id", "not a post of this community")
+				return errs.Field(member.ErrInvalid, "entry.post_id", "not a post of this community")
 			}
 			if err != nil {
 				return err
 			}
 		}
-		e.ID, e.MemberID, e.CommunityID, e.RegistrationID = NewID(), m.ID, c.ID, reg.ID
+		e.ID, e.MemberID, e.CommunityID, e.RegistrationID = member.NewID(), m.ID, c.ID, reg.ID
 		e.RecordedBy, e.Created = a.Subject, s.clock.Now()
 		if err := tx.InsertCardEntry(ctx, &e); err != nil {
 			return err
@@ -219,16 +220,16 @@ func (s *Service) ContactCard(ctx context.Context, memberID string, year int32) 
 // CardData is what a card is made of, read together.
 type CardData struct {
 	Entries  []CardEntry
-	Settings ReportingSettings
+	Settings Settings
 	Claims   []*Claim
 	Ratings  []*CommunityRating
 }
 
-// ReportingSettingsOf returns a district's minimums, or the defaults.
-func (s *Service) ReportingSettingsOf(ctx context.Context, districtID string) (ReportingSettings, error) {
-	var out ReportingSettings
+// SettingsOf returns a district's minimums, or the defaults.
+func (s *Service) SettingsOf(ctx context.Context, districtID string) (Settings, error) {
+	var out Settings
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := s.district(ctx, tx, districtID); err != nil {
+		if _, err := member.District(ctx, tx, districtID); err != nil {
 			return err
 		}
 		var err error
@@ -238,9 +239,9 @@ func (s *Service) ReportingSettingsOf(ctx context.Context, districtID string) (R
 	return out, err
 }
 
-// SetReportingSettings sets a district's minimums.
-func (s *Service) SetReportingSettings(ctx context.Context, rs ReportingSettings, a Actor) (ReportingSettings, error) {
-	v := newValidation()
+// SetSettings sets a district's minimums.
+func (s *Service) SetSettings(ctx context.Context, rs Settings, a member.Actor) (Settings, error) {
+	v := member.NewValidation()
 	if rs.MinContactsPerQuarter < 0 || rs.MinContactsPerQuarter > 100 {
 		v.Add("settings.min_contacts_per_quarter", "0 to 100")
 	}
@@ -248,26 +249,14 @@ func (s *Service) SetReportingSettings(ctx context.Context, rs ReportingSettings
 		v.Add("settings.min_activities_per_year", "0 to 365")
 	}
 	if err := v.Err(); err != nil {
-		return ReportingSettings{}, err
+		return Settings{}, err
 	}
 	rs.Inherited = false
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := s.district(ctx, tx, rs.DistrictID); err != nil {
+		if _, err := member.District(ctx, tx, rs.DistrictID); err != nil {
 			return err
 		}
 		return tx.SaveReportingSettings(ctx, rs, a.Subject, s.clock.Now())
 	})
 	return rs, err
-}
-
-// district checks that id is a district of the local view.
-func (s *Service) district(ctx context.Context, tx Tx, id string) (*Org, error) {
-	o, err := tx.Org(ctx, id)
-	if errors.Is(err, ErrOrgNotFound) {
-		return nil, errs.Field(ErrOrgNotFound, "district_id", "no organisation has this id")
-	}
-	if err == nil && o.Kind != "DISTRICT" {
-		return nil, errs.Field(ErrNotDistrict, "district_id", "settings are kept per district")
-	}
-	return o, err
 }

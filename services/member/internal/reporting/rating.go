@@ -1,4 +1,4 @@
-package member
+package reporting
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // CommunityRating is a community's rating of a member registered with it
@@ -45,7 +46,7 @@ func validGrade(g string) bool {
 const firstYear = 1949
 
 // checkYear refuses a year before the party's records or after this one.
-func (s *Service) checkYear(v *validation, year int32) {
+func (s *Service) checkYear(v *errs.Validation, year int32) {
 	if this := int32(s.clock.Year(s.clock.Now())); year < firstYear || year > this {
 		v.Add("year", "the year is %d to %d", firstYear, this)
 	}
@@ -61,8 +62,8 @@ type RatingRequest struct {
 // with it during the year, and sends it with the year's card totals to the
 // organisation where the member's relationship sits, in one transaction.
 // A request id seen before returns the rating it made.
-func (s *Service) RateMember(ctx context.Context, r RatingRequest, a Actor) (*CommunityRating, error) {
-	v := newValidation()
+func (s *Service) RateMember(ctx context.Context, r RatingRequest, a member.Actor) (*CommunityRating, error) {
+	v := member.NewValidation()
 	if !validGrade(r.Grade) {
 		v.Add("grade", "grade is required")
 	}
@@ -72,8 +73,8 @@ func (s *Service) RateMember(ctx context.Context, r RatingRequest, a Actor) (*Co
 	}
 	var out *CommunityRating
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("rate_member", r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.GetRating); err != nil || seen {
+		key := member.RequestKey("rate_member", r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetRating); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)
@@ -93,7 +94,7 @@ func (s *Service) RateMember(ctx context.Context, r RatingRequest, a Actor) (*Co
 		if err != nil {
 			return err
 		}
-		rating := &CommunityRating{ID: NewID(), MemberID: m.ID, CommunityID: c.ID, Year: r.Year, Version: version + 1,
+		rating := &CommunityRating{ID: member.NewID(), MemberID: m.ID, CommunityID: c.ID, Year: r.Year, Version: version + 1,
 			Grade: r.Grade, Comment: r.Comment, OrganisationID: m.OrganisationID, RatedBy: a.Subject, Created: s.clock.Now()}
 		if err := tx.InsertRating(ctx, rating); err != nil {
 			return err

@@ -1,9 +1,11 @@
-package member
+package reporting
 
-// ReportingEvent is an event of in-service members' reporting, appraisals
-// and star ratings: the store and the converters handle them as one family.
-type ReportingEvent interface {
-	Event
+import "gongjian.dev/services/member/internal/member"
+
+// Event is an event of in-service members' reporting, appraisals and
+// star ratings: the converters handle them as one family.
+type Event interface {
+	member.Event
 	reporting()
 }
 
@@ -39,7 +41,7 @@ type StarRatingSet struct {
 // StarsChanged is published, as a MemberUpdated naming star_rating, when a
 // star rating changes the member's current one. StarRatingSet, published
 // with it, carries the audit record of the change.
-type StarsChanged struct{ Member *Member }
+type StarsChanged struct{ Member *member.Member }
 
 // AppraisalRecorded is published when an appraisal result is recorded.
 type AppraisalRecorded struct{ Appraisal *Appraisal }
