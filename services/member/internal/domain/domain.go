@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/reporting"
 )
@@ -16,12 +17,14 @@ import (
 // Store is the one store as each sub-domain sees it.
 type Store interface {
 	Members() member.Store
+	Leaving() leaving.Store
 	Reporting() reporting.Store
 }
 
 // Services are the sub-domains of the member service.
 type Services struct {
 	Members   *member.Service
+	Leaving   *leaving.Service
 	Reporting *reporting.Service
 }
 
@@ -32,6 +35,7 @@ func New(st Store, now func() time.Time, loc *time.Location) *Services {
 	clock := members.Clock()
 	return &Services{
 		Members:   members,
+		Leaving:   leaving.NewService(st.Leaving(), members),
 		Reporting: reporting.NewService(st.Reporting(), clock),
 	}
 }

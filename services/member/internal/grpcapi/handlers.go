@@ -12,6 +12,7 @@ import (
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
 )
@@ -19,13 +20,16 @@ import (
 // API implements the member API.
 type API struct {
 	pb.UnimplementedMemberServiceServer
-	svc   *member.Service
-	reads audit.Executor
+	svc     *member.Service
+	leaving *leaving.Service
+	reads   audit.Executor
 }
 
-// New returns the API over a domain service; reads of personal data are
-// recorded in the audit log through reads.
-func New(svc *member.Service, reads audit.Executor) *API { return &API{svc: svc, reads: reads} }
+// New returns the API over the members and the ends of memberships;
+// reads of personal data are recorded in the audit log through reads.
+func New(svc *member.Service, leaving *leaving.Service, reads audit.Executor) *API {
+	return &API{svc: svc, leaving: leaving, reads: reads}
+}
 
 // idView is how the caller sees national ID numbers.
 func idView(ctx context.Context) pbconv.IDView {

@@ -4,13 +4,14 @@ import (
 	"context"
 
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
 )
 
 // EndMembership implements pb.MemberServiceServer.
 func (a *API) EndMembership(ctx context.Context, req *pb.EndMembershipRequest) (*pb.EndMembershipResponse, error) {
-	r := member.EndMembershipRequest{MemberID: req.GetId(), Kind: pbconv.Enum(req.GetKind().String(), "LEAVING_KIND_"),
+	r := leaving.Request{MemberID: req.GetId(), Kind: pbconv.Enum(req.GetKind().String(), "LEAVING_KIND_"),
 		Reason: req.GetReason(), Etag: req.GetEtag()}
 	var err error
 	if r.Date, err = day("date", req.GetDate()); err != nil {
@@ -19,7 +20,7 @@ func (a *API) EndMembership(ctx context.Context, req *pb.EndMembershipRequest) (
 	if r.LostContactSince, err = day("lost_contact_since", req.GetLostContactSince()); err != nil {
 		return nil, err
 	}
-	m, err := a.svc.EndMembership(ctx, r, actor(ctx))
+	m, err := a.leaving.EndMembership(ctx, r, actor(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ const MaxMessage = member.MaxImportBytes + 1<<20
 // personal data are recorded through reads.
 func Register(srv grpc.ServiceRegistrar, d *domain.Services, l Lookup, reads audit.Executor) {
 	pool := reads
-	pb.RegisterMemberServiceServer(srv, New(d.Members, pool))
+	pb.RegisterMemberServiceServer(srv, New(d.Members, d.Leaving, pool))
 	pb.RegisterTransferServiceServer(srv, NewTransfers(d.Members, l, pool))
 	pb.RegisterBulkTransferServiceServer(srv, NewBulkTransfers(d.Members))
 	pb.RegisterCategoryServiceServer(srv, NewCategories(d.Members, pool))

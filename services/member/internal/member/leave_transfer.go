@@ -158,7 +158,10 @@ func (s *Service) RecordReceipt(ctx context.Context, r ReceiptRequest) (*Transfe
 		out = t
 		left := Leaving{Kind: LeftTransferredOut, Date: r.Date, At: now,
 			Reason: "transferred out of the city to " + t.Outside.String() + " (letter " + t.LetterNumber + ")"}
-		return s.leave(ctx, tx, m, left, t.ID, r.Actor)
+		if err := s.EndMobileOnLeaving(ctx, tx, m, left, r.Actor); err != nil {
+			return err
+		}
+		return s.Leave(ctx, tx, m, left, t.ID)
 	})
 	return out, err
 }

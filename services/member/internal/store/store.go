@@ -25,6 +25,7 @@ import (
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/pkg/requestid"
 	"gongjian.dev/services/member/internal/idcrypt"
+	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
 	"gongjian.dev/services/member/internal/reporting"
@@ -73,12 +74,16 @@ func (v view[T]) InTx(ctx context.Context, fn func(T) error) error {
 // Members is the store as the member kernel sees it.
 func (s *Store) Members() member.Store { return view[member.Tx]{s} }
 
+// Leaving is the store as the end of a membership sees it.
+func (s *Store) Leaving() leaving.Store { return view[leaving.Tx]{s} }
+
 // Reporting is the store as in-service reporting sees it.
 func (s *Store) Reporting() reporting.Store { return view[reporting.Tx]{s} }
 
 // The transaction is every sub-domain's.
 var (
 	_ member.Tx    = (*txStore)(nil)
+	_ leaving.Tx   = (*txStore)(nil)
 	_ reporting.Tx = (*txStore)(nil)
 )
 
