@@ -7,16 +7,19 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/reporting"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // Store is the one store as each sub-domain sees it.
 type Store interface {
 	Members() member.Store
+	Transfers() transfer.Store
 	Leaving() leaving.Store
 	Reporting() reporting.Store
 }
@@ -24,8 +27,10 @@ type Store interface {
 // Services are the sub-domains of the member service.
 type Services struct {
 	Members   *member.Service
+	Transfers *transfer.Service
 	Leaving   *leaving.Service
 	Reporting *reporting.Service
+	clock     member.Clock
 }
 
 // New builds the sub-domains over st, on the clock now (time.Now when nil)
@@ -33,19 +38,45 @@ type Services struct {
 func New(st Store, now func() time.Time, loc *time.Location) *Services {
 	members := member.NewService(st.Members(), now, loc)
 	clock := members.Clock()
+	transfers := transfer.NewService(st.Transfers(), members)
 	return &Services{
 		Members:   members,
-		Leaving:   leaving.NewService(st.Leaving(), members),
+		Transfers: transfers,
+		Leaving:   leaving.NewService(st.Leaving(), members, transfers),
 		Reporting: reporting.NewService(st.Reporting(), clock),
+		clock:     clock,
 	}
 }
 
-// Sweep finds what time alone has changed and says so, each finding once
-// (see member.Service.Sweep).
-func (s *Services) Sweep(ctx context.Context) error { return s.Members.Sweep(ctx) }
+// Sweep finds what time alone has changed and says so, each finding once:
+// transfer letters past their deadline (pocket members), transfers open
+// for six months (flagged for review), mobile members whose contact is
+// overdue. Every sweep marks what it reported in the transaction that
+// emits the event, and skips rows another replica holds, so any number of
+// replicas may sweep at once. The sweeps run at one instant and each runs
+// even when another failed.
+func (s *Services) Sweep(ctx context.Context) error {
+	now := s.clock.Now()
+	var errs []error
+	for _, sweep := range []func(context.Context, time.Time) error{s.Transfers.Sweep, s.Members.SweepMobile} {
+		errs = append(errs, sweep(ctx, now))
+	}
+	return errors.Join(errs...)
+}
 
 // RunSweeper sweeps every interval until ctx ends; a failed sweep is
 // reported through onError and tried again at the next tick.
 func (s *Services) RunSweeper(ctx context.Context, interval time.Duration, onError func(error)) error {
-	return s.Members.RunSweeper(ctx, interval, onError)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			onError(err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }

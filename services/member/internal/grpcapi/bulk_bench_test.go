@@ -14,6 +14,7 @@ import (
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/domain"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // benchMembers is the size of the job measured.
@@ -39,7 +40,7 @@ func BenchmarkBulkTransfer(b *testing.B) {
 			b.StopTimer()
 			factory, community := benchFactory(b, svc, pool)
 			b.StartTimer()
-			job, err := svc.Members.StartBulk(ctx, member.BulkRequest{RequestID: member.NewID(), OrganisationID: factory,
+			job, err := svc.Transfers.StartBulk(ctx, transfer.BulkRequest{RequestID: member.NewID(), OrganisationID: factory,
 				Reason: "restructured"}, a)
 			if err != nil {
 				b.Fatal(err)
@@ -49,8 +50,8 @@ func BenchmarkBulkTransfer(b *testing.B) {
 				b.Fatal(err)
 			}
 			transferred := 0
-			err = svc.Members.RunBulk(ctx, job, pending, 0, a, func(o member.BulkOutcome, _ int) error {
-				if o.Result == member.BulkTransferred && o.ToOrgID == community {
+			err = svc.Transfers.RunBulk(ctx, job, pending, 0, a, func(o transfer.BulkOutcome, _ int) error {
+				if o.Result == transfer.BulkTransferred && o.ToOrgID == community {
 					transferred++
 				}
 				return nil
@@ -71,12 +72,12 @@ func BenchmarkBulkTransfer(b *testing.B) {
 			}
 			b.StartTimer()
 			for _, id := range ids {
-				t, err := svc.Members.RequestTransfer(ctx, member.TransferRequest{MemberID: id, ToOrgID: community, Reason: "restructured"}, a)
+				t, err := svc.Transfers.RequestTransfer(ctx, transfer.Request{MemberID: id, ToOrgID: community, Reason: "restructured"}, a)
 				if err == nil {
-					_, err = svc.Members.ConfirmTransfer(ctx, member.StepRequest{ID: t.ID, Actor: a, Reason: "signed on paper"})
+					_, err = svc.Transfers.ConfirmTransfer(ctx, transfer.StepRequest{ID: t.ID, Actor: a, Reason: "signed on paper"})
 				}
 				if err == nil {
-					_, err = svc.Members.ReleaseTransfer(ctx, member.StepRequest{ID: t.ID, Actor: a})
+					_, err = svc.Transfers.ReleaseTransfer(ctx, transfer.StepRequest{ID: t.ID, Actor: a})
 				}
 				if err != nil {
 					b.Fatal(err)
@@ -89,7 +90,7 @@ func BenchmarkBulkTransfer(b *testing.B) {
 
 // bulkReader is what the benchmark reads of a job.
 type bulkReader interface {
-	BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool) ([]member.BulkOutcome, error)
+	BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool) ([]transfer.BulkOutcome, error)
 }
 
 // benchService is the domain service over a database on its own durable

@@ -7,6 +7,7 @@ import (
 	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // EndMembership implements pb.MemberServiceServer.
@@ -50,7 +51,7 @@ func (a *TransferAPI) RecordTransferReceipt(ctx context.Context, req *pb.RecordT
 	if err != nil {
 		return nil, err
 	}
-	t, err := a.svc.RecordReceipt(ctx, member.ReceiptRequest{ID: req.GetId(), Number: req.GetReceiptNumber(), Date: date,
+	t, err := a.svc.RecordReceipt(ctx, transfer.ReceiptRequest{ID: req.GetId(), Number: req.GetReceiptNumber(), Date: date,
 		Reason: req.GetReason(), Etag: req.GetEtag(), Actor: actor(ctx)})
 	if err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ import (
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // Lookup finds the organisation a member's relationship sits in, so that
@@ -108,7 +108,7 @@ func organisationOf(ctx context.Context, l Lookup, memberID string) ([]string, e
 // UnaryInterceptor).
 func transferPolicy(l Lookup) authz.Policy {
 	// side picks the organisation of a transfer the caller must be scoped to.
-	side := func(id func(any) string, pick func(s member.TransferSides) string) func(context.Context, any) ([]string, error) {
+	side := func(id func(any) string, pick func(s transfer.Sides) string) func(context.Context, any) ([]string, error) {
 		return func(ctx context.Context, req any) ([]string, error) {
 			s, err := l.TransferSides(ctx, id(req))
 			if err != nil {
@@ -132,12 +132,12 @@ func transferPolicy(l Lookup) authz.Policy {
 			return []string{s.From}, nil
 		}
 	}
-	from := func(s member.TransferSides) string { return s.From }
+	from := func(s transfer.Sides) string { return s.From }
 	// A transfer out of the city has no receiving organisation here: its
 	// sending side stands for it (TransferSides.Org).
-	to := func(s member.TransferSides) string { return s.Org(member.Receiver) }
-	rejecting := func(s member.TransferSides) string { return s.Org(member.RejectingSide(s.State)) }
-	holding := func(s member.TransferSides) string { return s.Org(member.HoldingSide(s.State, s.SuspendedFrom)) }
+	to := func(s transfer.Sides) string { return s.Org(transfer.Receiver) }
+	rejecting := func(s transfer.Sides) string { return s.Org(transfer.RejectingSide(s.State)) }
+	holding := func(s transfer.Sides) string { return s.Org(transfer.HoldingSide(s.State, s.SuspendedFrom)) }
 	type stepReq interface{ GetId() string }
 	stepID := func(r any) string { return r.(stepReq).GetId() }
 	return authz.Policy{

@@ -18,8 +18,8 @@ const MaxMessage = member.MaxImportBytes + 1<<20
 func Register(srv grpc.ServiceRegistrar, d *domain.Services, l Lookup, reads audit.Executor) {
 	pool := reads
 	pb.RegisterMemberServiceServer(srv, New(d.Members, d.Leaving, pool))
-	pb.RegisterTransferServiceServer(srv, NewTransfers(d.Members, l, pool))
-	pb.RegisterBulkTransferServiceServer(srv, NewBulkTransfers(d.Members))
+	pb.RegisterTransferServiceServer(srv, NewTransfers(d.Transfers, l, pool))
+	pb.RegisterBulkTransferServiceServer(srv, NewBulkTransfers(d.Transfers))
 	pb.RegisterCategoryServiceServer(srv, NewCategories(d.Members, pool))
 	pb.RegisterMobileServiceServer(srv, NewMobile(d.Members, pool))
 	pb.RegisterReportingServiceServer(srv, NewReporting(d.Reporting, pool))

@@ -17,6 +17,7 @@ import (
 
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // The errors of leaving.
@@ -25,7 +26,7 @@ var ErrNotTreatedAsLeft = errs.WithReason(errs.FailedPrecondition, "NOT_TREATED_
 
 // Tx is what the end of a membership needs inside its transaction.
 type Tx interface {
-	member.Tx
+	transfer.WithdrawTx
 }
 
 // Store is what the end of a membership needs of the store.
@@ -35,14 +36,16 @@ type Store interface {
 
 // Service ends memberships.
 type Service struct {
-	store   Store
-	clock   member.Clock
-	members *member.Service
+	store     Store
+	clock     member.Clock
+	members   *member.Service
+	transfers *transfer.Service
 }
 
-// NewService returns a Service over store, on the kernel's clock.
-func NewService(store Store, members *member.Service) *Service {
-	return &Service{store: store, clock: members.Clock(), members: members}
+// NewService returns a Service over store that ends what a membership
+// holds through the services of members and transfers, on their clock.
+func NewService(store Store, members *member.Service, transfers *transfer.Service) *Service {
+	return &Service{store: store, clock: members.Clock(), members: members, transfers: transfers}
 }
 
 // endKinds are the kinds EndMembership records; a transfer out of the city
@@ -130,14 +133,14 @@ func (s *Service) EndMembership(ctx context.Context, r Request, a member.Actor) 
 			return err
 		}
 		if r.Kind == member.LeftTreatedAsLeft && r.LostContactSince.IsZero() &&
-			(!found || open.Flagged.IsZero() || open.ReviewOutcome != member.ReviewTreatedAsLeft) {
+			(!found || open.Flagged.IsZero() || open.ReviewOutcome != transfer.ReviewTreatedAsLeft) {
 			return ErrNotTreatedAsLeft
 		}
 		now := s.clock.Now()
 		if found {
 			why := "the membership ended (" + strings.ToLower(strings.ReplaceAll(r.Kind, "_", " ")) + " on " +
 				r.Date.Format(time.DateOnly) + "): " + r.Reason
-			if err := s.members.WithdrawOnEnd(ctx, tx, open.ID, why, a, now); err != nil {
+			if err := s.transfers.WithdrawOnEnd(ctx, tx, open.ID, why, a, now); err != nil {
 				return err
 			}
 		}

@@ -23,12 +23,6 @@ type CountChanged struct {
 	Count          int64
 }
 
-// TransferChanged is published at every step of a transfer; its state
-// says which step. Events of a transfer are ordered with those of the
-// sending organisation.
-type TransferChanged struct{ Transfer *Transfer }
-
-func (e TransferChanged) AggregateID() string { return e.Transfer.FromOrgID }
-func (e Registered) AggregateID() string      { return e.Member.OrganisationID }
-func (e Updated) AggregateID() string         { return e.Member.OrganisationID }
-func (e CountChanged) AggregateID() string    { return e.OrganisationID }
+func (e Registered) AggregateID() string   { return e.Member.OrganisationID }
+func (e Updated) AggregateID() string      { return e.Member.OrganisationID }
+func (e CountChanged) AggregateID() string { return e.OrganisationID }

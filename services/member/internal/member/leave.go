@@ -157,17 +157,3 @@ func (s *Service) EndMobileOnLeaving(ctx context.Context, tx Tx, m *Member, l Le
 	m.Mobile = false
 	return tx.SetMemberMobile(ctx, m.ID, false)
 }
-
-// WithdrawOnEnd withdraws the member's open transfer because the
-// membership ends, with a step that says why.
-func (s *Service) WithdrawOnEnd(ctx context.Context, tx Tx, id, why string, a Actor, now time.Time) error {
-	t, err := tx.LockTransfer(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := move(t, TransferWithdrawn, OpenStates...); err != nil {
-		return err
-	}
-	t.SuspendedFrom = ""
-	return appendStep(ctx, tx, t, Step{Action: ActionWithdrawn, ActorSubject: a.Subject, ActorRole: a.Role, Reason: why}, now)
-}

@@ -142,3 +142,12 @@ func ValidateNationalID(id string, birth time.Time) error {
 	checkNationalID(v, NormaliseNationalID(id), birth)
 	return v.Err()
 }
+
+// Actor is who takes a step or gives a command. MemberID is set when the
+// actor is a member acting for themselves: they may act on their own
+// records only.
+type Actor struct {
+	Subject  string
+	Role     string
+	MemberID string
+}

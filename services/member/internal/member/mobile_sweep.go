@@ -8,11 +8,11 @@ import (
 // sweepBatch is how many overdue records one transaction reports.
 const sweepBatch = 100
 
-// sweepMobile reports mobile members whose two-way contact is overdue: one
+// SweepMobile reports mobile members whose two-way contact is overdue: one
 // MobileContactOverdue for each contact interval without a report of the
 // member, marked in the transaction that emits it, so that no period is
 // reported twice. Records another replica holds are skipped.
-func (s *Service) sweepMobile(ctx context.Context, now time.Time) error {
+func (s *Service) SweepMobile(ctx context.Context, now time.Time) error {
 	for {
 		n, err := s.sweepMobileBatch(ctx, now)
 		if err != nil || n < sweepBatch {

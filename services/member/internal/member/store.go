@@ -12,8 +12,6 @@ type Store interface {
 	InTx(ctx context.Context, fn func(Tx) error) error
 	Get(ctx context.Context, id string) (*Member, error)
 	List(ctx context.Context, f ListFilter) ([]*Member, string, error)
-	GetTransfer(ctx context.Context, id string) (*Transfer, error)
-	ListTransfers(ctx context.Context, f TransferFilter) ([]*Transfer, string, error)
 	// Scheme is the scheme a district classifies by (DefaultScheme: the
 	// city's default), and whether it is the default's.
 	Scheme(ctx context.Context, districtID string) (*Scheme, bool, error)
@@ -22,7 +20,6 @@ type Store interface {
 	Composition(ctx context.Context, orgID string, subtree bool) ([]CategoryCount, error)
 
 	MobileStore
-	BulkStore
 	ImportStore
 }
 
@@ -46,26 +43,6 @@ type Tx interface {
 	RequestSeen(ctx context.Context, requestID string) (string, bool, error)
 	RememberRequest(ctx context.Context, requestID, resourceID string) error
 
-	// PeekTransfer reads a transfer without locking it, to learn what to
-	// lock first; LockTransfer locks it and reads its steps.
-	PeekTransfer(ctx context.Context, id string) (*Transfer, error)
-	LockTransfer(ctx context.Context, id string) (*Transfer, error)
-	// OpenTransfer finds the member's open transfer, if any.
-	OpenTransfer(ctx context.Context, memberID string) (*Transfer, bool, error)
-	// InsertTransfer writes a new transfer with its first step;
-	// SaveTransfer writes t, whose Version was advanced by one, and appends
-	// step.
-	InsertTransfer(ctx context.Context, t *Transfer, step Step) error
-	SaveTransfer(ctx context.Context, t *Transfer, step Step) error
-	// TransferSettings are a district's letter rules, or the defaults.
-	TransferSettings(ctx context.Context, districtID string) (TransferSettings, error)
-	// SaveTransferSettings writes a district's settings, whose Version was
-	// advanced by one; ErrTransferSettingsEtag when another writer moved
-	// them since they were read.
-	SaveTransferSettings(ctx context.Context, s TransferSettings) error
-	// NextLetterNumber draws the next letter number of the city.
-	NextLetterNumber(ctx context.Context) (int64, error)
-
 	// SchemeFor is the scheme a district classifies by, as Store.Scheme,
 	// read under a shared lock that LockSchemes excludes.
 	SchemeFor(ctx context.Context, districtID string) (*Scheme, bool, error)
@@ -85,7 +62,6 @@ type Tx interface {
 	Emit(ctx context.Context, e Event) error
 
 	MobileTx
-	BulkTx
 	ImportTx
 	LeaveTx
 }

@@ -5,6 +5,7 @@ import (
 
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // SubjectMemberLeft is the subject of the end of a membership.
@@ -29,7 +30,7 @@ func leaving(out *pb.Member, m *member.Member) {
 
 // outside adds the destination and the receipt of a transfer out of the
 // city to its message.
-func outside(out *pb.Transfer, t *member.Transfer) {
+func outside(out *pb.Transfer, t *transfer.Transfer) {
 	if d := t.Outside; d != nil {
 		out.Outside = &pb.OutsideDestination{Organisation: d.Organisation, Place: d.Place}
 	}
@@ -39,11 +40,11 @@ func outside(out *pb.Transfer, t *member.Transfer) {
 }
 
 // OutsideFrom is the domain value of an outside destination; nil for none.
-func OutsideFrom(d *pb.OutsideDestination) *member.OutsideDestination {
+func OutsideFrom(d *pb.OutsideDestination) *transfer.OutsideDestination {
 	if d == nil {
 		return nil
 	}
-	return &member.OutsideDestination{Organisation: d.GetOrganisation(), Place: d.GetPlace()}
+	return &transfer.OutsideDestination{Organisation: d.GetOrganisation(), Place: d.GetPlace()}
 }
 
 // memberLeftEvent is the message of MemberLeft.

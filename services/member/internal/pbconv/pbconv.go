@@ -15,6 +15,7 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/reporting"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // The subjects of the member service's events.
@@ -106,13 +107,13 @@ func Event(e member.Event, id string, at time.Time) (string, proto.Message, erro
 	case member.Updated:
 		return SubjectUpdated, &pb.MemberUpdated{EventId: id, OccurTime: ts(at), Member: Member(e.Member, IDOmitted),
 			Changed: &fieldmaskpb.FieldMask{Paths: e.Changed}}, nil
-	case member.TransferChanged:
+	case transfer.Changed:
 		return transferEvent(e.Transfer, id, at)
-	case member.TransferRecorded, member.TransferSettingsUpdated:
+	case transfer.Recorded, transfer.SettingsUpdated:
 		return transferRecordEvent(e, id, at)
 	case member.MemberLeft:
 		return SubjectMemberLeft, memberLeftEvent(e, id, at), nil
-	case member.TransferCompletion:
+	case transfer.Completion:
 		return SubjectTransferCompleted, &pb.TransferCompleted{EventId: id, OccurTime: ts(at), Transfer: Transfer(e.Transfer)}, nil
 	case member.CategoryChanged:
 		c := e.Change
@@ -130,7 +131,7 @@ func Event(e member.Event, id string, at time.Time) (string, proto.Message, erro
 
 // Transfer is the API message of a transfer. It names the member by id
 // only: no personal data travels with a transfer.
-func Transfer(t *member.Transfer) *pb.Transfer {
+func Transfer(t *transfer.Transfer) *pb.Transfer {
 	out := &pb.Transfer{
 		Id: t.ID, MemberId: t.MemberID, FromOrganisationId: t.FromOrgID, ToOrganisationId: t.ToOrgID,
 		FromDistrictId: t.FromDistrictID, ToDistrictId: t.ToDistrictID, Reason: t.Reason,

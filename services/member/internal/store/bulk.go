@@ -12,6 +12,7 @@ import (
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // subjectTransferJob is the subject type of the audit records of bulk
@@ -32,7 +33,7 @@ func (t *txStore) BulkCandidates(ctx context.Context, orgID string, subtree bool
 }
 
 // InsertBulkJob implements member.Tx.
-func (t *txStore) InsertBulkJob(ctx context.Context, j *member.BulkJob, rows []member.BulkOutcome) error {
+func (t *txStore) InsertBulkJob(ctx context.Context, j *transfer.BulkJob, rows []transfer.BulkOutcome) error {
 	if j.Total == 0 {
 		j.Finished = j.Created
 	}
@@ -62,7 +63,7 @@ func (t *txStore) InsertBulkJob(ctx context.Context, j *member.BulkJob, rows []m
 }
 
 // jobRecord is what the audit trail keeps of a job.
-func jobRecord(j *member.BulkJob) map[string]any {
+func jobRecord(j *transfer.BulkJob) map[string]any {
 	return map[string]any{"organisation_id": j.OrganisationID, "subtree": j.Subtree,
 		"to_organisation_id": j.ToOrgID, "reason": j.Reason, "total": j.Total}
 }
@@ -71,35 +72,35 @@ const jobColumns = `j.id::text, j.organisation_id::text, j.subtree, coalesce(j.t
 	j.total, j.create_subject, j.created_at, j.finished_at,
 	(SELECT count(*) FROM bulk_transfer_members m WHERE m.job_id = j.id AND m.result <> 'PENDING')`
 
-func getJob(ctx context.Context, q querier, id string) (*member.BulkJob, error) {
+func getJob(ctx context.Context, q querier, id string) (*transfer.BulkJob, error) {
 	if uuid.Validate(id) != nil {
-		return nil, member.ErrBulkJobNotFound
+		return nil, transfer.ErrBulkJobNotFound
 	}
 	var (
-		j        member.BulkJob
+		j        transfer.BulkJob
 		finished *time.Time
 	)
 	err := q.QueryRow(ctx, `SELECT `+jobColumns+` FROM bulk_transfer_jobs j WHERE j.id = $1`, id).Scan(&j.ID,
 		&j.OrganisationID, &j.Subtree, &j.ToOrgID, &j.Reason, &j.Total, &j.CreatedBy, &j.Created, &finished, &j.Done)
 	if err != nil {
-		return nil, interpretError(err, member.ErrBulkJobNotFound)
+		return nil, interpretError(err, transfer.ErrBulkJobNotFound)
 	}
 	j.Created, j.Finished = j.Created.UTC(), utc(finished)
 	return &j, nil
 }
 
 // BulkJob implements member.Tx.
-func (t *txStore) BulkJob(ctx context.Context, id string) (*member.BulkJob, error) {
+func (t *txStore) BulkJob(ctx context.Context, id string) (*transfer.BulkJob, error) {
 	return getJob(ctx, t.tx, id)
 }
 
 // GetBulkJob implements member.Store.
-func (s *Store) GetBulkJob(ctx context.Context, id string) (*member.BulkJob, error) {
+func (s *Store) GetBulkJob(ctx context.Context, id string) (*transfer.BulkJob, error) {
 	return getJob(ctx, s.pool, id)
 }
 
 // BulkJobOrganisation is the sending organisation of a job, for scoping
-// calls about it; member.ErrBulkJobNotFound when there is none.
+// calls about it; transfer.ErrBulkJobNotFound when there is none.
 func (s *Store) BulkJobOrganisation(ctx context.Context, id string) (string, error) {
 	j, err := getJob(ctx, s.pool, id)
 	if err != nil {
@@ -111,9 +112,9 @@ func (s *Store) BulkJobOrganisation(ctx context.Context, id string) (string, err
 const outcomeColumns = `job_id::text, position, member_id::text, coalesce(destination_id::text, ''), result,
 	coalesce(transfer_id::text, ''), state, coalesce(to_organisation_id::text, ''), reason, detail, done_at`
 
-func scanOutcome(row pgx.Row) (*member.BulkOutcome, error) {
+func scanOutcome(row pgx.Row) (*transfer.BulkOutcome, error) {
 	var (
-		o  member.BulkOutcome
+		o  transfer.BulkOutcome
 		at *time.Time
 	)
 	err := row.Scan(&o.JobID, &o.Position, &o.MemberID, &o.DestinationID, &o.Result, &o.TransferID, &o.State,
@@ -123,9 +124,9 @@ func scanOutcome(row pgx.Row) (*member.BulkOutcome, error) {
 }
 
 // BulkOutcomes implements member.Store.
-func (s *Store) BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool) ([]member.BulkOutcome, error) {
+func (s *Store) BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool) ([]transfer.BulkOutcome, error) {
 	if uuid.Validate(jobID) != nil {
-		return nil, member.ErrBulkJobNotFound
+		return nil, transfer.ErrBulkJobNotFound
 	}
 	cond := ``
 	if pendingOnly {
@@ -136,25 +137,25 @@ func (s *Store) BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.BulkOutcome, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (transfer.BulkOutcome, error) {
 		o, err := scanOutcome(r)
 		if err != nil {
-			return member.BulkOutcome{}, err
+			return transfer.BulkOutcome{}, err
 		}
 		return *o, nil
 	})
 }
 
 // LockBulkMember implements member.Tx.
-func (t *txStore) LockBulkMember(ctx context.Context, jobID string, position int) (*member.BulkOutcome, error) {
+func (t *txStore) LockBulkMember(ctx context.Context, jobID string, position int) (*transfer.BulkOutcome, error) {
 	o, err := scanOutcome(t.tx.QueryRow(ctx, `SELECT `+outcomeColumns+` FROM bulk_transfer_members
 		WHERE job_id = $1 AND position = $2 FOR UPDATE`, jobID, position))
-	return o, interpretError(err, member.ErrBulkJobNotFound)
+	return o, interpretError(err, transfer.ErrBulkJobNotFound)
 }
 
 // SaveBulkOutcome implements member.Tx. The job is finished in the
 // transaction of its last outcome.
-func (t *txStore) SaveBulkOutcome(ctx context.Context, o *member.BulkOutcome) error {
+func (t *txStore) SaveBulkOutcome(ctx context.Context, o *transfer.BulkOutcome) error {
 	var orgID string
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE bulk_transfer_members SET result = $3, transfer_id = $4, state = $5,
@@ -169,7 +170,7 @@ func (t *txStore) SaveBulkOutcome(ctx context.Context, o *member.BulkOutcome) er
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("bulk transfer job %s: outcome of member %d: %w", o.JobID, o.Position, err)
 	}
-	if o.Result != member.BulkSkipped {
+	if o.Result != transfer.BulkSkipped {
 		return nil // the transfer's steps have their records
 	}
 	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectTransferJob, SubjectID: o.JobID, OrganisationID: orgID,
@@ -178,15 +179,15 @@ func (t *txStore) SaveBulkOutcome(ctx context.Context, o *member.BulkOutcome) er
 
 // EmitSteps implements member.Tx: the events in one round trip
 // (outbox.Enqueue batches them), then the audit record of each step.
-func (t *txStore) EmitSteps(ctx context.Context, snaps []*member.Transfer) error {
+func (t *txStore) EmitSteps(ctx context.Context, snaps []*transfer.Transfer) error {
 	evs := make([]outbox.Event, len(snaps))
 	for i, tr := range snaps {
 		id := member.NewID()
-		subject, msg, err := pbconv.Event(member.TransferChanged{Transfer: tr}, id, time.Now().UTC())
+		subject, msg, err := pbconv.Event(transfer.Changed{Transfer: tr}, id, time.Now().UTC())
 		if err != nil {
 			return err
 		}
-		evs[i] = outbox.Event{ID: id, Subject: subject, AggregateID: member.TransferChanged{Transfer: tr}.AggregateID(), Message: msg}
+		evs[i] = outbox.Event{ID: id, Subject: subject, AggregateID: transfer.Changed{Transfer: tr}.AggregateID(), Message: msg}
 	}
 	if err := outbox.Enqueue(ctx, t.tx, evs...); err != nil {
 		return err

@@ -29,6 +29,7 @@ import (
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
 	"gongjian.dev/services/member/internal/reporting"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // Schema is the PostgreSQL schema the service owns.
@@ -74,6 +75,9 @@ func (v view[T]) InTx(ctx context.Context, fn func(T) error) error {
 // Members is the store as the member kernel sees it.
 func (s *Store) Members() member.Store { return view[member.Tx]{s} }
 
+// Transfers is the store as transfers see it.
+func (s *Store) Transfers() transfer.Store { return view[transfer.Tx]{s} }
+
 // Leaving is the store as the end of a membership sees it.
 func (s *Store) Leaving() leaving.Store { return view[leaving.Tx]{s} }
 
@@ -83,6 +87,7 @@ func (s *Store) Reporting() reporting.Store { return view[reporting.Tx]{s} }
 // The transaction is every sub-domain's.
 var (
 	_ member.Tx    = (*txStore)(nil)
+	_ transfer.Tx  = (*txStore)(nil)
 	_ leaving.Tx   = (*txStore)(nil)
 	_ reporting.Tx = (*txStore)(nil)
 )
@@ -159,7 +164,7 @@ func interpretError(err error, notFound error) error {
 	case pgdb.IsNoRows(err):
 		return notFound
 	case pgdb.IsUniqueViolation(err, "transfers_one_open_per_member"):
-		return errs.Field(member.ErrTransferOpen, "transfer.member_id", "the member already has an open transfer")
+		return errs.Field(transfer.ErrTransferOpen, "transfer.member_id", "the member already has an open transfer")
 	case pgdb.IsUniqueViolation(err, "members_live_national_id"):
 		return errs.Field(member.ErrDuplicateID, "member.national_id", "a live member already has this number")
 	case pgdb.IsUniqueViolation(err, "members_died_national_id"):
@@ -349,11 +354,11 @@ func (t *txStore) Emit(ctx context.Context, e member.Event) error {
 	}
 	var changed *member.Member
 	switch e := e.(type) {
-	case member.TransferChanged:
+	case transfer.Changed:
 		return t.auditTransfer(ctx, e.Transfer)
-	case member.TransferRecorded:
+	case transfer.Recorded:
 		return t.auditTransfer(ctx, e.Transfer)
-	case member.TransferSettingsUpdated:
+	case transfer.SettingsUpdated:
 		return t.auditTransferSettings(ctx, e)
 	case member.Registered:
 		changed = e.Member

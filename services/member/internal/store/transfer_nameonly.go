@@ -6,12 +6,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-
-	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // nameOnlySQL finds the name-only members of the subtree of $1 (see
-// member.NameOnly): the communities that lie in it or above it (a range of
+// transfer.NameOnly): the communities that lie in it or above it (a range of
 // orgs_path, or the ids of its path: primary-key lookups), and under each
 // the members of the narrower of the two subtrees, from the page's key
 // ($2, $3) in (path, id) order: for each community one range scan of
@@ -39,7 +38,7 @@ const nameOnlySQL = `WITH r AS (SELECT path FROM orgs WHERE id = $1),
 	ORDER BY path, id`
 
 // ListNameOnly implements member.Store.
-func (s *Store) ListNameOnly(ctx context.Context, f member.NameOnlyFilter) ([]member.NameOnly, string, error) {
+func (s *Store) ListNameOnly(ctx context.Context, f transfer.NameOnlyFilter) ([]transfer.NameOnly, string, error) {
 	if uuid.Validate(f.OrganisationID) != nil || (f.WithinID != "" && uuid.Validate(f.WithinID) != nil) {
 		return nil, "", nil
 	}
@@ -56,8 +55,8 @@ func (s *Store) ListNameOnly(ctx context.Context, f member.NameOnlyFilter) ([]me
 	if err != nil {
 		return nil, "", err
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.NameOnly, error) {
-		var n member.NameOnly
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (transfer.NameOnly, error) {
+		var n transfer.NameOnly
 		m, err := s.scanMember(nameOnlyRow{r, &n})
 		n.Member = m
 		return n, err
@@ -78,7 +77,7 @@ func (s *Store) ListNameOnly(ctx context.Context, f member.NameOnlyFilter) ([]me
 // the reason.
 type nameOnlyRow struct {
 	pgx.Row
-	n *member.NameOnly
+	n *transfer.NameOnly
 }
 
 func (r nameOnlyRow) Scan(dest ...any) error {

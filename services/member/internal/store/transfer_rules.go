@@ -9,8 +9,8 @@ import (
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/pkg/pgdb"
-	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // LockLettersToExpire implements member.Tx. SKIP LOCKED lets replicas
@@ -32,7 +32,7 @@ func (t *txStore) LockTransfersToFlag(ctx context.Context, now time.Time, limit 
 		WHERE t.flagged_at IS NULL AND t.state IN ('REQUESTED', 'CONFIRMED', 'RELEASED', 'SUSPENDED')
 			AND t.created_at < $1::timestamptz - make_interval(months => 1)
 			AND t.created_at + make_interval(months => coalesce(s.review_months, $3::int)) <= $1::timestamptz
-		ORDER BY t.created_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED`, now, limit, member.DefaultTransferSettings.ReviewMonths)
+		ORDER BY t.created_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED`, now, limit, transfer.DefaultSettings.ReviewMonths)
 }
 
 func (t *txStore) queryIDs(ctx context.Context, sql string, args ...any) ([]string, error) {
@@ -45,7 +45,7 @@ func (t *txStore) queryIDs(ctx context.Context, sql string, args ...any) ([]stri
 
 // InsertTransferSteps implements member.Tx: the transfer and its steps in
 // one round trip.
-func (t *txStore) InsertTransferSteps(ctx context.Context, tr *member.Transfer, steps []member.Step) error {
+func (t *txStore) InsertTransferSteps(ctx context.Context, tr *transfer.Transfer, steps []transfer.Step) error {
 	b := &pgx.Batch{}
 	b.Queue(insertTransferSQL, insertTransferArgs(tr)...)
 	for i, s := range steps {
@@ -53,9 +53,9 @@ func (t *txStore) InsertTransferSteps(ctx context.Context, tr *member.Transfer, 
 	}
 	err := t.tx.SendBatch(ctx, b).Close()
 	if pgdb.IsUniqueViolation(err, "transfers_letter_number_key") { // a paper letter's number, recorded twice
-		return errs.Field(member.ErrLetterNumberTaken, "letter_number", "another letter has this number")
+		return errs.Field(transfer.ErrLetterNumberTaken, "letter_number", "another letter has this number")
 	}
-	return interpretError(err, member.ErrTransferNotFound)
+	return interpretError(err, transfer.ErrTransferNotFound)
 }
 
 // subjectTransferSettings is the subject type of the audit records of a
@@ -64,7 +64,7 @@ const subjectTransferSettings = "transfer_settings"
 
 // auditTransferSettings records a change of a district's transfer
 // settings, before and after, under the district.
-func (t *txStore) auditTransferSettings(ctx context.Context, e member.TransferSettingsUpdated) error {
+func (t *txStore) auditTransferSettings(ctx context.Context, e transfer.SettingsUpdated) error {
 	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectTransferSettings, SubjectID: e.After.DistrictID,
 		OrganisationID: e.After.DistrictID, Before: pbconv.TransferSettings(e.Before), After: pbconv.TransferSettings(e.After)})
 }

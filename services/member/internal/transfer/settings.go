@@ -1,36 +1,37 @@
-package member
+package transfer
 
 import (
 	"context"
 	"strconv"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
-// TransferSettingsUpdated is published when a district sets its transfer
+// SettingsUpdated is published when a district sets its transfer
 // settings: the settings before and after, and the names of those that
 // changed.
-type TransferSettingsUpdated struct {
-	Before, After TransferSettings
+type SettingsUpdated struct {
+	Before, After Settings
 	Changed       []string
 }
 
-func (e TransferSettingsUpdated) AggregateID() string { return e.After.DistrictID }
+func (e SettingsUpdated) AggregateID() string { return e.After.DistrictID }
 
-// ErrTransferSettingsEtag refuses an update of settings someone else
+// ErrSettingsEtag refuses an update of settings someone else
 // changed since the caller read them.
-var ErrTransferSettingsEtag = errs.WithReason(errs.FailedPrecondition, "ETAG_MISMATCH",
+var ErrSettingsEtag = errs.WithReason(errs.FailedPrecondition, "ETAG_MISMATCH",
 	"the transfer settings were changed by someone else; read them again")
 
 // Etag is the version as the API shows it: "0" while inherited.
-func (s TransferSettings) Etag() string { return strconv.FormatInt(s.Version, 10) }
+func (s Settings) Etag() string { return strconv.FormatInt(s.Version, 10) }
 
 // validate checks settings a district sets. A letter is never valid for
 // more than three months (DOMAIN §5), so the cap is at most 3; the days
 // are at most the 92 of the longest three months, beyond which the cap
 // would always cut them.
-func (s TransferSettings) validate() error {
-	v := NewValidation()
+func (s Settings) validate() error {
+	v := member.NewValidation()
 	for _, f := range []struct {
 		field    string
 		n, most  int
@@ -49,7 +50,7 @@ func (s TransferSettings) validate() error {
 }
 
 // changed names the settings that differ between s and o, by API name.
-func (s TransferSettings) changed(o TransferSettings) []string {
+func (s Settings) changed(o Settings) []string {
 	var out []string
 	for _, f := range []struct {
 		name string
@@ -65,12 +66,12 @@ func (s TransferSettings) changed(o TransferSettings) []string {
 	return out
 }
 
-// TransferSettingsOf returns a district's transfer settings, or the
+// SettingsOf returns a district's transfer settings, or the
 // defaults (Inherited) when it has set none.
-func (s *Service) TransferSettingsOf(ctx context.Context, districtID string) (TransferSettings, error) {
-	var out TransferSettings
+func (s *Service) SettingsOf(ctx context.Context, districtID string) (Settings, error) {
+	var out Settings
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := District(ctx, tx, districtID); err != nil {
+		if _, err := member.District(ctx, tx, districtID); err != nil {
 			return err
 		}
 		var err error
@@ -81,17 +82,17 @@ func (s *Service) TransferSettingsOf(ctx context.Context, districtID string) (Tr
 	return out, err
 }
 
-// SetTransferSettings sets a district's transfer settings, all four; with
+// SetSettings sets a district's transfer settings, all four; with
 // an etag, only if it is still the settings' version. The letters
 // released from then on follow them, and the next sweep; letters already
 // released keep their deadline.
-func (s *Service) SetTransferSettings(ctx context.Context, ts TransferSettings, etag string, a Actor) (TransferSettings, error) {
+func (s *Service) SetSettings(ctx context.Context, ts Settings, etag string, a member.Actor) (Settings, error) {
 	if err := ts.validate(); err != nil {
-		return TransferSettings{}, err
+		return Settings{}, err
 	}
-	var out TransferSettings
+	var out Settings
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := District(ctx, tx, ts.DistrictID); err != nil {
+		if _, err := member.District(ctx, tx, ts.DistrictID); err != nil {
 			return err
 		}
 		before, err := tx.TransferSettings(ctx, ts.DistrictID)
@@ -100,15 +101,15 @@ func (s *Service) SetTransferSettings(ctx context.Context, ts TransferSettings, 
 		}
 		before.DistrictID = ts.DistrictID
 		if etag != "" && etag != before.Etag() {
-			return ErrTransferSettingsEtag
+			return ErrSettingsEtag
 		}
-		out = TransferSettings{InsideDays: ts.InsideDays, OutsideDays: ts.OutsideDays, MaxMonths: ts.MaxMonths,
+		out = Settings{InsideDays: ts.InsideDays, OutsideDays: ts.OutsideDays, MaxMonths: ts.MaxMonths,
 			ReviewMonths: ts.ReviewMonths, DistrictID: ts.DistrictID, Version: before.Version + 1,
 			Updated: s.clock.Now(), UpdatedBy: a.Subject}
 		if err := tx.SaveTransferSettings(ctx, out); err != nil {
 			return err
 		}
-		return tx.Emit(ctx, TransferSettingsUpdated{Before: before, After: out, Changed: out.changed(before)})
+		return tx.Emit(ctx, SettingsUpdated{Before: before, After: out, Changed: out.changed(before)})
 	})
 	return out, err
 }

@@ -1,4 +1,4 @@
-package member
+package transfer
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // EarlierTransfer is a transfer begun on paper before the city used the
@@ -21,13 +22,13 @@ type EarlierTransfer struct {
 	RequestID                      string
 }
 
-// TransferRecorded is published, once, when a transfer begun before the
+// Recorded is published, once, when a transfer begun before the
 // system is recorded in it: the transfer as it stands with all its steps,
 // instead of the events of steps that were taken long before, which
 // consumers would otherwise take for steps taken now.
-type TransferRecorded struct{ Transfer *Transfer }
+type Recorded struct{ Transfer *Transfer }
 
-func (e TransferRecorded) AggregateID() string { return e.Transfer.FromOrgID }
+func (e Recorded) AggregateID() string { return e.Transfer.FromOrgID }
 
 // The errors of recorded transfers.
 var (
@@ -45,7 +46,7 @@ var drawnNumber = regexp.MustCompile(`^ZZ-\d{4}-\d+$`)
 // in the future nor before 1949; a letter needs the member's confirmation
 // before it, and a number needs a letter.
 func (r EarlierTransfer) validate(today time.Time) error {
-	v := NewValidation()
+	v := member.NewValidation()
 	if r.MemberID == "" {
 		v.Add("member_id", "member_id is required")
 	}
@@ -93,28 +94,28 @@ func (r EarlierTransfer) validate(today time.Time) error {
 // district's settings, as a release does, so that the sweeper marks an
 // old letter expired, and an old request flagged, on its next pass. A
 // request id seen before returns the transfer it recorded.
-func (s *Service) RecordEarlierTransfer(ctx context.Context, r EarlierTransfer, a Actor) (*Transfer, error) {
+func (s *Service) RecordEarlierTransfer(ctx context.Context, r EarlierTransfer, a member.Actor) (*Transfer, error) {
 	if err := r.validate(s.clock.Today()); err != nil {
 		return nil, err
 	}
 	var out *Transfer
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("record_earlier_transfer/"+a.Subject, r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.LockTransfer); err != nil || seen {
+		key := member.RequestKey("record_earlier_transfer/"+a.Subject, r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockTransfer); err != nil || seen {
 			return err
 		}
 		m, err := tx.Lock(ctx, r.MemberID)
-		if errors.Is(err, ErrNotFound) {
-			return errs.Field(ErrNotFound, "member_id", "no member has this id")
+		if errors.Is(err, member.ErrNotFound) {
+			return errs.Field(member.ErrNotFound, "member_id", "no member has this id")
 		}
 		if err != nil {
 			return err
 		}
 		if m.Left != nil {
-			return errs.Field(ErrMemberLeft, "member_id", "the membership has ended")
+			return errs.Field(member.ErrMemberLeft, "member_id", "the membership has ended")
 		}
 		if r.Requested.Before(m.JoinDate) {
-			return errs.Field(ErrInvalid, "requested_date", "before the member joined the party on "+m.JoinDate.Format(time.DateOnly))
+			return errs.Field(member.ErrInvalid, "requested_date", "before the member joined the party on "+m.JoinDate.Format(time.DateOnly))
 		}
 		to, err := s.transferTarget(ctx, tx, m, r.ToOrgID, "to_organisation_id")
 		if err != nil {
@@ -141,7 +142,7 @@ func (s *Service) RecordEarlierTransfer(ctx context.Context, r EarlierTransfer, 
 			return err
 		}
 		out = t
-		return tx.Emit(ctx, TransferRecorded{Transfer: t})
+		return tx.Emit(ctx, Recorded{Transfer: t})
 	})
 	return out, err
 }
@@ -149,25 +150,25 @@ func (s *Service) RecordEarlierTransfer(ctx context.Context, r EarlierTransfer, 
 // transferTarget checks the organisation a member is to be transferred
 // to, naming field when it refuses: it exists, may hold memberships and
 // is not where the member's relationship already sits.
-func (s *Service) transferTarget(ctx context.Context, tx Tx, m *Member, toID, field string) (*Org, error) {
+func (s *Service) transferTarget(ctx context.Context, tx Tx, m *member.Member, toID, field string) (*member.Org, error) {
 	if m.OrganisationID == toID {
 		return nil, errs.Field(ErrSameOrganisation, field, "the member's relationship already sits in this organisation")
 	}
 	to, err := tx.Org(ctx, toID)
-	if errors.Is(err, ErrOrgNotFound) {
-		return nil, errs.Field(ErrOrgNotFound, field, "no organisation has this id")
+	if errors.Is(err, member.ErrOrgNotFound) {
+		return nil, errs.Field(member.ErrOrgNotFound, field, "no organisation has this id")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return to, CheckHolds(to, field)
+	return to, member.CheckHolds(to, field)
 }
 
 // recorded builds the transfer r describes, with its steps.
-func (s *Service) recorded(ctx context.Context, tx Tx, r EarlierTransfer, m *Member, from, to *Org, a Actor) (*Transfer, error) {
+func (s *Service) recorded(ctx context.Context, tx Tx, r EarlierTransfer, m *member.Member, from, to *member.Org, a member.Actor) (*Transfer, error) {
 	now := s.clock.Now()
 	note := fmt.Sprintf("recorded on %s from the paper record of a transfer begun before the system", s.clock.Today().Format(time.DateOnly))
-	t := &Transfer{ID: NewID(), MemberID: m.ID, FromOrgID: from.ID, ToOrgID: to.ID, FromDistrictID: from.DistrictID,
+	t := &Transfer{ID: member.NewID(), MemberID: m.ID, FromOrgID: from.ID, ToOrgID: to.ID, FromDistrictID: from.DistrictID,
 		ToDistrictID: to.DistrictID, Reason: r.Reason, Created: s.clock.DayStart(r.Requested), Updated: now, Recorded: now}
 	step := func(action string, day time.Time, reason string) {
 		t.State = action // the steps recorded are named by the state they reach

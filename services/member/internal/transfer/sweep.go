@@ -1,10 +1,11 @@
-package member
+package transfer
 
 import (
 	"context"
 	"time"
 
 	"gongjian.dev/pkg/actor"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // transferSweepBatch is how many transfers one sweeping transaction marks: small
@@ -12,9 +13,9 @@ import (
 const transferSweepBatch = 100
 
 // Sweeper is the actor of the steps the sweeper takes.
-var Sweeper = Actor{Subject: "system:transfer-sweeper", Role: "system"}
+var Sweeper = member.Actor{Subject: "system:transfer-sweeper", Role: "system"}
 
-// sweepTransfers reports letters past their deadline and transfers open
+// Sweep reports letters past their deadline and transfers open
 // for six months.
 //
 // A released letter whose deadline passed without a receipt is marked
@@ -25,7 +26,7 @@ var Sweeper = Actor{Subject: "system:transfer-sweeper", Role: "system"}
 // never makes anyone leave. Each mark is a step, taken in the transaction
 // that publishes it, on rows locked with SKIP LOCKED so that replicas
 // sweeping at once share the work and never mark a row twice.
-func (s *Service) sweepTransfers(ctx context.Context, now time.Time) error {
+func (s *Service) Sweep(ctx context.Context, now time.Time) error {
 	ctx = actor.AsSystem(ctx, "transfer-sweeper")
 	for _, mark := range []struct {
 		due    func(Tx, context.Context, time.Time, int) ([]string, error)

@@ -1,4 +1,4 @@
-package member
+package transfer
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // A bulk transfer (DOMAIN §2: enterprises being restructured hand over all
@@ -107,7 +108,7 @@ func skipOf(reason string, refusal error) *skip {
 
 // StartBulk returns the job a request names, creating it (with a pending
 // row for each of its members) when it is new.
-func (s *Service) StartBulk(ctx context.Context, r BulkRequest, a Actor) (*BulkJob, error) {
+func (s *Service) StartBulk(ctx context.Context, r BulkRequest, a member.Actor) (*BulkJob, error) {
 	if r.JobID != "" {
 		return s.store.GetBulkJob(ctx, r.JobID)
 	}
@@ -116,15 +117,15 @@ func (s *Service) StartBulk(ctx context.Context, r BulkRequest, a Actor) (*BulkJ
 	}
 	var job *BulkJob
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("bulk_transfer/"+a.Subject, r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &job, tx.BulkJob); err != nil || seen {
+		key := member.RequestKey("bulk_transfer/"+a.Subject, r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &job, tx.BulkJob); err != nil || seen {
 			if err == nil && job.OrganisationID != r.OrganisationID {
 				return errs.Field(ErrBulkRequestUsed, "request_id", "this request id started a job of another organisation")
 			}
 			return err
 		}
-		if _, err := tx.Org(ctx, r.OrganisationID); errors.Is(err, ErrOrgNotFound) {
-			return errs.Field(ErrOrgNotFound, "organisation_id", "no organisation has this id")
+		if _, err := tx.Org(ctx, r.OrganisationID); errors.Is(err, member.ErrOrgNotFound) {
+			return errs.Field(member.ErrOrgNotFound, "organisation_id", "no organisation has this id")
 		} else if err != nil {
 			return err
 		}
@@ -141,11 +142,11 @@ func (s *Service) StartBulk(ctx context.Context, r BulkRequest, a Actor) (*BulkJ
 		}
 		for id := range r.Destinations {
 			if !in[id] {
-				return errs.Field(ErrInvalid, "destinations", "names "+id+", who is not among the job's members")
+				return errs.Field(member.ErrInvalid, "destinations", "names "+id+", who is not among the job's members")
 			}
 		}
 		now := s.clock.Now()
-		job = &BulkJob{ID: NewID(), OrganisationID: r.OrganisationID, Subtree: r.Subtree, ToOrgID: r.ToOrgID,
+		job = &BulkJob{ID: member.NewID(), OrganisationID: r.OrganisationID, Subtree: r.Subtree, ToOrgID: r.ToOrgID,
 			Reason: r.Reason, Total: len(ids), CreatedBy: a.Subject, Created: now}
 		rows := make([]BulkOutcome, len(ids))
 		for i, id := range ids {
@@ -160,7 +161,7 @@ func (s *Service) StartBulk(ctx context.Context, r BulkRequest, a Actor) (*BulkJ
 }
 
 func (r BulkRequest) validate() error {
-	v := NewValidation()
+	v := member.NewValidation()
 	if r.RequestID == "" {
 		v.Add("request_id", "a job needs a request id, which continues it when called again")
 	}
@@ -188,7 +189,7 @@ func (s *Service) BulkJobOutcomes(ctx context.Context, id string) (*BulkJob, []B
 // members done (done before it started). It stops at the first error that
 // is not a rule's (the member stays pending) or when ctx ends; the
 // transaction of the last outcome finishes the job.
-func (s *Service) RunBulk(ctx context.Context, job *BulkJob, pending []BulkOutcome, done int, a Actor,
+func (s *Service) RunBulk(ctx context.Context, job *BulkJob, pending []BulkOutcome, done int, a member.Actor,
 	report func(o BulkOutcome, done int) error) error {
 	for _, p := range pending {
 		if err := ctx.Err(); err != nil {
@@ -210,7 +211,7 @@ func (s *Service) RunBulk(ctx context.Context, job *BulkJob, pending []BulkOutco
 // the rule that skips the member. A rule found by a write (the database's
 // one open transfer per member, under a race) rolls the transfer back, and
 // the skip is recorded in a transaction of its own.
-func (s *Service) bulkOne(ctx context.Context, job *BulkJob, position int, a Actor) (*BulkOutcome, error) {
+func (s *Service) bulkOne(ctx context.Context, job *BulkJob, position int, a member.Actor) (*BulkOutcome, error) {
 	var out *BulkOutcome
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		o, err := tx.LockBulkMember(ctx, job.ID, position)
@@ -254,9 +255,9 @@ func (s *Service) bulkOne(ctx context.Context, job *BulkJob, position int, a Act
 
 // bulkTransfer opens, confirms and releases the transfer of o's member, or
 // returns the skip that keeps the member out.
-func (s *Service) bulkTransfer(ctx context.Context, tx Tx, job *BulkJob, o *BulkOutcome, a Actor) error {
+func (s *Service) bulkTransfer(ctx context.Context, tx Tx, job *BulkJob, o *BulkOutcome, a member.Actor) error {
 	m, err := tx.Lock(ctx, o.MemberID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, member.ErrNotFound) {
 		return &skip{SkipNotInOrganisation, "no member has this id"}
 	}
 	if err != nil {
@@ -287,13 +288,13 @@ func (s *Service) bulkTransfer(ctx context.Context, tx Tx, job *BulkJob, o *Bulk
 		return &skip{SkipAlreadyThere, "the member's relationship already sits in the destination"}
 	}
 	to, err := tx.Org(ctx, dest)
-	if errors.Is(err, ErrOrgNotFound) {
+	if errors.Is(err, member.ErrOrgNotFound) {
 		return &skip{SkipNoDestination, "no organisation of the city has the destination's id"}
 	}
 	if err != nil {
 		return err
 	}
-	if err := CheckHolds(to, "to_organisation_id"); err != nil {
+	if err := member.CheckHolds(to, "to_organisation_id"); err != nil {
 		return skipOf(SkipRefuses, err)
 	}
 	if err := noOpenTransfer(ctx, tx, m.ID, "member_id"); errors.Is(err, ErrTransferOpen) {
@@ -302,7 +303,7 @@ func (s *Service) bulkTransfer(ctx context.Context, tx Tx, job *BulkJob, o *Bulk
 		return err
 	}
 	now := s.clock.Now()
-	t := &Transfer{ID: NewID(), MemberID: m.ID, FromOrgID: from.ID, ToOrgID: to.ID, FromDistrictID: from.DistrictID,
+	t := &Transfer{ID: member.NewID(), MemberID: m.ID, FromOrgID: from.ID, ToOrgID: to.ID, FromDistrictID: from.DistrictID,
 		ToDistrictID: to.DistrictID, Reason: job.Reason, Created: now}
 	if err := s.issueLetter(ctx, tx, t, now); err != nil {
 		return err
@@ -311,13 +312,13 @@ func (s *Service) bulkTransfer(ctx context.Context, tx Tx, job *BulkJob, o *Bulk
 		return Step{State: state, Action: action, ActorSubject: a.Subject, ActorRole: a.Role, Reason: reason, At: now}
 	}
 	steps := []Step{
-		by(ActionRequested, TransferRequested, "bulk transfer "+job.ID+": "+job.Reason),
-		by(ActionConfirmed, TransferConfirmed, "confirmed on the member's behalf by the organisation's decision: "+job.Reason),
-		by(ActionReleased, TransferReleased, "bulk transfer "+job.ID),
+		by(ActionRequested, Requested, "bulk transfer "+job.ID+": "+job.Reason),
+		by(ActionConfirmed, Confirmed, "confirmed on the member's behalf by the organisation's decision: "+job.Reason),
+		by(ActionReleased, Released, "bulk transfer "+job.ID),
 	}
 	steps[1].OnBehalfOf = m.ID
 	steps[2].LetterNumber = t.LetterNumber
-	t.State, t.Version, t.Updated, t.Steps = TransferReleased, int64(len(steps)), now, steps
+	t.State, t.Version, t.Updated, t.Steps = Released, int64(len(steps)), now, steps
 	if err := tx.InsertTransferSteps(ctx, t, steps); err != nil {
 		return err
 	}
@@ -325,7 +326,7 @@ func (s *Service) bulkTransfer(ctx context.Context, tx Tx, job *BulkJob, o *Bulk
 	for i := range steps { // each step is published as it would be one by one
 		snap := *t
 		snap.State, snap.Version, snap.Steps = steps[i].State, int64(i+1), steps[:i+1]
-		if steps[i].State != TransferReleased {
+		if steps[i].State != Released {
 			snap.LetterNumber, snap.LetterDeadline = "", time.Time{}
 		}
 		snaps[i] = &snap

@@ -1,13 +1,43 @@
-package member
+package transfer
 
 import (
 	"context"
 	"time"
+
+	"gongjian.dev/services/member/internal/member"
 )
 
-// BulkTx is what the sweeper of transfers and the bulk transfer jobs need
-// inside a transaction.
-type BulkTx interface {
+// WithdrawTx is what withdrawing a member's open transfer needs, when the
+// membership ends (package leaving): the steps of a transfer.
+type WithdrawTx interface {
+	member.Tx
+	// OpenTransfer finds the member's open transfer, if any.
+	OpenTransfer(ctx context.Context, memberID string) (*Transfer, bool, error)
+	// LockTransfer locks a transfer and reads its steps.
+	LockTransfer(ctx context.Context, id string) (*Transfer, error)
+	// SaveTransfer writes t, whose Version was advanced by one, and
+	// appends step.
+	SaveTransfer(ctx context.Context, t *Transfer, step Step) error
+}
+
+// Tx is what the commands of transfers, their sweeper and the bulk
+// transfer jobs need inside a transaction.
+type Tx interface {
+	WithdrawTx
+	// PeekTransfer reads a transfer without locking it, to learn what to
+	// lock first.
+	PeekTransfer(ctx context.Context, id string) (*Transfer, error)
+	// InsertTransfer writes a new transfer with its first step.
+	InsertTransfer(ctx context.Context, t *Transfer, step Step) error
+	// TransferSettings are a district's letter rules, or the defaults.
+	TransferSettings(ctx context.Context, districtID string) (Settings, error)
+	// SaveTransferSettings writes a district's settings, whose Version was
+	// advanced by one; ErrSettingsEtag when another writer moved
+	// them since they were read.
+	SaveTransferSettings(ctx context.Context, s Settings) error
+	// NextLetterNumber draws the next letter number of the city.
+	NextLetterNumber(ctx context.Context) (int64, error)
+
 	// LockLettersToExpire locks, skipping rows another transaction holds,
 	// at most limit released transfers not yet marked expired whose letter's
 	// deadline is before now, and returns their ids.
@@ -19,7 +49,7 @@ type BulkTx interface {
 	// InsertTransferSteps writes a new transfer as it stands after steps,
 	// with every one of them.
 	InsertTransferSteps(ctx context.Context, t *Transfer, steps []Step) error
-	// EmitSteps publishes TransferChanged for each of snaps, the transfer
+	// EmitSteps publishes Changed for each of snaps, the transfer
 	// after each of its steps, as Emit would one by one, in fewer round
 	// trips.
 	EmitSteps(ctx context.Context, snaps []*Transfer) error
@@ -42,8 +72,12 @@ type BulkTx interface {
 	SaveBulkOutcome(ctx context.Context, o *BulkOutcome) error
 }
 
-// BulkStore is what the bulk and listing reads need outside a transaction.
-type BulkStore interface {
+// Store is what transfers need of the store: their transactions, and the
+// reads outside one.
+type Store interface {
+	InTx(ctx context.Context, fn func(Tx) error) error
+	GetTransfer(ctx context.Context, id string) (*Transfer, error)
+	ListTransfers(ctx context.Context, f Filter) ([]*Transfer, string, error)
 	// GetBulkJob reads a job with the number of its members done.
 	GetBulkJob(ctx context.Context, id string) (*BulkJob, error)
 	// BulkOutcomes lists the rows of a job in its order: all, or only the

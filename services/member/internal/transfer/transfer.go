@@ -1,4 +1,4 @@
-package member
+package transfer
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // Transfer is one transfer of a membership relationship (组织关系转接,
@@ -74,40 +75,32 @@ type Step struct {
 	OnBehalfOf string
 }
 
-// Actor is who takes a step. MemberID is set when the actor is a member
-// acting for themselves: they may act on their own transfers only.
-type Actor struct {
-	Subject  string
-	Role     string
-	MemberID string
-}
-
 // The states of a transfer.
 const (
-	TransferRequested = "REQUESTED"
-	TransferConfirmed = "CONFIRMED"
-	TransferReleased  = "RELEASED"
-	TransferCompleted = "COMPLETED"
-	TransferRejected  = "REJECTED"
-	TransferWithdrawn = "WITHDRAWN"
-	TransferSuspended = "SUSPENDED"
+	Requested = "REQUESTED"
+	Confirmed = "CONFIRMED"
+	Released  = "RELEASED"
+	Completed = "COMPLETED"
+	Rejected  = "REJECTED"
+	Withdrawn = "WITHDRAWN"
+	Suspended = "SUSPENDED"
 )
 
 // OpenStates are the states of a transfer still under way; a member has at
 // most one transfer in them. A suspended transfer is still under way.
-var OpenStates = []string{TransferRequested, TransferConfirmed, TransferReleased, TransferSuspended}
+var OpenStates = []string{Requested, Confirmed, Released, Suspended}
 
 // The actions of steps. The steps that move a transfer are named by the
 // state they reach (a receipt by RECEIVED, which completes it); the others
 // change no state.
 const (
-	ActionRequested = TransferRequested
-	ActionConfirmed = TransferConfirmed
-	ActionReleased  = TransferReleased
+	ActionRequested = Requested
+	ActionConfirmed = Confirmed
+	ActionReleased  = Released
 	ActionReceived  = "RECEIVED"
-	ActionRejected  = TransferRejected
-	ActionWithdrawn = TransferWithdrawn
-	ActionSuspended = TransferSuspended
+	ActionRejected  = Rejected
+	ActionWithdrawn = Withdrawn
+	ActionSuspended = Suspended
 	ActionResumed   = "RESUMED"
 	ActionExpired   = "EXPIRED"
 	ActionFlagged   = "FLAGGED_FOR_REVIEW"
@@ -121,7 +114,7 @@ const (
 	ReviewTreatedAsLeft = "TREATED_AS_LEFT"
 )
 
-// The review filters of TransferFilter.
+// The review filters of Filter.
 const (
 	ReviewFlagged = "FLAGGED"
 	ReviewPending = "PENDING"
@@ -142,7 +135,7 @@ const (
 // RejectingSide is the side that may reject a transfer in state: the
 // sender until the letter is released, the receiver after.
 func RejectingSide(state string) Side {
-	if state == TransferReleased {
+	if state == Released {
 		return Receiver
 	}
 	return Sender
@@ -153,7 +146,7 @@ func RejectingSide(state string) Side {
 // receiver after. A suspended transfer is held by the side that held the
 // state it was suspended from.
 func HoldingSide(state, suspendedFrom string) Side {
-	if state == TransferSuspended {
+	if state == Suspended {
 		state = suspendedFrom
 	}
 	return RejectingSide(state)
@@ -168,14 +161,14 @@ func (t *Transfer) Open() bool { return slices.Contains(OpenStates, t.State) }
 // Pocket reports whether the transfer's member is a pocket member: the
 // letter was found expired and the transfer has not ended since.
 func (t *Transfer) Pocket() bool {
-	return !t.Expired.IsZero() && (t.State == TransferReleased || t.State == TransferSuspended)
+	return !t.Expired.IsZero() && (t.State == Released || t.State == Suspended)
 }
 
-// TransferSettings are a district's rules for letters of introduction
+// Settings are a district's rules for letters of introduction
 // (DOMAIN §5): valid InsideDays inside the city, OutsideDays outside it,
 // and never more than MaxMonths; a transfer open ReviewMonths without
 // completing is flagged for the 自行脱党 review.
-type TransferSettings struct {
+type Settings struct {
 	InsideDays   int
 	OutsideDays  int
 	MaxMonths    int
@@ -190,13 +183,13 @@ type TransferSettings struct {
 	UpdatedBy string
 }
 
-// DefaultTransferSettings apply to a district that has set none.
-var DefaultTransferSettings = TransferSettings{InsideDays: 10, OutsideDays: 30, MaxMonths: 3, ReviewMonths: 6, Inherited: true}
+// DefaultSettings apply to a district that has set none.
+var DefaultSettings = Settings{InsideDays: 10, OutsideDays: 30, MaxMonths: 3, ReviewMonths: 6, Inherited: true}
 
 // deadline is when a letter issued at t stops being valid: InsideDays for
 // a letter to an organisation of the city, OutsideDays for one out of it,
 // never more than MaxMonths.
-func (s TransferSettings) deadline(t time.Time, outside bool) time.Time {
+func (s Settings) deadline(t time.Time, outside bool) time.Time {
 	days := s.InsideDays
 	if outside {
 		days = s.OutsideDays
@@ -220,8 +213,8 @@ var (
 	ErrNotFlagged        = errs.WithReason(errs.FailedPrecondition, "NOT_FLAGGED", "the transfer is not flagged for review")
 )
 
-// TransferFilter selects transfers; the fields combine.
-type TransferFilter struct {
+// Filter selects transfers; the fields combine.
+type Filter struct {
 	MemberID string
 	// OrganisationID lists transfers out of or into an organisation.
 	OrganisationID string
@@ -235,20 +228,20 @@ type TransferFilter struct {
 	Review string
 	// WithinID keeps the list to transfers with a side in the caller's subtree.
 	WithinID string
-	Page     Page
+	Page     member.Page
 }
 
-// TransferRequest is what opens a transfer: to an organisation of the
+// Request is what opens a transfer: to an organisation of the
 // city (ToOrgID) or out of it (Outside).
-type TransferRequest struct {
+type Request struct {
 	MemberID, ToOrgID, Reason, RequestID string
 	Outside                              *OutsideDestination
 }
 
 // RequestTransfer opens a transfer of a member to another organisation. A
 // request id seen before returns the transfer it opened.
-func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Actor) (*Transfer, error) {
-	v := NewValidation()
+func (s *Service) RequestTransfer(ctx context.Context, r Request, a member.Actor) (*Transfer, error) {
+	v := member.NewValidation()
 	if r.MemberID == "" {
 		v.Add("transfer.member_id", "member_id is required")
 	}
@@ -258,8 +251,8 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 	}
 	var out *Transfer
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("request_transfer/"+a.Subject, r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.LockTransfer); err != nil || seen {
+		key := member.RequestKey("request_transfer/"+a.Subject, r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockTransfer); err != nil || seen {
 			return err
 		}
 		m, err := tx.Lock(ctx, r.MemberID)
@@ -267,12 +260,12 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 			return err
 		}
 		if a.MemberID != "" && a.MemberID != m.ID {
-			return ErrNotFound
+			return member.ErrNotFound
 		}
 		if m.Left != nil {
-			return errs.Field(ErrMemberLeft, "transfer.member_id", "the membership has ended")
+			return errs.Field(member.ErrMemberLeft, "transfer.member_id", "the membership has ended")
 		}
-		to := &Org{}
+		to := &member.Org{}
 		if r.Outside == nil {
 			if to, err = s.transferTarget(ctx, tx, m, r.ToOrgID, "transfer.to_organisation_id"); err != nil {
 				return err
@@ -286,10 +279,10 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 			return err
 		}
 		now := s.clock.Now()
-		t := &Transfer{ID: NewID(), MemberID: m.ID, FromOrgID: from.ID, ToOrgID: to.ID,
+		t := &Transfer{ID: member.NewID(), MemberID: m.ID, FromOrgID: from.ID, ToOrgID: to.ID,
 			FromDistrictID: from.DistrictID, ToDistrictID: to.DistrictID, Reason: r.Reason,
-			State: TransferRequested, Created: now, Updated: now, Version: 1, Outside: r.Outside}
-		step := Step{State: TransferRequested, Action: ActionRequested, ActorSubject: a.Subject, ActorRole: a.Role,
+			State: Requested, Created: now, Updated: now, Version: 1, Outside: r.Outside}
+		step := Step{State: Requested, Action: ActionRequested, ActorSubject: a.Subject, ActorRole: a.Role,
 			Reason: r.Reason, At: now}
 		t.Steps = []Step{step}
 		if err := tx.InsertTransfer(ctx, t, step); err != nil {
@@ -299,7 +292,7 @@ func (s *Service) RequestTransfer(ctx context.Context, r TransferRequest, a Acto
 			return err
 		}
 		out = t
-		return tx.Emit(ctx, TransferChanged{Transfer: t})
+		return tx.Emit(ctx, Changed{Transfer: t})
 	})
 	return out, err
 }
@@ -318,7 +311,7 @@ func noOpenTransfer(ctx context.Context, tx Tx, memberID, field string) error {
 // StepRequest is one step asked of a transfer.
 type StepRequest struct {
 	ID, Reason, Etag string
-	Actor            Actor
+	Actor            member.Actor
 }
 
 // ConfirmTransfer records the member's agreement. Given by anyone but the
@@ -327,11 +320,11 @@ type StepRequest struct {
 // the step is the member's, and the history must not say they took it.
 func (s *Service) ConfirmTransfer(ctx context.Context, r StepRequest) (*Transfer, error) {
 	if r.Actor.MemberID == "" && strings.TrimSpace(r.Reason) == "" {
-		return nil, errs.Field(ErrInvalid, "reason",
+		return nil, errs.Field(member.ErrInvalid, "reason",
 			`a confirmation on the member's behalf needs a reason, such as "signed on paper"`)
 	}
 	return s.step(ctx, r, ActionConfirmed, false, func(_ Tx, t *Transfer, _ time.Time) error {
-		return move(t, TransferConfirmed, TransferRequested)
+		return move(t, Confirmed, Requested)
 	})
 }
 
@@ -342,10 +335,10 @@ func (s *Service) ConfirmTransfer(ctx context.Context, r StepRequest) (*Transfer
 // stay in the steps.
 func (s *Service) ReleaseTransfer(ctx context.Context, r StepRequest) (*Transfer, error) {
 	return s.step(ctx, r, ActionReleased, false, func(tx Tx, t *Transfer, now time.Time) error {
-		if t.State == TransferReleased && !now.After(t.LetterDeadline) {
+		if t.State == Released && !now.After(t.LetterDeadline) {
 			return errs.Detail(ErrTransferState, "the letter %s is still valid", t.LetterNumber)
 		}
-		if err := move(t, TransferReleased, TransferConfirmed, TransferReleased); err != nil {
+		if err := move(t, Released, Confirmed, Released); err != nil {
 			return err
 		}
 		return s.issueLetter(ctx, tx, t, now)
@@ -377,7 +370,7 @@ func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer
 		if t.Outside != nil {
 			return ErrOutOfCity
 		}
-		if err := move(t, TransferCompleted, TransferReleased); err != nil {
+		if err := move(t, Completed, Released); err != nil {
 			return err
 		}
 		if now.After(t.LetterDeadline) {
@@ -387,7 +380,7 @@ func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer
 		if err != nil {
 			return err
 		}
-		if err := CheckHolds(to, "transfer.to_organisation_id"); err != nil {
+		if err := member.CheckHolds(to, "transfer.to_organisation_id"); err != nil {
 			return err
 		}
 		m, err := tx.Lock(ctx, t.MemberID)
@@ -399,7 +392,7 @@ func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer
 		}
 		m.OrganisationID, m.DistrictID, m.Path = to.ID, to.DistrictID, to.Path
 		old := m.Category
-		if err := s.Classify(ctx, tx, m); err != nil { // the receiving district's scheme applies
+		if err := s.members.Classify(ctx, tx, m); err != nil { // the receiving district's scheme applies
 			return err
 		}
 		m.Version++
@@ -407,17 +400,17 @@ func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer
 		if err := tx.Save(ctx, m); err != nil {
 			return err
 		}
-		if err := tx.Emit(ctx, Updated{Member: m, Changed: []string{"organisation_id"}}); err != nil {
+		if err := tx.Emit(ctx, member.Updated{Member: m, Changed: []string{"organisation_id"}}); err != nil {
 			return err
 		}
 		if old.Code != m.Category.Code {
-			if err := tx.Emit(ctx, CategoryChanged{Member: m, Change: CategoryChange{MemberID: m.ID,
+			if err := tx.Emit(ctx, member.CategoryChanged{Member: m, Change: member.CategoryChange{MemberID: m.ID,
 				OrganisationID: m.OrganisationID, Old: old, New: m.Category}}); err != nil {
 				return err
 			}
 		}
 		for _, id := range []string{t.FromOrgID, t.ToOrgID} {
-			if err := s.Recount(ctx, tx, id); err != nil {
+			if err := s.members.Recount(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -430,20 +423,20 @@ func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer
 // rejection has to say why.
 func (s *Service) RejectTransfer(ctx context.Context, r StepRequest, side Side) (*Transfer, error) {
 	if r.Reason == "" {
-		return nil, errs.Field(ErrInvalid, "reason", "a rejection needs a reason")
+		return nil, errs.Field(member.ErrInvalid, "reason", "a rejection needs a reason")
 	}
 	return s.step(ctx, r, ActionRejected, false, func(_ Tx, t *Transfer, _ time.Time) error {
 		if side == Receiver {
-			return move(t, TransferRejected, TransferReleased)
+			return move(t, Rejected, Released)
 		}
-		return move(t, TransferRejected, TransferRequested, TransferConfirmed)
+		return move(t, Rejected, Requested, Confirmed)
 	})
 }
 
 // WithdrawTransfer ends a transfer before it is received, suspended or not.
 func (s *Service) WithdrawTransfer(ctx context.Context, r StepRequest) (*Transfer, error) {
 	return s.step(ctx, r, ActionWithdrawn, false, func(_ Tx, t *Transfer, _ time.Time) error {
-		if err := move(t, TransferWithdrawn, OpenStates...); err != nil {
+		if err := move(t, Withdrawn, OpenStates...); err != nil {
 			return err
 		}
 		t.SuspendedFrom = ""
@@ -458,11 +451,11 @@ func (s *Service) WithdrawTransfer(ctx context.Context, r StepRequest) (*Transfe
 // does not extend it.
 func (s *Service) SuspendTransfer(ctx context.Context, r StepRequest, side Side) (*Transfer, error) {
 	if r.Reason == "" {
-		return nil, errs.Field(ErrInvalid, "reason", "a suspension needs a reason")
+		return nil, errs.Field(member.ErrInvalid, "reason", "a suspension needs a reason")
 	}
 	return s.step(ctx, r, ActionSuspended, false, func(_ Tx, t *Transfer, _ time.Time) error {
 		from := t.State
-		if err := move(t, TransferSuspended, TransferRequested, TransferConfirmed, TransferReleased); err != nil {
+		if err := move(t, Suspended, Requested, Confirmed, Released); err != nil {
 			return err
 		}
 		if HoldingSide(from, "") != side {
@@ -477,7 +470,7 @@ func (s *Service) SuspendTransfer(ctx context.Context, r StepRequest, side Side)
 // suspended from, on behalf of side, which must be the side holding it.
 func (s *Service) ResumeTransfer(ctx context.Context, r StepRequest, side Side) (*Transfer, error) {
 	return s.step(ctx, r, ActionResumed, false, func(_ Tx, t *Transfer, _ time.Time) error {
-		if t.State != TransferSuspended {
+		if t.State != Suspended {
 			return errs.Detail(ErrTransferState, "the transfer is %s, not suspended", t.State)
 		}
 		if HoldingSide(t.State, t.SuspendedFrom) != side {
@@ -493,7 +486,7 @@ func (s *Service) ResumeTransfer(ctx context.Context, r StepRequest, side Side) 
 // nor the transfer's state changes: treating a member as having left the
 // party is recorded here and carried out by the party's own procedure.
 func (s *Service) RecordReview(ctx context.Context, r StepRequest, outcome string) (*Transfer, error) {
-	v := NewValidation()
+	v := member.NewValidation()
 	if !slices.Contains(ReviewOutcomes, outcome) {
 		v.Add("outcome", "the outcome is required: contacted, not reached or treated as left")
 	}
@@ -517,7 +510,7 @@ func (s *Service) RecordReview(ctx context.Context, r StepRequest, outcome strin
 // why.
 func move(t *Transfer, next string, from ...string) error {
 	if !slices.Contains(from, t.State) {
-		if t.State == TransferSuspended {
+		if t.State == Suspended {
 			return ErrTransferSuspended
 		}
 		return errs.Detail(ErrTransferState, "the transfer is %s", t.State)
@@ -581,8 +574,8 @@ func (s *Service) step(ctx context.Context, r StepRequest, action string, lockOr
 			return err
 		}
 		out = t
-		if t.State == TransferCompleted {
-			return tx.Emit(ctx, TransferCompletion{Transfer: t})
+		if t.State == Completed {
+			return tx.Emit(ctx, Completion{Transfer: t})
 		}
 		return nil
 	})
@@ -591,7 +584,7 @@ func (s *Service) step(ctx context.Context, r StepRequest, action string, lockOr
 
 // appendStep advances t's version, appends st taken at now, saves t and
 // publishes the step.
-func appendStep(ctx context.Context, tx Tx, t *Transfer, st Step, now time.Time) error {
+func appendStep(ctx context.Context, tx WithdrawTx, t *Transfer, st Step, now time.Time) error {
 	t.Version++
 	t.Updated = now
 	st.State, st.At = t.State, now
@@ -599,7 +592,7 @@ func appendStep(ctx context.Context, tx Tx, t *Transfer, st Step, now time.Time)
 	if err := tx.SaveTransfer(ctx, t, st); err != nil {
 		return err
 	}
-	return tx.Emit(ctx, TransferChanged{Transfer: t})
+	return tx.Emit(ctx, Changed{Transfer: t})
 }
 
 // GetTransfer returns a transfer with its steps.
@@ -608,7 +601,7 @@ func (s *Service) GetTransfer(ctx context.Context, id string) (*Transfer, error)
 }
 
 // ListTransfers pages through transfers.
-func (s *Service) ListTransfers(ctx context.Context, f TransferFilter) ([]*Transfer, string, error) {
+func (s *Service) ListTransfers(ctx context.Context, f Filter) ([]*Transfer, string, error) {
 	switch {
 	case f.Page.Size <= 0:
 		f.Page.Size = 50
@@ -618,9 +611,9 @@ func (s *Service) ListTransfers(ctx context.Context, f TransferFilter) ([]*Trans
 	return s.store.ListTransfers(ctx, f)
 }
 
-// TransferSides are the two organisations of a transfer and its state, for
+// Sides are the two organisations of a transfer and its state, for
 // deciding who may act on it.
-type TransferSides struct {
+type Sides struct {
 	MemberID, From, To, State string
 	// SuspendedFrom is the state a suspended transfer resumes to.
 	SuspendedFrom string
@@ -630,9 +623,23 @@ type TransferSides struct {
 // out of the city has no receiving organisation here: its sending side
 // records what the receiving one does (its receipt, a letter returned),
 // so it stands for both sides.
-func (s TransferSides) Org(side Side) string {
+func (s Sides) Org(side Side) string {
 	if side == Receiver && s.To != "" {
 		return s.To
 	}
 	return s.From
+}
+
+// WithdrawOnEnd withdraws the member's open transfer because the
+// membership ends, with a step that says why.
+func (s *Service) WithdrawOnEnd(ctx context.Context, tx WithdrawTx, id, why string, a member.Actor, now time.Time) error {
+	t, err := tx.LockTransfer(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := move(t, Withdrawn, OpenStates...); err != nil {
+		return err
+	}
+	t.SuspendedFrom = ""
+	return appendStep(ctx, tx, t, Step{Action: ActionWithdrawn, ActorSubject: a.Subject, ActorRole: a.Role, Reason: why}, now)
 }

@@ -1,4 +1,4 @@
-package member
+package transfer
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // OutsideDestination is the receiving organisation of a transfer out of
@@ -23,31 +24,6 @@ func (d OutsideDestination) String() string { return d.Organisation + ", " + d.P
 type Receipt struct {
 	Number string
 	Date   time.Time
-}
-
-// Arrival is the letter of introduction a member arriving from outside
-// the city brought: the sending organisation (name and place), the
-// letter's number and its date.
-type Arrival struct {
-	OriginOrganisation string
-	LetterNumber       string
-	LetterDate         time.Time
-}
-
-// check adds the violations of an arrival to v.
-func (a *Arrival) check(v *errs.Validation, today time.Time) {
-	if strings.TrimSpace(a.OriginOrganisation) == "" {
-		v.Add("member.arrival.origin_organisation", "the sending organisation outside the city is required")
-	}
-	if strings.TrimSpace(a.LetterNumber) == "" {
-		v.Add("member.arrival.letter_number", "the letter's number is required")
-	}
-	switch {
-	case a.LetterDate.IsZero():
-		v.Add("member.arrival.letter_date", "the letter's date is required")
-	case a.LetterDate.After(today):
-		v.Add("member.arrival.letter_date", "the letter's date cannot be in the future")
-	}
 }
 
 // The errors of transfers out of the city.
@@ -80,7 +56,7 @@ func checkDestination(v *errs.Validation, toOrgID string, outside *OutsideDestin
 type ReceiptRequest struct {
 	ID, Number, Reason, Etag string
 	Date                     time.Time
-	Actor                    Actor
+	Actor                    member.Actor
 }
 
 // RecordReceipt completes a released transfer out of the city by the
@@ -93,7 +69,7 @@ type ReceiptRequest struct {
 // as transferred; the sending organisation's count is published. The same
 // receipt recorded again answers the transfer as it is.
 func (s *Service) RecordReceipt(ctx context.Context, r ReceiptRequest) (*Transfer, error) {
-	v := NewValidation()
+	v := member.NewValidation()
 	if strings.TrimSpace(r.Number) == "" {
 		v.Add("receipt_number", "the receipt's number is required")
 	}
@@ -133,7 +109,7 @@ func (s *Service) RecordReceipt(ctx context.Context, r ReceiptRequest) (*Transfe
 		if r.Etag != "" && r.Etag != t.Etag() {
 			return ErrTransferEtag
 		}
-		if err := move(t, TransferCompleted, TransferReleased); err != nil {
+		if err := move(t, Completed, Released); err != nil {
 			return err
 		}
 		if err := s.checkReceiptDate(t, r.Date); err != nil {
@@ -152,16 +128,16 @@ func (s *Service) RecordReceipt(ctx context.Context, r ReceiptRequest) (*Transfe
 		if err := appendStep(ctx, tx, t, st, now); err != nil {
 			return err
 		}
-		if err := tx.Emit(ctx, TransferCompletion{Transfer: t}); err != nil {
+		if err := tx.Emit(ctx, Completion{Transfer: t}); err != nil {
 			return err
 		}
 		out = t
-		left := Leaving{Kind: LeftTransferredOut, Date: r.Date, At: now,
+		left := member.Leaving{Kind: member.LeftTransferredOut, Date: r.Date, At: now,
 			Reason: "transferred out of the city to " + t.Outside.String() + " (letter " + t.LetterNumber + ")"}
-		if err := s.EndMobileOnLeaving(ctx, tx, m, left, r.Actor); err != nil {
+		if err := s.members.EndMobileOnLeaving(ctx, tx, m, left, r.Actor); err != nil {
 			return err
 		}
-		return s.Leave(ctx, tx, m, left, t.ID)
+		return s.members.Leave(ctx, tx, m, left, t.ID)
 	})
 	return out, err
 }
@@ -177,7 +153,7 @@ func (s *Service) checkReceiptDate(t *Transfer, date time.Time) error {
 		}
 	}
 	if day := s.clock.Day(released); date.Before(day) {
-		return errs.Field(ErrInvalid, "receipt_date", "before the letter was released on "+day.Format(time.DateOnly))
+		return errs.Field(member.ErrInvalid, "receipt_date", "before the letter was released on "+day.Format(time.DateOnly))
 	}
 	if day := s.clock.Day(t.LetterDeadline); date.After(day) {
 		return errs.Fields(errs.Detail(ErrLetterExpired, "the receipt is dated after the letter's deadline, %s", day.Format(time.DateOnly)),

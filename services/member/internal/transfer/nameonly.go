@@ -1,6 +1,10 @@
-package member
+package transfer
 
-import "context"
+import (
+	"context"
+
+	"gongjian.dev/services/member/internal/member"
+)
 
 // A name-only member (挂名党员, DOMAIN §2, document 004) is one whose
 // relationship sits in a community while the person lives and works
@@ -22,7 +26,7 @@ import "context"
 // recorded cannot be told either way; IncludeUnknown lists them too, with
 // their own reason, so that the secretary can complete the record.
 type NameOnly struct {
-	Member *Member
+	Member *member.Member
 	// CommunityID is the community the relationship sits in.
 	CommunityID string
 	Reason      string
@@ -41,7 +45,7 @@ type NameOnlyFilter struct {
 	IncludeUnknown bool
 	// WithinID keeps the list inside the caller's subtree.
 	WithinID string
-	Page     Page
+	Page     member.Page
 }
 
 // ListNameOnly pages through the name-only members of a subtree, in tree order.
