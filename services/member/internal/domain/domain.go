@@ -12,6 +12,7 @@ import (
 
 	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/mobile"
 	"gongjian.dev/services/member/internal/reporting"
 	"gongjian.dev/services/member/internal/transfer"
 )
@@ -20,6 +21,7 @@ import (
 type Store interface {
 	Members() member.Store
 	Transfers() transfer.Store
+	Mobile() mobile.Store
 	Leaving() leaving.Store
 	Reporting() reporting.Store
 }
@@ -28,6 +30,7 @@ type Store interface {
 type Services struct {
 	Members   *member.Service
 	Transfers *transfer.Service
+	Mobile    *mobile.Service
 	Leaving   *leaving.Service
 	Reporting *reporting.Service
 	clock     member.Clock
@@ -38,11 +41,13 @@ type Services struct {
 func New(st Store, now func() time.Time, loc *time.Location) *Services {
 	members := member.NewService(st.Members(), now, loc)
 	clock := members.Clock()
-	transfers := transfer.NewService(st.Transfers(), members)
+	mobiles := mobile.NewService(st.Mobile(), members)
+	transfers := transfer.NewService(st.Transfers(), members, mobiles)
 	return &Services{
 		Members:   members,
 		Transfers: transfers,
-		Leaving:   leaving.NewService(st.Leaving(), members, transfers),
+		Mobile:    mobiles,
+		Leaving:   leaving.NewService(st.Leaving(), members, transfers, mobiles),
 		Reporting: reporting.NewService(st.Reporting(), clock),
 		clock:     clock,
 	}
@@ -58,7 +63,7 @@ func New(st Store, now func() time.Time, loc *time.Location) *Services {
 func (s *Services) Sweep(ctx context.Context) error {
 	now := s.clock.Now()
 	var errs []error
-	for _, sweep := range []func(context.Context, time.Time) error{s.Transfers.Sweep, s.Members.SweepMobile} {
+	for _, sweep := range []func(context.Context, time.Time) error{s.Transfers.Sweep, s.Mobile.Sweep} {
 		errs = append(errs, sweep(ctx, now))
 	}
 	return errors.Join(errs...)

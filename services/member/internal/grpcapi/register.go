@@ -21,7 +21,7 @@ func Register(srv grpc.ServiceRegistrar, d *domain.Services, l Lookup, reads aud
 	pb.RegisterTransferServiceServer(srv, NewTransfers(d.Transfers, l, pool))
 	pb.RegisterBulkTransferServiceServer(srv, NewBulkTransfers(d.Transfers))
 	pb.RegisterCategoryServiceServer(srv, NewCategories(d.Members, pool))
-	pb.RegisterMobileServiceServer(srv, NewMobile(d.Members, pool))
+	pb.RegisterMobileServiceServer(srv, NewMobile(d.Mobile, pool))
 	pb.RegisterReportingServiceServer(srv, NewReporting(d.Reporting, pool))
 	pb.RegisterAppraisalServiceServer(srv, NewAppraisals(d.Reporting, pool))
 }

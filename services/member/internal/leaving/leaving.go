@@ -17,6 +17,7 @@ import (
 
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/mobile"
 	"gongjian.dev/services/member/internal/transfer"
 )
 
@@ -27,6 +28,7 @@ var ErrNotTreatedAsLeft = errs.WithReason(errs.FailedPrecondition, "NOT_TREATED_
 // Tx is what the end of a membership needs inside its transaction.
 type Tx interface {
 	transfer.WithdrawTx
+	mobile.EndTx
 }
 
 // Store is what the end of a membership needs of the store.
@@ -40,12 +42,14 @@ type Service struct {
 	clock     member.Clock
 	members   *member.Service
 	transfers *transfer.Service
+	mobile    *mobile.Service
 }
 
 // NewService returns a Service over store that ends what a membership
-// holds through the services of members and transfers, on their clock.
-func NewService(store Store, members *member.Service, transfers *transfer.Service) *Service {
-	return &Service{store: store, clock: members.Clock(), members: members, transfers: transfers}
+// holds through the services of members, transfers and mobile members, on
+// their clock.
+func NewService(store Store, members *member.Service, transfers *transfer.Service, mobile *mobile.Service) *Service {
+	return &Service{store: store, clock: members.Clock(), members: members, transfers: transfers, mobile: mobile}
 }
 
 // endKinds are the kinds EndMembership records; a transfer out of the city
@@ -146,7 +150,7 @@ func (s *Service) EndMembership(ctx context.Context, r Request, a member.Actor) 
 		}
 		out = m
 		l := member.Leaving{Kind: r.Kind, Date: r.Date, Reason: r.Reason, At: now}
-		if err := s.members.EndMobileOnLeaving(ctx, tx, m, l, a); err != nil {
+		if err := s.mobile.EndOnLeaving(ctx, tx, m, l, a); err != nil {
 			return err
 		}
 		return s.members.Leave(ctx, tx, m, l, "")

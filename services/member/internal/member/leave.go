@@ -28,10 +28,6 @@ const (
 	LeftTransferredOut = "TRANSFERRED_OUT" // by the receipt of a transfer out of the city
 )
 
-// OutcomeMembershipEnded ends the open mobile record of a member whose
-// membership ended; EndMobility does not take it.
-const OutcomeMembershipEnded = "MEMBERSHIP_ENDED"
-
 // MemberLeft is published when a membership ends: by EndMembership, or by
 // the receipt of a transfer out of the city (TransferID).
 type MemberLeft struct {
@@ -126,34 +122,4 @@ func (s *Service) Leave(ctx context.Context, tx Tx, m *Member, l Leaving, transf
 		return err
 	}
 	return s.Recount(ctx, tx, m.OrganisationID)
-}
-
-// EndMobileOnLeaving ends the open mobile record, if any, of a member
-// whose membership ends as l: a member who left is no longer anyone's
-// mobile member.
-func (s *Service) EndMobileOnLeaving(ctx context.Context, tx Tx, m *Member, l Leaving, a Actor) error {
-	outcome, reason, now := OutcomeMembershipEnded, l.Reason, l.At
-	if l.Kind == LeftTransferredOut {
-		outcome = OutcomeTransferred
-	}
-	open, found, err := tx.OpenMobile(ctx, m.ID)
-	if err != nil || !found {
-		return err
-	}
-	rec, err := tx.LockMobile(ctx, open.ID)
-	if err != nil {
-		return err
-	}
-	rec.State = MobileEnded
-	rec.Ending = MobilityEnding{Outcome: outcome, Reason: reason, At: now}
-	step := MobileStep{State: MobileEnded, ActorSubject: a.Subject, ActorRole: a.Role,
-		Note: "the membership ended: " + reason, At: now}
-	if err := s.saveMobile(ctx, tx, rec, &step); err != nil {
-		return err
-	}
-	if err := tx.Emit(ctx, MobilityEnded{Record: rec}); err != nil {
-		return err
-	}
-	m.Mobile = false
-	return tx.SetMemberMobile(ctx, m.ID, false)
 }

@@ -19,7 +19,6 @@ type Store interface {
 	// subtree per category; members in none are counted under code "".
 	Composition(ctx context.Context, orgID string, subtree bool) ([]CategoryCount, error)
 
-	MobileStore
 	ImportStore
 }
 
@@ -61,7 +60,6 @@ type Tx interface {
 
 	Emit(ctx context.Context, e Event) error
 
-	MobileTx
 	ImportTx
 	LeaveTx
 }

@@ -13,25 +13,26 @@ import (
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/mobile"
 	"gongjian.dev/services/member/internal/pbconv"
 )
 
 const groupColumns = `id::text, name, home_organisation_id::text, place, coalesce(destination_organisation_id::text, ''),
 	leader_member_id::text, coalesce(host_organisation_id::text, ''), version, created_at, updated_at`
 
-func getGroup(ctx context.Context, q rowsQuerier, id string, lock bool) (*member.MobileGroup, error) {
+func getGroup(ctx context.Context, q rowsQuerier, id string, lock bool) (*mobile.Group, error) {
 	if uuid.Validate(id) != nil {
-		return nil, member.ErrGroupNotFound
+		return nil, mobile.ErrGroupNotFound
 	}
 	sql := `SELECT ` + groupColumns + ` FROM mobile_groups WHERE id = $1`
 	if lock {
 		sql += ` FOR UPDATE`
 	}
-	var g member.MobileGroup
+	var g mobile.Group
 	err := q.QueryRow(ctx, sql, id).Scan(&g.ID, &g.Name, &g.HomeOrgID, &g.Place, &g.DestinationOrgID, &g.LeaderID,
 		&g.HostOrgID, &g.Version, &g.Created, &g.Updated)
 	if err != nil {
-		return nil, interpretError(err, member.ErrGroupNotFound)
+		return nil, interpretError(err, mobile.ErrGroupNotFound)
 	}
 	g.Created, g.Updated = g.Created.UTC(), g.Updated.UTC()
 	rows, err := q.Query(ctx, `SELECT id::text FROM mobile_records WHERE group_id = $1 ORDER BY id`, id)
@@ -42,7 +43,7 @@ func getGroup(ctx context.Context, q rowsQuerier, id string, lock bool) (*member
 	return &g, err
 }
 
-func groupRecords(ctx context.Context, q rowsQuerier, groupID string, lock bool) ([]*member.MobileRecord, error) {
+func groupRecords(ctx context.Context, q rowsQuerier, groupID string, lock bool) ([]*mobile.Record, error) {
 	sql := `SELECT ` + mobileColumns + ` FROM mobile_records WHERE group_id = $1 ORDER BY id`
 	if lock {
 		sql += ` FOR UPDATE`
@@ -51,11 +52,11 @@ func groupRecords(ctx context.Context, q rowsQuerier, groupID string, lock bool)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*member.MobileRecord, error) { return scanMobile(row) })
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mobile.Record, error) { return scanMobile(row) })
 }
 
 // GetMobileGroup implements member.Store.
-func (s *Store) GetMobileGroup(ctx context.Context, id string) (*member.MobileGroup, []*member.MobileRecord, error) {
+func (s *Store) GetMobileGroup(ctx context.Context, id string) (*mobile.Group, []*mobile.Record, error) {
 	g, err := getGroup(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, nil, err
@@ -66,21 +67,21 @@ func (s *Store) GetMobileGroup(ctx context.Context, id string) (*member.MobileGr
 
 // InsertMobileGroup implements member.Tx; the group's audit record goes
 // with it (its members' records have their own).
-func (t *txStore) InsertMobileGroup(ctx context.Context, g *member.MobileGroup) error {
+func (t *txStore) InsertMobileGroup(ctx context.Context, g *mobile.Group) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO mobile_groups (id, name, home_organisation_id, place,
 		destination_organisation_id, leader_member_id, host_organisation_id, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
 		g.ID, g.Name, g.HomeOrgID, g.Place, nullable(g.DestinationOrgID), g.LeaderID, nullable(g.HostOrgID),
 		g.Version, g.Created)
 	if err != nil {
-		return interpretError(err, member.ErrGroupNotFound)
+		return interpretError(err, mobile.ErrGroupNotFound)
 	}
 	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectMobileGroup, SubjectID: g.ID,
 		OrganisationID: g.HomeOrgID, After: pbconv.MobileGroup(g)})
 }
 
 // LockMobileGroup implements member.Tx.
-func (t *txStore) LockMobileGroup(ctx context.Context, id string) (*member.MobileGroup, error) {
+func (t *txStore) LockMobileGroup(ctx context.Context, id string) (*mobile.Group, error) {
 	g, err := getGroup(ctx, t.tx, id, true)
 	if err == nil {
 		if b, err := protojson.Marshal(pbconv.MobileGroup(g)); err == nil {
@@ -91,11 +92,11 @@ func (t *txStore) LockMobileGroup(ctx context.Context, id string) (*member.Mobil
 }
 
 // SaveMobileGroup implements member.Tx, with the group's audit record.
-func (t *txStore) SaveMobileGroup(ctx context.Context, g *member.MobileGroup) error {
+func (t *txStore) SaveMobileGroup(ctx context.Context, g *mobile.Group) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE mobile_groups SET host_organisation_id = $2, version = $3, updated_at = $4
 		WHERE id = $1 AND version = $3 - 1`, g.ID, nullable(g.HostOrgID), g.Version, g.Updated)
 	if err != nil {
-		return interpretError(err, member.ErrGroupNotFound)
+		return interpretError(err, mobile.ErrGroupNotFound)
 	}
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("mobile group version moved under a row lock")
@@ -108,7 +109,7 @@ func (t *txStore) SaveMobileGroup(ctx context.Context, g *member.MobileGroup) er
 }
 
 // LockGroupRecords implements member.Tx.
-func (t *txStore) LockGroupRecords(ctx context.Context, groupID string) ([]*member.MobileRecord, error) {
+func (t *txStore) LockGroupRecords(ctx context.Context, groupID string) ([]*mobile.Record, error) {
 	recs, err := groupRecords(ctx, t.tx, groupID, true)
 	for _, r := range recs {
 		t.rememberMobile(r)
@@ -119,8 +120,8 @@ func (t *txStore) LockGroupRecords(ctx context.Context, groupID string) ([]*memb
 const contactColumns = `id::text, record_id::text, direction, channel, summary, contact_at, actor_subject, actor_role,
 	logged_at, coalesce(group_id::text, ''), batch_id::text`
 
-func scanContact(row pgx.CollectableRow) (*member.ContactEntry, error) {
-	var e member.ContactEntry
+func scanContact(row pgx.CollectableRow) (*mobile.ContactEntry, error) {
+	var e mobile.ContactEntry
 	err := row.Scan(&e.ID, &e.RecordID, &e.Direction, &e.Channel, &e.Summary, &e.At, &e.ActorSubject, &e.ActorRole,
 		&e.Logged, &e.GroupID, &e.BatchID)
 	e.At, e.Logged = e.At.UTC(), e.Logged.UTC()
@@ -128,7 +129,7 @@ func scanContact(row pgx.CollectableRow) (*member.ContactEntry, error) {
 }
 
 // InsertContact implements member.Tx.
-func (t *txStore) InsertContact(ctx context.Context, e *member.ContactEntry) error {
+func (t *txStore) InsertContact(ctx context.Context, e *mobile.ContactEntry) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO mobile_contacts (id, record_id, direction, channel, summary, contact_at,
 		actor_subject, actor_role, logged_at, group_id, batch_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		e.ID, e.RecordID, e.Direction, e.Channel, e.Summary, e.At, e.ActorSubject, e.ActorRole, e.Logged,
@@ -137,7 +138,7 @@ func (t *txStore) InsertContact(ctx context.Context, e *member.ContactEntry) err
 }
 
 // ContactsOfBatch implements member.Tx.
-func (t *txStore) ContactsOfBatch(ctx context.Context, batchID string) ([]*member.ContactEntry, error) {
+func (t *txStore) ContactsOfBatch(ctx context.Context, batchID string) ([]*mobile.ContactEntry, error) {
 	rows, err := t.tx.Query(ctx, `SELECT `+contactColumns+` FROM mobile_contacts WHERE batch_id = $1 ORDER BY id`, batchID)
 	if err != nil {
 		return nil, err
@@ -153,9 +154,9 @@ type contactKey struct {
 }
 
 // ListContacts implements member.Store.
-func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page) ([]*member.ContactEntry, string, error) {
+func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page) ([]*mobile.ContactEntry, string, error) {
 	if uuid.Validate(recordID) != nil {
-		return nil, "", member.ErrMobileNotFound
+		return nil, "", mobile.ErrMobileNotFound
 	}
 	sql := `SELECT ` + contactColumns + ` FROM mobile_contacts WHERE record_id = $1`
 	args := []any{recordID}
@@ -218,7 +219,7 @@ const sideWithin = `EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (home_org
 	host_organisation_id, temporary_organisation_id) AND r.id = ? AND o.path >= r.path AND o.path < r.path || '~')`
 
 // ListMobile implements member.Store.
-func (s *Store) ListMobile(ctx context.Context, f member.MobileFilter) ([]*member.MobileRecord, string, error) {
+func (s *Store) ListMobile(ctx context.Context, f mobile.Filter) ([]*mobile.Record, string, error) {
 	var (
 		where []string
 		args  []any
@@ -270,7 +271,7 @@ func (s *Store) ListMobile(ctx context.Context, f member.MobileFilter) ([]*membe
 	if err != nil {
 		return nil, "", err
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*member.MobileRecord, error) { return scanMobile(r) })
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*mobile.Record, error) { return scanMobile(r) })
 	if err != nil {
 		return nil, "", err
 	}

@@ -27,6 +27,7 @@ import (
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/mobile"
 	"gongjian.dev/services/member/internal/pbconv"
 	"gongjian.dev/services/member/internal/reporting"
 	"gongjian.dev/services/member/internal/transfer"
@@ -78,6 +79,9 @@ func (s *Store) Members() member.Store { return view[member.Tx]{s} }
 // Transfers is the store as transfers see it.
 func (s *Store) Transfers() transfer.Store { return view[transfer.Tx]{s} }
 
+// Mobile is the store as mobile members see it.
+func (s *Store) Mobile() mobile.Store { return view[mobile.Tx]{s} }
+
 // Leaving is the store as the end of a membership sees it.
 func (s *Store) Leaving() leaving.Store { return view[leaving.Tx]{s} }
 
@@ -88,6 +92,7 @@ func (s *Store) Reporting() reporting.Store { return view[reporting.Tx]{s} }
 var (
 	_ member.Tx    = (*txStore)(nil)
 	_ transfer.Tx  = (*txStore)(nil)
+	_ mobile.Tx    = (*txStore)(nil)
 	_ leaving.Tx   = (*txStore)(nil)
 	_ reporting.Tx = (*txStore)(nil)
 )

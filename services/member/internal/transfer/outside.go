@@ -134,7 +134,7 @@ func (s *Service) RecordReceipt(ctx context.Context, r ReceiptRequest) (*Transfe
 		out = t
 		left := member.Leaving{Kind: member.LeftTransferredOut, Date: r.Date, At: now,
 			Reason: "transferred out of the city to " + t.Outside.String() + " (letter " + t.LetterNumber + ")"}
-		if err := s.members.EndMobileOnLeaving(ctx, tx, m, left, r.Actor); err != nil {
+		if err := s.mobile.EndOnLeaving(ctx, tx, m, left, r.Actor); err != nil {
 			return err
 		}
 		return s.members.Leave(ctx, tx, m, left, t.ID)

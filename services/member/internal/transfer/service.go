@@ -11,17 +11,22 @@
 // organisation, one member at a time; and name-only members (挂名党员).
 package transfer
 
-import "gongjian.dev/services/member/internal/member"
+import (
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/mobile"
+)
 
 // Service carries out the commands of transfers.
 type Service struct {
 	store   Store
 	clock   member.Clock
 	members *member.Service
+	mobile  *mobile.Service
 }
 
 // NewService returns a Service over store that changes members through
-// the kernel's service (a receipt, a completed transfer), on its clock.
-func NewService(store Store, members *member.Service) *Service {
-	return &Service{store: store, clock: members.Clock(), members: members}
+// the kernel's service (a completed transfer) and ends their mobility
+// through mobile's (a receipt from outside the city), on their clock.
+func NewService(store Store, members *member.Service, mobile *mobile.Service) *Service {
+	return &Service{store: store, clock: members.Clock(), members: members, mobile: mobile}
 }

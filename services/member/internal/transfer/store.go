@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/mobile"
 )
 
 // WithdrawTx is what withdrawing a member's open transfer needs, when the
@@ -24,6 +25,7 @@ type WithdrawTx interface {
 // transfer jobs need inside a transaction.
 type Tx interface {
 	WithdrawTx
+	mobile.EndTx
 	// PeekTransfer reads a transfer without locking it, to learn what to
 	// lock first.
 	PeekTransfer(ctx context.Context, id string) (*Transfer, error)

@@ -1,4 +1,4 @@
-package member
+package mobile
 
 import (
 	"context"
@@ -9,18 +9,19 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
-// MobileRecord is one mobility of one person (流动党员, DOMAIN §2): a
+// Record is one mobility of one person (流动党员, DOMAIN §2): a
 // member of this city who went away (outflow), or someone whose
 // relationship sits elsewhere who came to a host organisation here
 // (inflow), whether a member of this city or of another. The membership
 // relationship never moves with a mobility; a temporary relationship with
 // a host branch is granted beside it after the period away.
-type MobileRecord struct {
+type Record struct {
 	ID        string
-	Direction string // MobileOutflow or MobileInflow
-	State     string // MobileAway, MobileTemporary, MobileEnded
+	Direction string // Outflow or Inflow
+	State     string // Away, Temporary, Ended
 	// MemberID is the member of this city who moved; "" for someone from
 	// outside the city, who is Person.
 	MemberID string
@@ -56,7 +57,7 @@ type MobileRecord struct {
 	OverduePeriods int
 	NextOverdue    time.Time
 	Ending         MobilityEnding
-	Steps          []MobileStep
+	Steps          []Step
 	Created        time.Time
 	Updated        time.Time
 	Version        int64
@@ -85,8 +86,8 @@ type MobilityEnding struct {
 	At      time.Time
 }
 
-// MobileStep is one step of a record as it was taken.
-type MobileStep struct {
+// Step is one step of a record as it was taken.
+type Step struct {
 	State        string
 	ActorSubject string
 	ActorRole    string
@@ -113,16 +114,20 @@ type ContactEntry struct {
 
 // The directions, states, outcomes and contact directions.
 const (
-	MobileOutflow = "OUTFLOW"
-	MobileInflow  = "INFLOW"
+	Outflow = "OUTFLOW"
+	Inflow  = "INFLOW"
 
-	MobileAway      = "AWAY"
-	MobileTemporary = "TEMPORARY"
-	MobileEnded     = "ENDED"
+	Away      = "AWAY"
+	Temporary = "TEMPORARY"
+	Ended     = "ENDED"
 
 	OutcomeReturned         = "RETURNED"
 	OutcomeSettledElsewhere = "SETTLED_ELSEWHERE"
 	OutcomeTransferred      = "TRANSFERRED"
+
+	// OutcomeMembershipEnded ends the open mobile record of a member whose
+	// membership ended; EndMobility does not take it.
+	OutcomeMembershipEnded = "MEMBERSHIP_ENDED"
 
 	ContactReport = "MEMBER_REPORT"
 	ContactNews   = "ORGANISATION_NEWS"
@@ -133,18 +138,18 @@ var (
 	contactChannels = map[string]bool{"PHONE": true, "MESSAGE": true, "MAIL": true, "VISIT": true, "ONLINE": true}
 )
 
-// MobileSettings are a district's rules for mobile members: a temporary
+// Settings are a district's rules for mobile members: a temporary
 // relationship after TemporaryAfterMonths away, a certificate valid
 // CertificateMonths, a report at least every ContactIntervalDays.
-type MobileSettings struct {
+type Settings struct {
 	TemporaryAfterMonths int
 	CertificateMonths    int
 	ContactIntervalDays  int
 }
 
-// DefaultMobileSettings apply to a district that has set none: six months
+// DefaultSettings apply to a district that has set none: six months
 // (004), a certificate for a year, a report every quarter.
-var DefaultMobileSettings = MobileSettings{TemporaryAfterMonths: 6, CertificateMonths: 12, ContactIntervalDays: 90}
+var DefaultSettings = Settings{TemporaryAfterMonths: 6, CertificateMonths: 12, ContactIntervalDays: 90}
 
 // The errors of mobile members.
 var (
@@ -160,20 +165,20 @@ var (
 )
 
 // Etag is the version as the API shows it.
-func (r *MobileRecord) Etag() string { return strconv.FormatInt(r.Version, 10) }
+func (r *Record) Etag() string { return strconv.FormatInt(r.Version, 10) }
 
 // Open reports whether the mobility is still going on.
-func (r *MobileRecord) Open() bool { return r.State != MobileEnded }
+func (r *Record) Open() bool { return r.State != Ended }
 
 // ContactOverdue reports whether the member's silence is overdue at now.
-func (r *MobileRecord) ContactOverdue(now time.Time) bool {
+func (r *Record) ContactOverdue(now time.Time) bool {
 	return r.Open() && !r.ContactDue.IsZero() && now.After(r.ContactDue)
 }
 
 // OwnerOrgID is the organisation of this city that keeps the record: the
 // home organisation of a member of this city, the host of someone from
 // outside it.
-func (r *MobileRecord) OwnerOrgID() string {
+func (r *Record) OwnerOrgID() string {
 	if r.HomeOrgID != "" {
 		return r.HomeOrgID
 	}
@@ -182,7 +187,7 @@ func (r *MobileRecord) OwnerOrgID() string {
 
 // Sides are the organisations of this city the record touches, the owner
 // first: each side may read it.
-func (r *MobileRecord) Sides() []string {
+func (r *Record) Sides() []string {
 	var out []string
 	for _, id := range []string{r.OwnerOrgID(), r.HostOrgID, r.DestinationOrgID, r.Temporary.OrgID} {
 		if id != "" && !containsString(out, id) {
@@ -202,13 +207,13 @@ func containsString(list []string, s string) bool {
 }
 
 // interval is the contact interval as a duration.
-func (r *MobileRecord) interval() time.Duration {
+func (r *Record) interval() time.Duration {
 	return time.Duration(r.ContactInterval) * 24 * time.Hour
 }
 
 // resetContact starts the contact clock again from ref (the last report,
 // or the day the mobility began): no overdue period is reported for it yet.
-func (r *MobileRecord) resetContact(ref time.Time) {
+func (r *Record) resetContact(ref time.Time) {
 	r.ContactDue = ref.Add(r.interval())
 	r.NextOverdue = r.ContactDue
 	r.OverduePeriods = 0
@@ -242,8 +247,8 @@ func checkSince(v *errs.Validation, field string, since, today time.Time) {
 // RegisterOutflow records that a member of this city went away; the member
 // becomes mobile and is reclassified in the same transaction. A request id
 // seen before returns the record it made.
-func (s *Service) RegisterOutflow(ctx context.Context, r OutflowRequest, a Actor) (*MobileRecord, error) {
-	v := NewValidation()
+func (s *Service) RegisterOutflow(ctx context.Context, r OutflowRequest, a member.Actor) (*Record, error) {
+	v := member.NewValidation()
 	if r.MemberID == "" {
 		v.Add("record.member_id", "member_id is required")
 	}
@@ -254,10 +259,10 @@ func (s *Service) RegisterOutflow(ctx context.Context, r OutflowRequest, a Actor
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var out *MobileRecord
+	var out *Record
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("register_outflow", r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.LockMobile); err != nil || seen {
+		key := member.RequestKey("register_outflow", r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockMobile); err != nil || seen {
 			return err
 		}
 		m, err := s.lockMobileMember(ctx, tx, r.MemberID, "record.member_id")
@@ -269,7 +274,7 @@ func (s *Service) RegisterOutflow(ctx context.Context, r OutflowRequest, a Actor
 				return err
 			}
 		}
-		rec := &MobileRecord{Direction: MobileOutflow, MemberID: m.ID, HomeOrgID: m.OrganisationID,
+		rec := &Record{Direction: Outflow, MemberID: m.ID, HomeOrgID: m.OrganisationID,
 			DistrictID: m.DistrictID, Place: strings.TrimSpace(r.Place), DestinationOrgID: r.DestinationOrgID,
 			Since: r.Since, Reason: r.Reason, ContactPhone: orDefault(r.ContactPhone, m.Phone)}
 		if err := s.insertMobile(ctx, tx, rec, m, a); err != nil {
@@ -283,8 +288,8 @@ func (s *Service) RegisterOutflow(ctx context.Context, r OutflowRequest, a Actor
 
 // RegisterInflow records that someone came to a host organisation here. A
 // member of this city becomes mobile, as for an outflow.
-func (s *Service) RegisterInflow(ctx context.Context, r InflowRequest, a Actor) (*MobileRecord, error) {
-	v := NewValidation()
+func (s *Service) RegisterInflow(ctx context.Context, r InflowRequest, a member.Actor) (*Record, error) {
+	v := member.NewValidation()
 	if r.HostOrgID == "" {
 		v.Add("record.host_organisation_id", "host_organisation_id is required")
 	}
@@ -303,10 +308,10 @@ func (s *Service) RegisterInflow(ctx context.Context, r InflowRequest, a Actor) 
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var out *MobileRecord
+	var out *Record
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("register_inflow", r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.LockMobile); err != nil || seen {
+		key := member.RequestKey("register_inflow", r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockMobile); err != nil || seen {
 			return err
 		}
 		const hostField = "record.host_organisation_id"
@@ -314,18 +319,18 @@ func (s *Service) RegisterInflow(ctx context.Context, r InflowRequest, a Actor) 
 		if err != nil {
 			return err
 		}
-		if err := CheckHolds(host, hostField); err != nil {
+		if err := member.CheckHolds(host, hostField); err != nil {
 			return err
 		}
-		rec := &MobileRecord{Direction: MobileInflow, HostOrgID: host.ID, DistrictID: host.DistrictID,
+		rec := &Record{Direction: Inflow, HostOrgID: host.ID, DistrictID: host.DistrictID,
 			Place: strings.TrimSpace(r.Place), Since: r.Since, Reason: r.Reason, ContactPhone: r.ContactPhone}
-		var m *Member
+		var m *member.Member
 		if r.MemberID != "" {
 			if m, err = s.lockMobileMember(ctx, tx, r.MemberID, "record.member_id"); err != nil {
 				return err
 			}
 			if m.OrganisationID == host.ID {
-				return errs.Field(ErrInvalid, hostField, "the member's relationship already sits in this organisation")
+				return errs.Field(member.ErrInvalid, hostField, "the member's relationship already sits in this organisation")
 			}
 			rec.MemberID, rec.HomeOrgID, rec.DistrictID = m.ID, m.OrganisationID, m.DistrictID
 			rec.ContactPhone = orDefault(rec.ContactPhone, m.Phone)
@@ -345,10 +350,10 @@ func (s *Service) RegisterInflow(ctx context.Context, r InflowRequest, a Actor) 
 
 // lockMobileMember locks a member of this city about to become mobile:
 // a member has one open mobility at a time.
-func (s *Service) lockMobileMember(ctx context.Context, tx Tx, id, field string) (*Member, error) {
-	m, err := Live(tx.Lock(ctx, id))
-	if errors.Is(err, ErrNotFound) {
-		return nil, errs.Field(ErrNotFound, field, "no member has this id")
+func (s *Service) lockMobileMember(ctx context.Context, tx Tx, id, field string) (*member.Member, error) {
+	m, err := member.Live(tx.Lock(ctx, id))
+	if errors.Is(err, member.ErrNotFound) {
+		return nil, errs.Field(member.ErrNotFound, field, "no member has this id")
 	}
 	if err != nil {
 		return nil, err
@@ -363,16 +368,16 @@ func (s *Service) lockMobileMember(ctx context.Context, tx Tx, id, field string)
 
 // existingOrg reads an organisation of the local view that must exist and
 // be active.
-func existingOrg(ctx context.Context, tx Tx, id, field string) (*Org, error) {
+func existingOrg(ctx context.Context, tx Tx, id, field string) (*member.Org, error) {
 	o, err := tx.Org(ctx, id)
-	if errors.Is(err, ErrOrgNotFound) {
-		return nil, errs.Field(ErrOrgNotFound, field, "no organisation has this id")
+	if errors.Is(err, member.ErrOrgNotFound) {
+		return nil, errs.Field(member.ErrOrgNotFound, field, "no organisation has this id")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if o.State == OrgDissolved {
-		return nil, errs.Field(ErrOrgDissolved, field, "the organisation is dissolved")
+	if o.State == member.OrgDissolved {
+		return nil, errs.Field(member.ErrOrgDissolved, field, "the organisation is dissolved")
 	}
 	return o, nil
 }
@@ -387,26 +392,26 @@ func orDefault(s, def string) string {
 // insertMobile completes a new record from its district's settings, writes
 // it with its first step, makes its member (if of this city) mobile and
 // publishes it.
-func (s *Service) insertMobile(ctx context.Context, tx Tx, rec *MobileRecord, m *Member, a Actor) error {
+func (s *Service) insertMobile(ctx context.Context, tx Tx, rec *Record, m *member.Member, a member.Actor) error {
 	settings, err := tx.MobileSettings(ctx, rec.DistrictID)
 	if err != nil {
 		return err
 	}
 	now := s.clock.Now()
-	rec.ID, rec.State, rec.Version, rec.Created, rec.Updated = NewID(), MobileAway, 1, now, now
+	rec.ID, rec.State, rec.Version, rec.Created, rec.Updated = member.NewID(), Away, 1, now, now
 	rec.TemporaryFrom = rec.Since.AddDate(0, settings.TemporaryAfterMonths, 0)
 	rec.ContactInterval = settings.ContactIntervalDays
 	rec.resetContact(rec.Since)
 	note := "outflow registered: " + rec.Place
-	if rec.Direction == MobileInflow {
+	if rec.Direction == Inflow {
 		note = "inflow registered"
 	}
-	step := MobileStep{State: MobileAway, ActorSubject: a.Subject, ActorRole: a.Role, Note: note, At: now}
-	rec.Steps = []MobileStep{step}
+	step := Step{State: Away, ActorSubject: a.Subject, ActorRole: a.Role, Note: note, At: now}
+	rec.Steps = []Step{step}
 	if err := tx.InsertMobile(ctx, rec, step); err != nil {
 		return err
 	}
-	if err := tx.Emit(ctx, MobileRegistered{Record: rec}); err != nil {
+	if err := tx.Emit(ctx, Registered{Record: rec}); err != nil {
 		return err
 	}
 	if m == nil {
@@ -417,13 +422,13 @@ func (s *Service) insertMobile(ctx context.Context, tx Tx, rec *MobileRecord, m 
 
 // setMobile marks a member of this city mobile or not, and reclassifies
 // them: the category rules see "mobile" (DOMAIN §2: mobile → 协管).
-func (s *Service) setMobile(ctx context.Context, tx Tx, m *Member, mobile bool) error {
+func (s *Service) setMobile(ctx context.Context, tx Tx, m *member.Member, mobile bool) error {
 	if m.Mobile == mobile {
 		return nil
 	}
 	m.Mobile = mobile
 	old := m.Category
-	if err := s.Classify(ctx, tx, m); err != nil {
+	if err := s.members.Classify(ctx, tx, m); err != nil {
 		return err
 	}
 	m.Version++
@@ -437,15 +442,15 @@ func (s *Service) setMobile(ctx context.Context, tx Tx, m *Member, mobile bool) 
 	if old.Code == m.Category.Code {
 		return nil
 	}
-	return tx.Emit(ctx, CategoryChanged{Member: m,
-		Change: CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}})
+	return tx.Emit(ctx, member.CategoryChanged{Member: m,
+		Change: member.CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}})
 }
 
 // GrantTemporary gives a mobile member a temporary relationship with a
 // host organisation near where they are, and a numbered activity
 // certificate, once the period away has passed.
-func (s *Service) GrantTemporary(ctx context.Context, id, hostOrgID, etag string, a Actor) (*MobileRecord, error) {
-	var out *MobileRecord
+func (s *Service) GrantTemporary(ctx context.Context, id, hostOrgID, etag string, a member.Actor) (*Record, error) {
+	var out *Record
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		rec, err := tx.LockMobile(ctx, id)
 		if err != nil {
@@ -469,22 +474,22 @@ func (s *Service) GrantTemporary(ctx context.Context, id, hostOrgID, etag string
 
 // grantHost reads the organisation a temporary relationship is to be held
 // with: it must exist here, be active and hold memberships.
-func grantHost(ctx context.Context, tx Tx, id, field string) (*Org, error) {
+func grantHost(ctx context.Context, tx Tx, id, field string) (*member.Org, error) {
 	host, err := existingOrg(ctx, tx, id, field)
 	if err != nil {
 		return nil, err
 	}
-	return host, CheckHolds(host, field)
+	return host, member.CheckHolds(host, field)
 }
 
 // grant gives one locked record its temporary relationship and certificate,
 // saves it and publishes it.
-func (s *Service) grant(ctx context.Context, tx Tx, rec *MobileRecord, host *Org, a Actor) error {
-	if rec.State != MobileAway {
+func (s *Service) grant(ctx context.Context, tx Tx, rec *Record, host *member.Org, a member.Actor) error {
+	if rec.State != Away {
 		return errs.Detail(ErrMobileState, "the record is %s", strings.ToLower(rec.State))
 	}
 	if host.ID == rec.HomeOrgID {
-		return errs.Field(ErrInvalid, "host_organisation_id", "the host is the member's home organisation")
+		return errs.Field(member.ErrInvalid, "host_organisation_id", "the host is the member's home organisation")
 	}
 	today := s.clock.Today()
 	if today.Before(rec.TemporaryFrom) {
@@ -503,18 +508,18 @@ func (s *Service) grant(ctx context.Context, tx Tx, rec *MobileRecord, host *Org
 	rec.Temporary = TemporaryRelationship{OrgID: host.ID,
 		CertificateNumber: fmt.Sprintf("LD-%d-%06d", s.clock.Year(now), n),
 		ValidUntil:        today.AddDate(0, settings.CertificateMonths, -1), Granted: now}
-	rec.State = MobileTemporary
-	step := MobileStep{State: MobileTemporary, ActorSubject: a.Subject, ActorRole: a.Role,
+	rec.State = Temporary
+	step := Step{State: Temporary, ActorSubject: a.Subject, ActorRole: a.Role,
 		Note: "temporary relationship with " + orDefault(host.Name, host.ID) + ", certificate " + rec.Temporary.CertificateNumber, At: now}
 	if err := s.saveMobile(ctx, tx, rec, &step); err != nil {
 		return err
 	}
-	return tx.Emit(ctx, MobileGranted{Record: rec})
+	return tx.Emit(ctx, Granted{Record: rec})
 }
 
 // saveMobile advances a record's version and writes it, with step if the
 // state changed.
-func (s *Service) saveMobile(ctx context.Context, tx Tx, rec *MobileRecord, step *MobileStep) error {
+func (s *Service) saveMobile(ctx context.Context, tx EndTx, rec *Record, step *Step) error {
 	rec.Version++
 	rec.Updated = s.clock.Now()
 	if step != nil {
@@ -527,7 +532,7 @@ func (s *Service) saveMobile(ctx context.Context, tx Tx, rec *MobileRecord, step
 type ContactRequest struct {
 	RecordID, Direction, Channel, Summary, RequestID string
 	At                                               time.Time
-	Actor                                            Actor
+	Actor                                            member.Actor
 }
 
 // checkContact checks a contact's fields that need no record.
@@ -546,15 +551,15 @@ func checkContact(v *errs.Validation, direction, channel, summary string) {
 // LogContact appends one contact to a record's two-way contact log. A
 // report of the member starts the contact interval again. A member logs
 // their own reports only.
-func (s *Service) LogContact(ctx context.Context, r ContactRequest) (*ContactEntry, *MobileRecord, error) {
-	v := NewValidation()
+func (s *Service) LogContact(ctx context.Context, r ContactRequest) (*ContactEntry, *Record, error) {
+	v := member.NewValidation()
 	checkContact(v, r.Direction, r.Channel, r.Summary)
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
 	var (
 		entry *ContactEntry
-		out   *MobileRecord
+		out   *Record
 	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		rec, err := tx.LockMobile(ctx, r.RecordID)
@@ -564,9 +569,9 @@ func (s *Service) LogContact(ctx context.Context, r ContactRequest) (*ContactEnt
 		if r.Actor.MemberID != "" && r.Actor.MemberID != rec.MemberID {
 			return ErrMobileNotFound
 		}
-		key := RequestKey("log_contact/"+r.Actor.Subject, r.RequestID)
+		key := member.RequestKey("log_contact/"+r.Actor.Subject, r.RequestID)
 		var logged []*ContactEntry
-		if seen, err := Replay(ctx, tx, key, &logged, tx.ContactsOfBatch); err != nil || seen {
+		if seen, err := member.Replay(ctx, tx, key, &logged, tx.ContactsOfBatch); err != nil || seen {
 			if len(logged) > 0 {
 				entry, out = logged[0], rec
 			}
@@ -587,7 +592,7 @@ func (s *Service) LogContact(ctx context.Context, r ContactRequest) (*ContactEnt
 
 // contact logs one entry on a locked, open record; batch is the id the
 // entries of one call share ("" for a new one).
-func (s *Service) contact(ctx context.Context, tx Tx, rec *MobileRecord, r ContactRequest, batch string) (*ContactEntry, error) {
+func (s *Service) contact(ctx context.Context, tx Tx, rec *Record, r ContactRequest, batch string) (*ContactEntry, error) {
 	if !rec.Open() {
 		return nil, errs.Detail(ErrMobileState, "the record has ended")
 	}
@@ -598,11 +603,11 @@ func (s *Service) contact(ctx context.Context, tx Tx, rec *MobileRecord, r Conta
 	}
 	switch {
 	case at.After(now):
-		return nil, errs.Field(ErrInvalid, "contact.contact_time", "a contact cannot be in the future")
+		return nil, errs.Field(member.ErrInvalid, "contact.contact_time", "a contact cannot be in the future")
 	case at.Before(rec.Since):
-		return nil, errs.Field(ErrInvalid, "contact.contact_time", "a contact cannot be before the mobility began")
+		return nil, errs.Field(member.ErrInvalid, "contact.contact_time", "a contact cannot be before the mobility began")
 	}
-	e := &ContactEntry{ID: NewID(), RecordID: rec.ID, Direction: r.Direction, Channel: r.Channel,
+	e := &ContactEntry{ID: member.NewID(), RecordID: rec.ID, Direction: r.Direction, Channel: r.Channel,
 		Summary: strings.TrimSpace(r.Summary), At: at, ActorSubject: r.Actor.Subject, ActorRole: r.Actor.Role,
 		Logged: now, GroupID: rec.GroupID, BatchID: batch}
 	if e.BatchID == "" {
@@ -618,24 +623,24 @@ func (s *Service) contact(ctx context.Context, tx Tx, rec *MobileRecord, r Conta
 			return nil, err
 		}
 	}
-	return e, tx.Emit(ctx, MobileContactLogged{Record: rec, Entry: e})
+	return e, tx.Emit(ctx, ContactLogged{Record: rec, Entry: e})
 }
 
 // EndMobility ends a record with its outcome. The member of this city is
 // no longer mobile and is reclassified; one who settled elsewhere is asked
 // to transfer (the event says so); "transferred" needs the relationship to
 // have left the home organisation.
-func (s *Service) EndMobility(ctx context.Context, id, outcome, reason, etag string, a Actor) (*MobileRecord, error) {
+func (s *Service) EndMobility(ctx context.Context, id, outcome, reason, etag string, a member.Actor) (*Record, error) {
 	if !outcomes[outcome] {
-		return nil, errs.Field(ErrInvalid, "outcome", "the outcome is required: returned, settled elsewhere or transferred")
+		return nil, errs.Field(member.ErrInvalid, "outcome", "the outcome is required: returned, settled elsewhere or transferred")
 	}
-	var out *MobileRecord
+	var out *Record
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		peek, err := tx.PeekMobile(ctx, id)
 		if err != nil {
 			return err
 		}
-		var m *Member
+		var m *member.Member
 		if peek.MemberID != "" { // the member first, as every writer locks them
 			if m, err = tx.Lock(ctx, peek.MemberID); err != nil {
 				return err
@@ -655,9 +660,9 @@ func (s *Service) EndMobility(ctx context.Context, id, outcome, reason, etag str
 			return errs.Field(ErrNotTransferred, "outcome", "transfer the relationship first, then end the mobility as transferred")
 		}
 		now := s.clock.Now()
-		rec.State = MobileEnded
+		rec.State = Ended
 		rec.Ending = MobilityEnding{Outcome: outcome, Reason: reason, At: now}
-		step := MobileStep{State: MobileEnded, ActorSubject: a.Subject, ActorRole: a.Role,
+		step := Step{State: Ended, ActorSubject: a.Subject, ActorRole: a.Role,
 			Note: strings.ToLower(strings.ReplaceAll(outcome, "_", " ")) + orDefault(prefixed(": ", reason), ""), At: now}
 		if err := s.saveMobile(ctx, tx, rec, &step); err != nil {
 			return err
@@ -683,12 +688,12 @@ func prefixed(prefix, s string) string {
 
 // TransferRequested reports whether an ended record asks the member to
 // transfer their relationship: they settled elsewhere.
-func (r *MobileRecord) TransferRequested() bool {
-	return r.State == MobileEnded && r.Ending.Outcome == OutcomeSettledElsewhere
+func (r *Record) TransferRequested() bool {
+	return r.State == Ended && r.Ending.Outcome == OutcomeSettledElsewhere
 }
 
-// MobileFilter selects mobile records; the fields combine.
-type MobileFilter struct {
+// Filter selects mobile records; the fields combine.
+type Filter struct {
 	// OrganisationID lists records with a side in its subtree.
 	OrganisationID string
 	MemberID       string
@@ -699,16 +704,16 @@ type MobileFilter struct {
 	OverdueAt time.Time
 	// WithinID keeps the list to records with a side in the caller's subtree.
 	WithinID string
-	Page     Page
+	Page     member.Page
 }
 
 // GetMobile returns a record with its steps.
-func (s *Service) GetMobile(ctx context.Context, id string) (*MobileRecord, error) {
+func (s *Service) GetMobile(ctx context.Context, id string) (*Record, error) {
 	return s.store.GetMobile(ctx, id)
 }
 
 // ListMobile pages through records.
-func (s *Service) ListMobile(ctx context.Context, f MobileFilter, overdueOnly bool) ([]*MobileRecord, string, error) {
+func (s *Service) ListMobile(ctx context.Context, f Filter, overdueOnly bool) ([]*Record, string, error) {
 	f.Page = pageOf(f.Page)
 	if overdueOnly {
 		f.OverdueAt = s.clock.Now()
@@ -717,14 +722,11 @@ func (s *Service) ListMobile(ctx context.Context, f MobileFilter, overdueOnly bo
 }
 
 // ListContacts pages through a record's contact log.
-func (s *Service) ListContacts(ctx context.Context, recordID string, p Page) ([]*ContactEntry, string, error) {
+func (s *Service) ListContacts(ctx context.Context, recordID string, p member.Page) ([]*ContactEntry, string, error) {
 	return s.store.ListContacts(ctx, recordID, pageOf(p))
 }
 
-// Now is the service's clock, for callers that show time-dependent state.
-func (s *Service) Now() time.Time { return s.clock.Now() }
-
-func pageOf(p Page) Page {
+func pageOf(p member.Page) member.Page {
 	switch {
 	case p.Size <= 0:
 		p.Size = 50
@@ -734,10 +736,40 @@ func pageOf(p Page) Page {
 	return p
 }
 
-// MobileSides are the member and the organisations of a mobile record, for
+// Sides are the member and the organisations of a mobile record, for
 // deciding who may act on it: Owner keeps it, Sides may read it.
-type MobileSides struct {
+type Sides struct {
 	MemberID string
 	Owner    string
 	Sides    []string
+}
+
+// EndOnLeaving ends the open mobile record, if any, of a member whose
+// membership ends as l: a member who left is no longer anyone's mobile
+// member.
+func (s *Service) EndOnLeaving(ctx context.Context, tx EndTx, m *member.Member, l member.Leaving, a member.Actor) error {
+	outcome, reason, now := OutcomeMembershipEnded, l.Reason, l.At
+	if l.Kind == member.LeftTransferredOut {
+		outcome = OutcomeTransferred
+	}
+	open, found, err := tx.OpenMobile(ctx, m.ID)
+	if err != nil || !found {
+		return err
+	}
+	rec, err := tx.LockMobile(ctx, open.ID)
+	if err != nil {
+		return err
+	}
+	rec.State = Ended
+	rec.Ending = MobilityEnding{Outcome: outcome, Reason: reason, At: now}
+	step := Step{State: Ended, ActorSubject: a.Subject, ActorRole: a.Role,
+		Note: "the membership ended: " + reason, At: now}
+	if err := s.saveMobile(ctx, tx, rec, &step); err != nil {
+		return err
+	}
+	if err := tx.Emit(ctx, MobilityEnded{Record: rec}); err != nil {
+		return err
+	}
+	m.Mobile = false
+	return tx.SetMemberMobile(ctx, m.ID, false)
 }

@@ -1,4 +1,4 @@
-package member
+package mobile
 
 import (
 	"context"
@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
-// MobileGroup is members of one home organisation who left together for
+// Group is members of one home organisation who left together for
 // one destination and are managed together there (集出集管, 004): their
 // outflows are registered as one, the whole group is granted a temporary
 // relationship with one host branch, and news is sent to all of them.
-type MobileGroup struct {
+type Group struct {
 	ID               string
 	Name             string
 	HomeOrgID        string
@@ -31,10 +32,10 @@ type MobileGroup struct {
 }
 
 // Etag is the version as the API shows it.
-func (g *MobileGroup) Etag() string { return strconv.FormatInt(g.Version, 10) }
+func (g *Group) Etag() string { return strconv.FormatInt(g.Version, 10) }
 
 // Sides are the organisations of this city the group touches, home first.
-func (g *MobileGroup) Sides() []string {
+func (g *Group) Sides() []string {
 	var out []string
 	for _, id := range []string{g.HomeOrgID, g.DestinationOrgID, g.HostOrgID} {
 		if id != "" && !containsString(out, id) {
@@ -54,8 +55,8 @@ type GroupRequest struct {
 // RegisterGroupOutflow registers a group and one outflow record for each
 // of its members, in one transaction: each member becomes mobile. Every
 // member's relationship must sit in the home organisation's subtree.
-func (s *Service) RegisterGroupOutflow(ctx context.Context, r GroupRequest, a Actor) (*MobileGroup, []*MobileRecord, error) {
-	v := NewValidation()
+func (s *Service) RegisterGroupOutflow(ctx context.Context, r GroupRequest, a member.Actor) (*Group, []*Record, error) {
+	v := member.NewValidation()
 	if strings.TrimSpace(r.Name) == "" {
 		v.Add("group.name", "a group needs a name")
 	}
@@ -76,12 +77,12 @@ func (s *Service) RegisterGroupOutflow(ctx context.Context, r GroupRequest, a Ac
 		return nil, nil, err
 	}
 	var (
-		out  *MobileGroup
-		recs []*MobileRecord
+		out  *Group
+		recs []*Record
 	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("register_group_outflow", r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.LockMobileGroup); err != nil || seen {
+		key := member.RequestKey("register_group_outflow", r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockMobileGroup); err != nil || seen {
 			if err == nil {
 				recs, err = tx.LockGroupRecords(ctx, out.ID)
 			}
@@ -101,13 +102,13 @@ func (s *Service) RegisterGroupOutflow(ctx context.Context, r GroupRequest, a Ac
 			return err
 		}
 		now := s.clock.Now()
-		g := &MobileGroup{ID: NewID(), Name: strings.TrimSpace(r.Name), HomeOrgID: home.ID, Place: strings.TrimSpace(r.Place),
+		g := &Group{ID: member.NewID(), Name: strings.TrimSpace(r.Name), HomeOrgID: home.ID, Place: strings.TrimSpace(r.Place),
 			DestinationOrgID: r.DestinationOrgID, LeaderID: r.LeaderID, Created: now, Updated: now, Version: 1}
 		if err := tx.InsertMobileGroup(ctx, g); err != nil {
 			return err
 		}
 		for _, m := range members {
-			rec := &MobileRecord{Direction: MobileOutflow, MemberID: m.ID, HomeOrgID: m.OrganisationID,
+			rec := &Record{Direction: Outflow, MemberID: m.ID, HomeOrgID: m.OrganisationID,
 				DistrictID: m.DistrictID, Place: g.Place, DestinationOrgID: g.DestinationOrgID, Since: r.Since,
 				Reason: r.Reason, ContactPhone: m.Phone, GroupID: g.ID}
 			if err := s.insertMobile(ctx, tx, rec, m, a); err != nil {
@@ -125,14 +126,14 @@ func (s *Service) RegisterGroupOutflow(ctx context.Context, r GroupRequest, a Ac
 // lockGroupMembers locks the members of a new group in id order, so that
 // two registrations sharing members cannot deadlock, and returns them in
 // the order given.
-func (s *Service) lockGroupMembers(ctx context.Context, tx Tx, home *Org, ids []string) ([]*Member, error) {
+func (s *Service) lockGroupMembers(ctx context.Context, tx Tx, home *member.Org, ids []string) ([]*member.Member, error) {
 	index := map[string]int{}
 	for i, id := range ids {
 		index[id] = i
 	}
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
-	out := make([]*Member, len(ids))
+	out := make([]*member.Member, len(ids))
 	for _, id := range sorted {
 		field := fmt.Sprintf("member_ids[%d]", index[id])
 		m, err := s.lockMobileMember(ctx, tx, id, field)
@@ -140,7 +141,7 @@ func (s *Service) lockGroupMembers(ctx context.Context, tx Tx, home *Org, ids []
 			return nil, err
 		}
 		if !strings.HasPrefix(m.Path, home.Path) {
-			return nil, errs.Field(ErrInvalid, field, "the member's relationship sits outside the group's home organisation")
+			return nil, errs.Field(member.ErrInvalid, field, "the member's relationship sits outside the group's home organisation")
 		}
 		out[index[id]] = m
 	}
@@ -148,7 +149,7 @@ func (s *Service) lockGroupMembers(ctx context.Context, tx Tx, home *Org, ids []
 }
 
 // lockGroup locks a group and its records.
-func (s *Service) lockGroup(ctx context.Context, tx Tx, id string) (*MobileGroup, []*MobileRecord, error) {
+func (s *Service) lockGroup(ctx context.Context, tx Tx, id string) (*Group, []*Record, error) {
 	g, err := tx.LockMobileGroup(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -160,10 +161,10 @@ func (s *Service) lockGroup(ctx context.Context, tx Tx, id string) (*MobileGroup
 // GrantGroupTemporary gives every record of a group still waiting for one
 // a temporary relationship with one host organisation, each with its own
 // certificate: all of them or, if any is not yet due, none.
-func (s *Service) GrantGroupTemporary(ctx context.Context, id, hostOrgID, etag string, a Actor) (*MobileGroup, []*MobileRecord, error) {
+func (s *Service) GrantGroupTemporary(ctx context.Context, id, hostOrgID, etag string, a member.Actor) (*Group, []*Record, error) {
 	var (
-		out     *MobileGroup
-		granted []*MobileRecord
+		out     *Group
+		granted []*Record
 	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		g, recs, err := s.lockGroup(ctx, tx, id)
@@ -177,10 +178,10 @@ func (s *Service) GrantGroupTemporary(ctx context.Context, id, hostOrgID, etag s
 		if err != nil {
 			return err
 		}
-		var waiting []*MobileRecord
+		var waiting []*Record
 		latest := time.Time{}
 		for _, r := range recs {
-			if r.State == MobileAway {
+			if r.State == Away {
 				waiting = append(waiting, r)
 				if r.TemporaryFrom.After(latest) {
 					latest = r.TemporaryFrom
@@ -215,13 +216,13 @@ func (s *Service) GrantGroupTemporary(ctx context.Context, id, hostOrgID, etag s
 type GroupNewsRequest struct {
 	GroupID, Channel, Summary, RequestID string
 	At                                   time.Time
-	Actor                                Actor
+	Actor                                member.Actor
 }
 
 // LogGroupNews logs news sent to a group once on the record of each member
 // still away.
 func (s *Service) LogGroupNews(ctx context.Context, r GroupNewsRequest) ([]*ContactEntry, error) {
-	v := NewValidation()
+	v := member.NewValidation()
 	checkContact(v, ContactNews, r.Channel, r.Summary)
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -232,11 +233,11 @@ func (s *Service) LogGroupNews(ctx context.Context, r GroupNewsRequest) ([]*Cont
 		if err != nil {
 			return err
 		}
-		key := RequestKey("log_group_news/"+r.Actor.Subject, r.RequestID)
-		if seen, err := Replay(ctx, tx, key, &out, tx.ContactsOfBatch); err != nil || seen {
+		key := member.RequestKey("log_group_news/"+r.Actor.Subject, r.RequestID)
+		if seen, err := member.Replay(ctx, tx, key, &out, tx.ContactsOfBatch); err != nil || seen {
 			return err
 		}
-		batch := NewID()
+		batch := member.NewID()
 		c := ContactRequest{Direction: ContactNews, Channel: r.Channel, Summary: r.Summary, At: r.At, Actor: r.Actor}
 		for _, rec := range recs {
 			if !rec.Open() {
@@ -257,7 +258,7 @@ func (s *Service) LogGroupNews(ctx context.Context, r GroupNewsRequest) ([]*Cont
 }
 
 // GetMobileGroup returns a group with its records.
-func (s *Service) GetMobileGroup(ctx context.Context, id string) (*MobileGroup, []*MobileRecord, error) {
+func (s *Service) GetMobileGroup(ctx context.Context, id string) (*Group, []*Record, error) {
 	g, recs, err := s.store.GetMobileGroup(ctx, id)
 	if errors.Is(err, ErrMobileNotFound) {
 		err = ErrGroupNotFound

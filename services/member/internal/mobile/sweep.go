@@ -1,4 +1,4 @@
-package member
+package mobile
 
 import (
 	"context"
@@ -8,11 +8,11 @@ import (
 // sweepBatch is how many overdue records one transaction reports.
 const sweepBatch = 100
 
-// SweepMobile reports mobile members whose two-way contact is overdue: one
-// MobileContactOverdue for each contact interval without a report of the
+// Sweep reports mobile members whose two-way contact is overdue: one
+// ContactOverdue for each contact interval without a report of the
 // member, marked in the transaction that emits it, so that no period is
 // reported twice. Records another replica holds are skipped.
-func (s *Service) SweepMobile(ctx context.Context, now time.Time) error {
+func (s *Service) Sweep(ctx context.Context, now time.Time) error {
 	for {
 		n, err := s.sweepMobileBatch(ctx, now)
 		if err != nil || n < sweepBatch {
@@ -37,7 +37,7 @@ func (s *Service) sweepMobileBatch(ctx context.Context, now time.Time) (int, err
 				return err
 			}
 			due := r.ContactDue.Add(time.Duration(period-1) * r.interval())
-			if err := tx.Emit(ctx, MobileContactOverdue{Record: r, Period: period, Due: due}); err != nil {
+			if err := tx.Emit(ctx, ContactOverdue{Record: r, Period: period, Due: due}); err != nil {
 				return err
 			}
 		}
@@ -49,7 +49,7 @@ func (s *Service) sweepMobileBatch(ctx context.Context, now time.Time) (int, err
 // overduePeriod is the overdue period now falls in: 1 from the contact due
 // time, 2 one interval later, and so on. Periods that passed while nobody
 // swept are reported as the one now, never one by one.
-func overduePeriod(r *MobileRecord, now time.Time) int {
+func overduePeriod(r *Record, now time.Time) int {
 	if r.ContactInterval <= 0 {
 		return r.OverduePeriods + 1
 	}

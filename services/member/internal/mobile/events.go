@@ -1,0 +1,35 @@
+package mobile
+
+import "time"
+
+// Registered is published when an outflow or an inflow is registered.
+type Registered struct{ Record *Record }
+
+// Granted is published when a temporary relationship and its
+// certificate are granted.
+type Granted struct{ Record *Record }
+
+// ContactLogged is published when a contact is logged.
+type ContactLogged struct {
+	Record *Record
+	Entry  *ContactEntry
+}
+
+// ContactOverdue is published once for each contact interval an
+// open record goes without a report of the member.
+type ContactOverdue struct {
+	Record *Record
+	Period int
+	Due    time.Time
+}
+
+// MobilityEnded is published when a record ends.
+type MobilityEnded struct{ Record *Record }
+
+// The events of a record are ordered with those of the organisation that
+// keeps it.
+func (e Registered) AggregateID() string     { return e.Record.OwnerOrgID() }
+func (e Granted) AggregateID() string        { return e.Record.OwnerOrgID() }
+func (e ContactLogged) AggregateID() string  { return e.Record.OwnerOrgID() }
+func (e ContactOverdue) AggregateID() string { return e.Record.OwnerOrgID() }
+func (e MobilityEnded) AggregateID() string  { return e.Record.OwnerOrgID() }
