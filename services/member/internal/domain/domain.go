@@ -14,6 +14,7 @@ import (
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
 	"gongjian.dev/services/member/internal/reporting"
+	"gongjian.dev/services/member/internal/roster"
 	"gongjian.dev/services/member/internal/transfer"
 )
 
@@ -23,6 +24,7 @@ type Store interface {
 	Transfers() transfer.Store
 	Mobile() mobile.Store
 	Leaving() leaving.Store
+	Roster() roster.Store
 	Reporting() reporting.Store
 }
 
@@ -32,6 +34,7 @@ type Services struct {
 	Transfers *transfer.Service
 	Mobile    *mobile.Service
 	Leaving   *leaving.Service
+	Roster    *roster.Service
 	Reporting *reporting.Service
 	clock     member.Clock
 }
@@ -48,6 +51,7 @@ func New(st Store, now func() time.Time, loc *time.Location) *Services {
 		Transfers: transfers,
 		Mobile:    mobiles,
 		Leaving:   leaving.NewService(st.Leaving(), members, transfers, mobiles),
+		Roster:    roster.NewService(st.Roster(), members),
 		Reporting: reporting.NewService(st.Reporting(), clock),
 		clock:     clock,
 	}

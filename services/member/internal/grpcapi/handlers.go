@@ -15,6 +15,7 @@ import (
 	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/roster"
 )
 
 // API implements the member API.
@@ -22,13 +23,15 @@ type API struct {
 	pb.UnimplementedMemberServiceServer
 	svc     *member.Service
 	leaving *leaving.Service
+	roster  *roster.Service
 	reads   audit.Executor
 }
 
-// New returns the API over the members and the ends of memberships;
-// reads of personal data are recorded in the audit log through reads.
-func New(svc *member.Service, leaving *leaving.Service, reads audit.Executor) *API {
-	return &API{svc: svc, leaving: leaving, reads: reads}
+// New returns the API over the members, the ends of memberships and the
+// import of rosters; reads of personal data are recorded in the audit log
+// through reads.
+func New(svc *member.Service, leaving *leaving.Service, roster *roster.Service, reads audit.Executor) *API {
+	return &API{svc: svc, leaving: leaving, roster: roster, reads: reads}
 }
 
 // idView is how the caller sees national ID numbers.

@@ -13,7 +13,4 @@ var (
 	ErrNotUpdatable     = errs.New(errs.InvalidArgument, "field cannot be changed by an update")
 	ErrEtagMismatch     = errs.WithReason(errs.FailedPrecondition, "ETAG_MISMATCH", "member was changed by someone else; read it again")
 	ErrInvalidPageToken = errs.New(errs.InvalidArgument, "invalid page token")
-	// ErrFileTooLarge has a reason so that the gateway answers it 413, as
-	// it answers a body over its own limit.
-	ErrFileTooLarge = errs.WithReason(errs.InvalidArgument, "TOO_LARGE", "the file is larger than one import takes")
 )

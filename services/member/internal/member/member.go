@@ -89,8 +89,8 @@ func fieldErr(sentinel *errs.Error, field, description string) error {
 	return errs.Field(sentinel, field, description)
 }
 
-// validate checks a whole member record as of today.
-func (m *Member) validate(today time.Time) error {
+// Validate checks a whole member record as of today.
+func (m *Member) Validate(today time.Time) error {
 	v := NewValidation()
 	m.NationalID = NormaliseNationalID(m.NationalID)
 	if strings.TrimSpace(m.Name) == "" {

@@ -33,7 +33,7 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // Create registers m in its organisation. A request id seen before returns
 // the member it created.
 func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Member, error) {
-	if err := m.validate(s.clock.Today()); err != nil {
+	if err := m.Validate(s.clock.Today()); err != nil {
 		return nil, err
 	}
 	if m.OrganisationID == "" {
@@ -175,7 +175,7 @@ func (s *Service) Update(ctx context.Context, patch *Member, fields []string, et
 		for _, f := range fields {
 			updatable[f](m, patch)
 		}
-		if err := m.validate(s.clock.Today()); err != nil {
+		if err := m.Validate(s.clock.Today()); err != nil {
 			return err
 		}
 		if slices.Contains(fields, "national_id") {

@@ -18,8 +18,11 @@ type Store interface {
 	// Composition counts the live members of an organisation or its
 	// subtree per category; members in none are counted under code "".
 	Composition(ctx context.Context, orgID string, subtree bool) ([]CategoryCount, error)
-
-	ImportStore
+	// Count counts the live members a filter selects.
+	Count(ctx context.Context, f ListFilter) (int64, error)
+	// CountByOrganisation counts the live members directly in each
+	// organisation of a subtree that has any, in tree order.
+	CountByOrganisation(ctx context.Context, ancestorID string) ([]OrgCount, error)
 }
 
 // Tx is one transaction. Lock methods take row locks (SELECT … FOR UPDATE).
@@ -38,9 +41,7 @@ type Tx interface {
 	// CountMembers counts the live members directly in an organisation.
 	CountMembers(ctx context.Context, orgID string) (int64, error)
 
-	// RequestSeen returns the resource a request id created before, if any.
-	RequestSeen(ctx context.Context, requestID string) (string, bool, error)
-	RememberRequest(ctx context.Context, requestID, resourceID string) error
+	Requests
 
 	// SchemeFor is the scheme a district classifies by, as Store.Scheme,
 	// read under a shared lock that LockSchemes excludes.
@@ -58,10 +59,15 @@ type Tx interface {
 	// versions.
 	SaveCategories(ctx context.Context, changes []CategoryChange, at time.Time) error
 
-	Emit(ctx context.Context, e Event) error
+	// MemberOrganisation reads, without locking, where a member's
+	// relationship sits, to learn which organisation to lock first;
+	// ErrNotFound when there is no such member.
+	MemberOrganisation(ctx context.Context, memberID string) (string, error)
+	// LeftHolder finds the member, other than self, who held this national
+	// ID number and left: one who died if any, else the latest to leave.
+	LeftHolder(ctx context.Context, nationalID, self string) (*Member, bool, error)
 
-	ImportTx
-	LeaveTx
+	Emit(ctx context.Context, e Event) error
 }
 
 // ListFilter selects members; the fields combine.

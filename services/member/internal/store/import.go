@@ -14,6 +14,7 @@ import (
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/roster"
 )
 
 // Orgs implements member.ImportTx.
@@ -50,17 +51,17 @@ func (t *txStore) hashes(nationalIDs []string) ([][]byte, map[string]string) {
 }
 
 // LiveHolders implements member.ImportTx.
-func (t *txStore) LiveHolders(ctx context.Context, nationalIDs []string) (map[string]member.Holder, error) {
+func (t *txStore) LiveHolders(ctx context.Context, nationalIDs []string) (map[string]roster.Holder, error) {
 	hashes, byHash := t.hashes(nationalIDs)
 	rows, err := t.tx.Query(ctx, `SELECT national_id_hash, id::text, organisation_id::text, coalesce(district_id::text, '')
 		FROM members WHERE national_id_hash = ANY($1) AND left_at IS NULL`, hashes)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]member.Holder{}
+	out := map[string]roster.Holder{}
 	var (
 		hash []byte
-		h    member.Holder
+		h    roster.Holder
 	)
 	_, err = pgx.ForEachRow(rows, []any{&hash, &h.MemberID, &h.OrganisationID, &h.DistrictID}, func() error {
 		out[byHash[string(hash)]] = h
@@ -167,7 +168,7 @@ func (t *txStore) EmitRegistered(ctx context.Context, ms []*member.Member) error
 }
 
 // SaveImport implements member.ImportTx.
-func (t *txStore) SaveImport(ctx context.Context, r *member.ImportReport, by string) error {
+func (t *txStore) SaveImport(ctx context.Context, r *roster.Report, by string) error {
 	report, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -178,12 +179,12 @@ func (t *txStore) SaveImport(ctx context.Context, r *member.ImportReport, by str
 }
 
 // ImportReport implements member.ImportTx.
-func (t *txStore) ImportReport(ctx context.Context, id string) (*member.ImportReport, error) {
+func (t *txStore) ImportReport(ctx context.Context, id string) (*roster.Report, error) {
 	var report []byte
 	if err := t.tx.QueryRow(ctx, `SELECT report FROM member_imports WHERE id = $1`, id).Scan(&report); err != nil {
 		return nil, fmt.Errorf("import %s: %w", id, err)
 	}
-	var r member.ImportReport
+	var r roster.Report
 	if err := json.Unmarshal(report, &r); err != nil {
 		return nil, fmt.Errorf("import %s: %w", id, err)
 	}

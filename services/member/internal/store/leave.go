@@ -106,7 +106,3 @@ func (t *txStore) FormerlyHeld(ctx context.Context, nationalIDs []string) (map[s
 	})
 	return out, err
 }
-
-var (
-	_ member.LeaveTx = (*txStore)(nil)
-)

@@ -30,6 +30,7 @@ import (
 	"gongjian.dev/services/member/internal/mobile"
 	"gongjian.dev/services/member/internal/pbconv"
 	"gongjian.dev/services/member/internal/reporting"
+	"gongjian.dev/services/member/internal/roster"
 	"gongjian.dev/services/member/internal/transfer"
 )
 
@@ -85,6 +86,9 @@ func (s *Store) Mobile() mobile.Store { return view[mobile.Tx]{s} }
 // Leaving is the store as the end of a membership sees it.
 func (s *Store) Leaving() leaving.Store { return view[leaving.Tx]{s} }
 
+// Roster is the store as the import of rosters sees it.
+func (s *Store) Roster() roster.Store { return view[roster.Tx]{s} }
+
 // Reporting is the store as in-service reporting sees it.
 func (s *Store) Reporting() reporting.Store { return view[reporting.Tx]{s} }
 
@@ -94,6 +98,7 @@ var (
 	_ transfer.Tx  = (*txStore)(nil)
 	_ mobile.Tx    = (*txStore)(nil)
 	_ leaving.Tx   = (*txStore)(nil)
+	_ roster.Tx    = (*txStore)(nil)
 	_ reporting.Tx = (*txStore)(nil)
 )
 

@@ -74,7 +74,7 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		Authorize: func(p authz.Policy) grpc.UnaryServerInterceptor {
 			return grpcapi.UnaryInterceptor(p, st, auth.OpenMethods)
 		},
-		// A roster to import is up to 10 MiB (member.MaxImportBytes).
+		// A roster to import is up to 10 MiB (roster.MaxImportBytes).
 		MaxRecvMsgSize: grpcapi.MaxMessage,
 		Consumers:      []service.Consumer{{Spec: orgview.Consumer("member-orgs"), Handle: orgview.Handler(d.Log, store.MoveMembers)}},
 		Jobs: []service.Job{{Name: "sweeper", Run: func(ctx context.Context) error {

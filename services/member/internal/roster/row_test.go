@@ -1,4 +1,4 @@
-package member
+package roster
 
 import (
 	"bytes"
@@ -8,78 +8,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
-
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
-
-func TestBornByAgreesWithTheAgeOfClassification(t *testing.T) {
-	t.Parallel()
-	days := []time.Time{
-		time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC), time.Date(2025, 2, 28, 0, 0, 0, 0, time.UTC),
-		time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC),
-		time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 7, 15, 0, 0, 0, 0, time.UTC),
-	}
-	for _, day := range days {
-		for _, years := range []int{0, 1, 18, 35, 59, 60, 100} {
-			cut := BornBy(day, years)
-			// Every birth date within a few days of the cut, and the 29ths
-			// of February around it.
-			for d := -4; d <= 4; d++ {
-				birth := cut.AddDate(0, 0, d)
-				if got, want := !birth.After(cut), ageOn(birth, day) >= years; got != want {
-					t.Errorf("on %s, born %s: within BornBy(%d) = %v, but age %d", day.Format(time.DateOnly),
-						birth.Format(time.DateOnly), years, got, ageOn(birth, day))
-				}
-			}
-		}
-	}
-}
-
-func TestASearchThatCannotBeMeantIsRefusedOnItsField(t *testing.T) {
-	t.Parallel()
-	n := func(i int) *int { return &i }
-	tests := []struct {
-		name   string
-		search Search
-		fields []string
-	}{
-		{"older than it is young", Search{MinAge: n(60), MaxAge: n(40)}, []string{"min_age"}},
-		{"a negative age", Search{MaxAge: n(-1)}, []string{"max_age"}},
-		{"a category code of another shape", Search{CategoryCode: "Direct Care"}, []string{"category_code"}},
-		{"too many skills", Search{Skills: make17()}, []string{"skills"}},
-		{"an empty skill", Search{Skills: []string{"mediation", " "}}, []string{"skills"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := tt.search.check(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-			e, ok := errs.As(err)
-			if !ok || e.Kind != errs.InvalidArgument {
-				t.Fatalf("check: %v, want InvalidArgument", err)
-			}
-			var fields []string
-			for _, v := range e.Violations {
-				fields = append(fields, v.Field)
-			}
-			if diff := cmp.Diff(tt.fields, fields); diff != "" {
-				t.Errorf("fields (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func make17() []string {
-	out := make([]string, 17)
-	for i := range out {
-		out[i] = string(rune('a' + i))
-	}
-	return out
-}
 
 // id18 is a valid number for a birth date, sequence seq.
 func id18(birth string, seq int) string {
 	first := "610102" + birth + string(rune('0'+seq/100%10)) + string(rune('0'+seq/10%10)) + string(rune('0'+seq%10))
-	return first + string(CheckCharacter(first))
+	return first + string(member.CheckCharacter(first))
 }
 
 func TestRowsAreReadAsRostersWriteThem(t *testing.T) {
@@ -89,12 +25,12 @@ func TestRowsAreReadAsRostersWriteThem(t *testing.T) {
 	id := id18("19800115", 11)
 	csv := "\xEF\xBB\xBF姓名*, 性别 ,出生日期（yyyy-mm-dd）,身份证号码,学历,入党时间,党员类别,就业状态,技能特长,困难党员,备注\n" +
 		"王建国,男,1980年1月15日," + id + ",大专,2005.7.1,预备党员,离退休,调解、 电脑维修；书法,是,ignored\n"
-	rows, err := readRows(ImportRequest{Content: []byte(csv), OrganisationID: org}, today)
+	rows, err := readRows(Request{Content: []byte(csv), OrganisationID: org}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Member{Name: "王建国", Sex: SexMale, BirthDate: time.Date(1980, 1, 15, 0, 0, 0, 0, time.UTC), NationalID: id,
-		Education: "COLLEGE", JoinDate: time.Date(2005, 7, 1, 0, 0, 0, 0, time.UTC), Status: StatusProbationary,
+	want := &member.Member{Name: "王建国", Sex: member.SexMale, BirthDate: time.Date(1980, 1, 15, 0, 0, 0, 0, time.UTC), NationalID: id,
+		Education: "COLLEGE", JoinDate: time.Date(2005, 7, 1, 0, 0, 0, 0, time.UTC), Status: member.StatusProbationary,
 		EmploymentStatus: "RETIRED", Skills: []string{"调解", "电脑维修", "书法"}, Hardship: true, OrganisationID: org}
 	if len(rows) != 1 || len(rows[0].problems) != 0 || rows[0].n != 2 {
 		t.Fatalf("rows %+v", rows)
@@ -112,7 +48,7 @@ func TestAGBKFileAndAnExcelDateAreRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := readRows(ImportRequest{Content: []byte(gbk), OrganisationID: "0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2c"}, today)
+	rows, err := readRows(Request{Content: []byte(gbk), OrganisationID: "0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2c"}, today)
 	if err != nil || len(rows) != 1 || len(rows[0].problems) != 0 || rows[0].m.Name != "李娜" {
 		t.Fatalf("GBK: %v %+v", err, rows)
 	}
@@ -128,7 +64,7 @@ func TestAGBKFileAndAnExcelDateAreRead(t *testing.T) {
 	if err := f.Write(&buf); err != nil {
 		t.Fatal(err)
 	}
-	rows, err = readRows(ImportRequest{Content: buf.Bytes(), OrganisationID: "0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2c"}, today)
+	rows, err = readRows(Request{Content: buf.Bytes(), OrganisationID: "0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2c"}, today)
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("xlsx: %v %+v", err, rows)
 	}
@@ -154,7 +90,7 @@ func TestAFileThatIsNoRosterIsRefusedWhole(t *testing.T) {
 		"a broken zip":      []byte("PK\x03\x04 broken"),
 		"neither UTF-8 nor": {0xff, 0xfe, 0xfd, 0x81},
 	} {
-		_, err := readRows(ImportRequest{Content: content}, time.Now())
+		_, err := readRows(Request{Content: content}, time.Now())
 		if e, ok := errs.As(err); !ok || e.Kind != errs.InvalidArgument || len(e.Violations) != 1 || e.Violations[0].Field != "content" {
 			t.Errorf("%s: %v, want InvalidArgument on content", name, err)
 		}

@@ -1,4 +1,4 @@
-package member
+package roster
 
 import (
 	"context"
@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
-// ImportRequest is a roster file to register (DOMAIN §2: communities keep
+// Request is a roster file to register (DOMAIN §2: communities keep
 // their members in spreadsheets; the city imports thousands at a time).
-type ImportRequest struct {
+type Request struct {
 	Content []byte
 	Format  string // FormatDetect, FormatCSV or FormatXLSX
 	// OrganisationID is where the members join unless a row names another.
@@ -24,7 +25,7 @@ type ImportRequest struct {
 	WithinID  string
 	DryRun    bool
 	RequestID string
-	Actor     Actor
+	Actor     member.Actor
 }
 
 // The outcomes of a row.
@@ -34,21 +35,21 @@ const (
 	OutcomeAlreadyRegistered = "ALREADY_REGISTERED"
 )
 
-// ImportReport is what an import did with each row. It names rows,
+// Report is what an import did with each row. It names rows,
 // members, organisations and problems, never an ID number or a name, so
 // it can be kept and shown again.
-type ImportReport struct {
-	ID                string      `json:"id"`
-	DryRun            bool        `json:"dry_run"`
-	Taken             int         `json:"taken"`
-	Refused           int         `json:"refused"`
-	AlreadyRegistered int         `json:"already_registered"`
-	Rows              []ImportRow `json:"rows"`
-	Created           time.Time   `json:"created"`
+type Report struct {
+	ID                string    `json:"id"`
+	DryRun            bool      `json:"dry_run"`
+	Taken             int       `json:"taken"`
+	Refused           int       `json:"refused"`
+	AlreadyRegistered int       `json:"already_registered"`
+	Rows              []Row     `json:"rows"`
+	Created           time.Time `json:"created"`
 }
 
-// ImportRow is the outcome of one row, numbered as in the file.
-type ImportRow struct {
+// Row is the outcome of one row, numbered as in the file.
+type Row struct {
 	Row            int       `json:"row"`
 	Outcome        string    `json:"outcome"`
 	MemberID       string    `json:"member_id,omitempty"`
@@ -60,7 +61,7 @@ type ImportRow struct {
 // wrong with it so far.
 type importRow struct {
 	n        int
-	m        *Member
+	m        *member.Member
 	problems rowProblems
 }
 
@@ -72,19 +73,19 @@ type importRow struct {
 // database's to keep: a number another call registers while the import
 // runs makes its row refused, never a second live member. A request id
 // seen before returns the report of the first import.
-func (s *Service) Import(ctx context.Context, req ImportRequest) (*ImportReport, error) {
+func (s *Service) Import(ctx context.Context, req Request) (*Report, error) {
 	today := s.clock.Today()
 	rows, err := readRows(req, today)
 	if err != nil {
 		return nil, err
 	}
-	var report *ImportReport
+	var report *Report
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("import_members", req.RequestID)
+		key := member.RequestKey("import_members", req.RequestID)
 		if req.DryRun {
 			key = ""
 		}
-		if seen, err := Replay(ctx, tx, key, &report, tx.ImportReport); err != nil || seen {
+		if seen, err := member.Replay(ctx, tx, key, &report, tx.ImportReport); err != nil || seen {
 			return err
 		}
 		imp := &importRun{svc: s, tx: tx, req: req, rows: cloneRows(rows), now: s.clock.Now()}
@@ -95,7 +96,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*ImportReport,
 		if req.DryRun {
 			return nil
 		}
-		report.ID = NewID()
+		report.ID = member.NewID()
 		if err := tx.SaveImport(ctx, report, req.Actor.Subject); err != nil {
 			return err
 		}
@@ -107,7 +108,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*ImportReport,
 // readRows reads and checks every row of a roster, on its own and against
 // the other rows: a number on two rows is refused on both, since which
 // one is right cannot be told.
-func readRows(req ImportRequest, today time.Time) ([]*importRow, error) {
+func readRows(req Request, today time.Time) ([]*importRow, error) {
 	t, err := readTable(req.Content, req.Format)
 	if err != nil {
 		return nil, err
@@ -123,7 +124,7 @@ func readRows(req ImportRequest, today time.Time) ([]*importRow, error) {
 	for i, tr := range t.rows {
 		m, problems := r.member(tr.cells, today)
 		rows[i] = &importRow{n: tr.n, m: m, problems: append(slices.Clone(rowProblems(missing)), problems...)}
-		if ValidateNationalID(m.NationalID, time.Time{}) == nil {
+		if member.ValidateNationalID(m.NationalID, time.Time{}) == nil {
 			byID[m.NationalID] = append(byID[m.NationalID], i)
 		}
 	}
@@ -159,7 +160,7 @@ func cloneRows(rows []*importRow) []*importRow {
 type importRun struct {
 	svc  *Service
 	tx   Tx
-	req  ImportRequest
+	req  Request
 	rows []*importRow
 	now  time.Time
 	// outcome of the rows that are not refused, by index.
@@ -176,22 +177,22 @@ func (r *importRun) run(ctx context.Context) error {
 	if err := r.checkHolders(ctx, r.numbered()); err != nil {
 		return err
 	}
-	var news []*Member
+	var news []*member.Member
 	byMember := map[string]int{}
-	classifiers := map[string]*Classifier{}
+	classifiers := map[string]*member.Classifier{}
 	for _, i := range r.fine() {
 		m, o := r.rows[i].m, orgs[r.rows[i].m.OrganisationID]
-		m.ID, m.Version, m.Created, m.Updated = NewID(), 1, r.now, r.now
-		m.DistrictID, m.Path, m.Category = o.DistrictID, o.Path, Category{}
+		m.ID, m.Version, m.Created, m.Updated = member.NewID(), 1, r.now, r.now
+		m.DistrictID, m.Path, m.Category = o.DistrictID, o.Path, member.Category{}
 		c, ok := classifiers[m.DistrictID]
 		if !ok {
-			if c, err = ClassifierFor(ctx, r.tx, m.DistrictID); err != nil {
+			if c, err = member.ClassifierFor(ctx, r.tx, m.DistrictID); err != nil {
 				return err
 			}
 			classifiers[m.DistrictID] = c
 		}
 		cat, _ := c.Classify(m, r.svc.clock.Today())
-		m.Category = Category{Code: cat.Code, Name: cat.Name}
+		m.Category = member.Category{Code: cat.Code, Name: cat.Name}
 		news = append(news, m)
 		byMember[m.ID] = i
 	}
@@ -205,12 +206,12 @@ func (r *importRun) run(ctx context.Context) error {
 }
 
 // write registers the members, publishes them and the counts.
-func (r *importRun) write(ctx context.Context, news []*Member, byMember map[string]int) error {
+func (r *importRun) write(ctx context.Context, news []*member.Member, byMember map[string]int) error {
 	written, err := r.tx.InsertMembers(ctx, news)
 	if err != nil {
 		return err
 	}
-	var registered, lost []*Member
+	var registered, lost []*member.Member
 	for _, m := range news {
 		if written[m.ID] {
 			registered = append(registered, m)
@@ -244,7 +245,7 @@ func (r *importRun) write(ctx context.Context, news []*Member, byMember map[stri
 	}
 	slices.Sort(counted)
 	for _, id := range counted {
-		if err := r.svc.Recount(ctx, r.tx, id); err != nil {
+		if err := r.svc.members.Recount(ctx, r.tx, id); err != nil {
 			return err
 		}
 	}
@@ -277,7 +278,7 @@ func (r *importRun) fine() []int {
 // exact) the organisations the rows join, refusing the rows whose
 // organisation is missing, outside the caller's scope, or unable to hold
 // memberships.
-func (r *importRun) checkOrgs(ctx context.Context) (map[string]*Org, error) {
+func (r *importRun) checkOrgs(ctx context.Context) (map[string]*member.Org, error) {
 	var ids []string
 	for _, row := range r.rows {
 		if id := row.m.OrganisationID; id != "" && !slices.Contains(ids, id) && !row.hasProblem("organisation_id") {
@@ -288,11 +289,11 @@ func (r *importRun) checkOrgs(ctx context.Context) (map[string]*Org, error) {
 	if err != nil {
 		return nil, err
 	}
-	var root *Org
+	var root *member.Org
 	if r.req.WithinID != "" {
 		// A scope the view does not know holds nothing.
-		if root, err = r.tx.Org(ctx, r.req.WithinID); errors.Is(err, ErrOrgNotFound) {
-			root, err = &Org{Path: "\x00"}, nil
+		if root, err = r.tx.Org(ctx, r.req.WithinID); errors.Is(err, member.ErrOrgNotFound) {
+			root, err = &member.Org{Path: "\x00"}, nil
 		}
 		if err != nil {
 			return nil, err
@@ -307,7 +308,7 @@ func (r *importRun) checkOrgs(ctx context.Context) (map[string]*Org, error) {
 			row.problems.add("organisation_id", "no organisation has this id")
 			continue
 		}
-		if err := CheckHolds(o, "organisation_id"); err != nil {
+		if err := member.CheckHolds(o, "organisation_id"); err != nil {
 			row.problems.add("organisation_id", "%s", violationOf(err))
 		}
 	}
@@ -343,7 +344,7 @@ func (r *importRun) checkHolders(ctx context.Context, idx []int) error {
 		case !ok && former[row.m.NationalID]:
 			// A number whose holder died, or left the party (a readmission
 			// joins after the leaving), as CreateMember checks it.
-			if err := r.svc.CheckFormerHolders(ctx, r.tx, row.m); err != nil {
+			if err := r.svc.members.CheckFormerHolders(ctx, r.tx, row.m); err != nil {
 				e, isDomain := errs.As(err)
 				if !isDomain || len(e.Violations) == 0 {
 					return err
@@ -383,10 +384,10 @@ func violationOf(err error) string {
 }
 
 // report is what the run did with each row.
-func (r *importRun) report() *ImportReport {
-	rep := &ImportReport{DryRun: r.req.DryRun, Created: r.now, Rows: make([]ImportRow, len(r.rows))}
+func (r *importRun) report() *Report {
+	rep := &Report{DryRun: r.req.DryRun, Created: r.now, Rows: make([]Row, len(r.rows))}
 	for i, row := range r.rows {
-		out := ImportRow{Row: row.n, OrganisationID: row.m.OrganisationID}
+		out := Row{Row: row.n, OrganisationID: row.m.OrganisationID}
 		switch id, already := r.already[i]; {
 		case already:
 			out.Outcome, out.MemberID = OutcomeAlreadyRegistered, id

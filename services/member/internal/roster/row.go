@@ -1,4 +1,4 @@
-package member
+package roster
 
 import (
 	"fmt"
@@ -14,6 +14,7 @@ import (
 
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/pkg/textcheck"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // column is one column a roster may have: its field (the API's name), the
@@ -125,10 +126,10 @@ func (p *rowProblems) add(field, format string, args ...any) {
 
 // The values rosters write, by field.
 var (
-	sexes = map[string]string{"男": SexMale, "女": SexFemale, "male": SexMale, "female": SexFemale,
-		"m": SexMale, "f": SexFemale}
-	statuses = map[string]string{"正式": StatusFull, "正式党员": StatusFull, "full": StatusFull,
-		"预备": StatusProbationary, "预备党员": StatusProbationary, "probationary": StatusProbationary}
+	sexes = map[string]string{"男": member.SexMale, "女": member.SexFemale, "male": member.SexMale, "female": member.SexFemale,
+		"m": member.SexMale, "f": member.SexFemale}
+	statuses = map[string]string{"正式": member.StatusFull, "正式党员": member.StatusFull, "full": member.StatusFull,
+		"预备": member.StatusProbationary, "预备党员": member.StatusProbationary, "probationary": member.StatusProbationary}
 	educations = map[string]string{"小学": "PRIMARY", "初中": "JUNIOR_HIGH", "高中": "HIGH_SCHOOL",
 		"中专": "HIGH_SCHOOL", "技校": "HIGH_SCHOOL", "职高": "HIGH_SCHOOL", "大专": "COLLEGE", "专科": "COLLEGE",
 		"本科": "BACHELOR", "大学": "BACHELOR", "研究生": "POSTGRADUATE", "硕士": "POSTGRADUATE", "博士": "POSTGRADUATE"}
@@ -166,7 +167,7 @@ func (r rowReader) cell(cells []string, field string) string {
 
 // member reads one row. The member carries what could be read; problems
 // say what could not, or what the domain refuses (validate), by field.
-func (r rowReader) member(cells []string, today time.Time) (*Member, rowProblems) {
+func (r rowReader) member(cells []string, today time.Time) (*member.Member, rowProblems) {
 	var p rowProblems
 	// A file's cells are not checked on the way in as the API's strings
 	// are (a roster travels as bytes): the same rule applies here.
@@ -181,8 +182,8 @@ func (r rowReader) member(cells []string, today time.Time) (*Member, rowProblems
 		}
 		return "" // named above; kept out of the member
 	}
-	m := &Member{Name: get("name"), NationalID: NormaliseNationalID(get("national_id")), Phone: get("phone"),
-		Employer: get("employer"), Residence: Residence{Building: get("residence")}}
+	m := &member.Member{Name: get("name"), NationalID: member.NormaliseNationalID(get("national_id")), Phone: get("phone"),
+		Employer: get("employer"), Residence: member.Residence{Building: get("residence")}}
 	m.Sex = r.choose(&p, "sex", get("sex"), sexes, nil)
 	m.BirthDate = r.date(&p, "birth_date", get("birth_date"))
 	m.Education = r.choose(&p, "education", get("education"), educations, educationNames)
@@ -207,7 +208,7 @@ func (r rowReader) member(cells []string, today time.Time) (*Member, rowProblems
 	if strings.ContainsAny(m.NationalID, "E+.") {
 		p.add("national_id", "the number was kept as a number and lost its last digits: format the column as text and type it again")
 	}
-	if err := m.validate(today); err != nil {
+	if err := m.Validate(today); err != nil {
 		r.addViolations(&p, err)
 	}
 	if m.OrganisationID == "" {
@@ -219,7 +220,7 @@ func (r rowReader) member(cells []string, today time.Time) (*Member, rowProblems
 }
 
 // checkLengths applies the limits CreateMember's request has.
-func (r rowReader) checkLengths(p *rowProblems, m *Member) {
+func (r rowReader) checkLengths(p *rowProblems, m *member.Member) {
 	for _, f := range []struct {
 		field, value string
 		max          int

@@ -1,4 +1,4 @@
-package member
+package roster
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/services/member/internal/member"
 )
 
 // The limits of one roster file: a district's roster goes in a few files.
@@ -47,7 +48,7 @@ type tableRow struct {
 
 // contentErr is a fault of the whole file, named on the request's content.
 func contentErr(format string, args ...any) error {
-	return errs.Field(ErrInvalid, "content", fmt.Sprintf(format, args...))
+	return errs.Field(member.ErrInvalid, "content", fmt.Sprintf(format, args...))
 }
 
 // readTable reads a roster file in format (detected when FormatDetect).
@@ -72,7 +73,7 @@ func readTable(content []byte, format string) (*table, error) {
 	case FormatCSV:
 		t, err = readCSV(content)
 	default:
-		return nil, errs.Field(ErrInvalid, "format", "unknown format "+format)
+		return nil, errs.Field(member.ErrInvalid, "format", "unknown format "+format)
 	}
 	if err != nil {
 		return nil, err
