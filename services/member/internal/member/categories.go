@@ -17,6 +17,17 @@ type CategoryChanged struct {
 
 func (e CategoryChanged) AggregateID() string { return e.Change.OrganisationID }
 
+// SchemeSet records that the scheme of a district, or the city's default
+// (Scope DefaultScheme), was set: it is recorded, not published (the
+// reclassifications that follow are).
+type SchemeSet struct {
+	Scope         string
+	Before, After *Scheme
+}
+
+// AggregateID is the district.
+func (e SchemeSet) AggregateID() string { return e.Scope }
+
 // ClassifierFor compiles the scheme a district classifies by.
 func ClassifierFor(ctx context.Context, tx Tx, districtID string) (*Classifier, error) {
 	sch, _, err := tx.SchemeFor(ctx, districtID)
@@ -73,8 +84,15 @@ func (s *Service) SetScheme(ctx context.Context, scope string, sch Scheme, a Act
 				return errs.Field(ErrNotDistrict, "district_id", "a scheme is set for a district")
 			}
 		}
+		before, _, err := tx.SchemeFor(ctx, scope)
+		if err != nil {
+			return err
+		}
 		sch.Updated, sch.UpdatedBy = s.clock.Now(), a.Subject
 		if err := tx.SaveScheme(ctx, scope, &sch); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, SchemeSet{Scope: scope, Before: before, After: &sch}, sch.Updated); err != nil {
 			return err
 		}
 		members, err := tx.LockRuleClassified(ctx, scope)
@@ -95,7 +113,7 @@ func (s *Service) SetScheme(ctx context.Context, scope string, sch Scheme, a Act
 			return err
 		}
 		for _, ch := range changes {
-			if err := tx.Emit(ctx, CategoryChanged{Change: ch}); err != nil {
+			if err := tx.Emit(ctx, CategoryChanged{Change: ch}, sch.Updated); err != nil {
 				return err
 			}
 		}
@@ -157,7 +175,7 @@ func (s *Service) recategorise(ctx context.Context, memberID string, change func
 		}
 		out = m
 		return tx.Emit(ctx, CategoryChanged{Member: m,
-			Change: CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}})
+			Change: CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}}, m.Updated)
 	})
 	return out, err
 }

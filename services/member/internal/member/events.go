@@ -1,9 +1,11 @@
 package member
 
-// Event is a change the member service tells the rest of the city about.
-// The store turns each into its protobuf message, without the national ID
-// number, and writes it to the outbox in the same transaction as the change.
-// Its AggregateID is the organisation it is about: the events of one
+// Event is a change of the member service, emitted by the domain in the
+// transaction that makes it with the time of the domain's clock. Its audit
+// record is written in that transaction and, unless the change is the
+// service's own business, its message for the rest of the city too
+// (pbconv.RecordOf builds both, never with the national ID number). Its
+// AggregateID is the organisation it is about: the events of one
 // organisation are published in order.
 type Event interface{ AggregateID() string }
 

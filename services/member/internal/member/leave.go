@@ -118,8 +118,8 @@ func (s *Service) Leave(ctx context.Context, tx Tx, m *Member, l Leaving, transf
 	if err := tx.Save(ctx, m); err != nil {
 		return err
 	}
-	if err := tx.Emit(ctx, MemberLeft{Member: m, TransferID: transferID}); err != nil {
+	if err := tx.Emit(ctx, MemberLeft{Member: m, TransferID: transferID}, l.At); err != nil {
 		return err
 	}
-	return s.Recount(ctx, tx, m.OrganisationID)
+	return s.Recount(ctx, tx, m.OrganisationID, l.At)
 }

@@ -69,10 +69,10 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 			return err
 		}
 		created = m
-		if err := tx.Emit(ctx, Registered{Member: m}); err != nil {
+		if err := tx.Emit(ctx, Registered{Member: m}, now); err != nil {
 			return err
 		}
-		return s.Recount(ctx, tx, o.ID)
+		return s.Recount(ctx, tx, o.ID, now)
 	})
 	return created, err
 }
@@ -105,14 +105,14 @@ func (s *Service) checkUnique(ctx context.Context, tx Tx, nationalID, self strin
 		errs.Violation{Field: "member.national_id", Description: "already registered in " + where})
 }
 
-// Recount publishes the number of members now directly in an organisation,
-// counted under the lock of its view row.
-func (s *Service) Recount(ctx context.Context, tx Tx, orgID string) error {
+// Recount publishes, as of at, the number of members now directly in an
+// organisation, counted under the lock of its view row.
+func (s *Service) Recount(ctx context.Context, tx Tx, orgID string, at time.Time) error {
 	n, err := tx.CountMembers(ctx, orgID)
 	if err != nil {
 		return err
 	}
-	return tx.Emit(ctx, CountChanged{OrganisationID: orgID, Count: n})
+	return tx.Emit(ctx, CountChanged{OrganisationID: orgID, Count: n}, at)
 }
 
 // Get returns a member.
@@ -186,24 +186,34 @@ func (s *Service) Update(ctx context.Context, patch *Member, fields []string, et
 				return err
 			}
 		}
-		old := m.Category
-		if err := s.Classify(ctx, tx, m); err != nil {
-			return err
-		}
-		m.Version++
-		m.Updated = s.clock.Now()
-		if err := tx.Save(ctx, m); err != nil {
-			return err
-		}
 		updated = m
-		if err := tx.Emit(ctx, Updated{Member: m, Changed: fields}); err != nil {
-			return err
-		}
-		if old.Code == m.Category.Code {
-			return nil
-		}
-		return tx.Emit(ctx, CategoryChanged{Member: m,
-			Change: CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}})
+		return s.Reclassify(ctx, tx, m, fields, s.clock.Now())
 	})
 	return updated, err
+}
+
+// Reclassify classifies a changed member again by its district's scheme,
+// advances its version and saves it at now; it publishes Updated naming
+// the fields changed (none: the change is the category's only) and
+// CategoryChanged when the category moved.
+func (s *Service) Reclassify(ctx context.Context, tx Tx, m *Member, changed []string, now time.Time) error {
+	old := m.Category
+	if err := s.Classify(ctx, tx, m); err != nil {
+		return err
+	}
+	m.Version++
+	m.Updated = now
+	if err := tx.Save(ctx, m); err != nil {
+		return err
+	}
+	if len(changed) > 0 {
+		if err := tx.Emit(ctx, Updated{Member: m, Changed: changed}, now); err != nil {
+			return err
+		}
+	}
+	if old.Code == m.Category.Code {
+		return nil
+	}
+	return tx.Emit(ctx, CategoryChanged{Member: m,
+		Change: CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}}, now)
 }

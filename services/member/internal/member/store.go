@@ -67,7 +67,10 @@ type Tx interface {
 	// ID number and left: one who died if any, else the latest to leave.
 	LeftHolder(ctx context.Context, nationalID, self string) (*Member, bool, error)
 
-	Emit(ctx context.Context, e Event) error
+	// Emit records e, which happened at at by the domain's clock: its
+	// audit record, and its message to the outbox unless it is the
+	// service's own business, both in this transaction.
+	Emit(ctx context.Context, e Event, at time.Time) error
 }
 
 // ListFilter selects members; the fields combine.

@@ -33,3 +33,17 @@ func (e Granted) AggregateID() string        { return e.Record.OwnerOrgID() }
 func (e ContactLogged) AggregateID() string  { return e.Record.OwnerOrgID() }
 func (e ContactOverdue) AggregateID() string { return e.Record.OwnerOrgID() }
 func (e MobilityEnded) AggregateID() string  { return e.Record.OwnerOrgID() }
+
+// GroupRegistered records that a group's outflow was registered; it is
+// recorded, not published (the outflow of each of its members is).
+type GroupRegistered struct{ Group *Group }
+
+// GroupGranted records that a group was granted its host; it is recorded,
+// not published (the grant of each of its members is).
+type GroupGranted struct{ Group *Group }
+
+// AggregateID is the group's home organisation.
+func (e GroupRegistered) AggregateID() string { return e.Group.HomeOrgID }
+
+// AggregateID is the group's home organisation.
+func (e GroupGranted) AggregateID() string { return e.Group.HomeOrgID }

@@ -107,6 +107,9 @@ func (s *Service) RegisterGroupOutflow(ctx context.Context, r GroupRequest, a me
 		if err := tx.InsertMobileGroup(ctx, g); err != nil {
 			return err
 		}
+		if err := tx.Emit(ctx, GroupRegistered{Group: g}, now); err != nil {
+			return err
+		}
 		for _, m := range members {
 			rec := &Record{Direction: Outflow, MemberID: m.ID, HomeOrgID: m.OrganisationID,
 				DistrictID: m.DistrictID, Place: g.Place, DestinationOrgID: g.DestinationOrgID, Since: r.Since,
@@ -204,6 +207,9 @@ func (s *Service) GrantGroupTemporary(ctx context.Context, id, hostOrgID, etag s
 		g.Version++
 		g.Updated = s.clock.Now()
 		if err := tx.SaveMobileGroup(ctx, g); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, GroupGranted{Group: g}, g.Updated); err != nil {
 			return err
 		}
 		out, granted = g, waiting

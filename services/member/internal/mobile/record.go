@@ -411,7 +411,7 @@ func (s *Service) insertMobile(ctx context.Context, tx Tx, rec *Record, m *membe
 	if err := tx.InsertMobile(ctx, rec, step); err != nil {
 		return err
 	}
-	if err := tx.Emit(ctx, Registered{Record: rec}); err != nil {
+	if err := tx.Emit(ctx, Registered{Record: rec}, now); err != nil {
 		return err
 	}
 	if m == nil {
@@ -427,23 +427,10 @@ func (s *Service) setMobile(ctx context.Context, tx Tx, m *member.Member, mobile
 		return nil
 	}
 	m.Mobile = mobile
-	old := m.Category
-	if err := s.members.Classify(ctx, tx, m); err != nil {
+	if err := s.members.Reclassify(ctx, tx, m, nil, s.clock.Now()); err != nil {
 		return err
 	}
-	m.Version++
-	m.Updated = s.clock.Now()
-	if err := tx.Save(ctx, m); err != nil {
-		return err
-	}
-	if err := tx.SetMemberMobile(ctx, m.ID, mobile); err != nil {
-		return err
-	}
-	if old.Code == m.Category.Code {
-		return nil
-	}
-	return tx.Emit(ctx, member.CategoryChanged{Member: m,
-		Change: member.CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}})
+	return tx.SetMemberMobile(ctx, m.ID, mobile)
 }
 
 // GrantTemporary gives a mobile member a temporary relationship with a
@@ -514,7 +501,7 @@ func (s *Service) grant(ctx context.Context, tx Tx, rec *Record, host *member.Or
 	if err := s.saveMobile(ctx, tx, rec, &step); err != nil {
 		return err
 	}
-	return tx.Emit(ctx, Granted{Record: rec})
+	return tx.Emit(ctx, Granted{Record: rec}, now)
 }
 
 // saveMobile advances a record's version and writes it, with step if the
@@ -623,7 +610,7 @@ func (s *Service) contact(ctx context.Context, tx Tx, rec *Record, r ContactRequ
 			return nil, err
 		}
 	}
-	return e, tx.Emit(ctx, ContactLogged{Record: rec, Entry: e})
+	return e, tx.Emit(ctx, ContactLogged{Record: rec, Entry: e}, now)
 }
 
 // EndMobility ends a record with its outcome. The member of this city is
@@ -667,7 +654,7 @@ func (s *Service) EndMobility(ctx context.Context, id, outcome, reason, etag str
 		if err := s.saveMobile(ctx, tx, rec, &step); err != nil {
 			return err
 		}
-		if err := tx.Emit(ctx, MobilityEnded{Record: rec}); err != nil {
+		if err := tx.Emit(ctx, MobilityEnded{Record: rec}, now); err != nil {
 			return err
 		}
 		out = rec
@@ -767,7 +754,7 @@ func (s *Service) EndOnLeaving(ctx context.Context, tx EndTx, m *member.Member, 
 	if err := s.saveMobile(ctx, tx, rec, &step); err != nil {
 		return err
 	}
-	if err := tx.Emit(ctx, MobilityEnded{Record: rec}); err != nil {
+	if err := tx.Emit(ctx, MobilityEnded{Record: rec}, now); err != nil {
 		return err
 	}
 	m.Mobile = false

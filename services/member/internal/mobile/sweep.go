@@ -3,6 +3,8 @@ package mobile
 import (
 	"context"
 	"time"
+
+	"gongjian.dev/pkg/actor"
 )
 
 // sweepBatch is how many overdue records one transaction reports.
@@ -13,6 +15,7 @@ const sweepBatch = 100
 // member, marked in the transaction that emits it, so that no period is
 // reported twice. Records another replica holds are skipped.
 func (s *Service) Sweep(ctx context.Context, now time.Time) error {
+	ctx = actor.AsSystem(ctx, "mobile-contact-sweeper") // no caller asked for what it reports
 	for {
 		n, err := s.sweepMobileBatch(ctx, now)
 		if err != nil || n < sweepBatch {
@@ -37,7 +40,7 @@ func (s *Service) sweepMobileBatch(ctx context.Context, now time.Time) (int, err
 				return err
 			}
 			due := r.ContactDue.Add(time.Duration(period-1) * r.interval())
-			if err := tx.Emit(ctx, ContactOverdue{Record: r, Period: period, Due: due}); err != nil {
+			if err := tx.Emit(ctx, ContactOverdue{Record: r, Period: period, Due: due}, now); err != nil {
 				return err
 			}
 		}

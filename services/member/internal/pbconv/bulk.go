@@ -10,17 +10,6 @@ import (
 	"gongjian.dev/services/member/internal/transfer"
 )
 
-// The subjects of the transfer steps beyond the first six, and of the
-// completion that follows a receipt.
-const (
-	SubjectTransferCompleted        = "gongjian.member.v1.transfer_completed"
-	SubjectTransferSuspended        = "gongjian.member.v1.transfer_suspended"
-	SubjectTransferResumed          = "gongjian.member.v1.transfer_resumed"
-	SubjectTransferExpired          = "gongjian.member.v1.transfer_expired"
-	SubjectTransferFlaggedForReview = "gongjian.member.v1.transfer_flagged_for_review"
-	SubjectTransferReviewRecorded   = "gongjian.member.v1.transfer_review_recorded"
-)
-
 // TransferAction is the API value of a step's action.
 func TransferAction(a string) pb.TransferAction {
 	return pb.TransferAction(pb.TransferAction_value["TRANSFER_ACTION_"+a])

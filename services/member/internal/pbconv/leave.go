@@ -1,15 +1,10 @@
 package pbconv
 
 import (
-	"time"
-
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/transfer"
 )
-
-// SubjectMemberLeft is the subject of the end of a membership.
-const SubjectMemberLeft = "gongjian.member.v1.member_left"
 
 // LeavingKind is the API value of a kind of ending.
 func LeavingKind(s string) pb.LeavingKind {
@@ -45,13 +40,4 @@ func OutsideFrom(d *pb.OutsideDestination) *transfer.OutsideDestination {
 		return nil
 	}
 	return &transfer.OutsideDestination{Organisation: d.GetOrganisation(), Place: d.GetPlace()}
-}
-
-// memberLeftEvent is the message of MemberLeft.
-func memberLeftEvent(e member.MemberLeft, id string, at time.Time) *pb.MemberLeft {
-	out := &pb.MemberLeft{EventId: id, OccurTime: ts(at), Member: Member(e.Member, IDOmitted), TransferId: e.TransferID}
-	if l := e.Member.Left; l != nil {
-		out.Kind, out.Date = LeavingKind(l.Kind), date(l.Date)
-	}
-	return out
 }

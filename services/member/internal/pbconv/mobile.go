@@ -1,24 +1,10 @@
 package pbconv
 
 import (
-	"fmt"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
-)
-
-// The subjects of the events of mobile members.
-const (
-	SubjectMobileOutflowRegistered = "gongjian.member.v1.mobile_outflow_registered"
-	SubjectMobileInflowRegistered  = "gongjian.member.v1.mobile_inflow_registered"
-	SubjectMobileGranted           = "gongjian.member.v1.mobile_temporary_relationship_granted"
-	SubjectMobileContactLogged     = "gongjian.member.v1.mobile_contact_logged"
-	SubjectMobileContactOverdue    = "gongjian.member.v1.mobile_contact_overdue"
-	SubjectMobilityEnded           = "gongjian.member.v1.mobility_ended"
 )
 
 // MobileRecord is the API message of a record; contact_overdue is as of
@@ -88,41 +74,4 @@ func MobileGroup(g *mobile.Group) *pb.MobileGroup {
 		DestinationOrganisationId: g.DestinationOrgID, LeaderMemberId: g.LeaderID, HostOrganisationId: g.HostOrgID,
 		RecordIds: g.RecordIDs, CreateTime: ts(g.Created), UpdateTime: ts(g.Updated), Etag: g.Etag(),
 	}
-}
-
-// mobileEvent returns the subject and message of an event of mobile
-// members; ok is false for any other event.
-func mobileEvent(e member.Event, id string, at time.Time) (string, proto.Message, bool, error) {
-	occur := ts(at)
-	switch e := e.(type) {
-	case mobile.Registered:
-		rec := MobileRecord(e.Record, time.Time{}, false)
-		if e.Record.Direction == mobile.Inflow {
-			return SubjectMobileInflowRegistered, &pb.MobileInflowRegistered{EventId: id, OccurTime: occur, Record: rec}, true, nil
-		}
-		return SubjectMobileOutflowRegistered, &pb.MobileOutflowRegistered{EventId: id, OccurTime: occur, Record: rec}, true, nil
-	case mobile.Granted:
-		return SubjectMobileGranted, &pb.MobileTemporaryRelationshipGranted{EventId: id, OccurTime: occur,
-			Record: MobileRecord(e.Record, time.Time{}, false), CertificateNumber: e.Record.Temporary.CertificateNumber}, true, nil
-	case mobile.ContactLogged:
-		return SubjectMobileContactLogged, &pb.MobileContactLogged{EventId: id, OccurTime: occur,
-			Contact: ContactEntry(e.Entry, false), MemberId: e.Record.MemberID}, true, nil
-	case mobile.ContactOverdue:
-		r := e.Record
-		host := r.Temporary.OrgID
-		if host == "" {
-			host = r.HostOrgID
-		}
-		return SubjectMobileContactOverdue, &pb.MobileContactOverdue{EventId: id, OccurTime: occur, RecordId: r.ID,
-			MemberId: r.MemberID, HomeOrganisationId: r.HomeOrgID, HostOrganisationId: host, Period: int32(e.Period),
-			DueTime: ts(e.Due), LastReportTime: ts(r.LastReport)}, true, nil
-	case mobile.MobilityEnded:
-		if e.Record.State != mobile.Ended {
-			return "", nil, true, fmt.Errorf("pbconv: a mobility ended in state %s", e.Record.State)
-		}
-		return SubjectMobilityEnded, &pb.MobilityEnded{EventId: id, OccurTime: occur,
-			Record: MobileRecord(e.Record, time.Time{}, false), Outcome: MobilityOutcome(e.Record.Ending.Outcome),
-			TransferRequested: e.Record.TransferRequested()}, true, nil
-	}
-	return "", nil, false, nil
 }

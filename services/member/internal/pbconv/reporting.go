@@ -1,59 +1,9 @@
 package pbconv
 
 import (
-	"fmt"
-	"time"
-
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
-
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/reporting"
 )
-
-// The subjects of the events of in-service members' reporting, appraisals
-// and star ratings.
-const (
-	SubjectInServiceRegistered        = "gongjian.member.v1.in_service_registered"
-	SubjectInServiceRegistrationEnded = "gongjian.member.v1.in_service_registration_ended"
-	SubjectServicePostClaimed         = "gongjian.member.v1.service_post_claimed"
-	SubjectServicePostReleased        = "gongjian.member.v1.service_post_released"
-	SubjectInServiceFeedbackSent      = "gongjian.member.v1.in_service_feedback_sent"
-	SubjectStarRatingSet              = "gongjian.member.v1.star_rating_set"
-	SubjectAppraisalRecorded          = "gongjian.member.v1.appraisal_recorded"
-)
-
-// reportingEvent returns the subject and message of a reporting event.
-func reportingEvent(e reporting.Event, id string, at time.Time) (string, proto.Message, error) {
-	occur := ts(at)
-	switch e := e.(type) {
-	case reporting.CommunityRegistered:
-		return SubjectInServiceRegistered, &pb.InServiceRegistered{EventId: id, OccurTime: occur,
-			Registration: Registration(e.Registration)}, nil
-	case reporting.RegistrationEnded:
-		return SubjectInServiceRegistrationEnded, &pb.InServiceRegistrationEnded{EventId: id, OccurTime: occur,
-			Registration: Registration(e.Registration)}, nil
-	case reporting.PostClaimed:
-		return SubjectServicePostClaimed, &pb.ServicePostClaimed{EventId: id, OccurTime: occur, Claim: Claim(e.Claim)}, nil
-	case reporting.PostReleased:
-		return SubjectServicePostReleased, &pb.ServicePostReleased{EventId: id, OccurTime: occur, Claim: Claim(e.Claim)}, nil
-	case reporting.FeedbackSent:
-		return SubjectInServiceFeedbackSent, &pb.InServiceFeedbackSent{EventId: id, OccurTime: occur,
-			OrganisationId: e.Rating.OrganisationID, Rating: Rating(e.Rating), Totals: CardTotals(e.Card.Totals),
-			QuartersMeetingContacts: e.Card.QuartersMeetingContacts(), MeetsActivities: e.Card.MeetsActivities,
-			Settings: ReportingSettings(e.Card.Settings)}, nil
-	case reporting.StarRatingSet:
-		return SubjectStarRatingSet, &pb.StarRatingSet{EventId: id, OccurTime: occur, Rating: StarRating(e.Rating),
-			CurrentStars: e.Current}, nil
-	case reporting.StarsChanged:
-		return SubjectUpdated, &pb.MemberUpdated{EventId: id, OccurTime: occur, Member: Member(e.Member, IDOmitted),
-			Changed: &fieldmaskpb.FieldMask{Paths: []string{"star_rating"}}}, nil
-	case reporting.AppraisalRecorded:
-		return SubjectAppraisalRecorded, &pb.AppraisalRecorded{EventId: id, OccurTime: occur,
-			Appraisal: Appraisal(e.Appraisal)}, nil
-	}
-	return "", nil, fmt.Errorf("pbconv: no message for %T", e)
-}
 
 // Registration is the API message of a registration.
 func Registration(r *reporting.Registration) *pb.Registration {

@@ -108,7 +108,7 @@ func (s *Service) RecordAppraisal(ctx context.Context, r AppraisalRequest, a mem
 			return err
 		}
 		out = ap
-		return tx.Emit(ctx, AppraisalRecorded{Appraisal: ap})
+		return tx.Emit(ctx, AppraisalRecorded{Appraisal: ap}, ap.Created)
 	})
 	return out, err
 }
@@ -193,7 +193,7 @@ func (s *Service) SetStarRating(ctx context.Context, r StarRequest, a member.Act
 		if current, err = tx.CurrentStars(ctx, m.ID); err != nil {
 			return err
 		}
-		if err := tx.Emit(ctx, StarRatingSet{Rating: sr, Current: current}); err != nil {
+		if err := tx.Emit(ctx, StarRatingSet{Rating: sr, Current: current}, now); err != nil {
 			return err
 		}
 		if current == m.StarRating {
@@ -203,7 +203,7 @@ func (s *Service) SetStarRating(ctx context.Context, r StarRequest, a member.Act
 		if err := tx.SaveStars(ctx, m); err != nil {
 			return err
 		}
-		return tx.Emit(ctx, StarsChanged{Member: m})
+		return tx.Emit(ctx, StarsChanged{Member: m}, now)
 	})
 	return out, current, err
 }

@@ -192,6 +192,9 @@ func (s *Service) AddCardEntry(ctx context.Context, r CardRequest, a member.Acto
 		if err := tx.InsertCardEntry(ctx, &e); err != nil {
 			return err
 		}
+		if err := tx.Emit(ctx, CardEntryAdded{Entry: &e}, e.Created); err != nil {
+			return err
+		}
 		out = &e
 		return tx.RememberRequest(ctx, key, e.ID)
 	})
@@ -256,7 +259,15 @@ func (s *Service) SetSettings(ctx context.Context, rs Settings, a member.Actor) 
 		if _, err := member.District(ctx, tx, rs.DistrictID); err != nil {
 			return err
 		}
-		return tx.SaveReportingSettings(ctx, rs, a.Subject, s.clock.Now())
+		before, err := tx.ReportingSettings(ctx, rs.DistrictID)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		if err := tx.SaveReportingSettings(ctx, rs, a.Subject, now); err != nil {
+			return err
+		}
+		return tx.Emit(ctx, SettingsSet{Before: before, After: rs}, now)
 	})
 	return rs, err
 }

@@ -2,13 +2,6 @@ package reporting
 
 import "gongjian.dev/services/member/internal/member"
 
-// Event is an event of in-service members' reporting, appraisals and
-// star ratings: the converters handle them as one family.
-type Event interface {
-	member.Event
-	reporting()
-}
-
 // CommunityRegistered is published when an in-service member registers
 // with a community; its events are ordered with the community's.
 type CommunityRegistered struct{ Registration *Registration }
@@ -55,11 +48,18 @@ func (e StarRatingSet) AggregateID() string       { return e.Rating.Organisation
 func (e StarsChanged) AggregateID() string        { return e.Member.OrganisationID }
 func (e AppraisalRecorded) AggregateID() string   { return e.Appraisal.OrganisationID }
 
-func (CommunityRegistered) reporting() {}
-func (RegistrationEnded) reporting()   {}
-func (PostClaimed) reporting()         {}
-func (PostReleased) reporting()        {}
-func (FeedbackSent) reporting()        {}
-func (StarRatingSet) reporting()       {}
-func (StarsChanged) reporting()        {}
-func (AppraisalRecorded) reporting()   {}
+// PostCreated records that a community published a post; it is recorded,
+// not published.
+type PostCreated struct{ Post *Post }
+
+// CardEntryAdded records an entry of a member's card; it is recorded, not
+// published (the card goes to the employer with the community's rating).
+type CardEntryAdded struct{ Entry *CardEntry }
+
+// SettingsSet records that a district set its minimums, before and after;
+// it is recorded, not published.
+type SettingsSet struct{ Before, After Settings }
+
+func (e PostCreated) AggregateID() string    { return e.Post.CommunityID }
+func (e CardEntryAdded) AggregateID() string { return e.Entry.CommunityID }
+func (e SettingsSet) AggregateID() string    { return e.After.DistrictID }

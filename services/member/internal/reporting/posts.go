@@ -93,6 +93,9 @@ func (s *Service) CreatePost(ctx context.Context, communityID string, p Post, re
 		if err := tx.InsertPost(ctx, &p); err != nil {
 			return err
 		}
+		if err := tx.Emit(ctx, PostCreated{Post: &p}, p.Created); err != nil {
+			return err
+		}
 		out = &p
 		return tx.RememberRequest(ctx, key, p.ID)
 	})
@@ -143,7 +146,7 @@ func (s *Service) ClaimPost(ctx context.Context, r ClaimRequest, a member.Actor)
 			return err
 		}
 		out = c
-		return tx.Emit(ctx, PostClaimed{Claim: c})
+		return tx.Emit(ctx, PostClaimed{Claim: c}, c.Claimed)
 	})
 	return out, err
 }
@@ -204,5 +207,5 @@ func (s *Service) release(ctx context.Context, tx Tx, c *Claim, at time.Time) er
 	if err := tx.ReleaseClaim(ctx, c); err != nil {
 		return err
 	}
-	return tx.Emit(ctx, PostReleased{Claim: c})
+	return tx.Emit(ctx, PostReleased{Claim: c}, at)
 }

@@ -112,7 +112,7 @@ func (s *Service) RateMember(ctx context.Context, r RatingRequest, a member.Acto
 			return err
 		}
 		card := tally(m.ID, r.Year, entries, settings, s.clock.Today())
-		return tx.Emit(ctx, FeedbackSent{Rating: rating, Card: &card})
+		return tx.Emit(ctx, FeedbackSent{Rating: rating, Card: &card}, rating.Created)
 	})
 	return out, err
 }

@@ -117,7 +117,7 @@ func (s *Service) RegisterWithCommunity(ctx context.Context, r RegisterRequest, 
 			return err
 		}
 		out = reg
-		return tx.Emit(ctx, CommunityRegistered{Registration: reg})
+		return tx.Emit(ctx, CommunityRegistered{Registration: reg}, reg.Created)
 	})
 	return out, err
 }
@@ -166,7 +166,7 @@ func (s *Service) EndRegistration(ctx context.Context, r EndRequest, a member.Ac
 			return err
 		}
 		out = reg
-		if err := tx.Emit(ctx, RegistrationEnded{Registration: reg}); err != nil {
+		if err := tx.Emit(ctx, RegistrationEnded{Registration: reg}, now); err != nil {
 			return err
 		}
 		claims, err := tx.LiveClaimsUnder(ctx, reg.ID)

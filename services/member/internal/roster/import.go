@@ -234,7 +234,7 @@ func (r *importRun) write(ctx context.Context, news []*member.Member, byMember m
 			}
 		}
 	}
-	if err := r.tx.EmitRegistered(ctx, registered); err != nil {
+	if err := r.tx.EmitRegistered(ctx, registered, r.now); err != nil {
 		return err
 	}
 	var counted []string
@@ -245,7 +245,7 @@ func (r *importRun) write(ctx context.Context, news []*member.Member, byMember m
 	}
 	slices.Sort(counted)
 	for _, id := range counted {
-		if err := r.svc.members.Recount(ctx, r.tx, id); err != nil {
+		if err := r.svc.members.Recount(ctx, r.tx, id, r.now); err != nil {
 			return err
 		}
 	}

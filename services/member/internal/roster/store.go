@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"time"
 
 	"gongjian.dev/services/member/internal/member"
 )
@@ -21,9 +22,9 @@ type Tx interface {
 	// number a live member holds by the time it is written (one whose
 	// registration committed meanwhile), and returns the ids written.
 	InsertMembers(ctx context.Context, ms []*member.Member) (map[string]bool, error)
-	// EmitRegistered publishes the registration of each member with its
-	// audit record, as Emit(Registered{m}) does for one.
-	EmitRegistered(ctx context.Context, ms []*member.Member) error
+	// EmitRegistered records the registration of each member at at, as
+	// Emit(Registered{m}, at) does for one, in fewer round trips.
+	EmitRegistered(ctx context.Context, ms []*member.Member, at time.Time) error
 	// SaveImport keeps the report of an import, by its id.
 	SaveImport(ctx context.Context, r *Report, by string) error
 	// Report reads a kept report.

@@ -8,16 +8,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"gongjian.dev/pkg/audit"
-	"gongjian.dev/pkg/outbox"
-	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/pbconv"
 	"gongjian.dev/services/member/internal/transfer"
 )
-
-// subjectTransferJob is the subject type of the audit records of bulk
-// transfer jobs.
-const subjectTransferJob = "transfer_job"
 
 // BulkCandidates implements member.Tx.
 func (t *txStore) BulkCandidates(ctx context.Context, orgID string, subtree bool, ids []string, limit int) ([]string, error) {
@@ -55,17 +47,7 @@ func (t *txStore) InsertBulkJob(ctx context.Context, j *transfer.BulkJob, rows [
 	}
 	_, err = t.tx.Exec(ctx, `INSERT INTO bulk_transfer_members (job_id, position, member_id, destination_id)
 		SELECT $1, p, m, d FROM unnest($2::int[], $3::uuid[], $4::uuid[]) AS r(p, m, d)`, j.ID, positions, members, dests)
-	if err != nil {
-		return err
-	}
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectTransferJob, SubjectID: j.ID,
-		OrganisationID: j.OrganisationID, After: jobRecord(j)})
-}
-
-// jobRecord is what the audit trail keeps of a job.
-func jobRecord(j *transfer.BulkJob) map[string]any {
-	return map[string]any{"organisation_id": j.OrganisationID, "subtree": j.Subtree,
-		"to_organisation_id": j.ToOrgID, "reason": j.Reason, "total": j.Total}
+	return err
 }
 
 const jobColumns = `j.id::text, j.organisation_id::text, j.subtree, coalesce(j.to_organisation_id::text, ''), j.reason,
@@ -153,49 +135,23 @@ func (t *txStore) LockBulkMember(ctx context.Context, jobID string, position int
 	return o, interpretError(err, transfer.ErrBulkJobNotFound)
 }
 
-// SaveBulkOutcome implements member.Tx. The job is finished in the
-// transaction of its last outcome.
+// SaveBulkOutcome implements transfer.Tx. The job is finished in the
+// transaction of its last outcome. A row no longer pending is an error:
+// its update returns no row.
 func (t *txStore) SaveBulkOutcome(ctx context.Context, o *transfer.BulkOutcome) error {
-	var orgID string
+	var saved string
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE bulk_transfer_members SET result = $3, transfer_id = $4, state = $5,
 		to_organisation_id = $6, reason = $7, detail = $8, done_at = $9
 		WHERE job_id = $1 AND position = $2 AND result = 'PENDING'
-		RETURNING (SELECT j.organisation_id::text FROM bulk_transfer_jobs j WHERE j.id = job_id)`, o.JobID, o.Position,
+		RETURNING job_id::text`, o.JobID, o.Position,
 		o.Result, nullable(o.TransferID), o.State, nullable(o.ToOrgID), o.Reason, o.Detail, o.At).QueryRow(func(r pgx.Row) error {
-		return r.Scan(&orgID)
+		return r.Scan(&saved)
 	})
 	b.Queue(`UPDATE bulk_transfer_jobs SET finished_at = $2 WHERE id = $1 AND finished_at IS NULL
 		AND NOT EXISTS (SELECT 1 FROM bulk_transfer_members WHERE job_id = $1 AND result = 'PENDING')`, o.JobID, o.At)
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("bulk transfer job %s: outcome of member %d: %w", o.JobID, o.Position, err)
-	}
-	if o.Result != transfer.BulkSkipped {
-		return nil // the transfer's steps have their records
-	}
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectTransferJob, SubjectID: o.JobID, OrganisationID: orgID,
-		After: map[string]any{"member_id": o.MemberID, "result": o.Result, "reason": o.Reason, "detail": o.Detail}})
-}
-
-// EmitSteps implements member.Tx: the events in one round trip
-// (outbox.Enqueue batches them), then the audit record of each step.
-func (t *txStore) EmitSteps(ctx context.Context, snaps []*transfer.Transfer) error {
-	evs := make([]outbox.Event, len(snaps))
-	for i, tr := range snaps {
-		id := member.NewID()
-		subject, msg, err := pbconv.Event(transfer.Changed{Transfer: tr}, id, time.Now().UTC())
-		if err != nil {
-			return err
-		}
-		evs[i] = outbox.Event{ID: id, Subject: subject, AggregateID: transfer.Changed{Transfer: tr}.AggregateID(), Message: msg}
-	}
-	if err := outbox.Enqueue(ctx, t.tx, evs...); err != nil {
-		return err
-	}
-	for _, tr := range snaps {
-		if err := t.auditTransfer(ctx, tr); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -138,31 +138,25 @@ func join2(cols []string) string {
 	return out
 }
 
-// EmitRegistered implements member.ImportTx: the events go to the outbox
-// in one batch, and the audit records, as Emit writes them for a
-// registration, in another.
-func (t *txStore) EmitRegistered(ctx context.Context, ms []*member.Member) error {
+// EmitRegistered implements roster.Tx: the records of the registrations,
+// as Emit makes them one by one, their messages sent to the outbox in one
+// batch and their audit records written in one statement.
+func (t *txStore) EmitRegistered(ctx context.Context, ms []*member.Member, at time.Time) error {
 	if len(ms) == 0 {
 		return nil
 	}
-	now := time.Now().UTC()
 	evs := make([]outbox.Event, len(ms))
+	entries := make([]audit.Entry, len(ms))
 	for i, m := range ms {
-		id := member.NewID()
-		e := member.Registered{Member: m}
-		subject, msg, err := pbconv.Event(e, id, now)
+		r, err := pbconv.RecordOf(member.Registered{Member: m}, member.NewID(), at)
 		if err != nil {
 			return err
 		}
-		evs[i] = outbox.Event{ID: id, Subject: subject, AggregateID: e.AggregateID(), Message: msg}
+		entry, _ := t.entry(r)
+		evs[i], entries[i] = r.Outbox, entry
 	}
 	if err := outbox.Enqueue(ctx, t.tx, evs...); err != nil {
 		return err
-	}
-	entries := make([]audit.Entry, len(ms))
-	for i, m := range ms {
-		entries[i] = audit.Entry{SubjectType: subjectMember, SubjectID: m.ID, OrganisationID: m.OrganisationID,
-			After: pbconv.Member(m, pbconv.IDOmitted)}
 	}
 	return audit.WriteMany(ctx, t.tx, entries...)
 }

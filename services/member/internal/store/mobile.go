@@ -2,25 +2,14 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"google.golang.org/protobuf/encoding/protojson"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/pgdb"
-	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
-	"gongjian.dev/services/member/internal/pbconv"
-)
-
-// The subject types of the audit records of mobile members.
-const (
-	subjectMobile      = "mobile_record"
-	subjectMobileGroup = "mobile_group"
 )
 
 const mobileColumns = `id::text, direction, state, coalesce(member_id::text, ''), person_name, person_phone,
@@ -113,18 +102,6 @@ func (s *Store) GroupSides(ctx context.Context, id string) ([]string, error) {
 	return g.Sides(), nil
 }
 
-// rememberMobile keeps what a record looked like when this transaction
-// locked it, for the "before" of its audit record.
-func (t *txStore) rememberMobile(r *mobile.Record) {
-	key := subjectMobile + "/" + r.ID
-	if _, ok := t.before[key]; ok {
-		return
-	}
-	if b, err := protojson.Marshal(pbconv.MobileRecord(r, time.Time{}, true)); err == nil {
-		t.before[key] = b
-	}
-}
-
 // OpenMobile implements member.Tx.
 func (t *txStore) OpenMobile(ctx context.Context, memberID string) (*mobile.Record, bool, error) {
 	r, err := scanMobile(t.tx.QueryRow(ctx, `SELECT `+mobileColumns+` FROM mobile_records
@@ -144,7 +121,7 @@ func (t *txStore) PeekMobile(ctx context.Context, id string) (*mobile.Record, er
 func (t *txStore) LockMobile(ctx context.Context, id string) (*mobile.Record, error) {
 	r, err := getMobile(ctx, t.tx, id, true, true)
 	if err == nil {
-		t.rememberMobile(r)
+		t.snapshot(r)
 	}
 	return r, err
 }
@@ -244,7 +221,7 @@ func (t *txStore) LockOverdue(ctx context.Context, now time.Time, limit int) ([]
 	}
 	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mobile.Record, error) { return scanMobile(row) })
 	for _, r := range recs {
-		t.rememberMobile(r)
+		t.snapshot(r)
 	}
 	return recs, err
 }
@@ -254,36 +231,4 @@ func (t *txStore) MarkOverdue(ctx context.Context, r *mobile.Record) error {
 	_, err := t.tx.Exec(ctx, `UPDATE mobile_records SET overdue_periods = $2, next_overdue_at = $3 WHERE id = $1`,
 		r.ID, r.OverduePeriods, r.NextOverdue)
 	return err
-}
-
-// auditMobile records a change of a record, with the record before and
-// after it, under the organisation that keeps it.
-func (t *txStore) auditMobile(ctx context.Context, r *mobile.Record, after any) error {
-	entry := audit.Entry{SubjectType: subjectMobile, SubjectID: r.ID, OrganisationID: r.OwnerOrgID(), After: after}
-	if b, ok := t.before[subjectMobile+"/"+r.ID]; ok {
-		entry.Before = json.RawMessage(b)
-	}
-	return audit.Write(ctx, t.deferred(), entry)
-}
-
-// emitMobile writes the audit record of a mobile event; ok is false for
-// an event that is not one.
-func (t *txStore) emitMobile(ctx context.Context, e member.Event) (bool, error) {
-	switch e := e.(type) {
-	case mobile.Registered:
-		return true, t.auditMobile(ctx, e.Record, pbconv.MobileRecord(e.Record, time.Time{}, true))
-	case mobile.Granted:
-		return true, t.auditMobile(ctx, e.Record, pbconv.MobileRecord(e.Record, time.Time{}, true))
-	case mobile.MobilityEnded:
-		return true, t.auditMobile(ctx, e.Record, pbconv.MobileRecord(e.Record, time.Time{}, true))
-	case mobile.ContactLogged:
-		return true, audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectMobile, SubjectID: e.Record.ID,
-			OrganisationID: e.Record.OwnerOrgID(), After: pbconv.ContactEntry(e.Entry, true)})
-	case mobile.ContactOverdue:
-		// The sweeper reports it: no caller asked for it.
-		ctx = audit.AsSystem(ctx, "mobile-contact-sweeper")
-		return true, t.auditMobile(ctx, e.Record, map[string]any{"overdue_period": e.Period,
-			"due_time": e.Due.Format(time.RFC3339), "next_overdue_time": e.Record.NextOverdue.Format(time.RFC3339)})
-	}
-	return false, nil
 }

@@ -9,12 +9,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"google.golang.org/protobuf/encoding/protojson"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
-	"gongjian.dev/services/member/internal/pbconv"
 )
 
 const groupColumns = `id::text, name, home_organisation_id::text, place, coalesce(destination_organisation_id::text, ''),
@@ -73,20 +70,14 @@ func (t *txStore) InsertMobileGroup(ctx context.Context, g *mobile.Group) error 
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
 		g.ID, g.Name, g.HomeOrgID, g.Place, nullable(g.DestinationOrgID), g.LeaderID, nullable(g.HostOrgID),
 		g.Version, g.Created)
-	if err != nil {
-		return interpretError(err, mobile.ErrGroupNotFound)
-	}
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectMobileGroup, SubjectID: g.ID,
-		OrganisationID: g.HomeOrgID, After: pbconv.MobileGroup(g)})
+	return interpretError(err, mobile.ErrGroupNotFound)
 }
 
 // LockMobileGroup implements member.Tx.
 func (t *txStore) LockMobileGroup(ctx context.Context, id string) (*mobile.Group, error) {
 	g, err := getGroup(ctx, t.tx, id, true)
 	if err == nil {
-		if b, err := protojson.Marshal(pbconv.MobileGroup(g)); err == nil {
-			t.before[subjectMobileGroup+"/"+g.ID] = b
-		}
+		t.snapshot(g)
 	}
 	return g, err
 }
@@ -101,18 +92,14 @@ func (t *txStore) SaveMobileGroup(ctx context.Context, g *mobile.Group) error {
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("mobile group version moved under a row lock")
 	}
-	entry := audit.Entry{SubjectType: subjectMobileGroup, SubjectID: g.ID, OrganisationID: g.HomeOrgID, After: pbconv.MobileGroup(g)}
-	if b, ok := t.before[subjectMobileGroup+"/"+g.ID]; ok {
-		entry.Before = json.RawMessage(b)
-	}
-	return audit.Write(ctx, t.deferred(), entry)
+	return nil
 }
 
 // LockGroupRecords implements member.Tx.
 func (t *txStore) LockGroupRecords(ctx context.Context, groupID string) ([]*mobile.Record, error) {
 	recs, err := groupRecords(ctx, t.tx, groupID, true)
 	for _, r := range recs {
-		t.rememberMobile(r)
+		t.snapshot(r)
 	}
 	return recs, err
 }

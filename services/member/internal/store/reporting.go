@@ -9,24 +9,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/pbconv"
 	"gongjian.dev/services/member/internal/reporting"
-)
-
-// The subject types of the audit records of reporting.
-const (
-	subjectRegistration = "registration"
-	subjectPost         = "service_post"
-	subjectClaim        = "post_claim"
-	subjectCardEntry    = "card_entry"
-	subjectRating       = "community_rating"
-	subjectSettings     = "reporting_settings"
-	subjectAppraisal    = "appraisal"
-	subjectStarRating   = "star_rating"
 )
 
 // reportingError turns the database's answers about reporting into
@@ -154,11 +140,7 @@ func (t *txStore) InsertPost(ctx context.Context, p *reporting.Post) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO service_posts (id, community_id, name, kind, description, capacity, claimed,
 		created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)`,
 		p.ID, p.CommunityID, p.Name, p.Kind, p.Description, p.Capacity, p.CreatedBy, p.Created)
-	if err != nil {
-		return reportingError(err, reporting.ErrPostNotFound)
-	}
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectPost, SubjectID: p.ID, OrganisationID: p.CommunityID,
-		After: pbconv.Post(p)})
+	return reportingError(err, reporting.ErrPostNotFound)
 }
 
 // LockPost implements member.Tx.

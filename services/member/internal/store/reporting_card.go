@@ -7,10 +7,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/pbconv"
 	"gongjian.dev/services/member/internal/reporting"
 )
 
@@ -31,11 +29,7 @@ func (t *txStore) InsertCardEntry(ctx context.Context, e *reporting.CardEntry) e
 		hours, post_id, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		e.ID, e.MemberID, e.CommunityID, e.RegistrationID, e.Kind, e.Date, e.Title, e.Hours, nullable(e.PostID),
 		e.RecordedBy, e.Created)
-	if err != nil {
-		return reportingError(err, member.ErrNotFound)
-	}
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectCardEntry, SubjectID: e.ID, OrganisationID: e.CommunityID,
-		After: pbconv.CardEntry(e)})
+	return reportingError(err, member.ErrNotFound)
 }
 
 // GetCardEntry implements member.Tx.
@@ -81,21 +75,13 @@ func (t *txStore) ReportingSettings(ctx context.Context, districtID string) (rep
 
 // SaveReportingSettings implements member.Tx.
 func (t *txStore) SaveReportingSettings(ctx context.Context, s reporting.Settings, by string, at time.Time) error {
-	before, err := reportingSettings(ctx, t.tx, s.DistrictID)
-	if err != nil {
-		return err
-	}
-	_, err = t.tx.Exec(ctx, `INSERT INTO reporting_settings (district_id, min_contacts_per_quarter, min_activities_per_year,
+	_, err := t.tx.Exec(ctx, `INSERT INTO reporting_settings (district_id, min_contacts_per_quarter, min_activities_per_year,
 		updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (district_id) DO UPDATE SET min_contacts_per_quarter = EXCLUDED.min_contacts_per_quarter,
 			min_activities_per_year = EXCLUDED.min_activities_per_year, updated_by = EXCLUDED.updated_by,
 			updated_at = EXCLUDED.updated_at`,
 		s.DistrictID, s.MinContactsPerQuarter, s.MinActivitiesPerYear, by, at)
-	if err != nil {
-		return err
-	}
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectSettings, SubjectID: s.DistrictID, OrganisationID: s.DistrictID,
-		Before: pbconv.ReportingSettings(before), After: pbconv.ReportingSettings(s)})
+	return err
 }
 
 const ratingColumns = `id::text, member_id::text, community_id::text, year, version, grade, comment,

@@ -28,7 +28,6 @@ import (
 	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
-	"gongjian.dev/services/member/internal/pbconv"
 	"gongjian.dev/services/member/internal/reporting"
 	"gongjian.dev/services/member/internal/roster"
 	"gongjian.dev/services/member/internal/transfer"
@@ -47,9 +46,6 @@ var Migrations = pgdb.Embedded("member", migrationFiles, "migrations")
 // order. The view of the organisation tree comes last: the service's own
 // first migration created its table before the shared set existed.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations}
-
-// subjectMember is the subject type of the service's audit records.
-const subjectMember = "member"
 
 // Store implements member.Store over a pool.
 type Store struct {
@@ -106,7 +102,7 @@ var (
 // records of its events before it commits.
 func (s *Store) inTx(ctx context.Context, fn func(*txStore) error) error {
 	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		t := &txStore{tx: tx, ids: s.ids, before: map[string][]byte{}, transfersBefore: map[string][]byte{}, batch: &pgx.Batch{}}
+		t := &txStore{tx: tx, ids: s.ids, before: map[string][]byte{}, batch: &pgx.Batch{}}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -154,8 +150,6 @@ type txStore struct {
 	// before keeps what each member locked in this transaction looked like
 	// when it was locked: the "before" of its audit record.
 	before map[string][]byte
-	// transfersBefore is the same for transfers.
-	transfersBefore map[string][]byte
 	// batch holds the writes deferred to the end of the transaction, and
 	// events counts the outbox rows among them.
 	batch  *pgx.Batch
@@ -246,7 +240,7 @@ func (t *txStore) store() *Store { return &Store{ids: t.ids} }
 func (t *txStore) Lock(ctx context.Context, id string) (*member.Member, error) {
 	m, err := t.store().getMember(ctx, t.tx, id, true)
 	if err == nil {
-		t.remember(m)
+		t.snapshot(m)
 	}
 	return m, err
 }
@@ -344,53 +338,4 @@ func (t *txStore) RequestSeen(ctx context.Context, requestID string) (string, bo
 // RememberRequest implements member.Tx.
 func (t *txStore) RememberRequest(ctx context.Context, requestID, resourceID string) error {
 	return requestid.Remember(ctx, t.tx, requestID, resourceID)
-}
-
-// Emit implements member.Tx: the event goes to the outbox and, for a change
-// of a member, its audit record to the audit log, in this transaction.
-// Neither holds the national ID number.
-func (t *txStore) Emit(ctx context.Context, e member.Event) error {
-	id := member.NewID()
-	subject, msg, err := pbconv.Event(e, id, time.Now().UTC())
-	if err != nil {
-		return err
-	}
-	if err := outbox.Queue(ctx, t.batch, outbox.Event{ID: id, Subject: subject, AggregateID: e.AggregateID(), Message: msg}); err != nil {
-		return err
-	}
-	t.events++
-	if ok, err := t.emitMobile(ctx, e); ok {
-		return err
-	}
-	var changed *member.Member
-	switch e := e.(type) {
-	case transfer.Changed:
-		return t.auditTransfer(ctx, e.Transfer)
-	case transfer.Recorded:
-		return t.auditTransfer(ctx, e.Transfer)
-	case transfer.SettingsUpdated:
-		return t.auditTransferSettings(ctx, e)
-	case member.Registered:
-		changed = e.Member
-	case member.Updated:
-		changed = e.Member
-	case member.MemberLeft:
-		changed = e.Member
-	case member.CategoryChanged:
-		if e.Member == nil { // a reclassification: the category is all that changed
-			return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectMember, SubjectID: e.Change.MemberID,
-				OrganisationID: e.Change.OrganisationID, Before: categoryRecord(e.Change.Old), After: categoryRecord(e.Change.New)})
-		}
-		changed = e.Member
-	case reporting.Event:
-		return t.auditReporting(ctx, e)
-	default:
-		return nil // a count follows from the change that was recorded
-	}
-	entry := audit.Entry{SubjectType: subjectMember, SubjectID: changed.ID, OrganisationID: changed.OrganisationID,
-		After: pbconv.Member(changed, pbconv.IDOmitted)}
-	if b, ok := t.before[changed.ID]; ok {
-		entry.Before = json.RawMessage(b)
-	}
-	return audit.Write(ctx, t.deferred(), entry)
 }

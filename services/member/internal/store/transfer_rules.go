@@ -6,10 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/pkg/pgdb"
-	"gongjian.dev/services/member/internal/pbconv"
 	"gongjian.dev/services/member/internal/transfer"
 )
 
@@ -56,15 +54,4 @@ func (t *txStore) InsertTransferSteps(ctx context.Context, tr *transfer.Transfer
 		return errs.Field(transfer.ErrLetterNumberTaken, "letter_number", "another letter has this number")
 	}
 	return interpretError(err, transfer.ErrTransferNotFound)
-}
-
-// subjectTransferSettings is the subject type of the audit records of a
-// district's transfer settings.
-const subjectTransferSettings = "transfer_settings"
-
-// auditTransferSettings records a change of a district's transfer
-// settings, before and after, under the district.
-func (t *txStore) auditTransferSettings(ctx context.Context, e transfer.SettingsUpdated) error {
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectTransferSettings, SubjectID: e.After.DistrictID,
-		OrganisationID: e.After.DistrictID, Before: pbconv.TransferSettings(e.Before), After: pbconv.TransferSettings(e.After)})
 }

@@ -9,17 +9,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"google.golang.org/protobuf/encoding/protojson"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/pbconv"
 	"gongjian.dev/services/member/internal/transfer"
 )
-
-// subjectTransfer is the subject type of the audit records of transfers.
-const subjectTransfer = "transfer"
 
 const transferColumns = `id::text, member_id::text, from_organisation_id::text, coalesce(to_organisation_id::text, ''),
 	coalesce(from_district_id::text, ''), coalesce(to_district_id::text, ''), reason, state,
@@ -122,11 +116,7 @@ func (t *txStore) PeekTransfer(ctx context.Context, id string) (*transfer.Transf
 func (t *txStore) LockTransfer(ctx context.Context, id string) (*transfer.Transfer, error) {
 	tr, err := getTransfer(ctx, t.tx, id, true, true)
 	if err == nil {
-		if _, ok := t.transfersBefore[tr.ID]; !ok {
-			if b, err := protojson.Marshal(pbconv.Transfer(tr)); err == nil {
-				t.transfersBefore[tr.ID] = b
-			}
-		}
+		t.snapshot(tr)
 	}
 	return tr, err
 }
@@ -250,24 +240,6 @@ func (t *txStore) NextLetterNumber(ctx context.Context) (int64, error) {
 	var n int64
 	err := t.tx.QueryRow(ctx, `SELECT nextval('transfer_letter_numbers')`).Scan(&n)
 	return n, err
-}
-
-// auditTransfer records a step of a transfer, with the transfer before and
-// after it, under the sending organisation. The transfer after one step is
-// the transfer before the next one in the same transaction.
-func (t *txStore) auditTransfer(ctx context.Context, tr *transfer.Transfer) error {
-	after := pbconv.Transfer(tr)
-	entry := audit.Entry{SubjectType: subjectTransfer, SubjectID: tr.ID, OrganisationID: tr.FromOrgID, After: after}
-	if b, ok := t.transfersBefore[tr.ID]; ok {
-		entry.Before = json.RawMessage(b)
-	}
-	if err := audit.Write(ctx, t.deferred(), entry); err != nil {
-		return err
-	}
-	if b, err := protojson.Marshal(after); err == nil {
-		t.transfersBefore[tr.ID] = b
-	}
-	return nil
 }
 
 // transferKey is where a page of transfers ends: they are listed by id,

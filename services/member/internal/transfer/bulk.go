@@ -155,6 +155,9 @@ func (s *Service) StartBulk(ctx context.Context, r BulkRequest, a member.Actor) 
 		if err := tx.InsertBulkJob(ctx, job, rows); err != nil {
 			return err
 		}
+		if err := tx.Emit(ctx, JobStarted{Job: job}, now); err != nil {
+			return err
+		}
 		return tx.RememberRequest(ctx, key, job.ID)
 	})
 	return job, err
@@ -230,7 +233,7 @@ func (s *Service) bulkOne(ctx context.Context, job *BulkJob, position int, a mem
 		}
 		o.At = s.clock.Now()
 		out = o
-		return tx.SaveBulkOutcome(ctx, o)
+		return saveOutcome(ctx, tx, job, o)
 	})
 	e, ruled := errs.As(err)
 	if err == nil || !ruled || e.Kind == errs.Internal || e.Kind == errs.Unavailable || e.Kind == errs.Aborted {
@@ -248,9 +251,18 @@ func (s *Service) bulkOne(ctx context.Context, job *BulkJob, position int, a mem
 		}
 		o.Result, o.Reason, o.Detail, o.At = BulkSkipped, reason, e.Error(), s.clock.Now()
 		out = o
-		return tx.SaveBulkOutcome(ctx, o)
+		return saveOutcome(ctx, tx, job, o)
 	})
 	return out, err
+}
+
+// saveOutcome writes the outcome of a member of a job; a skip is recorded
+// (a transfer is, by the records of its steps).
+func saveOutcome(ctx context.Context, tx Tx, job *BulkJob, o *BulkOutcome) error {
+	if err := tx.SaveBulkOutcome(ctx, o); err != nil || o.Result != BulkSkipped {
+		return err
+	}
+	return tx.Emit(ctx, MemberSkipped{Job: job, Outcome: *o}, o.At)
 }
 
 // bulkTransfer opens, confirms and releases the transfer of o's member, or
@@ -322,17 +334,15 @@ func (s *Service) bulkTransfer(ctx context.Context, tx Tx, job *BulkJob, o *Bulk
 	if err := tx.InsertTransferSteps(ctx, t, steps); err != nil {
 		return err
 	}
-	snaps := make([]*Transfer, len(steps))
 	for i := range steps { // each step is published as it would be one by one
 		snap := *t
 		snap.State, snap.Version, snap.Steps = steps[i].State, int64(i+1), steps[:i+1]
 		if steps[i].State != Released {
 			snap.LetterNumber, snap.LetterDeadline = "", time.Time{}
 		}
-		snaps[i] = &snap
-	}
-	if err := tx.EmitSteps(ctx, snaps); err != nil {
-		return err
+		if err := tx.Emit(ctx, Changed{Transfer: &snap}, now); err != nil {
+			return err
+		}
 	}
 	o.Result, o.TransferID, o.State = BulkTransferred, t.ID, t.State
 	return nil

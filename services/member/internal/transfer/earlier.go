@@ -142,7 +142,7 @@ func (s *Service) RecordEarlierTransfer(ctx context.Context, r EarlierTransfer, 
 			return err
 		}
 		out = t
-		return tx.Emit(ctx, Recorded{Transfer: t})
+		return tx.Emit(ctx, Recorded{Transfer: t}, t.Recorded)
 	})
 	return out, err
 }

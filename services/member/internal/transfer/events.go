@@ -14,3 +14,21 @@ func (e Changed) AggregateID() string { return e.Transfer.FromOrgID }
 type Completion struct{ Transfer *Transfer }
 
 func (e Completion) AggregateID() string { return e.Transfer.FromOrgID }
+
+// JobStarted records that a bulk transfer job started, with how many
+// members it takes. It is recorded, not published: each member's
+// transfer publishes its steps.
+type JobStarted struct{ Job *BulkJob }
+
+// MemberSkipped records that a job kept a member out, and why. It is
+// recorded, not published.
+type MemberSkipped struct {
+	Job     *BulkJob
+	Outcome BulkOutcome
+}
+
+// AggregateID is the organisation the job transfers from.
+func (e JobStarted) AggregateID() string { return e.Job.OrganisationID }
+
+// AggregateID is the organisation the job transfers from.
+func (e MemberSkipped) AggregateID() string { return e.Job.OrganisationID }

@@ -128,7 +128,7 @@ func (s *Service) RecordReceipt(ctx context.Context, r ReceiptRequest) (*Transfe
 		if err := appendStep(ctx, tx, t, st, now); err != nil {
 			return err
 		}
-		if err := tx.Emit(ctx, Completion{Transfer: t}); err != nil {
+		if err := tx.Emit(ctx, Completion{Transfer: t}, now); err != nil {
 			return err
 		}
 		out = t

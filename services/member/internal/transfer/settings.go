@@ -109,7 +109,7 @@ func (s *Service) SetSettings(ctx context.Context, ts Settings, etag string, a m
 		if err := tx.SaveTransferSettings(ctx, out); err != nil {
 			return err
 		}
-		return tx.Emit(ctx, SettingsUpdated{Before: before, After: out, Changed: out.changed(before)})
+		return tx.Emit(ctx, SettingsUpdated{Before: before, After: out, Changed: out.changed(before)}, out.Updated)
 	})
 	return out, err
 }

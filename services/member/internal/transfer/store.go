@@ -51,10 +51,6 @@ type Tx interface {
 	// InsertTransferSteps writes a new transfer as it stands after steps,
 	// with every one of them.
 	InsertTransferSteps(ctx context.Context, t *Transfer, steps []Step) error
-	// EmitSteps publishes Changed for each of snaps, the transfer
-	// after each of its steps, as Emit would one by one, in fewer round
-	// trips.
-	EmitSteps(ctx context.Context, snaps []*Transfer) error
 
 	// BulkCandidates lists the members a new job takes: ids when given (in
 	// their order, whether or not they are members of the organisation),

@@ -292,7 +292,7 @@ func (s *Service) RequestTransfer(ctx context.Context, r Request, a member.Actor
 			return err
 		}
 		out = t
-		return tx.Emit(ctx, Changed{Transfer: t})
+		return tx.Emit(ctx, Changed{Transfer: t}, now)
 	})
 	return out, err
 }
@@ -391,26 +391,12 @@ func (s *Service) ReceiveTransfer(ctx context.Context, r StepRequest) (*Transfer
 			return errs.Detail(ErrTransferState, "the member's relationship no longer sits in the sending organisation")
 		}
 		m.OrganisationID, m.DistrictID, m.Path = to.ID, to.DistrictID, to.Path
-		old := m.Category
-		if err := s.members.Classify(ctx, tx, m); err != nil { // the receiving district's scheme applies
+		// The receiving district's scheme applies.
+		if err := s.members.Reclassify(ctx, tx, m, []string{"organisation_id"}, now); err != nil {
 			return err
-		}
-		m.Version++
-		m.Updated = now
-		if err := tx.Save(ctx, m); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, member.Updated{Member: m, Changed: []string{"organisation_id"}}); err != nil {
-			return err
-		}
-		if old.Code != m.Category.Code {
-			if err := tx.Emit(ctx, member.CategoryChanged{Member: m, Change: member.CategoryChange{MemberID: m.ID,
-				OrganisationID: m.OrganisationID, Old: old, New: m.Category}}); err != nil {
-				return err
-			}
 		}
 		for _, id := range []string{t.FromOrgID, t.ToOrgID} {
-			if err := s.members.Recount(ctx, tx, id); err != nil {
+			if err := s.members.Recount(ctx, tx, id, now); err != nil {
 				return err
 			}
 		}
@@ -575,7 +561,7 @@ func (s *Service) step(ctx context.Context, r StepRequest, action string, lockOr
 		}
 		out = t
 		if t.State == Completed {
-			return tx.Emit(ctx, Completion{Transfer: t})
+			return tx.Emit(ctx, Completion{Transfer: t}, now)
 		}
 		return nil
 	})
@@ -592,7 +578,7 @@ func appendStep(ctx context.Context, tx WithdrawTx, t *Transfer, st Step, now ti
 	if err := tx.SaveTransfer(ctx, t, st); err != nil {
 		return err
 	}
-	return tx.Emit(ctx, Changed{Transfer: t})
+	return tx.Emit(ctx, Changed{Transfer: t}, now)
 }
 
 // GetTransfer returns a transfer with its steps.
