@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 )
 
 // Service carries out the commands of the member domain.
@@ -41,8 +42,8 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 	}
 	var created *Member
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := RequestKey("create_member", requestID)
-		if seen, err := Replay(ctx, tx, key, &created, tx.Lock); err != nil || seen {
+		key := replay.Key("create_member", requestID)
+		if seen, err := replay.Seen(ctx, tx, key, &created, tx.Lock); err != nil || seen {
 			return err
 		}
 		o, err := s.holder(ctx, tx, m.OrganisationID)

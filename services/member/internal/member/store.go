@@ -3,6 +3,8 @@ package member
 import (
 	"context"
 	"time"
+
+	"gongjian.dev/pkg/replay"
 )
 
 // Store is what the domain needs from persistence. Reads outside a
@@ -41,7 +43,7 @@ type Tx interface {
 	// CountMembers counts the live members directly in an organisation.
 	CountMembers(ctx context.Context, orgID string) (int64, error)
 
-	Requests
+	replay.Requests
 
 	// SchemeFor is the scheme a district classifies by, as Store.Scheme,
 	// read under a shared lock that LockSchemes excludes.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -81,8 +82,8 @@ func (s *Service) RegisterGroupOutflow(ctx context.Context, r GroupRequest, a me
 		recs []*Record
 	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("register_group_outflow", r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockMobileGroup); err != nil || seen {
+		key := replay.Key("register_group_outflow", r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.LockMobileGroup); err != nil || seen {
 			if err == nil {
 				recs, err = tx.LockGroupRecords(ctx, out.ID)
 			}
@@ -239,8 +240,8 @@ func (s *Service) LogGroupNews(ctx context.Context, r GroupNewsRequest) ([]*Cont
 		if err != nil {
 			return err
 		}
-		key := member.RequestKey("log_group_news/"+r.Actor.Subject, r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.ContactsOfBatch); err != nil || seen {
+		key := replay.Key("log_group_news/"+r.Actor.Subject, r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.ContactsOfBatch); err != nil || seen {
 			return err
 		}
 		batch := member.NewID()

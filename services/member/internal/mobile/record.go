@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -261,8 +262,8 @@ func (s *Service) RegisterOutflow(ctx context.Context, r OutflowRequest, a membe
 	}
 	var out *Record
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("register_outflow", r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockMobile); err != nil || seen {
+		key := replay.Key("register_outflow", r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.LockMobile); err != nil || seen {
 			return err
 		}
 		m, err := s.lockMobileMember(ctx, tx, r.MemberID, "record.member_id")
@@ -310,8 +311,8 @@ func (s *Service) RegisterInflow(ctx context.Context, r InflowRequest, a member.
 	}
 	var out *Record
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("register_inflow", r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockMobile); err != nil || seen {
+		key := replay.Key("register_inflow", r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.LockMobile); err != nil || seen {
 			return err
 		}
 		const hostField = "record.host_organisation_id"
@@ -556,9 +557,9 @@ func (s *Service) LogContact(ctx context.Context, r ContactRequest) (*ContactEnt
 		if r.Actor.MemberID != "" && r.Actor.MemberID != rec.MemberID {
 			return ErrMobileNotFound
 		}
-		key := member.RequestKey("log_contact/"+r.Actor.Subject, r.RequestID)
+		key := replay.Key("log_contact/"+r.Actor.Subject, r.RequestID)
 		var logged []*ContactEntry
-		if seen, err := member.Replay(ctx, tx, key, &logged, tx.ContactsOfBatch); err != nil || seen {
+		if seen, err := replay.Seen(ctx, tx, key, &logged, tx.ContactsOfBatch); err != nil || seen {
 			if len(logged) > 0 {
 				entry, out = logged[0], rec
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -77,8 +78,8 @@ func (s *Service) RecordAppraisal(ctx context.Context, r AppraisalRequest, a mem
 	}
 	var out *Appraisal
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("record_appraisal", r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetAppraisal); err != nil || seen {
+		key := replay.Key("record_appraisal", r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.GetAppraisal); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)
@@ -164,8 +165,8 @@ func (s *Service) SetStarRating(ctx context.Context, r StarRequest, a member.Act
 		current int32
 	)
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("set_star_rating", r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetStarRating); err != nil || seen {
+		key := replay.Key("set_star_rating", r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.GetStarRating); err != nil || seen {
 			if err == nil {
 				var m *member.Member
 				m, err = tx.Lock(ctx, out.MemberID)

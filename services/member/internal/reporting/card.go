@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -156,8 +157,8 @@ func (s *Service) AddCardEntry(ctx context.Context, r CardRequest, a member.Acto
 	}
 	var out *CardEntry
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("add_card_entry", r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetCardEntry); err != nil || seen {
+		key := replay.Key("add_card_entry", r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.GetCardEntry); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)

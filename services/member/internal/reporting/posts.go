@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -81,8 +82,8 @@ func (s *Service) CreatePost(ctx context.Context, communityID string, p Post, re
 	}
 	var out *Post
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("create_post", requestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockPost); err != nil || seen {
+		key := replay.Key("create_post", requestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.LockPost); err != nil || seen {
 			return err
 		}
 		c, err := s.community(ctx, tx, communityID)
@@ -121,8 +122,8 @@ type ClaimRequest struct {
 func (s *Service) ClaimPost(ctx context.Context, r ClaimRequest, a member.Actor) (*Claim, error) {
 	var out *Claim
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("claim_post/"+a.Subject, r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetClaim); err != nil || seen {
+		key := replay.Key("claim_post/"+a.Subject, r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.GetClaim); err != nil || seen {
 			return err
 		}
 		reg, p, err := s.registeredFor(ctx, tx, r, a)

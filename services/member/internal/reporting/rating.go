@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -73,8 +74,8 @@ func (s *Service) RateMember(ctx context.Context, r RatingRequest, a member.Acto
 	}
 	var out *CommunityRating
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("rate_member", r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetRating); err != nil || seen {
+		key := replay.Key("rate_member", r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.GetRating); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)

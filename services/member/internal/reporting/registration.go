@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -84,8 +85,8 @@ func (s *Service) RegisterWithCommunity(ctx context.Context, r RegisterRequest, 
 	}
 	var out *Registration
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("register_with_community/"+a.Subject, r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.GetRegistration); err != nil || seen {
+		key := replay.Key("register_with_community/"+a.Subject, r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.GetRegistration); err != nil || seen {
 			return err
 		}
 		m, err := s.lockSelf(ctx, tx, r.MemberID, a)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -81,11 +82,11 @@ func (s *Service) Import(ctx context.Context, req Request) (*Report, error) {
 	}
 	var report *Report
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("import_members", req.RequestID)
+		key := replay.Key("import_members", req.RequestID)
 		if req.DryRun {
 			key = ""
 		}
-		if seen, err := member.Replay(ctx, tx, key, &report, tx.ImportReport); err != nil || seen {
+		if seen, err := replay.Seen(ctx, tx, key, &report, tx.ImportReport); err != nil || seen {
 			return err
 		}
 		imp := &importRun{svc: s, tx: tx, req: req, rows: cloneRows(rows), now: s.clock.Now()}

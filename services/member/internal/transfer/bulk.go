@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -117,8 +118,8 @@ func (s *Service) StartBulk(ctx context.Context, r BulkRequest, a member.Actor) 
 	}
 	var job *BulkJob
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("bulk_transfer/"+a.Subject, r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &job, tx.BulkJob); err != nil || seen {
+		key := replay.Key("bulk_transfer/"+a.Subject, r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &job, tx.BulkJob); err != nil || seen {
 			if err == nil && job.OrganisationID != r.OrganisationID {
 				return errs.Field(ErrBulkRequestUsed, "request_id", "this request id started a job of another organisation")
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -100,8 +101,8 @@ func (s *Service) RecordEarlierTransfer(ctx context.Context, r EarlierTransfer, 
 	}
 	var out *Transfer
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("record_earlier_transfer/"+a.Subject, r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockTransfer); err != nil || seen {
+		key := replay.Key("record_earlier_transfer/"+a.Subject, r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.LockTransfer); err != nil || seen {
 			return err
 		}
 		m, err := tx.Lock(ctx, r.MemberID)

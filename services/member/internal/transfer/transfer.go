@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -251,8 +252,8 @@ func (s *Service) RequestTransfer(ctx context.Context, r Request, a member.Actor
 	}
 	var out *Transfer
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := member.RequestKey("request_transfer/"+a.Subject, r.RequestID)
-		if seen, err := member.Replay(ctx, tx, key, &out, tx.LockTransfer); err != nil || seen {
+		key := replay.Key("request_transfer/"+a.Subject, r.RequestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.LockTransfer); err != nil || seen {
 			return err
 		}
 		m, err := tx.Lock(ctx, r.MemberID)

@@ -12,7 +12,6 @@ import (
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/organisation/internal/org"
-	"gongjian.dev/services/organisation/internal/pbconv"
 )
 
 const activityColumns = `id::text, organisation_id::text, kind, day, topic, expected, attended, absentees, note, recorded_at`
@@ -125,7 +124,7 @@ func (t *txStore) InsertCoveragePoint(ctx context.Context, p *org.CoveragePoint)
 func (t *txStore) LockCoveragePoint(ctx context.Context, id string) (*org.CoveragePoint, error) {
 	p, err := scanPoint(t.tx.QueryRow(ctx, `SELECT `+pointColumns+` FROM coverage_points WHERE id = $1 FOR UPDATE`, id))
 	if err == nil {
-		t.remember(subjectPoint, p.ID, pbconv.CoveragePoint(p))
+		t.snapshot(p)
 	}
 	return p, interpretError(err, org.ErrPointNotFound)
 }
@@ -192,7 +191,7 @@ func (t *txStore) InsertSite(ctx context.Context, s *org.Site) error {
 func (t *txStore) LockSite(ctx context.Context, id string) (*org.Site, error) {
 	s, err := scanSite(t.tx.QueryRow(ctx, `SELECT `+siteColumns+` FROM demonstration_sites s WHERE s.id = $1 FOR UPDATE`, id))
 	if err == nil {
-		t.remember(subjectSite, s.ID, pbconv.Site(s))
+		t.snapshot(s)
 	}
 	return s, interpretError(err, org.ErrSiteNotFound)
 }
@@ -271,7 +270,7 @@ func (t *txStore) InsertLiaison(ctx context.Context, l *org.Liaison) error {
 func (t *txStore) LockLiaison(ctx context.Context, id string) (*org.Liaison, error) {
 	l, err := scanLiaison(t.tx.QueryRow(ctx, `SELECT `+liaisonColumns+` FROM liaisons l WHERE l.id = $1 FOR UPDATE`, id))
 	if err == nil {
-		t.remember(subjectLiaison, l.ID, pbconv.Liaison(l))
+		t.snapshot(l)
 	}
 	return l, interpretError(err, org.ErrLiaisonNotFound)
 }
@@ -327,7 +326,7 @@ func (s *Store) Settings(ctx context.Context, districtID string) (*org.Settings,
 func (t *txStore) Settings(ctx context.Context, districtID string) (*org.Settings, error) {
 	st, err := readSettings(ctx, t.tx, districtID)
 	if err == nil {
-		t.remember(subjectSettings, districtID, pbconv.Settings(st))
+		t.snapshot(st)
 	}
 	return st, err
 }
