@@ -121,12 +121,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Member, error) { return 
 
 // List pages through members.
 func (s *Service) List(ctx context.Context, f ListFilter) ([]*Member, string, error) {
-	switch {
-	case f.Page.Size <= 0:
-		f.Page.Size = 50
-	case f.Page.Size > 500:
-		f.Page.Size = 500
-	}
+	f.Page = f.Page.Bounded()
 	return s.store.List(ctx, f)
 }
 

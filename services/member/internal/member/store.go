@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"gongjian.dev/pkg/page"
 	"gongjian.dev/pkg/replay"
 )
 
@@ -93,4 +94,11 @@ type ListFilter struct {
 type Page struct {
 	Size  int
 	Token string
+}
+
+// Bounded is the page with the size every list takes: the default for
+// none, never more than the most (pkg/page).
+func (p Page) Bounded() Page {
+	p.Size = page.Size(p.Size)
+	return p
 }

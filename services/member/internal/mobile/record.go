@@ -702,7 +702,7 @@ func (s *Service) GetMobile(ctx context.Context, id string) (*Record, error) {
 
 // ListMobile pages through records.
 func (s *Service) ListMobile(ctx context.Context, f Filter, overdueOnly bool) ([]*Record, string, error) {
-	f.Page = pageOf(f.Page)
+	f.Page = f.Page.Bounded()
 	if overdueOnly {
 		f.OverdueAt = s.clock.Now()
 	}
@@ -711,17 +711,7 @@ func (s *Service) ListMobile(ctx context.Context, f Filter, overdueOnly bool) ([
 
 // ListContacts pages through a record's contact log.
 func (s *Service) ListContacts(ctx context.Context, recordID string, p member.Page) ([]*ContactEntry, string, error) {
-	return s.store.ListContacts(ctx, recordID, pageOf(p))
-}
-
-func pageOf(p member.Page) member.Page {
-	switch {
-	case p.Size <= 0:
-		p.Size = 50
-	case p.Size > 500:
-		p.Size = 500
-	}
-	return p
+	return s.store.ListContacts(ctx, recordID, p.Bounded())
 }
 
 // Sides are the member and the organisations of a mobile record, for

@@ -105,7 +105,7 @@ func (s *Service) CreatePost(ctx context.Context, communityID string, p Post, re
 
 // ListPosts pages through a community's posts.
 func (s *Service) ListPosts(ctx context.Context, f PostFilter) ([]*Post, string, error) {
-	f.Page = reportingPage(f.Page)
+	f.Page = f.Page.Bounded()
 	return s.store.ListPosts(ctx, f)
 }
 

@@ -234,17 +234,6 @@ func (s *Service) ListRegistrations(ctx context.Context, f RegistrationFilter) (
 	if f.CommunityID == "" && f.MemberID == "" {
 		return nil, "", errs.Field(member.ErrInvalid, "community_id", "name a community or a member")
 	}
-	f.Page = reportingPage(f.Page)
+	f.Page = f.Page.Bounded()
 	return s.store.ListRegistrations(ctx, f)
-}
-
-// reportingPage bounds a page size: 50 when unset, 500 at most.
-func reportingPage(p member.Page) member.Page {
-	switch {
-	case p.Size <= 0:
-		p.Size = 50
-	case p.Size > 500:
-		p.Size = 500
-	}
-	return p
 }

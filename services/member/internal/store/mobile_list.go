@@ -2,14 +2,13 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"gongjian.dev/pkg/page"
+	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
 )
@@ -133,29 +132,22 @@ func (t *txStore) ContactsOfBatch(ctx context.Context, batchID string) ([]*mobil
 	return pgx.CollectRows(rows, scanContact)
 }
 
-// contactKey is where a page of contacts ends: they are listed in the
-// order they were logged.
-type contactKey struct {
-	Logged time.Time `json:"t"`
-	ID     string    `json:"i"`
-}
-
 // ListContacts implements member.Store.
 func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page) ([]*mobile.ContactEntry, string, error) {
 	if uuid.Validate(recordID) != nil {
 		return nil, "", mobile.ErrMobileNotFound
 	}
-	sql := `SELECT ` + contactColumns + ` FROM mobile_contacts WHERE record_id = $1`
-	args := []any{recordID}
+	var w pgdb.Where
+	w.Add(`record_id = ?`, recordID)
 	if p.Token != "" {
-		var k contactKey
-		if err := decodeKey(p.Token, &k); err != nil || !validKeyID(k.ID) {
-			return nil, "", member.ErrInvalidPageToken
+		k, err := pageAfter(p.Token, loggedKey{})
+		if err != nil {
+			return nil, "", err
 		}
-		sql += ` AND (logged_at, id) > ($2, $3::uuid)`
-		args = append(args, k.Logged, k.ID)
+		w.Add(`(logged_at, id) > (?, ?::uuid)`, k.Logged, k.ID)
 	}
-	rows, err := s.pool.Query(ctx, sql+fmt.Sprintf(` ORDER BY logged_at, id LIMIT %d`, p.Size+1), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+contactColumns+` FROM mobile_contacts WHERE `+w.SQL()+
+		` ORDER BY logged_at, id LIMIT `+w.Arg(p.Size+1), w.Args()...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -163,41 +155,8 @@ func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(list) > p.Size {
-		list = list[:p.Size]
-		last := list[len(list)-1]
-		next = encodeKey(contactKey{Logged: last.Logged, ID: last.ID})
-	}
+	list, next := page.Cut(list, p.Size, func(e *mobile.ContactEntry) any { return loggedKey{Logged: e.Logged, ID: e.ID} })
 	return list, next, nil
-}
-
-func encodeKey(k any) string {
-	b, _ := json.Marshal(k)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// validKeyID reports whether a page token's id is one the store could
-// have written: a UUID in its canonical form. uuid.Validate also takes
-// forms (urn:uuid:…, {…}) that PostgreSQL's uuid cast refuses, which
-// would fail as an internal error instead of an invalid token.
-func validKeyID(id string) bool {
-	u, err := uuid.Parse(id)
-	return err == nil && u.String() == id
-}
-
-func decodeKey(token string, k any) error {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err == nil {
-		err = json.Unmarshal(b, k)
-	}
-	return err
-}
-
-// mobileKey is where a page of records ends: they are listed by id, which
-// orders them by time.
-type mobileKey struct {
-	ID string `json:"i"`
 }
 
 // sideWithin is the condition that a side of a record lies in the subtree
@@ -207,54 +166,42 @@ const sideWithin = `EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (home_org
 
 // ListMobile implements member.Store.
 func (s *Store) ListMobile(ctx context.Context, f mobile.Filter) ([]*mobile.Record, string, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v ...any) {
-		for _, x := range v {
-			args = append(args, x)
-			cond = replaceNext(cond, fmt.Sprintf("$%d", len(args)))
-		}
-		where = append(where, cond)
-	}
+	var w pgdb.Where
 	for _, id := range []string{f.OrganisationID, f.MemberID, f.GroupID, f.WithinID} {
 		if id != "" && uuid.Validate(id) != nil {
 			return nil, "", nil
 		}
 	}
 	if f.OrganisationID != "" {
-		add(sideWithin, f.OrganisationID)
+		w.Add(sideWithin, f.OrganisationID)
 	}
 	if f.WithinID != "" {
-		add(sideWithin, f.WithinID)
+		w.Add(sideWithin, f.WithinID)
 	}
 	if f.MemberID != "" {
-		add(`member_id = ?`, f.MemberID)
+		w.Add(`member_id = ?`, f.MemberID)
 	}
 	if f.GroupID != "" {
-		add(`group_id = ?`, f.GroupID)
+		w.Add(`group_id = ?`, f.GroupID)
 	}
 	if f.Direction != "" {
-		add(`direction = ?`, f.Direction)
+		w.Add(`direction = ?`, f.Direction)
 	}
 	if f.OpenOnly {
-		add(`state <> 'ENDED'`)
+		w.Add(`state <> 'ENDED'`)
 	}
 	if !f.OverdueAt.IsZero() {
-		add(`state <> 'ENDED' AND contact_due_at < ?`, f.OverdueAt)
+		w.Add(`state <> 'ENDED' AND contact_due_at < ?`, f.OverdueAt)
 	}
 	if f.Page.Token != "" {
-		var k mobileKey
-		if err := decodeKey(f.Page.Token, &k); err != nil || !validKeyID(k.ID) {
-			return nil, "", member.ErrInvalidPageToken
+		k, err := pageAfter(f.Page.Token, idKey{})
+		if err != nil {
+			return nil, "", err
 		}
-		add(`id > ?::uuid`, k.ID)
+		w.Add(`id > ?::uuid`, k.ID)
 	}
-	add(`true`)
-	sql := `SELECT ` + mobileColumns + ` FROM mobile_records WHERE ` + join(where) +
-		fmt.Sprintf(` ORDER BY id LIMIT %d`, f.Page.Size+1)
-	rows, err := s.pool.Query(ctx, sql, args...)
+	sql := `SELECT ` + mobileColumns + ` FROM mobile_records WHERE ` + w.SQL() + ` ORDER BY id LIMIT ` + w.Arg(f.Page.Size+1)
+	rows, err := s.pool.Query(ctx, sql, w.Args()...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -262,10 +209,6 @@ func (s *Store) ListMobile(ctx context.Context, f mobile.Filter) ([]*mobile.Reco
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(list) > f.Page.Size {
-		list = list[:f.Page.Size]
-		next = encodeKey(mobileKey{ID: list[len(list)-1].ID})
-	}
+	list, next := page.Cut(list, f.Page.Size, func(r *mobile.Record) any { return idKey{ID: r.ID} })
 	return list, next, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/page"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/reporting"
@@ -226,14 +227,14 @@ func (s *Store) ListRegistrations(ctx context.Context, f reporting.RegistrationF
 			return nil, "", nil
 		}
 	}
-	after, err := afterID(f.Page.Token)
+	after, err := pageAfter(f.Page.Token, idKey{ID: uuid.Nil.String()})
 	if err != nil {
 		return nil, "", err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+registrationColumns+` FROM registrations
 		WHERE ($1 = '' OR community_id::text = $1) AND ($2 = '' OR member_id::text = $2)
 			AND ($3 OR end_date IS NULL) AND id > $4::uuid
-		ORDER BY id LIMIT $5`, f.CommunityID, f.MemberID, f.IncludeEnded, after, f.Page.Size+1)
+		ORDER BY id LIMIT $5`, f.CommunityID, f.MemberID, f.IncludeEnded, after.ID, f.Page.Size+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -241,7 +242,7 @@ func (s *Store) ListRegistrations(ctx context.Context, f reporting.RegistrationF
 	if err != nil {
 		return nil, "", err
 	}
-	list, next := pageEnd(list, f.Page.Size, func(r *reporting.Registration) string { return r.ID })
+	list, next := page.Cut(list, f.Page.Size, func(r *reporting.Registration) any { return idKey{ID: r.ID} })
 	return list, next, nil
 }
 
@@ -252,7 +253,7 @@ func (s *Store) ListPosts(ctx context.Context, f reporting.PostFilter) ([]*repor
 			return nil, "", nil
 		}
 	}
-	after, err := afterID(f.Page.Token)
+	after, err := pageAfter(f.Page.Token, idKey{ID: uuid.Nil.String()})
 	if err != nil {
 		return nil, "", err
 	}
@@ -260,7 +261,7 @@ func (s *Store) ListPosts(ctx context.Context, f reporting.PostFilter) ([]*repor
 		WHERE community_id = $1 AND id > $2::uuid
 			AND ($3 = '' OR EXISTS (SELECT 1 FROM registrations r
 				WHERE r.member_id::text = $3 AND r.community_id = $1 AND r.end_date IS NULL))
-		ORDER BY id LIMIT $4`, f.CommunityID, after, f.MemberID, f.Page.Size+1)
+		ORDER BY id LIMIT $4`, f.CommunityID, after.ID, f.MemberID, f.Page.Size+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -268,28 +269,8 @@ func (s *Store) ListPosts(ctx context.Context, f reporting.PostFilter) ([]*repor
 	if err != nil {
 		return nil, "", err
 	}
-	list, next := pageEnd(list, f.Page.Size, func(p *reporting.Post) string { return p.ID })
+	list, next := page.Cut(list, f.Page.Size, func(p *reporting.Post) any { return idKey{ID: p.ID} })
 	return list, next, nil
-}
-
-// afterID is the id a page token continues after; the nil UUID for the
-// first page.
-func afterID(token string) (string, error) {
-	if token == "" {
-		return uuid.Nil.String(), nil
-	}
-	k, err := decodeToken(token)
-	return k.ID, err
-}
-
-// pageEnd cuts a list fetched one longer than size, returning the token
-// of the next page when there is one.
-func pageEnd[T any](list []T, size int, id func(T) string) ([]T, string) {
-	if len(list) <= size {
-		return list, ""
-	}
-	list = list[:size]
-	return list, encodeToken(pageKey{ID: id(list[size-1])})
 }
 
 // MemberSides are the organisation where a member's relationship sits and

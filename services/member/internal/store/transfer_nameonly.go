@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"gongjian.dev/pkg/page"
 	"gongjian.dev/services/member/internal/transfer"
 )
 
@@ -42,13 +43,9 @@ func (s *Store) ListNameOnly(ctx context.Context, f transfer.NameOnlyFilter) ([]
 	if uuid.Validate(f.OrganisationID) != nil || (f.WithinID != "" && uuid.Validate(f.WithinID) != nil) {
 		return nil, "", nil
 	}
-	after := pageKey{ID: uuid.Nil.String()}
-	if f.Page.Token != "" {
-		k, err := decodeToken(f.Page.Token)
-		if err != nil {
-			return nil, "", err
-		}
-		after = k
+	after, err := pageAfter(f.Page.Token, pathKey{ID: uuid.Nil.String()})
+	if err != nil {
+		return nil, "", err
 	}
 	rows, err := s.pool.Query(ctx, nameOnlySQL, f.OrganisationID, after.Path, after.ID, f.IncludeUnknown,
 		nullable(f.WithinID), f.Page.Size+1)
@@ -64,12 +61,7 @@ func (s *Store) ListNameOnly(ctx context.Context, f transfer.NameOnlyFilter) ([]
 	if err != nil {
 		return nil, "", fmt.Errorf("name-only members: %w", err)
 	}
-	next := ""
-	if len(list) > f.Page.Size {
-		list = list[:f.Page.Size]
-		last := list[len(list)-1].Member
-		next = encodeToken(pageKey{Path: last.Path, ID: last.ID})
-	}
+	list, next := page.Cut(list, f.Page.Size, func(n transfer.NameOnly) any { return pathKey{Path: n.Member.Path, ID: n.Member.ID} })
 	return list, next, nil
 }
 

@@ -2,16 +2,14 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"gongjian.dev/pkg/page"
 	"gongjian.dev/pkg/pgdb"
-	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/transfer"
 )
 
@@ -242,71 +240,49 @@ func (t *txStore) NextLetterNumber(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// transferKey is where a page of transfers ends: they are listed by id,
-// which orders them by time.
-type transferKey struct {
-	ID string `json:"i"`
-}
-
 // ListTransfers implements member.Store.
 func (s *Store) ListTransfers(ctx context.Context, f transfer.Filter) ([]*transfer.Transfer, string, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v ...any) {
-		for _, x := range v {
-			args = append(args, x)
-			cond = replaceNext(cond, fmt.Sprintf("$%d", len(args)))
-		}
-		where = append(where, cond)
-	}
+	var w pgdb.Where
 	for _, id := range []string{f.MemberID, f.OrganisationID, f.WithinID} {
 		if id != "" && uuid.Validate(id) != nil {
 			return nil, "", nil
 		}
 	}
 	if f.MemberID != "" {
-		add(`member_id = ?`, f.MemberID)
+		w.Add(`member_id = ?`, f.MemberID)
 	}
 	// The review is the sending side's: a review list names the sender only.
 	sides := `from_organisation_id, to_organisation_id`
 	switch f.Review {
 	case transfer.ReviewFlagged:
-		add(`flagged_at IS NOT NULL`)
+		w.Add(`flagged_at IS NOT NULL`)
 		sides = `from_organisation_id`
 	case transfer.ReviewPending:
-		add(`flagged_at IS NOT NULL AND review_outcome = ''`)
+		w.Add(`flagged_at IS NOT NULL AND review_outcome = ''`)
 		sides = `from_organisation_id`
 	}
 	if f.OrganisationID != "" {
-		add(`? IN (`+sides+`)`, f.OrganisationID)
+		w.Add(`? IN (`+sides+`)`, f.OrganisationID)
 	}
 	if f.WithinID != "" {
-		add(`EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (`+sides+`)
+		w.Add(`EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (`+sides+`)
 			AND r.id = ? AND o.path >= r.path AND o.path < r.path || '~')`, f.WithinID)
 	}
 	if f.State != "" {
-		add(`state = ?`, f.State)
+		w.Add(`state = ?`, f.State)
 	}
 	if f.Pocket { // the marks of the sweeper, so that the list is what TransferExpired announced
-		add(`expired_at IS NOT NULL AND state IN ('RELEASED', 'SUSPENDED')`)
+		w.Add(`expired_at IS NOT NULL AND state IN ('RELEASED', 'SUSPENDED')`)
 	}
 	if f.Page.Token != "" {
-		var k transferKey
-		b, err := base64.RawURLEncoding.DecodeString(f.Page.Token)
-		if err == nil {
-			err = json.Unmarshal(b, &k)
+		k, err := pageAfter(f.Page.Token, idKey{})
+		if err != nil {
+			return nil, "", err
 		}
-		if err != nil || uuid.Validate(k.ID) != nil {
-			return nil, "", member.ErrInvalidPageToken
-		}
-		add(`id > ?::uuid`, k.ID)
+		w.Add(`id > ?::uuid`, k.ID)
 	}
-	add(`true`)
-	sql := `SELECT ` + transferColumns + ` FROM transfers WHERE ` + join(where) +
-		fmt.Sprintf(` ORDER BY id LIMIT %d`, f.Page.Size+1)
-	rows, err := s.pool.Query(ctx, sql, args...)
+	sql := `SELECT ` + transferColumns + ` FROM transfers WHERE ` + w.SQL() + ` ORDER BY id LIMIT ` + w.Arg(f.Page.Size+1)
+	rows, err := s.pool.Query(ctx, sql, w.Args()...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -314,11 +290,6 @@ func (s *Store) ListTransfers(ctx context.Context, f transfer.Filter) ([]*transf
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(list) > f.Page.Size {
-		list = list[:f.Page.Size]
-		b, _ := json.Marshal(transferKey{ID: list[len(list)-1].ID})
-		next = base64.RawURLEncoding.EncodeToString(b)
-	}
+	list, next := page.Cut(list, f.Page.Size, func(t *transfer.Transfer) any { return idKey{ID: t.ID} })
 	return list, next, nil
 }

@@ -50,11 +50,6 @@ type NameOnlyFilter struct {
 
 // ListNameOnly pages through the name-only members of a subtree, in tree order.
 func (s *Service) ListNameOnly(ctx context.Context, f NameOnlyFilter) ([]NameOnly, string, error) {
-	switch {
-	case f.Page.Size <= 0:
-		f.Page.Size = 50
-	case f.Page.Size > 500:
-		f.Page.Size = 500
-	}
+	f.Page = f.Page.Bounded()
 	return s.store.ListNameOnly(ctx, f)
 }

@@ -589,12 +589,7 @@ func (s *Service) GetTransfer(ctx context.Context, id string) (*Transfer, error)
 
 // ListTransfers pages through transfers.
 func (s *Service) ListTransfers(ctx context.Context, f Filter) ([]*Transfer, string, error) {
-	switch {
-	case f.Page.Size <= 0:
-		f.Page.Size = 50
-	case f.Page.Size > 500:
-		f.Page.Size = 500
-	}
+	f.Page = f.Page.Bounded()
 	return s.store.ListTransfers(ctx, f)
 }
 
