@@ -19,7 +19,7 @@ func (s *Store) List(ctx context.Context, f member.ListFilter) ([]*member.Member
 		return nil, "", nil
 	}
 	if f.Page.Token != "" {
-		k, err := pageAfter(f.Page.Token, pathKey{})
+		k, err := page.After(f.Page.Token, pathKey{})
 		if err != nil {
 			return nil, "", err
 		}

@@ -140,7 +140,7 @@ func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page
 	var w pgdb.Where
 	w.Add(`record_id = ?`, recordID)
 	if p.Token != "" {
-		k, err := pageAfter(p.Token, loggedKey{})
+		k, err := page.After(p.Token, loggedKey{})
 		if err != nil {
 			return nil, "", err
 		}
@@ -194,7 +194,7 @@ func (s *Store) ListMobile(ctx context.Context, f mobile.Filter) ([]*mobile.Reco
 		w.Add(`state <> 'ENDED' AND contact_due_at < ?`, f.OverdueAt)
 	}
 	if f.Page.Token != "" {
-		k, err := pageAfter(f.Page.Token, idKey{})
+		k, err := page.After(f.Page.Token, idKey{})
 		if err != nil {
 			return nil, "", err
 		}

@@ -227,7 +227,7 @@ func (s *Store) ListRegistrations(ctx context.Context, f reporting.RegistrationF
 			return nil, "", nil
 		}
 	}
-	after, err := pageAfter(f.Page.Token, idKey{ID: uuid.Nil.String()})
+	after, err := page.After(f.Page.Token, idKey{ID: uuid.Nil.String()})
 	if err != nil {
 		return nil, "", err
 	}
@@ -253,7 +253,7 @@ func (s *Store) ListPosts(ctx context.Context, f reporting.PostFilter) ([]*repor
 			return nil, "", nil
 		}
 	}
-	after, err := pageAfter(f.Page.Token, idKey{ID: uuid.Nil.String()})
+	after, err := page.After(f.Page.Token, idKey{ID: uuid.Nil.String()})
 	if err != nil {
 		return nil, "", err
 	}

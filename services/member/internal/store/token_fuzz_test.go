@@ -23,18 +23,18 @@ func FuzzPageToken(f *testing.F) {
 	f.Add("not base64!")
 	first := uuid.Nil.String()
 	f.Fuzz(func(t *testing.T, token string) {
-		if k, err := pageAfter(token, pathKey{ID: first}); err == nil {
+		if k, err := page.After(token, pathKey{ID: first}); err == nil {
 			if !canonicalID(k.ID) || !textcheck.Clean(k.Path) {
 				t.Fatalf("token %q decoded to %+v", token, k)
 			}
-			if again, err := pageAfter(page.Encode(k), pathKey{ID: first}); err != nil || again != k {
+			if again, err := page.After(page.Encode(k), pathKey{ID: first}); err != nil || again != k {
 				t.Fatalf("key %+v encoded and decoded is %+v, %v", k, again, err)
 			}
 		}
-		if k, err := pageAfter(token, idKey{ID: first}); err == nil && !canonicalID(k.ID) {
+		if k, err := page.After(token, idKey{ID: first}); err == nil && !canonicalID(k.ID) {
 			t.Fatalf("token %q continues after %q", token, k.ID)
 		}
-		if k, err := pageAfter(token, loggedKey{ID: first}); err == nil && !canonicalID(k.ID) {
+		if k, err := page.After(token, loggedKey{ID: first}); err == nil && !canonicalID(k.ID) {
 			t.Fatalf("token %q decoded to the id %q", token, k.ID)
 		}
 	})

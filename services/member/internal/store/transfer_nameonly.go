@@ -43,7 +43,7 @@ func (s *Store) ListNameOnly(ctx context.Context, f transfer.NameOnlyFilter) ([]
 	if uuid.Validate(f.OrganisationID) != nil || (f.WithinID != "" && uuid.Validate(f.WithinID) != nil) {
 		return nil, "", nil
 	}
-	after, err := pageAfter(f.Page.Token, pathKey{ID: uuid.Nil.String()})
+	after, err := page.After(f.Page.Token, pathKey{ID: uuid.Nil.String()})
 	if err != nil {
 		return nil, "", err
 	}

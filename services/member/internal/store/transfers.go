@@ -275,7 +275,7 @@ func (s *Store) ListTransfers(ctx context.Context, f transfer.Filter) ([]*transf
 		w.Add(`expired_at IS NOT NULL AND state IN ('RELEASED', 'SUSPENDED')`)
 	}
 	if f.Page.Token != "" {
-		k, err := pageAfter(f.Page.Token, idKey{})
+		k, err := page.After(f.Page.Token, idKey{})
 		if err != nil {
 			return nil, "", err
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/page"
 	"gongjian.dev/pkg/replay"
 )
 
@@ -114,7 +115,7 @@ func (s *Service) ListActivities(ctx context.Context, f ActivityFilter) ([]*Acti
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
 		return nil, "", errs.Field(ErrInvalid, "to_date", "to_date is before from_date")
 	}
-	f.Page.Size = pageSize(f.Page.Size)
+	f.Page.Size = page.Size(f.Page.Size)
 	return s.store.ListActivities(ctx, f)
 }
 

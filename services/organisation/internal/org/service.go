@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/page"
 	"gongjian.dev/pkg/replay"
 )
 
@@ -159,24 +160,14 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Organisation, stri
 	if f.ParentID == "" && f.AncestorID == "" && f.DistrictID == "" && f.Kind == "" && f.WithinID == "" {
 		return nil, "", errs.Field(ErrInvalid, "parent_id", "one of parent_id, ancestor_id, district_id or kind is required")
 	}
-	f.Page.Size = pageSize(f.Page.Size)
+	f.Page.Size = page.Size(f.Page.Size)
 	return s.store.List(ctx, f)
 }
 
 // History pages through the versions of an organisation, newest first.
 func (s *Service) History(ctx context.Context, id string, p Page) ([]Version, string, error) {
-	p.Size = pageSize(p.Size)
+	p.Size = page.Size(p.Size)
 	return s.store.History(ctx, id, p)
-}
-
-func pageSize(n int) int {
-	switch {
-	case n <= 0:
-		return 50
-	case n > 500:
-		return 500
-	}
-	return n
 }
 
 // updatable lists the fields UpdateOrganisation may change, by API name.
