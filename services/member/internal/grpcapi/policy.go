@@ -132,12 +132,11 @@ func transferPolicy(l Lookup) authz.Policy {
 			return []string{s.From}, nil
 		}
 	}
+	// acting picks the organisation of the side whose step action is.
+	acting := func(action string) func(s transfer.Sides) string {
+		return func(s transfer.Sides) string { return s.Org(s.Acting(action)) }
+	}
 	from := func(s transfer.Sides) string { return s.From }
-	// A transfer out of the city has no receiving organisation here: its
-	// sending side stands for it (TransferSides.Org).
-	to := func(s transfer.Sides) string { return s.Org(transfer.Receiver) }
-	rejecting := func(s transfer.Sides) string { return s.Org(transfer.RejectingSide(s.State)) }
-	holding := func(s transfer.Sides) string { return s.Org(transfer.HoldingSide(s.State, s.SuspendedFrom)) }
 	type stepReq interface{ GetId() string }
 	stepID := func(r any) string { return r.(stepReq).GetId() }
 	return authz.Policy{
@@ -161,15 +160,22 @@ func transferPolicy(l Lookup) authz.Policy {
 			}},
 		pb.TransferService_ListPocketMembers_FullMethodName: {Roles: readers, Scopes: readScopes,
 			Targets: authz.Target(func(r *pb.ListPocketMembersRequest) string { return r.GetOrganisationId() })},
-		pb.TransferService_ConfirmTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, from)},
-		pb.TransferService_ReleaseTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, from)},
-		pb.TransferService_ReceiveTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, to)},
-		pb.TransferService_RejectTransfer_FullMethodName:   {Roles: writers, Scopes: writeScopes, Targets: side(stepID, rejecting)},
-		pb.TransferService_WithdrawTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes, Targets: side(stepID, from)},
-		pb.TransferService_SuspendTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, holding)},
-		pb.TransferService_ResumeTransfer_FullMethodName:   {Roles: writers, Scopes: writeScopes, Targets: side(stepID, holding)},
+		pb.TransferService_ConfirmTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionConfirmed))},
+		pb.TransferService_ReleaseTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionReleased))},
+		pb.TransferService_ReceiveTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionReceived))},
+		pb.TransferService_RejectTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionRejected))},
+		pb.TransferService_WithdrawTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionWithdrawn))},
+		pb.TransferService_SuspendTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionSuspended))},
+		pb.TransferService_ResumeTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionResumed))},
 		pb.TransferService_RecordTransferReview_FullMethodName: {Roles: writers, Scopes: writeScopes,
-			Targets: side(stepID, from)},
+			Targets: side(stepID, acting(transfer.ActionReviewed))},
 		// The receipt of a transfer out of the city is the sending side's record.
 		pb.TransferService_RecordTransferReceipt_FullMethodName: {Roles: writers, Scopes: writeScopes,
 			Targets: side(stepID, from)},

@@ -54,13 +54,14 @@ func (a *TransferAPI) inScope(ctx context.Context, org string) error {
 	return nil
 }
 
-// holding is the side that holds a transfer, and its organisation.
-func (a *TransferAPI) holding(ctx context.Context, id string) (transfer.Side, error) {
+// acting is the side whose step action is on a transfer as it stands,
+// checked again to lie in the caller's scope.
+func (a *TransferAPI) acting(ctx context.Context, id, action string) (transfer.Side, error) {
 	s, err := a.sides.TransferSides(ctx, id)
 	if err != nil {
 		return 0, err
 	}
-	side := transfer.HoldingSide(s.State, s.SuspendedFrom)
+	side := s.Acting(action)
 	return side, a.inScope(ctx, s.Org(side))
 }
 
@@ -177,12 +178,8 @@ func (a *TransferAPI) ReceiveTransfer(ctx context.Context, req *pb.ReceiveTransf
 // of the state it read, so the handler checks that side again and the
 // domain refuses, under the row lock, a state that moved on since.
 func (a *TransferAPI) RejectTransfer(ctx context.Context, req *pb.RejectTransferRequest) (*pb.RejectTransferResponse, error) {
-	s, err := a.sides.TransferSides(ctx, req.GetId())
+	side, err := a.acting(ctx, req.GetId(), transfer.ActionRejected)
 	if err != nil {
-		return nil, err
-	}
-	side := transfer.RejectingSide(s.State)
-	if err := a.inScope(ctx, s.Org(side)); err != nil {
 		return nil, err
 	}
 	t, err := a.svc.RejectTransfer(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()), side)
@@ -203,7 +200,7 @@ func (a *TransferAPI) WithdrawTransfer(ctx context.Context, req *pb.WithdrawTran
 
 // SuspendTransfer implements pb.TransferServiceServer.
 func (a *TransferAPI) SuspendTransfer(ctx context.Context, req *pb.SuspendTransferRequest) (*pb.SuspendTransferResponse, error) {
-	side, err := a.holding(ctx, req.GetId())
+	side, err := a.acting(ctx, req.GetId(), transfer.ActionSuspended)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +213,7 @@ func (a *TransferAPI) SuspendTransfer(ctx context.Context, req *pb.SuspendTransf
 
 // ResumeTransfer implements pb.TransferServiceServer.
 func (a *TransferAPI) ResumeTransfer(ctx context.Context, req *pb.ResumeTransferRequest) (*pb.ResumeTransferResponse, error) {
-	side, err := a.holding(ctx, req.GetId())
+	side, err := a.acting(ctx, req.GetId(), transfer.ActionResumed)
 	if err != nil {
 		return nil, err
 	}

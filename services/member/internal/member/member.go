@@ -1,7 +1,21 @@
-// Package member holds the rules of party members (DOMAIN §2): what a member
-// record must carry, the national ID number and its agreement with the birth
-// date, one live member per number city-wide, and which organisations may
-// hold a membership relationship.
+// Package member is the kernel of the member service's domain (DOMAIN §2):
+// the member record and its rules — what it must carry, the national ID
+// number (GB 11643) and its agreement with the birth date, one live member
+// per number city-wide and a dead holder's number never again, membership
+// dates (joining from the 18th birthday, a year's probation) — with
+// registration, update, lists, searches and counts; management categories,
+// the scheme of each district and the rules that classify members, with
+// hand overrides; and the end of a membership as a mark on the member,
+// which is kept.
+//
+// It also holds what every sub-domain of the service builds on: the local
+// view of an organisation (Org) and which organisations may hold a
+// membership, the Actor of a command, Page, the Clock, the Event
+// interface, the errors of a member, and the Store and Tx that the
+// sub-domains' own interfaces embed. The sub-domains are packages of their
+// own, each with its Service, Store and Tx — transfer, mobile, reporting,
+// leaving and roster, assembled by package domain —; they use this
+// package, and it uses none of them.
 package member
 
 import (

@@ -1,6 +1,9 @@
-// Package pbconv converts the member domain to its protobuf messages, for
-// the API and for the events; the national ID number leaves only through
-// Member, masked unless the caller may see it, and never through an event.
+// Package pbconv converts the member service's domain to its protobuf
+// messages, for the API and for the events, and turns every domain event
+// into its record (RecordOf): its message for the outbox and its audit
+// record, built in one place. The national ID number leaves only through
+// Member, masked unless the caller may see it, and never through an event
+// or an audit record.
 package pbconv
 
 import (

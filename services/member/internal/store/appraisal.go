@@ -12,7 +12,7 @@ import (
 	"gongjian.dev/services/member/internal/reporting"
 )
 
-// Reported implements member.Tx: a residence registration live on some day
+// Reported implements reporting.Tx: a residence registration live on some day
 // of the year, and a contact with its community on the card that year.
 func (t *txStore) Reported(ctx context.Context, memberID string, year int32) (bool, error) {
 	var ok bool
@@ -34,13 +34,13 @@ func scanAppraisal(row pgx.Row) (*reporting.Appraisal, error) {
 	return &a, err
 }
 
-// GetAppraisal implements member.Tx.
+// GetAppraisal implements reporting.Tx.
 func (t *txStore) GetAppraisal(ctx context.Context, id string) (*reporting.Appraisal, error) {
 	a, err := scanAppraisal(t.tx.QueryRow(ctx, `SELECT `+appraisalColumns+` FROM appraisals WHERE id = $1`, id))
 	return a, reportingError(err, member.ErrNotFound)
 }
 
-// CurrentAppraisal implements member.Tx.
+// CurrentAppraisal implements reporting.Tx.
 func (t *txStore) CurrentAppraisal(ctx context.Context, memberID string, year int32) (*reporting.Appraisal, bool, error) {
 	a, err := scanAppraisal(t.tx.QueryRow(ctx, `SELECT `+appraisalColumns+` FROM appraisals
 		WHERE member_id = $1 AND year = $2 ORDER BY version DESC LIMIT 1`, memberID, year))
@@ -50,7 +50,7 @@ func (t *txStore) CurrentAppraisal(ctx context.Context, memberID string, year in
 	return a, err == nil, err
 }
 
-// InsertAppraisal implements member.Tx.
+// InsertAppraisal implements reporting.Tx.
 func (t *txStore) InsertAppraisal(ctx context.Context, a *reporting.Appraisal) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO appraisals (id, member_id, organisation_id, year, version, grade, comment,
 		recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -61,7 +61,7 @@ func (t *txStore) InsertAppraisal(ctx context.Context, a *reporting.Appraisal) e
 	return err
 }
 
-// Appraisals implements member.Store.
+// Appraisals implements reporting.Store.
 func (s *Store) Appraisals(ctx context.Context, memberID string, year int32) ([]*reporting.Appraisal, error) {
 	if uuid.Validate(memberID) != nil {
 		return nil, member.ErrNotFound
@@ -83,13 +83,13 @@ func scanStar(row pgx.Row) (*reporting.StarRating, error) {
 	return &r, err
 }
 
-// GetStarRating implements member.Tx.
+// GetStarRating implements reporting.Tx.
 func (t *txStore) GetStarRating(ctx context.Context, id string) (*reporting.StarRating, error) {
 	r, err := scanStar(t.tx.QueryRow(ctx, `SELECT `+starColumns+` FROM star_ratings WHERE id = $1`, id))
 	return r, reportingError(err, member.ErrNotFound)
 }
 
-// InsertStarRating implements member.Tx.
+// InsertStarRating implements reporting.Tx.
 func (t *txStore) InsertStarRating(ctx context.Context, r *reporting.StarRating) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO star_ratings (id, member_id, organisation_id, year, stars, reason, rated_by,
 		created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -97,7 +97,7 @@ func (t *txStore) InsertStarRating(ctx context.Context, r *reporting.StarRating)
 	return err
 }
 
-// CurrentStars implements member.Tx.
+// CurrentStars implements reporting.Tx.
 func (t *txStore) CurrentStars(ctx context.Context, memberID string) (int32, error) {
 	var n int32
 	err := t.tx.QueryRow(ctx, `SELECT stars FROM star_ratings WHERE member_id = $1
@@ -108,7 +108,7 @@ func (t *txStore) CurrentStars(ctx context.Context, memberID string) (int32, err
 	return n, err
 }
 
-// SaveStars implements member.Tx: only the star rating, the version and
+// SaveStars implements reporting.Tx: only the star rating, the version and
 // the time change, so that nothing else of the member is rewritten.
 func (t *txStore) SaveStars(ctx context.Context, m *member.Member) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE members SET star_rating = $2, version = $3, updated_at = $4
@@ -119,7 +119,7 @@ func (t *txStore) SaveStars(ctx context.Context, m *member.Member) error {
 	return err
 }
 
-// StarRatings implements member.Store.
+// StarRatings implements reporting.Store.
 func (s *Store) StarRatings(ctx context.Context, memberID string) ([]*reporting.StarRating, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+starColumns+` FROM star_ratings WHERE member_id = $1
 		ORDER BY year DESC, seq DESC`, memberID)

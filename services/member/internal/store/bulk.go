@@ -11,7 +11,7 @@ import (
 	"gongjian.dev/services/member/internal/transfer"
 )
 
-// BulkCandidates implements member.Tx.
+// BulkCandidates implements transfer.Tx.
 func (t *txStore) BulkCandidates(ctx context.Context, orgID string, subtree bool, ids []string, limit int) ([]string, error) {
 	if len(ids) > 0 {
 		return ids, nil
@@ -24,7 +24,7 @@ func (t *txStore) BulkCandidates(ctx context.Context, orgID string, subtree bool
 		orgID, limit+1)
 }
 
-// InsertBulkJob implements member.Tx.
+// InsertBulkJob implements transfer.Tx.
 func (t *txStore) InsertBulkJob(ctx context.Context, j *transfer.BulkJob, rows []transfer.BulkOutcome) error {
 	if j.Total == 0 {
 		j.Finished = j.Created
@@ -71,12 +71,12 @@ func getJob(ctx context.Context, q querier, id string) (*transfer.BulkJob, error
 	return &j, nil
 }
 
-// BulkJob implements member.Tx.
+// BulkJob implements transfer.Tx.
 func (t *txStore) BulkJob(ctx context.Context, id string) (*transfer.BulkJob, error) {
 	return getJob(ctx, t.tx, id)
 }
 
-// GetBulkJob implements member.Store.
+// GetBulkJob implements transfer.Store.
 func (s *Store) GetBulkJob(ctx context.Context, id string) (*transfer.BulkJob, error) {
 	return getJob(ctx, s.pool, id)
 }
@@ -105,7 +105,7 @@ func scanOutcome(row pgx.Row) (*transfer.BulkOutcome, error) {
 	return &o, err
 }
 
-// BulkOutcomes implements member.Store.
+// BulkOutcomes implements transfer.Store.
 func (s *Store) BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool) ([]transfer.BulkOutcome, error) {
 	if uuid.Validate(jobID) != nil {
 		return nil, transfer.ErrBulkJobNotFound
@@ -128,7 +128,7 @@ func (s *Store) BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool
 	})
 }
 
-// LockBulkMember implements member.Tx.
+// LockBulkMember implements transfer.Tx.
 func (t *txStore) LockBulkMember(ctx context.Context, jobID string, position int) (*transfer.BulkOutcome, error) {
 	o, err := scanOutcome(t.tx.QueryRow(ctx, `SELECT `+outcomeColumns+` FROM bulk_transfer_members
 		WHERE job_id = $1 AND position = $2 FOR UPDATE`, jobID, position))

@@ -17,7 +17,7 @@ import (
 	"gongjian.dev/services/member/internal/roster"
 )
 
-// Orgs implements member.ImportTx.
+// Orgs implements roster.Tx.
 func (t *txStore) Orgs(ctx context.Context, ids []string, lock bool) (map[string]*member.Org, error) {
 	valid := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return uuid.Validate(id) != nil })
 	sql := `SELECT ` + orgColumns + ` FROM orgs WHERE id = ANY($1::uuid[]) ORDER BY id`
@@ -50,7 +50,7 @@ func (t *txStore) hashes(nationalIDs []string) ([][]byte, map[string]string) {
 	return hashes, byHash
 }
 
-// LiveHolders implements member.ImportTx.
+// LiveHolders implements roster.Tx.
 func (t *txStore) LiveHolders(ctx context.Context, nationalIDs []string) (map[string]roster.Holder, error) {
 	hashes, byHash := t.hashes(nationalIDs)
 	rows, err := t.tx.Query(ctx, `SELECT national_id_hash, id::text, organisation_id::text, coalesce(district_id::text, '')
@@ -88,7 +88,7 @@ func (t *txStore) importValues(m *member.Member) ([]any, error) {
 		m.Category.Name, m.Category.Overridden, m.Category.Reason, m.Category.By, nullableTime(m.Category.At)}, nil
 }
 
-// InsertMembers implements member.ImportTx: the rows are copied into a
+// InsertMembers implements roster.Tx: the rows are copied into a
 // staging table of the transaction, then inserted in one statement that
 // leaves out, row by row, each number a live member holds. The partial
 // unique index decides, so a registration that commits meanwhile (the
@@ -161,7 +161,7 @@ func (t *txStore) EmitRegistered(ctx context.Context, ms []*member.Member, at ti
 	return audit.WriteMany(ctx, t.tx, entries...)
 }
 
-// SaveImport implements member.ImportTx.
+// SaveImport implements roster.Tx.
 func (t *txStore) SaveImport(ctx context.Context, r *roster.Report, by string) error {
 	report, err := json.Marshal(r)
 	if err != nil {
@@ -172,7 +172,7 @@ func (t *txStore) SaveImport(ctx context.Context, r *roster.Report, by string) e
 	return err
 }
 
-// ImportReport implements member.ImportTx.
+// ImportReport implements roster.Tx.
 func (t *txStore) ImportReport(ctx context.Context, id string) (*roster.Report, error) {
 	var report []byte
 	if err := t.tx.QueryRow(ctx, `SELECT report FROM member_imports WHERE id = $1`, id).Scan(&report); err != nil {

@@ -77,7 +77,7 @@ func getMobile(ctx context.Context, q rowsQuerier, id string, lock, steps bool) 
 	return r, err
 }
 
-// GetMobile implements member.Store.
+// GetMobile implements mobile.Store.
 func (s *Store) GetMobile(ctx context.Context, id string) (*mobile.Record, error) {
 	return getMobile(ctx, s.pool, id, false, true)
 }
@@ -102,7 +102,7 @@ func (s *Store) GroupSides(ctx context.Context, id string) ([]string, error) {
 	return g.Sides(), nil
 }
 
-// OpenMobile implements member.Tx.
+// OpenMobile implements mobile.EndTx.
 func (t *txStore) OpenMobile(ctx context.Context, memberID string) (*mobile.Record, bool, error) {
 	r, err := scanMobile(t.tx.QueryRow(ctx, `SELECT `+mobileColumns+` FROM mobile_records
 		WHERE member_id = $1 AND state <> 'ENDED'`, memberID))
@@ -112,12 +112,12 @@ func (t *txStore) OpenMobile(ctx context.Context, memberID string) (*mobile.Reco
 	return r, err == nil, err
 }
 
-// PeekMobile implements member.Tx.
+// PeekMobile implements mobile.Tx.
 func (t *txStore) PeekMobile(ctx context.Context, id string) (*mobile.Record, error) {
 	return getMobile(ctx, t.tx, id, false, false)
 }
 
-// LockMobile implements member.Tx.
+// LockMobile implements mobile.EndTx.
 func (t *txStore) LockMobile(ctx context.Context, id string) (*mobile.Record, error) {
 	r, err := getMobile(ctx, t.tx, id, true, true)
 	if err == nil {
@@ -133,7 +133,7 @@ func dateOrNil(t time.Time) any {
 	return t
 }
 
-// InsertMobile implements member.Tx.
+// InsertMobile implements mobile.Tx.
 func (t *txStore) InsertMobile(ctx context.Context, r *mobile.Record, step mobile.Step) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO mobile_records (id, direction, state, member_id, person_name, person_phone,
 		person_home_organisation, home_organisation_id, place, destination_organisation_id, host_organisation_id,
@@ -153,7 +153,7 @@ func (t *txStore) InsertMobile(ctx context.Context, r *mobile.Record, step mobil
 	return t.appendMobileStep(ctx, r, step)
 }
 
-// SaveMobile implements member.Tx.
+// SaveMobile implements mobile.EndTx.
 func (t *txStore) SaveMobile(ctx context.Context, r *mobile.Record, step *mobile.Step) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE mobile_records SET state = $2, temporary_organisation_id = $3,
 		certificate_number = NULLIF($4, ''), certificate_valid_until = $5, granted_at = $6, last_report_at = $7,
@@ -182,13 +182,13 @@ func (t *txStore) appendMobileStep(ctx context.Context, r *mobile.Record, s mobi
 	return err
 }
 
-// SetMemberMobile implements member.Tx.
+// SetMemberMobile implements mobile.EndTx.
 func (t *txStore) SetMemberMobile(ctx context.Context, memberID string, mobile bool) error {
 	_, err := t.tx.Exec(ctx, `UPDATE members SET mobile = $2 WHERE id = $1`, memberID, mobile)
 	return err
 }
 
-// MobileSettings implements member.Tx.
+// MobileSettings implements mobile.Tx.
 func (t *txStore) MobileSettings(ctx context.Context, districtID string) (mobile.Settings, error) {
 	s := mobile.DefaultSettings
 	if uuid.Validate(districtID) != nil {
@@ -203,14 +203,14 @@ func (t *txStore) MobileSettings(ctx context.Context, districtID string) (mobile
 	return s, err
 }
 
-// NextCertificateNumber implements member.Tx.
+// NextCertificateNumber implements mobile.Tx.
 func (t *txStore) NextCertificateNumber(ctx context.Context) (int64, error) {
 	var n int64
 	err := t.tx.QueryRow(ctx, `SELECT nextval('mobile_certificate_numbers')`).Scan(&n)
 	return n, err
 }
 
-// LockOverdue implements member.Tx: rows another transaction holds are
+// LockOverdue implements mobile.Tx: rows another transaction holds are
 // skipped, so that replicas sweeping at once report each period once.
 func (t *txStore) LockOverdue(ctx context.Context, now time.Time, limit int) ([]*mobile.Record, error) {
 	rows, err := t.tx.Query(ctx, `SELECT `+mobileColumns+` FROM mobile_records
@@ -226,7 +226,7 @@ func (t *txStore) LockOverdue(ctx context.Context, now time.Time, limit int) ([]
 	return recs, err
 }
 
-// MarkOverdue implements member.Tx.
+// MarkOverdue implements mobile.Tx.
 func (t *txStore) MarkOverdue(ctx context.Context, r *mobile.Record) error {
 	_, err := t.tx.Exec(ctx, `UPDATE mobile_records SET overdue_periods = $2, next_overdue_at = $3 WHERE id = $1`,
 		r.ID, r.OverduePeriods, r.NextOverdue)

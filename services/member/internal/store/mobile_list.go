@@ -51,7 +51,7 @@ func groupRecords(ctx context.Context, q rowsQuerier, groupID string, lock bool)
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mobile.Record, error) { return scanMobile(row) })
 }
 
-// GetMobileGroup implements member.Store.
+// GetMobileGroup implements mobile.Store.
 func (s *Store) GetMobileGroup(ctx context.Context, id string) (*mobile.Group, []*mobile.Record, error) {
 	g, err := getGroup(ctx, s.pool, id, false)
 	if err != nil {
@@ -61,8 +61,7 @@ func (s *Store) GetMobileGroup(ctx context.Context, id string) (*mobile.Group, [
 	return g, recs, err
 }
 
-// InsertMobileGroup implements member.Tx; the group's audit record goes
-// with it (its members' records have their own).
+// InsertMobileGroup implements mobile.Tx.
 func (t *txStore) InsertMobileGroup(ctx context.Context, g *mobile.Group) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO mobile_groups (id, name, home_organisation_id, place,
 		destination_organisation_id, leader_member_id, host_organisation_id, version, created_at, updated_at)
@@ -72,7 +71,7 @@ func (t *txStore) InsertMobileGroup(ctx context.Context, g *mobile.Group) error 
 	return interpretError(err, mobile.ErrGroupNotFound)
 }
 
-// LockMobileGroup implements member.Tx.
+// LockMobileGroup implements mobile.Tx.
 func (t *txStore) LockMobileGroup(ctx context.Context, id string) (*mobile.Group, error) {
 	g, err := getGroup(ctx, t.tx, id, true)
 	if err == nil {
@@ -81,7 +80,7 @@ func (t *txStore) LockMobileGroup(ctx context.Context, id string) (*mobile.Group
 	return g, err
 }
 
-// SaveMobileGroup implements member.Tx, with the group's audit record.
+// SaveMobileGroup implements mobile.Tx.
 func (t *txStore) SaveMobileGroup(ctx context.Context, g *mobile.Group) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE mobile_groups SET host_organisation_id = $2, version = $3, updated_at = $4
 		WHERE id = $1 AND version = $3 - 1`, g.ID, nullable(g.HostOrgID), g.Version, g.Updated)
@@ -94,7 +93,7 @@ func (t *txStore) SaveMobileGroup(ctx context.Context, g *mobile.Group) error {
 	return nil
 }
 
-// LockGroupRecords implements member.Tx.
+// LockGroupRecords implements mobile.Tx.
 func (t *txStore) LockGroupRecords(ctx context.Context, groupID string) ([]*mobile.Record, error) {
 	recs, err := groupRecords(ctx, t.tx, groupID, true)
 	for _, r := range recs {
@@ -114,7 +113,7 @@ func scanContact(row pgx.CollectableRow) (*mobile.ContactEntry, error) {
 	return &e, err
 }
 
-// InsertContact implements member.Tx.
+// InsertContact implements mobile.Tx.
 func (t *txStore) InsertContact(ctx context.Context, e *mobile.ContactEntry) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO mobile_contacts (id, record_id, direction, channel, summary, contact_at,
 		actor_subject, actor_role, logged_at, group_id, batch_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -123,7 +122,7 @@ func (t *txStore) InsertContact(ctx context.Context, e *mobile.ContactEntry) err
 	return err
 }
 
-// ContactsOfBatch implements member.Tx.
+// ContactsOfBatch implements mobile.Tx.
 func (t *txStore) ContactsOfBatch(ctx context.Context, batchID string) ([]*mobile.ContactEntry, error) {
 	rows, err := t.tx.Query(ctx, `SELECT `+contactColumns+` FROM mobile_contacts WHERE batch_id = $1 ORDER BY id`, batchID)
 	if err != nil {
@@ -132,7 +131,7 @@ func (t *txStore) ContactsOfBatch(ctx context.Context, batchID string) ([]*mobil
 	return pgx.CollectRows(rows, scanContact)
 }
 
-// ListContacts implements member.Store.
+// ListContacts implements mobile.Store.
 func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page) ([]*mobile.ContactEntry, string, error) {
 	if uuid.Validate(recordID) != nil {
 		return nil, "", mobile.ErrMobileNotFound
@@ -164,7 +163,7 @@ func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page
 const sideWithin = `EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (home_organisation_id, destination_organisation_id,
 	host_organisation_id, temporary_organisation_id) AND r.id = ? AND o.path >= r.path AND o.path < r.path || '~')`
 
-// ListMobile implements member.Store.
+// ListMobile implements mobile.Store.
 func (s *Store) ListMobile(ctx context.Context, f mobile.Filter) ([]*mobile.Record, string, error) {
 	var w pgdb.Where
 	for _, id := range []string{f.OrganisationID, f.MemberID, f.GroupID, f.WithinID} {

@@ -35,7 +35,7 @@ func reportingError(err error, notFound error) error {
 	return err
 }
 
-// CommunityAbove implements member.Tx.
+// CommunityAbove implements reporting.Tx.
 func (t *txStore) CommunityAbove(ctx context.Context, path string) (*member.Org, bool, error) {
 	var ids []string
 	for _, id := range strings.Split(strings.Trim(path, "/"), "/") {
@@ -80,26 +80,26 @@ func findRegistration(ctx context.Context, q querier, sql string, args ...any) (
 	return r, err == nil, err
 }
 
-// GetRegistration implements member.Tx.
+// GetRegistration implements reporting.Tx.
 func (t *txStore) GetRegistration(ctx context.Context, id string) (*reporting.Registration, error) {
 	r, err := scanRegistration(t.tx.QueryRow(ctx, `SELECT `+registrationColumns+` FROM registrations WHERE id = $1`, id))
 	return r, reportingError(err, reporting.ErrRegistrationGone)
 }
 
-// LiveRegistration implements member.Tx.
+// LiveRegistration implements reporting.Tx.
 func (t *txStore) LiveRegistration(ctx context.Context, memberID, kind string) (*reporting.Registration, bool, error) {
 	return findRegistration(ctx, t.tx, `SELECT `+registrationColumns+` FROM registrations
 		WHERE member_id = $1 AND kind = $2 AND end_date IS NULL FOR UPDATE`, memberID, kind)
 }
 
-// RegistrationOn implements member.Tx.
+// RegistrationOn implements reporting.Tx.
 func (t *txStore) RegistrationOn(ctx context.Context, memberID, communityID string, day time.Time, liveOnly bool) (*reporting.Registration, bool, error) {
 	return findRegistration(ctx, t.tx, `SELECT `+registrationColumns+` FROM registrations
 		WHERE member_id = $1 AND community_id = $2 AND report_date <= $3 AND (end_date IS NULL OR ($4 = false AND end_date >= $3))
 		ORDER BY kind = 'RESIDENCE' DESC, end_date IS NULL DESC, report_date DESC LIMIT 1`, memberID, communityID, day, liveOnly)
 }
 
-// RegisteredInYear implements member.Tx.
+// RegisteredInYear implements reporting.Tx.
 func (t *txStore) RegisteredInYear(ctx context.Context, memberID, communityID, kind string, year int32) (bool, error) {
 	var ok bool
 	err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM registrations
@@ -109,7 +109,7 @@ func (t *txStore) RegisteredInYear(ctx context.Context, memberID, communityID, k
 	return ok, err
 }
 
-// InsertRegistration implements member.Tx.
+// InsertRegistration implements reporting.Tx.
 func (t *txStore) InsertRegistration(ctx context.Context, r *reporting.Registration) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO registrations (id, member_id, community_id, kind, member_organisation_id,
 		report_date, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
@@ -117,7 +117,7 @@ func (t *txStore) InsertRegistration(ctx context.Context, r *reporting.Registrat
 	return reportingError(err, reporting.ErrRegistrationGone)
 }
 
-// EndRegistration implements member.Tx.
+// EndRegistration implements reporting.Tx.
 func (t *txStore) EndRegistration(ctx context.Context, r *reporting.Registration) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE registrations SET end_date = $2, end_reason = $3, updated_at = $4
 		WHERE id = $1 AND end_date IS NULL`, r.ID, r.EndDate, r.EndReason, r.Updated)
@@ -136,7 +136,7 @@ func scanPost(row pgx.Row) (*reporting.Post, error) {
 	return &p, err
 }
 
-// InsertPost implements member.Tx.
+// InsertPost implements reporting.Tx.
 func (t *txStore) InsertPost(ctx context.Context, p *reporting.Post) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO service_posts (id, community_id, name, kind, description, capacity, claimed,
 		created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)`,
@@ -144,7 +144,7 @@ func (t *txStore) InsertPost(ctx context.Context, p *reporting.Post) error {
 	return reportingError(err, reporting.ErrPostNotFound)
 }
 
-// LockPost implements member.Tx.
+// LockPost implements reporting.Tx.
 func (t *txStore) LockPost(ctx context.Context, id string) (*reporting.Post, error) {
 	if uuid.Validate(id) != nil {
 		return nil, reporting.ErrPostNotFound
@@ -181,13 +181,13 @@ func collectClaims(rows pgx.Rows, err error) ([]*reporting.Claim, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*reporting.Claim, error) { return scanClaim(r) })
 }
 
-// GetClaim implements member.Tx.
+// GetClaim implements reporting.Tx.
 func (t *txStore) GetClaim(ctx context.Context, id string) (*reporting.Claim, error) {
 	c, err := scanClaim(t.tx.QueryRow(ctx, `SELECT `+claimColumns+claimFrom+`WHERE c.id = $1`, id))
 	return c, reportingError(err, reporting.ErrPostNotFound)
 }
 
-// LiveClaim implements member.Tx.
+// LiveClaim implements reporting.Tx.
 func (t *txStore) LiveClaim(ctx context.Context, postID, memberID string) (*reporting.Claim, bool, error) {
 	c, err := scanClaim(t.tx.QueryRow(ctx, `SELECT `+claimColumns+claimFrom+`
 		WHERE c.post_id = $1 AND c.member_id = $2 AND c.released_at IS NULL`, postID, memberID))
@@ -197,13 +197,13 @@ func (t *txStore) LiveClaim(ctx context.Context, postID, memberID string) (*repo
 	return c, err == nil, err
 }
 
-// LiveClaimsUnder implements member.Tx.
+// LiveClaimsUnder implements reporting.Tx.
 func (t *txStore) LiveClaimsUnder(ctx context.Context, registrationID string) ([]*reporting.Claim, error) {
 	return collectClaims(t.tx.Query(ctx, `SELECT `+claimColumns+claimFrom+`
 		WHERE c.registration_id = $1 AND c.released_at IS NULL ORDER BY c.id FOR UPDATE OF c, p`, registrationID))
 }
 
-// InsertClaim implements member.Tx.
+// InsertClaim implements reporting.Tx.
 func (t *txStore) InsertClaim(ctx context.Context, c *reporting.Claim) error {
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO post_claims (id, post_id, member_id, registration_id, claimed_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -212,7 +212,7 @@ func (t *txStore) InsertClaim(ctx context.Context, c *reporting.Claim) error {
 	return reportingError(t.tx.SendBatch(ctx, b).Close(), reporting.ErrPostNotFound)
 }
 
-// ReleaseClaim implements member.Tx.
+// ReleaseClaim implements reporting.Tx.
 func (t *txStore) ReleaseClaim(ctx context.Context, c *reporting.Claim) error {
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE post_claims SET released_at = $2 WHERE id = $1 AND released_at IS NULL`, c.ID, c.Released)
@@ -220,7 +220,7 @@ func (t *txStore) ReleaseClaim(ctx context.Context, c *reporting.Claim) error {
 	return reportingError(t.tx.SendBatch(ctx, b).Close(), reporting.ErrPostNotFound)
 }
 
-// ListRegistrations implements member.Store.
+// ListRegistrations implements reporting.Store.
 func (s *Store) ListRegistrations(ctx context.Context, f reporting.RegistrationFilter) ([]*reporting.Registration, string, error) {
 	for _, id := range []string{f.CommunityID, f.MemberID} {
 		if id != "" && uuid.Validate(id) != nil {
@@ -246,7 +246,7 @@ func (s *Store) ListRegistrations(ctx context.Context, f reporting.RegistrationF
 	return list, next, nil
 }
 
-// ListPosts implements member.Store.
+// ListPosts implements reporting.Store.
 func (s *Store) ListPosts(ctx context.Context, f reporting.PostFilter) ([]*reporting.Post, string, error) {
 	for _, id := range []string{f.CommunityID, f.MemberID} {
 		if id != "" && uuid.Validate(id) != nil {

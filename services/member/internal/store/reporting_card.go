@@ -23,7 +23,7 @@ func scanEntry(row pgx.Row) (reporting.CardEntry, error) {
 	return e, err
 }
 
-// InsertCardEntry implements member.Tx.
+// InsertCardEntry implements reporting.Tx.
 func (t *txStore) InsertCardEntry(ctx context.Context, e *reporting.CardEntry) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO card_entries (id, member_id, community_id, registration_id, kind, date, title,
 		hours, post_id, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -32,7 +32,7 @@ func (t *txStore) InsertCardEntry(ctx context.Context, e *reporting.CardEntry) e
 	return reportingError(err, member.ErrNotFound)
 }
 
-// GetCardEntry implements member.Tx.
+// GetCardEntry implements reporting.Tx.
 func (t *txStore) GetCardEntry(ctx context.Context, id string) (*reporting.CardEntry, error) {
 	e, err := scanEntry(t.tx.QueryRow(ctx, `SELECT `+entryColumns+` FROM card_entries WHERE id = $1`, id))
 	return &e, reportingError(err, member.ErrNotFound)
@@ -48,7 +48,7 @@ func cardEntries(ctx context.Context, q rowsQuerier, memberID string, year int32
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (reporting.CardEntry, error) { return scanEntry(r) })
 }
 
-// CardEntries implements member.Tx.
+// CardEntries implements reporting.Tx.
 func (t *txStore) CardEntries(ctx context.Context, memberID string, year int32) ([]reporting.CardEntry, error) {
 	return cardEntries(ctx, t.tx, memberID, year)
 }
@@ -68,12 +68,12 @@ func reportingSettings(ctx context.Context, q querier, districtID string) (repor
 	return s, err
 }
 
-// ReportingSettings implements member.Tx.
+// ReportingSettings implements reporting.Tx.
 func (t *txStore) ReportingSettings(ctx context.Context, districtID string) (reporting.Settings, error) {
 	return reportingSettings(ctx, t.tx, districtID)
 }
 
-// SaveReportingSettings implements member.Tx.
+// SaveReportingSettings implements reporting.Tx.
 func (t *txStore) SaveReportingSettings(ctx context.Context, s reporting.Settings, by string, at time.Time) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO reporting_settings (district_id, min_contacts_per_quarter, min_activities_per_year,
 		updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)
@@ -95,13 +95,13 @@ func scanRating(row pgx.Row) (*reporting.CommunityRating, error) {
 	return &r, err
 }
 
-// GetRating implements member.Tx.
+// GetRating implements reporting.Tx.
 func (t *txStore) GetRating(ctx context.Context, id string) (*reporting.CommunityRating, error) {
 	r, err := scanRating(t.tx.QueryRow(ctx, `SELECT `+ratingColumns+` FROM community_ratings WHERE id = $1`, id))
 	return r, reportingError(err, member.ErrNotFound)
 }
 
-// LastRatingVersion implements member.Tx.
+// LastRatingVersion implements reporting.Tx.
 func (t *txStore) LastRatingVersion(ctx context.Context, memberID, communityID string, year int32) (int32, error) {
 	var v int32
 	err := t.tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM community_ratings
@@ -109,7 +109,7 @@ func (t *txStore) LastRatingVersion(ctx context.Context, memberID, communityID s
 	return v, err
 }
 
-// InsertRating implements member.Tx.
+// InsertRating implements reporting.Tx.
 func (t *txStore) InsertRating(ctx context.Context, r *reporting.CommunityRating) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO community_ratings (id, member_id, community_id, year, version, grade, comment,
 		organisation_id, rated_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -117,7 +117,7 @@ func (t *txStore) InsertRating(ctx context.Context, r *reporting.CommunityRating
 	return reportingError(err, member.ErrNotFound)
 }
 
-// CardOf implements member.Store: the entries, the live claims, the
+// CardOf implements reporting.Store: the entries, the live claims, the
 // ratings of the year and the settings, read in one transaction so that
 // they agree.
 func (s *Store) CardOf(ctx context.Context, memberID, districtID string, year int32) (reporting.CardData, error) {

@@ -1,8 +1,10 @@
-// Package store keeps the member domain in PostgreSQL (schema "member"),
-// with pgx. It implements member.Store and member.Tx; every write
-// transaction also writes its events to the outbox and its audit record.
-// National ID numbers are sealed before they reach the database and opened
-// after they leave it.
+// Package store keeps the member service's domain in PostgreSQL (schema
+// "member"), with pgx: one store whose transaction implements the Tx of
+// every sub-domain, and which hands each sub-domain its view (Members,
+// Transfers, Mobile, Reporting, Leaving, Roster). Every write transaction
+// also writes the records of its events (pbconv.RecordOf): their messages
+// to the outbox and their audit records. National ID numbers are sealed
+// before they reach the database and opened after they leave it.
 package store
 
 import (
@@ -47,7 +49,8 @@ var Migrations = pgdb.Embedded("member", migrationFiles, "migrations")
 // first migration created its table before the shared set existed.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations}
 
-// Store implements member.Store over a pool.
+// Store is the service's store over a pool; its views implement the Store
+// of each sub-domain.
 type Store struct {
 	pool *pgxpool.Pool
 	ids  *idcrypt.Sealer
@@ -330,12 +333,12 @@ func nullable(s string) any {
 	return s
 }
 
-// RequestSeen implements member.Tx.
+// RequestSeen implements replay.Requests.
 func (t *txStore) RequestSeen(ctx context.Context, requestID string) (string, bool, error) {
 	return requestid.Seen(ctx, t.tx, requestID)
 }
 
-// RememberRequest implements member.Tx.
+// RememberRequest implements replay.Requests.
 func (t *txStore) RememberRequest(ctx context.Context, requestID, resourceID string) error {
 	return requestid.Remember(ctx, t.tx, requestID, resourceID)
 }

@@ -38,7 +38,7 @@ const nameOnlySQL = `WITH r AS (SELECT path FROM orgs WHERE id = $1),
 	SELECT ` + memberColumns + `, h.community_id::text, h.why FROM h JOIN members ON members.id = h.member_id
 	ORDER BY path, id`
 
-// ListNameOnly implements member.Store.
+// ListNameOnly implements transfer.Store.
 func (s *Store) ListNameOnly(ctx context.Context, f transfer.NameOnlyFilter) ([]transfer.NameOnly, string, error) {
 	if uuid.Validate(f.OrganisationID) != nil || (f.WithinID != "" && uuid.Validate(f.WithinID) != nil) {
 		return nil, "", nil

@@ -11,7 +11,7 @@ import (
 	"gongjian.dev/services/member/internal/transfer"
 )
 
-// LockLettersToExpire implements member.Tx. SKIP LOCKED lets replicas
+// LockLettersToExpire implements transfer.Tx. SKIP LOCKED lets replicas
 // sweep at once: each takes the rows the others do not hold, and a row
 // marked by another is no longer selected once its lock is released.
 func (t *txStore) LockLettersToExpire(ctx context.Context, now time.Time, limit int) ([]string, error) {
@@ -20,7 +20,7 @@ func (t *txStore) LockLettersToExpire(ctx context.Context, now time.Time, limit 
 		ORDER BY letter_deadline LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
 }
 
-// LockTransfersToFlag implements member.Tx: the review period is the
+// LockTransfersToFlag implements transfer.Tx: the review period is the
 // sending district's setting, six months without one. Every period is a
 // month or more, so the first condition on created_at, which the partial
 // index serves, only narrows the rows the second checks.
@@ -41,7 +41,7 @@ func (t *txStore) queryIDs(ctx context.Context, sql string, args ...any) ([]stri
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// InsertTransferSteps implements member.Tx: the transfer and its steps in
+// InsertTransferSteps implements transfer.Tx: the transfer and its steps in
 // one round trip.
 func (t *txStore) InsertTransferSteps(ctx context.Context, tr *transfer.Transfer, steps []transfer.Step) error {
 	b := &pgx.Batch{}

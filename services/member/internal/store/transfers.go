@@ -89,7 +89,7 @@ func getTransfer(ctx context.Context, q rowsQuerier, id string, lock, steps bool
 	return t, err
 }
 
-// GetTransfer implements member.Store.
+// GetTransfer implements transfer.Store.
 func (s *Store) GetTransfer(ctx context.Context, id string) (*transfer.Transfer, error) {
 	return getTransfer(ctx, s.pool, id, false, true)
 }
@@ -105,12 +105,12 @@ func (s *Store) TransferSides(ctx context.Context, id string) (transfer.Sides, e
 		SuspendedFrom: t.SuspendedFrom}, nil
 }
 
-// PeekTransfer implements member.Tx.
+// PeekTransfer implements transfer.Tx.
 func (t *txStore) PeekTransfer(ctx context.Context, id string) (*transfer.Transfer, error) {
 	return getTransfer(ctx, t.tx, id, false, false)
 }
 
-// LockTransfer implements member.Tx.
+// LockTransfer implements transfer.WithdrawTx.
 func (t *txStore) LockTransfer(ctx context.Context, id string) (*transfer.Transfer, error) {
 	tr, err := getTransfer(ctx, t.tx, id, true, true)
 	if err == nil {
@@ -119,7 +119,7 @@ func (t *txStore) LockTransfer(ctx context.Context, id string) (*transfer.Transf
 	return tr, err
 }
 
-// OpenTransfer implements member.Tx.
+// OpenTransfer implements transfer.WithdrawTx.
 func (t *txStore) OpenTransfer(ctx context.Context, memberID string) (*transfer.Transfer, bool, error) {
 	tr, err := scanTransfer(t.tx.QueryRow(ctx, `SELECT `+transferColumns+` FROM transfers
 		WHERE member_id = $1 AND state = ANY($2)`, memberID, transfer.OpenStates))
@@ -146,7 +146,7 @@ func insertTransferArgs(tr *transfer.Transfer) []any {
 		outside.Organisation, outside.Place}
 }
 
-// InsertTransfer implements member.Tx.
+// InsertTransfer implements transfer.Tx.
 func (t *txStore) InsertTransfer(ctx context.Context, tr *transfer.Transfer, step transfer.Step) error {
 	if _, err := t.tx.Exec(ctx, insertTransferSQL, insertTransferArgs(tr)...); err != nil {
 		return interpretError(err, transfer.ErrTransferNotFound)
@@ -154,7 +154,7 @@ func (t *txStore) InsertTransfer(ctx context.Context, tr *transfer.Transfer, ste
 	return t.appendStep(ctx, tr, step)
 }
 
-// SaveTransfer implements member.Tx.
+// SaveTransfer implements transfer.WithdrawTx.
 func (t *txStore) SaveTransfer(ctx context.Context, tr *transfer.Transfer, step transfer.Step) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE transfers SET state = $2, letter_number = NULLIF($3, ''), letter_deadline = $4,
 		version = $5, updated_at = $6, suspended_from = NULLIF($7, ''), expired_at = $8, flagged_at = $9,
@@ -193,7 +193,7 @@ func (t *txStore) appendStep(ctx context.Context, tr *transfer.Transfer, s trans
 	return err
 }
 
-// TransferSettings implements member.Tx.
+// TransferSettings implements transfer.Tx.
 func (t *txStore) TransferSettings(ctx context.Context, districtID string) (transfer.Settings, error) {
 	s := transfer.DefaultSettings
 	s.DistrictID = districtID
@@ -213,7 +213,7 @@ func (t *txStore) TransferSettings(ctx context.Context, districtID string) (tran
 	return s, err
 }
 
-// SaveTransferSettings implements member.Tx: an insert for a district
+// SaveTransferSettings implements transfer.Tx: an insert for a district
 // that had none, else an update of the version read, so that two writers
 // who read the same version cannot both write.
 func (t *txStore) SaveTransferSettings(ctx context.Context, s transfer.Settings) error {
@@ -233,14 +233,14 @@ func (t *txStore) SaveTransferSettings(ctx context.Context, s transfer.Settings)
 	return nil
 }
 
-// NextLetterNumber implements member.Tx.
+// NextLetterNumber implements transfer.Tx.
 func (t *txStore) NextLetterNumber(ctx context.Context) (int64, error) {
 	var n int64
 	err := t.tx.QueryRow(ctx, `SELECT nextval('transfer_letter_numbers')`).Scan(&n)
 	return n, err
 }
 
-// ListTransfers implements member.Store.
+// ListTransfers implements transfer.Store.
 func (s *Store) ListTransfers(ctx context.Context, f transfer.Filter) ([]*transfer.Transfer, string, error) {
 	var w pgdb.Where
 	for _, id := range []string{f.MemberID, f.OrganisationID, f.WithinID} {

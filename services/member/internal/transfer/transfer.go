@@ -625,3 +625,22 @@ func (s *Service) WithdrawOnEnd(ctx context.Context, tx WithdrawTx, id, why stri
 	t.SuspendedFrom = ""
 	return appendStep(ctx, tx, t, Step{Action: ActionWithdrawn, ActorSubject: a.Subject, ActorRole: a.Role, Reason: why}, now)
 }
+
+// Acting is the side whose step action is: each step needs its own party
+// (DOMAIN §2). The sender confirms (for the member who signed on paper),
+// releases, withdraws and records the review of a flagged transfer; the
+// receiver receives; who rejects, and who suspends and resumes, depends
+// on the state (RejectingSide, HoldingSide). A receipt from outside the
+// city is recorded by the sender: Org(Receiver) of a transfer out of the
+// city is its sender.
+func (s Sides) Acting(action string) Side {
+	switch action {
+	case ActionReceived:
+		return Receiver
+	case ActionRejected:
+		return RejectingSide(s.State)
+	case ActionSuspended, ActionResumed:
+		return HoldingSide(s.State, s.SuspendedFrom)
+	}
+	return Sender
+}
