@@ -2,11 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"time"
-
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/outbox"
@@ -17,15 +13,8 @@ import (
 // snapshot keeps what a subject looked like when this transaction first
 // locked it: the Before of the audit records of its changes.
 func (t *txStore) snapshot(subject any) {
-	key, state, ok := pbconv.Snapshot(subject)
-	if !ok {
-		return
-	}
-	if _, seen := t.before[key]; seen {
-		return // the first lock in the transaction is the state before it
-	}
-	if b, err := protojson.Marshal(state); err == nil {
-		t.before[key] = b
+	if key, state, ok := pbconv.Snapshot(subject); ok {
+		t.before.Keep(key, state)
 	}
 }
 
@@ -50,23 +39,12 @@ func (t *txStore) Emit(ctx context.Context, e member.Event, at time.Time) error 
 	return audit.Write(ctx, t.deferred(), entry)
 }
 
-// entry is the audit record of r with the state before it, if it has one;
-// where r chains, its state after is the next record's before.
+// entry is the audit record of r with the state before it, if it has one.
 func (t *txStore) entry(r pbconv.Record) (audit.Entry, bool) {
 	if r.Audit == nil {
 		return audit.Entry{}, false
 	}
 	entry := *r.Audit
-	if r.Snapshot == "" {
-		return entry, true
-	}
-	if b, ok := t.before[r.Snapshot]; ok {
-		entry.Before = json.RawMessage(b)
-	}
-	if after, ok := entry.After.(proto.Message); r.Chain && ok {
-		if b, err := protojson.Marshal(after); err == nil {
-			t.before[r.Snapshot] = b
-		}
-	}
+	t.before.Fill(&entry, r.Snapshot, r.Chain)
 	return entry, true
 }

@@ -105,7 +105,7 @@ var (
 // records of its events before it commits.
 func (s *Store) inTx(ctx context.Context, fn func(*txStore) error) error {
 	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		t := &txStore{tx: tx, ids: s.ids, before: map[string][]byte{}, batch: &pgx.Batch{}}
+		t := &txStore{tx: tx, ids: s.ids, before: audit.Befores{}, batch: &pgx.Batch{}}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -150,9 +150,9 @@ func (q queuedTx) Exec(_ context.Context, sql string, args ...any) (pgconn.Comma
 type txStore struct {
 	tx  pgx.Tx
 	ids *idcrypt.Sealer
-	// before keeps what each member locked in this transaction looked like
+	// before keeps what each subject locked in this transaction looked like
 	// when it was locked: the "before" of its audit record.
-	before map[string][]byte
+	before audit.Befores
 	// batch holds the writes deferred to the end of the transaction, and
 	// events counts the outbox rows among them.
 	batch  *pgx.Batch

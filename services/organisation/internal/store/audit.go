@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"time"
-
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/outbox"
@@ -17,15 +14,8 @@ import (
 // locked it, as the API shows it: the Before of the audit records of its
 // changes.
 func (t *txStore) snapshot(subject any) {
-	key, state, ok := pbconv.Snapshot(subject)
-	if !ok {
-		return
-	}
-	if _, seen := t.before[key]; seen {
-		return // the first lock in the transaction is the state before it
-	}
-	if b, err := protojson.Marshal(state); err == nil {
-		t.before[key] = b
+	if key, state, ok := pbconv.Snapshot(subject); ok {
+		t.before.Keep(key, state)
 	}
 }
 
@@ -40,8 +30,6 @@ func (t *txStore) Emit(ctx context.Context, e org.Event, at time.Time) error {
 	if err := outbox.Enqueue(ctx, t.tx, r.Outbox); err != nil {
 		return err
 	}
-	if b, ok := t.before[r.Snapshot]; ok && r.Snapshot != "" {
-		r.Audit.Before = json.RawMessage(b)
-	}
+	t.before.Fill(&r.Audit, r.Snapshot, false)
 	return audit.Write(ctx, t.tx, r.Audit)
 }

@@ -47,7 +47,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // InTx runs fn in one transaction.
 func (s *Store) InTx(ctx context.Context, fn func(org.Tx) error) error {
-	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(&txStore{tx: tx, before: map[string][]byte{}}) })
+	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(&txStore{tx: tx, before: audit.Befores{}}) })
 }
 
 // txStore implements org.Tx.
@@ -55,7 +55,7 @@ type txStore struct {
 	tx pgx.Tx
 	// before keeps, by subject, what each row locked in this transaction
 	// looked like when it was locked: the "before" of its audit record.
-	before map[string][]byte
+	before audit.Befores
 }
 
 // querier is what reads need: a pool or a transaction.
@@ -321,7 +321,7 @@ type BoundStore struct {
 
 // InTx implements org.Store within the bound transaction.
 func (b *BoundStore) InTx(_ context.Context, fn func(org.Tx) error) error {
-	return fn(&txStore{tx: b.tx, before: map[string][]byte{}})
+	return fn(&txStore{tx: b.tx, before: audit.Befores{}})
 }
 
 // RequestSeen implements org.Tx.
