@@ -12,7 +12,9 @@ import (
 	"gongjian.dev/pkg/replay"
 )
 
-// Service carries out the commands of the member domain.
+// Service carries out the commands of members and their categories; the
+// other sub-domains change a member through it (Classify, Reclassify,
+// Recount, Leave…), in their own transactions.
 type Service struct {
 	store Store
 	clock Clock
