@@ -4,15 +4,23 @@
 // one row more than the page size to know whether another page follows.
 //
 //	type key struct{ Path, ID string }
-//	var after key
-//	if err := page.Decode(req.Token, &after); err != nil { … }
+//	func (k key) Valid() bool { return page.Path(k.Path) && page.ID(k.ID) }
+//	after, err := page.After(req.Token, key{})
+//	if err != nil { … }
 //	rows := fetch(after, page.Size(req.Size) + 1)
 //	rows, next := page.Cut(rows, page.Size(req.Size), func(r Row) any { return key{r.Path, r.ID} })
+//
+// A key's values go into SQL as they are, so a key says whether it has
+// the shape its list writes (Valid): a token is the client's to send back,
+// and anything may come instead.
 package page
 
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strings"
+
+	"github.com/google/uuid"
 
 	"gongjian.dev/pkg/errs"
 )
@@ -73,4 +81,51 @@ func Cut[T any](rows []T, size int, key func(T) any) ([]T, string) {
 	}
 	rows = rows[:size]
 	return rows, Encode(key(rows[size-1]))
+}
+
+// Key is the key of a list's page that knows its shape.
+type Key interface {
+	// Valid reports whether the key has the shape the list writes.
+	Valid() bool
+}
+
+// After decodes token into the key a page continues after: first for an
+// empty token (the first page). A token that does not decode, or decodes
+// to a key that is not Valid, is ErrInvalidToken naming page_token.
+func After[K Key](token string, first K) (K, error) {
+	if token == "" {
+		return first, nil
+	}
+	var k K
+	if err := Decode(token, &k); err != nil {
+		return k, err
+	}
+	if !k.Valid() {
+		return k, errs.Field(ErrInvalidToken, "page_token", "not a token this list issued")
+	}
+	return k, nil
+}
+
+// ID reports whether s is an id as the services write them: a UUID in its
+// canonical form. uuid.Parse also takes spellings (urn:uuid:…, {…}) that
+// PostgreSQL's uuid cast refuses, which would fail as an internal error
+// instead of an invalid token.
+func ID(s string) bool {
+	u, err := uuid.Parse(s)
+	return err == nil && u.String() == s
+}
+
+// Path reports whether p is a materialised path of the organisation tree
+// as the services write it, "/<id>/<id>/…/": PostgreSQL refuses a NUL or
+// broken UTF-8 in text, which would fail as an internal error too.
+func Path(p string) bool {
+	if len(p) < 2 || !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") {
+		return false
+	}
+	for _, id := range strings.Split(p[1:len(p)-1], "/") {
+		if !ID(id) {
+			return false
+		}
+	}
+	return true
 }

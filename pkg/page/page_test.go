@@ -48,3 +48,36 @@ func TestCutAndSize(t *testing.T) {
 		}
 	}
 }
+
+type pathKey struct {
+	Path string `json:"p"`
+	ID   string `json:"i"`
+}
+
+func (k pathKey) Valid() bool { return Path(k.Path) && ID(k.ID) }
+
+func TestAKeyOfAnotherShapeIsRefusedAsTheTokenIs(t *testing.T) {
+	id, other := "0193b6a0-0000-7000-8000-000000000001", "0193b6a0-0000-7000-8000-000000000002"
+	good := pathKey{Path: "/" + id + "/" + other + "/", ID: other}
+	if k, err := After(Encode(good), pathKey{}); err != nil || k != good {
+		t.Fatalf("a key the list wrote: %+v, %v", k, err)
+	}
+	first := pathKey{ID: id}
+	if k, err := After("", first); err != nil || k != first {
+		t.Fatalf("no token: %+v, %v, want the first key", k, err)
+	}
+	for name, bad := range map[string]pathKey{
+		"an id in another spelling": {Path: good.Path, ID: "urn:uuid:" + other},
+		"an upper-case id":          {Path: good.Path, ID: "0193B6A0-0000-7000-8000-000000000002"},
+		"a path with a NUL":         {Path: "/" + id + "\x00/", ID: other},
+		"a path without its slash":  {Path: "/" + id, ID: other},
+		"a date for a path":         {Path: "2026-03-01/" + id, ID: other},
+		"no path":                   {ID: other},
+	} {
+		_, err := After(Encode(bad), pathKey{})
+		var e *errs.Error
+		if !errors.As(err, &e) || e.Kind != errs.InvalidArgument || len(e.Violations) != 1 || e.Violations[0].Field != "page_token" {
+			t.Errorf("%s: %v, want InvalidArgument naming page_token", name, err)
+		}
+	}
+}

@@ -5,26 +5,26 @@ import (
 
 	"gongjian.dev/pkg/audit"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/reporting"
 )
 
 // AppraisalAPI implements the appraisal API.
 type AppraisalAPI struct {
 	pb.UnimplementedAppraisalServiceServer
-	svc   *member.Service
+	svc   *reporting.Service
 	reads audit.Executor
 }
 
 // NewAppraisals returns the appraisal API over a domain service; reads of
 // a member's results are recorded through reads.
-func NewAppraisals(svc *member.Service, reads audit.Executor) *AppraisalAPI {
+func NewAppraisals(svc *reporting.Service, reads audit.Executor) *AppraisalAPI {
 	return &AppraisalAPI{svc: svc, reads: reads}
 }
 
 // RecordAppraisal implements pb.AppraisalServiceServer.
 func (a *AppraisalAPI) RecordAppraisal(ctx context.Context, req *pb.RecordAppraisalRequest) (*pb.RecordAppraisalResponse, error) {
-	ap, err := a.svc.RecordAppraisal(ctx, member.AppraisalRequest{MemberID: req.GetMemberId(),
+	ap, err := a.svc.RecordAppraisal(ctx, reporting.AppraisalRequest{MemberID: req.GetMemberId(),
 		Grade: pbconv.Enum(req.GetGrade().String(), "PERFORMANCE_GRADE_"), Comment: req.GetComment(), Etag: req.GetEtag(),
 		RequestID: req.GetRequestId(), Year: req.GetYear()}, actor(ctx))
 	if err != nil {
@@ -55,7 +55,7 @@ func (a *AppraisalAPI) ListAppraisals(ctx context.Context, req *pb.ListAppraisal
 
 // SetStarRating implements pb.AppraisalServiceServer.
 func (a *AppraisalAPI) SetStarRating(ctx context.Context, req *pb.SetStarRatingRequest) (*pb.SetStarRatingResponse, error) {
-	r, current, err := a.svc.SetStarRating(ctx, member.StarRequest{MemberID: req.GetMemberId(), Reason: req.GetReason(),
+	r, current, err := a.svc.SetStarRating(ctx, reporting.StarRequest{MemberID: req.GetMemberId(), Reason: req.GetReason(),
 		Etag: req.GetEtag(), RequestID: req.GetRequestId(), Year: req.GetYear(), Stars: req.GetStars()}, actor(ctx))
 	if err != nil {
 		return nil, err

@@ -5,18 +5,18 @@ import (
 
 	"gongjian.dev/pkg/authz"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // BulkAPI implements the bulk transfer API.
 type BulkAPI struct {
 	pb.UnimplementedBulkTransferServiceServer
-	svc *member.Service
+	svc *transfer.Service
 }
 
 // NewBulkTransfers returns the bulk transfer API over a domain service.
-func NewBulkTransfers(svc *member.Service) *BulkAPI { return &BulkAPI{svc: svc} }
+func NewBulkTransfers(svc *transfer.Service) *BulkAPI { return &BulkAPI{svc: svc} }
 
 // StartBulkTransfer implements pb.BulkTransferServiceServer. The stream
 // rule of the policy has admitted the caller for the job's organisation
@@ -27,7 +27,7 @@ func NewBulkTransfers(svc *member.Service) *BulkAPI { return &BulkAPI{svc: svc} 
 func (a *BulkAPI) StartBulkTransfer(req *pb.StartBulkTransferRequest, stream pb.BulkTransferService_StartBulkTransferServer) error {
 	ctx := stream.Context()
 	who := actor(ctx)
-	job, err := a.svc.StartBulk(ctx, member.BulkRequest{RequestID: req.GetRequestId(), JobID: req.GetJobId(),
+	job, err := a.svc.StartBulk(ctx, transfer.BulkRequest{RequestID: req.GetRequestId(), JobID: req.GetJobId(),
 		OrganisationID: req.GetOrganisationId(), Subtree: req.GetSubtree(), MemberIDs: req.GetMemberIds(),
 		Destinations: req.GetDestinations(), ToOrgID: req.GetToOrganisationId(), Reason: req.GetReason()}, who)
 	if err != nil {
@@ -37,16 +37,16 @@ func (a *BulkAPI) StartBulkTransfer(req *pb.StartBulkTransferRequest, stream pb.
 	if err != nil {
 		return err
 	}
-	var done, pending []member.BulkOutcome
+	var done, pending []transfer.BulkOutcome
 	for _, o := range rows {
-		if o.Result == member.BulkPending {
+		if o.Result == transfer.BulkPending {
 			pending = append(pending, o)
 		} else {
 			done = append(done, o)
 		}
 	}
 	total := int32(job.Total)
-	progress := func(n int, o *member.BulkOutcome, replayed bool) error {
+	progress := func(n int, o *transfer.BulkOutcome, replayed bool) error {
 		msg := &pb.StartBulkTransferResponse{JobId: job.ID, Done: int32(n), Total: total, Replayed: replayed}
 		if o != nil {
 			msg.Outcome = pbconv.BulkOutcome(*o)
@@ -61,7 +61,7 @@ func (a *BulkAPI) StartBulkTransfer(req *pb.StartBulkTransferRequest, stream pb.
 			return err
 		}
 	}
-	return a.svc.RunBulk(ctx, job, pending, len(done), who, func(o member.BulkOutcome, n int) error {
+	return a.svc.RunBulk(ctx, job, pending, len(done), who, func(o transfer.BulkOutcome, n int) error {
 		return progress(n, &o, false)
 	})
 }

@@ -12,7 +12,9 @@ import (
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/orgview"
 	"gongjian.dev/pkg/pgdb"
+	"gongjian.dev/services/member/internal/domain"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // benchMembers is the size of the job measured.
@@ -38,7 +40,7 @@ func BenchmarkBulkTransfer(b *testing.B) {
 			b.StopTimer()
 			factory, community := benchFactory(b, svc, pool)
 			b.StartTimer()
-			job, err := svc.StartBulk(ctx, member.BulkRequest{RequestID: member.NewID(), OrganisationID: factory,
+			job, err := svc.Transfers.StartBulk(ctx, transfer.BulkRequest{RequestID: member.NewID(), OrganisationID: factory,
 				Reason: "restructured"}, a)
 			if err != nil {
 				b.Fatal(err)
@@ -48,8 +50,8 @@ func BenchmarkBulkTransfer(b *testing.B) {
 				b.Fatal(err)
 			}
 			transferred := 0
-			err = svc.RunBulk(ctx, job, pending, 0, a, func(o member.BulkOutcome, _ int) error {
-				if o.Result == member.BulkTransferred && o.ToOrgID == community {
+			err = svc.Transfers.RunBulk(ctx, job, pending, 0, a, func(o transfer.BulkOutcome, _ int) error {
+				if o.Result == transfer.BulkTransferred && o.ToOrgID == community {
 					transferred++
 				}
 				return nil
@@ -70,12 +72,12 @@ func BenchmarkBulkTransfer(b *testing.B) {
 			}
 			b.StartTimer()
 			for _, id := range ids {
-				t, err := svc.RequestTransfer(ctx, member.TransferRequest{MemberID: id, ToOrgID: community, Reason: "restructured"}, a)
+				t, err := svc.Transfers.RequestTransfer(ctx, transfer.Request{MemberID: id, ToOrgID: community, Reason: "restructured"}, a)
 				if err == nil {
-					_, err = svc.ConfirmTransfer(ctx, member.StepRequest{ID: t.ID, Actor: a, Reason: "signed on paper"})
+					_, err = svc.Transfers.ConfirmTransfer(ctx, transfer.StepRequest{ID: t.ID, Actor: a, Reason: "signed on paper"})
 				}
 				if err == nil {
-					_, err = svc.ReleaseTransfer(ctx, member.StepRequest{ID: t.ID, Actor: a})
+					_, err = svc.Transfers.ReleaseTransfer(ctx, transfer.StepRequest{ID: t.ID, Actor: a})
 				}
 				if err != nil {
 					b.Fatal(err)
@@ -88,18 +90,18 @@ func BenchmarkBulkTransfer(b *testing.B) {
 
 // bulkReader is what the benchmark reads of a job.
 type bulkReader interface {
-	BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool) ([]member.BulkOutcome, error)
+	BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool) ([]transfer.BulkOutcome, error)
 }
 
 // benchService is the domain service over a database on its own durable
 // cluster, with NATS and the outbox relay running.
 func benchService(b *testing.B) (*benchSvc, *pgxpool.Pool) {
 	h := benchHarness(b)
-	return &benchSvc{Service: h.Service.Service, bulkReader: h.Service.Store}, h.Pool
+	return &benchSvc{Services: h.Service.Domain, bulkReader: h.Service.Store}, h.Pool
 }
 
 type benchSvc struct {
-	*member.Service
+	*domain.Services
 	bulkReader
 }
 
@@ -136,7 +138,7 @@ func benchFactory(b *testing.B, svc *benchSvc, pool *pgxpool.Pool) (string, stri
 		m := &member.Member{Name: fmt.Sprintf("Worker %d", i), Sex: member.SexMale, BirthDate: birth,
 			NationalID: first + string(member.CheckCharacter(first)), JoinDate: time.Date(1995, 7, 1, 0, 0, 0, 0, time.UTC),
 			Status: member.StatusFull, OrganisationID: factory, Residence: member.Residence{CommunityID: community}}
-		if _, err := svc.Create(ctx, m, ""); err != nil {
+		if _, err := svc.Members.Create(ctx, m, ""); err != nil {
 			b.Fatal(err)
 		}
 	}

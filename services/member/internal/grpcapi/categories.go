@@ -19,7 +19,7 @@ type CategoryAPI struct {
 // members it returns are read as the member API reads them, recorded
 // through reads.
 func NewCategories(svc *member.Service, reads audit.Executor) *CategoryAPI {
-	return &CategoryAPI{members: New(svc, reads)}
+	return &CategoryAPI{members: &API{svc: svc, reads: reads}}
 }
 
 func (c *CategoryAPI) svc() *member.Service { return c.members.svc }

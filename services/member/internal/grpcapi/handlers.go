@@ -12,20 +12,27 @@ import (
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/roster"
 )
 
 // API implements the member API.
 type API struct {
 	pb.UnimplementedMemberServiceServer
-	svc   *member.Service
-	reads audit.Executor
+	svc     *member.Service
+	leaving *leaving.Service
+	roster  *roster.Service
+	reads   audit.Executor
 }
 
-// New returns the API over a domain service; reads of personal data are
-// recorded in the audit log through reads.
-func New(svc *member.Service, reads audit.Executor) *API { return &API{svc: svc, reads: reads} }
+// New returns the API over the members, the ends of memberships and the
+// import of rosters; reads of personal data are recorded in the audit log
+// through reads.
+func New(svc *member.Service, leaving *leaving.Service, roster *roster.Service, reads audit.Executor) *API {
+	return &API{svc: svc, leaving: leaving, roster: roster, reads: reads}
+}
 
 // idView is how the caller sees national ID numbers.
 func idView(ctx context.Context) pbconv.IDView {

@@ -24,6 +24,7 @@ import (
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	"gongjian.dev/services/member/internal/domain"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/store"
@@ -62,7 +63,7 @@ type harness struct {
 	stream     jetstream.Stream
 	// svc and st are the service's domain and store, for what a test does
 	// beside the API (a sweep, a second replica).
-	svc *member.Service
+	svc *domain.Services
 	st  *store.Store
 }
 
@@ -76,7 +77,7 @@ func newHarness(t *testing.T, opts ...servicetest.Option) *harness {
 	s := servicetest.Start(t, wiring.Spec(testConfig()), append([]servicetest.Option{servicetest.WithStreams(orgStream)}, opts...)...)
 	return &harness{as: s.As, members: pb.NewMemberServiceClient(s.As(cityAdmin)), transfers: pb.NewTransferServiceClient(s.As(cityAdmin)),
 		categories: pb.NewCategoryServiceClient(s.As(cityAdmin)), pool: s.Pool, js: s.JS, stream: s.Stream,
-		svc: s.Service.Service, st: s.Service.Store}
+		svc: s.Service.Domain, st: s.Service.Store}
 }
 
 // testConfig is the service's configuration with keys of the test's own.

@@ -7,12 +7,13 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/roster"
 )
 
 // ImportMembers implements pb.MemberServiceServer. The rows may name
 // organisations of their own, which must lie in the caller's scope.
 func (a *API) ImportMembers(ctx context.Context, req *pb.ImportMembersRequest) (*pb.ImportMembersResponse, error) {
-	r, err := a.svc.Import(ctx, member.ImportRequest{
+	r, err := a.roster.Import(ctx, roster.Request{
 		Content: req.GetContent(), Format: pbconv.ImportFormat(req.GetFormat()),
 		OrganisationID: req.GetOrganisationId(), WithinID: authz.ScopeRoot(ctx),
 		DryRun: req.GetDryRun(), RequestID: req.GetRequestId(), Actor: actor(ctx),

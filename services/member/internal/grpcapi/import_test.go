@@ -17,7 +17,7 @@ import (
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/roster"
 )
 
 const rosterHeader = "姓名,性别,出生日期,身份证号,联系电话,学历,入党日期,党员类别,就业状态,工作单位,居住地址,技能特长,困难党员,组织ID\n"
@@ -409,7 +409,7 @@ func TestImportRefusals(t *testing.T) {
 		}
 	})
 	t.Run("too large", func(t *testing.T) {
-		_, err := h.members.ImportMembers(callContext(t), &pb.ImportMembersRequest{Content: bytes.Repeat([]byte("x"), member.MaxImportBytes+1),
+		_, err := h.members.ImportMembers(callContext(t), &pb.ImportMembersRequest{Content: bytes.Repeat([]byte("x"), roster.MaxImportBytes+1),
 			OrganisationId: tr.branch.GetId()})
 		if diff := cmp.Diff(refusal{codes.InvalidArgument, []string{"content"}}, refusalOf(err)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)

@@ -4,13 +4,15 @@ import (
 	"context"
 
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // EndMembership implements pb.MemberServiceServer.
 func (a *API) EndMembership(ctx context.Context, req *pb.EndMembershipRequest) (*pb.EndMembershipResponse, error) {
-	r := member.EndMembershipRequest{MemberID: req.GetId(), Kind: pbconv.Enum(req.GetKind().String(), "LEAVING_KIND_"),
+	r := leaving.Request{MemberID: req.GetId(), Kind: pbconv.Enum(req.GetKind().String(), "LEAVING_KIND_"),
 		Reason: req.GetReason(), Etag: req.GetEtag()}
 	var err error
 	if r.Date, err = day("date", req.GetDate()); err != nil {
@@ -19,7 +21,7 @@ func (a *API) EndMembership(ctx context.Context, req *pb.EndMembershipRequest) (
 	if r.LostContactSince, err = day("lost_contact_since", req.GetLostContactSince()); err != nil {
 		return nil, err
 	}
-	m, err := a.svc.EndMembership(ctx, r, actor(ctx))
+	m, err := a.leaving.EndMembership(ctx, r, actor(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +51,7 @@ func (a *TransferAPI) RecordTransferReceipt(ctx context.Context, req *pb.RecordT
 	if err != nil {
 		return nil, err
 	}
-	t, err := a.svc.RecordReceipt(ctx, member.ReceiptRequest{ID: req.GetId(), Number: req.GetReceiptNumber(), Date: date,
+	t, err := a.svc.RecordReceipt(ctx, transfer.ReceiptRequest{ID: req.GetId(), Number: req.GetReceiptNumber(), Date: date,
 		Reason: req.GetReason(), Etag: req.GetEtag(), Actor: actor(ctx)})
 	if err != nil {
 		return nil, err

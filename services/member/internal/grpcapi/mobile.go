@@ -9,25 +9,26 @@ import (
 	"gongjian.dev/pkg/errs"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/mobile"
 	"gongjian.dev/services/member/internal/pbconv"
 )
 
 // MobileAPI implements the mobile member API.
 type MobileAPI struct {
 	pb.UnimplementedMobileServiceServer
-	svc   *member.Service
+	svc   *mobile.Service
 	reads audit.Executor
 }
 
 // NewMobile returns the mobile API over a domain service; reads of
 // records, which hold contact details, are recorded through reads.
-func NewMobile(svc *member.Service, reads audit.Executor) *MobileAPI {
+func NewMobile(svc *mobile.Service, reads audit.Executor) *MobileAPI {
 	return &MobileAPI{svc: svc, reads: reads}
 }
 
 // out converts records for the caller, after recording that the caller
 // read them.
-func (a *MobileAPI) out(ctx context.Context, recs ...*member.MobileRecord) ([]*pb.MobileRecord, error) {
+func (a *MobileAPI) out(ctx context.Context, recs ...*mobile.Record) ([]*pb.MobileRecord, error) {
 	entries := make([]audit.Entry, len(recs))
 	for i, r := range recs {
 		entries[i] = audit.Entry{Action: audit.ActionRead, SubjectType: "mobile_record", SubjectID: r.ID, OrganisationID: r.OwnerOrgID()}
@@ -39,7 +40,7 @@ func (a *MobileAPI) out(ctx context.Context, recs ...*member.MobileRecord) ([]*p
 }
 
 // own converts records the caller just wrote.
-func (a *MobileAPI) own(recs ...*member.MobileRecord) []*pb.MobileRecord {
+func (a *MobileAPI) own(recs ...*mobile.Record) []*pb.MobileRecord {
 	now := a.svc.Now()
 	out := make([]*pb.MobileRecord, len(recs))
 	for i, r := range recs {
@@ -67,7 +68,7 @@ func (a *MobileAPI) RegisterOutflow(ctx context.Context, req *pb.RegisterOutflow
 	if err != nil {
 		return nil, err
 	}
-	rec, err := a.svc.RegisterOutflow(ctx, member.OutflowRequest{MemberID: r.GetMemberId(), Place: r.GetPlace(),
+	rec, err := a.svc.RegisterOutflow(ctx, mobile.OutflowRequest{MemberID: r.GetMemberId(), Place: r.GetPlace(),
 		DestinationOrgID: r.GetDestinationOrganisationId(), Reason: r.GetReason(), ContactPhone: r.GetContactPhone(),
 		RequestID: req.GetRequestId(), Since: since}, actor(ctx))
 	if err != nil {
@@ -84,8 +85,8 @@ func (a *MobileAPI) RegisterInflow(ctx context.Context, req *pb.RegisterInflowRe
 		return nil, err
 	}
 	p := r.GetPerson()
-	rec, err := a.svc.RegisterInflow(ctx, member.InflowRequest{MemberID: r.GetMemberId(),
-		Person:    member.OutsidePerson{Name: p.GetName(), Phone: p.GetPhone(), HomeOrganisation: p.GetHomeOrganisation()},
+	rec, err := a.svc.RegisterInflow(ctx, mobile.InflowRequest{MemberID: r.GetMemberId(),
+		Person:    mobile.OutsidePerson{Name: p.GetName(), Phone: p.GetPhone(), HomeOrganisation: p.GetHomeOrganisation()},
 		HostOrgID: r.GetHostOrganisationId(), Place: r.GetPlace(), Reason: r.GetReason(), ContactPhone: r.GetContactPhone(),
 		RequestID: req.GetRequestId(), Since: since}, actor(ctx))
 	if err != nil {
@@ -96,13 +97,13 @@ func (a *MobileAPI) RegisterInflow(ctx context.Context, req *pb.RegisterInflowRe
 
 // readable returns a record the caller may read: a member reads their own
 // records only; any other answers as if it did not exist.
-func (a *MobileAPI) readable(ctx context.Context, id string) (*member.MobileRecord, error) {
+func (a *MobileAPI) readable(ctx context.Context, id string) (*mobile.Record, error) {
 	rec, err := a.svc.GetMobile(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if self := actor(ctx).MemberID; self != "" && self != rec.MemberID {
-		return nil, member.ErrMobileNotFound
+		return nil, mobile.ErrMobileNotFound
 	}
 	return rec, nil
 }
@@ -123,7 +124,7 @@ func (a *MobileAPI) GetMobileRecord(ctx context.Context, req *pb.GetMobileRecord
 // ListMobileRecords implements pb.MobileServiceServer. A member lists
 // their own records only.
 func (a *MobileAPI) ListMobileRecords(ctx context.Context, req *pb.ListMobileRecordsRequest) (*pb.ListMobileRecordsResponse, error) {
-	f := member.MobileFilter{OrganisationID: req.GetOrganisationId(), MemberID: req.GetMemberId(), GroupID: req.GetGroupId(),
+	f := mobile.Filter{OrganisationID: req.GetOrganisationId(), MemberID: req.GetMemberId(), GroupID: req.GetGroupId(),
 		Direction: pbconv.Enum(req.GetDirection().String(), "MOBILE_DIRECTION_"), OpenOnly: req.GetOpenOnly(),
 		WithinID: authz.ScopeRoot(ctx), Page: member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()}}
 	if self := actor(ctx).MemberID; self != "" {
@@ -159,7 +160,7 @@ func (a *MobileAPI) LogContact(ctx context.Context, req *pb.LogContactRequest) (
 	if c.GetContactTime() != nil {
 		at = c.GetContactTime().AsTime()
 	}
-	e, rec, err := a.svc.LogContact(ctx, member.ContactRequest{RecordID: req.GetRecordId(),
+	e, rec, err := a.svc.LogContact(ctx, mobile.ContactRequest{RecordID: req.GetRecordId(),
 		Direction: pbconv.Enum(c.GetDirection().String(), "CONTACT_DIRECTION_"),
 		Channel:   pbconv.Enum(c.GetChannel().String(), "CONTACT_CHANNEL_"), Summary: c.GetSummary(),
 		RequestID: req.GetRequestId(), At: at, Actor: actor(ctx)})
@@ -208,7 +209,7 @@ func (a *MobileAPI) RegisterGroupOutflow(ctx context.Context, req *pb.RegisterGr
 		return nil, err
 	}
 	g := req.GetGroup()
-	group, recs, err := a.svc.RegisterGroupOutflow(ctx, member.GroupRequest{Name: g.GetName(), HomeOrgID: g.GetHomeOrganisationId(),
+	group, recs, err := a.svc.RegisterGroupOutflow(ctx, mobile.GroupRequest{Name: g.GetName(), HomeOrgID: g.GetHomeOrganisationId(),
 		Place: g.GetPlace(), DestinationOrgID: g.GetDestinationOrganisationId(), LeaderID: g.GetLeaderMemberId(),
 		Reason: req.GetReason(), RequestID: req.GetRequestId(), MemberIDs: req.GetMemberIds(), Since: since}, actor(ctx))
 	if err != nil {
@@ -218,12 +219,12 @@ func (a *MobileAPI) RegisterGroupOutflow(ctx context.Context, req *pb.RegisterGr
 }
 
 // inOrder orders records as their members are listed.
-func inOrder(recs []*member.MobileRecord, memberIDs []string) []*member.MobileRecord {
-	byMember := map[string]*member.MobileRecord{}
+func inOrder(recs []*mobile.Record, memberIDs []string) []*mobile.Record {
+	byMember := map[string]*mobile.Record{}
 	for _, r := range recs {
 		byMember[r.MemberID] = r
 	}
-	out := make([]*member.MobileRecord, 0, len(recs))
+	out := make([]*mobile.Record, 0, len(recs))
 	for _, id := range memberIDs {
 		if r, ok := byMember[id]; ok {
 			out = append(out, r)
@@ -260,7 +261,7 @@ func (a *MobileAPI) LogGroupNews(ctx context.Context, req *pb.LogGroupNewsReques
 	if req.GetContactTime() != nil {
 		at = req.GetContactTime().AsTime()
 	}
-	es, err := a.svc.LogGroupNews(ctx, member.GroupNewsRequest{GroupID: req.GetId(),
+	es, err := a.svc.LogGroupNews(ctx, mobile.GroupNewsRequest{GroupID: req.GetId(),
 		Channel: pbconv.Enum(req.GetChannel().String(), "CONTACT_CHANNEL_"), Summary: req.GetSummary(),
 		RequestID: req.GetRequestId(), At: at, Actor: actor(ctx)})
 	if err != nil {

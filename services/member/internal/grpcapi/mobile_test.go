@@ -18,6 +18,7 @@ import (
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/domain"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -50,7 +51,7 @@ func (c *mobileClock) day(years, months, days int) string {
 type mobileHarness struct {
 	*harness
 	clock  *mobileClock
-	svc    *member.Service
+	svc    *domain.Services
 	mobile pb.MobileServiceClient
 }
 

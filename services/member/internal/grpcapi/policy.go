@@ -8,7 +8,7 @@ import (
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // Lookup finds the organisation a member's relationship sits in, so that
@@ -111,7 +111,7 @@ func organisationOf(ctx context.Context, l Lookup, memberID string) ([]string, e
 // UnaryInterceptor).
 func transferPolicy(l Lookup) authz.Policy {
 	// side picks the organisation of a transfer the caller must be scoped to.
-	side := func(id func(any) string, pick func(s member.TransferSides) string) func(context.Context, any) ([]string, error) {
+	side := func(id func(any) string, pick func(s transfer.Sides) string) func(context.Context, any) ([]string, error) {
 		return func(ctx context.Context, req any) ([]string, error) {
 			s, err := l.TransferSides(ctx, id(req))
 			if err != nil {
@@ -135,12 +135,11 @@ func transferPolicy(l Lookup) authz.Policy {
 			return []string{s.From}, nil
 		}
 	}
-	from := func(s member.TransferSides) string { return s.From }
-	// A transfer out of the city has no receiving organisation here: its
-	// sending side stands for it (TransferSides.Org).
-	to := func(s member.TransferSides) string { return s.Org(member.Receiver) }
-	rejecting := func(s member.TransferSides) string { return s.Org(member.RejectingSide(s.State)) }
-	holding := func(s member.TransferSides) string { return s.Org(member.HoldingSide(s.State, s.SuspendedFrom)) }
+	// acting picks the organisation of the side whose step action is.
+	acting := func(action string) func(s transfer.Sides) string {
+		return func(s transfer.Sides) string { return s.Org(s.Acting(action)) }
+	}
+	from := func(s transfer.Sides) string { return s.From }
 	type stepReq interface{ GetId() string }
 	stepID := func(r any) string { return r.(stepReq).GetId() }
 	return authz.Policy{
@@ -164,15 +163,22 @@ func transferPolicy(l Lookup) authz.Policy {
 			}},
 		pb.TransferService_ListPocketMembers_FullMethodName: {Roles: readers, Scopes: readScopes,
 			Targets: authz.Target(func(r *pb.ListPocketMembersRequest) string { return r.GetOrganisationId() })},
-		pb.TransferService_ConfirmTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, from)},
-		pb.TransferService_ReleaseTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, from)},
-		pb.TransferService_ReceiveTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, to)},
-		pb.TransferService_RejectTransfer_FullMethodName:   {Roles: writers, Scopes: writeScopes, Targets: side(stepID, rejecting)},
-		pb.TransferService_WithdrawTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes, Targets: side(stepID, from)},
-		pb.TransferService_SuspendTransfer_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: side(stepID, holding)},
-		pb.TransferService_ResumeTransfer_FullMethodName:   {Roles: writers, Scopes: writeScopes, Targets: side(stepID, holding)},
+		pb.TransferService_ConfirmTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionConfirmed))},
+		pb.TransferService_ReleaseTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionReleased))},
+		pb.TransferService_ReceiveTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionReceived))},
+		pb.TransferService_RejectTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionRejected))},
+		pb.TransferService_WithdrawTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionWithdrawn))},
+		pb.TransferService_SuspendTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionSuspended))},
+		pb.TransferService_ResumeTransfer_FullMethodName: {Roles: writers, Scopes: writeScopes,
+			Targets: side(stepID, acting(transfer.ActionResumed))},
 		pb.TransferService_RecordTransferReview_FullMethodName: {Roles: writers, Scopes: writeScopes,
-			Targets: side(stepID, from)},
+			Targets: side(stepID, acting(transfer.ActionReviewed))},
 		// The receipt of a transfer out of the city is the sending side's record.
 		pb.TransferService_RecordTransferReceipt_FullMethodName: {Roles: writers, Scopes: writeScopes,
 			Targets: side(stepID, from)},

@@ -5,12 +5,12 @@ import (
 
 	"gongjian.dev/pkg/authz"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/mobile"
 )
 
 // MobileLookup finds the organisations the mobile calls are about.
 type MobileLookup interface {
-	MobileSides(ctx context.Context, id string) (member.MobileSides, error)
+	MobileSides(ctx context.Context, id string) (mobile.Sides, error)
 	GroupSides(ctx context.Context, id string) ([]string, error)
 }
 

@@ -5,22 +5,23 @@ import (
 
 	"gongjian.dev/pkg/audit"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/domain"
+	"gongjian.dev/services/member/internal/roster"
 )
 
 // MaxMessage is the largest request the service takes: a roster of
-// member.MaxImportBytes with its envelope.
-const MaxMessage = member.MaxImportBytes + 1<<20
+// roster.MaxImportBytes with its envelope.
+const MaxMessage = roster.MaxImportBytes + 1<<20
 
 // Register registers every API of the member service on srv; reads of
 // personal data are recorded through reads.
-func Register(srv grpc.ServiceRegistrar, svc *member.Service, l Lookup, reads audit.Executor) {
+func Register(srv grpc.ServiceRegistrar, d *domain.Services, l Lookup, reads audit.Executor) {
 	pool := reads
-	pb.RegisterMemberServiceServer(srv, New(svc, pool))
-	pb.RegisterTransferServiceServer(srv, NewTransfers(svc, l, pool))
-	pb.RegisterBulkTransferServiceServer(srv, NewBulkTransfers(svc))
-	pb.RegisterCategoryServiceServer(srv, NewCategories(svc, pool))
-	pb.RegisterMobileServiceServer(srv, NewMobile(svc, pool))
-	pb.RegisterReportingServiceServer(srv, NewReporting(svc, pool))
-	pb.RegisterAppraisalServiceServer(srv, NewAppraisals(svc, pool))
+	pb.RegisterMemberServiceServer(srv, New(d.Members, d.Leaving, d.Roster, pool))
+	pb.RegisterTransferServiceServer(srv, NewTransfers(d.Transfers, l, pool))
+	pb.RegisterBulkTransferServiceServer(srv, NewBulkTransfers(d.Transfers))
+	pb.RegisterCategoryServiceServer(srv, NewCategories(d.Members, pool))
+	pb.RegisterMobileServiceServer(srv, NewMobile(d.Mobile, pool))
+	pb.RegisterReportingServiceServer(srv, NewReporting(d.Reporting, pool))
+	pb.RegisterAppraisalServiceServer(srv, NewAppraisals(d.Reporting, pool))
 }

@@ -10,18 +10,19 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/reporting"
 )
 
 // ReportingAPI implements the reporting API.
 type ReportingAPI struct {
 	pb.UnimplementedReportingServiceServer
-	svc   *member.Service
+	svc   *reporting.Service
 	reads audit.Executor
 }
 
 // NewReporting returns the reporting API over a domain service; reads of a
 // member's registrations and card are recorded through reads.
-func NewReporting(svc *member.Service, reads audit.Executor) *ReportingAPI {
+func NewReporting(svc *reporting.Service, reads audit.Executor) *ReportingAPI {
 	return &ReportingAPI{svc: svc, reads: reads}
 }
 
@@ -66,7 +67,7 @@ func (a *ReportingAPI) RegisterWithCommunity(ctx context.Context, req *pb.Regist
 	if err != nil {
 		return nil, err
 	}
-	r, err := a.svc.RegisterWithCommunity(ctx, member.RegisterRequest{MemberID: req.GetMemberId(), CommunityID: req.GetCommunityId(),
+	r, err := a.svc.RegisterWithCommunity(ctx, reporting.RegisterRequest{MemberID: req.GetMemberId(), CommunityID: req.GetCommunityId(),
 		Kind: kindOf(req.GetKind()), RequestID: req.GetRequestId(), ReportDate: d}, actor(ctx))
 	if err != nil {
 		return nil, err
@@ -79,7 +80,7 @@ func (a *ReportingAPI) EndRegistration(ctx context.Context, req *pb.EndRegistrat
 	if err := selfOnly(ctx, req.GetMemberId()); err != nil {
 		return nil, err
 	}
-	r, err := a.svc.EndRegistration(ctx, member.EndRequest{MemberID: req.GetMemberId(), CommunityID: req.GetCommunityId(),
+	r, err := a.svc.EndRegistration(ctx, reporting.EndRequest{MemberID: req.GetMemberId(), CommunityID: req.GetCommunityId(),
 		Kind: kindOf(req.GetKind()), Reason: req.GetReason()}, actor(ctx))
 	if err != nil {
 		return nil, err
@@ -93,7 +94,7 @@ func (a *ReportingAPI) ListRegistrations(ctx context.Context, req *pb.ListRegist
 	if err := selfOnly(ctx, req.GetMemberId()); err != nil {
 		return nil, err
 	}
-	list, next, err := a.svc.ListRegistrations(ctx, member.RegistrationFilter{CommunityID: req.GetCommunityId(),
+	list, next, err := a.svc.ListRegistrations(ctx, reporting.RegistrationFilter{CommunityID: req.GetCommunityId(),
 		MemberID: req.GetMemberId(), IncludeEnded: req.GetIncludeEnded(),
 		Page: member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()}})
 	if err != nil {
@@ -114,7 +115,7 @@ func (a *ReportingAPI) ListRegistrations(ctx context.Context, req *pb.ListRegist
 // CreatePost implements pb.ReportingServiceServer.
 func (a *ReportingAPI) CreatePost(ctx context.Context, req *pb.CreatePostRequest) (*pb.CreatePostResponse, error) {
 	p := req.GetPost()
-	post, err := a.svc.CreatePost(ctx, req.GetCommunityId(), member.Post{Name: p.GetName(),
+	post, err := a.svc.CreatePost(ctx, req.GetCommunityId(), reporting.Post{Name: p.GetName(),
 		Kind: pbconv.Enum(p.GetKind().String(), "POST_KIND_"), Description: p.GetDescription(), Capacity: p.GetCapacity()},
 		req.GetRequestId(), actor(ctx))
 	if err != nil {
@@ -131,7 +132,7 @@ func (a *ReportingAPI) ListPosts(ctx context.Context, req *pb.ListPostsRequest) 
 			return nil, err
 		}
 	}
-	list, next, err := a.svc.ListPosts(ctx, member.PostFilter{CommunityID: req.GetCommunityId(), MemberID: req.GetMemberId(),
+	list, next, err := a.svc.ListPosts(ctx, reporting.PostFilter{CommunityID: req.GetCommunityId(), MemberID: req.GetMemberId(),
 		Page: member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()}})
 	if err != nil {
 		return nil, err
@@ -148,7 +149,7 @@ func (a *ReportingAPI) ClaimPost(ctx context.Context, req *pb.ClaimPostRequest) 
 	if err := selfOnly(ctx, req.GetMemberId()); err != nil {
 		return nil, err
 	}
-	c, err := a.svc.ClaimPost(ctx, member.ClaimRequest{CommunityID: req.GetCommunityId(), PostID: req.GetPostId(),
+	c, err := a.svc.ClaimPost(ctx, reporting.ClaimRequest{CommunityID: req.GetCommunityId(), PostID: req.GetPostId(),
 		MemberID: req.GetMemberId(), RequestID: req.GetRequestId()}, actor(ctx))
 	if err != nil {
 		return nil, err
@@ -161,7 +162,7 @@ func (a *ReportingAPI) ReleasePost(ctx context.Context, req *pb.ReleasePostReque
 	if err := selfOnly(ctx, req.GetMemberId()); err != nil {
 		return nil, err
 	}
-	c, err := a.svc.ReleasePost(ctx, member.ClaimRequest{CommunityID: req.GetCommunityId(), PostID: req.GetPostId(),
+	c, err := a.svc.ReleasePost(ctx, reporting.ClaimRequest{CommunityID: req.GetCommunityId(), PostID: req.GetPostId(),
 		MemberID: req.GetMemberId()}, actor(ctx))
 	if err != nil {
 		return nil, err
@@ -176,8 +177,8 @@ func (a *ReportingAPI) AddCardEntry(ctx context.Context, req *pb.AddCardEntryReq
 	if err != nil {
 		return nil, err
 	}
-	entry, err := a.svc.AddCardEntry(ctx, member.CardRequest{CommunityID: req.GetCommunityId(), MemberID: req.GetMemberId(),
-		RequestID: req.GetRequestId(), Entry: member.CardEntry{Kind: pbconv.Enum(e.GetKind().String(), "CARD_ENTRY_KIND_"),
+	entry, err := a.svc.AddCardEntry(ctx, reporting.CardRequest{CommunityID: req.GetCommunityId(), MemberID: req.GetMemberId(),
+		RequestID: req.GetRequestId(), Entry: reporting.CardEntry{Kind: pbconv.Enum(e.GetKind().String(), "CARD_ENTRY_KIND_"),
 			Date: d, Title: e.GetTitle(), Hours: e.GetHours(), PostID: e.GetPostId()}}, actor(ctx))
 	if err != nil {
 		return nil, err
@@ -203,7 +204,7 @@ func (a *ReportingAPI) GetContactCard(ctx context.Context, req *pb.GetContactCar
 
 // RateMember implements pb.ReportingServiceServer.
 func (a *ReportingAPI) RateMember(ctx context.Context, req *pb.RateMemberRequest) (*pb.RateMemberResponse, error) {
-	r, err := a.svc.RateMember(ctx, member.RatingRequest{CommunityID: req.GetCommunityId(), MemberID: req.GetMemberId(),
+	r, err := a.svc.RateMember(ctx, reporting.RatingRequest{CommunityID: req.GetCommunityId(), MemberID: req.GetMemberId(),
 		Grade: pbconv.Enum(req.GetGrade().String(), "PERFORMANCE_GRADE_"), Comment: req.GetComment(),
 		RequestID: req.GetRequestId(), Year: req.GetYear()}, actor(ctx))
 	if err != nil {
@@ -214,7 +215,7 @@ func (a *ReportingAPI) RateMember(ctx context.Context, req *pb.RateMemberRequest
 
 // GetReportingSettings implements pb.ReportingServiceServer.
 func (a *ReportingAPI) GetReportingSettings(ctx context.Context, req *pb.GetReportingSettingsRequest) (*pb.GetReportingSettingsResponse, error) {
-	s, err := a.svc.ReportingSettingsOf(ctx, req.GetDistrictId())
+	s, err := a.svc.SettingsOf(ctx, req.GetDistrictId())
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +225,7 @@ func (a *ReportingAPI) GetReportingSettings(ctx context.Context, req *pb.GetRepo
 // UpdateReportingSettings implements pb.ReportingServiceServer.
 func (a *ReportingAPI) UpdateReportingSettings(ctx context.Context, req *pb.UpdateReportingSettingsRequest) (*pb.UpdateReportingSettingsResponse, error) {
 	in := req.GetSettings()
-	s, err := a.svc.SetReportingSettings(ctx, member.ReportingSettings{DistrictID: req.GetDistrictId(),
+	s, err := a.svc.SetSettings(ctx, reporting.Settings{DistrictID: req.GetDistrictId(),
 		MinContactsPerQuarter: in.GetMinContactsPerQuarter(), MinActivitiesPerYear: in.GetMinActivitiesPerYear()}, actor(ctx))
 	if err != nil {
 		return nil, err

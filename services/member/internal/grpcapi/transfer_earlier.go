@@ -5,13 +5,13 @@ import (
 	"time"
 
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // RecordEarlierTransfer implements pb.TransferServiceServer.
 func (a *TransferAPI) RecordEarlierTransfer(ctx context.Context, req *pb.RecordEarlierTransferRequest) (*pb.RecordEarlierTransferResponse, error) {
-	r := member.EarlierTransfer{MemberID: req.GetMemberId(), ToOrgID: req.GetToOrganisationId(), Reason: req.GetReason(),
+	r := transfer.EarlierTransfer{MemberID: req.GetMemberId(), ToOrgID: req.GetToOrganisationId(), Reason: req.GetReason(),
 		LetterNumber: req.GetLetterNumber(), RequestID: req.GetRequestId()}
 	var err error
 	for _, d := range []struct {
@@ -32,7 +32,7 @@ func (a *TransferAPI) RecordEarlierTransfer(ctx context.Context, req *pb.RecordE
 
 // GetTransferSettings implements pb.TransferServiceServer.
 func (a *TransferAPI) GetTransferSettings(ctx context.Context, req *pb.GetTransferSettingsRequest) (*pb.GetTransferSettingsResponse, error) {
-	s, err := a.svc.TransferSettingsOf(ctx, req.GetDistrictId())
+	s, err := a.svc.SettingsOf(ctx, req.GetDistrictId())
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (a *TransferAPI) GetTransferSettings(ctx context.Context, req *pb.GetTransf
 
 // UpdateTransferSettings implements pb.TransferServiceServer.
 func (a *TransferAPI) UpdateTransferSettings(ctx context.Context, req *pb.UpdateTransferSettingsRequest) (*pb.UpdateTransferSettingsResponse, error) {
-	s, err := a.svc.SetTransferSettings(ctx, pbconv.TransferSettingsFrom(req.GetDistrictId(), req.GetSettings()),
+	s, err := a.svc.SetSettings(ctx, pbconv.TransferSettingsFrom(req.GetDistrictId(), req.GetSettings()),
 		req.GetEtag(), actor(ctx))
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/domain"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -27,7 +28,7 @@ var cityZone = time.FixedZone("CST", 8*3600)
 // sweeping.
 type recordHarness struct {
 	*harness
-	svc *member.Service
+	svc *domain.Services
 	now func() time.Time
 }
 

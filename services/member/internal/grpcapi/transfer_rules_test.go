@@ -15,7 +15,7 @@ import (
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/domain"
 )
 
 // clock is a time the test moves.
@@ -48,15 +48,15 @@ func (c *clock) addMonths(n int) {
 type timed struct {
 	*harness
 	clock   *clock
-	svc     *member.Service
-	replica *member.Service
+	svc     *domain.Services
+	replica *domain.Services
 }
 
 func newTimedHarness(t *testing.T) *timed {
 	t.Helper()
 	c := &clock{now: time.Now().UTC().Truncate(time.Microsecond)}
 	h := newHarness(t, servicetest.WithClock(c.Now))
-	return &timed{harness: h, clock: c, svc: h.svc, replica: member.NewService(h.st, c.Now, nil)}
+	return &timed{harness: h, clock: c, svc: h.svc, replica: domain.New(h.st, c.Now, nil)}
 }
 
 func (h *timed) sweep(t *testing.T) {
@@ -288,7 +288,7 @@ func TestLetterExpiresOnceWithReplicasSweeping(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for range 5 {
-		for _, svc := range []*member.Service{h.svc, h.replica} {
+		for _, svc := range []*domain.Services{h.svc, h.replica} {
 			wg.Go(func() { errs <- svc.Sweep(ctx) })
 		}
 	}

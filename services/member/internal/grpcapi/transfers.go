@@ -9,6 +9,7 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // Sides finds the two organisations of a transfer and the sending
@@ -16,21 +17,21 @@ import (
 // lies in a subtree.
 type Sides interface {
 	authz.Tree
-	TransferSides(ctx context.Context, id string) (member.TransferSides, error)
+	TransferSides(ctx context.Context, id string) (transfer.Sides, error)
 	BulkJobOrganisation(ctx context.Context, id string) (string, error)
 }
 
 // TransferAPI implements the transfer API.
 type TransferAPI struct {
 	pb.UnimplementedTransferServiceServer
-	svc   *member.Service
+	svc   *transfer.Service
 	sides Sides
 	reads audit.Executor
 }
 
 // NewTransfers returns the transfer API over a domain service; reads of
 // personal data are recorded through reads.
-func NewTransfers(svc *member.Service, sides Sides, reads audit.Executor) *TransferAPI {
+func NewTransfers(svc *transfer.Service, sides Sides, reads audit.Executor) *TransferAPI {
 	return &TransferAPI{svc: svc, sides: sides, reads: reads}
 }
 
@@ -53,13 +54,14 @@ func (a *TransferAPI) inScope(ctx context.Context, org string) error {
 	return nil
 }
 
-// holding is the side that holds a transfer, and its organisation.
-func (a *TransferAPI) holding(ctx context.Context, id string) (member.Side, error) {
+// acting is the side whose step action is on a transfer as it stands,
+// checked again to lie in the caller's scope.
+func (a *TransferAPI) acting(ctx context.Context, id, action string) (transfer.Side, error) {
 	s, err := a.sides.TransferSides(ctx, id)
 	if err != nil {
 		return 0, err
 	}
-	side := member.HoldingSide(s.State, s.SuspendedFrom)
+	side := s.Acting(action)
 	return side, a.inScope(ctx, s.Org(side))
 }
 
@@ -80,14 +82,14 @@ func actor(ctx context.Context) member.Actor {
 	return a
 }
 
-func stepOf(ctx context.Context, id, reason, etag string) member.StepRequest {
-	return member.StepRequest{ID: id, Reason: reason, Etag: etag, Actor: actor(ctx)}
+func stepOf(ctx context.Context, id, reason, etag string) transfer.StepRequest {
+	return transfer.StepRequest{ID: id, Reason: reason, Etag: etag, Actor: actor(ctx)}
 }
 
 // RequestTransfer implements pb.TransferServiceServer.
 func (a *TransferAPI) RequestTransfer(ctx context.Context, req *pb.RequestTransferRequest) (*pb.RequestTransferResponse, error) {
 	t := req.GetTransfer()
-	out, err := a.svc.RequestTransfer(ctx, member.TransferRequest{MemberID: t.GetMemberId(),
+	out, err := a.svc.RequestTransfer(ctx, transfer.Request{MemberID: t.GetMemberId(),
 		ToOrgID: t.GetToOrganisationId(), Reason: t.GetReason(), RequestID: req.GetRequestId(),
 		Outside: pbconv.OutsideFrom(t.GetOutside())}, actor(ctx))
 	if err != nil {
@@ -104,14 +106,14 @@ func (a *TransferAPI) GetTransfer(ctx context.Context, req *pb.GetTransferReques
 		return nil, err
 	}
 	if self := actor(ctx).MemberID; self != "" && self != t.MemberID {
-		return nil, member.ErrTransferNotFound
+		return nil, transfer.ErrTransferNotFound
 	}
 	return &pb.GetTransferResponse{Transfer: pbconv.Transfer(t)}, nil
 }
 
 // ListTransfers implements pb.TransferServiceServer.
 func (a *TransferAPI) ListTransfers(ctx context.Context, req *pb.ListTransfersRequest) (*pb.ListTransfersResponse, error) {
-	list, next, err := a.svc.ListTransfers(ctx, member.TransferFilter{
+	list, next, err := a.svc.ListTransfers(ctx, transfer.Filter{
 		MemberID: req.GetMemberId(), OrganisationID: req.GetOrganisationId(),
 		State:    pbconv.Enum(req.GetState().String(), "TRANSFER_STATE_"),
 		Review:   pbconv.Enum(req.GetReview().String(), "TRANSFER_REVIEW_FILTER_"),
@@ -126,7 +128,7 @@ func (a *TransferAPI) ListTransfers(ctx context.Context, req *pb.ListTransfersRe
 
 // ListPocketMembers implements pb.TransferServiceServer.
 func (a *TransferAPI) ListPocketMembers(ctx context.Context, req *pb.ListPocketMembersRequest) (*pb.ListPocketMembersResponse, error) {
-	list, next, err := a.svc.ListTransfers(ctx, member.TransferFilter{
+	list, next, err := a.svc.ListTransfers(ctx, transfer.Filter{
 		OrganisationID: req.GetOrganisationId(), Pocket: true, WithinID: authz.ScopeRoot(ctx),
 		Page: member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
 	})
@@ -136,7 +138,7 @@ func (a *TransferAPI) ListPocketMembers(ctx context.Context, req *pb.ListPocketM
 	return &pb.ListPocketMembersResponse{Transfers: transfers(list), NextPageToken: next}, nil
 }
 
-func transfers(list []*member.Transfer) []*pb.Transfer {
+func transfers(list []*transfer.Transfer) []*pb.Transfer {
 	out := make([]*pb.Transfer, len(list))
 	for i, t := range list {
 		out[i] = pbconv.Transfer(t)
@@ -176,12 +178,8 @@ func (a *TransferAPI) ReceiveTransfer(ctx context.Context, req *pb.ReceiveTransf
 // of the state it read, so the handler checks that side again and the
 // domain refuses, under the row lock, a state that moved on since.
 func (a *TransferAPI) RejectTransfer(ctx context.Context, req *pb.RejectTransferRequest) (*pb.RejectTransferResponse, error) {
-	s, err := a.sides.TransferSides(ctx, req.GetId())
+	side, err := a.acting(ctx, req.GetId(), transfer.ActionRejected)
 	if err != nil {
-		return nil, err
-	}
-	side := member.RejectingSide(s.State)
-	if err := a.inScope(ctx, s.Org(side)); err != nil {
 		return nil, err
 	}
 	t, err := a.svc.RejectTransfer(ctx, stepOf(ctx, req.GetId(), req.GetReason(), req.GetEtag()), side)
@@ -202,7 +200,7 @@ func (a *TransferAPI) WithdrawTransfer(ctx context.Context, req *pb.WithdrawTran
 
 // SuspendTransfer implements pb.TransferServiceServer.
 func (a *TransferAPI) SuspendTransfer(ctx context.Context, req *pb.SuspendTransferRequest) (*pb.SuspendTransferResponse, error) {
-	side, err := a.holding(ctx, req.GetId())
+	side, err := a.acting(ctx, req.GetId(), transfer.ActionSuspended)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +213,7 @@ func (a *TransferAPI) SuspendTransfer(ctx context.Context, req *pb.SuspendTransf
 
 // ResumeTransfer implements pb.TransferServiceServer.
 func (a *TransferAPI) ResumeTransfer(ctx context.Context, req *pb.ResumeTransferRequest) (*pb.ResumeTransferResponse, error) {
-	side, err := a.holding(ctx, req.GetId())
+	side, err := a.acting(ctx, req.GetId(), transfer.ActionResumed)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +237,7 @@ func (a *TransferAPI) RecordTransferReview(ctx context.Context, req *pb.RecordTr
 // ListNameOnlyMembers implements pb.TransferServiceServer. Every member
 // listed leaves a read record, as any read of members does.
 func (a *TransferAPI) ListNameOnlyMembers(ctx context.Context, req *pb.ListNameOnlyMembersRequest) (*pb.ListNameOnlyMembersResponse, error) {
-	list, next, err := a.svc.ListNameOnly(ctx, member.NameOnlyFilter{OrganisationID: req.GetOrganisationId(),
+	list, next, err := a.svc.ListNameOnly(ctx, transfer.NameOnlyFilter{OrganisationID: req.GetOrganisationId(),
 		IncludeUnknown: req.GetIncludeUnknownResidence(), WithinID: authz.ScopeRoot(ctx),
 		Page: member.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()}})
 	if err != nil {

@@ -15,10 +15,21 @@ type CategoryChanged struct {
 	Member *Member
 }
 
-func (e CategoryChanged) aggregateID() string { return e.Change.OrganisationID }
+func (e CategoryChanged) AggregateID() string { return e.Change.OrganisationID }
 
-// classifierFor compiles the scheme a district classifies by.
-func classifierFor(ctx context.Context, tx Tx, districtID string) (*Classifier, error) {
+// SchemeSet records that the scheme of a district, or the city's default
+// (Scope DefaultScheme), was set: it is recorded, not published (the
+// reclassifications that follow are).
+type SchemeSet struct {
+	Scope         string
+	Before, After *Scheme
+}
+
+// AggregateID is the district.
+func (e SchemeSet) AggregateID() string { return e.Scope }
+
+// ClassifierFor compiles the scheme a district classifies by.
+func ClassifierFor(ctx context.Context, tx Tx, districtID string) (*Classifier, error) {
 	sch, _, err := tx.SchemeFor(ctx, districtID)
 	if err != nil {
 		return nil, err
@@ -26,17 +37,17 @@ func classifierFor(ctx context.Context, tx Tx, districtID string) (*Classifier, 
 	return Compile(*sch, "scheme")
 }
 
-// classify sets m's category by the rules of its district's scheme, unless
+// Classify sets m's category by the rules of its district's scheme, unless
 // it was set by hand.
-func (s *Service) classify(ctx context.Context, tx Tx, m *Member) error {
+func (s *Service) Classify(ctx context.Context, tx Tx, m *Member) error {
 	if m.Category.Overridden {
 		return nil
 	}
-	c, err := classifierFor(ctx, tx, m.DistrictID)
+	c, err := ClassifierFor(ctx, tx, m.DistrictID)
 	if err != nil {
 		return err
 	}
-	cat, _ := c.Classify(m, s.today())
+	cat, _ := c.Classify(m, s.clock.Today())
 	m.Category = Category{Code: cat.Code, Name: cat.Name}
 	return nil
 }
@@ -73,15 +84,22 @@ func (s *Service) SetScheme(ctx context.Context, scope string, sch Scheme, a Act
 				return errs.Field(ErrNotDistrict, "district_id", "a scheme is set for a district")
 			}
 		}
-		sch.Updated, sch.UpdatedBy = s.now(), a.Subject
+		before, _, err := tx.SchemeFor(ctx, scope)
+		if err != nil {
+			return err
+		}
+		sch.Updated, sch.UpdatedBy = s.clock.Now(), a.Subject
 		if err := tx.SaveScheme(ctx, scope, &sch); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, SchemeSet{Scope: scope, Before: before, After: &sch}, sch.Updated); err != nil {
 			return err
 		}
 		members, err := tx.LockRuleClassified(ctx, scope)
 		if err != nil {
 			return err
 		}
-		today := s.today()
+		today := s.clock.Today()
 		var changes []CategoryChange
 		for _, m := range members {
 			cat, _ := c.Classify(m, today)
@@ -95,7 +113,7 @@ func (s *Service) SetScheme(ctx context.Context, scope string, sch Scheme, a Act
 			return err
 		}
 		for _, ch := range changes {
-			if err := tx.Emit(ctx, CategoryChanged{Change: ch}); err != nil {
+			if err := tx.Emit(ctx, CategoryChanged{Change: ch}, sch.Updated); err != nil {
 				return err
 			}
 		}
@@ -112,7 +130,7 @@ func (s *Service) SetScheme(ctx context.Context, scope string, sch Scheme, a Act
 // hand; the override wins over the rules until cleared.
 func (s *Service) OverrideCategory(ctx context.Context, memberID, code, reason string, a Actor) (*Member, error) {
 	return s.recategorise(ctx, memberID, func(tx Tx, m *Member) error {
-		c, err := classifierFor(ctx, tx, m.DistrictID)
+		c, err := ClassifierFor(ctx, tx, m.DistrictID)
 		if err != nil {
 			return err
 		}
@@ -120,7 +138,7 @@ func (s *Service) OverrideCategory(ctx context.Context, memberID, code, reason s
 		if !ok {
 			return errs.Field(ErrUnknownCategory, "category_code", "the scheme "+c.Scheme.Name+" has no category "+code)
 		}
-		m.Category = Category{Code: cat.Code, Name: cat.Name, Overridden: true, Reason: reason, By: a.Subject, At: s.now()}
+		m.Category = Category{Code: cat.Code, Name: cat.Name, Overridden: true, Reason: reason, By: a.Subject, At: s.clock.Now()}
 		return nil
 	})
 }
@@ -133,7 +151,7 @@ func (s *Service) ClearCategoryOverride(ctx context.Context, memberID string) (*
 			return errs.Field(ErrNoOverride, "member_id", "the member's category follows the rules already")
 		}
 		m.Category = Category{}
-		return s.classify(ctx, tx, m)
+		return s.Classify(ctx, tx, m)
 	})
 }
 
@@ -142,7 +160,7 @@ func (s *Service) ClearCategoryOverride(ctx context.Context, memberID string) (*
 func (s *Service) recategorise(ctx context.Context, memberID string, change func(Tx, *Member) error) (*Member, error) {
 	var out *Member
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		m, err := live(tx.Lock(ctx, memberID))
+		m, err := Live(tx.Lock(ctx, memberID))
 		if err != nil {
 			return err
 		}
@@ -151,13 +169,13 @@ func (s *Service) recategorise(ctx context.Context, memberID string, change func
 			return err
 		}
 		m.Version++
-		m.Updated = s.now()
+		m.Updated = s.clock.Now()
 		if err := tx.Save(ctx, m); err != nil {
 			return err
 		}
 		out = m
 		return tx.Emit(ctx, CategoryChanged{Member: m,
-			Change: CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}})
+			Change: CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}}, m.Updated)
 	})
 	return out, err
 }

@@ -4,16 +4,12 @@ import "gongjian.dev/pkg/errs"
 
 // The errors of the member domain. Transport maps them by kind.
 var (
-	ErrInvalid          = errs.New(errs.InvalidArgument, "invalid member")
-	ErrNotFound         = errs.New(errs.NotFound, "member not found")
-	ErrDuplicateID      = errs.New(errs.AlreadyExists, "a live member already has this national ID number")
-	ErrOrgNotFound      = errs.New(errs.FailedPrecondition, "organisation not found")
-	ErrOrgDissolved     = errs.New(errs.FailedPrecondition, "organisation is dissolved")
-	ErrOrgNoMembers     = errs.New(errs.FailedPrecondition, "this kind of organisation cannot hold memberships")
-	ErrNotUpdatable     = errs.New(errs.InvalidArgument, "field cannot be changed by an update")
-	ErrEtagMismatch     = errs.WithReason(errs.FailedPrecondition, "ETAG_MISMATCH", "member was changed by someone else; read it again")
-	ErrInvalidPageToken = errs.New(errs.InvalidArgument, "invalid page token")
-	// ErrFileTooLarge has a reason so that the gateway answers it 413, as
-	// it answers a body over its own limit.
-	ErrFileTooLarge = errs.WithReason(errs.InvalidArgument, "TOO_LARGE", "the file is larger than one import takes")
+	ErrInvalid      = errs.New(errs.InvalidArgument, "invalid member")
+	ErrNotFound     = errs.New(errs.NotFound, "member not found")
+	ErrDuplicateID  = errs.New(errs.AlreadyExists, "a live member already has this national ID number")
+	ErrOrgNotFound  = errs.New(errs.FailedPrecondition, "organisation not found")
+	ErrOrgDissolved = errs.New(errs.FailedPrecondition, "organisation is dissolved")
+	ErrOrgNoMembers = errs.New(errs.FailedPrecondition, "this kind of organisation cannot hold memberships")
+	ErrNotUpdatable = errs.New(errs.InvalidArgument, "field cannot be changed by an update")
+	ErrEtagMismatch = errs.WithReason(errs.FailedPrecondition, "ETAG_MISMATCH", "member was changed by someone else; read it again")
 )

@@ -1,9 +1,13 @@
 package member
 
-// Event is a change the member service tells the rest of the city about.
-// The store turns each into its protobuf message, without the national ID
-// number, and writes it to the outbox in the same transaction as the change.
-type Event interface{ aggregateID() string }
+// Event is a change of the member service, emitted by the domain in the
+// transaction that makes it with the time of the domain's clock. Its audit
+// record is written in that transaction and, unless the change is the
+// service's own business, its message for the rest of the city too
+// (pbconv.RecordOf builds both, never with the national ID number). Its
+// AggregateID is the organisation it is about: the events of one
+// organisation are published in order.
+type Event interface{ AggregateID() string }
 
 // Registered is published when a member is registered.
 type Registered struct{ Member *Member }
@@ -21,16 +25,6 @@ type CountChanged struct {
 	Count          int64
 }
 
-// TransferChanged is published at every step of a transfer; its state
-// says which step. Events of a transfer are ordered with those of the
-// sending organisation.
-type TransferChanged struct{ Transfer *Transfer }
-
-func (e TransferChanged) aggregateID() string { return e.Transfer.FromOrgID }
-func (e Registered) aggregateID() string      { return e.Member.OrganisationID }
-func (e Updated) aggregateID() string         { return e.Member.OrganisationID }
-func (e CountChanged) aggregateID() string    { return e.OrganisationID }
-
-// AggregateID is the organisation an event is about; the events of one
-// organisation are published in order.
-func AggregateID(e Event) string { return e.aggregateID() }
+func (e Registered) AggregateID() string   { return e.Member.OrganisationID }
+func (e Updated) AggregateID() string      { return e.Member.OrganisationID }
+func (e CountChanged) AggregateID() string { return e.OrganisationID }

@@ -1,7 +1,21 @@
-// Package member holds the rules of party members (DOMAIN §2): what a member
-// record must carry, the national ID number and its agreement with the birth
-// date, one live member per number city-wide, and which organisations may
-// hold a membership relationship.
+// Package member is the kernel of the member service's domain (DOMAIN §2):
+// the member record and its rules — what it must carry, the national ID
+// number (GB 11643) and its agreement with the birth date, one live member
+// per number city-wide and a dead holder's number never again, membership
+// dates (joining from the 18th birthday, a year's probation) — with
+// registration, update, lists, searches and counts; management categories,
+// the scheme of each district and the rules that classify members, with
+// hand overrides; and the end of a membership as a mark on the member,
+// which is kept.
+//
+// It also holds what every sub-domain of the service builds on: the local
+// view of an organisation (Org) and which organisations may hold a
+// membership, the Actor of a command, Page, the Clock, the Event
+// interface, the errors of a member, and the Store and Tx that the
+// sub-domains' own interfaces embed. The sub-domains are packages of their
+// own, each with its Service, Store and Tx — transfer, mobile, reporting,
+// leaving and roster, assembled by package domain —; they use this
+// package, and it uses none of them.
 package member
 
 import (
@@ -81,17 +95,17 @@ func FullFrom(join time.Time) time.Time { return join.AddDate(ProbationaryTime, 
 // Etag is the version as the API shows it.
 func (m *Member) Etag() string { return strconv.FormatInt(m.Version, 10) }
 
-type validation = errs.Validation
-
-func newValidation() *validation { return errs.NewValidation(ErrInvalid) }
+// NewValidation collects the field violations of a command of any
+// sub-domain, refused together as ErrInvalid.
+func NewValidation() *errs.Validation { return errs.NewValidation(ErrInvalid) }
 
 func fieldErr(sentinel *errs.Error, field, description string) error {
 	return errs.Field(sentinel, field, description)
 }
 
-// validate checks a whole member record as of today.
-func (m *Member) validate(today time.Time) error {
-	v := newValidation()
+// Validate checks a whole member record as of today.
+func (m *Member) Validate(today time.Time) error {
+	v := NewValidation()
 	m.NationalID = NormaliseNationalID(m.NationalID)
 	if strings.TrimSpace(m.Name) == "" {
 		v.Add("member.name", "name is required")
@@ -138,7 +152,16 @@ func (m *Member) validate(today time.Time) error {
 // ValidateNationalID checks a number on its own and against a birth date
 // (zero to skip that), returning field violations.
 func ValidateNationalID(id string, birth time.Time) error {
-	v := newValidation()
+	v := NewValidation()
 	checkNationalID(v, NormaliseNationalID(id), birth)
 	return v.Err()
+}
+
+// Actor is who takes a step or gives a command. MemberID is set when the
+// actor is a member acting for themselves: they may act on their own
+// records only.
+type Actor struct {
+	Subject  string
+	Role     string
+	MemberID string
 }

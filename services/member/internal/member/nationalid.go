@@ -3,6 +3,8 @@ package member
 import (
 	"strings"
 	"time"
+
+	"gongjian.dev/pkg/errs"
 )
 
 // The resident identity number (GB 11643): six digits of the place of
@@ -30,7 +32,7 @@ func CheckCharacter(first17 string) byte {
 
 // checkNationalID records what is wrong with a normalised number and with
 // its agreement with the birth date (zero when the birth date is unknown).
-func checkNationalID(v *validation, id string, birth time.Time) {
+func checkNationalID(v *errs.Validation, id string, birth time.Time) {
 	const field = "member.national_id"
 	if len(id) != nationalIDLen {
 		v.Add(field, "a national ID number has %d characters", nationalIDLen)

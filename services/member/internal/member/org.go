@@ -1,6 +1,12 @@
 package member
 
-import "strings"
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"gongjian.dev/pkg/errs"
+)
 
 // Org is what the member service knows of an organisation: its local view,
 // kept from the organisation service's events, so that members can be
@@ -29,11 +35,9 @@ var acceptsMembers = map[string]bool{
 	"BUILDING_BRANCH": true, "TEMPORARY_BRANCH": true, "RESIDENT_UNIT": true,
 }
 
-// checkHolds refuses an organisation that cannot take a membership.
-func checkHolds(o *Org) error { return checkHoldsField(o, "member.organisation_id") }
-
-// checkHoldsField is checkHolds naming field as the one at fault.
-func checkHoldsField(o *Org, field string) error {
+// CheckHolds refuses an organisation that cannot take a membership,
+// naming field as the one at fault.
+func CheckHolds(o *Org, field string) error {
 	switch {
 	case o.State == OrgDissolved:
 		return fieldErr(ErrOrgDissolved, field, "the organisation is dissolved")
@@ -44,4 +48,17 @@ func checkHoldsField(o *Org, field string) error {
 			" cannot hold memberships; use a community, general branch, branch, building branch, temporary branch or resident-unit organisation")
 	}
 	return nil
+}
+
+// District checks that id is a district of the local view: settings
+// are kept per district.
+func District(ctx context.Context, tx Tx, id string) (*Org, error) {
+	o, err := tx.Org(ctx, id)
+	if errors.Is(err, ErrOrgNotFound) {
+		return nil, errs.Field(ErrOrgNotFound, "district_id", "no organisation has this id")
+	}
+	if err == nil && o.Kind != "DISTRICT" {
+		return nil, errs.Field(ErrNotDistrict, "district_id", "settings are kept per district")
+	}
+	return o, err
 }

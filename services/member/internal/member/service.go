@@ -9,33 +9,26 @@ import (
 	"github.com/google/uuid"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/replay"
 )
 
-// Service carries out the commands of the member domain.
+// Service carries out the commands of members and their categories; the
+// other sub-domains change a member through it (Classify, Reclassify,
+// Recount, Leave…), in their own transactions.
 type Service struct {
 	store Store
-	now   func() time.Time
-	loc   *time.Location
+	clock Clock
 }
 
 // NewService returns a Service over store. now is the clock (time.Now when
 // nil); loc is the city's time zone, which decides what "today" is (UTC
 // when nil).
 func NewService(store Store, now func() time.Time, loc *time.Location) *Service {
-	if now == nil {
-		now = time.Now
-	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	return &Service{store: store, loc: loc, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }}
+	return &Service{store: store, clock: NewClock(now, loc)}
 }
 
-// today is the calendar day in the city now, as midnight UTC like the dates.
-func (s *Service) today() time.Time {
-	y, m, d := s.now().In(s.loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
+// Clock is the service's clock, which the other sub-domains share.
+func (s *Service) Clock() Clock { return s.clock }
 
 // NewID returns a new time-ordered identifier.
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -43,7 +36,7 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // Create registers m in its organisation. A request id seen before returns
 // the member it created.
 func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Member, error) {
-	if err := m.validate(s.today()); err != nil {
+	if err := m.Validate(s.clock.Today()); err != nil {
 		return nil, err
 	}
 	if m.OrganisationID == "" {
@@ -51,11 +44,8 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 	}
 	var created *Member
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("create_member", requestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				created, err = tx.Lock(ctx, id)
-			}
+		key := replay.Key("create_member", requestID)
+		if seen, err := replay.Seen(ctx, tx, key, &created, tx.Lock); err != nil || seen {
 			return err
 		}
 		o, err := s.holder(ctx, tx, m.OrganisationID)
@@ -65,14 +55,14 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 		if err := s.checkUnique(ctx, tx, m.NationalID, ""); err != nil {
 			return err
 		}
-		if err := s.checkFormerHolders(ctx, tx, m); err != nil {
+		if err := s.CheckFormerHolders(ctx, tx, m); err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.clock.Now()
 		m.ID, m.Version, m.Created, m.Updated = NewID(), 1, now, now
 		m.DistrictID, m.Path = o.DistrictID, o.Path
 		m.Category = Category{}
-		if err := s.classify(ctx, tx, m); err != nil {
+		if err := s.Classify(ctx, tx, m); err != nil {
 			return err
 		}
 		if err := tx.Insert(ctx, m); err != nil {
@@ -82,10 +72,10 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 			return err
 		}
 		created = m
-		if err := tx.Emit(ctx, Registered{Member: m}); err != nil {
+		if err := tx.Emit(ctx, Registered{Member: m}, now); err != nil {
 			return err
 		}
-		return s.recount(ctx, tx, o.ID)
+		return s.Recount(ctx, tx, o.ID, now)
 	})
 	return created, err
 }
@@ -100,7 +90,7 @@ func (s *Service) holder(ctx context.Context, tx Tx, orgID string) (*Org, error)
 	if err != nil {
 		return nil, err
 	}
-	return o, checkHolds(o)
+	return o, CheckHolds(o, "member.organisation_id")
 }
 
 // checkUnique refuses a number that a live member other than self already
@@ -118,21 +108,14 @@ func (s *Service) checkUnique(ctx context.Context, tx Tx, nationalID, self strin
 		errs.Violation{Field: "member.national_id", Description: "already registered in " + where})
 }
 
-// recount publishes the number of members now directly in an organisation,
-// counted under the lock of its view row.
-func (s *Service) recount(ctx context.Context, tx Tx, orgID string) error {
+// Recount publishes, as of at, the number of members now directly in an
+// organisation, counted under the lock of its view row.
+func (s *Service) Recount(ctx context.Context, tx Tx, orgID string, at time.Time) error {
 	n, err := tx.CountMembers(ctx, orgID)
 	if err != nil {
 		return err
 	}
-	return tx.Emit(ctx, CountChanged{OrganisationID: orgID, Count: n})
-}
-
-func requestKey(op, requestID string) string {
-	if requestID == "" {
-		return ""
-	}
-	return op + "/" + requestID
+	return tx.Emit(ctx, CountChanged{OrganisationID: orgID, Count: n}, at)
 }
 
 // Get returns a member.
@@ -140,12 +123,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Member, error) { return 
 
 // List pages through members.
 func (s *Service) List(ctx context.Context, f ListFilter) ([]*Member, string, error) {
-	switch {
-	case f.Page.Size <= 0:
-		f.Page.Size = 50
-	case f.Page.Size > 500:
-		f.Page.Size = 500
-	}
+	f.Page = f.Page.Bounded()
 	return s.store.List(ctx, f)
 }
 
@@ -195,35 +173,45 @@ func (s *Service) Update(ctx context.Context, patch *Member, fields []string, et
 		for _, f := range fields {
 			updatable[f](m, patch)
 		}
-		if err := m.validate(s.today()); err != nil {
+		if err := m.Validate(s.clock.Today()); err != nil {
 			return err
 		}
 		if slices.Contains(fields, "national_id") {
 			if err := s.checkUnique(ctx, tx, m.NationalID, m.ID); err != nil {
 				return err
 			}
-			if err := s.checkFormerHolders(ctx, tx, m); err != nil {
+			if err := s.CheckFormerHolders(ctx, tx, m); err != nil {
 				return err
 			}
 		}
-		old := m.Category
-		if err := s.classify(ctx, tx, m); err != nil {
-			return err
-		}
-		m.Version++
-		m.Updated = s.now()
-		if err := tx.Save(ctx, m); err != nil {
-			return err
-		}
 		updated = m
-		if err := tx.Emit(ctx, Updated{Member: m, Changed: fields}); err != nil {
-			return err
-		}
-		if old.Code == m.Category.Code {
-			return nil
-		}
-		return tx.Emit(ctx, CategoryChanged{Member: m,
-			Change: CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}})
+		return s.Reclassify(ctx, tx, m, fields, s.clock.Now())
 	})
 	return updated, err
+}
+
+// Reclassify classifies a changed member again by its district's scheme,
+// advances its version and saves it at now; it publishes Updated naming
+// the fields changed (none: the change is the category's only) and
+// CategoryChanged when the category moved.
+func (s *Service) Reclassify(ctx context.Context, tx Tx, m *Member, changed []string, now time.Time) error {
+	old := m.Category
+	if err := s.Classify(ctx, tx, m); err != nil {
+		return err
+	}
+	m.Version++
+	m.Updated = now
+	if err := tx.Save(ctx, m); err != nil {
+		return err
+	}
+	if len(changed) > 0 {
+		if err := tx.Emit(ctx, Updated{Member: m, Changed: changed}, now); err != nil {
+			return err
+		}
+	}
+	if old.Code == m.Category.Code {
+		return nil
+	}
+	return tx.Emit(ctx, CategoryChanged{Member: m,
+		Change: CategoryChange{MemberID: m.ID, OrganisationID: m.OrganisationID, Old: old, New: m.Category}}, now)
 }

@@ -3,6 +3,9 @@ package member
 import (
 	"context"
 	"time"
+
+	"gongjian.dev/pkg/page"
+	"gongjian.dev/pkg/replay"
 )
 
 // Store is what the domain needs from persistence. Reads outside a
@@ -12,19 +15,17 @@ type Store interface {
 	InTx(ctx context.Context, fn func(Tx) error) error
 	Get(ctx context.Context, id string) (*Member, error)
 	List(ctx context.Context, f ListFilter) ([]*Member, string, error)
-	GetTransfer(ctx context.Context, id string) (*Transfer, error)
-	ListTransfers(ctx context.Context, f TransferFilter) ([]*Transfer, string, error)
 	// Scheme is the scheme a district classifies by (DefaultScheme: the
 	// city's default), and whether it is the default's.
 	Scheme(ctx context.Context, districtID string) (*Scheme, bool, error)
 	// Composition counts the live members of an organisation or its
 	// subtree per category; members in none are counted under code "".
 	Composition(ctx context.Context, orgID string, subtree bool) ([]CategoryCount, error)
-
-	MobileStore
-	ReportingStore
-	BulkStore
-	ImportStore
+	// Count counts the live members a filter selects.
+	Count(ctx context.Context, f ListFilter) (int64, error)
+	// CountByOrganisation counts the live members directly in each
+	// organisation of a subtree that has any, in tree order.
+	CountByOrganisation(ctx context.Context, ancestorID string) ([]OrgCount, error)
 }
 
 // Tx is one transaction. Lock methods take row locks (SELECT … FOR UPDATE).
@@ -43,29 +44,7 @@ type Tx interface {
 	// CountMembers counts the live members directly in an organisation.
 	CountMembers(ctx context.Context, orgID string) (int64, error)
 
-	// RequestSeen returns the resource a request id created before, if any.
-	RequestSeen(ctx context.Context, requestID string) (string, bool, error)
-	RememberRequest(ctx context.Context, requestID, resourceID string) error
-
-	// PeekTransfer reads a transfer without locking it, to learn what to
-	// lock first; LockTransfer locks it and reads its steps.
-	PeekTransfer(ctx context.Context, id string) (*Transfer, error)
-	LockTransfer(ctx context.Context, id string) (*Transfer, error)
-	// OpenTransfer finds the member's open transfer, if any.
-	OpenTransfer(ctx context.Context, memberID string) (*Transfer, bool, error)
-	// InsertTransfer writes a new transfer with its first step;
-	// SaveTransfer writes t, whose Version was advanced by one, and appends
-	// step.
-	InsertTransfer(ctx context.Context, t *Transfer, step Step) error
-	SaveTransfer(ctx context.Context, t *Transfer, step Step) error
-	// TransferSettings are a district's letter rules, or the defaults.
-	TransferSettings(ctx context.Context, districtID string) (TransferSettings, error)
-	// SaveTransferSettings writes a district's settings, whose Version was
-	// advanced by one; ErrTransferSettingsEtag when another writer moved
-	// them since they were read.
-	SaveTransferSettings(ctx context.Context, s TransferSettings) error
-	// NextLetterNumber draws the next letter number of the city.
-	NextLetterNumber(ctx context.Context) (int64, error)
+	replay.Requests
 
 	// SchemeFor is the scheme a district classifies by, as Store.Scheme,
 	// read under a shared lock that LockSchemes excludes.
@@ -83,13 +62,18 @@ type Tx interface {
 	// versions.
 	SaveCategories(ctx context.Context, changes []CategoryChange, at time.Time) error
 
-	Emit(ctx context.Context, e Event) error
+	// MemberOrganisation reads, without locking, where a member's
+	// relationship sits, to learn which organisation to lock first;
+	// ErrNotFound when there is no such member.
+	MemberOrganisation(ctx context.Context, memberID string) (string, error)
+	// LeftHolder finds the member, other than self, who held this national
+	// ID number and left: one who died if any, else the latest to leave.
+	LeftHolder(ctx context.Context, nationalID, self string) (*Member, bool, error)
 
-	MobileTx
-	ReportingTx
-	BulkTx
-	ImportTx
-	LeaveTx
+	// Emit records e, which happened at at by the domain's clock: its
+	// audit record, and its message to the outbox unless it is the
+	// service's own business, both in this transaction.
+	Emit(ctx context.Context, e Event, at time.Time) error
 }
 
 // ListFilter selects members; the fields combine.
@@ -110,4 +94,11 @@ type ListFilter struct {
 type Page struct {
 	Size  int
 	Token string
+}
+
+// Bounded is the page with the size every list takes: the default for
+// none, never more than the most (pkg/page).
+func (p Page) Bounded() Page {
+	p.Size = page.Size(p.Size)
+	return p
 }

@@ -7,18 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
-)
-
-// The subjects of the transfer steps beyond the first six, and of the
-// completion that follows a receipt.
-const (
-	SubjectTransferCompleted        = "gongjian.member.v1.transfer_completed"
-	SubjectTransferSuspended        = "gongjian.member.v1.transfer_suspended"
-	SubjectTransferResumed          = "gongjian.member.v1.transfer_resumed"
-	SubjectTransferExpired          = "gongjian.member.v1.transfer_expired"
-	SubjectTransferFlaggedForReview = "gongjian.member.v1.transfer_flagged_for_review"
-	SubjectTransferReviewRecorded   = "gongjian.member.v1.transfer_review_recorded"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // TransferAction is the API value of a step's action.
@@ -32,54 +21,54 @@ func ReviewOutcome(o string) pb.TransferReviewOutcome {
 }
 
 // transferEvent is the event of the step a transfer just took: its last.
-func transferEvent(t *member.Transfer, id string, at time.Time) (string, proto.Message, error) {
+func transferEvent(t *transfer.Transfer, id string, at time.Time) (string, proto.Message, error) {
 	msg, occur := Transfer(t), ts(at)
 	action := t.State
 	if len(t.Steps) > 0 {
 		action = t.Steps[len(t.Steps)-1].Action
 	}
 	switch action {
-	case member.ActionRequested:
+	case transfer.ActionRequested:
 		return SubjectTransferRequested, &pb.TransferRequested{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.ActionConfirmed:
+	case transfer.ActionConfirmed:
 		return SubjectTransferConfirmed, &pb.TransferConfirmed{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.ActionReleased:
+	case transfer.ActionReleased:
 		return SubjectTransferReleased, &pb.TransferReleased{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.ActionReceived:
+	case transfer.ActionReceived:
 		return SubjectTransferReceived, &pb.TransferReceived{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.ActionRejected:
+	case transfer.ActionRejected:
 		return SubjectTransferRejected, &pb.TransferRejected{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.ActionWithdrawn:
+	case transfer.ActionWithdrawn:
 		return SubjectTransferWithdrawn, &pb.TransferWithdrawn{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.ActionSuspended:
+	case transfer.ActionSuspended:
 		return SubjectTransferSuspended, &pb.TransferSuspended{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.ActionResumed:
+	case transfer.ActionResumed:
 		return SubjectTransferResumed, &pb.TransferResumed{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.ActionExpired:
+	case transfer.ActionExpired:
 		return SubjectTransferExpired, &pb.TransferExpired{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.ActionFlagged:
+	case transfer.ActionFlagged:
 		return SubjectTransferFlaggedForReview, &pb.TransferFlaggedForReview{EventId: id, OccurTime: occur, Transfer: msg}, nil
-	case member.ActionReviewed:
+	case transfer.ActionReviewed:
 		return SubjectTransferReviewRecorded, &pb.TransferReviewRecorded{EventId: id, OccurTime: occur, Transfer: msg}, nil
 	}
 	return "", nil, fmt.Errorf("pbconv: no event for a transfer step %s", action)
 }
 
 // BulkJob is the API message of a bulk transfer job.
-func BulkJob(j *member.BulkJob) *pb.BulkTransferJob {
+func BulkJob(j *transfer.BulkJob) *pb.BulkTransferJob {
 	return &pb.BulkTransferJob{Id: j.ID, OrganisationId: j.OrganisationID, Subtree: j.Subtree, ToOrganisationId: j.ToOrgID,
 		Reason: j.Reason, Total: int32(j.Total), Done: int32(j.Done), CreateSubject: j.CreatedBy,
 		CreateTime: ts(j.Created), FinishTime: ts(j.Finished)}
 }
 
 // BulkOutcome is the API message of the outcome of a member of a job.
-func BulkOutcome(o member.BulkOutcome) *pb.BulkTransferOutcome {
+func BulkOutcome(o transfer.BulkOutcome) *pb.BulkTransferOutcome {
 	out := &pb.BulkTransferOutcome{MemberId: o.MemberID, TransferId: o.TransferID, State: TransferState(o.State),
 		ToOrganisationId: o.ToOrgID, Reason: o.Reason, Detail: o.Detail, Time: ts(o.At)}
 	switch o.Result {
-	case member.BulkTransferred:
+	case transfer.BulkTransferred:
 		out.Result = pb.BulkTransferResult_BULK_TRANSFER_RESULT_TRANSFERRED
-	case member.BulkSkipped:
+	case transfer.BulkSkipped:
 		out.Result = pb.BulkTransferResult_BULK_TRANSFER_RESULT_SKIPPED
 	}
 	return out

@@ -2,11 +2,11 @@ package pbconv
 
 import (
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
-	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/roster"
 )
 
 // ImportReport is the API message of an import's report.
-func ImportReport(r *member.ImportReport) *pb.ImportReport {
+func ImportReport(r *roster.Report) *pb.ImportReport {
 	out := &pb.ImportReport{Id: r.ID, DryRun: r.DryRun, Taken: int32(r.Taken), Refused: int32(r.Refused),
 		AlreadyRegistered: int32(r.AlreadyRegistered), CreateTime: ts(r.Created), Rows: make([]*pb.ImportRow, len(r.Rows))}
 	for i, row := range r.Rows {

@@ -1,14 +1,10 @@
 package pbconv
 
 import (
-	"time"
-
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/transfer"
 )
-
-// SubjectMemberLeft is the subject of the end of a membership.
-const SubjectMemberLeft = "gongjian.member.v1.member_left"
 
 // LeavingKind is the API value of a kind of ending.
 func LeavingKind(s string) pb.LeavingKind {
@@ -29,7 +25,7 @@ func leaving(out *pb.Member, m *member.Member) {
 
 // outside adds the destination and the receipt of a transfer out of the
 // city to its message.
-func outside(out *pb.Transfer, t *member.Transfer) {
+func outside(out *pb.Transfer, t *transfer.Transfer) {
 	if d := t.Outside; d != nil {
 		out.Outside = &pb.OutsideDestination{Organisation: d.Organisation, Place: d.Place}
 	}
@@ -39,18 +35,9 @@ func outside(out *pb.Transfer, t *member.Transfer) {
 }
 
 // OutsideFrom is the domain value of an outside destination; nil for none.
-func OutsideFrom(d *pb.OutsideDestination) *member.OutsideDestination {
+func OutsideFrom(d *pb.OutsideDestination) *transfer.OutsideDestination {
 	if d == nil {
 		return nil
 	}
-	return &member.OutsideDestination{Organisation: d.GetOrganisation(), Place: d.GetPlace()}
-}
-
-// memberLeftEvent is the message of MemberLeft.
-func memberLeftEvent(e member.MemberLeft, id string, at time.Time) *pb.MemberLeft {
-	out := &pb.MemberLeft{EventId: id, OccurTime: ts(at), Member: Member(e.Member, IDOmitted), TransferId: e.TransferID}
-	if l := e.Member.Left; l != nil {
-		out.Kind, out.Date = LeavingKind(l.Kind), date(l.Date)
-	}
-	return out
+	return &transfer.OutsideDestination{Organisation: d.GetOrganisation(), Place: d.GetPlace()}
 }

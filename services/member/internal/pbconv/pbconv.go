@@ -1,35 +1,20 @@
-// Package pbconv converts the member domain to its protobuf messages, for
-// the API and for the events; the national ID number leaves only through
-// Member, masked unless the caller may see it, and never through an event.
+// Package pbconv converts the member service's domain to its protobuf
+// messages, for the API and for the events, and turns every domain event
+// into its record (RecordOf): its message for the outbox and its audit
+// record, built in one place. The national ID number leaves only through
+// Member, masked unless the caller may see it, and never through an event
+// or an audit record.
 package pbconv
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/member"
-)
-
-// The subjects of the member service's events.
-const (
-	SubjectRegistered   = "gongjian.member.v1.member_registered"
-	SubjectUpdated      = "gongjian.member.v1.member_updated"
-	SubjectCountChanged = "gongjian.member.v1.organisation_member_count_changed"
-	// SubjectCategoryChanged is the subject of a change of management category.
-	SubjectCategoryChanged = "gongjian.member.v1.member_category_changed"
-	// The subjects of the steps of a transfer: gongjian.member.v1.transfer_<step>.
-	SubjectTransferRequested = "gongjian.member.v1.transfer_requested"
-	SubjectTransferConfirmed = "gongjian.member.v1.transfer_confirmed"
-	SubjectTransferReleased  = "gongjian.member.v1.transfer_released"
-	SubjectTransferReceived  = "gongjian.member.v1.transfer_received"
-	SubjectTransferRejected  = "gongjian.member.v1.transfer_rejected"
-	SubjectTransferWithdrawn = "gongjian.member.v1.transfer_withdrawn"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // IDView says how the national ID number is shown.
@@ -93,43 +78,9 @@ func ts(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-// Event returns the subject and message of an event; the member in it
-// never carries the national ID number.
-func Event(e member.Event, id string, at time.Time) (string, proto.Message, error) {
-	if subject, msg, ok, err := mobileEvent(e, id, at); ok {
-		return subject, msg, err
-	}
-	switch e := e.(type) {
-	case member.Registered:
-		return SubjectRegistered, &pb.MemberRegistered{EventId: id, OccurTime: ts(at), Member: Member(e.Member, IDOmitted)}, nil
-	case member.Updated:
-		return SubjectUpdated, &pb.MemberUpdated{EventId: id, OccurTime: ts(at), Member: Member(e.Member, IDOmitted),
-			Changed: &fieldmaskpb.FieldMask{Paths: e.Changed}}, nil
-	case member.TransferChanged:
-		return transferEvent(e.Transfer, id, at)
-	case member.TransferRecorded, member.TransferSettingsUpdated:
-		return transferRecordEvent(e, id, at)
-	case member.MemberLeft:
-		return SubjectMemberLeft, memberLeftEvent(e, id, at), nil
-	case member.TransferCompletion:
-		return SubjectTransferCompleted, &pb.TransferCompleted{EventId: id, OccurTime: ts(at), Transfer: Transfer(e.Transfer)}, nil
-	case member.CategoryChanged:
-		c := e.Change
-		return SubjectCategoryChanged, &pb.MemberCategoryChanged{EventId: id, OccurTime: ts(at), MemberId: c.MemberID,
-			OrganisationId: c.OrganisationID, OldCategoryCode: c.Old.Code, NewCategoryCode: c.New.Code,
-			Overridden: c.New.Overridden}, nil
-	case member.CountChanged:
-		return SubjectCountChanged, &pb.OrganisationMemberCountChanged{EventId: id, OccurTime: ts(at),
-			OrganisationId: e.OrganisationID, MemberCount: e.Count}, nil
-	case member.ReportingEvent:
-		return reportingEvent(e, id, at)
-	}
-	return "", nil, fmt.Errorf("pbconv: no message for %T", e)
-}
-
 // Transfer is the API message of a transfer. It names the member by id
 // only: no personal data travels with a transfer.
-func Transfer(t *member.Transfer) *pb.Transfer {
+func Transfer(t *transfer.Transfer) *pb.Transfer {
 	out := &pb.Transfer{
 		Id: t.ID, MemberId: t.MemberID, FromOrganisationId: t.FromOrgID, ToOrganisationId: t.ToOrgID,
 		FromDistrictId: t.FromDistrictID, ToDistrictId: t.ToDistrictID, Reason: t.Reason,

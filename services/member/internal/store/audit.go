@@ -1,19 +1,50 @@
 package store
 
 import (
-	"google.golang.org/protobuf/encoding/protojson"
+	"context"
+	"time"
 
+	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
 )
 
-// remember keeps what a member looked like when this transaction locked it,
-// as the API shows it without the national ID number.
-func (t *txStore) remember(m *member.Member) {
-	if _, ok := t.before[m.ID]; ok {
-		return // the first lock in the transaction is the state before it
+// snapshot keeps what a subject looked like when this transaction first
+// locked it: the Before of the audit records of its changes.
+func (t *txStore) snapshot(subject any) {
+	if key, state, ok := pbconv.Snapshot(subject); ok {
+		t.before.Keep(key, state)
 	}
-	if b, err := protojson.Marshal(pbconv.Member(m, pbconv.IDOmitted)); err == nil {
-		t.before[m.ID] = b
+}
+
+// Emit implements member.Tx: the event's record (pbconv.RecordOf) is
+// queued in this transaction, its message to the outbox and its audit
+// record to the audit log, and sent before the transaction commits.
+func (t *txStore) Emit(ctx context.Context, e member.Event, at time.Time) error {
+	r, err := pbconv.RecordOf(e, member.NewID(), at)
+	if err != nil {
+		return err
 	}
+	if r.Outbox.Subject != "" {
+		if err := outbox.Queue(ctx, t.batch, r.Outbox); err != nil {
+			return err
+		}
+		t.events++
+	}
+	entry, ok := t.entry(r)
+	if !ok {
+		return nil
+	}
+	return audit.Write(ctx, t.deferred(), entry)
+}
+
+// entry is the audit record of r with the state before it, if it has one.
+func (t *txStore) entry(r pbconv.Record) (audit.Entry, bool) {
+	if r.Audit == nil {
+		return audit.Entry{}, false
+	}
+	entry := *r.Audit
+	t.before.Fill(&entry, r.Snapshot, r.Chain)
+	return entry, true
 }

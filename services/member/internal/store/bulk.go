@@ -8,17 +8,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"gongjian.dev/pkg/audit"
-	"gongjian.dev/pkg/outbox"
-	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
-// subjectTransferJob is the subject type of the audit records of bulk
-// transfer jobs.
-const subjectTransferJob = "transfer_job"
-
-// BulkCandidates implements member.Tx.
+// BulkCandidates implements transfer.Tx.
 func (t *txStore) BulkCandidates(ctx context.Context, orgID string, subtree bool, ids []string, limit int) ([]string, error) {
 	if len(ids) > 0 {
 		return ids, nil
@@ -31,8 +24,8 @@ func (t *txStore) BulkCandidates(ctx context.Context, orgID string, subtree bool
 		orgID, limit+1)
 }
 
-// InsertBulkJob implements member.Tx.
-func (t *txStore) InsertBulkJob(ctx context.Context, j *member.BulkJob, rows []member.BulkOutcome) error {
+// InsertBulkJob implements transfer.Tx.
+func (t *txStore) InsertBulkJob(ctx context.Context, j *transfer.BulkJob, rows []transfer.BulkOutcome) error {
 	if j.Total == 0 {
 		j.Finished = j.Created
 	}
@@ -54,52 +47,42 @@ func (t *txStore) InsertBulkJob(ctx context.Context, j *member.BulkJob, rows []m
 	}
 	_, err = t.tx.Exec(ctx, `INSERT INTO bulk_transfer_members (job_id, position, member_id, destination_id)
 		SELECT $1, p, m, d FROM unnest($2::int[], $3::uuid[], $4::uuid[]) AS r(p, m, d)`, j.ID, positions, members, dests)
-	if err != nil {
-		return err
-	}
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectTransferJob, SubjectID: j.ID,
-		OrganisationID: j.OrganisationID, After: jobRecord(j)})
-}
-
-// jobRecord is what the audit trail keeps of a job.
-func jobRecord(j *member.BulkJob) map[string]any {
-	return map[string]any{"organisation_id": j.OrganisationID, "subtree": j.Subtree,
-		"to_organisation_id": j.ToOrgID, "reason": j.Reason, "total": j.Total}
+	return err
 }
 
 const jobColumns = `j.id::text, j.organisation_id::text, j.subtree, coalesce(j.to_organisation_id::text, ''), j.reason,
 	j.total, j.create_subject, j.created_at, j.finished_at,
 	(SELECT count(*) FROM bulk_transfer_members m WHERE m.job_id = j.id AND m.result <> 'PENDING')`
 
-func getJob(ctx context.Context, q querier, id string) (*member.BulkJob, error) {
+func getJob(ctx context.Context, q querier, id string) (*transfer.BulkJob, error) {
 	if uuid.Validate(id) != nil {
-		return nil, member.ErrBulkJobNotFound
+		return nil, transfer.ErrBulkJobNotFound
 	}
 	var (
-		j        member.BulkJob
+		j        transfer.BulkJob
 		finished *time.Time
 	)
 	err := q.QueryRow(ctx, `SELECT `+jobColumns+` FROM bulk_transfer_jobs j WHERE j.id = $1`, id).Scan(&j.ID,
 		&j.OrganisationID, &j.Subtree, &j.ToOrgID, &j.Reason, &j.Total, &j.CreatedBy, &j.Created, &finished, &j.Done)
 	if err != nil {
-		return nil, interpretError(err, member.ErrBulkJobNotFound)
+		return nil, interpretError(err, transfer.ErrBulkJobNotFound)
 	}
 	j.Created, j.Finished = j.Created.UTC(), utc(finished)
 	return &j, nil
 }
 
-// BulkJob implements member.Tx.
-func (t *txStore) BulkJob(ctx context.Context, id string) (*member.BulkJob, error) {
+// BulkJob implements transfer.Tx.
+func (t *txStore) BulkJob(ctx context.Context, id string) (*transfer.BulkJob, error) {
 	return getJob(ctx, t.tx, id)
 }
 
-// GetBulkJob implements member.Store.
-func (s *Store) GetBulkJob(ctx context.Context, id string) (*member.BulkJob, error) {
+// GetBulkJob implements transfer.Store.
+func (s *Store) GetBulkJob(ctx context.Context, id string) (*transfer.BulkJob, error) {
 	return getJob(ctx, s.pool, id)
 }
 
 // BulkJobOrganisation is the sending organisation of a job, for scoping
-// calls about it; member.ErrBulkJobNotFound when there is none.
+// calls about it; transfer.ErrBulkJobNotFound when there is none.
 func (s *Store) BulkJobOrganisation(ctx context.Context, id string) (string, error) {
 	j, err := getJob(ctx, s.pool, id)
 	if err != nil {
@@ -111,9 +94,9 @@ func (s *Store) BulkJobOrganisation(ctx context.Context, id string) (string, err
 const outcomeColumns = `job_id::text, position, member_id::text, coalesce(destination_id::text, ''), result,
 	coalesce(transfer_id::text, ''), state, coalesce(to_organisation_id::text, ''), reason, detail, done_at`
 
-func scanOutcome(row pgx.Row) (*member.BulkOutcome, error) {
+func scanOutcome(row pgx.Row) (*transfer.BulkOutcome, error) {
 	var (
-		o  member.BulkOutcome
+		o  transfer.BulkOutcome
 		at *time.Time
 	)
 	err := row.Scan(&o.JobID, &o.Position, &o.MemberID, &o.DestinationID, &o.Result, &o.TransferID, &o.State,
@@ -122,10 +105,10 @@ func scanOutcome(row pgx.Row) (*member.BulkOutcome, error) {
 	return &o, err
 }
 
-// BulkOutcomes implements member.Store.
-func (s *Store) BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool) ([]member.BulkOutcome, error) {
+// BulkOutcomes implements transfer.Store.
+func (s *Store) BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool) ([]transfer.BulkOutcome, error) {
 	if uuid.Validate(jobID) != nil {
-		return nil, member.ErrBulkJobNotFound
+		return nil, transfer.ErrBulkJobNotFound
 	}
 	cond := ``
 	if pendingOnly {
@@ -136,65 +119,39 @@ func (s *Store) BulkOutcomes(ctx context.Context, jobID string, pendingOnly bool
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.BulkOutcome, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (transfer.BulkOutcome, error) {
 		o, err := scanOutcome(r)
 		if err != nil {
-			return member.BulkOutcome{}, err
+			return transfer.BulkOutcome{}, err
 		}
 		return *o, nil
 	})
 }
 
-// LockBulkMember implements member.Tx.
-func (t *txStore) LockBulkMember(ctx context.Context, jobID string, position int) (*member.BulkOutcome, error) {
+// LockBulkMember implements transfer.Tx.
+func (t *txStore) LockBulkMember(ctx context.Context, jobID string, position int) (*transfer.BulkOutcome, error) {
 	o, err := scanOutcome(t.tx.QueryRow(ctx, `SELECT `+outcomeColumns+` FROM bulk_transfer_members
 		WHERE job_id = $1 AND position = $2 FOR UPDATE`, jobID, position))
-	return o, interpretError(err, member.ErrBulkJobNotFound)
+	return o, interpretError(err, transfer.ErrBulkJobNotFound)
 }
 
-// SaveBulkOutcome implements member.Tx. The job is finished in the
-// transaction of its last outcome.
-func (t *txStore) SaveBulkOutcome(ctx context.Context, o *member.BulkOutcome) error {
-	var orgID string
+// SaveBulkOutcome implements transfer.Tx. The job is finished in the
+// transaction of its last outcome. A row no longer pending is an error:
+// its update returns no row.
+func (t *txStore) SaveBulkOutcome(ctx context.Context, o *transfer.BulkOutcome) error {
+	var saved string
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE bulk_transfer_members SET result = $3, transfer_id = $4, state = $5,
 		to_organisation_id = $6, reason = $7, detail = $8, done_at = $9
 		WHERE job_id = $1 AND position = $2 AND result = 'PENDING'
-		RETURNING (SELECT j.organisation_id::text FROM bulk_transfer_jobs j WHERE j.id = job_id)`, o.JobID, o.Position,
+		RETURNING job_id::text`, o.JobID, o.Position,
 		o.Result, nullable(o.TransferID), o.State, nullable(o.ToOrgID), o.Reason, o.Detail, o.At).QueryRow(func(r pgx.Row) error {
-		return r.Scan(&orgID)
+		return r.Scan(&saved)
 	})
 	b.Queue(`UPDATE bulk_transfer_jobs SET finished_at = $2 WHERE id = $1 AND finished_at IS NULL
 		AND NOT EXISTS (SELECT 1 FROM bulk_transfer_members WHERE job_id = $1 AND result = 'PENDING')`, o.JobID, o.At)
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("bulk transfer job %s: outcome of member %d: %w", o.JobID, o.Position, err)
-	}
-	if o.Result != member.BulkSkipped {
-		return nil // the transfer's steps have their records
-	}
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectTransferJob, SubjectID: o.JobID, OrganisationID: orgID,
-		After: map[string]any{"member_id": o.MemberID, "result": o.Result, "reason": o.Reason, "detail": o.Detail}})
-}
-
-// EmitSteps implements member.Tx: the events in one round trip
-// (outbox.Enqueue batches them), then the audit record of each step.
-func (t *txStore) EmitSteps(ctx context.Context, snaps []*member.Transfer) error {
-	evs := make([]outbox.Event, len(snaps))
-	for i, tr := range snaps {
-		id := member.NewID()
-		subject, msg, err := pbconv.Event(member.TransferChanged{Transfer: tr}, id, time.Now().UTC())
-		if err != nil {
-			return err
-		}
-		evs[i] = outbox.Event{ID: id, Subject: subject, AggregateID: member.AggregateID(member.TransferChanged{Transfer: tr}), Message: msg}
-	}
-	if err := outbox.Enqueue(ctx, t.tx, evs...); err != nil {
-		return err
-	}
-	for _, tr := range snaps {
-		if err := t.auditTransfer(ctx, tr); err != nil {
-			return err
-		}
 	}
 	return nil
 }

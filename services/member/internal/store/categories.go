@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
 )
@@ -18,19 +17,11 @@ import (
 // member is classified by a scheme that is being replaced.
 const schemesLock = 0x6d656d636174 // "memcat"
 
-// subjectScheme is the subject type of the audit records of schemes.
-const subjectScheme = "category_scheme"
-
 func nullableTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
 	return t
-}
-
-// categoryRecord is a category as an audit record shows it.
-func categoryRecord(c member.Category) map[string]any {
-	return map[string]any{"category_code": c.Code, "category_name": c.Name, "category_overridden": c.Overridden}
 }
 
 // schemeFor reads the scheme of a district, else the default, else the
@@ -81,12 +72,8 @@ func (t *txStore) LockSchemes(ctx context.Context) error {
 	return err
 }
 
-// SaveScheme implements member.Tx, with its audit record.
+// SaveScheme implements member.Tx.
 func (t *txStore) SaveScheme(ctx context.Context, scope string, s *member.Scheme) error {
-	before, _, err := schemeFor(ctx, t.tx, scope)
-	if err != nil {
-		return err
-	}
 	categories, err := json.Marshal(s.Categories)
 	if err != nil {
 		return err
@@ -96,14 +83,7 @@ func (t *txStore) SaveScheme(ctx context.Context, scope string, s *member.Scheme
 		ON CONFLICT (scope) DO UPDATE SET name = EXCLUDED.name, source = EXCLUDED.source,
 			categories = EXCLUDED.categories, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
 		scope, s.Name, s.Source, categories, s.Updated, s.UpdatedBy)
-	if err != nil {
-		return err
-	}
-	entry := audit.Entry{SubjectType: subjectScheme, SubjectID: scope, Before: before, After: s}
-	if scope != member.DefaultScheme {
-		entry.OrganisationID = scope
-	}
-	return audit.Write(ctx, t.deferred(), entry)
+	return err
 }
 
 // LockRuleClassified implements member.Tx. The default applies to the

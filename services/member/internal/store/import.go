@@ -14,9 +14,10 @@ import (
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/roster"
 )
 
-// Orgs implements member.ImportTx.
+// Orgs implements roster.Tx.
 func (t *txStore) Orgs(ctx context.Context, ids []string, lock bool) (map[string]*member.Org, error) {
 	valid := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return uuid.Validate(id) != nil })
 	sql := `SELECT ` + orgColumns + ` FROM orgs WHERE id = ANY($1::uuid[]) ORDER BY id`
@@ -49,18 +50,18 @@ func (t *txStore) hashes(nationalIDs []string) ([][]byte, map[string]string) {
 	return hashes, byHash
 }
 
-// LiveHolders implements member.ImportTx.
-func (t *txStore) LiveHolders(ctx context.Context, nationalIDs []string) (map[string]member.Holder, error) {
+// LiveHolders implements roster.Tx.
+func (t *txStore) LiveHolders(ctx context.Context, nationalIDs []string) (map[string]roster.Holder, error) {
 	hashes, byHash := t.hashes(nationalIDs)
 	rows, err := t.tx.Query(ctx, `SELECT national_id_hash, id::text, organisation_id::text, coalesce(district_id::text, '')
 		FROM members WHERE national_id_hash = ANY($1) AND left_at IS NULL`, hashes)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]member.Holder{}
+	out := map[string]roster.Holder{}
 	var (
 		hash []byte
-		h    member.Holder
+		h    roster.Holder
 	)
 	_, err = pgx.ForEachRow(rows, []any{&hash, &h.MemberID, &h.OrganisationID, &h.DistrictID}, func() error {
 		out[byHash[string(hash)]] = h
@@ -87,7 +88,7 @@ func (t *txStore) importValues(m *member.Member) ([]any, error) {
 		m.Category.Name, m.Category.Overridden, m.Category.Reason, m.Category.By, nullableTime(m.Category.At)}, nil
 }
 
-// InsertMembers implements member.ImportTx: the rows are copied into a
+// InsertMembers implements roster.Tx: the rows are copied into a
 // staging table of the transaction, then inserted in one statement that
 // leaves out, row by row, each number a live member holds. The partial
 // unique index decides, so a registration that commits meanwhile (the
@@ -137,37 +138,31 @@ func join2(cols []string) string {
 	return out
 }
 
-// EmitRegistered implements member.ImportTx: the events go to the outbox
-// in one batch, and the audit records, as Emit writes them for a
-// registration, in another.
-func (t *txStore) EmitRegistered(ctx context.Context, ms []*member.Member) error {
+// EmitRegistered implements roster.Tx: the records of the registrations,
+// as Emit makes them one by one, their messages sent to the outbox in one
+// batch and their audit records written in one statement.
+func (t *txStore) EmitRegistered(ctx context.Context, ms []*member.Member, at time.Time) error {
 	if len(ms) == 0 {
 		return nil
 	}
-	now := time.Now().UTC()
 	evs := make([]outbox.Event, len(ms))
+	entries := make([]audit.Entry, len(ms))
 	for i, m := range ms {
-		id := member.NewID()
-		e := member.Registered{Member: m}
-		subject, msg, err := pbconv.Event(e, id, now)
+		r, err := pbconv.RecordOf(member.Registered{Member: m}, member.NewID(), at)
 		if err != nil {
 			return err
 		}
-		evs[i] = outbox.Event{ID: id, Subject: subject, AggregateID: member.AggregateID(e), Message: msg}
+		entry, _ := t.entry(r)
+		evs[i], entries[i] = r.Outbox, entry
 	}
 	if err := outbox.Enqueue(ctx, t.tx, evs...); err != nil {
 		return err
 	}
-	entries := make([]audit.Entry, len(ms))
-	for i, m := range ms {
-		entries[i] = audit.Entry{SubjectType: subjectMember, SubjectID: m.ID, OrganisationID: m.OrganisationID,
-			After: pbconv.Member(m, pbconv.IDOmitted)}
-	}
 	return audit.WriteMany(ctx, t.tx, entries...)
 }
 
-// SaveImport implements member.ImportTx.
-func (t *txStore) SaveImport(ctx context.Context, r *member.ImportReport, by string) error {
+// SaveImport implements roster.Tx.
+func (t *txStore) SaveImport(ctx context.Context, r *roster.Report, by string) error {
 	report, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -177,13 +172,13 @@ func (t *txStore) SaveImport(ctx context.Context, r *member.ImportReport, by str
 	return err
 }
 
-// ImportReport implements member.ImportTx.
-func (t *txStore) ImportReport(ctx context.Context, id string) (*member.ImportReport, error) {
+// ImportReport implements roster.Tx.
+func (t *txStore) ImportReport(ctx context.Context, id string) (*roster.Report, error) {
 	var report []byte
 	if err := t.tx.QueryRow(ctx, `SELECT report FROM member_imports WHERE id = $1`, id).Scan(&report); err != nil {
 		return nil, fmt.Errorf("import %s: %w", id, err)
 	}
-	var r member.ImportReport
+	var r roster.Report
 	if err := json.Unmarshal(report, &r); err != nil {
 		return nil, fmt.Errorf("import %s: %w", id, err)
 	}

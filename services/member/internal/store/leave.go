@@ -66,7 +66,7 @@ func leftArgs(l *member.Leaving) []any {
 	return []any{l.At, l.Kind, l.Date, l.Reason}
 }
 
-// MemberOrganisation implements member.LeaveTx.
+// MemberOrganisation implements member.Tx.
 func (t *txStore) MemberOrganisation(ctx context.Context, memberID string) (string, error) {
 	if uuid.Validate(memberID) != nil {
 		return "", member.ErrNotFound
@@ -76,7 +76,7 @@ func (t *txStore) MemberOrganisation(ctx context.Context, memberID string) (stri
 	return id, interpretError(err, member.ErrNotFound)
 }
 
-// LeftHolder implements member.LeaveTx.
+// LeftHolder implements member.Tx.
 func (t *txStore) LeftHolder(ctx context.Context, nationalID, self string) (*member.Member, bool, error) {
 	if self == "" {
 		self = uuid.Nil.String()
@@ -90,7 +90,7 @@ func (t *txStore) LeftHolder(ctx context.Context, nationalID, self string) (*mem
 	return m, err == nil, err
 }
 
-// FormerlyHeld implements member.LeaveTx, in one statement for a roster.
+// FormerlyHeld implements roster.Tx, in one statement for a roster.
 func (t *txStore) FormerlyHeld(ctx context.Context, nationalIDs []string) (map[string]bool, error) {
 	hashes, byHash := t.hashes(nationalIDs)
 	rows, err := t.tx.Query(ctx, `SELECT DISTINCT national_id_hash FROM members
@@ -106,7 +106,3 @@ func (t *txStore) FormerlyHeld(ctx context.Context, nationalIDs []string) (map[s
 	})
 	return out, err
 }
-
-var (
-	_ member.LeaveTx = (*txStore)(nil)
-)

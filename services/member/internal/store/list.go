@@ -2,57 +2,15 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"gongjian.dev/pkg/page"
+	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
 )
-
-// pageKey is where a page ends: members are listed in (path, id) order.
-type pageKey struct {
-	Path string `json:"p"`
-	ID   string `json:"i"`
-}
-
-func encodeToken(k pageKey) string {
-	b, _ := json.Marshal(k)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeToken(s string) (pageKey, error) {
-	var k pageKey
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(b, &k)
-	}
-	if err != nil || !validKeyID(k.ID) || !validKeyPath(k.Path) {
-		return k, member.ErrInvalidPageToken
-	}
-	return k, nil
-}
-
-// validKeyPath reports whether a page token's path is a path as the
-// organisation service writes them, "/<id>/<id>/…/", or "" (the keys of
-// lists by id only): it goes into SQL as it is, where a NUL would fail.
-func validKeyPath(p string) bool {
-	if p == "" {
-		return true
-	}
-	if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || len(p) < 2 {
-		return false
-	}
-	for _, id := range strings.Split(p[1:len(p)-1], "/") {
-		if !validKeyID(id) {
-			return false
-		}
-	}
-	return true
-}
 
 // List implements member.Store.
 func (s *Store) List(ctx context.Context, f member.ListFilter) ([]*member.Member, string, error) {
@@ -61,15 +19,14 @@ func (s *Store) List(ctx context.Context, f member.ListFilter) ([]*member.Member
 		return nil, "", nil
 	}
 	if f.Page.Token != "" {
-		k, err := decodeToken(f.Page.Token)
+		k, err := page.After(f.Page.Token, pathKey{})
 		if err != nil {
 			return nil, "", err
 		}
-		q.add(`(path, id) > (?, ?::uuid)`, k.Path, k.ID)
+		q.Add(`(path, id) > (?, ?::uuid)`, k.Path, k.ID)
 	}
-	sql := `SELECT ` + memberColumns + ` FROM members WHERE ` + join(q.where) +
-		fmt.Sprintf(` ORDER BY path, id LIMIT %d`, f.Page.Size+1)
-	rows, err := s.pool.Query(ctx, sql, q.args...)
+	sql := `SELECT ` + memberColumns + ` FROM members WHERE ` + q.SQL() + ` ORDER BY path, id LIMIT ` + q.Arg(f.Page.Size+1)
+	rows, err := s.pool.Query(ctx, sql, q.Args()...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -77,12 +34,7 @@ func (s *Store) List(ctx context.Context, f member.ListFilter) ([]*member.Member
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(list) > f.Page.Size {
-		list = list[:f.Page.Size]
-		last := list[len(list)-1]
-		next = encodeToken(pageKey{Path: last.Path, ID: last.ID})
-	}
+	list, next := page.Cut(list, f.Page.Size, func(m *member.Member) any { return pathKey{Path: m.Path, ID: m.ID} })
 	return list, next, nil
 }
 
@@ -118,12 +70,12 @@ func (s *Store) Count(ctx context.Context, f member.ListFilter) (int64, error) {
 	if !ok {
 		return 0, nil
 	}
-	sql := `SELECT count(*) FROM members WHERE ` + join(q.where)
+	sql := `SELECT count(*) FROM members WHERE ` + q.SQL()
 	if counters {
-		sql = `SELECT coalesce(sum(n), 0)::bigint FROM member_counts WHERE ` + join(q.where)
+		sql = `SELECT coalesce(sum(n), 0)::bigint FROM member_counts WHERE ` + q.SQL()
 	}
 	var n int64
-	err := s.pool.QueryRow(ctx, sql, q.args...).Scan(&n)
+	err := s.pool.QueryRow(ctx, sql, q.Args()...).Scan(&n)
 	return n, err
 }
 
@@ -133,29 +85,14 @@ func countable(s member.Search) bool {
 	return s.Name == "" && s.Hardship == nil && s.BornBy.IsZero() && s.BornAfter.IsZero() && len(s.Skills) == 0
 }
 
-// query is the WHERE clause of a statement being built, with its arguments.
-type query struct {
-	where []string
-	args  []any
-}
-
-// add appends a condition whose ? are the values v, in order.
-func (q *query) add(cond string, v ...any) {
-	for _, x := range v {
-		q.args = append(q.args, x)
-		cond = replaceNext(cond, fmt.Sprintf("$%d", len(q.args)))
-	}
-	q.where = append(q.where, cond)
-}
-
 // memberQuery is the condition of the members a filter selects, of the
 // live ones only when live; ok is false when it can select nobody (an id
 // that is not one). Every search condition is served by an index of
 // migration 006, the subtree by the path's. The condition holds for
 // member_counts too, whose columns bear the same names, as long as it asks
 // only what the counters are kept by (countable).
-func memberQuery(f member.ListFilter, live bool) (q *query, ok bool) {
-	q = &query{}
+func memberQuery(f member.ListFilter, live bool) (q *pgdb.Where, ok bool) {
+	q = &pgdb.Where{}
 	subtree := `path >= (SELECT path FROM orgs WHERE id = ?) AND path < (SELECT path || '~' FROM orgs WHERE id = ?)`
 	for _, id := range []string{f.AncestorID, f.WithinID} {
 		if id == "" {
@@ -164,75 +101,55 @@ func memberQuery(f member.ListFilter, live bool) (q *query, ok bool) {
 		if uuid.Validate(id) != nil {
 			return nil, false
 		}
-		q.add(subtree, id, id)
+		q.Add(subtree, id, id)
 	}
 	if f.OrganisationID != "" {
 		if uuid.Validate(f.OrganisationID) != nil {
 			return nil, false
 		}
-		q.add(`organisation_id = ?`, f.OrganisationID)
+		q.Add(`organisation_id = ?`, f.OrganisationID)
 	}
 	if f.Status != "" {
-		q.add(`status = ?`, f.Status)
+		q.Add(`status = ?`, f.Status)
 	}
 	searchQuery(q, f.Search)
 	if live {
-		q.add(`left_at IS NULL`)
+		q.Add(`left_at IS NULL`)
 	}
 	return q, true
 }
 
 // searchQuery adds the conditions of a search.
-func searchQuery(q *query, s member.Search) {
+func searchQuery(q *pgdb.Where, s member.Search) {
 	if s.CategoryCode != "" {
-		q.add(`category_code = ?`, s.CategoryCode)
+		q.Add(`category_code = ?`, s.CategoryCode)
 	}
 	if s.EmploymentStatus != "" {
-		q.add(`employment_status = ?`, s.EmploymentStatus)
+		q.Add(`employment_status = ?`, s.EmploymentStatus)
 	}
 	if s.Hardship != nil {
-		q.add(`hardship = ?`, *s.Hardship)
+		q.Add(`hardship = ?`, *s.Hardship)
 	}
 	if !s.BornBy.IsZero() {
-		q.add(`birth_date <= ?`, s.BornBy)
+		q.Add(`birth_date <= ?`, s.BornBy)
 	}
 	if !s.BornAfter.IsZero() {
-		q.add(`birth_date > ?`, s.BornAfter)
+		q.Add(`birth_date > ?`, s.BornAfter)
 	}
 	if len(s.Skills) > 0 {
 		op := `@>`
 		if s.AnySkill {
 			op = `&&`
 		}
-		q.add(`skills `+op+` ?::text[]`, s.Skills)
+		q.Add(`skills `+op+` ?::text[]`, s.Skills)
 	}
 	if s.Name != "" {
 		// The grams find the candidates in the index; LIKE keeps those
 		// that hold the text in this order.
-		q.add(`member_name_grams(name) @> member_name_search_grams(?) AND lower(name) LIKE '%' || lower(?) || '%'`,
+		q.Add(`member_name_grams(name) @> member_name_search_grams(?) AND lower(name) LIKE '%' || lower(?) || '%'`,
 			s.Name, likeEscaper.Replace(s.Name))
 	}
 }
 
 // likeEscaper makes text match itself in a LIKE pattern.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
-func replaceNext(s, with string) string {
-	for i := range len(s) {
-		if s[i] == '?' {
-			return s[:i] + with + s[i+1:]
-		}
-	}
-	return s
-}
-
-func join(conds []string) string {
-	if len(conds) == 0 {
-		return "true"
-	}
-	out := conds[0]
-	for _, c := range conds[1:] {
-		out += " AND " + c
-	}
-	return out
-}

@@ -2,24 +2,14 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"google.golang.org/protobuf/encoding/protojson"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/pgdb"
-	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/pbconv"
-)
-
-// The subject types of the audit records of mobile members.
-const (
-	subjectMobile      = "mobile_record"
-	subjectMobileGroup = "mobile_group"
+	"gongjian.dev/services/member/internal/mobile"
 )
 
 const mobileColumns = `id::text, direction, state, coalesce(member_id::text, ''), person_name, person_phone,
@@ -30,9 +20,9 @@ const mobileColumns = `id::text, direction, state, coalesce(member_id::text, '')
 	granted_at, contact_interval_days, last_report_at, contact_due_at, next_overdue_at, overdue_periods,
 	coalesce(outcome, ''), end_reason, ended_at, version, created_at, updated_at`
 
-func scanMobile(row pgx.Row) (*member.MobileRecord, error) {
+func scanMobile(row pgx.Row) (*mobile.Record, error) {
 	var (
-		r                               member.MobileRecord
+		r                               mobile.Record
 		validUntil, granted, lastReport *time.Time
 		ended                           *time.Time
 	)
@@ -58,9 +48,9 @@ func timeOf(t *time.Time) time.Time {
 	return t.UTC()
 }
 
-func getMobile(ctx context.Context, q rowsQuerier, id string, lock, steps bool) (*member.MobileRecord, error) {
+func getMobile(ctx context.Context, q rowsQuerier, id string, lock, steps bool) (*mobile.Record, error) {
 	if uuid.Validate(id) != nil {
-		return nil, member.ErrMobileNotFound
+		return nil, mobile.ErrMobileNotFound
 	}
 	sql := `SELECT ` + mobileColumns + ` FROM mobile_records WHERE id = $1`
 	if lock {
@@ -68,7 +58,7 @@ func getMobile(ctx context.Context, q rowsQuerier, id string, lock, steps bool) 
 	}
 	r, err := scanMobile(q.QueryRow(ctx, sql, id))
 	if err != nil {
-		return nil, interpretError(err, member.ErrMobileNotFound)
+		return nil, interpretError(err, mobile.ErrMobileNotFound)
 	}
 	if !steps {
 		return r, nil
@@ -78,8 +68,8 @@ func getMobile(ctx context.Context, q rowsQuerier, id string, lock, steps bool) 
 	if err != nil {
 		return nil, err
 	}
-	r.Steps, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (member.MobileStep, error) {
-		var s member.MobileStep
+	r.Steps, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (mobile.Step, error) {
+		var s mobile.Step
 		err := row.Scan(&s.State, &s.ActorSubject, &s.ActorRole, &s.Note, &s.At)
 		s.At = s.At.UTC()
 		return s, err
@@ -87,23 +77,23 @@ func getMobile(ctx context.Context, q rowsQuerier, id string, lock, steps bool) 
 	return r, err
 }
 
-// GetMobile implements member.Store.
-func (s *Store) GetMobile(ctx context.Context, id string) (*member.MobileRecord, error) {
+// GetMobile implements mobile.Store.
+func (s *Store) GetMobile(ctx context.Context, id string) (*mobile.Record, error) {
 	return getMobile(ctx, s.pool, id, false, true)
 }
 
-// MobileSides returns the sides of a record; member.ErrMobileNotFound when
+// MobileSides returns the sides of a record; mobile.ErrMobileNotFound when
 // there is none.
-func (s *Store) MobileSides(ctx context.Context, id string) (member.MobileSides, error) {
+func (s *Store) MobileSides(ctx context.Context, id string) (mobile.Sides, error) {
 	r, err := getMobile(ctx, s.pool, id, false, false)
 	if err != nil {
-		return member.MobileSides{}, err
+		return mobile.Sides{}, err
 	}
-	return member.MobileSides{MemberID: r.MemberID, Owner: r.OwnerOrgID(), Sides: r.Sides()}, nil
+	return mobile.Sides{MemberID: r.MemberID, Owner: r.OwnerOrgID(), Sides: r.Sides()}, nil
 }
 
 // GroupSides returns the organisations of a group, home first;
-// member.ErrGroupNotFound when there is none.
+// mobile.ErrGroupNotFound when there is none.
 func (s *Store) GroupSides(ctx context.Context, id string) ([]string, error) {
 	g, err := getGroup(ctx, s.pool, id, false)
 	if err != nil {
@@ -112,20 +102,8 @@ func (s *Store) GroupSides(ctx context.Context, id string) ([]string, error) {
 	return g.Sides(), nil
 }
 
-// rememberMobile keeps what a record looked like when this transaction
-// locked it, for the "before" of its audit record.
-func (t *txStore) rememberMobile(r *member.MobileRecord) {
-	key := subjectMobile + "/" + r.ID
-	if _, ok := t.before[key]; ok {
-		return
-	}
-	if b, err := protojson.Marshal(pbconv.MobileRecord(r, time.Time{}, true)); err == nil {
-		t.before[key] = b
-	}
-}
-
-// OpenMobile implements member.Tx.
-func (t *txStore) OpenMobile(ctx context.Context, memberID string) (*member.MobileRecord, bool, error) {
+// OpenMobile implements mobile.EndTx.
+func (t *txStore) OpenMobile(ctx context.Context, memberID string) (*mobile.Record, bool, error) {
 	r, err := scanMobile(t.tx.QueryRow(ctx, `SELECT `+mobileColumns+` FROM mobile_records
 		WHERE member_id = $1 AND state <> 'ENDED'`, memberID))
 	if pgdb.IsNoRows(err) {
@@ -134,16 +112,16 @@ func (t *txStore) OpenMobile(ctx context.Context, memberID string) (*member.Mobi
 	return r, err == nil, err
 }
 
-// PeekMobile implements member.Tx.
-func (t *txStore) PeekMobile(ctx context.Context, id string) (*member.MobileRecord, error) {
+// PeekMobile implements mobile.Tx.
+func (t *txStore) PeekMobile(ctx context.Context, id string) (*mobile.Record, error) {
 	return getMobile(ctx, t.tx, id, false, false)
 }
 
-// LockMobile implements member.Tx.
-func (t *txStore) LockMobile(ctx context.Context, id string) (*member.MobileRecord, error) {
+// LockMobile implements mobile.EndTx.
+func (t *txStore) LockMobile(ctx context.Context, id string) (*mobile.Record, error) {
 	r, err := getMobile(ctx, t.tx, id, true, true)
 	if err == nil {
-		t.rememberMobile(r)
+		t.snapshot(r)
 	}
 	return r, err
 }
@@ -155,8 +133,8 @@ func dateOrNil(t time.Time) any {
 	return t
 }
 
-// InsertMobile implements member.Tx.
-func (t *txStore) InsertMobile(ctx context.Context, r *member.MobileRecord, step member.MobileStep) error {
+// InsertMobile implements mobile.Tx.
+func (t *txStore) InsertMobile(ctx context.Context, r *mobile.Record, step mobile.Step) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO mobile_records (id, direction, state, member_id, person_name, person_phone,
 		person_home_organisation, home_organisation_id, place, destination_organisation_id, host_organisation_id,
 		since, reason, contact_phone, group_id, district_id, temporary_from, contact_interval_days, contact_due_at,
@@ -167,16 +145,16 @@ func (t *txStore) InsertMobile(ctx context.Context, r *member.MobileRecord, step
 		r.ContactPhone, nullable(r.GroupID), nullable(r.DistrictID), r.TemporaryFrom, r.ContactInterval, r.ContactDue,
 		r.NextOverdue, r.Version, r.Created)
 	if pgdb.IsUniqueViolation(err, "mobile_records_one_open_per_member") {
-		return member.ErrMobileOpen
+		return mobile.ErrMobileOpen
 	}
 	if err != nil {
-		return interpretError(err, member.ErrMobileNotFound)
+		return interpretError(err, mobile.ErrMobileNotFound)
 	}
 	return t.appendMobileStep(ctx, r, step)
 }
 
-// SaveMobile implements member.Tx.
-func (t *txStore) SaveMobile(ctx context.Context, r *member.MobileRecord, step *member.MobileStep) error {
+// SaveMobile implements mobile.EndTx.
+func (t *txStore) SaveMobile(ctx context.Context, r *mobile.Record, step *mobile.Step) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE mobile_records SET state = $2, temporary_organisation_id = $3,
 		certificate_number = NULLIF($4, ''), certificate_valid_until = $5, granted_at = $6, last_report_at = $7,
 		contact_due_at = $8, next_overdue_at = $9, overdue_periods = $10, outcome = NULLIF($11, ''), end_reason = $12,
@@ -186,7 +164,7 @@ func (t *txStore) SaveMobile(ctx context.Context, r *member.MobileRecord, step *
 		dateOrNil(r.Temporary.Granted), dateOrNil(r.LastReport), r.ContactDue, r.NextOverdue, r.OverduePeriods,
 		r.Ending.Outcome, r.Ending.Reason, dateOrNil(r.Ending.At), r.Version, r.Updated)
 	if err != nil {
-		return interpretError(err, member.ErrMobileNotFound)
+		return interpretError(err, mobile.ErrMobileNotFound)
 	}
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("mobile record version moved under a row lock")
@@ -197,22 +175,22 @@ func (t *txStore) SaveMobile(ctx context.Context, r *member.MobileRecord, step *
 	return t.appendMobileStep(ctx, r, *step)
 }
 
-func (t *txStore) appendMobileStep(ctx context.Context, r *member.MobileRecord, s member.MobileStep) error {
+func (t *txStore) appendMobileStep(ctx context.Context, r *mobile.Record, s mobile.Step) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO mobile_steps (record_id, seq, state, actor_subject, actor_role, note, at)
 		VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM mobile_steps WHERE record_id = $1), $2, $3, $4, $5, $6)`,
 		r.ID, s.State, s.ActorSubject, s.ActorRole, s.Note, s.At)
 	return err
 }
 
-// SetMemberMobile implements member.Tx.
+// SetMemberMobile implements mobile.EndTx.
 func (t *txStore) SetMemberMobile(ctx context.Context, memberID string, mobile bool) error {
 	_, err := t.tx.Exec(ctx, `UPDATE members SET mobile = $2 WHERE id = $1`, memberID, mobile)
 	return err
 }
 
-// MobileSettings implements member.Tx.
-func (t *txStore) MobileSettings(ctx context.Context, districtID string) (member.MobileSettings, error) {
-	s := member.DefaultMobileSettings
+// MobileSettings implements mobile.Tx.
+func (t *txStore) MobileSettings(ctx context.Context, districtID string) (mobile.Settings, error) {
+	s := mobile.DefaultSettings
 	if uuid.Validate(districtID) != nil {
 		return s, nil
 	}
@@ -220,74 +198,37 @@ func (t *txStore) MobileSettings(ctx context.Context, districtID string) (member
 		FROM mobile_settings WHERE district_id = $1`, districtID).
 		Scan(&s.TemporaryAfterMonths, &s.CertificateMonths, &s.ContactIntervalDays)
 	if pgdb.IsNoRows(err) {
-		return member.DefaultMobileSettings, nil
+		return mobile.DefaultSettings, nil
 	}
 	return s, err
 }
 
-// NextCertificateNumber implements member.Tx.
+// NextCertificateNumber implements mobile.Tx.
 func (t *txStore) NextCertificateNumber(ctx context.Context) (int64, error) {
 	var n int64
 	err := t.tx.QueryRow(ctx, `SELECT nextval('mobile_certificate_numbers')`).Scan(&n)
 	return n, err
 }
 
-// LockOverdue implements member.Tx: rows another transaction holds are
+// LockOverdue implements mobile.Tx: rows another transaction holds are
 // skipped, so that replicas sweeping at once report each period once.
-func (t *txStore) LockOverdue(ctx context.Context, now time.Time, limit int) ([]*member.MobileRecord, error) {
+func (t *txStore) LockOverdue(ctx context.Context, now time.Time, limit int) ([]*mobile.Record, error) {
 	rows, err := t.tx.Query(ctx, `SELECT `+mobileColumns+` FROM mobile_records
 		WHERE state <> 'ENDED' AND next_overdue_at < $1 ORDER BY next_overdue_at, id LIMIT $2
 		FOR UPDATE SKIP LOCKED`, now, limit)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*member.MobileRecord, error) { return scanMobile(row) })
+	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mobile.Record, error) { return scanMobile(row) })
 	for _, r := range recs {
-		t.rememberMobile(r)
+		t.snapshot(r)
 	}
 	return recs, err
 }
 
-// MarkOverdue implements member.Tx.
-func (t *txStore) MarkOverdue(ctx context.Context, r *member.MobileRecord) error {
+// MarkOverdue implements mobile.Tx.
+func (t *txStore) MarkOverdue(ctx context.Context, r *mobile.Record) error {
 	_, err := t.tx.Exec(ctx, `UPDATE mobile_records SET overdue_periods = $2, next_overdue_at = $3 WHERE id = $1`,
 		r.ID, r.OverduePeriods, r.NextOverdue)
 	return err
 }
-
-// auditMobile records a change of a record, with the record before and
-// after it, under the organisation that keeps it.
-func (t *txStore) auditMobile(ctx context.Context, r *member.MobileRecord, after any) error {
-	entry := audit.Entry{SubjectType: subjectMobile, SubjectID: r.ID, OrganisationID: r.OwnerOrgID(), After: after}
-	if b, ok := t.before[subjectMobile+"/"+r.ID]; ok {
-		entry.Before = json.RawMessage(b)
-	}
-	return audit.Write(ctx, t.deferred(), entry)
-}
-
-// emitMobile writes the audit record of a mobile event; ok is false for
-// an event that is not one.
-func (t *txStore) emitMobile(ctx context.Context, e member.Event) (bool, error) {
-	switch e := e.(type) {
-	case member.MobileRegistered:
-		return true, t.auditMobile(ctx, e.Record, pbconv.MobileRecord(e.Record, time.Time{}, true))
-	case member.MobileGranted:
-		return true, t.auditMobile(ctx, e.Record, pbconv.MobileRecord(e.Record, time.Time{}, true))
-	case member.MobilityEnded:
-		return true, t.auditMobile(ctx, e.Record, pbconv.MobileRecord(e.Record, time.Time{}, true))
-	case member.MobileContactLogged:
-		return true, audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectMobile, SubjectID: e.Record.ID,
-			OrganisationID: e.Record.OwnerOrgID(), After: pbconv.ContactEntry(e.Entry, true)})
-	case member.MobileContactOverdue:
-		// The sweeper reports it: no caller asked for it.
-		ctx = audit.AsSystem(ctx, "mobile-contact-sweeper")
-		return true, t.auditMobile(ctx, e.Record, map[string]any{"overdue_period": e.Period,
-			"due_time": e.Due.Format(time.RFC3339), "next_overdue_time": e.Record.NextOverdue.Format(time.RFC3339)})
-	}
-	return false, nil
-}
-
-var (
-	_ member.MobileTx    = (*txStore)(nil)
-	_ member.MobileStore = (*Store)(nil)
-)

@@ -2,36 +2,33 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"google.golang.org/protobuf/encoding/protojson"
 
-	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/page"
+	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/mobile"
 )
 
 const groupColumns = `id::text, name, home_organisation_id::text, place, coalesce(destination_organisation_id::text, ''),
 	leader_member_id::text, coalesce(host_organisation_id::text, ''), version, created_at, updated_at`
 
-func getGroup(ctx context.Context, q rowsQuerier, id string, lock bool) (*member.MobileGroup, error) {
+func getGroup(ctx context.Context, q rowsQuerier, id string, lock bool) (*mobile.Group, error) {
 	if uuid.Validate(id) != nil {
-		return nil, member.ErrGroupNotFound
+		return nil, mobile.ErrGroupNotFound
 	}
 	sql := `SELECT ` + groupColumns + ` FROM mobile_groups WHERE id = $1`
 	if lock {
 		sql += ` FOR UPDATE`
 	}
-	var g member.MobileGroup
+	var g mobile.Group
 	err := q.QueryRow(ctx, sql, id).Scan(&g.ID, &g.Name, &g.HomeOrgID, &g.Place, &g.DestinationOrgID, &g.LeaderID,
 		&g.HostOrgID, &g.Version, &g.Created, &g.Updated)
 	if err != nil {
-		return nil, interpretError(err, member.ErrGroupNotFound)
+		return nil, interpretError(err, mobile.ErrGroupNotFound)
 	}
 	g.Created, g.Updated = g.Created.UTC(), g.Updated.UTC()
 	rows, err := q.Query(ctx, `SELECT id::text FROM mobile_records WHERE group_id = $1 ORDER BY id`, id)
@@ -42,7 +39,7 @@ func getGroup(ctx context.Context, q rowsQuerier, id string, lock bool) (*member
 	return &g, err
 }
 
-func groupRecords(ctx context.Context, q rowsQuerier, groupID string, lock bool) ([]*member.MobileRecord, error) {
+func groupRecords(ctx context.Context, q rowsQuerier, groupID string, lock bool) ([]*mobile.Record, error) {
 	sql := `SELECT ` + mobileColumns + ` FROM mobile_records WHERE group_id = $1 ORDER BY id`
 	if lock {
 		sql += ` FOR UPDATE`
@@ -51,11 +48,11 @@ func groupRecords(ctx context.Context, q rowsQuerier, groupID string, lock bool)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*member.MobileRecord, error) { return scanMobile(row) })
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mobile.Record, error) { return scanMobile(row) })
 }
 
-// GetMobileGroup implements member.Store.
-func (s *Store) GetMobileGroup(ctx context.Context, id string) (*member.MobileGroup, []*member.MobileRecord, error) {
+// GetMobileGroup implements mobile.Store.
+func (s *Store) GetMobileGroup(ctx context.Context, id string) (*mobile.Group, []*mobile.Record, error) {
 	g, err := getGroup(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, nil, err
@@ -64,54 +61,43 @@ func (s *Store) GetMobileGroup(ctx context.Context, id string) (*member.MobileGr
 	return g, recs, err
 }
 
-// InsertMobileGroup implements member.Tx; the group's audit record goes
-// with it (its members' records have their own).
-func (t *txStore) InsertMobileGroup(ctx context.Context, g *member.MobileGroup) error {
+// InsertMobileGroup implements mobile.Tx.
+func (t *txStore) InsertMobileGroup(ctx context.Context, g *mobile.Group) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO mobile_groups (id, name, home_organisation_id, place,
 		destination_organisation_id, leader_member_id, host_organisation_id, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
 		g.ID, g.Name, g.HomeOrgID, g.Place, nullable(g.DestinationOrgID), g.LeaderID, nullable(g.HostOrgID),
 		g.Version, g.Created)
-	if err != nil {
-		return interpretError(err, member.ErrGroupNotFound)
-	}
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectMobileGroup, SubjectID: g.ID,
-		OrganisationID: g.HomeOrgID, After: pbconv.MobileGroup(g)})
+	return interpretError(err, mobile.ErrGroupNotFound)
 }
 
-// LockMobileGroup implements member.Tx.
-func (t *txStore) LockMobileGroup(ctx context.Context, id string) (*member.MobileGroup, error) {
+// LockMobileGroup implements mobile.Tx.
+func (t *txStore) LockMobileGroup(ctx context.Context, id string) (*mobile.Group, error) {
 	g, err := getGroup(ctx, t.tx, id, true)
 	if err == nil {
-		if b, err := protojson.Marshal(pbconv.MobileGroup(g)); err == nil {
-			t.before[subjectMobileGroup+"/"+g.ID] = b
-		}
+		t.snapshot(g)
 	}
 	return g, err
 }
 
-// SaveMobileGroup implements member.Tx, with the group's audit record.
-func (t *txStore) SaveMobileGroup(ctx context.Context, g *member.MobileGroup) error {
+// SaveMobileGroup implements mobile.Tx.
+func (t *txStore) SaveMobileGroup(ctx context.Context, g *mobile.Group) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE mobile_groups SET host_organisation_id = $2, version = $3, updated_at = $4
 		WHERE id = $1 AND version = $3 - 1`, g.ID, nullable(g.HostOrgID), g.Version, g.Updated)
 	if err != nil {
-		return interpretError(err, member.ErrGroupNotFound)
+		return interpretError(err, mobile.ErrGroupNotFound)
 	}
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("mobile group version moved under a row lock")
 	}
-	entry := audit.Entry{SubjectType: subjectMobileGroup, SubjectID: g.ID, OrganisationID: g.HomeOrgID, After: pbconv.MobileGroup(g)}
-	if b, ok := t.before[subjectMobileGroup+"/"+g.ID]; ok {
-		entry.Before = json.RawMessage(b)
-	}
-	return audit.Write(ctx, t.deferred(), entry)
+	return nil
 }
 
-// LockGroupRecords implements member.Tx.
-func (t *txStore) LockGroupRecords(ctx context.Context, groupID string) ([]*member.MobileRecord, error) {
+// LockGroupRecords implements mobile.Tx.
+func (t *txStore) LockGroupRecords(ctx context.Context, groupID string) ([]*mobile.Record, error) {
 	recs, err := groupRecords(ctx, t.tx, groupID, true)
 	for _, r := range recs {
-		t.rememberMobile(r)
+		t.snapshot(r)
 	}
 	return recs, err
 }
@@ -119,16 +105,16 @@ func (t *txStore) LockGroupRecords(ctx context.Context, groupID string) ([]*memb
 const contactColumns = `id::text, record_id::text, direction, channel, summary, contact_at, actor_subject, actor_role,
 	logged_at, coalesce(group_id::text, ''), batch_id::text`
 
-func scanContact(row pgx.CollectableRow) (*member.ContactEntry, error) {
-	var e member.ContactEntry
+func scanContact(row pgx.CollectableRow) (*mobile.ContactEntry, error) {
+	var e mobile.ContactEntry
 	err := row.Scan(&e.ID, &e.RecordID, &e.Direction, &e.Channel, &e.Summary, &e.At, &e.ActorSubject, &e.ActorRole,
 		&e.Logged, &e.GroupID, &e.BatchID)
 	e.At, e.Logged = e.At.UTC(), e.Logged.UTC()
 	return &e, err
 }
 
-// InsertContact implements member.Tx.
-func (t *txStore) InsertContact(ctx context.Context, e *member.ContactEntry) error {
+// InsertContact implements mobile.Tx.
+func (t *txStore) InsertContact(ctx context.Context, e *mobile.ContactEntry) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO mobile_contacts (id, record_id, direction, channel, summary, contact_at,
 		actor_subject, actor_role, logged_at, group_id, batch_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		e.ID, e.RecordID, e.Direction, e.Channel, e.Summary, e.At, e.ActorSubject, e.ActorRole, e.Logged,
@@ -136,8 +122,8 @@ func (t *txStore) InsertContact(ctx context.Context, e *member.ContactEntry) err
 	return err
 }
 
-// ContactsOfBatch implements member.Tx.
-func (t *txStore) ContactsOfBatch(ctx context.Context, batchID string) ([]*member.ContactEntry, error) {
+// ContactsOfBatch implements mobile.Tx.
+func (t *txStore) ContactsOfBatch(ctx context.Context, batchID string) ([]*mobile.ContactEntry, error) {
 	rows, err := t.tx.Query(ctx, `SELECT `+contactColumns+` FROM mobile_contacts WHERE batch_id = $1 ORDER BY id`, batchID)
 	if err != nil {
 		return nil, err
@@ -145,29 +131,22 @@ func (t *txStore) ContactsOfBatch(ctx context.Context, batchID string) ([]*membe
 	return pgx.CollectRows(rows, scanContact)
 }
 
-// contactKey is where a page of contacts ends: they are listed in the
-// order they were logged.
-type contactKey struct {
-	Logged time.Time `json:"t"`
-	ID     string    `json:"i"`
-}
-
-// ListContacts implements member.Store.
-func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page) ([]*member.ContactEntry, string, error) {
+// ListContacts implements mobile.Store.
+func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page) ([]*mobile.ContactEntry, string, error) {
 	if uuid.Validate(recordID) != nil {
-		return nil, "", member.ErrMobileNotFound
+		return nil, "", mobile.ErrMobileNotFound
 	}
-	sql := `SELECT ` + contactColumns + ` FROM mobile_contacts WHERE record_id = $1`
-	args := []any{recordID}
+	var w pgdb.Where
+	w.Add(`record_id = ?`, recordID)
 	if p.Token != "" {
-		var k contactKey
-		if err := decodeKey(p.Token, &k); err != nil || !validKeyID(k.ID) {
-			return nil, "", member.ErrInvalidPageToken
+		k, err := page.After(p.Token, loggedKey{})
+		if err != nil {
+			return nil, "", err
 		}
-		sql += ` AND (logged_at, id) > ($2, $3::uuid)`
-		args = append(args, k.Logged, k.ID)
+		w.Add(`(logged_at, id) > (?, ?::uuid)`, k.Logged, k.ID)
 	}
-	rows, err := s.pool.Query(ctx, sql+fmt.Sprintf(` ORDER BY logged_at, id LIMIT %d`, p.Size+1), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+contactColumns+` FROM mobile_contacts WHERE `+w.SQL()+
+		` ORDER BY logged_at, id LIMIT `+w.Arg(p.Size+1), w.Args()...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -175,41 +154,8 @@ func (s *Store) ListContacts(ctx context.Context, recordID string, p member.Page
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(list) > p.Size {
-		list = list[:p.Size]
-		last := list[len(list)-1]
-		next = encodeKey(contactKey{Logged: last.Logged, ID: last.ID})
-	}
+	list, next := page.Cut(list, p.Size, func(e *mobile.ContactEntry) any { return loggedKey{Logged: e.Logged, ID: e.ID} })
 	return list, next, nil
-}
-
-func encodeKey(k any) string {
-	b, _ := json.Marshal(k)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// validKeyID reports whether a page token's id is one the store could
-// have written: a UUID in its canonical form. uuid.Validate also takes
-// forms (urn:uuid:…, {…}) that PostgreSQL's uuid cast refuses, which
-// would fail as an internal error instead of an invalid token.
-func validKeyID(id string) bool {
-	u, err := uuid.Parse(id)
-	return err == nil && u.String() == id
-}
-
-func decodeKey(token string, k any) error {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err == nil {
-		err = json.Unmarshal(b, k)
-	}
-	return err
-}
-
-// mobileKey is where a page of records ends: they are listed by id, which
-// orders them by time.
-type mobileKey struct {
-	ID string `json:"i"`
 }
 
 // sideWithin is the condition that a side of a record lies in the subtree
@@ -217,67 +163,51 @@ type mobileKey struct {
 const sideWithin = `EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (home_organisation_id, destination_organisation_id,
 	host_organisation_id, temporary_organisation_id) AND r.id = ? AND o.path >= r.path AND o.path < r.path || '~')`
 
-// ListMobile implements member.Store.
-func (s *Store) ListMobile(ctx context.Context, f member.MobileFilter) ([]*member.MobileRecord, string, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v ...any) {
-		for _, x := range v {
-			args = append(args, x)
-			cond = replaceNext(cond, fmt.Sprintf("$%d", len(args)))
-		}
-		where = append(where, cond)
-	}
+// ListMobile implements mobile.Store.
+func (s *Store) ListMobile(ctx context.Context, f mobile.Filter) ([]*mobile.Record, string, error) {
+	var w pgdb.Where
 	for _, id := range []string{f.OrganisationID, f.MemberID, f.GroupID, f.WithinID} {
 		if id != "" && uuid.Validate(id) != nil {
 			return nil, "", nil
 		}
 	}
 	if f.OrganisationID != "" {
-		add(sideWithin, f.OrganisationID)
+		w.Add(sideWithin, f.OrganisationID)
 	}
 	if f.WithinID != "" {
-		add(sideWithin, f.WithinID)
+		w.Add(sideWithin, f.WithinID)
 	}
 	if f.MemberID != "" {
-		add(`member_id = ?`, f.MemberID)
+		w.Add(`member_id = ?`, f.MemberID)
 	}
 	if f.GroupID != "" {
-		add(`group_id = ?`, f.GroupID)
+		w.Add(`group_id = ?`, f.GroupID)
 	}
 	if f.Direction != "" {
-		add(`direction = ?`, f.Direction)
+		w.Add(`direction = ?`, f.Direction)
 	}
 	if f.OpenOnly {
-		add(`state <> 'ENDED'`)
+		w.Add(`state <> 'ENDED'`)
 	}
 	if !f.OverdueAt.IsZero() {
-		add(`state <> 'ENDED' AND contact_due_at < ?`, f.OverdueAt)
+		w.Add(`state <> 'ENDED' AND contact_due_at < ?`, f.OverdueAt)
 	}
 	if f.Page.Token != "" {
-		var k mobileKey
-		if err := decodeKey(f.Page.Token, &k); err != nil || !validKeyID(k.ID) {
-			return nil, "", member.ErrInvalidPageToken
+		k, err := page.After(f.Page.Token, idKey{})
+		if err != nil {
+			return nil, "", err
 		}
-		add(`id > ?::uuid`, k.ID)
+		w.Add(`id > ?::uuid`, k.ID)
 	}
-	add(`true`)
-	sql := `SELECT ` + mobileColumns + ` FROM mobile_records WHERE ` + join(where) +
-		fmt.Sprintf(` ORDER BY id LIMIT %d`, f.Page.Size+1)
-	rows, err := s.pool.Query(ctx, sql, args...)
+	sql := `SELECT ` + mobileColumns + ` FROM mobile_records WHERE ` + w.SQL() + ` ORDER BY id LIMIT ` + w.Arg(f.Page.Size+1)
+	rows, err := s.pool.Query(ctx, sql, w.Args()...)
 	if err != nil {
 		return nil, "", err
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*member.MobileRecord, error) { return scanMobile(r) })
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*mobile.Record, error) { return scanMobile(r) })
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(list) > f.Page.Size {
-		list = list[:f.Page.Size]
-		next = encodeKey(mobileKey{ID: list[len(list)-1].ID})
-	}
+	list, next := page.Cut(list, f.Page.Size, func(r *mobile.Record) any { return idKey{ID: r.ID} })
 	return list, next, nil
 }

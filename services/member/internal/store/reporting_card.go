@@ -7,59 +7,54 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/reporting"
 )
 
 const entryColumns = `id::text, member_id::text, community_id::text, registration_id::text, kind, date, title,
 	hours::float8, coalesce(post_id::text, ''), recorded_by, created_at`
 
-func scanEntry(row pgx.Row) (member.CardEntry, error) {
-	var e member.CardEntry
+func scanEntry(row pgx.Row) (reporting.CardEntry, error) {
+	var e reporting.CardEntry
 	err := row.Scan(&e.ID, &e.MemberID, &e.CommunityID, &e.RegistrationID, &e.Kind, &e.Date, &e.Title, &e.Hours,
 		&e.PostID, &e.RecordedBy, &e.Created)
 	e.Date, e.Created = e.Date.UTC(), e.Created.UTC()
 	return e, err
 }
 
-// InsertCardEntry implements member.Tx.
-func (t *txStore) InsertCardEntry(ctx context.Context, e *member.CardEntry) error {
+// InsertCardEntry implements reporting.Tx.
+func (t *txStore) InsertCardEntry(ctx context.Context, e *reporting.CardEntry) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO card_entries (id, member_id, community_id, registration_id, kind, date, title,
 		hours, post_id, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		e.ID, e.MemberID, e.CommunityID, e.RegistrationID, e.Kind, e.Date, e.Title, e.Hours, nullable(e.PostID),
 		e.RecordedBy, e.Created)
-	if err != nil {
-		return reportingError(err, member.ErrNotFound)
-	}
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectCardEntry, SubjectID: e.ID, OrganisationID: e.CommunityID,
-		After: pbconv.CardEntry(e)})
+	return reportingError(err, member.ErrNotFound)
 }
 
-// GetCardEntry implements member.Tx.
-func (t *txStore) GetCardEntry(ctx context.Context, id string) (*member.CardEntry, error) {
+// GetCardEntry implements reporting.Tx.
+func (t *txStore) GetCardEntry(ctx context.Context, id string) (*reporting.CardEntry, error) {
 	e, err := scanEntry(t.tx.QueryRow(ctx, `SELECT `+entryColumns+` FROM card_entries WHERE id = $1`, id))
 	return &e, reportingError(err, member.ErrNotFound)
 }
 
-func cardEntries(ctx context.Context, q rowsQuerier, memberID string, year int32) ([]member.CardEntry, error) {
+func cardEntries(ctx context.Context, q rowsQuerier, memberID string, year int32) ([]reporting.CardEntry, error) {
 	rows, err := q.Query(ctx, `SELECT `+entryColumns+` FROM card_entries
 		WHERE member_id = $1 AND date >= make_date($2, 1, 1) AND date <= make_date($2, 12, 31)
 		ORDER BY date, created_at, id`, memberID, year)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.CardEntry, error) { return scanEntry(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (reporting.CardEntry, error) { return scanEntry(r) })
 }
 
-// CardEntries implements member.Tx.
-func (t *txStore) CardEntries(ctx context.Context, memberID string, year int32) ([]member.CardEntry, error) {
+// CardEntries implements reporting.Tx.
+func (t *txStore) CardEntries(ctx context.Context, memberID string, year int32) ([]reporting.CardEntry, error) {
 	return cardEntries(ctx, t.tx, memberID, year)
 }
 
-func reportingSettings(ctx context.Context, q querier, districtID string) (member.ReportingSettings, error) {
-	s := member.DefaultReportingSettings
+func reportingSettings(ctx context.Context, q querier, districtID string) (reporting.Settings, error) {
+	s := reporting.DefaultSettings
 	s.DistrictID = districtID
 	if uuid.Validate(districtID) != nil {
 		return s, nil
@@ -73,48 +68,40 @@ func reportingSettings(ctx context.Context, q querier, districtID string) (membe
 	return s, err
 }
 
-// ReportingSettings implements member.Tx.
-func (t *txStore) ReportingSettings(ctx context.Context, districtID string) (member.ReportingSettings, error) {
+// ReportingSettings implements reporting.Tx.
+func (t *txStore) ReportingSettings(ctx context.Context, districtID string) (reporting.Settings, error) {
 	return reportingSettings(ctx, t.tx, districtID)
 }
 
-// SaveReportingSettings implements member.Tx.
-func (t *txStore) SaveReportingSettings(ctx context.Context, s member.ReportingSettings, by string, at time.Time) error {
-	before, err := reportingSettings(ctx, t.tx, s.DistrictID)
-	if err != nil {
-		return err
-	}
-	_, err = t.tx.Exec(ctx, `INSERT INTO reporting_settings (district_id, min_contacts_per_quarter, min_activities_per_year,
+// SaveReportingSettings implements reporting.Tx.
+func (t *txStore) SaveReportingSettings(ctx context.Context, s reporting.Settings, by string, at time.Time) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO reporting_settings (district_id, min_contacts_per_quarter, min_activities_per_year,
 		updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (district_id) DO UPDATE SET min_contacts_per_quarter = EXCLUDED.min_contacts_per_quarter,
 			min_activities_per_year = EXCLUDED.min_activities_per_year, updated_by = EXCLUDED.updated_by,
 			updated_at = EXCLUDED.updated_at`,
 		s.DistrictID, s.MinContactsPerQuarter, s.MinActivitiesPerYear, by, at)
-	if err != nil {
-		return err
-	}
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectSettings, SubjectID: s.DistrictID, OrganisationID: s.DistrictID,
-		Before: pbconv.ReportingSettings(before), After: pbconv.ReportingSettings(s)})
+	return err
 }
 
 const ratingColumns = `id::text, member_id::text, community_id::text, year, version, grade, comment,
 	organisation_id::text, rated_by, created_at`
 
-func scanRating(row pgx.Row) (*member.CommunityRating, error) {
-	var r member.CommunityRating
+func scanRating(row pgx.Row) (*reporting.CommunityRating, error) {
+	var r reporting.CommunityRating
 	err := row.Scan(&r.ID, &r.MemberID, &r.CommunityID, &r.Year, &r.Version, &r.Grade, &r.Comment, &r.OrganisationID,
 		&r.RatedBy, &r.Created)
 	r.Created = r.Created.UTC()
 	return &r, err
 }
 
-// GetRating implements member.Tx.
-func (t *txStore) GetRating(ctx context.Context, id string) (*member.CommunityRating, error) {
+// GetRating implements reporting.Tx.
+func (t *txStore) GetRating(ctx context.Context, id string) (*reporting.CommunityRating, error) {
 	r, err := scanRating(t.tx.QueryRow(ctx, `SELECT `+ratingColumns+` FROM community_ratings WHERE id = $1`, id))
 	return r, reportingError(err, member.ErrNotFound)
 }
 
-// LastRatingVersion implements member.Tx.
+// LastRatingVersion implements reporting.Tx.
 func (t *txStore) LastRatingVersion(ctx context.Context, memberID, communityID string, year int32) (int32, error) {
 	var v int32
 	err := t.tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM community_ratings
@@ -122,19 +109,19 @@ func (t *txStore) LastRatingVersion(ctx context.Context, memberID, communityID s
 	return v, err
 }
 
-// InsertRating implements member.Tx.
-func (t *txStore) InsertRating(ctx context.Context, r *member.CommunityRating) error {
+// InsertRating implements reporting.Tx.
+func (t *txStore) InsertRating(ctx context.Context, r *reporting.CommunityRating) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO community_ratings (id, member_id, community_id, year, version, grade, comment,
 		organisation_id, rated_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		r.ID, r.MemberID, r.CommunityID, r.Year, r.Version, r.Grade, r.Comment, r.OrganisationID, r.RatedBy, r.Created)
 	return reportingError(err, member.ErrNotFound)
 }
 
-// CardOf implements member.Store: the entries, the live claims, the
+// CardOf implements reporting.Store: the entries, the live claims, the
 // ratings of the year and the settings, read in one transaction so that
 // they agree.
-func (s *Store) CardOf(ctx context.Context, memberID, districtID string, year int32) (member.CardData, error) {
-	var d member.CardData
+func (s *Store) CardOf(ctx context.Context, memberID, districtID string, year int32) (reporting.CardData, error) {
+	var d reporting.CardData
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var err error
 		if d.Entries, err = cardEntries(ctx, tx, memberID, year); err != nil {
@@ -152,7 +139,7 @@ func (s *Store) CardOf(ctx context.Context, memberID, districtID string, year in
 		if err != nil {
 			return err
 		}
-		d.Ratings, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*member.CommunityRating, error) { return scanRating(r) })
+		d.Ratings, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*reporting.CommunityRating, error) { return scanRating(r) })
 		return err
 	})
 	return d, err

@@ -1,8 +1,10 @@
-// Package store keeps the member domain in PostgreSQL (schema "member"),
-// with pgx. It implements member.Store and member.Tx; every write
-// transaction also writes its events to the outbox and its audit record.
-// National ID numbers are sealed before they reach the database and opened
-// after they leave it.
+// Package store keeps the member service's domain in PostgreSQL (schema
+// "member"), with pgx: one store whose transaction implements the Tx of
+// every sub-domain, and which hands each sub-domain its view (Members,
+// Transfers, Mobile, Reporting, Leaving, Roster). Every write transaction
+// also writes the records of its events (pbconv.RecordOf): their messages
+// to the outbox and their audit records. National ID numbers are sealed
+// before they reach the database and opened after they leave it.
 package store
 
 import (
@@ -25,8 +27,12 @@ import (
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/pkg/requestid"
 	"gongjian.dev/services/member/internal/idcrypt"
+	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/mobile"
+	"gongjian.dev/services/member/internal/reporting"
+	"gongjian.dev/services/member/internal/roster"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // Schema is the PostgreSQL schema the service owns.
@@ -43,10 +49,8 @@ var Migrations = pgdb.Embedded("member", migrationFiles, "migrations")
 // first migration created its table before the shared set existed.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations}
 
-// subjectMember is the subject type of the service's audit records.
-const subjectMember = "member"
-
-// Store implements member.Store over a pool.
+// Store is the service's store over a pool; its views implement the Store
+// of each sub-domain.
 type Store struct {
 	pool *pgxpool.Pool
 	ids  *idcrypt.Sealer
@@ -59,10 +63,49 @@ func New(pool *pgxpool.Pool, ids *idcrypt.Sealer) *Store { return &Store{pool: p
 // Pool is the store's connection pool, for the audit trail's reader.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// InTx implements member.Store.
-func (s *Store) InTx(ctx context.Context, fn func(member.Tx) error) error {
+// view is the store as a sub-domain whose transactions are T sees it: the
+// one store with the one transaction, each sub-domain naming in its own
+// interfaces only the methods it uses.
+type view[T any] struct{ *Store }
+
+// InTx runs fn in one transaction.
+func (v view[T]) InTx(ctx context.Context, fn func(T) error) error {
+	return v.inTx(ctx, func(t *txStore) error { return fn(any(t).(T)) })
+}
+
+// Members is the store as the member kernel sees it.
+func (s *Store) Members() member.Store { return view[member.Tx]{s} }
+
+// Transfers is the store as transfers see it.
+func (s *Store) Transfers() transfer.Store { return view[transfer.Tx]{s} }
+
+// Mobile is the store as mobile members see it.
+func (s *Store) Mobile() mobile.Store { return view[mobile.Tx]{s} }
+
+// Leaving is the store as the end of a membership sees it.
+func (s *Store) Leaving() leaving.Store { return view[leaving.Tx]{s} }
+
+// Roster is the store as the import of rosters sees it.
+func (s *Store) Roster() roster.Store { return view[roster.Tx]{s} }
+
+// Reporting is the store as in-service reporting sees it.
+func (s *Store) Reporting() reporting.Store { return view[reporting.Tx]{s} }
+
+// The transaction is every sub-domain's.
+var (
+	_ member.Tx    = (*txStore)(nil)
+	_ transfer.Tx  = (*txStore)(nil)
+	_ mobile.Tx    = (*txStore)(nil)
+	_ leaving.Tx   = (*txStore)(nil)
+	_ roster.Tx    = (*txStore)(nil)
+	_ reporting.Tx = (*txStore)(nil)
+)
+
+// inTx runs fn in one transaction, which sends the outbox rows and audit
+// records of its events before it commits.
+func (s *Store) inTx(ctx context.Context, fn func(*txStore) error) error {
 	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		t := &txStore{tx: tx, ids: s.ids, before: map[string][]byte{}, transfersBefore: map[string][]byte{}, batch: &pgx.Batch{}}
+		t := &txStore{tx: tx, ids: s.ids, before: audit.Befores{}, batch: &pgx.Batch{}}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -107,11 +150,9 @@ func (q queuedTx) Exec(_ context.Context, sql string, args ...any) (pgconn.Comma
 type txStore struct {
 	tx  pgx.Tx
 	ids *idcrypt.Sealer
-	// before keeps what each member locked in this transaction looked like
+	// before keeps what each subject locked in this transaction looked like
 	// when it was locked: the "before" of its audit record.
-	before map[string][]byte
-	// transfersBefore is the same for transfers.
-	transfersBefore map[string][]byte
+	before audit.Befores
 	// batch holds the writes deferred to the end of the transaction, and
 	// events counts the outbox rows among them.
 	batch  *pgx.Batch
@@ -130,7 +171,7 @@ func interpretError(err error, notFound error) error {
 	case pgdb.IsNoRows(err):
 		return notFound
 	case pgdb.IsUniqueViolation(err, "transfers_one_open_per_member"):
-		return errs.Field(member.ErrTransferOpen, "transfer.member_id", "the member already has an open transfer")
+		return errs.Field(transfer.ErrTransferOpen, "transfer.member_id", "the member already has an open transfer")
 	case pgdb.IsUniqueViolation(err, "members_live_national_id"):
 		return errs.Field(member.ErrDuplicateID, "member.national_id", "a live member already has this number")
 	case pgdb.IsUniqueViolation(err, "members_died_national_id"):
@@ -202,7 +243,7 @@ func (t *txStore) store() *Store { return &Store{ids: t.ids} }
 func (t *txStore) Lock(ctx context.Context, id string) (*member.Member, error) {
 	m, err := t.store().getMember(ctx, t.tx, id, true)
 	if err == nil {
-		t.remember(m)
+		t.snapshot(m)
 	}
 	return m, err
 }
@@ -292,61 +333,12 @@ func nullable(s string) any {
 	return s
 }
 
-// RequestSeen implements member.Tx.
+// RequestSeen implements replay.Requests.
 func (t *txStore) RequestSeen(ctx context.Context, requestID string) (string, bool, error) {
 	return requestid.Seen(ctx, t.tx, requestID)
 }
 
-// RememberRequest implements member.Tx.
+// RememberRequest implements replay.Requests.
 func (t *txStore) RememberRequest(ctx context.Context, requestID, resourceID string) error {
 	return requestid.Remember(ctx, t.tx, requestID, resourceID)
-}
-
-// Emit implements member.Tx: the event goes to the outbox and, for a change
-// of a member, its audit record to the audit log, in this transaction.
-// Neither holds the national ID number.
-func (t *txStore) Emit(ctx context.Context, e member.Event) error {
-	id := member.NewID()
-	subject, msg, err := pbconv.Event(e, id, time.Now().UTC())
-	if err != nil {
-		return err
-	}
-	if err := outbox.Queue(ctx, t.batch, outbox.Event{ID: id, Subject: subject, AggregateID: member.AggregateID(e), Message: msg}); err != nil {
-		return err
-	}
-	t.events++
-	if ok, err := t.emitMobile(ctx, e); ok {
-		return err
-	}
-	var changed *member.Member
-	switch e := e.(type) {
-	case member.TransferChanged:
-		return t.auditTransfer(ctx, e.Transfer)
-	case member.TransferRecorded:
-		return t.auditTransfer(ctx, e.Transfer)
-	case member.TransferSettingsUpdated:
-		return t.auditTransferSettings(ctx, e)
-	case member.Registered:
-		changed = e.Member
-	case member.Updated:
-		changed = e.Member
-	case member.MemberLeft:
-		changed = e.Member
-	case member.CategoryChanged:
-		if e.Member == nil { // a reclassification: the category is all that changed
-			return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectMember, SubjectID: e.Change.MemberID,
-				OrganisationID: e.Change.OrganisationID, Before: categoryRecord(e.Change.Old), After: categoryRecord(e.Change.New)})
-		}
-		changed = e.Member
-	case member.ReportingEvent:
-		return t.auditReporting(ctx, e)
-	default:
-		return nil // a count follows from the change that was recorded
-	}
-	entry := audit.Entry{SubjectType: subjectMember, SubjectID: changed.ID, OrganisationID: changed.OrganisationID,
-		After: pbconv.Member(changed, pbconv.IDOmitted)}
-	if b, ok := t.before[changed.ID]; ok {
-		entry.Before = json.RawMessage(b)
-	}
-	return audit.Write(ctx, t.deferred(), entry)
 }

@@ -48,7 +48,7 @@ func TestKeyRotation(t *testing.T) {
 			NationalID: id, JoinDate: time.Date(2005, 7, 1, 0, 0, 0, 0, time.UTC), Status: member.StatusFull, OrganisationID: branch.ID}
 	}
 	old := store.New(pool, sealer(t, "v1:"+v1, hk))
-	m, err := member.NewService(old, nil, nil).Create(ctx, newMember(), "")
+	m, err := member.NewService(old.Members(), nil, nil).Create(ctx, newMember(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestKeyRotation(t *testing.T) {
 	if err != nil || got.NationalID != id {
 		t.Fatalf("the rotated ring reads %q, %v", got.NationalID, err)
 	}
-	_, err = member.NewService(rotated, nil, nil).Create(ctx, newMember(), "")
+	_, err = member.NewService(rotated.Members(), nil, nil).Create(ctx, newMember(), "")
 	if !errors.Is(err, member.ErrDuplicateID) {
 		t.Errorf("the same number under the rotated ring: %v, want a duplicate", err)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"gongjian.dev/pkg/page"
 	"gongjian.dev/pkg/textcheck"
 )
 
@@ -15,26 +16,26 @@ import (
 // (PostgreSQL refuses NUL). A key encoded decodes to itself.
 func FuzzPageToken(f *testing.F) {
 	path := "/0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2c/0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2d/"
-	f.Add(encodeToken(pageKey{Path: path, ID: "0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2e"}))
-	f.Add(encodeKey(mobileKey{ID: "0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2e"}))
+	f.Add(page.Encode(pathKey{Path: path, ID: "0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2e"}))
+	f.Add(page.Encode(idKey{ID: "0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2e"}))
 	f.Add("")
 	f.Add("e30")
 	f.Add("not base64!")
+	first := uuid.Nil.String()
 	f.Fuzz(func(t *testing.T, token string) {
-		if k, err := decodeToken(token); err == nil {
+		if k, err := page.After(token, pathKey{ID: first}); err == nil {
 			if !canonicalID(k.ID) || !textcheck.Clean(k.Path) {
 				t.Fatalf("token %q decoded to %+v", token, k)
 			}
-			if again, err := decodeToken(encodeToken(k)); err != nil || again != k {
+			if again, err := page.After(page.Encode(k), pathKey{ID: first}); err != nil || again != k {
 				t.Fatalf("key %+v encoded and decoded is %+v, %v", k, again, err)
 			}
 		}
-		if id, err := afterID(token); err == nil && !canonicalID(id) {
-			t.Fatalf("token %q continues after %q", token, id)
+		if k, err := page.After(token, idKey{ID: first}); err == nil && !canonicalID(k.ID) {
+			t.Fatalf("token %q continues after %q", token, k.ID)
 		}
-		var m mobileKey
-		if err := decodeKey(token, &m); err == nil && validKeyID(m.ID) && !canonicalID(m.ID) {
-			t.Fatalf("token %q decoded to the id %q", token, m.ID)
+		if k, err := page.After(token, loggedKey{ID: first}); err == nil && !canonicalID(k.ID) {
+			t.Fatalf("token %q decoded to the id %q", token, k.ID)
 		}
 	})
 }

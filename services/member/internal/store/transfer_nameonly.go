@@ -6,12 +6,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-
-	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/pkg/page"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
 // nameOnlySQL finds the name-only members of the subtree of $1 (see
-// member.NameOnly): the communities that lie in it or above it (a range of
+// transfer.NameOnly): the communities that lie in it or above it (a range of
 // orgs_path, or the ids of its path: primary-key lookups), and under each
 // the members of the narrower of the two subtrees, from the page's key
 // ($2, $3) in (path, id) order: for each community one range scan of
@@ -38,26 +38,22 @@ const nameOnlySQL = `WITH r AS (SELECT path FROM orgs WHERE id = $1),
 	SELECT ` + memberColumns + `, h.community_id::text, h.why FROM h JOIN members ON members.id = h.member_id
 	ORDER BY path, id`
 
-// ListNameOnly implements member.Store.
-func (s *Store) ListNameOnly(ctx context.Context, f member.NameOnlyFilter) ([]member.NameOnly, string, error) {
+// ListNameOnly implements transfer.Store.
+func (s *Store) ListNameOnly(ctx context.Context, f transfer.NameOnlyFilter) ([]transfer.NameOnly, string, error) {
 	if uuid.Validate(f.OrganisationID) != nil || (f.WithinID != "" && uuid.Validate(f.WithinID) != nil) {
 		return nil, "", nil
 	}
-	after := pageKey{ID: uuid.Nil.String()}
-	if f.Page.Token != "" {
-		k, err := decodeToken(f.Page.Token)
-		if err != nil {
-			return nil, "", err
-		}
-		after = k
+	after, err := page.After(f.Page.Token, pathKey{ID: uuid.Nil.String()})
+	if err != nil {
+		return nil, "", err
 	}
 	rows, err := s.pool.Query(ctx, nameOnlySQL, f.OrganisationID, after.Path, after.ID, f.IncludeUnknown,
 		nullable(f.WithinID), f.Page.Size+1)
 	if err != nil {
 		return nil, "", err
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.NameOnly, error) {
-		var n member.NameOnly
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (transfer.NameOnly, error) {
+		var n transfer.NameOnly
 		m, err := s.scanMember(nameOnlyRow{r, &n})
 		n.Member = m
 		return n, err
@@ -65,12 +61,7 @@ func (s *Store) ListNameOnly(ctx context.Context, f member.NameOnlyFilter) ([]me
 	if err != nil {
 		return nil, "", fmt.Errorf("name-only members: %w", err)
 	}
-	next := ""
-	if len(list) > f.Page.Size {
-		list = list[:f.Page.Size]
-		last := list[len(list)-1].Member
-		next = encodeToken(pageKey{Path: last.Path, ID: last.ID})
-	}
+	list, next := page.Cut(list, f.Page.Size, func(n transfer.NameOnly) any { return pathKey{Path: n.Member.Path, ID: n.Member.ID} })
 	return list, next, nil
 }
 
@@ -78,7 +69,7 @@ func (s *Store) ListNameOnly(ctx context.Context, f member.NameOnlyFilter) ([]me
 // the reason.
 type nameOnlyRow struct {
 	pgx.Row
-	n *member.NameOnly
+	n *transfer.NameOnly
 }
 
 func (r nameOnlyRow) Scan(dest ...any) error {

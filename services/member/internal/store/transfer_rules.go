@@ -6,14 +6,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/pkg/pgdb"
-	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/transfer"
 )
 
-// LockLettersToExpire implements member.Tx. SKIP LOCKED lets replicas
+// LockLettersToExpire implements transfer.Tx. SKIP LOCKED lets replicas
 // sweep at once: each takes the rows the others do not hold, and a row
 // marked by another is no longer selected once its lock is released.
 func (t *txStore) LockLettersToExpire(ctx context.Context, now time.Time, limit int) ([]string, error) {
@@ -22,7 +20,7 @@ func (t *txStore) LockLettersToExpire(ctx context.Context, now time.Time, limit 
 		ORDER BY letter_deadline LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
 }
 
-// LockTransfersToFlag implements member.Tx: the review period is the
+// LockTransfersToFlag implements transfer.Tx: the review period is the
 // sending district's setting, six months without one. Every period is a
 // month or more, so the first condition on created_at, which the partial
 // index serves, only narrows the rows the second checks.
@@ -32,7 +30,7 @@ func (t *txStore) LockTransfersToFlag(ctx context.Context, now time.Time, limit 
 		WHERE t.flagged_at IS NULL AND t.state IN ('REQUESTED', 'CONFIRMED', 'RELEASED', 'SUSPENDED')
 			AND t.created_at < $1::timestamptz - make_interval(months => 1)
 			AND t.created_at + make_interval(months => coalesce(s.review_months, $3::int)) <= $1::timestamptz
-		ORDER BY t.created_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED`, now, limit, member.DefaultTransferSettings.ReviewMonths)
+		ORDER BY t.created_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED`, now, limit, transfer.DefaultSettings.ReviewMonths)
 }
 
 func (t *txStore) queryIDs(ctx context.Context, sql string, args ...any) ([]string, error) {
@@ -43,9 +41,9 @@ func (t *txStore) queryIDs(ctx context.Context, sql string, args ...any) ([]stri
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// InsertTransferSteps implements member.Tx: the transfer and its steps in
+// InsertTransferSteps implements transfer.Tx: the transfer and its steps in
 // one round trip.
-func (t *txStore) InsertTransferSteps(ctx context.Context, tr *member.Transfer, steps []member.Step) error {
+func (t *txStore) InsertTransferSteps(ctx context.Context, tr *transfer.Transfer, steps []transfer.Step) error {
 	b := &pgx.Batch{}
 	b.Queue(insertTransferSQL, insertTransferArgs(tr)...)
 	for i, s := range steps {
@@ -53,18 +51,7 @@ func (t *txStore) InsertTransferSteps(ctx context.Context, tr *member.Transfer, 
 	}
 	err := t.tx.SendBatch(ctx, b).Close()
 	if pgdb.IsUniqueViolation(err, "transfers_letter_number_key") { // a paper letter's number, recorded twice
-		return errs.Field(member.ErrLetterNumberTaken, "letter_number", "another letter has this number")
+		return errs.Field(transfer.ErrLetterNumberTaken, "letter_number", "another letter has this number")
 	}
-	return interpretError(err, member.ErrTransferNotFound)
-}
-
-// subjectTransferSettings is the subject type of the audit records of a
-// district's transfer settings.
-const subjectTransferSettings = "transfer_settings"
-
-// auditTransferSettings records a change of a district's transfer
-// settings, before and after, under the district.
-func (t *txStore) auditTransferSettings(ctx context.Context, e member.TransferSettingsUpdated) error {
-	return audit.Write(ctx, t.deferred(), audit.Entry{SubjectType: subjectTransferSettings, SubjectID: e.After.DistrictID,
-		OrganisationID: e.After.DistrictID, Before: pbconv.TransferSettings(e.Before), After: pbconv.TransferSettings(e.After)})
+	return interpretError(err, transfer.ErrTransferNotFound)
 }

@@ -2,35 +2,28 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"google.golang.org/protobuf/encoding/protojson"
 
-	"gongjian.dev/pkg/audit"
+	"gongjian.dev/pkg/page"
 	"gongjian.dev/pkg/pgdb"
-	"gongjian.dev/services/member/internal/member"
-	"gongjian.dev/services/member/internal/pbconv"
+	"gongjian.dev/services/member/internal/transfer"
 )
-
-// subjectTransfer is the subject type of the audit records of transfers.
-const subjectTransfer = "transfer"
 
 const transferColumns = `id::text, member_id::text, from_organisation_id::text, coalesce(to_organisation_id::text, ''),
 	coalesce(from_district_id::text, ''), coalesce(to_district_id::text, ''), reason, state,
 	coalesce(letter_number, ''), letter_deadline, version, created_at, updated_at, coalesce(suspended_from, ''),
 	expired_at, flagged_at, review_outcome, recorded_at, outside_organisation, outside_place, receipt_number, receipt_date`
 
-func scanTransfer(row pgx.Row) (*member.Transfer, error) {
+func scanTransfer(row pgx.Row) (*transfer.Transfer, error) {
 	var (
-		t                                    member.Transfer
+		t                                    transfer.Transfer
 		deadline, expired, flagged, recorded *time.Time
-		outside                              member.OutsideDestination
-		receipt                              member.Receipt
+		outside                              transfer.OutsideDestination
+		receipt                              transfer.Receipt
 		receiptDate                          *time.Time
 	)
 	err := row.Scan(&t.ID, &t.MemberID, &t.FromOrgID, &t.ToOrgID, &t.FromDistrictID, &t.ToDistrictID, &t.Reason,
@@ -39,7 +32,7 @@ func scanTransfer(row pgx.Row) (*member.Transfer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if outside != (member.OutsideDestination{}) {
+	if outside != (transfer.OutsideDestination{}) {
 		t.Outside = &outside
 	}
 	if receiptDate != nil {
@@ -63,9 +56,9 @@ type rowsQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-func getTransfer(ctx context.Context, q rowsQuerier, id string, lock, steps bool) (*member.Transfer, error) {
+func getTransfer(ctx context.Context, q rowsQuerier, id string, lock, steps bool) (*transfer.Transfer, error) {
 	if uuid.Validate(id) != nil {
-		return nil, member.ErrTransferNotFound
+		return nil, transfer.ErrTransferNotFound
 	}
 	sql := `SELECT ` + transferColumns + ` FROM transfers WHERE id = $1`
 	if lock {
@@ -73,7 +66,7 @@ func getTransfer(ctx context.Context, q rowsQuerier, id string, lock, steps bool
 	}
 	t, err := scanTransfer(q.QueryRow(ctx, sql, id))
 	if err != nil {
-		return nil, interpretError(err, member.ErrTransferNotFound)
+		return nil, interpretError(err, transfer.ErrTransferNotFound)
 	}
 	if !steps {
 		return t, nil
@@ -83,9 +76,9 @@ func getTransfer(ctx context.Context, q rowsQuerier, id string, lock, steps bool
 	if err != nil {
 		return nil, err
 	}
-	t.Steps, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (member.Step, error) {
+	t.Steps, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (transfer.Step, error) {
 		var (
-			s        member.Step
+			s        transfer.Step
 			recorded *time.Time
 		)
 		err := r.Scan(&s.State, &s.Action, &s.ActorSubject, &s.ActorRole, &s.Reason, &s.At, &s.LetterNumber, &s.ReviewOutcome,
@@ -96,44 +89,40 @@ func getTransfer(ctx context.Context, q rowsQuerier, id string, lock, steps bool
 	return t, err
 }
 
-// GetTransfer implements member.Store.
-func (s *Store) GetTransfer(ctx context.Context, id string) (*member.Transfer, error) {
+// GetTransfer implements transfer.Store.
+func (s *Store) GetTransfer(ctx context.Context, id string) (*transfer.Transfer, error) {
 	return getTransfer(ctx, s.pool, id, false, true)
 }
 
-// TransferSides returns the sides of a transfer; member.ErrTransferNotFound
+// TransferSides returns the sides of a transfer; transfer.ErrTransferNotFound
 // when there is none.
-func (s *Store) TransferSides(ctx context.Context, id string) (member.TransferSides, error) {
+func (s *Store) TransferSides(ctx context.Context, id string) (transfer.Sides, error) {
 	t, err := getTransfer(ctx, s.pool, id, false, false)
 	if err != nil {
-		return member.TransferSides{}, err
+		return transfer.Sides{}, err
 	}
-	return member.TransferSides{MemberID: t.MemberID, From: t.FromOrgID, To: t.ToOrgID, State: t.State,
+	return transfer.Sides{MemberID: t.MemberID, From: t.FromOrgID, To: t.ToOrgID, State: t.State,
 		SuspendedFrom: t.SuspendedFrom}, nil
 }
 
-// PeekTransfer implements member.Tx.
-func (t *txStore) PeekTransfer(ctx context.Context, id string) (*member.Transfer, error) {
+// PeekTransfer implements transfer.Tx.
+func (t *txStore) PeekTransfer(ctx context.Context, id string) (*transfer.Transfer, error) {
 	return getTransfer(ctx, t.tx, id, false, false)
 }
 
-// LockTransfer implements member.Tx.
-func (t *txStore) LockTransfer(ctx context.Context, id string) (*member.Transfer, error) {
+// LockTransfer implements transfer.WithdrawTx.
+func (t *txStore) LockTransfer(ctx context.Context, id string) (*transfer.Transfer, error) {
 	tr, err := getTransfer(ctx, t.tx, id, true, true)
 	if err == nil {
-		if _, ok := t.transfersBefore[tr.ID]; !ok {
-			if b, err := protojson.Marshal(pbconv.Transfer(tr)); err == nil {
-				t.transfersBefore[tr.ID] = b
-			}
-		}
+		t.snapshot(tr)
 	}
 	return tr, err
 }
 
-// OpenTransfer implements member.Tx.
-func (t *txStore) OpenTransfer(ctx context.Context, memberID string) (*member.Transfer, bool, error) {
+// OpenTransfer implements transfer.WithdrawTx.
+func (t *txStore) OpenTransfer(ctx context.Context, memberID string) (*transfer.Transfer, bool, error) {
 	tr, err := scanTransfer(t.tx.QueryRow(ctx, `SELECT `+transferColumns+` FROM transfers
-		WHERE member_id = $1 AND state = ANY($2)`, memberID, member.OpenStates))
+		WHERE member_id = $1 AND state = ANY($2)`, memberID, transfer.OpenStates))
 	if pgdb.IsNoRows(err) {
 		return nil, false, nil
 	}
@@ -146,8 +135,8 @@ const insertTransferSQL = `INSERT INTO transfers (id, member_id, from_organisati
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, $12, $13, NULLIF($14, ''), $15, $16, $17, $18,
 		$19, $20)`
 
-func insertTransferArgs(tr *member.Transfer) []any {
-	var outside member.OutsideDestination
+func insertTransferArgs(tr *transfer.Transfer) []any {
+	var outside transfer.OutsideDestination
 	if tr.Outside != nil {
 		outside = *tr.Outside
 	}
@@ -157,23 +146,23 @@ func insertTransferArgs(tr *member.Transfer) []any {
 		outside.Organisation, outside.Place}
 }
 
-// InsertTransfer implements member.Tx.
-func (t *txStore) InsertTransfer(ctx context.Context, tr *member.Transfer, step member.Step) error {
+// InsertTransfer implements transfer.Tx.
+func (t *txStore) InsertTransfer(ctx context.Context, tr *transfer.Transfer, step transfer.Step) error {
 	if _, err := t.tx.Exec(ctx, insertTransferSQL, insertTransferArgs(tr)...); err != nil {
-		return interpretError(err, member.ErrTransferNotFound)
+		return interpretError(err, transfer.ErrTransferNotFound)
 	}
 	return t.appendStep(ctx, tr, step)
 }
 
-// SaveTransfer implements member.Tx.
-func (t *txStore) SaveTransfer(ctx context.Context, tr *member.Transfer, step member.Step) error {
+// SaveTransfer implements transfer.WithdrawTx.
+func (t *txStore) SaveTransfer(ctx context.Context, tr *transfer.Transfer, step transfer.Step) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE transfers SET state = $2, letter_number = NULLIF($3, ''), letter_deadline = $4,
 		version = $5, updated_at = $6, suspended_from = NULLIF($7, ''), expired_at = $8, flagged_at = $9,
 		review_outcome = $10, receipt_number = $11, receipt_date = $12 WHERE id = $1 AND version = $5 - 1`,
 		append([]any{tr.ID, tr.State, tr.LetterNumber, nullableTime(tr.LetterDeadline), tr.Version, tr.Updated,
 			tr.SuspendedFrom, nullableTime(tr.Expired), nullableTime(tr.Flagged), tr.ReviewOutcome}, receiptArgs(tr)...)...)
 	if err != nil {
-		return interpretError(err, member.ErrTransferNotFound)
+		return interpretError(err, transfer.ErrTransferNotFound)
 	}
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("transfer version moved under a row lock")
@@ -182,7 +171,7 @@ func (t *txStore) SaveTransfer(ctx context.Context, tr *member.Transfer, step me
 }
 
 // receiptArgs are the values of receipt_number and receipt_date.
-func receiptArgs(tr *member.Transfer) []any {
+func receiptArgs(tr *transfer.Transfer) []any {
 	if tr.Receipt == nil {
 		return []any{"", nil}
 	}
@@ -194,19 +183,19 @@ const insertStepSQL = `INSERT INTO transfer_steps (transfer_id, seq, state, acti
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11, NULLIF($12, '')::uuid)`
 
 // stepArgs are the values of insertStepSQL for step s, the seq-th of tr.
-func stepArgs(tr *member.Transfer, seq int64, s member.Step) []any {
+func stepArgs(tr *transfer.Transfer, seq int64, s transfer.Step) []any {
 	return []any{tr.ID, seq, s.State, s.Action, s.ActorSubject, s.ActorRole, s.Reason, s.At, s.LetterNumber,
 		s.ReviewOutcome, nullableTime(s.Recorded), s.OnBehalfOf}
 }
 
-func (t *txStore) appendStep(ctx context.Context, tr *member.Transfer, s member.Step) error {
+func (t *txStore) appendStep(ctx context.Context, tr *transfer.Transfer, s transfer.Step) error {
 	_, err := t.tx.Exec(ctx, insertStepSQL, stepArgs(tr, tr.Version, s)...)
 	return err
 }
 
-// TransferSettings implements member.Tx.
-func (t *txStore) TransferSettings(ctx context.Context, districtID string) (member.TransferSettings, error) {
-	s := member.DefaultTransferSettings
+// TransferSettings implements transfer.Tx.
+func (t *txStore) TransferSettings(ctx context.Context, districtID string) (transfer.Settings, error) {
+	s := transfer.DefaultSettings
 	s.DistrictID = districtID
 	if uuid.Validate(districtID) != nil {
 		return s, nil
@@ -216,7 +205,7 @@ func (t *txStore) TransferSettings(ctx context.Context, districtID string) (memb
 		FROM transfer_settings WHERE district_id = $1`, districtID).Scan(&s.InsideDays, &s.OutsideDays, &s.MaxMonths,
 		&s.ReviewMonths, &s.Version, &s.UpdatedBy, &updated)
 	if pgdb.IsNoRows(err) {
-		d := member.DefaultTransferSettings
+		d := transfer.DefaultSettings
 		d.DistrictID = districtID
 		return d, nil
 	}
@@ -224,10 +213,10 @@ func (t *txStore) TransferSettings(ctx context.Context, districtID string) (memb
 	return s, err
 }
 
-// SaveTransferSettings implements member.Tx: an insert for a district
+// SaveTransferSettings implements transfer.Tx: an insert for a district
 // that had none, else an update of the version read, so that two writers
 // who read the same version cannot both write.
-func (t *txStore) SaveTransferSettings(ctx context.Context, s member.TransferSettings) error {
+func (t *txStore) SaveTransferSettings(ctx context.Context, s transfer.Settings) error {
 	tag, err := t.tx.Exec(ctx, `INSERT INTO transfer_settings (district_id, inside_days, outside_days, max_months,
 		review_months, version, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (district_id) DO UPDATE SET inside_days = EXCLUDED.inside_days, outside_days = EXCLUDED.outside_days,
@@ -239,113 +228,68 @@ func (t *txStore) SaveTransferSettings(ctx context.Context, s member.TransferSet
 		return err
 	}
 	if tag.RowsAffected() != 1 {
-		return member.ErrTransferSettingsEtag
+		return transfer.ErrSettingsEtag
 	}
 	return nil
 }
 
-// NextLetterNumber implements member.Tx.
+// NextLetterNumber implements transfer.Tx.
 func (t *txStore) NextLetterNumber(ctx context.Context) (int64, error) {
 	var n int64
 	err := t.tx.QueryRow(ctx, `SELECT nextval('transfer_letter_numbers')`).Scan(&n)
 	return n, err
 }
 
-// auditTransfer records a step of a transfer, with the transfer before and
-// after it, under the sending organisation. The transfer after one step is
-// the transfer before the next one in the same transaction.
-func (t *txStore) auditTransfer(ctx context.Context, tr *member.Transfer) error {
-	after := pbconv.Transfer(tr)
-	entry := audit.Entry{SubjectType: subjectTransfer, SubjectID: tr.ID, OrganisationID: tr.FromOrgID, After: after}
-	if b, ok := t.transfersBefore[tr.ID]; ok {
-		entry.Before = json.RawMessage(b)
-	}
-	if err := audit.Write(ctx, t.deferred(), entry); err != nil {
-		return err
-	}
-	if b, err := protojson.Marshal(after); err == nil {
-		t.transfersBefore[tr.ID] = b
-	}
-	return nil
-}
-
-// transferKey is where a page of transfers ends: they are listed by id,
-// which orders them by time.
-type transferKey struct {
-	ID string `json:"i"`
-}
-
-// ListTransfers implements member.Store.
-func (s *Store) ListTransfers(ctx context.Context, f member.TransferFilter) ([]*member.Transfer, string, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v ...any) {
-		for _, x := range v {
-			args = append(args, x)
-			cond = replaceNext(cond, fmt.Sprintf("$%d", len(args)))
-		}
-		where = append(where, cond)
-	}
+// ListTransfers implements transfer.Store.
+func (s *Store) ListTransfers(ctx context.Context, f transfer.Filter) ([]*transfer.Transfer, string, error) {
+	var w pgdb.Where
 	for _, id := range []string{f.MemberID, f.OrganisationID, f.WithinID} {
 		if id != "" && uuid.Validate(id) != nil {
 			return nil, "", nil
 		}
 	}
 	if f.MemberID != "" {
-		add(`member_id = ?`, f.MemberID)
+		w.Add(`member_id = ?`, f.MemberID)
 	}
 	// The review is the sending side's: a review list names the sender only.
 	sides := `from_organisation_id, to_organisation_id`
 	switch f.Review {
-	case member.ReviewFlagged:
-		add(`flagged_at IS NOT NULL`)
+	case transfer.ReviewFlagged:
+		w.Add(`flagged_at IS NOT NULL`)
 		sides = `from_organisation_id`
-	case member.ReviewPending:
-		add(`flagged_at IS NOT NULL AND review_outcome = ''`)
+	case transfer.ReviewPending:
+		w.Add(`flagged_at IS NOT NULL AND review_outcome = ''`)
 		sides = `from_organisation_id`
 	}
 	if f.OrganisationID != "" {
-		add(`? IN (`+sides+`)`, f.OrganisationID)
+		w.Add(`? IN (`+sides+`)`, f.OrganisationID)
 	}
 	if f.WithinID != "" {
-		add(`EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (`+sides+`)
+		w.Add(`EXISTS (SELECT 1 FROM orgs o, orgs r WHERE o.id IN (`+sides+`)
 			AND r.id = ? AND o.path >= r.path AND o.path < r.path || '~')`, f.WithinID)
 	}
 	if f.State != "" {
-		add(`state = ?`, f.State)
+		w.Add(`state = ?`, f.State)
 	}
 	if f.Pocket { // the marks of the sweeper, so that the list is what TransferExpired announced
-		add(`expired_at IS NOT NULL AND state IN ('RELEASED', 'SUSPENDED')`)
+		w.Add(`expired_at IS NOT NULL AND state IN ('RELEASED', 'SUSPENDED')`)
 	}
 	if f.Page.Token != "" {
-		var k transferKey
-		b, err := base64.RawURLEncoding.DecodeString(f.Page.Token)
-		if err == nil {
-			err = json.Unmarshal(b, &k)
+		k, err := page.After(f.Page.Token, idKey{})
+		if err != nil {
+			return nil, "", err
 		}
-		if err != nil || uuid.Validate(k.ID) != nil {
-			return nil, "", member.ErrInvalidPageToken
-		}
-		add(`id > ?::uuid`, k.ID)
+		w.Add(`id > ?::uuid`, k.ID)
 	}
-	add(`true`)
-	sql := `SELECT ` + transferColumns + ` FROM transfers WHERE ` + join(where) +
-		fmt.Sprintf(` ORDER BY id LIMIT %d`, f.Page.Size+1)
-	rows, err := s.pool.Query(ctx, sql, args...)
+	sql := `SELECT ` + transferColumns + ` FROM transfers WHERE ` + w.SQL() + ` ORDER BY id LIMIT ` + w.Arg(f.Page.Size+1)
+	rows, err := s.pool.Query(ctx, sql, w.Args()...)
 	if err != nil {
 		return nil, "", err
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*member.Transfer, error) { return scanTransfer(r) })
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*transfer.Transfer, error) { return scanTransfer(r) })
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(list) > f.Page.Size {
-		list = list[:f.Page.Size]
-		b, _ := json.Marshal(transferKey{ID: list[len(list)-1].ID})
-		next = base64.RawURLEncoding.EncodeToString(b)
-	}
+	list, next := page.Cut(list, f.Page.Size, func(t *transfer.Transfer) any { return idKey{ID: t.ID} })
 	return list, next, nil
 }

@@ -15,9 +15,9 @@ import (
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/orgview"
 	"gongjian.dev/pkg/service"
+	"gongjian.dev/services/member/internal/domain"
 	"gongjian.dev/services/member/internal/grpcapi"
 	"gongjian.dev/services/member/internal/idcrypt"
-	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/store"
 )
 
@@ -40,8 +40,8 @@ var Stream = events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.memb
 
 // Built is what Wire makes besides the API, for tests that reach past it.
 type Built struct {
-	Service *member.Service
-	Store   *store.Store
+	Domain *domain.Services
+	Store  *store.Store
 }
 
 // Spec is the member service configured by cfg (filled from the
@@ -66,15 +66,15 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		return nil, nil, err
 	}
 	st := store.New(d.Pool, ids)
-	svc := member.NewService(st, d.Now, d.Location)
-	return &Built{Service: svc, Store: st}, &service.Parts{
+	svc := domain.New(st, d.Now, d.Location)
+	return &Built{Domain: svc, Store: st}, &service.Parts{
 		Register: func(srv grpc.ServiceRegistrar) { grpcapi.Register(srv, svc, st, d.Pool) },
 		Policy:   grpcapi.Policy(st),
 		Tree:     st,
 		Authorize: func(p authz.Policy) grpc.UnaryServerInterceptor {
 			return grpcapi.UnaryInterceptor(p, st, auth.OpenMethods)
 		},
-		// A roster to import is up to 10 MiB (member.MaxImportBytes).
+		// A roster to import is up to 10 MiB (roster.MaxImportBytes).
 		MaxRecvMsgSize: grpcapi.MaxMessage,
 		Consumers:      []service.Consumer{{Spec: orgview.Consumer("member-orgs"), Handle: orgview.Handler(d.Log, store.MoveMembers)}},
 		Jobs: []service.Job{{Name: "sweeper", Run: func(ctx context.Context) error {

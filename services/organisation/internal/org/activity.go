@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/page"
+	"gongjian.dev/pkg/replay"
 )
 
 // ActivityKind is a kind of organisation life (组织生活, document 004).
@@ -62,11 +64,8 @@ func (s *Service) RecordActivity(ctx context.Context, a *Activity, requestID str
 	}
 	var out *Activity
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("record_activity", requestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				out, err = tx.GetActivity(ctx, id)
-			}
+		key := replay.Key("record_activity", requestID)
+		if seen, err := replay.Seen(ctx, tx, key, &out, tx.GetActivity); err != nil || seen {
 			return err
 		}
 		o, err := tx.Lock(ctx, a.OrganisationID)
@@ -84,7 +83,7 @@ func (s *Service) RecordActivity(ctx context.Context, a *Activity, requestID str
 			return err
 		}
 		out = a
-		return tx.Emit(ctx, ActivityRecorded{Activity: a, AncestorIDs: append(o.AncestorIDs, o.ID)})
+		return tx.Emit(ctx, ActivityRecorded{Activity: a, AncestorIDs: append(o.AncestorIDs, o.ID)}, a.Recorded)
 	})
 	return out, err
 }
@@ -116,7 +115,7 @@ func (s *Service) ListActivities(ctx context.Context, f ActivityFilter) ([]*Acti
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
 		return nil, "", errs.Field(ErrInvalid, "to_date", "to_date is before from_date")
 	}
-	f.Page.Size = pageSize(f.Page.Size)
+	f.Page.Size = page.Size(f.Page.Size)
 	return s.store.ListActivities(ctx, f)
 }
 
@@ -155,7 +154,7 @@ func (s *Service) CreateCoveragePoint(ctx context.Context, p *CoveragePoint) (*C
 		if err := tx.InsertCoveragePoint(ctx, p); err != nil {
 			return err
 		}
-		return tx.Emit(ctx, CoveragePointChanged{Point: p, Change: CoveragePointCreated})
+		return tx.Emit(ctx, CoveragePointChanged{Point: p, Change: CoveragePointCreated}, s.now())
 	})
 	if err != nil {
 		return nil, err
@@ -187,7 +186,7 @@ func (s *Service) CoverCoveragePoint(ctx context.Context, id, orgID string, memb
 			return err
 		}
 		out = p
-		return tx.Emit(ctx, CoveragePointChanged{Point: p, Change: CoveragePointCovered})
+		return tx.Emit(ctx, CoveragePointChanged{Point: p, Change: CoveragePointCovered}, s.now())
 	})
 	return out, err
 }

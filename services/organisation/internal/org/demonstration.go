@@ -78,7 +78,7 @@ func (s *Service) CreateSite(ctx context.Context, site *Site) (*Site, error) {
 		if err := tx.InsertSite(ctx, site); err != nil {
 			return err
 		}
-		return tx.Emit(ctx, SiteChanged{Site: site, Change: SiteCreated})
+		return tx.Emit(ctx, SiteChanged{Site: site, Change: SiteCreated}, site.Created)
 	})
 	if err != nil {
 		return nil, err
@@ -143,7 +143,7 @@ func (s *Service) changeSite(ctx context.Context, id, change string, fn func(*Si
 			return err
 		}
 		out = site
-		return tx.Emit(ctx, SiteChanged{Site: site, Change: change})
+		return tx.Emit(ctx, SiteChanged{Site: site, Change: change}, s.now())
 	})
 	return out, err
 }
@@ -179,7 +179,7 @@ func (s *Service) CreateLiaison(ctx context.Context, l *Liaison) (*Liaison, erro
 		if err := tx.InsertLiaison(ctx, l); err != nil {
 			return err
 		}
-		return tx.Emit(ctx, LiaisonChanged{Liaison: l, Change: LiaisonCreated})
+		return tx.Emit(ctx, LiaisonChanged{Liaison: l, Change: LiaisonCreated}, l.Started)
 	})
 	if err != nil {
 		return nil, err
@@ -208,7 +208,7 @@ func (s *Service) EndLiaison(ctx context.Context, id string) (*Liaison, error) {
 			return err
 		}
 		out = l
-		return tx.Emit(ctx, LiaisonChanged{Liaison: l, Change: LiaisonEnded})
+		return tx.Emit(ctx, LiaisonChanged{Liaison: l, Change: LiaisonEnded}, l.Ended)
 	})
 	return out, err
 }

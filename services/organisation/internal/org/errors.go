@@ -27,5 +27,4 @@ var (
 	ErrNotDistrict      = errs.New(errs.FailedPrecondition, "organisation is not a district")
 	ErrInvalidSettings  = errs.New(errs.InvalidArgument, "invalid district settings")
 	ErrNoMemberHere     = errs.New(errs.FailedPrecondition, "members cannot sit directly in this kind of organisation")
-	ErrInvalidPageToken = errs.New(errs.InvalidArgument, "invalid page token")
 )

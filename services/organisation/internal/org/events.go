@@ -1,9 +1,14 @@
 package org
 
 // Event is a change the organisation service tells the rest of the city
-// about. The store turns each into its protobuf message and writes it to the
-// outbox in the same transaction as the change.
-type Event interface{ aggregateID() string }
+// about, emitted by the domain in the transaction that makes it with the
+// time of the domain's clock. Its message and its audit record
+// (pbconv.RecordOf builds both) are written in that transaction. Its
+// AggregateID is the organisation it is about: the events of one
+// organisation are published in order (an activity's, a point's, a site's
+// and a liaison's are their community's or organisation's; settings',
+// their district's).
+type Event interface{ AggregateID() string }
 
 // Created is published when an organisation is created.
 type Created struct{ Org *Organisation }
@@ -83,20 +88,17 @@ type SettingsUpdated struct {
 type MemberCountRecorded struct {
 	OrganisationID string
 	MemberCount    int64
+	// Previous is the count kept before.
+	Previous int64
 }
 
-func (e Created) aggregateID() string              { return e.Org.ID }
-func (e Updated) aggregateID() string              { return e.Org.ID }
-func (e Moved) aggregateID() string                { return e.Org.ID }
-func (e DissolvedEvent) aggregateID() string       { return e.Org.ID }
-func (e ActivityRecorded) aggregateID() string     { return e.Activity.OrganisationID }
-func (e CoveragePointChanged) aggregateID() string { return e.Point.CommunityID }
-func (e SiteChanged) aggregateID() string          { return e.Site.CommunityID }
-func (e LiaisonChanged) aggregateID() string       { return e.Liaison.CommunityID }
-func (e SettingsUpdated) aggregateID() string      { return e.Settings.DistrictID }
-func (e MemberCountRecorded) aggregateID() string  { return e.OrganisationID }
-
-// AggregateID is the organisation an event is about: the organisation
-// itself, the community of a coverage point, site or liaison, the district
-// of its settings. Events of one organisation are published in order.
-func AggregateID(e Event) string { return e.aggregateID() }
+func (e Created) AggregateID() string              { return e.Org.ID }
+func (e Updated) AggregateID() string              { return e.Org.ID }
+func (e Moved) AggregateID() string                { return e.Org.ID }
+func (e DissolvedEvent) AggregateID() string       { return e.Org.ID }
+func (e ActivityRecorded) AggregateID() string     { return e.Activity.OrganisationID }
+func (e CoveragePointChanged) AggregateID() string { return e.Point.CommunityID }
+func (e SiteChanged) AggregateID() string          { return e.Site.CommunityID }
+func (e LiaisonChanged) AggregateID() string       { return e.Liaison.CommunityID }
+func (e SettingsUpdated) AggregateID() string      { return e.Settings.DistrictID }
+func (e MemberCountRecorded) AggregateID() string  { return e.OrganisationID }

@@ -9,6 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/page"
+	"gongjian.dev/pkg/replay"
 )
 
 // Service carries out the commands of the organisation domain.
@@ -51,11 +53,8 @@ func (s *Service) Create(ctx context.Context, o *Organisation, requestID string)
 	}
 	var created *Organisation
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		key := requestKey("create_organisation", requestID)
-		if id, seen, err := tx.RequestSeen(ctx, key); err != nil || seen {
-			if err == nil {
-				created, err = tx.Lock(ctx, id)
-			}
+		key := replay.Key("create_organisation", requestID)
+		if seen, err := replay.Seen(ctx, tx, key, &created, tx.Lock); err != nil || seen {
 			return err
 		}
 		if err := tx.LockTree(ctx, false); err != nil {
@@ -74,7 +73,7 @@ func (s *Service) Create(ctx context.Context, o *Organisation, requestID string)
 			return err
 		}
 		created = o
-		return tx.Emit(ctx, Created{Org: o})
+		return tx.Emit(ctx, Created{Org: o}, now)
 	})
 	return created, err
 }
@@ -161,24 +160,14 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Organisation, stri
 	if f.ParentID == "" && f.AncestorID == "" && f.DistrictID == "" && f.Kind == "" && f.WithinID == "" {
 		return nil, "", errs.Field(ErrInvalid, "parent_id", "one of parent_id, ancestor_id, district_id or kind is required")
 	}
-	f.Page.Size = pageSize(f.Page.Size)
+	f.Page.Size = page.Size(f.Page.Size)
 	return s.store.List(ctx, f)
 }
 
 // History pages through the versions of an organisation, newest first.
 func (s *Service) History(ctx context.Context, id string, p Page) ([]Version, string, error) {
-	p.Size = pageSize(p.Size)
+	p.Size = page.Size(p.Size)
 	return s.store.History(ctx, id, p)
-}
-
-func pageSize(n int) int {
-	switch {
-	case n <= 0:
-		return 50
-	case n > 500:
-		return 500
-	}
-	return n
 }
 
 // updatable lists the fields UpdateOrganisation may change, by API name.
@@ -282,7 +271,7 @@ func (s *Service) change(ctx context.Context, id, etag string, fn func(Tx, *Orga
 			return err
 		}
 		out = o
-		return tx.Emit(ctx, ev)
+		return tx.Emit(ctx, ev, o.Updated)
 	})
 	return out, err
 }
@@ -329,7 +318,7 @@ func (s *Service) Move(ctx context.Context, id, newParentID, etag string) (*Orga
 			return err
 		}
 		out = o
-		return tx.Emit(ctx, Moved{Org: o, OldParentID: oldParent, OldDistrictID: oldDistrict, SubtreeSize: n})
+		return tx.Emit(ctx, Moved{Org: o, OldParentID: oldParent, OldDistrictID: oldDistrict, SubtreeSize: n}, o.Updated)
 	})
 	return out, err
 }
@@ -362,9 +351,10 @@ func (s *Service) recordCount(ctx context.Context, id string, count int64, at ti
 			out = o
 			return err
 		}
+		previous := o.MemberCount
 		o.MemberCount = count
 		out = o
-		return tx.Emit(ctx, MemberCountRecorded{OrganisationID: id, MemberCount: count})
+		return tx.Emit(ctx, MemberCountRecorded{OrganisationID: id, MemberCount: count, Previous: previous}, s.now())
 	})
 	return out, err
 }
@@ -376,13 +366,4 @@ func contains(ids []string, id string) bool {
 		}
 	}
 	return false
-}
-
-// requestKey scopes a client's request id to the command, so that one id
-// reused for two different commands cannot return the wrong resource.
-func requestKey(command, requestID string) string {
-	if requestID == "" {
-		return ""
-	}
-	return command + "/" + requestID
 }

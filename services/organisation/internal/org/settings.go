@@ -130,7 +130,7 @@ func (s *Service) UpdateSettings(ctx context.Context, patch *Settings, fields []
 			return err
 		}
 		out = cur
-		return tx.Emit(ctx, SettingsUpdated{Settings: cur, Changed: fields})
+		return tx.Emit(ctx, SettingsUpdated{Settings: cur, Changed: fields}, cur.Updated)
 	})
 	return out, err
 }

@@ -3,6 +3,8 @@ package org
 import (
 	"context"
 	"time"
+
+	"gongjian.dev/pkg/replay"
 )
 
 // Store is what the domain needs from persistence. Reads outside a
@@ -47,9 +49,7 @@ type Tx interface {
 	// already; it reports whether it did.
 	SetMemberCount(ctx context.Context, id string, count int64, at time.Time) (bool, error)
 
-	// RequestSeen returns the resource a request id created before, if any.
-	RequestSeen(ctx context.Context, requestID string) (string, bool, error)
-	RememberRequest(ctx context.Context, requestID, resourceID string) error
+	replay.Requests
 
 	InsertActivity(ctx context.Context, a *Activity) error
 	GetActivity(ctx context.Context, id string) (*Activity, error)
@@ -65,7 +65,9 @@ type Tx interface {
 	Settings(ctx context.Context, districtID string) (*Settings, error)
 	SaveSettings(ctx context.Context, s *Settings) error
 
-	Emit(ctx context.Context, e Event) error
+	// Emit records e, which happened at at by the domain's clock: its
+	// message to the outbox and its audit record, in this transaction.
+	Emit(ctx context.Context, e Event, at time.Time) error
 }
 
 // ListFilter selects organisations; the fields combine.

@@ -1,6 +1,8 @@
 // Package pbconv converts between the organisation domain and its protobuf
-// messages, for the gRPC handlers and for the events the store publishes.
-// Domain enums are the API enum names without their prefix.
+// messages, for the gRPC handlers and for the events, and turns every
+// domain event into its record (RecordOf): its message for the outbox and
+// its audit record, built in one place. Domain enums are the API enum
+// names without their prefix.
 package pbconv
 
 import (

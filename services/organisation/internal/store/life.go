@@ -4,15 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/page"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/organisation/internal/org"
-	"gongjian.dev/services/organisation/internal/pbconv"
 )
 
 const activityColumns = `id::text, organisation_id::text, kind, day, topic, expected, attended, absentees, note, recorded_at`
@@ -55,34 +54,26 @@ func (t *txStore) GetActivity(ctx context.Context, id string) (*org.Activity, er
 
 // ListActivities implements org.Store: newest first, keyset on (day, id).
 func (s *Store) ListActivities(ctx context.Context, f org.ActivityFilter) ([]*org.Activity, string, error) {
-	where := []string{"organisation_id = $1"}
-	args := []any{f.OrganisationID}
-	add := func(cond string, v ...any) {
-		idx := make([]any, len(v))
-		for i, x := range v {
-			args = append(args, x)
-			idx[i] = len(args)
-		}
-		where = append(where, fmt.Sprintf(cond, idx...))
-	}
+	var w pgdb.Where
+	w.Add("organisation_id = ?", f.OrganisationID)
 	if f.Kind != "" {
-		add("kind = $%d", f.Kind)
+		w.Add("kind = ?", f.Kind)
 	}
 	if !f.From.IsZero() {
-		add("day >= $%d", f.From.Time())
+		w.Add("day >= ?", f.From.Time())
 	}
 	if !f.To.IsZero() {
-		add("day <= $%d", f.To.Time())
+		w.Add("day <= ?", f.To.Time())
 	}
 	if f.Page.Token != "" {
-		d, id, err := activityBefore(f.Page.Token)
+		k, err := page.After(f.Page.Token, activityKey{})
 		if err != nil {
 			return nil, "", err
 		}
-		add("(day, id) < ($%d, $%d)", d.Time(), id)
+		w.Add("(day, id) < (?, ?)", k.date().Time(), k.ID)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+activityColumns+` FROM activities WHERE `+strings.Join(where, " AND ")+
-		fmt.Sprintf(` ORDER BY day DESC, id DESC LIMIT %d`, f.Page.Size+1), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+activityColumns+` FROM activities WHERE `+w.SQL()+
+		` ORDER BY day DESC, id DESC LIMIT `+w.Arg(f.Page.Size+1), w.Args()...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -98,12 +89,8 @@ func (s *Store) ListActivities(ctx context.Context, f org.ActivityFilter) ([]*or
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	if len(out) <= f.Page.Size {
-		return out, "", nil
-	}
-	out = out[:f.Page.Size]
-	last := out[len(out)-1]
-	return out, encodeToken(last.Date.String() + "/" + last.ID), nil
+	out, next := page.Cut(out, f.Page.Size, func(a *org.Activity) any { return activityKey{Day: a.Date.String(), ID: a.ID} })
+	return out, next, nil
 }
 
 const pointColumns = `id::text, community_id::text, kind, name, coalesce(covering_organisation_id::text, ''), member_count`
@@ -125,7 +112,7 @@ func (t *txStore) InsertCoveragePoint(ctx context.Context, p *org.CoveragePoint)
 func (t *txStore) LockCoveragePoint(ctx context.Context, id string) (*org.CoveragePoint, error) {
 	p, err := scanPoint(t.tx.QueryRow(ctx, `SELECT `+pointColumns+` FROM coverage_points WHERE id = $1 FOR UPDATE`, id))
 	if err == nil {
-		t.remember(subjectPoint, p.ID, pbconv.CoveragePoint(p))
+		t.snapshot(p)
 	}
 	return p, interpretError(err, org.ErrPointNotFound)
 }
@@ -192,7 +179,7 @@ func (t *txStore) InsertSite(ctx context.Context, s *org.Site) error {
 func (t *txStore) LockSite(ctx context.Context, id string) (*org.Site, error) {
 	s, err := scanSite(t.tx.QueryRow(ctx, `SELECT `+siteColumns+` FROM demonstration_sites s WHERE s.id = $1 FOR UPDATE`, id))
 	if err == nil {
-		t.remember(subjectSite, s.ID, pbconv.Site(s))
+		t.snapshot(s)
 	}
 	return s, interpretError(err, org.ErrSiteNotFound)
 }
@@ -271,7 +258,7 @@ func (t *txStore) InsertLiaison(ctx context.Context, l *org.Liaison) error {
 func (t *txStore) LockLiaison(ctx context.Context, id string) (*org.Liaison, error) {
 	l, err := scanLiaison(t.tx.QueryRow(ctx, `SELECT `+liaisonColumns+` FROM liaisons l WHERE l.id = $1 FOR UPDATE`, id))
 	if err == nil {
-		t.remember(subjectLiaison, l.ID, pbconv.Liaison(l))
+		t.snapshot(l)
 	}
 	return l, interpretError(err, org.ErrLiaisonNotFound)
 }
@@ -327,7 +314,7 @@ func (s *Store) Settings(ctx context.Context, districtID string) (*org.Settings,
 func (t *txStore) Settings(ctx context.Context, districtID string) (*org.Settings, error) {
 	st, err := readSettings(ctx, t.tx, districtID)
 	if err == nil {
-		t.remember(subjectSettings, districtID, pbconv.Settings(st))
+		t.snapshot(st)
 	}
 	return st, err
 }
@@ -342,18 +329,4 @@ func (t *txStore) SaveSettings(ctx context.Context, st *org.Settings) error {
 		ON CONFLICT (district_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at`,
 		st.DistrictID, js, st.Updated)
 	return err
-}
-
-// activityBefore is the day and id a page of activities continues before.
-func activityBefore(token string) (org.Date, string, error) {
-	key, err := decodeToken(token)
-	if err != nil {
-		return org.Date{}, "", err
-	}
-	day, id, ok := strings.Cut(key, "/")
-	d, derr := org.ParseDate(day)
-	if !ok || derr != nil || d.IsZero() || !validID(id) {
-		return org.Date{}, "", errBadToken
-	}
-	return d, id, nil
 }

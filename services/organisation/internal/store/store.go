@@ -22,7 +22,6 @@ import (
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/pkg/requestid"
 	"gongjian.dev/services/organisation/internal/org"
-	"gongjian.dev/services/organisation/internal/pbconv"
 )
 
 // Schema is the PostgreSQL schema the service owns.
@@ -48,7 +47,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // InTx runs fn in one transaction.
 func (s *Store) InTx(ctx context.Context, fn func(org.Tx) error) error {
-	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(&txStore{tx: tx, before: map[string][]byte{}}) })
+	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(&txStore{tx: tx, before: audit.Befores{}}) })
 }
 
 // txStore implements org.Tx.
@@ -56,7 +55,7 @@ type txStore struct {
 	tx pgx.Tx
 	// before keeps, by subject, what each row locked in this transaction
 	// looked like when it was locked: the "before" of its audit record.
-	before map[string][]byte
+	before audit.Befores
 }
 
 // querier is what reads need: a pool or a transaction.
@@ -153,7 +152,7 @@ func (s *Store) Get(ctx context.Context, id string) (*org.Organisation, error) {
 func (t *txStore) Lock(ctx context.Context, id string) (*org.Organisation, error) {
 	o, err := getOrg(ctx, t.tx, id, true)
 	if err == nil {
-		t.remember(subjectOrganisation, o.ID, pbconv.Organisation(o))
+		t.snapshot(o)
 	}
 	return o, err
 }
@@ -322,7 +321,7 @@ type BoundStore struct {
 
 // InTx implements org.Store within the bound transaction.
 func (b *BoundStore) InTx(_ context.Context, fn func(org.Tx) error) error {
-	return fn(&txStore{tx: b.tx, before: map[string][]byte{}})
+	return fn(&txStore{tx: b.tx, before: audit.Befores{}})
 }
 
 // RequestSeen implements org.Tx.
@@ -333,23 +332,4 @@ func (t *txStore) RequestSeen(ctx context.Context, requestID string) (string, bo
 // RememberRequest implements org.Tx.
 func (t *txStore) RememberRequest(ctx context.Context, requestID, resourceID string) error {
 	return requestid.Remember(ctx, t.tx, requestID, resourceID)
-}
-
-// Emit implements org.Tx: the event goes to the outbox, and its audit
-// record to the audit log, in this transaction. Every write emits exactly
-// one event, so every write leaves exactly one audit record.
-func (t *txStore) Emit(ctx context.Context, e org.Event) error {
-	id := org.NewID()
-	subject, msg, err := pbconv.Event(e, id, time.Now().UTC())
-	if err != nil {
-		return err
-	}
-	if err := outbox.Enqueue(ctx, t.tx, outbox.Event{ID: id, Subject: subject, AggregateID: org.AggregateID(e), Message: msg}); err != nil {
-		return err
-	}
-	entry, err := t.auditEntry(e)
-	if err != nil {
-		return err
-	}
-	return audit.Write(ctx, t.tx, entry)
 }

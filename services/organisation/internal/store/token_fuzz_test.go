@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"gongjian.dev/pkg/page"
 	"gongjian.dev/pkg/textcheck"
 )
 
@@ -17,25 +18,27 @@ import (
 // itself.
 func FuzzPageToken(f *testing.F) {
 	path := "/0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2c/0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2d/"
-	f.Add(encodeToken(path))
-	f.Add(encodeToken("2026-03-01/0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2e"))
-	f.Add(encodeToken("17"))
+	id := "0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2e"
+	f.Add(page.Encode(pathKey{Path: path}))
+	f.Add(page.Encode(activityKey{Day: "2026-03-01", ID: id}))
+	f.Add(page.Encode(versionKey{Version: 17}))
+	f.Add(page.Encode(path))
 	f.Add("")
 	f.Add("not base64!")
 	f.Fuzz(func(t *testing.T, token string) {
-		if p, err := pathAfter(token); err == nil {
-			if !textcheck.Clean(p) || !isPath(p) {
-				t.Fatalf("token %q continues after the path %q", token, p)
+		if k, err := page.After(token, pathKey{Path: path}); err == nil {
+			if !textcheck.Clean(k.Path) || !isPath(k.Path) {
+				t.Fatalf("token %q continues after the path %q", token, k.Path)
 			}
-			if again, err := pathAfter(encodeToken(p)); err != nil || again != p {
-				t.Fatalf("path %q encoded and decoded is %q, %v", p, again, err)
+			if again, err := page.After(page.Encode(k), pathKey{Path: path}); err != nil || again != k {
+				t.Fatalf("path %q encoded and decoded is %q, %v", k.Path, again.Path, err)
 			}
 		}
-		if _, id, err := activityBefore(token); err == nil && !isID(id) {
-			t.Fatalf("token %q continues before the activity %q", token, id)
+		if k, err := page.After(token, activityKey{Day: "2026-03-01", ID: id}); err == nil && !isID(k.ID) {
+			t.Fatalf("token %q continues before the activity %q", token, k.ID)
 		}
-		if v, err := versionBefore(token); err == nil && v < 1 {
-			t.Fatalf("token %q continues before version %d", token, v)
+		if k, err := page.After(token, versionKey{Version: 1}); err == nil && k.Version < 1 {
+			t.Fatalf("token %q continues before version %d", token, k.Version)
 		}
 	})
 }

@@ -2,31 +2,22 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strconv"
 
-	"github.com/google/uuid"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/page"
+	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/organisation/internal/org"
 )
 
 // List implements org.Store: filters combine; tree order; keyset pages on path.
 func (s *Store) List(ctx context.Context, f org.ListFilter) ([]*org.Organisation, string, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
+	var w pgdb.Where
 	for field, id := range map[string]string{"parent_id": f.ParentID, "district_id": f.DistrictID} {
 		if id == "" {
 			continue
@@ -34,40 +25,37 @@ func (s *Store) List(ctx context.Context, f org.ListFilter) ([]*org.Organisation
 		if _, err := s.Get(ctx, id); err != nil {
 			return nil, "", errs.Field(org.ErrNotFound, field, "no organisation has this id")
 		}
-		add("o."+field+" = $%d", id)
+		w.Add("o."+field+" = ?", id)
 	}
 	if f.AncestorID != "" {
 		anc, err := s.path(ctx, f.AncestorID)
 		if err != nil {
 			return nil, "", errs.Field(org.ErrNotFound, "ancestor_id", "no organisation has this id")
 		}
-		add("o.path > $%d", anc)
-		add("o.path < $%d", subtreeEnd(anc))
+		w.Add("o.path > ? AND o.path < ?", anc, subtreeEnd(anc))
 	}
 	if f.WithinID != "" {
 		root, err := s.path(ctx, f.WithinID)
 		if err != nil {
 			return nil, "", err
 		}
-		add("o.path >= $%d", root)
-		add("o.path < $%d", subtreeEnd(root))
+		w.Add("o.path >= ? AND o.path < ?", root, subtreeEnd(root))
 	}
 	if f.Kind != "" {
-		add("o.kind = $%d", f.Kind)
+		w.Add("o.kind = ?", f.Kind)
 	}
 	if !f.IncludeDissolved {
-		where = append(where, "o.state = 'ACTIVE'")
+		w.Add("o.state = 'ACTIVE'")
 	}
 	if f.Page.Token != "" {
-		after, err := pathAfter(f.Page.Token)
+		after, err := page.After(f.Page.Token, pathKey{})
 		if err != nil {
 			return nil, "", err
 		}
-		add("o.path > $%d", after)
+		w.Add("o.path > ?", after.Path)
 	}
-	sql := `SELECT ` + orgColumns + orgFrom + `WHERE ` + strings.Join(where, " AND ") +
-		fmt.Sprintf(` ORDER BY o.path LIMIT %d`, f.Page.Size+1)
-	rows, err := s.pool.Query(ctx, sql, args...)
+	sql := `SELECT ` + orgColumns + orgFrom + `WHERE ` + w.SQL() + ` ORDER BY o.path LIMIT ` + w.Arg(f.Page.Size+1)
+	rows, err := s.pool.Query(ctx, sql, w.Args()...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -75,11 +63,8 @@ func (s *Store) List(ctx context.Context, f org.ListFilter) ([]*org.Organisation
 	if err != nil {
 		return nil, "", err
 	}
-	if len(orgs) <= f.Page.Size {
-		return orgs, "", nil
-	}
-	orgs = orgs[:f.Page.Size]
-	return orgs, encodeToken(pathOf(orgs[len(orgs)-1])), nil
+	orgs, next := page.Cut(orgs, f.Page.Size, func(o *org.Organisation) any { return pathKey{Path: pathOf(o)} })
+	return orgs, next, nil
 }
 
 func collectOrgs(rows pgx.Rows) ([]*org.Organisation, error) {
@@ -101,82 +86,17 @@ func (s *Store) path(ctx context.Context, id string) (string, error) {
 	return p, interpretError(err, org.ErrNotFound)
 }
 
-// Page tokens are opaque to clients: the keyset value, base64url-encoded.
-func encodeToken(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
-
-func decodeToken(token string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) == 0 {
-		return "", errs.Field(org.ErrInvalidPageToken, "page_token", "not a token this service issued")
-	}
-	return string(b), nil
-}
-
-// errBadToken refuses a page token this service did not issue.
-var errBadToken = errs.Field(org.ErrInvalidPageToken, "page_token", "not a token this service issued")
-
-// pathAfter is the path a page of organisations continues after. It goes
-// into SQL as it is: anything but a path of ids (a NUL, broken UTF-8) would
-// fail there as an internal error.
-func pathAfter(token string) (string, error) {
-	p, err := decodeToken(token)
-	if err != nil {
-		return "", err
-	}
-	if !validPath(p) {
-		return "", errBadToken
-	}
-	return p, nil
-}
-
-// validPath reports whether p is a path as pathOf writes them.
-func validPath(p string) bool {
-	if len(p) < 2 || !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") {
-		return false
-	}
-	for _, id := range strings.Split(p[1:len(p)-1], "/") {
-		if !validID(id) {
-			return false
-		}
-	}
-	return true
-}
-
-// validID reports whether s is an id as the service writes them: a UUID
-// in its canonical form (uuid.Validate also takes forms PostgreSQL's uuid
-// input refuses).
-func validID(s string) bool {
-	u, err := uuid.Parse(s)
-	return err == nil && u.String() == s
-}
-
-// versionBefore is the version a page of history continues before.
-func versionBefore(token string) (int64, error) {
-	t, err := decodeToken(token)
-	if err != nil {
-		return 0, err
-	}
-	v, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v < 1 {
-		return 0, errBadToken
-	}
-	return v, nil
-}
-
 // History implements org.Store, newest version first.
 func (s *Store) History(ctx context.Context, id string, p org.Page) ([]org.Version, string, error) {
 	if _, err := s.Get(ctx, id); err != nil {
 		return nil, "", err
 	}
-	before := int64(1 << 62)
-	if p.Token != "" {
-		var err error
-		if before, err = versionBefore(p.Token); err != nil {
-			return nil, "", err
-		}
+	before, err := page.After(p.Token, versionKey{Version: 1 << 62})
+	if err != nil {
+		return nil, "", err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT version, change, valid_from, valid_to, snapshot FROM organisation_versions
-		WHERE organisation_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3`, id, before, p.Size+1)
+		WHERE organisation_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3`, id, before.Version, p.Size+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -203,11 +123,8 @@ func (s *Store) History(ctx context.Context, id string, p org.Page) ([]org.Versi
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	if len(out) <= p.Size {
-		return out, "", nil
-	}
-	out = out[:p.Size]
-	return out, encodeToken(strconv.FormatInt(out[len(out)-1].Number, 10)), nil
+	out, next := page.Cut(out, p.Size, func(v org.Version) any { return versionKey{Version: v.Number} })
+	return out, next, nil
 }
 
 func fromSnapshot(id string, version int64, from time.Time, js []byte) (*org.Organisation, error) {

@@ -1,0 +1,91 @@
+// Package domain assembles the member service's sub-domains over one store
+// and one clock, each given the sub-domains it builds on (the kernel,
+// member, under all of them), and sweeps what time alone changes. The
+// wiring builds it once; the handlers call its services; a test builds a
+// second one over the same database as a second replica would.
+package domain
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gongjian.dev/services/member/internal/leaving"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/mobile"
+	"gongjian.dev/services/member/internal/reporting"
+	"gongjian.dev/services/member/internal/roster"
+	"gongjian.dev/services/member/internal/transfer"
+)
+
+// Store is the one store as each sub-domain sees it.
+type Store interface {
+	Members() member.Store
+	Transfers() transfer.Store
+	Mobile() mobile.Store
+	Leaving() leaving.Store
+	Roster() roster.Store
+	Reporting() reporting.Store
+}
+
+// Services are the sub-domains of the member service.
+type Services struct {
+	Members   *member.Service
+	Transfers *transfer.Service
+	Mobile    *mobile.Service
+	Leaving   *leaving.Service
+	Roster    *roster.Service
+	Reporting *reporting.Service
+	clock     member.Clock
+}
+
+// New builds the sub-domains over st, on the clock now (time.Now when nil)
+// in the city's time zone loc (UTC when nil).
+func New(st Store, now func() time.Time, loc *time.Location) *Services {
+	members := member.NewService(st.Members(), now, loc)
+	clock := members.Clock()
+	mobiles := mobile.NewService(st.Mobile(), members)
+	transfers := transfer.NewService(st.Transfers(), members, mobiles)
+	return &Services{
+		Members:   members,
+		Transfers: transfers,
+		Mobile:    mobiles,
+		Leaving:   leaving.NewService(st.Leaving(), members, transfers, mobiles),
+		Roster:    roster.NewService(st.Roster(), members),
+		Reporting: reporting.NewService(st.Reporting(), clock),
+		clock:     clock,
+	}
+}
+
+// Sweep finds what time alone has changed and says so, each finding once:
+// transfer letters past their deadline (pocket members), transfers open
+// for six months (flagged for review), mobile members whose contact is
+// overdue. Every sweep marks what it reported in the transaction that
+// emits the event, and skips rows another replica holds, so any number of
+// replicas may sweep at once. The sweeps run at one instant and each runs
+// even when another failed.
+func (s *Services) Sweep(ctx context.Context) error {
+	now := s.clock.Now()
+	var errs []error
+	for _, sweep := range []func(context.Context, time.Time) error{s.Transfers.Sweep, s.Mobile.Sweep} {
+		errs = append(errs, sweep(ctx, now))
+	}
+	return errors.Join(errs...)
+}
+
+// RunSweeper sweeps every interval until ctx ends; a failed sweep is
+// reported through onError and tried again at the next tick.
+func (s *Services) RunSweeper(ctx context.Context, interval time.Duration, onError func(error)) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			onError(err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
