@@ -15,6 +15,8 @@ import (
 	"gongjian.dev/services/cobuilding/internal/reports"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/units"
+	"gongjian.dev/services/cobuilding/internal/venues"
+	"gongjian.dev/services/cobuilding/internal/volunteers"
 )
 
 // SubjectPrefix starts the subject of every event of the service.
@@ -60,6 +62,26 @@ func Event(e cobuild.Event, id string, at time.Time) (subject string, msg proto.
 			DistrictId: e.Activity.DistrictID}, e.Activity.ID
 	case settings.Updated:
 		msg, aggregate = &pb.CoBuildingSettingsUpdated{EventId: id, OccurTime: occur, Settings: Settings(e.Settings)}, e.Settings.DistrictID
+	// Venues, bookings, the calendar and volunteer teams.
+	case venues.VenueChanged:
+		msg, aggregate = &pb.VenueChanged{EventId: id, OccurTime: occur, Venue: Venue(e.Venue), Created: e.Before == nil}, e.Venue.ID
+	case venues.BookingChanged:
+		b := e.Booking
+		msg, aggregate = &pb.BookingChanged{EventId: id, OccurTime: occur, Booking: Booking(b), Change: e.Change,
+			VenueCommunityId: b.VenueCommunityID, DistrictId: b.DistrictID}, b.VenueID
+	case venues.DaySet:
+		msg, aggregate = &pb.CalendarDaySet{EventId: id, OccurTime: occur, CalendarDay: Day(e.Day), PreviousKind: DayKind(e.Previous)},
+			cobuild.FormatDate(e.Day.Date)
+	case volunteers.TeamChanged:
+		msg, aggregate = &pb.VolunteerTeamChanged{EventId: id, OccurTime: occur, VolunteerTeam: Team(e.Team), Created: true}, e.Team.ID
+	case volunteers.VolunteersChanged:
+		t := e.Team
+		msg, aggregate = &pb.VolunteersChanged{EventId: id, OccurTime: occur, TeamId: t.ID, CommunityId: t.CommunityID, UnitId: t.UnitID,
+			DistrictId: t.DistrictID, Joined: Volunteers(e.Joined), Left: Volunteers(e.Left)}, t.ID
+	case volunteers.ServiceRecorded:
+		t := e.Team
+		msg, aggregate = &pb.VolunteerServiceRecorded{EventId: id, OccurTime: occur, ServiceRecord: ServiceRecord(e.Service),
+			CommunityId: t.CommunityID, UnitId: t.UnitID, DistrictId: t.DistrictID}, t.ID
 	default:
 		return "", nil, "", fmt.Errorf("pbconv: no message for the event %T", e)
 	}

@@ -21,6 +21,8 @@ import (
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/store"
 	"gongjian.dev/services/cobuilding/internal/units"
+	"gongjian.dev/services/cobuilding/internal/venues"
+	"gongjian.dev/services/cobuilding/internal/volunteers"
 )
 
 // Config is the co-building service's own configuration.
@@ -75,6 +77,10 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		Meetings:   meetings.NewService(st.Meetings(), clock),
 		Activities: activities.NewService(st.Activities(), clock),
 		Settings:   settings.NewService(st.SettingsStore(), clock),
+
+		Venues:     venues.NewService(st.Venues(), clock),
+		Calendar:   venues.NewCalendar(st.Venues(), clock),
+		Volunteers: volunteers.NewTeams(st.Teams(), clock),
 	}
 	sweep := func(ctx context.Context) error { return Sweep(ctx, svcs) }
 	return &Built{Store: st, Services: svcs, Sweep: sweep}, &service.Parts{
