@@ -282,9 +282,9 @@ func TestOverlappingBookingsAreRefusedByTheDatabase(t *testing.T) {
 
 	t.Run("of sixteen clients racing for overlapping times, one wins", func(t *testing.T) {
 		var (
-			wg    sync.WaitGroup
-			mu    sync.Mutex
-			got   []string
+			wg  sync.WaitGroup
+			mu  sync.Mutex
+			got []string
 		)
 		start := make(chan struct{})
 		for i := range 16 {
