@@ -199,9 +199,13 @@ func Policy(l Lookup) authz.Policy {
 		pb.VenueService_UpdateVenue_FullMethodName: write(first(l.VenueSides, func(r any) string {
 			return r.(*pb.UpdateVenueRequest).GetVenue().GetId()
 		})),
-		pb.BookingService_CreateBooking_FullMethodName: write(listed(func(r any) string {
-			return r.(*pb.CreateBookingRequest).GetBooking().GetUnitId()
-		}, func(r any) []string { return []string{r.(*pb.CreateBookingRequest).GetBooking().GetCommunityId()} })),
+		// Both the community and the unit's a booking names, so that naming
+		// one's own community cannot book as a unit elsewhere.
+		pb.BookingService_CreateBooking_FullMethodName: write(func(ctx context.Context, req any) ([]string, error) {
+			bk := req.(*pb.CreateBookingRequest).GetBooking()
+			c, err := l.CommunityOfUnit(ctx, bk.GetUnitId())
+			return []string{bk.GetCommunityId(), c}, err
+		}),
 		pb.BookingService_GetBooking_FullMethodName: read(one(bookerOf(l), reqID)),
 		pb.BookingService_ListBookings_FullMethodName: read(func(ctx context.Context, req any) ([]string, error) {
 			q := req.(*pb.ListBookingsRequest)

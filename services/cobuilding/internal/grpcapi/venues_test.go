@@ -398,3 +398,26 @@ func TestAUnitsContactKeepsToTheirOwnVenuesAndBookings(t *testing.T) {
 		t.Errorf("another unit's booking of their venue: %v", err)
 	}
 }
+
+// TestABookingIsScopedByItsBooker: a community secretary books for their
+// community and its residents, not as a unit of another community by
+// naming their own beside it.
+func TestABookingIsScopedByItsBooker(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, servicetest.WithLocation(city))
+	b := h.bookers(t)
+	ctx := servicetest.Ctx(t)
+	secretary := h.venueAPI(devissuer.Claims{Subject: "sec", Role: auth.CommunitySecretary, ScopeOrgID: b.neighbour})
+	if _, err := secretary.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: b.as("residents", slot{"2026-06-27 09:00", "2026-06-27 10:00"})}); err != nil {
+		t.Errorf("their residents' booking: %v", err)
+	}
+	asUnit := b.as("own unit", slot{"2026-06-24 09:00", "2026-06-24 10:00"})
+	asUnit.CommunityId = b.neighbour
+	if _, err := secretary.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: asUnit}); status(err) != codes.NotFound {
+		t.Errorf("as a unit of another community, naming their own: %v, want NotFound", err)
+	}
+	_, err := h.venueAPI(cityAdmin).bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: asUnit})
+	if diff := cmp.Diff(refusal{codes.InvalidArgument, []string{"booking.community_id"}}, refusalOf(err)); diff != "" {
+		t.Errorf("a unit's booking naming a community (-want +got):\n%s", diff)
+	}
+}

@@ -141,6 +141,9 @@ func (b *Booking) validate(now time.Time) error {
 		if b.UnitID == "" {
 			v.Add("booking.unit_id", "required for a unit's booking")
 		}
+		if b.CommunityID != "" {
+			v.Add("booking.community_id", "a unit's booking takes its unit's community")
+		}
 	case ByCommunity, ByResidentGroup:
 		if b.UnitID != "" {
 			v.Add("booking.unit_id", "only a unit's booking names a unit")
