@@ -13,6 +13,7 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
 	"gongjian.dev/services/cobuilding/internal/settings"
@@ -27,6 +28,8 @@ type Services struct {
 	Meetings   *meetings.Service
 	Activities *activities.Service
 	Settings   *settings.Service
+	// The two-way evaluation, residents' requests and balancing.
+	Evaluations *evaluations.Service
 }
 
 // Register returns the function that registers every API of the service.
@@ -39,6 +42,8 @@ func Register(s Services) func(grpc.ServiceRegistrar) {
 		pb.RegisterLedgerItemServiceServer(srv, &ledgerAPI{svc: s.Meetings})
 		pb.RegisterJointActivityServiceServer(srv, &activityAPI{svc: s.Activities})
 		pb.RegisterSettingsServiceServer(srv, &settingsAPI{svc: s.Settings})
+		// The two-way evaluation, residents' requests and balancing.
+		pb.RegisterEvaluationServiceServer(srv, &evaluationAPI{svc: s.Evaluations})
 	}
 }
 

@@ -29,6 +29,8 @@ type side struct {
 	district, street, community string
 	unit, agreement, report     string
 	meeting, item, activity     string
+	// The two-way evaluation, residents' requests and balancing.
+	evaluation string
 }
 
 // unitAccess is what a unit's contact may do with an RPC.
@@ -166,6 +168,16 @@ var matrixOps = []matrixOp{
 		return &pb.UpdateCoBuildingSettingsRequest{DistrictId: s.district,
 			Settings: &pb.CoBuildingSettings{ReportDueDay: 10, CommunityMeetingMonths: 6, CountyMeetingMonths: 3}}
 	}},
+	// The two-way evaluation, residents' requests and balancing.
+	{pb.EvaluationService_RecordEvaluation_FullMethodName, staffWriters, write, unitOwn, func(s side) proto.Message {
+		return gradeOf(pb.EvaluationDirection_EVALUATION_DIRECTION_UNIT_TO_COMMUNITY, s.community, s.unit, pb.EvaluationGrade_EVALUATION_GRADE_GOOD) // not open yet
+	}},
+	{pb.EvaluationService_GetEvaluation_FullMethodName, staffReaders, read, unitOwn, func(s side) proto.Message {
+		return &pb.GetEvaluationRequest{Id: s.evaluation}
+	}},
+	{pb.EvaluationService_ListEvaluations_FullMethodName, staffReaders, read, unitList, func(s side) proto.Message {
+		return &pb.ListEvaluationsRequest{CommunityId: s.community}
+	}},
 	{auditv1.AuditService_ListAuditRecords_FullMethodName, []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", unitNone,
 		func(s side) proto.Message {
 			return &auditv1.ListAuditRecordsRequest{Service: "cobuilding", OrganisationId: s.community}
@@ -177,6 +189,8 @@ var restHandlers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) 
 	pb.RegisterResidentUnitServiceHandler, pb.RegisterAgreementServiceHandler, pb.RegisterUnitReportServiceHandler,
 	pb.RegisterJointMeetingServiceHandler, pb.RegisterLedgerItemServiceHandler, pb.RegisterJointActivityServiceHandler,
 	pb.RegisterSettingsServiceHandler, auditv1.RegisterAuditServiceHandler,
+	// The two-way evaluation, residents' requests and balancing.
+	pb.RegisterEvaluationServiceHandler,
 }
 
 // fixture builds one side in the district's first street's community.
@@ -204,6 +218,15 @@ func (h *harness) fixture(t testing.TB, district, street, community *orgv1.Organ
 		t.Fatal(err)
 	}
 	s.activity = a.GetJointActivity().GetId()
+	// The two-way evaluation, residents' requests and balancing.
+	h.clock.Set(yearEnd)
+	e, err := h.evaluationsAs(cityAdmin).RecordEvaluation(servicetest.Ctx(t), gradeOf(pb.EvaluationDirection_EVALUATION_DIRECTION_COMMUNITY_TO_UNIT,
+		s.community, s.unit, pb.EvaluationGrade_EVALUATION_GRADE_GOOD))
+	h.clock.Set(day0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.evaluation = e.GetEvaluation().GetId()
 	return s
 }
 

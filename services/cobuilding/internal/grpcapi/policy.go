@@ -22,6 +22,8 @@ type Lookup interface {
 	MeetingConvener(ctx context.Context, id string) (string, error)
 	ItemSides(ctx context.Context, id string) (convener, ownerUnit, ownerOrg string, err error)
 	ActivityCommunities(ctx context.Context, id string) ([]string, error)
+	// The two-way evaluation, residents' requests and balancing.
+	EvaluationSides(ctx context.Context, id string) (community, unit string, err error)
 }
 
 // The roles by what they do with co-building records. A unit's contact is
@@ -178,6 +180,18 @@ func Policy(l Lookup) authz.Policy {
 			Targets: authz.Target(func(r *pb.GetCoBuildingSettingsRequest) string { return r.GetDistrictId() })},
 		pb.SettingsService_UpdateCoBuildingSettings_FullMethodName: {Roles: cityDistrict,
 			Targets: authz.Target(func(r *pb.UpdateCoBuildingSettingsRequest) string { return r.GetDistrictId() })},
+
+		// The two-way evaluation: a community's staff grade its units and
+		// record its units' grades given on paper.
+		pb.EvaluationService_RecordEvaluation_FullMethodName: write(authz.Target(func(r *pb.RecordEvaluationRequest) string {
+			return r.GetEvaluation().GetCommunityId()
+		})),
+		pb.EvaluationService_GetEvaluation_FullMethodName: read(first(l.EvaluationSides, reqID)),
+		pb.EvaluationService_ListEvaluations_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListEvaluationsRequest).GetUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListEvaluationsRequest)
+				return []string{q.GetCommunityId(), q.GetAncestorId()}
+			})),
 	}
 }
 
@@ -231,6 +245,13 @@ func unitRules(l Lookup) map[string]unitRule {
 		pb.LedgerItemService_ListLedgerItems_FullMethodName:        list,
 		pb.LedgerItemService_ReportLedgerProgress_FullMethodName:   itemOwner,
 		pb.JointActivityService_ListJointActivities_FullMethodName: list,
+		// The two-way evaluation: their unit's grades, given and received;
+		// they record only their unit's grade of the community.
+		pb.EvaluationService_RecordEvaluation_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
+			return req.(*pb.RecordEvaluationRequest).GetEvaluation().GetUnitId(), nil
+		}},
+		pb.EvaluationService_GetEvaluation_FullMethodName:   second(l.EvaluationSides),
+		pb.EvaluationService_ListEvaluations_FullMethodName: list,
 	}
 }
 

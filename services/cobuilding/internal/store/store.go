@@ -31,10 +31,18 @@ var migrationFiles embed.FS
 // Migrations are the service's own migrations.
 var Migrations = pgdb.Embedded("cobuilding", migrationFiles, "migrations")
 
+//go:embed migrations/requests/*.sql
+var requestFiles embed.FS
+
+// RequestMigrations are the tables of residents' requests, the two-way
+// evaluation and balancing proposals.
+var RequestMigrations = pgdb.Embedded("cobuilding_requests", requestFiles, "migrations/requests")
+
 // AllMigrations are every migration set the service's schema needs, in
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations}
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations,
+	RequestMigrations}
 
 // Store is the service's database.
 type Store struct {

@@ -7,8 +7,11 @@
 package cobuildingv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -137,11 +140,564 @@ func (EvaluationGrade) EnumDescriptor() ([]byte, []int) {
 	return file_gongjian_cobuilding_v1_evaluations_proto_rawDescGZIP(), []int{1}
 }
 
+// Evaluation is one grade of the year-end two-way evaluation.
+type Evaluation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is assigned by the service (a UUID).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// year evaluated; required.
+	Year int32 `protobuf:"varint,2,opt,name=year,proto3" json:"year,omitempty"`
+	// direction says who rates whom; required.
+	Direction EvaluationDirection `protobuf:"varint,3,opt,name=direction,proto3,enum=gongjian.cobuilding.v1.EvaluationDirection" json:"direction,omitempty"`
+	// community_id is the community; required.
+	CommunityId string `protobuf:"bytes,4,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// unit_id is the resident unit; required.
+	UnitId string `protobuf:"bytes,5,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// grade given; required.
+	Grade EvaluationGrade `protobuf:"varint,6,opt,name=grade,proto3,enum=gongjian.cobuilding.v1.EvaluationGrade" json:"grade,omitempty"`
+	// comment given with the grade.
+	Comment string `protobuf:"bytes,7,opt,name=comment,proto3" json:"comment,omitempty"`
+	// district_id is the community's district (output only).
+	DistrictId string `protobuf:"bytes,8,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// evaluated_by is who recorded the grade last (output only).
+	EvaluatedBy string `protobuf:"bytes,9,opt,name=evaluated_by,json=evaluatedBy,proto3" json:"evaluated_by,omitempty"`
+	// version counts its corrections (output only).
+	Version int64 `protobuf:"varint,10,opt,name=version,proto3" json:"version,omitempty"`
+	// create_time is when it was first recorded.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// update_time is when it was last corrected.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Evaluation) Reset() {
+	*x = Evaluation{}
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Evaluation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Evaluation) ProtoMessage() {}
+
+func (x *Evaluation) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Evaluation.ProtoReflect.Descriptor instead.
+func (*Evaluation) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_evaluations_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Evaluation) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Evaluation) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *Evaluation) GetDirection() EvaluationDirection {
+	if x != nil {
+		return x.Direction
+	}
+	return EvaluationDirection_EVALUATION_DIRECTION_UNSPECIFIED
+}
+
+func (x *Evaluation) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *Evaluation) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *Evaluation) GetGrade() EvaluationGrade {
+	if x != nil {
+		return x.Grade
+	}
+	return EvaluationGrade_EVALUATION_GRADE_UNSPECIFIED
+}
+
+func (x *Evaluation) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *Evaluation) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *Evaluation) GetEvaluatedBy() string {
+	if x != nil {
+		return x.EvaluatedBy
+	}
+	return ""
+}
+
+func (x *Evaluation) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Evaluation) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Evaluation) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// RecordEvaluationRequest is the request of RecordEvaluation.
+type RecordEvaluationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// evaluation to record.
+	Evaluation    *Evaluation `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordEvaluationRequest) Reset() {
+	*x = RecordEvaluationRequest{}
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordEvaluationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordEvaluationRequest) ProtoMessage() {}
+
+func (x *RecordEvaluationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordEvaluationRequest.ProtoReflect.Descriptor instead.
+func (*RecordEvaluationRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_evaluations_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RecordEvaluationRequest) GetEvaluation() *Evaluation {
+	if x != nil {
+		return x.Evaluation
+	}
+	return nil
+}
+
+// RecordEvaluationResponse is the response of RecordEvaluation.
+type RecordEvaluationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// evaluation as recorded.
+	Evaluation *Evaluation `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	// corrected is true when it replaced an earlier grade.
+	Corrected     bool `protobuf:"varint,2,opt,name=corrected,proto3" json:"corrected,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordEvaluationResponse) Reset() {
+	*x = RecordEvaluationResponse{}
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordEvaluationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordEvaluationResponse) ProtoMessage() {}
+
+func (x *RecordEvaluationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordEvaluationResponse.ProtoReflect.Descriptor instead.
+func (*RecordEvaluationResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_evaluations_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RecordEvaluationResponse) GetEvaluation() *Evaluation {
+	if x != nil {
+		return x.Evaluation
+	}
+	return nil
+}
+
+func (x *RecordEvaluationResponse) GetCorrected() bool {
+	if x != nil {
+		return x.Corrected
+	}
+	return false
+}
+
+// GetEvaluationRequest is the request of GetEvaluation.
+type GetEvaluationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id of the evaluation.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEvaluationRequest) Reset() {
+	*x = GetEvaluationRequest{}
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEvaluationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEvaluationRequest) ProtoMessage() {}
+
+func (x *GetEvaluationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEvaluationRequest.ProtoReflect.Descriptor instead.
+func (*GetEvaluationRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_evaluations_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetEvaluationRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// GetEvaluationResponse is the response of GetEvaluation.
+type GetEvaluationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// evaluation asked for.
+	Evaluation    *Evaluation `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEvaluationResponse) Reset() {
+	*x = GetEvaluationResponse{}
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEvaluationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEvaluationResponse) ProtoMessage() {}
+
+func (x *GetEvaluationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEvaluationResponse.ProtoReflect.Descriptor instead.
+func (*GetEvaluationResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_evaluations_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetEvaluationResponse) GetEvaluation() *Evaluation {
+	if x != nil {
+		return x.Evaluation
+	}
+	return nil
+}
+
+// ListEvaluationsRequest is the request of ListEvaluations.
+type ListEvaluationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// year lists only this year's evaluations.
+	Year int32 `protobuf:"varint,1,opt,name=year,proto3" json:"year,omitempty"`
+	// direction lists only this direction.
+	Direction EvaluationDirection `protobuf:"varint,2,opt,name=direction,proto3,enum=gongjian.cobuilding.v1.EvaluationDirection" json:"direction,omitempty"`
+	// community_id lists the evaluations of this community.
+	CommunityId string `protobuf:"bytes,3,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// unit_id lists the evaluations of this unit.
+	UnitId string `protobuf:"bytes,4,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// ancestor_id lists the evaluations of the communities below this
+	// organisation; with no filter, the caller's whole scope.
+	AncestorId string `protobuf:"bytes,5,opt,name=ancestor_id,json=ancestorId,proto3" json:"ancestor_id,omitempty"`
+	// grade lists only this grade.
+	Grade EvaluationGrade `protobuf:"varint,6,opt,name=grade,proto3,enum=gongjian.cobuilding.v1.EvaluationGrade" json:"grade,omitempty"`
+	// page_size is at most 500; 0 means 50.
+	PageSize int32 `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token continues a previous listing.
+	PageToken     string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEvaluationsRequest) Reset() {
+	*x = ListEvaluationsRequest{}
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEvaluationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEvaluationsRequest) ProtoMessage() {}
+
+func (x *ListEvaluationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEvaluationsRequest.ProtoReflect.Descriptor instead.
+func (*ListEvaluationsRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_evaluations_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListEvaluationsRequest) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *ListEvaluationsRequest) GetDirection() EvaluationDirection {
+	if x != nil {
+		return x.Direction
+	}
+	return EvaluationDirection_EVALUATION_DIRECTION_UNSPECIFIED
+}
+
+func (x *ListEvaluationsRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *ListEvaluationsRequest) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *ListEvaluationsRequest) GetAncestorId() string {
+	if x != nil {
+		return x.AncestorId
+	}
+	return ""
+}
+
+func (x *ListEvaluationsRequest) GetGrade() EvaluationGrade {
+	if x != nil {
+		return x.Grade
+	}
+	return EvaluationGrade_EVALUATION_GRADE_UNSPECIFIED
+}
+
+func (x *ListEvaluationsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListEvaluationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListEvaluationsResponse is the response of ListEvaluations.
+type ListEvaluationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// evaluations, latest year first.
+	Evaluations []*Evaluation `protobuf:"bytes,1,rep,name=evaluations,proto3" json:"evaluations,omitempty"`
+	// next_page_token is empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEvaluationsResponse) Reset() {
+	*x = ListEvaluationsResponse{}
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEvaluationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEvaluationsResponse) ProtoMessage() {}
+
+func (x *ListEvaluationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_evaluations_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEvaluationsResponse.ProtoReflect.Descriptor instead.
+func (*ListEvaluationsResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_evaluations_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListEvaluationsResponse) GetEvaluations() []*Evaluation {
+	if x != nil {
+		return x.Evaluations
+	}
+	return nil
+}
+
+func (x *ListEvaluationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_gongjian_cobuilding_v1_evaluations_proto protoreflect.FileDescriptor
 
 const file_gongjian_cobuilding_v1_evaluations_proto_rawDesc = "" +
 	"\n" +
-	"(gongjian/cobuilding/v1/evaluations.proto\x12\x16gongjian.cobuilding.v1*\x93\x01\n" +
+	"(gongjian/cobuilding/v1/evaluations.proto\x12\x16gongjian.cobuilding.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x04\n" +
+	"\n" +
+	"Evaluation\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1e\n" +
+	"\x04year\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x8fN(\x00R\x04year\x12S\n" +
+	"\tdirection\x18\x03 \x01(\x0e2+.gongjian.cobuilding.v1.EvaluationDirectionB\b\xbaH\x05\x82\x01\x02\x10\x01R\tdirection\x12.\n" +
+	"\fcommunity_id\x18\x04 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\vcommunityId\x12$\n" +
+	"\aunit_id\x18\x05 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06unitId\x12G\n" +
+	"\x05grade\x18\x06 \x01(\x0e2'.gongjian.cobuilding.v1.EvaluationGradeB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05grade\x12\"\n" +
+	"\acomment\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\acomment\x12\x1f\n" +
+	"\vdistrict_id\x18\b \x01(\tR\n" +
+	"districtId\x12!\n" +
+	"\fevaluated_by\x18\t \x01(\tR\vevaluatedBy\x12\x18\n" +
+	"\aversion\x18\n" +
+	" \x01(\x03R\aversion\x12;\n" +
+	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"e\n" +
+	"\x17RecordEvaluationRequest\x12J\n" +
+	"\n" +
+	"evaluation\x18\x01 \x01(\v2\".gongjian.cobuilding.v1.EvaluationB\x06\xbaH\x03\xc8\x01\x01R\n" +
+	"evaluation\"|\n" +
+	"\x18RecordEvaluationResponse\x12B\n" +
+	"\n" +
+	"evaluation\x18\x01 \x01(\v2\".gongjian.cobuilding.v1.EvaluationR\n" +
+	"evaluation\x12\x1c\n" +
+	"\tcorrected\x18\x02 \x01(\bR\tcorrected\"0\n" +
+	"\x14GetEvaluationRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"[\n" +
+	"\x15GetEvaluationResponse\x12B\n" +
+	"\n" +
+	"evaluation\x18\x01 \x01(\v2\".gongjian.cobuilding.v1.EvaluationR\n" +
+	"evaluation\"\xac\x03\n" +
+	"\x16ListEvaluationsRequest\x12\x1e\n" +
+	"\x04year\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x8fN(\x00R\x04year\x12S\n" +
+	"\tdirection\x18\x02 \x01(\x0e2+.gongjian.cobuilding.v1.EvaluationDirectionB\b\xbaH\x05\x82\x01\x02\x10\x01R\tdirection\x12.\n" +
+	"\fcommunity_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\vcommunityId\x12$\n" +
+	"\aunit_id\x18\x04 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06unitId\x12,\n" +
+	"\vancestor_id\x18\x05 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
+	"ancestorId\x12G\n" +
+	"\x05grade\x18\x06 \x01(\x0e2'.gongjian.cobuilding.v1.EvaluationGradeB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05grade\x12'\n" +
+	"\tpage_size\x18\a \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x87\x01\n" +
+	"\x17ListEvaluationsResponse\x12D\n" +
+	"\vevaluations\x18\x01 \x03(\v2\".gongjian.cobuilding.v1.EvaluationR\vevaluations\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x93\x01\n" +
 	"\x13EvaluationDirection\x12$\n" +
 	" EVALUATION_DIRECTION_UNSPECIFIED\x10\x00\x12*\n" +
 	"&EVALUATION_DIRECTION_COMMUNITY_TO_UNIT\x10\x01\x12*\n" +
@@ -151,7 +707,11 @@ const file_gongjian_cobuilding_v1_evaluations_proto_rawDesc = "" +
 	"\x15EVALUATION_GRADE_GOOD\x10\x01\x12 \n" +
 	"\x1cEVALUATION_GRADE_FAIRLY_GOOD\x10\x02\x12\x1d\n" +
 	"\x19EVALUATION_GRADE_ORDINARY\x10\x03\x12\x19\n" +
-	"\x15EVALUATION_GRADE_POOR\x10\x04B?Z=gongjian.dev/proto/gen/go/gongjian/cobuilding/v1;cobuildingv1b\x06proto3"
+	"\x15EVALUATION_GRADE_POOR\x10\x042\xc2\x03\n" +
+	"\x11EvaluationService\x12\x91\x01\n" +
+	"\x10RecordEvaluation\x12/.gongjian.cobuilding.v1.RecordEvaluationRequest\x1a0.gongjian.cobuilding.v1.RecordEvaluationResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/evaluations\x12\x8a\x01\n" +
+	"\rGetEvaluation\x12,.gongjian.cobuilding.v1.GetEvaluationRequest\x1a-.gongjian.cobuilding.v1.GetEvaluationResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/evaluations/{id}\x12\x8b\x01\n" +
+	"\x0fListEvaluations\x12..gongjian.cobuilding.v1.ListEvaluationsRequest\x1a/.gongjian.cobuilding.v1.ListEvaluationsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/evaluationsB?Z=gongjian.dev/proto/gen/go/gongjian/cobuilding/v1;cobuildingv1b\x06proto3"
 
 var (
 	file_gongjian_cobuilding_v1_evaluations_proto_rawDescOnce sync.Once
@@ -166,16 +726,41 @@ func file_gongjian_cobuilding_v1_evaluations_proto_rawDescGZIP() []byte {
 }
 
 var file_gongjian_cobuilding_v1_evaluations_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_gongjian_cobuilding_v1_evaluations_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_gongjian_cobuilding_v1_evaluations_proto_goTypes = []any{
-	(EvaluationDirection)(0), // 0: gongjian.cobuilding.v1.EvaluationDirection
-	(EvaluationGrade)(0),     // 1: gongjian.cobuilding.v1.EvaluationGrade
+	(EvaluationDirection)(0),         // 0: gongjian.cobuilding.v1.EvaluationDirection
+	(EvaluationGrade)(0),             // 1: gongjian.cobuilding.v1.EvaluationGrade
+	(*Evaluation)(nil),               // 2: gongjian.cobuilding.v1.Evaluation
+	(*RecordEvaluationRequest)(nil),  // 3: gongjian.cobuilding.v1.RecordEvaluationRequest
+	(*RecordEvaluationResponse)(nil), // 4: gongjian.cobuilding.v1.RecordEvaluationResponse
+	(*GetEvaluationRequest)(nil),     // 5: gongjian.cobuilding.v1.GetEvaluationRequest
+	(*GetEvaluationResponse)(nil),    // 6: gongjian.cobuilding.v1.GetEvaluationResponse
+	(*ListEvaluationsRequest)(nil),   // 7: gongjian.cobuilding.v1.ListEvaluationsRequest
+	(*ListEvaluationsResponse)(nil),  // 8: gongjian.cobuilding.v1.ListEvaluationsResponse
+	(*timestamppb.Timestamp)(nil),    // 9: google.protobuf.Timestamp
 }
 var file_gongjian_cobuilding_v1_evaluations_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	0,  // 0: gongjian.cobuilding.v1.Evaluation.direction:type_name -> gongjian.cobuilding.v1.EvaluationDirection
+	1,  // 1: gongjian.cobuilding.v1.Evaluation.grade:type_name -> gongjian.cobuilding.v1.EvaluationGrade
+	9,  // 2: gongjian.cobuilding.v1.Evaluation.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 3: gongjian.cobuilding.v1.Evaluation.update_time:type_name -> google.protobuf.Timestamp
+	2,  // 4: gongjian.cobuilding.v1.RecordEvaluationRequest.evaluation:type_name -> gongjian.cobuilding.v1.Evaluation
+	2,  // 5: gongjian.cobuilding.v1.RecordEvaluationResponse.evaluation:type_name -> gongjian.cobuilding.v1.Evaluation
+	2,  // 6: gongjian.cobuilding.v1.GetEvaluationResponse.evaluation:type_name -> gongjian.cobuilding.v1.Evaluation
+	0,  // 7: gongjian.cobuilding.v1.ListEvaluationsRequest.direction:type_name -> gongjian.cobuilding.v1.EvaluationDirection
+	1,  // 8: gongjian.cobuilding.v1.ListEvaluationsRequest.grade:type_name -> gongjian.cobuilding.v1.EvaluationGrade
+	2,  // 9: gongjian.cobuilding.v1.ListEvaluationsResponse.evaluations:type_name -> gongjian.cobuilding.v1.Evaluation
+	3,  // 10: gongjian.cobuilding.v1.EvaluationService.RecordEvaluation:input_type -> gongjian.cobuilding.v1.RecordEvaluationRequest
+	5,  // 11: gongjian.cobuilding.v1.EvaluationService.GetEvaluation:input_type -> gongjian.cobuilding.v1.GetEvaluationRequest
+	7,  // 12: gongjian.cobuilding.v1.EvaluationService.ListEvaluations:input_type -> gongjian.cobuilding.v1.ListEvaluationsRequest
+	4,  // 13: gongjian.cobuilding.v1.EvaluationService.RecordEvaluation:output_type -> gongjian.cobuilding.v1.RecordEvaluationResponse
+	6,  // 14: gongjian.cobuilding.v1.EvaluationService.GetEvaluation:output_type -> gongjian.cobuilding.v1.GetEvaluationResponse
+	8,  // 15: gongjian.cobuilding.v1.EvaluationService.ListEvaluations:output_type -> gongjian.cobuilding.v1.ListEvaluationsResponse
+	13, // [13:16] is the sub-list for method output_type
+	10, // [10:13] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_cobuilding_v1_evaluations_proto_init() }
@@ -189,13 +774,14 @@ func file_gongjian_cobuilding_v1_evaluations_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_cobuilding_v1_evaluations_proto_rawDesc), len(file_gongjian_cobuilding_v1_evaluations_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   0,
+			NumMessages:   7,
 			NumExtensions: 0,
-			NumServices:   0,
+			NumServices:   1,
 		},
 		GoTypes:           file_gongjian_cobuilding_v1_evaluations_proto_goTypes,
 		DependencyIndexes: file_gongjian_cobuilding_v1_evaluations_proto_depIdxs,
 		EnumInfos:         file_gongjian_cobuilding_v1_evaluations_proto_enumTypes,
+		MessageInfos:      file_gongjian_cobuilding_v1_evaluations_proto_msgTypes,
 	}.Build()
 	File_gongjian_cobuilding_v1_evaluations_proto = out.File
 	file_gongjian_cobuilding_v1_evaluations_proto_goTypes = nil
