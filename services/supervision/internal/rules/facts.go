@@ -51,6 +51,8 @@ const (
 	SubjectMember       = "member"
 	SubjectTransfer     = "transfer"
 	SubjectMobileRecord = "mobile_record"
+	SubjectResidentUnit = "resident_unit"
+	SubjectLedgerItem   = "ledger_item"
 )
 
 // Fact is something the service knows and a rule can watch: its subject,
@@ -70,6 +72,9 @@ const (
 	FactTransferExpired      = "transfer_expired"
 	FactTransferFlagged      = "transfer_flagged_for_review"
 	FactMobileContactOverdue = "mobile_contact_overdue"
+	FactUnitReportMissed     = "unit_report_missed"
+	FactJointMeetingMissed   = "joint_meeting_missed"
+	FactLedgerItemOverdue    = "ledger_item_overdue"
 )
 
 // Facts is the catalogue of facts, by name.
@@ -116,6 +121,34 @@ var Facts = []Fact{
 		Description: "A mobile member who has not reported for a contact interval (member service), once per interval.",
 		Vars: []Var{
 			{"period", Int, "intervals without a report: 1 for the first"},
+		},
+	},
+	{
+		Name: FactUnitReportMissed, Subject: SubjectResidentUnit, Windows: []Window{OnEvent},
+		Description: "A resident unit that did not file its monthly report with its community by the due date " +
+			"(co-building service, once per unit, community and month; 002: each unit reports every month).",
+		Vars: []Var{
+			{"month", String, "the month missed, YYYY-MM"},
+			{"days_late", Int, "days between the due date and when the miss was found"},
+		},
+	},
+	{
+		Name: FactJointMeetingMissed, Subject: SubjectOrganisation, Windows: []Window{OnEvent},
+		Description: "A convener — a community with live agreements, or a district's coordination committee — " +
+			"that held no joint meeting (联席会议) in a period of its district (co-building service; 002: every half " +
+			"year; 000, 001: the county every quarter).",
+		Vars: []Var{
+			{"kind", String, "COMMUNITY (a community's meeting with its units) or COUNTY (the district's committee)"},
+			{"period_days", Int, "the length of the period missed, in days"},
+		},
+	},
+	{
+		Name: FactLedgerItemOverdue, Subject: SubjectLedgerItem, Windows: []Window{OnEvent},
+		Description: "An item of a joint meeting's issue ledger (议事台账) past its deadline and not ticked off " +
+			"(co-building service, once per item); its convener answers for it.",
+		Vars: []Var{
+			{"days_overdue", Int, "days between the deadline and when it was found overdue"},
+			{"owned_by_unit", Bool, "a resident unit owns the task (otherwise an organisation does)"},
 		},
 	},
 }

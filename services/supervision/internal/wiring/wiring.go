@@ -104,6 +104,8 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 		Consumers: []service.Consumer{
 			{Spec: supevents.Organisations, Handle: supevents.ApplyOrganisations(deps)},
 			{Spec: supevents.Members, Handle: supevents.ApplyMembers(deps)},
+			// The co-building service's misses and joint activities.
+			{Spec: supevents.CoBuilding, Handle: supevents.ApplyCoBuilding(deps)},
 		},
 		Jobs: []service.Job{{Name: "sweeper", Run: func(ctx context.Context) error {
 			return sweep(ctx, d, cfg.SweepInterval, rs, rx, runner)
