@@ -75,6 +75,7 @@ const (
 	FactUnitReportMissed     = "unit_report_missed"
 	FactJointMeetingMissed   = "joint_meeting_missed"
 	FactLedgerItemOverdue    = "ledger_item_overdue"
+	FactComplianceFinding    = "compliance_finding"
 )
 
 // Facts is the catalogue of facts, by name.
@@ -151,6 +152,27 @@ var Facts = []Fact{
 			{"owned_by_unit", Bool, "a resident unit owns the task (otherwise an organisation does)"},
 		},
 	},
+	{
+		Name: FactComplianceFinding, Subject: SubjectOrganisation, Windows: []Window{OnEvent},
+		Description: "An organisation failing a check of the organisation service's compliance report (DOMAIN §1), as " +
+			"the report stands when the service reads it (every COMPLIANCE_INTERVAL), once per organisation, check " +
+			"and quarter: a failure that lasts is found again the next quarter. The missed quarterly activity has " +
+			"its own fact and is left out.",
+		Vars: []Var{
+			{"area", String, "STAFFING (the leadership team), STRUCTURE (branches), PREMISES or COVERAGE (空白点)"},
+			{"check", String, "the report's check: LEADERSHIP_SIZE, LEADERSHIP_AGE, LEADERSHIP_EDUCATION, SECRETARY_DIRECTOR, " +
+				"COMMUNITY_HAS_BRANCH, GENERAL_BRANCH_OVER_THRESHOLD, PREMISES_AREA, PREMISES_EQUIPMENT, COVERAGE_GAP"},
+			{"reason", String, "what is wrong, in the report's words"},
+		},
+	},
+}
+
+// ComplianceAreas are the areas of the compliance report's checks that
+// the fact compliance_finding carries, by check.
+var ComplianceAreas = map[string]string{
+	"LEADERSHIP_SIZE": "STAFFING", "LEADERSHIP_AGE": "STAFFING", "LEADERSHIP_EDUCATION": "STAFFING",
+	"SECRETARY_DIRECTOR": "STAFFING", "COMMUNITY_HAS_BRANCH": "STRUCTURE", "GENERAL_BRANCH_OVER_THRESHOLD": "STRUCTURE",
+	"PREMISES_AREA": "PREMISES", "PREMISES_EQUIPMENT": "PREMISES", "COVERAGE_GAP": "COVERAGE",
 }
 
 // FactNamed finds a fact of the catalogue.

@@ -95,7 +95,47 @@ var coBuildingPresets = []Rule{
 	},
 }
 
-func init() { Presets = append(Presets, coBuildingPresets...) }
+// The presets on the compliance report's findings (DOMAIN §1, §4), one
+// per area of its checks.
+var compliancePresets = []Rule{
+	{
+		Code: "compliance_staffing", Name: "The leadership team breaks the staffing rules",
+		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "STAFFING"`,
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 90,
+			RequiredEvidence: "the leadership team as changed (size, ages, education, the secretary chairing the residents' committee), or the exception approved"}},
+		Severity: Medium, Enabled: true,
+		Explanation: "001: a community's team has three to five cadres, men at most 55 and women at most 50 unless " +
+			"excepted, high school or more with some college; 000, 001, 002: the secretary chairs the residents' committee.",
+	},
+	{
+		Code: "compliance_structure", Name: "A community lacks the branches the rules require",
+		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "STRUCTURE"`,
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 60,
+			RequiredEvidence: "the branch or general branch set up in the organisation service"}},
+		Severity: Medium, Enabled: true,
+		Explanation: "001: every community has at least one branch (一社区一支部); 000: a community over the member " +
+			"threshold sets up a general branch.",
+	},
+	{
+		Code: "compliance_premises", Name: "The premises fall short",
+		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "PREMISES"`,
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 180,
+			RequiredEvidence: "the premises' area and equipment as recorded now, with photos"}},
+		Severity: Low, Enabled: true,
+		Explanation: "001: a community's premises have at least 200 m² and the required equipment.",
+	},
+	{
+		Code: "compliance_coverage_gap", Name: "A coverage gap (空白点) has no party organisation",
+		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "COVERAGE"`,
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 60,
+			RequiredEvidence: "the organisation set up or named for the estate, building or organisation, recorded as covering it"}},
+		Severity: Medium, Enabled: true,
+		Explanation: "000: an estate, building or social organisation with party members and no party organisation is a " +
+			"gap the community closes.",
+	},
+}
+
+func init() { Presets = append(append(Presets, coBuildingPresets...), compliancePresets...) }
 
 // EnsurePresets saves each preset the city does not have yet (by code);
 // replicas starting at once each save it or find it saved.

@@ -33,7 +33,7 @@ func factRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules.FactR
 	case rules.FactInServiceAttendance:
 		return attendanceRows(ctx, db, q)
 	case rules.FactTransferExpired, rules.FactTransferFlagged, rules.FactMobileContactOverdue,
-		rules.FactUnitReportMissed, rules.FactJointMeetingMissed, rules.FactLedgerItemOverdue:
+		rules.FactUnitReportMissed, rules.FactJointMeetingMissed, rules.FactLedgerItemOverdue, rules.FactComplianceFinding:
 		return eventFactRows(ctx, db, q)
 	}
 	return nil, fmt.Errorf("no projection answers the fact %q", q.Fact)
