@@ -11,7 +11,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
-	"gongjian.dev/pkg/otlptest"
 	cobuildingv1 "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 )
 
@@ -90,31 +89,12 @@ func TestCoBuildingReachesTheMemberServiceAndNATS(t *testing.T) {
 			return e["sourceActivityId"] == activityID && e["kind"] == "CARD_ENTRY_KIND_ACTIVITY" && e["hours"] == 2.0 &&
 				totals["activities"] == 1.0, fmt.Sprint(out)
 		})
-		wants := []struct{ service, name string }{
+		wantOneTrace(t, s, trace, []spanWant{
 			{"gateway", "POST /v1/joint-activities"},
 			{"cobuilding", "gongjian.cobuilding.v1.JointActivityService/CreateJointActivity"},
 			{"cobuilding", "publish gongjian.cobuilding.v1.joint_activity_recorded"},
 			{"member", "process gongjian.cobuilding.v1.joint_activity_recorded"},
-		}
-		complete := func(all []otlptest.Span) bool {
-			for _, w := range wants {
-				if !hasSpan(all, trace, w.service, w.name) {
-					return false
-				}
-			}
-			return len(rootsOf(all, trace)) == 1
-		}
-		all, ok := s.collector.WaitFor(60*time.Second, complete)
-		assertConnected(t, spansOf(all, trace))
-		if !ok {
-			spans := spansOf(all, trace)
-			for _, w := range wants {
-				if !hasSpan(spans, trace, w.service, w.name) {
-					t.Errorf("trace %s has no span %q of %s", trace, w.name, w.service)
-				}
-			}
-			t.Fatalf("the trace has:\n%s", describe(spans))
-		}
+		})
 	})
 
 	t.Run("each month the unit missed is on NATS exactly once, however often the sweeper runs", func(t *testing.T) {
