@@ -107,7 +107,8 @@ function stackedBars(names: string[], counts: Counts[], l: DashboardLabels) {
     tooltip: { trigger: 'axis' },
     legend: { bottom: 0 },
     grid: { left: 8, right: 8, top: 16, bottom: 40, containLabel: true },
-    xAxis: { type: 'category', data: names, axisLabel: { interval: 0, rotate: names.length > 6 ? 30 : 0 } },
+    // Long names (a district's streets) lean, so that each stays readable.
+    xAxis: { type: 'category', data: names, axisLabel: { interval: 0, rotate: names.length > 6 || names.join('').length > 36 ? 30 : 0 } },
     yAxis: { type: 'value', minInterval: 1 },
     series,
   };
