@@ -24,7 +24,7 @@ type Lookup interface {
 	ActivityCommunities(ctx context.Context, id string) ([]string, error)
 
 	VenueSides(ctx context.Context, id string) (community, unit string, err error)
-	BookingSides(ctx context.Context, id string) (community, unit, venueUnit string, err error)
+	BookingSides(ctx context.Context, id string) (community, unit, venueCommunity, venueUnit string, err error)
 	TeamSides(ctx context.Context, id string) (community, unit string, err error)
 }
 
@@ -184,8 +184,8 @@ func Policy(l Lookup) authz.Policy {
 			Targets: authz.Target(func(r *pb.UpdateCoBuildingSettingsRequest) string { return r.GetDistrictId() })},
 
 		// Venues sit in their unit's community; a booking in its booker's
-		// (a unit's, a community's, a resident group's); a team in its
-		// community. The calendar is the city's: read by everyone who
+		// (a unit's, a community's, a resident group's) and in the venue's;
+		// a team in its community. The calendar is the city's: read by everyone who
 		// reads, set by the city's administrators alone.
 		pb.VenueService_CreateVenue_FullMethodName: write(one(l.CommunityOfUnit, func(r any) string {
 			return r.(*pb.CreateVenueRequest).GetVenue().GetUnitId()
@@ -238,11 +238,19 @@ func Policy(l Lookup) authz.Policy {
 	}
 }
 
-// bookerOf finds the community of a booking's booker.
+// bookerOf finds the side of a booking in the caller's scope: its
+// booker's community, or the venue's when only that one is theirs.
 func bookerOf(l Lookup) func(context.Context, string) (string, error) {
 	return func(ctx context.Context, id string) (string, error) {
-		c, _, _, err := l.BookingSides(ctx, id)
-		return c, err
+		booker, _, venue, _, err := l.BookingSides(ctx, id)
+		root := authz.ScopeRoot(ctx)
+		if err != nil || root == "" || booker == "" {
+			return booker, err
+		}
+		if in, err := l.Within(ctx, booker, root); err != nil || in {
+			return booker, err
+		}
+		return venue, nil
 	}
 }
 
@@ -343,7 +351,7 @@ func unitRules(l Lookup) map[string]unitRule {
 // the venue.
 func bookingParty(l Lookup) unitRule {
 	return unitRule{unit: func(ctx context.Context, req any) (string, error) {
-		_, booker, venueUnit, err := l.BookingSides(ctx, req.(interface{ GetId() string }).GetId())
+		_, booker, _, venueUnit, err := l.BookingSides(ctx, req.(interface{ GetId() string }).GetId())
 		if who, ok := auth.FromContext(ctx); ok && venueUnit == who.UnitID {
 			return venueUnit, err
 		}

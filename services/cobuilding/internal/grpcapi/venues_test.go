@@ -117,6 +117,8 @@ type bookers struct {
 	venue                       *pb.Venue
 	own, other                  string
 	community, neighbour, group string
+	// far is a community of another street.
+	far string
 }
 
 func (h *harness) bookers(t testing.TB) bookers {
@@ -124,7 +126,7 @@ func (h *harness) bookers(t testing.TB) bookers {
 	own := h.unit(t, tr.community.GetId(), "同江市税务局")
 	other := h.unit(t, tr.neighbour.GetId(), "同江市第一中学")
 	return bookers{venue: h.venue(t, own.GetId(), "税务局多功能厅"), own: own.GetId(), other: other.GetId(),
-		community: tr.community.GetId(), neighbour: tr.neighbour.GetId()}
+		community: tr.community.GetId(), neighbour: tr.neighbour.GetId(), far: tr.farCommunity.GetId()}
 }
 
 // as is a booking of who in s.
@@ -408,15 +410,28 @@ func TestABookingIsScopedByItsBooker(t *testing.T) {
 	b := h.bookers(t)
 	ctx := servicetest.Ctx(t)
 	secretary := h.venueAPI(devissuer.Claims{Subject: "sec", Role: auth.CommunitySecretary, ScopeOrgID: b.neighbour})
-	if _, err := secretary.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: b.as("residents", slot{"2026-06-27 09:00", "2026-06-27 10:00"})}); err != nil {
-		t.Errorf("their residents' booking: %v", err)
+	theirs, err := secretary.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: b.as("residents", slot{"2026-06-27 09:00", "2026-06-27 10:00"})})
+	if err != nil {
+		t.Fatalf("their residents' booking: %v", err)
+	}
+	id := theirs.GetBooking().GetId()
+	venueSide := h.venueAPI(devissuer.Claims{Subject: "v", Role: auth.CommunitySecretary, ScopeOrgID: b.community})
+	if _, err := venueSide.bookings.GetBooking(ctx, &pb.GetBookingRequest{Id: id}); err != nil {
+		t.Errorf("the secretary of the venue's community reads it: %v", err)
+	}
+	farSide := h.venueAPI(devissuer.Claims{Subject: "f", Role: auth.CommunitySecretary, ScopeOrgID: b.far})
+	if _, err := farSide.bookings.CancelBooking(ctx, &pb.CancelBookingRequest{Id: id}); status(err) != codes.NotFound {
+		t.Errorf("a secretary of another street cancels it: %v, want NotFound", err)
+	}
+	if _, err := venueSide.bookings.CancelBooking(ctx, &pb.CancelBookingRequest{Id: id, Reason: "场地维修"}); err != nil {
+		t.Errorf("the secretary of the venue's community cancels it: %v", err)
 	}
 	asUnit := b.as("own unit", slot{"2026-06-24 09:00", "2026-06-24 10:00"})
 	asUnit.CommunityId = b.neighbour
 	if _, err := secretary.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: asUnit}); status(err) != codes.NotFound {
 		t.Errorf("as a unit of another community, naming their own: %v, want NotFound", err)
 	}
-	_, err := h.venueAPI(cityAdmin).bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: asUnit})
+	_, err = h.venueAPI(cityAdmin).bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: asUnit})
 	if diff := cmp.Diff(refusal{codes.InvalidArgument, []string{"booking.community_id"}}, refusalOf(err)); diff != "" {
 		t.Errorf("a unit's booking naming a community (-want +got):\n%s", diff)
 	}

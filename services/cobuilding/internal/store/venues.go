@@ -355,10 +355,10 @@ func (s *Store) VenueSides(ctx context.Context, id string) (community, unit stri
 	return community, unit, err
 }
 
-// BookingSides are the booker's community and unit ("" for none) and the
-// venue's unit.
-func (s *Store) BookingSides(ctx context.Context, id string) (community, unit, venueUnit string, err error) {
-	err = s.lookup(ctx, id, `SELECT community_id::text, coalesce(unit_id::text, ''), venue_unit_id::text FROM bookings WHERE id = $1`,
-		&community, &unit, &venueUnit)
-	return community, unit, venueUnit, err
+// BookingSides are the booker's community and unit ("" for none), and the
+// venue's community and unit.
+func (s *Store) BookingSides(ctx context.Context, id string) (community, unit, venueCommunity, venueUnit string, err error) {
+	err = s.lookup(ctx, id, `SELECT community_id::text, coalesce(unit_id::text, ''), venue_community_id::text, venue_unit_id::text
+		FROM bookings WHERE id = $1`, &community, &unit, &venueCommunity, &venueUnit)
+	return community, unit, venueCommunity, venueUnit, err
 }
