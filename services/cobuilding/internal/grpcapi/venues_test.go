@@ -436,3 +436,45 @@ func TestABookingIsScopedByItsBooker(t *testing.T) {
 		t.Errorf("a unit's booking naming a community (-want +got):\n%s", diff)
 	}
 }
+
+// TestAVenueIsAnnouncedWithItsPlace: recorded and updated, each change an
+// event with the unit, community and district, and an audit record; a
+// changed rule applies to the bookings made after it.
+func TestAVenueIsAnnouncedWithItsPlace(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, servicetest.WithLocation(city))
+	b := h.bookers(t)
+	ctx := servicetest.Ctx(t)
+	api := h.venueAPI(cityAdmin)
+	_, err := api.venues.UpdateVenue(ctx, &pb.UpdateVenueRequest{Venue: &pb.Venue{Id: b.venue.GetId(),
+		OpeningRule: &pb.OpeningRule{OfficeStart: "18:00", OfficeEnd: "09:00"}}, UpdateMask: mask("opening_rule")})
+	if diff := cmp.Diff(refusal{codes.InvalidArgument, []string{"venue.opening_rule.office_end"}}, refusalOf(err)); diff != "" {
+		t.Errorf("office hours that end before they start (-want +got):\n%s", diff)
+	}
+	_, err = api.venues.UpdateVenue(ctx, &pb.UpdateVenueRequest{Venue: &pb.Venue{Id: b.venue.GetId()}, UpdateMask: mask("unit_id")})
+	if status(err) != codes.InvalidArgument {
+		t.Errorf("moving a venue to another unit: %v, want InvalidArgument", err)
+	}
+	everyone := []pb.Admitted{pb.Admitted_ADMITTED_OWN_UNIT, pb.Admitted_ADMITTED_OTHER_UNITS}
+	up, err := api.venues.UpdateVenue(ctx, &pb.UpdateVenueRequest{Venue: &pb.Venue{Id: b.venue.GetId(), OpeningRule: &pb.OpeningRule{
+		OfficeStart: "09:00", OfficeEnd: "12:00", OfficeHours: everyone, AfterHours: everyone}}, UpdateMask: mask("opening_rule")})
+	if err != nil || up.GetVenue().GetOpeningRule().GetOfficeStart() != "09:00" {
+		t.Fatalf("a rule of the unit's own: %v, %v", up, err)
+	}
+	if _, err := api.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: b.as("other unit", slot{"2026-06-24 10:00", "2026-06-24 11:00"})}); err != nil {
+		t.Errorf("another unit in office hours under the new rule: %v", err)
+	}
+	if _, err := api.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: b.as("residents", slot{"2026-06-27 10:00", "2026-06-27 11:00"})}); status(err) != codes.FailedPrecondition {
+		t.Errorf("residents on a Saturday the new rule closes to them: %v", err)
+	}
+	evs := waitEvents[*pb.VenueChanged](t, h, 2)
+	for i, e := range evs {
+		v := e.GetVenue()
+		if e.GetCreated() != (i == 0) || v.GetUnitId() != b.own || v.GetCommunityId() != b.community || v.GetDistrictId() != h.district(t, b) {
+			t.Errorf("event %d: %v", i, e)
+		}
+	}
+	if n := h.count(t, `SELECT count(*) FROM audit_log WHERE subject_type = 'venue' AND subject_id = $1`, b.venue.GetId()); n != 2 {
+		t.Errorf("%d audit records of the venue, want 2", n)
+	}
+}
