@@ -11,6 +11,7 @@ import (
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
+	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
@@ -277,8 +278,39 @@ func TestOverlappingBookingsAreRefusedByTheDatabase(t *testing.T) {
 			SELECT gen_random_uuid(), venue_id, venue_unit_id, venue_community_id, booker_kind, unit_id, community_id, contact,
 				purpose, attendees, start_time + interval '1 hour', end_time + interval '1 hour', 'sql', now() FROM bookings WHERE id = $1`,
 			first.GetBooking().GetId())
-		if err == nil {
-			t.Fatal("the table took an overlapping booking")
+		if !pgdb.IsExclusionViolation(err, "bookings_no_overlap") {
+			t.Fatalf("an overlapping booking written past the service: %v, want a violation of bookings_no_overlap", err)
+		}
+	})
+
+	t.Run("of two transactions in flight at once, the second waits for the first and is refused", func(t *testing.T) {
+		insert := `INSERT INTO bookings (id, venue_id, venue_unit_id, venue_community_id, booker_kind, unit_id,
+			community_id, contact, purpose, attendees, start_time, end_time, booked_by, created_at)
+			SELECT gen_random_uuid(), venue_id, venue_unit_id, venue_community_id, booker_kind, unit_id, community_id, contact,
+				purpose, attendees, start_time + $2::interval, end_time + $2::interval, 'sql', now() FROM bookings WHERE id = $1`
+		tx1, err := h.Pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx1.Rollback(ctx) }()
+		if _, err := tx1.Exec(ctx, insert, first.GetBooking().GetId(), "7 days"); err != nil {
+			t.Fatal(err)
+		}
+		second := make(chan error, 1)
+		go func() {
+			_, err := h.Pool.Exec(ctx, insert, first.GetBooking().GetId(), "7 days 30 minutes")
+			second <- err
+		}()
+		select {
+		case err := <-second:
+			t.Fatalf("the second did not wait for the first: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err := tx1.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-second; !pgdb.IsExclusionViolation(err, "bookings_no_overlap") {
+			t.Errorf("the second, once the first committed: %v, want a violation of bookings_no_overlap", err)
 		}
 	})
 
