@@ -206,6 +206,11 @@ func TestTheCityCorrectsTheCalendar(t *testing.T) {
 		days.GetCalendarDays()[3].GetKind() != pb.DayKind_DAY_KIND_WORKDAY {
 		t.Fatalf("2026 as seeded: %d days, %v, %v", len(days.GetCalendarDays()), days.GetCalendarDays()[:4], err)
 	}
+	same, err := api.calendar.SetCalendarDay(ctx, &pb.SetCalendarDayRequest{CalendarDay: &pb.CalendarDay{Date: "2026-10-01",
+		Kind: pb.DayKind_DAY_KIND_HOLIDAY, Name: "国庆节"}})
+	if err != nil || same.GetCalendarDay().GetUpdateTime() == nil {
+		t.Fatalf("a day set to what it is: %v, %v; want it as it was", same, err)
+	}
 	evening := b.as("residents", slot{"2026-07-01 19:00", "2026-07-01 21:00"})
 	if _, err := api.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: evening}); status(err) != codes.FailedPrecondition {
 		t.Fatalf("residents on an ordinary Wednesday: %v", err)
@@ -226,7 +231,10 @@ func TestTheCityCorrectsTheCalendar(t *testing.T) {
 	got := [][2]pb.DayKind{{evs[0].GetPreviousKind(), evs[0].GetCalendarDay().GetKind()}, {evs[1].GetPreviousKind(), evs[1].GetCalendarDay().GetKind()}}
 	want := [][2]pb.DayKind{{pb.DayKind_DAY_KIND_ORDINARY, pb.DayKind_DAY_KIND_HOLIDAY}, {pb.DayKind_DAY_KIND_HOLIDAY, pb.DayKind_DAY_KIND_ORDINARY}}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("calendar events, (previous, now) (-want +got):\n%s", diff)
+		t.Errorf("calendar events, (previous, now), the day set to what it was announcing nothing (-want +got):\n%s", diff)
+	}
+	if n := h.count(t, `SELECT count(*) FROM audit_log WHERE subject_type = 'calendar_day'`); n != 2 {
+		t.Errorf("%d audit records of calendar days, want the 2 changes", n)
 	}
 	again := b.as("residents", slot{"2026-07-01 09:00", "2026-07-01 10:00"})
 	if _, err := api.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: again}); status(err) != codes.FailedPrecondition {
