@@ -230,6 +230,9 @@ func Policy(l Lookup) authz.Policy {
 				q := r.(*pb.ListVolunteerTeamsRequest)
 				return []string{q.GetCommunityId(), q.GetAncestorId()}
 			})),
+		pb.VolunteerTeamService_UpdateVolunteerTeam_FullMethodName: write(first(l.TeamSides, func(r any) string {
+			return r.(*pb.UpdateVolunteerTeamRequest).GetVolunteerTeam().GetId()
+		})),
 		pb.VolunteerTeamService_AddVolunteers_FullMethodName:          write(first(l.TeamSides, teamID)),
 		pb.VolunteerTeamService_RemoveVolunteer_FullMethodName:        write(first(l.TeamSides, teamID)),
 		pb.VolunteerTeamService_ListVolunteers_FullMethodName:         read(first(l.TeamSides, teamID)),
@@ -337,8 +340,12 @@ func unitRules(l Lookup) map[string]unitRule {
 		pb.VolunteerTeamService_CreateVolunteerTeam_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
 			return req.(*pb.CreateVolunteerTeamRequest).GetVolunteerTeam().GetUnitId(), nil
 		}},
-		pb.VolunteerTeamService_GetVolunteerTeam_FullMethodName:       second(l.TeamSides),
-		pb.VolunteerTeamService_ListVolunteerTeams_FullMethodName:     list,
+		pb.VolunteerTeamService_GetVolunteerTeam_FullMethodName:   second(l.TeamSides),
+		pb.VolunteerTeamService_ListVolunteerTeams_FullMethodName: list,
+		pb.VolunteerTeamService_UpdateVolunteerTeam_FullMethodName: {unit: func(ctx context.Context, req any) (string, error) {
+			_, u, err := l.TeamSides(ctx, req.(*pb.UpdateVolunteerTeamRequest).GetVolunteerTeam().GetId())
+			return u, err
+		}},
 		pb.VolunteerTeamService_AddVolunteers_FullMethodName:          teamUnit(l),
 		pb.VolunteerTeamService_RemoveVolunteer_FullMethodName:        teamUnit(l),
 		pb.VolunteerTeamService_ListVolunteers_FullMethodName:         teamUnit(l),
