@@ -518,3 +518,49 @@ func TestAVenueIsAnnouncedWithItsPlace(t *testing.T) {
 		t.Errorf("%d audit records of the venue, want 2", n)
 	}
 }
+
+// TestBookingsListByStartTimeInPages: in start order, from a given time,
+// page by page; a token no list issued is refused naming it.
+func TestBookingsListByStartTimeInPages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, servicetest.WithLocation(city))
+	b := h.bookers(t)
+	ctx := servicetest.Ctx(t)
+	api := h.venueAPI(cityAdmin)
+	var want []string
+	for _, s := range []slot{{"2026-06-27 09:00", "2026-06-27 10:00"}, {"2026-06-24 19:00", "2026-06-24 20:00"},
+		{"2026-06-28 09:00", "2026-06-28 10:00"}, {"2026-06-27 14:00", "2026-06-27 15:00"}} {
+		who := "residents"
+		if s.from[:10] == "2026-06-24" {
+			who = "other unit"
+		}
+		r, err := api.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: b.as(who, s)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r.GetBooking().GetId())
+	}
+	want = []string{want[0], want[3], want[2]} // from the Friday on, in start order
+	var got []string
+	req := &pb.ListBookingsRequest{VenueId: b.venue.GetId(), From: at("2026-06-26 00:00"), PageSize: 2}
+	for {
+		page, err := api.bookings.ListBookings(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range page.GetBookings() {
+			got = append(got, x.GetId())
+		}
+		if page.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = page.GetNextPageToken()
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("bookings from Friday (-want +got):\n%s", diff)
+	}
+	_, err := api.bookings.ListBookings(ctx, &pb.ListBookingsRequest{VenueId: b.venue.GetId(), PageToken: "eyJTdGFydCI6IiIsIklEIjoieCJ9"})
+	if diff := cmp.Diff(refusal{codes.InvalidArgument, []string{"page_token"}}, refusalOf(err)); diff != "" {
+		t.Errorf("a forged token (-want +got):\n%s", diff)
+	}
+}
