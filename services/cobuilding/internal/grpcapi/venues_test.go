@@ -174,6 +174,7 @@ func TestTheOnePlusThreeRuleAtItsEdges(t *testing.T) {
 		{"residents on a make-up working Sunday (调休)", "residents", slot{"2026-09-20 09:00", "2026-09-20 11:00"}, refused},
 		{"the unit's staff in office hours of a make-up working Sunday", "own unit", slot{"2026-09-20 09:00", "2026-09-20 11:00"}, refusal{}},
 		{"another unit after hours of a make-up working Saturday", "other unit", slot{"2026-10-10 18:00", "2026-10-10 20:00"}, refusal{}},
+		{"residents on a make-up working Saturday (调休)", "residents", slot{"2026-10-10 09:00", "2026-10-10 11:00"}, refused},
 		{"residents on National Day, a Thursday", "residents", slot{"2026-10-01 09:00", "2026-10-01 11:00"}, refusal{}},
 		{"the unit's staff on a holiday Friday (中秋节)", "own unit", slot{"2026-09-25 09:00", "2026-09-25 10:00"}, refused},
 		{"a booking past midnight", "other unit", slot{"2026-06-24 22:00", "2026-06-25 01:00"},
