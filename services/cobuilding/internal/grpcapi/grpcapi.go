@@ -13,6 +13,7 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
 	"gongjian.dev/services/cobuilding/internal/settings"
@@ -34,6 +35,8 @@ type Services struct {
 	Venues     *venues.Service
 	Calendar   *venues.Calendar
 	Volunteers *volunteers.Teams
+	// The two-way evaluation, residents' requests and balancing.
+	Evaluations *evaluations.Service
 }
 
 // Register returns the function that registers every API of the service.
@@ -51,6 +54,8 @@ func Register(s Services) func(grpc.ServiceRegistrar) {
 		pb.RegisterBookingServiceServer(srv, &bookingAPI{svc: s.Venues})
 		pb.RegisterCalendarServiceServer(srv, &calendarAPI{svc: s.Calendar})
 		pb.RegisterVolunteerTeamServiceServer(srv, &teamAPI{svc: s.Volunteers})
+		// The two-way evaluation, residents' requests and balancing.
+		pb.RegisterEvaluationServiceServer(srv, &evaluationAPI{svc: s.Evaluations})
 	}
 }
 

@@ -32,6 +32,8 @@ type side struct {
 
 	venue, booking, spareBooking string
 	team, volunteer, spare       string
+	// The two-way evaluation, residents' requests and balancing.
+	evaluation string
 }
 
 // unitAccess is what a unit's contact may do with an RPC.
@@ -231,6 +233,16 @@ var matrixOps = []matrixOp{
 		return &pb.ListVolunteerServicesRequest{TeamId: s.team}
 	}},
 
+	// The two-way evaluation, residents' requests and balancing.
+	{pb.EvaluationService_RecordEvaluation_FullMethodName, staffWriters, write, unitOwn, func(s side) proto.Message {
+		return gradeOf(pb.EvaluationDirection_EVALUATION_DIRECTION_UNIT_TO_COMMUNITY, s.community, s.unit, pb.EvaluationGrade_EVALUATION_GRADE_GOOD) // not open yet
+	}},
+	{pb.EvaluationService_GetEvaluation_FullMethodName, staffReaders, read, unitOwn, func(s side) proto.Message {
+		return &pb.GetEvaluationRequest{Id: s.evaluation}
+	}},
+	{pb.EvaluationService_ListEvaluations_FullMethodName, staffReaders, read, unitList, func(s side) proto.Message {
+		return &pb.ListEvaluationsRequest{CommunityId: s.community}
+	}},
 	{auditv1.AuditService_ListAuditRecords_FullMethodName, []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", unitNone,
 		func(s side) proto.Message {
 			return &auditv1.ListAuditRecordsRequest{Service: "cobuilding", OrganisationId: s.community}
@@ -244,6 +256,8 @@ var restHandlers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) 
 	pb.RegisterSettingsServiceHandler, auditv1.RegisterAuditServiceHandler,
 	pb.RegisterVenueServiceHandler, pb.RegisterBookingServiceHandler, pb.RegisterCalendarServiceHandler,
 	pb.RegisterVolunteerTeamServiceHandler,
+	// The two-way evaluation, residents' requests and balancing.
+	pb.RegisterEvaluationServiceHandler,
 }
 
 // fixture builds one side in the district's first street's community.
@@ -272,6 +286,15 @@ func (h *harness) fixture(t testing.TB, district, street, community *orgv1.Organ
 	}
 	s.activity = a.GetJointActivity().GetId()
 	h.venueFixture(t, &s)
+	// The two-way evaluation, residents' requests and balancing.
+	h.clock.Set(yearEnd)
+	e, err := h.evaluationsAs(cityAdmin).RecordEvaluation(servicetest.Ctx(t), gradeOf(pb.EvaluationDirection_EVALUATION_DIRECTION_COMMUNITY_TO_UNIT,
+		s.community, s.unit, pb.EvaluationGrade_EVALUATION_GRADE_GOOD))
+	h.clock.Set(day0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.evaluation = e.GetEvaluation().GetId()
 	return s
 }
 

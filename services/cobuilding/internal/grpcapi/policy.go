@@ -26,6 +26,8 @@ type Lookup interface {
 	VenueSides(ctx context.Context, id string) (community, unit string, err error)
 	BookingSides(ctx context.Context, id string) (community, unit, venueCommunity, venueUnit string, err error)
 	TeamSides(ctx context.Context, id string) (community, unit string, err error)
+	// The two-way evaluation, residents' requests and balancing.
+	EvaluationSides(ctx context.Context, id string) (community, unit string, err error)
 }
 
 // The roles by what they do with co-building records. A unit's contact is
@@ -238,6 +240,17 @@ func Policy(l Lookup) authz.Policy {
 		pb.VolunteerTeamService_ListVolunteers_FullMethodName:         read(first(l.TeamSides, teamID)),
 		pb.VolunteerTeamService_RecordVolunteerService_FullMethodName: write(first(l.TeamSides, teamID)),
 		pb.VolunteerTeamService_ListVolunteerServices_FullMethodName:  read(first(l.TeamSides, teamID)),
+		// The two-way evaluation: a community's staff grade its units and
+		// record its units' grades given on paper.
+		pb.EvaluationService_RecordEvaluation_FullMethodName: write(authz.Target(func(r *pb.RecordEvaluationRequest) string {
+			return r.GetEvaluation().GetCommunityId()
+		})),
+		pb.EvaluationService_GetEvaluation_FullMethodName: read(first(l.EvaluationSides, reqID)),
+		pb.EvaluationService_ListEvaluations_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListEvaluationsRequest).GetUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListEvaluationsRequest)
+				return []string{q.GetCommunityId(), q.GetAncestorId()}
+			})),
 	}
 }
 
@@ -351,6 +364,13 @@ func unitRules(l Lookup) map[string]unitRule {
 		pb.VolunteerTeamService_ListVolunteers_FullMethodName:         teamUnit(l),
 		pb.VolunteerTeamService_RecordVolunteerService_FullMethodName: teamUnit(l),
 		pb.VolunteerTeamService_ListVolunteerServices_FullMethodName:  teamUnit(l),
+		// The two-way evaluation: their unit's grades, given and received;
+		// they record only their unit's grade of the community.
+		pb.EvaluationService_RecordEvaluation_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
+			return req.(*pb.RecordEvaluationRequest).GetEvaluation().GetUnitId(), nil
+		}},
+		pb.EvaluationService_GetEvaluation_FullMethodName:   second(l.EvaluationSides),
+		pb.EvaluationService_ListEvaluations_FullMethodName: list,
 	}
 }
 

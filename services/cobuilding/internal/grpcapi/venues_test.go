@@ -38,8 +38,10 @@ func at(s string) *timestamppb.Timestamp {
 // slot is a span of one day: its first and last instant.
 type slot struct{ from, to string }
 
-// matrixSlot is the slot the matrix fixture books: a Thursday morning.
-var matrixSlot = slot{"2026-06-18 09:00", "2026-06-18 10:00"}
+// matrixSlot is the slot the matrix fixture books: a Thursday morning
+// after the year-end evaluation opens, so that it is still ahead when the
+// fixture moves the clock there.
+var matrixSlot = slot{"2026-12-17 09:00", "2026-12-17 10:00"}
 
 // venueClients are the clients of venues, bookings and the calendar as one caller.
 type venueClients struct {
@@ -86,7 +88,7 @@ func (h *harness) venueFixture(t testing.TB, s *side) {
 	t.Helper()
 	api := h.venueAPI(cityAdmin)
 	s.venue = h.venue(t, s.unit, "矩阵会议室").GetId()
-	for i, sl := range []slot{matrixSlot, {"2026-06-22 09:00", "2026-06-22 10:00"}} {
+	for i, sl := range []slot{matrixSlot, {"2026-12-21 09:00", "2026-12-21 10:00"}} {
 		b, err := api.bookings.CreateBooking(servicetest.Ctx(t), &pb.CreateBookingRequest{Booking: ownBookingOf(s.venue, s.unit, sl)})
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
+	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
 	"gongjian.dev/services/cobuilding/internal/settings"
@@ -82,6 +83,13 @@ func Event(e cobuild.Event, id string, at time.Time) (subject string, msg proto.
 		t := e.Team
 		msg, aggregate = &pb.VolunteerServiceRecorded{EventId: id, OccurTime: occur, ServiceRecord: ServiceRecord(e.Service),
 			CommunityId: t.CommunityID, UnitId: t.UnitID, DistrictId: t.DistrictID}, t.ID
+	// The two-way evaluation, residents' requests and balancing.
+	case evaluations.Published:
+		v := e.Evaluation
+		msg, aggregate = &pb.UnitEvaluationPublished{EventId: id, OccurTime: occur, EvaluationId: v.ID, Year: int32(v.Year),
+			Direction: EvaluationDirection(v.Direction), CommunityId: v.CommunityID, UnitId: v.UnitID,
+			UnitPartyOrganisationId: v.UnitPartyOrgID, DistrictId: v.DistrictID, Grade: EvaluationGrade(v.Grade),
+			Comment: v.Comment, Corrected: e.Before != nil, UnitName: v.UnitName}, v.UnitID
 	default:
 		return "", nil, "", fmt.Errorf("pbconv: no message for the event %T", e)
 	}

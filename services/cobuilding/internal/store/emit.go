@@ -12,6 +12,7 @@ import (
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
+	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/pbconv"
 	"gongjian.dev/services/cobuilding/internal/reports"
@@ -77,6 +78,13 @@ func auditEntry(e cobuild.Event, at time.Time) (audit.Entry, bool) {
 		return entry("joint_activity", a.ID, a.CommunityIDs[0], nil, pbconv.Activity(a)), true
 	case settings.Updated:
 		return entry("cobuilding_settings", e.Settings.DistrictID, e.Settings.DistrictID, nil, pbconv.Settings(e.Settings)), true
+	// The two-way evaluation, residents' requests and balancing.
+	case evaluations.Published:
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.Evaluation(e.Before)
+		}
+		return entry("evaluation", e.Evaluation.ID, e.Evaluation.CommunityID, before, pbconv.Evaluation(e.Evaluation)), true
 	}
 	return venueAuditEntry(e)
 }

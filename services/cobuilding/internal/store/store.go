@@ -39,11 +39,18 @@ var venueFiles embed.FS
 // on its own, so that parts added beside them never compete for a number.
 var VenueMigrations = pgdb.Embedded("cobuilding_venues", venueFiles, "migrations/venues")
 
+//go:embed migrations/requests/*.sql
+var requestFiles embed.FS
+
+// RequestMigrations are the tables of residents' requests, the two-way
+// evaluation and balancing proposals.
+var RequestMigrations = pgdb.Embedded("cobuilding_requests", requestFiles, "migrations/requests")
+
 // AllMigrations are every migration set the service's schema needs, in
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations,
-	VenueMigrations}
+	VenueMigrations, RequestMigrations}
 
 // Store is the service's database.
 type Store struct {

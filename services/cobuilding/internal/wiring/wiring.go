@@ -15,6 +15,7 @@ import (
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
+	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/grpcapi"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
@@ -81,6 +82,8 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		Venues:     venues.NewService(st.Venues(), clock),
 		Calendar:   venues.NewCalendar(st.Venues(), clock),
 		Volunteers: volunteers.NewTeams(st.Teams(), clock),
+		// The two-way evaluation, residents' requests and balancing.
+		Evaluations: evaluations.NewService(st.Evaluations(), clock),
 	}
 	sweep := func(ctx context.Context) error { return Sweep(ctx, svcs) }
 	return &Built{Store: st, Services: svcs, Sweep: sweep}, &service.Parts{

@@ -1532,11 +1532,170 @@ func (x *VolunteerServiceRecorded) GetDistrictId() string {
 	return ""
 }
 
+// UnitEvaluationPublished is published on
+// gongjian.cobuilding.v1.unit_evaluation_published when a year-end two-way
+// evaluation (双向评议) is recorded or corrected: a community's grade of one
+// of its units, or a unit's grade of its community. The supervision service
+// turns a unit graded ordinary two years running into an interview.
+type UnitEvaluationPublished struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the evaluation was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// evaluation_id is the evaluation; a correction keeps the id.
+	EvaluationId string `protobuf:"bytes,3,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	// year evaluated.
+	Year int32 `protobuf:"varint,4,opt,name=year,proto3" json:"year,omitempty"`
+	// direction says who rated whom.
+	Direction EvaluationDirection `protobuf:"varint,5,opt,name=direction,proto3,enum=gongjian.cobuilding.v1.EvaluationDirection" json:"direction,omitempty"`
+	// community_id is the community.
+	CommunityId string `protobuf:"bytes,6,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// unit_id is the resident unit.
+	UnitId string `protobuf:"bytes,7,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// unit_party_organisation_id is the unit's party organisation, if any.
+	UnitPartyOrganisationId string `protobuf:"bytes,8,opt,name=unit_party_organisation_id,json=unitPartyOrganisationId,proto3" json:"unit_party_organisation_id,omitempty"`
+	// district_id is the community's district.
+	DistrictId string `protobuf:"bytes,9,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// grade given.
+	Grade EvaluationGrade `protobuf:"varint,10,opt,name=grade,proto3,enum=gongjian.cobuilding.v1.EvaluationGrade" json:"grade,omitempty"`
+	// comment given with the grade.
+	Comment string `protobuf:"bytes,11,opt,name=comment,proto3" json:"comment,omitempty"`
+	// corrected is true when this replaces a grade published before for the
+	// same year, direction, community and unit.
+	Corrected bool `protobuf:"varint,12,opt,name=corrected,proto3" json:"corrected,omitempty"`
+	// unit_name is the unit's name when it was rated.
+	UnitName      string `protobuf:"bytes,13,opt,name=unit_name,json=unitName,proto3" json:"unit_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnitEvaluationPublished) Reset() {
+	*x = UnitEvaluationPublished{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitEvaluationPublished) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitEvaluationPublished) ProtoMessage() {}
+
+func (x *UnitEvaluationPublished) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitEvaluationPublished.ProtoReflect.Descriptor instead.
+func (*UnitEvaluationPublished) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *UnitEvaluationPublished) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *UnitEvaluationPublished) GetEvaluationId() string {
+	if x != nil {
+		return x.EvaluationId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *UnitEvaluationPublished) GetDirection() EvaluationDirection {
+	if x != nil {
+		return x.Direction
+	}
+	return EvaluationDirection_EVALUATION_DIRECTION_UNSPECIFIED
+}
+
+func (x *UnitEvaluationPublished) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetUnitPartyOrganisationId() string {
+	if x != nil {
+		return x.UnitPartyOrganisationId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetGrade() EvaluationGrade {
+	if x != nil {
+		return x.Grade
+	}
+	return EvaluationGrade_EVALUATION_GRADE_UNSPECIFIED
+}
+
+func (x *UnitEvaluationPublished) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetCorrected() bool {
+	if x != nil {
+		return x.Corrected
+	}
+	return false
+}
+
+func (x *UnitEvaluationPublished) GetUnitName() string {
+	if x != nil {
+		return x.UnitName
+	}
+	return ""
+}
+
 var File_gongjian_cobuilding_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_cobuilding_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"#gongjian/cobuilding/v1/events.proto\x12\x16gongjian.cobuilding.v1\x1a'gongjian/cobuilding/v1/activities.proto\x1a'gongjian/cobuilding/v1/agreements.proto\x1a%gongjian/cobuilding/v1/meetings.proto\x1a$gongjian/cobuilding/v1/reports.proto\x1a%gongjian/cobuilding/v1/settings.proto\x1a\"gongjian/cobuilding/v1/units.proto\x1a#gongjian/cobuilding/v1/venues.proto\x1a'gongjian/cobuilding/v1/volunteers.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x01\n" +
+	"#gongjian/cobuilding/v1/events.proto\x12\x16gongjian.cobuilding.v1\x1a'gongjian/cobuilding/v1/activities.proto\x1a'gongjian/cobuilding/v1/agreements.proto\x1a(gongjian/cobuilding/v1/evaluations.proto\x1a%gongjian/cobuilding/v1/meetings.proto\x1a$gongjian/cobuilding/v1/reports.proto\x1a%gongjian/cobuilding/v1/settings.proto\x1a\"gongjian/cobuilding/v1/units.proto\x1a#gongjian/cobuilding/v1/venues.proto\x1a'gongjian/cobuilding/v1/volunteers.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x01\n" +
 	"\x13ResidentUnitChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -1682,7 +1841,24 @@ const file_gongjian_cobuilding_v1_events_proto_rawDesc = "" +
 	"\fcommunity_id\x18\x04 \x01(\tR\vcommunityId\x12\x17\n" +
 	"\aunit_id\x18\x05 \x01(\tR\x06unitId\x12\x1f\n" +
 	"\vdistrict_id\x18\x06 \x01(\tR\n" +
-	"districtIdB?Z=gongjian.dev/proto/gen/go/gongjian/cobuilding/v1;cobuildingv1b\x06proto3"
+	"districtId\"\xa1\x04\n" +
+	"\x17UnitEvaluationPublished\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12#\n" +
+	"\revaluation_id\x18\x03 \x01(\tR\fevaluationId\x12\x12\n" +
+	"\x04year\x18\x04 \x01(\x05R\x04year\x12I\n" +
+	"\tdirection\x18\x05 \x01(\x0e2+.gongjian.cobuilding.v1.EvaluationDirectionR\tdirection\x12!\n" +
+	"\fcommunity_id\x18\x06 \x01(\tR\vcommunityId\x12\x17\n" +
+	"\aunit_id\x18\a \x01(\tR\x06unitId\x12;\n" +
+	"\x1aunit_party_organisation_id\x18\b \x01(\tR\x17unitPartyOrganisationId\x12\x1f\n" +
+	"\vdistrict_id\x18\t \x01(\tR\n" +
+	"districtId\x12=\n" +
+	"\x05grade\x18\n" +
+	" \x01(\x0e2'.gongjian.cobuilding.v1.EvaluationGradeR\x05grade\x12\x18\n" +
+	"\acomment\x18\v \x01(\tR\acomment\x12\x1c\n" +
+	"\tcorrected\x18\f \x01(\bR\tcorrected\x12\x1b\n" +
+	"\tunit_name\x18\r \x01(\tR\bunitNameB?Z=gongjian.dev/proto/gen/go/gongjian/cobuilding/v1;cobuildingv1b\x06proto3"
 
 var (
 	file_gongjian_cobuilding_v1_events_proto_rawDescOnce sync.Once
@@ -1696,7 +1872,7 @@ func file_gongjian_cobuilding_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_cobuilding_v1_events_proto_rawDescData
 }
 
-var file_gongjian_cobuilding_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_gongjian_cobuilding_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_gongjian_cobuilding_v1_events_proto_goTypes = []any{
 	(*ResidentUnitChanged)(nil),         // 0: gongjian.cobuilding.v1.ResidentUnitChanged
 	(*ResidentUnitCoverageChanged)(nil), // 1: gongjian.cobuilding.v1.ResidentUnitCoverageChanged
@@ -1715,62 +1891,68 @@ var file_gongjian_cobuilding_v1_events_proto_goTypes = []any{
 	(*VolunteerTeamChanged)(nil),        // 14: gongjian.cobuilding.v1.VolunteerTeamChanged
 	(*VolunteersChanged)(nil),           // 15: gongjian.cobuilding.v1.VolunteersChanged
 	(*VolunteerServiceRecorded)(nil),    // 16: gongjian.cobuilding.v1.VolunteerServiceRecorded
-	(*timestamppb.Timestamp)(nil),       // 17: google.protobuf.Timestamp
-	(*ResidentUnit)(nil),                // 18: gongjian.cobuilding.v1.ResidentUnit
-	(*Agreement)(nil),                   // 19: gongjian.cobuilding.v1.Agreement
-	(*UnitReport)(nil),                  // 20: gongjian.cobuilding.v1.UnitReport
-	(*JointMeeting)(nil),                // 21: gongjian.cobuilding.v1.JointMeeting
-	(MeetingKind)(0),                    // 22: gongjian.cobuilding.v1.MeetingKind
-	(*LedgerItem)(nil),                  // 23: gongjian.cobuilding.v1.LedgerItem
-	(*JointActivity)(nil),               // 24: gongjian.cobuilding.v1.JointActivity
-	(*CoBuildingSettings)(nil),          // 25: gongjian.cobuilding.v1.CoBuildingSettings
-	(*Venue)(nil),                       // 26: gongjian.cobuilding.v1.Venue
-	(*Booking)(nil),                     // 27: gongjian.cobuilding.v1.Booking
-	(*CalendarDay)(nil),                 // 28: gongjian.cobuilding.v1.CalendarDay
-	(DayKind)(0),                        // 29: gongjian.cobuilding.v1.DayKind
-	(*VolunteerTeam)(nil),               // 30: gongjian.cobuilding.v1.VolunteerTeam
-	(*Volunteer)(nil),                   // 31: gongjian.cobuilding.v1.Volunteer
-	(*ServiceRecord)(nil),               // 32: gongjian.cobuilding.v1.ServiceRecord
+	(*UnitEvaluationPublished)(nil),     // 17: gongjian.cobuilding.v1.UnitEvaluationPublished
+	(*timestamppb.Timestamp)(nil),       // 18: google.protobuf.Timestamp
+	(*ResidentUnit)(nil),                // 19: gongjian.cobuilding.v1.ResidentUnit
+	(*Agreement)(nil),                   // 20: gongjian.cobuilding.v1.Agreement
+	(*UnitReport)(nil),                  // 21: gongjian.cobuilding.v1.UnitReport
+	(*JointMeeting)(nil),                // 22: gongjian.cobuilding.v1.JointMeeting
+	(MeetingKind)(0),                    // 23: gongjian.cobuilding.v1.MeetingKind
+	(*LedgerItem)(nil),                  // 24: gongjian.cobuilding.v1.LedgerItem
+	(*JointActivity)(nil),               // 25: gongjian.cobuilding.v1.JointActivity
+	(*CoBuildingSettings)(nil),          // 26: gongjian.cobuilding.v1.CoBuildingSettings
+	(*Venue)(nil),                       // 27: gongjian.cobuilding.v1.Venue
+	(*Booking)(nil),                     // 28: gongjian.cobuilding.v1.Booking
+	(*CalendarDay)(nil),                 // 29: gongjian.cobuilding.v1.CalendarDay
+	(DayKind)(0),                        // 30: gongjian.cobuilding.v1.DayKind
+	(*VolunteerTeam)(nil),               // 31: gongjian.cobuilding.v1.VolunteerTeam
+	(*Volunteer)(nil),                   // 32: gongjian.cobuilding.v1.Volunteer
+	(*ServiceRecord)(nil),               // 33: gongjian.cobuilding.v1.ServiceRecord
+	(EvaluationDirection)(0),            // 34: gongjian.cobuilding.v1.EvaluationDirection
+	(EvaluationGrade)(0),                // 35: gongjian.cobuilding.v1.EvaluationGrade
 }
 var file_gongjian_cobuilding_v1_events_proto_depIdxs = []int32{
-	17, // 0: gongjian.cobuilding.v1.ResidentUnitChanged.occur_time:type_name -> google.protobuf.Timestamp
-	18, // 1: gongjian.cobuilding.v1.ResidentUnitChanged.resident_unit:type_name -> gongjian.cobuilding.v1.ResidentUnit
-	17, // 2: gongjian.cobuilding.v1.ResidentUnitCoverageChanged.occur_time:type_name -> google.protobuf.Timestamp
-	17, // 3: gongjian.cobuilding.v1.AgreementChanged.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 4: gongjian.cobuilding.v1.AgreementChanged.agreement:type_name -> gongjian.cobuilding.v1.Agreement
-	17, // 5: gongjian.cobuilding.v1.UnitReportFiled.occur_time:type_name -> google.protobuf.Timestamp
-	20, // 6: gongjian.cobuilding.v1.UnitReportFiled.unit_report:type_name -> gongjian.cobuilding.v1.UnitReport
-	17, // 7: gongjian.cobuilding.v1.UnitReportMissed.occur_time:type_name -> google.protobuf.Timestamp
-	17, // 8: gongjian.cobuilding.v1.JointMeetingRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 9: gongjian.cobuilding.v1.JointMeetingRecorded.joint_meeting:type_name -> gongjian.cobuilding.v1.JointMeeting
-	17, // 10: gongjian.cobuilding.v1.JointMeetingMissed.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 11: gongjian.cobuilding.v1.JointMeetingMissed.kind:type_name -> gongjian.cobuilding.v1.MeetingKind
-	17, // 12: gongjian.cobuilding.v1.LedgerItemChanged.occur_time:type_name -> google.protobuf.Timestamp
-	23, // 13: gongjian.cobuilding.v1.LedgerItemChanged.ledger_item:type_name -> gongjian.cobuilding.v1.LedgerItem
-	17, // 14: gongjian.cobuilding.v1.LedgerItemOverdue.occur_time:type_name -> google.protobuf.Timestamp
-	17, // 15: gongjian.cobuilding.v1.JointActivityRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	24, // 16: gongjian.cobuilding.v1.JointActivityRecorded.joint_activity:type_name -> gongjian.cobuilding.v1.JointActivity
-	17, // 17: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	25, // 18: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.settings:type_name -> gongjian.cobuilding.v1.CoBuildingSettings
-	17, // 19: gongjian.cobuilding.v1.VenueChanged.occur_time:type_name -> google.protobuf.Timestamp
-	26, // 20: gongjian.cobuilding.v1.VenueChanged.venue:type_name -> gongjian.cobuilding.v1.Venue
-	17, // 21: gongjian.cobuilding.v1.BookingChanged.occur_time:type_name -> google.protobuf.Timestamp
-	27, // 22: gongjian.cobuilding.v1.BookingChanged.booking:type_name -> gongjian.cobuilding.v1.Booking
-	17, // 23: gongjian.cobuilding.v1.CalendarDaySet.occur_time:type_name -> google.protobuf.Timestamp
-	28, // 24: gongjian.cobuilding.v1.CalendarDaySet.calendar_day:type_name -> gongjian.cobuilding.v1.CalendarDay
-	29, // 25: gongjian.cobuilding.v1.CalendarDaySet.previous_kind:type_name -> gongjian.cobuilding.v1.DayKind
-	17, // 26: gongjian.cobuilding.v1.VolunteerTeamChanged.occur_time:type_name -> google.protobuf.Timestamp
-	30, // 27: gongjian.cobuilding.v1.VolunteerTeamChanged.volunteer_team:type_name -> gongjian.cobuilding.v1.VolunteerTeam
-	17, // 28: gongjian.cobuilding.v1.VolunteersChanged.occur_time:type_name -> google.protobuf.Timestamp
-	31, // 29: gongjian.cobuilding.v1.VolunteersChanged.joined:type_name -> gongjian.cobuilding.v1.Volunteer
-	31, // 30: gongjian.cobuilding.v1.VolunteersChanged.left:type_name -> gongjian.cobuilding.v1.Volunteer
-	17, // 31: gongjian.cobuilding.v1.VolunteerServiceRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	32, // 32: gongjian.cobuilding.v1.VolunteerServiceRecorded.service_record:type_name -> gongjian.cobuilding.v1.ServiceRecord
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	18, // 0: gongjian.cobuilding.v1.ResidentUnitChanged.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 1: gongjian.cobuilding.v1.ResidentUnitChanged.resident_unit:type_name -> gongjian.cobuilding.v1.ResidentUnit
+	18, // 2: gongjian.cobuilding.v1.ResidentUnitCoverageChanged.occur_time:type_name -> google.protobuf.Timestamp
+	18, // 3: gongjian.cobuilding.v1.AgreementChanged.occur_time:type_name -> google.protobuf.Timestamp
+	20, // 4: gongjian.cobuilding.v1.AgreementChanged.agreement:type_name -> gongjian.cobuilding.v1.Agreement
+	18, // 5: gongjian.cobuilding.v1.UnitReportFiled.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 6: gongjian.cobuilding.v1.UnitReportFiled.unit_report:type_name -> gongjian.cobuilding.v1.UnitReport
+	18, // 7: gongjian.cobuilding.v1.UnitReportMissed.occur_time:type_name -> google.protobuf.Timestamp
+	18, // 8: gongjian.cobuilding.v1.JointMeetingRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 9: gongjian.cobuilding.v1.JointMeetingRecorded.joint_meeting:type_name -> gongjian.cobuilding.v1.JointMeeting
+	18, // 10: gongjian.cobuilding.v1.JointMeetingMissed.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 11: gongjian.cobuilding.v1.JointMeetingMissed.kind:type_name -> gongjian.cobuilding.v1.MeetingKind
+	18, // 12: gongjian.cobuilding.v1.LedgerItemChanged.occur_time:type_name -> google.protobuf.Timestamp
+	24, // 13: gongjian.cobuilding.v1.LedgerItemChanged.ledger_item:type_name -> gongjian.cobuilding.v1.LedgerItem
+	18, // 14: gongjian.cobuilding.v1.LedgerItemOverdue.occur_time:type_name -> google.protobuf.Timestamp
+	18, // 15: gongjian.cobuilding.v1.JointActivityRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	25, // 16: gongjian.cobuilding.v1.JointActivityRecorded.joint_activity:type_name -> gongjian.cobuilding.v1.JointActivity
+	18, // 17: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	26, // 18: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.settings:type_name -> gongjian.cobuilding.v1.CoBuildingSettings
+	18, // 19: gongjian.cobuilding.v1.VenueChanged.occur_time:type_name -> google.protobuf.Timestamp
+	27, // 20: gongjian.cobuilding.v1.VenueChanged.venue:type_name -> gongjian.cobuilding.v1.Venue
+	18, // 21: gongjian.cobuilding.v1.BookingChanged.occur_time:type_name -> google.protobuf.Timestamp
+	28, // 22: gongjian.cobuilding.v1.BookingChanged.booking:type_name -> gongjian.cobuilding.v1.Booking
+	18, // 23: gongjian.cobuilding.v1.CalendarDaySet.occur_time:type_name -> google.protobuf.Timestamp
+	29, // 24: gongjian.cobuilding.v1.CalendarDaySet.calendar_day:type_name -> gongjian.cobuilding.v1.CalendarDay
+	30, // 25: gongjian.cobuilding.v1.CalendarDaySet.previous_kind:type_name -> gongjian.cobuilding.v1.DayKind
+	18, // 26: gongjian.cobuilding.v1.VolunteerTeamChanged.occur_time:type_name -> google.protobuf.Timestamp
+	31, // 27: gongjian.cobuilding.v1.VolunteerTeamChanged.volunteer_team:type_name -> gongjian.cobuilding.v1.VolunteerTeam
+	18, // 28: gongjian.cobuilding.v1.VolunteersChanged.occur_time:type_name -> google.protobuf.Timestamp
+	32, // 29: gongjian.cobuilding.v1.VolunteersChanged.joined:type_name -> gongjian.cobuilding.v1.Volunteer
+	32, // 30: gongjian.cobuilding.v1.VolunteersChanged.left:type_name -> gongjian.cobuilding.v1.Volunteer
+	18, // 31: gongjian.cobuilding.v1.VolunteerServiceRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	33, // 32: gongjian.cobuilding.v1.VolunteerServiceRecorded.service_record:type_name -> gongjian.cobuilding.v1.ServiceRecord
+	18, // 33: gongjian.cobuilding.v1.UnitEvaluationPublished.occur_time:type_name -> google.protobuf.Timestamp
+	34, // 34: gongjian.cobuilding.v1.UnitEvaluationPublished.direction:type_name -> gongjian.cobuilding.v1.EvaluationDirection
+	35, // 35: gongjian.cobuilding.v1.UnitEvaluationPublished.grade:type_name -> gongjian.cobuilding.v1.EvaluationGrade
+	36, // [36:36] is the sub-list for method output_type
+	36, // [36:36] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_cobuilding_v1_events_proto_init() }
@@ -1780,6 +1962,7 @@ func file_gongjian_cobuilding_v1_events_proto_init() {
 	}
 	file_gongjian_cobuilding_v1_activities_proto_init()
 	file_gongjian_cobuilding_v1_agreements_proto_init()
+	file_gongjian_cobuilding_v1_evaluations_proto_init()
 	file_gongjian_cobuilding_v1_meetings_proto_init()
 	file_gongjian_cobuilding_v1_reports_proto_init()
 	file_gongjian_cobuilding_v1_settings_proto_init()
@@ -1792,7 +1975,7 @@ func file_gongjian_cobuilding_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_cobuilding_v1_events_proto_rawDesc), len(file_gongjian_cobuilding_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
