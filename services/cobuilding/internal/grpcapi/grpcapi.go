@@ -16,6 +16,7 @@ import (
 	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
+	"gongjian.dev/services/cobuilding/internal/requests"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/units"
 )
@@ -30,6 +31,7 @@ type Services struct {
 	Settings   *settings.Service
 	// The two-way evaluation, residents' requests and balancing.
 	Evaluations *evaluations.Service
+	Requests    *requests.Service
 }
 
 // Register returns the function that registers every API of the service.
@@ -44,6 +46,7 @@ func Register(s Services) func(grpc.ServiceRegistrar) {
 		pb.RegisterSettingsServiceServer(srv, &settingsAPI{svc: s.Settings})
 		// The two-way evaluation, residents' requests and balancing.
 		pb.RegisterEvaluationServiceServer(srv, &evaluationAPI{svc: s.Evaluations})
+		pb.RegisterServiceRequestServiceServer(srv, &requestAPI{svc: s.Requests})
 	}
 }
 

@@ -30,7 +30,7 @@ type side struct {
 	unit, agreement, report     string
 	meeting, item, activity     string
 	// The two-way evaluation, residents' requests and balancing.
-	evaluation string
+	evaluation, request string
 }
 
 // unitAccess is what a unit's contact may do with an RPC.
@@ -178,6 +178,45 @@ var matrixOps = []matrixOp{
 	{pb.EvaluationService_ListEvaluations_FullMethodName, staffReaders, read, unitList, func(s side) proto.Message {
 		return &pb.ListEvaluationsRequest{CommunityId: s.community}
 	}},
+	{pb.ServiceRequestService_CreateServiceRequest_FullMethodName, staffWriters, write, unitNone, func(s side) proto.Message {
+		return &pb.CreateServiceRequestRequest{ServiceRequest: requestOf(s.community, pb.ServiceRequestKind_SERVICE_REQUEST_KIND_ENQUIRY)}
+	}},
+	{pb.ServiceRequestService_GetServiceRequest_FullMethodName, staffReaders, read, unitOwn, func(s side) proto.Message {
+		return &pb.GetServiceRequestRequest{Id: s.request}
+	}},
+	{pb.ServiceRequestService_ListServiceRequests_FullMethodName, staffReaders, read, unitList, func(s side) proto.Message {
+		return &pb.ListServiceRequestsRequest{CommunityId: s.community}
+	}},
+	{pb.ServiceRequestService_AssignServiceRequest_FullMethodName, staffWriters, write, unitNone, func(s side) proto.Message {
+		return &pb.AssignServiceRequestRequest{Id: s.request, Handler: &pb.Handler{Kind: pb.HandlerKind_HANDLER_KIND_UNIT, Id: s.unit}}
+	}},
+	{pb.ServiceRequestService_AcceptServiceRequest_FullMethodName, staffWriters, write, unitOwn, func(s side) proto.Message {
+		return &pb.AcceptServiceRequestRequest{Id: s.request}
+	}},
+	{pb.ServiceRequestService_ClaimServiceRequest_FullMethodName, staffWriters, write, unitNone, func(s side) proto.Message {
+		return &pb.ClaimServiceRequestRequest{Id: s.request, Handler: &pb.Handler{Kind: pb.HandlerKind_HANDLER_KIND_UNIT, Id: s.unit}} // not claimable
+	}},
+	{pb.ServiceRequestService_RecordServiceRequestProgress_FullMethodName, staffWriters, write, unitOwn, func(s side) proto.Message {
+		return &pb.RecordServiceRequestProgressRequest{Id: s.request, Note: "已联系居民"}
+	}},
+	{pb.ServiceRequestService_AnswerServiceRequest_FullMethodName, staffWriters, write, unitOwn, func(s side) proto.Message {
+		return &pb.AnswerServiceRequestRequest{Id: s.request} // no answer
+	}},
+	{pb.ServiceRequestService_RateServiceRequest_FullMethodName, staffWriters, write, unitNone, func(s side) proto.Message {
+		return &pb.RateServiceRequestRequest{Id: s.request, Satisfaction: pb.Satisfaction_SATISFACTION_SATISFIED} // not answered
+	}},
+	{pb.ServiceRequestService_CloseServiceRequest_FullMethodName, staffWriters, write, unitNone, func(s side) proto.Message {
+		return &pb.CloseServiceRequestRequest{Id: s.request} // not answered
+	}},
+	{pb.ServiceRequestService_GetServiceRequestRates_FullMethodName, staffReaders, read, unitNone, func(s side) proto.Message {
+		return &pb.GetServiceRequestRatesRequest{OrganisationId: s.community, Month: "2026-06"}
+	}},
+	{pb.ServiceRequestService_GetServiceRequestSettings_FullMethodName, staffReaders, read, unitNone, func(s side) proto.Message {
+		return &pb.GetServiceRequestSettingsRequest{DistrictId: s.district}
+	}},
+	{pb.ServiceRequestService_UpdateServiceRequestSettings_FullMethodName, []auth.Role{auth.CityAdmin, auth.DistrictAdmin}, "", unitNone, func(s side) proto.Message {
+		return &pb.UpdateServiceRequestSettingsRequest{DistrictId: s.district, Settings: &pb.ServiceRequestSettings{ResponseHours: 24, ProgressDays: 3}}
+	}},
 	{auditv1.AuditService_ListAuditRecords_FullMethodName, []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", unitNone,
 		func(s side) proto.Message {
 			return &auditv1.ListAuditRecordsRequest{Service: "cobuilding", OrganisationId: s.community}
@@ -190,7 +229,7 @@ var restHandlers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) 
 	pb.RegisterJointMeetingServiceHandler, pb.RegisterLedgerItemServiceHandler, pb.RegisterJointActivityServiceHandler,
 	pb.RegisterSettingsServiceHandler, auditv1.RegisterAuditServiceHandler,
 	// The two-way evaluation, residents' requests and balancing.
-	pb.RegisterEvaluationServiceHandler,
+	pb.RegisterEvaluationServiceHandler, pb.RegisterServiceRequestServiceHandler,
 }
 
 // fixture builds one side in the district's first street's community.
@@ -227,6 +266,11 @@ func (h *harness) fixture(t testing.TB, district, street, community *orgv1.Organ
 		t.Fatal(err)
 	}
 	s.evaluation = e.GetEvaluation().GetId()
+	s.request = h.serviceRequest(t, s.community, pb.ServiceRequestKind_SERVICE_REQUEST_KIND_HANDLE_ON_BEHALF).GetId()
+	if _, err := h.requestsAs(cityAdmin).AssignServiceRequest(servicetest.Ctx(t), &pb.AssignServiceRequestRequest{Id: s.request,
+		Handler: &pb.Handler{Kind: pb.HandlerKind_HANDLER_KIND_UNIT, Id: s.unit}}); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
@@ -334,7 +378,8 @@ func TestEveryWriteLeavesOneAuditRecord(t *testing.T) {
 	tp := accesstest.GRPC{Conn: h.As(cityAdmin)}
 	changed := 0
 	for _, op := range matrixOps {
-		if op.scope != write && op.method != pb.SettingsService_UpdateCoBuildingSettings_FullMethodName {
+		if op.scope != write && op.method != pb.SettingsService_UpdateCoBuildingSettings_FullMethodName &&
+			op.method != pb.ServiceRequestService_UpdateServiceRequestSettings_FullMethodName {
 			continue
 		}
 		before := h.count(t, `SELECT count(*) FROM audit_log WHERE action = 'write'`)

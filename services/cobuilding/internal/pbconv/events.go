@@ -14,6 +14,7 @@ import (
 	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
+	"gongjian.dev/services/cobuilding/internal/requests"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/units"
 )
@@ -68,6 +69,16 @@ func Event(e cobuild.Event, id string, at time.Time) (subject string, msg proto.
 			Direction: EvaluationDirection(v.Direction), CommunityId: v.CommunityID, UnitId: v.UnitID,
 			UnitPartyOrganisationId: v.UnitPartyOrgID, DistrictId: v.DistrictID, Grade: EvaluationGrade(v.Grade),
 			Comment: v.Comment, Corrected: e.Before != nil, UnitName: v.UnitName}, v.UnitID
+	case requests.Changed:
+		msg, aggregate = &pb.ServiceRequestChanged{EventId: id, OccurTime: occur, ServiceRequest: ServiceRequest(e.Request.WithMaskedResident()),
+			Change: e.Change}, e.Request.ID
+	case requests.Overdue:
+		r := e.Request
+		msg, aggregate = &pb.ServiceRequestOverdue{EventId: id, OccurTime: occur, ServiceRequestId: r.ID, CommunityId: r.CommunityID,
+			DistrictId: r.DistrictID, Warning: pb.ServiceRequestOverdueWarning(pb.ServiceRequestOverdueWarning_value["SERVICE_REQUEST_OVERDUE_WARNING_"+e.Warning]),
+			DueTime: ts(e.Due()), Kind: ServiceRequest(r).GetKind(), Handler: Handler(r.Handler)}, r.ID
+	case requests.SettingsUpdated:
+		msg, aggregate = &pb.ServiceRequestSettingsUpdated{EventId: id, OccurTime: occur, Settings: ServiceRequestSettings(e.Settings)}, e.Settings.DistrictID
 	default:
 		return "", nil, "", fmt.Errorf("pbconv: no message for the event %T", e)
 	}

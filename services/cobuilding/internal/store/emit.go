@@ -15,6 +15,7 @@ import (
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/pbconv"
 	"gongjian.dev/services/cobuilding/internal/reports"
+	"gongjian.dev/services/cobuilding/internal/requests"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/units"
 )
@@ -82,6 +83,16 @@ func auditEntry(e cobuild.Event, at time.Time) (audit.Entry, bool) {
 			before = pbconv.Evaluation(e.Before)
 		}
 		return entry("evaluation", e.Evaluation.ID, e.Evaluation.CommunityID, before, pbconv.Evaluation(e.Evaluation)), true
+	case requests.Changed:
+		// The snapshots keep the resident's data masked: the trail says
+		// who changed what, it is no second copy of the personal data.
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.ServiceRequest(e.Before.WithMaskedResident())
+		}
+		return entry("service_request", e.Request.ID, e.Request.CommunityID, before, pbconv.ServiceRequest(e.Request.WithMaskedResident())), true
+	case requests.SettingsUpdated:
+		return entry("service_request_settings", e.Settings.DistrictID, e.Settings.DistrictID, nil, pbconv.ServiceRequestSettings(e.Settings)), true
 	}
 	return audit.Entry{}, false
 }

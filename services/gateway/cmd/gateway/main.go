@@ -85,6 +85,7 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			cobuildingv1.RegisterSettingsServiceHandler,
 			// The two-way evaluation, residents' requests and balancing.
 			cobuildingv1.RegisterEvaluationServiceHandler,
+			cobuildingv1.RegisterServiceRequestServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "supervision", Addr: cfg.SupervisionAddr, Register: []gateway.RegisterFunc{
 			supervisionv1.RegisterRuleServiceHandler,
