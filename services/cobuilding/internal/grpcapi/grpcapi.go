@@ -13,6 +13,7 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/balancing"
 	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
@@ -32,6 +33,7 @@ type Services struct {
 	// The two-way evaluation, residents' requests and balancing.
 	Evaluations *evaluations.Service
 	Requests    *requests.Service
+	Balancing   *balancing.Service
 }
 
 // Register returns the function that registers every API of the service.
@@ -47,6 +49,7 @@ func Register(s Services) func(grpc.ServiceRegistrar) {
 		// The two-way evaluation, residents' requests and balancing.
 		pb.RegisterEvaluationServiceServer(srv, &evaluationAPI{svc: s.Evaluations})
 		pb.RegisterServiceRequestServiceServer(srv, &requestAPI{svc: s.Requests})
+		pb.RegisterBalancingServiceServer(srv, &balancingAPI{svc: s.Balancing})
 	}
 }
 

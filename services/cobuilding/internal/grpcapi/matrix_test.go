@@ -30,7 +30,7 @@ type side struct {
 	unit, agreement, report     string
 	meeting, item, activity     string
 	// The two-way evaluation, residents' requests and balancing.
-	evaluation, request string
+	evaluation, request, proposal string
 }
 
 // unitAccess is what a unit's contact may do with an RPC.
@@ -56,6 +56,8 @@ func (op matrixOp) Request(s side) proto.Message { return op.req(s) }
 var (
 	staffReaders = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary, auth.GridLeader, auth.Inspector}
 	staffWriters = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary}
+	areaReaders  = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.Inspector}
+	areaWriters  = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin}
 )
 
 const (
@@ -217,6 +219,20 @@ var matrixOps = []matrixOp{
 	{pb.ServiceRequestService_UpdateServiceRequestSettings_FullMethodName, []auth.Role{auth.CityAdmin, auth.DistrictAdmin}, "", unitNone, func(s side) proto.Message {
 		return &pb.UpdateServiceRequestSettingsRequest{DistrictId: s.district, Settings: &pb.ServiceRequestSettings{ResponseHours: 24, ProgressDays: 3}}
 	}},
+	{pb.BalancingService_GetCoBuildingBalance_FullMethodName, areaReaders, read, unitNone, func(s side) proto.Message {
+		return &pb.GetCoBuildingBalanceRequest{OrganisationId: s.street}
+	}},
+	{pb.BalancingService_CreateBalancingProposal_FullMethodName, areaWriters, write, unitNone, func(s side) proto.Message {
+		return &pb.CreateBalancingProposalRequest{OrganisationId: s.street}
+	}},
+	{pb.BalancingService_GetBalancingProposal_FullMethodName, areaReaders, read, unitNone, func(s side) proto.Message {
+		return &pb.GetBalancingProposalRequest{Id: s.proposal}
+	}},
+	{pb.BalancingService_AcceptBalancingProposal_FullMethodName, areaWriters, write, unitNone, func(s side) proto.Message {
+		req := acceptOf(s.proposal)
+		req.EndDate = req.GetStartDate() // refused: the term ends as it starts
+		return req
+	}},
 	{auditv1.AuditService_ListAuditRecords_FullMethodName, []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", unitNone,
 		func(s side) proto.Message {
 			return &auditv1.ListAuditRecordsRequest{Service: "cobuilding", OrganisationId: s.community}
@@ -229,7 +245,7 @@ var restHandlers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) 
 	pb.RegisterJointMeetingServiceHandler, pb.RegisterLedgerItemServiceHandler, pb.RegisterJointActivityServiceHandler,
 	pb.RegisterSettingsServiceHandler, auditv1.RegisterAuditServiceHandler,
 	// The two-way evaluation, residents' requests and balancing.
-	pb.RegisterEvaluationServiceHandler, pb.RegisterServiceRequestServiceHandler,
+	pb.RegisterEvaluationServiceHandler, pb.RegisterServiceRequestServiceHandler, pb.RegisterBalancingServiceHandler,
 }
 
 // fixture builds one side in the district's first street's community.
@@ -271,6 +287,11 @@ func (h *harness) fixture(t testing.TB, district, street, community *orgv1.Organ
 		Handler: &pb.Handler{Kind: pb.HandlerKind_HANDLER_KIND_UNIT, Id: s.unit}}); err != nil {
 		t.Fatal(err)
 	}
+	bp, err := h.balancingAs().CreateBalancingProposal(servicetest.Ctx(t), &pb.CreateBalancingProposalRequest{OrganisationId: s.street})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.proposal = bp.GetBalancingProposal().GetId()
 	return s
 }
 

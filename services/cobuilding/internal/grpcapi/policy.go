@@ -25,6 +25,7 @@ type Lookup interface {
 	// The two-way evaluation, residents' requests and balancing.
 	EvaluationSides(ctx context.Context, id string) (community, unit string, err error)
 	RequestSides(ctx context.Context, id string) (community, handlerUnit string, err error)
+	ProposalArea(ctx context.Context, id string) (string, error)
 }
 
 // The roles by what they do with co-building records. A unit's contact is
@@ -34,8 +35,11 @@ var (
 		auth.GridLeader, auth.Inspector}
 	writers      = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary}
 	cityDistrict = []auth.Role{auth.CityAdmin, auth.DistrictAdmin}
-	readScopes   = []string{"cobuilding.read", "cobuilding.write"}
-	writeScopes  = []string{"cobuilding.write"}
+	// Balancing spans the communities of a street or district: theirs.
+	areaReaders = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.Inspector}
+	areaWriters = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin}
+	readScopes  = []string{"cobuilding.read", "cobuilding.write"}
+	writeScopes = []string{"cobuilding.write"}
 )
 
 type targets = func(context.Context, any) ([]string, error)
@@ -219,6 +223,16 @@ func Policy(l Lookup) authz.Policy {
 			Targets: authz.Target(func(r *pb.GetServiceRequestSettingsRequest) string { return r.GetDistrictId() })},
 		pb.ServiceRequestService_UpdateServiceRequestSettings_FullMethodName: {Roles: cityDistrict,
 			Targets: authz.Target(func(r *pb.UpdateServiceRequestSettingsRequest) string { return r.GetDistrictId() })},
+
+		// Balancing: the street or district balanced.
+		pb.BalancingService_GetCoBuildingBalance_FullMethodName: {Roles: areaReaders, Scopes: readScopes,
+			Targets: authz.Target(func(r *pb.GetCoBuildingBalanceRequest) string { return r.GetOrganisationId() })},
+		pb.BalancingService_CreateBalancingProposal_FullMethodName: {Roles: areaWriters, Scopes: writeScopes,
+			Targets: authz.Target(func(r *pb.CreateBalancingProposalRequest) string { return r.GetOrganisationId() })},
+		pb.BalancingService_GetBalancingProposal_FullMethodName: {Roles: areaReaders, Scopes: readScopes,
+			Targets: one(l.ProposalArea, reqID)},
+		pb.BalancingService_AcceptBalancingProposal_FullMethodName: {Roles: areaWriters, Scopes: writeScopes,
+			Targets: one(l.ProposalArea, reqID)},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/balancing"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
 	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
@@ -79,6 +80,9 @@ func Event(e cobuild.Event, id string, at time.Time) (subject string, msg proto.
 			DueTime: ts(e.Due()), Kind: ServiceRequest(r).GetKind(), Handler: Handler(r.Handler)}, r.ID
 	case requests.SettingsUpdated:
 		msg, aggregate = &pb.ServiceRequestSettingsUpdated{EventId: id, OccurTime: occur, Settings: ServiceRequestSettings(e.Settings)}, e.Settings.DistrictID
+	case balancing.Changed:
+		msg, aggregate = &pb.BalancingProposalChanged{EventId: id, OccurTime: occur, BalancingProposal: BalancingProposal(e.Proposal),
+			Change: e.Change}, e.Proposal.ID
 	default:
 		return "", nil, "", fmt.Errorf("pbconv: no message for the event %T", e)
 	}

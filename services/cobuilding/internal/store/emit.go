@@ -10,6 +10,7 @@ import (
 	"gongjian.dev/pkg/outbox"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/balancing"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
 	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
@@ -93,6 +94,9 @@ func auditEntry(e cobuild.Event, at time.Time) (audit.Entry, bool) {
 		return entry("service_request", e.Request.ID, e.Request.CommunityID, before, pbconv.ServiceRequest(e.Request.WithMaskedResident())), true
 	case requests.SettingsUpdated:
 		return entry("service_request_settings", e.Settings.DistrictID, e.Settings.DistrictID, nil, pbconv.ServiceRequestSettings(e.Settings)), true
+	case balancing.Changed:
+		p := e.Proposal
+		return entry("balancing_proposal", p.ID, p.OrganisationID, nil, pbconv.BalancingProposal(p)), true
 	}
 	return audit.Entry{}, false
 }

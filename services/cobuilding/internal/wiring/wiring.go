@@ -14,6 +14,7 @@ import (
 	"gongjian.dev/pkg/service"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/balancing"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
 	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/grpcapi"
@@ -81,6 +82,7 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		// The two-way evaluation, residents' requests and balancing.
 		Evaluations: evaluations.NewService(st.Evaluations(), clock),
 		Requests:    requests.NewService(st.Requests(), clock),
+		Balancing:   balancing.NewService(st.Balancing(), agreements.NewService(st.Agreements(), clock), clock),
 	}
 	sweep := func(ctx context.Context) error { return Sweep(ctx, svcs) }
 	return &Built{Store: st, Services: svcs, Sweep: sweep}, &service.Parts{

@@ -1490,11 +1490,86 @@ func (x *ServiceRequestSettingsUpdated) GetSettings() *ServiceRequestSettings {
 	return nil
 }
 
+// BalancingProposalChanged is published on
+// gongjian.cobuilding.v1.balancing_proposal_changed when a proposal is
+// made or accepted (the agreements it signs publish AgreementChanged each).
+type BalancingProposalChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// balancing_proposal after the change.
+	BalancingProposal *BalancingProposal `protobuf:"bytes,3,opt,name=balancing_proposal,json=balancingProposal,proto3" json:"balancing_proposal,omitempty"`
+	// change is PROPOSED or ACCEPTED.
+	Change        string `protobuf:"bytes,4,opt,name=change,proto3" json:"change,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BalancingProposalChanged) Reset() {
+	*x = BalancingProposalChanged{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BalancingProposalChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BalancingProposalChanged) ProtoMessage() {}
+
+func (x *BalancingProposalChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BalancingProposalChanged.ProtoReflect.Descriptor instead.
+func (*BalancingProposalChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *BalancingProposalChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *BalancingProposalChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *BalancingProposalChanged) GetBalancingProposal() *BalancingProposal {
+	if x != nil {
+		return x.BalancingProposal
+	}
+	return nil
+}
+
+func (x *BalancingProposalChanged) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
 var File_gongjian_cobuilding_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_cobuilding_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"#gongjian/cobuilding/v1/events.proto\x12\x16gongjian.cobuilding.v1\x1a'gongjian/cobuilding/v1/activities.proto\x1a'gongjian/cobuilding/v1/agreements.proto\x1a(gongjian/cobuilding/v1/evaluations.proto\x1a%gongjian/cobuilding/v1/meetings.proto\x1a$gongjian/cobuilding/v1/reports.proto\x1a%gongjian/cobuilding/v1/requests.proto\x1a%gongjian/cobuilding/v1/settings.proto\x1a\"gongjian/cobuilding/v1/units.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x01\n" +
+	"#gongjian/cobuilding/v1/events.proto\x12\x16gongjian.cobuilding.v1\x1a'gongjian/cobuilding/v1/activities.proto\x1a'gongjian/cobuilding/v1/agreements.proto\x1a&gongjian/cobuilding/v1/balancing.proto\x1a(gongjian/cobuilding/v1/evaluations.proto\x1a%gongjian/cobuilding/v1/meetings.proto\x1a$gongjian/cobuilding/v1/reports.proto\x1a%gongjian/cobuilding/v1/requests.proto\x1a%gongjian/cobuilding/v1/settings.proto\x1a\"gongjian/cobuilding/v1/units.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x01\n" +
 	"\x13ResidentUnitChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -1633,7 +1708,13 @@ const file_gongjian_cobuilding_v1_events_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12J\n" +
-	"\bsettings\x18\x03 \x01(\v2..gongjian.cobuilding.v1.ServiceRequestSettingsR\bsettings*\xb1\x01\n" +
+	"\bsettings\x18\x03 \x01(\v2..gongjian.cobuilding.v1.ServiceRequestSettingsR\bsettings\"\xe2\x01\n" +
+	"\x18BalancingProposalChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12X\n" +
+	"\x12balancing_proposal\x18\x03 \x01(\v2).gongjian.cobuilding.v1.BalancingProposalR\x11balancingProposal\x12\x16\n" +
+	"\x06change\x18\x04 \x01(\tR\x06change*\xb1\x01\n" +
 	"\x1cServiceRequestOverdueWarning\x12/\n" +
 	"+SERVICE_REQUEST_OVERDUE_WARNING_UNSPECIFIED\x10\x00\x12/\n" +
 	"+SERVICE_REQUEST_OVERDUE_WARNING_NO_RESPONSE\x10\x01\x12/\n" +
@@ -1652,7 +1733,7 @@ func file_gongjian_cobuilding_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_gongjian_cobuilding_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gongjian_cobuilding_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_gongjian_cobuilding_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_gongjian_cobuilding_v1_events_proto_goTypes = []any{
 	(ServiceRequestOverdueWarning)(0),     // 0: gongjian.cobuilding.v1.ServiceRequestOverdueWarning
 	(*ResidentUnitChanged)(nil),           // 1: gongjian.cobuilding.v1.ResidentUnitChanged
@@ -1670,59 +1751,63 @@ var file_gongjian_cobuilding_v1_events_proto_goTypes = []any{
 	(*ServiceRequestChanged)(nil),         // 13: gongjian.cobuilding.v1.ServiceRequestChanged
 	(*ServiceRequestOverdue)(nil),         // 14: gongjian.cobuilding.v1.ServiceRequestOverdue
 	(*ServiceRequestSettingsUpdated)(nil), // 15: gongjian.cobuilding.v1.ServiceRequestSettingsUpdated
-	(*timestamppb.Timestamp)(nil),         // 16: google.protobuf.Timestamp
-	(*ResidentUnit)(nil),                  // 17: gongjian.cobuilding.v1.ResidentUnit
-	(*Agreement)(nil),                     // 18: gongjian.cobuilding.v1.Agreement
-	(*UnitReport)(nil),                    // 19: gongjian.cobuilding.v1.UnitReport
-	(*JointMeeting)(nil),                  // 20: gongjian.cobuilding.v1.JointMeeting
-	(MeetingKind)(0),                      // 21: gongjian.cobuilding.v1.MeetingKind
-	(*LedgerItem)(nil),                    // 22: gongjian.cobuilding.v1.LedgerItem
-	(*JointActivity)(nil),                 // 23: gongjian.cobuilding.v1.JointActivity
-	(*CoBuildingSettings)(nil),            // 24: gongjian.cobuilding.v1.CoBuildingSettings
-	(EvaluationDirection)(0),              // 25: gongjian.cobuilding.v1.EvaluationDirection
-	(EvaluationGrade)(0),                  // 26: gongjian.cobuilding.v1.EvaluationGrade
-	(*ServiceRequest)(nil),                // 27: gongjian.cobuilding.v1.ServiceRequest
-	(ServiceRequestKind)(0),               // 28: gongjian.cobuilding.v1.ServiceRequestKind
-	(*Handler)(nil),                       // 29: gongjian.cobuilding.v1.Handler
-	(*ServiceRequestSettings)(nil),        // 30: gongjian.cobuilding.v1.ServiceRequestSettings
+	(*BalancingProposalChanged)(nil),      // 16: gongjian.cobuilding.v1.BalancingProposalChanged
+	(*timestamppb.Timestamp)(nil),         // 17: google.protobuf.Timestamp
+	(*ResidentUnit)(nil),                  // 18: gongjian.cobuilding.v1.ResidentUnit
+	(*Agreement)(nil),                     // 19: gongjian.cobuilding.v1.Agreement
+	(*UnitReport)(nil),                    // 20: gongjian.cobuilding.v1.UnitReport
+	(*JointMeeting)(nil),                  // 21: gongjian.cobuilding.v1.JointMeeting
+	(MeetingKind)(0),                      // 22: gongjian.cobuilding.v1.MeetingKind
+	(*LedgerItem)(nil),                    // 23: gongjian.cobuilding.v1.LedgerItem
+	(*JointActivity)(nil),                 // 24: gongjian.cobuilding.v1.JointActivity
+	(*CoBuildingSettings)(nil),            // 25: gongjian.cobuilding.v1.CoBuildingSettings
+	(EvaluationDirection)(0),              // 26: gongjian.cobuilding.v1.EvaluationDirection
+	(EvaluationGrade)(0),                  // 27: gongjian.cobuilding.v1.EvaluationGrade
+	(*ServiceRequest)(nil),                // 28: gongjian.cobuilding.v1.ServiceRequest
+	(ServiceRequestKind)(0),               // 29: gongjian.cobuilding.v1.ServiceRequestKind
+	(*Handler)(nil),                       // 30: gongjian.cobuilding.v1.Handler
+	(*ServiceRequestSettings)(nil),        // 31: gongjian.cobuilding.v1.ServiceRequestSettings
+	(*BalancingProposal)(nil),             // 32: gongjian.cobuilding.v1.BalancingProposal
 }
 var file_gongjian_cobuilding_v1_events_proto_depIdxs = []int32{
-	16, // 0: gongjian.cobuilding.v1.ResidentUnitChanged.occur_time:type_name -> google.protobuf.Timestamp
-	17, // 1: gongjian.cobuilding.v1.ResidentUnitChanged.resident_unit:type_name -> gongjian.cobuilding.v1.ResidentUnit
-	16, // 2: gongjian.cobuilding.v1.ResidentUnitCoverageChanged.occur_time:type_name -> google.protobuf.Timestamp
-	16, // 3: gongjian.cobuilding.v1.AgreementChanged.occur_time:type_name -> google.protobuf.Timestamp
-	18, // 4: gongjian.cobuilding.v1.AgreementChanged.agreement:type_name -> gongjian.cobuilding.v1.Agreement
-	16, // 5: gongjian.cobuilding.v1.UnitReportFiled.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 6: gongjian.cobuilding.v1.UnitReportFiled.unit_report:type_name -> gongjian.cobuilding.v1.UnitReport
-	16, // 7: gongjian.cobuilding.v1.UnitReportMissed.occur_time:type_name -> google.protobuf.Timestamp
-	16, // 8: gongjian.cobuilding.v1.JointMeetingRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	20, // 9: gongjian.cobuilding.v1.JointMeetingRecorded.joint_meeting:type_name -> gongjian.cobuilding.v1.JointMeeting
-	16, // 10: gongjian.cobuilding.v1.JointMeetingMissed.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 11: gongjian.cobuilding.v1.JointMeetingMissed.kind:type_name -> gongjian.cobuilding.v1.MeetingKind
-	16, // 12: gongjian.cobuilding.v1.LedgerItemChanged.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 13: gongjian.cobuilding.v1.LedgerItemChanged.ledger_item:type_name -> gongjian.cobuilding.v1.LedgerItem
-	16, // 14: gongjian.cobuilding.v1.LedgerItemOverdue.occur_time:type_name -> google.protobuf.Timestamp
-	16, // 15: gongjian.cobuilding.v1.JointActivityRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	23, // 16: gongjian.cobuilding.v1.JointActivityRecorded.joint_activity:type_name -> gongjian.cobuilding.v1.JointActivity
-	16, // 17: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	24, // 18: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.settings:type_name -> gongjian.cobuilding.v1.CoBuildingSettings
-	16, // 19: gongjian.cobuilding.v1.UnitEvaluationPublished.occur_time:type_name -> google.protobuf.Timestamp
-	25, // 20: gongjian.cobuilding.v1.UnitEvaluationPublished.direction:type_name -> gongjian.cobuilding.v1.EvaluationDirection
-	26, // 21: gongjian.cobuilding.v1.UnitEvaluationPublished.grade:type_name -> gongjian.cobuilding.v1.EvaluationGrade
-	16, // 22: gongjian.cobuilding.v1.ServiceRequestChanged.occur_time:type_name -> google.protobuf.Timestamp
-	27, // 23: gongjian.cobuilding.v1.ServiceRequestChanged.service_request:type_name -> gongjian.cobuilding.v1.ServiceRequest
-	16, // 24: gongjian.cobuilding.v1.ServiceRequestOverdue.occur_time:type_name -> google.protobuf.Timestamp
+	17, // 0: gongjian.cobuilding.v1.ResidentUnitChanged.occur_time:type_name -> google.protobuf.Timestamp
+	18, // 1: gongjian.cobuilding.v1.ResidentUnitChanged.resident_unit:type_name -> gongjian.cobuilding.v1.ResidentUnit
+	17, // 2: gongjian.cobuilding.v1.ResidentUnitCoverageChanged.occur_time:type_name -> google.protobuf.Timestamp
+	17, // 3: gongjian.cobuilding.v1.AgreementChanged.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 4: gongjian.cobuilding.v1.AgreementChanged.agreement:type_name -> gongjian.cobuilding.v1.Agreement
+	17, // 5: gongjian.cobuilding.v1.UnitReportFiled.occur_time:type_name -> google.protobuf.Timestamp
+	20, // 6: gongjian.cobuilding.v1.UnitReportFiled.unit_report:type_name -> gongjian.cobuilding.v1.UnitReport
+	17, // 7: gongjian.cobuilding.v1.UnitReportMissed.occur_time:type_name -> google.protobuf.Timestamp
+	17, // 8: gongjian.cobuilding.v1.JointMeetingRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 9: gongjian.cobuilding.v1.JointMeetingRecorded.joint_meeting:type_name -> gongjian.cobuilding.v1.JointMeeting
+	17, // 10: gongjian.cobuilding.v1.JointMeetingMissed.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 11: gongjian.cobuilding.v1.JointMeetingMissed.kind:type_name -> gongjian.cobuilding.v1.MeetingKind
+	17, // 12: gongjian.cobuilding.v1.LedgerItemChanged.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 13: gongjian.cobuilding.v1.LedgerItemChanged.ledger_item:type_name -> gongjian.cobuilding.v1.LedgerItem
+	17, // 14: gongjian.cobuilding.v1.LedgerItemOverdue.occur_time:type_name -> google.protobuf.Timestamp
+	17, // 15: gongjian.cobuilding.v1.JointActivityRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	24, // 16: gongjian.cobuilding.v1.JointActivityRecorded.joint_activity:type_name -> gongjian.cobuilding.v1.JointActivity
+	17, // 17: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	25, // 18: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.settings:type_name -> gongjian.cobuilding.v1.CoBuildingSettings
+	17, // 19: gongjian.cobuilding.v1.UnitEvaluationPublished.occur_time:type_name -> google.protobuf.Timestamp
+	26, // 20: gongjian.cobuilding.v1.UnitEvaluationPublished.direction:type_name -> gongjian.cobuilding.v1.EvaluationDirection
+	27, // 21: gongjian.cobuilding.v1.UnitEvaluationPublished.grade:type_name -> gongjian.cobuilding.v1.EvaluationGrade
+	17, // 22: gongjian.cobuilding.v1.ServiceRequestChanged.occur_time:type_name -> google.protobuf.Timestamp
+	28, // 23: gongjian.cobuilding.v1.ServiceRequestChanged.service_request:type_name -> gongjian.cobuilding.v1.ServiceRequest
+	17, // 24: gongjian.cobuilding.v1.ServiceRequestOverdue.occur_time:type_name -> google.protobuf.Timestamp
 	0,  // 25: gongjian.cobuilding.v1.ServiceRequestOverdue.warning:type_name -> gongjian.cobuilding.v1.ServiceRequestOverdueWarning
-	16, // 26: gongjian.cobuilding.v1.ServiceRequestOverdue.due_time:type_name -> google.protobuf.Timestamp
-	28, // 27: gongjian.cobuilding.v1.ServiceRequestOverdue.kind:type_name -> gongjian.cobuilding.v1.ServiceRequestKind
-	29, // 28: gongjian.cobuilding.v1.ServiceRequestOverdue.handler:type_name -> gongjian.cobuilding.v1.Handler
-	16, // 29: gongjian.cobuilding.v1.ServiceRequestSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	30, // 30: gongjian.cobuilding.v1.ServiceRequestSettingsUpdated.settings:type_name -> gongjian.cobuilding.v1.ServiceRequestSettings
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	17, // 26: gongjian.cobuilding.v1.ServiceRequestOverdue.due_time:type_name -> google.protobuf.Timestamp
+	29, // 27: gongjian.cobuilding.v1.ServiceRequestOverdue.kind:type_name -> gongjian.cobuilding.v1.ServiceRequestKind
+	30, // 28: gongjian.cobuilding.v1.ServiceRequestOverdue.handler:type_name -> gongjian.cobuilding.v1.Handler
+	17, // 29: gongjian.cobuilding.v1.ServiceRequestSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	31, // 30: gongjian.cobuilding.v1.ServiceRequestSettingsUpdated.settings:type_name -> gongjian.cobuilding.v1.ServiceRequestSettings
+	17, // 31: gongjian.cobuilding.v1.BalancingProposalChanged.occur_time:type_name -> google.protobuf.Timestamp
+	32, // 32: gongjian.cobuilding.v1.BalancingProposalChanged.balancing_proposal:type_name -> gongjian.cobuilding.v1.BalancingProposal
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_cobuilding_v1_events_proto_init() }
@@ -1732,6 +1817,7 @@ func file_gongjian_cobuilding_v1_events_proto_init() {
 	}
 	file_gongjian_cobuilding_v1_activities_proto_init()
 	file_gongjian_cobuilding_v1_agreements_proto_init()
+	file_gongjian_cobuilding_v1_balancing_proto_init()
 	file_gongjian_cobuilding_v1_evaluations_proto_init()
 	file_gongjian_cobuilding_v1_meetings_proto_init()
 	file_gongjian_cobuilding_v1_reports_proto_init()
@@ -1744,7 +1830,7 @@ func file_gongjian_cobuilding_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_cobuilding_v1_events_proto_rawDesc), len(file_gongjian_cobuilding_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
