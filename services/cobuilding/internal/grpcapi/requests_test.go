@@ -190,6 +190,11 @@ func TestTheMonthsRatesOfACommunity(t *testing.T) {
 	if err != nil || street.GetTotal().GetReceived() != 4 {
 		t.Errorf("the street's June: %v, %v", street, err)
 	}
+	if n := h.count(t, `SELECT count(*) FROM ((`+liveCountsSelect+`) EXCEPT
+		(SELECT community_id, month, district_id, received, responded, answered, on_time, resolved, rated, satisfied
+			FROM service_request_counts)) d`); n != 0 {
+		t.Errorf("%d communities whose counts kept on write differ from a recount of their requests", n)
+	}
 	july, err := staff.GetServiceRequestRates(ctx, &pb.GetServiceRequestRatesRequest{OrganisationId: tr.community.GetId(), Month: "2026-07"})
 	if err != nil || july.GetTotal().GetReceived() != 0 || len(july.GetCommunities()) != 0 {
 		t.Errorf("July: %v, %v", july, err)

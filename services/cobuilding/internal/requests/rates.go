@@ -3,23 +3,59 @@ package requests
 import (
 	"context"
 	"errors"
-	"time"
 
 	"gongjian.dev/pkg/actor"
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
 )
 
-// Rates are the counts of one community's requests received in a month,
-// from which the hotlines' four rates are taken.
-type Rates struct {
-	CommunityID, CommunityName string
+// Counts are what the hotlines' four rates are taken from, over the
+// requests a community received in a month. They are kept on write: each
+// change of a request adds the difference it makes (Request.Counts), in
+// its transaction, so that the rates of a district read a row per
+// community, not its requests.
+type Counts struct {
 	// Received in the month; Responded: accepted within the response
 	// limit; Answered; OnTime: answered, accepted within the response
 	// limit and with progress or the answer within the progress limit;
 	// Resolved: answered as resolved; Rated; Satisfied: rated satisfied or
 	// basically satisfied.
 	Received, Responded, Answered, OnTime, Resolved, Rated, Satisfied int
+}
+
+func one(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Counts is what r adds to the counts of its community and month as it
+// stands: every measure is a step a request takes once and never undoes.
+func (r *Request) Counts() Counts {
+	responded := !r.Accepted.IsZero() && !r.Accepted.After(r.ResponseDue)
+	answered := !r.Answered.IsZero()
+	firstSign := r.FirstProgress // the first progress, else the answer
+	if firstSign.IsZero() {
+		firstSign = r.Answered
+	}
+	return Counts{Received: 1, Responded: one(responded), Answered: one(answered),
+		OnTime:   one(answered && responded && !firstSign.After(r.ProgressDue)),
+		Resolved: one(answered && r.Resolved), Rated: one(r.Satisfaction != ""),
+		Satisfied: one(r.Satisfaction == Satisfied || r.Satisfaction == BasicallySatisfied)}
+}
+
+// minus is c − o, measure by measure.
+func (c Counts) minus(o Counts) Counts {
+	return Counts{c.Received - o.Received, c.Responded - o.Responded, c.Answered - o.Answered, c.OnTime - o.OnTime,
+		c.Resolved - o.Resolved, c.Rated - o.Rated, c.Satisfied - o.Satisfied}
+}
+
+// Rates are the counts of one community's requests of a month, from which
+// the hotlines' four rates are taken.
+type Rates struct {
+	CommunityID, CommunityName string
+	Counts
 }
 
 func ratio(n, d int) float64 {
@@ -42,7 +78,7 @@ func (r Rates) ResolutionRate() float64 { return ratio(r.Resolved, r.Answered) }
 func (r Rates) SatisfactionRate() float64 { return ratio(r.Satisfied, r.Rated) }
 
 // add adds o's counts to r.
-func (r *Rates) add(o Rates) {
+func (r *Counts) add(o Counts) {
 	r.Received += o.Received
 	r.Responded += o.Responded
 	r.Answered += o.Answered
@@ -62,18 +98,13 @@ func (s *Service) Rates(ctx context.Context, orgID string, month cobuild.Month) 
 	if err != nil {
 		return Rates{}, nil, err
 	}
-	loc := s.clock.Loc
-	if loc == nil {
-		loc = time.UTC
-	}
-	from := time.Date(month.Year, month.Month, 1, 0, 0, 0, 0, loc)
-	list, err := s.store.Rates(ctx, p, from, from.AddDate(0, 1, 0))
+	list, err := s.store.Rates(ctx, p, month)
 	if err != nil {
 		return Rates{}, nil, err
 	}
 	var total Rates
 	for _, r := range list {
-		total.add(r)
+		total.add(r.Counts)
 	}
 	return total, list, nil
 }

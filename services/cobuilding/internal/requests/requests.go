@@ -123,13 +123,16 @@ type Request struct {
 	// by; Accepted when it was; ProgressDue when progress or the answer
 	// is due after acceptance; FirstProgress when the first note came.
 	Received, ResponseDue, Accepted, ProgressDue, FirstProgress time.Time
-	Progress                                                    []Progress
-	Answer                                                      string
-	Resolved                                                    bool
-	Answered                                                    time.Time
-	Satisfaction                                                Satisfaction
-	RatingComment                                               string
-	Rated, Closed                                               time.Time
+	// Month is the month of receipt in the city's calendar, the month
+	// whose rates the request counts in.
+	Month         cobuild.Month
+	Progress      []Progress
+	Answer        string
+	Resolved      bool
+	Answered      time.Time
+	Satisfaction  Satisfaction
+	RatingComment string
+	Rated, Closed time.Time
 	// ResponseWarned and ProgressWarned are when each limit was found
 	// passed.
 	ResponseWarned, ProgressWarned time.Time
@@ -262,9 +265,9 @@ type Store interface {
 	ReadPersonal(ctx context.Context, id string) (*Request, error)
 	// List lists requests, newest first, the resident's data masked.
 	List(ctx context.Context, f Filter) ([]*Request, string, error)
-	// Rates counts the requests received in [from, to) of each community
-	// at or below the organisation.
-	Rates(ctx context.Context, org cobuild.Place, from, to time.Time) ([]Rates, error)
+	// Rates sums the counts of month of each community at or below the
+	// organisation.
+	Rates(ctx context.Context, org cobuild.Place, month cobuild.Month) ([]Rates, error)
 	Settings(ctx context.Context, districtID string) (Settings, error)
 	// UnitExists reports whether a resident unit has the id.
 	UnitExists(ctx context.Context, id string) (bool, error)
@@ -277,6 +280,8 @@ type Tx interface {
 	Insert(ctx context.Context, r *Request) error
 	Save(ctx context.Context, r *Request) error
 	SaveSettings(ctx context.Context, s Settings, at time.Time) error
+	// AddCounts adds d to the counts of r's community and month.
+	AddCounts(ctx context.Context, r *Request, d Counts) error
 	// MarkOverdue marks up to limit requests past the limit of warning at
 	// now (SKIP LOCKED) and returns them.
 	MarkOverdue(ctx context.Context, warning string, now time.Time, limit int) ([]*Request, error)
@@ -322,7 +327,11 @@ func (s *Service) Create(ctx context.Context, r *Request, by, requestID string) 
 			now := s.clock.Now()
 			r.ID, r.DistrictID, r.State, r.Handler, r.ReceivedBy, r.Version = cobuild.NewID(), c.DistrictID, Received, nil, by, 1
 			r.Received, r.ResponseDue, r.Updated = now, now.Add(time.Duration(st.ResponseHours)*time.Hour), now
+			r.Month = cobuild.MonthOf(cobuild.DayOf(now, s.clock.Loc))
 			if err := tx.Insert(ctx, r); err != nil {
+				return nil, "", err
+			}
+			if err := tx.AddCounts(ctx, r, r.Counts()); err != nil {
 				return nil, "", err
 			}
 			return r, r.ID, tx.Emit(ctx, Changed{Request: r, Change: ChangeReceived})
@@ -456,6 +465,11 @@ func (s *Service) change(ctx context.Context, id, change string, fn func(*Reques
 		r.Updated = now
 		if err := tx.Save(ctx, r); err != nil {
 			return err
+		}
+		if d := r.Counts().minus(before.Counts()); d != (Counts{}) {
+			if err := tx.AddCounts(ctx, r, d); err != nil {
+				return err
+			}
 		}
 		out = r
 		return tx.Emit(ctx, Changed{Request: r, Before: &before, Change: change})

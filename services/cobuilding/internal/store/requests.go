@@ -30,7 +30,7 @@ func (s RequestStore) InTx(ctx context.Context, fn func(requests.Tx) error) erro
 const requestColumns = `id::text, community_id::text, coalesce(district_id::text, ''), kind, channel, title, content,
 	resident_name, resident_phone, address, state, handler, received_at, response_due, accepted_at, progress_due,
 	first_progress_at, progress, answer, resolved, answered_at, coalesce(satisfaction, ''), rating_comment, rated_at,
-	closed_at, response_warned_at, progress_warned_at, received_by, version, updated_at`
+	closed_at, response_warned_at, progress_warned_at, received_by, version, updated_at, received_month`
 
 func scanRequest(row pgx.Row) (*requests.Request, error) {
 	var (
@@ -38,14 +38,16 @@ func scanRequest(row pgx.Row) (*requests.Request, error) {
 		handler, progress                                     []byte
 		accepted, progressDue, first, answered, rated, closed *time.Time
 		responseWarned, progressWarned                        *time.Time
+		month                                                 time.Time
 	)
 	err := row.Scan(&r.ID, &r.CommunityID, &r.DistrictID, &r.Kind, &r.Channel, &r.Title, &r.Content,
 		&r.Resident.Name, &r.Resident.Phone, &r.Resident.Address, &r.State, &handler, &r.Received, &r.ResponseDue,
 		&accepted, &progressDue, &first, &progress, &r.Answer, &r.Resolved, &answered, &r.Satisfaction, &r.RatingComment,
-		&rated, &closed, &responseWarned, &progressWarned, &r.ReceivedBy, &r.Version, &r.Updated)
+		&rated, &closed, &responseWarned, &progressWarned, &r.ReceivedBy, &r.Version, &r.Updated, &month)
 	if err != nil {
 		return nil, err
 	}
+	r.Month = cobuild.MonthOf(month)
 	r.Received, r.ResponseDue, r.Updated = r.Received.UTC(), r.ResponseDue.UTC(), r.Updated.UTC()
 	r.Accepted, r.ProgressDue, r.FirstProgress = dateOrZero(accepted), dateOrZero(progressDue), dateOrZero(first)
 	r.Answered, r.Rated, r.Closed = dateOrZero(answered), dateOrZero(rated), dateOrZero(closed)
@@ -148,33 +150,24 @@ func (s RequestStore) List(ctx context.Context, f requests.Filter) ([]*requests.
 	return list, next, nil
 }
 
-// Rates implements requests.Store in one set-based statement: a district
-// by its own column, a community by its id, anything else by the
+// Rates implements requests.Store from the counts kept on write: a
+// district by its own column, a community by its id, anything else by the
 // communities of its subtree.
-func (s RequestStore) Rates(ctx context.Context, org cobuild.Place, from, to time.Time) ([]requests.Rates, error) {
+func (s RequestStore) Rates(ctx context.Context, org cobuild.Place, month cobuild.Month) ([]requests.Rates, error) {
 	var w pgdb.Where
+	w.Add(`c.month = ?`, month.First())
 	switch org.Kind {
 	case cobuild.KindDistrict:
-		w.Add(`r.district_id = ?`, org.ID)
+		w.Add(`c.district_id = ?`, org.ID)
 	case cobuild.KindCommunity:
-		w.Add(`r.community_id = ?`, org.ID)
+		w.Add(`c.community_id = ?`, org.ID)
 	default:
-		inSubtree(&w, "r.community_id", org.ID)
+		inSubtree(&w, "c.community_id", org.ID)
 	}
-	w.Add(`r.received_at >= ?`, from)
-	w.Add(`r.received_at < ?`, to)
 	rows, err := s.pool.Query(ctx, `SELECT c.community_id::text, coalesce(o.name, ''), c.received, c.responded, c.answered,
 			c.on_time, c.resolved, c.rated, c.satisfied
-		FROM (SELECT r.community_id, count(*)::int AS received,
-				count(*) FILTER (WHERE r.accepted_at <= r.response_due)::int AS responded,
-				count(*) FILTER (WHERE r.answered_at IS NOT NULL)::int AS answered,
-				count(*) FILTER (WHERE r.answered_at IS NOT NULL AND r.accepted_at <= r.response_due
-					AND coalesce(r.first_progress_at, r.answered_at) <= r.progress_due)::int AS on_time,
-				count(*) FILTER (WHERE r.answered_at IS NOT NULL AND r.resolved)::int AS resolved,
-				count(*) FILTER (WHERE r.satisfaction IS NOT NULL)::int AS rated,
-				count(*) FILTER (WHERE r.satisfaction IN ('SATISFIED', 'BASICALLY_SATISFIED'))::int AS satisfied
-			FROM service_requests r WHERE `+w.SQL()+` GROUP BY r.community_id) c
-		LEFT JOIN orgs o ON o.id = c.community_id
+		FROM service_request_counts c LEFT JOIN orgs o ON o.id = c.community_id
+		WHERE `+w.SQL()+` AND c.received > 0
 		ORDER BY o.name, c.community_id`, w.Args()...)
 	if err != nil {
 		return nil, err
@@ -185,6 +178,19 @@ func (s RequestStore) Rates(ctx context.Context, org cobuild.Place, from, to tim
 			&x.Rated, &x.Satisfied)
 		return x, err
 	})
+}
+
+// AddCounts implements requests.Tx.
+func (t requestTx) AddCounts(ctx context.Context, r *requests.Request, d requests.Counts) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO service_request_counts AS c (community_id, month, district_id, received, responded,
+			answered, on_time, resolved, rated, satisfied) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (community_id, month) DO UPDATE SET received = c.received + EXCLUDED.received,
+			responded = c.responded + EXCLUDED.responded, answered = c.answered + EXCLUDED.answered,
+			on_time = c.on_time + EXCLUDED.on_time, resolved = c.resolved + EXCLUDED.resolved,
+			rated = c.rated + EXCLUDED.rated, satisfied = c.satisfied + EXCLUDED.satisfied`,
+		r.CommunityID, r.Month.First(), nullable(r.DistrictID), d.Received, d.Responded, d.Answered, d.OnTime, d.Resolved,
+		d.Rated, d.Satisfied)
+	return err
 }
 
 // Settings implements requests.Store.
@@ -252,9 +258,9 @@ func (t requestTx) Insert(ctx context.Context, r *requests.Request) error {
 	_, err = t.tx.Exec(ctx, `INSERT INTO service_requests (id, community_id, district_id, kind, channel, title, content,
 		resident_name, resident_phone, address, state, handler, handler_unit_id, received_at, response_due, accepted_at,
 		progress_due, first_progress_at, progress, answer, resolved, answered_at, satisfaction, rating_comment, rated_at,
-		closed_at, received_by, version, updated_at)
+		closed_at, received_by, version, updated_at, received_month)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-			$24, $25, $26, $27, $28, $29)`, args...)
+			$24, $25, $26, $27, $28, $29, $30)`, append(args, r.Month.First())...)
 	return err
 }
 
