@@ -3,6 +3,7 @@ package grpcapi
 import (
 	"context"
 
+	"gongjian.dev/pkg/auth"
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
 	"gongjian.dev/services/cobuilding/internal/pbconv"
@@ -32,7 +33,19 @@ func (a *requestAPI) GetServiceRequest(ctx context.Context, req *pb.GetServiceRe
 	if err != nil {
 		return nil, err
 	}
+	if !seesResident(ctx) {
+		return &pb.GetServiceRequestResponse{ServiceRequest: masked(out)}, nil
+	}
 	return &pb.GetServiceRequestResponse{ServiceRequest: pbconv.ServiceRequest(out)}, nil
+}
+
+// seesResident reports whether the caller sees a resident's data in full,
+// as the member service shows ID numbers: with the permission to see
+// personal data unmasked, or as the contact of the unit handling the
+// request (the only requests they reach). Either way the read is recorded.
+func seesResident(ctx context.Context) bool {
+	who, ok := auth.FromContext(ctx)
+	return ok && (who.Has(auth.PermUnmaskedID) || who.Role == auth.UnitContact)
 }
 
 func (a *requestAPI) ListServiceRequests(ctx context.Context, req *pb.ListServiceRequestsRequest) (*pb.ListServiceRequestsResponse, error) {

@@ -80,6 +80,16 @@ func TestAResidentsRequestGoesFromReceiptToClosure(t *testing.T) {
 	if err != nil || full.GetServiceRequest().GetResidentPhone() != "13845671234" || full.GetServiceRequest().GetPersonalDataMasked() {
 		t.Errorf("the handler's read: %v, %v", full, err)
 	}
+	if got, err := staff.GetServiceRequest(servicetest.Ctx(t), &pb.GetServiceRequestRequest{Id: r.GetId()}); err != nil ||
+		got.GetServiceRequest().GetResidentPhone() != "138****1234" {
+		t.Errorf("a read without the permission to see personal data: %v, %v", got, err)
+	}
+	privileged := h.requestsAs(devissuer.Claims{Subject: "u-2", Role: auth.CommunitySecretary, ScopeOrgID: tr.community.GetId(),
+		Permissions: []string{auth.PermUnmaskedID}})
+	if got, err := privileged.GetServiceRequest(servicetest.Ctx(t), &pb.GetServiceRequestRequest{Id: r.GetId()}); err != nil ||
+		got.GetServiceRequest().GetResidentName() != "张秀英" {
+		t.Errorf("a read with the permission: %v, %v", got, err)
+	}
 	if _, err := contact.RecordServiceRequestProgress(servicetest.Ctx(t), &pb.RecordServiceRequestProgressRequest{Id: r.GetId(), Note: "已派电工"}); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +134,9 @@ func TestAResidentsRequestGoesFromReceiptToClosure(t *testing.T) {
 	if n := h.count(t, `SELECT count(*) FROM audit_log WHERE subject_type = 'service_request' AND action = 'read'
 		AND subject_id = $1 AND actor_subject = 'u-1'`, r.GetId()); n != 1 {
 		t.Errorf("%d read records of the handler's read, want 1", n)
+	}
+	if n := h.count(t, `SELECT count(*) FROM audit_log WHERE subject_type = 'service_request' AND action = 'read'`); n != 3 {
+		t.Errorf("%d read records, want 3: every read of a request is recorded, masked or not", n)
 	}
 }
 

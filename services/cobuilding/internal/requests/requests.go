@@ -164,7 +164,8 @@ func MaskName(s string) string {
 }
 
 // MaskPhone keeps the first three and the last four digits of a phone of
-// eight digits or more (138****5678), else the last two.
+// eight digits or more (138****5678), the last two of five to seven
+// (an extension), nothing of a shorter one.
 func MaskPhone(s string) string {
 	rs := []rune(s)
 	switch {
@@ -172,7 +173,7 @@ func MaskPhone(s string) string {
 		return ""
 	case len(rs) >= 8:
 		return string(rs[:3]) + strings.Repeat("*", len(rs)-7) + string(rs[len(rs)-4:])
-	case len(rs) > 2:
+	case len(rs) > 4:
 		return strings.Repeat("*", len(rs)-2) + string(rs[len(rs)-2:])
 	}
 	return strings.Repeat("*", len(rs))
@@ -296,7 +297,8 @@ type Service struct {
 // NewService returns the requests service over st.
 func NewService(st Store, clock cobuild.Clock) *Service { return &Service{store: st, clock: clock} }
 
-// Get returns a request in full, recording the read of its personal data.
+// Get returns a request in full, recording the read of its personal data
+// (the transport masks it for callers who may not see it).
 func (s *Service) Get(ctx context.Context, id string) (*Request, error) {
 	return s.store.ReadPersonal(ctx, id)
 }
