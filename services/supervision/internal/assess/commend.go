@@ -57,6 +57,8 @@ type CommendationQuery struct {
 	AncestorID, ScopeRoot, Inspector string
 	Year                             int32
 	State                            CommendationState
+	After                            Key
+	Limit                            int
 }
 
 // Propose proposes an organisation graded in its district's top band in

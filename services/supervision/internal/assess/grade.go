@@ -148,6 +148,10 @@ func round2(x float64) float64 { return math.Round(x*100) / 100 }
 // Results lists graded results within the actor's reach: an
 // organisation's, or the ranking below a parent.
 func (s *Service) Results(ctx context.Context, q ResultQuery, a Actor) ([]*Result, error) {
+	if q.OrganisationID == "" && q.ParentID == "" {
+		return nil, errs.Fields(ErrInvalid, errs.Violation{Field: "organisation_id", Description: "name an organisation, or a parent for its ranking"},
+			errs.Violation{Field: "parent_id", Description: "name an organisation, or a parent for its ranking"})
+	}
 	for _, id := range []string{q.OrganisationID, q.ParentID} {
 		if id != "" {
 			if err := s.reach(ctx, a, id); err != nil {

@@ -110,6 +110,14 @@ type ListQuery struct {
 	ScopeRoot string
 	// Inspector restricts the list to what the inspector's groups cover.
 	Inspector string
+	After     Key
+	Limit     int
+}
+
+// Key is where a page of a list newest first ends.
+type Key struct {
+	Created time.Time `json:"t"`
+	ID      string    `json:"i"`
 }
 
 // checkList validates a new list against its period, naming the fields.

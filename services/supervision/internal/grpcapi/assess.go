@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"gongjian.dev/pkg/errs"
+	"gongjian.dev/pkg/page"
 	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 	"gongjian.dev/services/supervision/internal/assess"
 	"gongjian.dev/services/supervision/internal/pbconv"
@@ -13,6 +15,16 @@ import (
 func assessor(ctx context.Context) assess.Actor {
 	c := caller(ctx)
 	return assess.Actor{Subject: c.Subject, Role: c.Role, Inspector: c.Inspector, ScopeRoot: c.ScopeRoot}
+}
+
+// keyedPage reads a page request whose key's id must be one the service
+// wrote (a token with another id would fail PostgreSQL's uuid cast).
+func keyedPage(token string, size int32) (timeKey, int, error) {
+	k, n, err := pageOf(token, size)
+	if err == nil && token != "" && (k.At.IsZero() || !page.ID(k.ID)) {
+		err = errs.Field(page.ErrInvalidToken, "page_token", "not a token this list issued")
+	}
+	return k, n, err
 }
 
 // AssessmentAPI implements pb.AssessmentServiceServer and pb.CommendationServiceServer.
@@ -42,12 +54,17 @@ func (a *AssessmentAPI) GetTaskList(ctx context.Context, req *pb.GetTaskListRequ
 
 // ListTaskLists implements pb.AssessmentServiceServer.
 func (a *AssessmentAPI) ListTaskLists(ctx context.Context, req *pb.ListTaskListsRequest) (*pb.ListTaskListsResponse, error) {
-	ls, err := a.Svc.TaskLists(ctx, assess.ListQuery{OrganisationID: req.GetOrganisationId(), AncestorID: req.GetAncestorId(),
-		Period: req.GetPeriod()}, assessor(ctx))
+	after, size, err := keyedPage(req.GetPageToken(), req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
-	out := &pb.ListTaskListsResponse{}
+	ls, err := a.Svc.TaskLists(ctx, assess.ListQuery{OrganisationID: req.GetOrganisationId(), AncestorID: req.GetAncestorId(),
+		Period: req.GetPeriod(), After: assess.Key{Created: after.At, ID: after.ID}, Limit: size + 1}, assessor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	ls, next := page.Cut(ls, size, func(l *assess.TaskList) any { return timeKey{l.Created, l.ID} })
+	out := &pb.ListTaskListsResponse{NextPageToken: next}
 	for _, l := range ls {
 		out.TaskLists = append(out.TaskLists, pbconv.TaskList(l))
 	}
@@ -168,11 +185,17 @@ func (a *AssessmentAPI) ListCommendations(ctx context.Context, req *pb.ListComme
 	if req.GetState() == pb.CommendationState_COMMENDATION_STATE_UNSPECIFIED {
 		state = ""
 	}
-	cs, err := a.Svc.Commendations(ctx, assess.CommendationQuery{AncestorID: req.GetAncestorId(), Year: req.GetYear(), State: state}, assessor(ctx))
+	after, size, err := keyedPage(req.GetPageToken(), req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
-	return &pb.ListCommendationsResponse{Commendations: commendations(cs)}, nil
+	cs, err := a.Svc.Commendations(ctx, assess.CommendationQuery{AncestorID: req.GetAncestorId(), Year: req.GetYear(), State: state,
+		After: assess.Key{Created: after.At, ID: after.ID}, Limit: size + 1}, assessor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	cs, next := page.Cut(cs, size, func(c *assess.Commendation) any { return timeKey{c.Created, c.ID} })
+	return &pb.ListCommendationsResponse{Commendations: commendations(cs), NextPageToken: next}, nil
 }
 
 func commendations(cs []*assess.Commendation) []*pb.Commendation {

@@ -176,6 +176,34 @@ func TestAssessorsSettingsAndTheTrailOfEveryWrite(t *testing.T) {
 		})
 	})
 
+	t.Run("lists page newest first; results name whose", func(t *testing.T) {
+		var seen []string
+		token := ""
+		for range 3 {
+			got, err := admin.assess.ListTaskLists(ctx, &pb.ListTaskListsRequest{AncestorId: c.street.GetId(), PageSize: 1, PageToken: token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range got.GetTaskLists() {
+				seen = append(seen, l.GetId())
+			}
+			if token = got.GetNextPageToken(); token == "" {
+				break
+			}
+		}
+		if !slices.Equal(seen, []string{lists["B"], lists["A"]}) {
+			t.Errorf("pages %v, want B's then A's list", seen)
+		}
+		_, err := admin.assess.ListTaskLists(ctx, &pb.ListTaskListsRequest{PageToken: "eyJ0IjoiMjAyNi0wMS0wMVQwMDowMDowMFoiLCJpIjoieCJ9"})
+		if got := servicetest.RefusalOf(err); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{"page_token"}) {
+			t.Errorf("a token with a forged id: %+v", got)
+		}
+		_, err = admin.assess.ListResults(ctx, &pb.ListResultsRequest{Period: "2026-Q1"})
+		if got := servicetest.RefusalOf(err); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{"organisation_id", "parent_id"}) {
+			t.Errorf("results of nobody: %+v", got)
+		}
+	})
+
 	t.Run("a draft rule on the results is previewed without writing", func(t *testing.T) {
 		findings := h.count(t, `SELECT count(*) FROM findings`)
 		mark, _ := structpb.NewStruct(map[string]any{"mark": 55})

@@ -121,8 +121,11 @@ func (s Assess) TaskLists(ctx context.Context, q assess.ListQuery) ([]*assess.Ta
 		w.Add(`period = ?`, q.Period)
 	}
 	scoped(&w, "organisation_id", []string{q.AncestorID, q.ScopeRoot}, q.Inspector)
+	if !q.After.Created.IsZero() {
+		w.Add(`(created_at, id) < (?, ?)`, q.After.Created, q.After.ID)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+taskListColumns+` FROM task_lists WHERE `+w.SQL()+
-		` ORDER BY period DESC, created_at, id LIMIT 500`, w.Args()...)
+		` ORDER BY created_at DESC, id DESC LIMIT `+w.Arg(q.Limit), w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -306,16 +309,26 @@ func (s Assess) Commendations(ctx context.Context, q assess.CommendationQuery) (
 		w.Add(`state = ?`, string(q.State))
 	}
 	scoped(&w, "organisation_id", []string{q.AncestorID, q.ScopeRoot}, q.Inspector)
+	if !q.After.Created.IsZero() {
+		w.Add(`(created_at, id) < (?, ?)`, q.After.Created, q.After.ID)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+commendationColumns+` FROM commendations WHERE `+w.SQL()+
-		` ORDER BY year DESC, created_at, id LIMIT 1000`, w.Args()...)
+		` ORDER BY created_at DESC, id DESC LIMIT `+w.Arg(q.Limit), w.Args()...)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*assess.Commendation, error) { return scanCommendation(r) })
 }
 
-// PeriodGraded implements assess.Tx.
+// PeriodGraded implements assess.Tx. It first waits for a lock on the
+// district's period, which the grading holds to its commit: a list or a
+// daily entry of the period is written before the grading reads it, or
+// refused after.
 func (t *TxStore) PeriodGraded(ctx context.Context, districtID, period string) (bool, error) {
+	if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+		"supervision/assessment_period/"+districtID+"/"+period); err != nil {
+		return false, err
+	}
 	var ok bool
 	err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM graded_periods WHERE district_id = $1 AND period = $2)`, districtID, period).Scan(&ok)
 	return ok, err

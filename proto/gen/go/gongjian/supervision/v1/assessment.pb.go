@@ -1309,7 +1309,11 @@ type ListTaskListsRequest struct {
 	// ancestor_id lists the lists of a subtree.
 	AncestorId string `protobuf:"bytes,2,opt,name=ancestor_id,json=ancestorId,proto3" json:"ancestor_id,omitempty"`
 	// period, if set, lists that period's only.
-	Period        string `protobuf:"bytes,3,opt,name=period,proto3" json:"period,omitempty"`
+	Period string `protobuf:"bytes,3,opt,name=period,proto3" json:"period,omitempty"`
+	// page_size is at most 500; 0 means 50.
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token continues a previous listing.
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1365,11 +1369,27 @@ func (x *ListTaskListsRequest) GetPeriod() string {
 	return ""
 }
 
+func (x *ListTaskListsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListTaskListsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 // ListTaskListsResponse is the response of ListTaskLists.
 type ListTaskListsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// task_lists found, at most 500.
-	TaskLists     []*TaskList `protobuf:"bytes,1,rep,name=task_lists,json=taskLists,proto3" json:"task_lists,omitempty"`
+	// task_lists found, newest first.
+	TaskLists []*TaskList `protobuf:"bytes,1,rep,name=task_lists,json=taskLists,proto3" json:"task_lists,omitempty"`
+	// next_page_token is empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1409,6 +1429,13 @@ func (x *ListTaskListsResponse) GetTaskLists() []*TaskList {
 		return x.TaskLists
 	}
 	return nil
+}
+
+func (x *ListTaskListsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // SubmitTaskEvidenceRequest is the request of SubmitTaskEvidence.
@@ -2646,7 +2673,11 @@ type ListCommendationsRequest struct {
 	// year listed (0: every year).
 	Year int32 `protobuf:"varint,2,opt,name=year,proto3" json:"year,omitempty"`
 	// state, if set, lists those only.
-	State         CommendationState `protobuf:"varint,3,opt,name=state,proto3,enum=gongjian.supervision.v1.CommendationState" json:"state,omitempty"`
+	State CommendationState `protobuf:"varint,3,opt,name=state,proto3,enum=gongjian.supervision.v1.CommendationState" json:"state,omitempty"`
+	// page_size is at most 500; 0 means 50.
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token continues a previous listing.
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2702,11 +2733,27 @@ func (x *ListCommendationsRequest) GetState() CommendationState {
 	return CommendationState_COMMENDATION_STATE_UNSPECIFIED
 }
 
+func (x *ListCommendationsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCommendationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 // ListCommendationsResponse is the response of ListCommendations.
 type ListCommendationsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// commendations, oldest first.
+	// commendations, newest first.
 	Commendations []*Commendation `protobuf:"bytes,1,rep,name=commendations,proto3" json:"commendations,omitempty"`
+	// next_page_token is empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2746,6 +2793,13 @@ func (x *ListCommendationsResponse) GetCommendations() []*Commendation {
 		return x.Commendations
 	}
 	return nil
+}
+
+func (x *ListCommendationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // DecideCommendationRequest is the request of DecideCommendation.
@@ -3103,15 +3157,20 @@ const file_gongjian_supervision_v1_assessment_proto_rawDesc = "" +
 	"\x12GetTaskListRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18$R\x02id\"U\n" +
 	"\x13GetTaskListResponse\x12>\n" +
-	"\ttask_list\x18\x01 \x01(\v2!.gongjian.supervision.v1.TaskListR\btaskList\"\xb2\x01\n" +
+	"\ttask_list\x18\x01 \x01(\v2!.gongjian.supervision.v1.TaskListR\btaskList\"\x84\x02\n" +
 	"\x14ListTaskListsRequest\x124\n" +
 	"\x0forganisation_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eorganisationId\x12,\n" +
 	"\vancestor_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
 	"ancestorId\x126\n" +
-	"\x06period\x18\x03 \x01(\tB\x1e\xbaH\x1br\x192\x17^([0-9]{4}(-Q[1-4])?)?$R\x06period\"Y\n" +
+	"\x06period\x18\x03 \x01(\tB\x1e\xbaH\x1br\x192\x17^([0-9]{4}(-Q[1-4])?)?$R\x06period\x12'\n" +
+	"\tpage_size\x18\x04 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x81\x01\n" +
 	"\x15ListTaskListsResponse\x12@\n" +
 	"\n" +
-	"task_lists\x18\x01 \x03(\v2!.gongjian.supervision.v1.TaskListR\ttaskLists\"\xc0\x01\n" +
+	"task_lists\x18\x01 \x03(\v2!.gongjian.supervision.v1.TaskListR\ttaskLists\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc0\x01\n" +
 	"\x19SubmitTaskEvidenceRequest\x12)\n" +
 	"\ftask_list_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18$R\n" +
 	"taskListId\x12$\n" +
@@ -3196,15 +3255,20 @@ const file_gongjian_supervision_v1_assessment_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"h\n" +
 	"\x1bProposeCommendationResponse\x12I\n" +
-	"\fcommendation\x18\x01 \x01(\v2%.gongjian.supervision.v1.CommendationR\fcommendation\"\xb4\x01\n" +
+	"\fcommendation\x18\x01 \x01(\v2%.gongjian.supervision.v1.CommendationR\fcommendation\"\x86\x02\n" +
 	"\x18ListCommendationsRequest\x12,\n" +
 	"\vancestor_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
 	"ancestorId\x12\x1e\n" +
 	"\x04year\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xb4\x10(\x00R\x04year\x12J\n" +
-	"\x05state\x18\x03 \x01(\x0e2*.gongjian.supervision.v1.CommendationStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"h\n" +
+	"\x05state\x18\x03 \x01(\x0e2*.gongjian.supervision.v1.CommendationStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12'\n" +
+	"\tpage_size\x18\x04 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x90\x01\n" +
 	"\x19ListCommendationsResponse\x12K\n" +
-	"\rcommendations\x18\x01 \x03(\v2%.gongjian.supervision.v1.CommendationR\rcommendations\"\x8f\x01\n" +
+	"\rcommendations\x18\x01 \x03(\v2%.gongjian.supervision.v1.CommendationR\rcommendations\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x01\n" +
 	"\x19DecideCommendationRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18$R\x02id\x12\x18\n" +
 	"\aapprove\x18\x02 \x01(\bR\aapprove\x12\x1c\n" +

@@ -53,8 +53,8 @@ type AssessmentServiceClient interface {
 	CreateTaskList(ctx context.Context, in *CreateTaskListRequest, opts ...grpc.CallOption) (*CreateTaskListResponse, error)
 	// GetTaskList returns one task list with each task's score so far.
 	GetTaskList(ctx context.Context, in *GetTaskListRequest, opts ...grpc.CallOption) (*GetTaskListResponse, error)
-	// ListTaskLists lists the task lists of an organisation or a subtree, by
-	// period.
+	// ListTaskLists pages through the task lists of an organisation or a
+	// subtree, newest first.
 	ListTaskLists(ctx context.Context, in *ListTaskListsRequest, opts ...grpc.CallOption) (*ListTaskListsResponse, error)
 	// SubmitTaskEvidence is the owner's evidence for one task of their list.
 	SubmitTaskEvidence(ctx context.Context, in *SubmitTaskEvidenceRequest, opts ...grpc.CallOption) (*SubmitTaskEvidenceResponse, error)
@@ -73,7 +73,7 @@ type AssessmentServiceClient interface {
 	GradePeriod(ctx context.Context, in *GradePeriodRequest, opts ...grpc.CallOption) (*GradePeriodResponse, error)
 	// ListResults lists graded results: of one organisation, or the
 	// rankings of the organisations directly below one (parent_id), best
-	// first.
+	// first; one of the two is required.
 	ListResults(ctx context.Context, in *ListResultsRequest, opts ...grpc.CallOption) (*ListResultsResponse, error)
 	// GetAssessmentSettings returns a district's grade bands and the share of
 	// the daily records in the score.
@@ -230,8 +230,8 @@ type AssessmentServiceServer interface {
 	CreateTaskList(context.Context, *CreateTaskListRequest) (*CreateTaskListResponse, error)
 	// GetTaskList returns one task list with each task's score so far.
 	GetTaskList(context.Context, *GetTaskListRequest) (*GetTaskListResponse, error)
-	// ListTaskLists lists the task lists of an organisation or a subtree, by
-	// period.
+	// ListTaskLists pages through the task lists of an organisation or a
+	// subtree, newest first.
 	ListTaskLists(context.Context, *ListTaskListsRequest) (*ListTaskListsResponse, error)
 	// SubmitTaskEvidence is the owner's evidence for one task of their list.
 	SubmitTaskEvidence(context.Context, *SubmitTaskEvidenceRequest) (*SubmitTaskEvidenceResponse, error)
@@ -250,7 +250,7 @@ type AssessmentServiceServer interface {
 	GradePeriod(context.Context, *GradePeriodRequest) (*GradePeriodResponse, error)
 	// ListResults lists graded results: of one organisation, or the
 	// rankings of the organisations directly below one (parent_id), best
-	// first.
+	// first; one of the two is required.
 	ListResults(context.Context, *ListResultsRequest) (*ListResultsResponse, error)
 	// GetAssessmentSettings returns a district's grade bands and the share of
 	// the daily records in the score.
