@@ -35,6 +35,7 @@ var (
 	ErrNotDistrict  = errs.WithReason(errs.FailedPrecondition, "NOT_DISTRICT", "not a district")
 	ErrNothingToDo  = errs.WithReason(errs.FailedPrecondition, "NOTHING_TO_GRADE", "no task list of the period")
 	ErrNotPublished = errs.WithReason(errs.FailedPrecondition, "NOTHING_APPROVED", "no approved commendation to publish")
+	ErrOwnList      = errs.WithReason(errs.PermissionDenied, "OWN_ORGANISATION", "an organisation is assessed from above it, never by itself")
 )
 
 // Actor is who acts: their subject and role; Inspector is set for an
@@ -49,6 +50,15 @@ type Actor struct {
 // Org is what the view of the tree says of an organisation.
 type Org struct {
 	ID, Name, Kind, DistrictID, ParentID string
+}
+
+// Unit is the grading unit of an organisation's lists: its district, or
+// for a district's own list the city, which grades the districts together.
+func (o *Org) Unit() string {
+	if o.Kind == "DISTRICT" {
+		return o.ParentID
+	}
+	return o.DistrictID
 }
 
 // Service is assessment and commendation.
@@ -90,6 +100,15 @@ func (s *Service) reach(ctx context.Context, a Actor, orgID string) error {
 	return nil
 }
 
+// fromAbove refuses an assessor working on the organisation they are
+// scoped to: its list, reviews and daily records are set from above.
+func fromAbove(a Actor, orgID string) error {
+	if a.ScopeRoot != "" && a.ScopeRoot == orgID {
+		return ErrOwnList
+	}
+	return nil
+}
+
 // org is an organisation of the view the actor reaches, named by field.
 func (s *Service) org(ctx context.Context, a Actor, id, field string) (*Org, error) {
 	if err := s.reach(ctx, a, id); err != nil {
@@ -99,7 +118,7 @@ func (s *Service) org(ctx context.Context, a Actor, id, field string) (*Org, err
 	if err != nil {
 		return nil, err
 	}
-	if o == nil || o.DistrictID == "" {
+	if o == nil || o.Unit() == "" {
 		return nil, errs.Field(ErrNotFound, field, "no organisation of a district has this id")
 	}
 	return o, nil

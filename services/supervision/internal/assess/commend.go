@@ -156,7 +156,7 @@ func (s *Service) fromRankings(ctx context.Context, c *Commendation, o *Org) err
 		}
 		return 0
 	})
-	st, err := s.Settings(ctx, o.DistrictID)
+	st, err := s.Settings(ctx, o.Unit())
 	if err != nil {
 		return err
 	}

@@ -71,28 +71,35 @@ func (st *Settings) check() error {
 	return v.Err()
 }
 
-// Settings returns a district's settings (the defaults until it sets its own).
+// Settings returns a grading unit's settings — a district's, or the
+// city's for the districts' own lists — the defaults until it sets its own.
 func (s *Service) Settings(ctx context.Context, districtID string) (*Settings, error) {
 	st, err := s.store.Settings(ctx, districtID)
 	if err != nil || st != nil {
 		return st, err
 	}
-	if d, err := s.store.DistrictOf(ctx, districtID); err != nil || d != districtID {
-		if err == nil {
-			err = errs.Field(ErrNotDistrict, "district_id", "settings are set per district")
-		}
+	if err := s.unit(ctx, districtID, "district_id"); err != nil {
 		return nil, err
 	}
 	return DefaultSettings(districtID), nil
 }
 
+// unit checks that id is a grading unit: a district, or the city.
+func (s *Service) unit(ctx context.Context, id, field string) error {
+	o, err := s.store.Org(ctx, id)
+	if err != nil {
+		return err
+	}
+	if o == nil || (o.Kind != "DISTRICT" && o.Kind != "CITY") {
+		return errs.Field(ErrNotDistrict, field, "settings and grading are a district's, or the city's for the districts themselves")
+	}
+	return nil
+}
+
 // SetSettings sets a district's settings; version, when not 0, must be the
 // one read.
 func (s *Service) SetSettings(ctx context.Context, st *Settings, a Actor) (*Settings, error) {
-	if d, err := s.store.DistrictOf(ctx, st.DistrictID); err != nil || d != st.DistrictID {
-		if err == nil {
-			err = errs.Field(ErrNotDistrict, "settings.district_id", "settings are set per district")
-		}
+	if err := s.unit(ctx, st.DistrictID, "settings.district_id"); err != nil {
 		return nil, err
 	}
 	if err := st.check(); err != nil {

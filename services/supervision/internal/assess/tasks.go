@@ -174,6 +174,9 @@ func (s *Service) CreateTaskList(ctx context.Context, l *TaskList, requestID str
 	if err != nil {
 		return nil, err
 	}
+	if err := fromAbove(a, o.ID); err != nil {
+		return nil, err
+	}
 	if _, err := checkList(l); err != nil {
 		return nil, err
 	}
@@ -186,9 +189,9 @@ func (s *Service) CreateTaskList(ctx context.Context, l *TaskList, requestID str
 			}
 			return err
 		}
-		if graded, err := tx.PeriodGraded(ctx, o.DistrictID, l.Period); err != nil || graded {
+		if graded, err := tx.PeriodGraded(ctx, o.Unit(), l.Period); err != nil || graded {
 			if err == nil {
-				err = errs.Field(ErrGraded, "task_list.period", "the district's "+l.Period+" is graded")
+				err = errs.Field(ErrGraded, "task_list.period", l.Period+" is graded")
 			}
 			return err
 		}
@@ -271,7 +274,11 @@ func (s *Service) Review(ctx context.Context, id string, score float64, note str
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.TaskList(ctx, e.TaskListID, a); err != nil {
+	l, err := s.TaskList(ctx, e.TaskListID, a)
+	if err != nil {
+		return nil, err
+	}
+	if err := fromAbove(a, l.OrganisationID); err != nil {
 		return nil, err
 	}
 	var out *Evidence
@@ -329,6 +336,9 @@ func (s *Service) RecordDaily(ctx context.Context, d *DailyEntry, requestID stri
 	if err != nil {
 		return nil, err
 	}
+	if err := fromAbove(a, o.ID); err != nil {
+		return nil, err
+	}
 	v := errs.NewValidation(ErrInvalid)
 	if d.Day.IsZero() || d.Day.After(s.today()) {
 		v.Add("entry.day", "the day observed, not after today")
@@ -352,9 +362,9 @@ func (s *Service) RecordDaily(ctx context.Context, d *DailyEntry, requestID stri
 			return err
 		}
 		for _, p := range []Period{PeriodOf(d.Day), {Year: d.Day.Year()}} {
-			if graded, err := tx.PeriodGraded(ctx, o.DistrictID, p.String()); err != nil || graded {
+			if graded, err := tx.PeriodGraded(ctx, o.Unit(), p.String()); err != nil || graded {
 				if err == nil {
-					err = errs.Field(ErrGraded, "entry.day", "the district's "+p.String()+" is graded")
+					err = errs.Field(ErrGraded, "entry.day", p.String()+" is graded")
 				}
 				return err
 			}

@@ -42,8 +42,14 @@ func twoTasks(o *orgv1.Organisation, period string) *pb.TaskList {
 // district's administrator.
 func (h *harness) scored(t *testing.T, district, o *orgv1.Organisation, period string, life, premises float64) *pb.TaskList {
 	t.Helper()
+	return h.scoredBy(t, districtAdmin(district), o, period, life, premises)
+}
+
+// scoredBy is scored with the list set and reviewed by assessor.
+func (h *harness) scoredBy(t *testing.T, assessor devissuer.Claims, o *orgv1.Organisation, period string, life, premises float64) *pb.TaskList {
+	t.Helper()
 	ctx := servicetest.Ctx(t)
-	admin := h.assessing(districtAdmin(district))
+	admin := h.assessing(assessor)
 	l, err := admin.assess.CreateTaskList(ctx, &pb.CreateTaskListRequest{TaskList: twoTasks(o, period)})
 	if err != nil {
 		t.Fatal(err)
@@ -352,4 +358,46 @@ func TestAssessmentScoresGradesRanksAndFeedsTheRules(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTheCityRanksTheDistricts: a district's own list is set and reviewed
+// from above — by the city, which grades the districts together and ranks
+// them on its dashboard; a district's grading leaves its own list alone.
+func TestTheCityRanksTheDistricts(t *testing.T) {
+	t.Parallel()
+	clk := servicetest.NewClock(time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC))
+	h := newHarness(t, servicetest.WithClock(clk.Now))
+	c := h.city(t)
+	h.known(t, c.district, c.other)
+	ctx := servicetest.Ctx(t)
+
+	_, err := h.assessing(districtAdmin(c.district)).assess.CreateTaskList(ctx, &pb.CreateTaskListRequest{TaskList: twoTasks(c.district, "2026-Q1")})
+	if got := servicetest.RefusalOf(err); got.Code != codes.PermissionDenied || got.Reason != "OWN_ORGANISATION" {
+		t.Errorf("a district setting its own list: %+v", got)
+	}
+	h.scoredBy(t, cityAdmin, c.district, "2026-Q1", 50, 40)
+	h.scoredBy(t, cityAdmin, c.other, "2026-Q1", 60, 40)
+	clk.Set(time.Date(2026, 4, 2, 9, 0, 0, 0, time.UTC))
+	_, err = h.assessing(districtAdmin(c.district)).assess.GradePeriod(ctx, &pb.GradePeriodRequest{DistrictId: c.district.GetId(), Period: "2026-Q1"})
+	if got := servicetest.RefusalOf(err); got.Code != codes.FailedPrecondition || got.Reason != "NOTHING_TO_GRADE" {
+		t.Errorf("the district's grading took its own list: %+v", got)
+	}
+	_, err = h.assessing(districtAdmin(c.district)).assess.GradePeriod(ctx, &pb.GradePeriodRequest{DistrictId: c.city.GetId(), Period: "2026-Q1"})
+	if got := servicetest.RefusalOf(err).Code; got != codes.NotFound {
+		t.Errorf("a district grading the city: %v", got)
+	}
+	graded, err := h.assessing(cityAdmin).assess.GradePeriod(ctx, &pb.GradePeriodRequest{DistrictId: c.city.GetId(), Period: "2026-Q1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dash, err := pb.NewDashboardServiceClient(h.as(cityAdmin)).GetDashboard(ctx, &pb.GetDashboardRequest{OrganisationId: c.city.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, rs := range map[string][]*pb.AssessmentResult{"graded": graded.GetResults(), "on the dashboard": dash.GetRankings()} {
+		if len(rs) != 2 || rs[0].GetOrganisationId() != c.other.GetId() || rs[0].GetRank() != 1 || rs[1].GetRank() != 2 ||
+			rs[1].GetParentId() != c.city.GetId() {
+			t.Errorf("%s: %v", name, rs)
+		}
+	}
 }

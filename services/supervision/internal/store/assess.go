@@ -447,7 +447,11 @@ func (t *TxStore) SaveSettings(ctx context.Context, st *assess.Settings) error {
 
 // GradingInputs implements assess.Tx.
 func (t *TxStore) GradingInputs(ctx context.Context, districtID string, p assess.Period) (*assess.Grading, error) {
-	rows, err := t.tx.Query(ctx, `SELECT `+taskListColumns+` FROM task_lists WHERE district_id = $1 AND period = $2
+	// A district grades the lists of its organisations; the city grades
+	// the districts' own lists.
+	rows, err := t.tx.Query(ctx, `SELECT `+taskListColumns+` FROM task_lists
+		WHERE period = $2 AND (CASE WHEN (SELECT kind FROM orgs WHERE id = $1) = 'CITY' THEN organisation_id = district_id
+			ELSE district_id = $1 AND organisation_id <> district_id END)
 		ORDER BY id FOR UPDATE`, districtID, p.String())
 	if err != nil {
 		return nil, err
@@ -535,7 +539,11 @@ func (t *TxStore) InsertResults(ctx context.Context, districtID, period string, 
 		w.event(SubjectAssessmentGraded, r.OrganisationID, &pb.AssessmentGraded{OccurTime: timestamppb.New(r.Graded), Result: m})
 		w.audit(auditResult, r.OrganisationID+"/"+r.Period, r.OrganisationID, nil, m)
 	}
-	b.Queue(`UPDATE task_lists SET graded = true WHERE district_id = $1 AND period = $2`, districtID, period)
+	lists := make([]string, len(rs))
+	for i, r := range rs {
+		lists[i] = r.TaskListID
+	}
+	b.Queue(`UPDATE task_lists SET graded = true WHERE id = ANY($1::uuid[])`, lists)
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}

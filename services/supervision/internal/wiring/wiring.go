@@ -117,8 +117,7 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 }
 
 // assessment is the assessment service over st, whose graded results the
-// rules watching assessment_result judge in the grading's transaction
-// (all results of a grading lie in one district).
+// rules watching assessment_result judge in the grading's transaction.
 func assessment(d service.Deps, st *store.Store, rs *rules.Service) *assess.Service {
 	as := assess.NewService(store.Assess{Store: st}, d.Now, d.Location)
 	as.OnGraded = func(ctx context.Context, tx assess.Tx, results []*assess.Result) error {
@@ -126,12 +125,19 @@ func assessment(d service.Deps, st *store.Store, rs *rules.Service) *assess.Serv
 		if !ok {
 			return fmt.Errorf("the assessment transaction %T is not the rules'", tx)
 		}
-		if len(results) == 0 {
-			return nil
+		// One judgement of each district's results per rule, set-based:
+		// what was found before is passed over by the findings' unique key.
+		judged := map[string]bool{}
+		for _, r := range results {
+			if judged[r.DistrictID] {
+				continue
+			}
+			judged[r.DistrictID] = true
+			if err := rs.OnFact(ctx, rtx, rules.FactAssessmentResult, "", r.DistrictID); err != nil {
+				return err
+			}
 		}
-		// One judgement of the district's results per rule, set-based: what
-		// was found before is passed over by the findings' unique key.
-		return rs.OnFact(ctx, rtx, rules.FactAssessmentResult, "", results[0].DistrictID)
+		return nil
 	}
 	return as
 }

@@ -834,10 +834,10 @@ func (x *GradeBand) GetMinScore() float64 {
 	return 0
 }
 
-// AssessmentSettings are a district's settings of assessment.
+// AssessmentSettings are a grading unit's settings of assessment.
 type AssessmentSettings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// district_id of the district.
+	// district_id of the district (or of the city, for grading the districts).
 	DistrictId string `protobuf:"bytes,1,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
 	// bands from the best grade down; the last starts at 0.
 	Bands []*GradeBand `protobuf:"bytes,2,rep,name=bands,proto3" json:"bands,omitempty"`
@@ -1964,7 +1964,8 @@ func (x *ListDailyEntriesResponse) GetEntries() []*DailyEntry {
 // GradePeriodRequest is the request of GradePeriod.
 type GradePeriodRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// district_id graded.
+	// district_id is the grading unit: a district grades the lists of its
+	// organisations; the city grades the districts' own lists together.
 	DistrictId string `protobuf:"bytes,1,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
 	// period graded.
 	Period        string `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`

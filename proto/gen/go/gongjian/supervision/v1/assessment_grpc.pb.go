@@ -68,8 +68,9 @@ type AssessmentServiceClient interface {
 	RecordDailyEntry(ctx context.Context, in *RecordDailyEntryRequest, opts ...grpc.CallOption) (*RecordDailyEntryResponse, error)
 	// ListDailyEntries lists the daily entries of an organisation in a period.
 	ListDailyEntries(ctx context.Context, in *ListDailyEntriesRequest, opts ...grpc.CallOption) (*ListDailyEntriesResponse, error)
-	// GradePeriod grades every task list of a district for a period that has
-	// ended: scores, grades, ranks, and the results the rules watch. Once.
+	// GradePeriod grades every task list of a district (or, for the city,
+	// the districts' own lists) for a period that has ended: scores, grades,
+	// ranks, and the results the rules watch. Once.
 	GradePeriod(ctx context.Context, in *GradePeriodRequest, opts ...grpc.CallOption) (*GradePeriodResponse, error)
 	// ListResults lists graded results: of one organisation, or the
 	// rankings of the organisations directly below one (parent_id), best
@@ -245,8 +246,9 @@ type AssessmentServiceServer interface {
 	RecordDailyEntry(context.Context, *RecordDailyEntryRequest) (*RecordDailyEntryResponse, error)
 	// ListDailyEntries lists the daily entries of an organisation in a period.
 	ListDailyEntries(context.Context, *ListDailyEntriesRequest) (*ListDailyEntriesResponse, error)
-	// GradePeriod grades every task list of a district for a period that has
-	// ended: scores, grades, ranks, and the results the rules watch. Once.
+	// GradePeriod grades every task list of a district (or, for the city,
+	// the districts' own lists) for a period that has ended: scores, grades,
+	// ranks, and the results the rules watch. Once.
 	GradePeriod(context.Context, *GradePeriodRequest) (*GradePeriodResponse, error)
 	// ListResults lists graded results: of one organisation, or the
 	// rankings of the organisations directly below one (parent_id), best
