@@ -375,6 +375,15 @@ func checkDemonstration(t *testing.T, conn *grpc.ClientConn, sum demo.Summary) {
 // connections to the two services.
 func startSystem(t *testing.T) (*grpc.ClientConn, *grpc.ClientConn) {
 	t.Helper()
+	conns := startServices(t, 2)
+	return conns[0], conns[1]
+}
+
+// startServices starts the first n services of the stack (the organisation
+// service, the member service, the co-building service…) as the launcher
+// does, and returns a connection to each, as a city administrator.
+func startServices(t *testing.T, n int) []*grpc.ClientConn {
+	t.Helper()
 	ctx := t.Context()
 	root, err := stack.RepoRoot(".")
 	if err != nil {
@@ -395,10 +404,14 @@ func startSystem(t *testing.T) (*grpc.ClientConn, *grpc.ClientConn) {
 	t.Cleanup(nats.Shutdown)
 
 	// The organisation service, and the member service after it.
-	svcs := stack.Services[:2]
+	svcs := stack.Services[:n]
 	bin := t.TempDir()
 	var build strings.Builder
-	if err := stack.Build(ctx, root, bin, &build, svcs[0].Package, svcs[1].Package); err != nil {
+	var pkgs []string
+	for _, svc := range svcs {
+		pkgs = append(pkgs, svc.Package)
+	}
+	if err := stack.Build(ctx, root, bin, &build, pkgs...); err != nil {
 		t.Fatalf("%v\n%s", err, build.String())
 	}
 	issuer, err := devissuer.Load(t.TempDir())
@@ -454,7 +467,7 @@ func startSystem(t *testing.T) (*grpc.ClientConn, *grpc.ClientConn) {
 		t.Cleanup(func() { conn.Close() })
 		conns = append(conns, conn)
 	}
-	return conns[0], conns[1]
+	return conns
 }
 
 func complianceReport(t *testing.T, conn *grpc.ClientConn, cityID, asOf string) *orgv1.GetComplianceReportResponse {

@@ -607,6 +607,13 @@ type memberLoader struct {
 // retry calls f until it succeeds, fails for good, or the member service
 // still does not know an organisation when patience runs out.
 func (l *memberLoader) retry(ctx context.Context, f func() error) error {
+	return untilKnown(ctx, l.patience, f)
+}
+
+// untilKnown calls f until it succeeds, fails for good, or the service it
+// calls still does not know an organisation just made (services learn them
+// from the organisation service's events) when patience runs out.
+func untilKnown(ctx context.Context, patience time.Time, f func() error) error {
 	for {
 		err := f()
 		if err == nil {
@@ -617,7 +624,7 @@ func (l *memberLoader) retry(ctx context.Context, f func() error) error {
 		default:
 			return err
 		}
-		if time.Now().After(l.patience) {
+		if time.Now().After(patience) {
 			return err
 		}
 		select {

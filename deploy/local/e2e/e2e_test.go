@@ -355,6 +355,34 @@ func sqlSpansOf(spans []otlptest.Span, trace, service string) int {
 	return n
 }
 
+// spanWant is a span a trace must have: its service and name.
+type spanWant struct{ service, name string }
+
+// wantOneTrace waits until the trace has every span of wants and one root
+// (the client's), and fails naming what is missing, or a second root.
+func wantOneTrace(t *testing.T, s *system, trace string, wants []spanWant) {
+	t.Helper()
+	complete := func(all []otlptest.Span) bool {
+		for _, w := range wants {
+			if !hasSpan(all, trace, w.service, w.name) {
+				return false
+			}
+		}
+		return len(rootsOf(all, trace)) == 1
+	}
+	all, ok := s.collector.WaitFor(60*time.Second, complete)
+	assertConnected(t, spansOf(all, trace))
+	if !ok {
+		spans := spansOf(all, trace)
+		for _, w := range wants {
+			if !hasSpan(spans, trace, w.service, w.name) {
+				t.Errorf("trace %s has no span %q of %s", trace, w.name, w.service)
+			}
+		}
+		t.Fatalf("the trace has:\n%s", describe(spans))
+	}
+}
+
 func hasSpan(spans []otlptest.Span, trace, service, name string) bool {
 	for _, s := range spans {
 		if s.TraceID == trace && s.Service == service && s.Name == name {

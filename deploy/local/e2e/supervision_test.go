@@ -14,7 +14,6 @@ import (
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
-	"gongjian.dev/pkg/otlptest"
 	supervisionv1 "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 )
 
@@ -147,7 +146,7 @@ func TestSupervisionFromAMissedQuarterToAWithdrawnStar(t *testing.T) {
 
 	// One trace across the gateway, the supervision, organisation and
 	// member services.
-	wants := []struct{ service, name string }{
+	wantOneTrace(t, s, trace, []spanWant{
 		{"gateway", "POST /v1/rules:sweep"},
 		{"supervision", "gongjian.supervision.v1.RuleService/RunSweep"},
 		{"supervision", "publish gongjian.supervision.v1.quarterly_activity_missed"},
@@ -155,26 +154,7 @@ func TestSupervisionFromAMissedQuarterToAWithdrawnStar(t *testing.T) {
 		{"supervision", "process gongjian.organisation.v1.activity_recorded"},
 		{"supervision", "gongjian.supervision.v1.RectificationService/AcceptItem"},
 		{"member", "gongjian.member.v1.AppraisalService/SetStarRating"},
-	}
-	complete := func(all []otlptest.Span) bool {
-		for _, w := range wants {
-			if !hasSpan(all, trace, w.service, w.name) {
-				return false
-			}
-		}
-		return len(rootsOf(all, trace)) == 1
-	}
-	all, ok := s.collector.WaitFor(60*time.Second, complete)
-	assertConnected(t, spansOf(all, trace))
-	if !ok {
-		spans := spansOf(all, trace)
-		for _, w := range wants {
-			if !hasSpan(spans, trace, w.service, w.name) {
-				t.Errorf("trace %s has no span %q of %s", trace, w.name, w.service)
-			}
-		}
-		t.Fatalf("the trace has:\n%s", describe(spans))
-	}
+	})
 }
 
 // missedEvent is a QuarterlyActivityMissed read from NATS.

@@ -104,6 +104,7 @@ func startSystem(t *testing.T) *system {
 		fmt.Sprintf("NATS_PORT=%d", natsPort),
 		"ORGANISATION_GRPC_ADDR="+s.grpc,
 		"MEMBER_GRPC_ADDR="+s.memberGRPC,
+		fmt.Sprintf("COBUILDING_GRPC_ADDR=127.0.0.1:%d", freePort(t)),
 		fmt.Sprintf("SUPERVISION_GRPC_ADDR=127.0.0.1:%d", freePort(t)),
 		"HTTP_ADDR="+s.http,
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="+collector.Endpoint()+"/v1/traces",

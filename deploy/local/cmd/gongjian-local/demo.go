@@ -23,9 +23,11 @@ const demoMarker = "demo-loaded"
 
 // demoCity loads the demo city into a system holding no city (or the demo
 // city half loaded) and returns the id of the city there is; with the member
-// service in the tree (memberAddr set), the city's members too. A failed load
-// does not stop the system; the next start tries again.
-func demoCity(ctx context.Context, out *console.Console, services *serviceOutput, data, organisationAddr, memberAddr string, issuer *devissuer.Issuer, load bool) string {
+// service in the tree (its address in addrs), the city's members too, and
+// with the co-building service as well, Tongjiang's co-building year. A
+// failed load does not stop the system; the next start tries again.
+func demoCity(ctx context.Context, out *console.Console, services *serviceOutput, data string, addrs map[string]string, issuer *devissuer.Issuer, load bool) string {
+	organisationAddr, memberAddr := addrs["organisation"], addrs["member"]
 	if organisationAddr == "" {
 		return "" // the organisation service is not in the tree
 	}
@@ -35,8 +37,7 @@ func demoCity(ctx context.Context, out *console.Console, services *serviceOutput
 		out.Printf("demo", "%v", err)
 		return ""
 	}
-	conn, err := grpc.NewClient(organisationAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
+	conn, err := dial(organisationAddr, token)
 	if err != nil {
 		out.Printf("demo", "%v", err)
 		return ""
@@ -68,7 +69,7 @@ func demoCity(ctx context.Context, out *console.Console, services *serviceOutput
 	resume := services.hush()
 	sum, err := demo.Load(ctx, conn, time.Now(), out.Logger("demo"))
 	if err == nil && memberAddr != "" {
-		err = demoMembers(ctx, out, memberAddr, token, sum)
+		err = demoMembers(ctx, out, memberAddr, addrs["cobuilding"], token, sum)
 	}
 	hidden := resume()
 	if err != nil {
@@ -85,11 +86,17 @@ func demoCity(ctx context.Context, out *console.Console, services *serviceOutput
 	return sum.CityID
 }
 
-// demoMembers registers the demo city's members through the member service,
-// as the same organisation department.
-func demoMembers(ctx context.Context, out *console.Console, memberAddr, token string, sum demo.Summary) error {
-	conn, err := grpc.NewClient(memberAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+// dial connects to a service as the bearer of token.
+func dial(addr, token string) (*grpc.ClientConn, error) {
+	return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
+}
+
+// demoMembers registers the demo city's members through the member service,
+// as the same organisation department, and with the co-building service
+// (cobuildingAddr set), loads Tongjiang's co-building year through it.
+func demoMembers(ctx context.Context, out *console.Console, memberAddr, cobuildingAddr, token string, sum demo.Summary) error {
+	conn, err := dial(memberAddr, token)
 	if err != nil {
 		return err
 	}
@@ -109,5 +116,18 @@ func demoMembers(ctx context.Context, out *console.Console, memberAddr, token st
 		return err
 	}
 	out.Printf("demo", "%s", reporting)
+	if cobuildingAddr == "" {
+		return nil
+	}
+	cob, err := dial(cobuildingAddr, token)
+	if err != nil {
+		return err
+	}
+	defer cob.Close()
+	cobuilding, err := demo.LoadCoBuilding(ctx, cob, conn, sum, out.Logger("demo"))
+	if err != nil {
+		return err
+	}
+	out.Printf("demo", "%s", cobuilding)
 	return nil
 }

@@ -163,7 +163,7 @@ func run(ctx context.Context, out *console.Console, loadDemo bool) error {
 	}
 	out.Printf("launcher", "gateway serving on %s (pid %d)", cfg.HTTPAddr, sup.Pid("gateway"))
 
-	cityID := demoCity(ctx, out, output, data, addrs["organisation"], addrs["member"], issuer, loadDemo)
+	cityID := demoCity(ctx, out, output, data, addrs, issuer, loadDemo)
 	printBanner(out, banner{
 		data: data, httpAddr: cfg.HTTPAddr, services: services, missing: missing, addrs: addrs,
 		databaseURL: databaseURL, natsURL: natsURL, cityID: cityID, pids: pids,

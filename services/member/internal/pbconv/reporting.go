@@ -30,7 +30,8 @@ func Claim(c *reporting.Claim) *pb.PostClaim {
 func CardEntry(e *reporting.CardEntry) *pb.CardEntry {
 	return &pb.CardEntry{Id: e.ID, MemberId: e.MemberID, CommunityId: e.CommunityID,
 		Kind: pb.CardEntryKind(pb.CardEntryKind_value["CARD_ENTRY_KIND_"+e.Kind]), Date: date(e.Date), Title: e.Title,
-		Hours: e.Hours, PostId: e.PostID, RecordedBy: e.RecordedBy, CreateTime: ts(e.Created)}
+		Hours: e.Hours, PostId: e.PostID, RecordedBy: e.RecordedBy, CreateTime: ts(e.Created),
+		SourceActivityId: e.SourceActivityID}
 }
 
 // CardTotals is the API message of a card's totals.

@@ -24,8 +24,11 @@ type CardEntry struct {
 	Title          string
 	Hours          float64
 	PostID         string
-	RecordedBy     string
-	Created        time.Time
+	// SourceActivityID is the co-building service's joint activity the
+	// entry was counted from; "" for an entry the community recorded.
+	SourceActivityID string
+	RecordedBy       string
+	Created          time.Time
 }
 
 // The kinds of card entry.

@@ -49,6 +49,20 @@ type Tx interface {
 	GetCardEntry(ctx context.Context, id string) (*CardEntry, error)
 	// CardEntries are the member's entries of a year, in date order.
 	CardEntries(ctx context.Context, memberID string, year int32) ([]CardEntry, error)
+	// UncountedAttendees are those of memberIDs not yet recorded as
+	// attendances of the activity, in their order; it locks the activity's
+	// attendances against a concurrent count of the same activity.
+	UncountedAttendees(ctx context.Context, activityID string, memberIDs []string) ([]string, error)
+	// AttendeesOn reads each of memberIDs as of day: whether the member
+	// exists and left, and the registration covering day, one with a
+	// community of prefer first, then the residence one. In the order of
+	// memberIDs.
+	AttendeesOn(ctx context.Context, memberIDs []string, day time.Time, prefer []string) ([]Attendee, error)
+	// InsertActivityEntries writes the card entries counted from an
+	// activity and the attendances recorded; the audit records come from
+	// Emit.
+	InsertActivityEntries(ctx context.Context, entries []*CardEntry, attendances []Attendance) error
+
 	// Settings are a district's minimums, or the defaults.
 	ReportingSettings(ctx context.Context, districtID string) (Settings, error)
 	// SaveReportingSettings writes a district's minimums and the audit record.
@@ -91,4 +105,6 @@ type Store interface {
 	Appraisals(ctx context.Context, memberID string, year int32) ([]*Appraisal, error)
 	// StarRatings lists a member's star ratings, newest first.
 	StarRatings(ctx context.Context, memberID string) ([]*StarRating, error)
+	// Attendances lists an activity's attendances by member id.
+	Attendances(ctx context.Context, activityID string) ([]Attendance, error)
 }

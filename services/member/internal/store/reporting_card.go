@@ -13,12 +13,12 @@ import (
 )
 
 const entryColumns = `id::text, member_id::text, community_id::text, registration_id::text, kind, date, title,
-	hours::float8, coalesce(post_id::text, ''), recorded_by, created_at`
+	hours::float8, coalesce(post_id::text, ''), coalesce(source_activity_id::text, ''), recorded_by, created_at`
 
 func scanEntry(row pgx.Row) (reporting.CardEntry, error) {
 	var e reporting.CardEntry
 	err := row.Scan(&e.ID, &e.MemberID, &e.CommunityID, &e.RegistrationID, &e.Kind, &e.Date, &e.Title, &e.Hours,
-		&e.PostID, &e.RecordedBy, &e.Created)
+		&e.PostID, &e.SourceActivityID, &e.RecordedBy, &e.Created)
 	e.Date, e.Created = e.Date.UTC(), e.Created.UTC()
 	return e, err
 }

@@ -91,6 +91,32 @@ func (s *Store) Roster() roster.Store { return view[roster.Tx]{s} }
 // Reporting is the store as in-service reporting sees it.
 func (s *Store) Reporting() reporting.Store { return view[reporting.Tx]{s} }
 
+// Bound is the store working inside a transaction opened elsewhere (an
+// event consumer's, which also records the event as applied): a
+// sub-domain's InTx runs fn in that transaction and sends the writes it
+// deferred, and the consumer commits.
+func (s *Store) Bound(tx pgx.Tx) *BoundStore { return &BoundStore{Store: s, tx: tx} }
+
+// BoundStore is a Store whose transactions are one given transaction.
+type BoundStore struct {
+	*Store
+	tx pgx.Tx
+}
+
+// Reporting is the bound store as in-service reporting sees it.
+func (b *BoundStore) Reporting() reporting.Store { return boundView[reporting.Tx]{b} }
+
+type boundView[T any] struct{ *BoundStore }
+
+// InTx runs fn in the bound transaction.
+func (v boundView[T]) InTx(ctx context.Context, fn func(T) error) error {
+	t := &txStore{tx: v.tx, ids: v.ids, before: audit.Befores{}, batch: &pgx.Batch{}}
+	if err := fn(any(t).(T)); err != nil {
+		return err
+	}
+	return t.flush(ctx)
+}
+
 // The transaction is every sub-domain's.
 var (
 	_ member.Tx    = (*txStore)(nil)

@@ -12,10 +12,11 @@ import (
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
-	"gongjian.dev/pkg/events"
+	pkgevents "gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/orgview"
 	"gongjian.dev/pkg/service"
 	"gongjian.dev/services/member/internal/domain"
+	"gongjian.dev/services/member/internal/events"
 	"gongjian.dev/services/member/internal/grpcapi"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/store"
@@ -36,7 +37,11 @@ type Config struct {
 }
 
 // Stream is the JetStream stream of the service's events.
-var Stream = events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}}
+var Stream = pkgevents.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}}
+
+// JointActivityConsumer is the durable name of the consumer that counts
+// the co-building service's joint activities on contact cards.
+const JointActivityConsumer = "member-joint-activities"
 
 // Built is what Wire makes besides the API, for tests that reach past it.
 type Built struct {
@@ -76,7 +81,10 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		},
 		// A roster to import is up to 10 MiB (roster.MaxImportBytes).
 		MaxRecvMsgSize: grpcapi.MaxMessage,
-		Consumers:      []service.Consumer{{Spec: orgview.Consumer("member-orgs"), Handle: orgview.Handler(d.Log, store.MoveMembers)}},
+		Consumers: []service.Consumer{
+			{Spec: orgview.Consumer("member-orgs"), Handle: orgview.Handler(d.Log, store.MoveMembers)},
+			{Spec: events.JointActivities(JointActivityConsumer), Handle: events.CountJointActivities(st, svc.Members.Clock(), d.Log)},
+		},
 		Jobs: []service.Job{{Name: "sweeper", Run: func(ctx context.Context) error {
 			return svc.RunSweeper(ctx, cfg.SweepInterval, func(err error) { d.Log.Error("sweep", "error", err) })
 		}}},

@@ -110,7 +110,8 @@ func report(r *org.Report) *pb.GetComplianceReportResponse {
 			Title: res.Title, Source: res.Source, Checked: int32(res.Checked), FindingCount: int32(res.Count),
 		}
 		for _, f := range res.Findings {
-			m.Findings = append(m.Findings, &pb.Finding{OrganisationId: f.OrganisationID, OrganisationName: f.OrganisationName, Reason: f.Reason, SubjectId: f.SubjectID})
+			m.Findings = append(m.Findings, &pb.Finding{OrganisationId: f.OrganisationID, OrganisationName: f.OrganisationName, Reason: f.Reason,
+				SubjectId: f.SubjectID, SubjectKind: pb.FindingSubjectKind(pb.FindingSubjectKind_value["FINDING_SUBJECT_KIND_"+f.SubjectKind])})
 		}
 		out.Results = append(out.Results, m)
 	}

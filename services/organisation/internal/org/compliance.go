@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Rule names a compliance rule. The rules are reported, never enforced: an
@@ -49,6 +50,9 @@ type CommunityFacts struct {
 	ConcentratedActivities int64
 	// Gaps are coverage points with members and no live covering organisation.
 	Gaps []*CoveragePoint
+	// UnitGaps are the community's resident units with party members and
+	// no party organisation, as the co-building service reports them.
+	UnitGaps []*UnitCoverage
 }
 
 // Finding is one organisation failing one rule.
@@ -57,7 +61,16 @@ type Finding struct {
 	OrganisationName string
 	Reason           string
 	SubjectID        string
+	// SubjectKind says what SubjectID names: SubjectCoveragePoint or
+	// SubjectResidentUnit.
+	SubjectKind string
 }
+
+// What a finding's subject is.
+const (
+	SubjectCoveragePoint = "COVERAGE_POINT"
+	SubjectResidentUnit  = "RESIDENT_UNIT"
+)
 
 // RuleResult is the outcome of one rule over the scope.
 type RuleResult struct {
@@ -98,7 +111,7 @@ var checks = []check{
 	{RulePremisesArea, "activity premises of at least the prescribed area", "001", always, evalPremisesArea},
 	{RulePremisesEquipment, "activity premises with the prescribed equipment", "001",
 		func(s *Settings) bool { return len(s.RequiredEquipment) > 0 }, evalPremisesEquipment},
-	{RuleCoverageGap, "no estate, building or social organisation with members but no party organisation (空白点)", "000", always, evalCoverage},
+	{RuleCoverageGap, "no estate, building, social organisation or resident unit with members but no party organisation (空白点)", "000", always, evalCoverage},
 	{RuleQuarterlyActivity, "a concentrated activity in the last completed quarter", "002",
 		func(s *Settings) bool { return s.QuarterlyActivityRequired }, evalQuarterly},
 }
@@ -270,7 +283,14 @@ func evalCoverage(f *CommunityFacts, _ *Settings, _ Date) []Finding {
 	var out []Finding
 	for _, p := range f.Gaps {
 		out = append(out, Finding{OrganisationID: f.Community.ID, OrganisationName: f.Community.Name, SubjectID: p.ID,
-			Reason: fmt.Sprintf("%s %q has %d members but no party organisation", strings.ToLower(strings.ReplaceAll(string(p.Kind), "_", " ")), p.Name, p.MemberCount)})
+			SubjectKind: SubjectCoveragePoint,
+			Reason:      fmt.Sprintf("%s %q has %d members but no party organisation", strings.ToLower(strings.ReplaceAll(string(p.Kind), "_", " ")), p.Name, p.MemberCount)})
+	}
+	for _, u := range f.UnitGaps {
+		out = append(out, Finding{OrganisationID: f.Community.ID, OrganisationName: f.Community.Name, SubjectID: u.UnitID,
+			SubjectKind: SubjectResidentUnit,
+			Reason: fmt.Sprintf("resident unit %q has %d party members but no party organisation (since %s)",
+				u.UnitName, u.PartyMembers, u.Opened.Format(time.DateOnly))})
 	}
 	return out
 }

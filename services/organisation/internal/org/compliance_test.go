@@ -197,6 +197,8 @@ func TestEvaluateFindings(t *testing.T) {
 	f := passingFacts()
 	f.Community.Leadership[0].BirthDate = NewDate(1960, time.January, 1)
 	f.Gaps = []*CoveragePoint{{ID: "point-1", Kind: SocialOrganisation, Name: "Xinhua Road Chamber of Commerce", MemberCount: 4}}
+	f.UnitGaps = []*UnitCoverage{{UnitID: "unit-1", UnitName: "Tongjiang Hotel", CommunityID: "community-1", PartyMembers: 7, Gap: true,
+		Opened: time.Date(2026, time.March, 2, 9, 0, 0, 0, time.UTC)}}
 	r := evaluate([]CommunityFacts{f}, nil, asOf)
 	var got []Finding
 	for _, res := range r.Results {
@@ -204,8 +206,10 @@ func TestEvaluateFindings(t *testing.T) {
 	}
 	want := []Finding{
 		{OrganisationID: "community-1", OrganisationName: "Xinhua Road Community", Reason: "over the age limit without an exception: Ma Jianguo is 66 (limit 55)"},
-		{OrganisationID: "community-1", OrganisationName: "Xinhua Road Community", SubjectID: "point-1",
+		{OrganisationID: "community-1", OrganisationName: "Xinhua Road Community", SubjectID: "point-1", SubjectKind: SubjectCoveragePoint,
 			Reason: `social organisation "Xinhua Road Chamber of Commerce" has 4 members but no party organisation`},
+		{OrganisationID: "community-1", OrganisationName: "Xinhua Road Community", SubjectID: "unit-1", SubjectKind: SubjectResidentUnit,
+			Reason: `resident unit "Tongjiang Hotel" has 7 party members but no party organisation (since 2026-03-02)`},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings under the default settings (-want +got):\n%s", diff)

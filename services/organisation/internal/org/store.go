@@ -48,6 +48,10 @@ type Tx interface {
 	// SetMemberCount keeps count as of at, unless a later count is kept
 	// already; it reports whether it did.
 	SetMemberCount(ctx context.Context, id string, count int64, at time.Time) (bool, error)
+	// LockUnitCoverage reads the coverage kept of a resident unit, locked;
+	// found is false when none is.
+	LockUnitCoverage(ctx context.Context, unitID string) (u *UnitCoverage, found bool, err error)
+	SaveUnitCoverage(ctx context.Context, u *UnitCoverage) error
 
 	replay.Requests
 

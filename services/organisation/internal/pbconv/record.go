@@ -26,12 +26,15 @@ const (
 	subjectLiaison      = "liaison"
 	subjectSettings     = "district_settings"
 	subjectMemberCount  = "member_count"
+	subjectUnitCoverage = "unit_coverage"
 )
 
 // Record is what a domain event leaves in the transaction of its change:
 // its message for the outbox and its audit record. Every write emits one
 // event, so every write leaves one audit record.
 type Record struct {
+	// Outbox is the event to publish; its Subject is "" for a change that
+	// is recorded, not published.
 	Outbox outbox.Event
 	Audit  audit.Entry
 	// Snapshot is the key (see Snapshot) of the subject as the transaction
@@ -100,6 +103,11 @@ func RecordOf(e org.Event, id string, at time.Time) (Record, error) {
 		r.Audit = audit.Entry{Action: audit.ActionWrite, SubjectType: subjectMemberCount, SubjectID: e.OrganisationID,
 			OrganisationID: e.OrganisationID, Before: map[string]string{"member_count": previous},
 			After: map[string]int64{"member_count": e.MemberCount}}
+	case org.UnitCoverageRecorded:
+		// Recorded, not published: the fact is the co-building service's.
+		r.Audit = audit.Entry{Action: audit.ActionWrite, SubjectType: subjectUnitCoverage, SubjectID: e.Unit.UnitID,
+			OrganisationID: e.Unit.CommunityID, After: unitCoverage(e.Unit, e.Change)}
+		return r, nil
 	default:
 		return r, fmt.Errorf("pbconv: unknown event %T", e)
 	}
@@ -128,3 +136,20 @@ func Snapshot(subject any) (key string, state proto.Message, ok bool) {
 }
 
 func snapshotKey(kind, id string) string { return kind + "/" + id }
+
+// unitCoverage is the audit record's state of a unit's coverage.
+func unitCoverage(u *org.UnitCoverage, change string) map[string]any {
+	out := map[string]any{"unit_id": u.UnitID, "unit_name": u.UnitName, "community_id": u.CommunityID,
+		"district_id": u.DistrictID, "party_members": u.PartyMembers, "gap": u.Gap, "change": change,
+		"report_time": u.Updated.Format(time.RFC3339Nano)}
+	if u.PartyOrganisationID != "" {
+		out["party_organisation_id"] = u.PartyOrganisationID
+	}
+	if !u.Opened.IsZero() {
+		out["open_time"] = u.Opened.Format(time.RFC3339Nano)
+	}
+	if !u.Closed.IsZero() {
+		out["close_time"] = u.Closed.Format(time.RFC3339Nano)
+	}
+	return out
+}

@@ -27,8 +27,10 @@ func (t *txStore) Emit(ctx context.Context, e org.Event, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := outbox.Enqueue(ctx, t.tx, r.Outbox); err != nil {
-		return err
+	if r.Outbox.Subject != "" {
+		if err := outbox.Enqueue(ctx, t.tx, r.Outbox); err != nil {
+			return err
+		}
 	}
 	t.before.Fill(&r.Audit, r.Snapshot, false)
 	return audit.Write(ctx, t.tx, r.Audit)

@@ -80,6 +80,22 @@ func (s *Store) addGaps(ctx context.Context, facts []org.CommunityFacts, lo, hi 
 			f.Gaps = append(f.Gaps, g)
 		}
 	}
+	rows, err = s.pool.Query(ctx, `SELECT `+prefixed("u.", unitCoverageColumns)+`
+		FROM unit_coverage u JOIN organisations c ON c.id = u.community_id
+		WHERE u.gap AND c.kind = 'COMMUNITY' AND c.state = 'ACTIVE' AND c.path >= $1 AND c.path <= $2
+		ORDER BY u.unit_name, u.unit_id`, lo, hi)
+	if err != nil {
+		return err
+	}
+	units, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*org.UnitCoverage, error) { return scanUnitCoverage(r) })
+	if err != nil {
+		return err
+	}
+	for _, u := range units {
+		if f := byCommunity[u.CommunityID]; f != nil {
+			f.UnitGaps = append(f.UnitGaps, u)
+		}
+	}
 	return nil
 }
 

@@ -624,9 +624,13 @@ type CardEntry struct {
 	// recorded_by is who recorded the entry (output only).
 	RecordedBy string `protobuf:"bytes,9,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	// create_time is when it was recorded.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// source_activity_id is the co-building service's joint activity the
+	// entry was counted from, when it was (output only): such entries are
+	// made from the activity's event, not typed in.
+	SourceActivityId string `protobuf:"bytes,11,opt,name=source_activity_id,json=sourceActivityId,proto3" json:"source_activity_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CardEntry) Reset() {
@@ -727,6 +731,13 @@ func (x *CardEntry) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *CardEntry) GetSourceActivityId() string {
+	if x != nil {
+		return x.SourceActivityId
+	}
+	return ""
 }
 
 // CardTotals are the contacts, activities and hours of a period of a card.
@@ -3864,7 +3875,7 @@ const file_gongjian_member_v1_reporting_proto_rawDesc = "" +
 	"\tmember_id\x18\x05 \x01(\tR\bmemberId\x129\n" +
 	"\n" +
 	"claim_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tclaimTime\x12=\n" +
-	"\frelease_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vreleaseTime\"\xab\x03\n" +
+	"\frelease_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vreleaseTime\"\xd9\x03\n" +
 	"\tCardEntry\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tmember_id\x18\x02 \x01(\tR\bmemberId\x12!\n" +
@@ -3878,7 +3889,8 @@ const file_gongjian_member_v1_reporting_proto_rawDesc = "" +
 	"recordedBy\x12;\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"^\n" +
+	"createTime\x12,\n" +
+	"\x12source_activity_id\x18\v \x01(\tR\x10sourceActivityId\"^\n" +
 	"\n" +
 	"CardTotals\x12\x1a\n" +
 	"\bcontacts\x18\x01 \x01(\x05R\bcontacts\x12\x1e\n" +

@@ -817,7 +817,9 @@ const (
 	// COMPLIANCE_RULE_PREMISES_EQUIPMENT: the required equipment is there (001).
 	ComplianceRule_COMPLIANCE_RULE_PREMISES_EQUIPMENT ComplianceRule = 8
 	// COMPLIANCE_RULE_COVERAGE_GAP: an estate, building or social organisation
-	// with members but no organisation (空白点, 000).
+	// with members but no organisation (空白点, 000); and a resident unit with
+	// party members and no party organisation, as the co-building service
+	// reports it.
 	ComplianceRule_COMPLIANCE_RULE_COVERAGE_GAP ComplianceRule = 9
 	// COMPLIANCE_RULE_QUARTERLY_ACTIVITY: a concentrated activity in the last
 	// completed quarter (002).
@@ -879,6 +881,61 @@ func (x ComplianceRule) Number() protoreflect.EnumNumber {
 // Deprecated: Use ComplianceRule.Descriptor instead.
 func (ComplianceRule) EnumDescriptor() ([]byte, []int) {
 	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{12}
+}
+
+// FindingSubjectKind is what a finding's subject_id names.
+type FindingSubjectKind int32
+
+const (
+	// FINDING_SUBJECT_KIND_UNSPECIFIED: the finding names no subject.
+	FindingSubjectKind_FINDING_SUBJECT_KIND_UNSPECIFIED FindingSubjectKind = 0
+	// FINDING_SUBJECT_KIND_COVERAGE_POINT: a coverage point of the community.
+	FindingSubjectKind_FINDING_SUBJECT_KIND_COVERAGE_POINT FindingSubjectKind = 1
+	// FINDING_SUBJECT_KIND_RESIDENT_UNIT: a resident unit of the community, as
+	// the co-building service reports it (a unit with party members and no
+	// party organisation is a coverage gap).
+	FindingSubjectKind_FINDING_SUBJECT_KIND_RESIDENT_UNIT FindingSubjectKind = 2
+)
+
+// Enum value maps for FindingSubjectKind.
+var (
+	FindingSubjectKind_name = map[int32]string{
+		0: "FINDING_SUBJECT_KIND_UNSPECIFIED",
+		1: "FINDING_SUBJECT_KIND_COVERAGE_POINT",
+		2: "FINDING_SUBJECT_KIND_RESIDENT_UNIT",
+	}
+	FindingSubjectKind_value = map[string]int32{
+		"FINDING_SUBJECT_KIND_UNSPECIFIED":    0,
+		"FINDING_SUBJECT_KIND_COVERAGE_POINT": 1,
+		"FINDING_SUBJECT_KIND_RESIDENT_UNIT":  2,
+	}
+)
+
+func (x FindingSubjectKind) Enum() *FindingSubjectKind {
+	p := new(FindingSubjectKind)
+	*p = x
+	return p
+}
+
+func (x FindingSubjectKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FindingSubjectKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_organisation_v1_organisation_proto_enumTypes[13].Descriptor()
+}
+
+func (FindingSubjectKind) Type() protoreflect.EnumType {
+	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[13]
+}
+
+func (x FindingSubjectKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FindingSubjectKind.Descriptor instead.
+func (FindingSubjectKind) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{13}
 }
 
 // Organisation is one node of the tree.
@@ -4935,8 +4992,10 @@ type Finding struct {
 	// reason says what is wrong, in words.
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	// subject_id names the thing inside the organisation at fault (a coverage
-	// point), when there is one.
-	SubjectId     string `protobuf:"bytes,4,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	// point, a resident unit), when there is one.
+	SubjectId string `protobuf:"bytes,4,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	// subject_kind says what subject_id names.
+	SubjectKind   FindingSubjectKind `protobuf:"varint,5,opt,name=subject_kind,json=subjectKind,proto3,enum=gongjian.organisation.v1.FindingSubjectKind" json:"subject_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4997,6 +5056,13 @@ func (x *Finding) GetSubjectId() string {
 		return x.SubjectId
 	}
 	return ""
+}
+
+func (x *Finding) GetSubjectKind() FindingSubjectKind {
+	if x != nil {
+		return x.SubjectKind
+	}
+	return FindingSubjectKind_FINDING_SUBJECT_KIND_UNSPECIFIED
 }
 
 // RuleResult is the outcome of one rule.
@@ -5709,13 +5775,14 @@ const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x06\xbaH\x03\xc8\x01\x01R\n" +
 	"updateMask\"h\n" +
 	"\x1eUpdateDistrictSettingsResponse\x12F\n" +
-	"\bsettings\x18\x01 \x01(\v2*.gongjian.organisation.v1.DistrictSettingsR\bsettings\"\x96\x01\n" +
+	"\bsettings\x18\x01 \x01(\v2*.gongjian.organisation.v1.DistrictSettingsR\bsettings\"\xe7\x01\n" +
 	"\aFinding\x12'\n" +
 	"\x0forganisation_id\x18\x01 \x01(\tR\x0eorganisationId\x12+\n" +
 	"\x11organisation_name\x18\x02 \x01(\tR\x10organisationName\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
-	"subject_id\x18\x04 \x01(\tR\tsubjectId\"\xf6\x01\n" +
+	"subject_id\x18\x04 \x01(\tR\tsubjectId\x12O\n" +
+	"\fsubject_kind\x18\x05 \x01(\x0e2,.gongjian.organisation.v1.FindingSubjectKindR\vsubjectKind\"\xf6\x01\n" +
 	"\n" +
 	"RuleResult\x12<\n" +
 	"\x04rule\x18\x01 \x01(\x0e2(.gongjian.organisation.v1.ComplianceRuleR\x04rule\x12\x14\n" +
@@ -5836,7 +5903,11 @@ const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\"COMPLIANCE_RULE_PREMISES_EQUIPMENT\x10\b\x12 \n" +
 	"\x1cCOMPLIANCE_RULE_COVERAGE_GAP\x10\t\x12&\n" +
 	"\"COMPLIANCE_RULE_QUARTERLY_ACTIVITY\x10\n" +
-	"2\x99\x12\n" +
+	"*\x8b\x01\n" +
+	"\x12FindingSubjectKind\x12$\n" +
+	" FINDING_SUBJECT_KIND_UNSPECIFIED\x10\x00\x12'\n" +
+	"#FINDING_SUBJECT_KIND_COVERAGE_POINT\x10\x01\x12&\n" +
+	"\"FINDING_SUBJECT_KIND_RESIDENT_UNIT\x10\x022\x99\x12\n" +
 	"\x13OrganisationService\x12\xa8\x01\n" +
 	"\x12CreateOrganisation\x123.gongjian.organisation.v1.CreateOrganisationRequest\x1a4.gongjian.organisation.v1.CreateOrganisationResponse\"'\x82\xd3\xe4\x93\x02!:\forganisation\"\x11/v1/organisations\x12\x96\x01\n" +
 	"\x0fGetOrganisation\x120.gongjian.organisation.v1.GetOrganisationRequest\x1a1.gongjian.organisation.v1.GetOrganisationResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/organisations/{id}\x12\x97\x01\n" +
@@ -5880,7 +5951,7 @@ func file_gongjian_organisation_v1_organisation_proto_rawDescGZIP() []byte {
 	return file_gongjian_organisation_v1_organisation_proto_rawDescData
 }
 
-var file_gongjian_organisation_v1_organisation_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
+var file_gongjian_organisation_v1_organisation_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
 var file_gongjian_organisation_v1_organisation_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_gongjian_organisation_v1_organisation_proto_goTypes = []any{
 	(OrganisationKind)(0),                   // 0: gongjian.organisation.v1.OrganisationKind
@@ -5896,213 +5967,215 @@ var file_gongjian_organisation_v1_organisation_proto_goTypes = []any{
 	(FiveGoodsGrade)(0),                     // 10: gongjian.organisation.v1.FiveGoodsGrade
 	(LiaisonKind)(0),                        // 11: gongjian.organisation.v1.LiaisonKind
 	(ComplianceRule)(0),                     // 12: gongjian.organisation.v1.ComplianceRule
-	(*Organisation)(nil),                    // 13: gongjian.organisation.v1.Organisation
-	(*Grid)(nil),                            // 14: gongjian.organisation.v1.Grid
-	(*TemporaryBranch)(nil),                 // 15: gongjian.organisation.v1.TemporaryBranch
-	(*ResidentUnit)(nil),                    // 16: gongjian.organisation.v1.ResidentUnit
-	(*Premises)(nil),                        // 17: gongjian.organisation.v1.Premises
-	(*Funds)(nil),                           // 18: gongjian.organisation.v1.Funds
-	(*Cadre)(nil),                           // 19: gongjian.organisation.v1.Cadre
-	(*CreateOrganisationRequest)(nil),       // 20: gongjian.organisation.v1.CreateOrganisationRequest
-	(*CreateOrganisationResponse)(nil),      // 21: gongjian.organisation.v1.CreateOrganisationResponse
-	(*GetOrganisationRequest)(nil),          // 22: gongjian.organisation.v1.GetOrganisationRequest
-	(*GetOrganisationResponse)(nil),         // 23: gongjian.organisation.v1.GetOrganisationResponse
-	(*ListOrganisationsRequest)(nil),        // 24: gongjian.organisation.v1.ListOrganisationsRequest
-	(*ListOrganisationsResponse)(nil),       // 25: gongjian.organisation.v1.ListOrganisationsResponse
-	(*UpdateOrganisationRequest)(nil),       // 26: gongjian.organisation.v1.UpdateOrganisationRequest
-	(*UpdateOrganisationResponse)(nil),      // 27: gongjian.organisation.v1.UpdateOrganisationResponse
-	(*MoveOrganisationRequest)(nil),         // 28: gongjian.organisation.v1.MoveOrganisationRequest
-	(*MoveOrganisationResponse)(nil),        // 29: gongjian.organisation.v1.MoveOrganisationResponse
-	(*DissolveOrganisationRequest)(nil),     // 30: gongjian.organisation.v1.DissolveOrganisationRequest
-	(*DissolveOrganisationResponse)(nil),    // 31: gongjian.organisation.v1.DissolveOrganisationResponse
-	(*ListOrganisationHistoryRequest)(nil),  // 32: gongjian.organisation.v1.ListOrganisationHistoryRequest
-	(*OrganisationVersion)(nil),             // 33: gongjian.organisation.v1.OrganisationVersion
-	(*ListOrganisationHistoryResponse)(nil), // 34: gongjian.organisation.v1.ListOrganisationHistoryResponse
-	(*SetLeadershipTeamRequest)(nil),        // 35: gongjian.organisation.v1.SetLeadershipTeamRequest
-	(*SetLeadershipTeamResponse)(nil),       // 36: gongjian.organisation.v1.SetLeadershipTeamResponse
-	(*Absentee)(nil),                        // 37: gongjian.organisation.v1.Absentee
-	(*Activity)(nil),                        // 38: gongjian.organisation.v1.Activity
-	(*RecordActivityRequest)(nil),           // 39: gongjian.organisation.v1.RecordActivityRequest
-	(*RecordActivityResponse)(nil),          // 40: gongjian.organisation.v1.RecordActivityResponse
-	(*ListActivitiesRequest)(nil),           // 41: gongjian.organisation.v1.ListActivitiesRequest
-	(*ListActivitiesResponse)(nil),          // 42: gongjian.organisation.v1.ListActivitiesResponse
-	(*CoveragePoint)(nil),                   // 43: gongjian.organisation.v1.CoveragePoint
-	(*CreateCoveragePointRequest)(nil),      // 44: gongjian.organisation.v1.CreateCoveragePointRequest
-	(*CreateCoveragePointResponse)(nil),     // 45: gongjian.organisation.v1.CreateCoveragePointResponse
-	(*ListCoveragePointsRequest)(nil),       // 46: gongjian.organisation.v1.ListCoveragePointsRequest
-	(*ListCoveragePointsResponse)(nil),      // 47: gongjian.organisation.v1.ListCoveragePointsResponse
-	(*CoverCoveragePointRequest)(nil),       // 48: gongjian.organisation.v1.CoverCoveragePointRequest
-	(*CoverCoveragePointResponse)(nil),      // 49: gongjian.organisation.v1.CoverCoveragePointResponse
-	(*Milestone)(nil),                       // 50: gongjian.organisation.v1.Milestone
-	(*FiveGoodsRating)(nil),                 // 51: gongjian.organisation.v1.FiveGoodsRating
-	(*DemonstrationSite)(nil),               // 52: gongjian.organisation.v1.DemonstrationSite
-	(*CreateDemonstrationSiteRequest)(nil),  // 53: gongjian.organisation.v1.CreateDemonstrationSiteRequest
-	(*CreateDemonstrationSiteResponse)(nil), // 54: gongjian.organisation.v1.CreateDemonstrationSiteResponse
-	(*GetDemonstrationSiteRequest)(nil),     // 55: gongjian.organisation.v1.GetDemonstrationSiteRequest
-	(*GetDemonstrationSiteResponse)(nil),    // 56: gongjian.organisation.v1.GetDemonstrationSiteResponse
-	(*ListDemonstrationSitesRequest)(nil),   // 57: gongjian.organisation.v1.ListDemonstrationSitesRequest
-	(*ListDemonstrationSitesResponse)(nil),  // 58: gongjian.organisation.v1.ListDemonstrationSitesResponse
-	(*CompleteMilestoneRequest)(nil),        // 59: gongjian.organisation.v1.CompleteMilestoneRequest
-	(*CompleteMilestoneResponse)(nil),       // 60: gongjian.organisation.v1.CompleteMilestoneResponse
-	(*RateFiveGoodsRequest)(nil),            // 61: gongjian.organisation.v1.RateFiveGoodsRequest
-	(*RateFiveGoodsResponse)(nil),           // 62: gongjian.organisation.v1.RateFiveGoodsResponse
-	(*Liaison)(nil),                         // 63: gongjian.organisation.v1.Liaison
-	(*CreateLiaisonRequest)(nil),            // 64: gongjian.organisation.v1.CreateLiaisonRequest
-	(*CreateLiaisonResponse)(nil),           // 65: gongjian.organisation.v1.CreateLiaisonResponse
-	(*ListLiaisonsRequest)(nil),             // 66: gongjian.organisation.v1.ListLiaisonsRequest
-	(*ListLiaisonsResponse)(nil),            // 67: gongjian.organisation.v1.ListLiaisonsResponse
-	(*EndLiaisonRequest)(nil),               // 68: gongjian.organisation.v1.EndLiaisonRequest
-	(*EndLiaisonResponse)(nil),              // 69: gongjian.organisation.v1.EndLiaisonResponse
-	(*DistrictSettings)(nil),                // 70: gongjian.organisation.v1.DistrictSettings
-	(*GetDistrictSettingsRequest)(nil),      // 71: gongjian.organisation.v1.GetDistrictSettingsRequest
-	(*GetDistrictSettingsResponse)(nil),     // 72: gongjian.organisation.v1.GetDistrictSettingsResponse
-	(*UpdateDistrictSettingsRequest)(nil),   // 73: gongjian.organisation.v1.UpdateDistrictSettingsRequest
-	(*UpdateDistrictSettingsResponse)(nil),  // 74: gongjian.organisation.v1.UpdateDistrictSettingsResponse
-	(*Finding)(nil),                         // 75: gongjian.organisation.v1.Finding
-	(*RuleResult)(nil),                      // 76: gongjian.organisation.v1.RuleResult
-	(*GetComplianceReportRequest)(nil),      // 77: gongjian.organisation.v1.GetComplianceReportRequest
-	(*GetComplianceReportResponse)(nil),     // 78: gongjian.organisation.v1.GetComplianceReportResponse
-	(*ReconcileMemberCountsRequest)(nil),    // 79: gongjian.organisation.v1.ReconcileMemberCountsRequest
-	(*ReconcileMemberCountsResponse)(nil),   // 80: gongjian.organisation.v1.ReconcileMemberCountsResponse
-	(*MemberCountDifference)(nil),           // 81: gongjian.organisation.v1.MemberCountDifference
-	(*timestamppb.Timestamp)(nil),           // 82: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),           // 83: google.protobuf.FieldMask
+	(FindingSubjectKind)(0),                 // 13: gongjian.organisation.v1.FindingSubjectKind
+	(*Organisation)(nil),                    // 14: gongjian.organisation.v1.Organisation
+	(*Grid)(nil),                            // 15: gongjian.organisation.v1.Grid
+	(*TemporaryBranch)(nil),                 // 16: gongjian.organisation.v1.TemporaryBranch
+	(*ResidentUnit)(nil),                    // 17: gongjian.organisation.v1.ResidentUnit
+	(*Premises)(nil),                        // 18: gongjian.organisation.v1.Premises
+	(*Funds)(nil),                           // 19: gongjian.organisation.v1.Funds
+	(*Cadre)(nil),                           // 20: gongjian.organisation.v1.Cadre
+	(*CreateOrganisationRequest)(nil),       // 21: gongjian.organisation.v1.CreateOrganisationRequest
+	(*CreateOrganisationResponse)(nil),      // 22: gongjian.organisation.v1.CreateOrganisationResponse
+	(*GetOrganisationRequest)(nil),          // 23: gongjian.organisation.v1.GetOrganisationRequest
+	(*GetOrganisationResponse)(nil),         // 24: gongjian.organisation.v1.GetOrganisationResponse
+	(*ListOrganisationsRequest)(nil),        // 25: gongjian.organisation.v1.ListOrganisationsRequest
+	(*ListOrganisationsResponse)(nil),       // 26: gongjian.organisation.v1.ListOrganisationsResponse
+	(*UpdateOrganisationRequest)(nil),       // 27: gongjian.organisation.v1.UpdateOrganisationRequest
+	(*UpdateOrganisationResponse)(nil),      // 28: gongjian.organisation.v1.UpdateOrganisationResponse
+	(*MoveOrganisationRequest)(nil),         // 29: gongjian.organisation.v1.MoveOrganisationRequest
+	(*MoveOrganisationResponse)(nil),        // 30: gongjian.organisation.v1.MoveOrganisationResponse
+	(*DissolveOrganisationRequest)(nil),     // 31: gongjian.organisation.v1.DissolveOrganisationRequest
+	(*DissolveOrganisationResponse)(nil),    // 32: gongjian.organisation.v1.DissolveOrganisationResponse
+	(*ListOrganisationHistoryRequest)(nil),  // 33: gongjian.organisation.v1.ListOrganisationHistoryRequest
+	(*OrganisationVersion)(nil),             // 34: gongjian.organisation.v1.OrganisationVersion
+	(*ListOrganisationHistoryResponse)(nil), // 35: gongjian.organisation.v1.ListOrganisationHistoryResponse
+	(*SetLeadershipTeamRequest)(nil),        // 36: gongjian.organisation.v1.SetLeadershipTeamRequest
+	(*SetLeadershipTeamResponse)(nil),       // 37: gongjian.organisation.v1.SetLeadershipTeamResponse
+	(*Absentee)(nil),                        // 38: gongjian.organisation.v1.Absentee
+	(*Activity)(nil),                        // 39: gongjian.organisation.v1.Activity
+	(*RecordActivityRequest)(nil),           // 40: gongjian.organisation.v1.RecordActivityRequest
+	(*RecordActivityResponse)(nil),          // 41: gongjian.organisation.v1.RecordActivityResponse
+	(*ListActivitiesRequest)(nil),           // 42: gongjian.organisation.v1.ListActivitiesRequest
+	(*ListActivitiesResponse)(nil),          // 43: gongjian.organisation.v1.ListActivitiesResponse
+	(*CoveragePoint)(nil),                   // 44: gongjian.organisation.v1.CoveragePoint
+	(*CreateCoveragePointRequest)(nil),      // 45: gongjian.organisation.v1.CreateCoveragePointRequest
+	(*CreateCoveragePointResponse)(nil),     // 46: gongjian.organisation.v1.CreateCoveragePointResponse
+	(*ListCoveragePointsRequest)(nil),       // 47: gongjian.organisation.v1.ListCoveragePointsRequest
+	(*ListCoveragePointsResponse)(nil),      // 48: gongjian.organisation.v1.ListCoveragePointsResponse
+	(*CoverCoveragePointRequest)(nil),       // 49: gongjian.organisation.v1.CoverCoveragePointRequest
+	(*CoverCoveragePointResponse)(nil),      // 50: gongjian.organisation.v1.CoverCoveragePointResponse
+	(*Milestone)(nil),                       // 51: gongjian.organisation.v1.Milestone
+	(*FiveGoodsRating)(nil),                 // 52: gongjian.organisation.v1.FiveGoodsRating
+	(*DemonstrationSite)(nil),               // 53: gongjian.organisation.v1.DemonstrationSite
+	(*CreateDemonstrationSiteRequest)(nil),  // 54: gongjian.organisation.v1.CreateDemonstrationSiteRequest
+	(*CreateDemonstrationSiteResponse)(nil), // 55: gongjian.organisation.v1.CreateDemonstrationSiteResponse
+	(*GetDemonstrationSiteRequest)(nil),     // 56: gongjian.organisation.v1.GetDemonstrationSiteRequest
+	(*GetDemonstrationSiteResponse)(nil),    // 57: gongjian.organisation.v1.GetDemonstrationSiteResponse
+	(*ListDemonstrationSitesRequest)(nil),   // 58: gongjian.organisation.v1.ListDemonstrationSitesRequest
+	(*ListDemonstrationSitesResponse)(nil),  // 59: gongjian.organisation.v1.ListDemonstrationSitesResponse
+	(*CompleteMilestoneRequest)(nil),        // 60: gongjian.organisation.v1.CompleteMilestoneRequest
+	(*CompleteMilestoneResponse)(nil),       // 61: gongjian.organisation.v1.CompleteMilestoneResponse
+	(*RateFiveGoodsRequest)(nil),            // 62: gongjian.organisation.v1.RateFiveGoodsRequest
+	(*RateFiveGoodsResponse)(nil),           // 63: gongjian.organisation.v1.RateFiveGoodsResponse
+	(*Liaison)(nil),                         // 64: gongjian.organisation.v1.Liaison
+	(*CreateLiaisonRequest)(nil),            // 65: gongjian.organisation.v1.CreateLiaisonRequest
+	(*CreateLiaisonResponse)(nil),           // 66: gongjian.organisation.v1.CreateLiaisonResponse
+	(*ListLiaisonsRequest)(nil),             // 67: gongjian.organisation.v1.ListLiaisonsRequest
+	(*ListLiaisonsResponse)(nil),            // 68: gongjian.organisation.v1.ListLiaisonsResponse
+	(*EndLiaisonRequest)(nil),               // 69: gongjian.organisation.v1.EndLiaisonRequest
+	(*EndLiaisonResponse)(nil),              // 70: gongjian.organisation.v1.EndLiaisonResponse
+	(*DistrictSettings)(nil),                // 71: gongjian.organisation.v1.DistrictSettings
+	(*GetDistrictSettingsRequest)(nil),      // 72: gongjian.organisation.v1.GetDistrictSettingsRequest
+	(*GetDistrictSettingsResponse)(nil),     // 73: gongjian.organisation.v1.GetDistrictSettingsResponse
+	(*UpdateDistrictSettingsRequest)(nil),   // 74: gongjian.organisation.v1.UpdateDistrictSettingsRequest
+	(*UpdateDistrictSettingsResponse)(nil),  // 75: gongjian.organisation.v1.UpdateDistrictSettingsResponse
+	(*Finding)(nil),                         // 76: gongjian.organisation.v1.Finding
+	(*RuleResult)(nil),                      // 77: gongjian.organisation.v1.RuleResult
+	(*GetComplianceReportRequest)(nil),      // 78: gongjian.organisation.v1.GetComplianceReportRequest
+	(*GetComplianceReportResponse)(nil),     // 79: gongjian.organisation.v1.GetComplianceReportResponse
+	(*ReconcileMemberCountsRequest)(nil),    // 80: gongjian.organisation.v1.ReconcileMemberCountsRequest
+	(*ReconcileMemberCountsResponse)(nil),   // 81: gongjian.organisation.v1.ReconcileMemberCountsResponse
+	(*MemberCountDifference)(nil),           // 82: gongjian.organisation.v1.MemberCountDifference
+	(*timestamppb.Timestamp)(nil),           // 83: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),           // 84: google.protobuf.FieldMask
 }
 var file_gongjian_organisation_v1_organisation_proto_depIdxs = []int32{
 	0,   // 0: gongjian.organisation.v1.Organisation.kind:type_name -> gongjian.organisation.v1.OrganisationKind
 	3,   // 1: gongjian.organisation.v1.Organisation.state:type_name -> gongjian.organisation.v1.OrganisationState
 	1,   // 2: gongjian.organisation.v1.Organisation.community_form:type_name -> gongjian.organisation.v1.CommunityForm
 	2,   // 3: gongjian.organisation.v1.Organisation.branch_basis:type_name -> gongjian.organisation.v1.BranchBasis
-	14,  // 4: gongjian.organisation.v1.Organisation.grid:type_name -> gongjian.organisation.v1.Grid
-	15,  // 5: gongjian.organisation.v1.Organisation.temporary:type_name -> gongjian.organisation.v1.TemporaryBranch
-	16,  // 6: gongjian.organisation.v1.Organisation.resident_unit:type_name -> gongjian.organisation.v1.ResidentUnit
-	17,  // 7: gongjian.organisation.v1.Organisation.premises:type_name -> gongjian.organisation.v1.Premises
-	18,  // 8: gongjian.organisation.v1.Organisation.funds:type_name -> gongjian.organisation.v1.Funds
-	19,  // 9: gongjian.organisation.v1.Organisation.leadership:type_name -> gongjian.organisation.v1.Cadre
-	82,  // 10: gongjian.organisation.v1.Organisation.create_time:type_name -> google.protobuf.Timestamp
-	82,  // 11: gongjian.organisation.v1.Organisation.update_time:type_name -> google.protobuf.Timestamp
-	82,  // 12: gongjian.organisation.v1.Organisation.dissolve_time:type_name -> google.protobuf.Timestamp
+	15,  // 4: gongjian.organisation.v1.Organisation.grid:type_name -> gongjian.organisation.v1.Grid
+	16,  // 5: gongjian.organisation.v1.Organisation.temporary:type_name -> gongjian.organisation.v1.TemporaryBranch
+	17,  // 6: gongjian.organisation.v1.Organisation.resident_unit:type_name -> gongjian.organisation.v1.ResidentUnit
+	18,  // 7: gongjian.organisation.v1.Organisation.premises:type_name -> gongjian.organisation.v1.Premises
+	19,  // 8: gongjian.organisation.v1.Organisation.funds:type_name -> gongjian.organisation.v1.Funds
+	20,  // 9: gongjian.organisation.v1.Organisation.leadership:type_name -> gongjian.organisation.v1.Cadre
+	83,  // 10: gongjian.organisation.v1.Organisation.create_time:type_name -> google.protobuf.Timestamp
+	83,  // 11: gongjian.organisation.v1.Organisation.update_time:type_name -> google.protobuf.Timestamp
+	83,  // 12: gongjian.organisation.v1.Organisation.dissolve_time:type_name -> google.protobuf.Timestamp
 	6,   // 13: gongjian.organisation.v1.Cadre.role:type_name -> gongjian.organisation.v1.CadreRole
 	4,   // 14: gongjian.organisation.v1.Cadre.sex:type_name -> gongjian.organisation.v1.Sex
 	5,   // 15: gongjian.organisation.v1.Cadre.education:type_name -> gongjian.organisation.v1.Education
 	7,   // 16: gongjian.organisation.v1.Cadre.concurrent_posts:type_name -> gongjian.organisation.v1.ConcurrentPost
-	13,  // 17: gongjian.organisation.v1.CreateOrganisationRequest.organisation:type_name -> gongjian.organisation.v1.Organisation
-	13,  // 18: gongjian.organisation.v1.CreateOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
-	82,  // 19: gongjian.organisation.v1.GetOrganisationRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	13,  // 20: gongjian.organisation.v1.GetOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	14,  // 17: gongjian.organisation.v1.CreateOrganisationRequest.organisation:type_name -> gongjian.organisation.v1.Organisation
+	14,  // 18: gongjian.organisation.v1.CreateOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	83,  // 19: gongjian.organisation.v1.GetOrganisationRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	14,  // 20: gongjian.organisation.v1.GetOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
 	0,   // 21: gongjian.organisation.v1.ListOrganisationsRequest.kind:type_name -> gongjian.organisation.v1.OrganisationKind
-	13,  // 22: gongjian.organisation.v1.ListOrganisationsResponse.organisations:type_name -> gongjian.organisation.v1.Organisation
-	13,  // 23: gongjian.organisation.v1.UpdateOrganisationRequest.organisation:type_name -> gongjian.organisation.v1.Organisation
-	83,  // 24: gongjian.organisation.v1.UpdateOrganisationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	13,  // 25: gongjian.organisation.v1.UpdateOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
-	13,  // 26: gongjian.organisation.v1.MoveOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
-	13,  // 27: gongjian.organisation.v1.DissolveOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
-	13,  // 28: gongjian.organisation.v1.OrganisationVersion.organisation:type_name -> gongjian.organisation.v1.Organisation
-	82,  // 29: gongjian.organisation.v1.OrganisationVersion.valid_from:type_name -> google.protobuf.Timestamp
-	82,  // 30: gongjian.organisation.v1.OrganisationVersion.valid_to:type_name -> google.protobuf.Timestamp
-	33,  // 31: gongjian.organisation.v1.ListOrganisationHistoryResponse.versions:type_name -> gongjian.organisation.v1.OrganisationVersion
-	19,  // 32: gongjian.organisation.v1.SetLeadershipTeamRequest.cadres:type_name -> gongjian.organisation.v1.Cadre
-	13,  // 33: gongjian.organisation.v1.SetLeadershipTeamResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	14,  // 22: gongjian.organisation.v1.ListOrganisationsResponse.organisations:type_name -> gongjian.organisation.v1.Organisation
+	14,  // 23: gongjian.organisation.v1.UpdateOrganisationRequest.organisation:type_name -> gongjian.organisation.v1.Organisation
+	84,  // 24: gongjian.organisation.v1.UpdateOrganisationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	14,  // 25: gongjian.organisation.v1.UpdateOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	14,  // 26: gongjian.organisation.v1.MoveOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	14,  // 27: gongjian.organisation.v1.DissolveOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	14,  // 28: gongjian.organisation.v1.OrganisationVersion.organisation:type_name -> gongjian.organisation.v1.Organisation
+	83,  // 29: gongjian.organisation.v1.OrganisationVersion.valid_from:type_name -> google.protobuf.Timestamp
+	83,  // 30: gongjian.organisation.v1.OrganisationVersion.valid_to:type_name -> google.protobuf.Timestamp
+	34,  // 31: gongjian.organisation.v1.ListOrganisationHistoryResponse.versions:type_name -> gongjian.organisation.v1.OrganisationVersion
+	20,  // 32: gongjian.organisation.v1.SetLeadershipTeamRequest.cadres:type_name -> gongjian.organisation.v1.Cadre
+	14,  // 33: gongjian.organisation.v1.SetLeadershipTeamResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
 	8,   // 34: gongjian.organisation.v1.Activity.kind:type_name -> gongjian.organisation.v1.ActivityKind
-	37,  // 35: gongjian.organisation.v1.Activity.absentees:type_name -> gongjian.organisation.v1.Absentee
-	82,  // 36: gongjian.organisation.v1.Activity.record_time:type_name -> google.protobuf.Timestamp
-	38,  // 37: gongjian.organisation.v1.RecordActivityRequest.activity:type_name -> gongjian.organisation.v1.Activity
-	38,  // 38: gongjian.organisation.v1.RecordActivityResponse.activity:type_name -> gongjian.organisation.v1.Activity
+	38,  // 35: gongjian.organisation.v1.Activity.absentees:type_name -> gongjian.organisation.v1.Absentee
+	83,  // 36: gongjian.organisation.v1.Activity.record_time:type_name -> google.protobuf.Timestamp
+	39,  // 37: gongjian.organisation.v1.RecordActivityRequest.activity:type_name -> gongjian.organisation.v1.Activity
+	39,  // 38: gongjian.organisation.v1.RecordActivityResponse.activity:type_name -> gongjian.organisation.v1.Activity
 	8,   // 39: gongjian.organisation.v1.ListActivitiesRequest.kind:type_name -> gongjian.organisation.v1.ActivityKind
-	38,  // 40: gongjian.organisation.v1.ListActivitiesResponse.activities:type_name -> gongjian.organisation.v1.Activity
+	39,  // 40: gongjian.organisation.v1.ListActivitiesResponse.activities:type_name -> gongjian.organisation.v1.Activity
 	9,   // 41: gongjian.organisation.v1.CoveragePoint.kind:type_name -> gongjian.organisation.v1.CoveragePointKind
-	43,  // 42: gongjian.organisation.v1.CreateCoveragePointRequest.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
-	43,  // 43: gongjian.organisation.v1.CreateCoveragePointResponse.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
-	43,  // 44: gongjian.organisation.v1.ListCoveragePointsResponse.coverage_points:type_name -> gongjian.organisation.v1.CoveragePoint
-	43,  // 45: gongjian.organisation.v1.CoverCoveragePointResponse.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
-	82,  // 46: gongjian.organisation.v1.Milestone.complete_time:type_name -> google.protobuf.Timestamp
+	44,  // 42: gongjian.organisation.v1.CreateCoveragePointRequest.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
+	44,  // 43: gongjian.organisation.v1.CreateCoveragePointResponse.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
+	44,  // 44: gongjian.organisation.v1.ListCoveragePointsResponse.coverage_points:type_name -> gongjian.organisation.v1.CoveragePoint
+	44,  // 45: gongjian.organisation.v1.CoverCoveragePointResponse.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
+	83,  // 46: gongjian.organisation.v1.Milestone.complete_time:type_name -> google.protobuf.Timestamp
 	10,  // 47: gongjian.organisation.v1.FiveGoodsRating.leadership:type_name -> gongjian.organisation.v1.FiveGoodsGrade
 	10,  // 48: gongjian.organisation.v1.FiveGoodsRating.cadres_and_members:type_name -> gongjian.organisation.v1.FiveGoodsGrade
 	10,  // 49: gongjian.organisation.v1.FiveGoodsRating.mechanisms:type_name -> gongjian.organisation.v1.FiveGoodsGrade
 	10,  // 50: gongjian.organisation.v1.FiveGoodsRating.management_and_service:type_name -> gongjian.organisation.v1.FiveGoodsGrade
 	10,  // 51: gongjian.organisation.v1.FiveGoodsRating.residents_opinion:type_name -> gongjian.organisation.v1.FiveGoodsGrade
-	50,  // 52: gongjian.organisation.v1.DemonstrationSite.milestones:type_name -> gongjian.organisation.v1.Milestone
-	51,  // 53: gongjian.organisation.v1.DemonstrationSite.ratings:type_name -> gongjian.organisation.v1.FiveGoodsRating
-	82,  // 54: gongjian.organisation.v1.DemonstrationSite.create_time:type_name -> google.protobuf.Timestamp
-	52,  // 55: gongjian.organisation.v1.CreateDemonstrationSiteRequest.site:type_name -> gongjian.organisation.v1.DemonstrationSite
-	52,  // 56: gongjian.organisation.v1.CreateDemonstrationSiteResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
-	52,  // 57: gongjian.organisation.v1.GetDemonstrationSiteResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
-	52,  // 58: gongjian.organisation.v1.ListDemonstrationSitesResponse.sites:type_name -> gongjian.organisation.v1.DemonstrationSite
-	52,  // 59: gongjian.organisation.v1.CompleteMilestoneResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
-	51,  // 60: gongjian.organisation.v1.RateFiveGoodsRequest.rating:type_name -> gongjian.organisation.v1.FiveGoodsRating
-	52,  // 61: gongjian.organisation.v1.RateFiveGoodsResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
+	51,  // 52: gongjian.organisation.v1.DemonstrationSite.milestones:type_name -> gongjian.organisation.v1.Milestone
+	52,  // 53: gongjian.organisation.v1.DemonstrationSite.ratings:type_name -> gongjian.organisation.v1.FiveGoodsRating
+	83,  // 54: gongjian.organisation.v1.DemonstrationSite.create_time:type_name -> google.protobuf.Timestamp
+	53,  // 55: gongjian.organisation.v1.CreateDemonstrationSiteRequest.site:type_name -> gongjian.organisation.v1.DemonstrationSite
+	53,  // 56: gongjian.organisation.v1.CreateDemonstrationSiteResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
+	53,  // 57: gongjian.organisation.v1.GetDemonstrationSiteResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
+	53,  // 58: gongjian.organisation.v1.ListDemonstrationSitesResponse.sites:type_name -> gongjian.organisation.v1.DemonstrationSite
+	53,  // 59: gongjian.organisation.v1.CompleteMilestoneResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
+	52,  // 60: gongjian.organisation.v1.RateFiveGoodsRequest.rating:type_name -> gongjian.organisation.v1.FiveGoodsRating
+	53,  // 61: gongjian.organisation.v1.RateFiveGoodsResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
 	11,  // 62: gongjian.organisation.v1.Liaison.kind:type_name -> gongjian.organisation.v1.LiaisonKind
-	82,  // 63: gongjian.organisation.v1.Liaison.start_time:type_name -> google.protobuf.Timestamp
-	82,  // 64: gongjian.organisation.v1.Liaison.end_time:type_name -> google.protobuf.Timestamp
-	63,  // 65: gongjian.organisation.v1.CreateLiaisonRequest.liaison:type_name -> gongjian.organisation.v1.Liaison
-	63,  // 66: gongjian.organisation.v1.CreateLiaisonResponse.liaison:type_name -> gongjian.organisation.v1.Liaison
-	63,  // 67: gongjian.organisation.v1.ListLiaisonsResponse.liaisons:type_name -> gongjian.organisation.v1.Liaison
-	63,  // 68: gongjian.organisation.v1.EndLiaisonResponse.liaison:type_name -> gongjian.organisation.v1.Liaison
+	83,  // 63: gongjian.organisation.v1.Liaison.start_time:type_name -> google.protobuf.Timestamp
+	83,  // 64: gongjian.organisation.v1.Liaison.end_time:type_name -> google.protobuf.Timestamp
+	64,  // 65: gongjian.organisation.v1.CreateLiaisonRequest.liaison:type_name -> gongjian.organisation.v1.Liaison
+	64,  // 66: gongjian.organisation.v1.CreateLiaisonResponse.liaison:type_name -> gongjian.organisation.v1.Liaison
+	64,  // 67: gongjian.organisation.v1.ListLiaisonsResponse.liaisons:type_name -> gongjian.organisation.v1.Liaison
+	64,  // 68: gongjian.organisation.v1.EndLiaisonResponse.liaison:type_name -> gongjian.organisation.v1.Liaison
 	5,   // 69: gongjian.organisation.v1.DistrictSettings.min_education:type_name -> gongjian.organisation.v1.Education
-	82,  // 70: gongjian.organisation.v1.DistrictSettings.update_time:type_name -> google.protobuf.Timestamp
-	70,  // 71: gongjian.organisation.v1.GetDistrictSettingsResponse.settings:type_name -> gongjian.organisation.v1.DistrictSettings
-	70,  // 72: gongjian.organisation.v1.UpdateDistrictSettingsRequest.settings:type_name -> gongjian.organisation.v1.DistrictSettings
-	83,  // 73: gongjian.organisation.v1.UpdateDistrictSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	70,  // 74: gongjian.organisation.v1.UpdateDistrictSettingsResponse.settings:type_name -> gongjian.organisation.v1.DistrictSettings
-	12,  // 75: gongjian.organisation.v1.RuleResult.rule:type_name -> gongjian.organisation.v1.ComplianceRule
-	75,  // 76: gongjian.organisation.v1.RuleResult.findings:type_name -> gongjian.organisation.v1.Finding
-	76,  // 77: gongjian.organisation.v1.GetComplianceReportResponse.results:type_name -> gongjian.organisation.v1.RuleResult
-	81,  // 78: gongjian.organisation.v1.ReconcileMemberCountsResponse.differences:type_name -> gongjian.organisation.v1.MemberCountDifference
-	20,  // 79: gongjian.organisation.v1.OrganisationService.CreateOrganisation:input_type -> gongjian.organisation.v1.CreateOrganisationRequest
-	22,  // 80: gongjian.organisation.v1.OrganisationService.GetOrganisation:input_type -> gongjian.organisation.v1.GetOrganisationRequest
-	24,  // 81: gongjian.organisation.v1.OrganisationService.ListOrganisations:input_type -> gongjian.organisation.v1.ListOrganisationsRequest
-	26,  // 82: gongjian.organisation.v1.OrganisationService.UpdateOrganisation:input_type -> gongjian.organisation.v1.UpdateOrganisationRequest
-	28,  // 83: gongjian.organisation.v1.OrganisationService.MoveOrganisation:input_type -> gongjian.organisation.v1.MoveOrganisationRequest
-	30,  // 84: gongjian.organisation.v1.OrganisationService.DissolveOrganisation:input_type -> gongjian.organisation.v1.DissolveOrganisationRequest
-	32,  // 85: gongjian.organisation.v1.OrganisationService.ListOrganisationHistory:input_type -> gongjian.organisation.v1.ListOrganisationHistoryRequest
-	35,  // 86: gongjian.organisation.v1.OrganisationService.SetLeadershipTeam:input_type -> gongjian.organisation.v1.SetLeadershipTeamRequest
-	39,  // 87: gongjian.organisation.v1.OrganisationService.RecordActivity:input_type -> gongjian.organisation.v1.RecordActivityRequest
-	41,  // 88: gongjian.organisation.v1.OrganisationService.ListActivities:input_type -> gongjian.organisation.v1.ListActivitiesRequest
-	44,  // 89: gongjian.organisation.v1.OrganisationService.CreateCoveragePoint:input_type -> gongjian.organisation.v1.CreateCoveragePointRequest
-	46,  // 90: gongjian.organisation.v1.OrganisationService.ListCoveragePoints:input_type -> gongjian.organisation.v1.ListCoveragePointsRequest
-	48,  // 91: gongjian.organisation.v1.OrganisationService.CoverCoveragePoint:input_type -> gongjian.organisation.v1.CoverCoveragePointRequest
-	53,  // 92: gongjian.organisation.v1.DemonstrationService.CreateDemonstrationSite:input_type -> gongjian.organisation.v1.CreateDemonstrationSiteRequest
-	55,  // 93: gongjian.organisation.v1.DemonstrationService.GetDemonstrationSite:input_type -> gongjian.organisation.v1.GetDemonstrationSiteRequest
-	57,  // 94: gongjian.organisation.v1.DemonstrationService.ListDemonstrationSites:input_type -> gongjian.organisation.v1.ListDemonstrationSitesRequest
-	59,  // 95: gongjian.organisation.v1.DemonstrationService.CompleteMilestone:input_type -> gongjian.organisation.v1.CompleteMilestoneRequest
-	61,  // 96: gongjian.organisation.v1.DemonstrationService.RateFiveGoods:input_type -> gongjian.organisation.v1.RateFiveGoodsRequest
-	64,  // 97: gongjian.organisation.v1.DemonstrationService.CreateLiaison:input_type -> gongjian.organisation.v1.CreateLiaisonRequest
-	66,  // 98: gongjian.organisation.v1.DemonstrationService.ListLiaisons:input_type -> gongjian.organisation.v1.ListLiaisonsRequest
-	68,  // 99: gongjian.organisation.v1.DemonstrationService.EndLiaison:input_type -> gongjian.organisation.v1.EndLiaisonRequest
-	77,  // 100: gongjian.organisation.v1.ComplianceService.GetComplianceReport:input_type -> gongjian.organisation.v1.GetComplianceReportRequest
-	71,  // 101: gongjian.organisation.v1.ComplianceService.GetDistrictSettings:input_type -> gongjian.organisation.v1.GetDistrictSettingsRequest
-	73,  // 102: gongjian.organisation.v1.ComplianceService.UpdateDistrictSettings:input_type -> gongjian.organisation.v1.UpdateDistrictSettingsRequest
-	79,  // 103: gongjian.organisation.v1.ComplianceService.ReconcileMemberCounts:input_type -> gongjian.organisation.v1.ReconcileMemberCountsRequest
-	21,  // 104: gongjian.organisation.v1.OrganisationService.CreateOrganisation:output_type -> gongjian.organisation.v1.CreateOrganisationResponse
-	23,  // 105: gongjian.organisation.v1.OrganisationService.GetOrganisation:output_type -> gongjian.organisation.v1.GetOrganisationResponse
-	25,  // 106: gongjian.organisation.v1.OrganisationService.ListOrganisations:output_type -> gongjian.organisation.v1.ListOrganisationsResponse
-	27,  // 107: gongjian.organisation.v1.OrganisationService.UpdateOrganisation:output_type -> gongjian.organisation.v1.UpdateOrganisationResponse
-	29,  // 108: gongjian.organisation.v1.OrganisationService.MoveOrganisation:output_type -> gongjian.organisation.v1.MoveOrganisationResponse
-	31,  // 109: gongjian.organisation.v1.OrganisationService.DissolveOrganisation:output_type -> gongjian.organisation.v1.DissolveOrganisationResponse
-	34,  // 110: gongjian.organisation.v1.OrganisationService.ListOrganisationHistory:output_type -> gongjian.organisation.v1.ListOrganisationHistoryResponse
-	36,  // 111: gongjian.organisation.v1.OrganisationService.SetLeadershipTeam:output_type -> gongjian.organisation.v1.SetLeadershipTeamResponse
-	40,  // 112: gongjian.organisation.v1.OrganisationService.RecordActivity:output_type -> gongjian.organisation.v1.RecordActivityResponse
-	42,  // 113: gongjian.organisation.v1.OrganisationService.ListActivities:output_type -> gongjian.organisation.v1.ListActivitiesResponse
-	45,  // 114: gongjian.organisation.v1.OrganisationService.CreateCoveragePoint:output_type -> gongjian.organisation.v1.CreateCoveragePointResponse
-	47,  // 115: gongjian.organisation.v1.OrganisationService.ListCoveragePoints:output_type -> gongjian.organisation.v1.ListCoveragePointsResponse
-	49,  // 116: gongjian.organisation.v1.OrganisationService.CoverCoveragePoint:output_type -> gongjian.organisation.v1.CoverCoveragePointResponse
-	54,  // 117: gongjian.organisation.v1.DemonstrationService.CreateDemonstrationSite:output_type -> gongjian.organisation.v1.CreateDemonstrationSiteResponse
-	56,  // 118: gongjian.organisation.v1.DemonstrationService.GetDemonstrationSite:output_type -> gongjian.organisation.v1.GetDemonstrationSiteResponse
-	58,  // 119: gongjian.organisation.v1.DemonstrationService.ListDemonstrationSites:output_type -> gongjian.organisation.v1.ListDemonstrationSitesResponse
-	60,  // 120: gongjian.organisation.v1.DemonstrationService.CompleteMilestone:output_type -> gongjian.organisation.v1.CompleteMilestoneResponse
-	62,  // 121: gongjian.organisation.v1.DemonstrationService.RateFiveGoods:output_type -> gongjian.organisation.v1.RateFiveGoodsResponse
-	65,  // 122: gongjian.organisation.v1.DemonstrationService.CreateLiaison:output_type -> gongjian.organisation.v1.CreateLiaisonResponse
-	67,  // 123: gongjian.organisation.v1.DemonstrationService.ListLiaisons:output_type -> gongjian.organisation.v1.ListLiaisonsResponse
-	69,  // 124: gongjian.organisation.v1.DemonstrationService.EndLiaison:output_type -> gongjian.organisation.v1.EndLiaisonResponse
-	78,  // 125: gongjian.organisation.v1.ComplianceService.GetComplianceReport:output_type -> gongjian.organisation.v1.GetComplianceReportResponse
-	72,  // 126: gongjian.organisation.v1.ComplianceService.GetDistrictSettings:output_type -> gongjian.organisation.v1.GetDistrictSettingsResponse
-	74,  // 127: gongjian.organisation.v1.ComplianceService.UpdateDistrictSettings:output_type -> gongjian.organisation.v1.UpdateDistrictSettingsResponse
-	80,  // 128: gongjian.organisation.v1.ComplianceService.ReconcileMemberCounts:output_type -> gongjian.organisation.v1.ReconcileMemberCountsResponse
-	104, // [104:129] is the sub-list for method output_type
-	79,  // [79:104] is the sub-list for method input_type
-	79,  // [79:79] is the sub-list for extension type_name
-	79,  // [79:79] is the sub-list for extension extendee
-	0,   // [0:79] is the sub-list for field type_name
+	83,  // 70: gongjian.organisation.v1.DistrictSettings.update_time:type_name -> google.protobuf.Timestamp
+	71,  // 71: gongjian.organisation.v1.GetDistrictSettingsResponse.settings:type_name -> gongjian.organisation.v1.DistrictSettings
+	71,  // 72: gongjian.organisation.v1.UpdateDistrictSettingsRequest.settings:type_name -> gongjian.organisation.v1.DistrictSettings
+	84,  // 73: gongjian.organisation.v1.UpdateDistrictSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	71,  // 74: gongjian.organisation.v1.UpdateDistrictSettingsResponse.settings:type_name -> gongjian.organisation.v1.DistrictSettings
+	13,  // 75: gongjian.organisation.v1.Finding.subject_kind:type_name -> gongjian.organisation.v1.FindingSubjectKind
+	12,  // 76: gongjian.organisation.v1.RuleResult.rule:type_name -> gongjian.organisation.v1.ComplianceRule
+	76,  // 77: gongjian.organisation.v1.RuleResult.findings:type_name -> gongjian.organisation.v1.Finding
+	77,  // 78: gongjian.organisation.v1.GetComplianceReportResponse.results:type_name -> gongjian.organisation.v1.RuleResult
+	82,  // 79: gongjian.organisation.v1.ReconcileMemberCountsResponse.differences:type_name -> gongjian.organisation.v1.MemberCountDifference
+	21,  // 80: gongjian.organisation.v1.OrganisationService.CreateOrganisation:input_type -> gongjian.organisation.v1.CreateOrganisationRequest
+	23,  // 81: gongjian.organisation.v1.OrganisationService.GetOrganisation:input_type -> gongjian.organisation.v1.GetOrganisationRequest
+	25,  // 82: gongjian.organisation.v1.OrganisationService.ListOrganisations:input_type -> gongjian.organisation.v1.ListOrganisationsRequest
+	27,  // 83: gongjian.organisation.v1.OrganisationService.UpdateOrganisation:input_type -> gongjian.organisation.v1.UpdateOrganisationRequest
+	29,  // 84: gongjian.organisation.v1.OrganisationService.MoveOrganisation:input_type -> gongjian.organisation.v1.MoveOrganisationRequest
+	31,  // 85: gongjian.organisation.v1.OrganisationService.DissolveOrganisation:input_type -> gongjian.organisation.v1.DissolveOrganisationRequest
+	33,  // 86: gongjian.organisation.v1.OrganisationService.ListOrganisationHistory:input_type -> gongjian.organisation.v1.ListOrganisationHistoryRequest
+	36,  // 87: gongjian.organisation.v1.OrganisationService.SetLeadershipTeam:input_type -> gongjian.organisation.v1.SetLeadershipTeamRequest
+	40,  // 88: gongjian.organisation.v1.OrganisationService.RecordActivity:input_type -> gongjian.organisation.v1.RecordActivityRequest
+	42,  // 89: gongjian.organisation.v1.OrganisationService.ListActivities:input_type -> gongjian.organisation.v1.ListActivitiesRequest
+	45,  // 90: gongjian.organisation.v1.OrganisationService.CreateCoveragePoint:input_type -> gongjian.organisation.v1.CreateCoveragePointRequest
+	47,  // 91: gongjian.organisation.v1.OrganisationService.ListCoveragePoints:input_type -> gongjian.organisation.v1.ListCoveragePointsRequest
+	49,  // 92: gongjian.organisation.v1.OrganisationService.CoverCoveragePoint:input_type -> gongjian.organisation.v1.CoverCoveragePointRequest
+	54,  // 93: gongjian.organisation.v1.DemonstrationService.CreateDemonstrationSite:input_type -> gongjian.organisation.v1.CreateDemonstrationSiteRequest
+	56,  // 94: gongjian.organisation.v1.DemonstrationService.GetDemonstrationSite:input_type -> gongjian.organisation.v1.GetDemonstrationSiteRequest
+	58,  // 95: gongjian.organisation.v1.DemonstrationService.ListDemonstrationSites:input_type -> gongjian.organisation.v1.ListDemonstrationSitesRequest
+	60,  // 96: gongjian.organisation.v1.DemonstrationService.CompleteMilestone:input_type -> gongjian.organisation.v1.CompleteMilestoneRequest
+	62,  // 97: gongjian.organisation.v1.DemonstrationService.RateFiveGoods:input_type -> gongjian.organisation.v1.RateFiveGoodsRequest
+	65,  // 98: gongjian.organisation.v1.DemonstrationService.CreateLiaison:input_type -> gongjian.organisation.v1.CreateLiaisonRequest
+	67,  // 99: gongjian.organisation.v1.DemonstrationService.ListLiaisons:input_type -> gongjian.organisation.v1.ListLiaisonsRequest
+	69,  // 100: gongjian.organisation.v1.DemonstrationService.EndLiaison:input_type -> gongjian.organisation.v1.EndLiaisonRequest
+	78,  // 101: gongjian.organisation.v1.ComplianceService.GetComplianceReport:input_type -> gongjian.organisation.v1.GetComplianceReportRequest
+	72,  // 102: gongjian.organisation.v1.ComplianceService.GetDistrictSettings:input_type -> gongjian.organisation.v1.GetDistrictSettingsRequest
+	74,  // 103: gongjian.organisation.v1.ComplianceService.UpdateDistrictSettings:input_type -> gongjian.organisation.v1.UpdateDistrictSettingsRequest
+	80,  // 104: gongjian.organisation.v1.ComplianceService.ReconcileMemberCounts:input_type -> gongjian.organisation.v1.ReconcileMemberCountsRequest
+	22,  // 105: gongjian.organisation.v1.OrganisationService.CreateOrganisation:output_type -> gongjian.organisation.v1.CreateOrganisationResponse
+	24,  // 106: gongjian.organisation.v1.OrganisationService.GetOrganisation:output_type -> gongjian.organisation.v1.GetOrganisationResponse
+	26,  // 107: gongjian.organisation.v1.OrganisationService.ListOrganisations:output_type -> gongjian.organisation.v1.ListOrganisationsResponse
+	28,  // 108: gongjian.organisation.v1.OrganisationService.UpdateOrganisation:output_type -> gongjian.organisation.v1.UpdateOrganisationResponse
+	30,  // 109: gongjian.organisation.v1.OrganisationService.MoveOrganisation:output_type -> gongjian.organisation.v1.MoveOrganisationResponse
+	32,  // 110: gongjian.organisation.v1.OrganisationService.DissolveOrganisation:output_type -> gongjian.organisation.v1.DissolveOrganisationResponse
+	35,  // 111: gongjian.organisation.v1.OrganisationService.ListOrganisationHistory:output_type -> gongjian.organisation.v1.ListOrganisationHistoryResponse
+	37,  // 112: gongjian.organisation.v1.OrganisationService.SetLeadershipTeam:output_type -> gongjian.organisation.v1.SetLeadershipTeamResponse
+	41,  // 113: gongjian.organisation.v1.OrganisationService.RecordActivity:output_type -> gongjian.organisation.v1.RecordActivityResponse
+	43,  // 114: gongjian.organisation.v1.OrganisationService.ListActivities:output_type -> gongjian.organisation.v1.ListActivitiesResponse
+	46,  // 115: gongjian.organisation.v1.OrganisationService.CreateCoveragePoint:output_type -> gongjian.organisation.v1.CreateCoveragePointResponse
+	48,  // 116: gongjian.organisation.v1.OrganisationService.ListCoveragePoints:output_type -> gongjian.organisation.v1.ListCoveragePointsResponse
+	50,  // 117: gongjian.organisation.v1.OrganisationService.CoverCoveragePoint:output_type -> gongjian.organisation.v1.CoverCoveragePointResponse
+	55,  // 118: gongjian.organisation.v1.DemonstrationService.CreateDemonstrationSite:output_type -> gongjian.organisation.v1.CreateDemonstrationSiteResponse
+	57,  // 119: gongjian.organisation.v1.DemonstrationService.GetDemonstrationSite:output_type -> gongjian.organisation.v1.GetDemonstrationSiteResponse
+	59,  // 120: gongjian.organisation.v1.DemonstrationService.ListDemonstrationSites:output_type -> gongjian.organisation.v1.ListDemonstrationSitesResponse
+	61,  // 121: gongjian.organisation.v1.DemonstrationService.CompleteMilestone:output_type -> gongjian.organisation.v1.CompleteMilestoneResponse
+	63,  // 122: gongjian.organisation.v1.DemonstrationService.RateFiveGoods:output_type -> gongjian.organisation.v1.RateFiveGoodsResponse
+	66,  // 123: gongjian.organisation.v1.DemonstrationService.CreateLiaison:output_type -> gongjian.organisation.v1.CreateLiaisonResponse
+	68,  // 124: gongjian.organisation.v1.DemonstrationService.ListLiaisons:output_type -> gongjian.organisation.v1.ListLiaisonsResponse
+	70,  // 125: gongjian.organisation.v1.DemonstrationService.EndLiaison:output_type -> gongjian.organisation.v1.EndLiaisonResponse
+	79,  // 126: gongjian.organisation.v1.ComplianceService.GetComplianceReport:output_type -> gongjian.organisation.v1.GetComplianceReportResponse
+	73,  // 127: gongjian.organisation.v1.ComplianceService.GetDistrictSettings:output_type -> gongjian.organisation.v1.GetDistrictSettingsResponse
+	75,  // 128: gongjian.organisation.v1.ComplianceService.UpdateDistrictSettings:output_type -> gongjian.organisation.v1.UpdateDistrictSettingsResponse
+	81,  // 129: gongjian.organisation.v1.ComplianceService.ReconcileMemberCounts:output_type -> gongjian.organisation.v1.ReconcileMemberCountsResponse
+	105, // [105:130] is the sub-list for method output_type
+	80,  // [80:105] is the sub-list for method input_type
+	80,  // [80:80] is the sub-list for extension type_name
+	80,  // [80:80] is the sub-list for extension extendee
+	0,   // [0:80] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_organisation_v1_organisation_proto_init() }
@@ -6115,7 +6188,7 @@ func file_gongjian_organisation_v1_organisation_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_organisation_v1_organisation_proto_rawDesc), len(file_gongjian_organisation_v1_organisation_proto_rawDesc)),
-			NumEnums:      13,
+			NumEnums:      14,
 			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   3,

@@ -1,0 +1,215 @@
+package demo_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"gongjian.dev/deploy/local/demo"
+	cobuildingv1 "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+)
+
+// TestCoBuildingLoadsOnceThroughTheAPI loads the city, its members and
+// Tongjiang's co-building year twice, and reads back what the services
+// hold: document 002's figures, the second load having created nothing,
+// the activities counted on the in-service members' cards by the member
+// service, and the units without a party organisation in the
+// organisation service's compliance report.
+func TestCoBuildingLoadsOnceThroughTheAPI(t *testing.T) {
+	ctx := t.Context()
+	conns := startServices(t, 3)
+	orgs, members, cob := conns[0], conns[1], conns[2]
+	sum, err := demo.Load(ctx, orgs, time.Now(), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.LoadMembers(ctx, members, sum, testLogger(t)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	first, err := demo.LoadCoBuilding(ctx, cob, members, sum, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("co-building loaded in %s: %s", time.Since(start).Round(time.Millisecond), first)
+	again, err := demo.LoadCoBuilding(ctx, cob, members, sum, testLogger(t))
+	if err != nil {
+		t.Fatalf("loading again: %v", err)
+	}
+	if again != first {
+		t.Errorf("the second load found %+v, the first made %+v", again, first)
+	}
+
+	var tongjiang string
+	for _, o := range listAll(t, orgs, &orgv1.ListOrganisationsRequest{Kind: orgv1.OrganisationKind_ORGANISATION_KIND_DISTRICT}) {
+		if o.GetCode() == "GJ-TJ" {
+			tongjiang = o.GetId()
+		}
+	}
+	t.Run("the document's figures", func(t *testing.T) {
+		want := demo.CoBuildingSummary{Units: 164, Gaps: 4, Agreements: 160, Meetings: 45, Ledgers: 10, ItemsClosed: 71,
+			ItemsOpen: first.ItemsOpen, ItemsOverdue: first.ItemsOverdue, Activities: 75, Attendance: first.Attendance,
+			Reports: first.Reports, MissedMonths: first.MissedMonths, Registered: first.Registered, MembersNamed: first.MembersNamed}
+		if first != want || first.ItemsOpen == 0 || first.ItemsOverdue == 0 || first.MissedMonths == 0 ||
+			first.Reports+first.MissedMonths != 160*12 || first.Attendance < 4900 || first.Attendance > 5300 || first.MembersNamed == 0 {
+			t.Errorf("loaded %+v", first)
+		}
+	})
+	t.Run("the co-building service holds what the load says, the units unevenly in the nine communities", func(t *testing.T) {
+		c := coClients(cob)
+		units := pages(t, func(token string) ([]*cobuildingv1.ResidentUnit, string, error) {
+			r, err := c.units.ListResidentUnits(ctx, &cobuildingv1.ListResidentUnitsRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+			return r.GetResidentUnits(), r.GetNextPageToken(), err
+		})
+		perCommunity := map[string]int{}
+		for _, u := range units {
+			perCommunity[u.GetCommunityId()]++
+		}
+		counts := slices.Sorted(func(yield func(int) bool) {
+			for _, n := range perCommunity {
+				if !yield(n) {
+					return
+				}
+			}
+		})
+		if len(units) != first.Units || len(perCommunity) != 9 || counts[0]*2 > counts[len(counts)-1] {
+			t.Errorf("%d units in %d communities (%v): want %d in 9, unevenly", len(units), len(perCommunity), counts, first.Units)
+		}
+		agreements := pages(t, func(token string) ([]*cobuildingv1.Agreement, string, error) {
+			r, err := c.agreements.ListAgreements(ctx, &cobuildingv1.ListAgreementsRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+			return r.GetAgreements(), r.GetNextPageToken(), err
+		})
+		reports := pages(t, func(token string) ([]*cobuildingv1.UnitReport, string, error) {
+			r, err := c.reports.ListUnitReports(ctx, &cobuildingv1.ListUnitReportsRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+			return r.GetUnitReports(), r.GetNextPageToken(), err
+		})
+		meetings := pages(t, func(token string) ([]*cobuildingv1.JointMeeting, string, error) {
+			r, err := c.meetings.ListJointMeetings(ctx, &cobuildingv1.ListJointMeetingsRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+			return r.GetJointMeetings(), r.GetNextPageToken(), err
+		})
+		items := pages(t, func(token string) ([]*cobuildingv1.LedgerItem, string, error) {
+			r, err := c.items.ListLedgerItems(ctx, &cobuildingv1.ListLedgerItemsRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+			return r.GetLedgerItems(), r.GetNextPageToken(), err
+		})
+		activities := pages(t, func(token string) ([]*cobuildingv1.JointActivity, string, error) {
+			r, err := c.activities.ListJointActivities(ctx, &cobuildingv1.ListJointActivitiesRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+			return r.GetJointActivities(), r.GetNextPageToken(), err
+		})
+		closed, attendance := 0, 0
+		for _, it := range items {
+			if it.GetStatus() == cobuildingv1.LedgerItemStatus_LEDGER_ITEM_STATUS_CLOSED {
+				closed++
+			}
+		}
+		for _, a := range activities {
+			attendance += int(a.GetAttendance())
+		}
+		got := []int{len(agreements), len(reports), len(meetings), closed, len(items), len(activities), attendance}
+		want := []int{first.Agreements, first.Reports, first.Meetings, first.ItemsClosed,
+			first.ItemsClosed + first.ItemsOpen + first.ItemsOverdue, first.Activities, first.Attendance}
+		if !slices.Equal(got, want) {
+			t.Errorf("agreements, reports, meetings, items closed, items, activities, attendance: %v, want %v", got, want)
+		}
+	})
+	t.Run("the member service counts the activities on the cards of the members they name", func(t *testing.T) {
+		c := coClients(cob)
+		list, err := c.activities.ListJointActivities(ctx, &cobuildingv1.ListJointActivitiesRequest{AncestorId: tongjiang, PageSize: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var named *cobuildingv1.JointActivity
+		for _, a := range list.GetJointActivities() {
+			if len(a.GetMemberIds()) > 0 {
+				named = a
+				break
+			}
+		}
+		if named == nil {
+			t.Fatal("no activity names an in-service member")
+		}
+		day, _ := time.Parse(time.DateOnly, named.GetDate())
+		rc := memberv1.NewReportingServiceClient(members)
+		waitFor(t, "the activity on the cards", func() bool {
+			for _, id := range named.GetMemberIds() {
+				card, err := rc.GetContactCard(ctx, &memberv1.GetContactCardRequest{MemberId: id, Year: int32(day.Year())})
+				if err != nil || !slices.ContainsFunc(card.GetCard().GetEntries(), func(e *memberv1.CardEntry) bool {
+					return e.GetSourceActivityId() == named.GetId()
+				}) {
+					return false
+				}
+			}
+			return true
+		})
+	})
+	t.Run("the units without a party organisation are coverage gaps in the compliance report", func(t *testing.T) {
+		comp := orgv1.NewComplianceServiceClient(orgs)
+		waitFor(t, "the four unit gaps reported", func() bool {
+			rep, err := comp.GetComplianceReport(ctx, &orgv1.GetComplianceReportRequest{OrganisationId: tongjiang, Subtree: true})
+			if err != nil {
+				return false
+			}
+			gaps := 0
+			for _, r := range rep.GetResults() {
+				for _, f := range r.GetFindings() {
+					if f.GetSubjectKind() == orgv1.FindingSubjectKind_FINDING_SUBJECT_KIND_RESIDENT_UNIT {
+						gaps++
+						if !strings.Contains(f.GetOrganisationName(), "赫哲") {
+							t.Errorf("a unit gap in %s, want 赫哲 only", f.GetOrganisationName())
+						}
+					}
+				}
+			}
+			return gaps == first.Gaps
+		})
+	})
+}
+
+type coClientSet struct {
+	units      cobuildingv1.ResidentUnitServiceClient
+	agreements cobuildingv1.AgreementServiceClient
+	reports    cobuildingv1.UnitReportServiceClient
+	meetings   cobuildingv1.JointMeetingServiceClient
+	items      cobuildingv1.LedgerItemServiceClient
+	activities cobuildingv1.JointActivityServiceClient
+}
+
+func coClients(conn *grpc.ClientConn) coClientSet {
+	return coClientSet{cobuildingv1.NewResidentUnitServiceClient(conn), cobuildingv1.NewAgreementServiceClient(conn),
+		cobuildingv1.NewUnitReportServiceClient(conn), cobuildingv1.NewJointMeetingServiceClient(conn),
+		cobuildingv1.NewLedgerItemServiceClient(conn), cobuildingv1.NewJointActivityServiceClient(conn)}
+}
+
+// pages reads every page of a list.
+func pages[T any](t *testing.T, list func(token string) ([]T, string, error)) []T {
+	t.Helper()
+	var out []T
+	token := ""
+	for {
+		xs, next, err := list(token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, xs...)
+		if next == "" {
+			return out
+		}
+		token = next
+	}
+}
+
+// waitFor polls cond for up to a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
