@@ -1,7 +1,9 @@
 package grpcapi_test
 
 import (
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -399,5 +401,53 @@ func TestTheCityRanksTheDistricts(t *testing.T) {
 			rs[1].GetParentId() != c.city.GetId() {
 			t.Errorf("%s: %v", name, rs)
 		}
+	}
+}
+
+// TestAPeriodIsGradedOnceWhoeverGradesIt: administrators grading the same
+// period at once get one grading — one result per organisation, one event
+// each — and every other caller is told it is graded already.
+func TestAPeriodIsGradedOnceWhoeverGradesIt(t *testing.T) {
+	t.Parallel()
+	clk := servicetest.NewClock(time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC))
+	h := newHarness(t, servicetest.WithClock(clk.Now))
+	c := h.city(t)
+	var comms []*orgv1.Organisation
+	for i := range 5 {
+		comms = append(comms, h.created(t, c.street, kindCommunity, fmt.Sprintf("Community %d", i), "2020-01-01"))
+	}
+	h.known(t, comms...)
+	for i, o := range comms {
+		h.scored(t, c.district, o, "2026-Q1", float64(10*i), 40)
+	}
+	clk.Set(time.Date(2026, 4, 2, 9, 0, 0, 0, time.UTC))
+	codesSeen := make([]codes.Code, 6)
+	var wg sync.WaitGroup
+	for i := range codesSeen {
+		wg.Go(func() {
+			_, err := h.assessing(districtAdmin(c.district)).assess.GradePeriod(servicetest.Ctx(t),
+				&pb.GradePeriodRequest{DistrictId: c.district.GetId(), Period: "2026-Q1"})
+			codesSeen[i] = servicetest.RefusalOf(err).Code
+		})
+	}
+	wg.Wait()
+	slices.Sort(codesSeen)
+	if want := []codes.Code{codes.OK, codes.AlreadyExists, codes.AlreadyExists, codes.AlreadyExists, codes.AlreadyExists, codes.AlreadyExists}; !slices.Equal(codesSeen, want) {
+		t.Errorf("the gradings answered %v, want one OK", codesSeen)
+	}
+	if n := h.count(t, `SELECT count(*) FROM assessment_results`); n != 5 {
+		t.Errorf("%d results", n)
+	}
+	servicetest.EventsUntil(t, h.Stream, "one AssessmentGraded per community", func(evs []servicetest.Event) bool {
+		n := 0
+		for _, e := range evs {
+			if e.Subject == "gongjian.supervision.v1.assessment_graded" {
+				n++
+			}
+		}
+		return n == 5
+	})
+	if n := h.count(t, `SELECT count(*) FROM audit_log WHERE subject_type = 'assessment_result'`); n != 5 {
+		t.Errorf("%d audit records of results", n)
 	}
 }
