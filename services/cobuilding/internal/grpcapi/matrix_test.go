@@ -212,6 +212,10 @@ var matrixOps = []matrixOp{
 	{pb.VolunteerTeamService_ListVolunteerTeams_FullMethodName, staffReaders, read, unitList, func(s side) proto.Message {
 		return &pb.ListVolunteerTeamsRequest{CommunityId: s.community}
 	}},
+	{pb.VolunteerTeamService_UpdateVolunteerTeam_FullMethodName, staffWriters, write, unitOwn, func(s side) proto.Message {
+		return &pb.UpdateVolunteerTeamRequest{VolunteerTeam: &pb.VolunteerTeam{Id: s.team, Description: "每月义务法律咨询"},
+			UpdateMask: mask("description")}
+	}},
 	{pb.VolunteerTeamService_AddVolunteers_FullMethodName, staffWriters, write, unitOwn, func(s side) proto.Message {
 		return &pb.AddVolunteersRequest{TeamId: s.team, Volunteers: []*pb.Volunteer{{MemberId: s.volunteer}}} // in it: AlreadyExists
 	}},

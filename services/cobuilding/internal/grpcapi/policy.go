@@ -24,7 +24,7 @@ type Lookup interface {
 	ActivityCommunities(ctx context.Context, id string) ([]string, error)
 
 	VenueSides(ctx context.Context, id string) (community, unit string, err error)
-	BookingSides(ctx context.Context, id string) (community, unit, venueUnit string, err error)
+	BookingSides(ctx context.Context, id string) (community, unit, venueCommunity, venueUnit string, err error)
 	TeamSides(ctx context.Context, id string) (community, unit string, err error)
 	// The two-way evaluation, residents' requests and balancing.
 	EvaluationSides(ctx context.Context, id string) (community, unit string, err error)
@@ -186,8 +186,8 @@ func Policy(l Lookup) authz.Policy {
 			Targets: authz.Target(func(r *pb.UpdateCoBuildingSettingsRequest) string { return r.GetDistrictId() })},
 
 		// Venues sit in their unit's community; a booking in its booker's
-		// (a unit's, a community's, a resident group's); a team in its
-		// community. The calendar is the city's: read by everyone who
+		// (a unit's, a community's, a resident group's) and in the venue's;
+		// a team in its community. The calendar is the city's: read by everyone who
 		// reads, set by the city's administrators alone.
 		pb.VenueService_CreateVenue_FullMethodName: write(one(l.CommunityOfUnit, func(r any) string {
 			return r.(*pb.CreateVenueRequest).GetVenue().GetUnitId()
@@ -232,6 +232,9 @@ func Policy(l Lookup) authz.Policy {
 				q := r.(*pb.ListVolunteerTeamsRequest)
 				return []string{q.GetCommunityId(), q.GetAncestorId()}
 			})),
+		pb.VolunteerTeamService_UpdateVolunteerTeam_FullMethodName: write(first(l.TeamSides, func(r any) string {
+			return r.(*pb.UpdateVolunteerTeamRequest).GetVolunteerTeam().GetId()
+		})),
 		pb.VolunteerTeamService_AddVolunteers_FullMethodName:          write(first(l.TeamSides, teamID)),
 		pb.VolunteerTeamService_RemoveVolunteer_FullMethodName:        write(first(l.TeamSides, teamID)),
 		pb.VolunteerTeamService_ListVolunteers_FullMethodName:         read(first(l.TeamSides, teamID)),
@@ -251,11 +254,19 @@ func Policy(l Lookup) authz.Policy {
 	}
 }
 
-// bookerOf finds the community of a booking's booker.
+// bookerOf finds the side of a booking in the caller's scope: its
+// booker's community, or the venue's when only that one is theirs.
 func bookerOf(l Lookup) func(context.Context, string) (string, error) {
 	return func(ctx context.Context, id string) (string, error) {
-		c, _, _, err := l.BookingSides(ctx, id)
-		return c, err
+		booker, _, venue, _, err := l.BookingSides(ctx, id)
+		root := authz.ScopeRoot(ctx)
+		if err != nil || root == "" || booker == "" {
+			return booker, err
+		}
+		if in, err := l.Within(ctx, booker, root); err != nil || in {
+			return booker, err
+		}
+		return venue, nil
 	}
 }
 
@@ -342,8 +353,12 @@ func unitRules(l Lookup) map[string]unitRule {
 		pb.VolunteerTeamService_CreateVolunteerTeam_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
 			return req.(*pb.CreateVolunteerTeamRequest).GetVolunteerTeam().GetUnitId(), nil
 		}},
-		pb.VolunteerTeamService_GetVolunteerTeam_FullMethodName:       second(l.TeamSides),
-		pb.VolunteerTeamService_ListVolunteerTeams_FullMethodName:     list,
+		pb.VolunteerTeamService_GetVolunteerTeam_FullMethodName:   second(l.TeamSides),
+		pb.VolunteerTeamService_ListVolunteerTeams_FullMethodName: list,
+		pb.VolunteerTeamService_UpdateVolunteerTeam_FullMethodName: {unit: func(ctx context.Context, req any) (string, error) {
+			_, u, err := l.TeamSides(ctx, req.(*pb.UpdateVolunteerTeamRequest).GetVolunteerTeam().GetId())
+			return u, err
+		}},
 		pb.VolunteerTeamService_AddVolunteers_FullMethodName:          teamUnit(l),
 		pb.VolunteerTeamService_RemoveVolunteer_FullMethodName:        teamUnit(l),
 		pb.VolunteerTeamService_ListVolunteers_FullMethodName:         teamUnit(l),
@@ -363,7 +378,7 @@ func unitRules(l Lookup) map[string]unitRule {
 // the venue.
 func bookingParty(l Lookup) unitRule {
 	return unitRule{unit: func(ctx context.Context, req any) (string, error) {
-		_, booker, venueUnit, err := l.BookingSides(ctx, req.(interface{ GetId() string }).GetId())
+		_, booker, _, venueUnit, err := l.BookingSides(ctx, req.(interface{ GetId() string }).GetId())
 		if who, ok := auth.FromContext(ctx); ok && venueUnit == who.UnitID {
 			return venueUnit, err
 		}

@@ -74,7 +74,7 @@ func Event(e cobuild.Event, id string, at time.Time) (subject string, msg proto.
 		msg, aggregate = &pb.CalendarDaySet{EventId: id, OccurTime: occur, CalendarDay: Day(e.Day), PreviousKind: DayKind(e.Previous)},
 			cobuild.FormatDate(e.Day.Date)
 	case volunteers.TeamChanged:
-		msg, aggregate = &pb.VolunteerTeamChanged{EventId: id, OccurTime: occur, VolunteerTeam: Team(e.Team), Created: true}, e.Team.ID
+		msg, aggregate = &pb.VolunteerTeamChanged{EventId: id, OccurTime: occur, VolunteerTeam: Team(e.Team), Created: e.Before == nil}, e.Team.ID
 	case volunteers.VolunteersChanged:
 		t := e.Team
 		msg, aggregate = &pb.VolunteersChanged{EventId: id, OccurTime: occur, TeamId: t.ID, CommunityId: t.CommunityID, UnitId: t.UnitID,

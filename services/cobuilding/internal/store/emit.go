@@ -104,7 +104,11 @@ func venueAuditEntry(e cobuild.Event) (audit.Entry, bool) {
 	case venues.DaySet:
 		return entry("calendar_day", cobuild.FormatDate(e.Day.Date), "", nil, pbconv.Day(e.Day)), true
 	case volunteers.TeamChanged:
-		return entry("volunteer_team", e.Team.ID, e.Team.CommunityID, nil, pbconv.Team(e.Team)), true
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.Team(e.Before)
+		}
+		return entry("volunteer_team", e.Team.ID, e.Team.CommunityID, before, pbconv.Team(e.Team)), true
 	case volunteers.VolunteersChanged:
 		return entry("volunteer_team", e.Team.ID, e.Team.CommunityID, nil,
 			&pb.VolunteersChanged{TeamId: e.Team.ID, Joined: pbconv.Volunteers(e.Joined), Left: pbconv.Volunteers(e.Left)}), true

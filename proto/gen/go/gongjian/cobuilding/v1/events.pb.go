@@ -1255,7 +1255,8 @@ func (x *CalendarDaySet) GetPreviousKind() DayKind {
 }
 
 // VolunteerTeamChanged is published on
-// gongjian.cobuilding.v1.volunteer_team_changed when a team is recorded.
+// gongjian.cobuilding.v1.volunteer_team_changed when a team is recorded or
+// changed.
 type VolunteerTeamChanged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// event_id is unique per event; consumers use it to skip duplicates.
