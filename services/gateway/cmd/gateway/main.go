@@ -96,6 +96,8 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			supervisionv1.RegisterInspectionServiceHandler,
 			supervisionv1.RegisterInterviewServiceHandler,
 			supervisionv1.RegisterDashboardServiceHandler,
+			supervisionv1.RegisterAssessmentServiceHandler,
+			supervisionv1.RegisterCommendationServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 	}
 	if cfg.BackendCAFile != "" {

@@ -32,10 +32,18 @@ var migrationFiles embed.FS
 // Migrations are the service's own migrations.
 var Migrations = pgdb.Embedded("supervision", migrationFiles, "migrations")
 
+//go:embed assessment/*.sql
+var assessmentFiles embed.FS
+
+// AssessmentMigrations are the tables of assessment and commendations, a
+// set of their own (tern numbers a set's files without gaps).
+var AssessmentMigrations = pgdb.Embedded("supervision_assessment", assessmentFiles, "assessment")
+
 // AllMigrations are every migration set the service's schema needs, in
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations}
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations,
+	AssessmentMigrations}
 
 // Store implements the domain's stores over a pool.
 type Store struct {
