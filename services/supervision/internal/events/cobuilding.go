@@ -21,14 +21,17 @@ const (
 	subjectJointMeetingMissed = cobuildingPrefix + "joint_meeting_missed"
 	subjectLedgerItemOverdue  = cobuildingPrefix + "ledger_item_overdue"
 	subjectJointActivity      = cobuildingPrefix + "joint_activity_recorded"
+	subjectUnitEvaluation     = cobuildingPrefix + "unit_evaluation_published"
 )
 
 // CoBuilding is the durable consumer of the co-building service's events:
 // the misses it finds (a monthly report, a joint meeting, a ledger item's
-// deadline), judged as they arrive, and the joint activities, whose
-// members' attendance the in_service_attendance fact counts from.
+// deadline), judged as they arrive; the joint activities, whose members'
+// attendance the in_service_attendance fact counts from; and the year-end
+// grades communities give their units.
 var CoBuilding = events.ConsumerSpec{Stream: "COBUILDING", Durable: "supervision-cobuilding",
-	FilterSubjects: []string{subjectUnitReportMissed, subjectJointMeetingMissed, subjectLedgerItemOverdue, subjectJointActivity}}
+	FilterSubjects: []string{subjectUnitReportMissed, subjectJointMeetingMissed, subjectLedgerItemOverdue, subjectJointActivity,
+		subjectUnitEvaluation}}
 
 // ApplyCoBuilding returns the handler of CoBuilding.
 func ApplyCoBuilding(d Deps) events.Handler {
@@ -83,6 +86,22 @@ var coBuildingAppliers = map[string]applier{
 			return nil
 		}
 		return d.Store.Tx(tx).SaveAttendances(ctx, a.GetMemberIds(), day)
+	},
+	subjectUnitEvaluation: func(ctx context.Context, d Deps, tx pgx.Tx, data []byte) error {
+		var ev cobv1.UnitEvaluationPublished
+		if err := proto.Unmarshal(data, &ev); err != nil || ev.GetUnitId() == "" || ev.GetCommunityId() == "" {
+			return skip(ctx, d, err)
+		}
+		if ev.GetDirection() != cobv1.EvaluationDirection_EVALUATION_DIRECTION_COMMUNITY_TO_UNIT {
+			return nil // a unit's grade of its community: no rule watches it
+		}
+		ts := d.Store.Tx(tx)
+		grade := trimEnum(ev.GetGrade().String(), "EVALUATION_GRADE_")
+		if err := ts.SaveUnitGrade(ctx, ev.GetUnitId(), ev.GetCommunityId(), ev.GetYear(), grade, ev.GetUnitName(),
+			ev.GetOccurTime().AsTime()); err != nil {
+			return err
+		}
+		return d.Rules(d.Store).OnFact(ctx, ts, rules.FactUnitGrades, ev.GetUnitId(), ev.GetCommunityId())
 	},
 }
 

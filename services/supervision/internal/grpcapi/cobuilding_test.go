@@ -127,3 +127,73 @@ func (h *harness) jointActivity(t *testing.T, community *orgv1.Organisation, day
 	h.publish(t, "gongjian.cobuilding.v1.joint_activity_recorded", &cobv1.JointActivityRecorded{EventId: id,
 		OccurTime: timestamppb.Now(), JointActivity: a, DistrictId: community.GetDistrictId()}, id)
 }
+
+// grade publishes a community's grade of a unit for a year.
+func (h *harness) grade(t *testing.T, community *orgv1.Organisation, unitID string, year int32, g cobv1.EvaluationGrade) {
+	t.Helper()
+	id := uuid.NewString()
+	h.publish(t, "gongjian.cobuilding.v1.unit_evaluation_published", &cobv1.UnitEvaluationPublished{EventId: id,
+		OccurTime: timestamppb.Now(), EvaluationId: uuid.NewString(), Year: year,
+		Direction: cobv1.EvaluationDirection_EVALUATION_DIRECTION_COMMUNITY_TO_UNIT, CommunityId: community.GetId(),
+		UnitId: unitID, DistrictId: community.GetDistrictId(), Grade: g, UnitName: "Unit " + unitID[:4]}, id)
+}
+
+// TestAUnitGradedOrdinaryTwoYearsRunningHasItsLeaderInterviewed: a unit
+// its community graded ordinary two years running gets one interview,
+// held by the community, as its grades arrive; a unit graded ordinary
+// after a good year, one whose ordinary years are not consecutive, and a
+// unit's grade of its community make none; the grades published again and
+// a sweep make nothing more.
+func TestAUnitGradedOrdinaryTwoYearsRunningHasItsLeaderInterviewed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.city(t)
+	community := h.created(t, c.street, kindCommunity, "Community", "2020-01-01")
+	h.known(t, community)
+	twice, once, apart := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	const (
+		good     = cobv1.EvaluationGrade_EVALUATION_GRADE_GOOD
+		ordinary = cobv1.EvaluationGrade_EVALUATION_GRADE_ORDINARY
+	)
+	publish := func() {
+		h.grade(t, community, twice, 2024, ordinary)
+		h.grade(t, community, twice, 2025, ordinary)
+		h.grade(t, community, once, 2024, good)
+		h.grade(t, community, once, 2025, ordinary)
+		h.grade(t, community, apart, 2023, ordinary)
+		h.grade(t, community, apart, 2025, ordinary)
+		id := uuid.NewString()
+		h.publish(t, "gongjian.cobuilding.v1.unit_evaluation_published", &cobv1.UnitEvaluationPublished{EventId: id,
+			OccurTime: timestamppb.Now(), Year: 2025, Direction: cobv1.EvaluationDirection_EVALUATION_DIRECTION_UNIT_TO_COMMUNITY,
+			CommunityId: community.GetId(), UnitId: once, Grade: ordinary}, id)
+	}
+	publish()
+	servicetest.WaitFor(t, "the grades applied", func() bool {
+		return h.count(t, `SELECT count(*) FROM inbox WHERE consumer = 'supervision-cobuilding'`) == 7
+	})
+	var subject, period, org, reason string
+	if err := h.Pool.QueryRow(servicetest.Ctx(t), `SELECT f.subject_id, f.period, i.organisation_id::text, i.reason
+		FROM findings f JOIN interviews i ON i.finding_id = f.id WHERE f.rule_code = 'unit_ordinary_two_years'`).
+		Scan(&subject, &period, &org, &reason); err != nil {
+		t.Fatalf("one interview: %v", err)
+	}
+	if subject != twice || period != "ordinary through 2025" || org != community.GetId() {
+		t.Errorf("the finding: %s %q for %s, want %s ordinary through 2025 for the community", subject, period, org, twice)
+	}
+	servicetest.EventsUntil(t, h.Stream, "the interview scheduled", func(evs []servicetest.Event) bool {
+		return countSubject(evs, "gongjian.supervision.v1.interview_scheduled") == 1
+	})
+	publish()
+	servicetest.WaitFor(t, "the grades applied again", func() bool {
+		return h.count(t, `SELECT count(*) FROM inbox WHERE consumer = 'supervision-cobuilding'`) == 14
+	})
+	if _, err := h.Service.Rules.Sweep(servicetest.Ctx(t), ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.count(t, `SELECT count(*) FROM findings WHERE rule_code = 'unit_ordinary_two_years'`); n != 1 {
+		t.Errorf("%d findings of the rule, want 1", n)
+	}
+	if n := h.count(t, `SELECT count(*) FROM interviews`); n != 1 {
+		t.Errorf("%d interviews, want 1", n)
+	}
+}

@@ -77,6 +77,7 @@ const (
 	FactLedgerItemOverdue    = "ledger_item_overdue"
 	FactComplianceFinding    = "compliance_finding"
 	FactAssessmentResult     = "assessment_result"
+	FactUnitGrades           = "unit_grades"
 )
 
 // Facts is the catalogue of facts, by name.
@@ -184,6 +185,22 @@ var Facts = []Fact{
 		},
 	},
 }
+
+// unitGradesFact is the co-building service's year-end grades of a unit.
+var unitGradesFact = Fact{
+	Name: FactUnitGrades, Subject: SubjectResidentUnit, Windows: []Window{YearsRunning},
+	Description: "Each resident unit's grades by its community in the year-end two-way evaluation (双向评议, co-building " +
+		"service), and how many years running, up to its latest, it was graded ordinary (一般) (002: ordinary two " +
+		"years running → its leader is interviewed).",
+	Vars: []Var{
+		{"ordinary_years", Int, "consecutive years, ending with the latest graded, the unit was graded ORDINARY (a year not graded breaks the run)"},
+		{"latest_year", Int, "the latest year the unit was graded"},
+		{"latest_grade", String, "its grade that year: GOOD, FAIRLY_GOOD, ORDINARY or POOR"},
+		{"unit_name", String, "the unit's name when it was last graded"},
+	},
+}
+
+func init() { Facts = append(Facts, unitGradesFact) }
 
 // ComplianceAreas are the areas of the compliance report's checks that
 // the fact compliance_finding carries, by check.

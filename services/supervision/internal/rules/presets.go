@@ -155,7 +155,19 @@ var compliancePresets = []Rule{
 	},
 }
 
-func init() { Presets = append(append(Presets, coBuildingPresets...), compliancePresets...) }
+// ordinaryTwice is the preset on the two-way evaluation's grades.
+var ordinaryTwice = Rule{
+	Code: "unit_ordinary_two_years", Name: "A resident unit graded ordinary two years running",
+	Fact: FactUnitGrades, Window: YearsRunning, WindowCount: 2, Condition: "ordinary_years >= window",
+	Consequences: []Consequence{{Kind: ScheduleInterview, DeadlineDays: 30}},
+	Severity:     High, Enabled: true,
+	Explanation: "002: a resident unit its community grades ordinary (一般) in the year-end two-way evaluation two years " +
+		"running has its leader called in for an interview (约谈); the community where it sits holds it.",
+}
+
+func init() {
+	Presets = append(append(append(Presets, coBuildingPresets...), compliancePresets...), ordinaryTwice)
+}
 
 // EnsurePresets saves each preset the city does not have yet (by code);
 // replicas starting at once each save it or find it saved.

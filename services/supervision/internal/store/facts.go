@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +33,8 @@ func factRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules.FactR
 		return quarterlyRows(ctx, db, q)
 	case rules.FactInServiceAttendance:
 		return attendanceRows(ctx, db, q)
+	case rules.FactUnitGrades:
+		return unitGradeRows(ctx, db, q)
 	case rules.FactTransferExpired, rules.FactTransferFlagged, rules.FactMobileContactOverdue,
 		rules.FactUnitReportMissed, rules.FactJointMeetingMissed, rules.FactLedgerItemOverdue, rules.FactComplianceFinding:
 		return eventFactRows(ctx, db, q)
@@ -48,12 +51,18 @@ func factRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules.FactR
 func quarterlyRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules.FactRow, error) {
 	kinds := stringsParam(q.Params, "kinds", []string{"COMMUNITY"})
 	first, last := q.Quarter.First(), q.Quarter.Last()
-	rows, err := db.Query(ctx, `SELECT o.id::text, o.kind, `+districtOf+`::text,
-			coalesce(f.founding_date <= $3, false),
-			(SELECT count(*) FROM orgs b JOIN activities a ON a.organisation_id = b.id
-				WHERE b.path >= o.path AND b.path < o.path || '~'
-				AND a.kind = 'CONCENTRATED_ACTIVITY' AND a.day BETWEEN $3 AND $4)
-		FROM orgs o LEFT JOIN org_facts f ON f.id = o.id
+	// The activities held in the district in the quarter, counted for
+	// every organisation on the path of the one that held each: one pass
+	// over the quarter's activities, not one subtree scan per organisation.
+	rows, err := db.Query(ctx, `WITH held AS (
+			SELECT x.id::uuid AS id, count(*) AS n
+			FROM activities a JOIN orgs b ON b.id = a.organisation_id,
+				unnest(string_to_array(trim(both '/' from b.path), '/')) AS x(id)
+			WHERE a.kind = 'CONCENTRATED_ACTIVITY' AND a.day BETWEEN $3 AND $4
+				AND (CASE WHEN b.kind = 'DISTRICT' THEN b.id ELSE b.district_id END) = $1
+			GROUP BY x.id)
+		SELECT o.id::text, o.kind, `+districtOf+`::text, coalesce(f.founding_date <= $3, false), coalesce(h.n, 0)
+		FROM orgs o LEFT JOIN org_facts f ON f.id = o.id LEFT JOIN held h ON h.id = o.id
 		WHERE o.state = 'ACTIVE' AND o.kind = ANY($2) AND `+districtOf+` = $1 AND ($5 = '' OR o.id::text = $5)`,
 		q.DistrictID, kinds, first, last, q.SubjectID)
 	if err != nil {
@@ -99,6 +108,39 @@ func attendanceRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules
 		err := row.Scan(&r.SubjectID, &r.OrganisationID, &r.DistrictID, &since, &stars)
 		r.Period = "absent since " + since.Format(time.DateOnly)
 		r.Vars = map[string]any{"months_absent": int64(rules.MonthsBetween(since, q.Today)), "stars": stars}
+		return r, err
+	})
+}
+
+// unitGradeRows: each unit and community with grades, its latest year and
+// grade, and the run of ORDINARY years ending with the latest (a year
+// without a grade ends the run).
+func unitGradeRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules.FactRow, error) {
+	rows, err := db.Query(ctx, `WITH r AS (
+			SELECT unit_id, community_id, year, grade, row_number() OVER w AS rn,
+				first_value(year) OVER w AS latest, first_value(grade) OVER w AS latest_grade, first_value(unit_name) OVER w AS name
+			FROM unit_grades WHERE $2 = '' OR unit_id::text = $2
+			WINDOW w AS (PARTITION BY unit_id, community_id ORDER BY year DESC))
+		SELECT r.unit_id::text, o.id::text, `+districtOf+`::text, r.latest, r.latest_grade, r.name,
+			coalesce(min(r.rn) FILTER (WHERE r.grade <> 'ORDINARY' OR r.year <> r.latest - r.rn + 1) - 1, count(*))
+		FROM r JOIN orgs o ON o.id = r.community_id
+		WHERE `+districtOf+` = $1
+		GROUP BY r.unit_id, o.id, o.kind, o.district_id, r.latest, r.latest_grade, r.name`, q.DistrictID, q.SubjectID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (rules.FactRow, error) {
+		var (
+			r           rules.FactRow
+			latest, run int64
+			grade, name string
+		)
+		err := row.Scan(&r.SubjectID, &r.OrganisationID, &r.DistrictID, &latest, &grade, &name, &run)
+		r.Period = "ordinary through " + strconv.FormatInt(latest, 10)
+		if run == 0 {
+			r.Period = "graded " + strconv.FormatInt(latest, 10)
+		}
+		r.Vars = map[string]any{"ordinary_years": run, "latest_year": latest, "latest_grade": grade, "unit_name": name}
 		return r, err
 	})
 }

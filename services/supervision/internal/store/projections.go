@@ -69,3 +69,13 @@ func (t *TxStore) SaveAttendances(ctx context.Context, memberIDs []string, day t
 		ON CONFLICT (member_id) DO UPDATE SET last_day = greatest(joint_attendance.last_day, EXCLUDED.last_day)`, memberIDs, day)
 	return err
 }
+
+// SaveUnitGrade keeps a community's grade of a unit for a year.
+func (t *TxStore) SaveUnitGrade(ctx context.Context, unitID, communityID string, year int32, grade, unitName string, at time.Time) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO unit_grades (unit_id, community_id, year, grade, unit_name, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (unit_id, community_id, year) DO UPDATE SET grade = EXCLUDED.grade, unit_name = EXCLUDED.unit_name,
+			updated_at = EXCLUDED.updated_at
+		WHERE unit_grades.updated_at <= EXCLUDED.updated_at`, unitID, communityID, year, grade, unitName, at)
+	return err
+}

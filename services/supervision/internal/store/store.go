@@ -39,11 +39,19 @@ var assessmentFiles embed.FS
 // set of their own (tern numbers a set's files without gaps).
 var AssessmentMigrations = pgdb.Embedded("supervision_assessment", assessmentFiles, "assessment")
 
+//go:embed migrations_cobuilding/*.sql
+var coBuildingMigrationFiles embed.FS
+
+// CoBuildingMigrations are the service's tables of co-building's facts
+// beyond the event facts (the units' grades), a set of their own, numbered
+// apart from the service's other tables.
+var CoBuildingMigrations = pgdb.Embedded("supervision_cobuilding", coBuildingMigrationFiles, "migrations_cobuilding")
+
 // AllMigrations are every migration set the service's schema needs, in
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations,
-	AssessmentMigrations}
+	AssessmentMigrations, CoBuildingMigrations}
 
 // Store implements the domain's stores over a pool.
 type Store struct {
