@@ -282,7 +282,7 @@ func checkService(t *testing.T, d *appsv1.Deployment, c corev1.Container, tls bo
 	case "cobuilding":
 		need = append(need, "SWEEP_INTERVAL")
 	case "supervision":
-		need = append(need, "SWEEP_INTERVAL", "MEMBER_ADDR", "SERVICE_TOKEN_FILE")
+		need = append(need, "SWEEP_INTERVAL", "MEMBER_ADDR", "ORGANISATION_ADDR", "SERVICE_TOKEN_FILE")
 		if volumeOf(d.Spec.Template.Spec, c, vars["SERVICE_TOKEN_FILE"].Value) == nil {
 			t.Errorf("Deployment %s: SERVICE_TOKEN_FILE %s is in no volume", d.Name, vars["SERVICE_TOKEN_FILE"].Value)
 		}
@@ -539,9 +539,10 @@ func TestOnlyTheGatewayReachesTheGRPCPorts(t *testing.T) {
 					t.Errorf("NetworkPolicy %s does not let the gateway in: %+v", np.Name, rule.From)
 				}
 				// The supervision service calls the member service (to
-				// withdraw a star rating); nothing else calls a service.
+				// withdraw a star rating) and the organisation service (to
+				// read its compliance report); nothing else calls a service.
 				callers := []string{in.fullname + "-gateway"}
-				if name == "member" {
+				if name == "member" || name == "organisation" {
 					callers = append(callers, in.fullname+"-supervision")
 				}
 				for _, peer := range rule.From {

@@ -336,10 +336,11 @@ func (k *kit) secretValue(key, who string) (string, bool) {
 		return string(k.issuer.JWKS()), true
 	case "token":
 		// A service's own token for calling another service: role
-		// service, with the scope values.yaml documents for it
-		// (member.star_ratings, the one a service needs today).
+		// service, with the scopes values.yaml documents for it
+		// (member.star_ratings and organisation.compliance_report, the
+		// supervision service's).
 		tok, err := k.issuer.Issue(devissuer.Claims{Subject: "service:" + who, Name: who, Role: auth.Service,
-			Scopes: []string{"member.star_ratings"}, TTL: 2 * time.Hour})
+			Scopes: []string{"member.star_ratings", "organisation.compliance_report"}, TTL: 2 * time.Hour})
 		if err != nil {
 			k.t.Fatal(err)
 		}

@@ -151,7 +151,7 @@ func checkAccountIsDenied(ctx context.Context, kube kubernetes.Interface, ns, na
 
 // checkNetworkPolicies: "networkPolicy.grpcFrom lets other systems'
 // namespaces reach the gRPC ports (otherwise only the gateway may, and the
-// supervision service the member service); networkPolicy.gatewayFrom
+// supervision service the member and organisation services); networkPolicy.gatewayFrom
 // limits who reaches the gateway (empty allows every source)". Put without
 // naming services: a service's gRPC port is reached by exactly the pods
 // told its Service's address (the gateway, a service that calls another)

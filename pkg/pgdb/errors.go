@@ -17,6 +17,7 @@ const (
 	codeUniqueViolation      = "23505"
 	codeForeignKeyViolation  = "23503"
 	codeCheckViolation       = "23514"
+	codeExclusionViolation   = "23P01"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 )
@@ -39,6 +40,14 @@ func IsForeignKeyViolation(err error, constraint string) bool {
 // is "".
 func IsCheckViolation(err error, constraint string) bool {
 	return isViolation(err, codeCheckViolation, constraint)
+}
+
+// IsExclusionViolation reports whether err (or an error it wraps) is a
+// violation of the exclusion constraint constraint (two rows whose values
+// the constraint's operators say conflict, such as overlapping spans of
+// time), or of any when constraint is "".
+func IsExclusionViolation(err error, constraint string) bool {
+	return isViolation(err, codeExclusionViolation, constraint)
 }
 
 // ConstraintName returns the name of the constraint err violated, or "" when

@@ -115,3 +115,29 @@ func TestIsUnavailableTellsAnOutageFromAFailedStatement(t *testing.T) {
 		}
 	}
 }
+
+func TestIsExclusionViolationRecognisesOverlappingSpans(t *testing.T) {
+	t.Parallel()
+	rooms := pgdb.MigrationSet{Name: "rooms", FS: sqlFiles(map[string]string{
+		"001_create_stays.sql": `CREATE TABLE stays (
+			id int PRIMARY KEY,
+			nights int4range NOT NULL,
+			CONSTRAINT stays_no_overlap EXCLUDE USING gist (nights WITH &&)
+		);`,
+	})}
+	pool := pgtest.Pool(t, "hotel", rooms)
+	exec(t, pool, "INSERT INTO stays VALUES (1, '[1,5)')")
+	overlap := execErr(pool, "INSERT INTO stays VALUES (2, '[4,8)')")
+	if !pgdb.IsExclusionViolation(overlap, "stays_no_overlap") || !pgdb.IsExclusionViolation(overlap, "") {
+		t.Errorf("an overlapping stay: %v, want an exclusion violation of stays_no_overlap", overlap)
+	}
+	if pgdb.IsExclusionViolation(overlap, "other") || pgdb.IsUniqueViolation(overlap, "") {
+		t.Errorf("an overlapping stay taken for another constraint's violation: %v", overlap)
+	}
+	if err := execErr(pool, "INSERT INTO stays VALUES (1, '[5,6)')"); pgdb.IsExclusionViolation(err, "") {
+		t.Errorf("a taken primary key taken for an exclusion violation: %v", err)
+	}
+	if err := execErr(pool, "INSERT INTO stays VALUES (3, '[5,8)')"); err != nil {
+		t.Errorf("a stay that begins when the other ends: %v", err)
+	}
+}

@@ -52,8 +52,10 @@ func memberKeys(data string) (map[string]string, error) {
 const SupervisionTokenFile = "auth/supervision-token"
 
 // supervisionToken issues the supervision service its own token (role
-// service, scope member.star_ratings), with which it withdraws star
-// ratings in the member service, and tells it where that service is. The
+// service, scopes member.star_ratings and organisation.compliance_report),
+// with which it withdraws star ratings in the member service and reads the
+// organisation service's compliance report, and tells it where the member
+// service is (ORGANISATION_ADDR reaches it as every peer's address does). The
 // token is issued afresh at every start; the service reads the file again
 // whenever it changes.
 func supervisionToken(data string) (map[string]string, error) {
@@ -62,7 +64,7 @@ func supervisionToken(data string) (map[string]string, error) {
 		return nil, err
 	}
 	tok, err := iss.Issue(devissuer.Claims{Subject: "service:supervision", Name: "supervision service", Role: auth.Service,
-		Scopes: []string{"member.star_ratings"}, TTL: 30 * 24 * time.Hour})
+		Scopes: []string{"member.star_ratings", "organisation.compliance_report"}, TTL: 30 * 24 * time.Hour})
 	if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,7 @@ func TestTheSupervisionServiceGetsATokenOfItsOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := v.Verify(strings.TrimSpace(string(tok)))
-	if err != nil || p.Role != auth.Service || !slices.Equal(p.Scopes, []string{"member.star_ratings"}) {
+	if err != nil || p.Role != auth.Service || !slices.Equal(p.Scopes, []string{"member.star_ratings", "organisation.compliance_report"}) {
 		t.Errorf("the token says %+v (%v)", p, err)
 	}
 }

@@ -13,10 +13,13 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/units"
+	"gongjian.dev/services/cobuilding/internal/venues"
+	"gongjian.dev/services/cobuilding/internal/volunteers"
 )
 
 // Services are the domain services behind the API.
@@ -27,6 +30,13 @@ type Services struct {
 	Meetings   *meetings.Service
 	Activities *activities.Service
 	Settings   *settings.Service
+
+	// Shared venues and their bookings, the official calendar, volunteer teams.
+	Venues     *venues.Service
+	Calendar   *venues.Calendar
+	Volunteers *volunteers.Teams
+	// The two-way evaluation, residents' requests and balancing.
+	Evaluations *evaluations.Service
 }
 
 // Register returns the function that registers every API of the service.
@@ -39,6 +49,13 @@ func Register(s Services) func(grpc.ServiceRegistrar) {
 		pb.RegisterLedgerItemServiceServer(srv, &ledgerAPI{svc: s.Meetings})
 		pb.RegisterJointActivityServiceServer(srv, &activityAPI{svc: s.Activities})
 		pb.RegisterSettingsServiceServer(srv, &settingsAPI{svc: s.Settings})
+
+		pb.RegisterVenueServiceServer(srv, &venueAPI{svc: s.Venues})
+		pb.RegisterBookingServiceServer(srv, &bookingAPI{svc: s.Venues})
+		pb.RegisterCalendarServiceServer(srv, &calendarAPI{svc: s.Calendar})
+		pb.RegisterVolunteerTeamServiceServer(srv, &teamAPI{svc: s.Volunteers})
+		// The two-way evaluation, residents' requests and balancing.
+		pb.RegisterEvaluationServiceServer(srv, &evaluationAPI{svc: s.Evaluations})
 	}
 }
 

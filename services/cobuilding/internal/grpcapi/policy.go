@@ -22,6 +22,12 @@ type Lookup interface {
 	MeetingConvener(ctx context.Context, id string) (string, error)
 	ItemSides(ctx context.Context, id string) (convener, ownerUnit, ownerOrg string, err error)
 	ActivityCommunities(ctx context.Context, id string) ([]string, error)
+
+	VenueSides(ctx context.Context, id string) (community, unit string, err error)
+	BookingSides(ctx context.Context, id string) (community, unit, venueCommunity, venueUnit string, err error)
+	TeamSides(ctx context.Context, id string) (community, unit string, err error)
+	// The two-way evaluation, residents' requests and balancing.
+	EvaluationSides(ctx context.Context, id string) (community, unit string, err error)
 }
 
 // The roles by what they do with co-building records. A unit's contact is
@@ -178,7 +184,101 @@ func Policy(l Lookup) authz.Policy {
 			Targets: authz.Target(func(r *pb.GetCoBuildingSettingsRequest) string { return r.GetDistrictId() })},
 		pb.SettingsService_UpdateCoBuildingSettings_FullMethodName: {Roles: cityDistrict,
 			Targets: authz.Target(func(r *pb.UpdateCoBuildingSettingsRequest) string { return r.GetDistrictId() })},
+
+		// Venues sit in their unit's community; a booking in its booker's
+		// (a unit's, a community's, a resident group's) and in the venue's;
+		// a team in its community. The calendar is the city's: read by everyone who
+		// reads, set by the city's administrators alone.
+		pb.VenueService_CreateVenue_FullMethodName: write(one(l.CommunityOfUnit, func(r any) string {
+			return r.(*pb.CreateVenueRequest).GetVenue().GetUnitId()
+		})),
+		pb.VenueService_GetVenue_FullMethodName: read(first(l.VenueSides, reqID)),
+		pb.VenueService_ListVenues_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListVenuesRequest).GetUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListVenuesRequest)
+				return []string{q.GetCommunityId(), q.GetAncestorId()}
+			})),
+		pb.VenueService_UpdateVenue_FullMethodName: write(first(l.VenueSides, func(r any) string {
+			return r.(*pb.UpdateVenueRequest).GetVenue().GetId()
+		})),
+		// Both the community and the unit's a booking names, so that naming
+		// one's own community cannot book as a unit elsewhere.
+		pb.BookingService_CreateBooking_FullMethodName: write(func(ctx context.Context, req any) ([]string, error) {
+			bk := req.(*pb.CreateBookingRequest).GetBooking()
+			c, err := l.CommunityOfUnit(ctx, bk.GetUnitId())
+			return []string{bk.GetCommunityId(), c}, err
+		}),
+		pb.BookingService_GetBooking_FullMethodName: read(one(bookerOf(l), reqID)),
+		pb.BookingService_ListBookings_FullMethodName: read(func(ctx context.Context, req any) ([]string, error) {
+			q := req.(*pb.ListBookingsRequest)
+			out := []string{q.GetCommunityId(), q.GetAncestorId()}
+			if q.GetVenueId() != "" {
+				c, _, err := l.VenueSides(ctx, q.GetVenueId())
+				return append(out, c), err
+			}
+			return listed(func(any) string { return q.GetUnitId() }, func(any) []string { return out })(ctx, req)
+		}),
+		pb.BookingService_CancelBooking_FullMethodName:     write(one(bookerOf(l), reqID)),
+		pb.CalendarService_ListCalendarDays_FullMethodName: {Roles: readers, Scopes: readScopes},
+		pb.CalendarService_SetCalendarDay_FullMethodName:   {Roles: []auth.Role{auth.CityAdmin}},
+		pb.VolunteerTeamService_CreateVolunteerTeam_FullMethodName: write(listed(func(r any) string {
+			return r.(*pb.CreateVolunteerTeamRequest).GetVolunteerTeam().GetUnitId()
+		}, func(r any) []string {
+			return []string{r.(*pb.CreateVolunteerTeamRequest).GetVolunteerTeam().GetCommunityId()}
+		})),
+		pb.VolunteerTeamService_GetVolunteerTeam_FullMethodName: read(first(l.TeamSides, reqID)),
+		pb.VolunteerTeamService_ListVolunteerTeams_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListVolunteerTeamsRequest).GetUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListVolunteerTeamsRequest)
+				return []string{q.GetCommunityId(), q.GetAncestorId()}
+			})),
+		pb.VolunteerTeamService_UpdateVolunteerTeam_FullMethodName: write(first(l.TeamSides, func(r any) string {
+			return r.(*pb.UpdateVolunteerTeamRequest).GetVolunteerTeam().GetId()
+		})),
+		pb.VolunteerTeamService_AddVolunteers_FullMethodName:          write(first(l.TeamSides, teamID)),
+		pb.VolunteerTeamService_RemoveVolunteer_FullMethodName:        write(first(l.TeamSides, teamID)),
+		pb.VolunteerTeamService_ListVolunteers_FullMethodName:         read(first(l.TeamSides, teamID)),
+		pb.VolunteerTeamService_RecordVolunteerService_FullMethodName: write(first(l.TeamSides, teamID)),
+		pb.VolunteerTeamService_ListVolunteerServices_FullMethodName:  read(first(l.TeamSides, teamID)),
+		// The two-way evaluation: a community's staff grade its units and
+		// record its units' grades given on paper.
+		pb.EvaluationService_RecordEvaluation_FullMethodName: write(authz.Target(func(r *pb.RecordEvaluationRequest) string {
+			return r.GetEvaluation().GetCommunityId()
+		})),
+		pb.EvaluationService_GetEvaluation_FullMethodName: read(first(l.EvaluationSides, reqID)),
+		pb.EvaluationService_ListEvaluations_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListEvaluationsRequest).GetUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListEvaluationsRequest)
+				return []string{q.GetCommunityId(), q.GetAncestorId()}
+			})),
 	}
+}
+
+// bookerOf finds the side of a booking in the caller's scope: its
+// booker's community, or the venue's when only that one is theirs.
+func bookerOf(l Lookup) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, id string) (string, error) {
+		booker, _, venue, _, err := l.BookingSides(ctx, id)
+		root := authz.ScopeRoot(ctx)
+		if err != nil || root == "" || booker == "" {
+			return booker, err
+		}
+		if in, err := l.Within(ctx, booker, root); err != nil || in {
+			return booker, err
+		}
+		return venue, nil
+	}
+}
+
+// teamID is the team a request about a team's volunteers or services names.
+func teamID(r any) string {
+	switch q := r.(type) {
+	case *pb.RecordVolunteerServiceRequest:
+		return q.GetServiceRecord().GetTeamId()
+	case interface{ GetTeamId() string }:
+		return q.GetTeamId()
+	}
+	return ""
 }
 
 // unitRule is what a unit's contact may do with one RPC: the unit the
@@ -231,7 +331,67 @@ func unitRules(l Lookup) map[string]unitRule {
 		pb.LedgerItemService_ListLedgerItems_FullMethodName:        list,
 		pb.LedgerItemService_ReportLedgerProgress_FullMethodName:   itemOwner,
 		pb.JointActivityService_ListJointActivities_FullMethodName: list,
+
+		// Their unit's venues, and the bookings their unit made or that
+		// were made of its venues; the calendar; their unit's teams.
+		pb.VenueService_CreateVenue_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
+			return req.(*pb.CreateVenueRequest).GetVenue().GetUnitId(), nil
+		}},
+		pb.VenueService_GetVenue_FullMethodName:   second(l.VenueSides),
+		pb.VenueService_ListVenues_FullMethodName: list,
+		pb.VenueService_UpdateVenue_FullMethodName: {unit: func(ctx context.Context, req any) (string, error) {
+			_, u, err := l.VenueSides(ctx, req.(*pb.UpdateVenueRequest).GetVenue().GetId())
+			return u, err
+		}},
+		pb.BookingService_CreateBooking_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
+			return req.(*pb.CreateBookingRequest).GetBooking().GetUnitId(), nil
+		}},
+		pb.BookingService_GetBooking_FullMethodName:        bookingParty(l),
+		pb.BookingService_ListBookings_FullMethodName:      list,
+		pb.BookingService_CancelBooking_FullMethodName:     bookingParty(l),
+		pb.CalendarService_ListCalendarDays_FullMethodName: list,
+		pb.VolunteerTeamService_CreateVolunteerTeam_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
+			return req.(*pb.CreateVolunteerTeamRequest).GetVolunteerTeam().GetUnitId(), nil
+		}},
+		pb.VolunteerTeamService_GetVolunteerTeam_FullMethodName:   second(l.TeamSides),
+		pb.VolunteerTeamService_ListVolunteerTeams_FullMethodName: list,
+		pb.VolunteerTeamService_UpdateVolunteerTeam_FullMethodName: {unit: func(ctx context.Context, req any) (string, error) {
+			_, u, err := l.TeamSides(ctx, req.(*pb.UpdateVolunteerTeamRequest).GetVolunteerTeam().GetId())
+			return u, err
+		}},
+		pb.VolunteerTeamService_AddVolunteers_FullMethodName:          teamUnit(l),
+		pb.VolunteerTeamService_RemoveVolunteer_FullMethodName:        teamUnit(l),
+		pb.VolunteerTeamService_ListVolunteers_FullMethodName:         teamUnit(l),
+		pb.VolunteerTeamService_RecordVolunteerService_FullMethodName: teamUnit(l),
+		pb.VolunteerTeamService_ListVolunteerServices_FullMethodName:  teamUnit(l),
+		// The two-way evaluation: their unit's grades, given and received;
+		// they record only their unit's grade of the community.
+		pb.EvaluationService_RecordEvaluation_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
+			return req.(*pb.RecordEvaluationRequest).GetEvaluation().GetUnitId(), nil
+		}},
+		pb.EvaluationService_GetEvaluation_FullMethodName:   second(l.EvaluationSides),
+		pb.EvaluationService_ListEvaluations_FullMethodName: list,
 	}
+}
+
+// bookingParty is the caller's unit when it made the booking or offers
+// the venue.
+func bookingParty(l Lookup) unitRule {
+	return unitRule{unit: func(ctx context.Context, req any) (string, error) {
+		_, booker, _, venueUnit, err := l.BookingSides(ctx, req.(interface{ GetId() string }).GetId())
+		if who, ok := auth.FromContext(ctx); ok && venueUnit == who.UnitID {
+			return venueUnit, err
+		}
+		return booker, err
+	}}
+}
+
+// teamUnit is the unit that runs the team a request names.
+func teamUnit(l Lookup) unitRule {
+	return unitRule{unit: func(ctx context.Context, req any) (string, error) {
+		_, u, err := l.TeamSides(ctx, teamID(req))
+		return u, err
+	}}
 }
 
 // ErrNoUnit refuses a unit's contact whose token names no unit.

@@ -11,10 +11,13 @@ import (
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
+	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/units"
+	"gongjian.dev/services/cobuilding/internal/venues"
+	"gongjian.dev/services/cobuilding/internal/volunteers"
 )
 
 // SubjectPrefix starts the subject of every event of the service.
@@ -60,6 +63,33 @@ func Event(e cobuild.Event, id string, at time.Time) (subject string, msg proto.
 			DistrictId: e.Activity.DistrictID}, e.Activity.ID
 	case settings.Updated:
 		msg, aggregate = &pb.CoBuildingSettingsUpdated{EventId: id, OccurTime: occur, Settings: Settings(e.Settings)}, e.Settings.DistrictID
+	// Venues, bookings, the calendar and volunteer teams.
+	case venues.VenueChanged:
+		msg, aggregate = &pb.VenueChanged{EventId: id, OccurTime: occur, Venue: Venue(e.Venue), Created: e.Before == nil}, e.Venue.ID
+	case venues.BookingChanged:
+		b := e.Booking
+		msg, aggregate = &pb.BookingChanged{EventId: id, OccurTime: occur, Booking: Booking(b), Change: e.Change,
+			VenueCommunityId: b.VenueCommunityID, DistrictId: b.DistrictID}, b.VenueID
+	case venues.DaySet:
+		msg, aggregate = &pb.CalendarDaySet{EventId: id, OccurTime: occur, CalendarDay: Day(e.Day), PreviousKind: DayKind(e.Previous)},
+			cobuild.FormatDate(e.Day.Date)
+	case volunteers.TeamChanged:
+		msg, aggregate = &pb.VolunteerTeamChanged{EventId: id, OccurTime: occur, VolunteerTeam: Team(e.Team), Created: e.Before == nil}, e.Team.ID
+	case volunteers.VolunteersChanged:
+		t := e.Team
+		msg, aggregate = &pb.VolunteersChanged{EventId: id, OccurTime: occur, TeamId: t.ID, CommunityId: t.CommunityID, UnitId: t.UnitID,
+			DistrictId: t.DistrictID, Joined: Volunteers(e.Joined), Left: Volunteers(e.Left)}, t.ID
+	case volunteers.ServiceRecorded:
+		t := e.Team
+		msg, aggregate = &pb.VolunteerServiceRecorded{EventId: id, OccurTime: occur, ServiceRecord: ServiceRecord(e.Service),
+			CommunityId: t.CommunityID, UnitId: t.UnitID, DistrictId: t.DistrictID}, t.ID
+	// The two-way evaluation, residents' requests and balancing.
+	case evaluations.Published:
+		v := e.Evaluation
+		msg, aggregate = &pb.UnitEvaluationPublished{EventId: id, OccurTime: occur, EvaluationId: v.ID, Year: int32(v.Year),
+			Direction: EvaluationDirection(v.Direction), CommunityId: v.CommunityID, UnitId: v.UnitID,
+			UnitPartyOrganisationId: v.UnitPartyOrgID, DistrictId: v.DistrictID, Grade: EvaluationGrade(v.Grade),
+			Comment: v.Comment, Corrected: e.Before != nil, UnitName: v.UnitName}, v.UnitID
 	default:
 		return "", nil, "", fmt.Errorf("pbconv: no message for the event %T", e)
 	}

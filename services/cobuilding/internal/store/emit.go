@@ -8,14 +8,18 @@ import (
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/outbox"
+	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
+	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/pbconv"
 	"gongjian.dev/services/cobuilding/internal/reports"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/units"
+	"gongjian.dev/services/cobuilding/internal/venues"
+	"gongjian.dev/services/cobuilding/internal/volunteers"
 )
 
 // Emit implements cobuild.Tx: the event goes to the outbox when the
@@ -74,6 +78,42 @@ func auditEntry(e cobuild.Event, at time.Time) (audit.Entry, bool) {
 		return entry("joint_activity", a.ID, a.CommunityIDs[0], nil, pbconv.Activity(a)), true
 	case settings.Updated:
 		return entry("cobuilding_settings", e.Settings.DistrictID, e.Settings.DistrictID, nil, pbconv.Settings(e.Settings)), true
+	// The two-way evaluation, residents' requests and balancing.
+	case evaluations.Published:
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.Evaluation(e.Before)
+		}
+		return entry("evaluation", e.Evaluation.ID, e.Evaluation.CommunityID, before, pbconv.Evaluation(e.Evaluation)), true
+	}
+	return venueAuditEntry(e)
+}
+
+// venueAuditEntry is the audit record of a change to venues, bookings, the
+// calendar and volunteer teams.
+func venueAuditEntry(e cobuild.Event) (audit.Entry, bool) {
+	switch e := e.(type) {
+	case venues.VenueChanged:
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.Venue(e.Before)
+		}
+		return entry("venue", e.Venue.ID, e.Venue.CommunityID, before, pbconv.Venue(e.Venue)), true
+	case venues.BookingChanged:
+		return entry("booking", e.Booking.ID, e.Booking.CommunityID, nil, pbconv.Booking(e.Booking)), true
+	case venues.DaySet:
+		return entry("calendar_day", cobuild.FormatDate(e.Day.Date), "", nil, pbconv.Day(e.Day)), true
+	case volunteers.TeamChanged:
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.Team(e.Before)
+		}
+		return entry("volunteer_team", e.Team.ID, e.Team.CommunityID, before, pbconv.Team(e.Team)), true
+	case volunteers.VolunteersChanged:
+		return entry("volunteer_team", e.Team.ID, e.Team.CommunityID, nil,
+			&pb.VolunteersChanged{TeamId: e.Team.ID, Joined: pbconv.Volunteers(e.Joined), Left: pbconv.Volunteers(e.Left)}), true
+	case volunteers.ServiceRecorded:
+		return entry("volunteer_service", e.Service.ID, e.Team.CommunityID, nil, pbconv.ServiceRecord(e.Service)), true
 	}
 	return audit.Entry{}, false
 }

@@ -31,10 +31,26 @@ var migrationFiles embed.FS
 // Migrations are the service's own migrations.
 var Migrations = pgdb.Embedded("cobuilding", migrationFiles, "migrations")
 
+//go:embed migrations/venues/*.sql
+var venueFiles embed.FS
+
+// VenueMigrations are the tables of shared venues, their bookings, the
+// official calendar and the volunteer teams: a set of their own, numbered
+// on its own, so that parts added beside them never compete for a number.
+var VenueMigrations = pgdb.Embedded("cobuilding_venues", venueFiles, "migrations/venues")
+
+//go:embed migrations/requests/*.sql
+var requestFiles embed.FS
+
+// RequestMigrations are the tables of residents' requests, the two-way
+// evaluation and balancing proposals.
+var RequestMigrations = pgdb.Embedded("cobuilding_requests", requestFiles, "migrations/requests")
+
 // AllMigrations are every migration set the service's schema needs, in
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations}
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations,
+	VenueMigrations, RequestMigrations}
 
 // Store is the service's database.
 type Store struct {

@@ -15,12 +15,15 @@ import (
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
+	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/grpcapi"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/store"
 	"gongjian.dev/services/cobuilding/internal/units"
+	"gongjian.dev/services/cobuilding/internal/venues"
+	"gongjian.dev/services/cobuilding/internal/volunteers"
 )
 
 // Config is the co-building service's own configuration.
@@ -75,6 +78,12 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		Meetings:   meetings.NewService(st.Meetings(), clock),
 		Activities: activities.NewService(st.Activities(), clock),
 		Settings:   settings.NewService(st.SettingsStore(), clock),
+
+		Venues:     venues.NewService(st.Venues(), clock),
+		Calendar:   venues.NewCalendar(st.Venues(), clock),
+		Volunteers: volunteers.NewTeams(st.Teams(), clock),
+		// The two-way evaluation, residents' requests and balancing.
+		Evaluations: evaluations.NewService(st.Evaluations(), clock),
 	}
 	sweep := func(ctx context.Context) error { return Sweep(ctx, svcs) }
 	return &Built{Store: st, Services: svcs, Sweep: sweep}, &service.Parts{

@@ -83,6 +83,10 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			cobuildingv1.RegisterLedgerItemServiceHandler,
 			cobuildingv1.RegisterJointActivityServiceHandler,
 			cobuildingv1.RegisterSettingsServiceHandler,
+			cobuildingv1.RegisterVenueServiceHandler, cobuildingv1.RegisterBookingServiceHandler,
+			cobuildingv1.RegisterCalendarServiceHandler, cobuildingv1.RegisterVolunteerTeamServiceHandler,
+			// The two-way evaluation, residents' requests and balancing.
+			cobuildingv1.RegisterEvaluationServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "supervision", Addr: cfg.SupervisionAddr, Register: []gateway.RegisterFunc{
 			supervisionv1.RegisterRuleServiceHandler,

@@ -6,11 +6,16 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/devissuer"
 	pb "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	"gongjian.dev/services/organisation/internal/grpcapi"
 )
 
 // communitySpec describes a community for the compliance report; the
@@ -293,4 +298,27 @@ func TestComplianceReport(t *testing.T) {
 
 func cloneSettings(s *pb.DistrictSettings) *pb.DistrictSettings {
 	return proto.Clone(s).(*pb.DistrictSettings)
+}
+
+// TestAServiceWithTheComplianceReportScopeReadsTheReportAndNothingElse:
+// the supervision service's own token reads a district's report, subtree
+// and all, and is refused every other read.
+func TestAServiceWithTheComplianceReportScopeReadsTheReportAndNothingElse(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tr := h.tree(t)
+	svc := h.as(devissuer.Claims{Subject: "service:supervision", Role: auth.Service, Scopes: []string{grpcapi.ComplianceReportScope}})
+	ctx := callContext(t)
+	r, err := pb.NewComplianceServiceClient(svc).GetComplianceReport(ctx, &pb.GetComplianceReportRequest{OrganisationId: tr.district.GetId(), Subtree: true})
+	if err != nil || len(r.GetResults()) == 0 {
+		t.Fatalf("the report for the service: %v, %v", r, err)
+	}
+	_, err = pb.NewOrganisationServiceClient(svc).GetOrganisation(ctx, &pb.GetOrganisationRequest{Id: tr.district.GetId()})
+	if got := status.Code(err); got != codes.PermissionDenied {
+		t.Errorf("the compliance-report scope reading an organisation: %v, want PermissionDenied", got)
+	}
+	_, err = pb.NewComplianceServiceClient(svc).GetDistrictSettings(ctx, &pb.GetDistrictSettingsRequest{DistrictId: tr.district.GetId()})
+	if got := status.Code(err); got != codes.PermissionDenied {
+		t.Errorf("the compliance-report scope reading settings: %v, want PermissionDenied", got)
+	}
 }

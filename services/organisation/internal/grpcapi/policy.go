@@ -26,6 +26,10 @@ var (
 	cityOnly     = []auth.Role{auth.CityAdmin}
 	readScopes   = []string{"organisation.read", "organisation.write"}
 	writeScopes  = []string{"organisation.write"}
+	// ComplianceReportScope lets another service read the compliance
+	// report and nothing else: the supervision service's, which turns its
+	// staffing, premises and coverage findings into rectification items.
+	ComplianceReportScope = "organisation.compliance_report"
 )
 
 // Policy is who may call each RPC of the organisation service, and on what.
@@ -87,7 +91,8 @@ func Policy(l Lookup) authz.Policy {
 		pb.DemonstrationService_EndLiaison_FullMethodName: {Roles: cityOnly, Scopes: writeScopes,
 			Targets: community(l.CommunityOfLiaison, func(r any) string { return r.(*pb.EndLiaisonRequest).GetId() })},
 
-		pb.ComplianceService_GetComplianceReport_FullMethodName: read(id(func(r any) string { return r.(*pb.GetComplianceReportRequest).GetOrganisationId() })),
+		pb.ComplianceService_GetComplianceReport_FullMethodName: {Roles: readers, Scopes: append([]string{ComplianceReportScope}, readScopes...),
+			Targets: id(func(r any) string { return r.(*pb.GetComplianceReportRequest).GetOrganisationId() })},
 		pb.ComplianceService_GetDistrictSettings_FullMethodName: {Roles: readers, Scopes: readScopes, OrAbove: true,
 			Targets: id(func(r any) string { return r.(*pb.GetDistrictSettingsRequest).GetDistrictId() })},
 		pb.ComplianceService_UpdateDistrictSettings_FullMethodName: {Roles: cityDistrict, Scopes: writeScopes,

@@ -2,12 +2,12 @@ package grpcapi_test
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gongjian.dev/pkg/servicetest"
@@ -32,12 +32,14 @@ func (h *harness) inService(t *testing.T, branch, community *orgv1.Organisation,
 	return m.GetId()
 }
 
-// TestAMemberAbsentSixMonthsIsCriticisedAndLosesTheirStar: once the rule
-// is switched on, a five-star in-service member registered seven months
+// TestAMemberAbsentSixMonthsIsCriticisedAndLosesTheirStar: the rule is
+// shipped on, and a five-star in-service member registered seven months
 // ago who joined no joint activity is criticised publicly, and a call to
 // the member service is queued to withdraw the star, its reason naming
-// the rule, its version and the finding; a member registered three months
-// ago is not found; the call is made once whatever the sweeps.
+// the rule, its version and the finding; so is one whose last joint
+// activity was eight months ago (absent since that day); a member
+// registered three months ago and one who joined an activity last month
+// are not found; the call is made once whatever the sweeps.
 func TestAMemberAbsentSixMonthsIsCriticisedAndLosesTheirStar(t *testing.T) {
 	t.Parallel()
 	clk := servicetest.NewClock(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
@@ -48,7 +50,13 @@ func TestAMemberAbsentSixMonthsIsCriticisedAndLosesTheirStar(t *testing.T) {
 	h.known(t, community, branch)
 	absent := h.inService(t, branch, community, 5, "2025-10-01")
 	h.inService(t, branch, community, 5, "2026-02-01")
-	servicetest.WaitFor(t, "the registrations", func() bool { return h.count(t, `SELECT count(*) FROM in_service`) == 2 })
+	attended := h.inService(t, branch, community, 5, "2025-01-01")
+	lapsed := h.inService(t, branch, community, 5, "2025-01-01")
+	h.jointActivity(t, community, "2026-04-11", attended)
+	h.jointActivity(t, community, "2025-09-01", lapsed, attended)
+	servicetest.WaitFor(t, "the registrations and attendance", func() bool {
+		return h.count(t, `SELECT count(*) FROM in_service`) == 4 && h.count(t, `SELECT count(*) FROM inbox WHERE consumer = 'supervision-cobuilding'`) == 2
+	})
 	ctx := servicetest.Ctx(t)
 	admin := h.clients(cityAdmin)
 	rules, err := admin.rules.ListRules(ctx, &pb.ListRulesRequest{})
@@ -61,48 +69,49 @@ func TestAMemberAbsentSixMonthsIsCriticisedAndLosesTheirStar(t *testing.T) {
 			rule = r
 		}
 	}
-	if rule == nil || rule.GetEnabled() {
-		t.Fatalf("the shipped rule, off until co-building reports attendance: %v", rule)
-	}
-	if _, err := h.Service.Rules.Sweep(ctx, ""); err != nil {
-		t.Fatal(err)
-	}
-	if n := h.count(t, `SELECT count(*) FROM findings WHERE rule_code = 'in_service_absent_six_months'`); n != 0 {
-		t.Fatalf("a rule switched off found %d", n)
-	}
-	if _, err := admin.rules.UpdateRule(ctx, &pb.UpdateRuleRequest{Rule: &pb.Rule{Id: rule.GetId(), Enabled: true},
-		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"enabled"}}}); err != nil {
-		t.Fatal(err)
+	if rule == nil || !rule.GetEnabled() {
+		t.Fatalf("the shipped rule, on now that co-building reports attendance: %v", rule)
 	}
 	for range 2 {
 		if _, err := h.Service.Rules.Sweep(ctx, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
+	found := map[string]string{}
+	rows, err := h.Pool.Query(ctx, `SELECT subject_id, period FROM findings WHERE rule_code = 'in_service_absent_six_months'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s, p string
+		if err := rows.Scan(&s, &p); err != nil {
+			t.Fatal(err)
+		}
+		found[s] = p
+	}
+	if want := map[string]string{absent: "absent since 2025-10-01", lapsed: "absent since 2025-09-01"}; !maps.Equal(found, want) {
+		t.Errorf("findings %v, want %v", found, want)
+	}
 	var subject, period, payload string
 	if err := h.Pool.QueryRow(ctx, `SELECT f.subject_id, f.period, a.payload::text FROM findings f JOIN actions a ON a.finding_id = f.id
-		WHERE f.rule_code = 'in_service_absent_six_months'`).Scan(&subject, &period, &payload); err != nil {
+		WHERE f.rule_code = 'in_service_absent_six_months' AND f.subject_id = $1`, absent).Scan(&subject, &period, &payload); err != nil {
 		t.Fatalf("one finding with its call: %v", err)
-	}
-	if n := h.count(t, `SELECT count(*) FROM findings WHERE rule_code = 'in_service_absent_six_months'`); n != 1 || subject != absent ||
-		period != "absent since 2025-10-01" {
-		t.Errorf("%d findings; %s %q, want the member absent since registering", n, subject, period)
 	}
 	var call store.WithdrawStar
 	if err := json.Unmarshal([]byte(payload), &call); err != nil {
 		t.Fatal(err)
 	}
-	if call.MemberID != absent || call.Year != 2026 || !strings.Contains(call.Reason, "in_service_absent_six_months v2") {
+	if call.MemberID != absent || call.Year != 2026 || !strings.Contains(call.Reason, "in_service_absent_six_months v1") {
 		t.Errorf("the call: %+v", call)
 	}
 	servicetest.EventsUntil(t, h.Stream, "the public criticism", func(evs []servicetest.Event) bool {
-		return countSubject(evs, "gongjian.supervision.v1.criticism_published") == 1
+		return countSubject(evs, "gongjian.supervision.v1.criticism_published") == 2
 	})
 	// Without the member service configured, the call waits.
 	if n, err := h.Service.Calls.RunOnce(ctx); n != 0 || err != nil {
 		t.Errorf("calls made without a member service: %d, %v", n, err)
 	}
-	if n := h.count(t, `SELECT count(*) FROM actions WHERE done_at IS NULL`); n != 1 {
-		t.Errorf("%d calls pending, want 1", n)
+	if n := h.count(t, `SELECT count(*) FROM actions WHERE done_at IS NULL`); n != 2 {
+		t.Errorf("%d calls pending, want 2", n)
 	}
 }

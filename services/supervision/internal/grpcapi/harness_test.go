@@ -23,18 +23,19 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 var (
 	orgStream    = events.StreamSpec{Name: "ORGANISATION", Subjects: []string{"gongjian.organisation.v1.>"}}
 	memberStream = events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}}
+	cobStream    = events.StreamSpec{Name: "COBUILDING", Subjects: []string{"gongjian.cobuilding.v1.>"}}
 )
 
 // harness is the supervision service as production runs it (its own Spec
 // through servicetest), with the organisation and member streams to
-// publish on.
+// publish on, and the co-building stream.
 type harness struct {
 	*servicetest.Harness[*wiring.Built]
 }
 
 func newHarness(t *testing.T, opts ...servicetest.Option) *harness {
 	t.Helper()
-	s := servicetest.Start(t, wiring.Spec(&wiring.Config{}), append([]servicetest.Option{servicetest.WithStreams(orgStream, memberStream)}, opts...)...)
+	s := servicetest.Start(t, wiring.Spec(&wiring.Config{}), append([]servicetest.Option{servicetest.WithStreams(orgStream, memberStream, cobStream)}, opts...)...)
 	return &harness{Harness: s}
 }
 

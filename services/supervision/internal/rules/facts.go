@@ -51,6 +51,8 @@ const (
 	SubjectMember       = "member"
 	SubjectTransfer     = "transfer"
 	SubjectMobileRecord = "mobile_record"
+	SubjectResidentUnit = "resident_unit"
+	SubjectLedgerItem   = "ledger_item"
 )
 
 // Fact is something the service knows and a rule can watch: its subject,
@@ -70,6 +72,10 @@ const (
 	FactTransferExpired      = "transfer_expired"
 	FactTransferFlagged      = "transfer_flagged_for_review"
 	FactMobileContactOverdue = "mobile_contact_overdue"
+	FactUnitReportMissed     = "unit_report_missed"
+	FactJointMeetingMissed   = "joint_meeting_missed"
+	FactLedgerItemOverdue    = "ledger_item_overdue"
+	FactComplianceFinding    = "compliance_finding"
 )
 
 // Facts is the catalogue of facts, by name.
@@ -118,6 +124,55 @@ var Facts = []Fact{
 			{"period", Int, "intervals without a report: 1 for the first"},
 		},
 	},
+	{
+		Name: FactUnitReportMissed, Subject: SubjectResidentUnit, Windows: []Window{OnEvent},
+		Description: "A resident unit that did not file its monthly report with its community by the due date " +
+			"(co-building service, once per unit, community and month; 002: each unit reports every month).",
+		Vars: []Var{
+			{"month", String, "the month missed, YYYY-MM"},
+			{"days_late", Int, "days between the due date and when the miss was found"},
+		},
+	},
+	{
+		Name: FactJointMeetingMissed, Subject: SubjectOrganisation, Windows: []Window{OnEvent},
+		Description: "A convener — a community with live agreements, or a district's coordination committee — " +
+			"that held no joint meeting (联席会议) in a period of its district (co-building service; 002: every half " +
+			"year; 000, 001: the county every quarter).",
+		Vars: []Var{
+			{"kind", String, "COMMUNITY (a community's meeting with its units) or COUNTY (the district's committee)"},
+			{"period_days", Int, "the length of the period missed, in days"},
+		},
+	},
+	{
+		Name: FactLedgerItemOverdue, Subject: SubjectLedgerItem, Windows: []Window{OnEvent},
+		Description: "An item of a joint meeting's issue ledger (议事台账) past its deadline and not ticked off " +
+			"(co-building service, once per item); its convener answers for it.",
+		Vars: []Var{
+			{"days_overdue", Int, "days between the deadline and when it was found overdue"},
+			{"owned_by_unit", Bool, "a resident unit owns the task (otherwise an organisation does)"},
+		},
+	},
+	{
+		Name: FactComplianceFinding, Subject: SubjectOrganisation, Windows: []Window{OnEvent},
+		Description: "An organisation failing a check of the organisation service's compliance report (DOMAIN §1), as " +
+			"the report stands when the service reads it (every COMPLIANCE_INTERVAL), once per organisation, check " +
+			"and quarter: a failure that lasts is found again the next quarter. The missed quarterly activity has " +
+			"its own fact and is left out.",
+		Vars: []Var{
+			{"area", String, "STAFFING (the leadership team), STRUCTURE (branches), PREMISES or COVERAGE (空白点)"},
+			{"check", String, "the report's check: LEADERSHIP_SIZE, LEADERSHIP_AGE, LEADERSHIP_EDUCATION, SECRETARY_DIRECTOR, " +
+				"COMMUNITY_HAS_BRANCH, GENERAL_BRANCH_OVER_THRESHOLD, PREMISES_AREA, PREMISES_EQUIPMENT, COVERAGE_GAP"},
+			{"reason", String, "what is wrong, in the report's words"},
+		},
+	},
+}
+
+// ComplianceAreas are the areas of the compliance report's checks that
+// the fact compliance_finding carries, by check.
+var ComplianceAreas = map[string]string{
+	"LEADERSHIP_SIZE": "STAFFING", "LEADERSHIP_AGE": "STAFFING", "LEADERSHIP_EDUCATION": "STAFFING",
+	"SECRETARY_DIRECTOR": "STAFFING", "COMMUNITY_HAS_BRANCH": "STRUCTURE", "GENERAL_BRANCH_OVER_THRESHOLD": "STRUCTURE",
+	"PREMISES_AREA": "PREMISES", "PREMISES_EQUIPMENT": "PREMISES", "COVERAGE_GAP": "COVERAGE",
 }
 
 // FactNamed finds a fact of the catalogue.

@@ -30,10 +30,10 @@ var Presets = []Rule{
 		Fact: FactInServiceAttendance, Window: MonthsRunning, WindowCount: 6,
 		Condition:    "months_absent >= window",
 		Consequences: []Consequence{{Kind: PublishCriticism}, {Kind: WithdrawStar}},
-		Severity:     High, Enabled: false,
+		Severity:     High, Enabled: true,
 		Explanation: "002: an in-service member who takes no part in the joint activities (联学共建) six months running is " +
 			"criticised publicly and loses five-star status (连续半年不参加活动的在职党员通报批评，取消五星级党员资格). " +
-			"Attendance comes from the co-building service's joint activities: switch the rule on once it reports them.",
+			"Attendance comes from the members named on the co-building service's joint activities.",
 	},
 	{
 		Code: "pocket_member", Name: "Transfer letter expired without being received (pocket member)",
@@ -61,6 +61,81 @@ var Presets = []Rule{
 		Explanation: "000: two-way contact with mobile members (双向联系); an overdue contact is flagged and followed up by the home organisation.",
 	},
 }
+
+// The presets on co-building's facts (DOMAIN §3, §4).
+var coBuildingPresets = []Rule{
+	{
+		Code: "unit_report_missed", Name: "A resident unit missed its monthly report",
+		Fact: FactUnitReportMissed, Window: OnEvent, Condition: "days_late >= params.min_days_late",
+		Params: map[string]any{"min_days_late": float64(0)},
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 15,
+			RequiredEvidence: "the unit's report for the month filed, or the community's record of following it up"}},
+		Severity: Low, Enabled: true,
+		Explanation: "002: each resident unit reports to its community every month on its co-building work; the " +
+			"community owed the report follows a missed month up.",
+	},
+	{
+		Code: "joint_meeting_missed", Name: "No joint meeting in the period",
+		Fact: FactJointMeetingMissed, Window: OnEvent, Condition: "kind in params.kinds",
+		Params: map[string]any{"kinds": []any{"COMMUNITY", "COUNTY"}},
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 30,
+			RequiredEvidence: "the minutes and attendance of a joint meeting held to make up for the period"}},
+		Severity: Medium, Enabled: true,
+		Explanation: "002: a community meets its resident units at least every half year; 000, 001: the county " +
+			"coordination committee meets every quarter. The convener answers for a period without one.",
+	},
+	{
+		Code: "ledger_item_overdue", Name: "A joint meeting's ledger item is overdue",
+		Fact: FactLedgerItemOverdue, Window: OnEvent, Condition: "true",
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 15,
+			RequiredEvidence: "the item ticked off in the issue ledger, or its new deadline agreed with the owner"}},
+		Severity: Medium, Enabled: true,
+		Explanation: "002: each item agreed at a joint meeting has an owner and a deadline, is tracked (跟踪督办) and " +
+			"ticked off (销号); the community that convened the meeting answers for an item past its deadline.",
+	},
+}
+
+// The presets on the compliance report's findings (DOMAIN §1, §4), one
+// per area of its checks.
+var compliancePresets = []Rule{
+	{
+		Code: "compliance_staffing", Name: "The leadership team breaks the staffing rules",
+		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "STAFFING"`,
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 90,
+			RequiredEvidence: "the leadership team as changed (size, ages, education, the secretary chairing the residents' committee), or the exception approved"}},
+		Severity: Medium, Enabled: true,
+		Explanation: "001: a community's team has three to five cadres, men at most 55 and women at most 50 unless " +
+			"excepted, high school or more with some college; 000, 001, 002: the secretary chairs the residents' committee.",
+	},
+	{
+		Code: "compliance_structure", Name: "A community lacks the branches the rules require",
+		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "STRUCTURE"`,
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 60,
+			RequiredEvidence: "the branch or general branch set up in the organisation service"}},
+		Severity: Medium, Enabled: true,
+		Explanation: "001: every community has at least one branch (一社区一支部); 000: a community over the member " +
+			"threshold sets up a general branch.",
+	},
+	{
+		Code: "compliance_premises", Name: "The premises fall short",
+		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "PREMISES"`,
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 180,
+			RequiredEvidence: "the premises' area and equipment as recorded now, with photos"}},
+		Severity: Low, Enabled: true,
+		Explanation: "001: a community's premises have at least 200 m² and the required equipment.",
+	},
+	{
+		Code: "compliance_coverage_gap", Name: "A coverage gap (空白点) has no party organisation",
+		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "COVERAGE"`,
+		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 60,
+			RequiredEvidence: "the organisation set up or named for the estate, building or organisation, recorded as covering it"}},
+		Severity: Medium, Enabled: true,
+		Explanation: "000: an estate, building or social organisation with party members and no party organisation is a " +
+			"gap the community closes.",
+	},
+}
+
+func init() { Presets = append(append(Presets, coBuildingPresets...), compliancePresets...) }
 
 // EnsurePresets saves each preset the city does not have yet (by code);
 // replicas starting at once each save it or find it saved.

@@ -32,7 +32,8 @@ func factRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules.FactR
 		return quarterlyRows(ctx, db, q)
 	case rules.FactInServiceAttendance:
 		return attendanceRows(ctx, db, q)
-	case rules.FactTransferExpired, rules.FactTransferFlagged, rules.FactMobileContactOverdue:
+	case rules.FactTransferExpired, rules.FactTransferFlagged, rules.FactMobileContactOverdue,
+		rules.FactUnitReportMissed, rules.FactJointMeetingMissed, rules.FactLedgerItemOverdue, rules.FactComplianceFinding:
 		return eventFactRows(ctx, db, q)
 	}
 	return nil, fmt.Errorf("no projection answers the fact %q", q.Fact)

@@ -60,9 +60,12 @@ func (t *TxStore) SaveEventFact(ctx context.Context, fact, subjectID, period, or
 	return tag.RowsAffected() == 1, err
 }
 
-// SaveAttendance keeps the latest day a member joined a joint activity.
-func (t *TxStore) SaveAttendance(ctx context.Context, memberID string, day time.Time) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO joint_attendance (member_id, last_day) VALUES ($1, $2)
-		ON CONFLICT (member_id) DO UPDATE SET last_day = greatest(joint_attendance.last_day, EXCLUDED.last_day)`, memberID, day)
+// SaveAttendances keeps, for each member who joined a joint activity on
+// day, the latest day they joined one: an activity recorded late never
+// moves it back.
+func (t *TxStore) SaveAttendances(ctx context.Context, memberIDs []string, day time.Time) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO joint_attendance (member_id, last_day)
+		SELECT DISTINCT m::uuid, $2::date FROM unnest($1::text[]) AS m
+		ON CONFLICT (member_id) DO UPDATE SET last_day = greatest(joint_attendance.last_day, EXCLUDED.last_day)`, memberIDs, day)
 	return err
 }

@@ -18,9 +18,11 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/cityclock"
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/service"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 	supevents "gongjian.dev/services/supervision/internal/events"
 	"gongjian.dev/services/supervision/internal/grpcapi"
@@ -45,6 +47,17 @@ type Config struct {
 	MemberTLSCAFile   string `env:"MEMBER_TLS_CA_FILE"`
 	MemberTLSCertFile string `env:"MEMBER_TLS_CERT_FILE"`
 	MemberTLSKeyFile  string `env:"MEMBER_TLS_KEY_FILE" secret:"true"`
+	// OrganisationAddr is the organisation service's gRPC address, whose
+	// compliance report the service reads with its own token (scope
+	// organisation.compliance_report); empty leaves the report unread.
+	OrganisationAddr string `env:"ORGANISATION_ADDR"`
+	// ComplianceInterval is how often each district's compliance report is
+	// read again.
+	ComplianceInterval time.Duration `env:"COMPLIANCE_INTERVAL" envDefault:"1h"`
+	// Mutual TLS to the organisation service, when ORGANISATION_TLS_CA_FILE is set.
+	OrganisationTLSCAFile   string `env:"ORGANISATION_TLS_CA_FILE"`
+	OrganisationTLSCertFile string `env:"ORGANISATION_TLS_CERT_FILE"`
+	OrganisationTLSKeyFile  string `env:"ORGANISATION_TLS_KEY_FILE" secret:"true"`
 }
 
 // Stream is the JetStream stream of the service's events.
@@ -56,6 +69,8 @@ type Built struct {
 	Rules   *rules.Service
 	Rectify *rectify.Service
 	Calls   *Runner
+	// Compliance reads the organisation service's compliance reports.
+	Compliance *supevents.ComplianceReports
 }
 
 // Spec is the supervision service configured by cfg (filled from the
@@ -86,12 +101,18 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 		return nil, nil, err
 	}
 	runner := &Runner{Store: st, Appraisals: appraisals, Log: d.Log, Now: d.Now}
+	reports, err := complianceClient(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	compliance := &supevents.ComplianceReports{Client: reports, Store: st, Every: cfg.ComplianceInterval,
+		Clock: cityclock.New(d.Now, d.Location)}
 	deps := supevents.Deps{Store: st, Rules: newRules, Rectify: newRectify, Log: d.Log, Loc: d.Location}
 	inspections := &grpcapi.InspectionAPI{Svc: rx}
 	pass := func(ctx context.Context, district string) (int, error) {
-		return sweepOnce(ctx, d, district, rs, rx, runner)
+		return sweepOnce(ctx, d, district, rs, rx, runner, compliance)
 	}
-	return &Built{Store: st, Rules: rs, Rectify: rx, Calls: runner}, &service.Parts{
+	return &Built{Store: st, Rules: rs, Rectify: rx, Calls: runner, Compliance: compliance}, &service.Parts{
 		Register: func(srv grpc.ServiceRegistrar) {
 			pb.RegisterRuleServiceServer(srv, &grpcapi.RuleAPI{Rules: rs, Items: rx, Sweep: pass})
 			pb.RegisterRectificationServiceServer(srv, &grpcapi.RectificationAPI{Svc: rx})
@@ -104,20 +125,23 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 		Consumers: []service.Consumer{
 			{Spec: supevents.Organisations, Handle: supevents.ApplyOrganisations(deps)},
 			{Spec: supevents.Members, Handle: supevents.ApplyMembers(deps)},
+			// The co-building service's misses and joint activities.
+			{Spec: supevents.CoBuilding, Handle: supevents.ApplyCoBuilding(deps)},
 		},
 		Jobs: []service.Job{{Name: "sweeper", Run: func(ctx context.Context) error {
-			return sweep(ctx, d, cfg.SweepInterval, rs, rx, runner)
+			return sweep(ctx, d, cfg.SweepInterval, rs, rx, runner, compliance)
 		}}},
 	}, nil
 }
 
 // sweep runs a pass of the sweeper at every interval, on every replica:
 // each finding, escalation and call is made once whichever replica makes it.
-func sweep(ctx context.Context, d service.Deps, every time.Duration, rs *rules.Service, rx *rectify.Service, runner *Runner) error {
+func sweep(ctx context.Context, d service.Deps, every time.Duration, rs *rules.Service, rx *rectify.Service, runner *Runner,
+	compliance *supevents.ComplianceReports) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if _, err := sweepOnce(ctx, d, "", rs, rx, runner); err != nil {
+		if _, err := sweepOnce(ctx, d, "", rs, rx, runner, compliance); err != nil {
 			d.Log.ErrorContext(ctx, "sweep", "error", err)
 		}
 		select {
@@ -128,46 +152,66 @@ func sweep(ctx context.Context, d service.Deps, every time.Duration, rs *rules.S
 	}
 }
 
-// sweepOnce evaluates the rules (in a district, or the city), escalates
-// the overdue items and makes the pending calls; it returns how many
-// findings it made.
-func sweepOnce(ctx context.Context, d service.Deps, district string, rs *rules.Service, rx *rectify.Service, runner *Runner) (int, error) {
+// sweepOnce reads the compliance reports when they are due, evaluates the
+// rules (in a district, or the city), escalates the overdue items and
+// makes the pending calls; it returns how many findings it made.
+func sweepOnce(ctx context.Context, d service.Deps, district string, rs *rules.Service, rx *rectify.Service, runner *Runner,
+	compliance *supevents.ComplianceReports) (int, error) {
+	_, pullErr := compliance.PullDue(ctx)
 	n, err := rs.Sweep(ctx, district)
 	if n > 0 {
 		d.Log.InfoContext(ctx, "rule sweep", "findings", n)
 	}
 	_, escErr := rx.EscalateOverdue(ctx)
 	_, callErr := runner.RunOnce(ctx)
-	return n, errors.Join(err, escErr, callErr)
+	return n, errors.Join(pullErr, err, escErr, callErr)
 }
 
 // memberClient is the member service's AppraisalService, called with the
 // service's own token; nil when no address is configured.
 func memberClient(cfg *Config) (memberv1.AppraisalServiceClient, error) {
-	if cfg.MemberAddr == "" {
+	conn, err := dial(cfg, "MEMBER_ADDR", cfg.MemberAddr, cfg.MemberTLSCAFile, cfg.MemberTLSCertFile, cfg.MemberTLSKeyFile)
+	if conn == nil || err != nil {
+		return nil, err
+	}
+	return memberv1.NewAppraisalServiceClient(conn), nil
+}
+
+// complianceClient is the organisation service's ComplianceService, called
+// with the service's own token; nil when no address is configured.
+func complianceClient(cfg *Config) (orgv1.ComplianceServiceClient, error) {
+	conn, err := dial(cfg, "ORGANISATION_ADDR", cfg.OrganisationAddr, cfg.OrganisationTLSCAFile, cfg.OrganisationTLSCertFile,
+		cfg.OrganisationTLSKeyFile)
+	if conn == nil || err != nil {
+		return nil, err
+	}
+	return orgv1.NewComplianceServiceClient(conn), nil
+}
+
+// dial connects to another service at addr (named by the variable name)
+// with the service's own token, over mutual TLS when a CA is given; nil
+// when addr is empty.
+func dial(cfg *Config, name, addr, caFile, certFile, keyFile string) (*grpc.ClientConn, error) {
+	if addr == "" {
 		return nil, nil
 	}
 	if cfg.ServiceTokenFile == "" {
-		return nil, fmt.Errorf("MEMBER_ADDR needs SERVICE_TOKEN_FILE: the member service is called with the service's own token")
+		return nil, fmt.Errorf("%s needs SERVICE_TOKEN_FILE: the service calls others with its own token", name)
 	}
 	creds := insecure.NewCredentials()
-	tls := cfg.MemberTLSCAFile != ""
+	tls := caFile != ""
 	if tls {
-		host, _, err := net.SplitHostPort(cfg.MemberAddr)
+		host, _, err := net.SplitHostPort(addr)
 		if err != nil {
-			return nil, fmt.Errorf("MEMBER_ADDR %q: %w", cfg.MemberAddr, err)
+			return nil, fmt.Errorf("%s %q: %w", name, addr, err)
 		}
 		var c credentials.TransportCredentials
-		if c, err = auth.ClientTLS(cfg.MemberTLSCertFile, cfg.MemberTLSKeyFile, cfg.MemberTLSCAFile, host); err != nil {
+		if c, err = auth.ClientTLS(certFile, keyFile, caFile, host); err != nil {
 			return nil, err
 		}
 		creds = c
 	}
-	conn, err := grpc.NewClient(cfg.MemberAddr, grpc.WithTransportCredentials(creds),
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler()), // the call joins the finding's trace
+	return grpc.NewClient(addr, grpc.WithTransportCredentials(creds),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()), // the call joins the sweep's trace
 		grpc.WithPerRPCCredentials(auth.TokenFile(cfg.ServiceTokenFile, tls)))
-	if err != nil {
-		return nil, err
-	}
-	return memberv1.NewAppraisalServiceClient(conn), nil
 }

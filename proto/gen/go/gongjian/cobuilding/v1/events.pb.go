@@ -1014,11 +1014,688 @@ func (x *CoBuildingSettingsUpdated) GetSettings() *CoBuildingSettings {
 	return nil
 }
 
+// VenueChanged is published on gongjian.cobuilding.v1.venue_changed when a
+// venue is recorded or changed.
+type VenueChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// venue after the change, with its unit, community and district.
+	Venue *Venue `protobuf:"bytes,3,opt,name=venue,proto3" json:"venue,omitempty"`
+	// created is true for a venue just recorded.
+	Created       bool `protobuf:"varint,4,opt,name=created,proto3" json:"created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VenueChanged) Reset() {
+	*x = VenueChanged{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VenueChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VenueChanged) ProtoMessage() {}
+
+func (x *VenueChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VenueChanged.ProtoReflect.Descriptor instead.
+func (*VenueChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *VenueChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *VenueChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *VenueChanged) GetVenue() *Venue {
+	if x != nil {
+		return x.Venue
+	}
+	return nil
+}
+
+func (x *VenueChanged) GetCreated() bool {
+	if x != nil {
+		return x.Created
+	}
+	return false
+}
+
+// BookingChanged is published on gongjian.cobuilding.v1.booking_changed when
+// a venue is booked or a booking cancelled.
+type BookingChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// booking after the change, with the booker and the venue's unit.
+	Booking *Booking `protobuf:"bytes,3,opt,name=booking,proto3" json:"booking,omitempty"`
+	// change is BOOKED or CANCELLED.
+	Change string `protobuf:"bytes,4,opt,name=change,proto3" json:"change,omitempty"`
+	// venue_community_id is the community of the venue's unit.
+	VenueCommunityId string `protobuf:"bytes,5,opt,name=venue_community_id,json=venueCommunityId,proto3" json:"venue_community_id,omitempty"`
+	// district_id is the venue's district.
+	DistrictId    string `protobuf:"bytes,6,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookingChanged) Reset() {
+	*x = BookingChanged{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookingChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookingChanged) ProtoMessage() {}
+
+func (x *BookingChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookingChanged.ProtoReflect.Descriptor instead.
+func (*BookingChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *BookingChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *BookingChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *BookingChanged) GetBooking() *Booking {
+	if x != nil {
+		return x.Booking
+	}
+	return nil
+}
+
+func (x *BookingChanged) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *BookingChanged) GetVenueCommunityId() string {
+	if x != nil {
+		return x.VenueCommunityId
+	}
+	return ""
+}
+
+func (x *BookingChanged) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+// CalendarDaySet is published on gongjian.cobuilding.v1.calendar_day_set
+// when the city sets what a day of the official calendar is.
+type CalendarDaySet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// calendar_day as set (DAY_KIND_ORDINARY: no longer special).
+	CalendarDay *CalendarDay `protobuf:"bytes,3,opt,name=calendar_day,json=calendarDay,proto3" json:"calendar_day,omitempty"`
+	// previous_kind is what the day was before.
+	PreviousKind  DayKind `protobuf:"varint,4,opt,name=previous_kind,json=previousKind,proto3,enum=gongjian.cobuilding.v1.DayKind" json:"previous_kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarDaySet) Reset() {
+	*x = CalendarDaySet{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarDaySet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarDaySet) ProtoMessage() {}
+
+func (x *CalendarDaySet) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarDaySet.ProtoReflect.Descriptor instead.
+func (*CalendarDaySet) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CalendarDaySet) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *CalendarDaySet) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *CalendarDaySet) GetCalendarDay() *CalendarDay {
+	if x != nil {
+		return x.CalendarDay
+	}
+	return nil
+}
+
+func (x *CalendarDaySet) GetPreviousKind() DayKind {
+	if x != nil {
+		return x.PreviousKind
+	}
+	return DayKind_DAY_KIND_UNSPECIFIED
+}
+
+// VolunteerTeamChanged is published on
+// gongjian.cobuilding.v1.volunteer_team_changed when a team is recorded or
+// changed.
+type VolunteerTeamChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// volunteer_team after the change, with its community, unit and district.
+	VolunteerTeam *VolunteerTeam `protobuf:"bytes,3,opt,name=volunteer_team,json=volunteerTeam,proto3" json:"volunteer_team,omitempty"`
+	// created is true for a team just recorded.
+	Created       bool `protobuf:"varint,4,opt,name=created,proto3" json:"created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VolunteerTeamChanged) Reset() {
+	*x = VolunteerTeamChanged{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VolunteerTeamChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VolunteerTeamChanged) ProtoMessage() {}
+
+func (x *VolunteerTeamChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VolunteerTeamChanged.ProtoReflect.Descriptor instead.
+func (*VolunteerTeamChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *VolunteerTeamChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *VolunteerTeamChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *VolunteerTeamChanged) GetVolunteerTeam() *VolunteerTeam {
+	if x != nil {
+		return x.VolunteerTeam
+	}
+	return nil
+}
+
+func (x *VolunteerTeamChanged) GetCreated() bool {
+	if x != nil {
+		return x.Created
+	}
+	return false
+}
+
+// VolunteersChanged is published on gongjian.cobuilding.v1.volunteers_changed
+// when volunteers join or leave a team.
+type VolunteersChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// team_id is the team.
+	TeamId string `protobuf:"bytes,3,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// community_id is the team's community.
+	CommunityId string `protobuf:"bytes,4,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// unit_id is the team's unit, if a unit runs it.
+	UnitId string `protobuf:"bytes,5,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// district_id is the community's district.
+	DistrictId string `protobuf:"bytes,6,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// joined are the volunteers who joined (party members with member_id).
+	Joined []*Volunteer `protobuf:"bytes,7,rep,name=joined,proto3" json:"joined,omitempty"`
+	// left are the volunteers who left.
+	Left          []*Volunteer `protobuf:"bytes,8,rep,name=left,proto3" json:"left,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VolunteersChanged) Reset() {
+	*x = VolunteersChanged{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VolunteersChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VolunteersChanged) ProtoMessage() {}
+
+func (x *VolunteersChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VolunteersChanged.ProtoReflect.Descriptor instead.
+func (*VolunteersChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *VolunteersChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *VolunteersChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *VolunteersChanged) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *VolunteersChanged) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *VolunteersChanged) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *VolunteersChanged) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *VolunteersChanged) GetJoined() []*Volunteer {
+	if x != nil {
+		return x.Joined
+	}
+	return nil
+}
+
+func (x *VolunteersChanged) GetLeft() []*Volunteer {
+	if x != nil {
+		return x.Left
+	}
+	return nil
+}
+
+// VolunteerServiceRecorded is published on
+// gongjian.cobuilding.v1.volunteer_service_recorded when a team's service is
+// recorded; member_ids of the record are the party members who served.
+type VolunteerServiceRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// service_record as recorded.
+	ServiceRecord *ServiceRecord `protobuf:"bytes,3,opt,name=service_record,json=serviceRecord,proto3" json:"service_record,omitempty"`
+	// community_id is the team's community.
+	CommunityId string `protobuf:"bytes,4,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// unit_id is the team's unit, if a unit runs it.
+	UnitId string `protobuf:"bytes,5,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// district_id is the community's district.
+	DistrictId    string `protobuf:"bytes,6,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VolunteerServiceRecorded) Reset() {
+	*x = VolunteerServiceRecorded{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VolunteerServiceRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VolunteerServiceRecorded) ProtoMessage() {}
+
+func (x *VolunteerServiceRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VolunteerServiceRecorded.ProtoReflect.Descriptor instead.
+func (*VolunteerServiceRecorded) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *VolunteerServiceRecorded) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *VolunteerServiceRecorded) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *VolunteerServiceRecorded) GetServiceRecord() *ServiceRecord {
+	if x != nil {
+		return x.ServiceRecord
+	}
+	return nil
+}
+
+func (x *VolunteerServiceRecorded) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *VolunteerServiceRecorded) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *VolunteerServiceRecorded) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+// UnitEvaluationPublished is published on
+// gongjian.cobuilding.v1.unit_evaluation_published when a year-end two-way
+// evaluation (双向评议) is recorded or corrected: a community's grade of one
+// of its units, or a unit's grade of its community. The supervision service
+// turns a unit graded ordinary two years running into an interview.
+type UnitEvaluationPublished struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the evaluation was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// evaluation_id is the evaluation; a correction keeps the id.
+	EvaluationId string `protobuf:"bytes,3,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	// year evaluated.
+	Year int32 `protobuf:"varint,4,opt,name=year,proto3" json:"year,omitempty"`
+	// direction says who rated whom.
+	Direction EvaluationDirection `protobuf:"varint,5,opt,name=direction,proto3,enum=gongjian.cobuilding.v1.EvaluationDirection" json:"direction,omitempty"`
+	// community_id is the community.
+	CommunityId string `protobuf:"bytes,6,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// unit_id is the resident unit.
+	UnitId string `protobuf:"bytes,7,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// unit_party_organisation_id is the unit's party organisation, if any.
+	UnitPartyOrganisationId string `protobuf:"bytes,8,opt,name=unit_party_organisation_id,json=unitPartyOrganisationId,proto3" json:"unit_party_organisation_id,omitempty"`
+	// district_id is the community's district.
+	DistrictId string `protobuf:"bytes,9,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// grade given.
+	Grade EvaluationGrade `protobuf:"varint,10,opt,name=grade,proto3,enum=gongjian.cobuilding.v1.EvaluationGrade" json:"grade,omitempty"`
+	// comment given with the grade.
+	Comment string `protobuf:"bytes,11,opt,name=comment,proto3" json:"comment,omitempty"`
+	// corrected is true when this replaces a grade published before for the
+	// same year, direction, community and unit.
+	Corrected bool `protobuf:"varint,12,opt,name=corrected,proto3" json:"corrected,omitempty"`
+	// unit_name is the unit's name when it was rated.
+	UnitName      string `protobuf:"bytes,13,opt,name=unit_name,json=unitName,proto3" json:"unit_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnitEvaluationPublished) Reset() {
+	*x = UnitEvaluationPublished{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitEvaluationPublished) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitEvaluationPublished) ProtoMessage() {}
+
+func (x *UnitEvaluationPublished) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitEvaluationPublished.ProtoReflect.Descriptor instead.
+func (*UnitEvaluationPublished) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *UnitEvaluationPublished) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *UnitEvaluationPublished) GetEvaluationId() string {
+	if x != nil {
+		return x.EvaluationId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *UnitEvaluationPublished) GetDirection() EvaluationDirection {
+	if x != nil {
+		return x.Direction
+	}
+	return EvaluationDirection_EVALUATION_DIRECTION_UNSPECIFIED
+}
+
+func (x *UnitEvaluationPublished) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetUnitPartyOrganisationId() string {
+	if x != nil {
+		return x.UnitPartyOrganisationId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetGrade() EvaluationGrade {
+	if x != nil {
+		return x.Grade
+	}
+	return EvaluationGrade_EVALUATION_GRADE_UNSPECIFIED
+}
+
+func (x *UnitEvaluationPublished) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *UnitEvaluationPublished) GetCorrected() bool {
+	if x != nil {
+		return x.Corrected
+	}
+	return false
+}
+
+func (x *UnitEvaluationPublished) GetUnitName() string {
+	if x != nil {
+		return x.UnitName
+	}
+	return ""
+}
+
 var File_gongjian_cobuilding_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_cobuilding_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"#gongjian/cobuilding/v1/events.proto\x12\x16gongjian.cobuilding.v1\x1a'gongjian/cobuilding/v1/activities.proto\x1a'gongjian/cobuilding/v1/agreements.proto\x1a%gongjian/cobuilding/v1/meetings.proto\x1a$gongjian/cobuilding/v1/reports.proto\x1a%gongjian/cobuilding/v1/settings.proto\x1a\"gongjian/cobuilding/v1/units.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x01\n" +
+	"#gongjian/cobuilding/v1/events.proto\x12\x16gongjian.cobuilding.v1\x1a'gongjian/cobuilding/v1/activities.proto\x1a'gongjian/cobuilding/v1/agreements.proto\x1a(gongjian/cobuilding/v1/evaluations.proto\x1a%gongjian/cobuilding/v1/meetings.proto\x1a$gongjian/cobuilding/v1/reports.proto\x1a%gongjian/cobuilding/v1/settings.proto\x1a\"gongjian/cobuilding/v1/units.proto\x1a#gongjian/cobuilding/v1/venues.proto\x1a'gongjian/cobuilding/v1/volunteers.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x01\n" +
 	"\x13ResidentUnitChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -1117,7 +1794,71 @@ const file_gongjian_cobuilding_v1_events_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12F\n" +
-	"\bsettings\x18\x03 \x01(\v2*.gongjian.cobuilding.v1.CoBuildingSettingsR\bsettingsB?Z=gongjian.dev/proto/gen/go/gongjian/cobuilding/v1;cobuildingv1b\x06proto3"
+	"\bsettings\x18\x03 \x01(\v2*.gongjian.cobuilding.v1.CoBuildingSettingsR\bsettings\"\xb3\x01\n" +
+	"\fVenueChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x123\n" +
+	"\x05venue\x18\x03 \x01(\v2\x1d.gongjian.cobuilding.v1.VenueR\x05venue\x12\x18\n" +
+	"\acreated\x18\x04 \x01(\bR\acreated\"\x88\x02\n" +
+	"\x0eBookingChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x129\n" +
+	"\abooking\x18\x03 \x01(\v2\x1f.gongjian.cobuilding.v1.BookingR\abooking\x12\x16\n" +
+	"\x06change\x18\x04 \x01(\tR\x06change\x12,\n" +
+	"\x12venue_community_id\x18\x05 \x01(\tR\x10venueCommunityId\x12\x1f\n" +
+	"\vdistrict_id\x18\x06 \x01(\tR\n" +
+	"districtId\"\xf4\x01\n" +
+	"\x0eCalendarDaySet\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12F\n" +
+	"\fcalendar_day\x18\x03 \x01(\v2#.gongjian.cobuilding.v1.CalendarDayR\vcalendarDay\x12D\n" +
+	"\rprevious_kind\x18\x04 \x01(\x0e2\x1f.gongjian.cobuilding.v1.DayKindR\fpreviousKind\"\xd4\x01\n" +
+	"\x14VolunteerTeamChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12L\n" +
+	"\x0evolunteer_team\x18\x03 \x01(\v2%.gongjian.cobuilding.v1.VolunteerTeamR\rvolunteerTeam\x12\x18\n" +
+	"\acreated\x18\x04 \x01(\bR\acreated\"\xd1\x02\n" +
+	"\x11VolunteersChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12\x17\n" +
+	"\ateam_id\x18\x03 \x01(\tR\x06teamId\x12!\n" +
+	"\fcommunity_id\x18\x04 \x01(\tR\vcommunityId\x12\x17\n" +
+	"\aunit_id\x18\x05 \x01(\tR\x06unitId\x12\x1f\n" +
+	"\vdistrict_id\x18\x06 \x01(\tR\n" +
+	"districtId\x129\n" +
+	"\x06joined\x18\a \x03(\v2!.gongjian.cobuilding.v1.VolunteerR\x06joined\x125\n" +
+	"\x04left\x18\b \x03(\v2!.gongjian.cobuilding.v1.VolunteerR\x04left\"\x9b\x02\n" +
+	"\x18VolunteerServiceRecorded\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12L\n" +
+	"\x0eservice_record\x18\x03 \x01(\v2%.gongjian.cobuilding.v1.ServiceRecordR\rserviceRecord\x12!\n" +
+	"\fcommunity_id\x18\x04 \x01(\tR\vcommunityId\x12\x17\n" +
+	"\aunit_id\x18\x05 \x01(\tR\x06unitId\x12\x1f\n" +
+	"\vdistrict_id\x18\x06 \x01(\tR\n" +
+	"districtId\"\xa1\x04\n" +
+	"\x17UnitEvaluationPublished\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12#\n" +
+	"\revaluation_id\x18\x03 \x01(\tR\fevaluationId\x12\x12\n" +
+	"\x04year\x18\x04 \x01(\x05R\x04year\x12I\n" +
+	"\tdirection\x18\x05 \x01(\x0e2+.gongjian.cobuilding.v1.EvaluationDirectionR\tdirection\x12!\n" +
+	"\fcommunity_id\x18\x06 \x01(\tR\vcommunityId\x12\x17\n" +
+	"\aunit_id\x18\a \x01(\tR\x06unitId\x12;\n" +
+	"\x1aunit_party_organisation_id\x18\b \x01(\tR\x17unitPartyOrganisationId\x12\x1f\n" +
+	"\vdistrict_id\x18\t \x01(\tR\n" +
+	"districtId\x12=\n" +
+	"\x05grade\x18\n" +
+	" \x01(\x0e2'.gongjian.cobuilding.v1.EvaluationGradeR\x05grade\x12\x18\n" +
+	"\acomment\x18\v \x01(\tR\acomment\x12\x1c\n" +
+	"\tcorrected\x18\f \x01(\bR\tcorrected\x12\x1b\n" +
+	"\tunit_name\x18\r \x01(\tR\bunitNameB?Z=gongjian.dev/proto/gen/go/gongjian/cobuilding/v1;cobuildingv1b\x06proto3"
 
 var (
 	file_gongjian_cobuilding_v1_events_proto_rawDescOnce sync.Once
@@ -1131,7 +1872,7 @@ func file_gongjian_cobuilding_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_cobuilding_v1_events_proto_rawDescData
 }
 
-var file_gongjian_cobuilding_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_gongjian_cobuilding_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_gongjian_cobuilding_v1_events_proto_goTypes = []any{
 	(*ResidentUnitChanged)(nil),         // 0: gongjian.cobuilding.v1.ResidentUnitChanged
 	(*ResidentUnitCoverageChanged)(nil), // 1: gongjian.cobuilding.v1.ResidentUnitCoverageChanged
@@ -1144,41 +1885,74 @@ var file_gongjian_cobuilding_v1_events_proto_goTypes = []any{
 	(*LedgerItemOverdue)(nil),           // 8: gongjian.cobuilding.v1.LedgerItemOverdue
 	(*JointActivityRecorded)(nil),       // 9: gongjian.cobuilding.v1.JointActivityRecorded
 	(*CoBuildingSettingsUpdated)(nil),   // 10: gongjian.cobuilding.v1.CoBuildingSettingsUpdated
-	(*timestamppb.Timestamp)(nil),       // 11: google.protobuf.Timestamp
-	(*ResidentUnit)(nil),                // 12: gongjian.cobuilding.v1.ResidentUnit
-	(*Agreement)(nil),                   // 13: gongjian.cobuilding.v1.Agreement
-	(*UnitReport)(nil),                  // 14: gongjian.cobuilding.v1.UnitReport
-	(*JointMeeting)(nil),                // 15: gongjian.cobuilding.v1.JointMeeting
-	(MeetingKind)(0),                    // 16: gongjian.cobuilding.v1.MeetingKind
-	(*LedgerItem)(nil),                  // 17: gongjian.cobuilding.v1.LedgerItem
-	(*JointActivity)(nil),               // 18: gongjian.cobuilding.v1.JointActivity
-	(*CoBuildingSettings)(nil),          // 19: gongjian.cobuilding.v1.CoBuildingSettings
+	(*VenueChanged)(nil),                // 11: gongjian.cobuilding.v1.VenueChanged
+	(*BookingChanged)(nil),              // 12: gongjian.cobuilding.v1.BookingChanged
+	(*CalendarDaySet)(nil),              // 13: gongjian.cobuilding.v1.CalendarDaySet
+	(*VolunteerTeamChanged)(nil),        // 14: gongjian.cobuilding.v1.VolunteerTeamChanged
+	(*VolunteersChanged)(nil),           // 15: gongjian.cobuilding.v1.VolunteersChanged
+	(*VolunteerServiceRecorded)(nil),    // 16: gongjian.cobuilding.v1.VolunteerServiceRecorded
+	(*UnitEvaluationPublished)(nil),     // 17: gongjian.cobuilding.v1.UnitEvaluationPublished
+	(*timestamppb.Timestamp)(nil),       // 18: google.protobuf.Timestamp
+	(*ResidentUnit)(nil),                // 19: gongjian.cobuilding.v1.ResidentUnit
+	(*Agreement)(nil),                   // 20: gongjian.cobuilding.v1.Agreement
+	(*UnitReport)(nil),                  // 21: gongjian.cobuilding.v1.UnitReport
+	(*JointMeeting)(nil),                // 22: gongjian.cobuilding.v1.JointMeeting
+	(MeetingKind)(0),                    // 23: gongjian.cobuilding.v1.MeetingKind
+	(*LedgerItem)(nil),                  // 24: gongjian.cobuilding.v1.LedgerItem
+	(*JointActivity)(nil),               // 25: gongjian.cobuilding.v1.JointActivity
+	(*CoBuildingSettings)(nil),          // 26: gongjian.cobuilding.v1.CoBuildingSettings
+	(*Venue)(nil),                       // 27: gongjian.cobuilding.v1.Venue
+	(*Booking)(nil),                     // 28: gongjian.cobuilding.v1.Booking
+	(*CalendarDay)(nil),                 // 29: gongjian.cobuilding.v1.CalendarDay
+	(DayKind)(0),                        // 30: gongjian.cobuilding.v1.DayKind
+	(*VolunteerTeam)(nil),               // 31: gongjian.cobuilding.v1.VolunteerTeam
+	(*Volunteer)(nil),                   // 32: gongjian.cobuilding.v1.Volunteer
+	(*ServiceRecord)(nil),               // 33: gongjian.cobuilding.v1.ServiceRecord
+	(EvaluationDirection)(0),            // 34: gongjian.cobuilding.v1.EvaluationDirection
+	(EvaluationGrade)(0),                // 35: gongjian.cobuilding.v1.EvaluationGrade
 }
 var file_gongjian_cobuilding_v1_events_proto_depIdxs = []int32{
-	11, // 0: gongjian.cobuilding.v1.ResidentUnitChanged.occur_time:type_name -> google.protobuf.Timestamp
-	12, // 1: gongjian.cobuilding.v1.ResidentUnitChanged.resident_unit:type_name -> gongjian.cobuilding.v1.ResidentUnit
-	11, // 2: gongjian.cobuilding.v1.ResidentUnitCoverageChanged.occur_time:type_name -> google.protobuf.Timestamp
-	11, // 3: gongjian.cobuilding.v1.AgreementChanged.occur_time:type_name -> google.protobuf.Timestamp
-	13, // 4: gongjian.cobuilding.v1.AgreementChanged.agreement:type_name -> gongjian.cobuilding.v1.Agreement
-	11, // 5: gongjian.cobuilding.v1.UnitReportFiled.occur_time:type_name -> google.protobuf.Timestamp
-	14, // 6: gongjian.cobuilding.v1.UnitReportFiled.unit_report:type_name -> gongjian.cobuilding.v1.UnitReport
-	11, // 7: gongjian.cobuilding.v1.UnitReportMissed.occur_time:type_name -> google.protobuf.Timestamp
-	11, // 8: gongjian.cobuilding.v1.JointMeetingRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	15, // 9: gongjian.cobuilding.v1.JointMeetingRecorded.joint_meeting:type_name -> gongjian.cobuilding.v1.JointMeeting
-	11, // 10: gongjian.cobuilding.v1.JointMeetingMissed.occur_time:type_name -> google.protobuf.Timestamp
-	16, // 11: gongjian.cobuilding.v1.JointMeetingMissed.kind:type_name -> gongjian.cobuilding.v1.MeetingKind
-	11, // 12: gongjian.cobuilding.v1.LedgerItemChanged.occur_time:type_name -> google.protobuf.Timestamp
-	17, // 13: gongjian.cobuilding.v1.LedgerItemChanged.ledger_item:type_name -> gongjian.cobuilding.v1.LedgerItem
-	11, // 14: gongjian.cobuilding.v1.LedgerItemOverdue.occur_time:type_name -> google.protobuf.Timestamp
-	11, // 15: gongjian.cobuilding.v1.JointActivityRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	18, // 16: gongjian.cobuilding.v1.JointActivityRecorded.joint_activity:type_name -> gongjian.cobuilding.v1.JointActivity
-	11, // 17: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 18: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.settings:type_name -> gongjian.cobuilding.v1.CoBuildingSettings
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	18, // 0: gongjian.cobuilding.v1.ResidentUnitChanged.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 1: gongjian.cobuilding.v1.ResidentUnitChanged.resident_unit:type_name -> gongjian.cobuilding.v1.ResidentUnit
+	18, // 2: gongjian.cobuilding.v1.ResidentUnitCoverageChanged.occur_time:type_name -> google.protobuf.Timestamp
+	18, // 3: gongjian.cobuilding.v1.AgreementChanged.occur_time:type_name -> google.protobuf.Timestamp
+	20, // 4: gongjian.cobuilding.v1.AgreementChanged.agreement:type_name -> gongjian.cobuilding.v1.Agreement
+	18, // 5: gongjian.cobuilding.v1.UnitReportFiled.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 6: gongjian.cobuilding.v1.UnitReportFiled.unit_report:type_name -> gongjian.cobuilding.v1.UnitReport
+	18, // 7: gongjian.cobuilding.v1.UnitReportMissed.occur_time:type_name -> google.protobuf.Timestamp
+	18, // 8: gongjian.cobuilding.v1.JointMeetingRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 9: gongjian.cobuilding.v1.JointMeetingRecorded.joint_meeting:type_name -> gongjian.cobuilding.v1.JointMeeting
+	18, // 10: gongjian.cobuilding.v1.JointMeetingMissed.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 11: gongjian.cobuilding.v1.JointMeetingMissed.kind:type_name -> gongjian.cobuilding.v1.MeetingKind
+	18, // 12: gongjian.cobuilding.v1.LedgerItemChanged.occur_time:type_name -> google.protobuf.Timestamp
+	24, // 13: gongjian.cobuilding.v1.LedgerItemChanged.ledger_item:type_name -> gongjian.cobuilding.v1.LedgerItem
+	18, // 14: gongjian.cobuilding.v1.LedgerItemOverdue.occur_time:type_name -> google.protobuf.Timestamp
+	18, // 15: gongjian.cobuilding.v1.JointActivityRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	25, // 16: gongjian.cobuilding.v1.JointActivityRecorded.joint_activity:type_name -> gongjian.cobuilding.v1.JointActivity
+	18, // 17: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	26, // 18: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.settings:type_name -> gongjian.cobuilding.v1.CoBuildingSettings
+	18, // 19: gongjian.cobuilding.v1.VenueChanged.occur_time:type_name -> google.protobuf.Timestamp
+	27, // 20: gongjian.cobuilding.v1.VenueChanged.venue:type_name -> gongjian.cobuilding.v1.Venue
+	18, // 21: gongjian.cobuilding.v1.BookingChanged.occur_time:type_name -> google.protobuf.Timestamp
+	28, // 22: gongjian.cobuilding.v1.BookingChanged.booking:type_name -> gongjian.cobuilding.v1.Booking
+	18, // 23: gongjian.cobuilding.v1.CalendarDaySet.occur_time:type_name -> google.protobuf.Timestamp
+	29, // 24: gongjian.cobuilding.v1.CalendarDaySet.calendar_day:type_name -> gongjian.cobuilding.v1.CalendarDay
+	30, // 25: gongjian.cobuilding.v1.CalendarDaySet.previous_kind:type_name -> gongjian.cobuilding.v1.DayKind
+	18, // 26: gongjian.cobuilding.v1.VolunteerTeamChanged.occur_time:type_name -> google.protobuf.Timestamp
+	31, // 27: gongjian.cobuilding.v1.VolunteerTeamChanged.volunteer_team:type_name -> gongjian.cobuilding.v1.VolunteerTeam
+	18, // 28: gongjian.cobuilding.v1.VolunteersChanged.occur_time:type_name -> google.protobuf.Timestamp
+	32, // 29: gongjian.cobuilding.v1.VolunteersChanged.joined:type_name -> gongjian.cobuilding.v1.Volunteer
+	32, // 30: gongjian.cobuilding.v1.VolunteersChanged.left:type_name -> gongjian.cobuilding.v1.Volunteer
+	18, // 31: gongjian.cobuilding.v1.VolunteerServiceRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	33, // 32: gongjian.cobuilding.v1.VolunteerServiceRecorded.service_record:type_name -> gongjian.cobuilding.v1.ServiceRecord
+	18, // 33: gongjian.cobuilding.v1.UnitEvaluationPublished.occur_time:type_name -> google.protobuf.Timestamp
+	34, // 34: gongjian.cobuilding.v1.UnitEvaluationPublished.direction:type_name -> gongjian.cobuilding.v1.EvaluationDirection
+	35, // 35: gongjian.cobuilding.v1.UnitEvaluationPublished.grade:type_name -> gongjian.cobuilding.v1.EvaluationGrade
+	36, // [36:36] is the sub-list for method output_type
+	36, // [36:36] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_cobuilding_v1_events_proto_init() }
@@ -1188,17 +1962,20 @@ func file_gongjian_cobuilding_v1_events_proto_init() {
 	}
 	file_gongjian_cobuilding_v1_activities_proto_init()
 	file_gongjian_cobuilding_v1_agreements_proto_init()
+	file_gongjian_cobuilding_v1_evaluations_proto_init()
 	file_gongjian_cobuilding_v1_meetings_proto_init()
 	file_gongjian_cobuilding_v1_reports_proto_init()
 	file_gongjian_cobuilding_v1_settings_proto_init()
 	file_gongjian_cobuilding_v1_units_proto_init()
+	file_gongjian_cobuilding_v1_venues_proto_init()
+	file_gongjian_cobuilding_v1_volunteers_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_cobuilding_v1_events_proto_rawDesc), len(file_gongjian_cobuilding_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
