@@ -154,7 +154,7 @@ func startSystem(root string) (*system, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the launcher: %v\n%s", err, out)
 	}
-	ports := make([]int, 5)
+	ports := make([]int, 7)
 	for i := range ports {
 		if ports[i], err = freePort(); err != nil {
 			return nil, err
@@ -170,6 +170,8 @@ func startSystem(root string) (*system, error) {
 		fmt.Sprintf("NATS_PORT=%d", ports[2]),
 		fmt.Sprintf("ORGANISATION_GRPC_ADDR=127.0.0.1:%d", ports[3]),
 		fmt.Sprintf("MEMBER_GRPC_ADDR=127.0.0.1:%d", ports[4]),
+		fmt.Sprintf("COBUILDING_GRPC_ADDR=127.0.0.1:%d", ports[5]),
+		fmt.Sprintf("SUPERVISION_GRPC_ADDR=127.0.0.1:%d", ports[6]),
 	)
 	pr, pw := io.Pipe()
 	s.cmd.Stdout, s.cmd.Stderr = pw, pw

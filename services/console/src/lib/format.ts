@@ -1,12 +1,13 @@
 // Display helpers shared by the pages.
 import zh from '../locales/zh-CN';
 
-// The enum prefixes of the API, longest first, so that English labels read
+// The enum prefixes of the API, a longer before any it begins with, so that English labels read
 // "Retired" rather than "EMPLOYMENT_STATUS_RETIRED".
 const prefixes = [
   'EMPLOYMENT_STATUS_', 'ORGANISATION_KIND_', 'ORGANISATION_STATE_', 'TRANSFER_ACTION_', 'TRANSFER_STATE_',
   'COMPLIANCE_RULE_', 'CONCURRENT_POST_', 'IMPORT_OUTCOME_', 'ACTIVITY_KIND_', 'MEMBER_STATUS_', 'CADRE_ROLE_',
-  'EDUCATION_', 'SEX_',
+  'EDUCATION_', 'SEX_', 'UNIT_TYPE_', 'AGREEMENT_STATE_', 'MEETING_KIND_', 'LEDGER_ITEM_STATUS_', 'ITEM_SOURCE_',
+  'ITEM_STATE_', 'STEP_KIND_', 'SEVERITY_', 'INTERVIEW_STATE_', 'WINDOW_KIND_', 'CONSEQUENCE_KIND_', 'AREA_',
 ];
 
 /** enumText is the label of an API enum value in the language lang. */

@@ -3,7 +3,8 @@ import organisation from './organisation';
 import member from './member';
 import transfer from './transfer';
 import stats from './stats';
+import cobuilding from './cobuilding';
+import supervision from './supervision';
 
-// The console's areas, in menu order. Co-building and supervision join here
-// as modules of their own when their services are served by the gateway.
-export const modules: ConsoleModule[] = [organisation, member, transfer, stats];
+// The console's areas, in menu order.
+export const modules: ConsoleModule[] = [organisation, member, transfer, stats, cobuilding, supervision];

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -49,14 +50,31 @@ type exportColumn struct {
 
 // exportList is one list that can be exported.
 type exportList struct {
-	route   string // the list's REST route
+	// route is the list's REST route; a {param} in it (a round's groups)
+	// is filled from the export's query parameter of that name.
+	route   string
 	items   string // the JSON field of the page holding the rows
 	sheet   string // the sheet's and the file's name
 	columns []exportColumn
 }
 
-// exportLists is the table of exportable lists: a list joins by its line.
-var exportLists = map[string]exportList{
+// exportLists is the table of exportable lists: a list joins by its line,
+// in the table of its area.
+var exportLists = joinExports(peopleExports, cobuildingExports, supervisionExports)
+
+// joinExports is one table of the areas' tables.
+func joinExports(tables ...map[string]exportList) map[string]exportList {
+	out := map[string]exportList{}
+	for _, t := range tables {
+		for k, v := range t {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// peopleExports are the organisation and member services' lists.
+var peopleExports = map[string]exportList{
 	"organisations": {route: "/v1/organisations", items: "organisations", sheet: "组织", columns: []exportColumn{
 		{heading: "组织名称", field: "name", width: 36},
 		{heading: "类型", field: "kind", kind: "enum", width: 14},
@@ -150,6 +168,12 @@ func (x *exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
 	query.Del("pageToken")
 	query.Del("page_token")
+	route, err := fillRoute(list.route, query)
+	if err != nil {
+		x.fail(w, r, http.StatusBadRequest, err.(*fieldError).status())
+		return
+	}
+	list.route = route
 	book, rows, err := x.build(r.Context(), list, query, token)
 	if err != nil {
 		var pe *pageError
@@ -206,7 +230,7 @@ func (x *exporter) build(ctx context.Context, list exportList, query url.Values,
 	if err := sw.SetRow("A1", heading, excelize.RowOpts{}); err != nil {
 		return nil, 0, err
 	}
-	names := &orgNames{x: x, ctx: ctx, token: token, names: map[string]string{}}
+	names := &names{x: x, ctx: ctx, token: token, names: map[string]string{}}
 	rows, pageToken := 0, ""
 	for {
 		q := url.Values{}
@@ -273,7 +297,7 @@ func (x *exporter) page(ctx context.Context, list exportList, q url.Values, toke
 }
 
 // row is one row of the workbook.
-func (x *exporter) row(list exportList, item map[string]any, names *orgNames) []any {
+func (x *exporter) row(list exportList, item map[string]any, names *names) []any {
 	out := make([]any, len(list.columns))
 	for i, c := range list.columns {
 		v := lookup(item, c.field)
@@ -281,9 +305,8 @@ func (x *exporter) row(list exportList, item map[string]any, names *orgNames) []
 		case "enum":
 			s, _ := v.(string)
 			v = enumLabel(s)
-		case "org":
-			s, _ := v.(string)
-			v = names.name(s)
+		case "org", "unit":
+			v = names.each(c.kind, v)
 		case "bool":
 			if b, _ := v.(bool); b {
 				v = "是"
@@ -336,36 +359,105 @@ func lookup(item map[string]any, path string) any {
 	return cur
 }
 
-// orgNames resolves organisation ids to names once each per export, with
-// the caller's own token: an organisation outside their scope stays an id.
-type orgNames struct {
+// names resolves the ids of organisations ("org") and resident units
+// ("unit") to their names once each per export, with the caller's own
+// token: one outside their reach stays an id.
+type names struct {
 	x     *exporter
 	ctx   context.Context
 	token string
 	names map[string]string
 }
 
-func (o *orgNames) name(id string) string {
+// nameRoutes says where a kind of id is read and which field of the
+// answer holds the resource.
+var nameRoutes = map[string]struct{ route, field string }{
+	"org":  {"/v1/organisations/", "organisation"},
+	"unit": {"/v1/resident-units/", "residentUnit"},
+}
+
+// each is the name of the id v, or the names of a list of ids joined by
+// the Chinese enumeration comma.
+func (o *names) each(kind string, v any) string {
+	if list, ok := v.([]any); ok {
+		parts := make([]string, 0, len(list))
+		for _, e := range list {
+			s, _ := e.(string)
+			parts = append(parts, o.name(kind, s))
+		}
+		return strings.Join(parts, "、")
+	}
+	s, _ := v.(string)
+	return o.name(kind, s)
+}
+
+func (o *names) name(kind, id string) string {
 	if id == "" {
 		return ""
 	}
-	if n, ok := o.names[id]; ok {
+	key := kind + ":" + id
+	if n, ok := o.names[key]; ok {
 		return n
 	}
-	n := id
-	rec, err := getInProcess(o.ctx, o.x.api, "/v1/organisations/"+url.PathEscape(id), url.Values{}, o.token)
+	n, at := id, nameRoutes[kind]
+	rec, err := getInProcess(o.ctx, o.x.api, at.route+url.PathEscape(id), url.Values{}, o.token)
 	if err == nil && rec.code == http.StatusOK {
-		var body struct {
-			Organisation struct {
-				Name string `json:"name"`
-			} `json:"organisation"`
+		var body map[string]struct {
+			Name string `json:"name"`
 		}
-		if json.Unmarshal(rec.body.Bytes(), &body) == nil && body.Organisation.Name != "" {
-			n = body.Organisation.Name
+		if json.Unmarshal(rec.body.Bytes(), &body) == nil && body[at.field].Name != "" {
+			n = body[at.field].Name
 		}
 	}
-	o.names[id] = n
+	o.names[key] = n
 	return n
+}
+
+// fieldError is a parameter of an export that is missing.
+type fieldError struct{ field, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+func (e *fieldError) status() *status.Status {
+	st, _ := status.New(codes.InvalidArgument, e.Error()).WithDetails(&errdetails.BadRequest{
+		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: e.field, Description: e.msg}},
+	})
+	return st
+}
+
+// fillRoute puts the query's value of each {param} of route into it, and
+// takes the parameter out of the query.
+func fillRoute(route string, query url.Values) (string, error) {
+	for {
+		i := strings.IndexByte(route, '{')
+		if i < 0 {
+			return route, nil
+		}
+		j := strings.IndexByte(route[i:], '}')
+		if j < 0 {
+			return route, nil
+		}
+		param := route[i+1 : i+j]
+		v := query.Get(param)
+		if v == "" {
+			return "", &fieldError{field: snake(param), msg: "this export lists what belongs to one " + snake(param) + ": give it"}
+		}
+		query.Del(param)
+		route = route[:i] + url.PathEscape(v) + route[i+j+1:]
+	}
+}
+
+// snake is the proto name of a JSON field name (roundId → round_id).
+func snake(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // enumLabel is the Chinese label of an enum value, or the value itself.
@@ -397,4 +489,12 @@ var enumLabels = map[string]string{
 	"TRANSFER_STATE_SUSPENDED": "已暂停",
 	"MOBILE_DIRECTION_OUTFLOW": "流出", "MOBILE_DIRECTION_INFLOW": "流入",
 	"MOBILE_STATE_AWAY": "在外", "MOBILE_STATE_TEMPORARY": "已建临时关系", "MOBILE_STATE_ENDED": "已结束",
+}
+
+func init() {
+	for _, m := range []map[string]string{cobuildingLabels, supervisionLabels} {
+		for k, v := range m {
+			enumLabels[k] = v
+		}
+	}
 }
