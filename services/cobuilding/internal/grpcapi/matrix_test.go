@@ -228,7 +228,7 @@ var matrixOps = []matrixOp{
 		return &pb.ListVolunteersRequest{TeamId: s.team}
 	}},
 	{pb.VolunteerTeamService_RecordVolunteerService_FullMethodName, staffWriters, write, unitOwn, func(s side) proto.Message {
-		return &pb.RecordVolunteerServiceRequest{ServiceRecord: &pb.ServiceRecord{TeamId: s.team, Date: "2026-12-01", Title: "未来",
+		return &pb.RecordVolunteerServiceRequest{ServiceRecord: &pb.ServiceRecord{TeamId: s.team, Date: "2027-12-01", Title: "未来",
 			VolunteerIds: []string{s.spare}, Hours: 2}} // in the future: InvalidArgument
 	}},
 	{pb.VolunteerTeamService_ListVolunteerServices_FullMethodName, staffReaders, read, unitOwn, func(s side) proto.Message {
