@@ -28,6 +28,8 @@ type Lookup interface {
 	TeamSides(ctx context.Context, id string) (community, unit string, err error)
 	// The two-way evaluation, residents' requests and balancing.
 	EvaluationSides(ctx context.Context, id string) (community, unit string, err error)
+	RequestSides(ctx context.Context, id string) (community, handlerUnit string, err error)
+	ProposalArea(ctx context.Context, id string) (string, error)
 }
 
 // The roles by what they do with co-building records. A unit's contact is
@@ -37,8 +39,11 @@ var (
 		auth.GridLeader, auth.Inspector}
 	writers      = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary}
 	cityDistrict = []auth.Role{auth.CityAdmin, auth.DistrictAdmin}
-	readScopes   = []string{"cobuilding.read", "cobuilding.write"}
-	writeScopes  = []string{"cobuilding.write"}
+	// Balancing spans the communities of a street or district: theirs.
+	areaReaders = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.Inspector}
+	areaWriters = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin}
+	readScopes  = []string{"cobuilding.read", "cobuilding.write"}
+	writeScopes = []string{"cobuilding.write"}
 )
 
 type targets = func(context.Context, any) ([]string, error)
@@ -251,6 +256,42 @@ func Policy(l Lookup) authz.Policy {
 				q := r.(*pb.ListEvaluationsRequest)
 				return []string{q.GetCommunityId(), q.GetAncestorId()}
 			})),
+
+		// Residents' requests belong to their community; its staff handle
+		// them, and a district's limits are set as its other settings are.
+		pb.ServiceRequestService_CreateServiceRequest_FullMethodName: write(authz.Target(func(r *pb.CreateServiceRequestRequest) string {
+			return r.GetServiceRequest().GetCommunityId()
+		})),
+		pb.ServiceRequestService_GetServiceRequest_FullMethodName: read(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_ListServiceRequests_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListServiceRequestsRequest).GetHandlerUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListServiceRequestsRequest)
+				return []string{q.GetCommunityId(), q.GetAncestorId()}
+			})),
+		pb.ServiceRequestService_AssignServiceRequest_FullMethodName:         write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_AcceptServiceRequest_FullMethodName:         write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_ClaimServiceRequest_FullMethodName:          write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_RecordServiceRequestProgress_FullMethodName: write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_AnswerServiceRequest_FullMethodName:         write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_RateServiceRequest_FullMethodName:           write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_CloseServiceRequest_FullMethodName:          write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_GetServiceRequestRates_FullMethodName: read(authz.Target(func(r *pb.GetServiceRequestRatesRequest) string {
+			return r.GetOrganisationId()
+		})),
+		pb.ServiceRequestService_GetServiceRequestSettings_FullMethodName: {Roles: readers, Scopes: readScopes, OrAbove: true,
+			Targets: authz.Target(func(r *pb.GetServiceRequestSettingsRequest) string { return r.GetDistrictId() })},
+		pb.ServiceRequestService_UpdateServiceRequestSettings_FullMethodName: {Roles: cityDistrict,
+			Targets: authz.Target(func(r *pb.UpdateServiceRequestSettingsRequest) string { return r.GetDistrictId() })},
+
+		// Balancing: the street or district balanced.
+		pb.BalancingService_GetCoBuildingBalance_FullMethodName: {Roles: areaReaders, Scopes: readScopes,
+			Targets: authz.Target(func(r *pb.GetCoBuildingBalanceRequest) string { return r.GetOrganisationId() })},
+		pb.BalancingService_CreateBalancingProposal_FullMethodName: {Roles: areaWriters, Scopes: writeScopes,
+			Targets: authz.Target(func(r *pb.CreateBalancingProposalRequest) string { return r.GetOrganisationId() })},
+		pb.BalancingService_GetBalancingProposal_FullMethodName: {Roles: areaReaders, Scopes: readScopes,
+			Targets: one(l.ProposalArea, reqID)},
+		pb.BalancingService_AcceptBalancingProposal_FullMethodName: {Roles: areaWriters, Scopes: writeScopes,
+			Targets: one(l.ProposalArea, reqID)},
 	}
 }
 
@@ -371,6 +412,13 @@ func unitRules(l Lookup) map[string]unitRule {
 		}},
 		pb.EvaluationService_GetEvaluation_FullMethodName:   second(l.EvaluationSides),
 		pb.EvaluationService_ListEvaluations_FullMethodName: list,
+		// Residents' requests their unit handles: read, accept, progress,
+		// answer.
+		pb.ServiceRequestService_GetServiceRequest_FullMethodName:            second(l.RequestSides),
+		pb.ServiceRequestService_ListServiceRequests_FullMethodName:          list,
+		pb.ServiceRequestService_AcceptServiceRequest_FullMethodName:         second(l.RequestSides),
+		pb.ServiceRequestService_RecordServiceRequestProgress_FullMethodName: second(l.RequestSides),
+		pb.ServiceRequestService_AnswerServiceRequest_FullMethodName:         second(l.RequestSides),
 	}
 }
 

@@ -11,11 +11,13 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/balancing"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
 	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/pbconv"
 	"gongjian.dev/services/cobuilding/internal/reports"
+	"gongjian.dev/services/cobuilding/internal/requests"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/units"
 	"gongjian.dev/services/cobuilding/internal/venues"
@@ -85,6 +87,19 @@ func auditEntry(e cobuild.Event, at time.Time) (audit.Entry, bool) {
 			before = pbconv.Evaluation(e.Before)
 		}
 		return entry("evaluation", e.Evaluation.ID, e.Evaluation.CommunityID, before, pbconv.Evaluation(e.Evaluation)), true
+	case requests.Changed:
+		// The snapshots keep the resident's data masked: the trail says
+		// who changed what, it is no second copy of the personal data.
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.ServiceRequest(e.Before.WithMaskedResident())
+		}
+		return entry("service_request", e.Request.ID, e.Request.CommunityID, before, pbconv.ServiceRequest(e.Request.WithMaskedResident())), true
+	case requests.SettingsUpdated:
+		return entry("service_request_settings", e.Settings.DistrictID, e.Settings.DistrictID, nil, pbconv.ServiceRequestSettings(e.Settings)), true
+	case balancing.Changed:
+		p := e.Proposal
+		return entry("balancing_proposal", p.ID, p.OrganisationID, nil, pbconv.BalancingProposal(p)), true
 	}
 	return venueAuditEntry(e)
 }
