@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"gongjian.dev/pkg/errs"
 	"gongjian.dev/pkg/page"
 	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 	"gongjian.dev/services/supervision/internal/assess"
@@ -15,16 +14,6 @@ import (
 func assessor(ctx context.Context) assess.Actor {
 	c := caller(ctx)
 	return assess.Actor{Subject: c.Subject, Role: c.Role, Inspector: c.Inspector, ScopeRoot: c.ScopeRoot}
-}
-
-// keyedPage reads a page request whose key's id must be one the service
-// wrote (a token with another id would fail PostgreSQL's uuid cast).
-func keyedPage(token string, size int32) (timeKey, int, error) {
-	k, n, err := pageOf(token, size)
-	if err == nil && token != "" && (k.At.IsZero() || !page.ID(k.ID)) {
-		err = errs.Field(page.ErrInvalidToken, "page_token", "not a token this list issued")
-	}
-	return k, n, err
 }
 
 // AssessmentAPI implements pb.AssessmentServiceServer and pb.CommendationServiceServer.
@@ -54,7 +43,7 @@ func (a *AssessmentAPI) GetTaskList(ctx context.Context, req *pb.GetTaskListRequ
 
 // ListTaskLists implements pb.AssessmentServiceServer.
 func (a *AssessmentAPI) ListTaskLists(ctx context.Context, req *pb.ListTaskListsRequest) (*pb.ListTaskListsResponse, error) {
-	after, size, err := keyedPage(req.GetPageToken(), req.GetPageSize())
+	after, size, err := pageOf(req.GetPageToken(), req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +174,7 @@ func (a *AssessmentAPI) ListCommendations(ctx context.Context, req *pb.ListComme
 	if req.GetState() == pb.CommendationState_COMMENDATION_STATE_UNSPECIFIED {
 		state = ""
 	}
-	after, size, err := keyedPage(req.GetPageToken(), req.GetPageSize())
+	after, size, err := pageOf(req.GetPageToken(), req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}

@@ -198,6 +198,10 @@ func TestAssessorsSettingsAndTheTrailOfEveryWrite(t *testing.T) {
 		if got := servicetest.RefusalOf(err); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{"page_token"}) {
 			t.Errorf("a token with a forged id: %+v", got)
 		}
+		_, err = h.clients(cityAdmin).items.ListItems(ctx, &pb.ListItemsRequest{PageToken: "eyJ0IjoiMjAyNi0wMS0wMVQwMDowMDowMFoiLCJpIjoieCJ9"})
+		if got := servicetest.RefusalOf(err); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{"page_token"}) {
+			t.Errorf("an item list's token with a forged id: %+v", got)
+		}
 		_, err = admin.assess.ListResults(ctx, &pb.ListResultsRequest{Period: "2026-Q1"})
 		if got := servicetest.RefusalOf(err); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{"organisation_id", "parent_id"}) {
 			t.Errorf("results of nobody: %+v", got)
