@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changedFields, ledgerActions, monthsBetween, previousMonth, unitMonths } from './cobuilding';
+import { changedFields, ledgerActions, monthsBetween, previousMonth, requestWork, unitMonths } from './cobuilding';
 
 describe('months', () => {
   it('lists the months across a year end, both ends included', () => {
@@ -38,5 +38,18 @@ describe('ledgerActions', () => {
 describe('changedFields', () => {
   it('names the changed fields in the API\'s snake case', () => {
     expect(changedFields({ name: 'a', headCount: 1, contacts: [{ name: 'x' }] }, { name: 'a', headCount: 2, contacts: [{ name: 'y' }] }, ['name', 'headCount', 'contacts'])).toEqual(['head_count', 'contacts']);
+  });
+});
+
+describe('requestWork', () => {
+  it('names the limit a waiting or accepted request is past', () => {
+    expect(requestWork({ state: 'SERVICE_REQUEST_STATE_RECEIVED', responseOverdue: true })).toBe('requestResponse');
+    expect(requestWork({ state: 'SERVICE_REQUEST_STATE_ASSIGNED', responseOverdue: true })).toBe('requestResponse');
+    expect(requestWork({ state: 'SERVICE_REQUEST_STATE_ACCEPTED', responseOverdue: true, progressOverdue: true })).toBe('requestProgress');
+  });
+  it('leaves out a request in time, or one answered, rated or closed', () => {
+    expect(requestWork({ state: 'SERVICE_REQUEST_STATE_ACCEPTED', responseOverdue: true })).toBeNull();
+    expect(requestWork({ state: 'SERVICE_REQUEST_STATE_ANSWERED', progressOverdue: true })).toBeNull();
+    expect(requestWork({ state: 'SERVICE_REQUEST_STATE_CLOSED', responseOverdue: true })).toBeNull();
   });
 });

@@ -79,3 +79,23 @@ export function agreementLive(a: { state?: string }): boolean {
 export function changedFields<T extends Record<string, unknown>>(before: T, after: T, fields: Array<keyof T & string>): string[] {
   return fields.filter((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null)).map((f) => f.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase()));
 }
+
+export type RequestWork = 'requestResponse' | 'requestProgress';
+
+/**
+ * requestWork says which time limit a resident's request is past, as the
+ * service announced it: not accepted in time while it waits for a
+ * handler, or without progress in time once accepted. An answered, rated
+ * or closed request is past nothing.
+ */
+export function requestWork(r: { state?: string; responseOverdue?: boolean; progressOverdue?: boolean }): RequestWork | null {
+  switch (r.state) {
+    case 'SERVICE_REQUEST_STATE_RECEIVED':
+    case 'SERVICE_REQUEST_STATE_ASSIGNED':
+      return r.responseOverdue ? 'requestResponse' : null;
+    case 'SERVICE_REQUEST_STATE_ACCEPTED':
+      return r.progressOverdue ? 'requestProgress' : null;
+    default:
+      return null;
+  }
+}

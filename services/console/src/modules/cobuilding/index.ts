@@ -1,4 +1,33 @@
-import type { ConsoleModule } from '../types';
+import type { ConsoleModule, WorkItem } from '../types';
+import type { SessionInfo } from '../../session';
+import { api, type V1ServiceRequest } from '../../api/client';
+import { getOrg, orgName } from '../../lib/orgs';
+import { requestWork } from '../../lib/cobuilding';
+
+// Residents' requests past their time limit in the caller's scope: not
+// accepted in time, or without progress in time once accepted.
+async function workItems(who: SessionInfo): Promise<WorkItem[]> {
+  if (who.role === 'unit_contact' || who.role === 'inspector') return [];
+  const reqs: V1ServiceRequest[] = [];
+  let pageToken: string | undefined;
+  try {
+    do {
+      const r = await api.serviceRequestServiceListServiceRequests({ ancestorId: who.scopeOrgId || undefined, overdueOnly: true, pageSize: 500, pageToken });
+      reqs.push(...(r.data.serviceRequests ?? []));
+      pageToken = r.data.nextPageToken || undefined;
+    } while (pageToken && reqs.length < 2000);
+  } catch {
+    // A role the requests are not for: nothing of them waits for it.
+    return [];
+  }
+  await Promise.all([...new Set(reqs.map((r) => r.communityId))].slice(0, 200).map((id) => getOrg(id)));
+  const out: WorkItem[] = [];
+  for (const r of reqs) {
+    const kind = requestWork(r);
+    if (kind) out.push({ kind, title: r.title ?? '', detail: orgName(r.communityId), to: `/service-requests/${r.id}`, due: kind === 'requestResponse' ? r.responseDueTime : r.progressDueTime });
+  }
+  return out;
+}
 
 const cobuilding: ConsoleModule = {
   name: 'cobuilding',
@@ -31,6 +60,8 @@ const cobuilding: ConsoleModule = {
     { path: 'ledger-items/:id', name: 'ledger-item', component: () => import('./LedgerItemPage.vue'), props: true },
     { path: 'joint-activities', name: 'activities', component: () => import('./ActivityList.vue') },
     { path: 'joint-activities/new', name: 'activity-new', component: () => import('./ActivityRecord.vue') },
+    { path: 'service-requests/:id', name: 'service-request', component: () => import('./RequestPage.vue'), props: true },
   ],
+  workItems,
 };
 export default cobuilding;
