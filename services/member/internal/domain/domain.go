@@ -10,6 +10,7 @@ import (
 	"errors"
 	"time"
 
+	"gongjian.dev/services/member/internal/dues"
 	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
@@ -26,6 +27,7 @@ type Store interface {
 	Leaving() leaving.Store
 	Roster() roster.Store
 	Reporting() reporting.Store
+	Dues() dues.Store
 }
 
 // Services are the sub-domains of the member service.
@@ -36,6 +38,7 @@ type Services struct {
 	Leaving   *leaving.Service
 	Roster    *roster.Service
 	Reporting *reporting.Service
+	Dues      *dues.Service
 	clock     member.Clock
 }
 
@@ -53,6 +56,7 @@ func New(st Store, now func() time.Time, loc *time.Location) *Services {
 		Leaving:   leaving.NewService(st.Leaving(), members, transfers, mobiles),
 		Roster:    roster.NewService(st.Roster(), members),
 		Reporting: reporting.NewService(st.Reporting(), clock),
+		Dues:      dues.NewService(st.Dues(), clock),
 		clock:     clock,
 	}
 }

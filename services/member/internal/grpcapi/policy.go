@@ -75,6 +75,9 @@ func Policy(l Lookup) authz.Policy {
 	for m, r := range transferSettingsPolicy(l) {
 		p[m] = r
 	}
+	for m, r := range duesPolicy() {
+		p[m] = r
+	}
 	for m, r := range bulkPolicy(l) {
 		p[m] = r
 	}
@@ -233,6 +236,8 @@ var selfServed = map[string]bool{
 	pb.ReportingService_GetContactCard_FullMethodName:        true,
 	pb.AppraisalService_ListAppraisals_FullMethodName:        true,
 	pb.AppraisalService_ListStarRatings_FullMethodName:       true,
+	// A quote is about no one's record: any member may ask one.
+	pb.DuesService_QuoteDues_FullMethodName: true,
 }
 
 // UnaryInterceptor authorises calls by policy, except that a member may

@@ -2,6 +2,7 @@ package grpcapi
 
 import (
 	"context"
+	"slices"
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
@@ -25,5 +26,22 @@ func transferSettingsPolicy(l Lookup) authz.Policy {
 			Targets: authz.Target(func(r *pb.GetTransferSettingsRequest) string { return r.GetDistrictId() })},
 		pb.TransferService_UpdateTransferSettings_FullMethodName: {Roles: []auth.Role{auth.CityAdmin, auth.DistrictAdmin},
 			Targets: authz.Target(func(r *pb.UpdateTransferSettingsRequest) string { return r.GetDistrictId() })},
+	}
+}
+
+// duesPolicy is who may call the RPCs of party dues. Anyone signed in may
+// ask for a quote, by any district's bands: it reads no one's record, and
+// the bands are the published table (a member calls it too, see
+// selfServed). Settings are read by staff from anywhere in the district and
+// set by its district administrator or the city's, people only, as the
+// transfer settings are.
+func duesPolicy() authz.Policy {
+	return authz.Policy{
+		pb.DuesService_QuoteDues_FullMethodName: {Roles: append(slices.Clone(readers), auth.UnitContact, auth.Member),
+			Scopes: readScopes},
+		pb.DuesService_GetDuesSettings_FullMethodName: {Roles: readers, Scopes: readScopes, OrAbove: true,
+			Targets: authz.Target(func(r *pb.GetDuesSettingsRequest) string { return r.GetDistrictId() })},
+		pb.DuesService_UpdateDuesSettings_FullMethodName: {Roles: []auth.Role{auth.CityAdmin, auth.DistrictAdmin},
+			Targets: authz.Target(func(r *pb.UpdateDuesSettingsRequest) string { return r.GetDistrictId() })},
 	}
 }

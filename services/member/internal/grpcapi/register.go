@@ -24,4 +24,5 @@ func Register(srv grpc.ServiceRegistrar, d *domain.Services, l Lookup, reads aud
 	pb.RegisterMobileServiceServer(srv, NewMobile(d.Mobile, pool))
 	pb.RegisterReportingServiceServer(srv, NewReporting(d.Reporting, pool))
 	pb.RegisterAppraisalServiceServer(srv, NewAppraisals(d.Reporting, pool))
+	pb.RegisterDuesServiceServer(srv, NewDues(d.Dues))
 }

@@ -10,6 +10,7 @@ import (
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/outbox"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/dues"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
 	"gongjian.dev/services/member/internal/reporting"
@@ -42,6 +43,8 @@ const (
 	SubjectTransferCompleted       = "gongjian.member.v1.transfer_completed"
 	SubjectTransferRecorded        = "gongjian.member.v1.transfer_recorded"
 	SubjectTransferSettingsUpdated = "gongjian.member.v1.transfer_settings_updated"
+	// SubjectDuesSettingsUpdated is the subject of a change of a district's dues bands.
+	SubjectDuesSettingsUpdated = "gongjian.member.v1.dues_settings_updated"
 
 	SubjectMobileOutflowRegistered = "gongjian.member.v1.mobile_outflow_registered"
 	SubjectMobileInflowRegistered  = "gongjian.member.v1.mobile_inflow_registered"
@@ -65,6 +68,7 @@ const (
 	subjectScheme           = "category_scheme"
 	subjectTransfer         = "transfer"
 	subjectTransferSettings = "transfer_settings"
+	subjectDuesSettings     = "dues_settings"
 	subjectTransferJob      = "transfer_job"
 	subjectMobile           = "mobile_record"
 	subjectMobileGroup      = "mobile_group"
@@ -172,6 +176,11 @@ func RecordOf(e member.Event, id string, at time.Time) (Record, error) {
 			Settings: TransferSettings(e.After), Changed: &fieldmaskpb.FieldMask{Paths: e.Changed}}
 		audited(subjectTransferSettings, e.After.DistrictID, e.After.DistrictID, TransferSettings(e.After), false)
 		r.Audit.Before = TransferSettings(e.Before)
+	case dues.SettingsUpdated:
+		subject, msg = SubjectDuesSettingsUpdated, &pb.DuesSettingsUpdated{EventId: id, OccurTime: occur,
+			Settings: DuesSettings(e.After)}
+		audited(subjectDuesSettings, e.After.DistrictID, e.After.DistrictID, DuesSettings(e.After), false)
+		r.Audit.Before = DuesSettings(e.Before)
 	case transfer.JobStarted:
 		j := e.Job
 		audited(subjectTransferJob, j.ID, j.OrganisationID, map[string]any{"organisation_id": j.OrganisationID,
