@@ -32,18 +32,18 @@ var migrationFiles embed.FS
 // Migrations are the service's own migrations.
 var Migrations = pgdb.Embedded("supervision", migrationFiles, "migrations")
 
-//go:embed migrations_cobuilding/*.sql
-var coBuildingMigrationFiles embed.FS
+//go:embed migrations_facts/*.sql
+var factMigrationFiles embed.FS
 
-// CoBuildingMigrations are the service's tables of co-building's facts
-// beyond the event facts (the units' grades), a set of their own, numbered
-// apart from the service's other tables.
-var CoBuildingMigrations = pgdb.Embedded("supervision_cobuilding", coBuildingMigrationFiles, "migrations_cobuilding")
+// FactMigrations are the service's tables and indexes of facts added
+// beside its first set (the units' grades, what the sweep's queries reach
+// a district by), a set of their own, numbered apart from the others.
+var FactMigrations = pgdb.Embedded("supervision_facts", factMigrationFiles, "migrations_facts")
 
 // AllMigrations are every migration set the service's schema needs, in
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations, CoBuildingMigrations}
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations, FactMigrations}
 
 // Store implements the domain's stores over a pool.
 type Store struct {
