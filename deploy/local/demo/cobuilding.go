@@ -102,6 +102,8 @@ type CoBuildingSummary struct {
 	// Activities were held, with Attendance in all, naming MembersNamed
 	// in-service members.
 	Activities, Attendance, MembersNamed int
+	// Sharing are the shared venues and the volunteer teams.
+	Sharing SharingSummary
 }
 
 // String describes the co-building in one line.
@@ -110,7 +112,7 @@ func (s CoBuildingSummary) String() string {
 		"%d in-service members registered with their units' communities, %d joint meetings, %d ledgers (%d items ticked off, %d open, %d overdue), "+
 		"%d joint activities with %d attendances naming %d in-service members",
 		s.Units, s.Gaps, s.Agreements, s.Reports, s.MissedMonths, s.Registered, s.Meetings, s.Ledgers,
-		s.ItemsClosed, s.ItemsOpen, s.ItemsOverdue, s.Activities, s.Attendance, s.MembersNamed)
+		s.ItemsClosed, s.ItemsOpen, s.ItemsOverdue, s.Activities, s.Attendance, s.MembersNamed) + "; " + s.Sharing.String()
 }
 
 // coUnit is a resident unit of the plan.
@@ -435,6 +437,9 @@ func LoadCoBuilding(ctx context.Context, conn, members grpc.ClientConnInterface,
 		{"joint meetings and ledgers", l.loadMeetings},
 		{"agreements and monthly reports", l.loadAgreements},
 		{"joint activities", l.loadActivities},
+		{"shared venues and volunteer teams", func(ctx context.Context, out *CoBuildingSummary) error {
+			return l.loadSharing(ctx, conn, members, out)
+		}},
 	} {
 		start := time.Now()
 		if err := step.run(ctx, &out); err != nil {

@@ -54,9 +54,12 @@ func TestCoBuildingLoadsOnceThroughTheAPI(t *testing.T) {
 	t.Run("the document's figures", func(t *testing.T) {
 		want := demo.CoBuildingSummary{Units: 164, Gaps: 4, Agreements: 160, Meetings: 45, Ledgers: 10, ItemsClosed: 71,
 			ItemsOpen: first.ItemsOpen, ItemsOverdue: first.ItemsOverdue, Activities: 75, Attendance: first.Attendance,
-			Reports: first.Reports, MissedMonths: first.MissedMonths, Registered: first.Registered, MembersNamed: first.MembersNamed}
+			Reports: first.Reports, MissedMonths: first.MissedMonths, Registered: first.Registered, MembersNamed: first.MembersNamed,
+			Sharing: demo.SharingSummary{Venues: 16, Bookings: 64, Teams: 21, Volunteers: 1300, PartyVolunteers: first.Sharing.PartyVolunteers,
+				Services: 84, ServiceHours: first.Sharing.ServiceHours}}
 		if first != want || first.ItemsOpen == 0 || first.ItemsOverdue == 0 || first.MissedMonths == 0 ||
-			first.Reports+first.MissedMonths != 160*12 || first.Attendance < 4900 || first.Attendance > 5300 || first.MembersNamed == 0 {
+			first.Reports+first.MissedMonths != 160*12 || first.Attendance < 4900 || first.Attendance > 5300 || first.MembersNamed == 0 ||
+			first.Sharing.PartyVolunteers < 100 || first.Sharing.ServiceHours < 84*6*2 {
 			t.Errorf("loaded %+v", first)
 		}
 	})
@@ -145,6 +148,38 @@ func TestCoBuildingLoadsOnceThroughTheAPI(t *testing.T) {
 			}
 			return true
 		})
+	})
+	t.Run("the venues are booked under the 1+3 rule and the teams hold their volunteers", func(t *testing.T) {
+		venues := pages(t, func(token string) ([]*cobuildingv1.Venue, string, error) {
+			r, err := cobuildingv1.NewVenueServiceClient(cob).ListVenues(ctx, &cobuildingv1.ListVenuesRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+			return r.GetVenues(), r.GetNextPageToken(), err
+		})
+		bookings := pages(t, func(token string) ([]*cobuildingv1.Booking, string, error) {
+			r, err := cobuildingv1.NewBookingServiceClient(cob).ListBookings(ctx, &cobuildingv1.ListBookingsRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+			return r.GetBookings(), r.GetNextPageToken(), err
+		})
+		teams := pages(t, func(token string) ([]*cobuildingv1.VolunteerTeam, string, error) {
+			r, err := cobuildingv1.NewVolunteerTeamServiceClient(cob).ListVolunteerTeams(ctx, &cobuildingv1.ListVolunteerTeamsRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+			return r.GetVolunteerTeams(), r.GetNextPageToken(), err
+		})
+		kinds := map[cobuildingv1.BookerKind]int{}
+		for _, b := range bookings {
+			kinds[b.GetBookerKind()]++
+		}
+		volunteers := 0
+		for _, tm := range teams {
+			volunteers += int(tm.GetVolunteerCount())
+		}
+		got := []int{len(venues), len(bookings), kinds[cobuildingv1.BookerKind_BOOKER_KIND_UNIT], kinds[cobuildingv1.BookerKind_BOOKER_KIND_RESIDENT_GROUP],
+			len(teams), volunteers}
+		if want := []int{16, 64, 32, 16, 21, 1300}; !slices.Equal(got, want) {
+			t.Errorf("venues, bookings, of units, of residents, teams, volunteers: %v, want %v", got, want)
+		}
+		for _, v := range venues {
+			if r := v.GetOpeningRule(); r.GetOfficeStart() != "08:30" || len(r.GetRestDays()) != 2 {
+				t.Errorf("a venue not under the 1+3 rule: %v", v)
+			}
+		}
 	})
 	t.Run("the units without a party organisation are coverage gaps in the compliance report", func(t *testing.T) {
 		comp := orgv1.NewComplianceServiceClient(orgs)

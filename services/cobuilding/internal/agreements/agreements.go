@@ -148,17 +148,13 @@ func (s *Service) Versions(ctx context.Context, id string) ([]Version, error) {
 // the agreement's community. A request id seen before returns the
 // agreement it signed.
 func (s *Service) Create(ctx context.Context, a *Agreement, by, requestID string) (*Agreement, error) {
-	if err := a.validate(s.clock.Today()); err != nil {
-		return nil, err
-	}
-	if err := s.sameStreet(ctx, a); err != nil {
+	if err := s.Check(ctx, a); err != nil {
 		return nil, err
 	}
 	var out *Agreement
 	err := s.store.InTx(ctx, func(tx Tx) (err error) {
 		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Agreement, error) { return tx.Lock(ctx, id) }, func() (*Agreement, string, error) {
-			now := s.clock.Now()
-			a.ID, a.State, a.Version, a.Created, a.Updated = cobuild.NewID(), Live, 1, now, now
+			a.Sign(s.clock.Now())
 			if err := tx.Insert(ctx, a, by); err != nil {
 				return nil, "", err
 			}
@@ -167,6 +163,21 @@ func (s *Service) Create(ctx context.Context, a *Agreement, by, requestID string
 		return err
 	})
 	return out, err
+}
+
+// Check applies the rules of signing to a without signing it: its goals,
+// contacts and term, and the unit in the community's street (filling in
+// the street and district). Balancing signs its agreements through it.
+func (s *Service) Check(ctx context.Context, a *Agreement) error {
+	if err := a.validate(s.clock.Today()); err != nil {
+		return err
+	}
+	return s.sameStreet(ctx, a)
+}
+
+// Sign makes a checked agreement a new live one, signed at now.
+func (a *Agreement) Sign(now time.Time) {
+	a.ID, a.State, a.Version, a.Created, a.Updated = cobuild.NewID(), Live, 1, now, now
 }
 
 func (s *Service) sameStreet(ctx context.Context, a *Agreement) error {

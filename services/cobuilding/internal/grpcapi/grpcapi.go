@@ -13,9 +13,11 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/balancing"
 	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
+	"gongjian.dev/services/cobuilding/internal/requests"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/units"
 	"gongjian.dev/services/cobuilding/internal/venues"
@@ -37,6 +39,8 @@ type Services struct {
 	Volunteers *volunteers.Teams
 	// The two-way evaluation, residents' requests and balancing.
 	Evaluations *evaluations.Service
+	Requests    *requests.Service
+	Balancing   *balancing.Service
 }
 
 // Register returns the function that registers every API of the service.
@@ -56,6 +60,8 @@ func Register(s Services) func(grpc.ServiceRegistrar) {
 		pb.RegisterVolunteerTeamServiceServer(srv, &teamAPI{svc: s.Volunteers})
 		// The two-way evaluation, residents' requests and balancing.
 		pb.RegisterEvaluationServiceServer(srv, &evaluationAPI{svc: s.Evaluations})
+		pb.RegisterServiceRequestServiceServer(srv, &requestAPI{svc: s.Requests})
+		pb.RegisterBalancingServiceServer(srv, &balancingAPI{svc: s.Balancing})
 	}
 }
 

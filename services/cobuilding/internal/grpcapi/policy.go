@@ -24,10 +24,12 @@ type Lookup interface {
 	ActivityCommunities(ctx context.Context, id string) ([]string, error)
 
 	VenueSides(ctx context.Context, id string) (community, unit string, err error)
-	BookingSides(ctx context.Context, id string) (community, unit, venueUnit string, err error)
+	BookingSides(ctx context.Context, id string) (community, unit, venueCommunity, venueUnit string, err error)
 	TeamSides(ctx context.Context, id string) (community, unit string, err error)
 	// The two-way evaluation, residents' requests and balancing.
 	EvaluationSides(ctx context.Context, id string) (community, unit string, err error)
+	RequestSides(ctx context.Context, id string) (community, handlerUnit string, err error)
+	ProposalArea(ctx context.Context, id string) (string, error)
 }
 
 // The roles by what they do with co-building records. A unit's contact is
@@ -37,8 +39,11 @@ var (
 		auth.GridLeader, auth.Inspector}
 	writers      = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.CommunitySecretary}
 	cityDistrict = []auth.Role{auth.CityAdmin, auth.DistrictAdmin}
-	readScopes   = []string{"cobuilding.read", "cobuilding.write"}
-	writeScopes  = []string{"cobuilding.write"}
+	// Balancing spans the communities of a street or district: theirs.
+	areaReaders = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin, auth.Inspector}
+	areaWriters = []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.StreetAdmin}
+	readScopes  = []string{"cobuilding.read", "cobuilding.write"}
+	writeScopes = []string{"cobuilding.write"}
 )
 
 type targets = func(context.Context, any) ([]string, error)
@@ -186,8 +191,8 @@ func Policy(l Lookup) authz.Policy {
 			Targets: authz.Target(func(r *pb.UpdateCoBuildingSettingsRequest) string { return r.GetDistrictId() })},
 
 		// Venues sit in their unit's community; a booking in its booker's
-		// (a unit's, a community's, a resident group's); a team in its
-		// community. The calendar is the city's: read by everyone who
+		// (a unit's, a community's, a resident group's) and in the venue's;
+		// a team in its community. The calendar is the city's: read by everyone who
 		// reads, set by the city's administrators alone.
 		pb.VenueService_CreateVenue_FullMethodName: write(one(l.CommunityOfUnit, func(r any) string {
 			return r.(*pb.CreateVenueRequest).GetVenue().GetUnitId()
@@ -232,6 +237,9 @@ func Policy(l Lookup) authz.Policy {
 				q := r.(*pb.ListVolunteerTeamsRequest)
 				return []string{q.GetCommunityId(), q.GetAncestorId()}
 			})),
+		pb.VolunteerTeamService_UpdateVolunteerTeam_FullMethodName: write(first(l.TeamSides, func(r any) string {
+			return r.(*pb.UpdateVolunteerTeamRequest).GetVolunteerTeam().GetId()
+		})),
 		pb.VolunteerTeamService_AddVolunteers_FullMethodName:          write(first(l.TeamSides, teamID)),
 		pb.VolunteerTeamService_RemoveVolunteer_FullMethodName:        write(first(l.TeamSides, teamID)),
 		pb.VolunteerTeamService_ListVolunteers_FullMethodName:         read(first(l.TeamSides, teamID)),
@@ -248,14 +256,58 @@ func Policy(l Lookup) authz.Policy {
 				q := r.(*pb.ListEvaluationsRequest)
 				return []string{q.GetCommunityId(), q.GetAncestorId()}
 			})),
+
+		// Residents' requests belong to their community; its staff handle
+		// them, and a district's limits are set as its other settings are.
+		pb.ServiceRequestService_CreateServiceRequest_FullMethodName: write(authz.Target(func(r *pb.CreateServiceRequestRequest) string {
+			return r.GetServiceRequest().GetCommunityId()
+		})),
+		pb.ServiceRequestService_GetServiceRequest_FullMethodName: read(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_ListServiceRequests_FullMethodName: read(listed(func(r any) string { return r.(*pb.ListServiceRequestsRequest).GetHandlerUnitId() },
+			func(r any) []string {
+				q := r.(*pb.ListServiceRequestsRequest)
+				return []string{q.GetCommunityId(), q.GetAncestorId()}
+			})),
+		pb.ServiceRequestService_AssignServiceRequest_FullMethodName:         write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_AcceptServiceRequest_FullMethodName:         write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_ClaimServiceRequest_FullMethodName:          write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_RecordServiceRequestProgress_FullMethodName: write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_AnswerServiceRequest_FullMethodName:         write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_RateServiceRequest_FullMethodName:           write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_CloseServiceRequest_FullMethodName:          write(first(l.RequestSides, reqID)),
+		pb.ServiceRequestService_GetServiceRequestRates_FullMethodName: read(authz.Target(func(r *pb.GetServiceRequestRatesRequest) string {
+			return r.GetOrganisationId()
+		})),
+		pb.ServiceRequestService_GetServiceRequestSettings_FullMethodName: {Roles: readers, Scopes: readScopes, OrAbove: true,
+			Targets: authz.Target(func(r *pb.GetServiceRequestSettingsRequest) string { return r.GetDistrictId() })},
+		pb.ServiceRequestService_UpdateServiceRequestSettings_FullMethodName: {Roles: cityDistrict,
+			Targets: authz.Target(func(r *pb.UpdateServiceRequestSettingsRequest) string { return r.GetDistrictId() })},
+
+		// Balancing: the street or district balanced.
+		pb.BalancingService_GetCoBuildingBalance_FullMethodName: {Roles: areaReaders, Scopes: readScopes,
+			Targets: authz.Target(func(r *pb.GetCoBuildingBalanceRequest) string { return r.GetOrganisationId() })},
+		pb.BalancingService_CreateBalancingProposal_FullMethodName: {Roles: areaWriters, Scopes: writeScopes,
+			Targets: authz.Target(func(r *pb.CreateBalancingProposalRequest) string { return r.GetOrganisationId() })},
+		pb.BalancingService_GetBalancingProposal_FullMethodName: {Roles: areaReaders, Scopes: readScopes,
+			Targets: one(l.ProposalArea, reqID)},
+		pb.BalancingService_AcceptBalancingProposal_FullMethodName: {Roles: areaWriters, Scopes: writeScopes,
+			Targets: one(l.ProposalArea, reqID)},
 	}
 }
 
-// bookerOf finds the community of a booking's booker.
+// bookerOf finds the side of a booking in the caller's scope: its
+// booker's community, or the venue's when only that one is theirs.
 func bookerOf(l Lookup) func(context.Context, string) (string, error) {
 	return func(ctx context.Context, id string) (string, error) {
-		c, _, _, err := l.BookingSides(ctx, id)
-		return c, err
+		booker, _, venue, _, err := l.BookingSides(ctx, id)
+		root := authz.ScopeRoot(ctx)
+		if err != nil || root == "" || booker == "" {
+			return booker, err
+		}
+		if in, err := l.Within(ctx, booker, root); err != nil || in {
+			return booker, err
+		}
+		return venue, nil
 	}
 }
 
@@ -342,8 +394,12 @@ func unitRules(l Lookup) map[string]unitRule {
 		pb.VolunteerTeamService_CreateVolunteerTeam_FullMethodName: {unit: func(_ context.Context, req any) (string, error) {
 			return req.(*pb.CreateVolunteerTeamRequest).GetVolunteerTeam().GetUnitId(), nil
 		}},
-		pb.VolunteerTeamService_GetVolunteerTeam_FullMethodName:       second(l.TeamSides),
-		pb.VolunteerTeamService_ListVolunteerTeams_FullMethodName:     list,
+		pb.VolunteerTeamService_GetVolunteerTeam_FullMethodName:   second(l.TeamSides),
+		pb.VolunteerTeamService_ListVolunteerTeams_FullMethodName: list,
+		pb.VolunteerTeamService_UpdateVolunteerTeam_FullMethodName: {unit: func(ctx context.Context, req any) (string, error) {
+			_, u, err := l.TeamSides(ctx, req.(*pb.UpdateVolunteerTeamRequest).GetVolunteerTeam().GetId())
+			return u, err
+		}},
 		pb.VolunteerTeamService_AddVolunteers_FullMethodName:          teamUnit(l),
 		pb.VolunteerTeamService_RemoveVolunteer_FullMethodName:        teamUnit(l),
 		pb.VolunteerTeamService_ListVolunteers_FullMethodName:         teamUnit(l),
@@ -356,6 +412,13 @@ func unitRules(l Lookup) map[string]unitRule {
 		}},
 		pb.EvaluationService_GetEvaluation_FullMethodName:   second(l.EvaluationSides),
 		pb.EvaluationService_ListEvaluations_FullMethodName: list,
+		// Residents' requests their unit handles: read, accept, progress,
+		// answer.
+		pb.ServiceRequestService_GetServiceRequest_FullMethodName:            second(l.RequestSides),
+		pb.ServiceRequestService_ListServiceRequests_FullMethodName:          list,
+		pb.ServiceRequestService_AcceptServiceRequest_FullMethodName:         second(l.RequestSides),
+		pb.ServiceRequestService_RecordServiceRequestProgress_FullMethodName: second(l.RequestSides),
+		pb.ServiceRequestService_AnswerServiceRequest_FullMethodName:         second(l.RequestSides),
 	}
 }
 
@@ -363,7 +426,7 @@ func unitRules(l Lookup) map[string]unitRule {
 // the venue.
 func bookingParty(l Lookup) unitRule {
 	return unitRule{unit: func(ctx context.Context, req any) (string, error) {
-		_, booker, venueUnit, err := l.BookingSides(ctx, req.(interface{ GetId() string }).GetId())
+		_, booker, _, venueUnit, err := l.BookingSides(ctx, req.(interface{ GetId() string }).GetId())
 		if who, ok := auth.FromContext(ctx); ok && venueUnit == who.UnitID {
 			return venueUnit, err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
+	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
@@ -119,6 +120,8 @@ type bookers struct {
 	venue                       *pb.Venue
 	own, other                  string
 	community, neighbour, group string
+	// far is a community of another street.
+	far string
 }
 
 func (h *harness) bookers(t testing.TB) bookers {
@@ -126,7 +129,7 @@ func (h *harness) bookers(t testing.TB) bookers {
 	own := h.unit(t, tr.community.GetId(), "同江市税务局")
 	other := h.unit(t, tr.neighbour.GetId(), "同江市第一中学")
 	return bookers{venue: h.venue(t, own.GetId(), "税务局多功能厅"), own: own.GetId(), other: other.GetId(),
-		community: tr.community.GetId(), neighbour: tr.neighbour.GetId()}
+		community: tr.community.GetId(), neighbour: tr.neighbour.GetId(), far: tr.farCommunity.GetId()}
 }
 
 // as is a booking of who in s.
@@ -173,6 +176,7 @@ func TestTheOnePlusThreeRuleAtItsEdges(t *testing.T) {
 		{"residents on a make-up working Sunday (调休)", "residents", slot{"2026-09-20 09:00", "2026-09-20 11:00"}, refused},
 		{"the unit's staff in office hours of a make-up working Sunday", "own unit", slot{"2026-09-20 09:00", "2026-09-20 11:00"}, refusal{}},
 		{"another unit after hours of a make-up working Saturday", "other unit", slot{"2026-10-10 18:00", "2026-10-10 20:00"}, refusal{}},
+		{"residents on a make-up working Saturday (调休)", "residents", slot{"2026-10-10 09:00", "2026-10-10 11:00"}, refused},
 		{"residents on National Day, a Thursday", "residents", slot{"2026-10-01 09:00", "2026-10-01 11:00"}, refusal{}},
 		{"the unit's staff on a holiday Friday (中秋节)", "own unit", slot{"2026-09-25 09:00", "2026-09-25 10:00"}, refused},
 		{"a booking past midnight", "other unit", slot{"2026-06-24 22:00", "2026-06-25 01:00"},
@@ -205,6 +209,11 @@ func TestTheCityCorrectsTheCalendar(t *testing.T) {
 		days.GetCalendarDays()[3].GetKind() != pb.DayKind_DAY_KIND_WORKDAY {
 		t.Fatalf("2026 as seeded: %d days, %v, %v", len(days.GetCalendarDays()), days.GetCalendarDays()[:4], err)
 	}
+	same, err := api.calendar.SetCalendarDay(ctx, &pb.SetCalendarDayRequest{CalendarDay: &pb.CalendarDay{Date: "2026-10-01",
+		Kind: pb.DayKind_DAY_KIND_HOLIDAY, Name: "国庆节"}})
+	if err != nil || same.GetCalendarDay().GetUpdateTime() == nil {
+		t.Fatalf("a day set to what it is: %v, %v; want it as it was", same, err)
+	}
 	evening := b.as("residents", slot{"2026-07-01 19:00", "2026-07-01 21:00"})
 	if _, err := api.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: evening}); status(err) != codes.FailedPrecondition {
 		t.Fatalf("residents on an ordinary Wednesday: %v", err)
@@ -225,7 +234,10 @@ func TestTheCityCorrectsTheCalendar(t *testing.T) {
 	got := [][2]pb.DayKind{{evs[0].GetPreviousKind(), evs[0].GetCalendarDay().GetKind()}, {evs[1].GetPreviousKind(), evs[1].GetCalendarDay().GetKind()}}
 	want := [][2]pb.DayKind{{pb.DayKind_DAY_KIND_ORDINARY, pb.DayKind_DAY_KIND_HOLIDAY}, {pb.DayKind_DAY_KIND_HOLIDAY, pb.DayKind_DAY_KIND_ORDINARY}}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("calendar events, (previous, now) (-want +got):\n%s", diff)
+		t.Errorf("calendar events, (previous, now), the day set to what it was announcing nothing (-want +got):\n%s", diff)
+	}
+	if n := h.count(t, `SELECT count(*) FROM audit_log WHERE subject_type = 'calendar_day'`); n != 2 {
+		t.Errorf("%d audit records of calendar days, want the 2 changes", n)
 	}
 	again := b.as("residents", slot{"2026-07-01 09:00", "2026-07-01 10:00"})
 	if _, err := api.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: again}); status(err) != codes.FailedPrecondition {
@@ -277,8 +289,39 @@ func TestOverlappingBookingsAreRefusedByTheDatabase(t *testing.T) {
 			SELECT gen_random_uuid(), venue_id, venue_unit_id, venue_community_id, booker_kind, unit_id, community_id, contact,
 				purpose, attendees, start_time + interval '1 hour', end_time + interval '1 hour', 'sql', now() FROM bookings WHERE id = $1`,
 			first.GetBooking().GetId())
-		if err == nil {
-			t.Fatal("the table took an overlapping booking")
+		if !pgdb.IsExclusionViolation(err, "bookings_no_overlap") {
+			t.Fatalf("an overlapping booking written past the service: %v, want a violation of bookings_no_overlap", err)
+		}
+	})
+
+	t.Run("of two transactions in flight at once, the second waits for the first and is refused", func(t *testing.T) {
+		insert := `INSERT INTO bookings (id, venue_id, venue_unit_id, venue_community_id, booker_kind, unit_id,
+			community_id, contact, purpose, attendees, start_time, end_time, booked_by, created_at)
+			SELECT gen_random_uuid(), venue_id, venue_unit_id, venue_community_id, booker_kind, unit_id, community_id, contact,
+				purpose, attendees, start_time + $2::interval, end_time + $2::interval, 'sql', now() FROM bookings WHERE id = $1`
+		tx1, err := h.Pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx1.Rollback(ctx) }()
+		if _, err := tx1.Exec(ctx, insert, first.GetBooking().GetId(), "7 days"); err != nil {
+			t.Fatal(err)
+		}
+		second := make(chan error, 1)
+		go func() {
+			_, err := h.Pool.Exec(ctx, insert, first.GetBooking().GetId(), "7 days 30 minutes")
+			second <- err
+		}()
+		select {
+		case err := <-second:
+			t.Fatalf("the second did not wait for the first: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err := tx1.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-second; !pgdb.IsExclusionViolation(err, "bookings_no_overlap") {
+			t.Errorf("the second, once the first committed: %v, want a violation of bookings_no_overlap", err)
 		}
 	})
 
@@ -410,16 +453,117 @@ func TestABookingIsScopedByItsBooker(t *testing.T) {
 	b := h.bookers(t)
 	ctx := servicetest.Ctx(t)
 	secretary := h.venueAPI(devissuer.Claims{Subject: "sec", Role: auth.CommunitySecretary, ScopeOrgID: b.neighbour})
-	if _, err := secretary.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: b.as("residents", slot{"2026-06-27 09:00", "2026-06-27 10:00"})}); err != nil {
-		t.Errorf("their residents' booking: %v", err)
+	theirs, err := secretary.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: b.as("residents", slot{"2026-06-27 09:00", "2026-06-27 10:00"})})
+	if err != nil {
+		t.Fatalf("their residents' booking: %v", err)
+	}
+	id := theirs.GetBooking().GetId()
+	venueSide := h.venueAPI(devissuer.Claims{Subject: "v", Role: auth.CommunitySecretary, ScopeOrgID: b.community})
+	if _, err := venueSide.bookings.GetBooking(ctx, &pb.GetBookingRequest{Id: id}); err != nil {
+		t.Errorf("the secretary of the venue's community reads it: %v", err)
+	}
+	farSide := h.venueAPI(devissuer.Claims{Subject: "f", Role: auth.CommunitySecretary, ScopeOrgID: b.far})
+	if _, err := farSide.bookings.CancelBooking(ctx, &pb.CancelBookingRequest{Id: id}); status(err) != codes.NotFound {
+		t.Errorf("a secretary of another street cancels it: %v, want NotFound", err)
+	}
+	if _, err := venueSide.bookings.CancelBooking(ctx, &pb.CancelBookingRequest{Id: id, Reason: "场地维修"}); err != nil {
+		t.Errorf("the secretary of the venue's community cancels it: %v", err)
 	}
 	asUnit := b.as("own unit", slot{"2026-06-24 09:00", "2026-06-24 10:00"})
 	asUnit.CommunityId = b.neighbour
 	if _, err := secretary.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: asUnit}); status(err) != codes.NotFound {
 		t.Errorf("as a unit of another community, naming their own: %v, want NotFound", err)
 	}
-	_, err := h.venueAPI(cityAdmin).bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: asUnit})
+	_, err = h.venueAPI(cityAdmin).bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: asUnit})
 	if diff := cmp.Diff(refusal{codes.InvalidArgument, []string{"booking.community_id"}}, refusalOf(err)); diff != "" {
 		t.Errorf("a unit's booking naming a community (-want +got):\n%s", diff)
+	}
+}
+
+// TestAVenueIsAnnouncedWithItsPlace: recorded and updated, each change an
+// event with the unit, community and district, and an audit record; a
+// changed rule applies to the bookings made after it.
+func TestAVenueIsAnnouncedWithItsPlace(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, servicetest.WithLocation(city))
+	b := h.bookers(t)
+	ctx := servicetest.Ctx(t)
+	api := h.venueAPI(cityAdmin)
+	_, err := api.venues.UpdateVenue(ctx, &pb.UpdateVenueRequest{Venue: &pb.Venue{Id: b.venue.GetId(),
+		OpeningRule: &pb.OpeningRule{OfficeStart: "18:00", OfficeEnd: "09:00"}}, UpdateMask: mask("opening_rule")})
+	if diff := cmp.Diff(refusal{codes.InvalidArgument, []string{"venue.opening_rule.office_end"}}, refusalOf(err)); diff != "" {
+		t.Errorf("office hours that end before they start (-want +got):\n%s", diff)
+	}
+	_, err = api.venues.UpdateVenue(ctx, &pb.UpdateVenueRequest{Venue: &pb.Venue{Id: b.venue.GetId()}, UpdateMask: mask("unit_id")})
+	if status(err) != codes.InvalidArgument {
+		t.Errorf("moving a venue to another unit: %v, want InvalidArgument", err)
+	}
+	everyone := []pb.Admitted{pb.Admitted_ADMITTED_OWN_UNIT, pb.Admitted_ADMITTED_OTHER_UNITS}
+	up, err := api.venues.UpdateVenue(ctx, &pb.UpdateVenueRequest{Venue: &pb.Venue{Id: b.venue.GetId(), OpeningRule: &pb.OpeningRule{
+		OfficeStart: "09:00", OfficeEnd: "12:00", OfficeHours: everyone, AfterHours: everyone}}, UpdateMask: mask("opening_rule")})
+	if err != nil || up.GetVenue().GetOpeningRule().GetOfficeStart() != "09:00" {
+		t.Fatalf("a rule of the unit's own: %v, %v", up, err)
+	}
+	if _, err := api.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: b.as("other unit", slot{"2026-06-24 10:00", "2026-06-24 11:00"})}); err != nil {
+		t.Errorf("another unit in office hours under the new rule: %v", err)
+	}
+	if _, err := api.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: b.as("residents", slot{"2026-06-27 10:00", "2026-06-27 11:00"})}); status(err) != codes.FailedPrecondition {
+		t.Errorf("residents on a Saturday the new rule closes to them: %v", err)
+	}
+	evs := waitEvents[*pb.VenueChanged](t, h, 2)
+	for i, e := range evs {
+		v := e.GetVenue()
+		if e.GetCreated() != (i == 0) || v.GetUnitId() != b.own || v.GetCommunityId() != b.community || v.GetDistrictId() != h.district(t, b) {
+			t.Errorf("event %d: %v", i, e)
+		}
+	}
+	if n := h.count(t, `SELECT count(*) FROM audit_log WHERE subject_type = 'venue' AND subject_id = $1`, b.venue.GetId()); n != 2 {
+		t.Errorf("%d audit records of the venue, want 2", n)
+	}
+}
+
+// TestBookingsListByStartTimeInPages: in start order, from a given time,
+// page by page; a token no list issued is refused naming it.
+func TestBookingsListByStartTimeInPages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, servicetest.WithLocation(city))
+	b := h.bookers(t)
+	ctx := servicetest.Ctx(t)
+	api := h.venueAPI(cityAdmin)
+	var want []string
+	for _, s := range []slot{{"2026-06-27 09:00", "2026-06-27 10:00"}, {"2026-06-24 19:00", "2026-06-24 20:00"},
+		{"2026-06-28 09:00", "2026-06-28 10:00"}, {"2026-06-27 14:00", "2026-06-27 15:00"}} {
+		who := "residents"
+		if s.from[:10] == "2026-06-24" {
+			who = "other unit"
+		}
+		r, err := api.bookings.CreateBooking(ctx, &pb.CreateBookingRequest{Booking: b.as(who, s)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r.GetBooking().GetId())
+	}
+	want = []string{want[0], want[3], want[2]} // from the Friday on, in start order
+	var got []string
+	req := &pb.ListBookingsRequest{VenueId: b.venue.GetId(), From: at("2026-06-26 00:00"), PageSize: 2}
+	for {
+		page, err := api.bookings.ListBookings(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range page.GetBookings() {
+			got = append(got, x.GetId())
+		}
+		if page.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = page.GetNextPageToken()
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("bookings from Friday (-want +got):\n%s", diff)
+	}
+	_, err := api.bookings.ListBookings(ctx, &pb.ListBookingsRequest{VenueId: b.venue.GetId(), PageToken: "eyJTdGFydCI6IiIsIklEIjoieCJ9"})
+	if diff := cmp.Diff(refusal{codes.InvalidArgument, []string{"page_token"}}, refusalOf(err)); diff != "" {
+		t.Errorf("a forged token (-want +got):\n%s", diff)
 	}
 }

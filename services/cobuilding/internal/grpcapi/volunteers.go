@@ -47,6 +47,14 @@ func (a *teamAPI) ListVolunteerTeams(ctx context.Context, req *pb.ListVolunteerT
 	return out, nil
 }
 
+func (a *teamAPI) UpdateVolunteerTeam(ctx context.Context, req *pb.UpdateVolunteerTeamRequest) (*pb.UpdateVolunteerTeamResponse, error) {
+	out, err := a.svc.Update(ctx, req.GetVolunteerTeam().GetId(), pbconv.TeamOf(req.GetVolunteerTeam()), req.GetUpdateMask().GetPaths())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.UpdateVolunteerTeamResponse{VolunteerTeam: pbconv.Team(out)}, nil
+}
+
 func (a *teamAPI) AddVolunteers(ctx context.Context, req *pb.AddVolunteersRequest) (*pb.AddVolunteersResponse, error) {
 	out, err := a.svc.Add(ctx, req.GetTeamId(), pbconv.VolunteersOf(req.GetVolunteers()))
 	if err != nil {

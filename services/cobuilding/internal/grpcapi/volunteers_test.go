@@ -31,6 +31,15 @@ func TestAVolunteerTeamCountsItsVolunteersAndTheirHours(t *testing.T) {
 		Name: "x", Kind: pb.TeamKind_TEAM_KIND_HEALTH, CommunityId: tr.community.GetId()}}); err != nil || again.GetVolunteerTeam().GetId() != id {
 		t.Errorf("a retried request: %v, %v; want the same team", again, err)
 	}
+	up, err := api.UpdateVolunteerTeam(ctx, &pb.UpdateVolunteerTeamRequest{VolunteerTeam: &pb.VolunteerTeam{Id: id,
+		Leader: &pb.Contact{Name: "钱医生", Role: "队长"}}, UpdateMask: mask("leader")})
+	if err != nil || up.GetVolunteerTeam().GetLeader().GetName() != "钱医生" || up.GetVolunteerTeam().GetName() != "新华社区健康服务队" {
+		t.Errorf("a new leader: %v, %v", up, err)
+	}
+	if _, err := api.UpdateVolunteerTeam(ctx, &pb.UpdateVolunteerTeamRequest{VolunteerTeam: &pb.VolunteerTeam{Id: id,
+		CommunityId: tr.neighbour.GetId()}, UpdateMask: mask("community_id")}); status(err) != codes.InvalidArgument {
+		t.Errorf("moving a team to another community: %v, want InvalidArgument", err)
+	}
 	m1, m2 := cobuild.NewID(), cobuild.NewID()
 	added, err := api.AddVolunteers(ctx, &pb.AddVolunteersRequest{TeamId: id, Volunteers: []*pb.Volunteer{
 		{MemberId: m1, Skills: "内科"}, {MemberId: m2}, {Name: "王护士", Skills: "护理"}}})
@@ -93,6 +102,10 @@ func TestAVolunteerTeamCountsItsVolunteersAndTheirHours(t *testing.T) {
 	served := waitEvents[*pb.VolunteerServiceRecorded](t, h, 1)
 	if diff := cmp.Diff([]string{m1}, served[0].GetServiceRecord().GetMemberIds()); diff != "" || served[0].GetCommunityId() != tr.community.GetId() {
 		t.Errorf("the service's event: %v (-want +got):\n%s", served[0], diff)
+	}
+	teams := waitEvents[*pb.VolunteerTeamChanged](t, h, 2)
+	if !teams[0].GetCreated() || teams[1].GetCreated() || teams[1].GetVolunteerTeam().GetLeader().GetName() != "钱医生" {
+		t.Errorf("the team's events: %v", teams)
 	}
 	changes := waitEvents[*pb.VolunteersChanged](t, h, 2)
 	if len(changes[0].GetJoined()) != 3 || len(changes[1].GetLeft()) != 1 || changes[1].GetLeft()[0].GetName() != "王护士" {

@@ -10,10 +10,12 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/balancing"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
 	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
+	"gongjian.dev/services/cobuilding/internal/requests"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/units"
 	"gongjian.dev/services/cobuilding/internal/venues"
@@ -74,7 +76,7 @@ func Event(e cobuild.Event, id string, at time.Time) (subject string, msg proto.
 		msg, aggregate = &pb.CalendarDaySet{EventId: id, OccurTime: occur, CalendarDay: Day(e.Day), PreviousKind: DayKind(e.Previous)},
 			cobuild.FormatDate(e.Day.Date)
 	case volunteers.TeamChanged:
-		msg, aggregate = &pb.VolunteerTeamChanged{EventId: id, OccurTime: occur, VolunteerTeam: Team(e.Team), Created: true}, e.Team.ID
+		msg, aggregate = &pb.VolunteerTeamChanged{EventId: id, OccurTime: occur, VolunteerTeam: Team(e.Team), Created: e.Before == nil}, e.Team.ID
 	case volunteers.VolunteersChanged:
 		t := e.Team
 		msg, aggregate = &pb.VolunteersChanged{EventId: id, OccurTime: occur, TeamId: t.ID, CommunityId: t.CommunityID, UnitId: t.UnitID,
@@ -90,6 +92,19 @@ func Event(e cobuild.Event, id string, at time.Time) (subject string, msg proto.
 			Direction: EvaluationDirection(v.Direction), CommunityId: v.CommunityID, UnitId: v.UnitID,
 			UnitPartyOrganisationId: v.UnitPartyOrgID, DistrictId: v.DistrictID, Grade: EvaluationGrade(v.Grade),
 			Comment: v.Comment, Corrected: e.Before != nil, UnitName: v.UnitName}, v.UnitID
+	case requests.Changed:
+		msg, aggregate = &pb.ServiceRequestChanged{EventId: id, OccurTime: occur, ServiceRequest: ServiceRequest(e.Request.WithMaskedResident()),
+			Change: e.Change}, e.Request.ID
+	case requests.Overdue:
+		r := e.Request
+		msg, aggregate = &pb.ServiceRequestOverdue{EventId: id, OccurTime: occur, ServiceRequestId: r.ID, CommunityId: r.CommunityID,
+			DistrictId: r.DistrictID, Warning: pb.ServiceRequestOverdueWarning(pb.ServiceRequestOverdueWarning_value["SERVICE_REQUEST_OVERDUE_WARNING_"+e.Warning]),
+			DueTime: ts(e.Due()), Kind: ServiceRequest(r).GetKind(), Handler: Handler(r.Handler)}, r.ID
+	case requests.SettingsUpdated:
+		msg, aggregate = &pb.ServiceRequestSettingsUpdated{EventId: id, OccurTime: occur, Settings: ServiceRequestSettings(e.Settings)}, e.Settings.DistrictID
+	case balancing.Changed:
+		msg, aggregate = &pb.BalancingProposalChanged{EventId: id, OccurTime: occur, BalancingProposal: BalancingProposal(e.Proposal),
+			Change: e.Change}, e.Proposal.ID
 	default:
 		return "", nil, "", fmt.Errorf("pbconv: no message for the event %T", e)
 	}

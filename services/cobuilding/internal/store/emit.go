@@ -11,11 +11,13 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/balancing"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
 	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/pbconv"
 	"gongjian.dev/services/cobuilding/internal/reports"
+	"gongjian.dev/services/cobuilding/internal/requests"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/units"
 	"gongjian.dev/services/cobuilding/internal/venues"
@@ -85,6 +87,19 @@ func auditEntry(e cobuild.Event, at time.Time) (audit.Entry, bool) {
 			before = pbconv.Evaluation(e.Before)
 		}
 		return entry("evaluation", e.Evaluation.ID, e.Evaluation.CommunityID, before, pbconv.Evaluation(e.Evaluation)), true
+	case requests.Changed:
+		// The snapshots keep the resident's data masked: the trail says
+		// who changed what, it is no second copy of the personal data.
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.ServiceRequest(e.Before.WithMaskedResident())
+		}
+		return entry("service_request", e.Request.ID, e.Request.CommunityID, before, pbconv.ServiceRequest(e.Request.WithMaskedResident())), true
+	case requests.SettingsUpdated:
+		return entry("service_request_settings", e.Settings.DistrictID, e.Settings.DistrictID, nil, pbconv.ServiceRequestSettings(e.Settings)), true
+	case balancing.Changed:
+		p := e.Proposal
+		return entry("balancing_proposal", p.ID, p.OrganisationID, nil, pbconv.BalancingProposal(p)), true
 	}
 	return venueAuditEntry(e)
 }
@@ -104,7 +119,11 @@ func venueAuditEntry(e cobuild.Event) (audit.Entry, bool) {
 	case venues.DaySet:
 		return entry("calendar_day", cobuild.FormatDate(e.Day.Date), "", nil, pbconv.Day(e.Day)), true
 	case volunteers.TeamChanged:
-		return entry("volunteer_team", e.Team.ID, e.Team.CommunityID, nil, pbconv.Team(e.Team)), true
+		var before proto.Message
+		if e.Before != nil {
+			before = pbconv.Team(e.Before)
+		}
+		return entry("volunteer_team", e.Team.ID, e.Team.CommunityID, before, pbconv.Team(e.Team)), true
 	case volunteers.VolunteersChanged:
 		return entry("volunteer_team", e.Team.ID, e.Team.CommunityID, nil,
 			&pb.VolunteersChanged{TeamId: e.Team.ID, Joined: pbconv.Volunteers(e.Joined), Left: pbconv.Volunteers(e.Left)}), true

@@ -46,12 +46,8 @@ func (s VenueStore) UnitCommunity(ctx context.Context, unitID string) (string, e
 
 // DayKind implements venues.CalendarStore.
 func (s VenueStore) DayKind(ctx context.Context, date time.Time) (venues.DayKind, error) {
-	return dayKind(ctx, s.pool, date, "")
-}
-
-func dayKind(ctx context.Context, q querier, date time.Time, lock string) (venues.DayKind, error) {
 	var k venues.DayKind
-	err := q.QueryRow(ctx, `SELECT kind FROM calendar_days WHERE day = $1`+lock, date).Scan(&k)
+	err := s.pool.QueryRow(ctx, `SELECT kind FROM calendar_days WHERE day = $1`, date).Scan(&k)
 	if pgdb.IsNoRows(err) {
 		return venues.Ordinary, nil
 	}
@@ -73,14 +69,20 @@ func (s VenueStore) Days(ctx context.Context, year int) ([]*venues.Day, error) {
 	})
 }
 
-// LockDay implements venues.CalendarTx: the day's row, or, for a day with
-// none, a transaction-level lock on its date, so that two settings of one
+// LockDay implements venues.CalendarTx: a transaction-level lock on the
+// date, which holds a day with no row too, so that two settings of one
 // day take turns.
-func (t venueTx) LockDay(ctx context.Context, date time.Time) (venues.DayKind, error) {
+func (t venueTx) LockDay(ctx context.Context, date time.Time) (*venues.Day, error) {
 	if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('calendar ' || $1::text, 0))`, date.Format(cobuild.DateLayout)); err != nil {
-		return "", err
+		return nil, err
 	}
-	return dayKind(ctx, t.tx, date, ` FOR UPDATE`)
+	d := venues.Day{Date: date, Kind: venues.Ordinary}
+	err := t.tx.QueryRow(ctx, `SELECT kind, name, updated_at FROM calendar_days WHERE day = $1`, date).Scan(&d.Kind, &d.Name, &d.Updated)
+	if pgdb.IsNoRows(err) {
+		return &d, nil
+	}
+	d.Updated = d.Updated.UTC()
+	return &d, err
 }
 
 // SetDay implements venues.CalendarTx.
@@ -355,10 +357,10 @@ func (s *Store) VenueSides(ctx context.Context, id string) (community, unit stri
 	return community, unit, err
 }
 
-// BookingSides are the booker's community and unit ("" for none) and the
-// venue's unit.
-func (s *Store) BookingSides(ctx context.Context, id string) (community, unit, venueUnit string, err error) {
-	err = s.lookup(ctx, id, `SELECT community_id::text, coalesce(unit_id::text, ''), venue_unit_id::text FROM bookings WHERE id = $1`,
-		&community, &unit, &venueUnit)
-	return community, unit, venueUnit, err
+// BookingSides are the booker's community and unit ("" for none), and the
+// venue's community and unit.
+func (s *Store) BookingSides(ctx context.Context, id string) (community, unit, venueCommunity, venueUnit string, err error) {
+	err = s.lookup(ctx, id, `SELECT community_id::text, coalesce(unit_id::text, ''), venue_community_id::text, venue_unit_id::text
+		FROM bookings WHERE id = $1`, &community, &unit, &venueCommunity, &venueUnit)
+	return community, unit, venueCommunity, venueUnit, err
 }

@@ -142,6 +142,17 @@ func (t teamTx) Insert(ctx context.Context, tm *volunteers.Team) error {
 	return err
 }
 
+// Save implements volunteers.Tx: what an update changes.
+func (t teamTx) Save(ctx context.Context, tm *volunteers.Team) error {
+	leader, err := json.Marshal(tm.Leader)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(ctx, `UPDATE volunteer_teams SET name = $2, kind = $3, leader = $4, description = $5 WHERE id = $1`,
+		tm.ID, tm.Name, string(tm.Kind), leader, tm.Description)
+	return err
+}
+
 // volunteerColumns end with the hours the volunteer gave.
 const volunteerColumns = `v.id::text, v.team_id::text, coalesce(v.member_id::text, ''), v.name, v.skills, v.joined_at, v.left_at,
 	(SELECT coalesce(sum(s.hours), 0) FROM volunteer_services s WHERE s.volunteer_ids @> ARRAY[v.id])`

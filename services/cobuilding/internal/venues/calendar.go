@@ -64,9 +64,9 @@ type CalendarStore interface {
 // CalendarTx is a transaction over the calendar.
 type CalendarTx interface {
 	cobuild.Tx
-	// LockDay returns the entry of a day, Ordinary for none, and holds it
-	// until the transaction ends.
-	LockDay(ctx context.Context, date time.Time) (DayKind, error)
+	// LockDay returns the entry of a day (Kind Ordinary for none) and
+	// holds it until the transaction ends.
+	LockDay(ctx context.Context, date time.Time) (*Day, error)
 	// SetDay writes the entry of a day; Ordinary removes it.
 	SetDay(ctx context.Context, d *Day) error
 }
@@ -99,16 +99,21 @@ func (c *Calendar) Set(ctx context.Context, d *Day) (*Day, error) {
 	if d.Kind == Ordinary {
 		d.Name = ""
 	}
+	var out *Day
 	err := c.store.InCalendarTx(ctx, func(tx CalendarTx) error {
 		prev, err := tx.LockDay(ctx, d.Date)
 		if err != nil {
 			return err
 		}
-		d.Updated = c.clock.Now()
+		if prev.Kind == d.Kind && prev.Name == d.Name {
+			out = prev
+			return nil
+		}
+		d.Updated, out = c.clock.Now(), d
 		if err := tx.SetDay(ctx, d); err != nil {
 			return err
 		}
-		return tx.Emit(ctx, DaySet{Day: d, Previous: prev})
+		return tx.Emit(ctx, DaySet{Day: d, Previous: prev.Kind})
 	})
-	return d, err
+	return out, err
 }

@@ -66,8 +66,9 @@ type Service struct {
 
 // The events of teams.
 type (
-	// TeamChanged is a team recorded.
-	TeamChanged struct{ Team *Team }
+	// TeamChanged is a team recorded or changed; Before is nil for a new
+	// one.
+	TeamChanged struct{ Team, Before *Team }
 	// VolunteersChanged is volunteers who joined or left a team.
 	VolunteersChanged struct {
 		Team         *Team
@@ -124,6 +125,7 @@ type Tx interface {
 	// Lock returns a team and holds it until the transaction ends.
 	Lock(ctx context.Context, id string) (*Team, error)
 	Insert(ctx context.Context, t *Team) error
+	Save(ctx context.Context, t *Team) error
 	// CurrentMembers are the member ids among the team's current
 	// volunteers.
 	CurrentMembers(ctx context.Context, teamID string) ([]string, error)
@@ -188,6 +190,45 @@ func (s *Teams) Create(ctx context.Context, t *Team, by, requestID string) (*Tea
 			return t, t.ID, tx.Emit(ctx, TeamChanged{Team: t})
 		})
 		return err
+	})
+	return out, err
+}
+
+// updatable are the fields an update may name; who runs the team is fixed.
+var updatable = []string{"name", "kind", "leader", "description"}
+
+// Update changes the fields of mask to those of in.
+func (s *Teams) Update(ctx context.Context, id string, in *Team, mask []string) (*Team, error) {
+	if err := cobuild.CheckMask(mask, updatable); err != nil {
+		return nil, err
+	}
+	var out *Team
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		t, err := tx.Lock(ctx, id)
+		if err != nil {
+			return err
+		}
+		before := *t
+		for _, f := range mask {
+			switch f {
+			case "name":
+				t.Name = in.Name
+			case "kind":
+				t.Kind = in.Kind
+			case "leader":
+				t.Leader = in.Leader
+			case "description":
+				t.Description = in.Description
+			}
+		}
+		if err := t.validate(); err != nil {
+			return err
+		}
+		if err := tx.Save(ctx, t); err != nil {
+			return err
+		}
+		out = t
+		return tx.Emit(ctx, TeamChanged{Team: t, Before: &before})
 	})
 	return out, err
 }

@@ -14,11 +14,13 @@ import (
 	"gongjian.dev/pkg/service"
 	"gongjian.dev/services/cobuilding/internal/activities"
 	"gongjian.dev/services/cobuilding/internal/agreements"
+	"gongjian.dev/services/cobuilding/internal/balancing"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
 	"gongjian.dev/services/cobuilding/internal/evaluations"
 	"gongjian.dev/services/cobuilding/internal/grpcapi"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 	"gongjian.dev/services/cobuilding/internal/reports"
+	"gongjian.dev/services/cobuilding/internal/requests"
 	"gongjian.dev/services/cobuilding/internal/settings"
 	"gongjian.dev/services/cobuilding/internal/store"
 	"gongjian.dev/services/cobuilding/internal/units"
@@ -30,7 +32,8 @@ import (
 type Config struct {
 	// SweepInterval is how often the service looks for what time alone
 	// changed: months that closed without a unit's report, ledger items
-	// past their deadline, periods without a joint meeting.
+	// past their deadline, periods without a joint meeting, residents'
+	// requests past a time limit.
 	SweepInterval time.Duration `env:"SWEEP_INTERVAL" envDefault:"1m"`
 }
 
@@ -84,6 +87,8 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		Volunteers: volunteers.NewTeams(st.Teams(), clock),
 		// The two-way evaluation, residents' requests and balancing.
 		Evaluations: evaluations.NewService(st.Evaluations(), clock),
+		Requests:    requests.NewService(st.Requests(), clock),
+		Balancing:   balancing.NewService(st.Balancing(), agreements.NewService(st.Agreements(), clock), clock),
 	}
 	sweep := func(ctx context.Context) error { return Sweep(ctx, svcs) }
 	return &Built{Store: st, Services: svcs, Sweep: sweep}, &service.Parts{
@@ -102,11 +107,12 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 }
 
 // Sweep finds, each once, the months that closed without a unit's report,
-// the ledger items past their deadline, and the periods in which a
-// convener held no joint meeting.
+// the ledger items past their deadline, the periods in which a convener
+// held no joint meeting, and the residents' requests past a time limit.
 func Sweep(ctx context.Context, s grpcapi.Services) error {
 	_, err1 := s.Reports.SweepMissed(ctx)
 	_, err2 := s.Meetings.SweepOverdue(ctx)
 	_, err3 := s.Meetings.SweepMissedMeetings(ctx)
-	return errors.Join(err1, err2, err3)
+	_, err4 := s.Requests.SweepOverdue(ctx)
+	return errors.Join(err1, err2, err3, err4)
 }

@@ -87,6 +87,8 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			cobuildingv1.RegisterCalendarServiceHandler, cobuildingv1.RegisterVolunteerTeamServiceHandler,
 			// The two-way evaluation, residents' requests and balancing.
 			cobuildingv1.RegisterEvaluationServiceHandler,
+			cobuildingv1.RegisterServiceRequestServiceHandler,
+			cobuildingv1.RegisterBalancingServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "supervision", Addr: cfg.SupervisionAddr, Register: []gateway.RegisterFunc{
 			supervisionv1.RegisterRuleServiceHandler,
@@ -94,6 +96,8 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			supervisionv1.RegisterInspectionServiceHandler,
 			supervisionv1.RegisterInterviewServiceHandler,
 			supervisionv1.RegisterDashboardServiceHandler,
+			supervisionv1.RegisterAssessmentServiceHandler,
+			supervisionv1.RegisterCommendationServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 	}
 	if cfg.BackendCAFile != "" {

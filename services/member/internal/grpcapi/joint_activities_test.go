@@ -1,12 +1,15 @@
 package grpcapi_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/servicetest"
 	cobuildingv1 "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
@@ -175,5 +178,48 @@ func TestAJointActivityOfThousandsOfMembersIsCountedInOneDelivery(t *testing.T) 
 	}
 	if ci, err := info.Info(callContext(t)); err != nil || ci.NumRedelivered != 0 {
 		t.Errorf("consumer %+v, %v: want no redelivery", ci, err)
+	}
+}
+
+// TestConcurrentCountsOfOneActivityCountEachMemberOnce: the same activity
+// counted by several transactions at once (an event and its replays under
+// other ids, on several replicas) adds each member's entry once, and none
+// of them fails.
+func TestConcurrentCountsOfOneActivityCountEachMemberOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tr := h.tree(t)
+	var ids []string
+	for i := range 5 {
+		m := h.register(t, inService(tr.branch.GetId(), fmt.Sprintf("孙%s", []string{"磊", "静", "勇", "芳", "军"}[i])))
+		h.registerWith(t, tr.community.GetId(), m.GetId(), residence, since(1, 1))
+		ids = append(ids, m.GetId())
+	}
+	day, _ := time.Parse(time.DateOnly, since(7, 1))
+	a := reporting.JointActivity{ID: member.NewID(), Title: "共建联谊活动", Date: day, Hours: 2,
+		CommunityIDs: []string{tr.community.GetId()}, MemberIDs: append(ids, member.NewID())}
+	ctx := audit.AsSystem(callContext(t), reporting.ActivityRecorder)
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := h.svc.Reporting.CountJointActivity(ctx, a)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a concurrent count failed: %v", err)
+		}
+	}
+	if n := h.count(t, `SELECT count(*) FROM card_entries WHERE source_activity_id = $1`, a.ID); n != 5 {
+		t.Errorf("%d entries, want one per registered member (5)", n)
+	}
+	if n := h.count(t, `SELECT count(*) FROM activity_attendances WHERE activity_id = $1`, a.ID); n != 6 {
+		t.Errorf("%d attendances, want 6", n)
 	}
 }

@@ -42,7 +42,7 @@ func (t *txStore) AttendeesOn(ctx context.Context, memberIDs []string, day time.
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (reporting.Attendee, error) {
 		var (
-			a                       reporting.Attendee
+			a                      reporting.Attendee
 			regID, community, kind string
 		)
 		if err := row.Scan(&a.MemberID, &a.Found, &a.Left, &regID, &community, &kind); err != nil {

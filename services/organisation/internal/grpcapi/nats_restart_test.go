@@ -2,6 +2,7 @@ package grpcapi_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -65,25 +66,35 @@ func TestEveryEventIsPublishedOnceAcrossANATSRestart(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
+	// Each phase lasts until some organisations were created in it, not a
+	// fixed time, so that a slow machine exercises it as much as a fast one.
+	more := func(n int, phase string) {
+		t.Helper()
+		mu.Lock()
+		target := len(created) + n
+		mu.Unlock()
+		servicetest.WaitFor(t, fmt.Sprintf("%d more organisations %s", n, phase), func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(created) >= target
+		})
+	}
 	for round := range 2 {
-		time.Sleep(300 * time.Millisecond)
+		more(5, "before NATS stops")
 		srv.Shutdown()
-		time.Sleep(500 * time.Millisecond) // organisations keep being created while NATS is down
+		more(5, "while NATS is down")
 		srv, err = natsembed.Start(natsembed.Options{StoreDir: dir, Port: port})
 		if err != nil {
 			t.Fatalf("restart %d: %v", round, err)
 		}
 	}
-	time.Sleep(300 * time.Millisecond)
+	more(5, "after NATS is back")
 	close(stop)
 	if err := <-done; err != nil {
 		t.Fatalf("creating while NATS restarts: %v", err)
 	}
 
 	want := len(created)
-	if want < 20 {
-		t.Fatalf("only %d organisations were created; the test did not exercise much", want)
-	}
 	t.Logf("%d organisations created across two NATS restarts", want)
 	var seen map[string]int
 	deadline := time.Now().Add(eventually)

@@ -29,10 +29,14 @@ type timeKey struct {
 	ID string    `json:"i"`
 }
 
+// Valid says whether the key has the shape the lists write: a token
+// with another id would fail PostgreSQL's uuid cast as an internal error.
+func (k timeKey) Valid() bool { return !k.At.IsZero() && page.ID(k.ID) }
+
 // pageOf reads a page request: its size and where it starts.
 func pageOf(token string, size int32) (timeKey, int, error) {
-	var k timeKey
-	return k, page.Size(int(size)), page.Decode(token, &k)
+	k, err := page.After(token, timeKey{})
+	return k, page.Size(int(size)), err
 }
 
 // inspector is the subject of an inspector, "" for anyone else.

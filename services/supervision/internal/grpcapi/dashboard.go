@@ -4,6 +4,7 @@ import (
 	"context"
 
 	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
+	"gongjian.dev/services/supervision/internal/assess"
 	"gongjian.dev/services/supervision/internal/rules"
 )
 
@@ -12,6 +13,8 @@ type DashboardAPI struct {
 	pb.UnimplementedDashboardServiceServer
 	Counters rules.DashboardStore
 	Rules    *rules.Service
+	// Assess answers the rankings below the root from the stored results.
+	Assess *assess.Service
 }
 
 // GetDashboard implements pb.DashboardServiceServer.
@@ -49,6 +52,11 @@ func (a *DashboardAPI) GetDashboard(ctx context.Context, req *pb.GetDashboardReq
 	for _, q := range quarters {
 		out.Trend = append(out.Trend, &pb.QuarterCounts{Quarter: q, Findings: counted[q].Findings, ItemsOpened: counted[q].ItemsOpened})
 	}
+	period, ranked, err := a.Assess.Rankings(ctx, req.GetOrganisationId(), req.GetAssessmentPeriod())
+	if err != nil {
+		return nil, err
+	}
+	out.AssessmentPeriod, out.Rankings = period, results(ranked)
 	return out, nil
 }
 

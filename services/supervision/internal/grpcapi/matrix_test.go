@@ -35,6 +35,9 @@ type side struct {
 	district, street, community *orgv1.Organisation
 	finding, item, round, group string
 	interview                   string
+	// A graded task list of the community, its reviewed evidence, and a
+	// proposal to commend the community.
+	taskList, evidence, commendation string
 }
 
 // reachKind says how a call reaches its side.
@@ -182,6 +185,59 @@ var matrixOps = []matrixOp{
 			return &pb.GetDashboardRequest{OrganisationId: s.street.GetId()}
 		}},
 
+	{pb.AssessmentService_CreateTaskList_FullMethodName, organisers, "supervision.write", org, func(_ string, s side) proto.Message {
+		l := twoTasks(s.community, "2026-Q2")
+		l.Tasks[0].Weight = 10 // the weights sum to 50
+		return &pb.CreateTaskListRequest{TaskList: l}
+	}},
+	{pb.AssessmentService_GetTaskList_FullMethodName, readers, "supervision.read", org, func(_ string, s side) proto.Message {
+		return &pb.GetTaskListRequest{Id: s.taskList}
+	}},
+	{pb.AssessmentService_ListTaskLists_FullMethodName, readers, "supervision.read", org, func(_ string, s side) proto.Message {
+		return &pb.ListTaskListsRequest{OrganisationId: s.community.GetId()}
+	}},
+	{pb.AssessmentService_SubmitTaskEvidence_FullMethodName, owners, "supervision.write", org, func(_ string, s side) proto.Message {
+		return &pb.SubmitTaskEvidenceRequest{TaskListId: s.taskList, TaskCode: "life", Description: "late"} // graded
+	}},
+	{pb.AssessmentService_ReviewTaskEvidence_FullMethodName, deciders, "supervision.write", org, func(_ string, s side) proto.Message {
+		return &pb.ReviewTaskEvidenceRequest{Id: s.evidence, Score: 1, Note: "again"} // reviewed, and graded
+	}},
+	{pb.AssessmentService_ListTaskEvidence_FullMethodName, readers, "supervision.read", org, func(_ string, s side) proto.Message {
+		return &pb.ListTaskEvidenceRequest{TaskListId: s.taskList}
+	}},
+	{pb.AssessmentService_RecordDailyEntry_FullMethodName, deciders, "supervision.write", org, func(_ string, s side) proto.Message {
+		return &pb.RecordDailyEntryRequest{Entry: &pb.DailyEntry{OrganisationId: s.community.GetId(), Day: "2099-01-01", Points: 1, Note: "x"}}
+	}},
+	{pb.AssessmentService_ListDailyEntries_FullMethodName, readers, "supervision.read", org, func(_ string, s side) proto.Message {
+		return &pb.ListDailyEntriesRequest{OrganisationId: s.community.GetId(), Period: "2026-Q1"}
+	}},
+	{pb.AssessmentService_GradePeriod_FullMethodName, organisers, "supervision.write", org, func(_ string, s side) proto.Message {
+		return &pb.GradePeriodRequest{DistrictId: s.district.GetId(), Period: "2026-Q1"} // graded
+	}},
+	{pb.AssessmentService_ListResults_FullMethodName, readers, "supervision.read", org, func(_ string, s side) proto.Message {
+		return &pb.ListResultsRequest{OrganisationId: s.community.GetId()}
+	}},
+	{pb.AssessmentService_GetAssessmentSettings_FullMethodName, readers, "supervision.read", round, func(_ string, s side) proto.Message {
+		return &pb.GetAssessmentSettingsRequest{DistrictId: s.district.GetId()}
+	}},
+	{pb.AssessmentService_UpdateAssessmentSettings_FullMethodName, organisers, "supervision.write", org, func(_ string, s side) proto.Message {
+		return &pb.UpdateAssessmentSettingsRequest{Settings: &pb.AssessmentSettings{DistrictId: s.district.GetId(),
+			Bands: []*pb.GradeBand{{Name: "合格", MinScore: 60}}}} // the last band must start at 0
+	}},
+	{pb.CommendationService_ProposeCommendation_FullMethodName, organisers, "supervision.write", org, func(_ string, s side) proto.Message {
+		return &pb.ProposeCommendationRequest{Commendation: &pb.Commendation{Kind: pb.CommendationKind_COMMENDATION_KIND_ORGANISATION,
+			OrganisationId: s.community.GetId(), Year: 2026, Reason: "again"}} // proposed already
+	}},
+	{pb.CommendationService_ListCommendations_FullMethodName, readers, "supervision.read", org, func(_ string, s side) proto.Message {
+		return &pb.ListCommendationsRequest{AncestorId: s.community.GetId()}
+	}},
+	{pb.CommendationService_DecideCommendation_FullMethodName, cityOnly, "supervision.write", anywhere, func(_ string, s side) proto.Message {
+		return &pb.DecideCommendationRequest{Id: s.commendation, Approve: true, Version: stale}
+	}},
+	{pb.CommendationService_PublishCommendations_FullMethodName, cityOnly, "supervision.write", anywhere, func(string, side) proto.Message {
+		return &pb.PublishCommendationsRequest{Year: 2026, Title: "x"} // nothing approved
+	}},
+
 	{auditv1.AuditService_ListAuditRecords_FullMethodName, []auth.Role{auth.CityAdmin, auth.DistrictAdmin, auth.Inspector}, "audit.read", round,
 		func(_ string, s side) proto.Message {
 			return &auditv1.ListAuditRecordsRequest{Service: "supervision", OrganisationId: s.community.GetId()}
@@ -191,6 +247,7 @@ var matrixOps = []matrixOp{
 var restHandlers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 	pb.RegisterRuleServiceHandler, pb.RegisterRectificationServiceHandler, pb.RegisterInspectionServiceHandler,
 	pb.RegisterInterviewServiceHandler, pb.RegisterDashboardServiceHandler, auditv1.RegisterAuditServiceHandler,
+	pb.RegisterAssessmentServiceHandler, pb.RegisterCommendationServiceHandler,
 }
 
 // matrixSide builds one side of the fixture.
@@ -209,6 +266,22 @@ func (h *harness) matrixSide(t *testing.T, c city, district *orgv1.Organisation,
 		t.Fatal(err)
 	}
 	s.interview = iv.GetInterview().GetId()
+	s.taskList = h.scored(t, district, s.community, "2026-Q1", 60, 40).GetId()
+	ev, err := h.assessing(cityAdmin).assess.ListTaskEvidence(ctx, &pb.ListTaskEvidenceRequest{TaskListId: s.taskList})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.evidence = ev.GetEvidence()[0].GetId()
+	admin := h.assessing(districtAdmin(district))
+	if _, err := admin.assess.GradePeriod(ctx, &pb.GradePeriodRequest{DistrictId: district.GetId(), Period: "2026-Q1"}); err != nil {
+		t.Fatal(err)
+	}
+	cm, err := admin.commend.ProposeCommendation(ctx, &pb.ProposeCommendationRequest{Commendation: &pb.Commendation{
+		Kind: pb.CommendationKind_COMMENDATION_KIND_ORGANISATION, OrganisationId: s.community.GetId(), Year: 2026, Reason: "all tasks done"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.commendation = cm.GetCommendation().GetId()
 	return s
 }
 
@@ -296,6 +369,10 @@ func TestAccessMatrix(t *testing.T) {
 		if n := h.count(t, `SELECT count(*) FROM items WHERE state <> 'OPEN'`); n != 0 {
 			t.Errorf("%d items moved", n)
 		}
+		if n := h.count(t, `SELECT (SELECT count(*) FROM task_lists) + (SELECT count(*) FROM task_evidence) + (SELECT count(*) FROM daily_entries)
+			+ (SELECT count(*) FROM assessment_settings) + (SELECT count(*) FROM commendations WHERE state <> 'PROPOSED')`); n != 2+4 {
+			t.Errorf("the assessment fixture moved: %d rows, want the two lists and their four pieces of evidence", n)
+		}
 	})
 	t.Run("nobody without a token", func(t *testing.T) {
 		for _, tp := range []accesstest.Transport{accesstest.GRPC{Conn: h.as(devissuer.Claims{})}, accesstest.REST{Base: rest}} {
@@ -345,7 +422,7 @@ func TestEveryRPCIsInTheAccessMatrix(t *testing.T) {
 		return true
 	})
 	services = append(services, auditv1.File_gongjian_audit_v1_audit_proto.Services().ByName("AuditService"))
-	if len(services) != 6 {
+	if len(services) != 8 {
 		t.Fatalf("found %d services", len(services))
 	}
 	for _, sd := range services {

@@ -90,5 +90,39 @@ func Policy() authz.Policy {
 
 		pb.DashboardService_GetDashboard_FullMethodName: {Roles: inspectionReaders, Scopes: readScopes,
 			Targets: authz.Target(func(r *pb.GetDashboardRequest) string { return r.GetOrganisationId() })},
+
+		// Assessment: the district sets the lists, grades and settings;
+		// assessors (its administrators and the inspectors whose groups
+		// cover the organisation, checked by the domain) review evidence and
+		// keep daily records; the owner answers its own list.
+		pb.AssessmentService_CreateTaskList_FullMethodName: {Roles: organisers, Scopes: writeScopes,
+			Targets: authz.Target(func(r *pb.CreateTaskListRequest) string { return r.GetTaskList().GetOrganisationId() })},
+		pb.AssessmentService_GetTaskList_FullMethodName: {Roles: readers, Scopes: readScopes},
+		pb.AssessmentService_ListTaskLists_FullMethodName: {Roles: readers, Scopes: readScopes,
+			Targets: authz.Targets(func(r *pb.ListTaskListsRequest) []string { return []string{r.GetOrganisationId(), r.GetAncestorId()} })},
+		pb.AssessmentService_SubmitTaskEvidence_FullMethodName: {Roles: owners, Scopes: writeScopes},
+		pb.AssessmentService_ReviewTaskEvidence_FullMethodName: {Roles: deciders, Scopes: writeScopes},
+		pb.AssessmentService_ListTaskEvidence_FullMethodName:   {Roles: readers, Scopes: readScopes},
+		pb.AssessmentService_RecordDailyEntry_FullMethodName: {Roles: deciders, Scopes: writeScopes,
+			Targets: authz.Target(func(r *pb.RecordDailyEntryRequest) string { return r.GetEntry().GetOrganisationId() })},
+		pb.AssessmentService_ListDailyEntries_FullMethodName: {Roles: readers, Scopes: readScopes,
+			Targets: authz.Target(func(r *pb.ListDailyEntriesRequest) string { return r.GetOrganisationId() })},
+		pb.AssessmentService_GradePeriod_FullMethodName: district(func(r any) string { return r.(*pb.GradePeriodRequest).GetDistrictId() }),
+		pb.AssessmentService_ListResults_FullMethodName: {Roles: readers, Scopes: readScopes,
+			Targets: authz.Targets(func(r *pb.ListResultsRequest) []string { return []string{r.GetOrganisationId(), r.GetParentId()} })},
+		pb.AssessmentService_GetAssessmentSettings_FullMethodName: {Roles: readers, Scopes: readScopes, OrAbove: true,
+			Targets: authz.Target(func(r *pb.GetAssessmentSettingsRequest) string { return r.GetDistrictId() })},
+		pb.AssessmentService_UpdateAssessmentSettings_FullMethodName: district(func(r any) string {
+			return r.(*pb.UpdateAssessmentSettingsRequest).GetSettings().GetDistrictId()
+		}),
+
+		// Commendations: proposed by a district (or the city) from its
+		// results, decided and published by the city.
+		pb.CommendationService_ProposeCommendation_FullMethodName: {Roles: organisers, Scopes: writeScopes,
+			Targets: authz.Target(func(r *pb.ProposeCommendationRequest) string { return r.GetCommendation().GetOrganisationId() })},
+		pb.CommendationService_ListCommendations_FullMethodName: {Roles: readers, Scopes: readScopes,
+			Targets: authz.Target(func(r *pb.ListCommendationsRequest) string { return r.GetAncestorId() })},
+		pb.CommendationService_DecideCommendation_FullMethodName:   {Roles: cityOnly, Scopes: writeScopes},
+		pb.CommendationService_PublishCommendations_FullMethodName: {Roles: cityOnly, Scopes: writeScopes},
 	}
 }

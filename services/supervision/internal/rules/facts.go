@@ -76,6 +76,7 @@ const (
 	FactJointMeetingMissed   = "joint_meeting_missed"
 	FactLedgerItemOverdue    = "ledger_item_overdue"
 	FactComplianceFinding    = "compliance_finding"
+	FactAssessmentResult     = "assessment_result"
 	FactUnitGrades           = "unit_grades"
 )
 
@@ -164,6 +165,23 @@ var Facts = []Fact{
 			{"check", String, "the report's check: LEADERSHIP_SIZE, LEADERSHIP_AGE, LEADERSHIP_EDUCATION, SECRETARY_DIRECTOR, " +
 				"COMMUNITY_HAS_BRANCH, GENERAL_BRANCH_OVER_THRESHOLD, PREMISES_AREA, PREMISES_EQUIPMENT, COVERAGE_GAP"},
 			{"reason", String, "what is wrong, in the report's words"},
+		},
+	},
+	{
+		Name: FactAssessmentResult, Subject: SubjectOrganisation, Windows: []Window{OnEvent},
+		Description: "An organisation's graded assessment result for a year or a quarter (this service's assessment): " +
+			"its score, grade and rank among the organisations of its kind under the same parent (DOMAIN §5: " +
+			"quarterly task lists with scores; twice in the bottom two, below 60 points).",
+		Vars: []Var{
+			{"score", Double, "the score, 0 to 100: the tasks and the daily records combined"},
+			{"task_score", Double, "the tasks' score, 0 to 100"},
+			{"daily_score", Double, "the daily records' score, 0 to 100"},
+			{"grade", String, "the grade by the district's bands (优秀, 良好…)"},
+			{"rank", Int, "the rank among its peers, 1 the best"},
+			{"peers", Int, "how many were ranked together"},
+			{"bottom_two", Bool, "in the last two ranks of three or more"},
+			{"bottom_two_count", Int, "the quarters of the year, this one included, it was in the bottom two"},
+			{"quarterly", Bool, "the period is a quarter (not a year)"},
 		},
 	},
 }

@@ -46,6 +46,9 @@ type FollowUp struct {
 	Criticise bool
 	// QuarterMissed publishes QuarterlyActivityMissed.
 	QuarterMissed bool
+	// BarCommendation bars the organisation from commendation in the
+	// finding's year.
+	BarCommendation bool
 }
 
 // ItemOrder opens a rectification item.

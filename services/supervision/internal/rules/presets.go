@@ -60,6 +60,26 @@ var Presets = []Rule{
 		Severity: Low, Enabled: true,
 		Explanation: "000: two-way contact with mobile members (双向联系); an overdue contact is flagged and followed up by the home organisation.",
 	},
+	// Assessment (this service's own results).
+	{
+		Code: "assessment_bottom_two_twice", Name: "Twice in the bottom two of a year's quarterly rankings",
+		Fact: FactAssessmentResult, Window: OnEvent, Condition: "quarterly && bottom_two_count >= params.times",
+		Params:       map[string]any{"times": float64(2)},
+		Consequences: []Consequence{{Kind: BarCommendation}},
+		Severity:     Medium, Enabled: true,
+		Explanation: "Public practice (DOMAIN §5): quarterly task lists with scores and rankings; an organisation in the " +
+			"bottom two of its peers twice in a year loses the year's awards (取消评优资格), and with it its leaders.",
+	},
+	{
+		Code: "assessment_below_pass", Name: "Assessed below the pass mark",
+		Fact: FactAssessmentResult, Window: OnEvent, Condition: "score < params.pass_score",
+		Params: map[string]any{"pass_score": float64(60)},
+		Consequences: []Consequence{{Kind: ScheduleInterview, DeadlineDays: 15}, {Kind: OpenItem, DeadlineDays: 30,
+			RequiredEvidence: "a rectification plan for the tasks that scored low, and what was done"}},
+		Severity: High, Enabled: true,
+		Explanation: "Public practice (DOMAIN §5) and 002: an organisation scoring below 60 points is held to account " +
+			"(问责): its leader is interviewed (约谈) and it fixes what scored low by a deadline (限期整改).",
+	},
 }
 
 // The presets on co-building's facts (DOMAIN §3, §4).

@@ -42,6 +42,9 @@ const (
 	ScheduleInterview ConsequenceKind = "SCHEDULE_INTERVIEW"
 	WithdrawStar      ConsequenceKind = "WITHDRAW_STAR"
 	PublishCriticism  ConsequenceKind = "PUBLISH_CRITICISM"
+	// BarCommendation bars the organisation (and so its leaders) from
+	// commendation in the finding's year (取消评优资格).
+	BarCommendation ConsequenceKind = "BAR_COMMENDATION"
 )
 
 // Consequence is one thing that follows a finding.
@@ -91,7 +94,7 @@ func (r *Rule) check() (*Condition, error) {
 		v.Add("rule.severity", "LOW, MEDIUM or HIGH")
 	}
 	for i, c := range r.Consequences {
-		if !slices.Contains([]ConsequenceKind{OpenItem, ScheduleInterview, WithdrawStar, PublishCriticism}, c.Kind) {
+		if !slices.Contains([]ConsequenceKind{OpenItem, ScheduleInterview, WithdrawStar, PublishCriticism, BarCommendation}, c.Kind) {
 			v.Add(fmt.Sprintf("rule.consequences[%d].kind", i), "unknown consequence")
 		}
 		if (c.Kind == OpenItem || c.Kind == ScheduleInterview) && c.DeadlineDays <= 0 {
@@ -111,6 +114,9 @@ func (r *Rule) check() (*Condition, error) {
 	}
 	if slices.ContainsFunc(r.Consequences, func(c Consequence) bool { return c.Kind == WithdrawStar }) && fact.Subject != SubjectMember {
 		v.Add("rule.consequences", "only a rule about members can withdraw a star rating")
+	}
+	if slices.ContainsFunc(r.Consequences, func(c Consequence) bool { return c.Kind == BarCommendation }) && fact.Subject != SubjectOrganisation {
+		v.Add("rule.consequences", "only a rule about organisations can bar one from commendation")
 	}
 	cond, err := Compile(fact, r.Condition)
 	if err != nil {

@@ -321,6 +321,8 @@ func (s *Service) followUp(r *Rule, fact Fact, f *Finding) FollowUp {
 			fu.WithdrawStar = stars > 0
 		case PublishCriticism:
 			fu.Criticise = true
+		case BarCommendation:
+			fu.BarCommendation = true
 		}
 	}
 	return fu

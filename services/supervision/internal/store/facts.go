@@ -38,6 +38,8 @@ func factRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules.FactR
 	case rules.FactTransferExpired, rules.FactTransferFlagged, rules.FactMobileContactOverdue,
 		rules.FactUnitReportMissed, rules.FactJointMeetingMissed, rules.FactLedgerItemOverdue, rules.FactComplianceFinding:
 		return eventFactRows(ctx, db, q)
+	case rules.FactAssessmentResult:
+		return assessmentRows(ctx, db, q)
 	}
 	return nil, fmt.Errorf("no projection answers the fact %q", q.Fact)
 }
@@ -198,4 +200,29 @@ func stringsParam(p map[string]any, name string, def []string) []string {
 		}
 	}
 	return out
+}
+
+// assessmentRows: the graded results of the district's organisations, one
+// row per organisation and period.
+func assessmentRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules.FactRow, error) {
+	rows, err := db.Query(ctx, `SELECT organisation_id::text, district_id::text, period, score, task_score, daily_score, grade, rank,
+			peers, bottom_two, bottom_two_count
+		FROM assessment_results WHERE district_id = $1 AND ($2 = '' OR organisation_id::text = $2)`, q.DistrictID, q.SubjectID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (rules.FactRow, error) {
+		var (
+			r                          rules.FactRow
+			score, taskScore, daily    float64
+			grade                      string
+			rank, peers, bottomTwoRuns int64
+			bottomTwo                  bool
+		)
+		err := row.Scan(&r.SubjectID, &r.DistrictID, &r.Period, &score, &taskScore, &daily, &grade, &rank, &peers, &bottomTwo, &bottomTwoRuns)
+		r.OrganisationID = r.SubjectID
+		r.Vars = map[string]any{"score": score, "task_score": taskScore, "daily_score": daily, "grade": grade, "rank": rank,
+			"peers": peers, "bottom_two": bottomTwo, "bottom_two_count": bottomTwoRuns, "quarterly": len(r.Period) > 4}
+		return r, err
+	})
 }

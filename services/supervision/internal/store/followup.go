@@ -169,6 +169,12 @@ func (t *TxStore) FollowUp(ctx context.Context, fus []rules.FollowUp) error {
 				return err
 			}
 		}
+		if fu.BarCommendation {
+			if _, err := t.tx.Exec(ctx, `INSERT INTO commendation_bars (organisation_id, year, finding_id, created_at)
+				VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, f.OrganisationID, periodYear(f), f.ID, f.Created); err != nil {
+				return err
+			}
+		}
 		if fu.WithdrawStar {
 			payload, _ := json.Marshal(WithdrawStar{MemberID: f.SubjectID, Year: int32(f.Created.Year()),
 				Reason: starReason(fu.Rule, f)})
@@ -197,6 +203,14 @@ func starReason(r *rules.Rule, f *rules.Finding) string {
 		s = string([]rune(s)[:500])
 	}
 	return s
+}
+
+// periodYear is the year of a finding's period ("2026-Q2"), else of its making.
+func periodYear(f *rules.Finding) int {
+	if y, err := strconv.Atoi(f.Period[:min(4, len(f.Period))]); err == nil {
+		return y
+	}
+	return f.Created.Year()
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

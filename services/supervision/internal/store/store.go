@@ -32,18 +32,27 @@ var migrationFiles embed.FS
 // Migrations are the service's own migrations.
 var Migrations = pgdb.Embedded("supervision", migrationFiles, "migrations")
 
-//go:embed migrations_facts/*.sql
-var factMigrationFiles embed.FS
+//go:embed assessment/*.sql
+var assessmentFiles embed.FS
 
-// FactMigrations are the service's tables and indexes of facts added
-// beside its first set (the units' grades, what the sweep's queries reach
-// a district by), a set of their own, numbered apart from the others.
-var FactMigrations = pgdb.Embedded("supervision_facts", factMigrationFiles, "migrations_facts")
+// AssessmentMigrations are the tables of assessment and commendations, a
+// set of their own (tern numbers a set's files without gaps).
+var AssessmentMigrations = pgdb.Embedded("supervision_assessment", assessmentFiles, "assessment")
+
+//go:embed migrations_cobuilding/*.sql
+var coBuildingMigrationFiles embed.FS
+
+// CoBuildingMigrations are the service's tables and indexes of facts added
+// beside its first set (co-building's unit grades, what the sweep's
+// queries reach a district's facts by), a set of their own, numbered apart
+// from the others.
+var CoBuildingMigrations = pgdb.Embedded("supervision_cobuilding", coBuildingMigrationFiles, "migrations_cobuilding")
 
 // AllMigrations are every migration set the service's schema needs, in
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations, FactMigrations}
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations,
+	AssessmentMigrations, CoBuildingMigrations}
 
 // Store implements the domain's stores over a pool.
 type Store struct {

@@ -24,6 +24,7 @@ import (
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
+	"gongjian.dev/services/supervision/internal/assess"
 	supevents "gongjian.dev/services/supervision/internal/events"
 	"gongjian.dev/services/supervision/internal/grpcapi"
 	"gongjian.dev/services/supervision/internal/rectify"
@@ -68,6 +69,7 @@ type Built struct {
 	Store   *store.Store
 	Rules   *rules.Service
 	Rectify *rectify.Service
+	Assess  *assess.Service
 	Calls   *Runner
 	// Compliance reads the organisation service's compliance reports.
 	Compliance *supevents.ComplianceReports
@@ -96,6 +98,7 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 	if err := rs.EnsurePresets(ctx); err != nil {
 		return nil, nil, fmt.Errorf("shipped rules: %w", err)
 	}
+	as := assessment(d, st, rs)
 	appraisals, err := memberClient(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -112,13 +115,15 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 	pass := func(ctx context.Context, district string) (int, error) {
 		return sweepOnce(ctx, d, district, rs, rx, runner, compliance)
 	}
-	return &Built{Store: st, Rules: rs, Rectify: rx, Calls: runner, Compliance: compliance}, &service.Parts{
+	return &Built{Store: st, Rules: rs, Rectify: rx, Assess: as, Calls: runner, Compliance: compliance}, &service.Parts{
 		Register: func(srv grpc.ServiceRegistrar) {
 			pb.RegisterRuleServiceServer(srv, &grpcapi.RuleAPI{Rules: rs, Items: rx, Sweep: pass})
 			pb.RegisterRectificationServiceServer(srv, &grpcapi.RectificationAPI{Svc: rx})
 			pb.RegisterInspectionServiceServer(srv, inspections)
 			pb.RegisterInterviewServiceServer(srv, inspections)
-			pb.RegisterDashboardServiceServer(srv, &grpcapi.DashboardAPI{Counters: st, Rules: rs})
+			pb.RegisterDashboardServiceServer(srv, &grpcapi.DashboardAPI{Counters: st, Rules: rs, Assess: as})
+			pb.RegisterAssessmentServiceServer(srv, &grpcapi.AssessmentAPI{Svc: as})
+			pb.RegisterCommendationServiceServer(srv, &grpcapi.AssessmentAPI{Svc: as})
 		},
 		Policy: grpcapi.Policy(),
 		Tree:   st,
@@ -132,6 +137,32 @@ func wire(ctx context.Context, d service.Deps, cfg *Config) (*Built, *service.Pa
 			return sweep(ctx, d, cfg.SweepInterval, rs, rx, runner, compliance)
 		}}},
 	}, nil
+}
+
+// assessment is the assessment service over st, whose graded results the
+// rules watching assessment_result judge in the grading's transaction.
+func assessment(d service.Deps, st *store.Store, rs *rules.Service) *assess.Service {
+	as := assess.NewService(store.Assess{Store: st}, d.Now, d.Location)
+	as.OnGraded = func(ctx context.Context, tx assess.Tx, results []*assess.Result) error {
+		rtx, ok := tx.(rules.Tx)
+		if !ok {
+			return fmt.Errorf("the assessment transaction %T is not the rules'", tx)
+		}
+		// One judgement of each district's results per rule, set-based:
+		// what was found before is passed over by the findings' unique key.
+		judged := map[string]bool{}
+		for _, r := range results {
+			if judged[r.DistrictID] {
+				continue
+			}
+			judged[r.DistrictID] = true
+			if err := rs.OnFact(ctx, rtx, rules.FactAssessmentResult, "", r.DistrictID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return as
 }
 
 // sweep runs a pass of the sweeper at every interval, on every replica:

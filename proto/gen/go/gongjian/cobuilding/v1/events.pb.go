@@ -22,6 +22,60 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ServiceRequestOverdueWarning says which time limit a request passed.
+type ServiceRequestOverdueWarning int32
+
+const (
+	// SERVICE_REQUEST_OVERDUE_WARNING_UNSPECIFIED is never used.
+	ServiceRequestOverdueWarning_SERVICE_REQUEST_OVERDUE_WARNING_UNSPECIFIED ServiceRequestOverdueWarning = 0
+	// SERVICE_REQUEST_OVERDUE_WARNING_NO_RESPONSE is not accepted within the response limit.
+	ServiceRequestOverdueWarning_SERVICE_REQUEST_OVERDUE_WARNING_NO_RESPONSE ServiceRequestOverdueWarning = 1
+	// SERVICE_REQUEST_OVERDUE_WARNING_NO_PROGRESS is accepted and without
+	// progress or an answer within the progress limit.
+	ServiceRequestOverdueWarning_SERVICE_REQUEST_OVERDUE_WARNING_NO_PROGRESS ServiceRequestOverdueWarning = 2
+)
+
+// Enum value maps for ServiceRequestOverdueWarning.
+var (
+	ServiceRequestOverdueWarning_name = map[int32]string{
+		0: "SERVICE_REQUEST_OVERDUE_WARNING_UNSPECIFIED",
+		1: "SERVICE_REQUEST_OVERDUE_WARNING_NO_RESPONSE",
+		2: "SERVICE_REQUEST_OVERDUE_WARNING_NO_PROGRESS",
+	}
+	ServiceRequestOverdueWarning_value = map[string]int32{
+		"SERVICE_REQUEST_OVERDUE_WARNING_UNSPECIFIED": 0,
+		"SERVICE_REQUEST_OVERDUE_WARNING_NO_RESPONSE": 1,
+		"SERVICE_REQUEST_OVERDUE_WARNING_NO_PROGRESS": 2,
+	}
+)
+
+func (x ServiceRequestOverdueWarning) Enum() *ServiceRequestOverdueWarning {
+	p := new(ServiceRequestOverdueWarning)
+	*p = x
+	return p
+}
+
+func (x ServiceRequestOverdueWarning) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ServiceRequestOverdueWarning) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_cobuilding_v1_events_proto_enumTypes[0].Descriptor()
+}
+
+func (ServiceRequestOverdueWarning) Type() protoreflect.EnumType {
+	return &file_gongjian_cobuilding_v1_events_proto_enumTypes[0]
+}
+
+func (x ServiceRequestOverdueWarning) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ServiceRequestOverdueWarning.Descriptor instead.
+func (ServiceRequestOverdueWarning) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{0}
+}
+
 // ResidentUnitChanged is published on gongjian.cobuilding.v1.resident_unit_changed
 // when a unit is recorded or changed.
 type ResidentUnitChanged struct {
@@ -1255,7 +1309,8 @@ func (x *CalendarDaySet) GetPreviousKind() DayKind {
 }
 
 // VolunteerTeamChanged is published on
-// gongjian.cobuilding.v1.volunteer_team_changed when a team is recorded.
+// gongjian.cobuilding.v1.volunteer_team_changed when a team is recorded or
+// changed.
 type VolunteerTeamChanged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// event_id is unique per event; consumers use it to skip duplicates.
@@ -1690,11 +1745,349 @@ func (x *UnitEvaluationPublished) GetUnitName() string {
 	return ""
 }
 
+// ServiceRequestChanged is published on
+// gongjian.cobuilding.v1.service_request_changed when a resident's request
+// is received, assigned, claimed, accepted, progressed, answered, rated or
+// closed. The resident's personal data is masked.
+type ServiceRequestChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// service_request after the change, personal data masked.
+	ServiceRequest *ServiceRequest `protobuf:"bytes,3,opt,name=service_request,json=serviceRequest,proto3" json:"service_request,omitempty"`
+	// change is RECEIVED, ASSIGNED, CLAIMED, ACCEPTED, PROGRESSED, ANSWERED,
+	// RATED or CLOSED.
+	Change        string `protobuf:"bytes,4,opt,name=change,proto3" json:"change,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceRequestChanged) Reset() {
+	*x = ServiceRequestChanged{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceRequestChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceRequestChanged) ProtoMessage() {}
+
+func (x *ServiceRequestChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceRequestChanged.ProtoReflect.Descriptor instead.
+func (*ServiceRequestChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ServiceRequestChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ServiceRequestChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *ServiceRequestChanged) GetServiceRequest() *ServiceRequest {
+	if x != nil {
+		return x.ServiceRequest
+	}
+	return nil
+}
+
+func (x *ServiceRequestChanged) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+// ServiceRequestOverdue is published on
+// gongjian.cobuilding.v1.service_request_overdue, once per request and
+// warning, when the sweeper finds a time limit passed.
+type ServiceRequestOverdue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when it was found.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// service_request_id is the request.
+	ServiceRequestId string `protobuf:"bytes,3,opt,name=service_request_id,json=serviceRequestId,proto3" json:"service_request_id,omitempty"`
+	// community_id is its community.
+	CommunityId string `protobuf:"bytes,4,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	// district_id is the community's district.
+	DistrictId string `protobuf:"bytes,5,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// warning says which limit passed.
+	Warning ServiceRequestOverdueWarning `protobuf:"varint,6,opt,name=warning,proto3,enum=gongjian.cobuilding.v1.ServiceRequestOverdueWarning" json:"warning,omitempty"`
+	// due_time was the limit.
+	DueTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
+	// kind of request.
+	Kind ServiceRequestKind `protobuf:"varint,8,opt,name=kind,proto3,enum=gongjian.cobuilding.v1.ServiceRequestKind" json:"kind,omitempty"`
+	// handler, if one was assigned.
+	Handler       *Handler `protobuf:"bytes,9,opt,name=handler,proto3" json:"handler,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceRequestOverdue) Reset() {
+	*x = ServiceRequestOverdue{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceRequestOverdue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceRequestOverdue) ProtoMessage() {}
+
+func (x *ServiceRequestOverdue) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceRequestOverdue.ProtoReflect.Descriptor instead.
+func (*ServiceRequestOverdue) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ServiceRequestOverdue) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ServiceRequestOverdue) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *ServiceRequestOverdue) GetServiceRequestId() string {
+	if x != nil {
+		return x.ServiceRequestId
+	}
+	return ""
+}
+
+func (x *ServiceRequestOverdue) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *ServiceRequestOverdue) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *ServiceRequestOverdue) GetWarning() ServiceRequestOverdueWarning {
+	if x != nil {
+		return x.Warning
+	}
+	return ServiceRequestOverdueWarning_SERVICE_REQUEST_OVERDUE_WARNING_UNSPECIFIED
+}
+
+func (x *ServiceRequestOverdue) GetDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueTime
+	}
+	return nil
+}
+
+func (x *ServiceRequestOverdue) GetKind() ServiceRequestKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ServiceRequestKind_SERVICE_REQUEST_KIND_UNSPECIFIED
+}
+
+func (x *ServiceRequestOverdue) GetHandler() *Handler {
+	if x != nil {
+		return x.Handler
+	}
+	return nil
+}
+
+// ServiceRequestSettingsUpdated is published on
+// gongjian.cobuilding.v1.service_request_settings_updated when a district's
+// time limits change.
+type ServiceRequestSettingsUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// settings as set.
+	Settings      *ServiceRequestSettings `protobuf:"bytes,3,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceRequestSettingsUpdated) Reset() {
+	*x = ServiceRequestSettingsUpdated{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceRequestSettingsUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceRequestSettingsUpdated) ProtoMessage() {}
+
+func (x *ServiceRequestSettingsUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceRequestSettingsUpdated.ProtoReflect.Descriptor instead.
+func (*ServiceRequestSettingsUpdated) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ServiceRequestSettingsUpdated) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ServiceRequestSettingsUpdated) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *ServiceRequestSettingsUpdated) GetSettings() *ServiceRequestSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+// BalancingProposalChanged is published on
+// gongjian.cobuilding.v1.balancing_proposal_changed when a proposal is
+// made or accepted (the agreements it signs publish AgreementChanged each).
+type BalancingProposalChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the change was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// balancing_proposal after the change.
+	BalancingProposal *BalancingProposal `protobuf:"bytes,3,opt,name=balancing_proposal,json=balancingProposal,proto3" json:"balancing_proposal,omitempty"`
+	// change is PROPOSED or ACCEPTED.
+	Change        string `protobuf:"bytes,4,opt,name=change,proto3" json:"change,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BalancingProposalChanged) Reset() {
+	*x = BalancingProposalChanged{}
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BalancingProposalChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BalancingProposalChanged) ProtoMessage() {}
+
+func (x *BalancingProposalChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_events_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BalancingProposalChanged.ProtoReflect.Descriptor instead.
+func (*BalancingProposalChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_events_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *BalancingProposalChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *BalancingProposalChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *BalancingProposalChanged) GetBalancingProposal() *BalancingProposal {
+	if x != nil {
+		return x.BalancingProposal
+	}
+	return nil
+}
+
+func (x *BalancingProposalChanged) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
 var File_gongjian_cobuilding_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_cobuilding_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"#gongjian/cobuilding/v1/events.proto\x12\x16gongjian.cobuilding.v1\x1a'gongjian/cobuilding/v1/activities.proto\x1a'gongjian/cobuilding/v1/agreements.proto\x1a(gongjian/cobuilding/v1/evaluations.proto\x1a%gongjian/cobuilding/v1/meetings.proto\x1a$gongjian/cobuilding/v1/reports.proto\x1a%gongjian/cobuilding/v1/settings.proto\x1a\"gongjian/cobuilding/v1/units.proto\x1a#gongjian/cobuilding/v1/venues.proto\x1a'gongjian/cobuilding/v1/volunteers.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x01\n" +
+	"#gongjian/cobuilding/v1/events.proto\x12\x16gongjian.cobuilding.v1\x1a'gongjian/cobuilding/v1/activities.proto\x1a'gongjian/cobuilding/v1/agreements.proto\x1a&gongjian/cobuilding/v1/balancing.proto\x1a(gongjian/cobuilding/v1/evaluations.proto\x1a%gongjian/cobuilding/v1/meetings.proto\x1a$gongjian/cobuilding/v1/reports.proto\x1a%gongjian/cobuilding/v1/requests.proto\x1a%gongjian/cobuilding/v1/settings.proto\x1a\"gongjian/cobuilding/v1/units.proto\x1a#gongjian/cobuilding/v1/venues.proto\x1a'gongjian/cobuilding/v1/volunteers.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x01\n" +
 	"\x13ResidentUnitChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -1857,7 +2250,40 @@ const file_gongjian_cobuilding_v1_events_proto_rawDesc = "" +
 	" \x01(\x0e2'.gongjian.cobuilding.v1.EvaluationGradeR\x05grade\x12\x18\n" +
 	"\acomment\x18\v \x01(\tR\acomment\x12\x1c\n" +
 	"\tcorrected\x18\f \x01(\bR\tcorrected\x12\x1b\n" +
-	"\tunit_name\x18\r \x01(\tR\bunitNameB?Z=gongjian.dev/proto/gen/go/gongjian/cobuilding/v1;cobuildingv1b\x06proto3"
+	"\tunit_name\x18\r \x01(\tR\bunitName\"\xd6\x01\n" +
+	"\x15ServiceRequestChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12O\n" +
+	"\x0fservice_request\x18\x03 \x01(\v2&.gongjian.cobuilding.v1.ServiceRequestR\x0eserviceRequest\x12\x16\n" +
+	"\x06change\x18\x04 \x01(\tR\x06change\"\xe1\x03\n" +
+	"\x15ServiceRequestOverdue\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12,\n" +
+	"\x12service_request_id\x18\x03 \x01(\tR\x10serviceRequestId\x12!\n" +
+	"\fcommunity_id\x18\x04 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vdistrict_id\x18\x05 \x01(\tR\n" +
+	"districtId\x12N\n" +
+	"\awarning\x18\x06 \x01(\x0e24.gongjian.cobuilding.v1.ServiceRequestOverdueWarningR\awarning\x125\n" +
+	"\bdue_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12>\n" +
+	"\x04kind\x18\b \x01(\x0e2*.gongjian.cobuilding.v1.ServiceRequestKindR\x04kind\x129\n" +
+	"\ahandler\x18\t \x01(\v2\x1f.gongjian.cobuilding.v1.HandlerR\ahandler\"\xc1\x01\n" +
+	"\x1dServiceRequestSettingsUpdated\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12J\n" +
+	"\bsettings\x18\x03 \x01(\v2..gongjian.cobuilding.v1.ServiceRequestSettingsR\bsettings\"\xe2\x01\n" +
+	"\x18BalancingProposalChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12X\n" +
+	"\x12balancing_proposal\x18\x03 \x01(\v2).gongjian.cobuilding.v1.BalancingProposalR\x11balancingProposal\x12\x16\n" +
+	"\x06change\x18\x04 \x01(\tR\x06change*\xb1\x01\n" +
+	"\x1cServiceRequestOverdueWarning\x12/\n" +
+	"+SERVICE_REQUEST_OVERDUE_WARNING_UNSPECIFIED\x10\x00\x12/\n" +
+	"+SERVICE_REQUEST_OVERDUE_WARNING_NO_RESPONSE\x10\x01\x12/\n" +
+	"+SERVICE_REQUEST_OVERDUE_WARNING_NO_PROGRESS\x10\x02B?Z=gongjian.dev/proto/gen/go/gongjian/cobuilding/v1;cobuildingv1b\x06proto3"
 
 var (
 	file_gongjian_cobuilding_v1_events_proto_rawDescOnce sync.Once
@@ -1871,87 +2297,109 @@ func file_gongjian_cobuilding_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_cobuilding_v1_events_proto_rawDescData
 }
 
-var file_gongjian_cobuilding_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_gongjian_cobuilding_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_gongjian_cobuilding_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_gongjian_cobuilding_v1_events_proto_goTypes = []any{
-	(*ResidentUnitChanged)(nil),         // 0: gongjian.cobuilding.v1.ResidentUnitChanged
-	(*ResidentUnitCoverageChanged)(nil), // 1: gongjian.cobuilding.v1.ResidentUnitCoverageChanged
-	(*AgreementChanged)(nil),            // 2: gongjian.cobuilding.v1.AgreementChanged
-	(*UnitReportFiled)(nil),             // 3: gongjian.cobuilding.v1.UnitReportFiled
-	(*UnitReportMissed)(nil),            // 4: gongjian.cobuilding.v1.UnitReportMissed
-	(*JointMeetingRecorded)(nil),        // 5: gongjian.cobuilding.v1.JointMeetingRecorded
-	(*JointMeetingMissed)(nil),          // 6: gongjian.cobuilding.v1.JointMeetingMissed
-	(*LedgerItemChanged)(nil),           // 7: gongjian.cobuilding.v1.LedgerItemChanged
-	(*LedgerItemOverdue)(nil),           // 8: gongjian.cobuilding.v1.LedgerItemOverdue
-	(*JointActivityRecorded)(nil),       // 9: gongjian.cobuilding.v1.JointActivityRecorded
-	(*CoBuildingSettingsUpdated)(nil),   // 10: gongjian.cobuilding.v1.CoBuildingSettingsUpdated
-	(*VenueChanged)(nil),                // 11: gongjian.cobuilding.v1.VenueChanged
-	(*BookingChanged)(nil),              // 12: gongjian.cobuilding.v1.BookingChanged
-	(*CalendarDaySet)(nil),              // 13: gongjian.cobuilding.v1.CalendarDaySet
-	(*VolunteerTeamChanged)(nil),        // 14: gongjian.cobuilding.v1.VolunteerTeamChanged
-	(*VolunteersChanged)(nil),           // 15: gongjian.cobuilding.v1.VolunteersChanged
-	(*VolunteerServiceRecorded)(nil),    // 16: gongjian.cobuilding.v1.VolunteerServiceRecorded
-	(*UnitEvaluationPublished)(nil),     // 17: gongjian.cobuilding.v1.UnitEvaluationPublished
-	(*timestamppb.Timestamp)(nil),       // 18: google.protobuf.Timestamp
-	(*ResidentUnit)(nil),                // 19: gongjian.cobuilding.v1.ResidentUnit
-	(*Agreement)(nil),                   // 20: gongjian.cobuilding.v1.Agreement
-	(*UnitReport)(nil),                  // 21: gongjian.cobuilding.v1.UnitReport
-	(*JointMeeting)(nil),                // 22: gongjian.cobuilding.v1.JointMeeting
-	(MeetingKind)(0),                    // 23: gongjian.cobuilding.v1.MeetingKind
-	(*LedgerItem)(nil),                  // 24: gongjian.cobuilding.v1.LedgerItem
-	(*JointActivity)(nil),               // 25: gongjian.cobuilding.v1.JointActivity
-	(*CoBuildingSettings)(nil),          // 26: gongjian.cobuilding.v1.CoBuildingSettings
-	(*Venue)(nil),                       // 27: gongjian.cobuilding.v1.Venue
-	(*Booking)(nil),                     // 28: gongjian.cobuilding.v1.Booking
-	(*CalendarDay)(nil),                 // 29: gongjian.cobuilding.v1.CalendarDay
-	(DayKind)(0),                        // 30: gongjian.cobuilding.v1.DayKind
-	(*VolunteerTeam)(nil),               // 31: gongjian.cobuilding.v1.VolunteerTeam
-	(*Volunteer)(nil),                   // 32: gongjian.cobuilding.v1.Volunteer
-	(*ServiceRecord)(nil),               // 33: gongjian.cobuilding.v1.ServiceRecord
-	(EvaluationDirection)(0),            // 34: gongjian.cobuilding.v1.EvaluationDirection
-	(EvaluationGrade)(0),                // 35: gongjian.cobuilding.v1.EvaluationGrade
+	(ServiceRequestOverdueWarning)(0),     // 0: gongjian.cobuilding.v1.ServiceRequestOverdueWarning
+	(*ResidentUnitChanged)(nil),           // 1: gongjian.cobuilding.v1.ResidentUnitChanged
+	(*ResidentUnitCoverageChanged)(nil),   // 2: gongjian.cobuilding.v1.ResidentUnitCoverageChanged
+	(*AgreementChanged)(nil),              // 3: gongjian.cobuilding.v1.AgreementChanged
+	(*UnitReportFiled)(nil),               // 4: gongjian.cobuilding.v1.UnitReportFiled
+	(*UnitReportMissed)(nil),              // 5: gongjian.cobuilding.v1.UnitReportMissed
+	(*JointMeetingRecorded)(nil),          // 6: gongjian.cobuilding.v1.JointMeetingRecorded
+	(*JointMeetingMissed)(nil),            // 7: gongjian.cobuilding.v1.JointMeetingMissed
+	(*LedgerItemChanged)(nil),             // 8: gongjian.cobuilding.v1.LedgerItemChanged
+	(*LedgerItemOverdue)(nil),             // 9: gongjian.cobuilding.v1.LedgerItemOverdue
+	(*JointActivityRecorded)(nil),         // 10: gongjian.cobuilding.v1.JointActivityRecorded
+	(*CoBuildingSettingsUpdated)(nil),     // 11: gongjian.cobuilding.v1.CoBuildingSettingsUpdated
+	(*VenueChanged)(nil),                  // 12: gongjian.cobuilding.v1.VenueChanged
+	(*BookingChanged)(nil),                // 13: gongjian.cobuilding.v1.BookingChanged
+	(*CalendarDaySet)(nil),                // 14: gongjian.cobuilding.v1.CalendarDaySet
+	(*VolunteerTeamChanged)(nil),          // 15: gongjian.cobuilding.v1.VolunteerTeamChanged
+	(*VolunteersChanged)(nil),             // 16: gongjian.cobuilding.v1.VolunteersChanged
+	(*VolunteerServiceRecorded)(nil),      // 17: gongjian.cobuilding.v1.VolunteerServiceRecorded
+	(*UnitEvaluationPublished)(nil),       // 18: gongjian.cobuilding.v1.UnitEvaluationPublished
+	(*ServiceRequestChanged)(nil),         // 19: gongjian.cobuilding.v1.ServiceRequestChanged
+	(*ServiceRequestOverdue)(nil),         // 20: gongjian.cobuilding.v1.ServiceRequestOverdue
+	(*ServiceRequestSettingsUpdated)(nil), // 21: gongjian.cobuilding.v1.ServiceRequestSettingsUpdated
+	(*BalancingProposalChanged)(nil),      // 22: gongjian.cobuilding.v1.BalancingProposalChanged
+	(*timestamppb.Timestamp)(nil),         // 23: google.protobuf.Timestamp
+	(*ResidentUnit)(nil),                  // 24: gongjian.cobuilding.v1.ResidentUnit
+	(*Agreement)(nil),                     // 25: gongjian.cobuilding.v1.Agreement
+	(*UnitReport)(nil),                    // 26: gongjian.cobuilding.v1.UnitReport
+	(*JointMeeting)(nil),                  // 27: gongjian.cobuilding.v1.JointMeeting
+	(MeetingKind)(0),                      // 28: gongjian.cobuilding.v1.MeetingKind
+	(*LedgerItem)(nil),                    // 29: gongjian.cobuilding.v1.LedgerItem
+	(*JointActivity)(nil),                 // 30: gongjian.cobuilding.v1.JointActivity
+	(*CoBuildingSettings)(nil),            // 31: gongjian.cobuilding.v1.CoBuildingSettings
+	(*Venue)(nil),                         // 32: gongjian.cobuilding.v1.Venue
+	(*Booking)(nil),                       // 33: gongjian.cobuilding.v1.Booking
+	(*CalendarDay)(nil),                   // 34: gongjian.cobuilding.v1.CalendarDay
+	(DayKind)(0),                          // 35: gongjian.cobuilding.v1.DayKind
+	(*VolunteerTeam)(nil),                 // 36: gongjian.cobuilding.v1.VolunteerTeam
+	(*Volunteer)(nil),                     // 37: gongjian.cobuilding.v1.Volunteer
+	(*ServiceRecord)(nil),                 // 38: gongjian.cobuilding.v1.ServiceRecord
+	(EvaluationDirection)(0),              // 39: gongjian.cobuilding.v1.EvaluationDirection
+	(EvaluationGrade)(0),                  // 40: gongjian.cobuilding.v1.EvaluationGrade
+	(*ServiceRequest)(nil),                // 41: gongjian.cobuilding.v1.ServiceRequest
+	(ServiceRequestKind)(0),               // 42: gongjian.cobuilding.v1.ServiceRequestKind
+	(*Handler)(nil),                       // 43: gongjian.cobuilding.v1.Handler
+	(*ServiceRequestSettings)(nil),        // 44: gongjian.cobuilding.v1.ServiceRequestSettings
+	(*BalancingProposal)(nil),             // 45: gongjian.cobuilding.v1.BalancingProposal
 }
 var file_gongjian_cobuilding_v1_events_proto_depIdxs = []int32{
-	18, // 0: gongjian.cobuilding.v1.ResidentUnitChanged.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 1: gongjian.cobuilding.v1.ResidentUnitChanged.resident_unit:type_name -> gongjian.cobuilding.v1.ResidentUnit
-	18, // 2: gongjian.cobuilding.v1.ResidentUnitCoverageChanged.occur_time:type_name -> google.protobuf.Timestamp
-	18, // 3: gongjian.cobuilding.v1.AgreementChanged.occur_time:type_name -> google.protobuf.Timestamp
-	20, // 4: gongjian.cobuilding.v1.AgreementChanged.agreement:type_name -> gongjian.cobuilding.v1.Agreement
-	18, // 5: gongjian.cobuilding.v1.UnitReportFiled.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 6: gongjian.cobuilding.v1.UnitReportFiled.unit_report:type_name -> gongjian.cobuilding.v1.UnitReport
-	18, // 7: gongjian.cobuilding.v1.UnitReportMissed.occur_time:type_name -> google.protobuf.Timestamp
-	18, // 8: gongjian.cobuilding.v1.JointMeetingRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 9: gongjian.cobuilding.v1.JointMeetingRecorded.joint_meeting:type_name -> gongjian.cobuilding.v1.JointMeeting
-	18, // 10: gongjian.cobuilding.v1.JointMeetingMissed.occur_time:type_name -> google.protobuf.Timestamp
-	23, // 11: gongjian.cobuilding.v1.JointMeetingMissed.kind:type_name -> gongjian.cobuilding.v1.MeetingKind
-	18, // 12: gongjian.cobuilding.v1.LedgerItemChanged.occur_time:type_name -> google.protobuf.Timestamp
-	24, // 13: gongjian.cobuilding.v1.LedgerItemChanged.ledger_item:type_name -> gongjian.cobuilding.v1.LedgerItem
-	18, // 14: gongjian.cobuilding.v1.LedgerItemOverdue.occur_time:type_name -> google.protobuf.Timestamp
-	18, // 15: gongjian.cobuilding.v1.JointActivityRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	25, // 16: gongjian.cobuilding.v1.JointActivityRecorded.joint_activity:type_name -> gongjian.cobuilding.v1.JointActivity
-	18, // 17: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	26, // 18: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.settings:type_name -> gongjian.cobuilding.v1.CoBuildingSettings
-	18, // 19: gongjian.cobuilding.v1.VenueChanged.occur_time:type_name -> google.protobuf.Timestamp
-	27, // 20: gongjian.cobuilding.v1.VenueChanged.venue:type_name -> gongjian.cobuilding.v1.Venue
-	18, // 21: gongjian.cobuilding.v1.BookingChanged.occur_time:type_name -> google.protobuf.Timestamp
-	28, // 22: gongjian.cobuilding.v1.BookingChanged.booking:type_name -> gongjian.cobuilding.v1.Booking
-	18, // 23: gongjian.cobuilding.v1.CalendarDaySet.occur_time:type_name -> google.protobuf.Timestamp
-	29, // 24: gongjian.cobuilding.v1.CalendarDaySet.calendar_day:type_name -> gongjian.cobuilding.v1.CalendarDay
-	30, // 25: gongjian.cobuilding.v1.CalendarDaySet.previous_kind:type_name -> gongjian.cobuilding.v1.DayKind
-	18, // 26: gongjian.cobuilding.v1.VolunteerTeamChanged.occur_time:type_name -> google.protobuf.Timestamp
-	31, // 27: gongjian.cobuilding.v1.VolunteerTeamChanged.volunteer_team:type_name -> gongjian.cobuilding.v1.VolunteerTeam
-	18, // 28: gongjian.cobuilding.v1.VolunteersChanged.occur_time:type_name -> google.protobuf.Timestamp
-	32, // 29: gongjian.cobuilding.v1.VolunteersChanged.joined:type_name -> gongjian.cobuilding.v1.Volunteer
-	32, // 30: gongjian.cobuilding.v1.VolunteersChanged.left:type_name -> gongjian.cobuilding.v1.Volunteer
-	18, // 31: gongjian.cobuilding.v1.VolunteerServiceRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	33, // 32: gongjian.cobuilding.v1.VolunteerServiceRecorded.service_record:type_name -> gongjian.cobuilding.v1.ServiceRecord
-	18, // 33: gongjian.cobuilding.v1.UnitEvaluationPublished.occur_time:type_name -> google.protobuf.Timestamp
-	34, // 34: gongjian.cobuilding.v1.UnitEvaluationPublished.direction:type_name -> gongjian.cobuilding.v1.EvaluationDirection
-	35, // 35: gongjian.cobuilding.v1.UnitEvaluationPublished.grade:type_name -> gongjian.cobuilding.v1.EvaluationGrade
-	36, // [36:36] is the sub-list for method output_type
-	36, // [36:36] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	23, // 0: gongjian.cobuilding.v1.ResidentUnitChanged.occur_time:type_name -> google.protobuf.Timestamp
+	24, // 1: gongjian.cobuilding.v1.ResidentUnitChanged.resident_unit:type_name -> gongjian.cobuilding.v1.ResidentUnit
+	23, // 2: gongjian.cobuilding.v1.ResidentUnitCoverageChanged.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 3: gongjian.cobuilding.v1.AgreementChanged.occur_time:type_name -> google.protobuf.Timestamp
+	25, // 4: gongjian.cobuilding.v1.AgreementChanged.agreement:type_name -> gongjian.cobuilding.v1.Agreement
+	23, // 5: gongjian.cobuilding.v1.UnitReportFiled.occur_time:type_name -> google.protobuf.Timestamp
+	26, // 6: gongjian.cobuilding.v1.UnitReportFiled.unit_report:type_name -> gongjian.cobuilding.v1.UnitReport
+	23, // 7: gongjian.cobuilding.v1.UnitReportMissed.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 8: gongjian.cobuilding.v1.JointMeetingRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	27, // 9: gongjian.cobuilding.v1.JointMeetingRecorded.joint_meeting:type_name -> gongjian.cobuilding.v1.JointMeeting
+	23, // 10: gongjian.cobuilding.v1.JointMeetingMissed.occur_time:type_name -> google.protobuf.Timestamp
+	28, // 11: gongjian.cobuilding.v1.JointMeetingMissed.kind:type_name -> gongjian.cobuilding.v1.MeetingKind
+	23, // 12: gongjian.cobuilding.v1.LedgerItemChanged.occur_time:type_name -> google.protobuf.Timestamp
+	29, // 13: gongjian.cobuilding.v1.LedgerItemChanged.ledger_item:type_name -> gongjian.cobuilding.v1.LedgerItem
+	23, // 14: gongjian.cobuilding.v1.LedgerItemOverdue.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 15: gongjian.cobuilding.v1.JointActivityRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	30, // 16: gongjian.cobuilding.v1.JointActivityRecorded.joint_activity:type_name -> gongjian.cobuilding.v1.JointActivity
+	23, // 17: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	31, // 18: gongjian.cobuilding.v1.CoBuildingSettingsUpdated.settings:type_name -> gongjian.cobuilding.v1.CoBuildingSettings
+	23, // 19: gongjian.cobuilding.v1.VenueChanged.occur_time:type_name -> google.protobuf.Timestamp
+	32, // 20: gongjian.cobuilding.v1.VenueChanged.venue:type_name -> gongjian.cobuilding.v1.Venue
+	23, // 21: gongjian.cobuilding.v1.BookingChanged.occur_time:type_name -> google.protobuf.Timestamp
+	33, // 22: gongjian.cobuilding.v1.BookingChanged.booking:type_name -> gongjian.cobuilding.v1.Booking
+	23, // 23: gongjian.cobuilding.v1.CalendarDaySet.occur_time:type_name -> google.protobuf.Timestamp
+	34, // 24: gongjian.cobuilding.v1.CalendarDaySet.calendar_day:type_name -> gongjian.cobuilding.v1.CalendarDay
+	35, // 25: gongjian.cobuilding.v1.CalendarDaySet.previous_kind:type_name -> gongjian.cobuilding.v1.DayKind
+	23, // 26: gongjian.cobuilding.v1.VolunteerTeamChanged.occur_time:type_name -> google.protobuf.Timestamp
+	36, // 27: gongjian.cobuilding.v1.VolunteerTeamChanged.volunteer_team:type_name -> gongjian.cobuilding.v1.VolunteerTeam
+	23, // 28: gongjian.cobuilding.v1.VolunteersChanged.occur_time:type_name -> google.protobuf.Timestamp
+	37, // 29: gongjian.cobuilding.v1.VolunteersChanged.joined:type_name -> gongjian.cobuilding.v1.Volunteer
+	37, // 30: gongjian.cobuilding.v1.VolunteersChanged.left:type_name -> gongjian.cobuilding.v1.Volunteer
+	23, // 31: gongjian.cobuilding.v1.VolunteerServiceRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	38, // 32: gongjian.cobuilding.v1.VolunteerServiceRecorded.service_record:type_name -> gongjian.cobuilding.v1.ServiceRecord
+	23, // 33: gongjian.cobuilding.v1.UnitEvaluationPublished.occur_time:type_name -> google.protobuf.Timestamp
+	39, // 34: gongjian.cobuilding.v1.UnitEvaluationPublished.direction:type_name -> gongjian.cobuilding.v1.EvaluationDirection
+	40, // 35: gongjian.cobuilding.v1.UnitEvaluationPublished.grade:type_name -> gongjian.cobuilding.v1.EvaluationGrade
+	23, // 36: gongjian.cobuilding.v1.ServiceRequestChanged.occur_time:type_name -> google.protobuf.Timestamp
+	41, // 37: gongjian.cobuilding.v1.ServiceRequestChanged.service_request:type_name -> gongjian.cobuilding.v1.ServiceRequest
+	23, // 38: gongjian.cobuilding.v1.ServiceRequestOverdue.occur_time:type_name -> google.protobuf.Timestamp
+	0,  // 39: gongjian.cobuilding.v1.ServiceRequestOverdue.warning:type_name -> gongjian.cobuilding.v1.ServiceRequestOverdueWarning
+	23, // 40: gongjian.cobuilding.v1.ServiceRequestOverdue.due_time:type_name -> google.protobuf.Timestamp
+	42, // 41: gongjian.cobuilding.v1.ServiceRequestOverdue.kind:type_name -> gongjian.cobuilding.v1.ServiceRequestKind
+	43, // 42: gongjian.cobuilding.v1.ServiceRequestOverdue.handler:type_name -> gongjian.cobuilding.v1.Handler
+	23, // 43: gongjian.cobuilding.v1.ServiceRequestSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	44, // 44: gongjian.cobuilding.v1.ServiceRequestSettingsUpdated.settings:type_name -> gongjian.cobuilding.v1.ServiceRequestSettings
+	23, // 45: gongjian.cobuilding.v1.BalancingProposalChanged.occur_time:type_name -> google.protobuf.Timestamp
+	45, // 46: gongjian.cobuilding.v1.BalancingProposalChanged.balancing_proposal:type_name -> gongjian.cobuilding.v1.BalancingProposal
+	47, // [47:47] is the sub-list for method output_type
+	47, // [47:47] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_cobuilding_v1_events_proto_init() }
@@ -1961,9 +2409,11 @@ func file_gongjian_cobuilding_v1_events_proto_init() {
 	}
 	file_gongjian_cobuilding_v1_activities_proto_init()
 	file_gongjian_cobuilding_v1_agreements_proto_init()
+	file_gongjian_cobuilding_v1_balancing_proto_init()
 	file_gongjian_cobuilding_v1_evaluations_proto_init()
 	file_gongjian_cobuilding_v1_meetings_proto_init()
 	file_gongjian_cobuilding_v1_reports_proto_init()
+	file_gongjian_cobuilding_v1_requests_proto_init()
 	file_gongjian_cobuilding_v1_settings_proto_init()
 	file_gongjian_cobuilding_v1_units_proto_init()
 	file_gongjian_cobuilding_v1_venues_proto_init()
@@ -1973,13 +2423,14 @@ func file_gongjian_cobuilding_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_cobuilding_v1_events_proto_rawDesc), len(file_gongjian_cobuilding_v1_events_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   18,
+			NumEnums:      1,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_gongjian_cobuilding_v1_events_proto_goTypes,
 		DependencyIndexes: file_gongjian_cobuilding_v1_events_proto_depIdxs,
+		EnumInfos:         file_gongjian_cobuilding_v1_events_proto_enumTypes,
 		MessageInfos:      file_gongjian_cobuilding_v1_events_proto_msgTypes,
 	}.Build()
 	File_gongjian_cobuilding_v1_events_proto = out.File

@@ -11,6 +11,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -805,6 +806,107 @@ func (x *ListVolunteerTeamsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// UpdateVolunteerTeamRequest is the request of UpdateVolunteerTeam.
+type UpdateVolunteerTeamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// volunteer_team with its id and the new values.
+	VolunteerTeam *VolunteerTeam `protobuf:"bytes,1,opt,name=volunteer_team,json=volunteerTeam,proto3" json:"volunteer_team,omitempty"`
+	// update_mask names the fields to change.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateVolunteerTeamRequest) Reset() {
+	*x = UpdateVolunteerTeamRequest{}
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateVolunteerTeamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateVolunteerTeamRequest) ProtoMessage() {}
+
+func (x *UpdateVolunteerTeamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateVolunteerTeamRequest.ProtoReflect.Descriptor instead.
+func (*UpdateVolunteerTeamRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UpdateVolunteerTeamRequest) GetVolunteerTeam() *VolunteerTeam {
+	if x != nil {
+		return x.VolunteerTeam
+	}
+	return nil
+}
+
+func (x *UpdateVolunteerTeamRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// UpdateVolunteerTeamResponse is the response of UpdateVolunteerTeam.
+type UpdateVolunteerTeamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// volunteer_team after the change.
+	VolunteerTeam *VolunteerTeam `protobuf:"bytes,1,opt,name=volunteer_team,json=volunteerTeam,proto3" json:"volunteer_team,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateVolunteerTeamResponse) Reset() {
+	*x = UpdateVolunteerTeamResponse{}
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateVolunteerTeamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateVolunteerTeamResponse) ProtoMessage() {}
+
+func (x *UpdateVolunteerTeamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateVolunteerTeamResponse.ProtoReflect.Descriptor instead.
+func (*UpdateVolunteerTeamResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *UpdateVolunteerTeamResponse) GetVolunteerTeam() *VolunteerTeam {
+	if x != nil {
+		return x.VolunteerTeam
+	}
+	return nil
+}
+
 // AddVolunteersRequest is the request of AddVolunteers.
 type AddVolunteersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -818,7 +920,7 @@ type AddVolunteersRequest struct {
 
 func (x *AddVolunteersRequest) Reset() {
 	*x = AddVolunteersRequest{}
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[9]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +932,7 @@ func (x *AddVolunteersRequest) String() string {
 func (*AddVolunteersRequest) ProtoMessage() {}
 
 func (x *AddVolunteersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[9]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +945,7 @@ func (x *AddVolunteersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddVolunteersRequest.ProtoReflect.Descriptor instead.
 func (*AddVolunteersRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{9}
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AddVolunteersRequest) GetTeamId() string {
@@ -871,7 +973,7 @@ type AddVolunteersResponse struct {
 
 func (x *AddVolunteersResponse) Reset() {
 	*x = AddVolunteersResponse{}
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[10]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +985,7 @@ func (x *AddVolunteersResponse) String() string {
 func (*AddVolunteersResponse) ProtoMessage() {}
 
 func (x *AddVolunteersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[10]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +998,7 @@ func (x *AddVolunteersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddVolunteersResponse.ProtoReflect.Descriptor instead.
 func (*AddVolunteersResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{10}
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AddVolunteersResponse) GetVolunteers() []*Volunteer {
@@ -919,7 +1021,7 @@ type RemoveVolunteerRequest struct {
 
 func (x *RemoveVolunteerRequest) Reset() {
 	*x = RemoveVolunteerRequest{}
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[11]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1033,7 @@ func (x *RemoveVolunteerRequest) String() string {
 func (*RemoveVolunteerRequest) ProtoMessage() {}
 
 func (x *RemoveVolunteerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[11]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1046,7 @@ func (x *RemoveVolunteerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveVolunteerRequest.ProtoReflect.Descriptor instead.
 func (*RemoveVolunteerRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{11}
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RemoveVolunteerRequest) GetTeamId() string {
@@ -970,7 +1072,7 @@ type RemoveVolunteerResponse struct {
 
 func (x *RemoveVolunteerResponse) Reset() {
 	*x = RemoveVolunteerResponse{}
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[12]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -982,7 +1084,7 @@ func (x *RemoveVolunteerResponse) String() string {
 func (*RemoveVolunteerResponse) ProtoMessage() {}
 
 func (x *RemoveVolunteerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[12]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -995,7 +1097,7 @@ func (x *RemoveVolunteerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveVolunteerResponse.ProtoReflect.Descriptor instead.
 func (*RemoveVolunteerResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{12}
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{14}
 }
 
 // ListVolunteersRequest is the request of ListVolunteers.
@@ -1013,7 +1115,7 @@ type ListVolunteersRequest struct {
 
 func (x *ListVolunteersRequest) Reset() {
 	*x = ListVolunteersRequest{}
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[13]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1127,7 @@ func (x *ListVolunteersRequest) String() string {
 func (*ListVolunteersRequest) ProtoMessage() {}
 
 func (x *ListVolunteersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[13]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1140,7 @@ func (x *ListVolunteersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolunteersRequest.ProtoReflect.Descriptor instead.
 func (*ListVolunteersRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{13}
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListVolunteersRequest) GetTeamId() string {
@@ -1075,7 +1177,7 @@ type ListVolunteersResponse struct {
 
 func (x *ListVolunteersResponse) Reset() {
 	*x = ListVolunteersResponse{}
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[14]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1087,7 +1189,7 @@ func (x *ListVolunteersResponse) String() string {
 func (*ListVolunteersResponse) ProtoMessage() {}
 
 func (x *ListVolunteersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[14]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1202,7 @@ func (x *ListVolunteersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolunteersResponse.ProtoReflect.Descriptor instead.
 func (*ListVolunteersResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{14}
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListVolunteersResponse) GetVolunteers() []*Volunteer {
@@ -1130,7 +1232,7 @@ type RecordVolunteerServiceRequest struct {
 
 func (x *RecordVolunteerServiceRequest) Reset() {
 	*x = RecordVolunteerServiceRequest{}
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[15]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1244,7 @@ func (x *RecordVolunteerServiceRequest) String() string {
 func (*RecordVolunteerServiceRequest) ProtoMessage() {}
 
 func (x *RecordVolunteerServiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[15]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1257,7 @@ func (x *RecordVolunteerServiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordVolunteerServiceRequest.ProtoReflect.Descriptor instead.
 func (*RecordVolunteerServiceRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{15}
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RecordVolunteerServiceRequest) GetServiceRecord() *ServiceRecord {
@@ -1183,7 +1285,7 @@ type RecordVolunteerServiceResponse struct {
 
 func (x *RecordVolunteerServiceResponse) Reset() {
 	*x = RecordVolunteerServiceResponse{}
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[16]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1297,7 @@ func (x *RecordVolunteerServiceResponse) String() string {
 func (*RecordVolunteerServiceResponse) ProtoMessage() {}
 
 func (x *RecordVolunteerServiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[16]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1310,7 @@ func (x *RecordVolunteerServiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordVolunteerServiceResponse.ProtoReflect.Descriptor instead.
 func (*RecordVolunteerServiceResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{16}
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RecordVolunteerServiceResponse) GetServiceRecord() *ServiceRecord {
@@ -1233,7 +1335,7 @@ type ListVolunteerServicesRequest struct {
 
 func (x *ListVolunteerServicesRequest) Reset() {
 	*x = ListVolunteerServicesRequest{}
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[17]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1245,7 +1347,7 @@ func (x *ListVolunteerServicesRequest) String() string {
 func (*ListVolunteerServicesRequest) ProtoMessage() {}
 
 func (x *ListVolunteerServicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[17]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1258,7 +1360,7 @@ func (x *ListVolunteerServicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolunteerServicesRequest.ProtoReflect.Descriptor instead.
 func (*ListVolunteerServicesRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{17}
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListVolunteerServicesRequest) GetTeamId() string {
@@ -1295,7 +1397,7 @@ type ListVolunteerServicesResponse struct {
 
 func (x *ListVolunteerServicesResponse) Reset() {
 	*x = ListVolunteerServicesResponse{}
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[18]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1307,7 +1409,7 @@ func (x *ListVolunteerServicesResponse) String() string {
 func (*ListVolunteerServicesResponse) ProtoMessage() {}
 
 func (x *ListVolunteerServicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[18]
+	mi := &file_gongjian_cobuilding_v1_volunteers_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1320,7 +1422,7 @@ func (x *ListVolunteerServicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolunteerServicesResponse.ProtoReflect.Descriptor instead.
 func (*ListVolunteerServicesResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{18}
+	return file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListVolunteerServicesResponse) GetServiceRecords() []*ServiceRecord {
@@ -1341,7 +1443,7 @@ var File_gongjian_cobuilding_v1_volunteers_proto protoreflect.FileDescriptor
 
 const file_gongjian_cobuilding_v1_volunteers_proto_rawDesc = "" +
 	"\n" +
-	"'gongjian/cobuilding/v1/volunteers.proto\x12\x16gongjian.cobuilding.v1\x1a\x1bbuf/validate/validate.proto\x1a#gongjian/cobuilding/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x92\x04\n" +
+	"'gongjian/cobuilding/v1/volunteers.proto\x12\x16gongjian.cobuilding.v1\x1a\x1bbuf/validate/validate.proto\x1a#gongjian/cobuilding/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x92\x04\n" +
 	"\rVolunteerTeam\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\x04name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\x12>\n" +
@@ -1402,7 +1504,13 @@ const file_gongjian_cobuilding_v1_volunteers_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x94\x01\n" +
 	"\x1aListVolunteerTeamsResponse\x12N\n" +
 	"\x0fvolunteer_teams\x18\x01 \x03(\v2%.gongjian.cobuilding.v1.VolunteerTeamR\x0evolunteerTeams\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x89\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb7\x01\n" +
+	"\x1aUpdateVolunteerTeamRequest\x12T\n" +
+	"\x0evolunteer_team\x18\x01 \x01(\v2%.gongjian.cobuilding.v1.VolunteerTeamB\x06\xbaH\x03\xc8\x01\x01R\rvolunteerTeam\x12C\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x06\xbaH\x03\xc8\x01\x01R\n" +
+	"updateMask\"k\n" +
+	"\x1bUpdateVolunteerTeamResponse\x12L\n" +
+	"\x0evolunteer_team\x18\x01 \x01(\v2%.gongjian.cobuilding.v1.VolunteerTeamR\rvolunteerTeam\"\x89\x01\n" +
 	"\x14AddVolunteersRequest\x12!\n" +
 	"\ateam_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06teamId\x12N\n" +
 	"\n" +
@@ -1451,11 +1559,12 @@ const file_gongjian_cobuilding_v1_volunteers_proto_rawDesc = "" +
 	"\x15TEAM_KIND_ENVIRONMENT\x10\x05\x12\x16\n" +
 	"\x12TEAM_KIND_SECURITY\x10\x06\x12\x15\n" +
 	"\x11TEAM_KIND_CULTURE\x10\a\x12\x13\n" +
-	"\x0fTEAM_KIND_OTHER\x10\b2\x92\v\n" +
+	"\x0fTEAM_KIND_OTHER\x10\b2\xd4\f\n" +
 	"\x14VolunteerTeamService\x12\x9e\x01\n" +
 	"\x13CreateVolunteerTeam\x122.gongjian.cobuilding.v1.CreateVolunteerTeamRequest\x1a3.gongjian.cobuilding.v1.CreateVolunteerTeamResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/volunteer-teams\x12\x97\x01\n" +
 	"\x10GetVolunteerTeam\x12/.gongjian.cobuilding.v1.GetVolunteerTeamRequest\x1a0.gongjian.cobuilding.v1.GetVolunteerTeamResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/volunteer-teams/{id}\x12\x98\x01\n" +
-	"\x12ListVolunteerTeams\x121.gongjian.cobuilding.v1.ListVolunteerTeamsRequest\x1a2.gongjian.cobuilding.v1.ListVolunteerTeamsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/volunteer-teams\x12\xa1\x01\n" +
+	"\x12ListVolunteerTeams\x121.gongjian.cobuilding.v1.ListVolunteerTeamsRequest\x1a2.gongjian.cobuilding.v1.ListVolunteerTeamsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/volunteer-teams\x12\xbf\x01\n" +
+	"\x13UpdateVolunteerTeam\x122.gongjian.cobuilding.v1.UpdateVolunteerTeamRequest\x1a3.gongjian.cobuilding.v1.UpdateVolunteerTeamResponse\"?\x82\xd3\xe4\x93\x029:\x0evolunteer_team2'/v1/volunteer-teams/{volunteer_team.id}\x12\xa1\x01\n" +
 	"\rAddVolunteers\x12,.gongjian.cobuilding.v1.AddVolunteersRequest\x1a-.gongjian.cobuilding.v1.AddVolunteersResponse\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/volunteer-teams/{team_id}/volunteers\x12\xbd\x01\n" +
 	"\x0fRemoveVolunteer\x12..gongjian.cobuilding.v1.RemoveVolunteerRequest\x1a/.gongjian.cobuilding.v1.RemoveVolunteerResponse\"I\x82\xd3\xe4\x93\x02C:\x01*\">/v1/volunteer-teams/{team_id}/volunteers/{volunteer_id}:remove\x12\xa1\x01\n" +
 	"\x0eListVolunteers\x12-.gongjian.cobuilding.v1.ListVolunteersRequest\x1a..gongjian.cobuilding.v1.ListVolunteersResponse\"0\x82\xd3\xe4\x93\x02*\x12(/v1/volunteer-teams/{team_id}/volunteers\x12\xdd\x01\n" +
@@ -1475,7 +1584,7 @@ func file_gongjian_cobuilding_v1_volunteers_proto_rawDescGZIP() []byte {
 }
 
 var file_gongjian_cobuilding_v1_volunteers_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gongjian_cobuilding_v1_volunteers_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_gongjian_cobuilding_v1_volunteers_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_gongjian_cobuilding_v1_volunteers_proto_goTypes = []any{
 	(TeamKind)(0),                          // 0: gongjian.cobuilding.v1.TeamKind
 	(*VolunteerTeam)(nil),                  // 1: gongjian.cobuilding.v1.VolunteerTeam
@@ -1487,57 +1596,65 @@ var file_gongjian_cobuilding_v1_volunteers_proto_goTypes = []any{
 	(*GetVolunteerTeamResponse)(nil),       // 7: gongjian.cobuilding.v1.GetVolunteerTeamResponse
 	(*ListVolunteerTeamsRequest)(nil),      // 8: gongjian.cobuilding.v1.ListVolunteerTeamsRequest
 	(*ListVolunteerTeamsResponse)(nil),     // 9: gongjian.cobuilding.v1.ListVolunteerTeamsResponse
-	(*AddVolunteersRequest)(nil),           // 10: gongjian.cobuilding.v1.AddVolunteersRequest
-	(*AddVolunteersResponse)(nil),          // 11: gongjian.cobuilding.v1.AddVolunteersResponse
-	(*RemoveVolunteerRequest)(nil),         // 12: gongjian.cobuilding.v1.RemoveVolunteerRequest
-	(*RemoveVolunteerResponse)(nil),        // 13: gongjian.cobuilding.v1.RemoveVolunteerResponse
-	(*ListVolunteersRequest)(nil),          // 14: gongjian.cobuilding.v1.ListVolunteersRequest
-	(*ListVolunteersResponse)(nil),         // 15: gongjian.cobuilding.v1.ListVolunteersResponse
-	(*RecordVolunteerServiceRequest)(nil),  // 16: gongjian.cobuilding.v1.RecordVolunteerServiceRequest
-	(*RecordVolunteerServiceResponse)(nil), // 17: gongjian.cobuilding.v1.RecordVolunteerServiceResponse
-	(*ListVolunteerServicesRequest)(nil),   // 18: gongjian.cobuilding.v1.ListVolunteerServicesRequest
-	(*ListVolunteerServicesResponse)(nil),  // 19: gongjian.cobuilding.v1.ListVolunteerServicesResponse
-	(*Contact)(nil),                        // 20: gongjian.cobuilding.v1.Contact
-	(*timestamppb.Timestamp)(nil),          // 21: google.protobuf.Timestamp
+	(*UpdateVolunteerTeamRequest)(nil),     // 10: gongjian.cobuilding.v1.UpdateVolunteerTeamRequest
+	(*UpdateVolunteerTeamResponse)(nil),    // 11: gongjian.cobuilding.v1.UpdateVolunteerTeamResponse
+	(*AddVolunteersRequest)(nil),           // 12: gongjian.cobuilding.v1.AddVolunteersRequest
+	(*AddVolunteersResponse)(nil),          // 13: gongjian.cobuilding.v1.AddVolunteersResponse
+	(*RemoveVolunteerRequest)(nil),         // 14: gongjian.cobuilding.v1.RemoveVolunteerRequest
+	(*RemoveVolunteerResponse)(nil),        // 15: gongjian.cobuilding.v1.RemoveVolunteerResponse
+	(*ListVolunteersRequest)(nil),          // 16: gongjian.cobuilding.v1.ListVolunteersRequest
+	(*ListVolunteersResponse)(nil),         // 17: gongjian.cobuilding.v1.ListVolunteersResponse
+	(*RecordVolunteerServiceRequest)(nil),  // 18: gongjian.cobuilding.v1.RecordVolunteerServiceRequest
+	(*RecordVolunteerServiceResponse)(nil), // 19: gongjian.cobuilding.v1.RecordVolunteerServiceResponse
+	(*ListVolunteerServicesRequest)(nil),   // 20: gongjian.cobuilding.v1.ListVolunteerServicesRequest
+	(*ListVolunteerServicesResponse)(nil),  // 21: gongjian.cobuilding.v1.ListVolunteerServicesResponse
+	(*Contact)(nil),                        // 22: gongjian.cobuilding.v1.Contact
+	(*timestamppb.Timestamp)(nil),          // 23: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),          // 24: google.protobuf.FieldMask
 }
 var file_gongjian_cobuilding_v1_volunteers_proto_depIdxs = []int32{
 	0,  // 0: gongjian.cobuilding.v1.VolunteerTeam.kind:type_name -> gongjian.cobuilding.v1.TeamKind
-	20, // 1: gongjian.cobuilding.v1.VolunteerTeam.leader:type_name -> gongjian.cobuilding.v1.Contact
-	21, // 2: gongjian.cobuilding.v1.VolunteerTeam.create_time:type_name -> google.protobuf.Timestamp
-	21, // 3: gongjian.cobuilding.v1.Volunteer.join_time:type_name -> google.protobuf.Timestamp
-	21, // 4: gongjian.cobuilding.v1.ServiceRecord.create_time:type_name -> google.protobuf.Timestamp
+	22, // 1: gongjian.cobuilding.v1.VolunteerTeam.leader:type_name -> gongjian.cobuilding.v1.Contact
+	23, // 2: gongjian.cobuilding.v1.VolunteerTeam.create_time:type_name -> google.protobuf.Timestamp
+	23, // 3: gongjian.cobuilding.v1.Volunteer.join_time:type_name -> google.protobuf.Timestamp
+	23, // 4: gongjian.cobuilding.v1.ServiceRecord.create_time:type_name -> google.protobuf.Timestamp
 	1,  // 5: gongjian.cobuilding.v1.CreateVolunteerTeamRequest.volunteer_team:type_name -> gongjian.cobuilding.v1.VolunteerTeam
 	1,  // 6: gongjian.cobuilding.v1.CreateVolunteerTeamResponse.volunteer_team:type_name -> gongjian.cobuilding.v1.VolunteerTeam
 	1,  // 7: gongjian.cobuilding.v1.GetVolunteerTeamResponse.volunteer_team:type_name -> gongjian.cobuilding.v1.VolunteerTeam
 	0,  // 8: gongjian.cobuilding.v1.ListVolunteerTeamsRequest.kind:type_name -> gongjian.cobuilding.v1.TeamKind
 	1,  // 9: gongjian.cobuilding.v1.ListVolunteerTeamsResponse.volunteer_teams:type_name -> gongjian.cobuilding.v1.VolunteerTeam
-	2,  // 10: gongjian.cobuilding.v1.AddVolunteersRequest.volunteers:type_name -> gongjian.cobuilding.v1.Volunteer
-	2,  // 11: gongjian.cobuilding.v1.AddVolunteersResponse.volunteers:type_name -> gongjian.cobuilding.v1.Volunteer
-	2,  // 12: gongjian.cobuilding.v1.ListVolunteersResponse.volunteers:type_name -> gongjian.cobuilding.v1.Volunteer
-	3,  // 13: gongjian.cobuilding.v1.RecordVolunteerServiceRequest.service_record:type_name -> gongjian.cobuilding.v1.ServiceRecord
-	3,  // 14: gongjian.cobuilding.v1.RecordVolunteerServiceResponse.service_record:type_name -> gongjian.cobuilding.v1.ServiceRecord
-	3,  // 15: gongjian.cobuilding.v1.ListVolunteerServicesResponse.service_records:type_name -> gongjian.cobuilding.v1.ServiceRecord
-	4,  // 16: gongjian.cobuilding.v1.VolunteerTeamService.CreateVolunteerTeam:input_type -> gongjian.cobuilding.v1.CreateVolunteerTeamRequest
-	6,  // 17: gongjian.cobuilding.v1.VolunteerTeamService.GetVolunteerTeam:input_type -> gongjian.cobuilding.v1.GetVolunteerTeamRequest
-	8,  // 18: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteerTeams:input_type -> gongjian.cobuilding.v1.ListVolunteerTeamsRequest
-	10, // 19: gongjian.cobuilding.v1.VolunteerTeamService.AddVolunteers:input_type -> gongjian.cobuilding.v1.AddVolunteersRequest
-	12, // 20: gongjian.cobuilding.v1.VolunteerTeamService.RemoveVolunteer:input_type -> gongjian.cobuilding.v1.RemoveVolunteerRequest
-	14, // 21: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteers:input_type -> gongjian.cobuilding.v1.ListVolunteersRequest
-	16, // 22: gongjian.cobuilding.v1.VolunteerTeamService.RecordVolunteerService:input_type -> gongjian.cobuilding.v1.RecordVolunteerServiceRequest
-	18, // 23: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteerServices:input_type -> gongjian.cobuilding.v1.ListVolunteerServicesRequest
-	5,  // 24: gongjian.cobuilding.v1.VolunteerTeamService.CreateVolunteerTeam:output_type -> gongjian.cobuilding.v1.CreateVolunteerTeamResponse
-	7,  // 25: gongjian.cobuilding.v1.VolunteerTeamService.GetVolunteerTeam:output_type -> gongjian.cobuilding.v1.GetVolunteerTeamResponse
-	9,  // 26: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteerTeams:output_type -> gongjian.cobuilding.v1.ListVolunteerTeamsResponse
-	11, // 27: gongjian.cobuilding.v1.VolunteerTeamService.AddVolunteers:output_type -> gongjian.cobuilding.v1.AddVolunteersResponse
-	13, // 28: gongjian.cobuilding.v1.VolunteerTeamService.RemoveVolunteer:output_type -> gongjian.cobuilding.v1.RemoveVolunteerResponse
-	15, // 29: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteers:output_type -> gongjian.cobuilding.v1.ListVolunteersResponse
-	17, // 30: gongjian.cobuilding.v1.VolunteerTeamService.RecordVolunteerService:output_type -> gongjian.cobuilding.v1.RecordVolunteerServiceResponse
-	19, // 31: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteerServices:output_type -> gongjian.cobuilding.v1.ListVolunteerServicesResponse
-	24, // [24:32] is the sub-list for method output_type
-	16, // [16:24] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	1,  // 10: gongjian.cobuilding.v1.UpdateVolunteerTeamRequest.volunteer_team:type_name -> gongjian.cobuilding.v1.VolunteerTeam
+	24, // 11: gongjian.cobuilding.v1.UpdateVolunteerTeamRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,  // 12: gongjian.cobuilding.v1.UpdateVolunteerTeamResponse.volunteer_team:type_name -> gongjian.cobuilding.v1.VolunteerTeam
+	2,  // 13: gongjian.cobuilding.v1.AddVolunteersRequest.volunteers:type_name -> gongjian.cobuilding.v1.Volunteer
+	2,  // 14: gongjian.cobuilding.v1.AddVolunteersResponse.volunteers:type_name -> gongjian.cobuilding.v1.Volunteer
+	2,  // 15: gongjian.cobuilding.v1.ListVolunteersResponse.volunteers:type_name -> gongjian.cobuilding.v1.Volunteer
+	3,  // 16: gongjian.cobuilding.v1.RecordVolunteerServiceRequest.service_record:type_name -> gongjian.cobuilding.v1.ServiceRecord
+	3,  // 17: gongjian.cobuilding.v1.RecordVolunteerServiceResponse.service_record:type_name -> gongjian.cobuilding.v1.ServiceRecord
+	3,  // 18: gongjian.cobuilding.v1.ListVolunteerServicesResponse.service_records:type_name -> gongjian.cobuilding.v1.ServiceRecord
+	4,  // 19: gongjian.cobuilding.v1.VolunteerTeamService.CreateVolunteerTeam:input_type -> gongjian.cobuilding.v1.CreateVolunteerTeamRequest
+	6,  // 20: gongjian.cobuilding.v1.VolunteerTeamService.GetVolunteerTeam:input_type -> gongjian.cobuilding.v1.GetVolunteerTeamRequest
+	8,  // 21: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteerTeams:input_type -> gongjian.cobuilding.v1.ListVolunteerTeamsRequest
+	10, // 22: gongjian.cobuilding.v1.VolunteerTeamService.UpdateVolunteerTeam:input_type -> gongjian.cobuilding.v1.UpdateVolunteerTeamRequest
+	12, // 23: gongjian.cobuilding.v1.VolunteerTeamService.AddVolunteers:input_type -> gongjian.cobuilding.v1.AddVolunteersRequest
+	14, // 24: gongjian.cobuilding.v1.VolunteerTeamService.RemoveVolunteer:input_type -> gongjian.cobuilding.v1.RemoveVolunteerRequest
+	16, // 25: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteers:input_type -> gongjian.cobuilding.v1.ListVolunteersRequest
+	18, // 26: gongjian.cobuilding.v1.VolunteerTeamService.RecordVolunteerService:input_type -> gongjian.cobuilding.v1.RecordVolunteerServiceRequest
+	20, // 27: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteerServices:input_type -> gongjian.cobuilding.v1.ListVolunteerServicesRequest
+	5,  // 28: gongjian.cobuilding.v1.VolunteerTeamService.CreateVolunteerTeam:output_type -> gongjian.cobuilding.v1.CreateVolunteerTeamResponse
+	7,  // 29: gongjian.cobuilding.v1.VolunteerTeamService.GetVolunteerTeam:output_type -> gongjian.cobuilding.v1.GetVolunteerTeamResponse
+	9,  // 30: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteerTeams:output_type -> gongjian.cobuilding.v1.ListVolunteerTeamsResponse
+	11, // 31: gongjian.cobuilding.v1.VolunteerTeamService.UpdateVolunteerTeam:output_type -> gongjian.cobuilding.v1.UpdateVolunteerTeamResponse
+	13, // 32: gongjian.cobuilding.v1.VolunteerTeamService.AddVolunteers:output_type -> gongjian.cobuilding.v1.AddVolunteersResponse
+	15, // 33: gongjian.cobuilding.v1.VolunteerTeamService.RemoveVolunteer:output_type -> gongjian.cobuilding.v1.RemoveVolunteerResponse
+	17, // 34: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteers:output_type -> gongjian.cobuilding.v1.ListVolunteersResponse
+	19, // 35: gongjian.cobuilding.v1.VolunteerTeamService.RecordVolunteerService:output_type -> gongjian.cobuilding.v1.RecordVolunteerServiceResponse
+	21, // 36: gongjian.cobuilding.v1.VolunteerTeamService.ListVolunteerServices:output_type -> gongjian.cobuilding.v1.ListVolunteerServicesResponse
+	28, // [28:37] is the sub-list for method output_type
+	19, // [19:28] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_cobuilding_v1_volunteers_proto_init() }
@@ -1552,7 +1669,7 @@ func file_gongjian_cobuilding_v1_volunteers_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_cobuilding_v1_volunteers_proto_rawDesc), len(file_gongjian_cobuilding_v1_volunteers_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

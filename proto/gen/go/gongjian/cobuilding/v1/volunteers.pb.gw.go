@@ -136,6 +136,87 @@ func local_request_VolunteerTeamService_ListVolunteerTeams_0(ctx context.Context
 	return msg, metadata, err
 }
 
+var filter_VolunteerTeamService_UpdateVolunteerTeam_0 = &utilities.DoubleArray{Encoding: map[string]int{"volunteer_team": 0, "id": 1}, Base: []int{1, 1, 2, 0, 0}, Check: []int{0, 1, 2, 2, 3}}
+
+func request_VolunteerTeamService_UpdateVolunteerTeam_0(ctx context.Context, marshaler runtime.Marshaler, client VolunteerTeamServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq UpdateVolunteerTeamRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	newReader, berr := utilities.IOReaderFactory(req.Body)
+	if berr != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", berr)
+	}
+	if err := marshaler.NewDecoder(newReader()).Decode(&protoReq.VolunteerTeam); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if protoReq.UpdateMask == nil || len(protoReq.UpdateMask.GetPaths()) == 0 {
+		if fieldMask, err := runtime.FieldMaskFromRequestBody(newReader(), protoReq.VolunteerTeam); err != nil {
+			return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+		} else {
+			protoReq.UpdateMask = fieldMask
+		}
+	}
+	val, ok := pathParams["volunteer_team.id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "volunteer_team.id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "volunteer_team.id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "volunteer_team.id", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_VolunteerTeamService_UpdateVolunteerTeam_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.UpdateVolunteerTeam(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_VolunteerTeamService_UpdateVolunteerTeam_0(ctx context.Context, marshaler runtime.Marshaler, server VolunteerTeamServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq UpdateVolunteerTeamRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	newReader, berr := utilities.IOReaderFactory(req.Body)
+	if berr != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", berr)
+	}
+	if err := marshaler.NewDecoder(newReader()).Decode(&protoReq.VolunteerTeam); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if protoReq.UpdateMask == nil || len(protoReq.UpdateMask.GetPaths()) == 0 {
+		if fieldMask, err := runtime.FieldMaskFromRequestBody(newReader(), protoReq.VolunteerTeam); err != nil {
+			return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+		} else {
+			protoReq.UpdateMask = fieldMask
+		}
+	}
+	val, ok := pathParams["volunteer_team.id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "volunteer_team.id")
+	}
+	err = runtime.PopulateFieldFromPath(&protoReq, "volunteer_team.id", val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "volunteer_team.id", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_VolunteerTeamService_UpdateVolunteerTeam_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.UpdateVolunteerTeam(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 func request_VolunteerTeamService_AddVolunteers_0(ctx context.Context, marshaler runtime.Marshaler, client VolunteerTeamServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq AddVolunteersRequest
@@ -473,6 +554,26 @@ func RegisterVolunteerTeamServiceHandlerServer(ctx context.Context, mux *runtime
 		}
 		forward_VolunteerTeamService_ListVolunteerTeams_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPatch, pattern_VolunteerTeamService_UpdateVolunteerTeam_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/gongjian.cobuilding.v1.VolunteerTeamService/UpdateVolunteerTeam", runtime.WithHTTPPathPattern("/v1/volunteer-teams/{volunteer_team.id}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_VolunteerTeamService_UpdateVolunteerTeam_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_VolunteerTeamService_UpdateVolunteerTeam_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_VolunteerTeamService_AddVolunteers_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -664,6 +765,23 @@ func RegisterVolunteerTeamServiceHandlerClient(ctx context.Context, mux *runtime
 		}
 		forward_VolunteerTeamService_ListVolunteerTeams_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPatch, pattern_VolunteerTeamService_UpdateVolunteerTeam_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/gongjian.cobuilding.v1.VolunteerTeamService/UpdateVolunteerTeam", runtime.WithHTTPPathPattern("/v1/volunteer-teams/{volunteer_team.id}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_VolunteerTeamService_UpdateVolunteerTeam_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_VolunteerTeamService_UpdateVolunteerTeam_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_VolunteerTeamService_AddVolunteers_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -756,6 +874,7 @@ var (
 	pattern_VolunteerTeamService_CreateVolunteerTeam_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "volunteer-teams"}, ""))
 	pattern_VolunteerTeamService_GetVolunteerTeam_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "volunteer-teams", "id"}, ""))
 	pattern_VolunteerTeamService_ListVolunteerTeams_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "volunteer-teams"}, ""))
+	pattern_VolunteerTeamService_UpdateVolunteerTeam_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "volunteer-teams", "volunteer_team.id"}, ""))
 	pattern_VolunteerTeamService_AddVolunteers_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "volunteer-teams", "team_id", "volunteers"}, ""))
 	pattern_VolunteerTeamService_RemoveVolunteer_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "volunteer-teams", "team_id", "volunteers", "volunteer_id"}, "remove"))
 	pattern_VolunteerTeamService_ListVolunteers_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "volunteer-teams", "team_id", "volunteers"}, ""))
@@ -767,6 +886,7 @@ var (
 	forward_VolunteerTeamService_CreateVolunteerTeam_0    = runtime.ForwardResponseMessage
 	forward_VolunteerTeamService_GetVolunteerTeam_0       = runtime.ForwardResponseMessage
 	forward_VolunteerTeamService_ListVolunteerTeams_0     = runtime.ForwardResponseMessage
+	forward_VolunteerTeamService_UpdateVolunteerTeam_0    = runtime.ForwardResponseMessage
 	forward_VolunteerTeamService_AddVolunteers_0          = runtime.ForwardResponseMessage
 	forward_VolunteerTeamService_RemoveVolunteer_0        = runtime.ForwardResponseMessage
 	forward_VolunteerTeamService_ListVolunteers_0         = runtime.ForwardResponseMessage

@@ -22,6 +22,7 @@ const (
 	VolunteerTeamService_CreateVolunteerTeam_FullMethodName    = "/gongjian.cobuilding.v1.VolunteerTeamService/CreateVolunteerTeam"
 	VolunteerTeamService_GetVolunteerTeam_FullMethodName       = "/gongjian.cobuilding.v1.VolunteerTeamService/GetVolunteerTeam"
 	VolunteerTeamService_ListVolunteerTeams_FullMethodName     = "/gongjian.cobuilding.v1.VolunteerTeamService/ListVolunteerTeams"
+	VolunteerTeamService_UpdateVolunteerTeam_FullMethodName    = "/gongjian.cobuilding.v1.VolunteerTeamService/UpdateVolunteerTeam"
 	VolunteerTeamService_AddVolunteers_FullMethodName          = "/gongjian.cobuilding.v1.VolunteerTeamService/AddVolunteers"
 	VolunteerTeamService_RemoveVolunteer_FullMethodName        = "/gongjian.cobuilding.v1.VolunteerTeamService/RemoveVolunteer"
 	VolunteerTeamService_ListVolunteers_FullMethodName         = "/gongjian.cobuilding.v1.VolunteerTeamService/ListVolunteers"
@@ -45,6 +46,9 @@ type VolunteerTeamServiceClient interface {
 	GetVolunteerTeam(ctx context.Context, in *GetVolunteerTeamRequest, opts ...grpc.CallOption) (*GetVolunteerTeamResponse, error)
 	// ListVolunteerTeams pages through teams by name.
 	ListVolunteerTeams(ctx context.Context, in *ListVolunteerTeamsRequest, opts ...grpc.CallOption) (*ListVolunteerTeamsResponse, error)
+	// UpdateVolunteerTeam changes the fields of update_mask: name, kind,
+	// leader, description. Who runs the team is fixed.
+	UpdateVolunteerTeam(ctx context.Context, in *UpdateVolunteerTeamRequest, opts ...grpc.CallOption) (*UpdateVolunteerTeamResponse, error)
 	// AddVolunteers adds people to a team: a party member already in it, or
 	// a name given twice in one call, is refused naming the field.
 	AddVolunteers(ctx context.Context, in *AddVolunteersRequest, opts ...grpc.CallOption) (*AddVolunteersResponse, error)
@@ -93,6 +97,16 @@ func (c *volunteerTeamServiceClient) ListVolunteerTeams(ctx context.Context, in 
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListVolunteerTeamsResponse)
 	err := c.cc.Invoke(ctx, VolunteerTeamService_ListVolunteerTeams_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *volunteerTeamServiceClient) UpdateVolunteerTeam(ctx context.Context, in *UpdateVolunteerTeamRequest, opts ...grpc.CallOption) (*UpdateVolunteerTeamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateVolunteerTeamResponse)
+	err := c.cc.Invoke(ctx, VolunteerTeamService_UpdateVolunteerTeam_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +179,9 @@ type VolunteerTeamServiceServer interface {
 	GetVolunteerTeam(context.Context, *GetVolunteerTeamRequest) (*GetVolunteerTeamResponse, error)
 	// ListVolunteerTeams pages through teams by name.
 	ListVolunteerTeams(context.Context, *ListVolunteerTeamsRequest) (*ListVolunteerTeamsResponse, error)
+	// UpdateVolunteerTeam changes the fields of update_mask: name, kind,
+	// leader, description. Who runs the team is fixed.
+	UpdateVolunteerTeam(context.Context, *UpdateVolunteerTeamRequest) (*UpdateVolunteerTeamResponse, error)
 	// AddVolunteers adds people to a team: a party member already in it, or
 	// a name given twice in one call, is refused naming the field.
 	AddVolunteers(context.Context, *AddVolunteersRequest) (*AddVolunteersResponse, error)
@@ -197,6 +214,9 @@ func (UnimplementedVolunteerTeamServiceServer) GetVolunteerTeam(context.Context,
 }
 func (UnimplementedVolunteerTeamServiceServer) ListVolunteerTeams(context.Context, *ListVolunteerTeamsRequest) (*ListVolunteerTeamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListVolunteerTeams not implemented")
+}
+func (UnimplementedVolunteerTeamServiceServer) UpdateVolunteerTeam(context.Context, *UpdateVolunteerTeamRequest) (*UpdateVolunteerTeamResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateVolunteerTeam not implemented")
 }
 func (UnimplementedVolunteerTeamServiceServer) AddVolunteers(context.Context, *AddVolunteersRequest) (*AddVolunteersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method AddVolunteers not implemented")
@@ -284,6 +304,24 @@ func _VolunteerTeamService_ListVolunteerTeams_Handler(srv interface{}, ctx conte
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(VolunteerTeamServiceServer).ListVolunteerTeams(ctx, req.(*ListVolunteerTeamsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VolunteerTeamService_UpdateVolunteerTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateVolunteerTeamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VolunteerTeamServiceServer).UpdateVolunteerTeam(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VolunteerTeamService_UpdateVolunteerTeam_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VolunteerTeamServiceServer).UpdateVolunteerTeam(ctx, req.(*UpdateVolunteerTeamRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -396,6 +434,10 @@ var VolunteerTeamService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListVolunteerTeams",
 			Handler:    _VolunteerTeamService_ListVolunteerTeams_Handler,
+		},
+		{
+			MethodName: "UpdateVolunteerTeam",
+			Handler:    _VolunteerTeamService_UpdateVolunteerTeam_Handler,
 		},
 		{
 			MethodName: "AddVolunteers",

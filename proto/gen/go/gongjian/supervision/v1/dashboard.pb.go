@@ -30,9 +30,12 @@ type GetDashboardRequest struct {
 	OrganisationId string `protobuf:"bytes,1,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
 	// quarters is how many quarters of findings to count back from the
 	// current one (at most 20; 0 means 8).
-	Quarters      int32 `protobuf:"varint,2,opt,name=quarters,proto3" json:"quarters,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Quarters int32 `protobuf:"varint,2,opt,name=quarters,proto3" json:"quarters,omitempty"`
+	// assessment_period is the period whose rankings are shown ("2026-Q2",
+	// "2026"); empty: the latest graded period of the subtree.
+	AssessmentPeriod string `protobuf:"bytes,3,opt,name=assessment_period,json=assessmentPeriod,proto3" json:"assessment_period,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetDashboardRequest) Reset() {
@@ -77,6 +80,13 @@ func (x *GetDashboardRequest) GetQuarters() int32 {
 		return x.Quarters
 	}
 	return 0
+}
+
+func (x *GetDashboardRequest) GetAssessmentPeriod() string {
+	if x != nil {
+		return x.AssessmentPeriod
+	}
+	return ""
 }
 
 // ItemCounts counts rectification items by state.
@@ -356,9 +366,14 @@ type GetDashboardResponse struct {
 	// by_branch are the items by the organisations one level below the root.
 	ByBranch []*BranchCounts `protobuf:"bytes,3,rep,name=by_branch,json=byBranch,proto3" json:"by_branch,omitempty"`
 	// trend is the findings and items opened by quarter, oldest first.
-	Trend         []*QuarterCounts `protobuf:"bytes,4,rep,name=trend,proto3" json:"trend,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Trend []*QuarterCounts `protobuf:"bytes,4,rep,name=trend,proto3" json:"trend,omitempty"`
+	// rankings are the graded assessment results of the organisations one
+	// level below the root in assessment_period (or the latest), best first.
+	Rankings []*AssessmentResult `protobuf:"bytes,5,rep,name=rankings,proto3" json:"rankings,omitempty"`
+	// assessment_period of the rankings ("" when nothing is graded).
+	AssessmentPeriod string `protobuf:"bytes,6,opt,name=assessment_period,json=assessmentPeriod,proto3" json:"assessment_period,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetDashboardResponse) Reset() {
@@ -419,14 +434,29 @@ func (x *GetDashboardResponse) GetTrend() []*QuarterCounts {
 	return nil
 }
 
+func (x *GetDashboardResponse) GetRankings() []*AssessmentResult {
+	if x != nil {
+		return x.Rankings
+	}
+	return nil
+}
+
+func (x *GetDashboardResponse) GetAssessmentPeriod() string {
+	if x != nil {
+		return x.AssessmentPeriod
+	}
+	return ""
+}
+
 var File_gongjian_supervision_v1_dashboard_proto protoreflect.FileDescriptor
 
 const file_gongjian_supervision_v1_dashboard_proto_rawDesc = "" +
 	"\n" +
-	"'gongjian/supervision/v1/dashboard.proto\x12\x17gongjian.supervision.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\"o\n" +
+	"'gongjian/supervision/v1/dashboard.proto\x12\x17gongjian.supervision.v1\x1a\x1bbuf/validate/validate.proto\x1a(gongjian/supervision/v1/assessment.proto\x1a\x1cgoogle/api/annotations.proto\"\xbc\x01\n" +
 	"\x13GetDashboardRequest\x121\n" +
 	"\x0forganisation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0eorganisationId\x12%\n" +
-	"\bquarters\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x14(\x00R\bquarters\"p\n" +
+	"\bquarters\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x14(\x00R\bquarters\x12K\n" +
+	"\x11assessment_period\x18\x03 \x01(\tB\x1e\xbaH\x1br\x192\x17^([0-9]{4}(-Q[1-4])?)?$R\x10assessmentPeriod\"p\n" +
 	"\n" +
 	"ItemCounts\x12\x12\n" +
 	"\x04open\x18\x01 \x01(\x03R\x04open\x12\x1c\n" +
@@ -445,12 +475,14 @@ const file_gongjian_supervision_v1_dashboard_proto_rawDesc = "" +
 	"\rQuarterCounts\x12\x18\n" +
 	"\aquarter\x18\x01 \x01(\tR\aquarter\x12\x1a\n" +
 	"\bfindings\x18\x02 \x01(\x03R\bfindings\x12!\n" +
-	"\fitems_opened\x18\x03 \x01(\x03R\vitemsOpened\"\x91\x02\n" +
+	"\fitems_opened\x18\x03 \x01(\x03R\vitemsOpened\"\x85\x03\n" +
 	"\x14GetDashboardResponse\x129\n" +
 	"\x05items\x18\x01 \x01(\v2#.gongjian.supervision.v1.ItemCountsR\x05items\x12<\n" +
 	"\aby_rule\x18\x02 \x03(\v2#.gongjian.supervision.v1.RuleCountsR\x06byRule\x12B\n" +
 	"\tby_branch\x18\x03 \x03(\v2%.gongjian.supervision.v1.BranchCountsR\bbyBranch\x12<\n" +
-	"\x05trend\x18\x04 \x03(\v2&.gongjian.supervision.v1.QuarterCountsR\x05trend2\xc3\x01\n" +
+	"\x05trend\x18\x04 \x03(\v2&.gongjian.supervision.v1.QuarterCountsR\x05trend\x12E\n" +
+	"\brankings\x18\x05 \x03(\v2).gongjian.supervision.v1.AssessmentResultR\brankings\x12+\n" +
+	"\x11assessment_period\x18\x06 \x01(\tR\x10assessmentPeriod2\xc3\x01\n" +
 	"\x10DashboardService\x12\xae\x01\n" +
 	"\fGetDashboard\x12,.gongjian.supervision.v1.GetDashboardRequest\x1a-.gongjian.supervision.v1.GetDashboardResponse\"A\x82\xd3\xe4\x93\x02;\x129/v1/organisations/{organisation_id}/supervision-dashboardBAZ?gongjian.dev/proto/gen/go/gongjian/supervision/v1;supervisionv1b\x06proto3"
 
@@ -474,6 +506,7 @@ var file_gongjian_supervision_v1_dashboard_proto_goTypes = []any{
 	(*BranchCounts)(nil),         // 3: gongjian.supervision.v1.BranchCounts
 	(*QuarterCounts)(nil),        // 4: gongjian.supervision.v1.QuarterCounts
 	(*GetDashboardResponse)(nil), // 5: gongjian.supervision.v1.GetDashboardResponse
+	(*AssessmentResult)(nil),     // 6: gongjian.supervision.v1.AssessmentResult
 }
 var file_gongjian_supervision_v1_dashboard_proto_depIdxs = []int32{
 	1, // 0: gongjian.supervision.v1.RuleCounts.items:type_name -> gongjian.supervision.v1.ItemCounts
@@ -482,13 +515,14 @@ var file_gongjian_supervision_v1_dashboard_proto_depIdxs = []int32{
 	2, // 3: gongjian.supervision.v1.GetDashboardResponse.by_rule:type_name -> gongjian.supervision.v1.RuleCounts
 	3, // 4: gongjian.supervision.v1.GetDashboardResponse.by_branch:type_name -> gongjian.supervision.v1.BranchCounts
 	4, // 5: gongjian.supervision.v1.GetDashboardResponse.trend:type_name -> gongjian.supervision.v1.QuarterCounts
-	0, // 6: gongjian.supervision.v1.DashboardService.GetDashboard:input_type -> gongjian.supervision.v1.GetDashboardRequest
-	5, // 7: gongjian.supervision.v1.DashboardService.GetDashboard:output_type -> gongjian.supervision.v1.GetDashboardResponse
-	7, // [7:8] is the sub-list for method output_type
-	6, // [6:7] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	6, // 6: gongjian.supervision.v1.GetDashboardResponse.rankings:type_name -> gongjian.supervision.v1.AssessmentResult
+	0, // 7: gongjian.supervision.v1.DashboardService.GetDashboard:input_type -> gongjian.supervision.v1.GetDashboardRequest
+	5, // 8: gongjian.supervision.v1.DashboardService.GetDashboard:output_type -> gongjian.supervision.v1.GetDashboardResponse
+	8, // [8:9] is the sub-list for method output_type
+	7, // [7:8] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_supervision_v1_dashboard_proto_init() }
@@ -496,6 +530,7 @@ func file_gongjian_supervision_v1_dashboard_proto_init() {
 	if File_gongjian_supervision_v1_dashboard_proto != nil {
 		return
 	}
+	file_gongjian_supervision_v1_assessment_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -601,11 +601,253 @@ func (x *InspectionChanged) GetFinding() *InspectionFinding {
 	return nil
 }
 
+// AssessmentChanged is published on gongjian.supervision.v1.assessment_<change>:
+// task_list_created, evidence_submitted, evidence_reviewed,
+// daily_entry_recorded, settings_updated; the message carries what changed.
+type AssessmentChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when it changed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// change is the step: task_list_created, evidence_submitted…
+	Change string `protobuf:"bytes,3,opt,name=change,proto3" json:"change,omitempty"`
+	// task_list created, or the list the evidence belongs to.
+	TaskList *TaskList `protobuf:"bytes,4,opt,name=task_list,json=taskList,proto3" json:"task_list,omitempty"`
+	// evidence submitted or reviewed.
+	Evidence *TaskEvidence `protobuf:"bytes,5,opt,name=evidence,proto3" json:"evidence,omitempty"`
+	// daily_entry recorded.
+	DailyEntry *DailyEntry `protobuf:"bytes,6,opt,name=daily_entry,json=dailyEntry,proto3" json:"daily_entry,omitempty"`
+	// settings updated.
+	Settings      *AssessmentSettings `protobuf:"bytes,7,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssessmentChanged) Reset() {
+	*x = AssessmentChanged{}
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssessmentChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssessmentChanged) ProtoMessage() {}
+
+func (x *AssessmentChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssessmentChanged.ProtoReflect.Descriptor instead.
+func (*AssessmentChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AssessmentChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *AssessmentChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *AssessmentChanged) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *AssessmentChanged) GetTaskList() *TaskList {
+	if x != nil {
+		return x.TaskList
+	}
+	return nil
+}
+
+func (x *AssessmentChanged) GetEvidence() *TaskEvidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+func (x *AssessmentChanged) GetDailyEntry() *DailyEntry {
+	if x != nil {
+		return x.DailyEntry
+	}
+	return nil
+}
+
+func (x *AssessmentChanged) GetSettings() *AssessmentSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+// AssessmentGraded is published on gongjian.supervision.v1.assessment_graded,
+// once per organisation and period, when its period is graded.
+type AssessmentGraded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when it was graded.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// result of the organisation.
+	Result        *AssessmentResult `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssessmentGraded) Reset() {
+	*x = AssessmentGraded{}
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssessmentGraded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssessmentGraded) ProtoMessage() {}
+
+func (x *AssessmentGraded) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssessmentGraded.ProtoReflect.Descriptor instead.
+func (*AssessmentGraded) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AssessmentGraded) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *AssessmentGraded) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *AssessmentGraded) GetResult() *AssessmentResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+// CommendationChanged is published on
+// gongjian.supervision.v1.commendation_<change>: proposed, approved,
+// rejected, published.
+type CommendationChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when it changed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// change is the step.
+	Change string `protobuf:"bytes,3,opt,name=change,proto3" json:"change,omitempty"`
+	// commendation as it now stands.
+	Commendation  *Commendation `protobuf:"bytes,4,opt,name=commendation,proto3" json:"commendation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommendationChanged) Reset() {
+	*x = CommendationChanged{}
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommendationChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommendationChanged) ProtoMessage() {}
+
+func (x *CommendationChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommendationChanged.ProtoReflect.Descriptor instead.
+func (*CommendationChanged) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CommendationChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *CommendationChanged) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *CommendationChanged) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *CommendationChanged) GetCommendation() *Commendation {
+	if x != nil {
+		return x.Commendation
+	}
+	return nil
+}
+
 var File_gongjian_supervision_v1_events_proto protoreflect.FileDescriptor
 
 const file_gongjian_supervision_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"$gongjian/supervision/v1/events.proto\x12\x17gongjian.supervision.v1\x1a(gongjian/supervision/v1/inspection.proto\x1a+gongjian/supervision/v1/rectification.proto\x1a#gongjian/supervision/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x01\n" +
+	"$gongjian/supervision/v1/events.proto\x12\x17gongjian.supervision.v1\x1a(gongjian/supervision/v1/assessment.proto\x1a(gongjian/supervision/v1/inspection.proto\x1a+gongjian/supervision/v1/rectification.proto\x1a#gongjian/supervision/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x01\n" +
 	"\x17QuarterlyActivityMissed\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -653,7 +895,28 @@ const file_gongjian_supervision_v1_events_proto_rawDesc = "" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12>\n" +
 	"\x05round\x18\x03 \x01(\v2(.gongjian.supervision.v1.InspectionRoundR\x05round\x12>\n" +
 	"\x05group\x18\x04 \x01(\v2(.gongjian.supervision.v1.InspectionGroupR\x05group\x12D\n" +
-	"\afinding\x18\x05 \x01(\v2*.gongjian.supervision.v1.InspectionFindingR\afindingBAZ?gongjian.dev/proto/gen/go/gongjian/supervision/v1;supervisionv1b\x06proto3"
+	"\afinding\x18\x05 \x01(\v2*.gongjian.supervision.v1.InspectionFindingR\afinding\"\x93\x03\n" +
+	"\x11AssessmentChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12\x16\n" +
+	"\x06change\x18\x03 \x01(\tR\x06change\x12>\n" +
+	"\ttask_list\x18\x04 \x01(\v2!.gongjian.supervision.v1.TaskListR\btaskList\x12A\n" +
+	"\bevidence\x18\x05 \x01(\v2%.gongjian.supervision.v1.TaskEvidenceR\bevidence\x12D\n" +
+	"\vdaily_entry\x18\x06 \x01(\v2#.gongjian.supervision.v1.DailyEntryR\n" +
+	"dailyEntry\x12G\n" +
+	"\bsettings\x18\a \x01(\v2+.gongjian.supervision.v1.AssessmentSettingsR\bsettings\"\xab\x01\n" +
+	"\x10AssessmentGraded\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12A\n" +
+	"\x06result\x18\x03 \x01(\v2).gongjian.supervision.v1.AssessmentResultR\x06result\"\xce\x01\n" +
+	"\x13CommendationChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12\x16\n" +
+	"\x06change\x18\x03 \x01(\tR\x06change\x12I\n" +
+	"\fcommendation\x18\x04 \x01(\v2%.gongjian.supervision.v1.CommendationR\fcommendationBAZ?gongjian.dev/proto/gen/go/gongjian/supervision/v1;supervisionv1b\x06proto3"
 
 var (
 	file_gongjian_supervision_v1_events_proto_rawDescOnce sync.Once
@@ -667,7 +930,7 @@ func file_gongjian_supervision_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_supervision_v1_events_proto_rawDescData
 }
 
-var file_gongjian_supervision_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_gongjian_supervision_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_gongjian_supervision_v1_events_proto_goTypes = []any{
 	(*QuarterlyActivityMissed)(nil),  // 0: gongjian.supervision.v1.QuarterlyActivityMissed
 	(*FindingMade)(nil),              // 1: gongjian.supervision.v1.FindingMade
@@ -677,41 +940,59 @@ var file_gongjian_supervision_v1_events_proto_goTypes = []any{
 	(*RectificationItemChanged)(nil), // 5: gongjian.supervision.v1.RectificationItemChanged
 	(*InterviewChanged)(nil),         // 6: gongjian.supervision.v1.InterviewChanged
 	(*InspectionChanged)(nil),        // 7: gongjian.supervision.v1.InspectionChanged
-	(*timestamppb.Timestamp)(nil),    // 8: google.protobuf.Timestamp
-	(*Finding)(nil),                  // 9: gongjian.supervision.v1.Finding
-	(*Rule)(nil),                     // 10: gongjian.supervision.v1.Rule
-	(*RuleOverride)(nil),             // 11: gongjian.supervision.v1.RuleOverride
-	(*RectificationItem)(nil),        // 12: gongjian.supervision.v1.RectificationItem
-	(*ItemStep)(nil),                 // 13: gongjian.supervision.v1.ItemStep
-	(*Interview)(nil),                // 14: gongjian.supervision.v1.Interview
-	(*InspectionRound)(nil),          // 15: gongjian.supervision.v1.InspectionRound
-	(*InspectionGroup)(nil),          // 16: gongjian.supervision.v1.InspectionGroup
-	(*InspectionFinding)(nil),        // 17: gongjian.supervision.v1.InspectionFinding
+	(*AssessmentChanged)(nil),        // 8: gongjian.supervision.v1.AssessmentChanged
+	(*AssessmentGraded)(nil),         // 9: gongjian.supervision.v1.AssessmentGraded
+	(*CommendationChanged)(nil),      // 10: gongjian.supervision.v1.CommendationChanged
+	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
+	(*Finding)(nil),                  // 12: gongjian.supervision.v1.Finding
+	(*Rule)(nil),                     // 13: gongjian.supervision.v1.Rule
+	(*RuleOverride)(nil),             // 14: gongjian.supervision.v1.RuleOverride
+	(*RectificationItem)(nil),        // 15: gongjian.supervision.v1.RectificationItem
+	(*ItemStep)(nil),                 // 16: gongjian.supervision.v1.ItemStep
+	(*Interview)(nil),                // 17: gongjian.supervision.v1.Interview
+	(*InspectionRound)(nil),          // 18: gongjian.supervision.v1.InspectionRound
+	(*InspectionGroup)(nil),          // 19: gongjian.supervision.v1.InspectionGroup
+	(*InspectionFinding)(nil),        // 20: gongjian.supervision.v1.InspectionFinding
+	(*TaskList)(nil),                 // 21: gongjian.supervision.v1.TaskList
+	(*TaskEvidence)(nil),             // 22: gongjian.supervision.v1.TaskEvidence
+	(*DailyEntry)(nil),               // 23: gongjian.supervision.v1.DailyEntry
+	(*AssessmentSettings)(nil),       // 24: gongjian.supervision.v1.AssessmentSettings
+	(*AssessmentResult)(nil),         // 25: gongjian.supervision.v1.AssessmentResult
+	(*Commendation)(nil),             // 26: gongjian.supervision.v1.Commendation
 }
 var file_gongjian_supervision_v1_events_proto_depIdxs = []int32{
-	8,  // 0: gongjian.supervision.v1.QuarterlyActivityMissed.occur_time:type_name -> google.protobuf.Timestamp
-	8,  // 1: gongjian.supervision.v1.FindingMade.occur_time:type_name -> google.protobuf.Timestamp
-	9,  // 2: gongjian.supervision.v1.FindingMade.finding:type_name -> gongjian.supervision.v1.Finding
-	8,  // 3: gongjian.supervision.v1.RuleChanged.occur_time:type_name -> google.protobuf.Timestamp
-	10, // 4: gongjian.supervision.v1.RuleChanged.rule:type_name -> gongjian.supervision.v1.Rule
-	8,  // 5: gongjian.supervision.v1.RuleOverrideSet.occur_time:type_name -> google.protobuf.Timestamp
-	11, // 6: gongjian.supervision.v1.RuleOverrideSet.override:type_name -> gongjian.supervision.v1.RuleOverride
-	8,  // 7: gongjian.supervision.v1.CriticismPublished.occur_time:type_name -> google.protobuf.Timestamp
-	9,  // 8: gongjian.supervision.v1.CriticismPublished.finding:type_name -> gongjian.supervision.v1.Finding
-	8,  // 9: gongjian.supervision.v1.RectificationItemChanged.occur_time:type_name -> google.protobuf.Timestamp
-	12, // 10: gongjian.supervision.v1.RectificationItemChanged.item:type_name -> gongjian.supervision.v1.RectificationItem
-	13, // 11: gongjian.supervision.v1.RectificationItemChanged.step:type_name -> gongjian.supervision.v1.ItemStep
-	8,  // 12: gongjian.supervision.v1.InterviewChanged.occur_time:type_name -> google.protobuf.Timestamp
-	14, // 13: gongjian.supervision.v1.InterviewChanged.interview:type_name -> gongjian.supervision.v1.Interview
-	8,  // 14: gongjian.supervision.v1.InspectionChanged.occur_time:type_name -> google.protobuf.Timestamp
-	15, // 15: gongjian.supervision.v1.InspectionChanged.round:type_name -> gongjian.supervision.v1.InspectionRound
-	16, // 16: gongjian.supervision.v1.InspectionChanged.group:type_name -> gongjian.supervision.v1.InspectionGroup
-	17, // 17: gongjian.supervision.v1.InspectionChanged.finding:type_name -> gongjian.supervision.v1.InspectionFinding
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	11, // 0: gongjian.supervision.v1.QuarterlyActivityMissed.occur_time:type_name -> google.protobuf.Timestamp
+	11, // 1: gongjian.supervision.v1.FindingMade.occur_time:type_name -> google.protobuf.Timestamp
+	12, // 2: gongjian.supervision.v1.FindingMade.finding:type_name -> gongjian.supervision.v1.Finding
+	11, // 3: gongjian.supervision.v1.RuleChanged.occur_time:type_name -> google.protobuf.Timestamp
+	13, // 4: gongjian.supervision.v1.RuleChanged.rule:type_name -> gongjian.supervision.v1.Rule
+	11, // 5: gongjian.supervision.v1.RuleOverrideSet.occur_time:type_name -> google.protobuf.Timestamp
+	14, // 6: gongjian.supervision.v1.RuleOverrideSet.override:type_name -> gongjian.supervision.v1.RuleOverride
+	11, // 7: gongjian.supervision.v1.CriticismPublished.occur_time:type_name -> google.protobuf.Timestamp
+	12, // 8: gongjian.supervision.v1.CriticismPublished.finding:type_name -> gongjian.supervision.v1.Finding
+	11, // 9: gongjian.supervision.v1.RectificationItemChanged.occur_time:type_name -> google.protobuf.Timestamp
+	15, // 10: gongjian.supervision.v1.RectificationItemChanged.item:type_name -> gongjian.supervision.v1.RectificationItem
+	16, // 11: gongjian.supervision.v1.RectificationItemChanged.step:type_name -> gongjian.supervision.v1.ItemStep
+	11, // 12: gongjian.supervision.v1.InterviewChanged.occur_time:type_name -> google.protobuf.Timestamp
+	17, // 13: gongjian.supervision.v1.InterviewChanged.interview:type_name -> gongjian.supervision.v1.Interview
+	11, // 14: gongjian.supervision.v1.InspectionChanged.occur_time:type_name -> google.protobuf.Timestamp
+	18, // 15: gongjian.supervision.v1.InspectionChanged.round:type_name -> gongjian.supervision.v1.InspectionRound
+	19, // 16: gongjian.supervision.v1.InspectionChanged.group:type_name -> gongjian.supervision.v1.InspectionGroup
+	20, // 17: gongjian.supervision.v1.InspectionChanged.finding:type_name -> gongjian.supervision.v1.InspectionFinding
+	11, // 18: gongjian.supervision.v1.AssessmentChanged.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 19: gongjian.supervision.v1.AssessmentChanged.task_list:type_name -> gongjian.supervision.v1.TaskList
+	22, // 20: gongjian.supervision.v1.AssessmentChanged.evidence:type_name -> gongjian.supervision.v1.TaskEvidence
+	23, // 21: gongjian.supervision.v1.AssessmentChanged.daily_entry:type_name -> gongjian.supervision.v1.DailyEntry
+	24, // 22: gongjian.supervision.v1.AssessmentChanged.settings:type_name -> gongjian.supervision.v1.AssessmentSettings
+	11, // 23: gongjian.supervision.v1.AssessmentGraded.occur_time:type_name -> google.protobuf.Timestamp
+	25, // 24: gongjian.supervision.v1.AssessmentGraded.result:type_name -> gongjian.supervision.v1.AssessmentResult
+	11, // 25: gongjian.supervision.v1.CommendationChanged.occur_time:type_name -> google.protobuf.Timestamp
+	26, // 26: gongjian.supervision.v1.CommendationChanged.commendation:type_name -> gongjian.supervision.v1.Commendation
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_supervision_v1_events_proto_init() }
@@ -719,6 +1000,7 @@ func file_gongjian_supervision_v1_events_proto_init() {
 	if File_gongjian_supervision_v1_events_proto != nil {
 		return
 	}
+	file_gongjian_supervision_v1_assessment_proto_init()
 	file_gongjian_supervision_v1_inspection_proto_init()
 	file_gongjian_supervision_v1_rectification_proto_init()
 	file_gongjian_supervision_v1_rules_proto_init()
@@ -728,7 +1010,7 @@ func file_gongjian_supervision_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_supervision_v1_events_proto_rawDesc), len(file_gongjian_supervision_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -49,6 +49,9 @@ const (
 	// CONSEQUENCE_KIND_PUBLISH_CRITICISM publishes a public criticism (通报批评)
 	// of the subject as an event.
 	ConsequenceKind_CONSEQUENCE_KIND_PUBLISH_CRITICISM ConsequenceKind = 4
+	// CONSEQUENCE_KIND_BAR_COMMENDATION bars the organisation (and so its
+	// leaders) from commendation in the finding's year (取消评优资格).
+	ConsequenceKind_CONSEQUENCE_KIND_BAR_COMMENDATION ConsequenceKind = 5
 )
 
 // Enum value maps for ConsequenceKind.
@@ -59,6 +62,7 @@ var (
 		2: "CONSEQUENCE_KIND_SCHEDULE_INTERVIEW",
 		3: "CONSEQUENCE_KIND_WITHDRAW_STAR",
 		4: "CONSEQUENCE_KIND_PUBLISH_CRITICISM",
+		5: "CONSEQUENCE_KIND_BAR_COMMENDATION",
 	}
 	ConsequenceKind_value = map[string]int32{
 		"CONSEQUENCE_KIND_UNSPECIFIED":        0,
@@ -66,6 +70,7 @@ var (
 		"CONSEQUENCE_KIND_SCHEDULE_INTERVIEW": 2,
 		"CONSEQUENCE_KIND_WITHDRAW_STAR":      3,
 		"CONSEQUENCE_KIND_PUBLISH_CRITICISM":  4,
+		"CONSEQUENCE_KIND_BAR_COMMENDATION":   5,
 	}
 )
 
@@ -2481,13 +2486,14 @@ const file_gongjian_supervision_v1_rules_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\"\x12\n" +
 	"\x10ListFactsRequest\"H\n" +
 	"\x11ListFactsResponse\x123\n" +
-	"\x05facts\x18\x01 \x03(\v2\x1d.gongjian.supervision.v1.FactR\x05facts*\xc8\x01\n" +
+	"\x05facts\x18\x01 \x03(\v2\x1d.gongjian.supervision.v1.FactR\x05facts*\xef\x01\n" +
 	"\x0fConsequenceKind\x12 \n" +
 	"\x1cCONSEQUENCE_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aCONSEQUENCE_KIND_OPEN_ITEM\x10\x01\x12'\n" +
 	"#CONSEQUENCE_KIND_SCHEDULE_INTERVIEW\x10\x02\x12\"\n" +
 	"\x1eCONSEQUENCE_KIND_WITHDRAW_STAR\x10\x03\x12&\n" +
-	"\"CONSEQUENCE_KIND_PUBLISH_CRITICISM\x10\x04*^\n" +
+	"\"CONSEQUENCE_KIND_PUBLISH_CRITICISM\x10\x04\x12%\n" +
+	"!CONSEQUENCE_KIND_BAR_COMMENDATION\x10\x05*^\n" +
 	"\bSeverity\x12\x18\n" +
 	"\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fSEVERITY_LOW\x10\x01\x12\x13\n" +

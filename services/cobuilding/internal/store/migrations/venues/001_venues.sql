@@ -85,8 +85,8 @@ INSERT INTO calendar_days (day, kind, name) VALUES
     ('2026-10-10', 'WORKDAY', '国庆节');
 
 -- btree_gist lets one exclusion constraint compare a venue's id with = and
--- its bookings' time spans with &&. It is a trusted extension: the owner
--- of the database may create it.
+-- its bookings' time spans with &&. It is a trusted extension: a role with
+-- the CREATE privilege on the database may create it.
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 
 -- Venues that resident units share (资源共享台账). community_id, street_id and
