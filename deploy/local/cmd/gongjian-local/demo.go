@@ -24,7 +24,9 @@ const demoMarker = "demo-loaded"
 // demoCity loads the demo city into a system holding no city (or the demo
 // city half loaded) and returns the id of the city there is; with the member
 // service in the tree (its address in addrs), the city's members too, and
-// with the co-building service as well, Tongjiang's co-building year. A
+// with the co-building service as well, Tongjiang's co-building year, and
+// with the supervision service, Tongjiang's inspection round and answers to
+// the items of last quarter's missed activities. A
 // failed load does not stop the system; the next start tries again.
 func demoCity(ctx context.Context, out *console.Console, services *serviceOutput, data string, addrs map[string]string, issuer *devissuer.Issuer, load bool) string {
 	organisationAddr, memberAddr := addrs["organisation"], addrs["member"]
@@ -71,6 +73,9 @@ func demoCity(ctx context.Context, out *console.Console, services *serviceOutput
 	if err == nil && memberAddr != "" {
 		err = demoMembers(ctx, out, memberAddr, addrs["cobuilding"], token, sum)
 	}
+	if err == nil && addrs["supervision"] != "" {
+		err = demoSupervision(ctx, out, addrs["supervision"], conn, token, sum)
+	}
 	hidden := resume()
 	if err != nil {
 		if !errors.Is(ctx.Err(), context.Canceled) {
@@ -90,6 +95,23 @@ func demoCity(ctx context.Context, out *console.Console, services *serviceOutput
 func dial(addr, token string) (*grpc.ClientConn, error) {
 	return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithPerRPCCredentials(auth.BearerToken(token, false)))
+}
+
+// demoSupervision loads Tongjiang's inspection round and answers some of
+// the items of last quarter's missed activities through the supervision
+// service, as the same organisation department.
+func demoSupervision(ctx context.Context, out *console.Console, supervisionAddr string, orgs *grpc.ClientConn, token string, sum demo.Summary) error {
+	sup, err := dial(supervisionAddr, token)
+	if err != nil {
+		return err
+	}
+	defer sup.Close()
+	s, err := demo.LoadSupervision(ctx, sup, orgs, sum, out.Logger("demo"))
+	if err != nil {
+		return err
+	}
+	out.Printf("demo", "%s", s)
+	return nil
 }
 
 // demoMembers registers the demo city's members through the member service,

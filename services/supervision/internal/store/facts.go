@@ -88,14 +88,23 @@ func quarterlyRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules.
 // or their registration if later or if they never attended), and their
 // stars.
 func attendanceRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules.FactRow, error) {
-	rows, err := db.Query(ctx, `SELECT s.member_id::text, o.id::text, `+districtOf+`::text,
-			greatest(s.since, coalesce(a.last_day, s.since)), coalesce(m.stars, 0)
-		FROM (SELECT DISTINCT ON (member_id) member_id, community_id, since FROM in_service
-			WHERE ended IS NULL AND ($2 = '' OR member_id::text = $2) ORDER BY member_id, since) s
-		LEFT JOIN joint_attendance a ON a.member_id = s.member_id
-		LEFT JOIN member_facts m ON m.member_id = s.member_id
-		JOIN orgs o ON o.id = coalesce(m.organisation_id, s.community_id)
-		WHERE `+districtOf+` = $1`, q.DistrictID, q.SubjectID)
+	// From the district's organisations to their members and the members'
+	// registrations (by index), then the registrations of members the view
+	// of members does not hold yet, placed by their community.
+	rows, err := db.Query(ctx, `SELECT DISTINCT ON (x.member_id) x.member_id::text, x.org::text, x.district::text,
+			greatest(x.since, coalesce(a.last_day, x.since)), x.stars
+		FROM (
+			SELECT s.member_id, s.since, o.id AS org, `+districtOf+` AS district, m.stars
+			FROM orgs o JOIN member_facts m ON m.organisation_id = o.id
+				JOIN in_service s ON s.member_id = m.member_id AND s.ended IS NULL
+			WHERE `+districtOf+` = $1 AND ($2 = '' OR m.member_id::text = $2)
+			UNION ALL
+			SELECT s.member_id, s.since, o.id, `+districtOf+`, 0
+			FROM orgs o JOIN in_service s ON s.community_id = o.id AND s.ended IS NULL
+			WHERE `+districtOf+` = $1 AND ($2 = '' OR s.member_id::text = $2)
+				AND NOT EXISTS (SELECT 1 FROM member_facts m WHERE m.member_id = s.member_id)) x
+		LEFT JOIN joint_attendance a ON a.member_id = x.member_id
+		ORDER BY x.member_id, x.since`, q.DistrictID, q.SubjectID)
 	if err != nil {
 		return nil, err
 	}

@@ -42,9 +42,10 @@ var AssessmentMigrations = pgdb.Embedded("supervision_assessment", assessmentFil
 //go:embed migrations_cobuilding/*.sql
 var coBuildingMigrationFiles embed.FS
 
-// CoBuildingMigrations are the service's tables of co-building's facts
-// beyond the event facts (the units' grades), a set of their own, numbered
-// apart from the service's other tables.
+// CoBuildingMigrations are the service's tables and indexes of facts added
+// beside its first set (co-building's unit grades, what the sweep's
+// queries reach a district's facts by), a set of their own, numbered apart
+// from the others.
 var CoBuildingMigrations = pgdb.Embedded("supervision_cobuilding", coBuildingMigrationFiles, "migrations_cobuilding")
 
 // AllMigrations are every migration set the service's schema needs, in
