@@ -224,24 +224,33 @@ func newCoPlan(p *plan) (*coPlan, error) {
 // placeUnits seats a street's units in its communities unevenly: the
 // weights run from one to four.
 func (cp *coPlan) placeUnits(r *rand.Rand, communities, units []*node) {
-	weights := make([]int, len(communities))
-	total := 0
-	for i := range weights {
-		weights[i] = 1 + r.IntN(4)
-		total += weights[i]
-	}
+	pick := weighted(r, len(communities), 4)
 	for _, u := range units {
-		pick, c := r.IntN(total), communities[0]
-		for i, w := range weights {
-			if pick < w {
-				c = communities[i]
-				break
-			}
-			pick -= w
-		}
+		c := communities[pick()]
 		ru := u.org.GetResidentUnit()
 		cp.units = append(cp.units, &coUnit{key: "cob/" + u.key, name: ru.GetUnitName(), kind: coUnitTypes[ru.GetUnitType()],
 			org: u, community: c, members: int32(u.members)})
+	}
+}
+
+// weighted draws n weights from one to most and returns a draw of an
+// index in proportion to them.
+func weighted(r *rand.Rand, n, most int) func() int {
+	weights := make([]int, n)
+	total := 0
+	for i := range weights {
+		weights[i] = 1 + r.IntN(most)
+		total += weights[i]
+	}
+	return func() int {
+		pick := r.IntN(total)
+		for i, w := range weights {
+			if pick < w {
+				return i
+			}
+			pick -= w
+		}
+		return 0
 	}
 }
 

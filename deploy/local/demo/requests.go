@@ -89,22 +89,10 @@ type coRequest struct {
 // drawRequests draws the requests: the communities weighted one to five,
 // the states in the shares a month of a hotline shows.
 func (cp *coPlan) drawRequests(r *rand.Rand, p *people) []*coRequest {
-	weights := make([]int, len(cp.communities))
-	total := 0
-	for i := range weights {
-		weights[i] = 1 + r.IntN(5)
-		total += weights[i]
-	}
+	pick := weighted(r, len(cp.communities), 5)
 	var out []*coRequest
 	for i := range coRequests {
-		pick, c := r.IntN(total), cp.communities[0]
-		for k, w := range weights {
-			if pick < w {
-				c = cp.communities[k]
-				break
-			}
-			pick -= w
-		}
+		c := cp.communities[pick()]
 		kind := coRequestKinds[i%len(coRequestKinds)]
 		titles := coRequestTitles[kind]
 		q := &coRequest{key: fmt.Sprintf("cob/request%d", i+1), community: c, kind: kind,
@@ -211,7 +199,7 @@ func (s *requestLoader) load(ctx context.Context, q *coRequest) error {
 	}
 	sr := resp.GetServiceRequest()
 	id, n := sr.GetId(), len(q.key)+int(q.channel)
-	for rank(sr.GetState()) < rank(q.target) {
+	for sr.GetState() < q.target { // the states are numbered in the order a request passes them
 		var next interface {
 			GetServiceRequest() *cobuildingv1.ServiceRequest
 		}
@@ -261,9 +249,6 @@ func (s *requestLoader) load(ctx context.Context, q *coRequest) error {
 	}
 	return nil
 }
-
-// rank orders the states as a request passes them.
-func rank(s cobuildingv1.ServiceRequestState) int { return int(s) }
 
 // readBack counts Tongjiang's requests by state and reads its rates of
 // this month.
