@@ -12,18 +12,22 @@ import (
 	cobuildingv1 "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	supervisionv1 "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 )
 
 // TestCoBuildingLoadsOnceThroughTheAPI loads the city, its members and
 // Tongjiang's co-building year twice, and reads back what the services
 // hold: document 002's figures, the second load having created nothing,
 // the activities counted on the in-service members' cards by the member
-// service, and the units without a party organisation in the
-// organisation service's compliance report.
+// service, the units without a party organisation in the organisation
+// service's compliance report, the residents' requests by state, kind,
+// channel and handler with their rates per community, the two-way
+// evaluation of the last two years, and the supervision service's
+// interviews of the units graded ordinary two years running.
 func TestCoBuildingLoadsOnceThroughTheAPI(t *testing.T) {
 	ctx := t.Context()
-	conns := startServices(t, 3)
-	orgs, members, cob := conns[0], conns[1], conns[2]
+	conns := startServices(t, 4)
+	orgs, members, cob, sup := conns[0], conns[1], conns[2], conns[3]
 	sum, err := demo.Load(ctx, orgs, time.Now(), testLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -190,6 +194,27 @@ func TestCoBuildingLoadsOnceThroughTheAPI(t *testing.T) {
 		if len(graded) != 2*9 {
 			t.Errorf("grades by community and direction: %v, want both directions in 9 communities", graded)
 		}
+	})
+	t.Run("the supervision service interviews the units graded ordinary two years running", func(t *testing.T) {
+		waitFor(t, "the units found graded ordinary twice", func() bool {
+			subjects := map[string]bool{}
+			for token := ""; ; {
+				r, err := supervisionv1.NewRuleServiceClient(sup).ListFindings(ctx, &supervisionv1.ListFindingsRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+				if err != nil {
+					return false
+				}
+				for _, f := range r.GetFindings() {
+					if f.GetRuleCode() == "unit_ordinary_two_years" {
+						subjects[f.GetSubjectId()] = true
+					}
+				}
+				if token = r.GetNextPageToken(); token == "" {
+					break
+				}
+			}
+			interviews, err := supervisionv1.NewInterviewServiceClient(sup).ListInterviews(ctx, &supervisionv1.ListInterviewsRequest{AncestorId: tongjiang, PageSize: 500})
+			return err == nil && len(subjects) == first.Evaluations.OrdinaryTwice && len(interviews.GetInterviews()) >= len(subjects)
+		})
 	})
 	t.Run("the member service counts the activities on the cards of the members they name", func(t *testing.T) {
 		c := coClients(cob)
