@@ -104,6 +104,11 @@ type CoBuildingSummary struct {
 	Activities, Attendance, MembersNamed int
 	// Sharing are the shared venues and the volunteer teams.
 	Sharing SharingSummary
+	// Requests are the residents' requests of this month.
+	Requests RequestsSummary
+	// Evaluations are the two-way evaluation of last year and the year
+	// before.
+	Evaluations EvaluationsSummary
 }
 
 // String describes the co-building in one line.
@@ -112,7 +117,8 @@ func (s CoBuildingSummary) String() string {
 		"%d in-service members registered with their units' communities, %d joint meetings, %d ledgers (%d items ticked off, %d open, %d overdue), "+
 		"%d joint activities with %d attendances naming %d in-service members",
 		s.Units, s.Gaps, s.Agreements, s.Reports, s.MissedMonths, s.Registered, s.Meetings, s.Ledgers,
-		s.ItemsClosed, s.ItemsOpen, s.ItemsOverdue, s.Activities, s.Attendance, s.MembersNamed) + "; " + s.Sharing.String()
+		s.ItemsClosed, s.ItemsOpen, s.ItemsOverdue, s.Activities, s.Attendance, s.MembersNamed) + "; " + s.Sharing.String() +
+		"; " + s.Requests.String() + "; " + s.Evaluations.String()
 }
 
 // coUnit is a resident unit of the plan.
@@ -218,24 +224,33 @@ func newCoPlan(p *plan) (*coPlan, error) {
 // placeUnits seats a street's units in its communities unevenly: the
 // weights run from one to four.
 func (cp *coPlan) placeUnits(r *rand.Rand, communities, units []*node) {
-	weights := make([]int, len(communities))
-	total := 0
-	for i := range weights {
-		weights[i] = 1 + r.IntN(4)
-		total += weights[i]
-	}
+	pick := weighted(r, len(communities), 4)
 	for _, u := range units {
-		pick, c := r.IntN(total), communities[0]
-		for i, w := range weights {
-			if pick < w {
-				c = communities[i]
-				break
-			}
-			pick -= w
-		}
+		c := communities[pick()]
 		ru := u.org.GetResidentUnit()
 		cp.units = append(cp.units, &coUnit{key: "cob/" + u.key, name: ru.GetUnitName(), kind: coUnitTypes[ru.GetUnitType()],
 			org: u, community: c, members: int32(u.members)})
+	}
+}
+
+// weighted draws n weights from one to most and returns a draw of an
+// index in proportion to them.
+func weighted(r *rand.Rand, n, most int) func() int {
+	weights := make([]int, n)
+	total := 0
+	for i := range weights {
+		weights[i] = 1 + r.IntN(most)
+		total += weights[i]
+	}
+	return func() int {
+		pick := r.IntN(total)
+		for i, w := range weights {
+			if pick < w {
+				return i
+			}
+			pick -= w
+		}
+		return 0
 	}
 }
 
@@ -424,7 +439,8 @@ func LoadCoBuilding(ctx context.Context, conn, members grpc.ClientConnInterface,
 		units: cobuildingv1.NewResidentUnitServiceClient(conn), agreements: cobuildingv1.NewAgreementServiceClient(conn),
 		reports: cobuildingv1.NewUnitReportServiceClient(conn), meetings: cobuildingv1.NewJointMeetingServiceClient(conn),
 		items: cobuildingv1.NewLedgerItemServiceClient(conn), activities: cobuildingv1.NewJointActivityServiceClient(conn),
-		members: memberv1.NewMemberServiceClient(members), reporting: memberv1.NewReportingServiceClient(members),
+		evaluations: cobuildingv1.NewEvaluationServiceClient(conn),
+		members:     memberv1.NewMemberServiceClient(members), reporting: memberv1.NewReportingServiceClient(members),
 		plan: cp, patience: time.Now().Add(time.Minute),
 	}
 	var out CoBuildingSummary
@@ -435,11 +451,16 @@ func LoadCoBuilding(ctx context.Context, conn, members grpc.ClientConnInterface,
 		{"resident units", l.loadUnits},
 		{"in-service members of the units", l.register},
 		{"joint meetings and ledgers", l.loadMeetings},
+		{"earlier agreements of the year before", l.loadPastAgreements},
 		{"agreements and monthly reports", l.loadAgreements},
 		{"joint activities", l.loadActivities},
 		{"shared venues and volunteer teams", func(ctx context.Context, out *CoBuildingSummary) error {
 			return l.loadSharing(ctx, conn, members, out)
 		}},
+		{"residents' requests", func(ctx context.Context, out *CoBuildingSummary) error {
+			return l.loadRequests(ctx, conn, out)
+		}},
+		{"two-way evaluation", l.loadEvaluations},
 	} {
 		start := time.Now()
 		if err := step.run(ctx, &out); err != nil {
@@ -451,16 +472,17 @@ func LoadCoBuilding(ctx context.Context, conn, members grpc.ClientConnInterface,
 }
 
 type coLoader struct {
-	units      cobuildingv1.ResidentUnitServiceClient
-	agreements cobuildingv1.AgreementServiceClient
-	reports    cobuildingv1.UnitReportServiceClient
-	meetings   cobuildingv1.JointMeetingServiceClient
-	items      cobuildingv1.LedgerItemServiceClient
-	activities cobuildingv1.JointActivityServiceClient
-	members    memberv1.MemberServiceClient
-	reporting  memberv1.ReportingServiceClient
-	plan       *coPlan
-	patience   time.Time
+	units       cobuildingv1.ResidentUnitServiceClient
+	agreements  cobuildingv1.AgreementServiceClient
+	reports     cobuildingv1.UnitReportServiceClient
+	meetings    cobuildingv1.JointMeetingServiceClient
+	items       cobuildingv1.LedgerItemServiceClient
+	activities  cobuildingv1.JointActivityServiceClient
+	evaluations cobuildingv1.EvaluationServiceClient
+	members     memberv1.MemberServiceClient
+	reporting   memberv1.ReportingServiceClient
+	plan        *coPlan
+	patience    time.Time
 }
 
 // each runs f for every element of xs, parallel at a time.

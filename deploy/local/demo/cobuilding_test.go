@@ -12,18 +12,22 @@ import (
 	cobuildingv1 "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
+	supervisionv1 "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 )
 
 // TestCoBuildingLoadsOnceThroughTheAPI loads the city, its members and
 // Tongjiang's co-building year twice, and reads back what the services
 // hold: document 002's figures, the second load having created nothing,
 // the activities counted on the in-service members' cards by the member
-// service, and the units without a party organisation in the
-// organisation service's compliance report.
+// service, the units without a party organisation in the organisation
+// service's compliance report, the residents' requests by state, kind,
+// channel and handler with their rates per community, the two-way
+// evaluation of the last two years, and the supervision service's
+// interviews of the units graded ordinary two years running.
 func TestCoBuildingLoadsOnceThroughTheAPI(t *testing.T) {
 	ctx := t.Context()
-	conns := startServices(t, 3)
-	orgs, members, cob := conns[0], conns[1], conns[2]
+	conns := startServices(t, 4)
+	orgs, members, cob, sup := conns[0], conns[1], conns[2], conns[3]
 	sum, err := demo.Load(ctx, orgs, time.Now(), testLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +60,8 @@ func TestCoBuildingLoadsOnceThroughTheAPI(t *testing.T) {
 			ItemsOpen: first.ItemsOpen, ItemsOverdue: first.ItemsOverdue, Activities: 75, Attendance: first.Attendance,
 			Reports: first.Reports, MissedMonths: first.MissedMonths, Registered: first.Registered, MembersNamed: first.MembersNamed,
 			Sharing: demo.SharingSummary{Venues: 16, Bookings: 64, Teams: 21, Volunteers: 1300, PartyVolunteers: first.Sharing.PartyVolunteers,
-				Services: 84, ServiceHours: first.Sharing.ServiceHours}}
+				Services: 84, ServiceHours: first.Sharing.ServiceHours},
+			Requests: first.Requests, Evaluations: first.Evaluations}
 		if first != want || first.ItemsOpen == 0 || first.ItemsOverdue == 0 || first.MissedMonths == 0 ||
 			first.Reports+first.MissedMonths != 160*12 || first.Attendance < 4900 || first.Attendance > 5300 || first.MembersNamed == 0 ||
 			first.Sharing.PartyVolunteers < 100 || first.Sharing.ServiceHours < 84*6*2 {
@@ -113,11 +118,103 @@ func TestCoBuildingLoadsOnceThroughTheAPI(t *testing.T) {
 			attendance += int(a.GetAttendance())
 		}
 		got := []int{len(agreements), len(reports), len(meetings), closed, len(items), len(activities), attendance}
-		want := []int{first.Agreements, first.Reports, first.Meetings, first.ItemsClosed,
+		want := []int{first.Agreements + first.Evaluations.PastAgreements, first.Reports + first.Evaluations.PastReports, first.Meetings, first.ItemsClosed,
 			first.ItemsClosed + first.ItemsOpen + first.ItemsOverdue, first.Activities, first.Attendance}
 		if !slices.Equal(got, want) {
 			t.Errorf("agreements, reports, meetings, items closed, items, activities, attendance: %v, want %v", got, want)
 		}
+	})
+	t.Run("the residents' requests are in every state, kind and channel, and their rates read per community", func(t *testing.T) {
+		rq := first.Requests
+		if rq.Requests != 460 || rq.Received == 0 || rq.Assigned == 0 || rq.Accepted == 0 || rq.Answered == 0 || rq.Rated == 0 || rq.Closed == 0 ||
+			rq.Claimed == 0 || rq.Communities != 9 || rq.ResponseRate <= 0.7 || rq.ResponseRate > 1 || rq.OnTimeRate != 1 ||
+			rq.ResolutionRate < 0.8 || rq.ResolutionRate >= 1 || rq.Satisfaction < 0.8 || rq.Satisfaction >= 1 {
+			t.Errorf("requests %+v", rq)
+		}
+		c := cobuildingv1.NewServiceRequestServiceClient(cob)
+		all := pages(t, func(token string) ([]*cobuildingv1.ServiceRequest, string, error) {
+			r, err := c.ListServiceRequests(ctx, &cobuildingv1.ListServiceRequestsRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+			return r.GetServiceRequests(), r.GetNextPageToken(), err
+		})
+		kinds, channels, handlers := map[cobuildingv1.ServiceRequestKind]int{}, map[cobuildingv1.ServiceRequestChannel]int{}, map[string]int{}
+		for _, q := range all {
+			kinds[q.GetKind()]++
+			channels[q.GetChannel()]++
+			if h := q.GetHandler(); h != nil {
+				handlers[q.GetKind().String()+"/"+h.GetKind().String()]++
+			}
+			if !q.GetPersonalDataMasked() {
+				t.Errorf("a listed request shows its resident: %v", q)
+			}
+		}
+		for _, k := range []string{"SERVICE_REQUEST_KIND_MICRO_WISH/HANDLER_KIND_MEMBER", "SERVICE_REQUEST_KIND_MICRO_WISH/HANDLER_KIND_VOLUNTEER_TEAM",
+			"SERVICE_REQUEST_KIND_CLAIM_AND_HANDLE/HANDLER_KIND_UNIT", "SERVICE_REQUEST_KIND_HOME_VISIT/HANDLER_KIND_ORGANISATION",
+			"SERVICE_REQUEST_KIND_HANDLE_ON_BEHALF/HANDLER_KIND_UNIT"} {
+			if handlers[k] == 0 {
+				t.Errorf("no request %s: %v", k, handlers)
+			}
+		}
+		if len(all) != rq.Requests || len(kinds) != 5 || len(channels) != 4 {
+			t.Errorf("%d requests of %d kinds through %d channels, want %d of 5 through 4", len(all), len(kinds), len(channels), rq.Requests)
+		}
+		rates, err := c.GetServiceRequestRates(ctx, &cobuildingv1.GetServiceRequestRatesRequest{OrganisationId: tongjiang, Month: rq.Month})
+		if err != nil {
+			t.Fatal(err)
+		}
+		received := 0
+		for _, cr := range rates.GetCommunities() {
+			received += int(cr.GetReceived())
+			if cr.GetReceived() == 0 || cr.GetRated() == 0 || cr.GetResponseRate() <= 0 || cr.GetSatisfactionRate() <= 0.5 {
+				t.Errorf("the rates of %s: %v", cr.GetCommunityName(), cr)
+			}
+		}
+		if received != rq.Requests || int(rates.GetTotal().GetReceived()) != rq.Requests {
+			t.Errorf("the communities received %d, the total %d, want %d", received, rates.GetTotal().GetReceived(), rq.Requests)
+		}
+	})
+	t.Run("each community and each of its units grade each other for last year, some units ordinary two years running", func(t *testing.T) {
+		ev := first.Evaluations
+		year := time.Now().Year() - 1
+		if ev.LastYear != year || ev.YearBefore != year-1 || ev.GradedLastYear != 2*first.Agreements || ev.PastAgreements != 18 ||
+			ev.PastReports != 12*18 || ev.GradedYearBefore != 2*ev.PastAgreements || ev.OrdinaryYearBefore != 3 || ev.OrdinaryTwice != 3 ||
+			ev.OrdinaryLastYear < 3 {
+			t.Errorf("evaluations %+v", ev)
+		}
+		c := cobuildingv1.NewEvaluationServiceClient(cob)
+		graded := map[string]int{}
+		for _, e := range pages(t, func(token string) ([]*cobuildingv1.Evaluation, string, error) {
+			r, err := c.ListEvaluations(ctx, &cobuildingv1.ListEvaluationsRequest{Year: int32(year), AncestorId: tongjiang, PageSize: 500, PageToken: token})
+			return r.GetEvaluations(), r.GetNextPageToken(), err
+		}) {
+			graded[e.GetCommunityId()+e.GetDirection().String()]++
+			if e.GetVersion() != 1 {
+				t.Errorf("a grade corrected by the second load: %v", e)
+			}
+		}
+		if len(graded) != 2*9 {
+			t.Errorf("grades by community and direction: %v, want both directions in 9 communities", graded)
+		}
+	})
+	t.Run("the supervision service interviews the units graded ordinary two years running", func(t *testing.T) {
+		waitFor(t, "the units found graded ordinary twice", func() bool {
+			subjects := map[string]bool{}
+			for token := ""; ; {
+				r, err := supervisionv1.NewRuleServiceClient(sup).ListFindings(ctx, &supervisionv1.ListFindingsRequest{AncestorId: tongjiang, PageSize: 500, PageToken: token})
+				if err != nil {
+					return false
+				}
+				for _, f := range r.GetFindings() {
+					if f.GetRuleCode() == "unit_ordinary_two_years" {
+						subjects[f.GetSubjectId()] = true
+					}
+				}
+				if token = r.GetNextPageToken(); token == "" {
+					break
+				}
+			}
+			interviews, err := supervisionv1.NewInterviewServiceClient(sup).ListInterviews(ctx, &supervisionv1.ListInterviewsRequest{AncestorId: tongjiang, PageSize: 500})
+			return err == nil && len(subjects) == first.Evaluations.OrdinaryTwice && len(interviews.GetInterviews()) >= len(subjects)
+		})
 	})
 	t.Run("the member service counts the activities on the cards of the members they name", func(t *testing.T) {
 		c := coClients(cob)
