@@ -12,7 +12,6 @@ import (
 	"gongjian.dev/pkg/page"
 	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/cobuilding/internal/agreements"
-	"gongjian.dev/services/cobuilding/internal/cobuild"
 	"gongjian.dev/services/cobuilding/internal/meetings"
 )
 
@@ -62,18 +61,7 @@ func scanAgreement(row pgx.Row) (*agreements.Agreement, error) {
 }
 
 func getAgreement(ctx context.Context, q querier, id string, lock bool) (*agreements.Agreement, error) {
-	if !cobuild.ValidID(id) {
-		return nil, agreements.ErrNotFound
-	}
-	sql := `SELECT ` + agreementColumns + ` FROM agreements WHERE id = $1`
-	if lock {
-		sql += ` FOR UPDATE`
-	}
-	a, err := scanAgreement(q.QueryRow(ctx, sql, id))
-	if pgdb.IsNoRows(err) {
-		return nil, agreements.ErrNotFound
-	}
-	return a, err
+	return rowByID(ctx, q, agreementColumns, "agreements", id, lock, scanAgreement, agreements.ErrNotFound)
 }
 
 // Get implements agreements.Store.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/cobuilding/internal/agreements"
 	"gongjian.dev/services/cobuilding/internal/balancing"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
@@ -110,18 +109,7 @@ func scanProposal(row pgx.Row) (*balancing.Proposal, error) {
 }
 
 func getProposal(ctx context.Context, q querier, id string, lock bool) (*balancing.Proposal, error) {
-	if !cobuild.ValidID(id) {
-		return nil, balancing.ErrNotFound
-	}
-	sql := `SELECT ` + proposalColumns + ` FROM balancing_proposals WHERE id = $1`
-	if lock {
-		sql += ` FOR UPDATE`
-	}
-	p, err := scanProposal(q.QueryRow(ctx, sql, id))
-	if pgdb.IsNoRows(err) {
-		return nil, balancing.ErrNotFound
-	}
-	return p, err
+	return rowByID(ctx, q, proposalColumns, "balancing_proposals", id, lock, scanProposal, balancing.ErrNotFound)
 }
 
 // Get implements balancing.Store.

@@ -39,18 +39,7 @@ func scanMeeting(row pgx.Row) (*meetings.Meeting, error) {
 }
 
 func getMeeting(ctx context.Context, q querier, id string, lock bool) (*meetings.Meeting, error) {
-	if !cobuild.ValidID(id) {
-		return nil, meetings.ErrNotFound
-	}
-	sql := `SELECT ` + meetingColumns + ` FROM joint_meetings WHERE id = $1`
-	if lock {
-		sql += ` FOR UPDATE`
-	}
-	m, err := scanMeeting(q.QueryRow(ctx, sql, id))
-	if pgdb.IsNoRows(err) {
-		return nil, meetings.ErrNotFound
-	}
-	return m, err
+	return rowByID(ctx, q, meetingColumns, "joint_meetings", id, lock, scanMeeting, meetings.ErrNotFound)
 }
 
 // Get implements meetings.Store.
@@ -148,18 +137,7 @@ func scanItem(row pgx.Row) (*meetings.Item, error) {
 }
 
 func getItem(ctx context.Context, q querier, id string, lock bool) (*meetings.Item, error) {
-	if !cobuild.ValidID(id) {
-		return nil, meetings.ErrItemNotFound
-	}
-	sql := `SELECT ` + itemColumns + ` FROM ledger_items WHERE id = $1`
-	if lock {
-		sql += ` FOR UPDATE`
-	}
-	it, err := scanItem(q.QueryRow(ctx, sql, id))
-	if pgdb.IsNoRows(err) {
-		return nil, meetings.ErrItemNotFound
-	}
-	return it, err
+	return rowByID(ctx, q, itemColumns, "ledger_items", id, lock, scanItem, meetings.ErrItemNotFound)
 }
 
 // GetItem implements meetings.Store.

@@ -46,18 +46,7 @@ func scanReport(row pgx.Row) (*reports.Report, error) {
 }
 
 func getReport(ctx context.Context, q querier, id string, lock bool) (*reports.Report, error) {
-	if !cobuild.ValidID(id) {
-		return nil, reports.ErrNotFound
-	}
-	sql := `SELECT ` + reportColumns + ` FROM unit_reports WHERE id = $1`
-	if lock {
-		sql += ` FOR UPDATE`
-	}
-	r, err := scanReport(q.QueryRow(ctx, sql, id))
-	if pgdb.IsNoRows(err) {
-		return nil, reports.ErrNotFound
-	}
-	return r, err
+	return rowByID(ctx, q, reportColumns, "unit_reports", id, lock, scanReport, reports.ErrNotFound)
 }
 
 // Get implements reports.Store.

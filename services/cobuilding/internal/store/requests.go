@@ -62,18 +62,7 @@ func scanRequest(row pgx.Row) (*requests.Request, error) {
 }
 
 func getRequest(ctx context.Context, q querier, id string, lock bool) (*requests.Request, error) {
-	if !cobuild.ValidID(id) {
-		return nil, requests.ErrNotFound
-	}
-	sql := `SELECT ` + requestColumns + ` FROM service_requests WHERE id = $1`
-	if lock {
-		sql += ` FOR UPDATE`
-	}
-	r, err := scanRequest(q.QueryRow(ctx, sql, id))
-	if pgdb.IsNoRows(err) {
-		return nil, requests.ErrNotFound
-	}
-	return r, err
+	return rowByID(ctx, q, requestColumns, "service_requests", id, lock, scanRequest, requests.ErrNotFound)
 }
 
 // Get implements requests.Store.

@@ -171,3 +171,22 @@ func dateOrZero(t *time.Time) time.Time {
 	}
 	return t.UTC()
 }
+
+// rowByID reads the row of table whose id is id (locked FOR UPDATE when
+// lock) with columns, scanned by scan; notFound when id is not an id or no
+// row has it.
+func rowByID[T any](ctx context.Context, q querier, columns, table, id string, lock bool,
+	scan func(pgx.Row) (*T, error), notFound error) (*T, error) {
+	if !cobuild.ValidID(id) {
+		return nil, notFound
+	}
+	sql := `SELECT ` + columns + ` FROM ` + table + ` WHERE id = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	v, err := scan(q.QueryRow(ctx, sql, id))
+	if pgdb.IsNoRows(err) {
+		return nil, notFound
+	}
+	return v, err
+}

@@ -53,18 +53,7 @@ func scanUnit(row pgx.Row) (*units.Unit, error) {
 }
 
 func getUnit(ctx context.Context, q querier, id string, lock bool) (*units.Unit, error) {
-	if !cobuild.ValidID(id) {
-		return nil, units.ErrNotFound
-	}
-	sql := `SELECT ` + unitColumns + ` FROM resident_units WHERE id = $1`
-	if lock {
-		sql += ` FOR UPDATE`
-	}
-	u, err := scanUnit(q.QueryRow(ctx, sql, id))
-	if pgdb.IsNoRows(err) {
-		return nil, units.ErrNotFound
-	}
-	return u, err
+	return rowByID(ctx, q, unitColumns, "resident_units", id, lock, scanUnit, units.ErrNotFound)
 }
 
 // Get implements units.Store.
