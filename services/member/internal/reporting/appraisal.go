@@ -68,12 +68,7 @@ type AppraisalRequest struct {
 // be recorded qualified or excellent. A request id seen before returns
 // the result it recorded.
 func (s *Service) RecordAppraisal(ctx context.Context, r AppraisalRequest, a member.Actor) (*Appraisal, error) {
-	v := member.NewValidation()
-	if !validGrade(r.Grade) {
-		v.Add("grade", "grade is required")
-	}
-	s.checkYear(v, r.Year)
-	if err := v.Err(); err != nil {
+	if err := s.checkGradeAndYear(r.Grade, r.Year); err != nil {
 		return nil, err
 	}
 	var out *Appraisal

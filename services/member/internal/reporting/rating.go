@@ -53,6 +53,17 @@ func (s *Service) checkYear(v *errs.Validation, year int32) {
 	}
 }
 
+// checkGradeAndYear refuses a grade that is missing or unknown and a year
+// outside the ones that can be graded, naming each field.
+func (s *Service) checkGradeAndYear(grade string, year int32) error {
+	v := member.NewValidation()
+	if !validGrade(grade) {
+		v.Add("grade", "grade is required")
+	}
+	s.checkYear(v, year)
+	return v.Err()
+}
+
 // RatingRequest is a community's rating of a member.
 type RatingRequest struct {
 	CommunityID, MemberID, Grade, Comment, RequestID string
@@ -64,12 +75,7 @@ type RatingRequest struct {
 // organisation where the member's relationship sits, in one transaction.
 // A request id seen before returns the rating it made.
 func (s *Service) RateMember(ctx context.Context, r RatingRequest, a member.Actor) (*CommunityRating, error) {
-	v := member.NewValidation()
-	if !validGrade(r.Grade) {
-		v.Add("grade", "grade is required")
-	}
-	s.checkYear(v, r.Year)
-	if err := v.Err(); err != nil {
+	if err := s.checkGradeAndYear(r.Grade, r.Year); err != nil {
 		return nil, err
 	}
 	var out *CommunityRating
