@@ -37,7 +37,8 @@ type ComplianceReports struct {
 	last time.Time
 }
 
-// PullDue reads the reports when Every has passed since the last read, and
+// PullDue reads the reports when Every has passed since the last read that
+// succeeded, and
 // returns how many facts were new.
 func (c *ComplianceReports) PullDue(ctx context.Context) (int, error) {
 	if c.Client == nil {
@@ -52,7 +53,16 @@ func (c *ComplianceReports) PullDue(ctx context.Context) (int, error) {
 	if !due {
 		return 0, nil
 	}
-	return c.Pull(ctx)
+	n, err := c.Pull(ctx)
+	if err != nil {
+		// A report not read (the organisation service down, say) is
+		// asked again at the next sweep, not an interval later: what a
+		// pull finds is recorded once per quarter, so asking again is safe.
+		c.mu.Lock()
+		c.last = time.Time{}
+		c.mu.Unlock()
+	}
+	return n, err
 }
 
 // Pull reads every district's report now.
