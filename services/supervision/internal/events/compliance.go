@@ -38,8 +38,7 @@ type ComplianceReports struct {
 }
 
 // PullDue reads the reports when Every has passed since the last read that
-// succeeded, and
-// returns how many facts were new.
+// succeeded, and returns how many facts were new.
 func (c *ComplianceReports) PullDue(ctx context.Context) (int, error) {
 	if c.Client == nil {
 		return 0, nil
