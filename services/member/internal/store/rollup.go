@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -51,6 +53,63 @@ func rollupQuery(f member.ListFilter) (q *pgdb.Where, ok bool) {
 	}
 	searchQuery(q, f.Search)
 	return q, true
+}
+
+// ageOnly is whether a search asks for an age band and nothing else.
+func ageOnly(s member.Search) bool {
+	return s.Name == "" && s.Hardship == nil && len(s.Skills) == 0 && s.CategoryCode == "" && s.EmploymentStatus == "" &&
+		(!s.BornBy.IsZero() || !s.BornAfter.IsZero())
+}
+
+// countByAge counts the live members of a subtree born in an age band
+// (born after BornAfter, by BornBy): the whole months inside the band from
+// the counters rolled up by month of birth (migration member_counters
+// 002), the members born in the months the band's ends cut from the
+// birth-date index, in one round trip.
+func (s *Store) countByAge(ctx context.Context, f member.ListFilter) (int64, error) {
+	scope := member.ListFilter{AncestorID: f.AncestorID, WithinID: f.WithinID}
+	rq, ok := rollupQuery(scope)
+	if !ok {
+		return 0, nil
+	}
+	lq, _ := memberQuery(scope, true)
+	after, by := f.Search.BornAfter, f.Search.BornBy
+	// Whole months from first (the month after the one after falls in) to
+	// last (the month by falls in), last excluded.
+	var first, last time.Time
+	if !after.IsZero() {
+		first = time.Date(after.Year(), after.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if !by.IsZero() {
+		last = time.Date(by.Year(), by.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
+	var live []string
+	switch {
+	case !first.IsZero() && !last.IsZero() && !first.Before(last):
+		// One month or two, cut at both ends: counted live.
+		lq.Add(`birth_date > ? AND birth_date <= ?`, after, by)
+		var n int64
+		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE `+lq.SQL(), lq.Args()...).Scan(&n)
+		return n, err
+	default:
+		if !first.IsZero() {
+			rq.Add(`birth_month >= ?`, first)
+			live = append(live, `(birth_date > `+lq.Arg(after)+` AND birth_date < `+lq.Arg(first)+`)`)
+		}
+		if !last.IsZero() {
+			rq.Add(`birth_month < ?`, last)
+			live = append(live, `(birth_date >= `+lq.Arg(last)+` AND birth_date <= `+lq.Arg(by)+`)`)
+		}
+	}
+	lq.Add(`(` + strings.Join(live, ` OR `) + `)`)
+	var whole, cut int64
+	b := &pgx.Batch{}
+	b.Queue(`SELECT coalesce(sum(n), 0)::bigint FROM (SELECT ancestor_id, birth_month, n FROM member_age_rollup
+		UNION ALL SELECT ancestor_id, birth_month, n FROM member_age_rollup_deltas) AS r WHERE `+rq.SQL(), rq.Args()...).
+		QueryRow(func(r pgx.Row) error { return r.Scan(&whole) })
+	b.Queue(`SELECT count(*) FROM members WHERE `+lq.SQL(), lq.Args()...).QueryRow(func(r pgx.Row) error { return r.Scan(&cut) })
+	err := s.pool.SendBatch(ctx, b).Close()
+	return whole + cut, err
 }
 
 // countRolledUp counts a subtree from its rolled-up counters.
