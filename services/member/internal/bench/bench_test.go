@@ -277,6 +277,23 @@ func BenchmarkMembers(b *testing.B) {
 	countMembers("count/members-of-the-city", func() *pb.CountMembersRequest {
 		return &pb.CountMembersRequest{AncestorId: e.city.id}
 	})
+	// The composition chart's age bands: whole months of birth from the
+	// counters, the months a band cuts counted live; and the same band
+	// counted member by member (asking for no hardship as well makes the
+	// service count the members).
+	band := func(org string, live bool) *pb.CountMembersRequest {
+		r := &pb.CountMembersRequest{AncestorId: org, MinAge: proto.Int32(60), MaxAge: proto.Int32(79)}
+		if live {
+			r.Hardship = proto.Bool(false)
+		}
+		return r
+	}
+	countMembers("count/aged-60-79-of-a-district-subtree", func() *pb.CountMembersRequest { return band(pick(e.city.districts), false) })
+	countMembers("count/aged-60-79-of-the-city", func() *pb.CountMembersRequest { return band(e.city.id, false) })
+	countMembers("count/aged-60-79-of-a-district-subtree-counted-member-by-member", func() *pb.CountMembersRequest {
+		return band(pick(e.city.districts), true)
+	})
+	countMembers("count/aged-60-79-of-the-city-counted-member-by-member", func() *pb.CountMembersRequest { return band(e.city.id, true) })
 	list("list/district-subtree-filtered-by-name-and-age", func() *pb.ListMembersRequest {
 		return &pb.ListMembersRequest{AncestorId: pick(e.city.districts), Name: fmt.Sprintf("%02d", rand.IntN(100)), MinAge: proto.Int32(60), MaxAge: proto.Int32(80)}
 	}, 1)
