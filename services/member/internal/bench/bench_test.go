@@ -368,21 +368,32 @@ func BenchmarkMembers(b *testing.B) {
 func (e *env) withoutRollup(b *testing.B, fn func()) {
 	ctx := context.Background()
 	if _, err := e.pool.Exec(ctx, `ALTER TABLE member_counts DISABLE TRIGGER member_rollup_insert,
-		DISABLE TRIGGER member_rollup_update, DISABLE TRIGGER member_rollup_delete`); err != nil {
+		DISABLE TRIGGER member_rollup_update, DISABLE TRIGGER member_rollup_delete;
+		ALTER TABLE members DISABLE TRIGGER member_age_rollup_insert,
+		DISABLE TRIGGER member_age_rollup_update, DISABLE TRIGGER member_age_rollup_delete`); err != nil {
 		b.Fatal(err)
 	}
 	fn()
 	if _, err := e.pool.Exec(ctx, `ALTER TABLE member_counts ENABLE TRIGGER member_rollup_insert,
-		ENABLE TRIGGER member_rollup_update, ENABLE TRIGGER member_rollup_delete`); err != nil {
+		ENABLE TRIGGER member_rollup_update, ENABLE TRIGGER member_rollup_delete;
+		ALTER TABLE members ENABLE TRIGGER member_age_rollup_insert,
+		ENABLE TRIGGER member_age_rollup_update, ENABLE TRIGGER member_age_rollup_delete`); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := e.pool.Exec(ctx, `BEGIN;
+		LOCK members IN SHARE MODE;
 		LOCK member_counts IN SHARE MODE;
-		TRUNCATE member_rollup, member_rollup_deltas;
+		TRUNCATE member_rollup, member_rollup_deltas, member_age_rollup, member_age_rollup_deltas;
 		INSERT INTO member_rollup (ancestor_id, category_code, category_name, employment_status, status, n)
 		SELECT a.id, c.category_code, c.category_name, c.employment_status, c.status, sum(c.n)
 		  FROM member_counts c, member_rollup_ancestors(c.path) AS a (id)
 		 GROUP BY 1, 2, 3, 4, 5 HAVING sum(c.n) <> 0;
+		INSERT INTO member_age_rollup (ancestor_id, birth_month, n)
+		SELECT a.id, c.birth_month, sum(c.n)
+		  FROM (SELECT path, date_trunc('month', birth_date)::date AS birth_month, count(*) AS n
+		          FROM members WHERE left_at IS NULL GROUP BY 1, 2) AS c,
+		       member_rollup_ancestors(c.path) AS a (id)
+		 GROUP BY 1, 2;
 		COMMIT`); err != nil {
 		b.Fatal(err)
 	}
