@@ -434,15 +434,19 @@ func (s *Service) sweepRule(ctx context.Context, city *Rule, ds []District) (int
 			return err
 		}
 		for _, g := range groups {
+			start := time.Now()
 			j, err := s.judge(ctx, tx, g.rule, g.districts, "", true)
 			if err != nil {
 				return err
 			}
+			read := time.Since(start)
 			n, err := s.record(ctx, tx, j)
 			made += n
 			if err != nil {
 				return err
 			}
+			s.log.DebugContext(ctx, "rule swept", "rule", city.Code, "districts", len(g.districts), "rows", len(j.rows),
+				"findings", n, "read", read, "written", time.Since(start)-read)
 		}
 		return nil
 	})

@@ -27,7 +27,7 @@ const districtOf = `(CASE WHEN o.kind = 'DISTRICT' THEN o.id ELSE o.district_id 
 
 // notFound leaves out the rows whose subject (subject) and period (period,
 // SQL expressions of the row) have a finding of the rule whose id is the
-// parameter p ('' leaves out nothing): an anti-join on the findings'
+// parameter p (” leaves out nothing): an anti-join on the findings'
 // unique key (rule_id, subject_id, period).
 func notFound(p, subject, period string) string {
 	return `NOT EXISTS (SELECT 1 FROM findings f WHERE f.rule_id = NULLIF(` + p + `, '')::uuid AND f.subject_id = ` + subject +
@@ -228,7 +228,7 @@ func stringsParam(p map[string]any, name string, def []string) []string {
 // row per organisation and period.
 func assessmentRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules.FactRow, error) {
 	rows, err := db.Query(ctx, `SELECT organisation_id::text, district_id::text, period, score, task_score, daily_score, grade, rank,
-			peers, bottom_two, bottom_two_count
+			peers, bottom_two, bottom_two_count, version
 		FROM assessment_results a WHERE district_id = ANY($1::uuid[]) AND ($2 = '' OR organisation_id::text = $2)
 			AND `+notFound("$3", "a.organisation_id::text", "a.period"), q.DistrictIDs, q.SubjectID, q.NewFor)
 	if err != nil {
@@ -240,12 +240,15 @@ func assessmentRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules
 			score, taskScore, daily    float64
 			grade                      string
 			rank, peers, bottomTwoRuns int64
+			version                    int64
 			bottomTwo                  bool
 		)
-		err := row.Scan(&r.SubjectID, &r.DistrictID, &r.Period, &score, &taskScore, &daily, &grade, &rank, &peers, &bottomTwo, &bottomTwoRuns)
+		err := row.Scan(&r.SubjectID, &r.DistrictID, &r.Period, &score, &taskScore, &daily, &grade, &rank, &peers, &bottomTwo, &bottomTwoRuns,
+			&version)
 		r.OrganisationID = r.SubjectID
 		r.Vars = map[string]any{"score": score, "task_score": taskScore, "daily_score": daily, "grade": grade, "rank": rank,
-			"peers": peers, "bottom_two": bottomTwo, "bottom_two_count": bottomTwoRuns, "quarterly": len(r.Period) > 4}
+			"peers": peers, "bottom_two": bottomTwo, "bottom_two_count": bottomTwoRuns, "quarterly": len(r.Period) > 4,
+			"version": version}
 		return r, err
 	})
 }
