@@ -377,9 +377,19 @@ func (s *Service) Sweep(ctx context.Context, districtID string) (int, error) {
 		if err != nil {
 			errsAll = append(errsAll, fmt.Errorf("rule %s: %w", r.Code, err))
 		}
+		if n >= refreshAfter {
+			if err := s.store.RefreshFindingStats(ctx); err != nil {
+				errsAll = append(errsAll, err)
+			}
+		}
 	}
 	return made, errors.Join(errsAll...)
 }
+
+// refreshAfter is how many findings one rule's sweep makes before the
+// findings' statistics are refreshed: planned on a table that looks empty,
+// the next rule's anti-join scans the findings once per row it reads.
+const refreshAfter = 500
 
 // alike is a rule as it runs in some districts: the same parameters and
 // switched on.

@@ -74,6 +74,10 @@ type Store interface {
 	Found(ctx context.Context, ruleID string, keys []SubjectPeriod) (map[SubjectPeriod]bool, error)
 	Findings(ctx context.Context, q FindingQuery) ([]*Finding, error)
 	Finding(ctx context.Context, id string) (*Finding, error)
+	// RefreshFindingStats brings the planner's statistics of the findings
+	// up to date, after a sweep made many: the next rule's anti-join on
+	// them is planned for the table as it is, not as it was.
+	RefreshFindingStats(ctx context.Context) error
 }
 
 // SubjectPeriod keys a finding of a rule.

@@ -55,18 +55,11 @@ var assessmentVersionFiles embed.FS
 // correction is a new one), a set of their own.
 var AssessmentVersionMigrations = pgdb.Embedded("supervision_assessment_versions", assessmentVersionFiles, "assessment_versions")
 
-//go:embed migrations_sweep/*.sql
-var sweepMigrationFiles embed.FS
-
-// SweepMigrations are the indexes the city-wide sweep reads the
-// projections by, a set of their own.
-var SweepMigrations = pgdb.Embedded("supervision_sweep", sweepMigrationFiles, "migrations_sweep")
-
 // AllMigrations are every migration set the service's schema needs, in
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations,
-	AssessmentMigrations, CoBuildingMigrations, AssessmentVersionMigrations, SweepMigrations}
+	AssessmentMigrations, CoBuildingMigrations, AssessmentVersionMigrations}
 
 // Store implements the domain's stores over a pool.
 type Store struct {
