@@ -55,11 +55,18 @@ var dashboardMigrationFiles embed.FS
 // a set of their own, numbered apart from the others.
 var DashboardMigrations = pgdb.Embedded("supervision_dashboard", dashboardMigrationFiles, "migrations_dashboard")
 
+//go:embed assessment_versions/*.sql
+var assessmentVersionFiles embed.FS
+
+// AssessmentVersionMigrations keep every version of a graded result (a
+// correction is a new one), a set of their own.
+var AssessmentVersionMigrations = pgdb.Embedded("supervision_assessment_versions", assessmentVersionFiles, "assessment_versions")
+
 // AllMigrations are every migration set the service's schema needs, in
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations,
-	AssessmentMigrations, CoBuildingMigrations, DashboardMigrations}
+	AssessmentMigrations, CoBuildingMigrations, AssessmentVersionMigrations, DashboardMigrations}
 
 // Store implements the domain's stores over a pool.
 type Store struct {
