@@ -44,10 +44,19 @@ var migrationFiles embed.FS
 // Migrations are the service's own migrations; run them after outbox.Migrations.
 var Migrations = pgdb.Embedded("member", migrationFiles, "migrations")
 
+//go:embed migrations_dues/*.sql
+var duesMigrationFiles embed.FS
+
+// DuesMigrations are the tables of the party dues ledger (declarations,
+// exemptions, bills, payments), a set of their own, numbered apart from
+// the service's first set.
+var DuesMigrations = pgdb.Embedded("member_dues", duesMigrationFiles, "migrations_dues")
+
 // AllMigrations are every migration set the service's schema needs, in
-// order. The view of the organisation tree comes last: the service's own
-// first migration created its table before the shared set existed.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations}
+// order. The view of the organisation tree comes after the service's own
+// first set: that set created its table before the shared set existed.
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations,
+	DuesMigrations}
 
 // Store is the service's store over a pool; its views implement the Store
 // of each sub-domain.
