@@ -21,7 +21,7 @@ func (s *Service) thisMonth() time.Time { return Month(s.clock.Today()) }
 // declaration's. Earlier declarations stay as they were. A request id seen
 // before returns the declaration it recorded.
 func (s *Service) Declare(ctx context.Context, d Declaration, requestID string, a member.Actor) (*Declaration, error) {
-	if _, err := Defaults("").Compute(d.Income); err != nil {
+	if err := d.check(); err != nil {
 		return nil, err
 	}
 	if d.EffectiveMonth.IsZero() {
@@ -57,21 +57,33 @@ func (s *Service) Declare(ctx context.Context, d Declaration, requestID string, 
 	return out, err
 }
 
+// check names the fields of a declaration the bands cannot take.
+func (d *Declaration) check() error {
+	v := member.NewValidation()
+	if d.MonthlyIncomeFen < 0 || d.MonthlyIncomeFen > maxIncomeFen {
+		v.Add("declaration.monthly_income_fen", "%s", "0 to 1,000,000,000 fen (ten million yuan)")
+	}
+	if _, err := Defaults("").Compute(Income{EmploymentStatus: d.EmploymentStatus, MinimumLivingAllowance: d.MinimumLivingAllowance}); err != nil {
+		v.Add("declaration.employment_status", "%s", "employed, self-employed, retired, laid off, unemployed or student: the bands need to know which")
+	}
+	return v.Err()
+}
+
 // Exempt records a hardship exemption of a member's dues for the months
 // From to To (open when zero): who decided and why are required.
 func (s *Service) Exempt(ctx context.Context, e Exemption, requestID string, a member.Actor) (*Exemption, error) {
 	v := member.NewValidation()
 	if strings.TrimSpace(e.Reason) == "" || len([]rune(e.Reason)) > 500 {
-		v.Add("reason", "%s", "why the member is exempted, 1 to 500 characters")
+		v.Add("exemption.reason", "%s", "why the member is exempted, 1 to 500 characters")
 	}
 	if strings.TrimSpace(e.DecidedBy) == "" || len([]rune(e.DecidedBy)) > 200 {
-		v.Add("decided_by", "%s", "who decided (the branch committee's meeting, a person), 1 to 200 characters")
+		v.Add("exemption.decided_by", "%s", "who decided (the branch committee's meeting, a person), 1 to 200 characters")
 	}
 	if e.From.IsZero() {
-		v.Add("from_month", "%s", "required")
+		v.Add("exemption.from_month", "%s", "required")
 	}
 	if !e.To.IsZero() && e.To.Before(e.From) {
-		v.Add("to_month", "%s", "not before from_month")
+		v.Add("exemption.to_month", "%s", "not before from_month")
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -295,7 +307,7 @@ func (s *Service) reverse(ctx context.Context, r ReversalRequest, kind string, a
 	if r.On.IsZero() {
 		r.On = today
 	}
-	checkDay(v, "paid_on", r.On, today)
+	checkDay(v, "refunded_on", r.On, today)
 	if rep := r.Replacement; rep != nil {
 		checkMethod(v, "replacement.method", rep.Method)
 		checkDay(v, "replacement.paid_on", rep.PaidOn, today)
