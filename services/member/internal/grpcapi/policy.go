@@ -90,6 +90,9 @@ func Policy(l Lookup) authz.Policy {
 	for m, r := range reportingPolicy(l, memberOrg) {
 		p[m] = r
 	}
+	for m, r := range participationPolicy(memberOrg) {
+		p[m] = r
+	}
 	return p
 }
 
@@ -236,6 +239,7 @@ var selfServed = map[string]bool{
 	pb.ReportingService_GetContactCard_FullMethodName:        true,
 	pb.AppraisalService_ListAppraisals_FullMethodName:        true,
 	pb.AppraisalService_ListStarRatings_FullMethodName:       true,
+	pb.ParticipationService_ListParticipation_FullMethodName: true,
 	// A quote is about no one's record: any member may ask one.
 	pb.DuesService_QuoteDues_FullMethodName: true,
 }

@@ -46,8 +46,10 @@ var Migrations = pgdb.Embedded("member", migrationFiles, "migrations")
 
 // AllMigrations are every migration set the service's schema needs, in
 // order. The view of the organisation tree comes last: the service's own
-// first migration created its table before the shared set existed.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations}
+// first migration created its table before the shared set existed. Sets
+// of later parts follow, each numbered on its own.
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations,
+	AttendanceMigrations}
 
 // Store is the service's store over a pool; its views implement the Store
 // of each sub-domain.
