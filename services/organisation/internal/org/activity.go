@@ -47,9 +47,9 @@ type Activity struct {
 // both. Reason and ReasonKind are what was said; empty stays empty — the
 // system never invents a reason.
 type Absentee struct {
-	Name       string       `json:"name"`
-	Reason     string       `json:"reason,omitempty"`
-	MemberID   string       `json:"memberId,omitempty"`
+	Name       string        `json:"name"`
+	Reason     string        `json:"reason,omitempty"`
+	MemberID   string        `json:"memberId,omitempty"`
 	ReasonKind AbsenceReason `json:"reasonKind,omitempty"`
 }
 
