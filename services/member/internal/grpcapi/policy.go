@@ -93,6 +93,9 @@ func Policy(l Lookup) authz.Policy {
 	for m, r := range reportingPolicy(l, memberOrg) {
 		p[m] = r
 	}
+	for m, r := range participationPolicy(memberOrg) {
+		p[m] = r
+	}
 	return p
 }
 
@@ -239,6 +242,7 @@ var selfServed = map[string]bool{
 	pb.ReportingService_GetContactCard_FullMethodName:        true,
 	pb.AppraisalService_ListAppraisals_FullMethodName:        true,
 	pb.AppraisalService_ListStarRatings_FullMethodName:       true,
+	pb.ParticipationService_ListParticipation_FullMethodName: true,
 	// A quote is about no one's record: any member may ask one.
 	pb.DuesService_QuoteDues_FullMethodName: true,
 	// A member declares their income and reads their dues.

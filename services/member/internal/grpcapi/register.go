@@ -26,4 +26,5 @@ func Register(srv grpc.ServiceRegistrar, d *domain.Services, l Lookup, reads aud
 	pb.RegisterAppraisalServiceServer(srv, NewAppraisals(d.Reporting, pool))
 	pb.RegisterDuesServiceServer(srv, NewDues(d.Dues))
 	pb.RegisterDuesLedgerServiceServer(srv, NewDuesLedger(d.Dues, pool))
+	pb.RegisterParticipationServiceServer(srv, NewParticipation(d.Participation, pool))
 }

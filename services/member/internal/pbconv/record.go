@@ -13,6 +13,7 @@ import (
 	"gongjian.dev/services/member/internal/dues"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
+	"gongjian.dev/services/member/internal/participation"
 	"gongjian.dev/services/member/internal/reporting"
 	"gongjian.dev/services/member/internal/transfer"
 )
@@ -67,6 +68,9 @@ const (
 	SubjectInServiceFeedbackSent      = "gongjian.member.v1.in_service_feedback_sent"
 	SubjectStarRatingSet              = "gongjian.member.v1.star_rating_set"
 	SubjectAppraisalRecorded          = "gongjian.member.v1.appraisal_recorded"
+
+	SubjectMemberLostContact     = "gongjian.member.v1.member_lost_contact"
+	SubjectMemberContactRegained = "gongjian.member.v1.member_contact_regained"
 )
 
 // The subject types of the member service's audit records.
@@ -91,6 +95,7 @@ const (
 	subjectSettings         = "reporting_settings"
 	subjectAppraisal        = "appraisal"
 	subjectStarRating       = "star_rating"
+	subjectLostContact      = "lost_contact"
 )
 
 // Record is what a domain event leaves in the transaction of its change:
@@ -228,6 +233,15 @@ func RecordOf(e member.Event, id string, at time.Time) (Record, error) {
 		o := e.Outcome
 		audited(subjectTransferJob, o.JobID, e.Job.OrganisationID, map[string]any{"member_id": o.MemberID,
 			"result": o.Result, "reason": o.Reason, "detail": o.Detail}, false)
+
+	case participation.Flagged:
+		f := LostContact(e.Flag)
+		subject, msg = SubjectMemberLostContact, &pb.MemberLostContact{EventId: id, OccurTime: occur, Member: f}
+		audited(subjectLostContact, e.Flag.MemberID, e.Flag.OrganisationID, f, false)
+	case participation.Cleared:
+		subject, msg = SubjectMemberContactRegained, &pb.MemberContactRegained{EventId: id, OccurTime: occur,
+			MemberId: e.Flag.MemberID, OrganisationId: e.Flag.OrganisationID, By: e.Flag.ClearedBy, FlagTime: ts(e.Flag.Flagged)}
+		audited(subjectLostContact, e.Flag.MemberID, e.Flag.OrganisationID, msg, false)
 
 	case mobile.Registered:
 		rec := MobileRecord(e.Record, time.Time{}, false)

@@ -63,9 +63,9 @@ var DuesMigrations = pgdb.Embedded("member_dues", duesMigrationFiles, "migration
 // AllMigrations are every migration set the service's schema needs, in
 // order. The view of the organisation tree comes after the service's own
 // first set, which created its table before the shared set existed; then
-// the rolled-up counters and the dues ledger.
+// the rolled-up counters, the dues ledger and attendance.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations,
-	CounterMigrations, DuesMigrations}
+	CounterMigrations, DuesMigrations, AttendanceMigrations}
 
 // Store is the service's store over a pool; its views implement the Store
 // of each sub-domain.
