@@ -138,6 +138,11 @@ func demoMembers(ctx context.Context, out *console.Console, memberAddr, cobuildi
 		return err
 	}
 	out.Printf("demo", "%s", reporting)
+	dues, err := demo.LoadDues(ctx, conn, sum, out.Logger("demo"))
+	if err != nil {
+		return err
+	}
+	out.Printf("demo", "%s", dues)
 	if cobuildingAddr == "" {
 		return nil
 	}
