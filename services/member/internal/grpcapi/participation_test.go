@@ -142,6 +142,7 @@ func TestLostContactIsFlaggedOnceAndCleared(t *testing.T) {
 	mobileOne := h.register(t, person(tr.branch.GetId(), "张伟"))
 	reported := h.register(t, person(tr.branch.GetId(), "刘洋"))
 	elsewhere := h.register(t, person(tr.otherCommunity.GetId(), "陈静")) // no organisation life by member there
+	gone := h.register(t, person(tr.branch.GetId(), "赵磊"))
 	mobile := pb.NewMobileServiceClient(h.as(cityAdmin))
 	records := map[string]string{}
 	for _, m := range []*pb.Member{mobileOne, reported} {
@@ -162,7 +163,13 @@ func TestLostContactIsFlaggedOnceAndCleared(t *testing.T) {
 		}
 	}
 	h.publishLife(t, lifeEvent(member.NewID(), tr.branch.GetId(), "2026-01-05", []string{attends.GetId()},
-		&orgv1.Absentee{MemberId: absent.GetId()}, &orgv1.Absentee{MemberId: mobileOne.GetId(), ReasonKind: orgv1.AbsenceReason_ABSENCE_REASON_AWAY}))
+		&orgv1.Absentee{MemberId: absent.GetId()}, &orgv1.Absentee{MemberId: mobileOne.GetId(), ReasonKind: orgv1.AbsenceReason_ABSENCE_REASON_AWAY},
+		&orgv1.Absentee{MemberId: gone.GetId()}))
+	treatAsLeft := func(m *pb.Member) error {
+		_, err := h.members.EndMembership(callContext(t), &pb.EndMembershipRequest{Id: m.GetId(),
+			Kind: pb.LeavingKind_LEAVING_KIND_TREATED_AS_LEFT, Date: "2026-07-06", Reason: "失联六个月，经支部审查按自行脱党处理"})
+		return err
+	}
 	clock.Set(time.Date(2026, time.March, 1, 2, 0, 0, 0, time.UTC))
 	h.publishLife(t, lifeEvent(member.NewID(), tr.community.GetId(), "2026-03-01", []string{attends.GetId()}))
 	clock.Set(time.Date(2026, time.May, 1, 2, 0, 0, 0, time.UTC))
@@ -191,16 +198,27 @@ func TestLostContactIsFlaggedOnceAndCleared(t *testing.T) {
 		}
 		return out
 	}
-	want := sorted([]string{"李秀英 /", "张伟 /"})
+	want := sorted([]string{"李秀英 /", "张伟 /", "赵磊 /"})
 	if diff := cmp.Diff(want, sorted(flagged())); diff != "" {
 		t.Errorf("flagged (-want +got):\n%s", diff)
 	}
+	t.Run("the flag lets the 自行脱党 review conclude, and nothing ends a membership by itself", func(t *testing.T) {
+		if got := servicetest.RefusalOf(treatAsLeft(attends)); got.Reason != "NOT_TREATED_AS_LEFT" {
+			t.Errorf("treating a member in contact as having left: %v, want NOT_TREATED_AS_LEFT", got)
+		}
+		if n := h.count(t, `SELECT count(*) FROM members WHERE left_at IS NOT NULL`); n != 0 {
+			t.Errorf("%d memberships ended by the sweep, want none", n)
+		}
+		if err := treatAsLeft(gone); err != nil {
+			t.Errorf("treating the flagged member as having left: %v", err)
+		}
+	})
 	clock.Set(time.Date(2026, time.July, 7, 2, 0, 0, 0, time.UTC))
 	if err := h.svc.Sweep(callContext(t)); err != nil {
 		t.Fatal(err)
 	}
-	if n := h.count(t, `SELECT count(*) FROM lost_contacts`); n != 2 {
-		t.Errorf("%d flags after the next day's sweep, want the same 2", n)
+	if n := h.count(t, `SELECT count(*) FROM lost_contacts`); n != 3 {
+		t.Errorf("%d flags after the next day's sweep, want the same 3", n)
 	}
 	_ = elsewhere
 
@@ -217,7 +235,7 @@ func TestLostContactIsFlaggedOnceAndCleared(t *testing.T) {
 				n++
 			}
 		}
-		return n >= 4
+		return n >= 5
 	})
 	got := map[string]string{}
 	for _, e := range evs {
@@ -228,7 +246,8 @@ func TestLostContactIsFlaggedOnceAndCleared(t *testing.T) {
 			got[p.GetMemberId()] += "regained by " + p.GetBy() + ";"
 		}
 	}
-	wantEvents := map[string]string{absent.GetId(): "flagged;regained by attendance;", mobileOne.GetId(): "flagged;regained by contact;"}
+	wantEvents := map[string]string{absent.GetId(): "flagged;regained by attendance;", mobileOne.GetId(): "flagged;regained by contact;",
+		gone.GetId(): "flagged;"}
 	if diff := cmp.Diff(wantEvents, got); diff != "" {
 		t.Errorf("events per member (-want +got):\n%s", diff)
 	}

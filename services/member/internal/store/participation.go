@@ -245,3 +245,13 @@ type tail struct {
 }
 
 func (s tail) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }
+
+// LostContactFlagged implements leaving.Tx.
+func (t *txStore) LostContactFlagged(ctx context.Context, memberID string) (time.Time, bool, error) {
+	var at time.Time
+	err := t.tx.QueryRow(ctx, `SELECT flagged_at FROM lost_contacts WHERE member_id = $1 AND cleared_at IS NULL`, memberID).Scan(&at)
+	if pgdb.IsNoRows(err) {
+		return time.Time{}, false, nil
+	}
+	return at.UTC(), err == nil, err
+}
