@@ -74,7 +74,8 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			gateway.RegisterMemberImportUpload, // after RegisterMemberServiceHandler, whose route it takes over
 			memberv1.RegisterMobileServiceHandler,
 			memberv1.RegisterReportingServiceHandler, memberv1.RegisterAppraisalServiceHandler,
-			memberv1.RegisterDuesServiceHandler, memberv1.RegisterParticipationServiceHandler,
+			memberv1.RegisterDuesServiceHandler, memberv1.RegisterDuesLedgerServiceHandler,
+			memberv1.RegisterParticipationServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr, Register: []gateway.RegisterFunc{
 			cobuildingv1.RegisterResidentUnitServiceHandler,

@@ -15,11 +15,13 @@ type Tx interface {
 	// advanced by one; ErrSettingsEtag when another writer moved them
 	// since they were read.
 	SaveDuesSettings(ctx context.Context, s Settings) error
+	LedgerTx
 }
 
 // Store is what dues need of the store.
 type Store interface {
 	InTx(ctx context.Context, fn func(Tx) error) error
+	LedgerStore
 }
 
 // Service quotes dues and keeps the districts' bands.

@@ -78,6 +78,9 @@ func Policy(l Lookup) authz.Policy {
 	for m, r := range duesPolicy() {
 		p[m] = r
 	}
+	for m, r := range duesLedgerPolicy(memberOrg) {
+		p[m] = r
+	}
 	for m, r := range bulkPolicy(l) {
 		p[m] = r
 	}
@@ -242,6 +245,9 @@ var selfServed = map[string]bool{
 	pb.ParticipationService_ListParticipation_FullMethodName: true,
 	// A quote is about no one's record: any member may ask one.
 	pb.DuesService_QuoteDues_FullMethodName: true,
+	// A member declares their income and reads their dues.
+	pb.DuesLedgerService_DeclareIncome_FullMethodName: true,
+	pb.DuesLedgerService_GetMemberDues_FullMethodName: true,
 }
 
 // UnaryInterceptor authorises calls by policy, except that a member may

@@ -48,11 +48,25 @@ var coBuildingMigrationFiles embed.FS
 // from the others.
 var CoBuildingMigrations = pgdb.Embedded("supervision_cobuilding", coBuildingMigrationFiles, "migrations_cobuilding")
 
+//go:embed migrations_dashboard/*.sql
+var dashboardMigrationFiles embed.FS
+
+// DashboardMigrations are the dashboard's counters rolled up per ancestor,
+// a set of their own, numbered apart from the others.
+var DashboardMigrations = pgdb.Embedded("supervision_dashboard", dashboardMigrationFiles, "migrations_dashboard")
+
+//go:embed assessment_versions/*.sql
+var assessmentVersionFiles embed.FS
+
+// AssessmentVersionMigrations keep every version of a graded result (a
+// correction is a new one), a set of their own.
+var AssessmentVersionMigrations = pgdb.Embedded("supervision_assessment_versions", assessmentVersionFiles, "assessment_versions")
+
 // AllMigrations are every migration set the service's schema needs, in
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations,
-	AssessmentMigrations, CoBuildingMigrations}
+	AssessmentMigrations, CoBuildingMigrations, AssessmentVersionMigrations, DashboardMigrations}
 
 // Store implements the domain's stores over a pool.
 type Store struct {
