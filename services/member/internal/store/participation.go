@@ -127,9 +127,8 @@ const sweepLock = 0x6c6f73746374
 // sweeps nothing).
 // A member is judged only once their organisation records its life by
 // member, and each window runs from the latest of their joining, that
-// first record and their last fact: attended (participation), paid (none
-// known yet: the payments of party dues are the seam lastPayment fills)
-// and, while mobile, reported (a member report in the contact log, which
+// first record and their last fact: attended (participation), paid (the
+// dues ledger's payments that stand) and, while mobile, reported (a member report in the contact log, which
 // counts within the attendance window). The unique open flag per member
 // makes a concurrent sweep's insert of the same member do nothing.
 func (t *txStore) FlagLostContact(ctx context.Context, today, at time.Time, zone string, memberIDs []string) ([]*participation.LostContact, bool, error) {
@@ -179,10 +178,9 @@ func (t *txStore) FlagLostContact(ctx context.Context, today, at time.Time, zone
 	return flags, true, err
 }
 
-// lastPayment is the day a member last paid dues: the seam where dues
-// payments come in. Until they do, no payment is known and the dues
-// window runs from the start.
-const lastPayment = `NULL::date`
+// lastPayment is the day a member last paid dues that stands (not
+// refunded or corrected away), by the dues ledger's function.
+const lastPayment = `dues_last_paid_on(m.id)`
 
 // ListParticipation implements participation.Store.
 func (s *Store) ListParticipation(ctx context.Context, memberID string, p member.Page) ([]*participation.Entry, string, error) {
