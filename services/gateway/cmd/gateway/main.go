@@ -75,6 +75,7 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			memberv1.RegisterMobileServiceHandler,
 			memberv1.RegisterReportingServiceHandler, memberv1.RegisterAppraisalServiceHandler,
 			memberv1.RegisterDuesServiceHandler, memberv1.RegisterDuesLedgerServiceHandler,
+			memberv1.RegisterParticipationServiceHandler,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr, Register: []gateway.RegisterFunc{
 			cobuildingv1.RegisterResidentUnitServiceHandler,

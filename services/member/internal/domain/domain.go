@@ -62,6 +62,15 @@ func New(st Store, now func() time.Time, loc *time.Location) *Services {
 		}
 		return participation.ContactRegained(ctx, ptx, clock, []string{memberID}, participation.ByContact)
 	})
+	// A payment of dues clears a lost-contact flag in its transaction.
+	duesSvc := dues.NewService(st.Dues(), clock)
+	duesSvc.OnPayment(func(ctx context.Context, tx dues.Tx, memberIDs []string) error {
+		ptx, ok := tx.(participation.Tx)
+		if !ok {
+			return errors.New("domain: the dues transaction is not participation's")
+		}
+		return participation.ContactRegained(ctx, ptx, clock, memberIDs, participation.ByPayment)
+	})
 	return &Services{
 		Members:   members,
 		Transfers: transfers,
@@ -69,7 +78,7 @@ func New(st Store, now func() time.Time, loc *time.Location) *Services {
 		Leaving:   leaving.NewService(st.Leaving(), members, transfers, mobiles),
 		Roster:    roster.NewService(st.Roster(), members),
 		Reporting: reporting.NewService(st.Reporting(), clock),
-		Dues:      dues.NewService(st.Dues(), clock),
+		Dues:      duesSvc,
 
 		Participation: participation.NewService(st.Participation(), members),
 		clock:         clock,

@@ -261,6 +261,15 @@ func (s *Service) Pay(ctx context.Context, r PaymentRequest, a member.Actor) ([]
 		if err := tx.RememberRequest(ctx, key, receipt); err != nil {
 			return err
 		}
+		if s.paid != nil {
+			ids := make([]string, len(out))
+			for i, e := range out {
+				ids[i] = e.MemberID
+			}
+			if err := s.paid(ctx, tx, ids); err != nil {
+				return err
+			}
+		}
 		return tx.Emit(ctx, PaymentRecorded{Entries: out}, now)
 	})
 	return out, err

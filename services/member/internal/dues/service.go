@@ -28,6 +28,15 @@ type Store interface {
 type Service struct {
 	store Store
 	clock member.Clock
+	// paid is told, in the transaction of a payment, which members paid
+	// (a payment counts as contact for lost contact); nil tells no one.
+	paid func(ctx context.Context, tx Tx, memberIDs []string) error
+}
+
+// OnPayment has fn told, in the transaction of each payment recorded from
+// now on, which members paid.
+func (s *Service) OnPayment(fn func(ctx context.Context, tx Tx, memberIDs []string) error) {
+	s.paid = fn
 }
 
 // NewService returns a Service over store on clock.

@@ -128,9 +128,9 @@ func TestParticipationIsBuiltFromActivitiesOnce(t *testing.T) {
 
 // TestLostContactIsFlaggedOnceAndCleared: where a branch records its life
 // by member, a member with no attendance, no dues and no report of their
-// own for six months is flagged once, however often and by however many
+// own (nor a payment of dues) for six months is flagged once, however often and by however many
 // replicas the sweep runs, with an event; attending clears the flag, and
-// so does a mobile member's report, each with an event; the list of a
+// so do a payment and a mobile member's report, each with an event; the list of a
 // subtree shows the flagged with the days of their last facts.
 func TestLostContactIsFlaggedOnceAndCleared(t *testing.T) {
 	t.Parallel()
@@ -142,6 +142,36 @@ func TestLostContactIsFlaggedOnceAndCleared(t *testing.T) {
 	mobileOne := h.register(t, person(tr.branch.GetId(), "张伟"))
 	reported := h.register(t, person(tr.branch.GetId(), "刘洋"))
 	elsewhere := h.register(t, person(tr.otherCommunity.GetId(), "陈静")) // no organisation life by member there
+	gone := h.register(t, person(tr.branch.GetId(), "赵磊"))
+	paidInMay := h.register(t, person(tr.branch.GetId(), "孙丽"))
+	paysLate := h.register(t, person(tr.branch.GetId(), "周强"))
+	ledger := pb.NewDuesLedgerServiceClient(h.as(cityAdmin))
+	payFor := func(m *pb.Member, month, paidOn string) {
+		t.Helper()
+		if _, err := ledger.DeclareIncome(callContext(t), &pb.DeclareIncomeRequest{MemberId: m.GetId(), RequestId: "declare-" + m.GetId(),
+			Declaration: &pb.IncomeDeclaration{EffectiveMonth: "2026-01", MonthlyIncomeFen: 300000,
+				EmploymentStatus: pb.EmploymentStatus_EMPLOYMENT_STATUS_RETIRED}}); err != nil && servicetest.RefusalOf(err).Code != codes.AlreadyExists {
+			t.Fatalf("declare: %v", err)
+		}
+		if _, err := ledger.GenerateDuesBills(callContext(t), &pb.GenerateDuesBillsRequest{OrganisationId: tr.branch.GetId(), Month: month}); err != nil {
+			t.Fatalf("generate: %v", err)
+		}
+		bills, err := ledger.ListDuesBills(callContext(t), &pb.ListDuesBillsRequest{OrganisationId: tr.branch.GetId(), Month: month})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bills.GetBills() {
+			if b.GetMemberId() == m.GetId() {
+				if _, err := ledger.RecordDuesPayment(callContext(t), &pb.RecordDuesPaymentRequest{OrganisationId: tr.branch.GetId(),
+					Method: pb.DuesPaymentMethod_DUES_PAYMENT_METHOD_CASH, PaidOn: paidOn, ReceiptNumber: "DF-" + paidOn,
+					BillIds: []string{b.GetId()}}); err != nil {
+					t.Fatalf("pay: %v", err)
+				}
+				return
+			}
+		}
+		t.Fatalf("no bill of %s for %s", m.GetName(), month)
+	}
 	mobile := pb.NewMobileServiceClient(h.as(cityAdmin))
 	records := map[string]string{}
 	for _, m := range []*pb.Member{mobileOne, reported} {
@@ -162,11 +192,18 @@ func TestLostContactIsFlaggedOnceAndCleared(t *testing.T) {
 		}
 	}
 	h.publishLife(t, lifeEvent(member.NewID(), tr.branch.GetId(), "2026-01-05", []string{attends.GetId()},
-		&orgv1.Absentee{MemberId: absent.GetId()}, &orgv1.Absentee{MemberId: mobileOne.GetId(), ReasonKind: orgv1.AbsenceReason_ABSENCE_REASON_AWAY}))
+		&orgv1.Absentee{MemberId: absent.GetId()}, &orgv1.Absentee{MemberId: mobileOne.GetId(), ReasonKind: orgv1.AbsenceReason_ABSENCE_REASON_AWAY},
+		&orgv1.Absentee{MemberId: gone.GetId()}, &orgv1.Absentee{MemberId: paidInMay.GetId()}, &orgv1.Absentee{MemberId: paysLate.GetId()}))
+	treatAsLeft := func(m *pb.Member) error {
+		_, err := h.members.EndMembership(callContext(t), &pb.EndMembershipRequest{Id: m.GetId(),
+			Kind: pb.LeavingKind_LEAVING_KIND_TREATED_AS_LEFT, Date: "2026-07-06", Reason: "失联六个月，经支部审查按自行脱党处理"})
+		return err
+	}
 	clock.Set(time.Date(2026, time.March, 1, 2, 0, 0, 0, time.UTC))
 	h.publishLife(t, lifeEvent(member.NewID(), tr.community.GetId(), "2026-03-01", []string{attends.GetId()}))
 	clock.Set(time.Date(2026, time.May, 1, 2, 0, 0, 0, time.UTC))
 	report(reported.GetId())
+	payFor(paidInMay, "2026-05", "2026-05-01") // paid within six months: in contact
 
 	clock.Set(time.Date(2026, time.July, 6, 2, 0, 0, 0, time.UTC))
 	second := domain.New(h.st, clock.Now, nil) // another replica
@@ -191,21 +228,33 @@ func TestLostContactIsFlaggedOnceAndCleared(t *testing.T) {
 		}
 		return out
 	}
-	want := sorted([]string{"李秀英 /", "张伟 /"})
+	want := sorted([]string{"李秀英 /", "张伟 /", "赵磊 /", "周强 /"})
 	if diff := cmp.Diff(want, sorted(flagged())); diff != "" {
 		t.Errorf("flagged (-want +got):\n%s", diff)
 	}
+	t.Run("the flag lets the 自行脱党 review conclude, and nothing ends a membership by itself", func(t *testing.T) {
+		if got := servicetest.RefusalOf(treatAsLeft(attends)); got.Reason != "NOT_TREATED_AS_LEFT" {
+			t.Errorf("treating a member in contact as having left: %v, want NOT_TREATED_AS_LEFT", got)
+		}
+		if n := h.count(t, `SELECT count(*) FROM members WHERE left_at IS NOT NULL`); n != 0 {
+			t.Errorf("%d memberships ended by the sweep, want none", n)
+		}
+		if err := treatAsLeft(gone); err != nil {
+			t.Errorf("treating the flagged member as having left: %v", err)
+		}
+	})
 	clock.Set(time.Date(2026, time.July, 7, 2, 0, 0, 0, time.UTC))
 	if err := h.svc.Sweep(callContext(t)); err != nil {
 		t.Fatal(err)
 	}
-	if n := h.count(t, `SELECT count(*) FROM lost_contacts`); n != 2 {
-		t.Errorf("%d flags after the next day's sweep, want the same 2", n)
+	if n := h.count(t, `SELECT count(*) FROM lost_contacts`); n != 4 {
+		t.Errorf("%d flags after the next day's sweep, want the same 4", n)
 	}
 	_ = elsewhere
 
 	h.publishLife(t, lifeEvent(member.NewID(), tr.branch.GetId(), "2026-07-07", []string{absent.GetId()}))
 	report(mobileOne.GetId())
+	payFor(paysLate, "2026-07", "2026-07-07")
 	if diff := cmp.Diff([]string(nil), flagged()); diff != "" {
 		t.Errorf("flagged after attending and reporting (-want +got):\n%s", diff)
 	}
@@ -217,7 +266,7 @@ func TestLostContactIsFlaggedOnceAndCleared(t *testing.T) {
 				n++
 			}
 		}
-		return n >= 4
+		return n >= 7
 	})
 	got := map[string]string{}
 	for _, e := range evs {
@@ -228,7 +277,8 @@ func TestLostContactIsFlaggedOnceAndCleared(t *testing.T) {
 			got[p.GetMemberId()] += "regained by " + p.GetBy() + ";"
 		}
 	}
-	wantEvents := map[string]string{absent.GetId(): "flagged;regained by attendance;", mobileOne.GetId(): "flagged;regained by contact;"}
+	wantEvents := map[string]string{absent.GetId(): "flagged;regained by attendance;", mobileOne.GetId(): "flagged;regained by contact;",
+		gone.GetId(): "flagged;", paysLate.GetId(): "flagged;regained by payment;"}
 	if diff := cmp.Diff(wantEvents, got); diff != "" {
 		t.Errorf("events per member (-want +got):\n%s", diff)
 	}

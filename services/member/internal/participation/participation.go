@@ -87,16 +87,17 @@ type Tx interface {
 	member.Tx
 	// InsertParticipation keeps the entries of members known here not kept
 	// yet, and notes since when their organisations record life by member;
-	// it returns the members newly recorded present.
-	InsertParticipation(ctx context.Context, entries []Entry) ([]string, error)
+	// it returns the members newly recorded present and absent.
+	InsertParticipation(ctx context.Context, entries []Entry) (present, absent []string, err error)
 	// ClearLostContact clears the open flags of members, by what, at at,
 	// and returns the flags it cleared.
 	ClearLostContact(ctx context.Context, memberIDs []string, by string, at time.Time) ([]*LostContact, error)
-	// FlagLostContact flags, in one statement, every live member the rule
-	// finds lost contact on the day today (in the city's time zone) and who
-	// has no open flag, at at, and returns the new flags. It returns none
-	// when another transaction is sweeping or the day was swept (ok false).
-	FlagLostContact(ctx context.Context, today, at time.Time, zone string) (flags []*LostContact, ok bool, err error)
+	// FlagLostContact flags, in one statement, every live member of
+	// memberIDs (all when nil) the rule finds lost contact on the day today
+	// (in the city's time zone) and who has no open flag, at at, and
+	// returns the new flags. A sweep of all returns none when another
+	// transaction is sweeping or the day was swept (ok false).
+	FlagLostContact(ctx context.Context, today, at time.Time, zone string, memberIDs []string) (flags []*LostContact, ok bool, err error)
 }
 
 // Store is what participation needs of the store.
@@ -128,19 +129,44 @@ const Recorder = "organisation-life"
 // or absent with the reason given. A member unknown here is passed over
 // (the organisation service checked the ids against its view of this
 // service's members); an activity delivered again adds nothing. A member
-// recorded present who was flagged lost contact is flagged no longer.
+// recorded present who was flagged lost contact is flagged no longer; one
+// recorded absent is judged at once by the lost-contact rule (the daily
+// sweep judges everyone else).
 func (s *Service) RecordActivity(ctx context.Context, a Activity) error {
 	entries := entriesOf(a)
 	if len(entries) == 0 {
 		return nil
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
-		present, err := tx.InsertParticipation(ctx, entries)
-		if err != nil || len(present) == 0 {
+		present, absent, err := tx.InsertParticipation(ctx, entries)
+		if err != nil {
 			return err
 		}
-		return s.clear(ctx, tx, present, ByAttendance)
+		if len(present) > 0 {
+			if err := s.clear(ctx, tx, present, ByAttendance); err != nil {
+				return err
+			}
+		}
+		if len(absent) == 0 {
+			return nil
+		}
+		return s.flag(ctx, tx, s.clock.Now(), absent)
 	})
+}
+
+// flag flags the members of ids (all when nil) the rule finds lost contact
+// now, with their events.
+func (s *Service) flag(ctx context.Context, tx Tx, now time.Time, ids []string) error {
+	flags, _, err := tx.FlagLostContact(ctx, s.clock.Day(now), now, s.clock.Zone(), ids)
+	if err != nil {
+		return err
+	}
+	for _, f := range flags {
+		if err := tx.Emit(ctx, Flagged{Flag: f}, f.Flagged); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func entriesOf(a Activity) []Entry {
@@ -190,18 +216,7 @@ func (s *Service) clear(ctx context.Context, tx Tx, memberIDs []string, by strin
 // number of replicas may sweep at once.
 func (s *Service) Sweep(ctx context.Context, now time.Time) error {
 	ctx = actor.AsSystem(ctx, "lost-contact-sweeper") // no caller asked for what it finds
-	return s.store.InTx(ctx, func(tx Tx) error {
-		flags, _, err := tx.FlagLostContact(ctx, s.clock.Day(now), now, s.clock.Zone())
-		if err != nil {
-			return err
-		}
-		for _, f := range flags {
-			if err := tx.Emit(ctx, Flagged{Flag: f}, f.Flagged); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.store.InTx(ctx, func(tx Tx) error { return s.flag(ctx, tx, now, nil) })
 }
 
 // List pages through a member's participation, newest first, and says

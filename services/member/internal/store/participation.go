@@ -43,7 +43,7 @@ func (k dayKey) Valid() bool {
 // InsertParticipation implements participation.Tx: one statement for all
 // the members an activity named, keeping only those known here, and one
 // noting since when their organisations record life by member.
-func (t *txStore) InsertParticipation(ctx context.Context, entries []participation.Entry) ([]string, error) {
+func (t *txStore) InsertParticipation(ctx context.Context, entries []participation.Entry) (present, absent []string, err error) {
 	n := len(entries)
 	ids, attended := make([]string, n), make([]bool, n)
 	kinds, reasons := make([]string, n), make([]string, n)
@@ -65,12 +65,27 @@ func (t *txStore) InsertParticipation(ctx context.Context, entries []participati
 			INSERT INTO org_life_by_member (organisation_id, since)
 			SELECT DISTINCT m.organisation_id, $8::date FROM kept k JOIN members m ON m.id = k.member_id
 			ON CONFLICT (organisation_id) DO UPDATE SET since = least(org_life_by_member.since, EXCLUDED.since))
-		SELECT member_id::text FROM kept WHERE attended`,
+		SELECT member_id::text, attended FROM kept`,
 		ids, attended, kinds, reasons, a.ActivityID, a.OrganisationID, a.Kind, a.Date, a.Topic, a.Recorded)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			at bool
+		)
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, nil, err
+		}
+		if at {
+			present = append(present, id)
+		} else {
+			absent = append(absent, id)
+		}
+	}
+	return present, absent, rows.Err()
 }
 
 const lostContactReturning = `id::text, member_id::text, flagged_at, last_attendance, last_payment, last_contact, cleared_at, coalesce(cleared_by, '')`
@@ -108,22 +123,24 @@ func (t *txStore) ClearLostContact(ctx context.Context, memberIDs []string, by s
 const sweepLock = 0x6c6f73746374
 
 // FlagLostContact implements participation.Tx: the rule in one statement,
-// once a day (a day already swept sweeps nothing).
+// for the members named, or for all once a day (a day already swept
+// sweeps nothing).
 // A member is judged only once their organisation records its life by
 // member, and each window runs from the latest of their joining, that
-// first record and their last fact: attended (participation), paid (none
-// known yet: the payments of party dues are the seam lastPayment fills)
-// and, while mobile, reported (a member report in the contact log, which
+// first record and their last fact: attended (participation), paid (the
+// dues ledger's payments that stand) and, while mobile, reported (a member report in the contact log, which
 // counts within the attendance window). The unique open flag per member
 // makes a concurrent sweep's insert of the same member do nothing.
-func (t *txStore) FlagLostContact(ctx context.Context, today, at time.Time, zone string) ([]*participation.LostContact, bool, error) {
-	var ok bool
-	if err := t.tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, sweepLock).Scan(&ok); err != nil || !ok {
-		return nil, false, err
-	}
-	tag, err := t.tx.Exec(ctx, `INSERT INTO lost_contact_sweeps (day, swept_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, today, at)
-	if err != nil || tag.RowsAffected() == 0 {
-		return nil, false, err
+func (t *txStore) FlagLostContact(ctx context.Context, today, at time.Time, zone string, memberIDs []string) ([]*participation.LostContact, bool, error) {
+	if memberIDs == nil {
+		var ok bool
+		if err := t.tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, sweepLock).Scan(&ok); err != nil || !ok {
+			return nil, false, err
+		}
+		tag, err := t.tx.Exec(ctx, `INSERT INTO lost_contact_sweeps (day, swept_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, today, at)
+		if err != nil || tag.RowsAffected() == 0 {
+			return nil, false, err
+		}
 	}
 	rows, err := t.tx.Query(ctx, `WITH facts AS (
 			SELECT m.id, m.organisation_id, greatest(m.join_date, o.since) AS start,
@@ -137,7 +154,7 @@ func (t *txStore) FlagLostContact(ctx context.Context, today, at time.Time, zone
 			FROM members m
 			JOIN org_life_by_member o ON o.organisation_id = m.organisation_id
 			LEFT JOIN dues_settings s ON s.district_id = m.district_id
-			WHERE m.left_at IS NULL
+			WHERE m.left_at IS NULL AND ($4::uuid[] IS NULL OR m.id = ANY($4::uuid[]))
 				AND NOT EXISTS (SELECT 1 FROM lost_contacts l WHERE l.member_id = m.id AND l.cleared_at IS NULL)),
 		lost AS (
 			SELECT * FROM facts f
@@ -148,7 +165,7 @@ func (t *txStore) FlagLostContact(ctx context.Context, today, at time.Time, zone
 		SELECT gen_random_uuid(), id, $2, last_attendance, last_payment, last_contact FROM lost
 		ON CONFLICT (member_id) WHERE cleared_at IS NULL DO NOTHING
 		RETURNING `+lostContactReturning+`, (SELECT organisation_id::text FROM members m WHERE m.id = member_id)`,
-		today, at, zone)
+		today, at, zone, memberIDs)
 	if err != nil {
 		return nil, true, err
 	}
@@ -161,10 +178,9 @@ func (t *txStore) FlagLostContact(ctx context.Context, today, at time.Time, zone
 	return flags, true, err
 }
 
-// lastPayment is the day a member last paid dues: the seam where dues
-// payments come in. Until they do, no payment is known and the dues
-// window runs from the start.
-const lastPayment = `NULL::date`
+// lastPayment is the day a member last paid dues that stands (not
+// refunded or corrected away), by the dues ledger's function.
+const lastPayment = `dues_last_paid_on(m.id)`
 
 // ListParticipation implements participation.Store.
 func (s *Store) ListParticipation(ctx context.Context, memberID string, p member.Page) ([]*participation.Entry, string, error) {
@@ -245,3 +261,13 @@ type tail struct {
 }
 
 func (s tail) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }
+
+// LostContactFlagged implements leaving.Tx.
+func (t *txStore) LostContactFlagged(ctx context.Context, memberID string) (time.Time, bool, error) {
+	var at time.Time
+	err := t.tx.QueryRow(ctx, `SELECT flagged_at FROM lost_contacts WHERE member_id = $1 AND cleared_at IS NULL`, memberID).Scan(&at)
+	if pgdb.IsNoRows(err) {
+		return time.Time{}, false, nil
+	}
+	return at.UTC(), err == nil, err
+}
