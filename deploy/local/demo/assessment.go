@@ -18,10 +18,10 @@ import (
 	supv1 "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 )
 
-// Tongjiang's assessment (考核评价, 002): each community's task and
+// The city's assessment (考核评价, 002): each community's task and
 // responsibility list for the last quarter that has ended, its evidence
-// submitted and reviewed item by item, the quarter graded and ranked
-// street by street; then the year's commendations the city publishes (七一:
+// submitted and reviewed item by item, each district's quarter graded and
+// ranked street by street; then the year's commendations the city publishes (七一:
 // 11 advanced organisations and 17 advanced individuals of 联学共建),
 // proposed from the communities graded in the top band and from the
 // members of the communities commended.
@@ -44,7 +44,7 @@ func (s AssessmentSummary) String() string {
 		"%d organisations and %d people", s.Lists, s.Period, s.Top, s.Below60, s.Organisations, s.People)
 }
 
-// LoadAssessment loads Tongjiang's quarter of assessment and the year's
+// LoadAssessment loads the districts' quarter of assessment and the year's
 // commendations through the supervision service's API (conn) and the
 // member service's (members), after Load. What exists is looked up first,
 // so a second load creates nothing.
@@ -52,22 +52,13 @@ func LoadAssessment(ctx context.Context, conn, members grpc.ClientConnInterface,
 	if sum.plan == nil {
 		return AssessmentSummary{}, fmt.Errorf("demo: assessment: the city was not loaded")
 	}
-	var tj *node
-	for _, d := range sum.plan.city.children {
-		if d.key == "tj" {
-			tj = d
-		}
-	}
-	if tj == nil {
-		return AssessmentSummary{}, fmt.Errorf("demo: assessment: the plan has no Tongjiang")
-	}
 	l := &assessLoader{assess: supv1.NewAssessmentServiceClient(conn), commend: supv1.NewCommendationServiceClient(conn),
 		members: memberv1.NewMemberServiceClient(members), today: sum.plan.today}
 	q := time.Date(l.today.Year(), (l.today.Month()-1)/3*3+1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -3, 0)
 	out := AssessmentSummary{Period: fmt.Sprintf("%d-Q%d", q.Year(), (q.Month()-1)/3+1)}
 	start := time.Now()
 	var communities []*node
-	tj.walk(func(n *node) {
+	sum.plan.city.walk(func(n *node) {
 		if n.org.GetKind() == orgv1.OrganisationKind_ORGANISATION_KIND_COMMUNITY {
 			communities = append(communities, n)
 		}
@@ -84,9 +75,13 @@ func LoadAssessment(ctx context.Context, conn, members grpc.ClientConnInterface,
 		}
 		out.Lists++
 	}
-	results, err := l.grade(ctx, tj, out.Period)
-	if err != nil {
-		return out, fmt.Errorf("demo: assessment: grading: %w", err)
+	var results []*supv1.AssessmentResult
+	for _, d := range sum.plan.city.children {
+		rs, err := l.grade(ctx, d, out.Period)
+		if err != nil {
+			return out, fmt.Errorf("demo: assessment: grading %s: %w", d.org.GetName(), err)
+		}
+		results = append(results, rs...)
 	}
 	out.Graded = len(results)
 	for _, r := range results {
@@ -159,14 +154,14 @@ func (l *assessLoader) list(ctx context.Context, c *node, period string, q time.
 	return nil
 }
 
-// grade grades Tongjiang's period (once) and returns its results.
-func (l *assessLoader) grade(ctx context.Context, tj *node, period string) ([]*supv1.AssessmentResult, error) {
-	_, err := l.assess.GradePeriod(ctx, &supv1.GradePeriodRequest{DistrictId: tj.id, Period: period})
+// grade grades a district's period (once) and returns its results.
+func (l *assessLoader) grade(ctx context.Context, d *node, period string) ([]*supv1.AssessmentResult, error) {
+	_, err := l.assess.GradePeriod(ctx, &supv1.GradePeriodRequest{DistrictId: d.id, Period: period})
 	if err != nil && status.Code(err) != codes.AlreadyExists {
 		return nil, err
 	}
 	var out []*supv1.AssessmentResult
-	for _, s := range tj.children {
+	for _, s := range append([]*node{d}, d.children...) {
 		r, err := l.assess.ListResults(ctx, &supv1.ListResultsRequest{ParentId: s.id, Period: period})
 		if err != nil {
 			return nil, err
