@@ -61,7 +61,7 @@ var cityWideOps = map[string]bool{
 
 // matrixOps lists every unary RPC of the member service; each part of the
 // service keeps its own list. Streaming RPCs are in streamingOps.
-var matrixOps = slices.Concat(coreOps, mobileOps, reportingOps, importOps, bulkOps, duesOps)
+var matrixOps = slices.Concat(coreOps, mobileOps, reportingOps, importOps, bulkOps, duesOps, duesLedgerOps, participationOps)
 
 // restHandlers are the gateway handlers of every service the matrix calls over REST.
 var restHandlers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
@@ -70,7 +70,7 @@ var restHandlers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) 
 	pb.RegisterBulkTransferServiceHandler,
 	pb.RegisterMobileServiceHandler,
 	pb.RegisterReportingServiceHandler, pb.RegisterAppraisalServiceHandler,
-	pb.RegisterDuesServiceHandler,
+	pb.RegisterDuesServiceHandler, pb.RegisterDuesLedgerServiceHandler, pb.RegisterParticipationServiceHandler,
 }
 
 // coreOps are the RPCs of members, transfers, categories and the audit trail.

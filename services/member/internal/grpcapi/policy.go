@@ -78,6 +78,9 @@ func Policy(l Lookup) authz.Policy {
 	for m, r := range duesPolicy() {
 		p[m] = r
 	}
+	for m, r := range duesLedgerPolicy(memberOrg) {
+		p[m] = r
+	}
 	for m, r := range bulkPolicy(l) {
 		p[m] = r
 	}
@@ -88,6 +91,9 @@ func Policy(l Lookup) authz.Policy {
 		p[m] = r
 	}
 	for m, r := range reportingPolicy(l, memberOrg) {
+		p[m] = r
+	}
+	for m, r := range participationPolicy(memberOrg) {
 		p[m] = r
 	}
 	return p
@@ -236,8 +242,12 @@ var selfServed = map[string]bool{
 	pb.ReportingService_GetContactCard_FullMethodName:        true,
 	pb.AppraisalService_ListAppraisals_FullMethodName:        true,
 	pb.AppraisalService_ListStarRatings_FullMethodName:       true,
+	pb.ParticipationService_ListParticipation_FullMethodName: true,
 	// A quote is about no one's record: any member may ask one.
 	pb.DuesService_QuoteDues_FullMethodName: true,
+	// A member declares their income and reads their dues.
+	pb.DuesLedgerService_DeclareIncome_FullMethodName: true,
+	pb.DuesLedgerService_GetMemberDues_FullMethodName: true,
 }
 
 // UnaryInterceptor authorises calls by policy, except that a member may

@@ -13,6 +13,7 @@ import (
 	"gongjian.dev/services/member/internal/dues"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
+	"gongjian.dev/services/member/internal/participation"
 	"gongjian.dev/services/member/internal/reporting"
 	"gongjian.dev/services/member/internal/transfer"
 )
@@ -45,6 +46,13 @@ const (
 	SubjectTransferSettingsUpdated = "gongjian.member.v1.transfer_settings_updated"
 	// SubjectDuesSettingsUpdated is the subject of a change of a district's dues bands.
 	SubjectDuesSettingsUpdated = "gongjian.member.v1.dues_settings_updated"
+	// The subjects of the dues ledger.
+	SubjectDuesIncomeDeclared   = "gongjian.member.v1.dues_income_declared"
+	SubjectDuesExemptionGranted = "gongjian.member.v1.dues_exemption_granted"
+	SubjectDuesBillsGenerated   = "gongjian.member.v1.dues_bills_generated"
+	SubjectDuesPaymentRecorded  = "gongjian.member.v1.dues_payment_recorded"
+	SubjectDuesPaymentRefunded  = "gongjian.member.v1.dues_payment_refunded"
+	SubjectDuesPaymentCorrected = "gongjian.member.v1.dues_payment_corrected"
 
 	SubjectMobileOutflowRegistered = "gongjian.member.v1.mobile_outflow_registered"
 	SubjectMobileInflowRegistered  = "gongjian.member.v1.mobile_inflow_registered"
@@ -60,6 +68,9 @@ const (
 	SubjectInServiceFeedbackSent      = "gongjian.member.v1.in_service_feedback_sent"
 	SubjectStarRatingSet              = "gongjian.member.v1.star_rating_set"
 	SubjectAppraisalRecorded          = "gongjian.member.v1.appraisal_recorded"
+
+	SubjectMemberLostContact     = "gongjian.member.v1.member_lost_contact"
+	SubjectMemberContactRegained = "gongjian.member.v1.member_contact_regained"
 )
 
 // The subject types of the member service's audit records.
@@ -69,6 +80,10 @@ const (
 	subjectTransfer         = "transfer"
 	subjectTransferSettings = "transfer_settings"
 	subjectDuesSettings     = "dues_settings"
+	subjectDuesDeclaration  = "dues_declaration"
+	subjectDuesExemption    = "dues_exemption"
+	subjectDuesBatch        = "dues_bill_batch"
+	subjectDuesReceipt      = "dues_receipt"
 	subjectTransferJob      = "transfer_job"
 	subjectMobile           = "mobile_record"
 	subjectMobileGroup      = "mobile_group"
@@ -80,6 +95,7 @@ const (
 	subjectSettings         = "reporting_settings"
 	subjectAppraisal        = "appraisal"
 	subjectStarRating       = "star_rating"
+	subjectLostContact      = "lost_contact"
 )
 
 // Record is what a domain event leaves in the transaction of its change:
@@ -181,6 +197,34 @@ func RecordOf(e member.Event, id string, at time.Time) (Record, error) {
 			Settings: DuesSettings(e.After)}
 		audited(subjectDuesSettings, e.After.DistrictID, e.After.DistrictID, DuesSettings(e.After), false)
 		r.Audit.Before = DuesSettings(e.Before)
+	case dues.IncomeDeclared:
+		d := IncomeDeclaration(e.Declaration)
+		subject, msg = SubjectDuesIncomeDeclared, &pb.DuesIncomeDeclared{EventId: id, OccurTime: occur, Declaration: d}
+		audited(subjectDuesDeclaration, e.Declaration.ID, e.Declaration.OrganisationID, d, false)
+	case dues.ExemptionGranted:
+		x := DuesExemption(e.Exemption)
+		subject, msg = SubjectDuesExemptionGranted, &pb.DuesExemptionGranted{EventId: id, OccurTime: occur, Exemption: x}
+		audited(subjectDuesExemption, e.Exemption.ID, e.Exemption.OrganisationID, x, false)
+	case dues.BillsGenerated:
+		g := batchGenerated(e.Batch)
+		audited(subjectDuesBatch, e.Batch.ID, e.Batch.OrganisationID, proto.Clone(g), false)
+		g.EventId, g.OccurTime = id, occur
+		subject, msg = SubjectDuesBillsGenerated, g
+	case dues.PaymentRecorded:
+		entries := DuesEntries(e.Entries)
+		subject, msg = SubjectDuesPaymentRecorded, &pb.DuesPaymentRecorded{EventId: id, OccurTime: occur, Entries: entries}
+		audited(subjectDuesReceipt, e.Entries[0].ReceiptID, e.Entries[0].OrganisationID,
+			&pb.RecordDuesPaymentResponse{Entries: entries}, false)
+	case dues.PaymentRefunded:
+		subject, msg = SubjectDuesPaymentRefunded, &pb.DuesPaymentRefunded{EventId: id, OccurTime: occur,
+			Refund: DuesEntry(&e.Refund), Payment: DuesEntry(&e.Of)}
+		audited(subjectDuesReceipt, e.Refund.ReceiptID, e.Refund.OrganisationID,
+			&pb.RefundDuesPaymentResponse{Refund: DuesEntry(&e.Refund)}, false)
+	case dues.PaymentCorrected:
+		subject, msg = SubjectDuesPaymentCorrected, &pb.DuesPaymentCorrected{EventId: id, OccurTime: occur,
+			Reversal: DuesEntry(&e.Reversal), Payment: DuesEntry(&e.Of), Replacement: DuesEntry(e.Replacement)}
+		audited(subjectDuesReceipt, e.Reversal.ReceiptID, e.Reversal.OrganisationID,
+			&pb.CorrectDuesPaymentResponse{Reversal: DuesEntry(&e.Reversal), Replacement: DuesEntry(e.Replacement)}, false)
 	case transfer.JobStarted:
 		j := e.Job
 		audited(subjectTransferJob, j.ID, j.OrganisationID, map[string]any{"organisation_id": j.OrganisationID,
@@ -189,6 +233,15 @@ func RecordOf(e member.Event, id string, at time.Time) (Record, error) {
 		o := e.Outcome
 		audited(subjectTransferJob, o.JobID, e.Job.OrganisationID, map[string]any{"member_id": o.MemberID,
 			"result": o.Result, "reason": o.Reason, "detail": o.Detail}, false)
+
+	case participation.Flagged:
+		f := LostContact(e.Flag)
+		subject, msg = SubjectMemberLostContact, &pb.MemberLostContact{EventId: id, OccurTime: occur, Member: f}
+		audited(subjectLostContact, e.Flag.MemberID, e.Flag.OrganisationID, f, false)
+	case participation.Cleared:
+		subject, msg = SubjectMemberContactRegained, &pb.MemberContactRegained{EventId: id, OccurTime: occur,
+			MemberId: e.Flag.MemberID, OrganisationId: e.Flag.OrganisationID, By: e.Flag.ClearedBy, FlagTime: ts(e.Flag.Flagged)}
+		audited(subjectLostContact, e.Flag.MemberID, e.Flag.OrganisationID, msg, false)
 
 	case mobile.Registered:
 		rec := MobileRecord(e.Record, time.Time{}, false)

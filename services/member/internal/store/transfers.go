@@ -16,7 +16,8 @@ import (
 const transferColumns = `id::text, member_id::text, from_organisation_id::text, coalesce(to_organisation_id::text, ''),
 	coalesce(from_district_id::text, ''), coalesce(to_district_id::text, ''), reason, state,
 	coalesce(letter_number, ''), letter_deadline, version, created_at, updated_at, coalesce(suspended_from, ''),
-	expired_at, flagged_at, review_outcome, recorded_at, outside_organisation, outside_place, receipt_number, receipt_date`
+	expired_at, flagged_at, review_outcome, recorded_at, outside_organisation, outside_place, receipt_number, receipt_date,
+	dues_paid_up_to`
 
 func scanTransfer(row pgx.Row) (*transfer.Transfer, error) {
 	var (
@@ -24,11 +25,11 @@ func scanTransfer(row pgx.Row) (*transfer.Transfer, error) {
 		deadline, expired, flagged, recorded *time.Time
 		outside                              transfer.OutsideDestination
 		receipt                              transfer.Receipt
-		receiptDate                          *time.Time
+		receiptDate, paidUpTo                *time.Time
 	)
 	err := row.Scan(&t.ID, &t.MemberID, &t.FromOrgID, &t.ToOrgID, &t.FromDistrictID, &t.ToDistrictID, &t.Reason,
 		&t.State, &t.LetterNumber, &deadline, &t.Version, &t.Created, &t.Updated, &t.SuspendedFrom,
-		&expired, &flagged, &t.ReviewOutcome, &recorded, &outside.Organisation, &outside.Place, &receipt.Number, &receiptDate)
+		&expired, &flagged, &t.ReviewOutcome, &recorded, &outside.Organisation, &outside.Place, &receipt.Number, &receiptDate, &paidUpTo)
 	if err != nil {
 		return nil, err
 	}
@@ -40,6 +41,7 @@ func scanTransfer(row pgx.Row) (*transfer.Transfer, error) {
 		t.Receipt = &receipt
 	}
 	t.LetterDeadline, t.Expired, t.Flagged, t.Recorded = utc(deadline), utc(expired), utc(flagged), utc(recorded)
+	t.DuesPaidUpTo = utc(paidUpTo)
 	t.Created, t.Updated = t.Created.UTC(), t.Updated.UTC()
 	return &t, nil
 }
@@ -158,9 +160,11 @@ func (t *txStore) InsertTransfer(ctx context.Context, tr *transfer.Transfer, ste
 func (t *txStore) SaveTransfer(ctx context.Context, tr *transfer.Transfer, step transfer.Step) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE transfers SET state = $2, letter_number = NULLIF($3, ''), letter_deadline = $4,
 		version = $5, updated_at = $6, suspended_from = NULLIF($7, ''), expired_at = $8, flagged_at = $9,
-		review_outcome = $10, receipt_number = $11, receipt_date = $12 WHERE id = $1 AND version = $5 - 1`,
+		review_outcome = $10, receipt_number = $11, receipt_date = $12, dues_paid_up_to = $13
+		WHERE id = $1 AND version = $5 - 1`,
 		append([]any{tr.ID, tr.State, tr.LetterNumber, nullableTime(tr.LetterDeadline), tr.Version, tr.Updated,
-			tr.SuspendedFrom, nullableTime(tr.Expired), nullableTime(tr.Flagged), tr.ReviewOutcome}, receiptArgs(tr)...)...)
+			tr.SuspendedFrom, nullableTime(tr.Expired), nullableTime(tr.Flagged), tr.ReviewOutcome},
+			append(receiptArgs(tr), nullableTime(tr.DuesPaidUpTo))...)...)
 	if err != nil {
 		return interpretError(err, transfer.ErrTransferNotFound)
 	}

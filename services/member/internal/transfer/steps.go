@@ -136,6 +136,9 @@ func (s *Service) issueLetter(ctx context.Context, tx Tx, t *Transfer, now time.
 	if err != nil {
 		return err
 	}
+	if t.DuesPaidUpTo, err = tx.DuesPaidUpTo(ctx, t.MemberID); err != nil {
+		return err
+	}
 	t.LetterNumber = fmt.Sprintf("ZZ-%d-%06d", s.clock.Year(now), n)
 	t.LetterDeadline = settings.deadline(now, t.Outside != nil)
 	t.Expired = time.Time{}

@@ -39,6 +39,9 @@ type Tx interface {
 	SaveTransferSettings(ctx context.Context, s Settings) error
 	// NextLetterNumber draws the next letter number of the city.
 	NextLetterNumber(ctx context.Context) (int64, error)
+	// DuesPaidUpTo is the month a member's party dues are paid up to
+	// (zero when they have no bill), which a letter carries.
+	DuesPaidUpTo(ctx context.Context, memberID string) (time.Time, error)
 
 	// LockLettersToExpire locks, skipping rows another transaction holds,
 	// at most limit released transfers not yet marked expired whose letter's

@@ -134,6 +134,19 @@ func BenchmarkCity(b *testing.B) {
 	dash := pb.NewDashboardServiceClient(h.As(servicetest.CityAdmin))
 	b.Run("dashboard/city", func(b *testing.B) { dashboard(b, dash, c.id) })
 	b.Run("dashboard/district", func(b *testing.B) { dashboard(b, dash, c.districts[0]) })
+	b.Run("dashboard/community", func(b *testing.B) { dashboard(b, dash, c.communities[0]) })
+	// What the dashboard read before its counters were rolled up per
+	// ancestor: the organisations' counters joined to the subtree's
+	// organisations, side by side.
+	b.Run("dashboard/city-from-the-organisations-counters-sql", func(b *testing.B) { summedDashboard(b, pool, c.id) })
+
+	// What the rolled-up counters cost a write: items opened by hand, 16
+	// clients at once, with and without the triggers that keep them.
+	items := pb.NewRectificationServiceClient(h.As(servicetest.CityAdmin))
+	b.Run("items/create", func(b *testing.B) { createItems(b, items, c.communities) })
+	withoutRollup(b, pool, func() {
+		b.Run("items/create-without-rolled-up-counters", func(b *testing.B) { createItems(b, items, c.communities) })
+	})
 	servicetest.Ceilings(b, h.As(servicetest.CityAdmin), pool, 8)
 }
 
@@ -152,6 +165,73 @@ func dashboard(b *testing.B, dash pb.DashboardServiceClient, org string) {
 		spent += time.Since(start)
 	}
 	b.ReportMetric(float64(spent.Microseconds())/float64(b.N*calls)/1000, "ms/call")
+}
+
+// summedDashboard runs the dashboard's three reads as they were before
+// the counters were rolled up per ancestor, 100 times an iteration, and
+// reports the time of one (ms/call).
+func summedDashboard(b *testing.B, pool *pgxpool.Pool, org string) {
+	const calls = 100
+	ctx := context.Background()
+	var spent time.Duration
+	for b.Loop() {
+		start := time.Now()
+		for range calls {
+			var root string
+			if err := pool.QueryRow(ctx, `SELECT path FROM orgs WHERE id = $1`, org).Scan(&root); err != nil {
+				b.Fatal(err)
+			}
+			for _, q := range []string{
+				`SELECT c.rule_code, c.state, c.escalated, split_part(substr(o.path, length($1) + 1), '/', 1), sum(c.n)
+				FROM item_counts c JOIN orgs o ON o.id = c.organisation_id
+				WHERE o.path >= $1 AND o.path < $1 || '~' AND c.n <> 0 GROUP BY 1, 2, 3, 4`,
+				`SELECT id::text, name, kind FROM orgs WHERE path > $1 AND path < $1 || '~'
+				AND length(path) - length(replace(path, '/', '')) = length($1) - length(replace($1, '/', '')) + 1 ORDER BY path`,
+				`SELECT q.quarter, sum(q.findings), sum(q.items_opened) FROM quarter_counts q JOIN orgs o ON o.id = q.organisation_id
+				WHERE o.path >= $1 AND o.path < $1 || '~' GROUP BY 1`,
+			} {
+				rows, err := pool.Query(ctx, q, root)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows.Close()
+				if rows.Err() != nil {
+					b.Fatal(rows.Err())
+				}
+			}
+		}
+		spent += time.Since(start)
+	}
+	b.ReportMetric(float64(spent.Microseconds())/float64(b.N*calls)/1000, "ms/call")
+}
+
+// createItems opens items by hand in random communities, 16 at a time.
+func createItems(b *testing.B, items pb.RectificationServiceClient, communities []string) {
+	b.SetParallelism(8)
+	b.RunParallel(func(p *testing.PB) {
+		for p.Next() {
+			if _, err := items.CreateItem(context.Background(), &pb.CreateItemRequest{Item: &pb.RectificationItem{
+				OrganisationId: communities[rand.IntN(len(communities))], Title: "premises below 200 m²", Deadline: "2099-12-31"}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// withoutRollup runs fn with the triggers that keep the dashboard's
+// rolled-up counters switched off (a benchmark's concern only: the
+// counters are then short of fn's items).
+func withoutRollup(b *testing.B, pool *pgxpool.Pool, fn func()) {
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `ALTER TABLE items DISABLE TRIGGER dash_items_insert, DISABLE TRIGGER dash_items_update`); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if _, err := pool.Exec(ctx, `ALTER TABLE items ENABLE TRIGGER dash_items_insert, ENABLE TRIGGER dash_items_update`); err != nil {
+			b.Fatal(err)
+		}
+	}()
+	fn()
 }
 
 // forget deletes the findings of a rule and what followed them, as if

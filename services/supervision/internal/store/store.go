@@ -48,6 +48,13 @@ var coBuildingMigrationFiles embed.FS
 // from the others.
 var CoBuildingMigrations = pgdb.Embedded("supervision_cobuilding", coBuildingMigrationFiles, "migrations_cobuilding")
 
+//go:embed migrations_dashboard/*.sql
+var dashboardMigrationFiles embed.FS
+
+// DashboardMigrations are the dashboard's counters rolled up per ancestor,
+// a set of their own, numbered apart from the others.
+var DashboardMigrations = pgdb.Embedded("supervision_dashboard", dashboardMigrationFiles, "migrations_dashboard")
+
 //go:embed assessment_versions/*.sql
 var assessmentVersionFiles embed.FS
 
@@ -59,7 +66,7 @@ var AssessmentVersionMigrations = pgdb.Embedded("supervision_assessment_versions
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations,
-	AssessmentMigrations, CoBuildingMigrations, AssessmentVersionMigrations}
+	AssessmentMigrations, CoBuildingMigrations, AssessmentVersionMigrations, DashboardMigrations}
 
 // Store implements the domain's stores over a pool.
 type Store struct {
