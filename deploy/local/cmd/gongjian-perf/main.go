@@ -14,6 +14,8 @@
 //	PERF_SECONDS   how long each measurement runs (default 15)
 //	PERF_CLIENTS   concurrent callers of a closed-loop measurement (default 16)
 //	PERF_ONLY      a regular expression: only the measurements it matches
+//	PERF_PROFILE   true: CPU profiles of the services under the reads and
+//	               transfers, into .data/perf/profiles
 //
 // A measurement is one function registered with register (see
 // measurements.go); it gets the running system and returns its rows.
@@ -42,6 +44,7 @@ type settings struct {
 	Seconds int           `env:"PERF_SECONDS" envDefault:"15"`
 	Clients int           `env:"PERF_CLIENTS" envDefault:"16"`
 	Only    string        `env:"PERF_ONLY"`
+	Profile bool          `env:"PERF_PROFILE"`
 	Data    string        `env:"GONGJIAN_DATA"`
 	Stop    time.Duration `env:"PERF_STOP_GRACE" envDefault:"20s"`
 }

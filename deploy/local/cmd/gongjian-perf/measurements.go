@@ -16,8 +16,7 @@ import (
 //		res := s.run(ctx, s.load(), func(ctx context.Context, w int) error { … one call … })
 //		row, err := s.row("ImportMembers", res)
 //		if err != nil { return nil, err }
-//		ceiling, err := s.ceiling(ceilingCopy)
-//		if err != nil { return nil, err }
+//		ceiling := s.ceiling(ceilingCopy)
 //		return []perf.Row{row.Against(ceiling)}, nil
 //	}
 //

@@ -16,16 +16,13 @@ func init() {
 // measureCreateOrganisation founds branches under random communities, each
 // with its version, event and audit record.
 func measureCreateOrganisation(ctx context.Context, s *system) ([]perf.Row, error) {
-	ceiling, err := s.ceiling(ceilingCommit)
-	if err != nil {
-		return nil, err
-	}
+	ceiling := s.ceiling(ceilingCommit)
 	token, err := s.token(reader)
 	if err != nil {
 		return nil, err
 	}
 	var n atomic.Int64
-	res := s.run(ctx, s.load(), func(ctx context.Context, w int) error {
+	res := s.runProfiled(ctx, "organisation", "CreateOrganisation", s.load(), func(ctx context.Context, w int) error {
 		k := n.Add(1)
 		_, err := orgpb.NewOrganisationServiceClient(s.conn("organisation", w)).CreateOrganisation(ctx, &orgpb.CreateOrganisationRequest{
 			Organisation: &orgpb.Organisation{ParentId: pick(s.city.communities), Kind: orgpb.OrganisationKind_ORGANISATION_KIND_BRANCH,

@@ -56,8 +56,12 @@ func (r Result) Row(name string) Row {
 
 // Run applies the load to call, while meter (when not nil) counts the CPU
 // time of the generator and the system.
+//
+// The run ends after l.Duration: calls under way then finish, uncounted;
+// calls get ctx, not the run's end, as their deadline, so that none is cut
+// short by it.
 func Run(ctx context.Context, l Load, meter *Meter, call Call) Result {
-	ctx, cancel := context.WithTimeout(ctx, l.Duration)
+	runCtx, cancel := context.WithTimeout(ctx, l.Duration)
 	defer cancel()
 	type worker struct {
 		lat      []time.Duration
@@ -68,7 +72,7 @@ func Run(ctx context.Context, l Load, meter *Meter, call Call) Result {
 	var due chan time.Time
 	if l.Rate > 0 {
 		due = make(chan time.Time, 1<<16)
-		go schedule(ctx, l.Rate, due)
+		go schedule(runCtx, l.Rate, due)
 	}
 	var before CPUSample
 	if meter != nil {
@@ -82,21 +86,21 @@ func Run(ctx context.Context, l Load, meter *Meter, call Call) Result {
 			for {
 				var from time.Time
 				if due == nil {
-					if ctx.Err() != nil {
+					if runCtx.Err() != nil {
 						return
 					}
 					from = time.Now()
 				} else {
 					select {
-					case <-ctx.Done():
+					case <-runCtx.Done():
 						return
 					case from = <-due:
 					}
 				}
 				err := call(ctx, i)
 				took := time.Since(from)
-				if ctx.Err() != nil {
-					return // cut short by the end of the run: not counted
+				if runCtx.Err() != nil {
+					return // the run ended meanwhile: not counted
 				}
 				if err != nil {
 					if w.errs++; w.firstErr == nil {
@@ -108,11 +112,12 @@ func Run(ctx context.Context, l Load, meter *Meter, call Call) Result {
 			}
 		})
 	}
-	wg.Wait()
+	<-runCtx.Done()
 	res := Result{Elapsed: time.Since(start)}
 	if meter != nil {
 		res.CPU = meter.Sample().Since(before)
 	}
+	wg.Wait()
 	for _, w := range ws {
 		res.Latencies = append(res.Latencies, w.lat...)
 		res.Errors += w.errs

@@ -41,8 +41,12 @@ type Row struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Against sets the row's ceiling and ratio.
+// Against sets the row's ceiling and ratio; a ceiling without a name (not
+// measured in this run) leaves the row as it is.
 func (r Row) Against(ceiling Row) Row {
+	if ceiling.Name == "" {
+		return r
+	}
 	r.CeilingName, r.CeilingPerSecond = ceiling.Name, ceiling.PerSecond
 	if ceiling.PerSecond > 0 {
 		r.Ratio = r.PerSecond / ceiling.PerSecond
