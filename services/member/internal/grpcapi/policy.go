@@ -126,6 +126,7 @@ func transferPolicy(l Lookup) authz.Policy {
 			if err != nil {
 				return nil, err
 			}
+			transfer.RememberSides(ctx, id(req), s)
 			return []string{pick(s)}, nil
 		}
 	}
@@ -256,6 +257,7 @@ var selfServed = map[string]bool{
 func UnaryInterceptor(p authz.Policy, tree authz.Tree, open func(string) bool) grpc.UnaryServerInterceptor {
 	check := authz.UnaryInterceptor(p, tree, open)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		ctx = transfer.WithSidesMemo(ctx)
 		if who, ok := auth.FromContext(ctx); ok && who.Role == auth.Member && selfServed[info.FullMethod] {
 			return h(ctx, req)
 		}
