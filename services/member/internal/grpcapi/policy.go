@@ -20,6 +20,7 @@ type Lookup interface {
 	Sides
 	MobileLookup
 	ReportingLookup
+	ImportLookup
 }
 
 // The roles by what they do with members.
@@ -76,6 +77,9 @@ func Policy(l Lookup) authz.Policy {
 		p[m] = r
 	}
 	for m, r := range duesPolicy() {
+		p[m] = r
+	}
+	for m, r := range importPolicy(l) {
 		p[m] = r
 	}
 	for m, r := range bulkPolicy(l) {

@@ -25,4 +25,5 @@ func Register(srv grpc.ServiceRegistrar, d *domain.Services, l Lookup, reads aud
 	pb.RegisterReportingServiceServer(srv, NewReporting(d.Reporting, pool))
 	pb.RegisterAppraisalServiceServer(srv, NewAppraisals(d.Reporting, pool))
 	pb.RegisterDuesServiceServer(srv, NewDues(d.Dues))
+	pb.RegisterMemberImportServiceServer(srv, NewImports(d.Bulk))
 }

@@ -44,10 +44,19 @@ var migrationFiles embed.FS
 // Migrations are the service's own migrations; run them after outbox.Migrations.
 var Migrations = pgdb.Embedded("member", migrationFiles, "migrations")
 
+//go:embed migrations/bulkimport/*.sql
+var bulkImportFiles embed.FS
+
+// BulkImportMigrations are the tables of bulk imports: jobs and their
+// staged rows.
+var BulkImportMigrations = pgdb.Embedded("member_bulkimport", bulkImportFiles, "migrations/bulkimport")
+
 // AllMigrations are every migration set the service's schema needs, in
-// order. The view of the organisation tree comes last: the service's own
-// first migration created its table before the shared set existed.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations}
+// order. The view of the organisation tree comes after the service's own:
+// the service's first migration created its table before the shared set
+// existed.
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations,
+	BulkImportMigrations}
 
 // Store is the service's store over a pool; its views implement the Store
 // of each sub-domain.
