@@ -77,7 +77,7 @@ type Arrival struct {
 
 // BatchResult is what registering a batch of staged rows did.
 type BatchResult struct {
-	Arrivals                                 []Arrival
+	Arrivals                              []Arrival
 	Checked, Registered, Already, Refused int64
 }
 

@@ -1,7 +1,7 @@
 package roster
 
 import (
-		"context"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
