@@ -20,6 +20,7 @@ type Lookup interface {
 	Sides
 	MobileLookup
 	ReportingLookup
+	ImportLookup
 }
 
 // The roles by what they do with members.
@@ -79,6 +80,9 @@ func Policy(l Lookup) authz.Policy {
 		p[m] = r
 	}
 	for m, r := range duesLedgerPolicy(memberOrg) {
+		p[m] = r
+	}
+	for m, r := range importPolicy(l) {
 		p[m] = r
 	}
 	for m, r := range bulkPolicy(l) {
