@@ -147,6 +147,12 @@ func (s *Sessions) devResidentUnits(w http.ResponseWriter, r *http.Request) {
 	s.devList(w, r, "/v1/resident-units", "communityId")
 }
 
+// devMembers finds members by name for the sign-in page's member picker
+// (a member signs in as their own record): only name passes through.
+func (s *Sessions) devMembers(w http.ResponseWriter, r *http.Request) {
+	s.devList(w, r, "/v1/members", "name")
+}
+
 // tokenExpiry reads the exp claim of a token already verified.
 func tokenExpiry(token string) (time.Time, error) {
 	parts := strings.Split(token, ".")

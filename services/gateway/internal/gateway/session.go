@@ -181,6 +181,8 @@ func (s *Sessions) serveAuth(w http.ResponseWriter, r *http.Request) {
 		s.devOrganisations(w, r)
 	case route == "GET /auth/dev/resident-units" && s.cfg.DevIssuer != nil:
 		s.devResidentUnits(w, r)
+	case route == "GET /auth/dev/members" && s.cfg.DevIssuer != nil:
+		s.devMembers(w, r)
 	case route == "GET /auth/login" && s.oidc != nil:
 		s.oidc.login(w, r)
 	case route == "GET /auth/callback" && s.oidc != nil:

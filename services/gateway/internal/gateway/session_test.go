@@ -264,9 +264,9 @@ func TestWithoutTheDevelopmentIssuerThereIsNoDevelopmentSignIn(t *testing.T) {
 	t.Parallel()
 	_, v := devIssuer(t)
 	gw := startSessionGateway(t, SessionConfig{Verifier: v})
-	for _, p := range []string{"/auth/dev/sign-in", "/auth/dev/organisations"} {
+	for _, p := range []string{"/auth/dev/sign-in", "/auth/dev/organisations", "/auth/dev/resident-units", "/auth/dev/members"} {
 		method := http.MethodPost
-		if strings.HasSuffix(p, "organisations") {
+		if p != "/auth/dev/sign-in" {
 			method = http.MethodGet
 		}
 		if resp, _ := send(t, browser(t), method, gw.URL+p, `{"role":"city_admin"}`, xhr); resp.StatusCode != http.StatusNotFound {
