@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
+	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/servicetest"
 	"gongjian.dev/services/member/internal/dues"
@@ -45,7 +46,7 @@ func BenchmarkDuesYear(b *testing.B) {
 		}
 	}
 	c := seed(b, pool, ids, n)
-	ctx := context.Background()
+	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Subject: "bench", Role: auth.CityAdmin})
 	declare(b, pool)
 	h := servicetest.Start(b, spec, servicetest.WithPool(pool), servicetest.Loopback(),
 		servicetest.WithClock(func() time.Time { return time.Date(2026, 12, 15, 2, 0, 0, 0, time.UTC) }),
