@@ -85,8 +85,10 @@ func LoadDues(ctx context.Context, conn grpc.ClientConnInterface, sum Summary, l
 		return out, fmt.Errorf("demo: dues: %w", err)
 	}
 	var holders []string
+	district := ""
 	for _, d := range sum.plan.city.children {
 		if d.key == "jc" {
+			district = d.id
 			d.walk(func(n *node) {
 				if holdsMembers[n.org.GetKind().String()] && n.id != "" {
 					holders = append(holders, n.id)
@@ -94,7 +96,7 @@ func LoadDues(ctx context.Context, conn grpc.ClientConnInterface, sum Summary, l
 			})
 		}
 	}
-	if err := l.bill(ctx, holders, &out); err != nil {
+	if err := l.bill(ctx, district, &out); err != nil {
 		return out, fmt.Errorf("demo: dues: %w", err)
 	}
 	if err := l.pay(ctx, holders, payers, &out); err != nil {
@@ -197,29 +199,17 @@ func (l *duesLoader) months() []time.Time {
 	return out
 }
 
-// bill generates every holder's bills of every month, oldest month first,
+// bill generates the bills of every organisation of the district for
+// every month, one generation of its subtree a month, oldest month first,
 // so that a member who moved is billed by the branch their letter names.
-func (l *duesLoader) bill(ctx context.Context, holders []string, out *DuesSummary) error {
+func (l *duesLoader) bill(ctx context.Context, district string, out *DuesSummary) error {
 	for _, m := range l.months() {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(parallel)
-		var mu sync.Mutex
-		for _, org := range holders {
-			g.Go(func() error {
-				resp, err := l.ledger.GenerateDuesBills(gctx, &memberv1.GenerateDuesBillsRequest{OrganisationId: org,
-					Month: m.Format("2006-01")})
-				if err != nil {
-					return fmt.Errorf("billing %s for %s: %w", org, m.Format("2006-01"), err)
-				}
-				mu.Lock()
-				out.Bills += int(resp.GetGenerated())
-				mu.Unlock()
-				return nil
-			})
+		resp, err := l.ledger.GenerateDuesBills(ctx, &memberv1.GenerateDuesBillsRequest{OrganisationId: district,
+			Subtree: true, Month: m.Format("2006-01")})
+		if err != nil {
+			return fmt.Errorf("billing %s: %w", m.Format("2006-01"), err)
 		}
-		if err := g.Wait(); err != nil {
-			return err
-		}
+		out.Bills += int(resp.GetGenerated())
 	}
 	return nil
 }

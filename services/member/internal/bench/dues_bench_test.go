@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
+	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/servicetest"
 	"gongjian.dev/services/member/internal/dues"
@@ -24,9 +25,9 @@ import (
 )
 
 // BenchmarkDuesYear bills a year (twelve months) for every branch of the
-// benchmark city, each branch's month one generation as the API makes it
-// (its candidates in one query, its lines in one insert, with event and
-// audit record), eight branches at once; then writes the same number of
+// benchmark city, each district's month one generation of its subtree as
+// the API makes it (the candidates in one query, the lines in one insert,
+// with event and audit record), eight districts at once; then writes the same number of
 // bill lines with COPY into a table shaped like dues_bills (its keys and
 // indexes), the ceiling of the same run. BENCH_MEMBERS sets the city's
 // size (1,000,000 by default).
@@ -45,7 +46,7 @@ func BenchmarkDuesYear(b *testing.B) {
 		}
 	}
 	c := seed(b, pool, ids, n)
-	ctx := context.Background()
+	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Subject: "bench", Role: auth.CityAdmin})
 	declare(b, pool)
 	h := servicetest.Start(b, spec, servicetest.WithPool(pool), servicetest.Loopback(),
 		servicetest.WithClock(func() time.Time { return time.Date(2026, 12, 15, 2, 0, 0, 0, time.UTC) }),
@@ -59,9 +60,9 @@ func BenchmarkDuesYear(b *testing.B) {
 		m := time.Date(2026, time.Month(month+1), 1, 0, 0, 0, 0, time.UTC)
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(concurrency)
-		for _, br := range c.branches {
+		for _, d := range c.districts {
 			g.Go(func() error {
-				batch, err := svc.Generate(gctx, br, m, member.Actor{Subject: "bench"})
+				batch, err := svc.Generate(gctx, d, true, m, member.Actor{Subject: "bench"})
 				if err == nil {
 					lines.Add(int64(len(batch.Bills)))
 				}

@@ -43,6 +43,9 @@ var (
 	ErrReversed = errs.WithReason(errs.FailedPrecondition, "ALREADY_REVERSED", "the entry was already refunded or corrected")
 	// ErrBillNotFound answers a bill or a payment that does not exist.
 	ErrBillNotFound = errs.New(errs.NotFound, "no such bill or payment")
+	// ErrOutsideDistrict refuses a subtree that spans districts (the city):
+	// each district bills by its own bands.
+	ErrOutsideDistrict = errs.WithReason(errs.FailedPrecondition, "NOT_IN_A_DISTRICT", "bills are generated inside one district")
 	// ErrMonthAhead refuses a month that has not begun.
 	ErrMonthAhead = errs.WithReason(errs.FailedPrecondition, "MONTH_NOT_BEGUN", "the month has not begun")
 )
@@ -143,10 +146,12 @@ type Entry struct {
 	Recorded       time.Time
 }
 
-// Batch is what one generation of a branch's month made.
+// Batch is what one generation of a branch's month (or of a subtree's
+// branches) made.
 type Batch struct {
 	ID              string
 	OrganisationID  string
+	Subtree         bool
 	DistrictID      string
 	Month           time.Time
 	Bills           []Bill
@@ -163,6 +168,7 @@ type Batch struct {
 // yet, with the declaration and exemption in force that month.
 type Candidate struct {
 	MemberID         string
+	OrganisationID   string
 	MemberName       string
 	EmploymentStatus string
 	Declaration      *Declaration

@@ -114,10 +114,12 @@ func (s *Service) Exempt(ctx context.Context, e Exemption, requestID string, a m
 
 // Generate bills a branch's members for a month that has begun, by its
 // district's bands: one bill line per member the branch bills that month
-// who has none yet, all written in one statement. Generating a month again
-// makes nothing new; a member who declares later is billed by the next
-// generation. One event (and audit record) per generation that made bills.
-func (s *Service) Generate(ctx context.Context, orgID string, month time.Time, a member.Actor) (*Batch, error) {
+// who has none yet, all written in one statement. With subtree, every
+// organisation under orgID (inside one district) is billed in the same
+// statement. Generating a month again makes nothing new; a member who
+// declares later is billed by the next generation. One event (and audit
+// record) per generation that made bills.
+func (s *Service) Generate(ctx context.Context, orgID string, subtree bool, month time.Time, a member.Actor) (*Batch, error) {
 	if month.After(s.thisMonth()) {
 		return nil, errs.Field(ErrMonthAhead, "month", "bills are generated for this month or an earlier one")
 	}
@@ -130,19 +132,24 @@ func (s *Service) Generate(ctx context.Context, orgID string, month time.Time, a
 		if err != nil {
 			return err
 		}
-		if err := member.CheckHolds(o, "organisation_id"); err != nil {
-			return err
+		switch {
+		case subtree && o.DistrictID == "":
+			return errs.Field(ErrOutsideDistrict, "organisation_id", "a subtree is billed inside one district, by its bands")
+		case !subtree:
+			if err := member.CheckHolds(o, "organisation_id"); err != nil {
+				return err
+			}
 		}
 		settings, err := tx.DuesSettings(ctx, o.DistrictID)
 		if err != nil {
 			return err
 		}
-		cands, err := tx.BillCandidates(ctx, o.ID, month, s.clock.Location())
+		cands, err := tx.BillCandidates(ctx, o.ID, subtree, month, s.clock.Location())
 		if err != nil {
 			return err
 		}
 		now := s.clock.Now()
-		out = &Batch{ID: member.NewID(), OrganisationID: o.ID, DistrictID: o.DistrictID, Month: month,
+		out = &Batch{ID: member.NewID(), OrganisationID: o.ID, Subtree: subtree, DistrictID: o.DistrictID, Month: month,
 			SettingsVersion: settings.Version, By: a.Subject, At: now}
 		for _, c := range cands {
 			b, ok := settings.BillLine(c)
@@ -150,7 +157,7 @@ func (s *Service) Generate(ctx context.Context, orgID string, month time.Time, a
 				out.Undeclared = append(out.Undeclared, c.MemberID)
 				continue
 			}
-			b.ID, b.OrganisationID, b.Month, b.BatchID, b.Created = member.NewID(), o.ID, month, out.ID, now
+			b.ID, b.OrganisationID, b.Month, b.BatchID, b.Created = member.NewID(), c.OrganisationID, month, out.ID, now
 			out.Bills = append(out.Bills, b)
 		}
 		if len(out.Bills) == 0 {

@@ -13,11 +13,12 @@ type LedgerTx interface {
 	Declaration(ctx context.Context, id string) (*Declaration, error)
 	InsertExemption(ctx context.Context, e *Exemption) error
 	Exemption(ctx context.Context, id string) (*Exemption, error)
-	// BillCandidates are the members orgID bills for month who have no
-	// bill for it yet (see the README's rule of transfers), each with the
-	// declaration and exemption in force that month; loc is the city's
-	// time zone, which decides the month a transfer completed in.
-	BillCandidates(ctx context.Context, orgID string, month time.Time, loc *time.Location) ([]Candidate, error)
+	// BillCandidates are the members orgID (or, with subtree, any
+	// organisation under it) bills for month who have no bill for it yet
+	// (see the README's rule of transfers), each with the organisation
+	// billing and the declaration and exemption in force that month; loc is
+	// the city's time zone, which decides the month a transfer completed in.
+	BillCandidates(ctx context.Context, orgID string, subtree bool, month time.Time, loc *time.Location) ([]Candidate, error)
 	// InsertBills writes the batch's bills in one statement, skipping any
 	// member already billed for the month, and keeps in b.Bills only those
 	// it wrote.

@@ -79,7 +79,7 @@ func (a *DuesLedgerAPI) GenerateDuesBills(ctx context.Context, req *pb.GenerateD
 	if err != nil {
 		return nil, err
 	}
-	b, err := a.svc.Generate(ctx, req.GetOrganisationId(), m, actor(ctx))
+	b, err := a.svc.Generate(ctx, req.GetOrganisationId(), req.GetSubtree(), m, actor(ctx))
 	if err != nil {
 		return nil, err
 	}

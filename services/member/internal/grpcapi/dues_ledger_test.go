@@ -311,12 +311,21 @@ func TestDuesLedger(t *testing.T) {
 		if got := f.generate(t, f.branch2, "2026-05"); got.GetGenerated() != 0 {
 			t.Errorf("the new branch billed May, which the old one billed: %v", got)
 		}
-		if _, billed := f.generate(t, branch, "2026-06"), f.bills(t, branch, "2026-06"); billed["Erin"] != nil || billed["Alice"] == nil {
+		// June, for the whole community in one generation.
+		june, err := f.ledger.GenerateDuesBills(ctx, &pb.GenerateDuesBillsRequest{OrganisationId: tr.community.GetId(),
+			Month: "2026-06", Subtree: true})
+		if err != nil || june.GetGenerated() != 5 {
+			t.Fatalf("the community's June: %v (%v), want Alice, Carol, Dan, Erin and Frank", june, err)
+		}
+		if billed := f.bills(t, branch, "2026-06"); billed["Erin"] != nil || billed["Alice"] == nil {
 			t.Errorf("the old branch's June: %v", billed)
 		}
-		f.generate(t, f.branch2, "2026-06")
 		if b := f.bills(t, f.branch2, "2026-06")["Erin"]; b.GetAmountFen() != 1500 {
 			t.Errorf("the new branch's June bill of Erin %v", b)
+		}
+		_, err = f.ledger.GenerateDuesBills(ctx, &pb.GenerateDuesBillsRequest{OrganisationId: tr.city.GetId(), Month: "2026-06", Subtree: true})
+		if got := refusalOf(err); got.Code != codes.FailedPrecondition || reasonOf(err) != "NOT_IN_A_DISTRICT" {
+			t.Errorf("the whole city at once: %v %v (%v)", got.Code, got.Fields, err)
 		}
 	})
 

@@ -105,7 +105,7 @@ func MemberDues(s *dues.Statement) *pb.GetMemberDuesResponse {
 func batchGenerated(b *dues.Batch) *pb.DuesBillsGenerated {
 	return &pb.DuesBillsGenerated{BatchId: b.ID, OrganisationId: b.OrganisationID, DistrictId: b.DistrictID,
 		Month: dues.FormatMonth(b.Month), Generated: int32(len(b.Bills)), TotalFen: b.TotalFen,
-		SettingsEtag: strconv.FormatInt(b.SettingsVersion, 10)}
+		SettingsEtag: strconv.FormatInt(b.SettingsVersion, 10), Subtree: b.Subtree}
 }
 
 // chinaZone is the zone of the dates a letter shows: China has one, and no

@@ -92,38 +92,45 @@ func columnNames(cols string) string {
 const duesFrom = `coalesce((t.dues_paid_up_to + interval '1 month')::date,
 	(date_trunc('month', t.updated_at AT TIME ZONE $3) + interval '1 month')::date)`
 
-// billCandidatesSQL finds the members branch $1 bills for month $2 who
-// have no bill for it: those whose relationship sat in it that month by
-// the completed transfers inside the city — the receiving branch of the
-// latest transfer whose first billed month has come, else the sending
-// branch of the earliest one whose has not, else where the relationship
-// sits — members that month (joined by its end, not left before it),
-// with the declaration and the exemption in force.
+// billCandidatesSQL finds the members organisation $1 bills for month $2
+// who have no bill for it — or, when $4, every organisation of the
+// subtree under $1 that holds memberships — those whose relationship sat
+// in it that month by the completed transfers inside the city: the
+// receiving branch of the latest transfer whose first billed month has
+// come, else the sending branch of the earliest one whose has not, else
+// where the relationship sits. They are members that month (joined by its
+// end, not left before it), each with the organisation billing, the
+// declaration and the exemption in force.
 const billCandidatesSQL = `WITH mon AS (SELECT $2::date AS m, ($2::date + interval '1 month')::date AS nxt),
-	c AS (SELECT m.id, m.name, m.employment_status, m.organisation_id FROM members m, mon
-		WHERE (m.organisation_id = $1 OR m.id IN (SELECT member_id FROM transfers
-				WHERE state = 'COMPLETED' AND (from_organisation_id = $1 OR to_organisation_id = $1)))
-			AND m.join_date < mon.nxt AND (m.left_date IS NULL OR m.left_date >= mon.m))
-	SELECT c.id::text, c.name, c.employment_status, coalesce(d.id::text, ''), coalesce(d.effective_month, mon.m),
-		coalesce(d.monthly_income_fen, 0), coalesce(d.employment_status, ''), coalesce(d.minimum_living_allowance, false),
-		coalesce(e.id::text, '')
-	FROM c CROSS JOIN mon
-	LEFT JOIN LATERAL (SELECT * FROM dues_declarations d WHERE d.member_id = c.id AND d.effective_month <= mon.m
-		ORDER BY d.effective_month DESC, d.declared_at DESC LIMIT 1) d ON true
-	LEFT JOIN LATERAL (SELECT e.id FROM dues_exemptions e WHERE e.member_id = c.id AND e.from_month <= mon.m
-		AND (e.to_month IS NULL OR e.to_month >= mon.m) ORDER BY e.recorded_at DESC LIMIT 1) e ON true
-	WHERE coalesce(
+	r AS (SELECT path FROM orgs WHERE id = $1),
+	s AS (SELECT o.id FROM orgs o, r WHERE o.id = $1 OR ($4 AND o.path >= r.path AND o.path < r.path || '~')),
+	c AS (SELECT m.id, m.name, m.employment_status, m.organisation_id FROM members m, mon, r
+		WHERE (m.organisation_id = $1 OR ($4 AND m.path >= r.path AND m.path < r.path || '~')
+				OR m.id IN (SELECT member_id FROM transfers WHERE state = 'COMPLETED'
+					AND (from_organisation_id IN (SELECT id FROM s) OR to_organisation_id IN (SELECT id FROM s))))
+			AND m.join_date < mon.nxt AND (m.left_date IS NULL OR m.left_date >= mon.m)),
+	b AS (SELECT c.*, coalesce(
 			(SELECT t.to_organisation_id FROM transfers t WHERE t.member_id = c.id AND t.state = 'COMPLETED'
 				AND t.to_organisation_id IS NOT NULL AND ` + duesFrom + ` <= mon.m ORDER BY t.updated_at DESC LIMIT 1),
 			(SELECT t.from_organisation_id FROM transfers t WHERE t.member_id = c.id AND t.state = 'COMPLETED'
 				AND t.to_organisation_id IS NOT NULL AND ` + duesFrom + ` > mon.m ORDER BY t.updated_at LIMIT 1),
-			c.organisation_id) = $1
-		AND NOT EXISTS (SELECT 1 FROM dues_bills b WHERE b.member_id = c.id AND b.month = mon.m)
-	ORDER BY c.id`
+			c.organisation_id) AS billing
+		FROM c, mon)
+	SELECT b.id::text, b.name, b.employment_status, b.billing::text, coalesce(d.id::text, ''),
+		coalesce(d.effective_month, mon.m), coalesce(d.monthly_income_fen, 0), coalesce(d.employment_status, ''),
+		coalesce(d.minimum_living_allowance, false), coalesce(e.id::text, '')
+	FROM b CROSS JOIN mon
+	LEFT JOIN LATERAL (SELECT * FROM dues_declarations d WHERE d.member_id = b.id AND d.effective_month <= mon.m
+		ORDER BY d.effective_month DESC, d.declared_at DESC LIMIT 1) d ON true
+	LEFT JOIN LATERAL (SELECT e.id FROM dues_exemptions e WHERE e.member_id = b.id AND e.from_month <= mon.m
+		AND (e.to_month IS NULL OR e.to_month >= mon.m) ORDER BY e.recorded_at DESC LIMIT 1) e ON true
+	WHERE b.billing IN (SELECT id FROM s)
+		AND NOT EXISTS (SELECT 1 FROM dues_bills x WHERE x.member_id = b.id AND x.month = mon.m)
+	ORDER BY b.billing, b.id`
 
 // BillCandidates implements dues.LedgerTx.
-func (t *txStore) BillCandidates(ctx context.Context, orgID string, month time.Time, loc *time.Location) ([]dues.Candidate, error) {
-	rows, err := t.tx.Query(ctx, billCandidatesSQL, orgID, month, loc.String())
+func (t *txStore) BillCandidates(ctx context.Context, orgID string, subtree bool, month time.Time, loc *time.Location) ([]dues.Candidate, error) {
+	rows, err := t.tx.Query(ctx, billCandidatesSQL, orgID, month, loc.String(), subtree)
 	if err != nil {
 		return nil, err
 	}
@@ -132,8 +139,8 @@ func (t *txStore) BillCandidates(ctx context.Context, orgID string, month time.T
 			c dues.Candidate
 			d dues.Declaration
 		)
-		err := r.Scan(&c.MemberID, &c.MemberName, &c.EmploymentStatus, &d.ID, &d.EffectiveMonth, &d.MonthlyIncomeFen,
-			&d.EmploymentStatus, &d.MinimumLivingAllowance, &c.ExemptionID)
+		err := r.Scan(&c.MemberID, &c.MemberName, &c.EmploymentStatus, &c.OrganisationID, &d.ID, &d.EffectiveMonth,
+			&d.MonthlyIncomeFen, &d.EmploymentStatus, &d.MinimumLivingAllowance, &c.ExemptionID)
 		if d.ID != "" {
 			d.MemberID = c.MemberID
 			c.Declaration = &d
@@ -147,19 +154,21 @@ func (t *txStore) BillCandidates(ctx context.Context, orgID string, month time.T
 func (t *txStore) InsertBills(ctx context.Context, b *dues.Batch) error {
 	n := len(b.Bills)
 	ids, members, kinds, decls, exs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	orgs := make([]string, n)
 	amounts, rates, incomes := make([]int64, n), make([]int64, n), make([]int64, n)
 	for i, l := range b.Bills {
 		ids[i], members[i], kinds[i], decls[i], exs[i] = l.ID, l.MemberID, l.Kind, l.DeclarationID, l.ExemptionID
+		orgs[i] = l.OrganisationID
 		amounts[i], rates[i], incomes[i] = l.AmountFen, l.RateBP, l.IncomeFen
 	}
 	rows, err := t.tx.Query(ctx, `INSERT INTO dues_bills (id, member_id, month, organisation_id, amount_fen, band_kind,
 			rate_basis_points, monthly_income_fen, declaration_id, exemption_id, settings_version, batch_id, created_at)
-		SELECT u.id, u.member_id, $9, $10, u.amount, u.kind, u.rate, u.income, nullif(u.decl, '')::uuid,
-			nullif(u.ex, '')::uuid, $11, $12, $13
-		FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[])
-			AS u (id, member_id, amount, kind, rate, income, decl, ex)
+		SELECT u.id, u.member_id, $9, u.org, u.amount, u.kind, u.rate, u.income, nullif(u.decl, '')::uuid,
+			nullif(u.ex, '')::uuid, $10, $11, $12
+		FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[],
+			$13::uuid[]) AS u (id, member_id, amount, kind, rate, income, decl, ex, org)
 		ON CONFLICT (member_id, month) DO NOTHING RETURNING id::text`,
-		ids, members, amounts, kinds, rates, incomes, decls, exs, b.Month, b.OrganisationID, b.SettingsVersion, b.ID, b.At)
+		ids, members, amounts, kinds, rates, incomes, decls, exs, b.Month, b.SettingsVersion, b.ID, b.At, orgs)
 	if err != nil {
 		return err
 	}

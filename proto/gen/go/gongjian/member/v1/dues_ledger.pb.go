@@ -1062,7 +1062,11 @@ type GenerateDuesBillsRequest struct {
 	// memberships).
 	OrganisationId string `protobuf:"bytes,1,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
 	// month to bill, YYYY-MM: this month or an earlier one.
-	Month         string `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
+	Month string `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
+	// subtree bills every organisation under organisation_id that holds
+	// memberships (a community's branches, a street's, a district's) in the
+	// same statement; the subtree must lie inside one district.
+	Subtree       bool `protobuf:"varint,3,opt,name=subtree,proto3" json:"subtree,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1109,6 +1113,13 @@ func (x *GenerateDuesBillsRequest) GetMonth() string {
 		return x.Month
 	}
 	return ""
+}
+
+func (x *GenerateDuesBillsRequest) GetSubtree() bool {
+	if x != nil {
+		return x.Subtree
+	}
+	return false
 }
 
 // GenerateDuesBillsResponse is the response of GenerateDuesBills.
@@ -2282,7 +2293,10 @@ type DuesBillsGenerated struct {
 	// total_fen is what they bill together.
 	TotalFen int64 `protobuf:"varint,8,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
 	// settings_etag is the version of the district's bands applied.
-	SettingsEtag  string `protobuf:"bytes,9,opt,name=settings_etag,json=settingsEtag,proto3" json:"settings_etag,omitempty"`
+	SettingsEtag string `protobuf:"bytes,9,opt,name=settings_etag,json=settingsEtag,proto3" json:"settings_etag,omitempty"`
+	// subtree is true when every organisation under organisation_id was
+	// billed.
+	Subtree       bool `protobuf:"varint,10,opt,name=subtree,proto3" json:"subtree,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2378,6 +2392,13 @@ func (x *DuesBillsGenerated) GetSettingsEtag() string {
 		return x.SettingsEtag
 	}
 	return ""
+}
+
+func (x *DuesBillsGenerated) GetSubtree() bool {
+	if x != nil {
+		return x.Subtree
+	}
+	return false
 }
 
 // DuesPaymentRecorded is published on
@@ -2694,10 +2715,11 @@ const file_gongjian_member_v1_dues_ledger_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\trequestId\"]\n" +
 	"\x1aGrantDuesExemptionResponse\x12?\n" +
-	"\texemption\x18\x01 \x01(\v2!.gongjian.member.v1.DuesExemptionR\texemption\"\x86\x01\n" +
+	"\texemption\x18\x01 \x01(\v2!.gongjian.member.v1.DuesExemptionR\texemption\"\xa0\x01\n" +
 	"\x18GenerateDuesBillsRequest\x121\n" +
 	"\x0forganisation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0eorganisationId\x127\n" +
-	"\x05month\x18\x02 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\x05month\"\xca\x01\n" +
+	"\x05month\x18\x02 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\x05month\x12\x18\n" +
+	"\asubtree\x18\x03 \x01(\bR\asubtree\"\xca\x01\n" +
 	"\x19GenerateDuesBillsResponse\x12\x19\n" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12\x1c\n" +
 	"\tgenerated\x18\x02 \x01(\x05R\tgenerated\x12\x1b\n" +
@@ -2793,7 +2815,7 @@ const file_gongjian_member_v1_dues_ledger_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12?\n" +
-	"\texemption\x18\x03 \x01(\v2!.gongjian.member.v1.DuesExemptionR\texemption\"\xc5\x02\n" +
+	"\texemption\x18\x03 \x01(\v2!.gongjian.member.v1.DuesExemptionR\texemption\"\xdf\x02\n" +
 	"\x12DuesBillsGenerated\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -2805,7 +2827,9 @@ const file_gongjian_member_v1_dues_ledger_proto_rawDesc = "" +
 	"\x05month\x18\x06 \x01(\tR\x05month\x12\x1c\n" +
 	"\tgenerated\x18\a \x01(\x05R\tgenerated\x12\x1b\n" +
 	"\ttotal_fen\x18\b \x01(\x03R\btotalFen\x12#\n" +
-	"\rsettings_etag\x18\t \x01(\tR\fsettingsEtag\"\xa4\x01\n" +
+	"\rsettings_etag\x18\t \x01(\tR\fsettingsEtag\x12\x18\n" +
+	"\asubtree\x18\n" +
+	" \x01(\bR\asubtree\"\xa4\x01\n" +
 	"\x13DuesPaymentRecorded\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
