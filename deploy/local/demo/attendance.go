@@ -68,7 +68,8 @@ func LoadAttendance(ctx context.Context, orgs, members grpc.ClientConnInterface,
 		})
 	}
 	l := &attendanceLoader{orgs: orgv1.NewOrganisationServiceClient(orgs), members: memberv1.NewMemberServiceClient(members),
-		r: rand.New(rand.NewPCG(memberSeed, attendanceSeed)), today: sum.plan.today}
+		ledger: memberv1.NewDuesLedgerServiceClient(members),
+		r:      rand.New(rand.NewPCG(memberSeed, attendanceSeed)), today: sum.plan.today}
 	var out AttendanceSummary
 	for _, b := range branches {
 		if err := l.branch(ctx, b, &out); err != nil {
@@ -82,13 +83,14 @@ func LoadAttendance(ctx context.Context, orgs, members grpc.ClientConnInterface,
 type attendanceLoader struct {
 	orgs    orgv1.OrganisationServiceClient
 	members memberv1.MemberServiceClient
+	ledger  memberv1.DuesLedgerServiceClient
 	r       *rand.Rand
 	today   time.Time
 }
 
 // branch records the branch's year: each month a themed party day where
-// most members come, a few are away with their reason, and the last
-// lostPerBranch members (in id order) never come, giving no reason.
+// most members come, a few are away with their reason, and a few who paid
+// no dues either (neverComing) never come, giving no reason.
 func (l *attendanceLoader) branch(ctx context.Context, b *node, out *AttendanceSummary) error {
 	resp, err := l.members.ListMembers(ctx, &memberv1.ListMembersRequest{OrganisationId: b.id, PageSize: 500})
 	if err != nil {
@@ -102,9 +104,18 @@ func (l *attendanceLoader) branch(ctx context.Context, b *node, out *AttendanceS
 	if len(ids) <= lostPerBranch {
 		return nil
 	}
+	never, err := l.neverComing(ctx, b, ids)
+	if err != nil {
+		return err
+	}
 	out.Branches++
-	out.NeverCame += lostPerBranch
-	regular, never := ids[:len(ids)-lostPerBranch], ids[len(ids)-lostPerBranch:]
+	out.NeverCame += len(never)
+	var regular []string
+	for _, id := range ids {
+		if !slices.Contains(never, id) {
+			regular = append(regular, id)
+		}
+	}
 	first := time.Date(l.today.Year(), l.today.Month(), 1, 0, 0, 0, 0, time.UTC)
 	for i := 12; i >= 1; i-- {
 		day := first.AddDate(0, -i, 14)
@@ -135,4 +146,25 @@ func (l *attendanceLoader) branch(ctx context.Context, b *node, out *AttendanceS
 		out.Absent += len(a.Absentees)
 	}
 	return nil
+}
+
+// neverComing are the members of a branch who never come: with the dues
+// loaded, those who have paid nothing for more than half a year (so that
+// both halves of the rule hold), at most lostPerBranch of them; without
+// dues, the last lostPerBranch in id order.
+func (l *attendanceLoader) neverComing(ctx context.Context, b *node, ids []string) ([]string, error) {
+	resp, err := l.ledger.ListDuesArrears(ctx, &memberv1.ListDuesArrearsRequest{OrganisationId: b.id, PageSize: 500})
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.GetArrears()) == 0 {
+		return ids[len(ids)-lostPerBranch:], nil
+	}
+	var out []string
+	for _, a := range resp.GetArrears() {
+		if len(a.GetMonths()) >= 7 && len(out) < lostPerBranch && slices.Contains(ids, a.GetMemberId()) {
+			out = append(out, a.GetMemberId())
+		}
+	}
+	return out, nil
 }

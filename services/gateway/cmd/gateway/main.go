@@ -76,6 +76,8 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			memberv1.RegisterReportingServiceHandler, memberv1.RegisterAppraisalServiceHandler,
 			memberv1.RegisterDuesServiceHandler, memberv1.RegisterDuesLedgerServiceHandler,
 			memberv1.RegisterParticipationServiceHandler,
+			memberv1.RegisterMemberImportServiceHandler,
+			gateway.RegisterMemberImportChunkUpload,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr, Register: []gateway.RegisterFunc{
 			cobuildingv1.RegisterResidentUnitServiceHandler,

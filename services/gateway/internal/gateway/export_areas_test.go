@@ -171,6 +171,10 @@ func TestEveryValueOfTheExportedEnumsHasAChineseLabel(t *testing.T) {
 		cobuildingv1.MeetingKind(0).Descriptor(), cobuildingv1.LedgerItemStatus(0).Descriptor(),
 		supervisionv1.ItemSource(0).Descriptor(), supervisionv1.ItemState(0).Descriptor(), supervisionv1.Severity(0).Descriptor(),
 		supervisionv1.InterviewState(0).Descriptor(), memberv1.DuesBandKind(0).Descriptor(),
+		cobuildingv1.ServiceRequestKind(0).Descriptor(), cobuildingv1.ServiceRequestChannel(0).Descriptor(),
+		cobuildingv1.ServiceRequestState(0).Descriptor(), cobuildingv1.Satisfaction(0).Descriptor(),
+		cobuildingv1.VenueKind(0).Descriptor(), cobuildingv1.BookerKind(0).Descriptor(), cobuildingv1.TeamKind(0).Descriptor(),
+		supervisionv1.CommendationKind(0).Descriptor(), supervisionv1.CommendationState(0).Descriptor(),
 	} {
 		for i := range e.Values().Len() {
 			v := string(e.Values().Get(i).Name())

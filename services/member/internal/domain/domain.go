@@ -27,6 +27,7 @@ type Store interface {
 	Mobile() mobile.Store
 	Leaving() leaving.Store
 	Roster() roster.Store
+	Bulk() roster.BulkStore
 	Reporting() reporting.Store
 	Dues() dues.Store
 	Participation() participation.Store
@@ -39,6 +40,7 @@ type Services struct {
 	Mobile    *mobile.Service
 	Leaving   *leaving.Service
 	Roster    *roster.Service
+	Bulk      *roster.BulkService
 	Reporting *reporting.Service
 	Dues      *dues.Service
 	// Participation is organisation life by member and lost contact.
@@ -77,6 +79,7 @@ func New(st Store, now func() time.Time, loc *time.Location) *Services {
 		Mobile:    mobiles,
 		Leaving:   leaving.NewService(st.Leaving(), members, transfers, mobiles),
 		Roster:    roster.NewService(st.Roster(), members),
+		Bulk:      roster.NewBulkService(st.Bulk(), members),
 		Reporting: reporting.NewService(st.Reporting(), clock),
 		Dues:      duesSvc,
 

@@ -20,6 +20,7 @@ type Lookup interface {
 	Sides
 	MobileLookup
 	ReportingLookup
+	ImportLookup
 }
 
 // The roles by what they do with members.
@@ -81,6 +82,9 @@ func Policy(l Lookup) authz.Policy {
 	for m, r := range duesLedgerPolicy(memberOrg) {
 		p[m] = r
 	}
+	for m, r := range importPolicy(l) {
+		p[m] = r
+	}
 	for m, r := range bulkPolicy(l) {
 		p[m] = r
 	}
@@ -126,6 +130,7 @@ func transferPolicy(l Lookup) authz.Policy {
 			if err != nil {
 				return nil, err
 			}
+			transfer.RememberSides(ctx, id(req), s)
 			return []string{pick(s)}, nil
 		}
 	}
@@ -256,6 +261,7 @@ var selfServed = map[string]bool{
 func UnaryInterceptor(p authz.Policy, tree authz.Tree, open func(string) bool) grpc.UnaryServerInterceptor {
 	check := authz.UnaryInterceptor(p, tree, open)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		ctx = transfer.WithSidesMemo(ctx)
 		if who, ok := auth.FromContext(ctx); ok && who.Role == auth.Member && selfServed[info.FullMethod] {
 			return h(ctx, req)
 		}

@@ -27,4 +27,5 @@ func Register(srv grpc.ServiceRegistrar, d *domain.Services, l Lookup, reads aud
 	pb.RegisterDuesServiceServer(srv, NewDues(d.Dues))
 	pb.RegisterDuesLedgerServiceServer(srv, NewDuesLedger(d.Dues, pool))
 	pb.RegisterParticipationServiceServer(srv, NewParticipation(d.Participation, pool))
+	pb.RegisterMemberImportServiceServer(srv, NewImports(d.Bulk))
 }

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/outbox"
@@ -26,6 +27,9 @@ const (
 	// SubjectCategoryChanged is the subject of a change of management category.
 	SubjectCategoryChanged = "gongjian.member.v1.member_category_changed"
 	SubjectMemberLeft      = "gongjian.member.v1.member_left"
+	// SubjectMembersImported is the subject of a bulk import's arrivals in
+	// one organisation.
+	SubjectMembersImported = "gongjian.member.v1.members_imported"
 
 	// The subjects of the steps of a transfer: gongjian.member.v1.transfer_<step>.
 	SubjectTransferRequested        = "gongjian.member.v1.transfer_requested"
@@ -166,6 +170,9 @@ func RecordOf(e member.Event, id string, at time.Time) (Record, error) {
 		// A reclassification: the category is all that changed.
 		audited(subjectMember, c.MemberID, c.OrganisationID, categoryRecord(c.New), false)
 		r.Audit.Before = categoryRecord(c.Old)
+	case member.Imported:
+		// Each member's audit record is written by the import itself.
+		subject, msg = SubjectMembersImported, membersImported(e, id, occur)
 	case member.CountChanged:
 		subject, msg = SubjectCountChanged, &pb.OrganisationMemberCountChanged{EventId: id, OccurTime: occur,
 			OrganisationId: e.OrganisationID, MemberCount: e.Count}
@@ -368,6 +375,16 @@ func memberLeft(e member.MemberLeft, id string, at time.Time) *pb.MemberLeft {
 	out := &pb.MemberLeft{EventId: id, OccurTime: ts(at), Member: Member(e.Member, IDOmitted), TransferId: e.TransferID}
 	if l := e.Member.Left; l != nil {
 		out.Kind, out.Date = LeavingKind(l.Kind), date(l.Date)
+	}
+	return out
+}
+
+func membersImported(e member.Imported, id string, occur *timestamppb.Timestamp) *pb.MembersImported {
+	out := &pb.MembersImported{EventId: id, OccurTime: occur, JobId: e.JobID, OrganisationId: e.OrganisationID,
+		DistrictId: e.DistrictID, Members: make([]*pb.Member, len(e.Members))}
+	for i, m := range e.Members {
+		out.Members[i] = &pb.Member{Id: m.ID, OrganisationId: e.OrganisationID, DistrictId: e.DistrictID,
+			Status: pb.MemberStatus(pb.MemberStatus_value["MEMBER_STATUS_"+m.Status]), CategoryCode: m.CategoryCode}
 	}
 	return out
 }

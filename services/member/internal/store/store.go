@@ -44,6 +44,13 @@ var migrationFiles embed.FS
 // Migrations are the service's own migrations; run them after outbox.Migrations.
 var Migrations = pgdb.Embedded("member", migrationFiles, "migrations")
 
+//go:embed migrations/bulkimport/*.sql
+var bulkImportFiles embed.FS
+
+// BulkImportMigrations are the tables of bulk imports: jobs and their
+// staged rows.
+var BulkImportMigrations = pgdb.Embedded("member_bulkimport", bulkImportFiles, "migrations/bulkimport")
+
 //go:embed migrations_counters/*.sql
 var counterFiles embed.FS
 
@@ -63,9 +70,10 @@ var DuesMigrations = pgdb.Embedded("member_dues", duesMigrationFiles, "migration
 // AllMigrations are every migration set the service's schema needs, in
 // order. The view of the organisation tree comes after the service's own
 // first set, which created its table before the shared set existed; then
-// the rolled-up counters, the dues ledger and attendance.
+// the rolled-up counters, the dues ledger, attendance and bulk imports.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations,
-	CounterMigrations, DuesMigrations, AttendanceMigrations}
+	CounterMigrations, DuesMigrations, AttendanceMigrations,
+	BulkImportMigrations}
 
 // Store is the service's store over a pool; its views implement the Store
 // of each sub-domain.

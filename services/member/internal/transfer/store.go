@@ -29,6 +29,10 @@ type Tx interface {
 	// PeekTransfer reads a transfer without locking it, to learn what to
 	// lock first.
 	PeekTransfer(ctx context.Context, id string) (*Transfer, error)
+	// LockForStep takes the locks of a step at once, in the order every
+	// writer takes them: the organisations of orgIDs in their order, the
+	// member, then the transfer, whose steps it reads.
+	LockForStep(ctx context.Context, orgIDs []string, memberID, transferID string) (*Transfer, error)
 	// InsertTransfer writes a new transfer with its first step.
 	InsertTransfer(ctx context.Context, t *Transfer, step Step) error
 	// TransferSettings are a district's letter rules, or the defaults.

@@ -34,8 +34,7 @@ func TestTheDashboardsCountersAreExactAfterARandomMixOfWrites(t *testing.T) {
 	b := h.created(t, c.street, kindCommunity, "B", "2025-12-15")
 	ab := h.created(t, a, kindBranch, "A's branch", "2025-12-15")
 	h.known(t, a, b, ab, c.otherCommunity)
-	ctx := servicetest.Ctx(t)
-	if _, err := h.Service.Rules.Sweep(ctx, ""); err != nil {
+	if _, err := h.Service.Rules.Sweep(servicetest.Ctx(t), ""); err != nil {
 		t.Fatal(err)
 	}
 	owners := []*orgv1.Organisation{a, b, ab, c.otherCommunity, c.street, c.otherStreet}
@@ -47,9 +46,9 @@ func TestTheDashboardsCountersAreExactAfterARandomMixOfWrites(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mix := itemWrites{h: h, r: rand.New(rand.NewPCG(seed, uint64(w))), owners: owners}
+			mix := itemWrites{items: pb.NewRectificationServiceClient(h.as(cityAdmin)), r: rand.New(rand.NewPCG(seed, uint64(w))), owners: owners}
 			for range 25 {
-				if err := mix.step(ctx); err != nil {
+				if err := mix.step(servicetest.Ctx(t)); err != nil {
 					t.Errorf("client %d: %v", w, err)
 					return
 				}
@@ -70,7 +69,7 @@ func TestTheDashboardsCountersAreExactAfterARandomMixOfWrites(t *testing.T) {
 		return h.count(t, `SELECT count(*) FROM orgs WHERE id = $1 AND district_id = $2`, a.GetId(), c.other.GetId()) == 1
 	})
 	clk.Set(time.Date(2026, 6, 25, 9, 0, 0, 0, time.UTC)) // past every deadline
-	if _, err := h.Service.Rectify.EscalateOverdue(ctx); err != nil {
+	if _, err := h.Service.Rectify.EscalateOverdue(servicetest.Ctx(t)); err != nil {
 		t.Fatal(err)
 	}
 	if t.Failed() {
@@ -78,7 +77,7 @@ func TestTheDashboardsCountersAreExactAfterARandomMixOfWrites(t *testing.T) {
 	}
 
 	h.checkDashboards(t, "after the writes")
-	if _, err := h.Service.Store.FoldDashboard(ctx); err != nil {
+	if _, err := h.Service.Store.FoldDashboard(servicetest.Ctx(t)); err != nil {
 		t.Fatal(err)
 	}
 	if n := h.count(t, `SELECT (SELECT count(*) FROM dash_items_deltas) + (SELECT count(*) FROM dash_quarters_deltas)`); n != 0 {
@@ -167,7 +166,7 @@ func (h *harness) checkDashboards(t *testing.T, when string) {
 // itemWrites is one client's random mix of the writes that change the
 // dashboard's counters, on items it opened itself.
 type itemWrites struct {
-	h      *harness
+	items  pb.RectificationServiceClient
 	r      *rand.Rand
 	owners []*orgv1.Organisation
 	// open, submitted and closed are the client's items by state.
@@ -175,7 +174,7 @@ type itemWrites struct {
 }
 
 func (w *itemWrites) step(ctx context.Context) error {
-	items := pb.NewRectificationServiceClient(w.h.as(cityAdmin))
+	items := w.items
 	switch k := w.r.IntN(100); {
 	case k < 35 || len(w.open)+len(w.submitted)+len(w.closed) == 0:
 		o := w.owners[w.r.IntN(len(w.owners))]

@@ -443,6 +443,9 @@ func (s *Service) sweepRule(ctx context.Context, city *Rule, ds []District) (int
 		if ok, err := tx.TryLock(ctx, "sweep/"+city.ID); err != nil || !ok {
 			return err
 		}
+		if err := tx.ForSweep(ctx); err != nil {
+			return err
+		}
 		for _, g := range groups {
 			start := time.Now()
 			j, err := s.judge(ctx, tx, g.rule, g.districts, "", true)

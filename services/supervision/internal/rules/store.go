@@ -103,6 +103,9 @@ type Tx interface {
 	// another transaction holds it: sweeps on many replicas skip what
 	// another is doing.
 	TryLock(ctx context.Context, key string) (bool, error)
+	// ForSweep gives the transaction what a city-wide query needs (the
+	// memory of its hash joins).
+	ForSweep(ctx context.Context) error
 	// InsertFindings inserts those of fs not found before (by rule,
 	// subject and period) and returns them.
 	InsertFindings(ctx context.Context, fs []*Finding) ([]*Finding, error)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"gongjian.dev/pkg/pgdb"
 	"gongjian.dev/services/supervision/internal/rules"
 )
 
@@ -254,12 +255,20 @@ func assessmentRows(ctx context.Context, db querier, q rules.FactQuery) ([]rules
 }
 
 // ExplainFactRows is the plan of each query q's rows are read with, as
-// PostgreSQL ran it (EXPLAIN ANALYZE, BUFFERS): for the benchmark and the
-// README's figures.
+// PostgreSQL ran it (EXPLAIN ANALYZE, BUFFERS) in a sweep's transaction:
+// for the benchmark and the README's figures.
 func (s *Store) ExplainFactRows(ctx context.Context, q rules.FactQuery) (string, error) {
-	e := &explainer{pool: s.pool}
-	_, err := factRows(ctx, e, q)
-	return e.plans, err
+	var plans string
+	err := pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.Tx(tx).ForSweep(ctx); err != nil {
+			return err
+		}
+		e := &explainer{pool: tx}
+		_, err := factRows(ctx, e, q)
+		plans = e.plans
+		return err
+	})
+	return plans, err
 }
 
 // explainer runs each query it is given under EXPLAIN ANALYZE, keeps the

@@ -126,6 +126,20 @@ func (t *TxStore) TryLock(ctx context.Context, key string) (bool, error) {
 	return ok, err
 }
 
+// sweepWorkMem is the memory a sweep's transaction lets each sort and hash
+// use: the attendance query hashes every attendance of the city, which
+// PostgreSQL's default 4MB spills to disk in batches from about 150,000
+// in-service members on.
+const sweepWorkMem = "64MB"
+
+// ForSweep implements rules.Tx: the transaction's hash joins and sorts
+// get the memory a city-wide query needs (SET LOCAL, this transaction
+// only).
+func (t *TxStore) ForSweep(ctx context.Context) error {
+	_, err := t.tx.Exec(ctx, `SELECT set_config('work_mem', $1, true)`, sweepWorkMem)
+	return err
+}
+
 // jsonOf encodes v for a jsonb column ("null" for nil maps is avoided).
 func jsonOf(v any) []byte {
 	b, err := json.Marshal(v)
