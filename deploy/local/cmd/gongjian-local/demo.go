@@ -71,7 +71,7 @@ func demoCity(ctx context.Context, out *console.Console, services *serviceOutput
 	resume := services.hush()
 	sum, err := demo.Load(ctx, conn, time.Now(), out.Logger("demo"))
 	if err == nil && memberAddr != "" {
-		err = demoMembers(ctx, out, memberAddr, addrs["cobuilding"], token, sum)
+		err = demoMembers(ctx, out, memberAddr, addrs["cobuilding"], token, conn, sum)
 	}
 	if err == nil && addrs["supervision"] != "" {
 		err = demoSupervision(ctx, out, addrs["supervision"], conn, memberAddr, token, sum)
@@ -131,9 +131,10 @@ func demoSupervision(ctx context.Context, out *console.Console, supervisionAddr 
 }
 
 // demoMembers registers the demo city's members through the member service,
-// as the same organisation department, and with the co-building service
+// as the same organisation department, has some of Jinchang's branches
+// record their organisation life by member (orgs), and with the co-building service
 // (cobuildingAddr set), loads Tongjiang's co-building year through it.
-func demoMembers(ctx context.Context, out *console.Console, memberAddr, cobuildingAddr, token string, sum demo.Summary) error {
+func demoMembers(ctx context.Context, out *console.Console, memberAddr, cobuildingAddr, token string, orgs *grpc.ClientConn, sum demo.Summary) error {
 	conn, err := dial(memberAddr, token)
 	if err != nil {
 		return err
@@ -159,6 +160,11 @@ func demoMembers(ctx context.Context, out *console.Console, memberAddr, cobuildi
 		return err
 	}
 	out.Printf("demo", "%s", dues)
+	attendance, err := demo.LoadAttendance(ctx, orgs, conn, sum, out.Logger("demo"))
+	if err != nil {
+		return err
+	}
+	out.Printf("demo", "%s", attendance)
 	if cobuildingAddr == "" {
 		return nil
 	}

@@ -31,7 +31,9 @@ var Members = events.ConsumerSpec{Stream: "MEMBER", Durable: "organisation-membe
 
 // ApplyMembers returns the handler of Members. Each message is kept in the
 // consumer's transaction (the inbox makes a redelivery a no-op) and a
-// message older than what the view holds of the member is passed over, so
+// message earlier in the stream than the one the view holds of the member
+// is passed over (by stream sequence: the relay publishes in commit order,
+// while a transfer recorded from paper carries its original dates), so
 // the view can be rebuilt by replaying the stream from its start. A
 // message that cannot be read is logged and passed over: delivering it
 // again cannot make it right.
@@ -66,7 +68,11 @@ func ApplyMembers(st *store.Store, loc *time.Location, log *slog.Logger) events.
 		}
 		b := st.Bound(tx)
 		if msg.Subject() != MemberLeftSubject {
-			return b.SaveMemberPlace(ctx, m.GetId(), m.GetOrganisationId(), at)
+			var seq uint64
+			if md, err := msg.Metadata(); err == nil {
+				seq = md.Sequence.Stream
+			}
+			return b.SaveMemberPlace(ctx, m.GetId(), m.GetOrganisationId(), at, seq)
 		}
 		on, err := time.ParseInLocation(time.DateOnly, left, time.UTC)
 		if err != nil {

@@ -165,16 +165,13 @@ func TestAttendanceByMemberIsCheckedAgainstTheViewOfMembers(t *testing.T) {
 		})
 	}
 
-	t.Run("a member transferred away is foreign to the old branch, and an older message does not move them back", func(t *testing.T) {
+	t.Run("a member transferred away is foreign to the old branch, even when the transfer carries earlier dates", func(t *testing.T) {
 		moved := h.registerMember(t, b)
-		now := time.Now()
+		// A transfer recorded from paper: published after the registration,
+		// dated before it. The stream's order decides.
 		h.publishMember(t, orgevents.MemberUpdatedSubject, &memberv1.MemberUpdated{EventId: org.NewID(),
-			OccurTime: timestamppb.New(now.Add(time.Minute)), Member: &memberv1.Member{Id: moved, OrganisationId: other.GetId()}})
+			OccurTime: timestamppb.New(time.Now().Add(-time.Hour)), Member: &memberv1.Member{Id: moved, OrganisationId: other.GetId()}})
 		h.waitMemberIn(t, moved, other.GetId())
-		h.publishMember(t, orgevents.MemberUpdatedSubject, &memberv1.MemberUpdated{EventId: org.NewID(),
-			OccurTime: timestamppb.New(now.Add(-time.Hour)), Member: &memberv1.Member{Id: moved, OrganisationId: b}})
-		h.waitMemberIn(t, foreign, other.GetId()) // let the older message be applied, or passed over
-		time.Sleep(200 * time.Millisecond)
 		_, err := h.org.RecordActivity(callContext(t), &pb.RecordActivityRequest{OrganisationId: b, Activity: act([]string{moved})})
 		if got := refusalOf(err); got.Code != codes.InvalidArgument {
 			t.Errorf("the transferred member at the old branch: %v, want InvalidArgument", got)

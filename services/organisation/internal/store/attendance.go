@@ -71,13 +71,14 @@ func (t *txStore) MemberPlaces(ctx context.Context, ids []string) (map[string]or
 	return out, rows.Err()
 }
 
-// SaveMemberPlace keeps where a member's relationship sits as of at,
-// unless the view holds a later word on the member. An organisation of ""
-// keeps the one held (a leaving names none new).
-func (b *BoundStore) SaveMemberPlace(ctx context.Context, memberID, orgID string, at time.Time) error {
-	_, err := b.tx.Exec(ctx, `INSERT INTO member_view (member_id, organisation_id, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (member_id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id, updated_at = EXCLUDED.updated_at
-		WHERE member_view.updated_at <= EXCLUDED.updated_at`, memberID, orgID, at)
+// SaveMemberPlace keeps where a member's relationship sits as of the
+// message at stream sequence seq, unless the view holds a later message
+// on the member.
+func (b *BoundStore) SaveMemberPlace(ctx context.Context, memberID, orgID string, at time.Time, seq uint64) error {
+	_, err := b.tx.Exec(ctx, `INSERT INTO member_view (member_id, organisation_id, updated_at, seq) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (member_id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id, updated_at = EXCLUDED.updated_at,
+			seq = EXCLUDED.seq
+		WHERE member_view.seq < EXCLUDED.seq`, memberID, orgID, at, int64(seq))
 	return err
 }
 
