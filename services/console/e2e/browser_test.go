@@ -208,8 +208,10 @@ func (p *page) expandNode(name string) {
 }
 
 // signIn signs in on the development sign-in page, picking the scope level
-// by level by the organisations' names.
-func (p *page) signIn(roleLabel string, scope []string, memberID string) {
+// by level by the organisations' names; then, for a unit contact, the
+// resident unit by its name (unit), or for a member, the member found by
+// name and picked by id (unit: the name, memberID: the id).
+func (p *page) signIn(roleLabel string, scope []string, memberID string, unit ...string) {
 	p.t.Helper()
 	p.open("/sign-in", "#signin-submit")
 	p.chooseText("#signin-role", roleLabel)
@@ -217,11 +219,25 @@ func (p *page) signIn(roleLabel string, scope []string, memberID string) {
 		p.chooseText(fmt.Sprintf("#scope-%d", i), name)
 		p.settled("fieldset.scope")
 	}
-	if memberID != "" {
-		p.typeInto("#signin-member", memberID)
+	switch {
+	case memberID != "":
+		p.typeInto("#signin-member-q", unit[0])
+		p.pickID("#signin-member", memberID)
+	case len(unit) > 0:
+		p.chooseText("#signin-unit", unit[0])
 	}
 	p.click("#signin-submit")
 	p.run("reach the console", chromedp.WaitVisible("#main", chromedp.ByQuery))
+}
+
+// pickID picks the option whose value is id in a native select, once it
+// is offered, and fires its change event as a person's choice does.
+func (p *page) pickID(sel, id string) {
+	p.t.Helper()
+	js := fmt.Sprintf(`(() => { const s = document.querySelector(%q); if (!s) return false;
+		const o = [...s.options].find(o => o.value === %q); if (!o) return false;
+		s.value = o.value; s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, sel, id)
+	p.waitJS("pick "+id+" in "+sel, js)
 }
 
 // axeViolation is one violation axe-core reports.

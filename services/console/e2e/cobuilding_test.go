@@ -95,7 +95,7 @@ func TestALedgerItemIsReportedSentBackAndTickedOff(t *testing.T) {
 	title := fmt.Sprintf("修缮活动阵地%d", stamp)
 	convener.typeInto("#led-title", title)
 	convener.typeInto("#led-deadline", time.Now().AddDate(0, 1, 0).Format(time.DateOnly))
-	convener.typeInto("#led-owner-org", community.ID)
+	convener.pickID("#led-owner-org", community.ID)
 	convener.typeInto("#led-matter", "社区活动阵地屋顶漏水，由社区牵头修缮")
 	convener.click("#led-add")
 	convener.run("see it on the meeting's ledger", chromedp.Click(`//table//a[normalize-space(.)="`+title+`"]`, chromedp.BySearch))

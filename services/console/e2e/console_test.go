@@ -129,7 +129,7 @@ func TestATransferAcrossTwoDistrictsTakesItsThreeParties(t *testing.T) {
 
 	// The member confirms, signed in as themselves, by the link they were given.
 	self := openBrowser(t, "member")
-	self.signIn("党员", nil, m.ID)
+	self.signIn("党员", nil, m.ID, m.Name)
 	self.open("/transfers/"+id, ".transfer-state")
 	self.click("#step-confirm")
 	self.waitJS("confirmed", `document.querySelector('.transfer-state')?.textContent.trim() === '本人已确认'`)

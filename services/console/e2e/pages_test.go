@@ -73,6 +73,13 @@ func TestTheCoBuildingAndSupervisionPagesAreAccessible(t *testing.T) {
 		{"/inspection-rounds/" + round.Round.ID, "#finding-record"},
 		{"/interviews", ".interview-table"},
 		{"/interviews/" + interview.Interview.ID, "#iv-held"},
+		{"/service-requests", ".request-table"},
+		{"/service-requests/rates", ".rates-table"},
+		{"/venues", ".venue-table"},
+		{"/volunteer-teams", ".team-table"},
+		{"/assessment/task-lists", ".tasklist-table"},
+		{"/assessment", "#asmt-grade"},
+		{"/commendations", "#comm-propose"},
 	} {
 		p.open(page.path, page.ready)
 		p.waitJS("nothing loading on "+page.path, `document.querySelectorAll('[aria-busy="true"], .el-loading-mask').length === 0`)

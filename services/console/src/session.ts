@@ -11,6 +11,8 @@ export interface SessionInfo {
   role?: string;
   scopeOrgId?: string;
   memberId?: string;
+  /** for a unit contact, the resident unit they speak for */
+  unitId?: string;
   permissions?: string[];
   expireTime?: string;
   signIn: { dev: boolean; oidc: boolean };
@@ -50,7 +52,7 @@ export async function loadSession(): Promise<SessionInfo | null> {
   return session.info;
 }
 
-export async function devSignIn(req: { role: string; scopeOrgId?: string; memberId?: string; name?: string; permissions?: string[] }) {
+export async function devSignIn(req: { role: string; scopeOrgId?: string; memberId?: string; unitId?: string; name?: string; permissions?: string[] }) {
   const r = await fetch('/auth/dev/sign-in', {
     method: 'POST',
     credentials: 'same-origin',

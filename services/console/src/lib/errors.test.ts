@@ -40,3 +40,17 @@ describe('fieldName', () => {
     expect(fieldName('name')).toBe('name');
   });
 });
+
+describe('a refusal with its reason', () => {
+  it('keeps the reason beside the field messages', () => {
+    const e = formErrors(409, {
+      message: 'the venue is booked at an overlapping time',
+      details: [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'VENUE_TAKEN' },
+        { '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'booking.start_time', description: 'overlapping' }] },
+      ],
+    });
+    expect(e.reason).toBe('VENUE_TAKEN');
+    expect(e.fields.startTime).toBe('overlapping');
+  });
+});

@@ -22,6 +22,8 @@ export interface FormErrors {
   fields: Record<string, string>;
   /** HTTP status, 0 when the request never got an answer. */
   httpStatus: number;
+  /** The service's reason for a refusal (ErrorInfo), such as VENUE_TAKEN. */
+  reason?: string;
 }
 
 /** lowerCamel turns a proto field path's last segment into the JSON name. */
@@ -35,6 +37,7 @@ export function formErrors(httpStatus: number, body: unknown): FormErrors {
   const b = (body ?? {}) as ApiErrorBody;
   const out: FormErrors = { message: b.message ?? '', fields: {}, httpStatus };
   for (const d of b.details ?? []) {
+    if (d.reason && !out.reason) out.reason = d.reason;
     for (const v of d.fieldViolations ?? []) {
       if (!v.field) continue;
       const name = fieldName(v.field);

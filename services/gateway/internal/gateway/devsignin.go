@@ -31,6 +31,7 @@ type devSignInRequest struct {
 	Role        string   `json:"role"`
 	ScopeOrgID  string   `json:"scopeOrgId"`
 	MemberID    string   `json:"memberId"`
+	UnitID      string   `json:"unitId"`
 	Name        string   `json:"name"`
 	Permissions []string `json:"permissions"`
 }
@@ -64,7 +65,7 @@ func (s *Sessions) devSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	token, err := s.cfg.DevIssuer.Issue(devissuer.Claims{
 		Subject: subject, Name: strings.TrimSpace(req.Name), Role: role, ScopeOrgID: req.ScopeOrgID,
-		MemberID: req.MemberID, Permissions: req.Permissions, TTL: s.cfg.DevTTL,
+		MemberID: req.MemberID, UnitID: req.UnitID, Permissions: req.Permissions, TTL: s.cfg.DevTTL,
 	})
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, codes.Internal, err.Error())
@@ -89,6 +90,8 @@ func devSignInProblems(req devSignInRequest, role auth.Role) *status.Status {
 		add("scope_org_id", "this role works inside an organisation: choose one")
 	case role == auth.Member && req.MemberID == "":
 		add("member_id", "a member signs in as a member record: give its id")
+	case role == auth.UnitContact && req.UnitID == "":
+		add("unit_id", "a unit contact speaks for a resident unit: choose one")
 	}
 	for _, p := range req.Permissions {
 		if !slices.Contains(devPermissions, p) {
@@ -110,18 +113,24 @@ func devSignInProblems(req devSignInRequest, role auth.Role) *status.Status {
 // page, which has no session yet: the gateway asks its own API as a city
 // administrator for one minute. Only parentId and kind pass through.
 func (s *Sessions) devOrganisations(w http.ResponseWriter, r *http.Request) {
+	s.devList(w, r, "/v1/organisations", "parentId", "kind")
+}
+
+// devList answers a page of 500 of a list route for the sign-in page, read
+// as a city administrator for one minute, passing only the named filters.
+func (s *Sessions) devList(w http.ResponseWriter, r *http.Request, route string, filters ...string) {
 	token, err := s.cfg.DevIssuer.Issue(devissuer.Claims{Subject: "dev-sign-in", Role: auth.CityAdmin, TTL: time.Minute})
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, codes.Internal, err.Error())
 		return
 	}
 	q := url.Values{"pageSize": {"500"}}
-	for _, k := range []string{"parentId", "kind"} {
+	for _, k := range filters {
 		if v := r.URL.Query().Get(k); v != "" {
 			q.Set(k, v)
 		}
 	}
-	rec, err := getInProcess(r.Context(), s.api, "/v1/organisations", q, token)
+	rec, err := getInProcess(r.Context(), s.api, route, q, token)
 	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, codes.InvalidArgument, err.Error())
 		return
@@ -129,6 +138,19 @@ func (s *Sessions) devOrganisations(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(rec.code)
 	_, _ = w.Write(rec.body.Bytes())
+}
+
+// devResidentUnits lists the resident units of a community for the sign-in
+// page's unit picker (a unit contact speaks for one unit), as
+// devOrganisations does for the scope: only communityId passes through.
+func (s *Sessions) devResidentUnits(w http.ResponseWriter, r *http.Request) {
+	s.devList(w, r, "/v1/resident-units", "communityId")
+}
+
+// devMembers finds members by name for the sign-in page's member picker
+// (a member signs in as their own record): only name passes through.
+func (s *Sessions) devMembers(w http.ResponseWriter, r *http.Request) {
+	s.devList(w, r, "/v1/members", "name")
 }
 
 // tokenExpiry reads the exp claim of a token already verified.

@@ -149,6 +149,7 @@ type sessionInfo struct {
 	Role        string    `json:"role,omitempty"`
 	ScopeOrgID  string    `json:"scopeOrgId,omitempty"`
 	MemberID    string    `json:"memberId,omitempty"`
+	UnitID      string    `json:"unitId,omitempty"`
 	Permissions []string  `json:"permissions,omitempty"`
 	ExpireTime  time.Time `json:"expireTime,omitzero"`
 	SignIn      signIn    `json:"signIn"`
@@ -178,6 +179,10 @@ func (s *Sessions) serveAuth(w http.ResponseWriter, r *http.Request) {
 		s.devSignIn(w, r)
 	case route == "GET /auth/dev/organisations" && s.cfg.DevIssuer != nil:
 		s.devOrganisations(w, r)
+	case route == "GET /auth/dev/resident-units" && s.cfg.DevIssuer != nil:
+		s.devResidentUnits(w, r)
+	case route == "GET /auth/dev/members" && s.cfg.DevIssuer != nil:
+		s.devMembers(w, r)
 	case route == "GET /auth/login" && s.oidc != nil:
 		s.oidc.login(w, r)
 	case route == "GET /auth/callback" && s.oidc != nil:
@@ -207,7 +212,7 @@ func (s *Sessions) describe(w http.ResponseWriter, r *http.Request, token string
 		return
 	}
 	info.Subject, info.Name, info.Role = p.Subject, p.Name, string(p.Role)
-	info.ScopeOrgID, info.MemberID, info.Permissions = p.ScopeOrgID, p.MemberID, p.Permissions
+	info.ScopeOrgID, info.MemberID, info.UnitID, info.Permissions = p.ScopeOrgID, p.MemberID, p.UnitID, p.Permissions
 	info.ExpireTime = exp
 	writeJSON(w, http.StatusOK, info)
 }

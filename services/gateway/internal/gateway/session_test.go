@@ -213,6 +213,21 @@ func TestACookieAuthenticatedWriteNeedsTheCustomHeader(t *testing.T) {
 	}
 }
 
+func TestAUnitContactSignsInForTheUnitChosen(t *testing.T) {
+	t.Parallel()
+	iss, v := devIssuer(t)
+	gw := startSessionGateway(t, SessionConfig{Verifier: v, DevIssuer: iss})
+	resp, body := send(t, browser(t), http.MethodPost, gw.URL+"/auth/dev/sign-in",
+		`{"role":"unit_contact","scopeOrgId":"0193b6a0-0000-7000-8000-000000000007","unitId":"0193b6a0-0000-7000-8000-0000000000aa"}`, xhr)
+	var info sessionInfo
+	if err := json.Unmarshal(body, &info); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || info.Role != "unit_contact" || info.UnitID != "0193b6a0-0000-7000-8000-0000000000aa" {
+		t.Errorf("HTTP %d, session %+v, want the unit contact of the unit chosen", resp.StatusCode, info)
+	}
+}
+
 func TestADevelopmentSignInNamesEachWrongField(t *testing.T) {
 	t.Parallel()
 	iss, v := devIssuer(t)
@@ -221,6 +236,7 @@ func TestADevelopmentSignInNamesEachWrongField(t *testing.T) {
 		{`{"role":"mayor"}`, "role"},
 		{`{"role":"community_secretary"}`, "scope_org_id"},
 		{`{"role":"member"}`, "member_id"},
+		{`{"role":"unit_contact","scopeOrgId":"0190a0b0-0000-7000-8000-000000000001"}`, "unit_id"},
 		{`{"role":"city_admin","permissions":["everything"]}`, "permissions"},
 	}
 	for _, tt := range tests {
@@ -248,9 +264,9 @@ func TestWithoutTheDevelopmentIssuerThereIsNoDevelopmentSignIn(t *testing.T) {
 	t.Parallel()
 	_, v := devIssuer(t)
 	gw := startSessionGateway(t, SessionConfig{Verifier: v})
-	for _, p := range []string{"/auth/dev/sign-in", "/auth/dev/organisations"} {
+	for _, p := range []string{"/auth/dev/sign-in", "/auth/dev/organisations", "/auth/dev/resident-units", "/auth/dev/members"} {
 		method := http.MethodPost
-		if strings.HasSuffix(p, "organisations") {
+		if p != "/auth/dev/sign-in" {
 			method = http.MethodGet
 		}
 		if resp, _ := send(t, browser(t), method, gw.URL+p, `{"role":"city_admin"}`, xhr); resp.StatusCode != http.StatusNotFound {

@@ -24,6 +24,7 @@ import (
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/bench"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/wiring"
@@ -142,44 +143,16 @@ func seed(b *testing.B, pool *pgxpool.Pool, ids *idcrypt.Sealer, n int) *city {
 		pgx.CopyFromRows(orgs)); err != nil {
 		b.Fatal(err)
 	}
-	cols := []string{"id", "name", "sex", "birth_date", "national_id_sealed", "national_id_hash", "phone", "education",
-		"join_date", "status", "employment_status", "employer", "residence", "organisation_id", "district_id", "path",
-		"skills", "hardship", "star_rating", "version", "created_at", "updated_at"}
-	employment := []string{"RETIRED", "RETIRED", "RETIRED", "RETIRED", "EMPLOYED", "LAID_OFF", "UNEMPLOYED", "OTHER", "SELF_EMPLOYED"}
+	branches := make([]bench.Branch, len(c.branches))
+	for i, br := range c.branches {
+		branches[i] = bench.Branch{ID: br, District: c.branchDistrict[br], Path: paths[br]}
+	}
+	members, err := bench.SeedMembers(ctx, pool, ids, "members", branches, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.members = members
 	r := rand.New(rand.NewPCG(1, 2))
-	c.members = make([]string, 0, n)
-	const batch = 50_000
-	rows := make([][]any, 0, batch)
-	flush := func() {
-		if _, err := pool.CopyFrom(ctx, pgx.Identifier{"members"}, cols, pgx.CopyFromRows(rows)); err != nil {
-			b.Fatal(err)
-		}
-		rows = rows[:0]
-	}
-	base := time.Date(1940, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range n {
-		id := uuid()
-		br := c.branches[i%len(c.branches)]
-		// Birth dates over 60 years and a three-digit sequence make a
-		// million distinct numbers.
-		birth := base.AddDate(0, 0, i%21900)
-		first := fmt.Sprintf("610102%s%03d", birth.Format("20060102"), (i/21900)%1000)
-		nid := first + string(member.CheckCharacter(first))
-		sealed, err := ids.Seal(nid, id)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rows = append(rows, []any{id, fmt.Sprintf("党员%07d", i), []string{"MALE", "FEMALE"}[i%2], birth, sealed, ids.Hash(nid),
-			"13800000000", "HIGH_SCHOOL", birth.AddDate(25, 0, 0), "FULL", employment[r.IntN(len(employment))], "",
-			`{}`, br, c.branchDistrict[br], paths[br], []string{"mediation"}, i%17 == 0, i % 6, int64(1), now, now})
-		c.members = append(c.members, id)
-		if len(rows) == batch {
-			flush()
-		}
-	}
-	if len(rows) > 0 {
-		flush()
-	}
 	if _, err := pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
 		b.Fatal(err)
 	}

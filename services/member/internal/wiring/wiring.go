@@ -47,6 +47,10 @@ var Stream = pkgevents.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.m
 // the co-building service's joint activities on contact cards.
 const JointActivityConsumer = "member-joint-activities"
 
+// OrganisationLifeConsumer is the durable name of the consumer that builds
+// each member's participation from the organisation service's activities.
+const OrganisationLifeConsumer = "member-organisation-life"
+
 // Built is what Wire makes besides the API, for tests that reach past it.
 type Built struct {
 	Domain *domain.Services
@@ -88,6 +92,7 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		Consumers: []service.Consumer{
 			{Spec: orgview.Consumer("member-orgs"), Handle: orgview.Handler(d.Log, store.MoveMembers)},
 			{Spec: events.JointActivities(JointActivityConsumer), Handle: events.CountJointActivities(st, svc.Members.Clock(), d.Log)},
+			{Spec: events.OrganisationLife(OrganisationLifeConsumer), Handle: events.RecordOrganisationLife(st, svc.Members, d.Log)},
 		},
 		Jobs: []service.Job{{Name: "sweeper", Run: func(ctx context.Context) error {
 			return svc.RunSweeper(ctx, cfg.SweepInterval, func(err error) { d.Log.Error("sweep", "error", err) })

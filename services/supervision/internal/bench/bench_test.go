@@ -8,7 +8,6 @@ package bench_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -69,19 +68,35 @@ func BenchmarkCity(b *testing.B) {
 			events.StreamSpec{Name: "ORGANISATION", Subjects: []string{"gongjian.organisation.v1.>"}},
 			events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}},
 			events.StreamSpec{Name: "COBUILDING", Subjects: []string{"gongjian.cobuilding.v1.>"}}),
-		servicetest.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))))
+		servicetest.WithLogger(slog.New(sweptOnly{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})})))
 	ctx := context.Background()
 
-	// Each fact's set-based query over every district, as a sweep reads it.
-	for _, f := range rules.Facts {
-		b.Run("facts/"+f.Name, func(b *testing.B) {
+	// Each shipped rule's set-based query over the whole city, as a sweep
+	// reads it (its parameters, its condition's bounds); BENCH_EXPLAIN=1
+	// logs the plan of each (EXPLAIN ANALYZE, BUFFERS).
+	for _, r := range rules.Presets {
+		fact, _ := rules.FactNamed(r.Fact)
+		q := rules.FactQuery{Fact: r.Fact, DistrictIDs: c.districts, Today: time.Now().UTC(), Params: r.Params,
+			WindowCount: r.WindowCount, AtLeast: rules.Bounds(fact, &r), Quarter: rules.JudgedQuarter(time.Now().UTC(), 15),
+			NewFor: uuid.NewString()}
+		if os.Getenv("BENCH_EXPLAIN") != "" {
+			plans, err := h.Service.Store.ExplainFactRows(ctx, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("the plan of %s's query:\n%s", r.Code, plans)
+		}
+		b.Run("facts/"+r.Code, func(b *testing.B) {
 			for b.Loop() {
-				for _, d := range c.districts {
-					q := rules.FactQuery{Fact: f.Name, DistrictID: d, Today: time.Now().UTC(), Params: map[string]any{},
-						Quarter: rules.JudgedQuarter(time.Now().UTC(), 15)}
-					if _, err := h.Service.Store.FactRows(ctx, q); err != nil {
-						b.Fatal(err)
+				err := h.Service.Store.InTx(ctx, func(tx rules.Tx) error {
+					if err := tx.ForSweep(ctx); err != nil {
+						return err
 					}
+					_, err := tx.FactRows(ctx, q)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
 				}
 			}
 		})
@@ -359,3 +374,17 @@ func copyRows(b *testing.B, pool *pgxpool.Pool, table string, cols []string, row
 		b.Fatalf("copy %s: %v", table, err)
 	}
 }
+
+// sweptOnly passes on the sweep's line per rule (its rows, findings, and
+// the time spent reading and writing them) and nothing else.
+type sweptOnly struct{ slog.Handler }
+
+func (h sweptOnly) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message != "rule swept" {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h sweptOnly) WithAttrs(as []slog.Attr) slog.Handler { return sweptOnly{h.Handler.WithAttrs(as)} }
+func (h sweptOnly) WithGroup(n string) slog.Handler       { return sweptOnly{h.Handler.WithGroup(n)} }

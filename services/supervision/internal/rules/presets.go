@@ -8,12 +8,15 @@ import (
 )
 
 // Presets are the rules of the source documents and of public practice
-// (DOMAIN §4, §5) as the service ships them: the city's rules until an
+// (DOMAIN §4, §5) as the service ships them, named in Chinese as the
+// documents and the people using them name them (the name becomes the
+// title of every item a rule opens, in the console, the exports and other
+// systems alike; the console keeps an English name per rule code): the city's rules until an
 // administrator changes them, each district able to override their
 // parameters or switch them off.
 var Presets = []Rule{
 	{
-		Code: "quarterly_activity_missed", Name: "No concentrated activity in a quarter",
+		Code: "quarterly_activity_missed", Name: "季度内未开展集中活动",
 		Fact: FactQuarterlyActivity, Window: QuarterEnd,
 		Condition: "founded_before_quarter && concentrated_activities == 0",
 		Params:    map[string]any{"kinds": []any{"COMMUNITY"}, "grace_days": float64(15)},
@@ -26,7 +29,7 @@ var Presets = []Rule{
 			"An activity recorded late does not erase the miss, but lets the item be closed.",
 	},
 	{
-		Code: "in_service_absent_six_months", Name: "In-service member absent from joint activities six months running",
+		Code: "in_service_absent_six_months", Name: "在职党员连续六个月未参加共建活动",
 		Fact: FactInServiceAttendance, Window: MonthsRunning, WindowCount: 6,
 		Condition:    "months_absent >= window",
 		Consequences: []Consequence{{Kind: PublishCriticism}, {Kind: WithdrawStar}},
@@ -36,7 +39,7 @@ var Presets = []Rule{
 			"Attendance comes from the members named on the co-building service's joint activities.",
 	},
 	{
-		Code: "pocket_member", Name: "Transfer letter expired without being received (pocket member)",
+		Code: "pocket_member", Name: "介绍信过期未被接收（口袋党员）",
 		Fact: FactTransferExpired, Window: OnEvent, Condition: "true",
 		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 30,
 			RequiredEvidence: "the receipt of the receiving organisation, or the letter re-issued"}},
@@ -44,7 +47,7 @@ var Presets = []Rule{
 		Explanation: "004: a letter released and never received makes a pocket member (口袋党员); the sending organisation follows it up.",
 	},
 	{
-		Code: "transfer_open_six_months", Name: "Transfer open six months",
+		Code: "transfer_open_six_months", Name: "组织关系转接半年未办结",
 		Fact: FactTransferFlagged, Window: OnEvent, Condition: "true",
 		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 30,
 			RequiredEvidence: "the outcome of the review recorded: contacted, not reached, or treated as left"}},
@@ -52,7 +55,7 @@ var Presets = []Rule{
 		Explanation: "Public practice (DOMAIN §5): a member who has not completed a transfer after six months is reviewed as having left (自行脱党) — never removed automatically.",
 	},
 	{
-		Code: "mobile_contact_overdue", Name: "Mobile member out of contact",
+		Code: "mobile_contact_overdue", Name: "流动党员联系逾期",
 		Fact: FactMobileContactOverdue, Window: OnEvent, Condition: "period >= params.min_period",
 		Params: map[string]any{"min_period": float64(1)},
 		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 15,
@@ -62,7 +65,7 @@ var Presets = []Rule{
 	},
 	// Assessment (this service's own results).
 	{
-		Code: "assessment_bottom_two_twice", Name: "Twice in the bottom two of a year's quarterly rankings",
+		Code: "assessment_bottom_two_twice", Name: "年内两次季度考核排名末两位",
 		Fact: FactAssessmentResult, Window: OnEvent, Condition: "quarterly && bottom_two_count >= params.times",
 		Params:       map[string]any{"times": float64(2)},
 		Consequences: []Consequence{{Kind: BarCommendation}},
@@ -71,7 +74,7 @@ var Presets = []Rule{
 			"bottom two of its peers twice in a year loses the year's awards (取消评优资格), and with it its leaders.",
 	},
 	{
-		Code: "assessment_below_pass", Name: "Assessed below the pass mark",
+		Code: "assessment_below_pass", Name: "考核得分低于合格线",
 		Fact: FactAssessmentResult, Window: OnEvent, Condition: "score < params.pass_score",
 		Params: map[string]any{"pass_score": float64(60)},
 		Consequences: []Consequence{{Kind: ScheduleInterview, DeadlineDays: 15}, {Kind: OpenItem, DeadlineDays: 30,
@@ -85,7 +88,7 @@ var Presets = []Rule{
 // The presets on co-building's facts (DOMAIN §3, §4).
 var coBuildingPresets = []Rule{
 	{
-		Code: "unit_report_missed", Name: "A resident unit missed its monthly report",
+		Code: "unit_report_missed", Name: "驻区单位未按月报送共建情况",
 		Fact: FactUnitReportMissed, Window: OnEvent, Condition: "days_late >= params.min_days_late",
 		Params: map[string]any{"min_days_late": float64(0)},
 		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 15,
@@ -95,7 +98,7 @@ var coBuildingPresets = []Rule{
 			"community owed the report follows a missed month up.",
 	},
 	{
-		Code: "joint_meeting_missed", Name: "No joint meeting in the period",
+		Code: "joint_meeting_missed", Name: "期内未召开联席会议",
 		Fact: FactJointMeetingMissed, Window: OnEvent, Condition: "kind in params.kinds",
 		Params: map[string]any{"kinds": []any{"COMMUNITY", "COUNTY"}},
 		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 30,
@@ -105,7 +108,7 @@ var coBuildingPresets = []Rule{
 			"coordination committee meets every quarter. The convener answers for a period without one.",
 	},
 	{
-		Code: "ledger_item_overdue", Name: "A joint meeting's ledger item is overdue",
+		Code: "ledger_item_overdue", Name: "联席会议议事台账事项逾期未办结",
 		Fact: FactLedgerItemOverdue, Window: OnEvent, Condition: "true",
 		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 15,
 			RequiredEvidence: "the item ticked off in the issue ledger, or its new deadline agreed with the owner"}},
@@ -119,7 +122,7 @@ var coBuildingPresets = []Rule{
 // per area of its checks.
 var compliancePresets = []Rule{
 	{
-		Code: "compliance_staffing", Name: "The leadership team breaks the staffing rules",
+		Code: "compliance_staffing", Name: "社区班子配备不符合要求",
 		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "STAFFING"`,
 		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 90,
 			RequiredEvidence: "the leadership team as changed (size, ages, education, the secretary chairing the residents' committee), or the exception approved"}},
@@ -128,7 +131,7 @@ var compliancePresets = []Rule{
 			"excepted, high school or more with some college; 000, 001, 002: the secretary chairs the residents' committee.",
 	},
 	{
-		Code: "compliance_structure", Name: "A community lacks the branches the rules require",
+		Code: "compliance_structure", Name: "社区党组织设置不符合要求",
 		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "STRUCTURE"`,
 		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 60,
 			RequiredEvidence: "the branch or general branch set up in the organisation service"}},
@@ -137,7 +140,7 @@ var compliancePresets = []Rule{
 			"threshold sets up a general branch.",
 	},
 	{
-		Code: "compliance_premises", Name: "The premises fall short",
+		Code: "compliance_premises", Name: "活动阵地不达标",
 		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "PREMISES"`,
 		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 180,
 			RequiredEvidence: "the premises' area and equipment as recorded now, with photos"}},
@@ -145,7 +148,7 @@ var compliancePresets = []Rule{
 		Explanation: "001: a community's premises have at least 200 m² and the required equipment.",
 	},
 	{
-		Code: "compliance_coverage_gap", Name: "A coverage gap (空白点) has no party organisation",
+		Code: "compliance_coverage_gap", Name: "组织覆盖空白点未建党组织",
 		Fact: FactComplianceFinding, Window: OnEvent, Condition: `area == "COVERAGE"`,
 		Consequences: []Consequence{{Kind: OpenItem, DeadlineDays: 60,
 			RequiredEvidence: "the organisation set up or named for the estate, building or organisation, recorded as covering it"}},
@@ -157,7 +160,7 @@ var compliancePresets = []Rule{
 
 // ordinaryTwice is the preset on the two-way evaluation's grades.
 var ordinaryTwice = Rule{
-	Code: "unit_ordinary_two_years", Name: "A resident unit graded ordinary two years running",
+	Code: "unit_ordinary_two_years", Name: "驻区单位连续两年评议为一般",
 	Fact: FactUnitGrades, Window: YearsRunning, WindowCount: 2, Condition: "ordinary_years >= window",
 	Consequences: []Consequence{{Kind: ScheduleInterview, DeadlineDays: 30}},
 	Severity:     High, Enabled: true,
