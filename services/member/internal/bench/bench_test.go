@@ -384,8 +384,9 @@ func roster(k, n int) []byte {
 	sb.WriteString("姓名,性别,出生日期,身份证号,联系电话,学历,入党日期,党员类别,就业状态,工作单位,居住地址,技能特长,困难党员\n")
 	base := time.Date(1945, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := k; i < k+n; i++ {
-		birth := base.AddDate(0, 0, i%20000)
-		first := fmt.Sprintf("620302%s%03d", birth.Format("20060102"), i/20000%1000)
+		// Born by the end of 1977: 18 by the roster's join date.
+		birth := base.AddDate(0, 0, i%12000)
+		first := fmt.Sprintf("620302%s%03d", birth.Format("20060102"), i/12000%1000)
 		fmt.Fprintf(&sb, "导入党员%06d,女,%s,%s,13800000000,大专,2005-07-01,正式,退休,市供电公司,广州路3号楼,调解,否\n",
 			i, birth.Format(time.DateOnly), first+string(member.CheckCharacter(first)))
 	}

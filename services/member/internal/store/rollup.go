@@ -72,7 +72,8 @@ func (s *Store) countByAge(ctx context.Context, f member.ListFilter) (int64, err
 	if !ok {
 		return 0, nil
 	}
-	lq, _ := memberQuery(scope, true)
+	lq, _ := memberQuery(scope, false)
+	subtree := lq.SQL()
 	after, by := f.Search.BornAfter, f.Search.BornBy
 	// Whole months from first (the month after the one after falls in) to
 	// last (the month by falls in), last excluded.
@@ -83,33 +84,34 @@ func (s *Store) countByAge(ctx context.Context, f member.ListFilter) (int64, err
 	if !by.IsZero() {
 		last = time.Date(by.Year(), by.Month(), 1, 0, 0, 0, 0, time.UTC)
 	}
-	var live []string
-	switch {
-	case !first.IsZero() && !last.IsZero() && !first.Before(last):
+	var cut []string
+	whole := !first.IsZero() && !last.IsZero() && !first.Before(last)
+	if whole {
 		// One month or two, cut at both ends: counted live.
-		lq.Add(`birth_date > ? AND birth_date <= ?`, after, by)
-		var n int64
-		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE `+lq.SQL(), lq.Args()...).Scan(&n)
-		return n, err
-	default:
+		cut = append(cut, `(birth_date > `+lq.Arg(after)+` AND birth_date <= `+lq.Arg(by)+`)`)
+		rq.Add(`false`)
+	} else {
 		if !first.IsZero() {
 			rq.Add(`birth_month >= ?`, first)
-			live = append(live, `(birth_date > `+lq.Arg(after)+` AND birth_date < `+lq.Arg(first)+`)`)
+			cut = append(cut, `(birth_date > `+lq.Arg(after)+` AND birth_date < `+lq.Arg(first)+`)`)
 		}
 		if !last.IsZero() {
 			rq.Add(`birth_month < ?`, last)
-			live = append(live, `(birth_date >= `+lq.Arg(last)+` AND birth_date <= `+lq.Arg(by)+`)`)
+			cut = append(cut, `(birth_date >= `+lq.Arg(last)+` AND birth_date <= `+lq.Arg(by)+`)`)
 		}
 	}
-	lq.Add(`(` + strings.Join(live, ` OR `) + `)`)
-	var whole, cut int64
+	var months, members int64
 	b := &pgx.Batch{}
 	b.Queue(`SELECT coalesce(sum(n), 0)::bigint FROM (SELECT ancestor_id, birth_month, n FROM member_age_rollup
 		UNION ALL SELECT ancestor_id, birth_month, n FROM member_age_rollup_deltas) AS r WHERE `+rq.SQL(), rq.Args()...).
-		QueryRow(func(r pgx.Row) error { return r.Scan(&whole) })
-	b.Queue(`SELECT count(*) FROM members WHERE `+lq.SQL(), lq.Args()...).QueryRow(func(r pgx.Row) error { return r.Scan(&cut) })
+		QueryRow(func(r pgx.Row) error { return r.Scan(&months) })
+	// The members born in the months cut, found by the birth-date index and
+	// then kept if in the subtree: OFFSET 0 keeps the planner from reading
+	// the subtree's path range instead (the whole table for the city).
+	b.Queue(`SELECT count(*) FROM (SELECT path FROM members WHERE left_at IS NULL AND (`+strings.Join(cut, ` OR `)+`)
+		OFFSET 0) AS members WHERE `+subtree, lq.Args()...).QueryRow(func(r pgx.Row) error { return r.Scan(&members) })
 	err := s.pool.SendBatch(ctx, b).Close()
-	return whole + cut, err
+	return months + members, err
 }
 
 // countRolledUp counts a subtree from its rolled-up counters.

@@ -148,10 +148,12 @@ func BenchmarkCity(b *testing.B) {
 	// What the rolled-up counters cost a write: items opened by hand, 16
 	// clients at once, with and without the triggers that keep them.
 	items := pb.NewRectificationServiceClient(h.As(servicetest.CityAdmin))
-	b.Run("items/create", func(b *testing.B) { createItems(b, items, c.communities) })
-	withoutRollup(b, pool, func() {
-		b.Run("items/create-without-rolled-up-counters", func(b *testing.B) { createItems(b, items, c.communities) })
-	})
+	for range 2 { // in turn, twice: the machine's load drifts
+		b.Run("items/create", func(b *testing.B) { createItems(b, items, c.communities) })
+		withoutRollup(b, pool, func() {
+			b.Run("items/create-without-rolled-up-counters", func(b *testing.B) { createItems(b, items, c.communities) })
+		})
+	}
 	servicetest.Ceilings(b, h.As(servicetest.CityAdmin), pool, 8)
 }
 

@@ -27,7 +27,8 @@ func (s *Store) Dashboard(ctx context.Context, rootID string, quarters []string)
 	b.Queue(`SELECT rule_code, state, escalated, CASE WHEN ancestor_id = $1 THEN '' ELSE ancestor_id::text END, sum(n)::bigint
 		FROM (SELECT ancestor_id, rule_code, state, escalated, n FROM dash_items
 		      UNION ALL SELECT ancestor_id, rule_code, state, escalated, n FROM dash_items_deltas) AS c
-		WHERE ancestor_id = $1 OR ancestor_id IN (SELECT id FROM orgs WHERE dash_parent_path(path) = (SELECT path FROM orgs WHERE id = $1))
+		WHERE ancestor_id = ANY (array_append(ARRAY(SELECT id FROM orgs
+			WHERE dash_parent_path(path) = (SELECT path FROM orgs WHERE id = $1)), $1::uuid))
 		GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0`, rootID).Query(func(rows pgx.Rows) error {
 		var err error
 		d.Counts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (rules.CountRow, error) {
