@@ -57,8 +57,11 @@ type Result struct {
 	CeilingSeconds       float64 `json:"ceiling_seconds"`
 	CeilingRowsPerSecond float64 `json:"ceiling_rows_per_second"`
 	Ratio                float64 `json:"ratio"`
-	PeakRSSBytes         int64   `json:"peak_rss_bytes,omitempty"`
-	Job                  string  `json:"job"`
+	// SentSeconds is when the last chunk was sent (rows are read, checked
+	// and staged as they arrive); the rest of Seconds is registration.
+	SentSeconds  float64 `json:"sent_seconds"`
+	PeakRSSBytes int64   `json:"peak_rss_bytes,omitempty"`
+	Job          string  `json:"job"`
 }
 
 func (r Result) String() string {
@@ -86,7 +89,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	start = time.Now()
-	job, err := upload(ctx, cfg)
+	job, err := upload(ctx, cfg, func() { res.SentSeconds = time.Since(start).Seconds() })
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
@@ -163,7 +166,7 @@ func ceiling(ctx context.Context, cfg Config, ids *idcrypt.Sealer) error {
 }
 
 // upload opens a job and streams the roster to it, generated as it goes.
-func upload(ctx context.Context, cfg Config) (*pb.ImportJob, error) {
+func upload(ctx context.Context, cfg Config, sent func()) (*pb.ImportJob, error) {
 	created, err := cfg.Client.CreateImportJob(ctx, &pb.CreateImportJobRequest{OrganisationId: ""})
 	if err != nil {
 		return nil, err
@@ -205,6 +208,7 @@ func upload(ctx context.Context, cfg Config) (*pb.ImportJob, error) {
 			break
 		}
 	}
+	sent()
 	resp, err := stream.CloseAndRecv()
 	return resp.GetJob(), err
 }
