@@ -332,22 +332,17 @@ const formerHoldersSQL = `WITH f AS (
 // their hashes as every import inserts (two imports sharing numbers wait
 // for each other instead of deadlocking), and returns them.
 func (t *txStore) insertStaged(ctx context.Context, jobID string, after, through int64, at time.Time) ([]roster.Arrival, error) {
-	rows, err := t.tx.Query(ctx, `WITH ins AS (
-			INSERT INTO members (id, name, sex, birth_date, national_id_sealed, national_id_hash, phone, education,
-				join_date, status, employment_status, employer, residence, organisation_id, district_id, path, skills,
-				hardship, star_rating, version, created_at, updated_at, category_code, category_name)
-			SELECT r.id, r.name, r.sex, r.birth_date, r.national_id_sealed, r.national_id_hash, r.phone, r.education,
-				r.join_date, r.status, r.employment_status, r.employer, r.residence, r.organisation_id, o.district_id,
-				o.path, r.skills, r.hardship, 0, 1, $4, $4, r.category_code, r.category_name
-			FROM member_import_rows r JOIN orgs o ON o.id = r.organisation_id
-			WHERE `+batchRows+` AND r.outcome IS NULL AND r.problems = '[]'
-			ORDER BY r.national_id_hash
-			ON CONFLICT (national_id_hash) WHERE left_at IS NULL DO NOTHING
-			RETURNING id, organisation_id, district_id, status, category_code),
-		taken AS (
-			UPDATE member_import_rows r SET outcome = 'TAKEN', member_id = ins.id
-			FROM ins WHERE `+batchRows+` AND r.id = ins.id)
-		SELECT id::text, organisation_id::text, coalesce(district_id::text, ''), status, category_code FROM ins`,
+	rows, err := t.tx.Query(ctx, `INSERT INTO members (id, name, sex, birth_date, national_id_sealed, national_id_hash,
+			phone, education, join_date, status, employment_status, employer, residence, organisation_id, district_id,
+			path, skills, hardship, star_rating, version, created_at, updated_at, category_code, category_name)
+		SELECT r.id, r.name, r.sex, r.birth_date, r.national_id_sealed, r.national_id_hash, r.phone, r.education,
+			r.join_date, r.status, r.employment_status, r.employer, r.residence, r.organisation_id, o.district_id,
+			o.path, r.skills, r.hardship, 0, 1, $4, $4, r.category_code, r.category_name
+		FROM member_import_rows r JOIN orgs o ON o.id = r.organisation_id
+		WHERE `+batchRows+` AND r.outcome IS NULL AND r.problems = '[]'
+		ORDER BY r.national_id_hash
+		ON CONFLICT (national_id_hash) WHERE left_at IS NULL DO NOTHING
+		RETURNING id::text, organisation_id::text, coalesce(district_id::text, ''), status, category_code`,
 		jobID, after, through, at)
 	if err != nil {
 		return nil, err
@@ -363,7 +358,13 @@ func (t *txStore) insertStaged(ctx context.Context, jobID string, after, through
 	if err != nil {
 		return nil, interpretError(err, member.ErrNotFound)
 	}
-	return out, nil
+	// A member registered has the id of its row: each row finds its
+	// member by the primary key (a join with the inserted rows, whose
+	// number the planner cannot know, took a nested loop).
+	_, err = t.tx.Exec(ctx, `UPDATE member_import_rows r SET outcome = 'TAKEN', member_id = r.id
+		WHERE `+batchRows+` AND r.outcome IS NULL AND r.problems = '[]'
+			AND EXISTS (SELECT 1 FROM members m WHERE m.id = r.id)`, jobID, after, through)
+	return out, err
 }
 
 // memberAuditJSON is a member row (m) as its audit record keeps it: the

@@ -555,7 +555,7 @@ type ListImportJobRowsRequest struct {
 	JobId string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
 	// refused_only lists the refused rows alone.
 	RefusedOnly bool `protobuf:"varint,2,opt,name=refused_only,json=refusedOnly,proto3" json:"refused_only,omitempty"`
-	// page_size is at most 1,000 rows (default 100).
+	// page_size is at most 500 rows (default 50).
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// page_token continues a list.
 	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -720,7 +720,7 @@ const file_gongjian_member_v1_bulk_import_proto_rawDesc = "" +
 	"\x06job_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x05jobId\x12!\n" +
 	"\frefused_only\x18\x02 \x01(\bR\vrefusedOnly\x12'\n" +
 	"\tpage_size\x18\x03 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
 	"\n" +
 	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"v\n" +
 	"\x19ListImportJobRowsResponse\x121\n" +
