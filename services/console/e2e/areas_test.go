@@ -278,7 +278,19 @@ func TestAVolunteerTeamShowsItsVolunteersAndHours(t *testing.T) {
 func TestATaskListIsReviewedGradedRankedAndItsBestCommended(t *testing.T) {
 	admin := sys.api(t, "city_admin", "", "")
 	district := admin.district("GJ-JC")
-	communities := admin.orgs(url.Values{"ancestorId": {district.ID}, "kind": {"ORGANISATION_KIND_COMMUNITY"}})
+	// Two communities of one street, ranked side by side below it.
+	var communities []org
+	byStreet := map[string][]org{}
+	for _, c := range admin.orgs(url.Values{"ancestorId": {district.ID}, "kind": {"ORGANISATION_KIND_COMMUNITY"}}) {
+		byStreet[c.ParentID] = append(byStreet[c.ParentID], c)
+		if len(byStreet[c.ParentID]) == 2 {
+			communities = byStreet[c.ParentID]
+			break
+		}
+	}
+	if communities == nil {
+		t.Fatal("no street of Jinchang has two communities")
+	}
 	da := sys.api(t, "district_admin", district.ID, "")
 	stamp := time.Now().UnixNano() % 100000
 	// A quarter of last year or the year before (each graded once: runs
@@ -307,7 +319,7 @@ func TestATaskListIsReviewedGradedRankedAndItsBestCommended(t *testing.T) {
 	p.waitJS("reviewed", `document.querySelector('.evidence-item .evidence-state')?.textContent.trim() === '已评审'`)
 	p.checkAccessibility("a task list")
 
-	p.open("/assessment", "#asmt-grade")
+	p.open("/assessment?org="+communities[0].ParentID, "#asmt-grade")
 	p.chooseText("#asmt-period", period)
 	p.click("#asmt-grade")
 	p.waitJS("graded", `document.querySelector('[role=status]')?.textContent.includes('已评定')`)
