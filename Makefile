@@ -52,6 +52,17 @@ browser: ## install Debian's headless Chromium for the browser tests, when missi
 bench: ## run the benchmarks (BENCH=regexp to choose)
 	@for m in $(MODULES); do (cd $$m && go test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 -timeout 60m ./...); done
 
+# make perf: the whole system as make run starts it, a seeded city, and
+# every figure of the README's "make perf" table beside its ceiling of the
+# same run. PERF_MEMBERS=50000 PERF_ORGS=5000 is a quick run.
+export PERF_MEMBERS PERF_ORGS PERF_SECONDS PERF_CLIENTS PERF_ONLY PERF_PROFILE
+
+.PHONY: perf
+perf: ## measure the system against this machine's ceilings: prints the table, writes .data/perf.json (PERF_MEMBERS=50000 for a quick run)
+	@mkdir -p .data/bin
+	go build -o .data/bin/gongjian-perf ./deploy/local/cmd/gongjian-perf
+	.data/bin/gongjian-perf
+
 .PHONY: generate
 generate: ## regenerate Go, gRPC, gateway and OpenAPI code from proto/
 	rm -rf proto/gen proto/openapi/*.json

@@ -162,6 +162,32 @@ func WriteMany(ctx context.Context, tx pgx.Tx, entries ...Entry) error {
 	return nil
 }
 
+// WriteSelected records a write of each row that query returns, as Write
+// records one, in one INSERT … SELECT that never brings the rows into Go:
+// for changes made set-based (a bulk import registering a batch of
+// members). query selects, in order, the subject id (text), its
+// organisation id (text, "" for none) and the state after (jsonb); its
+// parameters are args. It returns the number of records written.
+func WriteSelected(ctx context.Context, tx pgx.Tx, subjectType, query string, args ...any) (int64, error) {
+	r, err := newRecord(ctx, Entry{Action: ActionWrite, SubjectType: subjectType, SubjectID: "-"})
+	if err != nil {
+		return 0, err
+	}
+	n := len(args)
+	sql := fmt.Sprintf(`INSERT INTO audit_log
+		(actor_subject, actor_role, actor_name, method, action, subject_type, subject_id,
+		 organisation_id, before, after, trace_id, request_id)
+		SELECT $%d, $%d, NULLIF($%d, ''), NULLIF($%d, ''), 'write', $%d, q.subject_id,
+		       NULLIF(q.organisation_id, ''), NULL, q.after, NULLIF($%d, ''), NULLIF($%d, '')
+		FROM (%s) AS q(subject_id, organisation_id, after)`, n+1, n+2, n+3, n+4, n+5, n+6, n+7, query)
+	args = append(args, r.actorSubject, r.actorRole, r.actorName, r.method, subjectType, r.traceID, r.requestID)
+	tag, err := tx.Exec(ctx, sql, args...)
+	if err != nil {
+		return 0, fmt.Errorf("audit: writing the records of %s: %w", subjectType, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // WriteReads records that the caller read the subjects of entries, in one
 // statement. Their Action must be "" or ActionRead, and Before and After
 // must be nil: the audit log says who saw what, it does not keep a second

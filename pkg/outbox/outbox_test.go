@@ -241,3 +241,45 @@ func newEvent(subject, value string) outbox.Event {
 		Message:     wrapperspb.String(value),
 	}
 }
+
+func TestQueueManyStoresEveryEventInOrder(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t, "svc", outbox.Migrations)
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{3}, SpanID: trace.SpanID{4}, TraceFlags: trace.FlagsSampled})
+	ctx := trace.ContextWithSpanContext(context.Background(), sc)
+	evs := make([]outbox.Event, 200)
+	var want []string
+	for i := range evs {
+		evs[i] = newEvent(fmt.Sprintf("orders.%d", i%3), fmt.Sprint(i))
+		want = append(want, evs[i].ID+" "+evs[i].Subject+" "+evs[i].AggregateID)
+	}
+	err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		if err := outbox.QueueMany(ctx, b, evs...); err != nil {
+			return err
+		}
+		outbox.QueueNotify(b)
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		t.Fatalf("QueueMany: %v", err)
+	}
+	rows, err := pool.Query(ctx, `SELECT id::text || ' ' || subject || ' ' || aggregate_id, headers->>'traceparent' FROM outbox ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, parents []string
+	for rows.Next() {
+		var row, parent string
+		if err := rows.Scan(&row, &parent); err != nil {
+			t.Fatal(err)
+		}
+		got, parents = append(got, row), append(parents, parent)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outbox rows in order (-want +got):\n%s", diff)
+	}
+	if parents[0] != "00-03000000000000000000000000000000-0400000000000000-01" {
+		t.Errorf("traceparent = %q", parents[0])
+	}
+}

@@ -25,6 +25,10 @@ type Base struct {
 	// Auth says whose tokens are accepted (AUTH_ISSUER, AUTH_AUDIENCE,
 	// AUTH_KEYS_FILE or AUTH_JWKS_URL).
 	Auth auth.Config
+	// PprofAddr, when set, serves Go's profiles (/debug/pprof/) there, for
+	// a measurement to profile the service under load. Off by default: keep
+	// it on loopback.
+	PprofAddr string `env:"PPROF_ADDR"`
 }
 
 // TLS are the files of the server's mutual TLS.

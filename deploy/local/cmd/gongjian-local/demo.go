@@ -74,7 +74,7 @@ func demoCity(ctx context.Context, out *console.Console, services *serviceOutput
 		err = demoMembers(ctx, out, memberAddr, addrs["cobuilding"], token, sum)
 	}
 	if err == nil && addrs["supervision"] != "" {
-		err = demoSupervision(ctx, out, addrs["supervision"], conn, token, sum)
+		err = demoSupervision(ctx, out, addrs["supervision"], conn, memberAddr, token, sum)
 	}
 	hidden := resume()
 	if err != nil {
@@ -99,8 +99,11 @@ func dial(addr, token string) (*grpc.ClientConn, error) {
 
 // demoSupervision loads Tongjiang's inspection round and answers some of
 // the items of last quarter's missed activities through the supervision
-// service, as the same organisation department.
-func demoSupervision(ctx context.Context, out *console.Console, supervisionAddr string, orgs *grpc.ClientConn, token string, sum demo.Summary) error {
+// service, as the same organisation department; with the member service
+// (memberAddr set), also its quarter's assessment and the year's
+// commendations.
+func demoSupervision(ctx context.Context, out *console.Console, supervisionAddr string, orgs *grpc.ClientConn, memberAddr, token string,
+	sum demo.Summary) error {
 	sup, err := dial(supervisionAddr, token)
 	if err != nil {
 		return err
@@ -111,6 +114,19 @@ func demoSupervision(ctx context.Context, out *console.Console, supervisionAddr 
 		return err
 	}
 	out.Printf("demo", "%s", s)
+	if memberAddr == "" {
+		return nil
+	}
+	members, err := dial(memberAddr, token)
+	if err != nil {
+		return err
+	}
+	defer members.Close()
+	a, err := demo.LoadAssessment(ctx, sup, members, sum, out.Logger("demo"))
+	if err != nil {
+		return err
+	}
+	out.Printf("demo", "%s", a)
 	return nil
 }
 
@@ -138,6 +154,11 @@ func demoMembers(ctx context.Context, out *console.Console, memberAddr, cobuildi
 		return err
 	}
 	out.Printf("demo", "%s", reporting)
+	dues, err := demo.LoadDues(ctx, conn, sum, out.Logger("demo"))
+	if err != nil {
+		return err
+	}
+	out.Printf("demo", "%s", dues)
 	if cobuildingAddr == "" {
 		return nil
 	}

@@ -74,7 +74,10 @@ func backends(cfg Config) ([]gateway.Backend, error) {
 			gateway.RegisterMemberImportUpload, // after RegisterMemberServiceHandler, whose route it takes over
 			memberv1.RegisterMobileServiceHandler,
 			memberv1.RegisterReportingServiceHandler, memberv1.RegisterAppraisalServiceHandler,
-			memberv1.RegisterDuesServiceHandler,
+			memberv1.RegisterDuesServiceHandler, memberv1.RegisterDuesLedgerServiceHandler,
+			memberv1.RegisterParticipationServiceHandler,
+			memberv1.RegisterMemberImportServiceHandler,
+			gateway.RegisterMemberImportChunkUpload,
 		}, Audit: auditv1.RegisterAuditServiceHandler},
 		{Name: "cobuilding", Addr: cfg.CobuildingAddr, Register: []gateway.RegisterFunc{
 			cobuildingv1.RegisterResidentUnitServiceHandler,

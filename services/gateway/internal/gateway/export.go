@@ -60,7 +60,7 @@ type exportList struct {
 
 // exportLists is the table of exportable lists: a list joins by its line,
 // in the table of its area.
-var exportLists = joinExports(peopleExports, cobuildingExports, supervisionExports)
+var exportLists = joinExports(peopleExports, cobuildingExports, supervisionExports, duesExports)
 
 // joinExports is one table of the areas' tables.
 func joinExports(tables ...map[string]exportList) map[string]exportList {
@@ -307,6 +307,10 @@ func (x *exporter) row(list exportList, item map[string]any, names *names) []any
 			v = enumLabel(s)
 		case "org", "unit":
 			v = names.each(c.kind, v)
+		case "yuan":
+			v = yuan(v)
+		case "percent":
+			v = percent(v)
 		case "bool":
 			if b, _ := v.(bool); b {
 				v = "是"
@@ -492,7 +496,7 @@ var enumLabels = map[string]string{
 }
 
 func init() {
-	for _, m := range []map[string]string{cobuildingLabels, supervisionLabels} {
+	for _, m := range []map[string]string{cobuildingLabels, supervisionLabels, duesLabels} {
 		for k, v := range m {
 			enumLabels[k] = v
 		}

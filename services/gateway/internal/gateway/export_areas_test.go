@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	cobuildingv1 "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	organisationv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	supervisionv1 "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 )
@@ -169,7 +170,7 @@ func TestEveryValueOfTheExportedEnumsHasAChineseLabel(t *testing.T) {
 		cobuildingv1.UnitType(0).Descriptor(), cobuildingv1.AgreementState(0).Descriptor(), cobuildingv1.Area(0).Descriptor(),
 		cobuildingv1.MeetingKind(0).Descriptor(), cobuildingv1.LedgerItemStatus(0).Descriptor(),
 		supervisionv1.ItemSource(0).Descriptor(), supervisionv1.ItemState(0).Descriptor(), supervisionv1.Severity(0).Descriptor(),
-		supervisionv1.InterviewState(0).Descriptor(),
+		supervisionv1.InterviewState(0).Descriptor(), memberv1.DuesBandKind(0).Descriptor(),
 		cobuildingv1.ServiceRequestKind(0).Descriptor(), cobuildingv1.ServiceRequestChannel(0).Descriptor(),
 		cobuildingv1.ServiceRequestState(0).Descriptor(), cobuildingv1.Satisfaction(0).Descriptor(),
 		cobuildingv1.VenueKind(0).Descriptor(), cobuildingv1.BookerKind(0).Descriptor(), cobuildingv1.TeamKind(0).Descriptor(),

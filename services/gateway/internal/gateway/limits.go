@@ -55,6 +55,9 @@ func guarded(log *slog.Logger, next runtime.HandlerFunc) runtime.HandlerFunc {
 		if r.URL.Path == importRoute {
 			limit = maxUpload
 		}
+		if isBulkUpload(r) {
+			limit = maxBulkUpload
+		}
 		st := &request{limit: limit}
 		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, st))
 		if hasBody(r) {
@@ -97,6 +100,10 @@ func acceptedType(r *http.Request) (string, bool) {
 		return "", true
 	case r.URL.Path == importRoute:
 		return "the request body must be application/json or multipart/form-data", false
+	case isBulkUpload(r) && bulkUploadType(ct):
+		return "", true
+	case isBulkUpload(r):
+		return "the request body must be the file: text/csv or application/octet-stream", false
 	}
 	return "the request body must be application/json", false
 }

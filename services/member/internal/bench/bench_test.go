@@ -24,6 +24,7 @@ import (
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/bench"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/wiring"
@@ -142,44 +143,16 @@ func seed(b *testing.B, pool *pgxpool.Pool, ids *idcrypt.Sealer, n int) *city {
 		pgx.CopyFromRows(orgs)); err != nil {
 		b.Fatal(err)
 	}
-	cols := []string{"id", "name", "sex", "birth_date", "national_id_sealed", "national_id_hash", "phone", "education",
-		"join_date", "status", "employment_status", "employer", "residence", "organisation_id", "district_id", "path",
-		"skills", "hardship", "star_rating", "version", "created_at", "updated_at"}
-	employment := []string{"RETIRED", "RETIRED", "RETIRED", "RETIRED", "EMPLOYED", "LAID_OFF", "UNEMPLOYED", "OTHER", "SELF_EMPLOYED"}
+	branches := make([]bench.Branch, len(c.branches))
+	for i, br := range c.branches {
+		branches[i] = bench.Branch{ID: br, District: c.branchDistrict[br], Path: paths[br]}
+	}
+	members, err := bench.SeedMembers(ctx, pool, ids, "members", branches, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.members = members
 	r := rand.New(rand.NewPCG(1, 2))
-	c.members = make([]string, 0, n)
-	const batch = 50_000
-	rows := make([][]any, 0, batch)
-	flush := func() {
-		if _, err := pool.CopyFrom(ctx, pgx.Identifier{"members"}, cols, pgx.CopyFromRows(rows)); err != nil {
-			b.Fatal(err)
-		}
-		rows = rows[:0]
-	}
-	base := time.Date(1940, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range n {
-		id := uuid()
-		br := c.branches[i%len(c.branches)]
-		// Birth dates over 60 years and a three-digit sequence make a
-		// million distinct numbers.
-		birth := base.AddDate(0, 0, i%21900)
-		first := fmt.Sprintf("610102%s%03d", birth.Format("20060102"), (i/21900)%1000)
-		nid := first + string(member.CheckCharacter(first))
-		sealed, err := ids.Seal(nid, id)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rows = append(rows, []any{id, fmt.Sprintf("党员%07d", i), []string{"MALE", "FEMALE"}[i%2], birth, sealed, ids.Hash(nid),
-			"13800000000", "HIGH_SCHOOL", birth.AddDate(25, 0, 0), "FULL", employment[r.IntN(len(employment))], "",
-			`{}`, br, c.branchDistrict[br], paths[br], []string{"mediation"}, i%17 == 0, i % 6, int64(1), now, now})
-		c.members = append(c.members, id)
-		if len(rows) == batch {
-			flush()
-		}
-	}
-	if len(rows) > 0 {
-		flush()
-	}
 	if _, err := pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
 		b.Fatal(err)
 	}
@@ -204,47 +177,15 @@ func BenchmarkMembers(b *testing.B) {
 	// confirms with their own token, the sender releases the letter and the
 	// receiving district receives it, four calls, each its own transaction
 	// with its events and audit record. One in three crosses districts.
-	b.Run("transfer/complete-three-party-flow", func(b *testing.B) {
-		b.SetParallelism(concurrency)
-		b.RunParallel(func(p *testing.PB) {
-			for p.Next() {
-				i := int(e.next.Add(1)) - 1
-				if i >= len(e.city.members) {
-					b.Fatal("out of members to transfer")
-				}
-				m := e.city.members[i]
-				from := e.branchOf(b, m)
-				to := pick(e.city.branches)
-				for to == from {
-					to = pick(e.city.branches)
-				}
-				sender := e.as(b, devissuer.Claims{Role: auth.DistrictAdmin, ScopeOrgID: e.city.branchDistrict[from]})
-				receiver := e.as(b, devissuer.Claims{Role: auth.DistrictAdmin, ScopeOrgID: e.city.branchDistrict[to]})
-				self := e.as(b, devissuer.Claims{Role: auth.Member, MemberID: m, Subject: "m-" + m})
-				req, err := transfers.RequestTransfer(ctx, &pb.RequestTransferRequest{Transfer: &pb.Transfer{MemberId: m,
-					ToOrganisationId: to, Reason: "moved house"}, RequestId: "bench-" + m}, sender)
-				if err != nil {
-					b.Fatal(err)
-				}
-				id := req.GetTransfer().GetId()
-				conf, err := transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: id, Etag: req.GetTransfer().GetEtag()}, self)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rel, err := transfers.ReleaseTransfer(ctx, &pb.ReleaseTransferRequest{Id: id, Etag: conf.GetTransfer().GetEtag()}, sender)
-				if err != nil {
-					b.Fatal(err)
-				}
-				done, err := transfers.ReceiveTransfer(ctx, &pb.ReceiveTransferRequest{Id: id, Etag: rel.GetTransfer().GetEtag()}, receiver)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if done.GetTransfer().GetState() != pb.TransferState_TRANSFER_STATE_COMPLETED {
-					b.Fatalf("transfer ended %v", done.GetTransfer().GetState())
-				}
-			}
-		})
-	})
+	transfer := func(name string) {
+		b.Run(name, func(b *testing.B) { e.transfers(b, transfers) })
+	}
+	// With and without the counters rolled up per ancestor, for their
+	// cost, twice in turn: the machine's load drifts.
+	for range 2 {
+		transfer("transfer/complete-three-party-flow")
+		e.withoutRollup(b, func() { transfer("transfer/complete-three-party-flow-without-rolled-up-counters") })
+	}
 
 	list := func(name string, req func() *pb.ListMembersRequest, want int) {
 		b.Run(name, func(b *testing.B) {
@@ -312,6 +253,23 @@ func BenchmarkMembers(b *testing.B) {
 	countMembers("count/members-of-the-city", func() *pb.CountMembersRequest {
 		return &pb.CountMembersRequest{AncestorId: e.city.id}
 	})
+	// The composition chart's age bands: whole months of birth from the
+	// counters, the months a band cuts counted live; and the same band
+	// counted member by member (asking for no hardship as well makes the
+	// service count the members).
+	band := func(org string, live bool) *pb.CountMembersRequest {
+		r := &pb.CountMembersRequest{AncestorId: org, MinAge: proto.Int32(60), MaxAge: proto.Int32(79)}
+		if live {
+			r.Hardship = proto.Bool(false)
+		}
+		return r
+	}
+	countMembers("count/aged-60-79-of-a-district-subtree", func() *pb.CountMembersRequest { return band(pick(e.city.districts), false) })
+	countMembers("count/aged-60-79-of-the-city", func() *pb.CountMembersRequest { return band(e.city.id, false) })
+	countMembers("count/aged-60-79-of-a-district-subtree-counted-member-by-member", func() *pb.CountMembersRequest {
+		return band(pick(e.city.districts), true)
+	})
+	countMembers("count/aged-60-79-of-the-city-counted-member-by-member", func() *pb.CountMembersRequest { return band(e.city.id, true) })
 	list("list/district-subtree-filtered-by-name-and-age", func() *pb.ListMembersRequest {
 		return &pb.ListMembersRequest{AncestorId: pick(e.city.districts), Name: fmt.Sprintf("%02d", rand.IntN(100)), MinAge: proto.Int32(60), MaxAge: proto.Int32(80)}
 	}, 1)
@@ -320,29 +278,103 @@ func BenchmarkMembers(b *testing.B) {
 	// as CreateMember does (checked, classified, event, audit record) in one
 	// transaction, against the million members' unique index.
 	imported := 0
-	b.Run("import/csv-roster-of-5000-rows", func(b *testing.B) {
-		var took time.Duration
-		for b.Loop() {
-			b.StopTimer()
-			content := roster(imported, 5000)
-			imported += 5000
-			b.StartTimer()
-			start := time.Now()
-			resp, err := members.ImportMembers(ctx, &pb.ImportMembersRequest{Content: content, OrganisationId: pick(e.city.branches)}, admin)
-			took += time.Since(start)
-			if err != nil {
-				b.Fatal(err)
+	importRoster := func(name string) {
+		b.Run(name, func(b *testing.B) {
+			var took time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				content := roster(imported, 5000)
+				imported += 5000
+				b.StartTimer()
+				start := time.Now()
+				resp, err := members.ImportMembers(ctx, &pb.ImportMembersRequest{Content: content, OrganisationId: pick(e.city.branches)}, admin)
+				took += time.Since(start)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if resp.GetReport().GetTaken() != 5000 {
+					b.Fatalf("%d rows taken", resp.GetReport().GetTaken())
+				}
 			}
-			if resp.GetReport().GetTaken() != 5000 {
-				b.Fatalf("%d rows taken", resp.GetReport().GetTaken())
-			}
-		}
-		b.ReportMetric(float64(5000*b.N)/took.Seconds(), "rows/s")
-	})
+			b.ReportMetric(float64(5000*b.N)/took.Seconds(), "rows/s")
+		})
+	}
+	for range 2 {
+		importRoster("import/csv-roster-of-5000-rows")
+		e.withoutRollup(b, func() { importRoster("import/csv-roster-of-5000-rows-without-rolled-up-counters") })
+	}
 
 	count("count/composition-of-a-community-subtree", func() string { return pick(e.city.communities) })
 	count("count/composition-of-a-district-subtree", func() string { return pick(e.city.districts) })
 	count("count/composition-of-the-city", func() string { return e.city.id })
+
+	// What counts and compositions read before the counters were rolled up
+	// per ancestor: the organisations' counters summed over the subtree's
+	// path range (migration 012), side by side.
+	summed := func(name, sql string, org func() string) {
+		b.Run(name, func(b *testing.B) {
+			b.SetParallelism(concurrency)
+			b.RunParallel(func(p *testing.PB) {
+				for p.Next() {
+					rows, err := e.pool.Query(ctx, sql, org())
+					if err != nil {
+						b.Fatal(err)
+					}
+					rows.Close()
+					if rows.Err() != nil {
+						b.Fatal(rows.Err())
+					}
+				}
+			})
+		})
+	}
+	const subtree = `path >= (SELECT path FROM orgs WHERE id = $1) AND path < (SELECT path || '~' FROM orgs WHERE id = $1)`
+	const countSQL = `SELECT coalesce(sum(n), 0)::bigint FROM member_counts WHERE ` + subtree
+	const compositionSQL = `SELECT category_code, min(category_name), sum(n)::bigint FROM member_counts WHERE ` + subtree +
+		` GROUP BY category_code ORDER BY category_code`
+	summed("count/members-of-a-district-summed-over-its-organisations-sql", countSQL, func() string { return pick(e.city.districts) })
+	summed("count/members-of-the-city-summed-over-its-organisations-sql", countSQL, func() string { return e.city.id })
+	summed("count/composition-of-the-city-summed-over-its-organisations-sql", compositionSQL, func() string { return e.city.id })
+	summed("count/members-of-the-city-rolled-up-sql", `SELECT coalesce(sum(n), 0)::bigint FROM
+		(SELECT n FROM member_rollup WHERE ancestor_id = $1 UNION ALL SELECT n FROM member_rollup_deltas WHERE ancestor_id = $1) AS r`,
+		func() string { return e.city.id })
+}
+
+// withoutRollup runs fn with the triggers that keep the counters rolled up
+// per ancestor switched off, then rebuilds the rolled-up counters from the
+// organisations' counters: what writes cost without them.
+func (e *env) withoutRollup(b *testing.B, fn func()) {
+	ctx := context.Background()
+	if _, err := e.pool.Exec(ctx, `ALTER TABLE member_counts DISABLE TRIGGER member_rollup_insert,
+		DISABLE TRIGGER member_rollup_update, DISABLE TRIGGER member_rollup_delete;
+		ALTER TABLE members DISABLE TRIGGER member_age_rollup_insert,
+		DISABLE TRIGGER member_age_rollup_update, DISABLE TRIGGER member_age_rollup_delete`); err != nil {
+		b.Fatal(err)
+	}
+	fn()
+	if _, err := e.pool.Exec(ctx, `ALTER TABLE member_counts ENABLE TRIGGER member_rollup_insert,
+		ENABLE TRIGGER member_rollup_update, ENABLE TRIGGER member_rollup_delete;
+		ALTER TABLE members ENABLE TRIGGER member_age_rollup_insert,
+		ENABLE TRIGGER member_age_rollup_update, ENABLE TRIGGER member_age_rollup_delete`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.pool.Exec(ctx, `BEGIN;
+		LOCK members IN SHARE MODE;
+		LOCK member_counts IN SHARE MODE;
+		TRUNCATE member_rollup, member_rollup_deltas, member_age_rollup, member_age_rollup_deltas;
+		INSERT INTO member_rollup (ancestor_id, category_code, category_name, employment_status, status, n)
+		SELECT a.id, c.category_code, c.category_name, c.employment_status, c.status, sum(c.n)
+		  FROM member_counts c, member_rollup_ancestors(c.path) AS a (id)
+		 GROUP BY 1, 2, 3, 4, 5 HAVING sum(c.n) <> 0;
+		INSERT INTO member_age_rollup (ancestor_id, birth_month, n)
+		SELECT a.id, c.birth_month, sum(c.n)
+		  FROM (SELECT path, date_trunc('month', birth_date)::date AS birth_month, count(*) AS n
+		          FROM members WHERE left_at IS NULL GROUP BY 1, 2) AS c,
+		       member_rollup_ancestors(c.path) AS a (id)
+		 GROUP BY 1, 2;
+		COMMIT`); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // roster is a CSV roster of n members numbered from k, registered in
@@ -367,4 +399,48 @@ func (e *env) branchOf(b *testing.B, id string) string {
 		b.Fatal(err)
 	}
 	return org
+}
+
+// transfers runs complete transfers (see BenchmarkMembers), 16 at a time.
+func (e *env) transfers(b *testing.B, transfers pb.TransferServiceClient) {
+	ctx := context.Background()
+	b.SetParallelism(concurrency)
+	b.RunParallel(func(p *testing.PB) {
+		for p.Next() {
+			i := int(e.next.Add(1)) - 1
+			if i >= len(e.city.members) {
+				b.Fatal("out of members to transfer")
+			}
+			m := e.city.members[i]
+			from := e.branchOf(b, m)
+			to := pick(e.city.branches)
+			for to == from {
+				to = pick(e.city.branches)
+			}
+			sender := e.as(b, devissuer.Claims{Role: auth.DistrictAdmin, ScopeOrgID: e.city.branchDistrict[from]})
+			receiver := e.as(b, devissuer.Claims{Role: auth.DistrictAdmin, ScopeOrgID: e.city.branchDistrict[to]})
+			self := e.as(b, devissuer.Claims{Role: auth.Member, MemberID: m, Subject: "m-" + m})
+			req, err := transfers.RequestTransfer(ctx, &pb.RequestTransferRequest{Transfer: &pb.Transfer{MemberId: m,
+				ToOrganisationId: to, Reason: "moved house"}, RequestId: "bench-" + m}, sender)
+			if err != nil {
+				b.Fatal(err)
+			}
+			id := req.GetTransfer().GetId()
+			conf, err := transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: id, Etag: req.GetTransfer().GetEtag()}, self)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rel, err := transfers.ReleaseTransfer(ctx, &pb.ReleaseTransferRequest{Id: id, Etag: conf.GetTransfer().GetEtag()}, sender)
+			if err != nil {
+				b.Fatal(err)
+			}
+			done, err := transfers.ReceiveTransfer(ctx, &pb.ReceiveTransferRequest{Id: id, Etag: rel.GetTransfer().GetEtag()}, receiver)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if done.GetTransfer().GetState() != pb.TransferState_TRANSFER_STATE_COMPLETED {
+				b.Fatalf("transfer ended %v", done.GetTransfer().GetState())
+			}
+		}
+	})
 }

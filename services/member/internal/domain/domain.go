@@ -14,6 +14,7 @@ import (
 	"gongjian.dev/services/member/internal/leaving"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
+	"gongjian.dev/services/member/internal/participation"
 	"gongjian.dev/services/member/internal/reporting"
 	"gongjian.dev/services/member/internal/roster"
 	"gongjian.dev/services/member/internal/transfer"
@@ -26,8 +27,10 @@ type Store interface {
 	Mobile() mobile.Store
 	Leaving() leaving.Store
 	Roster() roster.Store
+	Bulk() roster.BulkStore
 	Reporting() reporting.Store
 	Dues() dues.Store
+	Participation() participation.Store
 }
 
 // Services are the sub-domains of the member service.
@@ -37,9 +40,12 @@ type Services struct {
 	Mobile    *mobile.Service
 	Leaving   *leaving.Service
 	Roster    *roster.Service
+	Bulk      *roster.BulkService
 	Reporting *reporting.Service
 	Dues      *dues.Service
-	clock     member.Clock
+	// Participation is organisation life by member and lost contact.
+	Participation *participation.Service
+	clock         member.Clock
 }
 
 // New builds the sub-domains over st, on the clock now (time.Now when nil)
@@ -49,29 +55,51 @@ func New(st Store, now func() time.Time, loc *time.Location) *Services {
 	clock := members.Clock()
 	mobiles := mobile.NewService(st.Mobile(), members)
 	transfers := transfer.NewService(st.Transfers(), members, mobiles)
+	// A member's own report in the contact log counts as contact: it
+	// clears a lost-contact flag in its transaction.
+	mobiles.OnReport(func(ctx context.Context, tx mobile.Tx, memberID string) error {
+		ptx, ok := tx.(participation.Tx)
+		if !ok {
+			return errors.New("domain: the mobile transaction is not participation's")
+		}
+		return participation.ContactRegained(ctx, ptx, clock, []string{memberID}, participation.ByContact)
+	})
+	// A payment of dues clears a lost-contact flag in its transaction.
+	duesSvc := dues.NewService(st.Dues(), clock)
+	duesSvc.OnPayment(func(ctx context.Context, tx dues.Tx, memberIDs []string) error {
+		ptx, ok := tx.(participation.Tx)
+		if !ok {
+			return errors.New("domain: the dues transaction is not participation's")
+		}
+		return participation.ContactRegained(ctx, ptx, clock, memberIDs, participation.ByPayment)
+	})
 	return &Services{
 		Members:   members,
 		Transfers: transfers,
 		Mobile:    mobiles,
 		Leaving:   leaving.NewService(st.Leaving(), members, transfers, mobiles),
 		Roster:    roster.NewService(st.Roster(), members),
+		Bulk:      roster.NewBulkService(st.Bulk(), members),
 		Reporting: reporting.NewService(st.Reporting(), clock),
-		Dues:      dues.NewService(st.Dues(), clock),
-		clock:     clock,
+		Dues:      duesSvc,
+
+		Participation: participation.NewService(st.Participation(), members),
+		clock:         clock,
 	}
 }
 
 // Sweep finds what time alone has changed and says so, each finding once:
 // transfer letters past their deadline (pocket members), transfers open
 // for six months (flagged for review), mobile members whose contact is
-// overdue. Every sweep marks what it reported in the transaction that
+// overdue, and (on the first sweep of a day) members who lost contact.
+// Every sweep marks what it reported in the transaction that
 // emits the event, and skips rows another replica holds, so any number of
 // replicas may sweep at once. The sweeps run at one instant and each runs
 // even when another failed.
 func (s *Services) Sweep(ctx context.Context) error {
 	now := s.clock.Now()
 	var errs []error
-	for _, sweep := range []func(context.Context, time.Time) error{s.Transfers.Sweep, s.Mobile.Sweep} {
+	for _, sweep := range []func(context.Context, time.Time) error{s.Transfers.Sweep, s.Mobile.Sweep, s.Participation.Sweep} {
 		errs = append(errs, sweep(ctx, now))
 	}
 	return errors.Join(errs...)

@@ -49,6 +49,11 @@ type Settings struct {
 	// FixedFen is the monthly amount of students, the unemployed, the
 	// laid-off and those on minimum living allowance (低保).
 	FixedFen int64
+	// LostContactAttendanceMonths and LostContactDuesMonths are the
+	// windows of lost contact (失联): no organisation life attended, and
+	// no dues paid, for that many months.
+	LostContactAttendanceMonths int32
+	LostContactDuesMonths       int32
 
 	DistrictID string
 	// Inherited: the district set none and these are the defaults.
@@ -66,7 +71,14 @@ var DefaultSettings = Settings{
 	Retired:   []Band{{UpToFen: 500000, RateBP: 50}, {RateBP: 100}},
 	FixedFen:  20,
 	Inherited: true,
+
+	LostContactAttendanceMonths: DefaultLostContactMonths,
+	LostContactDuesMonths:       DefaultLostContactMonths,
 }
+
+// DefaultLostContactMonths is each lost-contact window a district that set
+// none has (DOMAIN §5: six months).
+const DefaultLostContactMonths = 6
 
 // Defaults returns a copy of the default settings for a district.
 func Defaults(districtID string) Settings {
@@ -179,6 +191,12 @@ func (s Settings) validate() error {
 	}
 	if s.FixedFen < 0 || s.FixedFen > 10000 {
 		v.Add("settings.fixed_fen", "%s", "0 to 10,000 fen (100 yuan)")
+	}
+	if s.LostContactAttendanceMonths < 0 || s.LostContactAttendanceMonths > 36 {
+		v.Add("settings.lost_contact_attendance_months", "%s", "1 to 36 months (0: the default, 6)")
+	}
+	if s.LostContactDuesMonths < 0 || s.LostContactDuesMonths > 36 {
+		v.Add("settings.lost_contact_dues_months", "%s", "1 to 36 months (0: the default, 6)")
 	}
 	return v.Err()
 }

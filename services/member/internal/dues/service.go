@@ -15,17 +15,28 @@ type Tx interface {
 	// advanced by one; ErrSettingsEtag when another writer moved them
 	// since they were read.
 	SaveDuesSettings(ctx context.Context, s Settings) error
+	LedgerTx
 }
 
 // Store is what dues need of the store.
 type Store interface {
 	InTx(ctx context.Context, fn func(Tx) error) error
+	LedgerStore
 }
 
 // Service quotes dues and keeps the districts' bands.
 type Service struct {
 	store Store
 	clock member.Clock
+	// paid is told, in the transaction of a payment, which members paid
+	// (a payment counts as contact for lost contact); nil tells no one.
+	paid func(ctx context.Context, tx Tx, memberIDs []string) error
+}
+
+// OnPayment has fn told, in the transaction of each payment recorded from
+// now on, which members paid.
+func (s *Service) OnPayment(fn func(ctx context.Context, tx Tx, memberIDs []string) error) {
+	s.paid = fn
 }
 
 // NewService returns a Service over store on clock.
@@ -90,11 +101,21 @@ func (s *Service) SetSettings(ctx context.Context, ds Settings, etag string, a m
 			return ErrSettingsEtag
 		}
 		out = Settings{InService: ds.InService, Retired: ds.Retired, FixedFen: ds.FixedFen,
-			DistrictID: ds.DistrictID, Version: before.Version + 1, Updated: s.clock.Now(), UpdatedBy: a.Subject}
+			LostContactAttendanceMonths: orDefault(ds.LostContactAttendanceMonths),
+			LostContactDuesMonths:       orDefault(ds.LostContactDuesMonths),
+			DistrictID:                  ds.DistrictID, Version: before.Version + 1, Updated: s.clock.Now(), UpdatedBy: a.Subject}
 		if err := tx.SaveDuesSettings(ctx, out); err != nil {
 			return err
 		}
 		return tx.Emit(ctx, SettingsUpdated{Before: before, After: out}, out.Updated)
 	})
 	return out, err
+}
+
+// orDefault is a lost-contact window as set, 0 meaning the default.
+func orDefault(months int32) int32 {
+	if months == 0 {
+		return DefaultLostContactMonths
+	}
+	return months
 }

@@ -24,7 +24,8 @@ var bulkOps = []matrixOp{
 
 // streamingOps are the streaming RPCs, whose access is tested on their own
 // (the matrix's transports call unary RPCs).
-var streamingOps = []string{pb.BulkTransferService_StartBulkTransfer_FullMethodName}
+var streamingOps = []string{pb.BulkTransferService_StartBulkTransfer_FullMethodName,
+	pb.MemberImportService_UploadImportChunks_FullMethodName}
 
 // matrixJob is a job of the side's branch over the side's member, run to
 // its end by a city administrator: the member, whose transfer the matrix

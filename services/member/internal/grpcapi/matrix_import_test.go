@@ -1,6 +1,8 @@
 package grpcapi_test
 
 import (
+	"testing"
+
 	"google.golang.org/protobuf/proto"
 
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
@@ -20,4 +22,31 @@ var importOps = []matrixOp{
 			"姓名,性别,出生日期,身份证号,入党日期,党员类别\n" +
 				"Matrix Member,女,1980-01-15," + nationalID("610102", "19800115") + ",2005-07-01,正式\n")}
 	}},
+}
+
+// bulkImportOps are the RPCs of bulk imports in the access matrix (the
+// upload streams: its access is tested with the job, in
+// TestBulkImportReportsAsImportDoes). A job is opened afresh each call.
+var bulkImportOps = []matrixOp{
+	{pb.MemberImportService_CreateImportJob_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.CreateImportJobRequest{OrganisationId: s.branch}
+	}},
+	{pb.MemberImportService_GetImportJob_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.GetImportJobRequest{Id: s.importJob}
+	}},
+	{pb.MemberImportService_ListImportJobRows_FullMethodName, memberWriters, "member.write", false, func(s matrixSide) proto.Message {
+		return &pb.ListImportJobRowsRequest{JobId: s.importJob}
+	}},
+}
+
+// matrixImportJob is a bulk import job of the side's branch, opened by a
+// city administrator, its file not sent.
+func (h *harness) matrixImportJob(t *testing.T, s *matrixSide) string {
+	t.Helper()
+	resp, err := pb.NewMemberImportServiceClient(h.as(cityAdmin)).CreateImportJob(callContext(t),
+		&pb.CreateImportJobRequest{OrganisationId: s.branch})
+	if err != nil {
+		t.Fatalf("matrix import job: %v", err)
+	}
+	return resp.GetJob().GetId()
 }

@@ -33,6 +33,7 @@ type matrixSide struct {
 	to                          string
 	transfer                    *pb.Transfer
 	job                         string // a bulk transfer job of the branch
+	importJob                   string // a bulk import job of the branch
 }
 
 // staleEtag is older than any transfer.
@@ -61,7 +62,7 @@ var cityWideOps = map[string]bool{
 
 // matrixOps lists every unary RPC of the member service; each part of the
 // service keeps its own list. Streaming RPCs are in streamingOps.
-var matrixOps = slices.Concat(coreOps, mobileOps, reportingOps, importOps, bulkOps, duesOps)
+var matrixOps = slices.Concat(coreOps, mobileOps, reportingOps, importOps, bulkImportOps, bulkOps, duesOps, duesLedgerOps, participationOps)
 
 // restHandlers are the gateway handlers of every service the matrix calls over REST.
 var restHandlers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
@@ -70,7 +71,8 @@ var restHandlers = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) 
 	pb.RegisterBulkTransferServiceHandler,
 	pb.RegisterMobileServiceHandler,
 	pb.RegisterReportingServiceHandler, pb.RegisterAppraisalServiceHandler,
-	pb.RegisterDuesServiceHandler,
+	pb.RegisterDuesServiceHandler, pb.RegisterDuesLedgerServiceHandler, pb.RegisterParticipationServiceHandler,
+	pb.RegisterMemberImportServiceHandler,
 }
 
 // coreOps are the RPCs of members, transfers, categories and the audit trail.
@@ -201,6 +203,7 @@ func TestAccessMatrix(t *testing.T) {
 	for _, s := range []*matrixSide{&a, &b} {
 		s.transfer = h.requestTransfer(t, s.member.GetId(), s.to)
 		s.job = h.matrixJob(t, s)
+		s.importJob = h.matrixImportJob(t, s)
 	}
 	mobileMatrixFixtures(t, h, a, b)
 	callers := []matrixCaller{

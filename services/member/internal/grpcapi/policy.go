@@ -20,6 +20,7 @@ type Lookup interface {
 	Sides
 	MobileLookup
 	ReportingLookup
+	ImportLookup
 }
 
 // The roles by what they do with members.
@@ -78,6 +79,12 @@ func Policy(l Lookup) authz.Policy {
 	for m, r := range duesPolicy() {
 		p[m] = r
 	}
+	for m, r := range duesLedgerPolicy(memberOrg) {
+		p[m] = r
+	}
+	for m, r := range importPolicy(l) {
+		p[m] = r
+	}
 	for m, r := range bulkPolicy(l) {
 		p[m] = r
 	}
@@ -88,6 +95,9 @@ func Policy(l Lookup) authz.Policy {
 		p[m] = r
 	}
 	for m, r := range reportingPolicy(l, memberOrg) {
+		p[m] = r
+	}
+	for m, r := range participationPolicy(memberOrg) {
 		p[m] = r
 	}
 	return p
@@ -120,6 +130,7 @@ func transferPolicy(l Lookup) authz.Policy {
 			if err != nil {
 				return nil, err
 			}
+			transfer.RememberSides(ctx, id(req), s)
 			return []string{pick(s)}, nil
 		}
 	}
@@ -236,8 +247,12 @@ var selfServed = map[string]bool{
 	pb.ReportingService_GetContactCard_FullMethodName:        true,
 	pb.AppraisalService_ListAppraisals_FullMethodName:        true,
 	pb.AppraisalService_ListStarRatings_FullMethodName:       true,
+	pb.ParticipationService_ListParticipation_FullMethodName: true,
 	// A quote is about no one's record: any member may ask one.
 	pb.DuesService_QuoteDues_FullMethodName: true,
+	// A member declares their income and reads their dues.
+	pb.DuesLedgerService_DeclareIncome_FullMethodName: true,
+	pb.DuesLedgerService_GetMemberDues_FullMethodName: true,
 }
 
 // UnaryInterceptor authorises calls by policy, except that a member may
@@ -246,6 +261,7 @@ var selfServed = map[string]bool{
 func UnaryInterceptor(p authz.Policy, tree authz.Tree, open func(string) bool) grpc.UnaryServerInterceptor {
 	check := authz.UnaryInterceptor(p, tree, open)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		ctx = transfer.WithSidesMemo(ctx)
 		if who, ok := auth.FromContext(ctx); ok && who.Role == auth.Member && selfServed[info.FullMethod] {
 			return h(ctx, req)
 		}

@@ -45,3 +45,30 @@ func duesPolicy() authz.Policy {
 			Targets: authz.Target(func(r *pb.UpdateDuesSettingsRequest) string { return r.GetDistrictId() })},
 	}
 }
+
+// duesLedgerPolicy is who may call the RPCs of the dues ledger: a member's
+// declarations and statement are read and written by staff in scope of
+// the organisation their relationship sits in (and by the member, for
+// their own: see selfServed); exemptions by writers; a branch's bills,
+// payments and arrears by the staff in scope of the branch (a branch
+// secretary's community, a street's or a district's administrators their
+// subtree). A system with member.write may generate bills on a schedule.
+func duesLedgerPolicy(memberOrg func(func(any) string) func(context.Context, any) ([]string, error)) authz.Policy {
+	type byMember interface{ GetMemberId() string }
+	memberID := func(r any) string { return r.(byMember).GetMemberId() }
+	type byOrg interface{ GetOrganisationId() string }
+	org := func(ctx context.Context, req any) ([]string, error) {
+		return []string{req.(byOrg).GetOrganisationId()}, nil
+	}
+	return authz.Policy{
+		pb.DuesLedgerService_DeclareIncome_FullMethodName:      {Roles: writers, Scopes: writeScopes, Targets: memberOrg(memberID)},
+		pb.DuesLedgerService_GrantDuesExemption_FullMethodName: {Roles: writers, Scopes: writeScopes, Targets: memberOrg(memberID)},
+		pb.DuesLedgerService_GenerateDuesBills_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: org},
+		pb.DuesLedgerService_ListDuesBills_FullMethodName:      {Roles: readers, Scopes: readScopes, Targets: org},
+		pb.DuesLedgerService_RecordDuesPayment_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: org},
+		pb.DuesLedgerService_RefundDuesPayment_FullMethodName:  {Roles: writers, Scopes: writeScopes, Targets: org},
+		pb.DuesLedgerService_CorrectDuesPayment_FullMethodName: {Roles: writers, Scopes: writeScopes, Targets: org},
+		pb.DuesLedgerService_ListDuesArrears_FullMethodName:    {Roles: readers, Scopes: readScopes, Targets: org},
+		pb.DuesLedgerService_GetMemberDues_FullMethodName:      {Roles: readers, Scopes: readScopes, Targets: memberOrg(memberID)},
+	}
+}

@@ -25,4 +25,7 @@ func Register(srv grpc.ServiceRegistrar, d *domain.Services, l Lookup, reads aud
 	pb.RegisterReportingServiceServer(srv, NewReporting(d.Reporting, pool))
 	pb.RegisterAppraisalServiceServer(srv, NewAppraisals(d.Reporting, pool))
 	pb.RegisterDuesServiceServer(srv, NewDues(d.Dues))
+	pb.RegisterDuesLedgerServiceServer(srv, NewDuesLedger(d.Dues, pool))
+	pb.RegisterParticipationServiceServer(srv, NewParticipation(d.Participation, pool))
+	pb.RegisterMemberImportServiceServer(srv, NewImports(d.Bulk))
 }

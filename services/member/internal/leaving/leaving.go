@@ -29,6 +29,9 @@ var ErrNotTreatedAsLeft = errs.WithReason(errs.FailedPrecondition, "NOT_TREATED_
 type Tx interface {
 	transfer.WithdrawTx
 	mobile.EndTx
+	// LostContactFlagged is when the member's open lost-contact flag was
+	// set (package participation computes it); found is false without one.
+	LostContactFlagged(ctx context.Context, memberID string) (flagged time.Time, found bool, err error)
 }
 
 // Store is what the end of a membership needs of the store.
@@ -107,8 +110,9 @@ func (r Request) same(l *member.Leaving) bool {
 // mobile record is ended, and the member is marked as left, kept and still
 // readable; the organisation's count is published. Treating a member as
 // having left (自行脱党) needs the review of their flagged transfer to have
-// found so, or six months of lost contact stated. The same ending asked
-// again answers the member as it is.
+// found so, or six months of lost contact: stated, or the member flagged
+// lost contact (computed from the facts) by the date. The same ending
+// asked again answers the member as it is.
 func (s *Service) EndMembership(ctx context.Context, r Request, a member.Actor) (*member.Member, error) {
 	if err := r.validate(s.clock.Today()); err != nil {
 		return nil, err
@@ -138,7 +142,15 @@ func (s *Service) EndMembership(ctx context.Context, r Request, a member.Actor) 
 		}
 		if r.Kind == member.LeftTreatedAsLeft && r.LostContactSince.IsZero() &&
 			(!found || open.Flagged.IsZero() || open.ReviewOutcome != transfer.ReviewTreatedAsLeft) {
-			return ErrNotTreatedAsLeft
+			// The computed flag stands for six months of lost contact: it
+			// lets the review conclude, never concludes it by itself.
+			flagged, lost, err := tx.LostContactFlagged(ctx, m.ID)
+			if err != nil {
+				return err
+			}
+			if !lost || s.clock.Day(flagged).After(r.Date) {
+				return ErrNotTreatedAsLeft
+			}
 		}
 		now := s.clock.Now()
 		if found {

@@ -45,3 +45,15 @@ func (c Clock) DayStart(day time.Time) time.Time {
 // Year is the year of an instant in the city: the year of a letter's or a
 // certificate's number.
 func (c Clock) Year(t time.Time) int { return t.In(c.loc).Year() }
+
+// Location is the city's time zone.
+func (c Clock) Location() *time.Location { return c.loc }
+
+// Zone is the name of the city's time zone as PostgreSQL knows it ("UTC"
+// for a zone with no such name).
+func (c Clock) Zone() string {
+	if name := c.loc.String(); name != "" && name != "Local" {
+		return name
+	}
+	return "UTC"
+}

@@ -28,3 +28,17 @@ type CountChanged struct {
 func (e Registered) AggregateID() string   { return e.Member.OrganisationID }
 func (e Updated) AggregateID() string      { return e.Member.OrganisationID }
 func (e CountChanged) AggregateID() string { return e.OrganisationID }
+
+// Imported is published when a bulk import registers members into an
+// organisation: one event for a batch's arrivals there, whose audit
+// records the import writes itself, one per member.
+type Imported struct {
+	JobID, OrganisationID, DistrictID string
+	Members                           []ImportedMember
+}
+
+// ImportedMember is a member an import registered, as consumers of
+// registrations need it: no personal data.
+type ImportedMember struct{ ID, Status, CategoryCode string }
+
+func (e Imported) AggregateID() string { return e.OrganisationID }

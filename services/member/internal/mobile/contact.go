@@ -105,6 +105,11 @@ func (s *Service) contact(ctx context.Context, tx Tx, rec *Record, r ContactRequ
 			return nil, err
 		}
 	}
+	if r.Direction == ContactReport && rec.MemberID != "" && s.heardFrom != nil {
+		if err := s.heardFrom(ctx, tx, rec.MemberID); err != nil {
+			return nil, err
+		}
+	}
 	return e, tx.Emit(ctx, ContactLogged{Record: rec, Entry: e}, now)
 }
 

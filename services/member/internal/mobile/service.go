@@ -12,6 +12,7 @@
 package mobile
 
 import (
+	"context"
 	"time"
 
 	"gongjian.dev/services/member/internal/member"
@@ -22,6 +23,16 @@ type Service struct {
 	store   Store
 	clock   member.Clock
 	members *member.Service
+	// heardFrom is told, in the transaction of a member's own report, that
+	// the member was heard from (a report counts as contact for lost
+	// contact); nil tells no one.
+	heardFrom func(ctx context.Context, tx Tx, memberID string) error
+}
+
+// OnReport has fn told, in the transaction of each member's report logged
+// from now on, that the member was heard from.
+func (s *Service) OnReport(fn func(ctx context.Context, tx Tx, memberID string) error) {
+	s.heardFrom = fn
 }
 
 // NewService returns a Service over store that reclassifies members

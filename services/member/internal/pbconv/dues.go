@@ -8,13 +8,15 @@ import (
 // DuesSettings is the API message of a district's dues bands.
 func DuesSettings(s dues.Settings) *pb.DuesSettings {
 	return &pb.DuesSettings{DistrictId: s.DistrictID, InService: duesBands(s.InService), Retired: duesBands(s.Retired),
-		FixedFen: s.FixedFen, Inherited: s.Inherited, Etag: s.Etag(), UpdateTime: ts(s.Updated), UpdateSubject: s.UpdatedBy}
+		FixedFen: s.FixedFen, Inherited: s.Inherited, Etag: s.Etag(), UpdateTime: ts(s.Updated), UpdateSubject: s.UpdatedBy,
+		LostContactAttendanceMonths: s.LostContactAttendanceMonths, LostContactDuesMonths: s.LostContactDuesMonths}
 }
 
 // DuesSettingsFrom is the domain value of the settings an API message sets.
 func DuesSettingsFrom(districtID string, s *pb.DuesSettings) dues.Settings {
 	return dues.Settings{DistrictID: districtID, InService: duesBandsFrom(s.GetInService()),
-		Retired: duesBandsFrom(s.GetRetired()), FixedFen: s.GetFixedFen()}
+		Retired: duesBandsFrom(s.GetRetired()), FixedFen: s.GetFixedFen(),
+		LostContactAttendanceMonths: s.GetLostContactAttendanceMonths(), LostContactDuesMonths: s.GetLostContactDuesMonths()}
 }
 
 // DuesQuote is the API answer of a quote by settings s.

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/dues"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/transfer"
 )
@@ -88,6 +89,7 @@ func Transfer(t *transfer.Transfer) *pb.Transfer {
 		CreateTime: ts(t.Created), UpdateTime: ts(t.Updated), Etag: t.Etag(),
 		SuspendedFrom: TransferState(t.SuspendedFrom), ExpireTime: ts(t.Expired), FlagTime: ts(t.Flagged),
 		ReviewOutcome: ReviewOutcome(t.ReviewOutcome), RecordTime: ts(t.Recorded),
+		DuesPaidUpTo: dues.FormatMonth(t.DuesPaidUpTo), LetterText: letterText(t),
 	}
 	outside(out, t)
 	for _, s := range t.Steps {

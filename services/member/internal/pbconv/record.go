@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/outbox"
@@ -13,6 +14,7 @@ import (
 	"gongjian.dev/services/member/internal/dues"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
+	"gongjian.dev/services/member/internal/participation"
 	"gongjian.dev/services/member/internal/reporting"
 	"gongjian.dev/services/member/internal/transfer"
 )
@@ -25,6 +27,9 @@ const (
 	// SubjectCategoryChanged is the subject of a change of management category.
 	SubjectCategoryChanged = "gongjian.member.v1.member_category_changed"
 	SubjectMemberLeft      = "gongjian.member.v1.member_left"
+	// SubjectMembersImported is the subject of a bulk import's arrivals in
+	// one organisation.
+	SubjectMembersImported = "gongjian.member.v1.members_imported"
 
 	// The subjects of the steps of a transfer: gongjian.member.v1.transfer_<step>.
 	SubjectTransferRequested        = "gongjian.member.v1.transfer_requested"
@@ -45,6 +50,13 @@ const (
 	SubjectTransferSettingsUpdated = "gongjian.member.v1.transfer_settings_updated"
 	// SubjectDuesSettingsUpdated is the subject of a change of a district's dues bands.
 	SubjectDuesSettingsUpdated = "gongjian.member.v1.dues_settings_updated"
+	// The subjects of the dues ledger.
+	SubjectDuesIncomeDeclared   = "gongjian.member.v1.dues_income_declared"
+	SubjectDuesExemptionGranted = "gongjian.member.v1.dues_exemption_granted"
+	SubjectDuesBillsGenerated   = "gongjian.member.v1.dues_bills_generated"
+	SubjectDuesPaymentRecorded  = "gongjian.member.v1.dues_payment_recorded"
+	SubjectDuesPaymentRefunded  = "gongjian.member.v1.dues_payment_refunded"
+	SubjectDuesPaymentCorrected = "gongjian.member.v1.dues_payment_corrected"
 
 	SubjectMobileOutflowRegistered = "gongjian.member.v1.mobile_outflow_registered"
 	SubjectMobileInflowRegistered  = "gongjian.member.v1.mobile_inflow_registered"
@@ -60,6 +72,9 @@ const (
 	SubjectInServiceFeedbackSent      = "gongjian.member.v1.in_service_feedback_sent"
 	SubjectStarRatingSet              = "gongjian.member.v1.star_rating_set"
 	SubjectAppraisalRecorded          = "gongjian.member.v1.appraisal_recorded"
+
+	SubjectMemberLostContact     = "gongjian.member.v1.member_lost_contact"
+	SubjectMemberContactRegained = "gongjian.member.v1.member_contact_regained"
 )
 
 // The subject types of the member service's audit records.
@@ -69,6 +84,10 @@ const (
 	subjectTransfer         = "transfer"
 	subjectTransferSettings = "transfer_settings"
 	subjectDuesSettings     = "dues_settings"
+	subjectDuesDeclaration  = "dues_declaration"
+	subjectDuesExemption    = "dues_exemption"
+	subjectDuesBatch        = "dues_bill_batch"
+	subjectDuesReceipt      = "dues_receipt"
 	subjectTransferJob      = "transfer_job"
 	subjectMobile           = "mobile_record"
 	subjectMobileGroup      = "mobile_group"
@@ -80,6 +99,7 @@ const (
 	subjectSettings         = "reporting_settings"
 	subjectAppraisal        = "appraisal"
 	subjectStarRating       = "star_rating"
+	subjectLostContact      = "lost_contact"
 )
 
 // Record is what a domain event leaves in the transaction of its change:
@@ -150,6 +170,9 @@ func RecordOf(e member.Event, id string, at time.Time) (Record, error) {
 		// A reclassification: the category is all that changed.
 		audited(subjectMember, c.MemberID, c.OrganisationID, categoryRecord(c.New), false)
 		r.Audit.Before = categoryRecord(c.Old)
+	case member.Imported:
+		// Each member's audit record is written by the import itself.
+		subject, msg = SubjectMembersImported, membersImported(e, id, occur)
 	case member.CountChanged:
 		subject, msg = SubjectCountChanged, &pb.OrganisationMemberCountChanged{EventId: id, OccurTime: occur,
 			OrganisationId: e.OrganisationID, MemberCount: e.Count}
@@ -181,6 +204,34 @@ func RecordOf(e member.Event, id string, at time.Time) (Record, error) {
 			Settings: DuesSettings(e.After)}
 		audited(subjectDuesSettings, e.After.DistrictID, e.After.DistrictID, DuesSettings(e.After), false)
 		r.Audit.Before = DuesSettings(e.Before)
+	case dues.IncomeDeclared:
+		d := IncomeDeclaration(e.Declaration)
+		subject, msg = SubjectDuesIncomeDeclared, &pb.DuesIncomeDeclared{EventId: id, OccurTime: occur, Declaration: d}
+		audited(subjectDuesDeclaration, e.Declaration.ID, e.Declaration.OrganisationID, d, false)
+	case dues.ExemptionGranted:
+		x := DuesExemption(e.Exemption)
+		subject, msg = SubjectDuesExemptionGranted, &pb.DuesExemptionGranted{EventId: id, OccurTime: occur, Exemption: x}
+		audited(subjectDuesExemption, e.Exemption.ID, e.Exemption.OrganisationID, x, false)
+	case dues.BillsGenerated:
+		g := batchGenerated(e.Batch)
+		audited(subjectDuesBatch, e.Batch.ID, e.Batch.OrganisationID, proto.Clone(g), false)
+		g.EventId, g.OccurTime = id, occur
+		subject, msg = SubjectDuesBillsGenerated, g
+	case dues.PaymentRecorded:
+		entries := DuesEntries(e.Entries)
+		subject, msg = SubjectDuesPaymentRecorded, &pb.DuesPaymentRecorded{EventId: id, OccurTime: occur, Entries: entries}
+		audited(subjectDuesReceipt, e.Entries[0].ReceiptID, e.Entries[0].OrganisationID,
+			&pb.RecordDuesPaymentResponse{Entries: entries}, false)
+	case dues.PaymentRefunded:
+		subject, msg = SubjectDuesPaymentRefunded, &pb.DuesPaymentRefunded{EventId: id, OccurTime: occur,
+			Refund: DuesEntry(&e.Refund), Payment: DuesEntry(&e.Of)}
+		audited(subjectDuesReceipt, e.Refund.ReceiptID, e.Refund.OrganisationID,
+			&pb.RefundDuesPaymentResponse{Refund: DuesEntry(&e.Refund)}, false)
+	case dues.PaymentCorrected:
+		subject, msg = SubjectDuesPaymentCorrected, &pb.DuesPaymentCorrected{EventId: id, OccurTime: occur,
+			Reversal: DuesEntry(&e.Reversal), Payment: DuesEntry(&e.Of), Replacement: DuesEntry(e.Replacement)}
+		audited(subjectDuesReceipt, e.Reversal.ReceiptID, e.Reversal.OrganisationID,
+			&pb.CorrectDuesPaymentResponse{Reversal: DuesEntry(&e.Reversal), Replacement: DuesEntry(e.Replacement)}, false)
 	case transfer.JobStarted:
 		j := e.Job
 		audited(subjectTransferJob, j.ID, j.OrganisationID, map[string]any{"organisation_id": j.OrganisationID,
@@ -189,6 +240,15 @@ func RecordOf(e member.Event, id string, at time.Time) (Record, error) {
 		o := e.Outcome
 		audited(subjectTransferJob, o.JobID, e.Job.OrganisationID, map[string]any{"member_id": o.MemberID,
 			"result": o.Result, "reason": o.Reason, "detail": o.Detail}, false)
+
+	case participation.Flagged:
+		f := LostContact(e.Flag)
+		subject, msg = SubjectMemberLostContact, &pb.MemberLostContact{EventId: id, OccurTime: occur, Member: f}
+		audited(subjectLostContact, e.Flag.MemberID, e.Flag.OrganisationID, f, false)
+	case participation.Cleared:
+		subject, msg = SubjectMemberContactRegained, &pb.MemberContactRegained{EventId: id, OccurTime: occur,
+			MemberId: e.Flag.MemberID, OrganisationId: e.Flag.OrganisationID, By: e.Flag.ClearedBy, FlagTime: ts(e.Flag.Flagged)}
+		audited(subjectLostContact, e.Flag.MemberID, e.Flag.OrganisationID, msg, false)
 
 	case mobile.Registered:
 		rec := MobileRecord(e.Record, time.Time{}, false)
@@ -315,6 +375,16 @@ func memberLeft(e member.MemberLeft, id string, at time.Time) *pb.MemberLeft {
 	out := &pb.MemberLeft{EventId: id, OccurTime: ts(at), Member: Member(e.Member, IDOmitted), TransferId: e.TransferID}
 	if l := e.Member.Left; l != nil {
 		out.Kind, out.Date = LeavingKind(l.Kind), date(l.Date)
+	}
+	return out
+}
+
+func membersImported(e member.Imported, id string, occur *timestamppb.Timestamp) *pb.MembersImported {
+	out := &pb.MembersImported{EventId: id, OccurTime: occur, JobId: e.JobID, OrganisationId: e.OrganisationID,
+		DistrictId: e.DistrictID, Members: make([]*pb.Member, len(e.Members))}
+	for i, m := range e.Members {
+		out.Members[i] = &pb.Member{Id: m.ID, OrganisationId: e.OrganisationID, DistrictId: e.DistrictID,
+			Status: pb.MemberStatus(pb.MemberStatus_value["MEMBER_STATUS_"+m.Status]), CategoryCode: m.CategoryCode}
 	}
 	return out
 }

@@ -56,6 +56,8 @@ type Row struct {
 	MemberID       string    `json:"member_id,omitempty"`
 	OrganisationID string    `json:"organisation_id,omitempty"`
 	Problems       []Problem `json:"problems,omitempty"`
+	// Seq is a bulk import's own number of the row, which pages its report.
+	Seq int64 `json:"-"`
 }
 
 // importRow is a row being imported: the member it reads as and what is

@@ -132,13 +132,12 @@ func (s *Store) Composition(ctx context.Context, orgID string, subtree bool) ([]
 	if uuid.Validate(orgID) != nil {
 		return nil, nil
 	}
-	where := `organisation_id = $1`
 	if subtree {
-		where = `path >= (SELECT path FROM orgs WHERE id = $1) AND path < (SELECT path || '~' FROM orgs WHERE id = $1)`
+		return s.compositionRolledUp(ctx, orgID)
 	}
-	// The counters of the organisations (migration 009), not the members.
+	// The organisation's counters (migration 009), not its members.
 	rows, err := s.pool.Query(ctx, `SELECT category_code, min(category_name), sum(n)::bigint FROM member_counts
-		WHERE `+where+` GROUP BY category_code ORDER BY category_code`, orgID)
+		WHERE organisation_id = $1 GROUP BY category_code ORDER BY category_code`, orgID)
 	if err != nil {
 		return nil, err
 	}

@@ -50,9 +50,10 @@ func (t *txStore) DuesSettings(ctx context.Context, districtID string) (dues.Set
 	}
 	var inService, retired []byte
 	var updated *time.Time
-	err := t.tx.QueryRow(ctx, `SELECT in_service, retired, fixed_fen, version, updated_by, updated_at
+	err := t.tx.QueryRow(ctx, `SELECT in_service, retired, fixed_fen, version, updated_by, updated_at,
+		lost_contact_attendance_months, lost_contact_dues_months
 		FROM dues_settings WHERE district_id = $1`, districtID).Scan(&inService, &retired, &s.FixedFen,
-		&s.Version, &s.UpdatedBy, &updated)
+		&s.Version, &s.UpdatedBy, &updated, &s.LostContactAttendanceMonths, &s.LostContactDuesMonths)
 	if pgdb.IsNoRows(err) {
 		return dues.Defaults(districtID), nil
 	}
@@ -82,12 +83,16 @@ func (t *txStore) SaveDuesSettings(ctx context.Context, s dues.Settings) error {
 		return err
 	}
 	tag, err := t.tx.Exec(ctx, `INSERT INTO dues_settings (district_id, in_service, retired, fixed_fen,
-		version, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		version, updated_by, updated_at, lost_contact_attendance_months, lost_contact_dues_months)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (district_id) DO UPDATE SET in_service = EXCLUDED.in_service, retired = EXCLUDED.retired,
 			fixed_fen = EXCLUDED.fixed_fen, version = EXCLUDED.version,
-			updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
+			updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at,
+			lost_contact_attendance_months = EXCLUDED.lost_contact_attendance_months,
+			lost_contact_dues_months = EXCLUDED.lost_contact_dues_months
 		WHERE dues_settings.version = EXCLUDED.version - 1`,
-		s.DistrictID, inService, retired, s.FixedFen, s.Version, s.UpdatedBy, s.Updated)
+		s.DistrictID, inService, retired, s.FixedFen, s.Version, s.UpdatedBy, s.Updated,
+		s.LostContactAttendanceMonths, s.LostContactDuesMonths)
 	if err != nil {
 		return err
 	}

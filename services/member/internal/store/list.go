@@ -59,13 +59,22 @@ func (s *Store) CountByOrganisation(ctx context.Context, ancestorID string) ([]m
 }
 
 // Count implements member.Store. A count by where members sit and by the
-// attributes the counters keep (status, category, employment status) sums
-// the counters of the organisations (migration 009): a district's count
-// reads its organisations, not its tens of thousands of members. A count
-// by anything else (name, age, skills, hardship) counts the members.
+// attributes the counters keep (status, category, employment status) reads
+// counters: of a subtree, those rolled up to its root (a few dozen rows for
+// a district or the city, migration member_counters 001); of one
+// organisation, its own (migration 009). A subtree's count by age band
+// alone reads counters by month of birth and counts the months the band
+// cuts. A count by anything else (name, skills, hardship, age with more)
+// counts the members.
 func (s *Store) Count(ctx context.Context, f member.ListFilter) (int64, error) {
 	// The counters count live members only.
 	counters := !f.IncludeLeft && countable(f.Search)
+	if counters && f.OrganisationID == "" {
+		return s.countRolledUp(ctx, f)
+	}
+	if !f.IncludeLeft && f.OrganisationID == "" && f.Status == "" && ageOnly(f.Search) {
+		return s.countByAge(ctx, f)
+	}
 	q, ok := memberQuery(f, !f.IncludeLeft && !counters)
 	if !ok {
 		return 0, nil

@@ -44,10 +44,36 @@ var migrationFiles embed.FS
 // Migrations are the service's own migrations; run them after outbox.Migrations.
 var Migrations = pgdb.Embedded("member", migrationFiles, "migrations")
 
+//go:embed migrations/bulkimport/*.sql
+var bulkImportFiles embed.FS
+
+// BulkImportMigrations are the tables of bulk imports: jobs and their
+// staged rows.
+var BulkImportMigrations = pgdb.Embedded("member_bulkimport", bulkImportFiles, "migrations/bulkimport")
+
+//go:embed migrations_counters/*.sql
+var counterFiles embed.FS
+
+// CounterMigrations are the counters rolled up per ancestor that counts
+// and compositions of a subtree read, a set of their own (tern numbers a
+// set's files without gaps).
+var CounterMigrations = pgdb.Embedded("member_counters", counterFiles, "migrations_counters")
+
+//go:embed migrations_dues/*.sql
+var duesMigrationFiles embed.FS
+
+// DuesMigrations are the tables of the party dues ledger (declarations,
+// exemptions, bills, payments), a set of their own, numbered apart from
+// the service's first set.
+var DuesMigrations = pgdb.Embedded("member_dues", duesMigrationFiles, "migrations_dues")
+
 // AllMigrations are every migration set the service's schema needs, in
-// order. The view of the organisation tree comes last: the service's own
-// first migration created its table before the shared set existed.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations}
+// order. The view of the organisation tree comes after the service's own
+// first set, which created its table before the shared set existed; then
+// the rolled-up counters, the dues ledger, attendance and bulk imports.
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, orgview.Migrations,
+	CounterMigrations, DuesMigrations, AttendanceMigrations,
+	BulkImportMigrations}
 
 // Store is the service's store over a pool; its views implement the Store
 // of each sub-domain.

@@ -136,6 +136,9 @@ func (s *Service) issueLetter(ctx context.Context, tx Tx, t *Transfer, now time.
 	if err != nil {
 		return err
 	}
+	if t.DuesPaidUpTo, err = tx.DuesPaidUpTo(ctx, t.MemberID); err != nil {
+		return err
+	}
 	t.LetterNumber = fmt.Sprintf("ZZ-%d-%06d", s.clock.Year(now), n)
 	t.LetterDeadline = settings.deadline(now, t.Outside != nil)
 	t.Expired = time.Time{}
@@ -294,29 +297,27 @@ func (s *Service) step(ctx context.Context, r StepRequest, action string, lockOr
 	apply func(Tx, *Transfer, time.Time) error) (*Transfer, error) {
 	var out *Transfer
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		peek, err := tx.PeekTransfer(ctx, r.ID)
-		if err != nil {
-			return err
+		peek, ok := rememberedSides(ctx, r.ID)
+		if !ok {
+			t, err := tx.PeekTransfer(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			peek = Sides{MemberID: t.MemberID, From: t.FromOrgID, To: t.ToOrgID}
 		}
 		if r.Actor.MemberID != "" && r.Actor.MemberID != peek.MemberID {
 			return ErrTransferNotFound
 		}
+		var orgs []string
 		if lockOrgs {
-			ids := []string{peek.FromOrgID, peek.ToOrgID}
-			slices.Sort(ids)
-			for _, id := range ids {
-				if id == "" { // a transfer out of the city: no organisation here receives it
-					continue
-				}
-				if _, err := tx.LockOrg(ctx, id); err != nil {
-					return err
+			for _, id := range []string{peek.From, peek.To} {
+				if id != "" { // "": a transfer out of the city, which no organisation here receives
+					orgs = append(orgs, id)
 				}
 			}
+			slices.Sort(orgs)
 		}
-		if _, err := tx.Lock(ctx, peek.MemberID); err != nil {
-			return err
-		}
-		t, err := tx.LockTransfer(ctx, r.ID)
+		t, err := tx.LockForStep(ctx, orgs, peek.MemberID, r.ID)
 		if err != nil {
 			return err
 		}

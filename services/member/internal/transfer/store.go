@@ -29,6 +29,10 @@ type Tx interface {
 	// PeekTransfer reads a transfer without locking it, to learn what to
 	// lock first.
 	PeekTransfer(ctx context.Context, id string) (*Transfer, error)
+	// LockForStep takes the locks of a step at once, in the order every
+	// writer takes them: the organisations of orgIDs in their order, the
+	// member, then the transfer, whose steps it reads.
+	LockForStep(ctx context.Context, orgIDs []string, memberID, transferID string) (*Transfer, error)
 	// InsertTransfer writes a new transfer with its first step.
 	InsertTransfer(ctx context.Context, t *Transfer, step Step) error
 	// TransferSettings are a district's letter rules, or the defaults.
@@ -39,6 +43,9 @@ type Tx interface {
 	SaveTransferSettings(ctx context.Context, s Settings) error
 	// NextLetterNumber draws the next letter number of the city.
 	NextLetterNumber(ctx context.Context) (int64, error)
+	// DuesPaidUpTo is the month a member's party dues are paid up to
+	// (zero when they have no bill), which a letter carries.
+	DuesPaidUpTo(ctx context.Context, memberID string) (time.Time, error)
 
 	// LockLettersToExpire locks, skipping rows another transaction holds,
 	// at most limit released transfers not yet marked expired whose letter's

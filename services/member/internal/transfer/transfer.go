@@ -48,6 +48,10 @@ type Transfer struct {
 	// Receipt is the receipt slip that completed a transfer out of the
 	// city; nil until then.
 	Receipt *Receipt
+	// DuesPaidUpTo is the month the letter says the member's party dues
+	// are paid up to, computed when it is released (zero: no bill yet);
+	// the receiving branch bills from the month after.
+	DuesPaidUpTo time.Time
 }
 
 // Step is one step of a transfer as it was taken: history is appended,

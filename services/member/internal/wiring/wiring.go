@@ -34,6 +34,10 @@ type Config struct {
 	// IDHashKey keys the hash that finds a national ID number (base64, at
 	// least 32 bytes). Changing it makes every stored hash useless.
 	IDHashKey string `env:"MEMBER_ID_HASH_KEY,required" secret:"true"`
+	// CounterFoldInterval is how often the deltas of the counters rolled
+	// up per ancestor are folded into them. Counts are exact whenever the
+	// fold runs; between folds a count reads the deltas too.
+	CounterFoldInterval time.Duration `env:"COUNTER_FOLD_INTERVAL" envDefault:"1s"`
 }
 
 // Stream is the JetStream stream of the service's events.
@@ -42,6 +46,10 @@ var Stream = pkgevents.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.m
 // JointActivityConsumer is the durable name of the consumer that counts
 // the co-building service's joint activities on contact cards.
 const JointActivityConsumer = "member-joint-activities"
+
+// OrganisationLifeConsumer is the durable name of the consumer that builds
+// each member's participation from the organisation service's activities.
+const OrganisationLifeConsumer = "member-organisation-life"
 
 // Built is what Wire makes besides the API, for tests that reach past it.
 type Built struct {
@@ -84,11 +92,24 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		Consumers: []service.Consumer{
 			{Spec: orgview.Consumer("member-orgs"), Handle: orgview.Handler(d.Log, store.MoveMembers)},
 			{Spec: events.JointActivities(JointActivityConsumer), Handle: events.CountJointActivities(st, svc.Members.Clock(), d.Log)},
+			{Spec: events.OrganisationLife(OrganisationLifeConsumer), Handle: events.RecordOrganisationLife(st, svc.Members, d.Log)},
 		},
 		Jobs: []service.Job{{Name: "sweeper", Run: func(ctx context.Context) error {
 			return svc.RunSweeper(ctx, cfg.SweepInterval, func(err error) { d.Log.Error("sweep", "error", err) })
-		}}},
+		}}, service.Every("counter-fold", foldInterval(cfg), func(ctx context.Context) error {
+			_, err := st.FoldCounters(ctx)
+			return err
+		}, func(err error) { d.Log.Error("fold the rolled-up counters", "error", err) })},
 	}, nil
+}
+
+// foldInterval is the configured interval of the counters' fold, a second
+// when a configuration built in code leaves it unset.
+func foldInterval(cfg *Config) time.Duration {
+	if cfg.CounterFoldInterval <= 0 {
+		return time.Second
+	}
+	return cfg.CounterFoldInterval
 }
 
 // reencrypt seals every national ID number under the current key.

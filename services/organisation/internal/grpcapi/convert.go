@@ -84,9 +84,11 @@ func activity(orgID string, m *pb.Activity) (*org.Activity, error) {
 	a := &org.Activity{
 		OrganisationID: orgID, Kind: pbconv.ActivityKind(m.GetKind()), Date: d.parse("activity.date", m.GetDate()),
 		Topic: m.GetTopic(), Expected: m.GetExpected(), Attended: m.GetAttended(), Note: m.GetNote(),
+		AttendeeIDs: m.GetAttendeeMemberIds(),
 	}
 	for _, ab := range m.GetAbsentees() {
-		a.Absentees = append(a.Absentees, org.Absentee{Name: ab.GetName(), Reason: ab.GetReason()})
+		a.Absentees = append(a.Absentees, org.Absentee{Name: ab.GetName(), Reason: ab.GetReason(),
+			MemberID: ab.GetMemberId(), ReasonKind: pbconv.AbsenceReason(ab.GetReasonKind())})
 	}
 	return a, d.err()
 }

@@ -38,13 +38,19 @@ type Activity struct {
 	Absentees      []Absentee
 	Note           string
 	Recorded       time.Time
+	// AttendeeIDs are the member ids of those present (records made before
+	// ids were taken have none, only the count).
+	AttendeeIDs []string
 }
 
-// Absentee is a member who was absent. Reason is what was said; an empty
-// reason stays empty — the system never invents one.
+// Absentee is a member who was absent, named, identified by member id, or
+// both. Reason and ReasonKind are what was said; empty stays empty — the
+// system never invents a reason.
 type Absentee struct {
-	Name   string `json:"name"`
-	Reason string `json:"reason,omitempty"`
+	Name       string        `json:"name"`
+	Reason     string        `json:"reason,omitempty"`
+	MemberID   string        `json:"memberId,omitempty"`
+	ReasonKind AbsenceReason `json:"reasonKind,omitempty"`
 }
 
 // ActivityFilter selects activities of one organisation.
@@ -75,6 +81,9 @@ func (s *Service) RecordActivity(ctx context.Context, a *Activity, requestID str
 		if o.State == Dissolved {
 			return ErrDissolved
 		}
+		if err := checkAttendance(ctx, tx, o, a); err != nil {
+			return err
+		}
 		a.ID, a.Recorded = NewID(), s.now()
 		if err := tx.InsertActivity(ctx, a); err != nil {
 			return err
@@ -104,6 +113,7 @@ func validateActivity(a *Activity, today Date) error {
 	if absent := a.Expected - a.Attended; int32(len(a.Absentees)) > absent && a.Attended <= a.Expected {
 		v.Add("activity.absentees", "%d absentees named but only %d were absent", len(a.Absentees), absent)
 	}
+	validateAttendees(v, a)
 	return v.Err()
 }
 

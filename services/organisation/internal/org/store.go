@@ -55,7 +55,11 @@ type Tx interface {
 
 	replay.Requests
 
+	// InsertActivity keeps an activity with the members it names by id.
 	InsertActivity(ctx context.Context, a *Activity) error
+	// MemberPlaces is what the view of the member service's events holds
+	// of each of ids (an id it does not hold is absent from the map).
+	MemberPlaces(ctx context.Context, ids []string) (map[string]MemberPlace, error)
 	GetActivity(ctx context.Context, id string) (*Activity, error)
 	InsertCoveragePoint(ctx context.Context, p *CoveragePoint) error
 	LockCoveragePoint(ctx context.Context, id string) (*CoveragePoint, error)

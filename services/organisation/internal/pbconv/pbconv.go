@@ -116,12 +116,18 @@ func Activity(a *org.Activity) *pb.Activity {
 		Id: a.ID, OrganisationId: a.OrganisationID,
 		Kind: pb.ActivityKind(enumValue(pb.ActivityKind_value, "ACTIVITY_KIND_", string(a.Kind))),
 		Date: a.Date.String(), Topic: a.Topic, Expected: a.Expected, Attended: a.Attended,
-		Note: a.Note, RecordTime: ts(a.Recorded),
+		Note: a.Note, RecordTime: ts(a.Recorded), AttendeeMemberIds: a.AttendeeIDs,
 	}
 	for _, ab := range a.Absentees {
-		m.Absentees = append(m.Absentees, &pb.Absentee{Name: ab.Name, Reason: ab.Reason})
+		m.Absentees = append(m.Absentees, &pb.Absentee{Name: ab.Name, Reason: ab.Reason, MemberId: ab.MemberID,
+			ReasonKind: pb.AbsenceReason(enumValue(pb.AbsenceReason_value, "ABSENCE_REASON_", string(ab.ReasonKind)))})
 	}
 	return m
+}
+
+// AbsenceReason converts an API kind of absence reason ("" when none was given).
+func AbsenceReason(r pb.AbsenceReason) org.AbsenceReason {
+	return org.AbsenceReason(enumName(r.String(), "ABSENCE_REASON_"))
 }
 
 // CoveragePoint converts a domain coverage point to its message.

@@ -14,7 +14,7 @@ import (
 	"gongjian.dev/services/organisation/internal/org"
 )
 
-const activityColumns = `id::text, organisation_id::text, kind, day, topic, expected, attended, absentees, note, recorded_at`
+const activityColumns = `id::text, organisation_id::text, kind, day, topic, expected, attended, absentees, note, recorded_at, ` + attendeeIDs
 
 func scanActivity(row pgx.Row) (*org.Activity, error) {
 	var (
@@ -23,7 +23,7 @@ func scanActivity(row pgx.Row) (*org.Activity, error) {
 		absentees []byte
 	)
 	if err := row.Scan(&a.ID, &a.OrganisationID, &a.Kind, &day, &a.Topic, &a.Expected, &a.Attended,
-		&absentees, &a.Note, &a.Recorded); err != nil {
+		&absentees, &a.Note, &a.Recorded, &a.AttendeeIDs); err != nil {
 		return nil, err
 	}
 	a.Date, a.Recorded = org.DateOf(day), a.Recorded.UTC()
@@ -43,7 +43,10 @@ func (t *txStore) InsertActivity(ctx context.Context, a *org.Activity) error {
 	_, err = t.tx.Exec(ctx, `INSERT INTO activities (id, organisation_id, kind, day, topic, expected, attended, absentees, note, recorded_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		a.ID, a.OrganisationID, a.Kind, a.Date.Time(), a.Topic, a.Expected, a.Attended, js, a.Note, a.Recorded)
-	return err
+	if err != nil {
+		return err
+	}
+	return t.insertActivityMembers(ctx, a)
 }
 
 // GetActivity implements org.Tx.

@@ -34,7 +34,7 @@ var migrationFiles embed.FS
 var Migrations = pgdb.Embedded("organisation", migrationFiles, "migrations")
 
 // AllMigrations are every migration set the service's schema needs, in order.
-var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations}
+var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, Migrations, AttendanceMigrations}
 
 // Store implements org.Store over a pool.
 type Store struct{ pool *pgxpool.Pool }

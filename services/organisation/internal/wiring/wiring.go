@@ -1,6 +1,7 @@
 // Package wiring is the organisation service as pkg/service runs it: what
 // is its own — schema, stream, APIs, access policy, the consumers of member
-// counts and of resident units' coverage — named in one Spec that main and
+// counts, of resident units' coverage and of the members attendance ids are
+// checked against — named in one Spec that main and
 // the tests both use.
 package wiring
 
@@ -74,6 +75,7 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		Consumers: []service.Consumer{
 			{Spec: counts, Handle: orgevents.ApplyMemberCounts(st, d.Location, d.Log)},
 			{Spec: orgevents.UnitCoverage, Handle: orgevents.ApplyUnitCoverage(st, d.Location, d.Log)},
+			{Spec: orgevents.Members, Handle: orgevents.ApplyMembers(st, d.Location, d.Log)},
 		},
 	}, nil
 }

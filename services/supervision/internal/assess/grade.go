@@ -23,6 +23,8 @@ type Result struct {
 	BottomTwo                  bool
 	BottomTwoCount             int32
 	Graded                     time.Time
+	// Correction is 1 and empty as graded; a correction makes the next.
+	Correction Correction
 }
 
 // ResultQuery lists results.
@@ -99,7 +101,7 @@ func (s *Service) results(g *Grading, st *Settings, p Period) []*Result {
 		o := g.Orgs[l.OrganisationID]
 		r := &Result{OrganisationID: o.ID, Name: o.Name, Kind: o.Kind, ParentID: o.ParentID, DistrictID: l.DistrictID,
 			Period: p.String(), TaskListID: l.ID, TaskScore: round2(l.Score()),
-			DailyScore: math.Min(100, math.Max(0, 100+g.Daily[o.ID])), Graded: now}
+			DailyScore: math.Min(100, math.Max(0, 100+g.Daily[o.ID])), Graded: now, Correction: Correction{Version: 1}}
 		share := float64(st.DailyShare) / 100
 		r.Score = round2(r.TaskScore*(1-share) + r.DailyScore*share)
 		r.Grade = st.Grade(r.Score)

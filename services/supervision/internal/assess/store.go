@@ -23,6 +23,8 @@ type Store interface {
 	// Settings are a district's own settings (nil: none set).
 	Settings(ctx context.Context, districtID string) (*Settings, error)
 	Results(ctx context.Context, q ResultQuery) ([]*Result, error)
+	// ResultVersions are every version of a result, the latest first.
+	ResultVersions(ctx context.Context, orgID, period string) ([]*Result, error)
 	// LatestPeriod is the latest period graded directly below root ("" if none).
 	LatestPeriod(ctx context.Context, root string) (string, error)
 	// Barred is the finding that bars an organisation from commendation in
@@ -54,6 +56,12 @@ type Tx interface {
 	// InsertResults saves the results, marks the lists graded and writes
 	// an event and an audit record per result.
 	InsertResults(ctx context.Context, districtID, period string, rs []*Result) error
+	// LockPeers locks the current results of a period ranked together
+	// with an organisation's (its own among them; none if it has none).
+	LockPeers(ctx context.Context, orgID, period string) ([]*Result, error)
+	// InsertVersions saves the new versions of results (prev are the
+	// versions they follow), each with its event and audit record.
+	InsertVersions(ctx context.Context, prev, next []*Result) error
 	InsertCommendation(ctx context.Context, c *Commendation) error
 	LockCommendation(ctx context.Context, id string) (*Commendation, error)
 	// LockApproved locks the approved commendations of a year within root.

@@ -8,7 +8,6 @@ package bench_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -69,19 +68,35 @@ func BenchmarkCity(b *testing.B) {
 			events.StreamSpec{Name: "ORGANISATION", Subjects: []string{"gongjian.organisation.v1.>"}},
 			events.StreamSpec{Name: "MEMBER", Subjects: []string{"gongjian.member.v1.>"}},
 			events.StreamSpec{Name: "COBUILDING", Subjects: []string{"gongjian.cobuilding.v1.>"}}),
-		servicetest.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))))
+		servicetest.WithLogger(slog.New(sweptOnly{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})})))
 	ctx := context.Background()
 
-	// Each fact's set-based query over every district, as a sweep reads it.
-	for _, f := range rules.Facts {
-		b.Run("facts/"+f.Name, func(b *testing.B) {
+	// Each shipped rule's set-based query over the whole city, as a sweep
+	// reads it (its parameters, its condition's bounds); BENCH_EXPLAIN=1
+	// logs the plan of each (EXPLAIN ANALYZE, BUFFERS).
+	for _, r := range rules.Presets {
+		fact, _ := rules.FactNamed(r.Fact)
+		q := rules.FactQuery{Fact: r.Fact, DistrictIDs: c.districts, Today: time.Now().UTC(), Params: r.Params,
+			WindowCount: r.WindowCount, AtLeast: rules.Bounds(fact, &r), Quarter: rules.JudgedQuarter(time.Now().UTC(), 15),
+			NewFor: uuid.NewString()}
+		if os.Getenv("BENCH_EXPLAIN") != "" {
+			plans, err := h.Service.Store.ExplainFactRows(ctx, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("the plan of %s's query:\n%s", r.Code, plans)
+		}
+		b.Run("facts/"+r.Code, func(b *testing.B) {
 			for b.Loop() {
-				for _, d := range c.districts {
-					q := rules.FactQuery{Fact: f.Name, DistrictID: d, Today: time.Now().UTC(), Params: map[string]any{},
-						Quarter: rules.JudgedQuarter(time.Now().UTC(), 15)}
-					if _, err := h.Service.Store.FactRows(ctx, q); err != nil {
-						b.Fatal(err)
+				err := h.Service.Store.InTx(ctx, func(tx rules.Tx) error {
+					if err := tx.ForSweep(ctx); err != nil {
+						return err
 					}
+					_, err := tx.FactRows(ctx, q)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
 				}
 			}
 		})
@@ -116,9 +131,27 @@ func BenchmarkCity(b *testing.B) {
 			}
 		}
 	})
+	// The service folds the dashboard's deltas every second (a job the
+	// harness does not start): fold what the sweep wrote, as it would.
+	if _, err := h.Service.Store.FoldDashboard(ctx); err != nil {
+		b.Fatal(err)
+	}
 	dash := pb.NewDashboardServiceClient(h.As(servicetest.CityAdmin))
 	b.Run("dashboard/city", func(b *testing.B) { dashboard(b, dash, c.id) })
 	b.Run("dashboard/district", func(b *testing.B) { dashboard(b, dash, c.districts[0]) })
+	b.Run("dashboard/community", func(b *testing.B) { dashboard(b, dash, c.communities[0]) })
+	// What the dashboard read before its counters were rolled up per
+	// ancestor: the organisations' counters joined to the subtree's
+	// organisations, side by side.
+	b.Run("dashboard/city-from-the-organisations-counters-sql", func(b *testing.B) { summedDashboard(b, pool, c.id) })
+
+	// What the rolled-up counters cost a write: items opened by hand, 16
+	// clients at once, with and without the triggers that keep them.
+	items := pb.NewRectificationServiceClient(h.As(servicetest.CityAdmin))
+	b.Run("items/create", func(b *testing.B) { createItems(b, items, c.communities) })
+	withoutRollup(b, pool, func() {
+		b.Run("items/create-without-rolled-up-counters", func(b *testing.B) { createItems(b, items, c.communities) })
+	})
 	servicetest.Ceilings(b, h.As(servicetest.CityAdmin), pool, 8)
 }
 
@@ -137,6 +170,73 @@ func dashboard(b *testing.B, dash pb.DashboardServiceClient, org string) {
 		spent += time.Since(start)
 	}
 	b.ReportMetric(float64(spent.Microseconds())/float64(b.N*calls)/1000, "ms/call")
+}
+
+// summedDashboard runs the dashboard's three reads as they were before
+// the counters were rolled up per ancestor, 100 times an iteration, and
+// reports the time of one (ms/call).
+func summedDashboard(b *testing.B, pool *pgxpool.Pool, org string) {
+	const calls = 100
+	ctx := context.Background()
+	var spent time.Duration
+	for b.Loop() {
+		start := time.Now()
+		for range calls {
+			var root string
+			if err := pool.QueryRow(ctx, `SELECT path FROM orgs WHERE id = $1`, org).Scan(&root); err != nil {
+				b.Fatal(err)
+			}
+			for _, q := range []string{
+				`SELECT c.rule_code, c.state, c.escalated, split_part(substr(o.path, length($1) + 1), '/', 1), sum(c.n)
+				FROM item_counts c JOIN orgs o ON o.id = c.organisation_id
+				WHERE o.path >= $1 AND o.path < $1 || '~' AND c.n <> 0 GROUP BY 1, 2, 3, 4`,
+				`SELECT id::text, name, kind FROM orgs WHERE path > $1 AND path < $1 || '~'
+				AND length(path) - length(replace(path, '/', '')) = length($1) - length(replace($1, '/', '')) + 1 ORDER BY path`,
+				`SELECT q.quarter, sum(q.findings), sum(q.items_opened) FROM quarter_counts q JOIN orgs o ON o.id = q.organisation_id
+				WHERE o.path >= $1 AND o.path < $1 || '~' GROUP BY 1`,
+			} {
+				rows, err := pool.Query(ctx, q, root)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows.Close()
+				if rows.Err() != nil {
+					b.Fatal(rows.Err())
+				}
+			}
+		}
+		spent += time.Since(start)
+	}
+	b.ReportMetric(float64(spent.Microseconds())/float64(b.N*calls)/1000, "ms/call")
+}
+
+// createItems opens items by hand in random communities, 16 at a time.
+func createItems(b *testing.B, items pb.RectificationServiceClient, communities []string) {
+	b.SetParallelism(8)
+	b.RunParallel(func(p *testing.PB) {
+		for p.Next() {
+			if _, err := items.CreateItem(context.Background(), &pb.CreateItemRequest{Item: &pb.RectificationItem{
+				OrganisationId: communities[rand.IntN(len(communities))], Title: "premises below 200 m²", Deadline: "2099-12-31"}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// withoutRollup runs fn with the triggers that keep the dashboard's
+// rolled-up counters switched off (a benchmark's concern only: the
+// counters are then short of fn's items).
+func withoutRollup(b *testing.B, pool *pgxpool.Pool, fn func()) {
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `ALTER TABLE items DISABLE TRIGGER dash_items_insert, DISABLE TRIGGER dash_items_update`); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if _, err := pool.Exec(ctx, `ALTER TABLE items ENABLE TRIGGER dash_items_insert, ENABLE TRIGGER dash_items_update`); err != nil {
+			b.Fatal(err)
+		}
+	}()
+	fn()
 }
 
 // forget deletes the findings of a rule and what followed them, as if
@@ -272,3 +372,17 @@ func copyRows(b *testing.B, pool *pgxpool.Pool, table string, cols []string, row
 		b.Fatalf("copy %s: %v", table, err)
 	}
 }
+
+// sweptOnly passes on the sweep's line per rule (its rows, findings, and
+// the time spent reading and writing them) and nothing else.
+type sweptOnly struct{ slog.Handler }
+
+func (h sweptOnly) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message != "rule swept" {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h sweptOnly) WithAttrs(as []slog.Attr) slog.Handler { return sweptOnly{h.Handler.WithAttrs(as)} }
+func (h sweptOnly) WithGroup(n string) slog.Handler       { return sweptOnly{h.Handler.WithGroup(n)} }

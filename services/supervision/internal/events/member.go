@@ -19,6 +19,7 @@ import (
 const (
 	memberPrefix            = "gongjian.member.v1."
 	subjectMemberRegistered = memberPrefix + "member_registered"
+	subjectMembersImported  = memberPrefix + "members_imported"
 	subjectMemberUpdated    = memberPrefix + "member_updated"
 	subjectMemberLeft       = memberPrefix + "member_left"
 	subjectStarRatingSet    = memberPrefix + "star_rating_set"
@@ -31,7 +32,7 @@ const (
 
 // Members is the durable consumer of the member service's events.
 var Members = events.ConsumerSpec{Stream: "MEMBER", Durable: "supervision-member",
-	FilterSubjects: []string{subjectMemberRegistered, subjectMemberUpdated, subjectMemberLeft, subjectStarRatingSet,
+	FilterSubjects: []string{subjectMemberRegistered, subjectMembersImported, subjectMemberUpdated, subjectMemberLeft, subjectStarRatingSet,
 		subjectInService, subjectInServiceEnded, subjectTransferExpired, subjectTransferFlagged, subjectContactOverdue}}
 
 // ApplyMembers returns the handler of Members.
@@ -55,6 +56,19 @@ var memberAppliers = map[string]applier{
 		}
 		m := ev.GetMember()
 		return d.Store.Tx(tx).SaveMember(ctx, m.GetId(), m.GetOrganisationId(), m.GetStarRating(), ev.GetOccurTime().AsTime())
+	},
+	// A bulk import's arrivals in one organisation: each member as a
+	// registration would keep them.
+	subjectMembersImported: func(ctx context.Context, d Deps, tx pgx.Tx, data []byte) error {
+		var ev memberv1.MembersImported
+		if err := proto.Unmarshal(data, &ev); err != nil {
+			return skip(ctx, d, err)
+		}
+		ids := make([]string, len(ev.GetMembers()))
+		for i, m := range ev.GetMembers() {
+			ids[i] = m.GetId()
+		}
+		return d.Store.Tx(tx).SaveMembers(ctx, ids, ev.GetOrganisationId(), ev.GetOccurTime().AsTime())
 	},
 	subjectMemberUpdated: func(ctx context.Context, d Deps, tx pgx.Tx, data []byte) error {
 		var ev memberv1.MemberUpdated

@@ -141,6 +141,25 @@ func (a *AssessmentAPI) ListResults(ctx context.Context, req *pb.ListResultsRequ
 	return &pb.ListResultsResponse{Results: results(rs)}, nil
 }
 
+// CorrectResult implements pb.AssessmentServiceServer.
+func (a *AssessmentAPI) CorrectResult(ctx context.Context, req *pb.CorrectResultRequest) (*pb.CorrectResultResponse, error) {
+	r, reranked, err := a.Svc.Correct(ctx, req.GetOrganisationId(), req.GetPeriod(), req.GetTaskScore(), req.GetDailyScore(),
+		req.GetReason(), req.GetVersion(), assessor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CorrectResultResponse{Result: pbconv.AssessmentResult(r), Reranked: results(reranked)}, nil
+}
+
+// ListResultVersions implements pb.AssessmentServiceServer.
+func (a *AssessmentAPI) ListResultVersions(ctx context.Context, req *pb.ListResultVersionsRequest) (*pb.ListResultVersionsResponse, error) {
+	vs, err := a.Svc.ResultVersions(ctx, req.GetOrganisationId(), req.GetPeriod(), assessor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListResultVersionsResponse{Versions: results(vs)}, nil
+}
+
 // GetAssessmentSettings implements pb.AssessmentServiceServer.
 func (a *AssessmentAPI) GetAssessmentSettings(ctx context.Context, req *pb.GetAssessmentSettingsRequest) (*pb.GetAssessmentSettingsResponse, error) {
 	st, err := a.Svc.Settings(ctx, req.GetDistrictId())

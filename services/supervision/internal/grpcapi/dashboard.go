@@ -37,13 +37,16 @@ func (a *DashboardAPI) GetDashboard(ctx context.Context, req *pb.GetDashboardReq
 		out.ByBranch = append(out.ByBranch, &pb.BranchCounts{OrganisationId: b.ID, Name: b.Name, Kind: b.Kind, Items: c})
 	}
 	for _, c := range d.Counts {
+		if c.Branch != "" {
+			add(byBranch[c.Branch], c)
+			continue
+		}
 		if byRule[c.RuleCode] == nil {
 			byRule[c.RuleCode] = &pb.ItemCounts{}
 			out.ByRule = append(out.ByRule, &pb.RuleCounts{RuleCode: c.RuleCode, Items: byRule[c.RuleCode]})
 		}
-		for _, into := range []*pb.ItemCounts{out.Items, byRule[c.RuleCode], byBranch[c.Branch]} {
-			add(into, c)
-		}
+		add(out.Items, c)
+		add(byRule[c.RuleCode], c)
 	}
 	counted := map[string]rules.QuarterRow{}
 	for _, q := range d.Quarters {
@@ -60,7 +63,7 @@ func (a *DashboardAPI) GetDashboard(ctx context.Context, req *pb.GetDashboardReq
 	return out, nil
 }
 
-// add counts c into into (nil: the root's own items, counted in the totals only).
+// add counts c into into (nil: a branch the view no longer places there).
 func add(into *pb.ItemCounts, c rules.CountRow) {
 	if into == nil {
 		return

@@ -217,6 +217,13 @@ var matrixOps = []matrixOp{
 	{pb.AssessmentService_ListResults_FullMethodName, readers, "supervision.read", org, func(_ string, s side) proto.Message {
 		return &pb.ListResultsRequest{OrganisationId: s.community.GetId()}
 	}},
+	{pb.AssessmentService_CorrectResult_FullMethodName, deciders, "supervision.write", org, func(_ string, s side) proto.Message {
+		return &pb.CorrectResultRequest{OrganisationId: s.community.GetId(), Period: "2026-Q1", TaskScore: 50, DailyScore: 100,
+			Reason: "a stale version", Version: 99} // refused: the version is 1
+	}},
+	{pb.AssessmentService_ListResultVersions_FullMethodName, readers, "supervision.read", org, func(_ string, s side) proto.Message {
+		return &pb.ListResultVersionsRequest{OrganisationId: s.community.GetId(), Period: "2026-Q1"}
+	}},
 	{pb.AssessmentService_GetAssessmentSettings_FullMethodName, readers, "supervision.read", round, func(_ string, s side) proto.Message {
 		return &pb.GetAssessmentSettingsRequest{DistrictId: s.district.GetId()}
 	}},

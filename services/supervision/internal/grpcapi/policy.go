@@ -108,6 +108,11 @@ func Policy() authz.Policy {
 		pb.AssessmentService_ListDailyEntries_FullMethodName: {Roles: readers, Scopes: readScopes,
 			Targets: authz.Target(func(r *pb.ListDailyEntriesRequest) string { return r.GetOrganisationId() })},
 		pb.AssessmentService_GradePeriod_FullMethodName: district(func(r any) string { return r.(*pb.GradePeriodRequest).GetDistrictId() }),
+		// A correction is an assessor's: the domain checks their reach and
+		// that it is not their own organisation.
+		pb.AssessmentService_CorrectResult_FullMethodName: {Roles: deciders, Scopes: writeScopes},
+		pb.AssessmentService_ListResultVersions_FullMethodName: {Roles: readers, Scopes: readScopes,
+			Targets: authz.Target(func(r *pb.ListResultVersionsRequest) string { return r.GetOrganisationId() })},
 		pb.AssessmentService_ListResults_FullMethodName: {Roles: readers, Scopes: readScopes,
 			Targets: authz.Targets(func(r *pb.ListResultsRequest) []string { return []string{r.GetOrganisationId(), r.GetParentId()} })},
 		pb.AssessmentService_GetAssessmentSettings_FullMethodName: {Roles: readers, Scopes: readScopes, OrAbove: true,

@@ -82,7 +82,8 @@ func AssessmentResult(r *assess.Result) *pb.AssessmentResult {
 	return &pb.AssessmentResult{OrganisationId: r.OrganisationID, Name: r.Name, Kind: r.Kind, ParentId: r.ParentID,
 		DistrictId: r.DistrictID, Period: r.Period, TaskListId: r.TaskListID, TaskScore: r.TaskScore, DailyScore: r.DailyScore,
 		Score: r.Score, Grade: r.Grade, Rank: r.Rank, Peers: r.Peers, BottomTwo: r.BottomTwo, BottomTwoCount: r.BottomTwoCount,
-		GradeTime: ts(r.Graded)}
+		GradeTime: ts(r.Graded), Version: r.Correction.Version, CorrectionReason: r.Correction.Reason,
+		CorrectedBy: r.Correction.By, CorrectTime: ts(r.Correction.Corrected)}
 }
 
 // Commendation is the message of a commendation.

@@ -12,8 +12,9 @@ type Dashboard struct {
 	Quarters []QuarterRow
 }
 
-// CountRow counts the items of one rule and state under one organisation
-// one level below the root ("" for the root's own).
+// CountRow counts the items of one rule and state in the subtree of one
+// organisation one level below the root, or ("") in the root's whole
+// subtree.
 type CountRow struct {
 	RuleCode, State string
 	Escalated       bool

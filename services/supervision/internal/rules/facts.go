@@ -182,6 +182,7 @@ var Facts = []Fact{
 			{"bottom_two", Bool, "in the last two ranks of three or more"},
 			{"bottom_two_count", Int, "the quarters of the year, this one included, it was in the bottom two"},
 			{"quarterly", Bool, "the period is a quarter (not a year)"},
+			{"version", Int, "the result's version: 1 as graded, one more for each correction"},
 		},
 	},
 }

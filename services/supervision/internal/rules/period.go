@@ -46,3 +46,13 @@ func MonthsBetween(a, b time.Time) int {
 	}
 	return max(m, 0)
 }
+
+// LatestStart is the latest day from which n whole months have passed by
+// today (MonthsBetween(day, today) >= n), for n >= 1.
+func LatestStart(today time.Time, n int) time.Time {
+	d := today.AddDate(0, -n, 7)
+	for MonthsBetween(d, today) < n {
+		d = d.AddDate(0, 0, -1)
+	}
+	return d
+}

@@ -86,7 +86,7 @@ func (s *Service) previewDistrict(ctx context.Context, city *Rule, d District) (
 		}
 	}
 	dp := DistrictPreview{District: d, Enabled: r.Enabled}
-	j, err := s.judge(ctx, s.store, r, d.ID, "")
+	j, err := s.judge(ctx, s.store, r, []string{d.ID}, "", false)
 	if err != nil {
 		return dp, nil, err
 	}

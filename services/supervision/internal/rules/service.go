@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -258,16 +259,21 @@ type judged struct {
 	fired []FactRow
 }
 
-// judge evaluates r (as it runs in district d) on the facts of the
-// district, or of one subject.
-func (s *Service) judge(ctx context.Context, facts FactReader, r *Rule, districtID, subjectID string) (*judged, error) {
+// judge evaluates r (as it runs in the districts named) on the facts of
+// those districts, or of one subject. With newOnly, the subjects and
+// periods r has found already are left out by the query.
+func (s *Service) judge(ctx context.Context, facts FactReader, r *Rule, districtIDs []string, subjectID string, newOnly bool) (*judged, error) {
 	fact, _ := FactNamed(r.Fact)
 	cond, err := Compile(fact, r.Condition)
 	if err != nil {
 		return nil, fmt.Errorf("rule %s version %d: %w", r.Code, r.Version, err)
 	}
 	today := s.today()
-	q := FactQuery{Fact: r.Fact, DistrictID: districtID, SubjectID: subjectID, Params: r.Params, Today: today, WindowCount: r.WindowCount}
+	q := FactQuery{Fact: r.Fact, DistrictIDs: districtIDs, SubjectID: subjectID, Params: r.Params, Today: today,
+		WindowCount: r.WindowCount, AtLeast: Bounds(fact, r)}
+	if newOnly {
+		q.NewFor = r.ID
+	}
 	if r.Window == QuarterEnd {
 		q.Quarter = JudgedQuarter(today, intParam(r.Params, "grace_days"))
 	}
@@ -343,10 +349,13 @@ func (s *Service) record(ctx context.Context, tx Tx, j *judged) (int, error) {
 	return len(fs), tx.FollowUp(ctx, fus)
 }
 
-// Sweep evaluates every enabled rule in every district (or one), each rule
-// and district in its own transaction, and returns how many findings it
-// made. It is safe on many replicas at once: a rule and district another
-// replica is sweeping is skipped, and a finding is made once whoever makes it.
+// Sweep evaluates every enabled rule over every district (or one) and
+// returns how many findings it made. Each rule is read with one set-based
+// query per fact over all the districts where it runs alike (the whole
+// city unless districts override it), which leaves out in SQL what the
+// rule has found already, in one transaction per rule. It is safe on many
+// replicas at once: a rule another replica is sweeping is skipped, and a
+// finding is made once whoever makes it.
 func (s *Service) Sweep(ctx context.Context, districtID string) (int, error) {
 	ctx = actor.AsSystem(ctx, "rule-sweeper")
 	rs, err := s.store.Rules(ctx)
@@ -357,40 +366,102 @@ func (s *Service) Sweep(ctx context.Context, districtID string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if districtID != "" {
+		ds = slices.DeleteFunc(ds, func(d District) bool { return d.ID != districtID })
+	}
 	made := 0
 	var errsAll []error
 	for _, r := range rs {
-		for _, d := range ds {
-			if districtID != "" && d.ID != districtID {
-				continue
-			}
-			n, err := s.sweepOne(ctx, r, d.ID)
-			made += n
-			if err != nil {
-				errsAll = append(errsAll, fmt.Errorf("rule %s in district %s: %w", r.Code, d.ID, err))
+		n, err := s.sweepRule(ctx, r, ds)
+		made += n
+		if err != nil {
+			errsAll = append(errsAll, fmt.Errorf("rule %s: %w", r.Code, err))
+		}
+		if n >= refreshAfter {
+			if err := s.store.RefreshFindingStats(ctx); err != nil {
+				errsAll = append(errsAll, err)
 			}
 		}
 	}
 	return made, errors.Join(errsAll...)
 }
 
-func (s *Service) sweepOne(ctx context.Context, city *Rule, districtID string) (int, error) {
-	r, err := s.inDistrict(ctx, city, districtID)
-	if err != nil || !r.Enabled {
+// refreshAfter is how many findings one rule's sweep makes before the
+// findings' statistics are refreshed: planned on a table that looks empty,
+// the next rule's anti-join scans the findings once per row it reads.
+const refreshAfter = 500
+
+// alike is a rule as it runs in some districts: the same parameters and
+// switched on.
+type alike struct {
+	rule      *Rule
+	districts []string
+}
+
+// runsAlike groups the districts where city runs (switched on) by the
+// parameters in force there: one group for the city unless districts
+// override it.
+func (s *Service) runsAlike(ctx context.Context, city *Rule, ds []District) ([]alike, error) {
+	os, err := s.store.Overrides(ctx, city.ID)
+	if err != nil {
+		return nil, err
+	}
+	byDistrict := make(map[string]*Override, len(os))
+	for _, o := range os {
+		byDistrict[o.DistrictID] = o
+	}
+	var out []alike
+	keys := map[string]int{}
+	for _, d := range ds {
+		r := city
+		if o := byDistrict[d.ID]; o != nil {
+			r = o.Apply(city)
+		}
+		if !r.Enabled {
+			continue
+		}
+		key := string(jsonKey(r.Params))
+		i, ok := keys[key]
+		if !ok {
+			i, keys[key] = len(out), len(out)
+			out = append(out, alike{rule: r})
+		}
+		out[i].districts = append(out[i].districts, d.ID)
+	}
+	return out, nil
+}
+
+// sweepRule judges city in the districts ds, in one transaction.
+func (s *Service) sweepRule(ctx context.Context, city *Rule, ds []District) (int, error) {
+	groups, err := s.runsAlike(ctx, city, ds)
+	if err != nil || len(groups) == 0 {
 		return 0, err
 	}
 	made := 0
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		made = 0
-		if ok, err := tx.TryLock(ctx, "sweep/"+r.ID+"/"+districtID); err != nil || !ok {
+		if ok, err := tx.TryLock(ctx, "sweep/"+city.ID); err != nil || !ok {
 			return err
 		}
-		j, err := s.judge(ctx, tx, r, districtID, "")
-		if err != nil {
+		if err := tx.ForSweep(ctx); err != nil {
 			return err
 		}
-		made, err = s.record(ctx, tx, j)
-		return err
+		for _, g := range groups {
+			start := time.Now()
+			j, err := s.judge(ctx, tx, g.rule, g.districts, "", true)
+			if err != nil {
+				return err
+			}
+			read := time.Since(start)
+			n, err := s.record(ctx, tx, j)
+			made += n
+			if err != nil {
+				return err
+			}
+			s.log.DebugContext(ctx, "rule swept", "rule", city.Code, "districts", len(g.districts), "rows", len(j.rows),
+				"findings", n, "read", read, "written", time.Since(start)-read)
+		}
+		return nil
 	})
 	return made, err
 }
@@ -418,7 +489,7 @@ func (s *Service) OnFact(ctx context.Context, tx Tx, fact, subjectID, organisati
 		if !r.Enabled {
 			continue
 		}
-		j, err := s.judge(ctx, tx, r, districtID, subjectID)
+		j, err := s.judge(ctx, tx, r, []string{districtID}, subjectID, true)
 		if err != nil {
 			return err
 		}
@@ -427,6 +498,12 @@ func (s *Service) OnFact(ctx context.Context, tx Tx, fact, subjectID, organisati
 		}
 	}
 	return nil
+}
+
+// jsonKey is p encoded with its keys sorted: equal parameters, equal keys.
+func jsonKey(p map[string]any) []byte {
+	b, _ := json.Marshal(p)
+	return b
 }
 
 func intParam(p map[string]any, name string) int {

@@ -5,11 +5,12 @@ import (
 	"time"
 )
 
-// FactQuery asks for the rows of a fact: the subjects of one district as
-// they stand, or one subject.
+// FactQuery asks for the rows of a fact: the subjects of some districts
+// (one, or every district where a rule runs alike) as they stand, or one
+// subject.
 type FactQuery struct {
-	Fact       string
-	DistrictID string
+	Fact        string
+	DistrictIDs []string
 	// SubjectID, when set, asks for that subject alone (an event's).
 	SubjectID string
 	Params    map[string]any
@@ -18,6 +19,12 @@ type FactQuery struct {
 	Quarter Quarter
 	// WindowCount is the rule's months or years.
 	WindowCount int32
+	// NewFor, a rule's id, leaves out the subjects and periods that rule
+	// has a finding of already (an anti-join on the findings' unique key).
+	NewFor string
+	// AtLeast are lower bounds of variables the condition holds only
+	// above: the query may leave out the rows below them (Bounds).
+	AtLeast map[string]int64
 }
 
 // FactRow is one subject's facts.
@@ -67,6 +74,10 @@ type Store interface {
 	Found(ctx context.Context, ruleID string, keys []SubjectPeriod) (map[SubjectPeriod]bool, error)
 	Findings(ctx context.Context, q FindingQuery) ([]*Finding, error)
 	Finding(ctx context.Context, id string) (*Finding, error)
+	// RefreshFindingStats brings the planner's statistics of the findings
+	// up to date, after a sweep made many: the next rule's anti-join on
+	// them is planned for the table as it is, not as it was.
+	RefreshFindingStats(ctx context.Context) error
 }
 
 // SubjectPeriod keys a finding of a rule.
@@ -92,6 +103,9 @@ type Tx interface {
 	// another transaction holds it: sweeps on many replicas skip what
 	// another is doing.
 	TryLock(ctx context.Context, key string) (bool, error)
+	// ForSweep gives the transaction what a city-wide query needs (the
+	// memory of its hash joins).
+	ForSweep(ctx context.Context) error
 	// InsertFindings inserts those of fs not found before (by rule,
 	// subject and period) and returns them.
 	InsertFindings(ctx context.Context, fs []*Finding) ([]*Finding, error)

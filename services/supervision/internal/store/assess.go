@@ -20,6 +20,7 @@ import (
 const (
 	subjectAssessmentPrefix   = subjectPrefix + "assessment_"
 	SubjectAssessmentGraded   = subjectPrefix + "assessment_graded"
+	SubjectResultCorrected    = subjectPrefix + "assessment_result_corrected"
 	subjectCommendationPrefix = subjectPrefix + "commendation_"
 	auditTaskList             = "task_list"
 	auditEvidence             = "task_evidence"
@@ -222,12 +223,85 @@ func (s Assess) Settings(ctx context.Context, districtID string) (*assess.Settin
 }
 
 const resultColumns = `organisation_id::text, name, kind, coalesce(parent_id::text, ''), district_id::text, period, task_list_id::text,
-	task_score, daily_score, score, grade, rank, peers, bottom_two, bottom_two_count, graded_at`
+	task_score, daily_score, score, grade, rank, peers, bottom_two, bottom_two_count, graded_at, version, correction_reason,
+	corrected_by, corrected_at`
 
 func scanResult(row pgx.Row) (*assess.Result, error) {
-	var r assess.Result
-	return &r, row.Scan(&r.OrganisationID, &r.Name, &r.Kind, &r.ParentID, &r.DistrictID, &r.Period, &r.TaskListID,
-		&r.TaskScore, &r.DailyScore, &r.Score, &r.Grade, &r.Rank, &r.Peers, &r.BottomTwo, &r.BottomTwoCount, &r.Graded)
+	var (
+		r  assess.Result
+		at *time.Time
+	)
+	err := row.Scan(&r.OrganisationID, &r.Name, &r.Kind, &r.ParentID, &r.DistrictID, &r.Period, &r.TaskListID,
+		&r.TaskScore, &r.DailyScore, &r.Score, &r.Grade, &r.Rank, &r.Peers, &r.BottomTwo, &r.BottomTwoCount, &r.Graded,
+		&r.Correction.Version, &r.Correction.Reason, &r.Correction.By, &at)
+	if at != nil {
+		r.Correction.Corrected = *at
+	}
+	return &r, err
+}
+
+// ResultVersions implements assess.Store: the current row's names beside
+// each version's scores.
+func (s Assess) ResultVersions(ctx context.Context, orgID, period string) ([]*assess.Result, error) {
+	if !validUUID(orgID) {
+		return nil, assess.ErrNotFound
+	}
+	rows, err := s.pool.Query(ctx, `SELECT r.organisation_id::text, r.name, r.kind, coalesce(r.parent_id::text, ''), r.district_id::text,
+			r.period, r.task_list_id::text, v.task_score, v.daily_score, v.score, v.grade, v.rank, v.peers, v.bottom_two,
+			v.bottom_two_count, r.graded_at, v.version, v.correction_reason, v.corrected_by, v.corrected_at
+		FROM assessment_result_versions v JOIN assessment_results r USING (organisation_id, period)
+		WHERE v.organisation_id = $1 AND v.period = $2 ORDER BY v.version DESC`, orgID, period)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*assess.Result, error) { return scanResult(r) })
+}
+
+// LockPeers implements assess.Tx.
+func (t *TxStore) LockPeers(ctx context.Context, orgID, period string) ([]*assess.Result, error) {
+	if !validUUID(orgID) {
+		return nil, nil
+	}
+	rows, err := t.tx.Query(ctx, `SELECT `+resultColumns+` FROM assessment_results p
+		WHERE period = $2 AND EXISTS (SELECT 1 FROM assessment_results o WHERE o.organisation_id = $1 AND o.period = $2
+			AND o.kind = p.kind AND o.parent_id IS NOT DISTINCT FROM p.parent_id)
+		ORDER BY organisation_id FOR UPDATE`, orgID, period)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*assess.Result, error) { return scanResult(r) })
+}
+
+// InsertVersions implements assess.Tx: the current row of each result
+// becomes its new version, which the versions keep beside the others.
+func (t *TxStore) InsertVersions(ctx context.Context, prev, next []*assess.Result) error {
+	w := &writes{}
+	b := &pgx.Batch{}
+	before := make(map[string]*assess.Result, len(prev))
+	for _, r := range prev {
+		before[r.OrganisationID] = r
+	}
+	for _, r := range next {
+		c := r.Correction
+		b.Queue(`UPDATE assessment_results SET task_score = $3, daily_score = $4, score = $5, grade = $6, rank = $7, peers = $8,
+				bottom_two = $9, bottom_two_count = $10, version = $11, correction_reason = $12, corrected_by = $13, corrected_at = $14
+			WHERE organisation_id = $1 AND period = $2`,
+			r.OrganisationID, r.Period, r.TaskScore, r.DailyScore, r.Score, r.Grade, r.Rank, r.Peers, r.BottomTwo, r.BottomTwoCount,
+			c.Version, c.Reason, c.By, c.Corrected)
+		b.Queue(`INSERT INTO assessment_result_versions (organisation_id, period, version, task_score, daily_score, score, grade, rank,
+				peers, bottom_two, bottom_two_count, correction_reason, corrected_by, corrected_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			r.OrganisationID, r.Period, c.Version, r.TaskScore, r.DailyScore, r.Score, r.Grade, r.Rank, r.Peers, r.BottomTwo,
+			r.BottomTwoCount, c.Reason, c.By, c.Corrected)
+		m, old := pbconv.AssessmentResult(r), pbconv.AssessmentResult(before[r.OrganisationID])
+		w.event(SubjectResultCorrected, r.OrganisationID, &pb.AssessmentResultCorrected{OccurTime: timestamppb.New(c.Corrected),
+			Result: m, Previous: old})
+		w.audit(auditResult, r.OrganisationID+"/"+r.Period, r.OrganisationID, old, m)
+	}
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	return t.flush(ctx, w)
 }
 
 // Results implements assess.Store: by period (latest first), then by
@@ -544,6 +618,10 @@ func (t *TxStore) InsertResults(ctx context.Context, districtID, period string, 
 		lists[i] = r.TaskListID
 	}
 	b.Queue(`UPDATE task_lists SET graded = true WHERE id = ANY($1::uuid[])`, lists)
+	b.Queue(`INSERT INTO assessment_result_versions (organisation_id, period, version, task_score, daily_score, score, grade, rank,
+			peers, bottom_two, bottom_two_count)
+		SELECT organisation_id, period, 1, task_score, daily_score, score, grade, rank, peers, bottom_two, bottom_two_count
+		FROM assessment_results WHERE task_list_id = ANY($1::uuid[])`, lists)
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}

@@ -9,55 +9,68 @@ import (
 	"gongjian.dev/services/supervision/internal/rules"
 )
 
-// Dashboard implements rules.Store: the counters of a subtree, summed by
-// rule and by the organisations one level below its root, and the
-// quarters asked for. It reads the counters (a row per organisation, rule
-// and state), never the items or the findings.
+// Dashboard implements rules.Store from the counters rolled up per
+// ancestor (migration supervision_dashboard 001): the root's items by
+// rule, state and escalation, the same of each organisation one level
+// below it, and the root's quarters asked for — a few dozen rows at every
+// level, never the items, the findings or the organisations' own
+// counters, in one round trip. Each count reads the counters folded and
+// the deltas not yet folded in one statement, so it is exact.
 func (s *Store) Dashboard(ctx context.Context, rootID string, quarters []string) (*rules.Dashboard, error) {
-	var root string
-	err := s.pool.QueryRow(ctx, `SELECT path FROM orgs WHERE id = $1`, rootID).Scan(&root)
-	if pgdb.IsNoRows(err) {
+	if !validUUID(rootID) {
 		return nil, rules.ErrFindingNotFound
 	}
-	if err != nil {
-		return nil, err
-	}
+	var root string
+	b := &pgx.Batch{}
+	b.Queue(`SELECT path FROM orgs WHERE id = $1`, rootID).QueryRow(func(r pgx.Row) error { return r.Scan(&root) })
 	d := &rules.Dashboard{}
-	rows, err := s.pool.Query(ctx, `SELECT c.rule_code, c.state, c.escalated, split_part(substr(o.path, length($1) + 1), '/', 1), sum(c.n)
-		FROM item_counts c JOIN orgs o ON o.id = c.organisation_id
-		WHERE o.path >= $1 AND o.path < $1 || '~' AND c.n <> 0
-		GROUP BY 1, 2, 3, 4`, root)
-	if err != nil {
-		return nil, err
-	}
-	counts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (rules.CountRow, error) {
-		var c rules.CountRow
-		return c, r.Scan(&c.RuleCode, &c.State, &c.Escalated, &c.Branch, &c.N)
+	b.Queue(`SELECT rule_code, state, escalated, CASE WHEN ancestor_id = $1 THEN '' ELSE ancestor_id::text END, sum(n)::bigint
+		FROM (SELECT ancestor_id, rule_code, state, escalated, n FROM dash_items
+		      UNION ALL SELECT ancestor_id, rule_code, state, escalated, n FROM dash_items_deltas) AS c
+		WHERE ancestor_id = $1 OR ancestor_id IN (SELECT id FROM orgs WHERE dash_parent_path(path) = (SELECT path FROM orgs WHERE id = $1))
+		GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0`, rootID).Query(func(rows pgx.Rows) error {
+		var err error
+		d.Counts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (rules.CountRow, error) {
+			var c rules.CountRow
+			return c, r.Scan(&c.RuleCode, &c.State, &c.Escalated, &c.Branch, &c.N)
+		})
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	d.Counts = counts
-	rows, err = s.pool.Query(ctx, `SELECT id::text, name, kind FROM orgs WHERE path > $1 AND path < $1 || '~'
-		AND length(path) - length(replace(path, '/', '')) = length($1) - length(replace($1, '/', '')) + 1 ORDER BY path`, root)
-	if err != nil {
-		return nil, err
-	}
-	if d.Branches, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (rules.Branch, error) {
-		var b rules.Branch
-		return b, r.Scan(&b.ID, &b.Name, &b.Kind)
-	}); err != nil {
-		return nil, err
-	}
-	rows, err = s.pool.Query(ctx, `SELECT q.quarter, sum(q.findings), sum(q.items_opened)
-		FROM quarter_counts q JOIN orgs o ON o.id = q.organisation_id
-		WHERE o.path >= $1 AND o.path < $1 || '~' AND q.quarter = ANY($2) GROUP BY 1`, root, quarters)
-	if err != nil {
-		return nil, err
-	}
-	d.Quarters, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (rules.QuarterRow, error) {
-		var q rules.QuarterRow
-		return q, r.Scan(&q.Quarter, &q.Findings, &q.ItemsOpened)
+	b.Queue(`SELECT id::text, name, kind FROM orgs WHERE dash_parent_path(path) = (SELECT path FROM orgs WHERE id = $1)
+		ORDER BY path`, rootID).Query(func(rows pgx.Rows) error {
+		var err error
+		d.Branches, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (rules.Branch, error) {
+			var b rules.Branch
+			return b, r.Scan(&b.ID, &b.Name, &b.Kind)
+		})
+		return err
 	})
-	return d, err
+	b.Queue(`SELECT quarter, sum(findings)::bigint, sum(items_opened)::bigint
+		FROM (SELECT ancestor_id, quarter, findings, items_opened FROM dash_quarters
+		      UNION ALL SELECT ancestor_id, quarter, findings, items_opened FROM dash_quarters_deltas) AS q
+		WHERE ancestor_id = $1 AND quarter = ANY($2) GROUP BY 1`, rootID, quarters).Query(func(rows pgx.Rows) error {
+		var err error
+		d.Quarters, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (rules.QuarterRow, error) {
+			var q rules.QuarterRow
+			return q, r.Scan(&q.Quarter, &q.Findings, &q.ItemsOpened)
+		})
+		return err
+	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		if pgdb.IsNoRows(err) {
+			return nil, rules.ErrFindingNotFound
+		}
+		return nil, err
+	}
+	return d, nil
+}
+
+// FoldDashboard moves the deltas of the dashboard's counters committed so
+// far into the counters, in one transaction (one fold at a time across
+// replicas; the others return 0), and returns how many it moved.
+// Dashboards are exact without it: it keeps the deltas they read few.
+func (s *Store) FoldDashboard(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT dash_fold()`).Scan(&n)
+	return n, err
 }

@@ -63,7 +63,7 @@ func (w *writes) audit(subjectType, id, org string, before, after any) {
 func (t *TxStore) flush(ctx context.Context, w *writes) error {
 	if len(w.events) > 0 {
 		b := &pgx.Batch{}
-		if err := outbox.Queue(ctx, b, w.events...); err != nil {
+		if err := outbox.QueueMany(ctx, b, w.events...); err != nil {
 			return err
 		}
 		outbox.QueueNotify(b)
@@ -138,9 +138,17 @@ func (t *TxStore) InsertFindings(ctx context.Context, fs []*rules.Finding) ([]*r
 
 // FollowUp implements rules.Tx: for each new finding, its event and audit
 // record, and what its rule says follows — items, interviews, calls to
-// make, a public criticism, QuarterlyActivityMissed.
+// make, a public criticism, QuarterlyActivityMissed — written a kind at a
+// time, each in one statement, whatever the number of findings.
 func (t *TxStore) FollowUp(ctx context.Context, fus []rules.FollowUp) error {
 	w := &writes{}
+	var (
+		items      []*rectify.Item
+		interviews []*rectify.Interview
+		bars       followRows
+		calls      followRows
+	)
+	by := actorSubject(ctx)
 	for _, fu := range fus {
 		f := fu.Finding
 		m := pbconv.Finding(f)
@@ -154,37 +162,67 @@ func (t *TxStore) FollowUp(ctx context.Context, fus []rules.FollowUp) error {
 			w.event(SubjectCriticism, f.SubjectID, &pb.CriticismPublished{OccurTime: timestamppb.New(f.Created), Finding: m})
 		}
 		for _, o := range fu.Items {
-			item := &rectify.Item{ID: rules.NewID(), OrganisationID: o.OrganisationID, DistrictID: f.DistrictID, Source: rectify.FromRule,
-				FindingID: f.ID, RuleCode: f.RuleCode, Title: fu.Rule.Name, RequiredEvidence: o.RequiredEvidence,
-				Deadline: o.Deadline, State: rectify.Open, NeedsRemedy: o.NeedsRemedy, Version: 1, Created: f.Created, Updated: f.Created}
-			if err := t.insertItem(ctx, item, w); err != nil {
-				return err
-			}
+			items = append(items, &rectify.Item{ID: rules.NewID(), OrganisationID: o.OrganisationID, DistrictID: f.DistrictID,
+				Source: rectify.FromRule, FindingID: f.ID, RuleCode: f.RuleCode, Title: fu.Rule.Name, RequiredEvidence: o.RequiredEvidence,
+				Deadline: o.Deadline, State: rectify.Open, NeedsRemedy: o.NeedsRemedy, Version: 1, Created: f.Created, Updated: f.Created})
 		}
 		for _, o := range fu.Interviews {
-			iv := &rectify.Interview{ID: rules.NewID(), OrganisationID: o.OrganisationID, DistrictID: f.DistrictID, FindingID: f.ID,
-				Reason: fu.Rule.Name + ": " + fu.Rule.Explanation, DueBy: o.DueBy, State: rectify.Scheduled,
-				CreatedBy: actorSubject(ctx), Created: f.Created, Updated: f.Created}
-			if err := t.insertInterview(ctx, iv, w); err != nil {
-				return err
-			}
+			interviews = append(interviews, &rectify.Interview{ID: rules.NewID(), OrganisationID: o.OrganisationID,
+				DistrictID: f.DistrictID, FindingID: f.ID, Reason: fu.Rule.Name + ": " + fu.Rule.Explanation, DueBy: o.DueBy,
+				State: rectify.Scheduled, CreatedBy: by, Created: f.Created, Updated: f.Created})
 		}
 		if fu.BarCommendation {
-			if _, err := t.tx.Exec(ctx, `INSERT INTO commendation_bars (organisation_id, year, finding_id, created_at)
-				VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, f.OrganisationID, periodYear(f), f.ID, f.Created); err != nil {
-				return err
-			}
+			bars.add(f, strconv.Itoa(periodYear(f)))
 		}
 		if fu.WithdrawStar {
 			payload, _ := json.Marshal(WithdrawStar{MemberID: f.SubjectID, Year: int32(f.Created.Year()),
 				Reason: starReason(fu.Rule, f)})
-			if _, err := t.tx.Exec(ctx, `INSERT INTO actions (id, finding_id, kind, payload, created_at, next_at)
-				VALUES ($1, $2, $3, $4, $5, $5)`, rules.NewID(), f.ID, actionWithdrawStar, payload, f.Created); err != nil {
-				return err
-			}
+			calls.add(f, string(payload))
 		}
 	}
+	if err := t.insertItems(ctx, items, w); err != nil {
+		return err
+	}
+	if err := t.insertInterviews(ctx, interviews, w); err != nil {
+		return err
+	}
+	if err := bars.exec(ctx, t.tx, `INSERT INTO commendation_bars (organisation_id, year, finding_id, created_at)
+		SELECT o::uuid, v::int, f::uuid, c FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS x(f, o, v, c, id)
+		ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	if err := calls.exec(ctx, t.tx, `INSERT INTO actions (id, finding_id, kind, payload, created_at, next_at)
+		SELECT id::uuid, f::uuid, '`+actionWithdrawStar+`', v::jsonb, c, c
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS x(f, o, v, c, id)`); err != nil {
+		return err
+	}
 	return t.flush(ctx, w)
+}
+
+// followRows are the rows one kind of follow-up writes, one per finding:
+// the finding, its organisation, a value and when.
+type followRows struct {
+	findings, orgs, values []string
+	at                     []time.Time
+}
+
+func (r *followRows) add(f *rules.Finding, value string) {
+	r.findings, r.orgs, r.values, r.at = append(r.findings, f.ID), append(r.orgs, f.OrganisationID),
+		append(r.values, value), append(r.at, f.Created)
+}
+
+// exec runs sql, an INSERT … SELECT from unnest($1 findings, $2
+// organisations, $3 values, $4 times, $5 new ids), once for all the rows.
+func (r *followRows) exec(ctx context.Context, tx pgx.Tx, sql string) error {
+	if len(r.findings) == 0 {
+		return nil
+	}
+	ids := make([]string, len(r.findings))
+	for i := range ids {
+		ids[i] = rules.NewID()
+	}
+	_, err := tx.Exec(ctx, sql, r.findings, r.orgs, r.values, r.at, ids)
+	return err
 }
 
 // WithdrawStar is the call a finding asks the member service for.

@@ -232,14 +232,7 @@ func (t *TxStore) InsertInterview(ctx context.Context, iv *rectify.Interview) er
 }
 
 func (t *TxStore) insertInterview(ctx context.Context, iv *rectify.Interview, w *writes) error {
-	if _, err := t.tx.Exec(ctx, `INSERT INTO interviews (id, organisation_id, district_id, finding_id, reason, due_by, state,
-			created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		iv.ID, iv.OrganisationID, nullable(iv.DistrictID), nullable(iv.FindingID), iv.Reason, iv.DueBy, string(iv.State),
-		iv.CreatedBy, iv.Created, iv.Updated); err != nil {
-		return err
-	}
-	t.interviewWrites(w, iv, "scheduled")
-	return nil
+	return t.insertInterviews(ctx, []*rectify.Interview{iv}, w)
 }
 
 // LockInterview implements rectify.Tx.
@@ -266,4 +259,32 @@ func (t *TxStore) interviewWrites(w *writes, iv *rectify.Interview, change strin
 	m := pbconv.Interview(iv)
 	w.event(subjectInterviewPrefix+strings.ToLower(change), iv.ID, &pb.InterviewChanged{OccurTime: timestamppb.New(iv.Updated), Interview: m})
 	w.audit(auditInterview, iv.ID, iv.OrganisationID, nil, m)
+}
+
+// insertInterviews inserts new interviews, their events and audit records,
+// in one statement however many (a sweep's).
+func (t *TxStore) insertInterviews(ctx context.Context, ivs []*rectify.Interview, w *writes) error {
+	if len(ivs) == 0 {
+		return nil
+	}
+	n := len(ivs)
+	ids, orgs, districts, findings, reasons, states, by := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	due, created := make([]time.Time, n), make([]time.Time, n)
+	for k, iv := range ivs {
+		ids[k], orgs[k], districts[k], findings[k], reasons[k] = iv.ID, iv.OrganisationID, iv.DistrictID, iv.FindingID, iv.Reason
+		states[k], by[k], due[k], created[k] = string(iv.State), iv.CreatedBy, iv.DueBy, iv.Created
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO interviews (id, organisation_id, district_id, finding_id, reason, due_by, state,
+			created_by, created_at, updated_at)
+		SELECT id::uuid, o::uuid, NULLIF(d, '')::uuid, NULLIF(f, '')::uuid, r, due, st, by, c, c
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[],
+			$9::timestamptz[]) AS x(id, o, d, f, r, due, st, by, c)`,
+		ids, orgs, districts, findings, reasons, due, states, by, created); err != nil {
+		return err
+	}
+	for _, iv := range ivs {
+		t.interviewWrites(w, iv, "scheduled")
+	}
+	return nil
 }

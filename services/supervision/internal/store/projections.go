@@ -46,6 +46,18 @@ func (t *TxStore) SaveMember(ctx context.Context, memberID, orgID string, stars 
 	return err
 }
 
+// SaveMembers keeps members of one organisation at once, as SaveMember
+// keeps each with no star rating (a bulk import's arrivals), in one
+// statement.
+func (t *TxStore) SaveMembers(ctx context.Context, memberIDs []string, orgID string, at time.Time) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO member_facts (member_id, organisation_id, stars, updated_at)
+		SELECT m, $2, 0, $3 FROM unnest($1::uuid[]) AS m
+		ON CONFLICT (member_id) DO UPDATE SET organisation_id = coalesce(EXCLUDED.organisation_id, member_facts.organisation_id),
+			stars = EXCLUDED.stars, updated_at = EXCLUDED.updated_at
+		WHERE member_facts.updated_at <= EXCLUDED.updated_at`, memberIDs, nullable(orgID), at)
+	return err
+}
+
 // EndInService ends the live registrations of a member who left.
 func (t *TxStore) EndInService(ctx context.Context, memberID string, on, at time.Time) error {
 	_, err := t.tx.Exec(ctx, `UPDATE in_service SET ended = $2, updated_at = $3 WHERE member_id = $1 AND ended IS NULL`, memberID, on, at)

@@ -243,3 +243,45 @@ func nullTime(t time.Time) any {
 	}
 	return t
 }
+
+// insertItems inserts new items with their first step (opened), their
+// events and audit records: one statement for the items and one for the
+// steps, however many (a sweep's).
+func (t *TxStore) insertItems(ctx context.Context, items []*rectify.Item, w *writes) error {
+	if len(items) == 0 {
+		return nil
+	}
+	n := len(items)
+	ids, orgs, districts, findings, codes, titles, evidence, states := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	deadlines, created := make([]time.Time, n), make([]time.Time, n)
+	remedy := make([]bool, n)
+	for k, i := range items {
+		ids[k], orgs[k], districts[k], findings[k], codes[k] = i.ID, i.OrganisationID, i.DistrictID, i.FindingID, i.RuleCode
+		titles[k], evidence[k], states[k], deadlines[k], created[k], remedy[k] = i.Title, i.RequiredEvidence, string(i.State),
+			i.Deadline, i.Created, i.NeedsRemedy
+	}
+	actor, role := actorOf(ctx)
+	_, err := t.tx.Exec(ctx, `INSERT INTO items (id, organisation_id, district_id, source, finding_id, rule_code, title,
+			required_evidence, deadline, state, needs_remedy, version, created_at, updated_at)
+		SELECT id::uuid, o::uuid, NULLIF(d, '')::uuid, 'RULE', NULLIF(f, '')::uuid, code, title, ev, dl, st, nr, 1, c, c
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[],
+			$9::text[], $10::bool[], $11::timestamptz[]) AS x(id, o, d, f, code, title, ev, dl, st, nr, c);
+		`, ids, orgs, districts, findings, codes, titles, evidence, deadlines, states, remedy, created)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO item_steps (item_id, seq, kind, actor, actor_role, note, evidence, at)
+		SELECT id::uuid, 1, $2, $3, $4, note, 'null'::jsonb, at FROM unnest($1::text[], $5::text[], $6::timestamptz[]) AS x(id, note, at)`,
+		ids, string(rectify.Opened), actor, role, titles, created); err != nil {
+		return err
+	}
+	for _, i := range items {
+		st := &rectify.Step{ItemID: i.ID, Seq: 1, Kind: rectify.Opened, Actor: actor, ActorRole: role, Note: i.Title, At: i.Created}
+		today := time.Date(st.At.Year(), st.At.Month(), st.At.Day(), 0, 0, 0, 0, time.UTC)
+		m := pbconv.Item(i, today)
+		w.event(ItemSubject(st.Kind), i.ID, &pb.RectificationItemChanged{OccurTime: timestamppb.New(st.At), Item: m, Step: pbconv.Step(st)})
+		w.audit(auditItem, i.ID, i.OrganisationID, nil, m)
+	}
+	return nil
+}

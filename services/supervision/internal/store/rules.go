@@ -292,3 +292,10 @@ func validUUID(s string) bool {
 	}
 	return true
 }
+
+// RefreshFindingStats implements rules.Store: ANALYZE of the findings (a
+// sample, whatever their number), outside any transaction of the sweep.
+func (s *Store) RefreshFindingStats(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `ANALYZE findings`)
+	return err
+}

@@ -48,11 +48,25 @@ var coBuildingMigrationFiles embed.FS
 // from the others.
 var CoBuildingMigrations = pgdb.Embedded("supervision_cobuilding", coBuildingMigrationFiles, "migrations_cobuilding")
 
+//go:embed migrations_dashboard/*.sql
+var dashboardMigrationFiles embed.FS
+
+// DashboardMigrations are the dashboard's counters rolled up per ancestor,
+// a set of their own, numbered apart from the others.
+var DashboardMigrations = pgdb.Embedded("supervision_dashboard", dashboardMigrationFiles, "migrations_dashboard")
+
+//go:embed assessment_versions/*.sql
+var assessmentVersionFiles embed.FS
+
+// AssessmentVersionMigrations keep every version of a graded result (a
+// correction is a new one), a set of their own.
+var AssessmentVersionMigrations = pgdb.Embedded("supervision_assessment_versions", assessmentVersionFiles, "assessment_versions")
+
 // AllMigrations are every migration set the service's schema needs, in
 // order: the outbox and inbox, the audit trail, the view of the
 // organisation tree, then the service's own tables.
 var AllMigrations = []pgdb.MigrationSet{outbox.Migrations, audit.Migrations, orgview.Migrations, Migrations,
-	AssessmentMigrations, CoBuildingMigrations}
+	AssessmentMigrations, CoBuildingMigrations, AssessmentVersionMigrations, DashboardMigrations}
 
 // Store implements the domain's stores over a pool.
 type Store struct {
@@ -110,6 +124,20 @@ func (t *TxStore) TryLock(ctx context.Context, key string) (bool, error) {
 	var ok bool
 	err := t.tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(h.Sum64())).Scan(&ok)
 	return ok, err
+}
+
+// sweepWorkMem is the memory a sweep's transaction lets each sort and hash
+// use: the attendance query hashes every attendance of the city, which
+// PostgreSQL's default 4MB spills to disk in batches from about 150,000
+// in-service members on.
+const sweepWorkMem = "64MB"
+
+// ForSweep implements rules.Tx: the transaction's hash joins and sorts
+// get the memory a city-wide query needs (SET LOCAL, this transaction
+// only).
+func (t *TxStore) ForSweep(ctx context.Context) error {
+	_, err := t.tx.Exec(ctx, `SELECT set_config('work_mem', $1, true)`, sweepWorkMem)
+	return err
 }
 
 // jsonOf encodes v for a jsonb column ("null" for nil maps is avoided).

@@ -164,8 +164,17 @@ type DuesSettings struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// update_subject is who last set them (output only).
 	UpdateSubject string `protobuf:"bytes,8,opt,name=update_subject,json=updateSubject,proto3" json:"update_subject,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// lost_contact_attendance_months is the window of lost contact (失联,
+	// DOMAIN §5) on the side of organisation life: a member who attended
+	// none for this many months (and paid no dues for
+	// lost_contact_dues_months, and had no contact logged) is flagged;
+	// 0 means the default, 6.
+	LostContactAttendanceMonths int32 `protobuf:"varint,20,opt,name=lost_contact_attendance_months,json=lostContactAttendanceMonths,proto3" json:"lost_contact_attendance_months,omitempty"`
+	// lost_contact_dues_months is the window of lost contact on the side of
+	// dues: no dues paid for this many months; 0 means the default, 6.
+	LostContactDuesMonths int32 `protobuf:"varint,21,opt,name=lost_contact_dues_months,json=lostContactDuesMonths,proto3" json:"lost_contact_dues_months,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *DuesSettings) Reset() {
@@ -252,6 +261,20 @@ func (x *DuesSettings) GetUpdateSubject() string {
 		return x.UpdateSubject
 	}
 	return ""
+}
+
+func (x *DuesSettings) GetLostContactAttendanceMonths() int32 {
+	if x != nil {
+		return x.LostContactAttendanceMonths
+	}
+	return 0
+}
+
+func (x *DuesSettings) GetLostContactDuesMonths() int32 {
+	if x != nil {
+		return x.LostContactDuesMonths
+	}
+	return 0
 }
 
 // QuoteDuesRequest is the request of QuoteDues.
@@ -692,7 +715,7 @@ const file_gongjian_member_v1_dues_proto_rawDesc = "" +
 	"\bDuesBand\x12#\n" +
 	"\tup_to_fen\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\aupToFen\x126\n" +
 	"\x11rate_basis_points\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\"\x05\x18\x90N(\x00R\x0frateBasisPoints\"\xfb\x02\n" +
+	"\xbaH\a\"\x05\x18\x90N(\x00R\x0frateBasisPoints\"\x8f\x04\n" +
 	"\fDuesSettings\x12\x1f\n" +
 	"\vdistrict_id\x18\x01 \x01(\tR\n" +
 	"districtId\x12G\n" +
@@ -707,7 +730,9 @@ const file_gongjian_member_v1_dues_proto_rawDesc = "" +
 	"\x04etag\x18\x06 \x01(\tR\x04etag\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12%\n" +
-	"\x0eupdate_subject\x18\b \x01(\tR\rupdateSubject\"\xfb\x01\n" +
+	"\x0eupdate_subject\x18\b \x01(\tR\rupdateSubject\x12N\n" +
+	"\x1elost_contact_attendance_months\x18\x14 \x01(\x05B\t\xbaH\x06\x1a\x04\x18$(\x00R\x1blostContactAttendanceMonths\x12B\n" +
+	"\x18lost_contact_dues_months\x18\x15 \x01(\x05B\t\xbaH\x06\x1a\x04\x18$(\x00R\x15lostContactDuesMonths\"\xfb\x01\n" +
 	"\x10QuoteDuesRequest\x12,\n" +
 	"\x12monthly_income_fen\x18\x01 \x01(\x03R\x10monthlyIncomeFen\x12Q\n" +
 	"\x11employment_status\x18\x02 \x01(\x0e2$.gongjian.member.v1.EmploymentStatusR\x10employmentStatus\x12,\n" +

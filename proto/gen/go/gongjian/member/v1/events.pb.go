@@ -165,6 +165,103 @@ func (x *MemberRegistered) GetMember() *Member {
 	return nil
 }
 
+// MembersImported is published on gongjian.member.v1.members_imported
+// when a bulk import (MemberImportService) registers members: one event per
+// organisation and registration batch, naming the members who joined it,
+// instead of a MemberRegistered per member. A consumer that keeps members
+// takes each as a registration with the fields given here.
+type MembersImported struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event; consumers use it to skip duplicates.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when the registration was committed.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// job_id is the import job that registered them.
+	JobId string `protobuf:"bytes,3,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// organisation_id is the organisation the members joined.
+	OrganisationId string `protobuf:"bytes,4,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// district_id is the organisation's district.
+	DistrictId string `protobuf:"bytes,5,opt,name=district_id,json=districtId,proto3" json:"district_id,omitempty"`
+	// members registered, each as Member says with id, organisation_id,
+	// district_id, status, category_code and star_rating (0) filled, and
+	// no personal data.
+	Members       []*Member `protobuf:"bytes,6,rep,name=members,proto3" json:"members,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersImported) Reset() {
+	*x = MembersImported{}
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersImported) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersImported) ProtoMessage() {}
+
+func (x *MembersImported) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersImported.ProtoReflect.Descriptor instead.
+func (*MembersImported) Descriptor() ([]byte, []int) {
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *MembersImported) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *MembersImported) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *MembersImported) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *MembersImported) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *MembersImported) GetDistrictId() string {
+	if x != nil {
+		return x.DistrictId
+	}
+	return ""
+}
+
+func (x *MembersImported) GetMembers() []*Member {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
 // MemberUpdated is published on gongjian.member.v1.member_updated when a
 // member's fields change.
 type MemberUpdated struct {
@@ -183,7 +280,7 @@ type MemberUpdated struct {
 
 func (x *MemberUpdated) Reset() {
 	*x = MemberUpdated{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[2]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -195,7 +292,7 @@ func (x *MemberUpdated) String() string {
 func (*MemberUpdated) ProtoMessage() {}
 
 func (x *MemberUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[2]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -208,7 +305,7 @@ func (x *MemberUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberUpdated.ProtoReflect.Descriptor instead.
 func (*MemberUpdated) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *MemberUpdated) GetEventId() string {
@@ -255,7 +352,7 @@ type TransferRequested struct {
 
 func (x *TransferRequested) Reset() {
 	*x = TransferRequested{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[3]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -267,7 +364,7 @@ func (x *TransferRequested) String() string {
 func (*TransferRequested) ProtoMessage() {}
 
 func (x *TransferRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[3]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -280,7 +377,7 @@ func (x *TransferRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferRequested.ProtoReflect.Descriptor instead.
 func (*TransferRequested) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *TransferRequested) GetEventId() string {
@@ -320,7 +417,7 @@ type TransferConfirmed struct {
 
 func (x *TransferConfirmed) Reset() {
 	*x = TransferConfirmed{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[4]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -332,7 +429,7 @@ func (x *TransferConfirmed) String() string {
 func (*TransferConfirmed) ProtoMessage() {}
 
 func (x *TransferConfirmed) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[4]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -345,7 +442,7 @@ func (x *TransferConfirmed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConfirmed.ProtoReflect.Descriptor instead.
 func (*TransferConfirmed) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *TransferConfirmed) GetEventId() string {
@@ -385,7 +482,7 @@ type TransferReleased struct {
 
 func (x *TransferReleased) Reset() {
 	*x = TransferReleased{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[5]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -397,7 +494,7 @@ func (x *TransferReleased) String() string {
 func (*TransferReleased) ProtoMessage() {}
 
 func (x *TransferReleased) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[5]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -410,7 +507,7 @@ func (x *TransferReleased) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferReleased.ProtoReflect.Descriptor instead.
 func (*TransferReleased) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TransferReleased) GetEventId() string {
@@ -451,7 +548,7 @@ type TransferReceived struct {
 
 func (x *TransferReceived) Reset() {
 	*x = TransferReceived{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[6]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -463,7 +560,7 @@ func (x *TransferReceived) String() string {
 func (*TransferReceived) ProtoMessage() {}
 
 func (x *TransferReceived) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[6]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -476,7 +573,7 @@ func (x *TransferReceived) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferReceived.ProtoReflect.Descriptor instead.
 func (*TransferReceived) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *TransferReceived) GetEventId() string {
@@ -516,7 +613,7 @@ type TransferRejected struct {
 
 func (x *TransferRejected) Reset() {
 	*x = TransferRejected{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[7]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -528,7 +625,7 @@ func (x *TransferRejected) String() string {
 func (*TransferRejected) ProtoMessage() {}
 
 func (x *TransferRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[7]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -541,7 +638,7 @@ func (x *TransferRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferRejected.ProtoReflect.Descriptor instead.
 func (*TransferRejected) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TransferRejected) GetEventId() string {
@@ -581,7 +678,7 @@ type TransferWithdrawn struct {
 
 func (x *TransferWithdrawn) Reset() {
 	*x = TransferWithdrawn{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[8]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -593,7 +690,7 @@ func (x *TransferWithdrawn) String() string {
 func (*TransferWithdrawn) ProtoMessage() {}
 
 func (x *TransferWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[8]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -606,7 +703,7 @@ func (x *TransferWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferWithdrawn.ProtoReflect.Descriptor instead.
 func (*TransferWithdrawn) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TransferWithdrawn) GetEventId() string {
@@ -656,7 +753,7 @@ type MemberCategoryChanged struct {
 
 func (x *MemberCategoryChanged) Reset() {
 	*x = MemberCategoryChanged{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[9]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +765,7 @@ func (x *MemberCategoryChanged) String() string {
 func (*MemberCategoryChanged) ProtoMessage() {}
 
 func (x *MemberCategoryChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[9]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +778,7 @@ func (x *MemberCategoryChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberCategoryChanged.ProtoReflect.Descriptor instead.
 func (*MemberCategoryChanged) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *MemberCategoryChanged) GetEventId() string {
@@ -751,7 +848,7 @@ type TransferCompleted struct {
 
 func (x *TransferCompleted) Reset() {
 	*x = TransferCompleted{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[10]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -763,7 +860,7 @@ func (x *TransferCompleted) String() string {
 func (*TransferCompleted) ProtoMessage() {}
 
 func (x *TransferCompleted) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[10]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -776,7 +873,7 @@ func (x *TransferCompleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferCompleted.ProtoReflect.Descriptor instead.
 func (*TransferCompleted) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TransferCompleted) GetEventId() string {
@@ -816,7 +913,7 @@ type TransferSuspended struct {
 
 func (x *TransferSuspended) Reset() {
 	*x = TransferSuspended{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[11]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -828,7 +925,7 @@ func (x *TransferSuspended) String() string {
 func (*TransferSuspended) ProtoMessage() {}
 
 func (x *TransferSuspended) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[11]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -841,7 +938,7 @@ func (x *TransferSuspended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferSuspended.ProtoReflect.Descriptor instead.
 func (*TransferSuspended) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TransferSuspended) GetEventId() string {
@@ -881,7 +978,7 @@ type TransferResumed struct {
 
 func (x *TransferResumed) Reset() {
 	*x = TransferResumed{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[12]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -893,7 +990,7 @@ func (x *TransferResumed) String() string {
 func (*TransferResumed) ProtoMessage() {}
 
 func (x *TransferResumed) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[12]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +1003,7 @@ func (x *TransferResumed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferResumed.ProtoReflect.Descriptor instead.
 func (*TransferResumed) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TransferResumed) GetEventId() string {
@@ -947,7 +1044,7 @@ type TransferExpired struct {
 
 func (x *TransferExpired) Reset() {
 	*x = TransferExpired{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[13]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -959,7 +1056,7 @@ func (x *TransferExpired) String() string {
 func (*TransferExpired) ProtoMessage() {}
 
 func (x *TransferExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[13]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -972,7 +1069,7 @@ func (x *TransferExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferExpired.ProtoReflect.Descriptor instead.
 func (*TransferExpired) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TransferExpired) GetEventId() string {
@@ -1016,7 +1113,7 @@ type TransferFlaggedForReview struct {
 
 func (x *TransferFlaggedForReview) Reset() {
 	*x = TransferFlaggedForReview{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[14]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1028,7 +1125,7 @@ func (x *TransferFlaggedForReview) String() string {
 func (*TransferFlaggedForReview) ProtoMessage() {}
 
 func (x *TransferFlaggedForReview) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[14]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1041,7 +1138,7 @@ func (x *TransferFlaggedForReview) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferFlaggedForReview.ProtoReflect.Descriptor instead.
 func (*TransferFlaggedForReview) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TransferFlaggedForReview) GetEventId() string {
@@ -1082,7 +1179,7 @@ type TransferReviewRecorded struct {
 
 func (x *TransferReviewRecorded) Reset() {
 	*x = TransferReviewRecorded{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[15]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1094,7 +1191,7 @@ func (x *TransferReviewRecorded) String() string {
 func (*TransferReviewRecorded) ProtoMessage() {}
 
 func (x *TransferReviewRecorded) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[15]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1107,7 +1204,7 @@ func (x *TransferReviewRecorded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferReviewRecorded.ProtoReflect.Descriptor instead.
 func (*TransferReviewRecorded) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TransferReviewRecorded) GetEventId() string {
@@ -1150,7 +1247,7 @@ type TransferRecorded struct {
 
 func (x *TransferRecorded) Reset() {
 	*x = TransferRecorded{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[16]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1162,7 +1259,7 @@ func (x *TransferRecorded) String() string {
 func (*TransferRecorded) ProtoMessage() {}
 
 func (x *TransferRecorded) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[16]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1175,7 +1272,7 @@ func (x *TransferRecorded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferRecorded.ProtoReflect.Descriptor instead.
 func (*TransferRecorded) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TransferRecorded) GetEventId() string {
@@ -1218,7 +1315,7 @@ type TransferSettingsUpdated struct {
 
 func (x *TransferSettingsUpdated) Reset() {
 	*x = TransferSettingsUpdated{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[17]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1230,7 +1327,7 @@ func (x *TransferSettingsUpdated) String() string {
 func (*TransferSettingsUpdated) ProtoMessage() {}
 
 func (x *TransferSettingsUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[17]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1243,7 +1340,7 @@ func (x *TransferSettingsUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferSettingsUpdated.ProtoReflect.Descriptor instead.
 func (*TransferSettingsUpdated) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TransferSettingsUpdated) GetEventId() string {
@@ -1298,7 +1395,7 @@ type MemberLeft struct {
 
 func (x *MemberLeft) Reset() {
 	*x = MemberLeft{}
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[18]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1310,7 +1407,7 @@ func (x *MemberLeft) String() string {
 func (*MemberLeft) ProtoMessage() {}
 
 func (x *MemberLeft) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_member_v1_events_proto_msgTypes[18]
+	mi := &file_gongjian_member_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1323,7 +1420,7 @@ func (x *MemberLeft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberLeft.ProtoReflect.Descriptor instead.
 func (*MemberLeft) Descriptor() ([]byte, []int) {
-	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_gongjian_member_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MemberLeft) GetEventId() string {
@@ -1383,7 +1480,16 @@ const file_gongjian_member_v1_events_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x122\n" +
-	"\x06member\x18\x03 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\"\xcf\x01\n" +
+	"\x06member\x18\x03 \x01(\v2\x1a.gongjian.member.v1.MemberR\x06member\"\xfe\x01\n" +
+	"\x0fMembersImported\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12\x15\n" +
+	"\x06job_id\x18\x03 \x01(\tR\x05jobId\x12'\n" +
+	"\x0forganisation_id\x18\x04 \x01(\tR\x0eorganisationId\x12\x1f\n" +
+	"\vdistrict_id\x18\x05 \x01(\tR\n" +
+	"districtId\x124\n" +
+	"\amembers\x18\x06 \x03(\v2\x1a.gongjian.member.v1.MemberR\amembers\"\xcf\x01\n" +
 	"\rMemberUpdated\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -1495,79 +1601,82 @@ func file_gongjian_member_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_member_v1_events_proto_rawDescData
 }
 
-var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_gongjian_member_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_gongjian_member_v1_events_proto_goTypes = []any{
 	(*OrganisationMemberCountChanged)(nil), // 0: gongjian.member.v1.OrganisationMemberCountChanged
 	(*MemberRegistered)(nil),               // 1: gongjian.member.v1.MemberRegistered
-	(*MemberUpdated)(nil),                  // 2: gongjian.member.v1.MemberUpdated
-	(*TransferRequested)(nil),              // 3: gongjian.member.v1.TransferRequested
-	(*TransferConfirmed)(nil),              // 4: gongjian.member.v1.TransferConfirmed
-	(*TransferReleased)(nil),               // 5: gongjian.member.v1.TransferReleased
-	(*TransferReceived)(nil),               // 6: gongjian.member.v1.TransferReceived
-	(*TransferRejected)(nil),               // 7: gongjian.member.v1.TransferRejected
-	(*TransferWithdrawn)(nil),              // 8: gongjian.member.v1.TransferWithdrawn
-	(*MemberCategoryChanged)(nil),          // 9: gongjian.member.v1.MemberCategoryChanged
-	(*TransferCompleted)(nil),              // 10: gongjian.member.v1.TransferCompleted
-	(*TransferSuspended)(nil),              // 11: gongjian.member.v1.TransferSuspended
-	(*TransferResumed)(nil),                // 12: gongjian.member.v1.TransferResumed
-	(*TransferExpired)(nil),                // 13: gongjian.member.v1.TransferExpired
-	(*TransferFlaggedForReview)(nil),       // 14: gongjian.member.v1.TransferFlaggedForReview
-	(*TransferReviewRecorded)(nil),         // 15: gongjian.member.v1.TransferReviewRecorded
-	(*TransferRecorded)(nil),               // 16: gongjian.member.v1.TransferRecorded
-	(*TransferSettingsUpdated)(nil),        // 17: gongjian.member.v1.TransferSettingsUpdated
-	(*MemberLeft)(nil),                     // 18: gongjian.member.v1.MemberLeft
-	(*timestamppb.Timestamp)(nil),          // 19: google.protobuf.Timestamp
-	(*Member)(nil),                         // 20: gongjian.member.v1.Member
-	(*fieldmaskpb.FieldMask)(nil),          // 21: google.protobuf.FieldMask
-	(*Transfer)(nil),                       // 22: gongjian.member.v1.Transfer
-	(*TransferSettings)(nil),               // 23: gongjian.member.v1.TransferSettings
-	(LeavingKind)(0),                       // 24: gongjian.member.v1.LeavingKind
+	(*MembersImported)(nil),                // 2: gongjian.member.v1.MembersImported
+	(*MemberUpdated)(nil),                  // 3: gongjian.member.v1.MemberUpdated
+	(*TransferRequested)(nil),              // 4: gongjian.member.v1.TransferRequested
+	(*TransferConfirmed)(nil),              // 5: gongjian.member.v1.TransferConfirmed
+	(*TransferReleased)(nil),               // 6: gongjian.member.v1.TransferReleased
+	(*TransferReceived)(nil),               // 7: gongjian.member.v1.TransferReceived
+	(*TransferRejected)(nil),               // 8: gongjian.member.v1.TransferRejected
+	(*TransferWithdrawn)(nil),              // 9: gongjian.member.v1.TransferWithdrawn
+	(*MemberCategoryChanged)(nil),          // 10: gongjian.member.v1.MemberCategoryChanged
+	(*TransferCompleted)(nil),              // 11: gongjian.member.v1.TransferCompleted
+	(*TransferSuspended)(nil),              // 12: gongjian.member.v1.TransferSuspended
+	(*TransferResumed)(nil),                // 13: gongjian.member.v1.TransferResumed
+	(*TransferExpired)(nil),                // 14: gongjian.member.v1.TransferExpired
+	(*TransferFlaggedForReview)(nil),       // 15: gongjian.member.v1.TransferFlaggedForReview
+	(*TransferReviewRecorded)(nil),         // 16: gongjian.member.v1.TransferReviewRecorded
+	(*TransferRecorded)(nil),               // 17: gongjian.member.v1.TransferRecorded
+	(*TransferSettingsUpdated)(nil),        // 18: gongjian.member.v1.TransferSettingsUpdated
+	(*MemberLeft)(nil),                     // 19: gongjian.member.v1.MemberLeft
+	(*timestamppb.Timestamp)(nil),          // 20: google.protobuf.Timestamp
+	(*Member)(nil),                         // 21: gongjian.member.v1.Member
+	(*fieldmaskpb.FieldMask)(nil),          // 22: google.protobuf.FieldMask
+	(*Transfer)(nil),                       // 23: gongjian.member.v1.Transfer
+	(*TransferSettings)(nil),               // 24: gongjian.member.v1.TransferSettings
+	(LeavingKind)(0),                       // 25: gongjian.member.v1.LeavingKind
 }
 var file_gongjian_member_v1_events_proto_depIdxs = []int32{
-	19, // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
-	20, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
-	19, // 3: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	20, // 4: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
-	21, // 5: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
-	19, // 6: gongjian.member.v1.TransferRequested.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 7: gongjian.member.v1.TransferRequested.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 8: gongjian.member.v1.TransferConfirmed.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 9: gongjian.member.v1.TransferConfirmed.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 10: gongjian.member.v1.TransferReleased.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 11: gongjian.member.v1.TransferReleased.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 12: gongjian.member.v1.TransferReceived.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 13: gongjian.member.v1.TransferReceived.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 14: gongjian.member.v1.TransferRejected.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 15: gongjian.member.v1.TransferRejected.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 16: gongjian.member.v1.TransferWithdrawn.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 17: gongjian.member.v1.TransferWithdrawn.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 18: gongjian.member.v1.MemberCategoryChanged.occur_time:type_name -> google.protobuf.Timestamp
-	19, // 19: gongjian.member.v1.TransferCompleted.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 20: gongjian.member.v1.TransferCompleted.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 21: gongjian.member.v1.TransferSuspended.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 22: gongjian.member.v1.TransferSuspended.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 23: gongjian.member.v1.TransferResumed.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 24: gongjian.member.v1.TransferResumed.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 25: gongjian.member.v1.TransferExpired.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 26: gongjian.member.v1.TransferExpired.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 27: gongjian.member.v1.TransferFlaggedForReview.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 28: gongjian.member.v1.TransferFlaggedForReview.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 29: gongjian.member.v1.TransferReviewRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 30: gongjian.member.v1.TransferReviewRecorded.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 31: gongjian.member.v1.TransferRecorded.occur_time:type_name -> google.protobuf.Timestamp
-	22, // 32: gongjian.member.v1.TransferRecorded.transfer:type_name -> gongjian.member.v1.Transfer
-	19, // 33: gongjian.member.v1.TransferSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
-	23, // 34: gongjian.member.v1.TransferSettingsUpdated.settings:type_name -> gongjian.member.v1.TransferSettings
-	21, // 35: gongjian.member.v1.TransferSettingsUpdated.changed:type_name -> google.protobuf.FieldMask
-	19, // 36: gongjian.member.v1.MemberLeft.occur_time:type_name -> google.protobuf.Timestamp
-	20, // 37: gongjian.member.v1.MemberLeft.member:type_name -> gongjian.member.v1.Member
-	24, // 38: gongjian.member.v1.MemberLeft.kind:type_name -> gongjian.member.v1.LeavingKind
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	20, // 0: gongjian.member.v1.OrganisationMemberCountChanged.occur_time:type_name -> google.protobuf.Timestamp
+	20, // 1: gongjian.member.v1.MemberRegistered.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 2: gongjian.member.v1.MemberRegistered.member:type_name -> gongjian.member.v1.Member
+	20, // 3: gongjian.member.v1.MembersImported.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 4: gongjian.member.v1.MembersImported.members:type_name -> gongjian.member.v1.Member
+	20, // 5: gongjian.member.v1.MemberUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 6: gongjian.member.v1.MemberUpdated.member:type_name -> gongjian.member.v1.Member
+	22, // 7: gongjian.member.v1.MemberUpdated.changed:type_name -> google.protobuf.FieldMask
+	20, // 8: gongjian.member.v1.TransferRequested.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 9: gongjian.member.v1.TransferRequested.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 10: gongjian.member.v1.TransferConfirmed.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 11: gongjian.member.v1.TransferConfirmed.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 12: gongjian.member.v1.TransferReleased.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 13: gongjian.member.v1.TransferReleased.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 14: gongjian.member.v1.TransferReceived.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 15: gongjian.member.v1.TransferReceived.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 16: gongjian.member.v1.TransferRejected.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 17: gongjian.member.v1.TransferRejected.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 18: gongjian.member.v1.TransferWithdrawn.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 19: gongjian.member.v1.TransferWithdrawn.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 20: gongjian.member.v1.MemberCategoryChanged.occur_time:type_name -> google.protobuf.Timestamp
+	20, // 21: gongjian.member.v1.TransferCompleted.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 22: gongjian.member.v1.TransferCompleted.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 23: gongjian.member.v1.TransferSuspended.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 24: gongjian.member.v1.TransferSuspended.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 25: gongjian.member.v1.TransferResumed.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 26: gongjian.member.v1.TransferResumed.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 27: gongjian.member.v1.TransferExpired.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 28: gongjian.member.v1.TransferExpired.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 29: gongjian.member.v1.TransferFlaggedForReview.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 30: gongjian.member.v1.TransferFlaggedForReview.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 31: gongjian.member.v1.TransferReviewRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 32: gongjian.member.v1.TransferReviewRecorded.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 33: gongjian.member.v1.TransferRecorded.occur_time:type_name -> google.protobuf.Timestamp
+	23, // 34: gongjian.member.v1.TransferRecorded.transfer:type_name -> gongjian.member.v1.Transfer
+	20, // 35: gongjian.member.v1.TransferSettingsUpdated.occur_time:type_name -> google.protobuf.Timestamp
+	24, // 36: gongjian.member.v1.TransferSettingsUpdated.settings:type_name -> gongjian.member.v1.TransferSettings
+	22, // 37: gongjian.member.v1.TransferSettingsUpdated.changed:type_name -> google.protobuf.FieldMask
+	20, // 38: gongjian.member.v1.MemberLeft.occur_time:type_name -> google.protobuf.Timestamp
+	21, // 39: gongjian.member.v1.MemberLeft.member:type_name -> gongjian.member.v1.Member
+	25, // 40: gongjian.member.v1.MemberLeft.kind:type_name -> gongjian.member.v1.LeavingKind
+	41, // [41:41] is the sub-list for method output_type
+	41, // [41:41] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_member_v1_events_proto_init() }
@@ -1583,7 +1692,7 @@ func file_gongjian_member_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_member_v1_events_proto_rawDesc), len(file_gongjian_member_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -607,7 +607,15 @@ type Transfer struct {
 	// out of the city, recorded when it completed.
 	ReceiptNumber string `protobuf:"bytes,21,opt,name=receipt_number,json=receiptNumber,proto3" json:"receipt_number,omitempty"`
 	// receipt_date is the date of the receipt slip, YYYY-MM-DD.
-	ReceiptDate   string `protobuf:"bytes,22,opt,name=receipt_date,json=receiptDate,proto3" json:"receipt_date,omitempty"`
+	ReceiptDate string `protobuf:"bytes,22,opt,name=receipt_date,json=receiptDate,proto3" json:"receipt_date,omitempty"`
+	// dues_paid_up_to is the month the letter says the member's party dues
+	// are paid up to (党费交到), YYYY-MM, computed when it is released;
+	// empty when the member had no bill. The receiving branch bills from the
+	// month after.
+	DuesPaidUpTo string `protobuf:"bytes,23,opt,name=dues_paid_up_to,json=duesPaidUpTo,proto3" json:"dues_paid_up_to,omitempty"`
+	// letter_text is the wording of the letter of introduction, once
+	// released (output only).
+	LetterText    string `protobuf:"bytes,24,opt,name=letter_text,json=letterText,proto3" json:"letter_text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -792,6 +800,20 @@ func (x *Transfer) GetReceiptNumber() string {
 func (x *Transfer) GetReceiptDate() string {
 	if x != nil {
 		return x.ReceiptDate
+	}
+	return ""
+}
+
+func (x *Transfer) GetDuesPaidUpTo() string {
+	if x != nil {
+		return x.DuesPaidUpTo
+	}
+	return ""
+}
+
+func (x *Transfer) GetLetterText() string {
+	if x != nil {
+		return x.LetterText
 	}
 	return ""
 }
@@ -3580,7 +3602,7 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"recordTime\x12 \n" +
 	"\fon_behalf_of\x18\n" +
 	" \x01(\tR\n" +
-	"onBehalfOf\"\xe7\b\n" +
+	"onBehalfOf\"\xaf\t\n" +
 	"\bTransfer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12(\n" +
 	"\tmember_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\bmemberId\x120\n" +
@@ -3608,7 +3630,10 @@ const file_gongjian_member_v1_transfer_proto_rawDesc = "" +
 	"recordTime\x12@\n" +
 	"\aoutside\x18\x14 \x01(\v2&.gongjian.member.v1.OutsideDestinationR\aoutside\x12%\n" +
 	"\x0ereceipt_number\x18\x15 \x01(\tR\rreceiptNumber\x12!\n" +
-	"\freceipt_date\x18\x16 \x01(\tR\vreceiptDate\"b\n" +
+	"\freceipt_date\x18\x16 \x01(\tR\vreceiptDate\x12%\n" +
+	"\x0fdues_paid_up_to\x18\x17 \x01(\tR\fduesPaidUpTo\x12\x1f\n" +
+	"\vletter_text\x18\x18 \x01(\tR\n" +
+	"letterText\"b\n" +
 	"\x12OutsideDestination\x12,\n" +
 	"\forganisation\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\forganisation\x12\x1e\n" +
 	"\x05place\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05place\"\xd3\x01\n" +

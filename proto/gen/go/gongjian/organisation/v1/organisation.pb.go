@@ -622,6 +622,76 @@ func (ActivityKind) EnumDescriptor() ([]byte, []int) {
 	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{8}
 }
 
+// AbsenceReason is the kind of reason an absentee gave. It is what was
+// said, never invented: ABSENCE_REASON_UNSPECIFIED means none was given.
+type AbsenceReason int32
+
+const (
+	// ABSENCE_REASON_UNSPECIFIED: no reason was given (or only the text says it).
+	AbsenceReason_ABSENCE_REASON_UNSPECIFIED AbsenceReason = 0
+	// ABSENCE_REASON_ILLNESS: ill, or caring for someone ill (病假).
+	AbsenceReason_ABSENCE_REASON_ILLNESS AbsenceReason = 1
+	// ABSENCE_REASON_WORK: kept by work (公差, 工作).
+	AbsenceReason_ABSENCE_REASON_WORK AbsenceReason = 2
+	// ABSENCE_REASON_AWAY: away from the city (外出, including mobile members).
+	AbsenceReason_ABSENCE_REASON_AWAY AbsenceReason = 3
+	// ABSENCE_REASON_FAMILY: family matters (事假).
+	AbsenceReason_ABSENCE_REASON_FAMILY AbsenceReason = 4
+	// ABSENCE_REASON_INFIRM: too old or infirm to come.
+	AbsenceReason_ABSENCE_REASON_INFIRM AbsenceReason = 5
+	// ABSENCE_REASON_OTHER: another reason, said in the text.
+	AbsenceReason_ABSENCE_REASON_OTHER AbsenceReason = 6
+)
+
+// Enum value maps for AbsenceReason.
+var (
+	AbsenceReason_name = map[int32]string{
+		0: "ABSENCE_REASON_UNSPECIFIED",
+		1: "ABSENCE_REASON_ILLNESS",
+		2: "ABSENCE_REASON_WORK",
+		3: "ABSENCE_REASON_AWAY",
+		4: "ABSENCE_REASON_FAMILY",
+		5: "ABSENCE_REASON_INFIRM",
+		6: "ABSENCE_REASON_OTHER",
+	}
+	AbsenceReason_value = map[string]int32{
+		"ABSENCE_REASON_UNSPECIFIED": 0,
+		"ABSENCE_REASON_ILLNESS":     1,
+		"ABSENCE_REASON_WORK":        2,
+		"ABSENCE_REASON_AWAY":        3,
+		"ABSENCE_REASON_FAMILY":      4,
+		"ABSENCE_REASON_INFIRM":      5,
+		"ABSENCE_REASON_OTHER":       6,
+	}
+)
+
+func (x AbsenceReason) Enum() *AbsenceReason {
+	p := new(AbsenceReason)
+	*p = x
+	return p
+}
+
+func (x AbsenceReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AbsenceReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_gongjian_organisation_v1_organisation_proto_enumTypes[9].Descriptor()
+}
+
+func (AbsenceReason) Type() protoreflect.EnumType {
+	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[9]
+}
+
+func (x AbsenceReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AbsenceReason.Descriptor instead.
+func (AbsenceReason) EnumDescriptor() ([]byte, []int) {
+	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{9}
+}
+
 // CoveragePointKind is what a coverage point is.
 type CoveragePointKind int32
 
@@ -663,11 +733,11 @@ func (x CoveragePointKind) String() string {
 }
 
 func (CoveragePointKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_gongjian_organisation_v1_organisation_proto_enumTypes[9].Descriptor()
+	return file_gongjian_organisation_v1_organisation_proto_enumTypes[10].Descriptor()
 }
 
 func (CoveragePointKind) Type() protoreflect.EnumType {
-	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[9]
+	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[10]
 }
 
 func (x CoveragePointKind) Number() protoreflect.EnumNumber {
@@ -676,7 +746,7 @@ func (x CoveragePointKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CoveragePointKind.Descriptor instead.
 func (CoveragePointKind) EnumDescriptor() ([]byte, []int) {
-	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{9}
+	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{10}
 }
 
 // FiveGoodsGrade is the grade on one of the five goods.
@@ -724,11 +794,11 @@ func (x FiveGoodsGrade) String() string {
 }
 
 func (FiveGoodsGrade) Descriptor() protoreflect.EnumDescriptor {
-	return file_gongjian_organisation_v1_organisation_proto_enumTypes[10].Descriptor()
+	return file_gongjian_organisation_v1_organisation_proto_enumTypes[11].Descriptor()
 }
 
 func (FiveGoodsGrade) Type() protoreflect.EnumType {
-	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[10]
+	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[11]
 }
 
 func (x FiveGoodsGrade) Number() protoreflect.EnumNumber {
@@ -737,7 +807,7 @@ func (x FiveGoodsGrade) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FiveGoodsGrade.Descriptor instead.
 func (FiveGoodsGrade) EnumDescriptor() ([]byte, []int) {
-	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{10}
+	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{11}
 }
 
 // LiaisonKind is the kind of link between a leader and a community.
@@ -777,11 +847,11 @@ func (x LiaisonKind) String() string {
 }
 
 func (LiaisonKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_gongjian_organisation_v1_organisation_proto_enumTypes[11].Descriptor()
+	return file_gongjian_organisation_v1_organisation_proto_enumTypes[12].Descriptor()
 }
 
 func (LiaisonKind) Type() protoreflect.EnumType {
-	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[11]
+	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[12]
 }
 
 func (x LiaisonKind) Number() protoreflect.EnumNumber {
@@ -790,7 +860,7 @@ func (x LiaisonKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LiaisonKind.Descriptor instead.
 func (LiaisonKind) EnumDescriptor() ([]byte, []int) {
-	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{11}
+	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{12}
 }
 
 // ComplianceRule names a rule that the compliance report checks.
@@ -867,11 +937,11 @@ func (x ComplianceRule) String() string {
 }
 
 func (ComplianceRule) Descriptor() protoreflect.EnumDescriptor {
-	return file_gongjian_organisation_v1_organisation_proto_enumTypes[12].Descriptor()
+	return file_gongjian_organisation_v1_organisation_proto_enumTypes[13].Descriptor()
 }
 
 func (ComplianceRule) Type() protoreflect.EnumType {
-	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[12]
+	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[13]
 }
 
 func (x ComplianceRule) Number() protoreflect.EnumNumber {
@@ -880,7 +950,7 @@ func (x ComplianceRule) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ComplianceRule.Descriptor instead.
 func (ComplianceRule) EnumDescriptor() ([]byte, []int) {
-	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{12}
+	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{13}
 }
 
 // FindingSubjectKind is what a finding's subject_id names.
@@ -922,11 +992,11 @@ func (x FindingSubjectKind) String() string {
 }
 
 func (FindingSubjectKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_gongjian_organisation_v1_organisation_proto_enumTypes[13].Descriptor()
+	return file_gongjian_organisation_v1_organisation_proto_enumTypes[14].Descriptor()
 }
 
 func (FindingSubjectKind) Type() protoreflect.EnumType {
-	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[13]
+	return &file_gongjian_organisation_v1_organisation_proto_enumTypes[14]
 }
 
 func (x FindingSubjectKind) Number() protoreflect.EnumNumber {
@@ -935,7 +1005,7 @@ func (x FindingSubjectKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FindingSubjectKind.Descriptor instead.
 func (FindingSubjectKind) EnumDescriptor() ([]byte, []int) {
-	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{13}
+	return file_gongjian_organisation_v1_organisation_proto_rawDescGZIP(), []int{14}
 }
 
 // Organisation is one node of the tree.
@@ -2642,13 +2712,19 @@ func (x *SetLeadershipTeamResponse) GetOrganisation() *Organisation {
 }
 
 // Absentee is a member who did not attend, with the reason given. The reason
-// is what was said, never invented: empty when nobody gave one.
+// is what was said, never invented: empty when nobody gave one. An absentee
+// is named, or identified by member id, or both.
 type Absentee struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// name of the absent member.
+	// name of the absent member, as written (may be empty when member_id is given).
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// reason as given; empty means no reason was given.
-	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// member_id is the absent member's id in the member service, checked
+	// against the members of the organisation that held the activity.
+	MemberId string `protobuf:"bytes,3,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// reason_kind is the kind of reason given; UNSPECIFIED when none was.
+	ReasonKind    AbsenceReason `protobuf:"varint,4,opt,name=reason_kind,json=reasonKind,proto3,enum=gongjian.organisation.v1.AbsenceReason" json:"reason_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2697,6 +2773,20 @@ func (x *Absentee) GetReason() string {
 	return ""
 }
 
+func (x *Absentee) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *Absentee) GetReasonKind() AbsenceReason {
+	if x != nil {
+		return x.ReasonKind
+	}
+	return AbsenceReason_ABSENCE_REASON_UNSPECIFIED
+}
+
 // Activity is one event of organisation life.
 type Activity struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2719,9 +2809,13 @@ type Activity struct {
 	// note is free text.
 	Note string `protobuf:"bytes,9,opt,name=note,proto3" json:"note,omitempty"`
 	// record_time is when it was recorded.
-	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// attendee_member_ids are the ids of members present, checked against the
+	// members of the organisation that held the activity (or of its subtree);
+	// at most attended of them. Records made before ids were taken have none.
+	AttendeeMemberIds []string `protobuf:"bytes,11,rep,name=attendee_member_ids,json=attendeeMemberIds,proto3" json:"attendee_member_ids,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Activity) Reset() {
@@ -2820,6 +2914,13 @@ func (x *Activity) GetNote() string {
 func (x *Activity) GetRecordTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.RecordTime
+	}
+	return nil
+}
+
+func (x *Activity) GetAttendeeMemberIds() []string {
+	if x != nil {
+		return x.AttendeeMemberIds
 	}
 	return nil
 }
@@ -5598,10 +5699,13 @@ const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\x06cadres\x18\x02 \x03(\v2\x1f.gongjian.organisation.v1.CadreB\b\xbaH\x05\x92\x01\x02\x10\x1eR\x06cadres\x12\x1b\n" +
 	"\x04etag\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\"g\n" +
 	"\x19SetLeadershipTeamResponse\x12J\n" +
-	"\forganisation\x18\x01 \x01(\v2&.gongjian.organisation.v1.OrganisationR\forganisation\"K\n" +
-	"\bAbsentee\x12\x1d\n" +
-	"\x04name\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04name\x12 \n" +
-	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\x06reason\"\xe0\x03\n" +
+	"\forganisation\x18\x01 \x01(\v2&.gongjian.organisation.v1.OrganisationR\forganisation\"\xc7\x01\n" +
+	"\bAbsentee\x12\x1b\n" +
+	"\x04name\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18dR\x04name\x12 \n" +
+	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\x06reason\x12(\n" +
+	"\tmember_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\bmemberId\x12R\n" +
+	"\vreason_kind\x18\x04 \x01(\x0e2'.gongjian.organisation.v1.AbsenceReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
+	"reasonKind\"\xa4\x04\n" +
 	"\bActivity\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0forganisation_id\x18\x02 \x01(\tR\x0eorganisationId\x12F\n" +
@@ -5616,7 +5720,8 @@ const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\x04note\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x04note\x12;\n" +
 	"\vrecord_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\xba\x01\n" +
+	"recordTime\x12B\n" +
+	"\x13attendee_member_ids\x18\v \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x88'\x18\x01\"\x05r\x03\xb0\x01\x01R\x11attendeeMemberIds\"\xba\x01\n" +
 	"\x15RecordActivityRequest\x121\n" +
 	"\x0forganisation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0eorganisationId\x12F\n" +
 	"\bactivity\x18\x02 \x01(\v2\".gongjian.organisation.v1.ActivityB\x06\xbaH\x03\xc8\x01\x01R\bactivity\x12&\n" +
@@ -5875,7 +5980,15 @@ const file_gongjian_organisation_v1_organisation_proto_rawDesc = "" +
 	"\x1eACTIVITY_KIND_THEMED_PARTY_DAY\x10\x05\x12'\n" +
 	"#ACTIVITY_KIND_CONCENTRATED_ACTIVITY\x10\x06\x12)\n" +
 	"%ACTIVITY_KIND_DEMOCRATIC_LIFE_MEETING\x10\a\x12&\n" +
-	"\"ACTIVITY_KIND_DEMOCRATIC_APPRAISAL\x10\b*\xa7\x01\n" +
+	"\"ACTIVITY_KIND_DEMOCRATIC_APPRAISAL\x10\b*\xcd\x01\n" +
+	"\rAbsenceReason\x12\x1e\n" +
+	"\x1aABSENCE_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16ABSENCE_REASON_ILLNESS\x10\x01\x12\x17\n" +
+	"\x13ABSENCE_REASON_WORK\x10\x02\x12\x17\n" +
+	"\x13ABSENCE_REASON_AWAY\x10\x03\x12\x19\n" +
+	"\x15ABSENCE_REASON_FAMILY\x10\x04\x12\x19\n" +
+	"\x15ABSENCE_REASON_INFIRM\x10\x05\x12\x18\n" +
+	"\x14ABSENCE_REASON_OTHER\x10\x06*\xa7\x01\n" +
 	"\x11CoveragePointKind\x12#\n" +
 	"\x1fCOVERAGE_POINT_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aCOVERAGE_POINT_KIND_ESTATE\x10\x01\x12 \n" +
@@ -5951,7 +6064,7 @@ func file_gongjian_organisation_v1_organisation_proto_rawDescGZIP() []byte {
 	return file_gongjian_organisation_v1_organisation_proto_rawDescData
 }
 
-var file_gongjian_organisation_v1_organisation_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
+var file_gongjian_organisation_v1_organisation_proto_enumTypes = make([]protoimpl.EnumInfo, 15)
 var file_gongjian_organisation_v1_organisation_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_gongjian_organisation_v1_organisation_proto_goTypes = []any{
 	(OrganisationKind)(0),                   // 0: gongjian.organisation.v1.OrganisationKind
@@ -5963,219 +6076,221 @@ var file_gongjian_organisation_v1_organisation_proto_goTypes = []any{
 	(CadreRole)(0),                          // 6: gongjian.organisation.v1.CadreRole
 	(ConcurrentPost)(0),                     // 7: gongjian.organisation.v1.ConcurrentPost
 	(ActivityKind)(0),                       // 8: gongjian.organisation.v1.ActivityKind
-	(CoveragePointKind)(0),                  // 9: gongjian.organisation.v1.CoveragePointKind
-	(FiveGoodsGrade)(0),                     // 10: gongjian.organisation.v1.FiveGoodsGrade
-	(LiaisonKind)(0),                        // 11: gongjian.organisation.v1.LiaisonKind
-	(ComplianceRule)(0),                     // 12: gongjian.organisation.v1.ComplianceRule
-	(FindingSubjectKind)(0),                 // 13: gongjian.organisation.v1.FindingSubjectKind
-	(*Organisation)(nil),                    // 14: gongjian.organisation.v1.Organisation
-	(*Grid)(nil),                            // 15: gongjian.organisation.v1.Grid
-	(*TemporaryBranch)(nil),                 // 16: gongjian.organisation.v1.TemporaryBranch
-	(*ResidentUnit)(nil),                    // 17: gongjian.organisation.v1.ResidentUnit
-	(*Premises)(nil),                        // 18: gongjian.organisation.v1.Premises
-	(*Funds)(nil),                           // 19: gongjian.organisation.v1.Funds
-	(*Cadre)(nil),                           // 20: gongjian.organisation.v1.Cadre
-	(*CreateOrganisationRequest)(nil),       // 21: gongjian.organisation.v1.CreateOrganisationRequest
-	(*CreateOrganisationResponse)(nil),      // 22: gongjian.organisation.v1.CreateOrganisationResponse
-	(*GetOrganisationRequest)(nil),          // 23: gongjian.organisation.v1.GetOrganisationRequest
-	(*GetOrganisationResponse)(nil),         // 24: gongjian.organisation.v1.GetOrganisationResponse
-	(*ListOrganisationsRequest)(nil),        // 25: gongjian.organisation.v1.ListOrganisationsRequest
-	(*ListOrganisationsResponse)(nil),       // 26: gongjian.organisation.v1.ListOrganisationsResponse
-	(*UpdateOrganisationRequest)(nil),       // 27: gongjian.organisation.v1.UpdateOrganisationRequest
-	(*UpdateOrganisationResponse)(nil),      // 28: gongjian.organisation.v1.UpdateOrganisationResponse
-	(*MoveOrganisationRequest)(nil),         // 29: gongjian.organisation.v1.MoveOrganisationRequest
-	(*MoveOrganisationResponse)(nil),        // 30: gongjian.organisation.v1.MoveOrganisationResponse
-	(*DissolveOrganisationRequest)(nil),     // 31: gongjian.organisation.v1.DissolveOrganisationRequest
-	(*DissolveOrganisationResponse)(nil),    // 32: gongjian.organisation.v1.DissolveOrganisationResponse
-	(*ListOrganisationHistoryRequest)(nil),  // 33: gongjian.organisation.v1.ListOrganisationHistoryRequest
-	(*OrganisationVersion)(nil),             // 34: gongjian.organisation.v1.OrganisationVersion
-	(*ListOrganisationHistoryResponse)(nil), // 35: gongjian.organisation.v1.ListOrganisationHistoryResponse
-	(*SetLeadershipTeamRequest)(nil),        // 36: gongjian.organisation.v1.SetLeadershipTeamRequest
-	(*SetLeadershipTeamResponse)(nil),       // 37: gongjian.organisation.v1.SetLeadershipTeamResponse
-	(*Absentee)(nil),                        // 38: gongjian.organisation.v1.Absentee
-	(*Activity)(nil),                        // 39: gongjian.organisation.v1.Activity
-	(*RecordActivityRequest)(nil),           // 40: gongjian.organisation.v1.RecordActivityRequest
-	(*RecordActivityResponse)(nil),          // 41: gongjian.organisation.v1.RecordActivityResponse
-	(*ListActivitiesRequest)(nil),           // 42: gongjian.organisation.v1.ListActivitiesRequest
-	(*ListActivitiesResponse)(nil),          // 43: gongjian.organisation.v1.ListActivitiesResponse
-	(*CoveragePoint)(nil),                   // 44: gongjian.organisation.v1.CoveragePoint
-	(*CreateCoveragePointRequest)(nil),      // 45: gongjian.organisation.v1.CreateCoveragePointRequest
-	(*CreateCoveragePointResponse)(nil),     // 46: gongjian.organisation.v1.CreateCoveragePointResponse
-	(*ListCoveragePointsRequest)(nil),       // 47: gongjian.organisation.v1.ListCoveragePointsRequest
-	(*ListCoveragePointsResponse)(nil),      // 48: gongjian.organisation.v1.ListCoveragePointsResponse
-	(*CoverCoveragePointRequest)(nil),       // 49: gongjian.organisation.v1.CoverCoveragePointRequest
-	(*CoverCoveragePointResponse)(nil),      // 50: gongjian.organisation.v1.CoverCoveragePointResponse
-	(*Milestone)(nil),                       // 51: gongjian.organisation.v1.Milestone
-	(*FiveGoodsRating)(nil),                 // 52: gongjian.organisation.v1.FiveGoodsRating
-	(*DemonstrationSite)(nil),               // 53: gongjian.organisation.v1.DemonstrationSite
-	(*CreateDemonstrationSiteRequest)(nil),  // 54: gongjian.organisation.v1.CreateDemonstrationSiteRequest
-	(*CreateDemonstrationSiteResponse)(nil), // 55: gongjian.organisation.v1.CreateDemonstrationSiteResponse
-	(*GetDemonstrationSiteRequest)(nil),     // 56: gongjian.organisation.v1.GetDemonstrationSiteRequest
-	(*GetDemonstrationSiteResponse)(nil),    // 57: gongjian.organisation.v1.GetDemonstrationSiteResponse
-	(*ListDemonstrationSitesRequest)(nil),   // 58: gongjian.organisation.v1.ListDemonstrationSitesRequest
-	(*ListDemonstrationSitesResponse)(nil),  // 59: gongjian.organisation.v1.ListDemonstrationSitesResponse
-	(*CompleteMilestoneRequest)(nil),        // 60: gongjian.organisation.v1.CompleteMilestoneRequest
-	(*CompleteMilestoneResponse)(nil),       // 61: gongjian.organisation.v1.CompleteMilestoneResponse
-	(*RateFiveGoodsRequest)(nil),            // 62: gongjian.organisation.v1.RateFiveGoodsRequest
-	(*RateFiveGoodsResponse)(nil),           // 63: gongjian.organisation.v1.RateFiveGoodsResponse
-	(*Liaison)(nil),                         // 64: gongjian.organisation.v1.Liaison
-	(*CreateLiaisonRequest)(nil),            // 65: gongjian.organisation.v1.CreateLiaisonRequest
-	(*CreateLiaisonResponse)(nil),           // 66: gongjian.organisation.v1.CreateLiaisonResponse
-	(*ListLiaisonsRequest)(nil),             // 67: gongjian.organisation.v1.ListLiaisonsRequest
-	(*ListLiaisonsResponse)(nil),            // 68: gongjian.organisation.v1.ListLiaisonsResponse
-	(*EndLiaisonRequest)(nil),               // 69: gongjian.organisation.v1.EndLiaisonRequest
-	(*EndLiaisonResponse)(nil),              // 70: gongjian.organisation.v1.EndLiaisonResponse
-	(*DistrictSettings)(nil),                // 71: gongjian.organisation.v1.DistrictSettings
-	(*GetDistrictSettingsRequest)(nil),      // 72: gongjian.organisation.v1.GetDistrictSettingsRequest
-	(*GetDistrictSettingsResponse)(nil),     // 73: gongjian.organisation.v1.GetDistrictSettingsResponse
-	(*UpdateDistrictSettingsRequest)(nil),   // 74: gongjian.organisation.v1.UpdateDistrictSettingsRequest
-	(*UpdateDistrictSettingsResponse)(nil),  // 75: gongjian.organisation.v1.UpdateDistrictSettingsResponse
-	(*Finding)(nil),                         // 76: gongjian.organisation.v1.Finding
-	(*RuleResult)(nil),                      // 77: gongjian.organisation.v1.RuleResult
-	(*GetComplianceReportRequest)(nil),      // 78: gongjian.organisation.v1.GetComplianceReportRequest
-	(*GetComplianceReportResponse)(nil),     // 79: gongjian.organisation.v1.GetComplianceReportResponse
-	(*ReconcileMemberCountsRequest)(nil),    // 80: gongjian.organisation.v1.ReconcileMemberCountsRequest
-	(*ReconcileMemberCountsResponse)(nil),   // 81: gongjian.organisation.v1.ReconcileMemberCountsResponse
-	(*MemberCountDifference)(nil),           // 82: gongjian.organisation.v1.MemberCountDifference
-	(*timestamppb.Timestamp)(nil),           // 83: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),           // 84: google.protobuf.FieldMask
+	(AbsenceReason)(0),                      // 9: gongjian.organisation.v1.AbsenceReason
+	(CoveragePointKind)(0),                  // 10: gongjian.organisation.v1.CoveragePointKind
+	(FiveGoodsGrade)(0),                     // 11: gongjian.organisation.v1.FiveGoodsGrade
+	(LiaisonKind)(0),                        // 12: gongjian.organisation.v1.LiaisonKind
+	(ComplianceRule)(0),                     // 13: gongjian.organisation.v1.ComplianceRule
+	(FindingSubjectKind)(0),                 // 14: gongjian.organisation.v1.FindingSubjectKind
+	(*Organisation)(nil),                    // 15: gongjian.organisation.v1.Organisation
+	(*Grid)(nil),                            // 16: gongjian.organisation.v1.Grid
+	(*TemporaryBranch)(nil),                 // 17: gongjian.organisation.v1.TemporaryBranch
+	(*ResidentUnit)(nil),                    // 18: gongjian.organisation.v1.ResidentUnit
+	(*Premises)(nil),                        // 19: gongjian.organisation.v1.Premises
+	(*Funds)(nil),                           // 20: gongjian.organisation.v1.Funds
+	(*Cadre)(nil),                           // 21: gongjian.organisation.v1.Cadre
+	(*CreateOrganisationRequest)(nil),       // 22: gongjian.organisation.v1.CreateOrganisationRequest
+	(*CreateOrganisationResponse)(nil),      // 23: gongjian.organisation.v1.CreateOrganisationResponse
+	(*GetOrganisationRequest)(nil),          // 24: gongjian.organisation.v1.GetOrganisationRequest
+	(*GetOrganisationResponse)(nil),         // 25: gongjian.organisation.v1.GetOrganisationResponse
+	(*ListOrganisationsRequest)(nil),        // 26: gongjian.organisation.v1.ListOrganisationsRequest
+	(*ListOrganisationsResponse)(nil),       // 27: gongjian.organisation.v1.ListOrganisationsResponse
+	(*UpdateOrganisationRequest)(nil),       // 28: gongjian.organisation.v1.UpdateOrganisationRequest
+	(*UpdateOrganisationResponse)(nil),      // 29: gongjian.organisation.v1.UpdateOrganisationResponse
+	(*MoveOrganisationRequest)(nil),         // 30: gongjian.organisation.v1.MoveOrganisationRequest
+	(*MoveOrganisationResponse)(nil),        // 31: gongjian.organisation.v1.MoveOrganisationResponse
+	(*DissolveOrganisationRequest)(nil),     // 32: gongjian.organisation.v1.DissolveOrganisationRequest
+	(*DissolveOrganisationResponse)(nil),    // 33: gongjian.organisation.v1.DissolveOrganisationResponse
+	(*ListOrganisationHistoryRequest)(nil),  // 34: gongjian.organisation.v1.ListOrganisationHistoryRequest
+	(*OrganisationVersion)(nil),             // 35: gongjian.organisation.v1.OrganisationVersion
+	(*ListOrganisationHistoryResponse)(nil), // 36: gongjian.organisation.v1.ListOrganisationHistoryResponse
+	(*SetLeadershipTeamRequest)(nil),        // 37: gongjian.organisation.v1.SetLeadershipTeamRequest
+	(*SetLeadershipTeamResponse)(nil),       // 38: gongjian.organisation.v1.SetLeadershipTeamResponse
+	(*Absentee)(nil),                        // 39: gongjian.organisation.v1.Absentee
+	(*Activity)(nil),                        // 40: gongjian.organisation.v1.Activity
+	(*RecordActivityRequest)(nil),           // 41: gongjian.organisation.v1.RecordActivityRequest
+	(*RecordActivityResponse)(nil),          // 42: gongjian.organisation.v1.RecordActivityResponse
+	(*ListActivitiesRequest)(nil),           // 43: gongjian.organisation.v1.ListActivitiesRequest
+	(*ListActivitiesResponse)(nil),          // 44: gongjian.organisation.v1.ListActivitiesResponse
+	(*CoveragePoint)(nil),                   // 45: gongjian.organisation.v1.CoveragePoint
+	(*CreateCoveragePointRequest)(nil),      // 46: gongjian.organisation.v1.CreateCoveragePointRequest
+	(*CreateCoveragePointResponse)(nil),     // 47: gongjian.organisation.v1.CreateCoveragePointResponse
+	(*ListCoveragePointsRequest)(nil),       // 48: gongjian.organisation.v1.ListCoveragePointsRequest
+	(*ListCoveragePointsResponse)(nil),      // 49: gongjian.organisation.v1.ListCoveragePointsResponse
+	(*CoverCoveragePointRequest)(nil),       // 50: gongjian.organisation.v1.CoverCoveragePointRequest
+	(*CoverCoveragePointResponse)(nil),      // 51: gongjian.organisation.v1.CoverCoveragePointResponse
+	(*Milestone)(nil),                       // 52: gongjian.organisation.v1.Milestone
+	(*FiveGoodsRating)(nil),                 // 53: gongjian.organisation.v1.FiveGoodsRating
+	(*DemonstrationSite)(nil),               // 54: gongjian.organisation.v1.DemonstrationSite
+	(*CreateDemonstrationSiteRequest)(nil),  // 55: gongjian.organisation.v1.CreateDemonstrationSiteRequest
+	(*CreateDemonstrationSiteResponse)(nil), // 56: gongjian.organisation.v1.CreateDemonstrationSiteResponse
+	(*GetDemonstrationSiteRequest)(nil),     // 57: gongjian.organisation.v1.GetDemonstrationSiteRequest
+	(*GetDemonstrationSiteResponse)(nil),    // 58: gongjian.organisation.v1.GetDemonstrationSiteResponse
+	(*ListDemonstrationSitesRequest)(nil),   // 59: gongjian.organisation.v1.ListDemonstrationSitesRequest
+	(*ListDemonstrationSitesResponse)(nil),  // 60: gongjian.organisation.v1.ListDemonstrationSitesResponse
+	(*CompleteMilestoneRequest)(nil),        // 61: gongjian.organisation.v1.CompleteMilestoneRequest
+	(*CompleteMilestoneResponse)(nil),       // 62: gongjian.organisation.v1.CompleteMilestoneResponse
+	(*RateFiveGoodsRequest)(nil),            // 63: gongjian.organisation.v1.RateFiveGoodsRequest
+	(*RateFiveGoodsResponse)(nil),           // 64: gongjian.organisation.v1.RateFiveGoodsResponse
+	(*Liaison)(nil),                         // 65: gongjian.organisation.v1.Liaison
+	(*CreateLiaisonRequest)(nil),            // 66: gongjian.organisation.v1.CreateLiaisonRequest
+	(*CreateLiaisonResponse)(nil),           // 67: gongjian.organisation.v1.CreateLiaisonResponse
+	(*ListLiaisonsRequest)(nil),             // 68: gongjian.organisation.v1.ListLiaisonsRequest
+	(*ListLiaisonsResponse)(nil),            // 69: gongjian.organisation.v1.ListLiaisonsResponse
+	(*EndLiaisonRequest)(nil),               // 70: gongjian.organisation.v1.EndLiaisonRequest
+	(*EndLiaisonResponse)(nil),              // 71: gongjian.organisation.v1.EndLiaisonResponse
+	(*DistrictSettings)(nil),                // 72: gongjian.organisation.v1.DistrictSettings
+	(*GetDistrictSettingsRequest)(nil),      // 73: gongjian.organisation.v1.GetDistrictSettingsRequest
+	(*GetDistrictSettingsResponse)(nil),     // 74: gongjian.organisation.v1.GetDistrictSettingsResponse
+	(*UpdateDistrictSettingsRequest)(nil),   // 75: gongjian.organisation.v1.UpdateDistrictSettingsRequest
+	(*UpdateDistrictSettingsResponse)(nil),  // 76: gongjian.organisation.v1.UpdateDistrictSettingsResponse
+	(*Finding)(nil),                         // 77: gongjian.organisation.v1.Finding
+	(*RuleResult)(nil),                      // 78: gongjian.organisation.v1.RuleResult
+	(*GetComplianceReportRequest)(nil),      // 79: gongjian.organisation.v1.GetComplianceReportRequest
+	(*GetComplianceReportResponse)(nil),     // 80: gongjian.organisation.v1.GetComplianceReportResponse
+	(*ReconcileMemberCountsRequest)(nil),    // 81: gongjian.organisation.v1.ReconcileMemberCountsRequest
+	(*ReconcileMemberCountsResponse)(nil),   // 82: gongjian.organisation.v1.ReconcileMemberCountsResponse
+	(*MemberCountDifference)(nil),           // 83: gongjian.organisation.v1.MemberCountDifference
+	(*timestamppb.Timestamp)(nil),           // 84: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),           // 85: google.protobuf.FieldMask
 }
 var file_gongjian_organisation_v1_organisation_proto_depIdxs = []int32{
 	0,   // 0: gongjian.organisation.v1.Organisation.kind:type_name -> gongjian.organisation.v1.OrganisationKind
 	3,   // 1: gongjian.organisation.v1.Organisation.state:type_name -> gongjian.organisation.v1.OrganisationState
 	1,   // 2: gongjian.organisation.v1.Organisation.community_form:type_name -> gongjian.organisation.v1.CommunityForm
 	2,   // 3: gongjian.organisation.v1.Organisation.branch_basis:type_name -> gongjian.organisation.v1.BranchBasis
-	15,  // 4: gongjian.organisation.v1.Organisation.grid:type_name -> gongjian.organisation.v1.Grid
-	16,  // 5: gongjian.organisation.v1.Organisation.temporary:type_name -> gongjian.organisation.v1.TemporaryBranch
-	17,  // 6: gongjian.organisation.v1.Organisation.resident_unit:type_name -> gongjian.organisation.v1.ResidentUnit
-	18,  // 7: gongjian.organisation.v1.Organisation.premises:type_name -> gongjian.organisation.v1.Premises
-	19,  // 8: gongjian.organisation.v1.Organisation.funds:type_name -> gongjian.organisation.v1.Funds
-	20,  // 9: gongjian.organisation.v1.Organisation.leadership:type_name -> gongjian.organisation.v1.Cadre
-	83,  // 10: gongjian.organisation.v1.Organisation.create_time:type_name -> google.protobuf.Timestamp
-	83,  // 11: gongjian.organisation.v1.Organisation.update_time:type_name -> google.protobuf.Timestamp
-	83,  // 12: gongjian.organisation.v1.Organisation.dissolve_time:type_name -> google.protobuf.Timestamp
+	16,  // 4: gongjian.organisation.v1.Organisation.grid:type_name -> gongjian.organisation.v1.Grid
+	17,  // 5: gongjian.organisation.v1.Organisation.temporary:type_name -> gongjian.organisation.v1.TemporaryBranch
+	18,  // 6: gongjian.organisation.v1.Organisation.resident_unit:type_name -> gongjian.organisation.v1.ResidentUnit
+	19,  // 7: gongjian.organisation.v1.Organisation.premises:type_name -> gongjian.organisation.v1.Premises
+	20,  // 8: gongjian.organisation.v1.Organisation.funds:type_name -> gongjian.organisation.v1.Funds
+	21,  // 9: gongjian.organisation.v1.Organisation.leadership:type_name -> gongjian.organisation.v1.Cadre
+	84,  // 10: gongjian.organisation.v1.Organisation.create_time:type_name -> google.protobuf.Timestamp
+	84,  // 11: gongjian.organisation.v1.Organisation.update_time:type_name -> google.protobuf.Timestamp
+	84,  // 12: gongjian.organisation.v1.Organisation.dissolve_time:type_name -> google.protobuf.Timestamp
 	6,   // 13: gongjian.organisation.v1.Cadre.role:type_name -> gongjian.organisation.v1.CadreRole
 	4,   // 14: gongjian.organisation.v1.Cadre.sex:type_name -> gongjian.organisation.v1.Sex
 	5,   // 15: gongjian.organisation.v1.Cadre.education:type_name -> gongjian.organisation.v1.Education
 	7,   // 16: gongjian.organisation.v1.Cadre.concurrent_posts:type_name -> gongjian.organisation.v1.ConcurrentPost
-	14,  // 17: gongjian.organisation.v1.CreateOrganisationRequest.organisation:type_name -> gongjian.organisation.v1.Organisation
-	14,  // 18: gongjian.organisation.v1.CreateOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
-	83,  // 19: gongjian.organisation.v1.GetOrganisationRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	14,  // 20: gongjian.organisation.v1.GetOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	15,  // 17: gongjian.organisation.v1.CreateOrganisationRequest.organisation:type_name -> gongjian.organisation.v1.Organisation
+	15,  // 18: gongjian.organisation.v1.CreateOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	84,  // 19: gongjian.organisation.v1.GetOrganisationRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	15,  // 20: gongjian.organisation.v1.GetOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
 	0,   // 21: gongjian.organisation.v1.ListOrganisationsRequest.kind:type_name -> gongjian.organisation.v1.OrganisationKind
-	14,  // 22: gongjian.organisation.v1.ListOrganisationsResponse.organisations:type_name -> gongjian.organisation.v1.Organisation
-	14,  // 23: gongjian.organisation.v1.UpdateOrganisationRequest.organisation:type_name -> gongjian.organisation.v1.Organisation
-	84,  // 24: gongjian.organisation.v1.UpdateOrganisationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	14,  // 25: gongjian.organisation.v1.UpdateOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
-	14,  // 26: gongjian.organisation.v1.MoveOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
-	14,  // 27: gongjian.organisation.v1.DissolveOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
-	14,  // 28: gongjian.organisation.v1.OrganisationVersion.organisation:type_name -> gongjian.organisation.v1.Organisation
-	83,  // 29: gongjian.organisation.v1.OrganisationVersion.valid_from:type_name -> google.protobuf.Timestamp
-	83,  // 30: gongjian.organisation.v1.OrganisationVersion.valid_to:type_name -> google.protobuf.Timestamp
-	34,  // 31: gongjian.organisation.v1.ListOrganisationHistoryResponse.versions:type_name -> gongjian.organisation.v1.OrganisationVersion
-	20,  // 32: gongjian.organisation.v1.SetLeadershipTeamRequest.cadres:type_name -> gongjian.organisation.v1.Cadre
-	14,  // 33: gongjian.organisation.v1.SetLeadershipTeamResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
-	8,   // 34: gongjian.organisation.v1.Activity.kind:type_name -> gongjian.organisation.v1.ActivityKind
-	38,  // 35: gongjian.organisation.v1.Activity.absentees:type_name -> gongjian.organisation.v1.Absentee
-	83,  // 36: gongjian.organisation.v1.Activity.record_time:type_name -> google.protobuf.Timestamp
-	39,  // 37: gongjian.organisation.v1.RecordActivityRequest.activity:type_name -> gongjian.organisation.v1.Activity
-	39,  // 38: gongjian.organisation.v1.RecordActivityResponse.activity:type_name -> gongjian.organisation.v1.Activity
-	8,   // 39: gongjian.organisation.v1.ListActivitiesRequest.kind:type_name -> gongjian.organisation.v1.ActivityKind
-	39,  // 40: gongjian.organisation.v1.ListActivitiesResponse.activities:type_name -> gongjian.organisation.v1.Activity
-	9,   // 41: gongjian.organisation.v1.CoveragePoint.kind:type_name -> gongjian.organisation.v1.CoveragePointKind
-	44,  // 42: gongjian.organisation.v1.CreateCoveragePointRequest.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
-	44,  // 43: gongjian.organisation.v1.CreateCoveragePointResponse.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
-	44,  // 44: gongjian.organisation.v1.ListCoveragePointsResponse.coverage_points:type_name -> gongjian.organisation.v1.CoveragePoint
-	44,  // 45: gongjian.organisation.v1.CoverCoveragePointResponse.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
-	83,  // 46: gongjian.organisation.v1.Milestone.complete_time:type_name -> google.protobuf.Timestamp
-	10,  // 47: gongjian.organisation.v1.FiveGoodsRating.leadership:type_name -> gongjian.organisation.v1.FiveGoodsGrade
-	10,  // 48: gongjian.organisation.v1.FiveGoodsRating.cadres_and_members:type_name -> gongjian.organisation.v1.FiveGoodsGrade
-	10,  // 49: gongjian.organisation.v1.FiveGoodsRating.mechanisms:type_name -> gongjian.organisation.v1.FiveGoodsGrade
-	10,  // 50: gongjian.organisation.v1.FiveGoodsRating.management_and_service:type_name -> gongjian.organisation.v1.FiveGoodsGrade
-	10,  // 51: gongjian.organisation.v1.FiveGoodsRating.residents_opinion:type_name -> gongjian.organisation.v1.FiveGoodsGrade
-	51,  // 52: gongjian.organisation.v1.DemonstrationSite.milestones:type_name -> gongjian.organisation.v1.Milestone
-	52,  // 53: gongjian.organisation.v1.DemonstrationSite.ratings:type_name -> gongjian.organisation.v1.FiveGoodsRating
-	83,  // 54: gongjian.organisation.v1.DemonstrationSite.create_time:type_name -> google.protobuf.Timestamp
-	53,  // 55: gongjian.organisation.v1.CreateDemonstrationSiteRequest.site:type_name -> gongjian.organisation.v1.DemonstrationSite
-	53,  // 56: gongjian.organisation.v1.CreateDemonstrationSiteResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
-	53,  // 57: gongjian.organisation.v1.GetDemonstrationSiteResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
-	53,  // 58: gongjian.organisation.v1.ListDemonstrationSitesResponse.sites:type_name -> gongjian.organisation.v1.DemonstrationSite
-	53,  // 59: gongjian.organisation.v1.CompleteMilestoneResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
-	52,  // 60: gongjian.organisation.v1.RateFiveGoodsRequest.rating:type_name -> gongjian.organisation.v1.FiveGoodsRating
-	53,  // 61: gongjian.organisation.v1.RateFiveGoodsResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
-	11,  // 62: gongjian.organisation.v1.Liaison.kind:type_name -> gongjian.organisation.v1.LiaisonKind
-	83,  // 63: gongjian.organisation.v1.Liaison.start_time:type_name -> google.protobuf.Timestamp
-	83,  // 64: gongjian.organisation.v1.Liaison.end_time:type_name -> google.protobuf.Timestamp
-	64,  // 65: gongjian.organisation.v1.CreateLiaisonRequest.liaison:type_name -> gongjian.organisation.v1.Liaison
-	64,  // 66: gongjian.organisation.v1.CreateLiaisonResponse.liaison:type_name -> gongjian.organisation.v1.Liaison
-	64,  // 67: gongjian.organisation.v1.ListLiaisonsResponse.liaisons:type_name -> gongjian.organisation.v1.Liaison
-	64,  // 68: gongjian.organisation.v1.EndLiaisonResponse.liaison:type_name -> gongjian.organisation.v1.Liaison
-	5,   // 69: gongjian.organisation.v1.DistrictSettings.min_education:type_name -> gongjian.organisation.v1.Education
-	83,  // 70: gongjian.organisation.v1.DistrictSettings.update_time:type_name -> google.protobuf.Timestamp
-	71,  // 71: gongjian.organisation.v1.GetDistrictSettingsResponse.settings:type_name -> gongjian.organisation.v1.DistrictSettings
-	71,  // 72: gongjian.organisation.v1.UpdateDistrictSettingsRequest.settings:type_name -> gongjian.organisation.v1.DistrictSettings
-	84,  // 73: gongjian.organisation.v1.UpdateDistrictSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	71,  // 74: gongjian.organisation.v1.UpdateDistrictSettingsResponse.settings:type_name -> gongjian.organisation.v1.DistrictSettings
-	13,  // 75: gongjian.organisation.v1.Finding.subject_kind:type_name -> gongjian.organisation.v1.FindingSubjectKind
-	12,  // 76: gongjian.organisation.v1.RuleResult.rule:type_name -> gongjian.organisation.v1.ComplianceRule
-	76,  // 77: gongjian.organisation.v1.RuleResult.findings:type_name -> gongjian.organisation.v1.Finding
-	77,  // 78: gongjian.organisation.v1.GetComplianceReportResponse.results:type_name -> gongjian.organisation.v1.RuleResult
-	82,  // 79: gongjian.organisation.v1.ReconcileMemberCountsResponse.differences:type_name -> gongjian.organisation.v1.MemberCountDifference
-	21,  // 80: gongjian.organisation.v1.OrganisationService.CreateOrganisation:input_type -> gongjian.organisation.v1.CreateOrganisationRequest
-	23,  // 81: gongjian.organisation.v1.OrganisationService.GetOrganisation:input_type -> gongjian.organisation.v1.GetOrganisationRequest
-	25,  // 82: gongjian.organisation.v1.OrganisationService.ListOrganisations:input_type -> gongjian.organisation.v1.ListOrganisationsRequest
-	27,  // 83: gongjian.organisation.v1.OrganisationService.UpdateOrganisation:input_type -> gongjian.organisation.v1.UpdateOrganisationRequest
-	29,  // 84: gongjian.organisation.v1.OrganisationService.MoveOrganisation:input_type -> gongjian.organisation.v1.MoveOrganisationRequest
-	31,  // 85: gongjian.organisation.v1.OrganisationService.DissolveOrganisation:input_type -> gongjian.organisation.v1.DissolveOrganisationRequest
-	33,  // 86: gongjian.organisation.v1.OrganisationService.ListOrganisationHistory:input_type -> gongjian.organisation.v1.ListOrganisationHistoryRequest
-	36,  // 87: gongjian.organisation.v1.OrganisationService.SetLeadershipTeam:input_type -> gongjian.organisation.v1.SetLeadershipTeamRequest
-	40,  // 88: gongjian.organisation.v1.OrganisationService.RecordActivity:input_type -> gongjian.organisation.v1.RecordActivityRequest
-	42,  // 89: gongjian.organisation.v1.OrganisationService.ListActivities:input_type -> gongjian.organisation.v1.ListActivitiesRequest
-	45,  // 90: gongjian.organisation.v1.OrganisationService.CreateCoveragePoint:input_type -> gongjian.organisation.v1.CreateCoveragePointRequest
-	47,  // 91: gongjian.organisation.v1.OrganisationService.ListCoveragePoints:input_type -> gongjian.organisation.v1.ListCoveragePointsRequest
-	49,  // 92: gongjian.organisation.v1.OrganisationService.CoverCoveragePoint:input_type -> gongjian.organisation.v1.CoverCoveragePointRequest
-	54,  // 93: gongjian.organisation.v1.DemonstrationService.CreateDemonstrationSite:input_type -> gongjian.organisation.v1.CreateDemonstrationSiteRequest
-	56,  // 94: gongjian.organisation.v1.DemonstrationService.GetDemonstrationSite:input_type -> gongjian.organisation.v1.GetDemonstrationSiteRequest
-	58,  // 95: gongjian.organisation.v1.DemonstrationService.ListDemonstrationSites:input_type -> gongjian.organisation.v1.ListDemonstrationSitesRequest
-	60,  // 96: gongjian.organisation.v1.DemonstrationService.CompleteMilestone:input_type -> gongjian.organisation.v1.CompleteMilestoneRequest
-	62,  // 97: gongjian.organisation.v1.DemonstrationService.RateFiveGoods:input_type -> gongjian.organisation.v1.RateFiveGoodsRequest
-	65,  // 98: gongjian.organisation.v1.DemonstrationService.CreateLiaison:input_type -> gongjian.organisation.v1.CreateLiaisonRequest
-	67,  // 99: gongjian.organisation.v1.DemonstrationService.ListLiaisons:input_type -> gongjian.organisation.v1.ListLiaisonsRequest
-	69,  // 100: gongjian.organisation.v1.DemonstrationService.EndLiaison:input_type -> gongjian.organisation.v1.EndLiaisonRequest
-	78,  // 101: gongjian.organisation.v1.ComplianceService.GetComplianceReport:input_type -> gongjian.organisation.v1.GetComplianceReportRequest
-	72,  // 102: gongjian.organisation.v1.ComplianceService.GetDistrictSettings:input_type -> gongjian.organisation.v1.GetDistrictSettingsRequest
-	74,  // 103: gongjian.organisation.v1.ComplianceService.UpdateDistrictSettings:input_type -> gongjian.organisation.v1.UpdateDistrictSettingsRequest
-	80,  // 104: gongjian.organisation.v1.ComplianceService.ReconcileMemberCounts:input_type -> gongjian.organisation.v1.ReconcileMemberCountsRequest
-	22,  // 105: gongjian.organisation.v1.OrganisationService.CreateOrganisation:output_type -> gongjian.organisation.v1.CreateOrganisationResponse
-	24,  // 106: gongjian.organisation.v1.OrganisationService.GetOrganisation:output_type -> gongjian.organisation.v1.GetOrganisationResponse
-	26,  // 107: gongjian.organisation.v1.OrganisationService.ListOrganisations:output_type -> gongjian.organisation.v1.ListOrganisationsResponse
-	28,  // 108: gongjian.organisation.v1.OrganisationService.UpdateOrganisation:output_type -> gongjian.organisation.v1.UpdateOrganisationResponse
-	30,  // 109: gongjian.organisation.v1.OrganisationService.MoveOrganisation:output_type -> gongjian.organisation.v1.MoveOrganisationResponse
-	32,  // 110: gongjian.organisation.v1.OrganisationService.DissolveOrganisation:output_type -> gongjian.organisation.v1.DissolveOrganisationResponse
-	35,  // 111: gongjian.organisation.v1.OrganisationService.ListOrganisationHistory:output_type -> gongjian.organisation.v1.ListOrganisationHistoryResponse
-	37,  // 112: gongjian.organisation.v1.OrganisationService.SetLeadershipTeam:output_type -> gongjian.organisation.v1.SetLeadershipTeamResponse
-	41,  // 113: gongjian.organisation.v1.OrganisationService.RecordActivity:output_type -> gongjian.organisation.v1.RecordActivityResponse
-	43,  // 114: gongjian.organisation.v1.OrganisationService.ListActivities:output_type -> gongjian.organisation.v1.ListActivitiesResponse
-	46,  // 115: gongjian.organisation.v1.OrganisationService.CreateCoveragePoint:output_type -> gongjian.organisation.v1.CreateCoveragePointResponse
-	48,  // 116: gongjian.organisation.v1.OrganisationService.ListCoveragePoints:output_type -> gongjian.organisation.v1.ListCoveragePointsResponse
-	50,  // 117: gongjian.organisation.v1.OrganisationService.CoverCoveragePoint:output_type -> gongjian.organisation.v1.CoverCoveragePointResponse
-	55,  // 118: gongjian.organisation.v1.DemonstrationService.CreateDemonstrationSite:output_type -> gongjian.organisation.v1.CreateDemonstrationSiteResponse
-	57,  // 119: gongjian.organisation.v1.DemonstrationService.GetDemonstrationSite:output_type -> gongjian.organisation.v1.GetDemonstrationSiteResponse
-	59,  // 120: gongjian.organisation.v1.DemonstrationService.ListDemonstrationSites:output_type -> gongjian.organisation.v1.ListDemonstrationSitesResponse
-	61,  // 121: gongjian.organisation.v1.DemonstrationService.CompleteMilestone:output_type -> gongjian.organisation.v1.CompleteMilestoneResponse
-	63,  // 122: gongjian.organisation.v1.DemonstrationService.RateFiveGoods:output_type -> gongjian.organisation.v1.RateFiveGoodsResponse
-	66,  // 123: gongjian.organisation.v1.DemonstrationService.CreateLiaison:output_type -> gongjian.organisation.v1.CreateLiaisonResponse
-	68,  // 124: gongjian.organisation.v1.DemonstrationService.ListLiaisons:output_type -> gongjian.organisation.v1.ListLiaisonsResponse
-	70,  // 125: gongjian.organisation.v1.DemonstrationService.EndLiaison:output_type -> gongjian.organisation.v1.EndLiaisonResponse
-	79,  // 126: gongjian.organisation.v1.ComplianceService.GetComplianceReport:output_type -> gongjian.organisation.v1.GetComplianceReportResponse
-	73,  // 127: gongjian.organisation.v1.ComplianceService.GetDistrictSettings:output_type -> gongjian.organisation.v1.GetDistrictSettingsResponse
-	75,  // 128: gongjian.organisation.v1.ComplianceService.UpdateDistrictSettings:output_type -> gongjian.organisation.v1.UpdateDistrictSettingsResponse
-	81,  // 129: gongjian.organisation.v1.ComplianceService.ReconcileMemberCounts:output_type -> gongjian.organisation.v1.ReconcileMemberCountsResponse
-	105, // [105:130] is the sub-list for method output_type
-	80,  // [80:105] is the sub-list for method input_type
-	80,  // [80:80] is the sub-list for extension type_name
-	80,  // [80:80] is the sub-list for extension extendee
-	0,   // [0:80] is the sub-list for field type_name
+	15,  // 22: gongjian.organisation.v1.ListOrganisationsResponse.organisations:type_name -> gongjian.organisation.v1.Organisation
+	15,  // 23: gongjian.organisation.v1.UpdateOrganisationRequest.organisation:type_name -> gongjian.organisation.v1.Organisation
+	85,  // 24: gongjian.organisation.v1.UpdateOrganisationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	15,  // 25: gongjian.organisation.v1.UpdateOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	15,  // 26: gongjian.organisation.v1.MoveOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	15,  // 27: gongjian.organisation.v1.DissolveOrganisationResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	15,  // 28: gongjian.organisation.v1.OrganisationVersion.organisation:type_name -> gongjian.organisation.v1.Organisation
+	84,  // 29: gongjian.organisation.v1.OrganisationVersion.valid_from:type_name -> google.protobuf.Timestamp
+	84,  // 30: gongjian.organisation.v1.OrganisationVersion.valid_to:type_name -> google.protobuf.Timestamp
+	35,  // 31: gongjian.organisation.v1.ListOrganisationHistoryResponse.versions:type_name -> gongjian.organisation.v1.OrganisationVersion
+	21,  // 32: gongjian.organisation.v1.SetLeadershipTeamRequest.cadres:type_name -> gongjian.organisation.v1.Cadre
+	15,  // 33: gongjian.organisation.v1.SetLeadershipTeamResponse.organisation:type_name -> gongjian.organisation.v1.Organisation
+	9,   // 34: gongjian.organisation.v1.Absentee.reason_kind:type_name -> gongjian.organisation.v1.AbsenceReason
+	8,   // 35: gongjian.organisation.v1.Activity.kind:type_name -> gongjian.organisation.v1.ActivityKind
+	39,  // 36: gongjian.organisation.v1.Activity.absentees:type_name -> gongjian.organisation.v1.Absentee
+	84,  // 37: gongjian.organisation.v1.Activity.record_time:type_name -> google.protobuf.Timestamp
+	40,  // 38: gongjian.organisation.v1.RecordActivityRequest.activity:type_name -> gongjian.organisation.v1.Activity
+	40,  // 39: gongjian.organisation.v1.RecordActivityResponse.activity:type_name -> gongjian.organisation.v1.Activity
+	8,   // 40: gongjian.organisation.v1.ListActivitiesRequest.kind:type_name -> gongjian.organisation.v1.ActivityKind
+	40,  // 41: gongjian.organisation.v1.ListActivitiesResponse.activities:type_name -> gongjian.organisation.v1.Activity
+	10,  // 42: gongjian.organisation.v1.CoveragePoint.kind:type_name -> gongjian.organisation.v1.CoveragePointKind
+	45,  // 43: gongjian.organisation.v1.CreateCoveragePointRequest.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
+	45,  // 44: gongjian.organisation.v1.CreateCoveragePointResponse.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
+	45,  // 45: gongjian.organisation.v1.ListCoveragePointsResponse.coverage_points:type_name -> gongjian.organisation.v1.CoveragePoint
+	45,  // 46: gongjian.organisation.v1.CoverCoveragePointResponse.coverage_point:type_name -> gongjian.organisation.v1.CoveragePoint
+	84,  // 47: gongjian.organisation.v1.Milestone.complete_time:type_name -> google.protobuf.Timestamp
+	11,  // 48: gongjian.organisation.v1.FiveGoodsRating.leadership:type_name -> gongjian.organisation.v1.FiveGoodsGrade
+	11,  // 49: gongjian.organisation.v1.FiveGoodsRating.cadres_and_members:type_name -> gongjian.organisation.v1.FiveGoodsGrade
+	11,  // 50: gongjian.organisation.v1.FiveGoodsRating.mechanisms:type_name -> gongjian.organisation.v1.FiveGoodsGrade
+	11,  // 51: gongjian.organisation.v1.FiveGoodsRating.management_and_service:type_name -> gongjian.organisation.v1.FiveGoodsGrade
+	11,  // 52: gongjian.organisation.v1.FiveGoodsRating.residents_opinion:type_name -> gongjian.organisation.v1.FiveGoodsGrade
+	52,  // 53: gongjian.organisation.v1.DemonstrationSite.milestones:type_name -> gongjian.organisation.v1.Milestone
+	53,  // 54: gongjian.organisation.v1.DemonstrationSite.ratings:type_name -> gongjian.organisation.v1.FiveGoodsRating
+	84,  // 55: gongjian.organisation.v1.DemonstrationSite.create_time:type_name -> google.protobuf.Timestamp
+	54,  // 56: gongjian.organisation.v1.CreateDemonstrationSiteRequest.site:type_name -> gongjian.organisation.v1.DemonstrationSite
+	54,  // 57: gongjian.organisation.v1.CreateDemonstrationSiteResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
+	54,  // 58: gongjian.organisation.v1.GetDemonstrationSiteResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
+	54,  // 59: gongjian.organisation.v1.ListDemonstrationSitesResponse.sites:type_name -> gongjian.organisation.v1.DemonstrationSite
+	54,  // 60: gongjian.organisation.v1.CompleteMilestoneResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
+	53,  // 61: gongjian.organisation.v1.RateFiveGoodsRequest.rating:type_name -> gongjian.organisation.v1.FiveGoodsRating
+	54,  // 62: gongjian.organisation.v1.RateFiveGoodsResponse.site:type_name -> gongjian.organisation.v1.DemonstrationSite
+	12,  // 63: gongjian.organisation.v1.Liaison.kind:type_name -> gongjian.organisation.v1.LiaisonKind
+	84,  // 64: gongjian.organisation.v1.Liaison.start_time:type_name -> google.protobuf.Timestamp
+	84,  // 65: gongjian.organisation.v1.Liaison.end_time:type_name -> google.protobuf.Timestamp
+	65,  // 66: gongjian.organisation.v1.CreateLiaisonRequest.liaison:type_name -> gongjian.organisation.v1.Liaison
+	65,  // 67: gongjian.organisation.v1.CreateLiaisonResponse.liaison:type_name -> gongjian.organisation.v1.Liaison
+	65,  // 68: gongjian.organisation.v1.ListLiaisonsResponse.liaisons:type_name -> gongjian.organisation.v1.Liaison
+	65,  // 69: gongjian.organisation.v1.EndLiaisonResponse.liaison:type_name -> gongjian.organisation.v1.Liaison
+	5,   // 70: gongjian.organisation.v1.DistrictSettings.min_education:type_name -> gongjian.organisation.v1.Education
+	84,  // 71: gongjian.organisation.v1.DistrictSettings.update_time:type_name -> google.protobuf.Timestamp
+	72,  // 72: gongjian.organisation.v1.GetDistrictSettingsResponse.settings:type_name -> gongjian.organisation.v1.DistrictSettings
+	72,  // 73: gongjian.organisation.v1.UpdateDistrictSettingsRequest.settings:type_name -> gongjian.organisation.v1.DistrictSettings
+	85,  // 74: gongjian.organisation.v1.UpdateDistrictSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	72,  // 75: gongjian.organisation.v1.UpdateDistrictSettingsResponse.settings:type_name -> gongjian.organisation.v1.DistrictSettings
+	14,  // 76: gongjian.organisation.v1.Finding.subject_kind:type_name -> gongjian.organisation.v1.FindingSubjectKind
+	13,  // 77: gongjian.organisation.v1.RuleResult.rule:type_name -> gongjian.organisation.v1.ComplianceRule
+	77,  // 78: gongjian.organisation.v1.RuleResult.findings:type_name -> gongjian.organisation.v1.Finding
+	78,  // 79: gongjian.organisation.v1.GetComplianceReportResponse.results:type_name -> gongjian.organisation.v1.RuleResult
+	83,  // 80: gongjian.organisation.v1.ReconcileMemberCountsResponse.differences:type_name -> gongjian.organisation.v1.MemberCountDifference
+	22,  // 81: gongjian.organisation.v1.OrganisationService.CreateOrganisation:input_type -> gongjian.organisation.v1.CreateOrganisationRequest
+	24,  // 82: gongjian.organisation.v1.OrganisationService.GetOrganisation:input_type -> gongjian.organisation.v1.GetOrganisationRequest
+	26,  // 83: gongjian.organisation.v1.OrganisationService.ListOrganisations:input_type -> gongjian.organisation.v1.ListOrganisationsRequest
+	28,  // 84: gongjian.organisation.v1.OrganisationService.UpdateOrganisation:input_type -> gongjian.organisation.v1.UpdateOrganisationRequest
+	30,  // 85: gongjian.organisation.v1.OrganisationService.MoveOrganisation:input_type -> gongjian.organisation.v1.MoveOrganisationRequest
+	32,  // 86: gongjian.organisation.v1.OrganisationService.DissolveOrganisation:input_type -> gongjian.organisation.v1.DissolveOrganisationRequest
+	34,  // 87: gongjian.organisation.v1.OrganisationService.ListOrganisationHistory:input_type -> gongjian.organisation.v1.ListOrganisationHistoryRequest
+	37,  // 88: gongjian.organisation.v1.OrganisationService.SetLeadershipTeam:input_type -> gongjian.organisation.v1.SetLeadershipTeamRequest
+	41,  // 89: gongjian.organisation.v1.OrganisationService.RecordActivity:input_type -> gongjian.organisation.v1.RecordActivityRequest
+	43,  // 90: gongjian.organisation.v1.OrganisationService.ListActivities:input_type -> gongjian.organisation.v1.ListActivitiesRequest
+	46,  // 91: gongjian.organisation.v1.OrganisationService.CreateCoveragePoint:input_type -> gongjian.organisation.v1.CreateCoveragePointRequest
+	48,  // 92: gongjian.organisation.v1.OrganisationService.ListCoveragePoints:input_type -> gongjian.organisation.v1.ListCoveragePointsRequest
+	50,  // 93: gongjian.organisation.v1.OrganisationService.CoverCoveragePoint:input_type -> gongjian.organisation.v1.CoverCoveragePointRequest
+	55,  // 94: gongjian.organisation.v1.DemonstrationService.CreateDemonstrationSite:input_type -> gongjian.organisation.v1.CreateDemonstrationSiteRequest
+	57,  // 95: gongjian.organisation.v1.DemonstrationService.GetDemonstrationSite:input_type -> gongjian.organisation.v1.GetDemonstrationSiteRequest
+	59,  // 96: gongjian.organisation.v1.DemonstrationService.ListDemonstrationSites:input_type -> gongjian.organisation.v1.ListDemonstrationSitesRequest
+	61,  // 97: gongjian.organisation.v1.DemonstrationService.CompleteMilestone:input_type -> gongjian.organisation.v1.CompleteMilestoneRequest
+	63,  // 98: gongjian.organisation.v1.DemonstrationService.RateFiveGoods:input_type -> gongjian.organisation.v1.RateFiveGoodsRequest
+	66,  // 99: gongjian.organisation.v1.DemonstrationService.CreateLiaison:input_type -> gongjian.organisation.v1.CreateLiaisonRequest
+	68,  // 100: gongjian.organisation.v1.DemonstrationService.ListLiaisons:input_type -> gongjian.organisation.v1.ListLiaisonsRequest
+	70,  // 101: gongjian.organisation.v1.DemonstrationService.EndLiaison:input_type -> gongjian.organisation.v1.EndLiaisonRequest
+	79,  // 102: gongjian.organisation.v1.ComplianceService.GetComplianceReport:input_type -> gongjian.organisation.v1.GetComplianceReportRequest
+	73,  // 103: gongjian.organisation.v1.ComplianceService.GetDistrictSettings:input_type -> gongjian.organisation.v1.GetDistrictSettingsRequest
+	75,  // 104: gongjian.organisation.v1.ComplianceService.UpdateDistrictSettings:input_type -> gongjian.organisation.v1.UpdateDistrictSettingsRequest
+	81,  // 105: gongjian.organisation.v1.ComplianceService.ReconcileMemberCounts:input_type -> gongjian.organisation.v1.ReconcileMemberCountsRequest
+	23,  // 106: gongjian.organisation.v1.OrganisationService.CreateOrganisation:output_type -> gongjian.organisation.v1.CreateOrganisationResponse
+	25,  // 107: gongjian.organisation.v1.OrganisationService.GetOrganisation:output_type -> gongjian.organisation.v1.GetOrganisationResponse
+	27,  // 108: gongjian.organisation.v1.OrganisationService.ListOrganisations:output_type -> gongjian.organisation.v1.ListOrganisationsResponse
+	29,  // 109: gongjian.organisation.v1.OrganisationService.UpdateOrganisation:output_type -> gongjian.organisation.v1.UpdateOrganisationResponse
+	31,  // 110: gongjian.organisation.v1.OrganisationService.MoveOrganisation:output_type -> gongjian.organisation.v1.MoveOrganisationResponse
+	33,  // 111: gongjian.organisation.v1.OrganisationService.DissolveOrganisation:output_type -> gongjian.organisation.v1.DissolveOrganisationResponse
+	36,  // 112: gongjian.organisation.v1.OrganisationService.ListOrganisationHistory:output_type -> gongjian.organisation.v1.ListOrganisationHistoryResponse
+	38,  // 113: gongjian.organisation.v1.OrganisationService.SetLeadershipTeam:output_type -> gongjian.organisation.v1.SetLeadershipTeamResponse
+	42,  // 114: gongjian.organisation.v1.OrganisationService.RecordActivity:output_type -> gongjian.organisation.v1.RecordActivityResponse
+	44,  // 115: gongjian.organisation.v1.OrganisationService.ListActivities:output_type -> gongjian.organisation.v1.ListActivitiesResponse
+	47,  // 116: gongjian.organisation.v1.OrganisationService.CreateCoveragePoint:output_type -> gongjian.organisation.v1.CreateCoveragePointResponse
+	49,  // 117: gongjian.organisation.v1.OrganisationService.ListCoveragePoints:output_type -> gongjian.organisation.v1.ListCoveragePointsResponse
+	51,  // 118: gongjian.organisation.v1.OrganisationService.CoverCoveragePoint:output_type -> gongjian.organisation.v1.CoverCoveragePointResponse
+	56,  // 119: gongjian.organisation.v1.DemonstrationService.CreateDemonstrationSite:output_type -> gongjian.organisation.v1.CreateDemonstrationSiteResponse
+	58,  // 120: gongjian.organisation.v1.DemonstrationService.GetDemonstrationSite:output_type -> gongjian.organisation.v1.GetDemonstrationSiteResponse
+	60,  // 121: gongjian.organisation.v1.DemonstrationService.ListDemonstrationSites:output_type -> gongjian.organisation.v1.ListDemonstrationSitesResponse
+	62,  // 122: gongjian.organisation.v1.DemonstrationService.CompleteMilestone:output_type -> gongjian.organisation.v1.CompleteMilestoneResponse
+	64,  // 123: gongjian.organisation.v1.DemonstrationService.RateFiveGoods:output_type -> gongjian.organisation.v1.RateFiveGoodsResponse
+	67,  // 124: gongjian.organisation.v1.DemonstrationService.CreateLiaison:output_type -> gongjian.organisation.v1.CreateLiaisonResponse
+	69,  // 125: gongjian.organisation.v1.DemonstrationService.ListLiaisons:output_type -> gongjian.organisation.v1.ListLiaisonsResponse
+	71,  // 126: gongjian.organisation.v1.DemonstrationService.EndLiaison:output_type -> gongjian.organisation.v1.EndLiaisonResponse
+	80,  // 127: gongjian.organisation.v1.ComplianceService.GetComplianceReport:output_type -> gongjian.organisation.v1.GetComplianceReportResponse
+	74,  // 128: gongjian.organisation.v1.ComplianceService.GetDistrictSettings:output_type -> gongjian.organisation.v1.GetDistrictSettingsResponse
+	76,  // 129: gongjian.organisation.v1.ComplianceService.UpdateDistrictSettings:output_type -> gongjian.organisation.v1.UpdateDistrictSettingsResponse
+	82,  // 130: gongjian.organisation.v1.ComplianceService.ReconcileMemberCounts:output_type -> gongjian.organisation.v1.ReconcileMemberCountsResponse
+	106, // [106:131] is the sub-list for method output_type
+	81,  // [81:106] is the sub-list for method input_type
+	81,  // [81:81] is the sub-list for extension type_name
+	81,  // [81:81] is the sub-list for extension extendee
+	0,   // [0:81] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_organisation_v1_organisation_proto_init() }
@@ -6188,7 +6303,7 @@ func file_gongjian_organisation_v1_organisation_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_organisation_v1_organisation_proto_rawDesc), len(file_gongjian_organisation_v1_organisation_proto_rawDesc)),
-			NumEnums:      14,
+			NumEnums:      15,
 			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   3,

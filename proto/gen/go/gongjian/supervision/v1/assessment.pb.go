@@ -961,7 +961,15 @@ type AssessmentResult struct {
 	// included, it was in the bottom two.
 	BottomTwoCount int32 `protobuf:"varint,15,opt,name=bottom_two_count,json=bottomTwoCount,proto3" json:"bottom_two_count,omitempty"`
 	// grade_time is when it was graded.
-	GradeTime     *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=grade_time,json=gradeTime,proto3" json:"grade_time,omitempty"`
+	GradeTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=grade_time,json=gradeTime,proto3" json:"grade_time,omitempty"`
+	// version is 1 as graded, one more for each correction.
+	Version int32 `protobuf:"varint,17,opt,name=version,proto3" json:"version,omitempty"`
+	// correction_reason is why this version was made (empty as graded).
+	CorrectionReason string `protobuf:"bytes,18,opt,name=correction_reason,json=correctionReason,proto3" json:"correction_reason,omitempty"`
+	// corrected_by is who made this version (empty as graded).
+	CorrectedBy string `protobuf:"bytes,19,opt,name=corrected_by,json=correctedBy,proto3" json:"corrected_by,omitempty"`
+	// correct_time is when this version was made (unset as graded).
+	CorrectTime   *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=correct_time,json=correctTime,proto3" json:"correct_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1104,6 +1112,34 @@ func (x *AssessmentResult) GetBottomTwoCount() int32 {
 func (x *AssessmentResult) GetGradeTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.GradeTime
+	}
+	return nil
+}
+
+func (x *AssessmentResult) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *AssessmentResult) GetCorrectionReason() string {
+	if x != nil {
+		return x.CorrectionReason
+	}
+	return ""
+}
+
+func (x *AssessmentResult) GetCorrectedBy() string {
+	if x != nil {
+		return x.CorrectedBy
+	}
+	return ""
+}
+
+func (x *AssessmentResult) GetCorrectTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CorrectTime
 	}
 	return nil
 }
@@ -2063,6 +2099,253 @@ func (x *GradePeriodResponse) GetResults() []*AssessmentResult {
 	return nil
 }
 
+// CorrectResultRequest is the request of CorrectResult.
+type CorrectResultRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// organisation_id whose result is corrected.
+	OrganisationId string `protobuf:"bytes,1,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// period of the result.
+	Period string `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
+	// task_score as it should have been, 0 to 100.
+	TaskScore float64 `protobuf:"fixed64,3,opt,name=task_score,json=taskScore,proto3" json:"task_score,omitempty"`
+	// daily_score as it should have been, 0 to 100.
+	DailyScore float64 `protobuf:"fixed64,4,opt,name=daily_score,json=dailyScore,proto3" json:"daily_score,omitempty"`
+	// reason of the correction.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// version the correction is of (0: the current one, whichever it is).
+	Version       int32 `protobuf:"varint,6,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrectResultRequest) Reset() {
+	*x = CorrectResultRequest{}
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectResultRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectResultRequest) ProtoMessage() {}
+
+func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectResultRequest.ProtoReflect.Descriptor instead.
+func (*CorrectResultRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *CorrectResultRequest) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *CorrectResultRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *CorrectResultRequest) GetTaskScore() float64 {
+	if x != nil {
+		return x.TaskScore
+	}
+	return 0
+}
+
+func (x *CorrectResultRequest) GetDailyScore() float64 {
+	if x != nil {
+		return x.DailyScore
+	}
+	return 0
+}
+
+func (x *CorrectResultRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CorrectResultRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// CorrectResultResponse is the response of CorrectResult.
+type CorrectResultResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// result as corrected.
+	Result *AssessmentResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	// reranked are the peers whose rank changed with it, each a new version.
+	Reranked      []*AssessmentResult `protobuf:"bytes,2,rep,name=reranked,proto3" json:"reranked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrectResultResponse) Reset() {
+	*x = CorrectResultResponse{}
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectResultResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectResultResponse) ProtoMessage() {}
+
+func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectResultResponse.ProtoReflect.Descriptor instead.
+func (*CorrectResultResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CorrectResultResponse) GetResult() *AssessmentResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *CorrectResultResponse) GetReranked() []*AssessmentResult {
+	if x != nil {
+		return x.Reranked
+	}
+	return nil
+}
+
+// ListResultVersionsRequest is the request of ListResultVersions.
+type ListResultVersionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// organisation_id of the result.
+	OrganisationId string `protobuf:"bytes,1,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// period of the result.
+	Period        string `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListResultVersionsRequest) Reset() {
+	*x = ListResultVersionsRequest{}
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListResultVersionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListResultVersionsRequest) ProtoMessage() {}
+
+func (x *ListResultVersionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListResultVersionsRequest.ProtoReflect.Descriptor instead.
+func (*ListResultVersionsRequest) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListResultVersionsRequest) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *ListResultVersionsRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+// ListResultVersionsResponse is the response of ListResultVersions.
+type ListResultVersionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// versions of the result, the latest first.
+	Versions      []*AssessmentResult `protobuf:"bytes,1,rep,name=versions,proto3" json:"versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListResultVersionsResponse) Reset() {
+	*x = ListResultVersionsResponse{}
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListResultVersionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListResultVersionsResponse) ProtoMessage() {}
+
+func (x *ListResultVersionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListResultVersionsResponse.ProtoReflect.Descriptor instead.
+func (*ListResultVersionsResponse) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListResultVersionsResponse) GetVersions() []*AssessmentResult {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
 // ListResultsRequest is the request of ListResults.
 type ListResultsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2078,7 +2361,7 @@ type ListResultsRequest struct {
 
 func (x *ListResultsRequest) Reset() {
 	*x = ListResultsRequest{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[25]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2090,7 +2373,7 @@ func (x *ListResultsRequest) String() string {
 func (*ListResultsRequest) ProtoMessage() {}
 
 func (x *ListResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[25]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2103,7 +2386,7 @@ func (x *ListResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResultsRequest.ProtoReflect.Descriptor instead.
 func (*ListResultsRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{25}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListResultsRequest) GetOrganisationId() string {
@@ -2138,7 +2421,7 @@ type ListResultsResponse struct {
 
 func (x *ListResultsResponse) Reset() {
 	*x = ListResultsResponse{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[26]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2150,7 +2433,7 @@ func (x *ListResultsResponse) String() string {
 func (*ListResultsResponse) ProtoMessage() {}
 
 func (x *ListResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[26]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2163,7 +2446,7 @@ func (x *ListResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResultsResponse.ProtoReflect.Descriptor instead.
 func (*ListResultsResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{26}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListResultsResponse) GetResults() []*AssessmentResult {
@@ -2184,7 +2467,7 @@ type GetAssessmentSettingsRequest struct {
 
 func (x *GetAssessmentSettingsRequest) Reset() {
 	*x = GetAssessmentSettingsRequest{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[27]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2196,7 +2479,7 @@ func (x *GetAssessmentSettingsRequest) String() string {
 func (*GetAssessmentSettingsRequest) ProtoMessage() {}
 
 func (x *GetAssessmentSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[27]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2209,7 +2492,7 @@ func (x *GetAssessmentSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssessmentSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetAssessmentSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{27}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetAssessmentSettingsRequest) GetDistrictId() string {
@@ -2230,7 +2513,7 @@ type GetAssessmentSettingsResponse struct {
 
 func (x *GetAssessmentSettingsResponse) Reset() {
 	*x = GetAssessmentSettingsResponse{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[28]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2242,7 +2525,7 @@ func (x *GetAssessmentSettingsResponse) String() string {
 func (*GetAssessmentSettingsResponse) ProtoMessage() {}
 
 func (x *GetAssessmentSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[28]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2255,7 +2538,7 @@ func (x *GetAssessmentSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssessmentSettingsResponse.ProtoReflect.Descriptor instead.
 func (*GetAssessmentSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{28}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetAssessmentSettingsResponse) GetSettings() *AssessmentSettings {
@@ -2276,7 +2559,7 @@ type UpdateAssessmentSettingsRequest struct {
 
 func (x *UpdateAssessmentSettingsRequest) Reset() {
 	*x = UpdateAssessmentSettingsRequest{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[29]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2288,7 +2571,7 @@ func (x *UpdateAssessmentSettingsRequest) String() string {
 func (*UpdateAssessmentSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateAssessmentSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[29]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2301,7 +2584,7 @@ func (x *UpdateAssessmentSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAssessmentSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAssessmentSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{29}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *UpdateAssessmentSettingsRequest) GetSettings() *AssessmentSettings {
@@ -2322,7 +2605,7 @@ type UpdateAssessmentSettingsResponse struct {
 
 func (x *UpdateAssessmentSettingsResponse) Reset() {
 	*x = UpdateAssessmentSettingsResponse{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[30]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2334,7 +2617,7 @@ func (x *UpdateAssessmentSettingsResponse) String() string {
 func (*UpdateAssessmentSettingsResponse) ProtoMessage() {}
 
 func (x *UpdateAssessmentSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[30]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2347,7 +2630,7 @@ func (x *UpdateAssessmentSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAssessmentSettingsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAssessmentSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{30}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *UpdateAssessmentSettingsResponse) GetSettings() *AssessmentSettings {
@@ -2404,7 +2687,7 @@ type Commendation struct {
 
 func (x *Commendation) Reset() {
 	*x = Commendation{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[31]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2416,7 +2699,7 @@ func (x *Commendation) String() string {
 func (*Commendation) ProtoMessage() {}
 
 func (x *Commendation) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[31]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2429,7 +2712,7 @@ func (x *Commendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Commendation.ProtoReflect.Descriptor instead.
 func (*Commendation) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{31}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Commendation) GetId() string {
@@ -2578,7 +2861,7 @@ type ProposeCommendationRequest struct {
 
 func (x *ProposeCommendationRequest) Reset() {
 	*x = ProposeCommendationRequest{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[32]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2590,7 +2873,7 @@ func (x *ProposeCommendationRequest) String() string {
 func (*ProposeCommendationRequest) ProtoMessage() {}
 
 func (x *ProposeCommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[32]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2603,7 +2886,7 @@ func (x *ProposeCommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCommendationRequest.ProtoReflect.Descriptor instead.
 func (*ProposeCommendationRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{32}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ProposeCommendationRequest) GetCommendation() *Commendation {
@@ -2631,7 +2914,7 @@ type ProposeCommendationResponse struct {
 
 func (x *ProposeCommendationResponse) Reset() {
 	*x = ProposeCommendationResponse{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[33]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2643,7 +2926,7 @@ func (x *ProposeCommendationResponse) String() string {
 func (*ProposeCommendationResponse) ProtoMessage() {}
 
 func (x *ProposeCommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[33]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2656,7 +2939,7 @@ func (x *ProposeCommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeCommendationResponse.ProtoReflect.Descriptor instead.
 func (*ProposeCommendationResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{33}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ProposeCommendationResponse) GetCommendation() *Commendation {
@@ -2685,7 +2968,7 @@ type ListCommendationsRequest struct {
 
 func (x *ListCommendationsRequest) Reset() {
 	*x = ListCommendationsRequest{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[34]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2697,7 +2980,7 @@ func (x *ListCommendationsRequest) String() string {
 func (*ListCommendationsRequest) ProtoMessage() {}
 
 func (x *ListCommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[34]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2710,7 +2993,7 @@ func (x *ListCommendationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommendationsRequest.ProtoReflect.Descriptor instead.
 func (*ListCommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{34}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListCommendationsRequest) GetAncestorId() string {
@@ -2761,7 +3044,7 @@ type ListCommendationsResponse struct {
 
 func (x *ListCommendationsResponse) Reset() {
 	*x = ListCommendationsResponse{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[35]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2773,7 +3056,7 @@ func (x *ListCommendationsResponse) String() string {
 func (*ListCommendationsResponse) ProtoMessage() {}
 
 func (x *ListCommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[35]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2786,7 +3069,7 @@ func (x *ListCommendationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommendationsResponse.ProtoReflect.Descriptor instead.
 func (*ListCommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{35}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListCommendationsResponse) GetCommendations() []*Commendation {
@@ -2820,7 +3103,7 @@ type DecideCommendationRequest struct {
 
 func (x *DecideCommendationRequest) Reset() {
 	*x = DecideCommendationRequest{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[36]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2832,7 +3115,7 @@ func (x *DecideCommendationRequest) String() string {
 func (*DecideCommendationRequest) ProtoMessage() {}
 
 func (x *DecideCommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[36]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2845,7 +3128,7 @@ func (x *DecideCommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideCommendationRequest.ProtoReflect.Descriptor instead.
 func (*DecideCommendationRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{36}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *DecideCommendationRequest) GetId() string {
@@ -2887,7 +3170,7 @@ type DecideCommendationResponse struct {
 
 func (x *DecideCommendationResponse) Reset() {
 	*x = DecideCommendationResponse{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[37]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2899,7 +3182,7 @@ func (x *DecideCommendationResponse) String() string {
 func (*DecideCommendationResponse) ProtoMessage() {}
 
 func (x *DecideCommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[37]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2912,7 +3195,7 @@ func (x *DecideCommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideCommendationResponse.ProtoReflect.Descriptor instead.
 func (*DecideCommendationResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{37}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *DecideCommendationResponse) GetCommendation() *Commendation {
@@ -2938,7 +3221,7 @@ type PublishCommendationsRequest struct {
 
 func (x *PublishCommendationsRequest) Reset() {
 	*x = PublishCommendationsRequest{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[38]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2950,7 +3233,7 @@ func (x *PublishCommendationsRequest) String() string {
 func (*PublishCommendationsRequest) ProtoMessage() {}
 
 func (x *PublishCommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[38]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2963,7 +3246,7 @@ func (x *PublishCommendationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishCommendationsRequest.ProtoReflect.Descriptor instead.
 func (*PublishCommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{38}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PublishCommendationsRequest) GetAncestorId() string {
@@ -3002,7 +3285,7 @@ type PublishCommendationsResponse struct {
 
 func (x *PublishCommendationsResponse) Reset() {
 	*x = PublishCommendationsResponse{}
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[39]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3014,7 +3297,7 @@ func (x *PublishCommendationsResponse) String() string {
 func (*PublishCommendationsResponse) ProtoMessage() {}
 
 func (x *PublishCommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[39]
+	mi := &file_gongjian_supervision_v1_assessment_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3027,7 +3310,7 @@ func (x *PublishCommendationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishCommendationsResponse.ProtoReflect.Descriptor instead.
 func (*PublishCommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{39}
+	return file_gongjian_supervision_v1_assessment_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PublishCommendationsResponse) GetCommendations() []*Commendation {
@@ -3124,7 +3407,7 @@ const file_gongjian_supervision_v1_assessment_proto_rawDesc = "" +
 	"\n" +
 	"updated_by\x18\x05 \x01(\tR\tupdatedBy\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xf5\x03\n" +
+	"updateTime\"\x9e\x05\n" +
 	"\x10AssessmentResult\x12'\n" +
 	"\x0forganisation_id\x18\x01 \x01(\tR\x0eorganisationId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -3148,7 +3431,11 @@ const file_gongjian_supervision_v1_assessment_proto_rawDesc = "" +
 	"bottom_two\x18\x0e \x01(\bR\tbottomTwo\x12(\n" +
 	"\x10bottom_two_count\x18\x0f \x01(\x05R\x0ebottomTwoCount\x129\n" +
 	"\n" +
-	"grade_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tgradeTime\"\x87\x01\n" +
+	"grade_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tgradeTime\x12\x18\n" +
+	"\aversion\x18\x11 \x01(\x05R\aversion\x12+\n" +
+	"\x11correction_reason\x18\x12 \x01(\tR\x10correctionReason\x12!\n" +
+	"\fcorrected_by\x18\x13 \x01(\tR\vcorrectedBy\x12=\n" +
+	"\fcorrect_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\vcorrectTime\"\x87\x01\n" +
 	"\x15CreateTaskListRequest\x12F\n" +
 	"\ttask_list\x18\x01 \x01(\v2!.gongjian.supervision.v1.TaskListB\x06\xbaH\x03\xc8\x01\x01R\btaskList\x12&\n" +
 	"\n" +
@@ -3207,7 +3494,25 @@ const file_gongjian_supervision_v1_assessment_proto_rawDesc = "" +
 	"districtId\x123\n" +
 	"\x06period\x18\x02 \x01(\tB\x1b\xbaH\x18r\x162\x14^[0-9]{4}(-Q[1-4])?$R\x06period\"Z\n" +
 	"\x13GradePeriodResponse\x12C\n" +
-	"\aresults\x18\x01 \x03(\v2).gongjian.supervision.v1.AssessmentResultR\aresults\"\xac\x01\n" +
+	"\aresults\x18\x01 \x03(\v2).gongjian.supervision.v1.AssessmentResultR\aresults\"\xb7\x02\n" +
+	"\x14CorrectResultRequest\x121\n" +
+	"\x0forganisation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0eorganisationId\x123\n" +
+	"\x06period\x18\x02 \x01(\tB\x1b\xbaH\x18r\x162\x14^[0-9]{4}(-Q[1-4])?$R\x06period\x126\n" +
+	"\n" +
+	"task_score\x18\x03 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\ttaskScore\x128\n" +
+	"\vdaily_score\x18\x04 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\n" +
+	"dailyScore\x12\"\n" +
+	"\x06reason\x18\x05 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06reason\x12!\n" +
+	"\aversion\x18\x06 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aversion\"\xa1\x01\n" +
+	"\x15CorrectResultResponse\x12A\n" +
+	"\x06result\x18\x01 \x01(\v2).gongjian.supervision.v1.AssessmentResultR\x06result\x12E\n" +
+	"\breranked\x18\x02 \x03(\v2).gongjian.supervision.v1.AssessmentResultR\breranked\"\x83\x01\n" +
+	"\x19ListResultVersionsRequest\x121\n" +
+	"\x0forganisation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0eorganisationId\x123\n" +
+	"\x06period\x18\x02 \x01(\tB\x1b\xbaH\x18r\x162\x14^[0-9]{4}(-Q[1-4])?$R\x06period\"c\n" +
+	"\x1aListResultVersionsResponse\x12E\n" +
+	"\bversions\x18\x01 \x03(\v2).gongjian.supervision.v1.AssessmentResultR\bversions\"\xac\x01\n" +
 	"\x12ListResultsRequest\x124\n" +
 	"\x0forganisation_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eorganisationId\x12(\n" +
 	"\tparent_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\bparentId\x126\n" +
@@ -3307,7 +3612,7 @@ const file_gongjian_supervision_v1_assessment_proto_rawDesc = "" +
 	"\x1bCOMMENDATION_STATE_PROPOSED\x10\x01\x12\x1f\n" +
 	"\x1bCOMMENDATION_STATE_APPROVED\x10\x02\x12\x1f\n" +
 	"\x1bCOMMENDATION_STATE_REJECTED\x10\x03\x12 \n" +
-	"\x1cCOMMENDATION_STATE_PUBLISHED\x10\x042\xa6\x10\n" +
+	"\x1cCOMMENDATION_STATE_PUBLISHED\x10\x042\xb1\x13\n" +
 	"\x11AssessmentService\x12\x9f\x01\n" +
 	"\x0eCreateTaskList\x12..gongjian.supervision.v1.CreateTaskListRequest\x1a/.gongjian.supervision.v1.CreateTaskListResponse\",\x82\xd3\xe4\x93\x02&:\ttask_list\"\x19/v1/assessment/task-lists\x12\x90\x01\n" +
 	"\vGetTaskList\x12+.gongjian.supervision.v1.GetTaskListRequest\x1a,.gongjian.supervision.v1.GetTaskListResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/assessment/task-lists/{id}\x12\x91\x01\n" +
@@ -3318,7 +3623,9 @@ const file_gongjian_supervision_v1_assessment_proto_rawDesc = "" +
 	"\x10RecordDailyEntry\x120.gongjian.supervision.v1.RecordDailyEntryRequest\x1a1.gongjian.supervision.v1.RecordDailyEntryResponse\"+\x82\xd3\xe4\x93\x02%:\x05entry\"\x1c/v1/assessment/daily-entries\x12\x9d\x01\n" +
 	"\x10ListDailyEntries\x120.gongjian.supervision.v1.ListDailyEntriesRequest\x1a1.gongjian.supervision.v1.ListDailyEntriesResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/assessment/daily-entries\x12\xb2\x01\n" +
 	"\vGradePeriod\x12+.gongjian.supervision.v1.GradePeriodRequest\x1a,.gongjian.supervision.v1.GradePeriodResponse\"H\x82\xd3\xe4\x93\x02B:\x01*\"=/v1/assessment/districts/{district_id}/periods/{period}:grade\x12\x88\x01\n" +
-	"\vListResults\x12+.gongjian.supervision.v1.ListResultsRequest\x1a,.gongjian.supervision.v1.ListResultsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/assessment/results\x12\xbf\x01\n" +
+	"\vListResults\x12+.gongjian.supervision.v1.ListResultsRequest\x1a,.gongjian.supervision.v1.ListResultsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/assessment/results\x12\xbc\x01\n" +
+	"\rCorrectResult\x12-.gongjian.supervision.v1.CorrectResultRequest\x1a..gongjian.supervision.v1.CorrectResultResponse\"L\x82\xd3\xe4\x93\x02F:\x01*\"A/v1/assessment/results/{organisation_id}/periods/{period}:correct\x12\xc9\x01\n" +
+	"\x12ListResultVersions\x122.gongjian.supervision.v1.ListResultVersionsRequest\x1a3.gongjian.supervision.v1.ListResultVersionsResponse\"J\x82\xd3\xe4\x93\x02D\x12B/v1/assessment/results/{organisation_id}/periods/{period}/versions\x12\xbf\x01\n" +
 	"\x15GetAssessmentSettings\x125.gongjian.supervision.v1.GetAssessmentSettingsRequest\x1a6.gongjian.supervision.v1.GetAssessmentSettingsResponse\"7\x82\xd3\xe4\x93\x021\x12//v1/assessment/districts/{district_id}/settings\x12\xdb\x01\n" +
 	"\x18UpdateAssessmentSettings\x128.gongjian.supervision.v1.UpdateAssessmentSettingsRequest\x1a9.gongjian.supervision.v1.UpdateAssessmentSettingsResponse\"J\x82\xd3\xe4\x93\x02D:\bsettings\x1a8/v1/assessment/districts/{settings.district_id}/settings2\xaf\x05\n" +
 	"\x13CommendationService\x12\xa9\x01\n" +
@@ -3340,7 +3647,7 @@ func file_gongjian_supervision_v1_assessment_proto_rawDescGZIP() []byte {
 }
 
 var file_gongjian_supervision_v1_assessment_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_gongjian_supervision_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_gongjian_supervision_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_gongjian_supervision_v1_assessment_proto_goTypes = []any{
 	(TaskKind)(0),                            // 0: gongjian.supervision.v1.TaskKind
 	(ScoringMethod)(0),                       // 1: gongjian.supervision.v1.ScoringMethod
@@ -3372,97 +3679,109 @@ var file_gongjian_supervision_v1_assessment_proto_goTypes = []any{
 	(*ListDailyEntriesResponse)(nil),         // 27: gongjian.supervision.v1.ListDailyEntriesResponse
 	(*GradePeriodRequest)(nil),               // 28: gongjian.supervision.v1.GradePeriodRequest
 	(*GradePeriodResponse)(nil),              // 29: gongjian.supervision.v1.GradePeriodResponse
-	(*ListResultsRequest)(nil),               // 30: gongjian.supervision.v1.ListResultsRequest
-	(*ListResultsResponse)(nil),              // 31: gongjian.supervision.v1.ListResultsResponse
-	(*GetAssessmentSettingsRequest)(nil),     // 32: gongjian.supervision.v1.GetAssessmentSettingsRequest
-	(*GetAssessmentSettingsResponse)(nil),    // 33: gongjian.supervision.v1.GetAssessmentSettingsResponse
-	(*UpdateAssessmentSettingsRequest)(nil),  // 34: gongjian.supervision.v1.UpdateAssessmentSettingsRequest
-	(*UpdateAssessmentSettingsResponse)(nil), // 35: gongjian.supervision.v1.UpdateAssessmentSettingsResponse
-	(*Commendation)(nil),                     // 36: gongjian.supervision.v1.Commendation
-	(*ProposeCommendationRequest)(nil),       // 37: gongjian.supervision.v1.ProposeCommendationRequest
-	(*ProposeCommendationResponse)(nil),      // 38: gongjian.supervision.v1.ProposeCommendationResponse
-	(*ListCommendationsRequest)(nil),         // 39: gongjian.supervision.v1.ListCommendationsRequest
-	(*ListCommendationsResponse)(nil),        // 40: gongjian.supervision.v1.ListCommendationsResponse
-	(*DecideCommendationRequest)(nil),        // 41: gongjian.supervision.v1.DecideCommendationRequest
-	(*DecideCommendationResponse)(nil),       // 42: gongjian.supervision.v1.DecideCommendationResponse
-	(*PublishCommendationsRequest)(nil),      // 43: gongjian.supervision.v1.PublishCommendationsRequest
-	(*PublishCommendationsResponse)(nil),     // 44: gongjian.supervision.v1.PublishCommendationsResponse
-	(*timestamppb.Timestamp)(nil),            // 45: google.protobuf.Timestamp
+	(*CorrectResultRequest)(nil),             // 30: gongjian.supervision.v1.CorrectResultRequest
+	(*CorrectResultResponse)(nil),            // 31: gongjian.supervision.v1.CorrectResultResponse
+	(*ListResultVersionsRequest)(nil),        // 32: gongjian.supervision.v1.ListResultVersionsRequest
+	(*ListResultVersionsResponse)(nil),       // 33: gongjian.supervision.v1.ListResultVersionsResponse
+	(*ListResultsRequest)(nil),               // 34: gongjian.supervision.v1.ListResultsRequest
+	(*ListResultsResponse)(nil),              // 35: gongjian.supervision.v1.ListResultsResponse
+	(*GetAssessmentSettingsRequest)(nil),     // 36: gongjian.supervision.v1.GetAssessmentSettingsRequest
+	(*GetAssessmentSettingsResponse)(nil),    // 37: gongjian.supervision.v1.GetAssessmentSettingsResponse
+	(*UpdateAssessmentSettingsRequest)(nil),  // 38: gongjian.supervision.v1.UpdateAssessmentSettingsRequest
+	(*UpdateAssessmentSettingsResponse)(nil), // 39: gongjian.supervision.v1.UpdateAssessmentSettingsResponse
+	(*Commendation)(nil),                     // 40: gongjian.supervision.v1.Commendation
+	(*ProposeCommendationRequest)(nil),       // 41: gongjian.supervision.v1.ProposeCommendationRequest
+	(*ProposeCommendationResponse)(nil),      // 42: gongjian.supervision.v1.ProposeCommendationResponse
+	(*ListCommendationsRequest)(nil),         // 43: gongjian.supervision.v1.ListCommendationsRequest
+	(*ListCommendationsResponse)(nil),        // 44: gongjian.supervision.v1.ListCommendationsResponse
+	(*DecideCommendationRequest)(nil),        // 45: gongjian.supervision.v1.DecideCommendationRequest
+	(*DecideCommendationResponse)(nil),       // 46: gongjian.supervision.v1.DecideCommendationResponse
+	(*PublishCommendationsRequest)(nil),      // 47: gongjian.supervision.v1.PublishCommendationsRequest
+	(*PublishCommendationsResponse)(nil),     // 48: gongjian.supervision.v1.PublishCommendationsResponse
+	(*timestamppb.Timestamp)(nil),            // 49: google.protobuf.Timestamp
 }
 var file_gongjian_supervision_v1_assessment_proto_depIdxs = []int32{
 	0,  // 0: gongjian.supervision.v1.Task.kind:type_name -> gongjian.supervision.v1.TaskKind
 	1,  // 1: gongjian.supervision.v1.Task.scoring:type_name -> gongjian.supervision.v1.ScoringMethod
 	5,  // 2: gongjian.supervision.v1.TaskList.tasks:type_name -> gongjian.supervision.v1.Task
-	45, // 3: gongjian.supervision.v1.TaskList.create_time:type_name -> google.protobuf.Timestamp
-	45, // 4: gongjian.supervision.v1.TaskEvidence.submit_time:type_name -> google.protobuf.Timestamp
+	49, // 3: gongjian.supervision.v1.TaskList.create_time:type_name -> google.protobuf.Timestamp
+	49, // 4: gongjian.supervision.v1.TaskEvidence.submit_time:type_name -> google.protobuf.Timestamp
 	2,  // 5: gongjian.supervision.v1.TaskEvidence.state:type_name -> gongjian.supervision.v1.EvidenceState
-	45, // 6: gongjian.supervision.v1.TaskEvidence.review_time:type_name -> google.protobuf.Timestamp
-	45, // 7: gongjian.supervision.v1.DailyEntry.create_time:type_name -> google.protobuf.Timestamp
+	49, // 6: gongjian.supervision.v1.TaskEvidence.review_time:type_name -> google.protobuf.Timestamp
+	49, // 7: gongjian.supervision.v1.DailyEntry.create_time:type_name -> google.protobuf.Timestamp
 	9,  // 8: gongjian.supervision.v1.AssessmentSettings.bands:type_name -> gongjian.supervision.v1.GradeBand
-	45, // 9: gongjian.supervision.v1.AssessmentSettings.update_time:type_name -> google.protobuf.Timestamp
-	45, // 10: gongjian.supervision.v1.AssessmentResult.grade_time:type_name -> google.protobuf.Timestamp
-	6,  // 11: gongjian.supervision.v1.CreateTaskListRequest.task_list:type_name -> gongjian.supervision.v1.TaskList
-	6,  // 12: gongjian.supervision.v1.CreateTaskListResponse.task_list:type_name -> gongjian.supervision.v1.TaskList
-	6,  // 13: gongjian.supervision.v1.GetTaskListResponse.task_list:type_name -> gongjian.supervision.v1.TaskList
-	6,  // 14: gongjian.supervision.v1.ListTaskListsResponse.task_lists:type_name -> gongjian.supervision.v1.TaskList
-	7,  // 15: gongjian.supervision.v1.SubmitTaskEvidenceResponse.evidence:type_name -> gongjian.supervision.v1.TaskEvidence
-	7,  // 16: gongjian.supervision.v1.ReviewTaskEvidenceResponse.evidence:type_name -> gongjian.supervision.v1.TaskEvidence
-	7,  // 17: gongjian.supervision.v1.ListTaskEvidenceResponse.evidence:type_name -> gongjian.supervision.v1.TaskEvidence
-	8,  // 18: gongjian.supervision.v1.RecordDailyEntryRequest.entry:type_name -> gongjian.supervision.v1.DailyEntry
-	8,  // 19: gongjian.supervision.v1.RecordDailyEntryResponse.entry:type_name -> gongjian.supervision.v1.DailyEntry
-	8,  // 20: gongjian.supervision.v1.ListDailyEntriesResponse.entries:type_name -> gongjian.supervision.v1.DailyEntry
-	11, // 21: gongjian.supervision.v1.GradePeriodResponse.results:type_name -> gongjian.supervision.v1.AssessmentResult
-	11, // 22: gongjian.supervision.v1.ListResultsResponse.results:type_name -> gongjian.supervision.v1.AssessmentResult
-	10, // 23: gongjian.supervision.v1.GetAssessmentSettingsResponse.settings:type_name -> gongjian.supervision.v1.AssessmentSettings
-	10, // 24: gongjian.supervision.v1.UpdateAssessmentSettingsRequest.settings:type_name -> gongjian.supervision.v1.AssessmentSettings
-	10, // 25: gongjian.supervision.v1.UpdateAssessmentSettingsResponse.settings:type_name -> gongjian.supervision.v1.AssessmentSettings
-	3,  // 26: gongjian.supervision.v1.Commendation.kind:type_name -> gongjian.supervision.v1.CommendationKind
-	4,  // 27: gongjian.supervision.v1.Commendation.state:type_name -> gongjian.supervision.v1.CommendationState
-	45, // 28: gongjian.supervision.v1.Commendation.create_time:type_name -> google.protobuf.Timestamp
-	45, // 29: gongjian.supervision.v1.Commendation.update_time:type_name -> google.protobuf.Timestamp
-	36, // 30: gongjian.supervision.v1.ProposeCommendationRequest.commendation:type_name -> gongjian.supervision.v1.Commendation
-	36, // 31: gongjian.supervision.v1.ProposeCommendationResponse.commendation:type_name -> gongjian.supervision.v1.Commendation
-	4,  // 32: gongjian.supervision.v1.ListCommendationsRequest.state:type_name -> gongjian.supervision.v1.CommendationState
-	36, // 33: gongjian.supervision.v1.ListCommendationsResponse.commendations:type_name -> gongjian.supervision.v1.Commendation
-	36, // 34: gongjian.supervision.v1.DecideCommendationResponse.commendation:type_name -> gongjian.supervision.v1.Commendation
-	36, // 35: gongjian.supervision.v1.PublishCommendationsResponse.commendations:type_name -> gongjian.supervision.v1.Commendation
-	12, // 36: gongjian.supervision.v1.AssessmentService.CreateTaskList:input_type -> gongjian.supervision.v1.CreateTaskListRequest
-	14, // 37: gongjian.supervision.v1.AssessmentService.GetTaskList:input_type -> gongjian.supervision.v1.GetTaskListRequest
-	16, // 38: gongjian.supervision.v1.AssessmentService.ListTaskLists:input_type -> gongjian.supervision.v1.ListTaskListsRequest
-	18, // 39: gongjian.supervision.v1.AssessmentService.SubmitTaskEvidence:input_type -> gongjian.supervision.v1.SubmitTaskEvidenceRequest
-	20, // 40: gongjian.supervision.v1.AssessmentService.ReviewTaskEvidence:input_type -> gongjian.supervision.v1.ReviewTaskEvidenceRequest
-	22, // 41: gongjian.supervision.v1.AssessmentService.ListTaskEvidence:input_type -> gongjian.supervision.v1.ListTaskEvidenceRequest
-	24, // 42: gongjian.supervision.v1.AssessmentService.RecordDailyEntry:input_type -> gongjian.supervision.v1.RecordDailyEntryRequest
-	26, // 43: gongjian.supervision.v1.AssessmentService.ListDailyEntries:input_type -> gongjian.supervision.v1.ListDailyEntriesRequest
-	28, // 44: gongjian.supervision.v1.AssessmentService.GradePeriod:input_type -> gongjian.supervision.v1.GradePeriodRequest
-	30, // 45: gongjian.supervision.v1.AssessmentService.ListResults:input_type -> gongjian.supervision.v1.ListResultsRequest
-	32, // 46: gongjian.supervision.v1.AssessmentService.GetAssessmentSettings:input_type -> gongjian.supervision.v1.GetAssessmentSettingsRequest
-	34, // 47: gongjian.supervision.v1.AssessmentService.UpdateAssessmentSettings:input_type -> gongjian.supervision.v1.UpdateAssessmentSettingsRequest
-	37, // 48: gongjian.supervision.v1.CommendationService.ProposeCommendation:input_type -> gongjian.supervision.v1.ProposeCommendationRequest
-	39, // 49: gongjian.supervision.v1.CommendationService.ListCommendations:input_type -> gongjian.supervision.v1.ListCommendationsRequest
-	41, // 50: gongjian.supervision.v1.CommendationService.DecideCommendation:input_type -> gongjian.supervision.v1.DecideCommendationRequest
-	43, // 51: gongjian.supervision.v1.CommendationService.PublishCommendations:input_type -> gongjian.supervision.v1.PublishCommendationsRequest
-	13, // 52: gongjian.supervision.v1.AssessmentService.CreateTaskList:output_type -> gongjian.supervision.v1.CreateTaskListResponse
-	15, // 53: gongjian.supervision.v1.AssessmentService.GetTaskList:output_type -> gongjian.supervision.v1.GetTaskListResponse
-	17, // 54: gongjian.supervision.v1.AssessmentService.ListTaskLists:output_type -> gongjian.supervision.v1.ListTaskListsResponse
-	19, // 55: gongjian.supervision.v1.AssessmentService.SubmitTaskEvidence:output_type -> gongjian.supervision.v1.SubmitTaskEvidenceResponse
-	21, // 56: gongjian.supervision.v1.AssessmentService.ReviewTaskEvidence:output_type -> gongjian.supervision.v1.ReviewTaskEvidenceResponse
-	23, // 57: gongjian.supervision.v1.AssessmentService.ListTaskEvidence:output_type -> gongjian.supervision.v1.ListTaskEvidenceResponse
-	25, // 58: gongjian.supervision.v1.AssessmentService.RecordDailyEntry:output_type -> gongjian.supervision.v1.RecordDailyEntryResponse
-	27, // 59: gongjian.supervision.v1.AssessmentService.ListDailyEntries:output_type -> gongjian.supervision.v1.ListDailyEntriesResponse
-	29, // 60: gongjian.supervision.v1.AssessmentService.GradePeriod:output_type -> gongjian.supervision.v1.GradePeriodResponse
-	31, // 61: gongjian.supervision.v1.AssessmentService.ListResults:output_type -> gongjian.supervision.v1.ListResultsResponse
-	33, // 62: gongjian.supervision.v1.AssessmentService.GetAssessmentSettings:output_type -> gongjian.supervision.v1.GetAssessmentSettingsResponse
-	35, // 63: gongjian.supervision.v1.AssessmentService.UpdateAssessmentSettings:output_type -> gongjian.supervision.v1.UpdateAssessmentSettingsResponse
-	38, // 64: gongjian.supervision.v1.CommendationService.ProposeCommendation:output_type -> gongjian.supervision.v1.ProposeCommendationResponse
-	40, // 65: gongjian.supervision.v1.CommendationService.ListCommendations:output_type -> gongjian.supervision.v1.ListCommendationsResponse
-	42, // 66: gongjian.supervision.v1.CommendationService.DecideCommendation:output_type -> gongjian.supervision.v1.DecideCommendationResponse
-	44, // 67: gongjian.supervision.v1.CommendationService.PublishCommendations:output_type -> gongjian.supervision.v1.PublishCommendationsResponse
-	52, // [52:68] is the sub-list for method output_type
-	36, // [36:52] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	49, // 9: gongjian.supervision.v1.AssessmentSettings.update_time:type_name -> google.protobuf.Timestamp
+	49, // 10: gongjian.supervision.v1.AssessmentResult.grade_time:type_name -> google.protobuf.Timestamp
+	49, // 11: gongjian.supervision.v1.AssessmentResult.correct_time:type_name -> google.protobuf.Timestamp
+	6,  // 12: gongjian.supervision.v1.CreateTaskListRequest.task_list:type_name -> gongjian.supervision.v1.TaskList
+	6,  // 13: gongjian.supervision.v1.CreateTaskListResponse.task_list:type_name -> gongjian.supervision.v1.TaskList
+	6,  // 14: gongjian.supervision.v1.GetTaskListResponse.task_list:type_name -> gongjian.supervision.v1.TaskList
+	6,  // 15: gongjian.supervision.v1.ListTaskListsResponse.task_lists:type_name -> gongjian.supervision.v1.TaskList
+	7,  // 16: gongjian.supervision.v1.SubmitTaskEvidenceResponse.evidence:type_name -> gongjian.supervision.v1.TaskEvidence
+	7,  // 17: gongjian.supervision.v1.ReviewTaskEvidenceResponse.evidence:type_name -> gongjian.supervision.v1.TaskEvidence
+	7,  // 18: gongjian.supervision.v1.ListTaskEvidenceResponse.evidence:type_name -> gongjian.supervision.v1.TaskEvidence
+	8,  // 19: gongjian.supervision.v1.RecordDailyEntryRequest.entry:type_name -> gongjian.supervision.v1.DailyEntry
+	8,  // 20: gongjian.supervision.v1.RecordDailyEntryResponse.entry:type_name -> gongjian.supervision.v1.DailyEntry
+	8,  // 21: gongjian.supervision.v1.ListDailyEntriesResponse.entries:type_name -> gongjian.supervision.v1.DailyEntry
+	11, // 22: gongjian.supervision.v1.GradePeriodResponse.results:type_name -> gongjian.supervision.v1.AssessmentResult
+	11, // 23: gongjian.supervision.v1.CorrectResultResponse.result:type_name -> gongjian.supervision.v1.AssessmentResult
+	11, // 24: gongjian.supervision.v1.CorrectResultResponse.reranked:type_name -> gongjian.supervision.v1.AssessmentResult
+	11, // 25: gongjian.supervision.v1.ListResultVersionsResponse.versions:type_name -> gongjian.supervision.v1.AssessmentResult
+	11, // 26: gongjian.supervision.v1.ListResultsResponse.results:type_name -> gongjian.supervision.v1.AssessmentResult
+	10, // 27: gongjian.supervision.v1.GetAssessmentSettingsResponse.settings:type_name -> gongjian.supervision.v1.AssessmentSettings
+	10, // 28: gongjian.supervision.v1.UpdateAssessmentSettingsRequest.settings:type_name -> gongjian.supervision.v1.AssessmentSettings
+	10, // 29: gongjian.supervision.v1.UpdateAssessmentSettingsResponse.settings:type_name -> gongjian.supervision.v1.AssessmentSettings
+	3,  // 30: gongjian.supervision.v1.Commendation.kind:type_name -> gongjian.supervision.v1.CommendationKind
+	4,  // 31: gongjian.supervision.v1.Commendation.state:type_name -> gongjian.supervision.v1.CommendationState
+	49, // 32: gongjian.supervision.v1.Commendation.create_time:type_name -> google.protobuf.Timestamp
+	49, // 33: gongjian.supervision.v1.Commendation.update_time:type_name -> google.protobuf.Timestamp
+	40, // 34: gongjian.supervision.v1.ProposeCommendationRequest.commendation:type_name -> gongjian.supervision.v1.Commendation
+	40, // 35: gongjian.supervision.v1.ProposeCommendationResponse.commendation:type_name -> gongjian.supervision.v1.Commendation
+	4,  // 36: gongjian.supervision.v1.ListCommendationsRequest.state:type_name -> gongjian.supervision.v1.CommendationState
+	40, // 37: gongjian.supervision.v1.ListCommendationsResponse.commendations:type_name -> gongjian.supervision.v1.Commendation
+	40, // 38: gongjian.supervision.v1.DecideCommendationResponse.commendation:type_name -> gongjian.supervision.v1.Commendation
+	40, // 39: gongjian.supervision.v1.PublishCommendationsResponse.commendations:type_name -> gongjian.supervision.v1.Commendation
+	12, // 40: gongjian.supervision.v1.AssessmentService.CreateTaskList:input_type -> gongjian.supervision.v1.CreateTaskListRequest
+	14, // 41: gongjian.supervision.v1.AssessmentService.GetTaskList:input_type -> gongjian.supervision.v1.GetTaskListRequest
+	16, // 42: gongjian.supervision.v1.AssessmentService.ListTaskLists:input_type -> gongjian.supervision.v1.ListTaskListsRequest
+	18, // 43: gongjian.supervision.v1.AssessmentService.SubmitTaskEvidence:input_type -> gongjian.supervision.v1.SubmitTaskEvidenceRequest
+	20, // 44: gongjian.supervision.v1.AssessmentService.ReviewTaskEvidence:input_type -> gongjian.supervision.v1.ReviewTaskEvidenceRequest
+	22, // 45: gongjian.supervision.v1.AssessmentService.ListTaskEvidence:input_type -> gongjian.supervision.v1.ListTaskEvidenceRequest
+	24, // 46: gongjian.supervision.v1.AssessmentService.RecordDailyEntry:input_type -> gongjian.supervision.v1.RecordDailyEntryRequest
+	26, // 47: gongjian.supervision.v1.AssessmentService.ListDailyEntries:input_type -> gongjian.supervision.v1.ListDailyEntriesRequest
+	28, // 48: gongjian.supervision.v1.AssessmentService.GradePeriod:input_type -> gongjian.supervision.v1.GradePeriodRequest
+	34, // 49: gongjian.supervision.v1.AssessmentService.ListResults:input_type -> gongjian.supervision.v1.ListResultsRequest
+	30, // 50: gongjian.supervision.v1.AssessmentService.CorrectResult:input_type -> gongjian.supervision.v1.CorrectResultRequest
+	32, // 51: gongjian.supervision.v1.AssessmentService.ListResultVersions:input_type -> gongjian.supervision.v1.ListResultVersionsRequest
+	36, // 52: gongjian.supervision.v1.AssessmentService.GetAssessmentSettings:input_type -> gongjian.supervision.v1.GetAssessmentSettingsRequest
+	38, // 53: gongjian.supervision.v1.AssessmentService.UpdateAssessmentSettings:input_type -> gongjian.supervision.v1.UpdateAssessmentSettingsRequest
+	41, // 54: gongjian.supervision.v1.CommendationService.ProposeCommendation:input_type -> gongjian.supervision.v1.ProposeCommendationRequest
+	43, // 55: gongjian.supervision.v1.CommendationService.ListCommendations:input_type -> gongjian.supervision.v1.ListCommendationsRequest
+	45, // 56: gongjian.supervision.v1.CommendationService.DecideCommendation:input_type -> gongjian.supervision.v1.DecideCommendationRequest
+	47, // 57: gongjian.supervision.v1.CommendationService.PublishCommendations:input_type -> gongjian.supervision.v1.PublishCommendationsRequest
+	13, // 58: gongjian.supervision.v1.AssessmentService.CreateTaskList:output_type -> gongjian.supervision.v1.CreateTaskListResponse
+	15, // 59: gongjian.supervision.v1.AssessmentService.GetTaskList:output_type -> gongjian.supervision.v1.GetTaskListResponse
+	17, // 60: gongjian.supervision.v1.AssessmentService.ListTaskLists:output_type -> gongjian.supervision.v1.ListTaskListsResponse
+	19, // 61: gongjian.supervision.v1.AssessmentService.SubmitTaskEvidence:output_type -> gongjian.supervision.v1.SubmitTaskEvidenceResponse
+	21, // 62: gongjian.supervision.v1.AssessmentService.ReviewTaskEvidence:output_type -> gongjian.supervision.v1.ReviewTaskEvidenceResponse
+	23, // 63: gongjian.supervision.v1.AssessmentService.ListTaskEvidence:output_type -> gongjian.supervision.v1.ListTaskEvidenceResponse
+	25, // 64: gongjian.supervision.v1.AssessmentService.RecordDailyEntry:output_type -> gongjian.supervision.v1.RecordDailyEntryResponse
+	27, // 65: gongjian.supervision.v1.AssessmentService.ListDailyEntries:output_type -> gongjian.supervision.v1.ListDailyEntriesResponse
+	29, // 66: gongjian.supervision.v1.AssessmentService.GradePeriod:output_type -> gongjian.supervision.v1.GradePeriodResponse
+	35, // 67: gongjian.supervision.v1.AssessmentService.ListResults:output_type -> gongjian.supervision.v1.ListResultsResponse
+	31, // 68: gongjian.supervision.v1.AssessmentService.CorrectResult:output_type -> gongjian.supervision.v1.CorrectResultResponse
+	33, // 69: gongjian.supervision.v1.AssessmentService.ListResultVersions:output_type -> gongjian.supervision.v1.ListResultVersionsResponse
+	37, // 70: gongjian.supervision.v1.AssessmentService.GetAssessmentSettings:output_type -> gongjian.supervision.v1.GetAssessmentSettingsResponse
+	39, // 71: gongjian.supervision.v1.AssessmentService.UpdateAssessmentSettings:output_type -> gongjian.supervision.v1.UpdateAssessmentSettingsResponse
+	42, // 72: gongjian.supervision.v1.CommendationService.ProposeCommendation:output_type -> gongjian.supervision.v1.ProposeCommendationResponse
+	44, // 73: gongjian.supervision.v1.CommendationService.ListCommendations:output_type -> gongjian.supervision.v1.ListCommendationsResponse
+	46, // 74: gongjian.supervision.v1.CommendationService.DecideCommendation:output_type -> gongjian.supervision.v1.DecideCommendationResponse
+	48, // 75: gongjian.supervision.v1.CommendationService.PublishCommendations:output_type -> gongjian.supervision.v1.PublishCommendationsResponse
+	58, // [58:76] is the sub-list for method output_type
+	40, // [40:58] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_supervision_v1_assessment_proto_init() }
@@ -3476,7 +3795,7 @@ func file_gongjian_supervision_v1_assessment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_supervision_v1_assessment_proto_rawDesc), len(file_gongjian_supervision_v1_assessment_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   40,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

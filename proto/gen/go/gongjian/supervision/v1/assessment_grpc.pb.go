@@ -29,6 +29,8 @@ const (
 	AssessmentService_ListDailyEntries_FullMethodName         = "/gongjian.supervision.v1.AssessmentService/ListDailyEntries"
 	AssessmentService_GradePeriod_FullMethodName              = "/gongjian.supervision.v1.AssessmentService/GradePeriod"
 	AssessmentService_ListResults_FullMethodName              = "/gongjian.supervision.v1.AssessmentService/ListResults"
+	AssessmentService_CorrectResult_FullMethodName            = "/gongjian.supervision.v1.AssessmentService/CorrectResult"
+	AssessmentService_ListResultVersions_FullMethodName       = "/gongjian.supervision.v1.AssessmentService/ListResultVersions"
 	AssessmentService_GetAssessmentSettings_FullMethodName    = "/gongjian.supervision.v1.AssessmentService/GetAssessmentSettings"
 	AssessmentService_UpdateAssessmentSettings_FullMethodName = "/gongjian.supervision.v1.AssessmentService/UpdateAssessmentSettings"
 )
@@ -76,6 +78,18 @@ type AssessmentServiceClient interface {
 	// rankings of the organisations directly below one (parent_id), best
 	// first; one of the two is required.
 	ListResults(ctx context.Context, in *ListResultsRequest, opts ...grpc.CallOption) (*ListResultsResponse, error)
+	// CorrectResult corrects a graded result with the reason: the tasks' and
+	// the daily score as they should have been. A new version of the
+	// result, never an edit (ListResultVersions keeps every one): the
+	// score, the grade and the ranking among its peers follow (a peer whose
+	// rank changes gets a version too), and the rules watching
+	// assessment_result judge the corrected results. By an assessor of the
+	// organisation — the district's administrators, an inspector whose
+	// group covers it — never by the organisation itself.
+	CorrectResult(ctx context.Context, in *CorrectResultRequest, opts ...grpc.CallOption) (*CorrectResultResponse, error)
+	// ListResultVersions lists every version of an organisation's result
+	// of a period, the latest first: as graded, then each correction.
+	ListResultVersions(ctx context.Context, in *ListResultVersionsRequest, opts ...grpc.CallOption) (*ListResultVersionsResponse, error)
 	// GetAssessmentSettings returns a district's grade bands and the share of
 	// the daily records in the score.
 	GetAssessmentSettings(ctx context.Context, in *GetAssessmentSettingsRequest, opts ...grpc.CallOption) (*GetAssessmentSettingsResponse, error)
@@ -191,6 +205,26 @@ func (c *assessmentServiceClient) ListResults(ctx context.Context, in *ListResul
 	return out, nil
 }
 
+func (c *assessmentServiceClient) CorrectResult(ctx context.Context, in *CorrectResultRequest, opts ...grpc.CallOption) (*CorrectResultResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CorrectResultResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_CorrectResult_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assessmentServiceClient) ListResultVersions(ctx context.Context, in *ListResultVersionsRequest, opts ...grpc.CallOption) (*ListResultVersionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListResultVersionsResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_ListResultVersions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *assessmentServiceClient) GetAssessmentSettings(ctx context.Context, in *GetAssessmentSettingsRequest, opts ...grpc.CallOption) (*GetAssessmentSettingsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetAssessmentSettingsResponse)
@@ -254,6 +288,18 @@ type AssessmentServiceServer interface {
 	// rankings of the organisations directly below one (parent_id), best
 	// first; one of the two is required.
 	ListResults(context.Context, *ListResultsRequest) (*ListResultsResponse, error)
+	// CorrectResult corrects a graded result with the reason: the tasks' and
+	// the daily score as they should have been. A new version of the
+	// result, never an edit (ListResultVersions keeps every one): the
+	// score, the grade and the ranking among its peers follow (a peer whose
+	// rank changes gets a version too), and the rules watching
+	// assessment_result judge the corrected results. By an assessor of the
+	// organisation — the district's administrators, an inspector whose
+	// group covers it — never by the organisation itself.
+	CorrectResult(context.Context, *CorrectResultRequest) (*CorrectResultResponse, error)
+	// ListResultVersions lists every version of an organisation's result
+	// of a period, the latest first: as graded, then each correction.
+	ListResultVersions(context.Context, *ListResultVersionsRequest) (*ListResultVersionsResponse, error)
 	// GetAssessmentSettings returns a district's grade bands and the share of
 	// the daily records in the score.
 	GetAssessmentSettings(context.Context, *GetAssessmentSettingsRequest) (*GetAssessmentSettingsResponse, error)
@@ -298,6 +344,12 @@ func (UnimplementedAssessmentServiceServer) GradePeriod(context.Context, *GradeP
 }
 func (UnimplementedAssessmentServiceServer) ListResults(context.Context, *ListResultsRequest) (*ListResultsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListResults not implemented")
+}
+func (UnimplementedAssessmentServiceServer) CorrectResult(context.Context, *CorrectResultRequest) (*CorrectResultResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CorrectResult not implemented")
+}
+func (UnimplementedAssessmentServiceServer) ListResultVersions(context.Context, *ListResultVersionsRequest) (*ListResultVersionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListResultVersions not implemented")
 }
 func (UnimplementedAssessmentServiceServer) GetAssessmentSettings(context.Context, *GetAssessmentSettingsRequest) (*GetAssessmentSettingsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetAssessmentSettings not implemented")
@@ -506,6 +558,42 @@ func _AssessmentService_ListResults_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AssessmentService_CorrectResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CorrectResultRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).CorrectResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_CorrectResult_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).CorrectResult(ctx, req.(*CorrectResultRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssessmentService_ListResultVersions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListResultVersionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).ListResultVersions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_ListResultVersions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).ListResultVersions(ctx, req.(*ListResultVersionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AssessmentService_GetAssessmentSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetAssessmentSettingsRequest)
 	if err := dec(in); err != nil {
@@ -588,6 +676,14 @@ var AssessmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListResults",
 			Handler:    _AssessmentService_ListResults_Handler,
+		},
+		{
+			MethodName: "CorrectResult",
+			Handler:    _AssessmentService_CorrectResult_Handler,
+		},
+		{
+			MethodName: "ListResultVersions",
+			Handler:    _AssessmentService_ListResultVersions_Handler,
 		},
 		{
 			MethodName: "GetAssessmentSettings",

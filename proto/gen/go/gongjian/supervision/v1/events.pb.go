@@ -768,6 +768,81 @@ func (x *AssessmentGraded) GetResult() *AssessmentResult {
 	return nil
 }
 
+// AssessmentResultCorrected is published on
+// gongjian.supervision.v1.assessment_result_corrected for each new version
+// of a result: the one corrected, and each peer re-ranked with it.
+type AssessmentResultCorrected struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_id is unique per event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// occur_time is when it was corrected.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// result as it is now.
+	Result *AssessmentResult `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	// previous version of the result.
+	Previous      *AssessmentResult `protobuf:"bytes,4,opt,name=previous,proto3" json:"previous,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssessmentResultCorrected) Reset() {
+	*x = AssessmentResultCorrected{}
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssessmentResultCorrected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssessmentResultCorrected) ProtoMessage() {}
+
+func (x *AssessmentResultCorrected) ProtoReflect() protoreflect.Message {
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssessmentResultCorrected.ProtoReflect.Descriptor instead.
+func (*AssessmentResultCorrected) Descriptor() ([]byte, []int) {
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AssessmentResultCorrected) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *AssessmentResultCorrected) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *AssessmentResultCorrected) GetResult() *AssessmentResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *AssessmentResultCorrected) GetPrevious() *AssessmentResult {
+	if x != nil {
+		return x.Previous
+	}
+	return nil
+}
+
 // CommendationChanged is published on
 // gongjian.supervision.v1.commendation_<change>: proposed, approved,
 // rejected, published.
@@ -787,7 +862,7 @@ type CommendationChanged struct {
 
 func (x *CommendationChanged) Reset() {
 	*x = CommendationChanged{}
-	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[10]
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -799,7 +874,7 @@ func (x *CommendationChanged) String() string {
 func (*CommendationChanged) ProtoMessage() {}
 
 func (x *CommendationChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[10]
+	mi := &file_gongjian_supervision_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -812,7 +887,7 @@ func (x *CommendationChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommendationChanged.ProtoReflect.Descriptor instead.
 func (*CommendationChanged) Descriptor() ([]byte, []int) {
-	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_gongjian_supervision_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CommendationChanged) GetEventId() string {
@@ -910,7 +985,13 @@ const file_gongjian_supervision_v1_events_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12A\n" +
-	"\x06result\x18\x03 \x01(\v2).gongjian.supervision.v1.AssessmentResultR\x06result\"\xce\x01\n" +
+	"\x06result\x18\x03 \x01(\v2).gongjian.supervision.v1.AssessmentResultR\x06result\"\xfb\x01\n" +
+	"\x19AssessmentResultCorrected\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"occur_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12A\n" +
+	"\x06result\x18\x03 \x01(\v2).gongjian.supervision.v1.AssessmentResultR\x06result\x12E\n" +
+	"\bprevious\x18\x04 \x01(\v2).gongjian.supervision.v1.AssessmentResultR\bprevious\"\xce\x01\n" +
 	"\x13CommendationChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -930,69 +1011,73 @@ func file_gongjian_supervision_v1_events_proto_rawDescGZIP() []byte {
 	return file_gongjian_supervision_v1_events_proto_rawDescData
 }
 
-var file_gongjian_supervision_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_gongjian_supervision_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_gongjian_supervision_v1_events_proto_goTypes = []any{
-	(*QuarterlyActivityMissed)(nil),  // 0: gongjian.supervision.v1.QuarterlyActivityMissed
-	(*FindingMade)(nil),              // 1: gongjian.supervision.v1.FindingMade
-	(*RuleChanged)(nil),              // 2: gongjian.supervision.v1.RuleChanged
-	(*RuleOverrideSet)(nil),          // 3: gongjian.supervision.v1.RuleOverrideSet
-	(*CriticismPublished)(nil),       // 4: gongjian.supervision.v1.CriticismPublished
-	(*RectificationItemChanged)(nil), // 5: gongjian.supervision.v1.RectificationItemChanged
-	(*InterviewChanged)(nil),         // 6: gongjian.supervision.v1.InterviewChanged
-	(*InspectionChanged)(nil),        // 7: gongjian.supervision.v1.InspectionChanged
-	(*AssessmentChanged)(nil),        // 8: gongjian.supervision.v1.AssessmentChanged
-	(*AssessmentGraded)(nil),         // 9: gongjian.supervision.v1.AssessmentGraded
-	(*CommendationChanged)(nil),      // 10: gongjian.supervision.v1.CommendationChanged
-	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
-	(*Finding)(nil),                  // 12: gongjian.supervision.v1.Finding
-	(*Rule)(nil),                     // 13: gongjian.supervision.v1.Rule
-	(*RuleOverride)(nil),             // 14: gongjian.supervision.v1.RuleOverride
-	(*RectificationItem)(nil),        // 15: gongjian.supervision.v1.RectificationItem
-	(*ItemStep)(nil),                 // 16: gongjian.supervision.v1.ItemStep
-	(*Interview)(nil),                // 17: gongjian.supervision.v1.Interview
-	(*InspectionRound)(nil),          // 18: gongjian.supervision.v1.InspectionRound
-	(*InspectionGroup)(nil),          // 19: gongjian.supervision.v1.InspectionGroup
-	(*InspectionFinding)(nil),        // 20: gongjian.supervision.v1.InspectionFinding
-	(*TaskList)(nil),                 // 21: gongjian.supervision.v1.TaskList
-	(*TaskEvidence)(nil),             // 22: gongjian.supervision.v1.TaskEvidence
-	(*DailyEntry)(nil),               // 23: gongjian.supervision.v1.DailyEntry
-	(*AssessmentSettings)(nil),       // 24: gongjian.supervision.v1.AssessmentSettings
-	(*AssessmentResult)(nil),         // 25: gongjian.supervision.v1.AssessmentResult
-	(*Commendation)(nil),             // 26: gongjian.supervision.v1.Commendation
+	(*QuarterlyActivityMissed)(nil),   // 0: gongjian.supervision.v1.QuarterlyActivityMissed
+	(*FindingMade)(nil),               // 1: gongjian.supervision.v1.FindingMade
+	(*RuleChanged)(nil),               // 2: gongjian.supervision.v1.RuleChanged
+	(*RuleOverrideSet)(nil),           // 3: gongjian.supervision.v1.RuleOverrideSet
+	(*CriticismPublished)(nil),        // 4: gongjian.supervision.v1.CriticismPublished
+	(*RectificationItemChanged)(nil),  // 5: gongjian.supervision.v1.RectificationItemChanged
+	(*InterviewChanged)(nil),          // 6: gongjian.supervision.v1.InterviewChanged
+	(*InspectionChanged)(nil),         // 7: gongjian.supervision.v1.InspectionChanged
+	(*AssessmentChanged)(nil),         // 8: gongjian.supervision.v1.AssessmentChanged
+	(*AssessmentGraded)(nil),          // 9: gongjian.supervision.v1.AssessmentGraded
+	(*AssessmentResultCorrected)(nil), // 10: gongjian.supervision.v1.AssessmentResultCorrected
+	(*CommendationChanged)(nil),       // 11: gongjian.supervision.v1.CommendationChanged
+	(*timestamppb.Timestamp)(nil),     // 12: google.protobuf.Timestamp
+	(*Finding)(nil),                   // 13: gongjian.supervision.v1.Finding
+	(*Rule)(nil),                      // 14: gongjian.supervision.v1.Rule
+	(*RuleOverride)(nil),              // 15: gongjian.supervision.v1.RuleOverride
+	(*RectificationItem)(nil),         // 16: gongjian.supervision.v1.RectificationItem
+	(*ItemStep)(nil),                  // 17: gongjian.supervision.v1.ItemStep
+	(*Interview)(nil),                 // 18: gongjian.supervision.v1.Interview
+	(*InspectionRound)(nil),           // 19: gongjian.supervision.v1.InspectionRound
+	(*InspectionGroup)(nil),           // 20: gongjian.supervision.v1.InspectionGroup
+	(*InspectionFinding)(nil),         // 21: gongjian.supervision.v1.InspectionFinding
+	(*TaskList)(nil),                  // 22: gongjian.supervision.v1.TaskList
+	(*TaskEvidence)(nil),              // 23: gongjian.supervision.v1.TaskEvidence
+	(*DailyEntry)(nil),                // 24: gongjian.supervision.v1.DailyEntry
+	(*AssessmentSettings)(nil),        // 25: gongjian.supervision.v1.AssessmentSettings
+	(*AssessmentResult)(nil),          // 26: gongjian.supervision.v1.AssessmentResult
+	(*Commendation)(nil),              // 27: gongjian.supervision.v1.Commendation
 }
 var file_gongjian_supervision_v1_events_proto_depIdxs = []int32{
-	11, // 0: gongjian.supervision.v1.QuarterlyActivityMissed.occur_time:type_name -> google.protobuf.Timestamp
-	11, // 1: gongjian.supervision.v1.FindingMade.occur_time:type_name -> google.protobuf.Timestamp
-	12, // 2: gongjian.supervision.v1.FindingMade.finding:type_name -> gongjian.supervision.v1.Finding
-	11, // 3: gongjian.supervision.v1.RuleChanged.occur_time:type_name -> google.protobuf.Timestamp
-	13, // 4: gongjian.supervision.v1.RuleChanged.rule:type_name -> gongjian.supervision.v1.Rule
-	11, // 5: gongjian.supervision.v1.RuleOverrideSet.occur_time:type_name -> google.protobuf.Timestamp
-	14, // 6: gongjian.supervision.v1.RuleOverrideSet.override:type_name -> gongjian.supervision.v1.RuleOverride
-	11, // 7: gongjian.supervision.v1.CriticismPublished.occur_time:type_name -> google.protobuf.Timestamp
-	12, // 8: gongjian.supervision.v1.CriticismPublished.finding:type_name -> gongjian.supervision.v1.Finding
-	11, // 9: gongjian.supervision.v1.RectificationItemChanged.occur_time:type_name -> google.protobuf.Timestamp
-	15, // 10: gongjian.supervision.v1.RectificationItemChanged.item:type_name -> gongjian.supervision.v1.RectificationItem
-	16, // 11: gongjian.supervision.v1.RectificationItemChanged.step:type_name -> gongjian.supervision.v1.ItemStep
-	11, // 12: gongjian.supervision.v1.InterviewChanged.occur_time:type_name -> google.protobuf.Timestamp
-	17, // 13: gongjian.supervision.v1.InterviewChanged.interview:type_name -> gongjian.supervision.v1.Interview
-	11, // 14: gongjian.supervision.v1.InspectionChanged.occur_time:type_name -> google.protobuf.Timestamp
-	18, // 15: gongjian.supervision.v1.InspectionChanged.round:type_name -> gongjian.supervision.v1.InspectionRound
-	19, // 16: gongjian.supervision.v1.InspectionChanged.group:type_name -> gongjian.supervision.v1.InspectionGroup
-	20, // 17: gongjian.supervision.v1.InspectionChanged.finding:type_name -> gongjian.supervision.v1.InspectionFinding
-	11, // 18: gongjian.supervision.v1.AssessmentChanged.occur_time:type_name -> google.protobuf.Timestamp
-	21, // 19: gongjian.supervision.v1.AssessmentChanged.task_list:type_name -> gongjian.supervision.v1.TaskList
-	22, // 20: gongjian.supervision.v1.AssessmentChanged.evidence:type_name -> gongjian.supervision.v1.TaskEvidence
-	23, // 21: gongjian.supervision.v1.AssessmentChanged.daily_entry:type_name -> gongjian.supervision.v1.DailyEntry
-	24, // 22: gongjian.supervision.v1.AssessmentChanged.settings:type_name -> gongjian.supervision.v1.AssessmentSettings
-	11, // 23: gongjian.supervision.v1.AssessmentGraded.occur_time:type_name -> google.protobuf.Timestamp
-	25, // 24: gongjian.supervision.v1.AssessmentGraded.result:type_name -> gongjian.supervision.v1.AssessmentResult
-	11, // 25: gongjian.supervision.v1.CommendationChanged.occur_time:type_name -> google.protobuf.Timestamp
-	26, // 26: gongjian.supervision.v1.CommendationChanged.commendation:type_name -> gongjian.supervision.v1.Commendation
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	12, // 0: gongjian.supervision.v1.QuarterlyActivityMissed.occur_time:type_name -> google.protobuf.Timestamp
+	12, // 1: gongjian.supervision.v1.FindingMade.occur_time:type_name -> google.protobuf.Timestamp
+	13, // 2: gongjian.supervision.v1.FindingMade.finding:type_name -> gongjian.supervision.v1.Finding
+	12, // 3: gongjian.supervision.v1.RuleChanged.occur_time:type_name -> google.protobuf.Timestamp
+	14, // 4: gongjian.supervision.v1.RuleChanged.rule:type_name -> gongjian.supervision.v1.Rule
+	12, // 5: gongjian.supervision.v1.RuleOverrideSet.occur_time:type_name -> google.protobuf.Timestamp
+	15, // 6: gongjian.supervision.v1.RuleOverrideSet.override:type_name -> gongjian.supervision.v1.RuleOverride
+	12, // 7: gongjian.supervision.v1.CriticismPublished.occur_time:type_name -> google.protobuf.Timestamp
+	13, // 8: gongjian.supervision.v1.CriticismPublished.finding:type_name -> gongjian.supervision.v1.Finding
+	12, // 9: gongjian.supervision.v1.RectificationItemChanged.occur_time:type_name -> google.protobuf.Timestamp
+	16, // 10: gongjian.supervision.v1.RectificationItemChanged.item:type_name -> gongjian.supervision.v1.RectificationItem
+	17, // 11: gongjian.supervision.v1.RectificationItemChanged.step:type_name -> gongjian.supervision.v1.ItemStep
+	12, // 12: gongjian.supervision.v1.InterviewChanged.occur_time:type_name -> google.protobuf.Timestamp
+	18, // 13: gongjian.supervision.v1.InterviewChanged.interview:type_name -> gongjian.supervision.v1.Interview
+	12, // 14: gongjian.supervision.v1.InspectionChanged.occur_time:type_name -> google.protobuf.Timestamp
+	19, // 15: gongjian.supervision.v1.InspectionChanged.round:type_name -> gongjian.supervision.v1.InspectionRound
+	20, // 16: gongjian.supervision.v1.InspectionChanged.group:type_name -> gongjian.supervision.v1.InspectionGroup
+	21, // 17: gongjian.supervision.v1.InspectionChanged.finding:type_name -> gongjian.supervision.v1.InspectionFinding
+	12, // 18: gongjian.supervision.v1.AssessmentChanged.occur_time:type_name -> google.protobuf.Timestamp
+	22, // 19: gongjian.supervision.v1.AssessmentChanged.task_list:type_name -> gongjian.supervision.v1.TaskList
+	23, // 20: gongjian.supervision.v1.AssessmentChanged.evidence:type_name -> gongjian.supervision.v1.TaskEvidence
+	24, // 21: gongjian.supervision.v1.AssessmentChanged.daily_entry:type_name -> gongjian.supervision.v1.DailyEntry
+	25, // 22: gongjian.supervision.v1.AssessmentChanged.settings:type_name -> gongjian.supervision.v1.AssessmentSettings
+	12, // 23: gongjian.supervision.v1.AssessmentGraded.occur_time:type_name -> google.protobuf.Timestamp
+	26, // 24: gongjian.supervision.v1.AssessmentGraded.result:type_name -> gongjian.supervision.v1.AssessmentResult
+	12, // 25: gongjian.supervision.v1.AssessmentResultCorrected.occur_time:type_name -> google.protobuf.Timestamp
+	26, // 26: gongjian.supervision.v1.AssessmentResultCorrected.result:type_name -> gongjian.supervision.v1.AssessmentResult
+	26, // 27: gongjian.supervision.v1.AssessmentResultCorrected.previous:type_name -> gongjian.supervision.v1.AssessmentResult
+	12, // 28: gongjian.supervision.v1.CommendationChanged.occur_time:type_name -> google.protobuf.Timestamp
+	27, // 29: gongjian.supervision.v1.CommendationChanged.commendation:type_name -> gongjian.supervision.v1.Commendation
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_gongjian_supervision_v1_events_proto_init() }
@@ -1010,7 +1095,7 @@ func file_gongjian_supervision_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gongjian_supervision_v1_events_proto_rawDesc), len(file_gongjian_supervision_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

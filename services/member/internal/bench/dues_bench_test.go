@@ -1,0 +1,167 @@
+package bench_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/servicetest"
+	"gongjian.dev/services/member/internal/dues"
+	"gongjian.dev/services/member/internal/idcrypt"
+	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/wiring"
+)
+
+// BenchmarkDuesYear bills a year (twelve months) for every branch of the
+// benchmark city, each branch's month one generation as the API makes it
+// (its candidates in one query, its lines in one insert, with event and
+// audit record), eight branches at once; then writes the same number of
+// bill lines with COPY into a table shaped like dues_bills (its keys and
+// indexes), the ceiling of the same run. BENCH_MEMBERS sets the city's
+// size (1,000,000 by default).
+func BenchmarkDuesYear(b *testing.B) {
+	cfg := &wiring.Config{IDKeys: "v1:" + idcrypt.NewKey(), IDHashKey: idcrypt.NewKey(), SweepInterval: time.Hour}
+	spec := wiring.Spec(cfg)
+	pool := servicetest.DurablePool(b, spec)
+	ids, err := idcrypt.New(cfg.IDKeys, cfg.IDHashKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 1_000_000
+	if v := os.Getenv("BENCH_MEMBERS"); v != "" {
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c := seed(b, pool, ids, n)
+	ctx := context.Background()
+	declare(b, pool)
+	h := servicetest.Start(b, spec, servicetest.WithPool(pool), servicetest.Loopback(),
+		servicetest.WithClock(func() time.Time { return time.Date(2026, 12, 15, 2, 0, 0, 0, time.UTC) }),
+		servicetest.WithStreams(events.StreamSpec{Name: "ORGANISATION", Subjects: []string{"gongjian.organisation.v1.>"}}),
+		servicetest.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))))
+	svc := h.Service.Domain.Dues
+	b.ResetTimer()
+	var lines atomic.Int64
+	start := time.Now()
+	for month := range 12 {
+		m := time.Date(2026, time.Month(month+1), 1, 0, 0, 0, 0, time.UTC)
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(concurrency)
+		for _, br := range c.branches {
+			g.Go(func() error {
+				batch, err := svc.Generate(gctx, br, m, member.Actor{Subject: "bench"})
+				if err == nil {
+					lines.Add(int64(len(batch.Bills)))
+				}
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	took := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(lines.Load())/took.Seconds(), "lines/s")
+	b.ReportMetric(took.Seconds(), "s/year")
+	b.Logf("a year of bills: %d lines for %d members in %v (%.0f lines/s)", lines.Load(), n, took.Round(time.Millisecond),
+		float64(lines.Load())/took.Seconds())
+	ceiling := copyCeiling(b, pool, int(lines.Load()))
+	b.ReportMetric(ceiling, "copy-lines/s")
+	b.Logf("COPY ceiling: %.0f lines/s; generation at %.0f%% of it", ceiling, 100*float64(lines.Load())/took.Seconds()/ceiling)
+}
+
+// declare writes one income declaration per member with COPY, as of
+// January 2026: a fifth of them none, so that their generation answers
+// them undeclared unless their status pays the fixed amount.
+func declare(b *testing.B, pool *pgxpool.Pool) {
+	b.Helper()
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, `SELECT id::text, organisation_id::text, employment_status FROM members`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type m struct{ id, org, status string }
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (m, error) {
+		var x m
+		return x, r.Scan(&x.id, &x.org, &x.status)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Now().UTC()
+	out := make([][]any, 0, len(list))
+	for _, x := range list {
+		if r.IntN(5) == 0 {
+			continue
+		}
+		status := x.status
+		if status == dues.Other || status == "" {
+			status = dues.SelfEmployed
+		}
+		out = append(out, []any{uuid(), x.id, x.org, jan, int64(150000 + r.IntN(1200000)), status, false, "", "bench", now})
+	}
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"dues_declarations"}, []string{"id", "member_id", "organisation_id",
+		"effective_month", "monthly_income_fen", "employment_status", "minimum_living_allowance", "note", "declared_by",
+		"declared_at"}, pgx.CopyFromRows(out)); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// copyCeiling writes as many bill lines as generation made with COPY into
+// a table like dues_bills (its keys, checks and indexes; no foreign keys),
+// each member's twelve months, and answers lines per second.
+func copyCeiling(b *testing.B, pool *pgxpool.Pool, lines int) float64 {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `CREATE TABLE dues_bills_ceiling (LIKE dues_bills INCLUDING ALL)`); err != nil {
+		b.Fatal(err)
+	}
+	rows, err := pool.Query(ctx, `SELECT id::text, organisation_id::text FROM members`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type m struct{ id, org string }
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (m, error) {
+		var x m
+		return x, r.Scan(&x.id, &x.org)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now, batch := time.Now().UTC(), uuid()
+	i := 0
+	next := func() ([]any, error) {
+		x := list[(i/12)%len(list)]
+		month := time.Date(2026, time.Month(i%12+1), 1, 0, 0, 0, 0, time.UTC)
+		i++
+		return []any{uuid(), x.id, month, x.org, int64(2000), "IN_SERVICE", int64(100), int64(200000), int64(0), batch, now}, nil
+	}
+	start := time.Now()
+	written, err := pool.CopyFrom(ctx, pgx.Identifier{"dues_bills_ceiling"}, []string{"id", "member_id", "month",
+		"organisation_id", "amount_fen", "band_kind", "rate_basis_points", "monthly_income_fen", "settings_version",
+		"batch_id", "created_at"}, pgx.CopyFromFunc(func() ([]any, error) {
+		if i >= lines {
+			return nil, nil
+		}
+		return next()
+	}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return float64(written) / time.Since(start).Seconds()
+}

@@ -1,0 +1,126 @@
+package grpcapi_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/grpc"
+
+	"gongjian.dev/pkg/auth"
+	"gongjian.dev/pkg/auth/devissuer"
+	"gongjian.dev/pkg/pgtest"
+	"gongjian.dev/pkg/servicetest"
+	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
+	"gongjian.dev/services/member/internal/store"
+	"gongjian.dev/services/member/internal/wiring"
+)
+
+// roundTrips counts, per gRPC method, the round trips its handling makes
+// to PostgreSQL: each statement sent alone (BEGIN and COMMIT included) is
+// one, and a batch of statements sent together is one.
+type roundTrips struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (r *roundTrips) add(ctx context.Context) context.Context {
+	if m, ok := grpc.Method(ctx); ok {
+		r.mu.Lock()
+		r.counts[m]++
+		r.mu.Unlock()
+	}
+	return ctx
+}
+
+func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return r.add(ctx)
+}
+func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return r.add(ctx)
+}
+func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// take returns the count of method and forgets it.
+func (r *roundTrips) take(method string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.counts[method]
+	delete(r.counts, method)
+	return n
+}
+
+// TestTransferStepsMakeFewRoundTrips counts the round trips of each step of
+// a transfer across districts, as the three parties make them, and holds
+// each step to the count it has reached: a change that adds a round trip
+// to a step (a lookup, a statement not batched) fails here, and the
+// README's figures say why that matters.
+func TestTransferStepsMakeFewRoundTrips(t *testing.T) {
+	t.Parallel()
+	ctx := callContext(t)
+	cfg, err := pgxpool.ParseConfig(pgtest.URL(t, store.Schema, wiring.Spec(testConfig()).Migrations...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = store.Schema
+	rt := &roundTrips{counts: map[string]int{}}
+	cfg.ConnConfig.Tracer = rt
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	h := newHarness(t, servicetest.WithPool(pool))
+	tr := h.tree(t)
+	m := h.register(t, person(tr.branch.GetId(), "Wang Fang"))
+	sender := pb.NewTransferServiceClient(h.as(devissuer.Claims{Subject: "da-a", Role: auth.DistrictAdmin, ScopeOrgID: tr.district.GetId()}))
+	receiver := pb.NewTransferServiceClient(h.as(devissuer.Claims{Subject: "da-b", Role: auth.DistrictAdmin, ScopeOrgID: tr.otherDistrict.GetId()}))
+	self := pb.NewTransferServiceClient(h.as(devissuer.Claims{Subject: "wang", Role: auth.Member, MemberID: m.GetId()}))
+
+	// The most each step may make, as counted here: request 13, confirm 7,
+	// release 10, receive 15 (45 a transfer). Before a step's locks went
+	// in one batch and its sides were read once a call: 13, 9, 13, 20 (55).
+	limits := map[string]int{
+		pb.TransferService_RequestTransfer_FullMethodName: 13,
+		pb.TransferService_ConfirmTransfer_FullMethodName: 7,
+		pb.TransferService_ReleaseTransfer_FullMethodName: 10,
+		pb.TransferService_ReceiveTransfer_FullMethodName: 15,
+	}
+	check := func(method string) {
+		t.Helper()
+		n := rt.take(method)
+		t.Logf("%s: %d round trips", method, n)
+		if n == 0 || n > limits[method] {
+			t.Errorf("%s made %d round trips to PostgreSQL, want 1 to %d", method, n, limits[method])
+		}
+	}
+	rt.take(pb.TransferService_RequestTransfer_FullMethodName)
+	req, err := sender.RequestTransfer(ctx, &pb.RequestTransferRequest{RequestId: "r-1",
+		Transfer: &pb.Transfer{MemberId: m.GetId(), ToOrganisationId: tr.otherCommunity.GetId(), Reason: "moved"}})
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	check(pb.TransferService_RequestTransfer_FullMethodName)
+	c, err := self.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: req.GetTransfer().GetId(), Etag: req.GetTransfer().GetEtag()})
+	if err != nil {
+		t.Fatalf("confirm: %v", err)
+	}
+	check(pb.TransferService_ConfirmTransfer_FullMethodName)
+	rel, err := sender.ReleaseTransfer(ctx, &pb.ReleaseTransferRequest{Id: c.GetTransfer().GetId(), Etag: c.GetTransfer().GetEtag()})
+	if err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	check(pb.TransferService_ReleaseTransfer_FullMethodName)
+	done, err := receiver.ReceiveTransfer(ctx, &pb.ReceiveTransferRequest{Id: rel.GetTransfer().GetId(), Etag: rel.GetTransfer().GetEtag()})
+	if err != nil {
+		t.Fatalf("receive: %v", err)
+	}
+	if done.GetTransfer().GetState() != pb.TransferState_TRANSFER_STATE_COMPLETED {
+		t.Fatalf("transfer ended %v", done.GetTransfer().GetState())
+	}
+	check(pb.TransferService_ReceiveTransfer_FullMethodName)
+}
