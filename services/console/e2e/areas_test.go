@@ -87,7 +87,12 @@ func TestAnAgreementNamesItsUnitByPickingIt(t *testing.T) {
 	start := time.Now().Format(time.DateOnly)
 	p.typeInto("#agr-start", start)
 	p.typeInto("#agr-end", time.Now().AddDate(3, 0, 0).Format(time.DateOnly))
+	p.typeInto("#agr-signed", start)
 	p.typeInto("#agr-goal-0", "共建文明单位")
+	p.click("#agr-area-0")
+	p.run("choose the area", chromedp.Click(`//li[contains(@class, "el-select-dropdown__item")][normalize-space(.)="文明宣传共促"]`, chromedp.BySearch))
+	p.typeInto("#agr-communityContact-name", "李梅")
+	p.typeInto("#agr-unitContact-name", "王强")
 	p.click("#agr-save")
 	p.waitJS("the missing unit named beside its picker", `!!document.querySelector('#agr-unit')?.closest('fieldset')?.querySelector('.gj-field-error')?.textContent.trim()`)
 	p.chooseText("#agr-unit", name)
@@ -273,19 +278,32 @@ func TestAVolunteerTeamShowsItsVolunteersAndHours(t *testing.T) {
 func TestATaskListIsReviewedGradedRankedAndItsBestCommended(t *testing.T) {
 	admin := sys.api(t, "city_admin", "", "")
 	district := admin.district("GJ-JC")
-	communities := admin.orgs(url.Values{"ancestorId": {district.ID}, "kind": {"ORGANISATION_KIND_COMMUNITY"}})
+	// Two communities of one street, ranked side by side below it.
+	var communities []org
+	byStreet := map[string][]org{}
+	for _, c := range admin.orgs(url.Values{"ancestorId": {district.ID}, "kind": {"ORGANISATION_KIND_COMMUNITY"}}) {
+		byStreet[c.ParentID] = append(byStreet[c.ParentID], c)
+		if len(byStreet[c.ParentID]) == 2 {
+			communities = byStreet[c.ParentID]
+			break
+		}
+	}
+	if communities == nil {
+		t.Fatal("no street of Jinchang has two communities")
+	}
 	da := sys.api(t, "district_admin", district.ID, "")
 	stamp := time.Now().UnixNano() % 100000
-	// A past period of its own, so that runs against one system each grade theirs.
-	period := fmt.Sprintf("%d-Q%d", 2001+stamp%20, 1+stamp/20%4)
+	// A quarter of last year or the year before (each graded once: runs
+	// against one system seldom meet).
+	period := fmt.Sprintf("%d-Q%d", time.Now().Year()-1-int(stamp/4%2), 1+stamp%4)
 	var list struct {
 		TaskList struct {
 			ID string `json:"id"`
 		} `json:"taskList"`
 	}
 	for i, c := range communities[:2] {
-		da.do(http.MethodPost, "/v1/assessment/task-lists", fmt.Sprintf(`{"requestId":%q,"taskList":{"organisationId":%q,"period":%q,"department":"组织部","title":"党建任务清单%d-%d","tasks":[{"code":"T1","kind":"TASK_KIND_TASK","title":"开展集中活动","weight":100,"scoring":"SCORING_METHOD_GRADED"}]}}`,
-			uuidOf(stamp, 10+i), c.ID, period, stamp, i), &list)
+		da.do(http.MethodPost, "/v1/assessment/task-lists?requestId="+uuidOf(stamp, 10+i), fmt.Sprintf(`{"organisationId":%q,"period":%q,"department":"组织部","title":"党建任务清单%d-%d","tasks":[{"code":"T1","kind":"TASK_KIND_TASK","title":"开展集中活动","weight":100,"scoring":"SCORING_METHOD_GRADED"}]}`,
+			c.ID, period, stamp, i), &list)
 	}
 
 	p := openBrowser(t, "district-admin")
@@ -301,7 +319,7 @@ func TestATaskListIsReviewedGradedRankedAndItsBestCommended(t *testing.T) {
 	p.waitJS("reviewed", `document.querySelector('.evidence-item .evidence-state')?.textContent.trim() === '已评审'`)
 	p.checkAccessibility("a task list")
 
-	p.open("/assessment", "#asmt-grade")
+	p.open("/assessment?org="+communities[0].ParentID, "#asmt-grade")
 	p.chooseText("#asmt-period", period)
 	p.click("#asmt-grade")
 	p.waitJS("graded", `document.querySelector('[role=status]')?.textContent.includes('已评定')`)
@@ -314,7 +332,7 @@ func TestATaskListIsReviewedGradedRankedAndItsBestCommended(t *testing.T) {
 	}
 
 	// The district proposes a person; the city approves and publishes.
-	year := 2001 + stamp%20
+	year := time.Now().Year() - 1 - int(stamp/4%2)
 	reason := fmt.Sprintf("带头开展志愿服务%d", stamp)
 	p.open("/commendations", "#comm-propose")
 	p.chooseText("#comm-kind", "优秀个人")

@@ -25,7 +25,7 @@ export default {
       week: '{from} 至 {to} 的预约', prevWeek: '上一周', thisWeek: '本周', nextWeek: '下一周', holiday: '法定节假日', restDay: '休息日', bookThisDay: '预约这一天', cancel: '取消预约', cancelReason: '预约方取消',
       book: '预约场地', booked: '已预约 {date} {from}–{to}', bookerKind: '预约方', date: '日期', from: '开始时间', to: '结束时间', bookingUnit: '预约单位', group: '居民团体名称', purpose: '用途', attendees: '人数',
       taken: '该时段已有预约，请另选时间', notAdmitted: '按“1+3”开放规则，这一时段不向该预约方开放（工作日办公时间供本单位，下班后供其他单位，节假日供社区和居民）', closed: '该场地已停止共享' },
-    team: { name: '服务队名称', kind: '类型', volunteers: '志愿者', hours: '服务时长(小时)', leader: '队长', partyMember: '党员', joined: '加入日期', services: '服务记录', served: '服务人次' },
+    team: { name: '服务队名称', kind: '类型', volunteers: '志愿者', hours: '服务时长(小时)', leader: '队长', partyMember: '党员', memberRecord: '查看党员信息', joined: '加入日期', services: '服务记录', served: '服务人次' },
     units: '驻区单位', agreements: '共建协议', reports: '月度报告', missed: '未报月份', meetings: '联席会议', ledger: '问题台账', activities: '共建活动',
     area: '共建领域', contact: '联系人', contactName: '联系人姓名', contactRole: '职务', contactPhone: '联系电话', moreContact: '再加一位联系人',
     unit: { name: '单位名称', type: '单位类型', community: '所在社区', address: '地址', headCount: '职工人数', partyMembers: '党员人数', inService: '在职党员报到', partyOrg: '单位党组织', gap: '组织覆盖空白', gapOnly: '只看有党员无党组织的单位', new: '登记驻区单位', edit: '修改单位信息' },

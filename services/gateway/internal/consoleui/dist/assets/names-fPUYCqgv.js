@@ -1,1 +1,0 @@
-import{E as e}from"./index-z9qSSxI5.js";function t(t){let n=e.global;return t?n.te(`rules.`+t)?n.t(`rules.`+t):t:n.t(`sup.dash.byHand`)}export{t};
