@@ -174,12 +174,16 @@ func (l *supLoader) round(ctx context.Context, tj *node, out *SupervisionSummary
 func (l *supLoader) answer(ctx context.Context, city *node, out *SupervisionSummary) error {
 	var items []*supv1.RectificationItem
 	// The service learns the tree and its activities from events: sweep
-	// until the misses are found.
+	// until the misses are found and a sweep two seconds later finds no more
+	// (the view may still be catching up when the first ones appear).
+	seen := -1
 	err := patiently(ctx, func() error {
 		var err error
 		if _, err = l.rules.RunSweep(ctx, &supv1.RunSweepRequest{}); err == nil {
-			if items, err = l.missed(ctx, city); err == nil && len(items) == 0 {
-				err = status.Error(codes.NotFound, "no item yet")
+			if items, err = l.missed(ctx, city); err == nil && (len(items) == 0 || len(items) != seen) {
+				seen = len(items)
+				time.Sleep(2 * time.Second)
+				err = status.Error(codes.NotFound, "the misses are still being found")
 			}
 		}
 		return err

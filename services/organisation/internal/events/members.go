@@ -17,17 +17,22 @@ import (
 
 // The member service's subjects the view of its members follows.
 const (
-	MemberRegisteredSubject = "gongjian.member.v1.member_registered"
-	MemberUpdatedSubject    = "gongjian.member.v1.member_updated"
-	MemberLeftSubject       = "gongjian.member.v1.member_left"
+	MemberRegisteredSubject  = "gongjian.member.v1.member_registered"
+	MemberUpdatedSubject     = "gongjian.member.v1.member_updated"
+	MemberLeftSubject        = "gongjian.member.v1.member_left"
+	TransferCompletedSubject = "gongjian.member.v1.transfer_completed"
+	TransferRecordedSubject  = "gongjian.member.v1.transfer_recorded"
+	MembersImportedSubject   = "gongjian.member.v1.members_imported"
 )
 
 // Members is the durable consumer that keeps the view of the member
 // service's members which attendance ids are checked against: who is a
-// member, where their relationship sits (registration, a completed
-// transfer's member_updated) and when they left.
+// member, where their relationship sits (registration, a bulk import's
+// arrivals, an update, a transfer completed or recorded from paper) and
+// when they left.
 var Members = events.ConsumerSpec{Stream: "MEMBER", Durable: "organisation-members",
-	FilterSubjects: []string{MemberRegisteredSubject, MemberUpdatedSubject, MemberLeftSubject}}
+	FilterSubjects: []string{MemberRegisteredSubject, MemberUpdatedSubject, MemberLeftSubject,
+		TransferCompletedSubject, TransferRecordedSubject, MembersImportedSubject}}
 
 // ApplyMembers returns the handler of Members. Each message is kept in the
 // consumer's transaction (the inbox makes a redelivery a no-op) and a
@@ -45,7 +50,15 @@ func ApplyMembers(st *store.Store, loc *time.Location, log *slog.Logger) events.
 			left string
 			err  error
 		)
+		var seq uint64
+		if md, err := msg.Metadata(); err == nil {
+			seq = md.Sequence.Stream
+		}
 		switch msg.Subject() {
+		case TransferCompletedSubject, TransferRecordedSubject:
+			return applyTransfer(ctx, st.Bound(tx), msg, seq, log)
+		case MembersImportedSubject:
+			return applyImported(ctx, st.Bound(tx), msg, seq, log)
 		case MemberRegisteredSubject:
 			var ev memberv1.MemberRegistered
 			err = proto.Unmarshal(msg.Data(), &ev)
@@ -68,10 +81,6 @@ func ApplyMembers(st *store.Store, loc *time.Location, log *slog.Logger) events.
 		}
 		b := st.Bound(tx)
 		if msg.Subject() != MemberLeftSubject {
-			var seq uint64
-			if md, err := msg.Metadata(); err == nil {
-				seq = md.Sequence.Stream
-			}
 			return b.SaveMemberPlace(ctx, m.GetId(), m.GetOrganisationId(), at, seq)
 		}
 		on, err := time.ParseInLocation(time.DateOnly, left, time.UTC)
@@ -81,4 +90,58 @@ func ApplyMembers(st *store.Store, loc *time.Location, log *slog.Logger) events.
 		}
 		return b.SaveMemberLeft(ctx, m.GetId(), m.GetOrganisationId(), on, at)
 	}
+}
+
+// applyTransfer moves a member whose transfer completed (or was recorded
+// from paper as completed) to the receiving organisation. A transfer out
+// of the city names no receiving organisation here: its member_left ends
+// the membership in the view.
+func applyTransfer(ctx context.Context, b *store.BoundStore, msg jetstream.Msg, seq uint64, log *slog.Logger) error {
+	var t *memberv1.Transfer
+	var at time.Time
+	if msg.Subject() == TransferCompletedSubject {
+		var ev memberv1.TransferCompleted
+		if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
+			log.ErrorContext(ctx, "transfer event does not decode; skipped", "subject", msg.Subject(), "error", err)
+			return nil
+		}
+		t, at = ev.GetTransfer(), ev.GetOccurTime().AsTime()
+	} else {
+		var ev memberv1.TransferRecorded
+		if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
+			log.ErrorContext(ctx, "transfer event does not decode; skipped", "subject", msg.Subject(), "error", err)
+			return nil
+		}
+		t, at = ev.GetTransfer(), ev.GetOccurTime().AsTime()
+		if t.GetState() != memberv1.TransferState_TRANSFER_STATE_COMPLETED {
+			return nil
+		}
+	}
+	if uuid.Validate(t.GetMemberId()) != nil || uuid.Validate(t.GetToOrganisationId()) != nil {
+		return nil
+	}
+	return b.SaveMemberPlace(ctx, t.GetMemberId(), t.GetToOrganisationId(), at, seq)
+}
+
+// applyImported keeps a bulk import's arrivals, each as a registration.
+func applyImported(ctx context.Context, b *store.BoundStore, msg jetstream.Msg, seq uint64, log *slog.Logger) error {
+	var ev memberv1.MembersImported
+	if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
+		log.ErrorContext(ctx, "members_imported does not decode; skipped", "error", err)
+		return nil
+	}
+	at := ev.GetOccurTime().AsTime()
+	for _, m := range ev.GetMembers() {
+		org := m.GetOrganisationId()
+		if org == "" {
+			org = ev.GetOrganisationId()
+		}
+		if uuid.Validate(m.GetId()) != nil || uuid.Validate(org) != nil {
+			continue
+		}
+		if err := b.SaveMemberPlace(ctx, m.GetId(), org, at, seq); err != nil {
+			return err
+		}
+	}
+	return nil
 }

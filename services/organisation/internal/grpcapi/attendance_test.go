@@ -178,4 +178,25 @@ func TestAttendanceByMemberIsCheckedAgainstTheViewOfMembers(t *testing.T) {
 		}
 		h.record(t, other.GetId(), act([]string{moved}))
 	})
+
+	t.Run("a transfer completed or recorded from paper, and a bulk import's arrivals, move members in the view", func(t *testing.T) {
+		moved := h.registerMember(t, b)
+		h.publishMember(t, orgevents.TransferCompletedSubject, &memberv1.TransferCompleted{EventId: org.NewID(),
+			OccurTime: timestamppb.Now(), Transfer: &memberv1.Transfer{Id: org.NewID(), MemberId: moved, FromOrganisationId: b,
+				ToOrganisationId: other.GetId(), State: memberv1.TransferState_TRANSFER_STATE_COMPLETED}})
+		h.waitMemberIn(t, moved, other.GetId())
+		_, err := h.org.RecordActivity(callContext(t), &pb.RecordActivityRequest{OrganisationId: b, Activity: act([]string{moved})})
+		if got := refusalOf(err); got.Code != codes.InvalidArgument {
+			t.Errorf("a member transferred away, at the old branch: %v, want InvalidArgument", got)
+		}
+		h.publishMember(t, orgevents.TransferRecordedSubject, &memberv1.TransferRecorded{EventId: org.NewID(),
+			OccurTime: timestamppb.Now(), Transfer: &memberv1.Transfer{Id: org.NewID(), MemberId: moved, FromOrganisationId: other.GetId(),
+				ToOrganisationId: b, State: memberv1.TransferState_TRANSFER_STATE_COMPLETED}})
+		h.waitMemberIn(t, moved, b)
+		imported := org.NewID()
+		h.publishMember(t, orgevents.MembersImportedSubject, &memberv1.MembersImported{EventId: org.NewID(),
+			OccurTime: timestamppb.Now(), OrganisationId: b, Members: []*memberv1.Member{{Id: imported, OrganisationId: b}}})
+		h.waitMemberIn(t, imported, b)
+		h.record(t, b, act([]string{moved, imported}))
+	})
 }
