@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gongjian.dev/pkg/events"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
@@ -97,30 +98,24 @@ func ApplyMembers(st *store.Store, loc *time.Location, log *slog.Logger) events.
 // of the city names no receiving organisation here: its member_left ends
 // the membership in the view.
 func applyTransfer(ctx context.Context, b *store.BoundStore, msg jetstream.Msg, seq uint64, log *slog.Logger) error {
-	var t *memberv1.Transfer
-	var at time.Time
-	if msg.Subject() == TransferCompletedSubject {
-		var ev memberv1.TransferCompleted
-		if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
-			log.ErrorContext(ctx, "transfer event does not decode; skipped", "subject", msg.Subject(), "error", err)
-			return nil
-		}
-		t, at = ev.GetTransfer(), ev.GetOccurTime().AsTime()
-	} else {
-		var ev memberv1.TransferRecorded
-		if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
-			log.ErrorContext(ctx, "transfer event does not decode; skipped", "subject", msg.Subject(), "error", err)
-			return nil
-		}
-		t, at = ev.GetTransfer(), ev.GetOccurTime().AsTime()
-		if t.GetState() != memberv1.TransferState_TRANSFER_STATE_COMPLETED {
-			return nil
-		}
+	var ev interface {
+		proto.Message
+		GetTransfer() *memberv1.Transfer
+		GetOccurTime() *timestamppb.Timestamp
+	} = &memberv1.TransferCompleted{}
+	if msg.Subject() == TransferRecordedSubject {
+		ev = &memberv1.TransferRecorded{}
 	}
-	if uuid.Validate(t.GetMemberId()) != nil || uuid.Validate(t.GetToOrganisationId()) != nil {
+	if err := proto.Unmarshal(msg.Data(), ev); err != nil {
+		log.ErrorContext(ctx, "transfer event does not decode; skipped", "subject", msg.Subject(), "error", err)
 		return nil
 	}
-	return b.SaveMemberPlace(ctx, t.GetMemberId(), t.GetToOrganisationId(), at, seq)
+	t := ev.GetTransfer()
+	if t.GetState() != memberv1.TransferState_TRANSFER_STATE_COMPLETED ||
+		uuid.Validate(t.GetMemberId()) != nil || uuid.Validate(t.GetToOrganisationId()) != nil {
+		return nil
+	}
+	return b.SaveMemberPlace(ctx, t.GetMemberId(), t.GetToOrganisationId(), ev.GetOccurTime().AsTime(), seq)
 }
 
 // applyImported keeps a bulk import's arrivals, each as a registration.
