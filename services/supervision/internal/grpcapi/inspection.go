@@ -2,8 +2,10 @@ package grpcapi
 
 import (
 	"context"
+	"time"
 
 	"gongjian.dev/pkg/authz"
+	"gongjian.dev/pkg/errs"
 	"gongjian.dev/pkg/page"
 	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 	"gongjian.dev/services/supervision/internal/pbconv"
@@ -85,9 +87,16 @@ func (a *InspectionAPI) ListGroups(ctx context.Context, req *pb.ListGroupsReques
 
 // RecordInspectionFinding implements pb.InspectionServiceServer.
 func (a *InspectionAPI) RecordInspectionFinding(ctx context.Context, req *pb.RecordInspectionFindingRequest) (*pb.RecordInspectionFindingResponse, error) {
+	var found time.Time
+	if d := req.GetFoundOn(); d != "" {
+		var err error
+		if found, err = time.Parse(time.DateOnly, d); err != nil {
+			return nil, errs.Field(rectify.ErrInvalid, "found_on", "not a day (YYYY-MM-DD)")
+		}
+	}
 	f, item, err := a.Svc.RecordFinding(ctx, rectify.FindingRequest{GroupID: req.GetGroupId(), OrganisationID: req.GetOrganisationId(),
 		ChecklistCode: req.GetChecklistCode(), Description: req.GetDescription(), DeadlineDays: req.GetDeadlineDays(),
-		RequiredEvidence: req.GetRequiredEvidence()}, caller(ctx))
+		RequiredEvidence: req.GetRequiredEvidence(), FoundOn: found}, caller(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -165,3 +165,50 @@ func TestAnInterviewIsHeldAndFollowedUp(t *testing.T) {
 			countSubject(evs, "gongjian.supervision.v1.interview_followed_up") == 1
 	})
 }
+
+// TestAFindingEnteredFromPaperCountsItsDeadlineFromTheVisit: a roving
+// group's finding typed in weeks after the visit is dated by the visit (a
+// day of the round's quarter, not after today); its item is due counting
+// from that day, so it can be overdue when entered, and the sweep
+// escalates it once. A day outside the quarter, after today or not a day
+// at all is refused naming found_on, and nothing is written.
+func TestAFindingEnteredFromPaperCountsItsDeadlineFromTheVisit(t *testing.T) {
+	t.Parallel()
+	clk := servicetest.NewClock(time.Date(2026, 6, 10, 9, 0, 0, 0, time.UTC))
+	h := newHarness(t, servicetest.WithClock(clk.Now))
+	c := h.city(t)
+	mine := h.created(t, c.street, kindCommunity, "Mine", "2025-12-15")
+	h.known(t, mine)
+	ctx := servicetest.Ctx(t)
+	g := h.group(t, c.district, "inspector-1", mine) // the round of 2026 Q2
+	insp := h.clients(inspector("inspector-1"))
+
+	for _, day := range []string{"2026-03-31", "2026-06-11", "2026-02-30"} {
+		_, err := insp.inspection.RecordInspectionFinding(ctx, &pb.RecordInspectionFindingRequest{GroupId: g.GetId(),
+			OrganisationId: mine.GetId(), Description: "no ledger kept", DeadlineDays: 10, FoundOn: day})
+		if got := servicetest.RefusalOf(err); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{"found_on"}) {
+			t.Errorf("found on %s: %+v", day, got)
+		}
+	}
+	if got, err := insp.inspection.ListInspectionFindings(ctx, &pb.ListInspectionFindingsRequest{RoundId: g.GetRoundId()}); err != nil || len(got.GetFindings()) != 0 {
+		t.Fatalf("findings after the refusals: %v, %v", got, err)
+	}
+
+	rec, err := insp.inspection.RecordInspectionFinding(ctx, &pb.RecordInspectionFindingRequest{GroupId: g.GetId(),
+		OrganisationId: mine.GetId(), Description: "premises sign missing", DeadlineDays: 20, FoundOn: "2026-04-15"})
+	if err != nil || rec.GetFinding().GetFoundOn() != "2026-04-15" || rec.GetItem().GetDeadline() != "2026-05-05" || !rec.GetItem().GetOverdue() {
+		t.Fatalf("a finding entered from paper: %v, %v", rec, err)
+	}
+	today, err := insp.inspection.RecordInspectionFinding(ctx, &pb.RecordInspectionFindingRequest{GroupId: g.GetId(),
+		OrganisationId: mine.GetId(), Description: "no ledger kept", DeadlineDays: 10})
+	if err != nil || today.GetFinding().GetFoundOn() != "2026-06-10" || today.GetItem().GetDeadline() != "2026-06-20" {
+		t.Fatalf("a finding on the spot: %v, %v", today, err)
+	}
+	if n, err := h.Service.Rectify.EscalateOverdue(ctx); err != nil || n != 1 {
+		t.Fatalf("escalated %d, %v; want the late entry's item only", n, err)
+	}
+	got, err := insp.inspection.ListInspectionFindings(ctx, &pb.ListInspectionFindingsRequest{RoundId: g.GetRoundId()})
+	if err != nil || len(got.GetFindings()) != 2 || got.GetFindings()[0].GetFoundOn() != "2026-04-15" {
+		t.Fatalf("the round's findings: %v, %v", got, err)
+	}
+}

@@ -40,7 +40,8 @@ func GroupOf(m *pb.InspectionGroup) *rectify.Group {
 // InspectionFinding is the message of an inspection finding.
 func InspectionFinding(f *rectify.InspectionFinding) *pb.InspectionFinding {
 	return &pb.InspectionFinding{Id: f.ID, RoundId: f.RoundID, GroupId: f.GroupID, OrganisationId: f.OrganisationID,
-		ChecklistCode: f.ChecklistCode, Description: f.Description, Inspector: f.Inspector, ItemId: f.ItemID, CreateTime: ts(f.Created)}
+		ChecklistCode: f.ChecklistCode, Description: f.Description, Inspector: f.Inspector, ItemId: f.ItemID, CreateTime: ts(f.Created),
+		FoundOn: date(f.FoundOn)}
 }
 
 // Interview is the message of an interview.

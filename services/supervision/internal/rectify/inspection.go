@@ -54,6 +54,9 @@ type InspectionFinding struct {
 	Inspector      string
 	ItemID         string
 	Created        time.Time
+	// FoundOn is the day of the visit: the day it was recorded, or an
+	// earlier day of the round's quarter for a finding entered from paper.
+	FoundOn time.Time
 }
 
 // CreateRound starts a district's round for a quarter.
@@ -208,6 +211,11 @@ type FindingRequest struct {
 	// DeadlineDays, when above 0, opens an item with RequiredEvidence.
 	DeadlineDays     int32
 	RequiredEvidence string
+	// FoundOn is the day of the visit when the finding is entered later
+	// from the group's paper record (zero: today). It must lie in the
+	// round's quarter and not after today; the item's deadline counts
+	// from it, so an item entered late may already be overdue.
+	FoundOn time.Time
 }
 
 // RecordFinding records an inspection finding on the spot, and opens an
@@ -240,15 +248,19 @@ func (s *Service) RecordFinding(ctx context.Context, r FindingRequest, a Actor) 
 	if r.ChecklistCode != "" && !slices.ContainsFunc(round.Checklist, func(c ChecklistItem) bool { return c.Code == r.ChecklistCode }) {
 		return nil, nil, errs.Field(ErrInvalid, "checklist_code", "not a point of the round's checklist")
 	}
+	found, err := s.foundOn(round, r.FoundOn)
+	if err != nil {
+		return nil, nil, err
+	}
 	now := s.now()
 	f := &InspectionFinding{ID: newID(), RoundID: g.RoundID, GroupID: g.ID, OrganisationID: r.OrganisationID,
-		ChecklistCode: r.ChecklistCode, Description: r.Description, Inspector: a.Subject, Created: now}
+		ChecklistCode: r.ChecklistCode, Description: r.Description, Inspector: a.Subject, Created: now, FoundOn: found}
 	var item *Item
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if r.DeadlineDays > 0 {
 			item = &Item{ID: newID(), OrganisationID: r.OrganisationID, DistrictID: g.DistrictID, Source: FromInspection,
 				InspectionFindingID: f.ID, Title: r.Description, RequiredEvidence: r.RequiredEvidence,
-				Deadline: s.Today().AddDate(0, 0, int(r.DeadlineDays)), State: Open, Version: 1, Created: now, Updated: now}
+				Deadline: found.AddDate(0, 0, int(r.DeadlineDays)), State: Open, Version: 1, Created: now, Updated: now}
 			f.ItemID = item.ID
 		}
 		if err := tx.InsertInspectionFinding(ctx, f); err != nil {
@@ -260,6 +272,25 @@ func (s *Service) RecordFinding(ctx context.Context, r FindingRequest, a Actor) 
 		return tx.InsertItem(ctx, item, &Step{Kind: Opened, Note: r.Description, At: now})
 	})
 	return f, item, err
+}
+
+// foundOn is the day a finding was made: today, or the day of the visit
+// given for a finding entered from paper, which must lie in the round's
+// quarter and not after today.
+func (s *Service) foundOn(round *Round, day time.Time) (time.Time, error) {
+	today := s.Today()
+	if day.IsZero() {
+		return today, nil
+	}
+	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, today.Location())
+	if day.After(today) {
+		return time.Time{}, errs.Field(ErrInvalid, "found_on", "the day of the visit cannot be after today")
+	}
+	start := time.Date(int(round.Year), time.Month(3*(round.Quarter-1)+1), 1, 0, 0, 0, 0, today.Location())
+	if day.Before(start) || !day.Before(start.AddDate(0, 3, 0)) {
+		return time.Time{}, errs.Field(ErrInvalid, "found_on", fmt.Sprintf("the day of the visit must lie in the round's quarter (%d Q%d)", round.Year, round.Quarter))
+	}
+	return day, nil
 }
 
 // covered refuses an organisation outside the group's cover.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gongjian.dev/pkg/pgdb"
@@ -85,14 +86,14 @@ func (s Rectify) Groups(ctx context.Context, roundID string) ([]*rectify.Group, 
 // InspectionFindings implements rectify.Store.
 func (s Rectify) InspectionFindings(ctx context.Context, roundID string) ([]*rectify.InspectionFinding, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id::text, round_id::text, group_id::text, organisation_id::text, checklist_code,
-			description, inspector, coalesce(item_id::text, ''), created_at
+			description, inspector, coalesce(item_id::text, ''), created_at, found_on
 		FROM inspection_findings WHERE round_id = $1 ORDER BY created_at, id`, roundID)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*rectify.InspectionFinding, error) {
 		var f rectify.InspectionFinding
-		return &f, r.Scan(&f.ID, &f.RoundID, &f.GroupID, &f.OrganisationID, &f.ChecklistCode, &f.Description, &f.Inspector, &f.ItemID, &f.Created)
+		return &f, r.Scan(&f.ID, &f.RoundID, &f.GroupID, &f.OrganisationID, &f.ChecklistCode, &f.Description, &f.Inspector, &f.ItemID, &f.Created, &f.FoundOn)
 	})
 }
 
@@ -141,8 +142,9 @@ func (t *TxStore) SaveGroup(ctx context.Context, g *rectify.Group) error {
 // InsertInspectionFinding implements rectify.Tx.
 func (t *TxStore) InsertInspectionFinding(ctx context.Context, f *rectify.InspectionFinding) error {
 	if _, err := t.tx.Exec(ctx, `INSERT INTO inspection_findings (id, round_id, group_id, organisation_id, checklist_code,
-			description, inspector, item_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		f.ID, f.RoundID, f.GroupID, f.OrganisationID, f.ChecklistCode, f.Description, f.Inspector, nullable(f.ItemID), f.Created); err != nil {
+			description, inspector, item_id, created_at, found_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		f.ID, f.RoundID, f.GroupID, f.OrganisationID, f.ChecklistCode, f.Description, f.Inspector, nullable(f.ItemID), f.Created,
+		pgtype.Date{Time: f.FoundOn, Valid: true}); err != nil {
 		return err
 	}
 	return t.inspectionWrites(ctx, "finding_recorded", nil, nil, f)

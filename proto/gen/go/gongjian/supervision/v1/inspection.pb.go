@@ -367,7 +367,11 @@ type InspectionFinding struct {
 	// item_id of the item it opened, if any.
 	ItemId string `protobuf:"bytes,8,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
 	// create_time is when it was recorded.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// found_on is the day of the visit (YYYY-MM-DD): the day it was recorded,
+	// or an earlier day of the round's quarter when entered from paper; the
+	// item's deadline counts from it.
+	FoundOn       string `protobuf:"bytes,10,opt,name=found_on,json=foundOn,proto3" json:"found_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -463,6 +467,13 @@ func (x *InspectionFinding) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *InspectionFinding) GetFoundOn() string {
+	if x != nil {
+		return x.FoundOn
+	}
+	return ""
 }
 
 // CreateRoundRequest is the request of CreateRound.
@@ -1041,8 +1052,13 @@ type RecordInspectionFindingRequest struct {
 	DeadlineDays int32 `protobuf:"varint,5,opt,name=deadline_days,json=deadlineDays,proto3" json:"deadline_days,omitempty"`
 	// required_evidence of the item.
 	RequiredEvidence string `protobuf:"bytes,6,opt,name=required_evidence,json=requiredEvidence,proto3" json:"required_evidence,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// found_on, YYYY-MM-DD, is the day of the visit when the finding is
+	// entered later from the group's paper record: a day of the round's
+	// quarter, not after today. The item's deadline counts from it, so an
+	// item entered late may already be overdue. Empty: today.
+	FoundOn       string `protobuf:"bytes,7,opt,name=found_on,json=foundOn,proto3" json:"found_on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecordInspectionFindingRequest) Reset() {
@@ -1113,6 +1129,13 @@ func (x *RecordInspectionFindingRequest) GetDeadlineDays() int32 {
 func (x *RecordInspectionFindingRequest) GetRequiredEvidence() string {
 	if x != nil {
 		return x.RequiredEvidence
+	}
+	return ""
+}
+
+func (x *RecordInspectionFindingRequest) GetFoundOn() string {
+	if x != nil {
+		return x.FoundOn
 	}
 	return ""
 }
@@ -2009,7 +2032,7 @@ const file_gongjian_supervision_v1_inspection_proto_rawDesc = "" +
 	"inspectors\x12;\n" +
 	"\x10organisation_ids\x18\x06 \x03(\tB\x10\xbaH\r\x92\x01\n" +
 	"\x10\xe8\a\"\x05r\x03\xb0\x01\x01R\x0forganisationIds\x12!\n" +
-	"\aversion\x18\a \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aversion\"\xbf\x02\n" +
+	"\aversion\x18\a \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aversion\"\xda\x02\n" +
 	"\x11InspectionFinding\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12\x19\n" +
@@ -2020,7 +2043,9 @@ const file_gongjian_supervision_v1_inspection_proto_rawDesc = "" +
 	"\tinspector\x18\a \x01(\tR\tinspector\x12\x17\n" +
 	"\aitem_id\x18\b \x01(\tR\x06itemId\x12;\n" +
 	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\\\n" +
+	"createTime\x12\x19\n" +
+	"\bfound_on\x18\n" +
+	" \x01(\tR\afoundOn\"\\\n" +
 	"\x12CreateRoundRequest\x12F\n" +
 	"\x05round\x18\x01 \x01(\v2(.gongjian.supervision.v1.InspectionRoundB\x06\xbaH\x03\xc8\x01\x01R\x05round\"U\n" +
 	"\x13CreateRoundResponse\x12>\n" +
@@ -2047,7 +2072,7 @@ const file_gongjian_supervision_v1_inspection_proto_rawDesc = "" +
 	"\x11ListGroupsRequest\x12#\n" +
 	"\bround_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\aroundId\"V\n" +
 	"\x12ListGroupsResponse\x12@\n" +
-	"\x06groups\x18\x01 \x03(\v2(.gongjian.supervision.v1.InspectionGroupR\x06groups\"\xbe\x02\n" +
+	"\x06groups\x18\x01 \x03(\v2(.gongjian.supervision.v1.InspectionGroupR\x06groups\"\x81\x03\n" +
 	"\x1eRecordInspectionFindingRequest\x12#\n" +
 	"\bgroup_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\agroupId\x121\n" +
 	"\x0forganisation_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0eorganisationId\x12.\n" +
@@ -2056,7 +2081,8 @@ const file_gongjian_supervision_v1_inspection_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\vdescription\x12/\n" +
 	"\rdeadline_days\x18\x05 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xee\x02(\x00R\fdeadlineDays\x125\n" +
-	"\x11required_evidence\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x10requiredEvidence\"\xa7\x01\n" +
+	"\x11required_evidence\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x10requiredEvidence\x12A\n" +
+	"\bfound_on\x18\a \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\afoundOn\"\xa7\x01\n" +
 	"\x1fRecordInspectionFindingResponse\x12D\n" +
 	"\afinding\x18\x01 \x01(\v2*.gongjian.supervision.v1.InspectionFindingR\afinding\x12>\n" +
 	"\x04item\x18\x02 \x01(\v2*.gongjian.supervision.v1.RectificationItemR\x04item\"D\n" +
