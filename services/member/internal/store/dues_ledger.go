@@ -100,15 +100,24 @@ const duesFrom = `coalesce((t.dues_paid_up_to + interval '1 month')::date,
 // come, else the sending branch of the earliest one whose has not, else
 // where the relationship sits. They are members that month (joined by its
 // end, not left before it), each with the organisation billing, the
-// declaration and the exemption in force.
+// declaration and the exemption in force. The three ways a member belongs
+// are a UNION, not an OR, so that each reads its own index (the branch's,
+// the subtree's path range, the transfers') instead of every member of the
+// city.
 const billCandidatesSQL = `WITH mon AS (SELECT $2::date AS m, ($2::date + interval '1 month')::date AS nxt),
 	r AS (SELECT path FROM orgs WHERE id = $1),
 	s AS (SELECT o.id FROM orgs o, r WHERE o.id = $1 OR ($4 AND o.path >= r.path AND o.path < r.path || '~')),
-	c AS (SELECT m.id, m.name, m.employment_status, m.organisation_id FROM members m, mon, r
-		WHERE (m.organisation_id = $1 OR ($4 AND m.path >= r.path AND m.path < r.path || '~')
-				OR m.id IN (SELECT member_id FROM transfers WHERE state = 'COMPLETED'
-					AND (from_organisation_id IN (SELECT id FROM s) OR to_organisation_id IN (SELECT id FROM s))))
-			AND m.join_date < mon.nxt AND (m.left_date IS NULL OR m.left_date >= mon.m)),
+	c AS (SELECT u.id, u.name, u.employment_status, u.organisation_id FROM mon, (
+			SELECT m.id, m.name, m.employment_status, m.organisation_id, m.join_date, m.left_date
+				FROM members m WHERE m.organisation_id = $1
+			UNION
+			SELECT m.id, m.name, m.employment_status, m.organisation_id, m.join_date, m.left_date
+				FROM members m, r WHERE $4 AND m.path >= r.path AND m.path < r.path || '~'
+			UNION
+			SELECT m.id, m.name, m.employment_status, m.organisation_id, m.join_date, m.left_date
+				FROM members m WHERE m.id IN (SELECT member_id FROM transfers WHERE state = 'COMPLETED'
+					AND (from_organisation_id IN (SELECT id FROM s) OR to_organisation_id IN (SELECT id FROM s)))) u
+		WHERE u.join_date < mon.nxt AND (u.left_date IS NULL OR u.left_date >= mon.m)),
 	b AS (SELECT c.*, coalesce(
 			(SELECT t.to_organisation_id FROM transfers t WHERE t.member_id = c.id AND t.state = 'COMPLETED'
 				AND t.to_organisation_id IS NOT NULL AND ` + duesFrom + ` <= mon.m ORDER BY t.updated_at DESC LIMIT 1),
