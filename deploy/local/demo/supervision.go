@@ -24,7 +24,11 @@ import (
 // some of them answered: the first made up with a late concentrated
 // activity, its evidence submitted and accepted (销号办结), the second the
 // same and then reopened by a later check (回头看). The rest stay open, each
-// waiting for its deadline.
+// waiting for its deadline. Two groups record what they found on their
+// visits: the first group's finding typed in from its paper record weeks
+// after the visit, its item due counting from the visit and so already
+// overdue (and escalated by the sweep) from the sixteenth day of a
+// quarter; the second group's on the spot today.
 const (
 	supGroups     = 6
 	supClosed     = 2 // items closed with evidence, the last of them reopened
@@ -34,12 +38,16 @@ const (
 // SupervisionSummary says what LoadSupervision made or found.
 type SupervisionSummary struct {
 	Groups, Covered, MissedItems, Closed, Reopened int
+	// Findings the groups recorded on their visits; Overdue of their items
+	// past the deadline when loaded.
+	Findings, Overdue int
 }
 
 // String describes the supervision in one line.
 func (s SupervisionSummary) String() string {
-	return fmt.Sprintf("an inspection round with %d roving groups covering %d communities, %d items for missed quarterly "+
-		"activities (%d closed with evidence, %d of them reopened)", s.Groups, s.Covered, s.MissedItems, s.Closed, s.Reopened)
+	return fmt.Sprintf("an inspection round with %d roving groups covering %d communities and %d findings of their visits "+
+		"(%d overdue), %d items for missed quarterly activities (%d closed with evidence, %d of them reopened)",
+		s.Groups, s.Covered, s.Findings, s.Overdue, s.MissedItems, s.Closed, s.Reopened)
 }
 
 // LoadSupervision loads Tongjiang's round and answers some of the items of
@@ -165,6 +173,69 @@ func (l *supLoader) round(ctx context.Context, tj *node, out *SupervisionSummary
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
+	return l.findings(ctx, round, out)
+}
+
+// supFindings are what the first two groups found on their visits: the
+// first entered from paper (found on a day weeks ago, due 15 days after
+// it), the second on the spot today (due in 20 days).
+var supFindings = []struct {
+	checklist, description, evidence string
+	late                             bool
+	days                             int32
+}{
+	{"premises", "党群服务中心活动室制度未上墙，党员活动室被挪作仓库", "活动室恢复使用的照片和制度上墙照片", true, 15},
+	{"life", "三会一课记录不完整：第三季度支委会记录缺两次", "补齐的会议记录和签到表", false, 20},
+}
+
+// findings records the groups' findings of supFindings in the first
+// community each covers, unless the round has them.
+func (l *supLoader) findings(ctx context.Context, round *supv1.InspectionRound, out *SupervisionSummary) error {
+	groups, err := l.inspection.ListGroups(ctx, &supv1.ListGroupsRequest{RoundId: round.GetId()})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(groups.GetGroups(), func(a, b *supv1.InspectionGroup) int { return strings.Compare(a.GetName(), b.GetName()) })
+	have, err := l.inspection.ListInspectionFindings(ctx, &supv1.ListInspectionFindingsRequest{RoundId: round.GetId()})
+	if err != nil {
+		return err
+	}
+	start := time.Date(l.today.Year(), (l.today.Month()-1)/3*3+1, 1, 0, 0, 0, 0, time.UTC)
+	for i, f := range supFindings {
+		if i >= len(groups.GetGroups()) || len(groups.GetGroups()[i].GetOrganisationIds()) == 0 {
+			break
+		}
+		g := groups.GetGroups()[i]
+		org := g.GetOrganisationIds()[0]
+		found := l.today
+		if f.late {
+			if found = l.today.AddDate(0, 0, -40); found.Before(start) {
+				found = start
+			}
+		}
+		due := found.AddDate(0, 0, int(f.days))
+		out.Findings++
+		if due.Before(l.today) {
+			out.Overdue++
+		}
+		if slices.ContainsFunc(have.GetFindings(), func(x *supv1.InspectionFinding) bool {
+			return x.GetOrganisationId() == org && x.GetDescription() == f.description
+		}) {
+			continue
+		}
+		req := &supv1.RecordInspectionFindingRequest{GroupId: g.GetId(), OrganisationId: org, ChecklistCode: f.checklist,
+			Description: f.description, DeadlineDays: f.days, RequiredEvidence: f.evidence}
+		if f.late {
+			req.FoundOn = found.Format(time.DateOnly)
+		}
+		err := patiently(ctx, func() error {
+			_, err := l.inspection.RecordInspectionFinding(ctx, req)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("%s: finding: %w", g.GetName(), err)
+		}
+	}
 	return nil
 }
 
@@ -174,16 +245,23 @@ func (l *supLoader) round(ctx context.Context, tj *node, out *SupervisionSummary
 func (l *supLoader) answer(ctx context.Context, city *node, out *SupervisionSummary) error {
 	var items []*supv1.RectificationItem
 	// The service learns the tree and its activities from events: sweep
-	// until the misses are found and a sweep two seconds later finds no more
-	// (the view may still be catching up when the first ones appear).
-	seen := -1
+	// until the misses are found and three sweeps, three seconds apart, find
+	// no more (the view may still be catching up when the first ones
+	// appear, and slowly on a busy machine).
+	seen, same := -1, 0
 	err := patiently(ctx, func() error {
 		var err error
 		if _, err = l.rules.RunSweep(ctx, &supv1.RunSweepRequest{}); err == nil {
-			if items, err = l.missed(ctx, city); err == nil && (len(items) == 0 || len(items) != seen) {
-				seen = len(items)
-				time.Sleep(2 * time.Second)
-				err = status.Error(codes.NotFound, "the misses are still being found")
+			if items, err = l.missed(ctx, city); err == nil {
+				if len(items) > 0 && len(items) == seen {
+					same++
+				} else {
+					seen, same = len(items), 0
+				}
+				if same < 2 {
+					time.Sleep(3 * time.Second)
+					err = status.Error(codes.NotFound, "the misses are still being found")
+				}
 			}
 		}
 		return err

@@ -68,7 +68,36 @@ func TestSupervisionLoadsOnceThroughTheAPI(t *testing.T) {
 		t.Errorf("the groups cover %d communities, want each of Tongjiang's %d once", len(covered), len(communities))
 	}
 
+	// The groups' findings: the one entered from paper is overdue and
+	// escalated once the quarter is sixteen days old; the one on the spot is not.
+	found, err := inspection.ListInspectionFindings(ctx, &supv1.ListInspectionFindingsRequest{RoundId: rounds.GetRounds()[0].GetId()})
+	if err != nil || len(found.GetFindings()) != 2 || first.Findings != 2 {
+		t.Fatalf("findings of the round: %v, %v (loaded %+v)", found, err, first)
+	}
 	items := supv1.NewRectificationServiceClient(sup)
+	today := time.Now().UTC()
+	quarterStart := time.Date(today.Year(), (today.Month()-1)/3*3+1, 1, 0, 0, 0, 0, time.UTC)
+	wantOverdue := 0
+	if today.Sub(quarterStart) >= 16*24*time.Hour {
+		wantOverdue = 1
+	}
+	var overdue, escalated int
+	for _, f := range found.GetFindings() {
+		it, err := items.GetItem(ctx, &supv1.GetItemRequest{Id: f.GetItemId()})
+		if err != nil {
+			t.Fatalf("the item of finding %s: %v", f.GetId(), err)
+		}
+		if it.GetItem().GetOverdue() {
+			overdue++
+		}
+		if it.GetItem().GetEscalateTime() != nil {
+			escalated++
+		}
+	}
+	if overdue != wantOverdue || escalated != wantOverdue || first.Overdue != wantOverdue {
+		t.Errorf("%d of the findings' items overdue, %d escalated (loaded %+v); want %d", overdue, escalated, first, wantOverdue)
+	}
+
 	resp, err := items.ListItems(ctx, &supv1.ListItemsRequest{AncestorId: sum.CityID, RuleCode: "quarterly_activity_missed", PageSize: 500})
 	if err != nil {
 		t.Fatal(err)
