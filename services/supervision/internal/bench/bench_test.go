@@ -143,7 +143,6 @@ func BenchmarkCity(b *testing.B) {
 	// What the dashboard read before its counters were rolled up per
 	// ancestor: the organisations' counters joined to the subtree's
 	// organisations, side by side.
-	b.Run("dashboard/city-from-the-organisations-counters-sql", func(b *testing.B) { summedDashboard(b, pool, c.id) })
 
 	// What the rolled-up counters cost a write: items opened by hand, 16
 	// clients at once, with and without the triggers that keep them.
@@ -167,44 +166,6 @@ func dashboard(b *testing.B, dash pb.DashboardServiceClient, org string) {
 		for range calls {
 			if _, err := dash.GetDashboard(context.Background(), &pb.GetDashboardRequest{OrganisationId: org}); err != nil {
 				b.Fatal(err)
-			}
-		}
-		spent += time.Since(start)
-	}
-	b.ReportMetric(float64(spent.Microseconds())/float64(b.N*calls)/1000, "ms/call")
-}
-
-// summedDashboard runs the dashboard's three reads as they were before
-// the counters were rolled up per ancestor, 100 times an iteration, and
-// reports the time of one (ms/call).
-func summedDashboard(b *testing.B, pool *pgxpool.Pool, org string) {
-	const calls = 100
-	ctx := context.Background()
-	var spent time.Duration
-	for b.Loop() {
-		start := time.Now()
-		for range calls {
-			var root string
-			if err := pool.QueryRow(ctx, `SELECT path FROM orgs WHERE id = $1`, org).Scan(&root); err != nil {
-				b.Fatal(err)
-			}
-			for _, q := range []string{
-				`SELECT c.rule_code, c.state, c.escalated, split_part(substr(o.path, length($1) + 1), '/', 1), sum(c.n)
-				FROM item_counts c JOIN orgs o ON o.id = c.organisation_id
-				WHERE o.path >= $1 AND o.path < $1 || '~' AND c.n <> 0 GROUP BY 1, 2, 3, 4`,
-				`SELECT id::text, name, kind FROM orgs WHERE path > $1 AND path < $1 || '~'
-				AND length(path) - length(replace(path, '/', '')) = length($1) - length(replace($1, '/', '')) + 1 ORDER BY path`,
-				`SELECT q.quarter, sum(q.findings), sum(q.items_opened) FROM quarter_counts q JOIN orgs o ON o.id = q.organisation_id
-				WHERE o.path >= $1 AND o.path < $1 || '~' GROUP BY 1`,
-			} {
-				rows, err := pool.Query(ctx, q, root)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rows.Close()
-				if rows.Err() != nil {
-					b.Fatal(rows.Err())
-				}
 			}
 		}
 		spent += time.Since(start)
