@@ -87,3 +87,21 @@ func pause(ctx context.Context, attempt int) error {
 		return nil
 	}
 }
+
+// Queued is tx whose Exec only queues the statement in batch, to be sent
+// by the caller with the rest of the batch (in one round trip, before the
+// transaction commits): for writes that nothing in the transaction reads
+// back, made by code written for one statement at a time (audit.Write,
+// requestid.Remember). Its Exec answers an empty tag and no error; the
+// statement's error, if any, comes when the batch is sent.
+func Queued(tx pgx.Tx, batch *pgx.Batch) pgx.Tx { return queuedTx{Tx: tx, batch: batch} }
+
+type queuedTx struct {
+	pgx.Tx
+	batch *pgx.Batch
+}
+
+func (q queuedTx) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	q.batch.Queue(sql, args...)
+	return pgconn.CommandTag{}, nil
+}

@@ -1,13 +1,9 @@
 package grpcapi_test
 
 import (
-	"context"
-	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"google.golang.org/grpc"
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
@@ -17,42 +13,6 @@ import (
 	"gongjian.dev/services/member/internal/store"
 	"gongjian.dev/services/member/internal/wiring"
 )
-
-// roundTrips counts, per gRPC method, the round trips its handling makes
-// to PostgreSQL: each statement sent alone (BEGIN and COMMIT included) is
-// one, and a batch of statements sent together is one.
-type roundTrips struct {
-	mu     sync.Mutex
-	counts map[string]int
-}
-
-func (r *roundTrips) add(ctx context.Context) context.Context {
-	if m, ok := grpc.Method(ctx); ok {
-		r.mu.Lock()
-		r.counts[m]++
-		r.mu.Unlock()
-	}
-	return ctx
-}
-
-func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	return r.add(ctx)
-}
-func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	return r.add(ctx)
-}
-func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
-func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
-
-// take returns the count of method and forgets it.
-func (r *roundTrips) take(method string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := r.counts[method]
-	delete(r.counts, method)
-	return n
-}
 
 // TestTransferStepsMakeFewRoundTrips counts the round trips of each step of
 // a transfer across districts, as the three parties make them, and holds
@@ -67,7 +27,7 @@ func TestTransferStepsMakeFewRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = store.Schema
-	rt := &roundTrips{counts: map[string]int{}}
+	rt := pgtest.NewRoundTrips()
 	cfg.ConnConfig.Tracer = rt
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -92,13 +52,13 @@ func TestTransferStepsMakeFewRoundTrips(t *testing.T) {
 	}
 	check := func(method string) {
 		t.Helper()
-		n := rt.take(method)
+		n := rt.Take(method)
 		t.Logf("%s: %d round trips", method, n)
 		if n == 0 || n > limits[method] {
 			t.Errorf("%s made %d round trips to PostgreSQL, want 1 to %d", method, n, limits[method])
 		}
 	}
-	rt.take(pb.TransferService_RequestTransfer_FullMethodName)
+	rt.Take(pb.TransferService_RequestTransfer_FullMethodName)
 	req, err := sender.RequestTransfer(ctx, &pb.RequestTransferRequest{RequestId: "r-1",
 		Transfer: &pb.Transfer{MemberId: m.GetId(), ToOrganisationId: tr.otherCommunity.GetId(), Reason: "moved"}})
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"gongjian.dev/pkg/audit"
@@ -183,20 +182,7 @@ func (t *txStore) flush(ctx context.Context) error {
 // deferred is the transaction for writes that nothing in it reads back
 // (audit records): they are queued and sent with the outbox rows when the
 // transaction ends.
-func (t *txStore) deferred() pgx.Tx { return queuedTx{Tx: t.tx, batch: t.batch} }
-
-// queuedTx is a transaction whose Exec only queues the statement in a
-// batch, sent by its owner, so that writes of code made for one statement
-// at a time (audit.Write) travel in one round trip.
-type queuedTx struct {
-	pgx.Tx
-	batch *pgx.Batch
-}
-
-func (q queuedTx) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	q.batch.Queue(sql, args...)
-	return pgconn.CommandTag{}, nil
-}
+func (t *txStore) deferred() pgx.Tx { return pgdb.Queued(t.tx, t.batch) }
 
 // txStore implements member.Tx.
 type txStore struct {

@@ -21,17 +21,18 @@ func (t *txStore) snapshot(subject any) {
 
 // Emit implements org.Tx: the event's record (pbconv.RecordOf), its
 // message to the outbox and its audit record to the audit log, in this
-// transaction.
+// transaction, sent with its other deferred writes when it ends.
 func (t *txStore) Emit(ctx context.Context, e org.Event, at time.Time) error {
 	r, err := pbconv.RecordOf(e, org.NewID(), at)
 	if err != nil {
 		return err
 	}
 	if r.Outbox.Subject != "" {
-		if err := outbox.Enqueue(ctx, t.tx, r.Outbox); err != nil {
+		if err := outbox.Queue(ctx, t.batch, r.Outbox); err != nil {
 			return err
 		}
+		t.events++
 	}
 	t.before.Fill(&r.Audit, r.Snapshot, false)
-	return audit.Write(ctx, t.tx, r.Audit)
+	return audit.Write(ctx, t.deferred(), r.Audit)
 }

@@ -45,9 +45,19 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 // Pool is the store's connection pool, for the audit trail's reader.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// InTx runs fn in one transaction.
+// InTx runs fn in one transaction, which sends the writes it deferred
+// before it commits.
 func (s *Store) InTx(ctx context.Context, fn func(org.Tx) error) error {
-	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(&txStore{tx: tx, before: audit.Befores{}}) })
+	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return runTx(ctx, tx, fn) })
+}
+
+// runTx runs fn with the store over tx, then sends what it deferred.
+func runTx(ctx context.Context, tx pgx.Tx, fn func(org.Tx) error) error {
+	t := &txStore{tx: tx, before: audit.Befores{}, batch: &pgx.Batch{}}
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.flush(ctx)
 }
 
 // txStore implements org.Tx.
@@ -56,7 +66,36 @@ type txStore struct {
 	// before keeps, by subject, what each row locked in this transaction
 	// looked like when it was locked: the "before" of its audit record.
 	before audit.Befores
+	// batch holds the writes nothing in the transaction reads back — a
+	// new organisation's row and first version, the request id that made
+	// it, the outbox rows and audit records of the events — sent in one
+	// round trip when the transaction ends (flush); events counts the
+	// outbox rows, which ask for the relay to be woken.
+	batch  *pgx.Batch
+	events int
 }
+
+// flush sends the deferred writes in one round trip. A request id another
+// call committed meanwhile is requestid.ErrInFlight, as Remember says.
+func (t *txStore) flush(ctx context.Context) error {
+	if t.batch.Len() == 0 {
+		return nil
+	}
+	if t.events > 0 {
+		outbox.QueueNotify(t.batch)
+	}
+	err := t.tx.SendBatch(ctx, t.batch).Close()
+	t.batch, t.events = &pgx.Batch{}, 0
+	if pgdb.IsUniqueViolation(err, "requests_pkey") {
+		return requestid.ErrInFlight
+	}
+	return interpretError(err, org.ErrNotFound)
+}
+
+// deferred is the transaction for the writes of code made for one
+// statement at a time (audit.Write, requestid.Remember): they are queued
+// in the batch.
+func (t *txStore) deferred() pgx.Tx { return pgdb.Queued(t.tx, t.batch) }
 
 // querier is what reads need: a pool or a transaction.
 type querier interface {
@@ -218,21 +257,26 @@ func nullTime(t time.Time) any {
 	return t
 }
 
-// Insert implements org.Tx: the row and its first version.
+// Insert implements org.Tx: the row and its first version, deferred to
+// the end of the transaction (nothing in it reads them back; a code
+// already taken is answered then).
 func (t *txStore) Insert(ctx context.Context, o *org.Organisation) error {
 	details, leadership, err := marshalParts(o)
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.Exec(ctx, `INSERT INTO organisations (id, parent_id, kind, name, code, path, depth, district_id,
+	snap, err := json.Marshal(snapshotOf(o))
+	if err != nil {
+		return err
+	}
+	t.batch.Queue(`INSERT INTO organisations (id, parent_id, kind, name, code, path, depth, district_id,
 		state, details, leadership, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
 		o.ID, nullable(o.ParentID), o.Kind, o.Name, nullable(o.Code), pathOf(o), o.Depth, nullable(o.DistrictID),
 		o.State, details, leadership, o.Version, o.Created)
-	if err != nil {
-		return interpretError(err, org.ErrNotFound)
-	}
-	return t.addVersion(ctx, o, org.ChangeCreated)
+	t.batch.Queue(`INSERT INTO organisation_versions (organisation_id, version, change, valid_from, snapshot)
+		VALUES ($1, $2, $3, $4, $5)`, o.ID, o.Version, org.ChangeCreated, o.Updated, snap)
+	return nil
 }
 
 func marshalParts(o *org.Organisation) ([]byte, []byte, error) {
@@ -320,8 +364,8 @@ type BoundStore struct {
 }
 
 // InTx implements org.Store within the bound transaction.
-func (b *BoundStore) InTx(_ context.Context, fn func(org.Tx) error) error {
-	return fn(&txStore{tx: b.tx, before: audit.Befores{}})
+func (b *BoundStore) InTx(ctx context.Context, fn func(org.Tx) error) error {
+	return runTx(ctx, b.tx, fn)
 }
 
 // RequestSeen implements org.Tx.
@@ -331,5 +375,5 @@ func (t *txStore) RequestSeen(ctx context.Context, requestID string) (string, bo
 
 // RememberRequest implements org.Tx.
 func (t *txStore) RememberRequest(ctx context.Context, requestID, resourceID string) error {
-	return requestid.Remember(ctx, t.tx, requestID, resourceID)
+	return requestid.Remember(ctx, t.deferred(), requestID, resourceID)
 }

@@ -1,0 +1,59 @@
+package pgtest
+
+import (
+	"context"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/grpc"
+)
+
+// RoundTrips is a pgx tracer that counts, per gRPC method, the round trips
+// its handling makes to PostgreSQL: each statement sent alone (BEGIN and
+// COMMIT included) is one, and a batch of statements sent together is
+// one. Set it as the ConnConfig.Tracer of the service's pool in a test,
+// make a call, and Take its method's count.
+type RoundTrips struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+// NewRoundTrips returns a tracer with nothing counted.
+func NewRoundTrips() *RoundTrips { return &RoundTrips{counts: map[string]int{}} }
+
+func (r *RoundTrips) add(ctx context.Context) context.Context {
+	if m, ok := grpc.Method(ctx); ok {
+		r.mu.Lock()
+		r.counts[m]++
+		r.mu.Unlock()
+	}
+	return ctx
+}
+
+// TraceQueryStart implements pgx.QueryTracer.
+func (r *RoundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return r.add(ctx)
+}
+
+// TraceQueryEnd implements pgx.QueryTracer.
+func (r *RoundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TraceBatchStart implements pgx.BatchTracer.
+func (r *RoundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return r.add(ctx)
+}
+
+// TraceBatchQuery implements pgx.BatchTracer.
+func (r *RoundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+
+// TraceBatchEnd implements pgx.BatchTracer.
+func (r *RoundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// Take returns the count of method and forgets it.
+func (r *RoundTrips) Take(method string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.counts[method]
+	delete(r.counts, method)
+	return n
+}
