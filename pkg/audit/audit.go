@@ -193,9 +193,10 @@ func WriteSelected(ctx context.Context, tx pgx.Tx, subjectType, query string, ar
 // must be nil: the audit log says who saw what, it does not keep a second
 // copy of the personal data seen.
 //
-// db is the transaction of the read, or the pool. Call it before the data
-// leaves the service, and fail the read if it fails: a read that could not
-// be recorded must not happen.
+// db is the transaction of the read, the pool, or a ReadLog over the pool
+// (which groups the records of concurrent reads into one commit). Call it
+// before the data leaves the service, and fail the read if it fails: a
+// read that could not be recorded must not happen.
 func WriteReads(ctx context.Context, db Executor, entries ...Entry) error {
 	if len(entries) == 0 {
 		return nil
@@ -215,6 +216,14 @@ func WriteReads(ctx context.Context, db Executor, entries ...Entry) error {
 			cols[i] = append(cols[i], v)
 		}
 	}
+	if l, ok := db.(*ReadLog); ok {
+		return l.write(ctx, cols)
+	}
+	return insertReads(ctx, db, cols)
+}
+
+// insertReads writes read records, given by column, in one statement.
+func insertReads(ctx context.Context, db Executor, cols [][]string) error {
 	_, err := db.Exec(ctx, `INSERT INTO audit_log
 		(actor_subject, actor_role, actor_name, method, subject_type, subject_id,
 		 organisation_id, trace_id, request_id, action)
@@ -223,7 +232,7 @@ func WriteReads(ctx context.Context, db Executor, entries ...Entry) error {
 		            $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS r(a, b, c, d, e, f, g, h, i, j)`,
 		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9])
 	if err != nil {
-		return fmt.Errorf("audit: writing %d read records: %w", len(entries), err)
+		return fmt.Errorf("audit: writing %d read records: %w", len(cols[0]), err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/authz"
 	pkgevents "gongjian.dev/pkg/events"
@@ -81,7 +82,7 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 	st := store.New(d.Pool, ids)
 	svc := domain.New(st, d.Now, d.Location)
 	return &Built{Domain: svc, Store: st}, &service.Parts{
-		Register: func(srv grpc.ServiceRegistrar) { grpcapi.Register(srv, svc, st, d.Pool) },
+		Register: func(srv grpc.ServiceRegistrar) { grpcapi.Register(srv, svc, st, audit.NewReadLog(d.Pool)) },
 		Policy:   grpcapi.Policy(st),
 		Tree:     st,
 		Authorize: func(p authz.Policy) grpc.UnaryServerInterceptor {

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/service"
 	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
@@ -62,7 +63,7 @@ func wire(_ context.Context, d service.Deps, cfg *Config) (*Built, *service.Part
 		}
 		members = memberv1.NewMemberServiceClient(conn)
 	}
-	api := grpcapi.New(svc, d.Pool, members)
+	api := grpcapi.New(svc, audit.NewReadLog(d.Pool), members)
 	counts := orgevents.MemberCounts
 	return &Built{Service: svc, Store: st}, &service.Parts{
 		Register: func(srv grpc.ServiceRegistrar) {
