@@ -103,7 +103,9 @@ const duesFrom = `coalesce((t.dues_paid_up_to + interval '1 month')::date,
 // declaration and the exemption in force. The three ways a member belongs
 // are a UNION, not an OR, so that each reads its own index (the branch's,
 // the subtree's path range, the transfers') instead of every member of the
-// city.
+// city; and the organisation billing each is computed once (b is
+// materialised) before it is matched against the subtree, not once per
+// pair of member and organisation.
 const billCandidatesSQL = `WITH mon AS (SELECT $2::date AS m, ($2::date + interval '1 month')::date AS nxt),
 	r AS (SELECT path FROM orgs WHERE id = $1),
 	s AS (SELECT o.id FROM orgs o, r WHERE o.id = $1 OR ($4 AND o.path >= r.path AND o.path < r.path || '~')),
@@ -112,13 +114,13 @@ const billCandidatesSQL = `WITH mon AS (SELECT $2::date AS m, ($2::date + interv
 				FROM members m WHERE m.organisation_id = $1
 			UNION
 			SELECT m.id, m.name, m.employment_status, m.organisation_id, m.join_date, m.left_date
-				FROM members m, r WHERE $4 AND m.path >= r.path AND m.path < r.path || '~'
+				FROM members m WHERE $4 AND m.path >= (SELECT path FROM r) AND m.path < (SELECT path FROM r) || '~'
 			UNION
 			SELECT m.id, m.name, m.employment_status, m.organisation_id, m.join_date, m.left_date
 				FROM members m WHERE m.id IN (SELECT member_id FROM transfers WHERE state = 'COMPLETED'
 					AND (from_organisation_id IN (SELECT id FROM s) OR to_organisation_id IN (SELECT id FROM s)))) u
 		WHERE u.join_date < mon.nxt AND (u.left_date IS NULL OR u.left_date >= mon.m)),
-	b AS (SELECT c.*, coalesce(
+	b AS MATERIALIZED (SELECT c.*, coalesce(
 			(SELECT t.to_organisation_id FROM transfers t WHERE t.member_id = c.id AND t.state = 'COMPLETED'
 				AND t.to_organisation_id IS NOT NULL AND ` + duesFrom + ` <= mon.m ORDER BY t.updated_at DESC LIMIT 1),
 			(SELECT t.from_organisation_id FROM transfers t WHERE t.member_id = c.id AND t.state = 'COMPLETED'
