@@ -37,8 +37,9 @@ func yuan(t *testing.T, fen string) string {
 // district's administrator, picking the branch by name: the lines are
 // there with their amounts in yuan, as the API bills them in fen. Then the
 // lost-contact list of the district names the members the demo's never-
-// comers became, each opening the member's page with their dues. Both
-// lists are checked with axe-core.
+// comers became, each opening the member's page; a flagged member's
+// organisation life and a billed member's statement are on theirs. The
+// ledger, the list and the statement are checked with axe-core.
 func TestASecretaryReadsABranchsDuesLedgerAndItsLostContactMembers(t *testing.T) {
 	admin := sys.api(t, "city_admin", "", "")
 	district := admin.district("GJ-JC")
@@ -80,7 +81,7 @@ func TestASecretaryReadsABranchsDuesLedgerAndItsLostContactMembers(t *testing.T)
 	// The first line's member with the amount the API billed, in yuan.
 	var amount string
 	p.eval("read the first member's amount", fmt.Sprintf(`(() => { const r = [...document.querySelectorAll('.ledger-table tbody tr')]
-		.find(r => r.querySelector('a[href="/members/%s"]')); return r ? r.querySelector('.ledger-amount').textContent.trim() : ''; })()`, bills[0].MemberID), &amount)
+		.find(r => r.querySelector('a[href^="/members/%s"]')); return r ? r.querySelector('.ledger-amount').textContent.trim() : ''; })()`, bills[0].MemberID), &amount)
 	if want := yuan(t, bills[0].AmountFen); amount != want {
 		t.Errorf("%s's line shows %q, want %s yuan (%s fen)", bills[0].MemberName, amount, want, bills[0].AmountFen)
 	}
@@ -116,4 +117,16 @@ func TestASecretaryReadsABranchsDuesLedgerAndItsLostContactMembers(t *testing.T)
 	p.checkAccessibility("the lost-contact list")
 	p.click(link)
 	p.waitJS("the member's page", fmt.Sprintf(`location.pathname === '/members/%s' && !!document.querySelector('.member-facts')`, lost[0].MemberID))
+
+	// The flagged member's organisation life: absent at every activity
+	// their branch recorded by member.
+	p.open("/members/"+lost[0].MemberID+"?tab=participation", ".participation-table")
+	p.waitJS("their absences listed", `document.querySelectorAll('.participation-table tbody tr').length > 0`)
+
+	// The first member of the ledger's statement of the year, as the
+	// ledger's link opens it.
+	p.open("/members/"+bills[0].MemberID+"?tab=dues", ".dues-totals")
+	p.waitJS("the statement's bills", `document.querySelectorAll('.dues-bills tbody tr').length > 0`)
+	p.waitJS("nothing loading on the statement", `document.querySelectorAll('[aria-busy="true"], .el-loading-mask').length === 0`)
+	p.checkAccessibility("a member's dues statement")
 }
