@@ -32,7 +32,7 @@ func yuan(t *testing.T, fen string) string {
 	return fmt.Sprintf("%s%d.%02d", sign, n/100, n%100)
 }
 
-// TestASecretaryReadsABranchsDuesLedgerAndItsLostContactMembers opens the
+// TestADistrictAdministratorReadsABranchsDuesLedgerAndItsLostContactMembers opens the
 // dues ledger of a demo branch of Jinchang for a past month as the
 // district's administrator, picking the branch by name: the lines are
 // there with their amounts in yuan, as the API bills them in fen. Then the
@@ -40,7 +40,7 @@ func yuan(t *testing.T, fen string) string {
 // comers became, each opening the member's page; a flagged member's
 // organisation life and a billed member's statement are on theirs. The
 // ledger, the list and the statement are checked with axe-core.
-func TestASecretaryReadsABranchsDuesLedgerAndItsLostContactMembers(t *testing.T) {
+func TestADistrictAdministratorReadsABranchsDuesLedgerAndItsLostContactMembers(t *testing.T) {
 	admin := sys.api(t, "city_admin", "", "")
 	district := admin.district("GJ-JC")
 	da := sys.api(t, "district_admin", district.ID, "")
