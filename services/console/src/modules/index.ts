@@ -5,6 +5,7 @@ import transfer from './transfer';
 import stats from './stats';
 import cobuilding from './cobuilding';
 import supervision from './supervision';
+import dues from './dues';
 
 // The console's areas, in menu order.
-export const modules: ConsoleModule[] = [organisation, member, transfer, stats, cobuilding, supervision];
+export const modules: ConsoleModule[] = [organisation, member, transfer, dues, stats, cobuilding, supervision];
