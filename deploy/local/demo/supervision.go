@@ -23,8 +23,9 @@ import (
 // missed-activity rule opened for last quarter's misses across the city,
 // some of them answered: the first made up with a late concentrated
 // activity, its evidence submitted and accepted (销号办结), the second the
-// same and then reopened by a later check (回头看). The rest stay open, each
-// waiting for its deadline. Two groups record what they found on their
+// same and then reopened by a later check (回头看). The rest stay open, due
+// thirty days from the day the quarter could first be judged (after fifteen
+// days' grace), and so overdue from the forty-sixth day of a quarter. Two groups record what they found on their
 // visits: the first group's finding typed in from its paper record weeks
 // after the visit, its item due counting from the visit and so already
 // overdue (and escalated by the sweep) from the sixteenth day of a
@@ -38,6 +39,9 @@ const (
 // SupervisionSummary says what LoadSupervision made or found.
 type SupervisionSummary struct {
 	Groups, Covered, MissedItems, Closed, Reopened int
+	// MissedOverdue of the missed-activity items still open past their
+	// deadline when loaded.
+	MissedOverdue int
 	// Findings the groups recorded on their visits; Overdue of their items
 	// past the deadline when loaded.
 	Findings, Overdue int
@@ -46,8 +50,8 @@ type SupervisionSummary struct {
 // String describes the supervision in one line.
 func (s SupervisionSummary) String() string {
 	return fmt.Sprintf("an inspection round with %d roving groups covering %d communities and %d findings of their visits "+
-		"(%d overdue), %d items for missed quarterly activities (%d closed with evidence, %d of them reopened)",
-		s.Groups, s.Covered, s.Findings, s.Overdue, s.MissedItems, s.Closed, s.Reopened)
+		"(%d overdue), %d items for missed quarterly activities (%d closed with evidence, %d of them reopened, %d overdue)",
+		s.Groups, s.Covered, s.Findings, s.Overdue, s.MissedItems, s.Closed, s.Reopened, s.MissedOverdue)
 }
 
 // LoadSupervision loads Tongjiang's round and answers some of the items of
@@ -273,6 +277,11 @@ func (l *supLoader) answer(ctx context.Context, city *node, out *SupervisionSumm
 		return strings.Compare(a.GetOrganisationId(), b.GetOrganisationId())
 	})
 	out.MissedItems = len(items)
+	for _, it := range items[min(supClosed, len(items)):] {
+		if it.GetOverdue() {
+			out.MissedOverdue++
+		}
+	}
 	for i, it := range items[:min(supClosed, len(items))] {
 		closed, err := l.close(ctx, it)
 		if err != nil {

@@ -15,7 +15,9 @@ import (
 // this quarter's round with six groups, each with its inspector, covering
 // every community of Tongjiang once; the items of last quarter's missed
 // activities, one closed with its evidence accepted and one reopened by a
-// later check; the second load having made nothing.
+// later check, the rest due thirty days after the quarter's judgement day
+// and, past it, overdue and escalated once; the second load having made
+// nothing.
 func TestSupervisionLoadsOnceThroughTheAPI(t *testing.T) {
 	ctx := t.Context()
 	conns := startServices(t, 4)
@@ -102,8 +104,23 @@ func TestSupervisionLoadsOnceThroughTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each miss is due thirty days from the day its quarter could first be
+	// judged (after fifteen days' grace), however late the sweep found it.
+	// The city's day may be a day ahead of the machine's.
+	var dues []string
+	for _, d := range []time.Time{today, today.AddDate(0, 0, 1)} {
+		judged := time.Date(d.Year(), (d.Month()-1)/3*3+1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -3, 0)
+		if d.Before(judged.AddDate(0, 3, 15)) {
+			judged = judged.AddDate(0, -3, 0)
+		}
+		dues = append(dues, judged.AddDate(0, 3, 15+30).Format(time.DateOnly))
+	}
+	missedOverdue := 0
 	kinds := map[string]int{}
 	for _, it := range resp.GetItems() {
+		if it.GetOverdue() && it.GetState() == supv1.ItemState_ITEM_STATE_OPEN {
+			missedOverdue++
+		}
 		steps, err := items.ListItemSteps(ctx, &supv1.ListItemStepsRequest{ItemId: it.GetId()})
 		if err != nil {
 			t.Fatal(err)
@@ -117,13 +134,34 @@ func TestSupervisionLoadsOnceThroughTheAPI(t *testing.T) {
 			kinds["closed with evidence"]++
 		case it.GetState() == supv1.ItemState_ITEM_STATE_OPEN && slices.Contains(seen, supv1.StepKind_STEP_KIND_REOPENED):
 			kinds["reopened"]++
-		case it.GetState() == supv1.ItemState_ITEM_STATE_OPEN && len(seen) == 1:
+		case it.GetState() == supv1.ItemState_ITEM_STATE_OPEN && !slices.Contains(seen, supv1.StepKind_STEP_KIND_REOPENED):
+			// Opened, and escalated once if overdue.
+			escalations := len(seen) - 1
+			if seen[0] != supv1.StepKind_STEP_KIND_OPENED || slices.ContainsFunc(seen[1:], func(k supv1.StepKind) bool { return k != supv1.StepKind_STEP_KIND_ESCALATED }) ||
+				escalations > 1 || (escalations == 1) != it.GetOverdue() {
+				t.Errorf("open item %s (overdue %v) has steps %v, want it opened and escalated once if overdue", it.GetId(), it.GetOverdue(), seen)
+			}
 			kinds["open"]++
+			if !slices.Contains(dues, it.GetDeadline()) {
+				t.Errorf("missed-activity item %s is due %s, want one of %v", it.GetId(), it.GetDeadline(), dues)
+			}
 		default:
 			t.Errorf("item %s: %v with steps %v", it.GetId(), it.GetState(), seen)
 		}
 	}
 	if kinds["closed with evidence"] != 1 || kinds["reopened"] != 1 || kinds["open"] != first.MissedItems-2 {
 		t.Errorf("items: %v", kinds)
+	}
+	// Past the deadline (with a day's margin for the city's day), every
+	// miss still open is overdue; before it, none.
+	switch {
+	case today.Format(time.DateOnly) > dues[1]:
+		if missedOverdue != first.MissedItems-2 || first.MissedOverdue != missedOverdue {
+			t.Errorf("%d missed-activity items overdue (loaded %+v), want the %d left open", missedOverdue, first, first.MissedItems-2)
+		}
+	case today.AddDate(0, 0, 1).Format(time.DateOnly) < dues[0]:
+		if missedOverdue != 0 || first.MissedOverdue != 0 {
+			t.Errorf("%d missed-activity items overdue (loaded %+v) before their deadline %s", missedOverdue, first, dues[0])
+		}
 	}
 }

@@ -109,6 +109,14 @@ func (p *page) screenshot() {
 	var where string
 	_ = chromedp.Run(ctx, chromedp.Location(&where))
 	p.t.Logf("screenshot of %s's browser at %s: %s", p.name, where, file)
+	// What the page says is wrong, in words, for a log read without the
+	// picture: its alerts and the errors beside its fields.
+	var said []string
+	_ = chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll('.el-alert__title, .gj-field-error, .el-form-item__error, .el-message')]
+		.map(e => e.textContent.trim()).filter(Boolean)`, &said))
+	if len(said) > 0 {
+		p.t.Logf("the page of %s says: %s", p.name, strings.Join(said, " | "))
+	}
 }
 
 // run runs actions, failing the test when they do not complete in 30 s.

@@ -31,10 +31,16 @@ func (q Quarter) String() string { return fmt.Sprintf("%d-Q%d", q.Year, q.Q) }
 // ended and the grace period after it has passed.
 func JudgedQuarter(today time.Time, graceDays int) Quarter {
 	q := QuarterOf(today).Previous()
-	if !today.After(q.Last().AddDate(0, 0, graceDays)) {
+	if today.Before(JudgementDay(q, graceDays)) {
 		q = q.Previous()
 	}
 	return q
+}
+
+// JudgementDay is the first day q may be judged on: the day after its
+// grace period.
+func JudgementDay(q Quarter, graceDays int) time.Time {
+	return q.Last().AddDate(0, 0, graceDays+1)
 }
 
 // MonthsBetween is the number of whole months from a to b (0 if b is

@@ -257,6 +257,9 @@ type judged struct {
 	fact  Fact
 	rows  []FactRow
 	fired []FactRow
+	// from is the day the rule's deadlines count from: the day a
+	// quarter-end rule could first judge its quarter, else today.
+	from time.Time
 }
 
 // judge evaluates r (as it runs in the districts named) on the facts of
@@ -274,14 +277,17 @@ func (s *Service) judge(ctx context.Context, facts FactReader, r *Rule, district
 	if newOnly {
 		q.NewFor = r.ID
 	}
+	from := today
 	if r.Window == QuarterEnd {
-		q.Quarter = JudgedQuarter(today, intParam(r.Params, "grace_days"))
+		grace := intParam(r.Params, "grace_days")
+		q.Quarter = JudgedQuarter(today, grace)
+		from = JudgementDay(q.Quarter, grace)
 	}
 	rows, err := facts.FactRows(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	j := &judged{rule: r, fact: fact, rows: rows}
+	j := &judged{rule: r, fact: fact, rows: rows, from: from}
 	for _, row := range rows {
 		ok, err := cond.Eval(row.Vars, r.Params, r.WindowCount)
 		if err != nil {
@@ -311,10 +317,15 @@ func (s *Service) findings(j *judged) []*Finding {
 	return out
 }
 
-// followUp is what follows f under r.
-func (s *Service) followUp(r *Rule, fact Fact, f *Finding) FollowUp {
+// followUp is what follows f under r, its deadlines counted from the day
+// from. A quarter-end rule's count from the day its quarter could first be
+// judged, not from the day a sweep happened to reach it: a sweep that runs
+// late (a district switched on mid-quarter, an outage, a replica behind)
+// gives no community more time than a punctual one, and every community of
+// a district judged on one quarter has the same deadline.
+func (s *Service) followUp(r *Rule, fact Fact, f *Finding, from time.Time) FollowUp {
 	fu := FollowUp{Finding: f, Rule: r, QuarterMissed: fact.Name == FactQuarterlyActivity}
-	today := s.today()
+	today := from
 	for _, c := range r.Consequences {
 		switch c.Kind {
 		case OpenItem:
@@ -344,7 +355,7 @@ func (s *Service) record(ctx context.Context, tx Tx, j *judged) (int, error) {
 	}
 	fus := make([]FollowUp, len(fs))
 	for i, f := range fs {
-		fus[i] = s.followUp(j.rule, j.fact, f)
+		fus[i] = s.followUp(j.rule, j.fact, f, j.from)
 	}
 	return len(fs), tx.FollowUp(ctx, fus)
 }
