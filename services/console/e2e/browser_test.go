@@ -165,6 +165,29 @@ func (p *page) chooseText(sel, text string) {
 	p.waitJS("choose "+text+" in "+sel, js)
 }
 
+// chooseListed picks the option whose text is text in a listed select
+// (Element Plus's, whose options open in a list of their own): it opens the
+// list, clicks the option and waits until the select shows it, opening
+// the list again if a click was lost while it was still being placed.
+func (p *page) chooseListed(sel, text string) {
+	p.t.Helper()
+	js := fmt.Sprintf(`(() => { const s = document.querySelector(%q)?.closest('.el-select'); if (!s) return 'no select';
+		const shown = [...s.querySelectorAll('.el-select__selected-item')].map(e => e.textContent.trim()).filter(Boolean).join('|');
+		if (shown === %q) return 'ok';
+		const open = [...document.querySelectorAll('.el-select-dropdown')].some(d => d.getClientRects().length > 0);
+		const o = [...document.querySelectorAll('li.el-select-dropdown__item')].find(o => o.getClientRects().length > 0 && o.textContent.trim() === %q);
+		if (o) o.click(); else if (!open) s.querySelector('.el-select__wrapper')?.click();
+		return 'shown ' + shown + ', list ' + (open ? 'open' : 'closed') + ', option ' + (o ? 'clicked' : 'not there'); })()`, sel, text, text)
+	var state string
+	for deadline := time.Now().Add(25 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		p.eval("choose "+text+" in "+sel, js, &state)
+		if state == "ok" {
+			return
+		}
+	}
+	p.t.Fatalf("choose %s in %s (%s): %s", text, sel, p.name, state)
+}
+
 // chooseIndex picks the n-th real option (1 is the first after the blank).
 func (p *page) chooseIndex(sel string, n int) string {
 	p.t.Helper()
