@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -156,7 +157,23 @@ func measureCommit(ctx context.Context, s *system) ([]perf.Row, error) {
 	})
 	row, err := s.row(ceilingCommit, res)
 	row.Note = "one row inserted and committed a call, fsync and synchronous commit on"
-	return []perf.Row{row}, err
+	if err != nil {
+		return nil, err
+	}
+	// The same with a NOTIFY in the transaction, as the outbox once woke
+	// its relay: PostgreSQL holds one lock of the whole cluster's
+	// notification queue from before such a commit's flush until after it,
+	// so these commits go one at a time.
+	res = s.run(ctx, s.load(), func(ctx context.Context, w int) error {
+		n := k.Add(1)
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO perf.commits (id, request_id) VALUES ($1, $2)`, n, "ceiling-"+strconv.FormatInt(n, 10))
+		b.Queue(`SELECT pg_notify('perf_commits', '')`)
+		return pool.SendBatch(ctx, b).Close()
+	})
+	notify := res.Row("insert-and-commit with NOTIFY").Against(row)
+	notify.Note = "the same row and a NOTIFY, one implicit transaction a call"
+	return []perf.Row{row, notify}, nil
 }
 
 // measureCopy reports the CopyFrom ceiling member-seed measured.

@@ -97,6 +97,7 @@ func run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		sys.settle(ctx)
 		sys.logf("measuring %s", m.name)
 		got, err := m.run(ctx, sys)
 		if err != nil {
