@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
@@ -281,5 +282,53 @@ func TestQueueManyStoresEveryEventInOrder(t *testing.T) {
 	}
 	if parents[0] != "00-03000000000000000000000000000000-0400000000000000-01" {
 		t.Errorf("traceparent = %q", parents[0])
+	}
+}
+
+// TestWakeAfterCommitWakesTheRelayBeforeItsPoll commits events without a
+// notification in the transaction, as the services' stores do, and wakes
+// the relay after the commit: the events are published long before the
+// relay's poll (a minute here) would have found them, and wakes sent in a
+// burst are folded, none lost.
+func TestWakeAfterCommitWakesTheRelayBeforeItsPoll(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t, "svc", outbox.Migrations)
+	srv := startNATS(t, natsembed.Options{})
+	js := connect(t, srv.URL())
+	stream := createStream(t, js, "ORDERS", "orders.>")
+	relay := runRelay(t, pool, js, outbox.RelayOptions{BatchSize: 64, PollInterval: time.Minute})
+	// The relay's first look at the outbox comes as it starts: wait for it
+	// to be waiting for a notification.
+	time.Sleep(300 * time.Millisecond)
+
+	ctx := context.Background()
+	var ids []string
+	for round := range 3 {
+		for i := range 20 {
+			ev := newEvent("orders.1", fmt.Sprintf("r%d-%d", round, i))
+			ids = append(ids, ev.ID)
+			err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+				b := &pgx.Batch{}
+				if err := outbox.Queue(ctx, b, ev); err != nil {
+					return err
+				}
+				return tx.SendBatch(ctx, b).Close()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			outbox.Wake(pool)
+		}
+		start := time.Now()
+		waitFor(t, "the woken relay to publish", func() bool { return outboxCount(t, pool) == 0 })
+		if d := time.Since(start); d > 20*time.Second {
+			t.Fatalf("round %d published after %s, as late as a poll", round, d)
+		}
+	}
+	if diff := cmp.Diff(ids, msgIDs(streamMessages(t, stream))); diff != "" {
+		t.Errorf("Nats-Msg-Id in stream order (-want +got):\n%s", diff)
+	}
+	if got := relay.Stats().Published; got != uint64(len(ids)) {
+		t.Errorf("Stats().Published = %d, want %d", got, len(ids))
 	}
 }

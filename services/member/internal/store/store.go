@@ -135,7 +135,7 @@ type boundView[T any] struct{ *BoundStore }
 
 // InTx runs fn in the bound transaction.
 func (v boundView[T]) InTx(ctx context.Context, fn func(T) error) error {
-	t := &txStore{tx: v.tx, ids: v.ids, before: audit.Befores{}, batch: &pgx.Batch{}}
+	t := &txStore{tx: v.tx, ids: v.ids, before: audit.Befores{}, batch: &pgx.Batch{}, notify: true}
 	if err := fn(any(t).(T)); err != nil {
 		return err
 	}
@@ -153,15 +153,23 @@ var (
 )
 
 // inTx runs fn in one transaction, which sends the outbox rows and audit
-// records of its events before it commits.
+// records of its events before it commits, and wakes the relay once it
+// has committed (outbox.Wake).
 func (s *Store) inTx(ctx context.Context, fn func(*txStore) error) error {
-	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	var events bool
+	err := pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		t := &txStore{tx: tx, ids: s.ids, before: audit.Befores{}, batch: &pgx.Batch{}}
 		if err := fn(t); err != nil {
 			return err
 		}
-		return t.flush(ctx)
+		err := t.flush(ctx)
+		events = err == nil && t.wrote
+		return err
 	})
+	if events {
+		outbox.Wake(s.pool)
+	}
+	return err
 }
 
 // flush sends the writes deferred to the end of the transaction (the
@@ -171,9 +179,10 @@ func (t *txStore) flush(ctx context.Context) error {
 	if t.batch.Len() == 0 {
 		return nil
 	}
-	if t.events > 0 {
+	if t.events > 0 && t.notify {
 		outbox.QueueNotify(t.batch)
 	}
+	t.wrote = t.wrote || t.events > 0
 	err := t.tx.SendBatch(ctx, t.batch).Close()
 	t.batch = &pgx.Batch{}
 	return interpretError(err, member.ErrNotFound)
@@ -195,6 +204,10 @@ type txStore struct {
 	// events counts the outbox rows among them.
 	batch  *pgx.Batch
 	events int
+	// notify asks PostgreSQL to wake the relay at the commit, for a
+	// transaction committed elsewhere (a consumer's); wrote says that outbox
+	// rows were sent, for the store that commits to wake it after.
+	notify, wrote bool
 }
 
 type querier interface {

@@ -47,17 +47,29 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // InTx runs fn in one transaction, which sends the writes it deferred
 // before it commits.
+// Its events wake the relay once it has committed (outbox.Wake).
 func (s *Store) InTx(ctx context.Context, fn func(org.Tx) error) error {
-	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return runTx(ctx, tx, fn) })
+	var events bool
+	err := pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		t, err := runTx(ctx, tx, fn, false)
+		events = err == nil && t.wrote
+		return err
+	})
+	if events {
+		outbox.Wake(s.pool)
+	}
+	return err
 }
 
-// runTx runs fn with the store over tx, then sends what it deferred.
-func runTx(ctx context.Context, tx pgx.Tx, fn func(org.Tx) error) error {
-	t := &txStore{tx: tx, before: audit.Befores{}, batch: &pgx.Batch{}}
+// runTx runs fn with the store over tx, then sends what it deferred; with
+// notify, the relay is woken when tx commits (a transaction committed by
+// its caller).
+func runTx(ctx context.Context, tx pgx.Tx, fn func(org.Tx) error, notify bool) (*txStore, error) {
+	t := &txStore{tx: tx, before: audit.Befores{}, batch: &pgx.Batch{}, notify: notify}
 	if err := fn(t); err != nil {
-		return err
+		return t, err
 	}
-	return t.flush(ctx)
+	return t, t.flush(ctx)
 }
 
 // txStore implements org.Tx.
@@ -73,6 +85,10 @@ type txStore struct {
 	// outbox rows, which ask for the relay to be woken.
 	batch  *pgx.Batch
 	events int
+	// notify asks PostgreSQL to wake the relay at the commit, for a
+	// transaction committed elsewhere; wrote says that outbox rows were
+	// sent, for the store that commits to wake it after.
+	notify, wrote bool
 }
 
 // flush sends the deferred writes in one round trip. A request id another
@@ -81,9 +97,10 @@ func (t *txStore) flush(ctx context.Context) error {
 	if t.batch.Len() == 0 {
 		return nil
 	}
-	if t.events > 0 {
+	if t.events > 0 && t.notify {
 		outbox.QueueNotify(t.batch)
 	}
+	t.wrote = t.wrote || t.events > 0
 	err := t.tx.SendBatch(ctx, t.batch).Close()
 	t.batch, t.events = &pgx.Batch{}, 0
 	if pgdb.IsUniqueViolation(err, "requests_pkey") {
@@ -365,7 +382,8 @@ type BoundStore struct {
 
 // InTx implements org.Store within the bound transaction.
 func (b *BoundStore) InTx(ctx context.Context, fn func(org.Tx) error) error {
-	return runTx(ctx, b.tx, fn)
+	_, err := runTx(ctx, b.tx, fn, true)
+	return err
 }
 
 // RequestSeen implements org.Tx.
