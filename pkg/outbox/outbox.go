@@ -21,9 +21,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/protobuf/proto"
+
+	"gongjian.dev/pkg/pgdb"
 )
 
 // EventTypeHeader is the NATS header carrying the protobuf full name of the
@@ -108,8 +111,8 @@ func QueueMany(ctx context.Context, batch *pgx.Batch, evs ...Event) error {
 // after it, so the commits that carry a notification go one at a time
 // (measured: a third of the commits per second of the same transactions
 // without it). It suits a transaction committed elsewhere (an event
-// consumer's); a store that commits its own transactions wakes the relay
-// with Wake once they have committed.
+// consumer's); a store that commits its own transactions runs them with
+// InTx, which wakes the relay once they have committed.
 func QueueNotify(batch *pgx.Batch) { batch.Queue(notifySQL) }
 
 // Execer runs a statement on its own: a pool or a connection.
@@ -139,6 +142,23 @@ func Wake(db Execer) {
 	case w.kick <- struct{}{}:
 	default: // one is pending already: it covers this commit too
 	}
+}
+
+// InTx runs fn in a transaction on pool (pgdb.InTx) and, when fn reports
+// that it wrote outbox rows and the transaction has committed, wakes the
+// relay (Wake): the way a store that commits its own transactions sends
+// its events without a notification inside them.
+func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) (wrote bool, err error)) error {
+	var wrote bool
+	err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+		var err error
+		wrote, err = fn(tx)
+		return err
+	})
+	if err == nil && wrote {
+		Wake(pool)
+	}
+	return err
 }
 
 // wakerIdle is how long a waker's goroutine outlives its last wake.

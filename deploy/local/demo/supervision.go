@@ -24,12 +24,13 @@ import (
 // some of them answered: the first made up with a late concentrated
 // activity, its evidence submitted and accepted (销号办结), the second the
 // same and then reopened by a later check (回头看). The rest stay open, due
-// thirty days from the day the quarter could first be judged (after fifteen
-// days' grace), and so overdue from the forty-sixth day of a quarter. Two groups record what they found on their
-// visits: the first group's finding typed in from its paper record weeks
-// after the visit, its item due counting from the visit and so already
-// overdue (and escalated by the sweep) from the sixteenth day of a
-// quarter; the second group's on the spot today.
+// thirty days from the day the quarter could first be judged (after
+// fifteen days' grace), and so overdue from the forty-sixth day of a
+// quarter. Two groups record what they found on their visits: the first
+// group's finding typed in from its paper record weeks after the visit,
+// its item due counting from the visit and so already overdue (and
+// escalated by the sweep) from the sixteenth day of a quarter; the second
+// group's on the spot today.
 const (
 	supGroups     = 6
 	supClosed     = 2 // items closed with evidence, the last of them reopened

@@ -9,9 +9,6 @@ import (
 // settleLimit bounds the wait for the system to digest a measurement.
 const settleLimit = 2 * time.Minute
 
-// outboxSchemas are the schemas whose outbox the services' relays empty.
-var outboxSchemas = []string{"organisation", "member", "cobuilding", "supervision"}
-
 // settle waits until the system has digested what the measurement before
 // made — every service's outbox relayed and every durable consumer of
 // every stream caught up — so that each row measures its own operation
@@ -41,7 +38,7 @@ func (s *system) settle(ctx context.Context) {
 // acknowledged by the streams' durable consumers.
 func (s *system) backlog(ctx context.Context) (int, error) {
 	n := 0
-	for _, schema := range outboxSchemas {
+	for schema := range s.conns { // each service's schema bears its name
 		pool, err := s.pool(ctx, schema)
 		if err != nil {
 			return 0, err

@@ -156,20 +156,14 @@ var (
 // records of its events before it commits, and wakes the relay once it
 // has committed (outbox.Wake).
 func (s *Store) inTx(ctx context.Context, fn func(*txStore) error) error {
-	var events bool
-	err := pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	return outbox.InTx(ctx, s.pool, func(tx pgx.Tx) (bool, error) {
 		t := &txStore{tx: tx, ids: s.ids, before: audit.Befores{}, batch: &pgx.Batch{}}
 		if err := fn(t); err != nil {
-			return err
+			return false, err
 		}
-		err := t.flush(ctx)
-		events = err == nil && t.wrote
-		return err
+		wrote := t.events > 0
+		return wrote, t.flush(ctx)
 	})
-	if events {
-		outbox.Wake(s.pool)
-	}
-	return err
 }
 
 // flush sends the writes deferred to the end of the transaction (the
@@ -182,7 +176,6 @@ func (t *txStore) flush(ctx context.Context) error {
 	if t.events > 0 && t.notify {
 		outbox.QueueNotify(t.batch)
 	}
-	t.wrote = t.wrote || t.events > 0
 	err := t.tx.SendBatch(ctx, t.batch).Close()
 	t.batch = &pgx.Batch{}
 	return interpretError(err, member.ErrNotFound)
@@ -205,9 +198,9 @@ type txStore struct {
 	batch  *pgx.Batch
 	events int
 	// notify asks PostgreSQL to wake the relay at the commit, for a
-	// transaction committed elsewhere (a consumer's); wrote says that outbox
-	// rows were sent, for the store that commits to wake it after.
-	notify, wrote bool
+	// transaction committed elsewhere (a consumer's); the store that commits
+	// its own wakes it after (outbox.InTx).
+	notify bool
 }
 
 type querier interface {

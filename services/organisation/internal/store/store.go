@@ -46,19 +46,13 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // InTx runs fn in one transaction, which sends the writes it deferred
-// before it commits.
-// Its events wake the relay once it has committed (outbox.Wake).
+// before it commits; its events wake the relay once it has committed
+// (outbox.InTx).
 func (s *Store) InTx(ctx context.Context, fn func(org.Tx) error) error {
-	var events bool
-	err := pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	return outbox.InTx(ctx, s.pool, func(tx pgx.Tx) (bool, error) {
 		t, err := runTx(ctx, tx, fn, false)
-		events = err == nil && t.wrote
-		return err
+		return t.wrote, err
 	})
-	if events {
-		outbox.Wake(s.pool)
-	}
-	return err
 }
 
 // runTx runs fn with the store over tx, then sends what it deferred; with
