@@ -47,21 +47,36 @@ type ConsumerSpec struct {
 // has the message redelivered later.
 type Handler func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error
 
+// MaxBatch bounds the messages one transaction applies. A consumer that
+// has fallen behind (a wave of writes upstream, a restart) applies the
+// messages already waiting in its buffer together, up to MaxBatch, in one
+// transaction and one durable commit; one that keeps up applies each
+// message as it comes, alone.
+const MaxBatch = 64
+
 // Subscription is a running consumer.
 type Subscription struct {
 	cc jetstream.ConsumeContext
 
-	mu       sync.Mutex
-	stopped  bool
-	inflight sync.WaitGroup
+	// queue carries the messages the client delivers to the one worker
+	// that applies them; stopping is closed by Stop, and done once the
+	// worker has settled its last batch.
+	queue    chan jetstream.Msg
+	stopping chan struct{}
+	done     chan struct{}
+	once     sync.Once
 }
 
 // Consume creates or updates the durable consumer of spec (explicit ack,
-// from the start of the stream) and applies its messages one at a time with
-// handle, each in a transaction on pool that also records the event in the
+// from the start of the stream) and applies its messages in order with
+// handle, in a transaction on pool that also records each event in the
 // inbox; an event already in the inbox is acknowledged without calling
-// handle. The subscription runs until Stop; ctx is used for the setup and
-// carries its values, not its cancellation, into handle.
+// handle. Messages waiting together are applied together, up to MaxBatch
+// in one transaction, and acknowledged once it has committed; when one of
+// them fails, the others are applied again one at a time, each in its own
+// transaction, so that one bad message holds back no other. The
+// subscription runs until Stop; ctx is used for the setup and carries its
+// values, not its cancellation, into handle.
 //
 // A message whose handler fails is redelivered after a delay, behind the
 // messages that follow it: handlers must not rely on strict order across a
@@ -76,9 +91,11 @@ func Consume(ctx context.Context, js jetstream.JetStream, pool *pgxpool.Pool, sp
 		return nil, fmt.Errorf("events: consumer %s on %s: %w", spec.Durable, spec.Stream, err)
 	}
 	p := &processor{pool: pool, spec: spec, handle: handle, base: context.WithoutCancel(ctx)}
-	s := &Subscription{}
-	s.cc, err = cons.Consume(s.gate(p.process), jetstream.ConsumeErrHandler(p.consumeError))
+	s := &Subscription{queue: make(chan jetstream.Msg, MaxBatch), stopping: make(chan struct{}), done: make(chan struct{})}
+	go s.work(p)
+	s.cc, err = cons.Consume(s.enqueue, jetstream.ConsumeErrHandler(p.consumeError))
 	if err != nil {
+		s.Stop()
 		return nil, fmt.Errorf("events: consume %s: %w", spec.Durable, err)
 	}
 	return s, nil
@@ -108,32 +125,77 @@ func consumerConfig(spec ConsumerSpec) jetstream.ConsumerConfig {
 	}
 }
 
-// gate wraps process so that Stop can wait for the message in flight and no
-// message starts after it.
-func (s *Subscription) gate(process func(jetstream.Msg)) jetstream.MessageHandler {
-	return func(msg jetstream.Msg) {
-		s.mu.Lock()
-		if s.stopped {
-			s.mu.Unlock()
-			_ = msg.Nak() // let another replica have it now
-			return
-		}
-		s.inflight.Add(1)
-		s.mu.Unlock()
-		defer s.inflight.Done()
-		process(msg)
+// enqueue hands a delivered message to the worker, or, once Stop was
+// called, gives it back so that another replica may have it now.
+func (s *Subscription) enqueue(msg jetstream.Msg) {
+	select {
+	case <-s.stopping:
+		_ = msg.Nak()
+		return
+	default:
+	}
+	select {
+	case s.queue <- msg:
+	case <-s.stopping:
+		_ = msg.Nak()
 	}
 }
 
-// Stop stops taking messages and returns once the message being handled, if
-// any, is committed and acknowledged (or rolled back). Messages buffered but
-// not started are redelivered after AckWait. Stop is safe to call twice.
+// work applies the queued messages, those waiting together as one batch,
+// until Stop; then it gives back what is left in the queue.
+func (s *Subscription) work(p *processor) {
+	defer close(s.done)
+	batch := make([]jetstream.Msg, 0, MaxBatch)
+	for {
+		select {
+		case <-s.stopping:
+			s.giveBack()
+			return
+		default:
+		}
+		select {
+		case <-s.stopping:
+			s.giveBack()
+			return
+		case msg := <-s.queue:
+			batch = append(batch[:0], msg)
+		}
+	fill:
+		for len(batch) < MaxBatch {
+			select {
+			case msg := <-s.queue:
+				batch = append(batch, msg)
+			default:
+				break fill
+			}
+		}
+		p.processBatch(batch)
+		clear(batch)
+	}
+}
+
+func (s *Subscription) giveBack() {
+	for {
+		select {
+		case msg := <-s.queue:
+			_ = msg.Nak()
+		default:
+			return
+		}
+	}
+}
+
+// Stop stops taking messages and returns once the batch being applied, if
+// any, is committed and acknowledged (or rolled back). Messages delivered
+// but not started are given back (Nak) for redelivery; those still in the
+// client's buffer come again after AckWait. Stop is safe to call twice.
 func (s *Subscription) Stop() {
-	s.mu.Lock()
-	s.stopped = true
-	s.mu.Unlock()
-	s.cc.Stop()
-	s.inflight.Wait()
+	s.once.Do(func() { close(s.stopping) })
+	if s.cc != nil {
+		s.cc.Stop()
+	}
+	<-s.done
+	s.giveBack()
 }
 
 // errDuplicate marks an event found in the inbox.

@@ -149,3 +149,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func testLogger(t *testing.T) *slog.Logger { return logtest.New(t) }
+
+// addTxColumn lets handlers record the transaction they ran in.
+func (e *env) addTxColumn(t *testing.T) {
+	t.Helper()
+	if _, err := e.pool.Exec(context.Background(), `ALTER TABLE applied ADD COLUMN tx bigint`); err != nil {
+		t.Fatalf("alter table: %v", err)
+	}
+}

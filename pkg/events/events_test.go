@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -202,5 +203,81 @@ func TestConsumeRejectsIncompleteSpec(t *testing.T) {
 				t.Error("Consume succeeded, want an error")
 			}
 		})
+	}
+}
+
+// insertInTx is insertApplied that also records the transaction it ran in.
+func insertInTx(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
+	_, err := tx.Exec(ctx, `INSERT INTO applied (event_id, value, tx) VALUES ($1, $2, txid_current())`,
+		msg.Headers().Get(events.EventIDHeader), string(msg.Data()))
+	return err
+}
+
+// A consumer that starts behind — the messages were published before it
+// subscribed — applies what waits together, in fewer transactions than
+// messages and no more than MaxBatch in one, each message once.
+func TestConsumeAppliesAWaitingBacklogInBatches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0)
+	e.addTxColumn(t)
+	const n = 300
+	for i := range n {
+		e.publish(t, "orders.created", "event-"+strconv.Itoa(i), "v"+strconv.Itoa(i))
+	}
+	e.consume(t, events.ConsumerSpec{}, insertInTx)
+	waitFor(t, "every event to be acknowledged", func() bool {
+		info := e.consumerInfo(t, "test")
+		return info.AckFloor.Stream == n && info.NumAckPending == 0
+	})
+	applied := e.applied(t)
+	for i := range n {
+		if got := applied["v"+strconv.Itoa(i)]; got != 1 {
+			t.Errorf("v%d applied %d times, want 1", i, got)
+		}
+	}
+	var txs, largest int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(DISTINCT tx), max(c) FROM
+		(SELECT tx, count(*) OVER (PARTITION BY tx) AS c FROM applied) x`).Scan(&txs, &largest); err != nil {
+		t.Fatal(err)
+	}
+	if txs >= n/2 || largest > events.MaxBatch {
+		t.Errorf("%d messages applied in %d transactions, the largest holding %d; want fewer than %d transactions, none over %d",
+			n, txs, largest, n/2, events.MaxBatch)
+	}
+}
+
+// One message of a backlog fails on its first delivery: the batch it was
+// in is rolled back and its messages applied one at a time; every other
+// message is applied once, and the failing one once on its redelivery.
+func TestConsumeAppliesTheRestOfABatchAroundAFailingMessage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0)
+	e.addTxColumn(t)
+	const n = 100
+	for i := range n {
+		e.publish(t, "orders.created", "event-"+strconv.Itoa(i), "v"+strconv.Itoa(i))
+	}
+	var failures atomic.Int32
+	e.consume(t, events.ConsumerSpec{}, func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
+		if err := insertInTx(ctx, tx, msg); err != nil {
+			return err
+		}
+		if string(msg.Data()) == "v10" && failures.Add(1) == 1 {
+			return errors.New("transient failure")
+		}
+		return nil
+	})
+	waitFor(t, "every event to be acknowledged", func() bool {
+		info := e.consumerInfo(t, "test")
+		return info.AckFloor.Stream == n && info.NumAckPending == 0
+	})
+	applied := e.applied(t)
+	for i := range n {
+		if got := applied["v"+strconv.Itoa(i)]; got != 1 {
+			t.Errorf("v%d applied %d times, want 1", i, got)
+		}
+	}
+	if got := failures.Load(); got != 2 {
+		t.Errorf("the failing message was handled %d times, want 2 (in its batch, then redelivered)", got)
 	}
 }

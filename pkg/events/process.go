@@ -40,7 +40,7 @@ type processor struct {
 // process applies msg once and settles it: Ack when applied or already
 // applied, Nak with a delay on failure, Term once out of deliveries.
 func (p *processor) process(msg jetstream.Msg) {
-	ctx, span := p.startSpan(msg)
+	ctx, span := p.startSpan(p.base, msg)
 	defer span.End()
 	ctx, cancel := context.WithTimeout(ctx, p.spec.AckWait)
 	defer cancel()
@@ -60,11 +60,78 @@ func (p *processor) process(msg jetstream.Msg) {
 	}
 }
 
+// processBatch applies the messages of batch in one transaction and
+// acknowledges them all once it has committed. When a handler fails,
+// nothing of the batch is kept: the failing message is redelivered later,
+// as if it had failed alone, and each of the others is processed again in
+// its own transaction (all of them when the commit failed). A batch of
+// one is processed alone.
+func (p *processor) processBatch(batch []jetstream.Msg) {
+	if len(batch) == 1 {
+		p.process(batch[0])
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.base, p.spec.AckWait)
+	defer cancel()
+	type item struct {
+		msg       jetstream.Msg
+		ctx       context.Context
+		span      trace.Span
+		duplicate bool
+	}
+	items := make([]item, len(batch))
+	for i, msg := range batch {
+		items[i].msg = msg
+		items[i].ctx, items[i].span = p.startSpan(ctx, msg)
+	}
+	failed := -1
+	err := pgdb.InTx(ctx, p.pool, func(tx pgx.Tx) error {
+		for i := range items {
+			it := &items[i]
+			err := p.applyIn(it.ctx, tx, it.msg)
+			it.duplicate = errors.Is(err, errDuplicate)
+			if err != nil && !it.duplicate {
+				failed = i
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// The failing message is redelivered as if it had failed alone;
+		// the others are processed again, each in its own transaction.
+		p.spec.Logger.DebugContext(ctx, "events: batch rolled back, applying its other messages one at a time",
+			"consumer", p.spec.Durable, "messages", len(items), "error", err)
+		for i, it := range items {
+			it.span.SetAttributes(attribute.Int("gongjian.event.batch", len(items)))
+			if i == failed {
+				it.span.RecordError(err)
+				it.span.SetStatus(codes.Error, err.Error())
+				p.retry(it.ctx, it.msg, err)
+				it.span.End()
+				continue
+			}
+			it.span.AddEvent("batch rolled back; the message is processed again alone")
+			it.span.End()
+			p.process(it.msg)
+		}
+		return
+	}
+	for _, it := range items {
+		it.span.SetAttributes(attribute.Int("gongjian.event.batch", len(items)))
+		if it.duplicate {
+			it.span.SetAttributes(attribute.Bool("gongjian.event.duplicate", true))
+		}
+		p.settle(it.ctx, it.msg.Ack(), it.msg)
+		it.span.End()
+	}
+}
+
 // startSpan starts the consumer span as a child of the trace context the
 // message carries. The carrier matters: the key is stored canonicalised
 // ("Traceparent") and nats.Header.Get is case-sensitive.
-func (p *processor) startSpan(msg jetstream.Msg) (context.Context, trace.Span) {
-	parent := otel.GetTextMapPropagator().Extract(p.base, propagation.HeaderCarrier(msg.Headers()))
+func (p *processor) startSpan(base context.Context, msg jetstream.Msg) (context.Context, trace.Span) {
+	parent := otel.GetTextMapPropagator().Extract(base, propagation.HeaderCarrier(msg.Headers()))
 	return otel.Tracer(tracerName).Start(parent, "process "+msg.Subject(),
 		trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(
@@ -80,21 +147,26 @@ func (p *processor) startSpan(msg jetstream.Msg) (context.Context, trace.Span) {
 // transaction. It returns errDuplicate, and commits nothing, when the event
 // is in the inbox already.
 func (p *processor) apply(ctx context.Context, msg jetstream.Msg) error {
+	return pgdb.InTx(ctx, p.pool, func(tx pgx.Tx) error { return p.applyIn(ctx, tx, msg) })
+}
+
+// applyIn records the event in the inbox and runs the handler within tx,
+// or returns errDuplicate, having written nothing, when the event is in
+// the inbox already.
+func (p *processor) applyIn(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
 	id := eventID(msg)
 	if id == "" {
 		return errors.New("message without an event id or stream sequence")
 	}
-	return pgdb.InTx(ctx, p.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)
+	tag, err := tx.Exec(ctx, `INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)
 ON CONFLICT DO NOTHING`, p.spec.Durable, id)
-		if err != nil {
-			return fmt.Errorf("record in inbox: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return errDuplicate
-		}
-		return p.callHandler(ctx, tx, msg)
-	})
+	if err != nil {
+		return fmt.Errorf("record in inbox: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errDuplicate
+	}
+	return p.callHandler(ctx, tx, msg)
 }
 
 // callHandler turns a panic of the handler into an error, so that one bad
