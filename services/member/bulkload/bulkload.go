@@ -158,13 +158,27 @@ func ceiling(ctx context.Context, cfg Config, ids *idcrypt.Sealer, indexed bool)
 		return err
 	}
 	defer func() { _, _ = cfg.Pool.Exec(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS bulkload_ceiling`) }()
+	// Each row sits where the import puts it: its organisation's path and
+	// district, which the path-led indexes carry.
+	type place struct{ path, district string }
+	places := map[string]place{}
+	rows, err := cfg.Pool.Query(ctx, `SELECT id::text, path, coalesce(district_id::text, '') FROM orgs WHERE id = ANY($1::uuid[])`,
+		cfg.Organisations)
+	if err != nil {
+		return err
+	}
+	var id string
+	var p place
+	if _, err := pgx.ForEachRow(rows, []any{&id, &p.path, &p.district}, func() error { places[id] = p; return nil }); err != nil {
+		return err
+	}
 	cols := []string{"id", "name", "sex", "birth_date", "national_id_sealed", "national_id_hash", "phone", "education",
-		"join_date", "status", "employment_status", "employer", "residence", "organisation_id", "path", "skills",
+		"join_date", "status", "employment_status", "employer", "residence", "organisation_id", "district_id", "path", "skills",
 		"hardship", "version", "created_at", "updated_at", "category_code", "category_name"}
 	join := time.Date(2005, 7, 1, 0, 0, 0, 0, time.UTC)
 	now := time.Now()
 	k := 0
-	_, err := cfg.Pool.CopyFrom(ctx, pgx.Identifier{"bulkload_ceiling"}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+	_, err = cfg.Pool.CopyFrom(ctx, pgx.Identifier{"bulkload_ceiling"}, cols, pgx.CopyFromFunc(func() ([]any, error) {
 		if k == cfg.Rows {
 			return nil, nil
 		}
@@ -175,11 +189,20 @@ func ceiling(ctx context.Context, cfg Config, ids *idcrypt.Sealer, indexed bool)
 		if err != nil {
 			return nil, err
 		}
+		at := places[r.Organisation]
 		return []any{id, r.Name, "FEMALE", r.Birth, sealed, ids.Hash(r.NationalID), "13800000000", "COLLEGE", join, "FULL",
-			"RETIRED", "市供电公司", []byte(`{"building":"金川区广州路3号楼2单元"}`), r.Organisation, "/", []string{"调解", "书法"},
+			"RETIRED", "市供电公司", []byte(`{"building":"金川区广州路3号楼2单元"}`), r.Organisation, nullable(at.district),
+			at.path, []string{"调解", "书法"},
 			false, 1, now, now, "joint", "共管"}, nil
 	}))
 	return err
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // upload opens a job and streams the roster to it, generated as it goes.
