@@ -24,12 +24,46 @@ import (
 	"gongjian.dev/services/member/internal/wiring"
 )
 
+// bareInsertCeiling bounds any way of writing a year of bills into this
+// database: twelve lines a member, written by the server itself (INSERT …
+// SELECT, nothing crossing the wire) into a table shaped like dues_bills
+// without any index, key or constraint, from two connections at once (the
+// machine's two cores), each its six months in one transaction.
+func bareInsertCeiling(b *testing.B, pool *pgxpool.Pool) float64 {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `CREATE TABLE dues_bills_bare (LIKE dues_bills INCLUDING DEFAULTS)`); err != nil {
+		b.Fatal(err)
+	}
+	var written atomic.Int64
+	start := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	for half := range 2 {
+		g.Go(func() error {
+			tag, err := pool.Exec(gctx, `INSERT INTO dues_bills_bare (id, member_id, month, organisation_id, amount_fen,
+					band_kind, rate_basis_points, monthly_income_fen, settings_version, batch_id, created_at)
+				SELECT gen_random_uuid(), m.id, make_date(2026, mon, 1), m.organisation_id, 2000, 'IN_SERVICE', 100,
+					200000, 1, '00000000-0000-0000-0000-000000000001', now()
+				FROM generate_series($1::int, $1::int + 5) mon, members m`, 1+6*half)
+			written.Add(tag.RowsAffected())
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return float64(written.Load()) / time.Since(start).Seconds()
+}
+
 // BenchmarkDuesYear bills a year (twelve months) for every branch of the
 // benchmark city, each district's month one generation of its subtree as
 // the API makes it (the candidates in one query, the lines in one insert,
 // with event and audit record), eight districts at once; then writes the same number of
 // bill lines with COPY into a table shaped like dues_bills (its keys and
-// indexes), the ceiling of the same run. BENCH_MEMBERS sets the city's
+// indexes), the ceiling of the same run; and, as a bound below which no
+// design of the same rows can go here, the same year written by the
+// server into a copy of the table without any index (bareInsertCeiling).
+// BENCH_MEMBERS sets the city's
 // size (1,000,000 by default).
 func BenchmarkDuesYear(b *testing.B) {
 	cfg := &wiring.Config{IDKeys: "v1:" + idcrypt.NewKey(), IDHashKey: idcrypt.NewKey(), SweepInterval: time.Hour}
@@ -82,6 +116,10 @@ func BenchmarkDuesYear(b *testing.B) {
 	ceiling := copyCeiling(b, pool, int(lines.Load()))
 	b.ReportMetric(ceiling, "copy-lines/s")
 	b.Logf("COPY ceiling: %.0f lines/s; generation at %.0f%% of it", ceiling, 100*float64(lines.Load())/took.Seconds()/ceiling)
+	bare := bareInsertCeiling(b, pool)
+	b.ReportMetric(bare, "bare-insert-lines/s")
+	b.Logf("bare INSERT bound: %.0f lines/s; %d lines would take %.1f s with no index at all",
+		bare, lines.Load(), float64(lines.Load())/bare)
 }
 
 // declare writes one income declaration per member with COPY, as of
