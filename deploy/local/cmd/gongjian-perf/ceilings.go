@@ -71,7 +71,7 @@ func measurePgbench(ctx context.Context, s *system) ([]perf.Row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgbench: %v: %s", err, out)
 	}
-	servers := s.meter.Sample().Since(before).Servers
+	cpu := s.meter.Sample().Since(before)
 	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru)
 	client := time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) - clientBefore
 	m := tpsLine.FindSubmatch(out)
@@ -83,9 +83,12 @@ func measurePgbench(ctx context.Context, s *system) ([]perf.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := perf.Result{Latencies: lat, CPU: perf.CPU{Client: client, Servers: servers}}
+	// pgbench is the load generator here, a child of this process.
+	cpu.ByProcess[perf.ClientName], cpu.Client = client, client
+	res := perf.Result{Latencies: lat, CPU: cpu}
 	row := res.Row(ceilingPgbench)
 	row.PerSecond = tps
+	row.CPUPerCallMs = cpu.PerCall(tps * float64(s.cfg.Seconds))
 	row.Note = fmt.Sprintf("scale %d, 8 clients, prepared, synchronous commit, the services' cluster", pgbenchScale)
 	return []perf.Row{row}, nil
 }

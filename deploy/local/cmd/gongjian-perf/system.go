@@ -238,7 +238,8 @@ func start(ctx context.Context, cfg settings, root, dir string) (*system, error)
 		return s, err
 	}
 	s.dbURL = cluster.URL("gongjian")
-	s.meter = &perf.Meter{Parents: []int{cluster.Pid()}, Servers: []int{cluster.Pid()}}
+	s.meter = &perf.Meter{}
+	s.meter.Add("postgres", cluster.Pid(), true)
 
 	s.sup = supervisor.New(func(name, line string) {
 		if c := s.logLines[name]; c != nil {
@@ -263,7 +264,7 @@ func start(ctx context.Context, cfg settings, root, dir string) (*system, error)
 	}); err != nil {
 		return s, err
 	}
-	s.meter.Servers = append(s.meter.Servers, s.sup.Pid("nats"))
+	s.meter.Add("nats", s.sup.Pid("nats"), false)
 	nc, js, err := events.Connect(natsURL, "perf")
 	if err != nil {
 		return s, err
@@ -307,7 +308,7 @@ func start(ctx context.Context, cfg settings, root, dir string) (*system, error)
 			Ready: supervisor.GRPCHealth(addrs[sv.Name]), ReadyTimeout: 2 * time.Minute}); err != nil {
 			return s, err
 		}
-		s.meter.Servers = append(s.meter.Servers, s.sup.Pid(sv.Name))
+		s.meter.Add(sv.Name, s.sup.Pid(sv.Name), false)
 		for range connsPerService {
 			conn, err := grpc.NewClient("passthrough:///"+addrs[sv.Name], grpc.WithTransportCredentials(insecure.NewCredentials()))
 			if err != nil {
@@ -330,7 +331,7 @@ func start(ctx context.Context, cfg settings, root, dir string) (*system, error)
 		Ready: supervisor.HTTPOK("http://" + httpAddr + "/healthz")}); err != nil {
 		return s, err
 	}
-	s.meter.Servers = append(s.meter.Servers, s.sup.Pid("gateway"))
+	s.meter.Add("gateway", s.sup.Pid("gateway"), false)
 	s.gateway = "http://" + httpAddr
 	s.httpc = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4 * cfg.Clients, MaxConnsPerHost: 4 * cfg.Clients}, Timeout: time.Minute}
 

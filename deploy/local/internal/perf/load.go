@@ -51,7 +51,8 @@ func (r Result) Quantile(q float64) float64 {
 // Row is the result as a report row.
 func (r Result) Row(name string) Row {
 	return Row{Name: name, PerSecond: r.PerSecond(), P50ms: r.Quantile(0.5), P99ms: r.Quantile(0.99),
-		ClientCPUShare: r.CPU.ClientShare(), Errors: r.Errors}
+		ClientCPUShare: r.CPU.ClientShare(), CPUPerCallMs: r.CPU.PerCall(float64(r.Calls - r.Errors)),
+		MachineBusy: r.CPU.MachineBusy, Errors: r.Errors}
 }
 
 // Run applies the load to call, while meter (when not nil) counts the CPU

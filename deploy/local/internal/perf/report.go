@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -35,6 +36,12 @@ type Row struct {
 	// ClientCPUShare is the load generator's share of the CPU time spent
 	// by it and the system's processes while the row was measured.
 	ClientCPUShare float64 `json:"client_cpu_share,omitempty"`
+	// CPUPerCallMs is the CPU time each process spent per successful call,
+	// in ms, the load generator's among them, and their sum under "total".
+	CPUPerCallMs map[string]float64 `json:"cpu_ms_per_call,omitempty"`
+	// MachineBusy is the share of the machine's CPU time that was busy
+	// while the row was measured.
+	MachineBusy float64 `json:"machine_cpu_busy,omitempty"`
 	// Errors counts failed calls.
 	Errors int `json:"errors,omitempty"`
 	// Note says what else the row needs said (its rate, its target).
@@ -72,7 +79,55 @@ func WriteTable(w io.Writer, rows []Row) error {
 			}
 		}
 	}
-	return nil
+	return writeCPUTable(w, rows)
+}
+
+// writeCPUTable prints, for the rows whose CPU was metered, the CPU time
+// each process spent per call: where a call's cost lies, and so what
+// bounds a throughput on a machine whose CPUs are all busy.
+func writeCPUTable(w io.Writer, rows []Row) error {
+	var names []string
+	seen := map[string]bool{"total": true}
+	for _, r := range rows {
+		for name := range r.CPUPerCallMs {
+			if !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	slices.Sort(names)
+	if _, err := fmt.Fprintln(w, "\nCPU time per call, ms, by process (and how busy the machine's CPUs were):"); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "operation\ttotal\t%s\tmachine busy\t\n", strings.Join(names, "\t"))
+	for _, r := range rows {
+		if r.CPUPerCallMs == nil {
+			continue
+		}
+		cells := []string{r.Name, cpuMs(r.CPUPerCallMs["total"])}
+		for _, name := range names {
+			cells = append(cells, cpuMs(r.CPUPerCallMs[name]))
+		}
+		cells = append(cells, percent(r.MachineBusy))
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(cells, "\t"))
+	}
+	return tw.Flush()
+}
+
+func cpuMs(v float64) string {
+	switch {
+	case v == 0:
+		return "–"
+	case v < 0.01:
+		return "<0.01"
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
 }
 
 // WriteJSON writes rows as a JSON array to path, making its folder.
