@@ -155,7 +155,7 @@ func serve[T any](ctx context.Context, log *slog.Logger, spec Spec[T], base Base
 	}
 	g.Go(func() error { return WatchDatabase(gctx, pool, srv, log) })
 	if base.PprofAddr != "" {
-		g.Go(func() error { return servePprof(gctx, base.PprofAddr, log) })
+		g.Go(func() error { return app.ServePprof(gctx, base.PprofAddr, log) })
 	}
 	g.Go(func() error { return srv.Serve(gctx, lis, base.ShutdownTimeout) })
 	err = g.Wait()

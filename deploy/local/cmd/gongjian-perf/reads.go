@@ -60,7 +60,7 @@ func measureReads(ctx context.Context, s *system) ([]perf.Row, error) {
 		g = g.Against(health)
 		g.Note = fmt.Sprintf("%d log lines for %d calls", s.logCount()-logged, res.Calls)
 		logged = s.logCount()
-		res = s.run(ctx, s.load(), func(ctx context.Context, w int) error { return s.get(ctx, r.path(), bearer) })
+		res = s.runProfiled(ctx, "gateway", r.name+" REST", s.load(), func(ctx context.Context, w int) error { return s.get(ctx, r.path(), bearer) })
 		h, err := s.row(r.name+" REST", res)
 		if err != nil {
 			return nil, err

@@ -324,6 +324,14 @@ func start(ctx context.Context, cfg settings, root, dir string) (*system, error)
 	}
 	httpAddr := "127.0.0.1:" + strconv.Itoa(httpPort)
 	genv := map[string]string{"HTTP_ADDR": httpAddr, "AUTH_KEYS_FILE": s.issuer.KeysFile()}
+	if cfg.Profile {
+		p, err := freePort()
+		if err != nil {
+			return s, err
+		}
+		s.pprof["gateway"] = "127.0.0.1:" + strconv.Itoa(p)
+		genv["PPROF_ADDR"] = s.pprof["gateway"]
+	}
 	for _, sv := range services {
 		genv[sv.GatewayEnv] = addrs[sv.Name]
 	}

@@ -32,6 +32,9 @@ type Config struct {
 	CobuildingAddr   string        `env:"COBUILDING_ADDR"`
 	SupervisionAddr  string        `env:"SUPERVISION_ADDR"`
 	ShutdownTimeout  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// PprofAddr, when set, serves Go's profiles there, as in the services;
+	// never on an address others can reach.
+	PprofAddr string `env:"PPROF_ADDR"`
 	// Mutual TLS to the services, when BACKEND_TLS_CA_FILE is given: the
 	// CA the services' certificates chain to, and the gateway's own
 	// client certificate and key.
@@ -166,6 +169,14 @@ func run(ctx context.Context, log *slog.Logger) error {
 			log.Warn("closing backends", "error", err)
 		}
 	}()
+
+	if cfg.PprofAddr != "" {
+		go func() {
+			if err := app.ServePprof(ctx, cfg.PprofAddr, log); err != nil {
+				log.Warn("profiles", "error", err)
+			}
+		}()
+	}
 
 	// HTTP server.
 	return serve(ctx, log, cfg, handler)

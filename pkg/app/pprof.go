@@ -1,4 +1,4 @@
-package service
+package app
 
 import (
 	"context"
@@ -9,8 +9,10 @@ import (
 	"time"
 )
 
-// servePprof serves Go's profiles on addr until ctx ends.
-func servePprof(ctx context.Context, addr string, log *slog.Logger) error {
+// ServePprof serves Go's profiles (/debug/pprof/) on addr until ctx ends:
+// for a process that is not a Service (the gateway) to offer what
+// PPROF_ADDR offers in a service.
+func ServePprof(ctx context.Context, addr string, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
