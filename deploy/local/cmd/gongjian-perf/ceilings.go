@@ -84,7 +84,7 @@ func measurePgbench(ctx context.Context, s *system) ([]perf.Row, error) {
 		return nil, err
 	}
 	// pgbench is the load generator here, a child of this process.
-	cpu.ByProcess[perf.ClientName], cpu.Client = client, client
+	cpu.ByProcess[perf.ClientName] = client
 	res := perf.Result{Latencies: lat, CPU: cpu}
 	row := res.Row(ceilingPgbench)
 	row.PerSecond = tps

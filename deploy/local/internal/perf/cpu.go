@@ -39,7 +39,6 @@ const ClientName = "load generator"
 
 // CPUSample is a reading of the meter.
 type CPUSample struct {
-	Client, Servers time.Duration
 	// ByProcess is each metered name's time, the client's under ClientName.
 	ByProcess map[string]time.Duration
 	// Busy and Total are the machine's CPU time spent working and in all
@@ -49,8 +48,8 @@ type CPUSample struct {
 
 // CPU is the CPU time spent between two samples.
 type CPU struct {
-	Client, Servers time.Duration
-	ByProcess       map[string]time.Duration
+	// ByProcess is each metered name's time, the client's under ClientName.
+	ByProcess map[string]time.Duration
 	// MachineBusy is the share of the machine's CPU time that was busy,
 	// whoever spent it (0 when unknown).
 	MachineBusy float64
@@ -58,10 +57,14 @@ type CPU struct {
 
 // ClientShare is the generator's share of the CPU time spent.
 func (c CPU) ClientShare() float64 {
-	if c.Client+c.Servers <= 0 {
+	var all time.Duration
+	for _, d := range c.ByProcess {
+		all += d
+	}
+	if all <= 0 {
 		return 0
 	}
-	return float64(c.Client) / float64(c.Client+c.Servers)
+	return float64(c.ByProcess[ClientName]) / float64(all)
 }
 
 // PerCall is each process's CPU time per call, in ms, and their sum under
@@ -82,7 +85,7 @@ func (c CPU) PerCall(calls float64) map[string]float64 {
 
 // Since is the CPU time spent from before to s.
 func (s CPUSample) Since(before CPUSample) CPU {
-	c := CPU{Client: s.Client - before.Client, Servers: s.Servers - before.Servers, ByProcess: map[string]time.Duration{}}
+	c := CPU{ByProcess: map[string]time.Duration{}}
 	for name, d := range s.ByProcess {
 		c.ByProcess[name] = d - before.ByProcess[name]
 	}
@@ -96,8 +99,7 @@ func (s CPUSample) Since(before CPUSample) CPU {
 func (m *Meter) Sample() CPUSample {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	s := CPUSample{Client: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ByProcess: map[string]time.Duration{}}
-	s.ByProcess[ClientName] = s.Client
+	s := CPUSample{ByProcess: map[string]time.Duration{ClientName: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}}
 	var parents []int
 	for _, p := range m.procs {
 		if p.children {
@@ -106,15 +108,11 @@ func (m *Meter) Sample() CPUSample {
 	}
 	children := childrenOf(parents)
 	for _, p := range m.procs {
-		d := procCPU(p.pid)
-		if p.children {
-			d += reapedCPU(p.pid)
-			for _, c := range children[p.pid] {
-				d += procCPU(c)
-			}
+		d := procCPU(p.pid, p.children)
+		for _, c := range children[p.pid] {
+			d += procCPU(c, false)
 		}
 		s.ByProcess[p.name] += d
-		s.Servers += d
 	}
 	s.Busy, s.Total = machineCPU()
 	return s
@@ -158,29 +156,26 @@ func procStat(pid int) []string {
 	return strings.Fields(s[i+1:])
 }
 
-// procCPU is a process's user and system time.
-func procCPU(pid int) time.Duration {
+// procCPU is a process's user and system time and, with reaped, that of
+// its children that ended and were waited for (a PostgreSQL backend that
+// closed).
+func procCPU(pid int, reaped bool) time.Duration {
 	f := procStat(pid)
-	if len(f) < 13 {
-		return 0
-	}
-	// Fields after the name: state(0) ppid(1) … utime(11) stime(12).
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+st) * clockTick
-}
-
-// reapedCPU is the user and system time of a process's children that
-// ended and were waited for (a PostgreSQL backend that closed).
-func reapedCPU(pid int) time.Duration {
-	f := procStat(pid)
-	if len(f) < 15 {
-		return 0
-	}
+	// Fields after the name: state(0) ppid(1) … utime(11) stime(12)
 	// cutime(13) cstime(14).
-	u, _ := strconv.ParseInt(f[13], 10, 64)
-	st, _ := strconv.ParseInt(f[14], 10, 64)
-	return time.Duration(u+st) * clockTick
+	last := 12
+	if reaped {
+		last = 14
+	}
+	if len(f) <= last {
+		return 0
+	}
+	var ticks int64
+	for _, v := range f[11 : last+1] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick
 }
 
 // childrenOf lists the running processes whose parent is one of parents,
