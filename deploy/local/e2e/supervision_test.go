@@ -59,13 +59,18 @@ func TestSupervisionFromAMissedQuarterToAWithdrawnStar(t *testing.T) {
 
 	// A five-star in-service member who registered with the community
 	// eight months ago and joined no joint activity since.
-	code, out := s.restAs(t, admin, "POST", "/v1/members", "", fmt.Sprintf(`{"name":"李强","sex":"SEX_MALE","birthDate":"1980-01-15",
-		"nationalId":%q,"joinDate":"2010-07-01","status":"MEMBER_STATUS_FULL","employmentStatus":"EMPLOYMENT_STATUS_EMPLOYED",
-		"employer":"同江海关","organisationId":%q}`, e2eNationalID(), branchID))
-	if code != http.StatusOK {
-		t.Fatalf("register the member: HTTP %d %v", code, out)
-	}
-	memberID := out["member"].(map[string]any)["id"].(string)
+	// The member service learns the branch from the organisation
+	// service's events: until then the branch is not found.
+	var memberID string
+	eventually(t, "the member service to know the branch", func() (bool, string) {
+		code, out := s.restAs(t, admin, "POST", "/v1/members", "", fmt.Sprintf(`{"name":"李强","sex":"SEX_MALE","birthDate":"1980-01-15",
+			"nationalId":%q,"joinDate":"2010-07-01","status":"MEMBER_STATUS_FULL","employmentStatus":"EMPLOYMENT_STATUS_EMPLOYED",
+			"employer":"同江海关","organisationId":%q}`, e2eNationalID(), branchID))
+		if code == http.StatusOK {
+			memberID = out["member"].(map[string]any)["id"].(string)
+		}
+		return code == http.StatusOK, fmt.Sprint(code, out)
+	})
 	year := time.Now().Year()
 	if code, out := s.restAs(t, admin, "POST", "/v1/members/"+memberID+"/star-ratings", "",
 		fmt.Sprintf(`{"year":%d,"stars":5,"reason":"年度评定"}`, year)); code != http.StatusOK {
@@ -93,7 +98,7 @@ func TestSupervisionFromAMissedQuarterToAWithdrawnStar(t *testing.T) {
 	}
 
 	// The item, answered by the secretary over REST.
-	code, out = s.restAs(t, secretary, "GET", "/v1/rectification-items?organisationId="+communityID, tp, "")
+	code, out := s.restAs(t, secretary, "GET", "/v1/rectification-items?organisationId="+communityID, tp, "")
 	items, _ := out["items"].([]any)
 	if code != http.StatusOK || len(items) != 1 {
 		t.Fatalf("the secretary's items: HTTP %d %v", code, out)
