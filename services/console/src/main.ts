@@ -6,10 +6,11 @@ import { i18n } from './i18n';
 import { router } from './router';
 import { whenUnauthenticated } from './api/client';
 import { expire } from './session';
+import { install } from './setup';
 
 whenUnauthenticated(() => {
   expire();
   void router.push({ name: 'sign-in', query: { return: router.currentRoute.value.fullPath } });
 });
 
-createApp(App).use(i18n).use(router).mount('#app');
+install(createApp(App)).use(i18n).use(router).mount('#app');
