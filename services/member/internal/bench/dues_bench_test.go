@@ -2,11 +2,13 @@ package bench_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -55,6 +57,66 @@ func bareInsertCeiling(b *testing.B, pool *pgxpool.Pool) float64 {
 	return float64(written.Load()) / time.Since(start).Seconds()
 }
 
+// keyedPartitionBound bounds any design that keeps the ledger's one rule
+// generation cannot do without — one line per member and month, checked
+// by a unique index — at its cheapest: the bare table of bareInsertCeiling
+// partitioned by month (so that each month's inserts touch only that
+// month's index), with that unique key and nothing else, written by the
+// server itself from two connections (six months each, a month a
+// transaction) with plain INSERT … SELECT, no conflict handling and no
+// other index. With memberKey, the table also has the ledger's foreign key
+// to members, which PostgreSQL checks row by row.
+func keyedPartitionBound(b *testing.B, pool *pgxpool.Pool, memberKey bool) float64 {
+	b.Helper()
+	ctx := context.Background()
+	table, fk := "dues_bills_keyed", ""
+	if memberKey {
+		table, fk = "dues_bills_keyed_fk", ", FOREIGN KEY (member_id) REFERENCES members (id)"
+	}
+	if _, err := pool.Exec(ctx, `CREATE TABLE `+table+` (LIKE dues_bills INCLUDING DEFAULTS,
+			UNIQUE (member_id, month)`+fk+`) PARTITION BY RANGE (month)`); err != nil {
+		b.Fatal(err)
+	}
+	monthlyPartitions(b, pool, table)
+	var written atomic.Int64
+	start := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	for half := range 2 {
+		g.Go(func() error {
+			for mon := 1 + 6*half; mon <= 6+6*half; mon++ {
+				tag, err := pool.Exec(gctx, `INSERT INTO `+table+` (id, member_id, month, organisation_id, amount_fen,
+						band_kind, rate_basis_points, monthly_income_fen, settings_version, batch_id, created_at)
+					SELECT gen_random_uuid(), m.id, make_date(2026, $1, 1), m.organisation_id, 2000, 'IN_SERVICE', 100,
+						200000, 1, '00000000-0000-0000-0000-000000000001', now()
+					FROM members m`, mon)
+				if err != nil {
+					return err
+				}
+				written.Add(tag.RowsAffected())
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return float64(written.Load()) / time.Since(start).Seconds()
+}
+
+// monthlyPartitions gives the partitioned table a partition for each
+// month of 2026.
+func monthlyPartitions(b *testing.B, pool *pgxpool.Pool, table string) {
+	b.Helper()
+	for mon := 1; mon <= 12; mon++ {
+		from := time.Date(2026, time.Month(mon), 1, 0, 0, 0, 0, time.UTC)
+		if _, err := pool.Exec(context.Background(), fmt.Sprintf(`CREATE TABLE %s_%02d PARTITION OF %s
+				FOR VALUES FROM ('%s') TO ('%s')`, table, mon, table, from.Format(time.DateOnly),
+			from.AddDate(0, 1, 0).Format(time.DateOnly))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkDuesYear bills a year (twelve months) for every branch of the
 // benchmark city, each district's month one generation of its subtree as
 // the API makes it (the candidates in one query, the lines in one insert,
@@ -62,7 +124,9 @@ func bareInsertCeiling(b *testing.B, pool *pgxpool.Pool) float64 {
 // bill lines with COPY into a table shaped like dues_bills (its keys and
 // indexes), the ceiling of the same run; and, as a bound below which no
 // design of the same rows can go here, the same year written by the
-// server into a copy of the table without any index (bareInsertCeiling).
+// server into a copy of the table without any index (bareInsertCeiling),
+// and with the one key no design can drop, month by month, without and
+// with the foreign key to members (keyedPartitionBound).
 // BENCH_MEMBERS sets the city's
 // size (1,000,000 by default).
 func BenchmarkDuesYear(b *testing.B) {
@@ -90,7 +154,9 @@ func BenchmarkDuesYear(b *testing.B) {
 	b.ResetTimer()
 	var lines atomic.Int64
 	start := time.Now()
+	var months []string
 	for month := range 12 {
+		began := time.Now()
 		m := time.Date(2026, time.Month(month+1), 1, 0, 0, 0, 0, time.UTC)
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(concurrency)
@@ -106,13 +172,14 @@ func BenchmarkDuesYear(b *testing.B) {
 		if err := g.Wait(); err != nil {
 			b.Fatal(err)
 		}
+		months = append(months, time.Since(began).Round(100*time.Millisecond).String())
 	}
 	took := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(lines.Load())/took.Seconds(), "lines/s")
 	b.ReportMetric(took.Seconds(), "s/year")
-	b.Logf("a year of bills: %d lines for %d members in %v (%.0f lines/s)", lines.Load(), n, took.Round(time.Millisecond),
-		float64(lines.Load())/took.Seconds())
+	b.Logf("a year of bills: %d lines for %d members in %v (%.0f lines/s); month by month: %s", lines.Load(), n,
+		took.Round(time.Millisecond), float64(lines.Load())/took.Seconds(), strings.Join(months, " "))
 	ceiling := copyCeiling(b, pool, int(lines.Load()))
 	b.ReportMetric(ceiling, "copy-lines/s")
 	b.Logf("COPY ceiling: %.0f lines/s; generation at %.0f%% of it", ceiling, 100*float64(lines.Load())/took.Seconds()/ceiling)
@@ -120,6 +187,14 @@ func BenchmarkDuesYear(b *testing.B) {
 	b.ReportMetric(bare, "bare-insert-lines/s")
 	b.Logf("bare INSERT bound: %.0f lines/s; %d lines would take %.1f s with no index at all",
 		bare, lines.Load(), float64(lines.Load())/bare)
+	keyed := keyedPartitionBound(b, pool, false)
+	b.ReportMetric(keyed, "keyed-insert-lines/s")
+	b.Logf("keyed INSERT bound (monthly partitions, the one-per-member-and-month key alone): %.0f lines/s; %d lines would take %.1f s",
+		keyed, lines.Load(), float64(lines.Load())/keyed)
+	keyedFK := keyedPartitionBound(b, pool, true)
+	b.ReportMetric(keyedFK, "keyed-fk-insert-lines/s")
+	b.Logf("the same with the foreign key to members: %.0f lines/s; %d lines would take %.1f s",
+		keyedFK, lines.Load(), float64(lines.Load())/keyedFK)
 }
 
 // declare writes one income declaration per member with COPY, as of
