@@ -360,6 +360,7 @@ func TestATaskListIsReviewedGradedRankedAndItsBestCommended(t *testing.T) {
 	city.eval("set the year", fmt.Sprintf(`(() => { const e = document.querySelector('#comm-year'); e.value = '%d'; e.dispatchEvent(new Event('input', { bubbles: true })); e.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, year), nil)
 	city.click("#comm-load")
 	city.waitJS("the proposal listed", fmt.Sprintf(`document.querySelector('.commendation-table')?.textContent.includes(%q)`, reason))
+	city.loaded()
 	city.run("approve it", chromedp.Click(fmt.Sprintf(`//tr[contains(., %q)]//button[starts-with(@id, "comm-approve-")]`, reason), chromedp.BySearch))
 	city.waitJS("approved", fmt.Sprintf(`[...document.querySelectorAll('.commendation-table tr')].some(r => r.textContent.includes(%q) && r.querySelector('.commendation-state')?.textContent.trim() === '已批准')`, reason))
 	city.typeInto("#comm-title", fmt.Sprintf("关于表彰%d年度先进的决定", year))

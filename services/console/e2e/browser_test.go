@@ -220,7 +220,17 @@ func (p *page) typeInto(sel, value string) {
 
 func (p *page) click(sel string) {
 	p.t.Helper()
+	p.loaded()
 	p.run("click "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
+}
+
+// loaded waits until no table is masked as loading (v-loading), as a
+// person waits before clicking in it: the mask takes the clicks while it
+// is there, and fades out after the rows arrive.
+func (p *page) loaded() {
+	p.t.Helper()
+	p.waitJS("the tables loaded", `![...document.querySelectorAll('.el-loading-mask')]
+		.some(m => m.isConnected && getComputedStyle(m).display !== 'none')`)
 }
 
 // expandNode opens a node of the organisation tree by its name, as a

@@ -98,6 +98,7 @@ func TestALedgerItemIsReportedSentBackAndTickedOff(t *testing.T) {
 	convener.pickID("#led-owner-org", community.ID)
 	convener.typeInto("#led-matter", "社区活动阵地屋顶漏水，由社区牵头修缮")
 	convener.click("#led-add")
+	convener.loaded()
 	convener.run("see it on the meeting's ledger", chromedp.Click(`//table//a[normalize-space(.)="`+title+`"]`, chromedp.BySearch))
 	convener.waitJS("the item's page", `document.querySelector('.ledger-status')?.textContent.trim() === '待办理'`)
 	var where string
