@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -54,7 +53,7 @@ func Open(ctx context.Context, url, schema string) (*pgxpool.Pool, error) {
 		cfg.MaxConns = DefaultMaxConns
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	cfg.ConnConfig.Tracer = otelpgx.NewTracer() // parameters are left out by default
+	cfg.ConnConfig.Tracer = newTracer(cfg.ConnConfig)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgdb: %w", err)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -180,6 +181,64 @@ func TestOpenKeepsQueryParametersOutOfSpans(t *testing.T) {
 	}
 	if statements == 0 {
 		t.Errorf("no span carries the statement: is the pool traced?")
+	}
+}
+
+func TestOnlyASlowWaitForAConnectionIsTraced(t *testing.T) {
+	t.Parallel()
+	recorder := tracetest.NewSpanRecorder()
+	provider := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))
+	url := pgtest.URL(t, "billing", accounts)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	pool := open(t, url+sep+"pool_max_conns=1", "billing")
+	acquires := func() (n int) {
+		for _, span := range recorder.Ended() {
+			if span.Name() == "pool.acquire" {
+				n++
+			}
+		}
+		return n
+	}
+
+	ctx, request := provider.Tracer("test").Start(context.Background(), "request")
+	defer request.End()
+	exec(t, pool, "SELECT 1") // the pool's one connection, made
+	if _, err := pool.Exec(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := acquires(); n != 0 {
+		t.Errorf("a connection found at once made %d acquire spans, want none", n)
+	}
+
+	held, err := pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		held.Release()
+	}()
+	if _, err := pool.Exec(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	var waited []sdktrace.ReadOnlySpan
+	for _, span := range recorder.Ended() {
+		if span.Name() == "pool.acquire" {
+			waited = append(waited, span)
+		}
+	}
+	if len(waited) != 1 {
+		t.Fatalf("a wait for the one connection made %d acquire spans, want 1", len(waited))
+	}
+	span := waited[0]
+	if d := span.EndTime().Sub(span.StartTime()); d < 10*time.Millisecond {
+		t.Errorf("the acquire span lasts %v; the wait was about 20ms", d)
+	}
+	if span.Parent().SpanID() != request.SpanContext().SpanID() {
+		t.Errorf("the acquire span's parent is %v, want the request's span", span.Parent().SpanID())
 	}
 }
 

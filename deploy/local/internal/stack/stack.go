@@ -134,7 +134,7 @@ func Binary(binDir, pkg string) string {
 // inherits; everything else it gets is set explicitly.
 var passedNames = []string{
 	"PATH", "HOME", "TMPDIR", "TZ", "LANG", "LC_ALL", "LOG_LEVEL", "SHUTDOWN_TIMEOUT",
-	"GOMAXPROCS", "GOMEMLIMIT", "GODEBUG", "GOTRACEBACK",
+	"GOMAXPROCS", "GOMEMLIMIT", "GOGC", "GODEBUG", "GOTRACEBACK",
 }
 
 // Environ builds a child's environment: the passed-through variables of the
