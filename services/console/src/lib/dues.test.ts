@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { billState, fenToYuan, mayDeclareIncome, mayWriteDues, monthBefore, ratePercent, sumFen, today, validMonth, yuanToFen } from './dues';
+import { billState, fenToYuan, mayDeclareIncome, mayWriteDues, monthBefore, ratePercent, reversals, reversible, sumFen, today, validMonth, yuanToFen } from './dues';
 
 describe('fenToYuan', () => {
   it('shows fen as yuan with two decimals', () => {
@@ -109,5 +109,25 @@ describe('who may', () => {
     expect(mayDeclareIncome({ role: 'member', memberId: 'm1' }, 'm1')).toBe(true);
     expect(mayDeclareIncome({ role: 'member', memberId: 'm2' }, 'm1')).toBe(false);
     expect(mayDeclareIncome(null, 'm1')).toBe(false);
+  });
+});
+
+describe('reversals', () => {
+  const entries = [
+    { id: 'p1', kind: 'DUES_ENTRY_KIND_PAYMENT' },
+    { id: 'p2', kind: 'DUES_ENTRY_KIND_PAYMENT' },
+    { id: 'r1', kind: 'DUES_ENTRY_KIND_REFUND', reverses: 'p1' },
+    { id: 'p3', kind: 'DUES_ENTRY_KIND_PAYMENT' },
+    { id: 'c1', kind: 'DUES_ENTRY_KIND_CORRECTION', reverses: 'p3' },
+    { id: 'p4', kind: 'DUES_ENTRY_KIND_PAYMENT' }, // p3 recorded again as it should have been
+  ];
+  const reversed = reversals(entries);
+  it('reads which payments were refunded or corrected, and how', () => {
+    expect(reversed.get('p1')).toBe('DUES_ENTRY_KIND_REFUND');
+    expect(reversed.get('p3')).toBe('DUES_ENTRY_KIND_CORRECTION');
+    expect(reversed.has('p2')).toBe(false);
+  });
+  it('offers to reverse only a payment still standing', () => {
+    expect(entries.filter((e) => reversible(e, reversed)).map((e) => e.id)).toEqual(['p2', 'p4']);
   });
 });

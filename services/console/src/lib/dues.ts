@@ -108,3 +108,28 @@ export function mayDeclareIncome(who: { role?: string; memberId?: string } | nul
   if (who.role === 'member') return !!who.memberId && who.memberId === memberId;
   return mayWriteDues(who.role);
 }
+
+/** The part of a ledger entry that says what it is and what it reverses. */
+export interface EntryLike {
+  id?: string;
+  kind?: string;
+  reverses?: string;
+}
+
+/**
+ * reversals maps each payment that a refund or a correction reversed to the
+ * kind of the entry that reversed it: entries are never edited, so a
+ * payment's fate is read from the entries after it.
+ */
+export function reversals(entries: EntryLike[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of entries) {
+    if (e.reverses && (e.kind === 'DUES_ENTRY_KIND_REFUND' || e.kind === 'DUES_ENTRY_KIND_CORRECTION')) out.set(e.reverses, e.kind);
+  }
+  return out;
+}
+
+/** reversible says whether an entry is a payment no refund or correction has reversed yet. */
+export function reversible(e: EntryLike, reversed: Map<string, string>): boolean {
+  return e.kind === 'DUES_ENTRY_KIND_PAYMENT' && !!e.id && !reversed.has(e.id);
+}

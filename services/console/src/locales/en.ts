@@ -67,6 +67,11 @@ const en: typeof zh = {
     effectiveMonth: 'From month', effectiveHint: 'Empty: this month; next month at most', declare: 'Declare income', declared: 'Income declared, in force from {month}', note: 'Note', kindOf: 'Kind', amountSigned: 'Amount (yuan)', reason: 'Reason', from: 'From', to: 'To', decidedBy: 'Decided by', openEnded: 'Open-ended',
     participation: 'Organisation life', activity: 'Activity', date: 'Date', topic: 'Topic', attended: 'Present', absent: 'Absent', absenceReason: 'Reason for absence', more: 'Load more',
     absence: { ILLNESS: 'Illness', WORK: 'Work', AWAY: 'Away', FAMILY: 'Family', INFIRM: 'Infirm', OTHER: 'Other' } as Record<string, string>,
+    actions: 'Actions', refund: 'Refund', correct: 'Correct', refundedTag: 'Refunded', correctedTag: 'Corrected',
+    refundTitle: 'Pay back the payment of {month}, {yuan} yuan', correctTitle: 'Correct the payment of {month}, {yuan} yuan', refundedOn: 'Paid back on', cancel: 'Cancel',
+    recordAgain: 'Record the payment again as it should have been', correctHint: 'The payment stays on record, reversed by a new entry; ticked, the payment below is recorded in its place',
+    refunded: 'The payment of {month}, {yuan} yuan, paid back', corrected: 'The payment of {month} corrected',
+    grant: 'Grant an exemption', granted: 'Exemption from {from} recorded', toHint: 'Empty: open-ended', decidedByHint: "e.g. the branch committee's meeting of March 2026",
   },
   enumShort: { open: 'Open', submitted: 'Submitted', closed: 'Closed' },
   rules: {

@@ -65,6 +65,11 @@ export default {
     effectiveMonth: '起始月份', effectiveHint: '留空为本月，最晚下月', declare: '申报收入', declared: '已申报收入，自 {month} 起按此计算', note: '备注', kindOf: '类型', amountSigned: '金额(元)', reason: '事由', from: '起', to: '止', decidedBy: '决定', openEnded: '长期',
     participation: '组织生活', activity: '活动', date: '日期', topic: '主题', attended: '出席', absent: '缺席', absenceReason: '缺席原因', more: '加载更多',
     absence: { ILLNESS: '生病', WORK: '工作', AWAY: '外出', FAMILY: '家事', INFIRM: '年老体弱', OTHER: '其他' } as Record<string, string>,
+    actions: '操作', refund: '退费', correct: '更正', refundedTag: '已退费', correctedTag: '已更正',
+    refundTitle: '退还 {month} 的缴费 {yuan} 元', correctTitle: '更正 {month} 的缴费 {yuan} 元', refundedOn: '退费日期', cancel: '取消',
+    recordAgain: '按正确的信息重新登记这笔缴费', correctHint: '原记录保留，另记一笔冲销；勾选时再按下面的信息登记一笔缴费',
+    refunded: '已退还 {month} 的缴费 {yuan} 元', corrected: '已更正 {month} 的缴费',
+    grant: '登记减免', granted: '已登记自 {from} 起的减免', toHint: '留空为长期', decidedByHint: '如：2026年3月支委会',
   },
   enumShort: { open: '整改中', submitted: '待验收', closed: '已销号' },
   // The shipped rules' Chinese names come from the supervision service (each rule's name); en.ts names them by code.
