@@ -26,7 +26,8 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error 
 }
 
 // InTxWith runs fn in a transaction started with opts and commits it if fn
-// returns nil. It rolls back when fn returns an error, which it returns as
+// returns nil. The transaction's BEGIN is sent with its first statement, in
+// one round trip (a transaction that sends nothing costs none). It rolls back when fn returns an error, which it returns as
 // is, or panics, which it lets continue. When the transaction fails with a
 // serialization failure (40001) or a deadlock (40P01), from fn or from the
 // commit, it runs fn again in a new transaction, up to MaxAttempts times in
@@ -46,10 +47,14 @@ func InTxWith(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn fu
 }
 
 func runTx(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
-	tx, err := pool.BeginTx(ctx, opts)
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("pgdb: begin: %w", err)
 	}
+	// Released after the commit or rollback; the pool drops a connection
+	// left closed or inside a transaction.
+	defer conn.Release()
+	tx := newLazyTx(conn.Conn(), opts)
 	// Roll back without the caller's context: a cancelled request must still
 	// return its connection clean.
 	rollback := func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }

@@ -1,0 +1,258 @@
+package pgdb
+
+import (
+	"context"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// lazyTx is a transaction whose BEGIN travels with its first statement, in
+// the same round trip, instead of alone before it as Conn.BeginTx sends it:
+// every transaction of InTx saves a round trip to PostgreSQL, and one that
+// sends nothing costs none.
+//
+// The first statement (or batch) goes in a batch that begins with pgx's
+// Batch.BeginTx; from then on the transaction is pgx's own, and every call
+// goes to it. What cannot share the batch — a copy, a savepoint, a
+// statement with pgx's query options or of several commands — begins the
+// transaction alone first, as pgx would.
+type lazyTx struct {
+	conn   *pgx.Conn
+	opts   pgx.TxOptions
+	tx     pgx.Tx // once begun
+	closed bool   // committed or rolled back before anything was sent
+}
+
+func newLazyTx(conn *pgx.Conn, opts pgx.TxOptions) *lazyTx {
+	return &lazyTx{conn: conn, opts: opts}
+}
+
+// start begins the transaction alone, for what cannot share a round trip
+// with BEGIN.
+func (t *lazyTx) start(ctx context.Context) (pgx.Tx, error) {
+	if t.tx != nil {
+		return t.tx, nil
+	}
+	if t.closed {
+		return nil, pgx.ErrTxClosed
+	}
+	tx, err := t.conn.BeginTx(ctx, t.opts)
+	if err != nil {
+		return nil, err
+	}
+	t.tx = tx
+	return tx, nil
+}
+
+// shareable says whether a statement can go in the batch that begins the
+// transaction: not with pgx's query options (an execution mode, result
+// formats), which a batch does not take, nor of several commands, which
+// the extended protocol refuses.
+func shareable(sql string, args []any) bool {
+	if len(args) > 0 {
+		switch args[0].(type) {
+		case pgx.QueryExecMode, pgx.QueryResultFormats, pgx.QueryResultFormatsByOID:
+			return false
+		}
+	}
+	return !strings.Contains(strings.TrimRight(sql, "; \t\r\n"), ";")
+}
+
+// withBegin sends BEGIN and b's statements in one round trip and reads
+// BEGIN's answer: the rest are the caller's to read. Should BEGIN fail,
+// every read answers its error.
+func (t *lazyTx) withBegin(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	nb := &pgx.Batch{}
+	nb.BeginTx(t.opts)
+	nb.QueuedQueries = append(nb.QueuedQueries, b.QueuedQueries...)
+	br := t.conn.SendBatch(ctx, nb)
+	t.tx = br.Tx()
+	_, _ = br.Exec() // an error stays with br, for the caller's reads and Close
+	return br
+}
+
+// Begin implements pgx.Tx: a savepoint.
+func (t *lazyTx) Begin(ctx context.Context) (pgx.Tx, error) {
+	tx, err := t.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return tx.Begin(ctx)
+}
+
+// Commit implements pgx.Tx.
+func (t *lazyTx) Commit(ctx context.Context) error {
+	if t.tx != nil {
+		return t.tx.Commit(ctx)
+	}
+	if t.closed {
+		return pgx.ErrTxClosed
+	}
+	t.closed = true
+	return nil
+}
+
+// Rollback implements pgx.Tx.
+func (t *lazyTx) Rollback(ctx context.Context) error {
+	if t.tx != nil {
+		return t.tx.Rollback(ctx)
+	}
+	if t.closed {
+		return pgx.ErrTxClosed
+	}
+	t.closed = true
+	return nil
+}
+
+// CopyFrom implements pgx.Tx.
+func (t *lazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
+	tx, err := t.start(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return tx.CopyFrom(ctx, table, columns, src)
+}
+
+// SendBatch implements pgx.Tx: the first batch carries BEGIN.
+func (t *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	switch {
+	case t.tx != nil:
+		return t.tx.SendBatch(ctx, b)
+	case t.closed:
+		return pgx.FailedBatchResults(b, pgx.ErrTxClosed)
+	}
+	return t.withBegin(ctx, b)
+}
+
+// LargeObjects implements pgx.Tx. It needs the transaction begun: a
+// transaction that has sent nothing yet has none to give.
+func (t *lazyTx) LargeObjects() pgx.LargeObjects {
+	if t.tx == nil {
+		panic("pgdb: LargeObjects before the transaction's first statement")
+	}
+	return t.tx.LargeObjects()
+}
+
+// Prepare implements pgx.Tx.
+func (t *lazyTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	if t.tx != nil {
+		return t.tx.Prepare(ctx, name, sql)
+	}
+	if t.closed {
+		return nil, pgx.ErrTxClosed
+	}
+	return t.conn.Prepare(ctx, name, sql)
+}
+
+// Exec implements pgx.Tx.
+func (t *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if t.tx != nil || t.closed || !shareable(sql, args) {
+		tx, err := t.start(ctx)
+		if err != nil {
+			return pgconn.CommandTag{}, err
+		}
+		return tx.Exec(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	br := t.withBegin(ctx, b)
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+// Query implements pgx.Tx.
+func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if t.tx != nil || t.closed || !shareable(sql, args) {
+		tx, err := t.start(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return tx.Query(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	br := t.withBegin(ctx, b)
+	rows, err := br.Query()
+	if err != nil {
+		if rows != nil {
+			rows.Close()
+		}
+		_ = br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+// QueryRow implements pgx.Tx.
+func (t *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if t.tx != nil {
+		return t.tx.QueryRow(ctx, sql, args...)
+	}
+	rows, err := t.Query(ctx, sql, args...)
+	return firstRow{rows: rows, err: err}
+}
+
+// Conn implements pgx.Tx.
+func (t *lazyTx) Conn() *pgx.Conn { return t.conn }
+
+// batchRows are the rows of a transaction's first query, read from the
+// batch that began it; closing them finishes the batch, after which the
+// transaction is free for the next statement.
+type batchRows struct {
+	pgx.Rows
+	br  pgx.BatchResults
+	err error
+}
+
+func (r *batchRows) Close() {
+	if r.br == nil {
+		return
+	}
+	r.Rows.Close()
+	r.err = r.br.Close()
+	r.br = nil
+}
+
+func (r *batchRows) Next() bool {
+	if r.Rows.Next() {
+		return true
+	}
+	r.Close() // as pgx's rows close themselves once read
+	return false
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.err
+}
+
+// firstRow is QueryRow's answer made from Query's, as pgx makes it.
+type firstRow struct {
+	rows pgx.Rows
+	err  error
+}
+
+func (r firstRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
+}
