@@ -13,6 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.opentelemetry.io/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -188,6 +190,11 @@ func TestOnlyASlowWaitForAConnectionIsTraced(t *testing.T) {
 	t.Parallel()
 	recorder := tracetest.NewSpanRecorder()
 	provider := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))
+	// Every wait is measured, traced or not, slow or not. (Other tests'
+	// pools may measure into the same global provider: the checks below
+	// are of this test's waits at least.)
+	reader := sdkmetric.NewManualReader()
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
 	url := pgtest.URL(t, "billing", accounts)
 	sep := "?"
 	if strings.Contains(url, "?") {
@@ -239,6 +246,28 @@ func TestOnlyASlowWaitForAConnectionIsTraced(t *testing.T) {
 	}
 	if span.Parent().SpanID() != request.SpanContext().SpanID() {
 		t.Errorf("the acquire span's parent is %v, want the request's span", span.Parent().SpanID())
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var waits uint64
+	var longest float64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "db.client.connection.wait_time" {
+				for _, p := range h.DataPoints {
+					waits += p.Count
+					if mx, ok := p.Max.Value(); ok && mx > longest {
+						longest = mx
+					}
+				}
+			}
+		}
+	}
+	if waits < 3 || longest < 0.01 {
+		t.Errorf("db.client.connection.wait_time counted %d waits, the longest %.4fs; want this test's 3 at least, one of about 0.02s", waits, longest)
 	}
 }
 
