@@ -69,7 +69,8 @@ export default {
     refundTitle: '退还 {month} 的缴费 {yuan} 元', correctTitle: '更正 {month} 的缴费 {yuan} 元', refundedOn: '退费日期', cancel: '取消',
     recordAgain: '按正确的信息重新登记这笔缴费', correctHint: '原记录保留，另记一笔冲销；勾选时再按下面的信息登记一笔缴费',
     refunded: '已退还 {month} 的缴费 {yuan} 元', corrected: '已更正 {month} 的缴费',
-    grant: '登记减免', granted: '已登记自 {from} 起的减免', toHint: '留空为长期', decidedByHint: '如：2026年3月支委会',
+    grant: '登记减免', granted: '已登记自 {from} 起的减免', toHint: '留空为长期', decidedByHint: '如：2026年3月支委会会议',
+    refundMethod: '退费方式', fromMonth: '起始月份', toMonth: '截止月份', decider: '决定机构(人)',
   },
   enumShort: { open: '整改中', submitted: '待验收', closed: '已销号' },
   // The shipped rules' Chinese names come from the supervision service (each rule's name); en.ts names them by code.
