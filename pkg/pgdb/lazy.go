@@ -23,6 +23,7 @@ type lazyTx struct {
 	opts   pgx.TxOptions
 	tx     pgx.Tx // once begun
 	closed bool   // committed or rolled back before anything was sent
+	ended  bool   // committed with its last batch (SendAndCommit)
 }
 
 func newLazyTx(conn *pgx.Conn, opts pgx.TxOptions) *lazyTx {
@@ -75,6 +76,9 @@ func (t *lazyTx) withBegin(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 
 // Begin implements pgx.Tx: a savepoint.
 func (t *lazyTx) Begin(ctx context.Context) (pgx.Tx, error) {
+	if t.ended {
+		return nil, pgx.ErrTxClosed
+	}
 	tx, err := t.start(ctx)
 	if err != nil {
 		return nil, err
@@ -82,8 +86,13 @@ func (t *lazyTx) Begin(ctx context.Context) (pgx.Tx, error) {
 	return tx.Begin(ctx)
 }
 
-// Commit implements pgx.Tx.
+// Commit implements pgx.Tx: nothing to send for a transaction that sent
+// nothing, or that SendAndCommit committed.
 func (t *lazyTx) Commit(ctx context.Context) error {
+	if t.ended {
+		t.ended, t.closed, t.tx = false, true, nil
+		return nil
+	}
 	if t.tx != nil {
 		return t.tx.Commit(ctx)
 	}
@@ -96,6 +105,12 @@ func (t *lazyTx) Commit(ctx context.Context) error {
 
 // Rollback implements pgx.Tx.
 func (t *lazyTx) Rollback(ctx context.Context) error {
+	if t.ended {
+		// Its COMMIT went with its last batch: committed, or (the batch
+		// refused) already rolled back by PostgreSQL, or in a failed
+		// transaction that the rollback below ends.
+		t.ended = false
+	}
 	if t.tx != nil {
 		return t.tx.Rollback(ctx)
 	}
@@ -108,6 +123,9 @@ func (t *lazyTx) Rollback(ctx context.Context) error {
 
 // CopyFrom implements pgx.Tx.
 func (t *lazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
+	if t.ended {
+		return 0, pgx.ErrTxClosed
+	}
 	tx, err := t.start(ctx)
 	if err != nil {
 		return 0, err
@@ -118,6 +136,8 @@ func (t *lazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []s
 // SendBatch implements pgx.Tx: the first batch carries BEGIN.
 func (t *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	switch {
+	case t.ended:
+		return pgx.FailedBatchResults(b, pgx.ErrTxClosed)
 	case t.tx != nil:
 		return t.tx.SendBatch(ctx, b)
 	case t.closed:
@@ -137,6 +157,9 @@ func (t *lazyTx) LargeObjects() pgx.LargeObjects {
 
 // Prepare implements pgx.Tx.
 func (t *lazyTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	if t.ended {
+		return nil, pgx.ErrTxClosed
+	}
 	if t.tx != nil {
 		return t.tx.Prepare(ctx, name, sql)
 	}
@@ -148,6 +171,9 @@ func (t *lazyTx) Prepare(ctx context.Context, name, sql string) (*pgconn.Stateme
 
 // Exec implements pgx.Tx.
 func (t *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if t.ended {
+		return pgconn.CommandTag{}, pgx.ErrTxClosed
+	}
 	if t.tx != nil || t.closed || !shareable(sql, args) {
 		tx, err := t.start(ctx)
 		if err != nil {
@@ -167,6 +193,9 @@ func (t *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 
 // Query implements pgx.Tx.
 func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if t.ended {
+		return nil, pgx.ErrTxClosed
+	}
 	if t.tx != nil || t.closed || !shareable(sql, args) {
 		tx, err := t.start(ctx)
 		if err != nil {
@@ -190,11 +219,53 @@ func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 
 // QueryRow implements pgx.Tx.
 func (t *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if t.tx != nil {
+	if t.tx != nil && !t.ended {
 		return t.tx.QueryRow(ctx, sql, args...)
 	}
 	rows, err := t.Query(ctx, sql, args...)
 	return firstRow{rows: rows, err: err}
+}
+
+// SendAndCommit sends b and, when tx is InTx's own transaction, its COMMIT
+// in the same round trip: for the writes a transaction ends with, so that
+// its last round trip is also its commit. After it the transaction takes
+// no statement, and InTx's commit sends nothing. Any other transaction
+// (one its caller commits: an event consumer's) gets b alone, as
+// SendBatch would send it, and stays open.
+func SendAndCommit(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
+	t, ok := tx.(*lazyTx)
+	if !ok || t.ended {
+		return tx.SendBatch(ctx, b).Close()
+	}
+	for _, q := range b.QueuedQueries {
+		if q.Fn != nil { // callbacks read their own results: keep the batch as it is
+			return tx.SendBatch(ctx, b).Close()
+		}
+	}
+	commit := "commit"
+	if t.opts.CommitQuery != "" {
+		commit = t.opts.CommitQuery
+	}
+	queued := append(append(make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+1), b.QueuedQueries...), &pgx.QueuedQuery{SQL: commit})
+	br := t.SendBatch(ctx, &pgx.Batch{QueuedQueries: queued})
+	for range b.QueuedQueries {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return err
+		}
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	t.ended = true
+	if tag.String() == "ROLLBACK" {
+		return pgx.ErrTxCommitRollback
+	}
+	return nil
 }
 
 // Conn implements pgx.Tx.

@@ -226,3 +226,116 @@ func TestATransactionsOptionsGoWithItsBegin(t *testing.T) {
 		t.Errorf("a write in a read-only transaction: %v, want read_only_sql_transaction", err)
 	}
 }
+
+// TestATransactionsLastBatchCarriesItsCommit: SendAndCommit sends the
+// batch a transaction ends with and its COMMIT in one round trip (with
+// BEGIN too when nothing came before), refuses what comes after, and
+// commits nothing when the batch is refused; a transaction its caller
+// commits gets the batch alone and stays open.
+func TestATransactionsLastBatchCarriesItsCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	insert := "INSERT INTO accounts (id, email) VALUES ($1, $2)"
+	batch := func(ids ...int) *pgx.Batch {
+		b := &pgx.Batch{}
+		for _, id := range ids {
+			b.Queue(insert, id, strings.Repeat("x", id)+"@example.com")
+		}
+		return b
+	}
+
+	t.Run("after a statement: two round trips in all", func(t *testing.T) {
+		t.Parallel()
+		pool, sent := countedPool(t)
+		err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, insert, 1, "a@example.com"); err != nil {
+				return err
+			}
+			return pgdb.SendAndCommit(ctx, tx, batch(2, 3))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := sent.n.Load(); n != 2 {
+			t.Errorf("%d round trips, want 2", n)
+		}
+		if got := queryString(t, pool, "SELECT count(*)::text FROM accounts"); got != "3" {
+			t.Errorf("rows committed = %s, want 3", got)
+		}
+	})
+	t.Run("alone: BEGIN, the batch and COMMIT in one", func(t *testing.T) {
+		t.Parallel()
+		pool, sent := countedPool(t)
+		if err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error { return pgdb.SendAndCommit(ctx, tx, batch(1, 2)) }); err != nil {
+			t.Fatal(err)
+		}
+		if n := sent.n.Load(); n != 1 {
+			t.Errorf("%d round trips, want 1", n)
+		}
+		if got := queryString(t, pool, "SELECT count(*)::text FROM accounts"); got != "2" {
+			t.Errorf("rows committed = %s, want 2", got)
+		}
+	})
+	t.Run("nothing after it", func(t *testing.T) {
+		t.Parallel()
+		pool, _ := countedPool(t)
+		err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+			if err := pgdb.SendAndCommit(ctx, tx, batch(1)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, insert, 2, "b@example.com")
+			return err
+		})
+		if !errors.Is(err, pgx.ErrTxClosed) {
+			t.Errorf("a statement after the commit: %v, want ErrTxClosed", err)
+		}
+		if got := queryString(t, pool, "SELECT string_agg(id::text, ',') FROM accounts"); got != "1" {
+			t.Errorf("accounts %q, want only the committed 1 (nothing sent after the commit)", got)
+		}
+	})
+	t.Run("a refused batch commits nothing", func(t *testing.T) {
+		t.Parallel()
+		pool, _ := countedPool(t)
+		err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, insert, 1, "a@example.com"); err != nil {
+				return err
+			}
+			b := batch(2)
+			b.Queue(insert, 3, "a@example.com") // the e-mail taken by 1
+			return pgdb.SendAndCommit(ctx, tx, b)
+		})
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+			t.Errorf("a duplicate in the last batch: %v, want the unique violation", err)
+		}
+		if got := queryString(t, pool, "SELECT count(*)::text FROM accounts"); got != "0" {
+			t.Errorf("rows committed = %s, want 0", got)
+		}
+		c, err := pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Release()
+		if status := c.Conn().PgConn().TxStatus(); status != 'I' {
+			t.Errorf("the connection after it has transaction status %q, want idle", status)
+		}
+	})
+	t.Run("a transaction its caller commits stays open", func(t *testing.T) {
+		t.Parallel()
+		pool, _ := countedPool(t)
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if err := pgdb.SendAndCommit(ctx, tx, batch(1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := queryString(t, pool, "SELECT count(*)::text FROM accounts"); got != "0" {
+			t.Errorf("rows committed = %s, want 0: the caller rolled back", got)
+		}
+	})
+}

@@ -139,7 +139,7 @@ func (v boundView[T]) InTx(ctx context.Context, fn func(T) error) error {
 	if err := fn(any(t).(T)); err != nil {
 		return err
 	}
-	return t.flush(ctx)
+	return t.flush(ctx, false) // the consumer commits
 }
 
 // The transaction is every sub-domain's.
@@ -162,21 +162,27 @@ func (s *Store) inTx(ctx context.Context, fn func(*txStore) error) error {
 			return false, err
 		}
 		wrote := t.events > 0
-		return wrote, t.flush(ctx)
+		return wrote, t.flush(ctx, true)
 	})
 }
 
 // flush sends the writes deferred to the end of the transaction (the
-// outbox rows and audit records of its events) in one round trip, before
-// it commits.
-func (t *txStore) flush(ctx context.Context) error {
+// outbox rows and audit records of its events) in one round trip; the
+// last flush of a transaction of the store's own (final) carries its
+// COMMIT too (pgdb.SendAndCommit).
+func (t *txStore) flush(ctx context.Context, final bool) error {
 	if t.batch.Len() == 0 {
 		return nil
 	}
 	if t.events > 0 && t.notify {
 		outbox.QueueNotify(t.batch)
 	}
-	err := t.tx.SendBatch(ctx, t.batch).Close()
+	var err error
+	if final {
+		err = pgdb.SendAndCommit(ctx, t.tx, t.batch)
+	} else {
+		err = t.tx.SendBatch(ctx, t.batch).Close()
+	}
 	t.batch = &pgx.Batch{}
 	return interpretError(err, member.ErrNotFound)
 }

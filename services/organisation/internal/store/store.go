@@ -63,7 +63,9 @@ func runTx(ctx context.Context, tx pgx.Tx, fn func(org.Tx) error, notify bool) (
 	if err := fn(t); err != nil {
 		return t, err
 	}
-	return t, t.flush(ctx)
+	// A transaction of the store's own (its caller does not commit it, so
+	// it asks for no NOTIFY) ends here: its COMMIT goes with the batch.
+	return t, t.flush(ctx, !notify)
 }
 
 // txStore implements org.Tx.
@@ -85,9 +87,10 @@ type txStore struct {
 	notify, wrote bool
 }
 
-// flush sends the deferred writes in one round trip. A request id another
-// call committed meanwhile is requestid.ErrInFlight, as Remember says.
-func (t *txStore) flush(ctx context.Context) error {
+// flush sends the deferred writes in one round trip, with the COMMIT when
+// final (pgdb.SendAndCommit). A request id another call committed
+// meanwhile is requestid.ErrInFlight, as Remember says.
+func (t *txStore) flush(ctx context.Context, final bool) error {
 	if t.batch.Len() == 0 {
 		return nil
 	}
@@ -95,7 +98,12 @@ func (t *txStore) flush(ctx context.Context) error {
 		outbox.QueueNotify(t.batch)
 	}
 	t.wrote = t.wrote || t.events > 0
-	err := t.tx.SendBatch(ctx, t.batch).Close()
+	var err error
+	if final {
+		err = pgdb.SendAndCommit(ctx, t.tx, t.batch)
+	} else {
+		err = t.tx.SendBatch(ctx, t.batch).Close()
+	}
 	t.batch, t.events = &pgx.Batch{}, 0
 	if pgdb.IsUniqueViolation(err, "requests_pkey") {
 		return requestid.ErrInFlight
