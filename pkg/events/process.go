@@ -166,7 +166,9 @@ ON CONFLICT DO NOTHING`, p.spec.Durable, id)
 	if tag.RowsAffected() == 0 {
 		return errDuplicate
 	}
-	return p.callHandler(ctx, tx, msg)
+	// The handler writes in the consumer's transaction but does not end it:
+	// the inbox row of the next message may come after.
+	return p.callHandler(ctx, pgdb.Shared(tx), msg)
 }
 
 // callHandler turns a panic of the handler into an error, so that one bad

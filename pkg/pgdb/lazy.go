@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // lazyTx is a transaction whose BEGIN travels with its first statement, in
@@ -24,6 +25,10 @@ type lazyTx struct {
 	tx     pgx.Tx // once begun
 	closed bool   // committed or rolled back before anything was sent
 	ended  bool   // committed with its last batch (SendAndCommit)
+	// savepoints counts those Begin opened: a savepoint is pgx's, and would
+	// not know that SendAndCommit had ended the transaction, so there is
+	// none then.
+	savepoints int
 }
 
 func newLazyTx(conn *pgx.Conn, opts pgx.TxOptions) *lazyTx {
@@ -83,7 +88,11 @@ func (t *lazyTx) Begin(ctx context.Context) (pgx.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tx.Begin(ctx)
+	sp, err := tx.Begin(ctx)
+	if err == nil {
+		t.savepoints++
+	}
+	return sp, err
 }
 
 // Commit implements pgx.Tx: nothing to send for a transaction that sent
@@ -106,9 +115,8 @@ func (t *lazyTx) Commit(ctx context.Context) error {
 // Rollback implements pgx.Tx.
 func (t *lazyTx) Rollback(ctx context.Context) error {
 	if t.ended {
-		// Its COMMIT went with its last batch: committed, or (the batch
-		// refused) already rolled back by PostgreSQL, or in a failed
-		// transaction that the rollback below ends.
+		// Its COMMIT went with its last batch, and committed: the rollback
+		// below finds no transaction and changes nothing.
 		t.ended = false
 	}
 	if t.tx != nil {
@@ -194,12 +202,12 @@ func (t *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 // Query implements pgx.Tx.
 func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	if t.ended {
-		return nil, pgx.ErrTxClosed
+		return errRows{pgx.ErrTxClosed}, pgx.ErrTxClosed
 	}
 	if t.tx != nil || t.closed || !shareable(sql, args) {
 		tx, err := t.start(ctx)
 		if err != nil {
-			return nil, err
+			return errRows{err}, err
 		}
 		return tx.Query(ctx, sql, args...)
 	}
@@ -212,7 +220,7 @@ func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 			rows.Close()
 		}
 		_ = br.Close()
-		return nil, err
+		return errRows{err}, err
 	}
 	return &batchRows{Rows: rows, br: br}, nil
 }
@@ -226,15 +234,23 @@ func (t *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 	return firstRow{rows: rows, err: err}
 }
 
+// Shared is tx handed to code that writes in it but must not end it (an
+// event handler, in its consumer's transaction): SendAndCommit sends its
+// batches alone.
+func Shared(tx pgx.Tx) pgx.Tx { return shared{tx} }
+
+type shared struct{ pgx.Tx }
+
 // SendAndCommit sends b and, when tx is InTx's own transaction, its COMMIT
 // in the same round trip: for the writes a transaction ends with, so that
-// its last round trip is also its commit. After it the transaction takes
-// no statement, and InTx's commit sends nothing. Any other transaction
-// (one its caller commits: an event consumer's) gets b alone, as
-// SendBatch would send it, and stays open.
+// its last round trip is also its commit. It must be the last thing fn
+// does with tx: after it the transaction takes no statement, and InTx's
+// commit sends nothing. Any other transaction (one begun elsewhere, or
+// handed on as Shared) gets b alone, as SendBatch would send it, and
+// stays open.
 func SendAndCommit(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
 	t, ok := tx.(*lazyTx)
-	if !ok || t.ended {
+	if !ok || t.ended || t.savepoints > 0 {
 		return tx.SendBatch(ctx, b).Close()
 	}
 	for _, q := range b.QueuedQueries {
@@ -297,6 +313,15 @@ func (r *batchRows) Next() bool {
 	return false
 }
 
+// Scan closes the rows, and so the batch, when it fails, as pgx's rows do.
+func (r *batchRows) Scan(dest ...any) error {
+	err := r.Rows.Scan(dest...)
+	if err != nil {
+		r.Close()
+	}
+	return err
+}
+
 func (r *batchRows) Err() error {
 	if err := r.Rows.Err(); err != nil {
 		return err
@@ -327,3 +352,18 @@ func (r firstRow) Scan(dest ...any) error {
 	r.rows.Close()
 	return r.rows.Err()
 }
+
+// errRows are the rows of a query that could not be sent: closed, and
+// carrying why, as pgx answers them (pgx.CollectRows reads the error).
+type errRows struct{ err error }
+
+func (e errRows) Close()                                       {}
+func (e errRows) Err() error                                   { return e.err }
+func (e errRows) CommandTag() pgconn.CommandTag                { return pgconn.CommandTag{} }
+func (e errRows) FieldDescriptions() []pgconn.FieldDescription { return nil }
+func (e errRows) Next() bool                                   { return false }
+func (e errRows) Scan(...any) error                            { return e.err }
+func (e errRows) Values() ([]any, error)                       { return nil, e.err }
+func (e errRows) RawValues() [][]byte                          { return nil }
+func (e errRows) Conn() *pgx.Conn                              { return nil }
+func (e errRows) TypeMap() *pgtype.Map                         { return pgtype.NewMap() }

@@ -320,6 +320,41 @@ func TestATransactionsLastBatchCarriesItsCommit(t *testing.T) {
 			t.Errorf("the connection after it has transaction status %q, want idle", status)
 		}
 	})
+	t.Run("a transaction handed on as Shared stays open", func(t *testing.T) {
+		t.Parallel()
+		pool, _ := countedPool(t)
+		err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+			if err := pgdb.SendAndCommit(ctx, pgdb.Shared(tx), batch(1)); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, insert, 2, "b@example.com"); err != nil {
+				return err
+			}
+			return errDeclined
+		})
+		if !errors.Is(err, errDeclined) {
+			t.Fatalf("InTx = %v, want the refusal", err)
+		}
+		if got := queryString(t, pool, "SELECT count(*)::text FROM accounts"); got != "0" {
+			t.Errorf("rows committed = %s, want 0: the transaction was still open, and rolled back", got)
+		}
+	})
+	t.Run("a query after it answers the error as pgx does", func(t *testing.T) {
+		t.Parallel()
+		pool, _ := countedPool(t)
+		var collected error
+		_ = pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+			if err := pgdb.SendAndCommit(ctx, tx, batch(1)); err != nil {
+				return err
+			}
+			rows, _ := tx.Query(ctx, "SELECT id FROM accounts WHERE id > $1", 0)
+			_, collected = pgx.CollectRows(rows, pgx.RowTo[int32])
+			return nil
+		})
+		if !errors.Is(collected, pgx.ErrTxClosed) {
+			t.Errorf("rows of a query after the commit: %v, want ErrTxClosed", collected)
+		}
+	})
 	t.Run("a transaction its caller commits stays open", func(t *testing.T) {
 		t.Parallel()
 		pool, _ := countedPool(t)
@@ -338,4 +373,35 @@ func TestATransactionsLastBatchCarriesItsCommit(t *testing.T) {
 			t.Errorf("rows committed = %s, want 0: the caller rolled back", got)
 		}
 	})
+}
+
+// TestAScanErrorInTheFirstQueryFreesTheConnection: rows of the first
+// query left after a failed Scan, unclosed, still let the transaction roll
+// back, and the pool's one connection serves the next (rather than being
+// dropped, busy, for a new one).
+func TestAScanErrorInTheFirstQueryFreesTheConnection(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := countedPool(t)
+	err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, "SELECT 'not a number' FROM generate_series(1, $1::int)", 2)
+		if err != nil {
+			return err
+		}
+		rows.Next()
+		var n int
+		return rows.Scan(&n) // returned without closing the rows
+	})
+	if err == nil {
+		t.Fatal("scanning text into an int succeeded")
+	}
+	if err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO accounts (id, email) VALUES ($1, $2)", 1, "a@example.com")
+		return err
+	}); err != nil {
+		t.Errorf("the next transaction on the pool's one connection: %v", err)
+	}
+	if n := pool.Stat().NewConnsCount(); n != 1 {
+		t.Errorf("the pool made %d connections, want its first one only: the rolled-back one was dropped", n)
+	}
 }
