@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { billState, fenToYuan, mayDeclareIncome, mayWriteDues, monthBefore, ratePercent, reversals, reversible, sumFen, withinScope, today, validMonth, yuanToFen } from './dues';
+import { bandRows, bandsOf, basisPointsToPercent, percentToBasisPoints, billState, fenToYuan, mayDeclareIncome, mayWriteDues, monthBefore, ratePercent, reversals, reversible, sumFen, withinScope, today, validMonth, yuanToFen } from './dues';
 
 describe('fenToYuan', () => {
   it('shows fen as yuan with two decimals', () => {
@@ -143,5 +143,47 @@ describe('withinScope', () => {
   it('keeps out another subtree and what the caller could not read', () => {
     expect(withinScope(branch, 'other-community')).toBe(false);
     expect(withinScope(null, 'community')).toBe(false);
+  });
+});
+
+describe('rates and bands as the settings form edits them', () => {
+  it('reads a percentage into basis points without floats', () => {
+    expect(percentToBasisPoints('0.5')).toEqual({ bp: '50' });
+    expect(percentToBasisPoints('1.5%')).toEqual({ bp: '150' });
+    expect(percentToBasisPoints('2')).toEqual({ bp: '200' });
+    expect(percentToBasisPoints('0.07')).toEqual({ bp: '7' });
+    expect(percentToBasisPoints('100')).toEqual({ bp: '10000' });
+  });
+  it('refuses what is no rate', () => {
+    expect(percentToBasisPoints('')).toEqual({ problem: 'empty' });
+    expect(percentToBasisPoints('abc')).toEqual({ problem: 'format' });
+    expect(percentToBasisPoints('-1')).toEqual({ problem: 'format' });
+    expect(percentToBasisPoints('0.125')).toEqual({ problem: 'decimals' });
+    expect(percentToBasisPoints('100.01')).toEqual({ problem: 'range' });
+  });
+  it('shows basis points as typed', () => {
+    expect(basisPointsToPercent('150')).toBe('1.5');
+    expect(basisPointsToPercent('50')).toBe('0.5');
+    expect(basisPointsToPercent('200')).toBe('2');
+  });
+  it('turns the published table into rows and back', () => {
+    const table = [
+      { upToFen: '300000', rateBasisPoints: '50' },
+      { upToFen: '500000', rateBasisPoints: '100' },
+      { upToFen: '1000000', rateBasisPoints: '150' },
+      { upToFen: '0', rateBasisPoints: '200' },
+    ];
+    const rows = bandRows(table);
+    expect(rows).toEqual([
+      { upTo: '3000.00', rate: '0.5' },
+      { upTo: '5000.00', rate: '1' },
+      { upTo: '10000.00', rate: '1.5' },
+      { upTo: '', rate: '2' },
+    ]);
+    expect(bandsOf(rows)).toEqual({ bands: table });
+  });
+  it('names the row and the column of each problem, and ignores the open band\'s limit', () => {
+    expect(bandsOf([{ upTo: '3000', rate: 'x' }, { upTo: 'anything', rate: '1' }])).toEqual({ problems: [{ row: 0, column: 'rate', problem: 'format' }] });
+    expect(bandsOf([{ upTo: '-5', rate: '0.5' }, { upTo: '', rate: '1' }])).toEqual({ problems: [{ row: 0, column: 'upTo', problem: 'negative' }] });
   });
 });

@@ -145,3 +145,63 @@ export function withinScope(o: { id?: string; ancestorIds?: string[] } | null, s
   if (!o?.id) return false;
   return o.id === scopeOrgId || (o.ancestorIds ?? []).includes(scopeOrgId);
 }
+
+export type RateProblem = 'empty' | 'format' | 'decimals' | 'range';
+
+/**
+ * percentToBasisPoints reads a rate typed as a percentage ("0.5", "1.5%")
+ * into basis points (hundredths of a percent: 50, 150), digit by digit,
+ * never through a float; 0 to 100%, at most two decimals.
+ */
+export function percentToBasisPoints(text: string): { bp: string } | { problem: RateProblem } {
+  const s = text.trim().replace(/[%％\s]/g, '');
+  if (!s) return { problem: 'empty' };
+  const m = /^(\d*)(?:\.(\d*))?$/.exec(s);
+  if (!m || (!m[1] && !m[2])) return { problem: 'format' };
+  const decimals = m[2] ?? '';
+  if (decimals.length > 2) return { problem: 'decimals' };
+  const bp = BigInt(m[1] || '0') * 100n + BigInt((decimals + '00').slice(0, 2));
+  if (bp > 10000n) return { problem: 'range' };
+  return { bp: bp.toString() };
+}
+
+/** basisPointsToPercent shows basis points as the percentage a person types: 150 → "1.5". */
+export function basisPointsToPercent(bp: Fen): string {
+  return ratePercent(bp).replace(/%$/, '');
+}
+
+/** A band as a form edits it: the upper limit in yuan ("" on the open last band) and the rate in percent. */
+export interface BandRow {
+  upTo: string;
+  rate: string;
+}
+
+/** bandRows turns the API's bands into rows to edit. */
+export function bandRows(bands: Array<{ upToFen?: string; rateBasisPoints?: string }> | undefined): BandRow[] {
+  const list = bands ?? [];
+  return list.map((b, i) => ({
+    upTo: i === list.length - 1 || !isPositive(b.upToFen) ? '' : fenToYuan(b.upToFen),
+    rate: basisPointsToPercent(b.rateBasisPoints),
+  }));
+}
+
+/**
+ * bandsOf reads edited rows back into the API's bands: the last band open
+ * (0), every other limit in fen. The problems name the row and the column.
+ */
+export function bandsOf(rows: BandRow[]): { bands: Array<{ upToFen: string; rateBasisPoints: string }> } | { problems: Array<{ row: number; column: 'upTo' | 'rate'; problem: string }> } {
+  const bands: Array<{ upToFen: string; rateBasisPoints: string }> = [];
+  const problems: Array<{ row: number; column: 'upTo' | 'rate'; problem: string }> = [];
+  rows.forEach((r, i) => {
+    let upToFen = '0';
+    if (i < rows.length - 1) {
+      const u = yuanToFen(r.upTo);
+      if ('problem' in u) problems.push({ row: i, column: 'upTo', problem: u.problem });
+      else upToFen = u.fen;
+    }
+    const p = percentToBasisPoints(r.rate);
+    if ('problem' in p) problems.push({ row: i, column: 'rate', problem: p.problem });
+    else bands.push({ upToFen, rateBasisPoints: p.bp });
+  });
+  return problems.length ? { problems } : { bands };
+}

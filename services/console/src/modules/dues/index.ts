@@ -32,12 +32,14 @@ const dues: ConsoleModule = {
     { path: '/dues/arrears', title: 'menu.duesArrears' },
     { path: '/dues/lost-contact', title: 'menu.lostContact' },
     { path: '/dues/quote', title: 'menu.duesQuote' },
+    { path: '/dues/settings', title: 'menu.duesSettings' },
   ],
   routes: [
     { path: 'dues/ledger', name: 'dues-ledger', component: () => import('./DuesLedger.vue') },
     { path: 'dues/arrears', name: 'dues-arrears', component: () => import('./DuesArrears.vue') },
     { path: 'dues/lost-contact', name: 'lost-contact', component: () => import('./LostContact.vue') },
     { path: 'dues/quote', name: 'dues-quote', component: () => import('./DuesQuote.vue') },
+    { path: 'dues/settings', name: 'dues-settings', component: () => import('./DuesSettings.vue') },
   ],
   workItems,
 };
