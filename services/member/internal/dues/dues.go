@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"gongjian.dev/pkg/errs"
-	"gongjian.dev/services/member/internal/member"
 )
 
 // Employment statuses as the member record keeps them.
@@ -112,7 +111,7 @@ type Quote struct {
 }
 
 // ErrInvalid refuses an income or settings that break a rule.
-var ErrInvalid = member.ErrInvalid
+var ErrInvalid = errs.New(errs.InvalidArgument, "invalid dues request")
 
 // ErrSettingsEtag refuses an update of settings someone else changed
 // since the caller read them.
@@ -162,7 +161,7 @@ func bandOf(table []Band, fen int64) int {
 // validate checks settings a district sets: each table ascending, its
 // last band open, rates 0 to 100%; the fixed amount 0 to 100 yuan.
 func (s Settings) validate() error {
-	v := member.NewValidation()
+	v := errs.NewValidation(ErrInvalid)
 	for _, t := range []struct {
 		field string
 		bands []Band

@@ -59,7 +59,7 @@ func Month(t time.Time) time.Time {
 func ParseMonth(field, s string) (time.Time, error) {
 	t, err := time.Parse("2006-01", s)
 	if err != nil {
-		return t, errs.Field(member.ErrInvalid, field, "a month in the form YYYY-MM")
+		return t, errs.Field(ErrInvalid, field, "a month in the form YYYY-MM")
 	}
 	return t, nil
 }

@@ -28,10 +28,10 @@ func (s *Service) Declare(ctx context.Context, d Declaration, requestID string, 
 		d.EffectiveMonth = s.thisMonth()
 	}
 	if d.EffectiveMonth.After(s.thisMonth().AddDate(0, 1, 0)) {
-		return nil, errs.Field(member.ErrInvalid, "effective_month", "at most next month")
+		return nil, errs.Field(ErrInvalid, "effective_month", "at most next month")
 	}
 	if len([]rune(d.Note)) > 500 {
-		return nil, errs.Field(member.ErrInvalid, "note", "at most 500 characters")
+		return nil, errs.Field(ErrInvalid, "note", "at most 500 characters")
 	}
 	var out *Declaration
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -59,7 +59,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, requestID string, 
 
 // check names the fields of a declaration the bands cannot take.
 func (d *Declaration) check() error {
-	v := member.NewValidation()
+	v := errs.NewValidation(ErrInvalid)
 	if d.MonthlyIncomeFen < 0 || d.MonthlyIncomeFen > maxIncomeFen {
 		v.Add("declaration.monthly_income_fen", "%s", "0 to 1,000,000,000 fen (ten million yuan)")
 	}
@@ -72,7 +72,7 @@ func (d *Declaration) check() error {
 // Exempt records a hardship exemption of a member's dues for the months
 // From to To (open when zero): who decided and why are required.
 func (s *Service) Exempt(ctx context.Context, e Exemption, requestID string, a member.Actor) (*Exemption, error) {
-	v := member.NewValidation()
+	v := errs.NewValidation(ErrInvalid)
 	if strings.TrimSpace(e.Reason) == "" || len([]rune(e.Reason)) > 500 {
 		v.Add("exemption.reason", "%s", "why the member is exempted, 1 to 500 characters")
 	}
@@ -192,7 +192,7 @@ type PaymentRequest struct {
 const maxBillsPaid = 200
 
 func (r PaymentRequest) check(today time.Time) error {
-	v := member.NewValidation()
+	v := errs.NewValidation(ErrInvalid)
 	if len(r.BillIDs) == 0 || len(r.BillIDs) > maxBillsPaid {
 		v.Add("bill_ids", "1 to %d bills", maxBillsPaid)
 	}
@@ -313,7 +313,7 @@ func (s *Service) Correct(ctx context.Context, r ReversalRequest, a member.Actor
 
 func (s *Service) reverse(ctx context.Context, r ReversalRequest, kind string, a member.Actor) (*Entry, Entry, *Entry, error) {
 	today := s.clock.Today()
-	v := member.NewValidation()
+	v := errs.NewValidation(ErrInvalid)
 	if strings.TrimSpace(r.Reason) == "" || len([]rune(r.Reason)) > 500 {
 		v.Add("reason", "%s", "why, 1 to 500 characters")
 	}
@@ -426,7 +426,7 @@ func (s *Service) StatementOf(ctx context.Context, memberID string, year int) (*
 		year = s.thisMonth().Year()
 	}
 	if year < 1900 || year > s.thisMonth().Year()+1 {
-		return nil, errs.Field(member.ErrInvalid, "year", "a year up to next year")
+		return nil, errs.Field(ErrInvalid, "year", "a year up to next year")
 	}
 	m, err := s.store.Get(ctx, memberID)
 	if err != nil {
