@@ -22,9 +22,9 @@ import (
 type lazyTx struct {
 	conn   *pgx.Conn
 	opts   pgx.TxOptions
-	tx     pgx.Tx // once begun
-	closed bool   // committed or rolled back before anything was sent
-	ended  bool   // committed with its last batch (SendAndCommit)
+	tx     pgx.Tx // once begun, until SendAndCommit ends it
+	closed bool   // ended before anything was sent, or by SendAndCommit: no statement taken
+	ended  bool   // committed with its last batch, for InTx's Commit to find
 	// savepoints counts those Begin opened: a savepoint is pgx's, and would
 	// not know that SendAndCommit had ended the transaction, so there is
 	// none then.
@@ -81,9 +81,6 @@ func (t *lazyTx) withBegin(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 
 // Begin implements pgx.Tx: a savepoint.
 func (t *lazyTx) Begin(ctx context.Context) (pgx.Tx, error) {
-	if t.ended {
-		return nil, pgx.ErrTxClosed
-	}
 	tx, err := t.start(ctx)
 	if err != nil {
 		return nil, err
@@ -99,7 +96,7 @@ func (t *lazyTx) Begin(ctx context.Context) (pgx.Tx, error) {
 // nothing, or that SendAndCommit committed.
 func (t *lazyTx) Commit(ctx context.Context) error {
 	if t.ended {
-		t.ended, t.closed, t.tx = false, true, nil
+		t.ended = false
 		return nil
 	}
 	if t.tx != nil {
@@ -115,9 +112,9 @@ func (t *lazyTx) Commit(ctx context.Context) error {
 // Rollback implements pgx.Tx.
 func (t *lazyTx) Rollback(ctx context.Context) error {
 	if t.ended {
-		// Its COMMIT went with its last batch, and committed: the rollback
-		// below finds no transaction and changes nothing.
+		// Its COMMIT went with its last batch: there is nothing to roll back.
 		t.ended = false
+		return nil
 	}
 	if t.tx != nil {
 		return t.tx.Rollback(ctx)
@@ -131,9 +128,6 @@ func (t *lazyTx) Rollback(ctx context.Context) error {
 
 // CopyFrom implements pgx.Tx.
 func (t *lazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
-	if t.ended {
-		return 0, pgx.ErrTxClosed
-	}
 	tx, err := t.start(ctx)
 	if err != nil {
 		return 0, err
@@ -144,8 +138,6 @@ func (t *lazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []s
 // SendBatch implements pgx.Tx: the first batch carries BEGIN.
 func (t *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	switch {
-	case t.ended:
-		return pgx.FailedBatchResults(b, pgx.ErrTxClosed)
 	case t.tx != nil:
 		return t.tx.SendBatch(ctx, b)
 	case t.closed:
@@ -165,9 +157,6 @@ func (t *lazyTx) LargeObjects() pgx.LargeObjects {
 
 // Prepare implements pgx.Tx.
 func (t *lazyTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
-	if t.ended {
-		return nil, pgx.ErrTxClosed
-	}
 	if t.tx != nil {
 		return t.tx.Prepare(ctx, name, sql)
 	}
@@ -179,9 +168,6 @@ func (t *lazyTx) Prepare(ctx context.Context, name, sql string) (*pgconn.Stateme
 
 // Exec implements pgx.Tx.
 func (t *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if t.ended {
-		return pgconn.CommandTag{}, pgx.ErrTxClosed
-	}
 	if t.tx != nil || t.closed || !shareable(sql, args) {
 		tx, err := t.start(ctx)
 		if err != nil {
@@ -201,9 +187,6 @@ func (t *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 
 // Query implements pgx.Tx.
 func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if t.ended {
-		return errRows{pgx.ErrTxClosed}, pgx.ErrTxClosed
-	}
 	if t.tx != nil || t.closed || !shareable(sql, args) {
 		tx, err := t.start(ctx)
 		if err != nil {
@@ -227,7 +210,7 @@ func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 
 // QueryRow implements pgx.Tx.
 func (t *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if t.tx != nil && !t.ended {
+	if t.tx != nil {
 		return t.tx.QueryRow(ctx, sql, args...)
 	}
 	rows, err := t.Query(ctx, sql, args...)
@@ -250,7 +233,7 @@ type shared struct{ pgx.Tx }
 // stays open.
 func SendAndCommit(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
 	t, ok := tx.(*lazyTx)
-	if !ok || t.ended || t.savepoints > 0 {
+	if !ok || t.tx == nil && t.closed || t.savepoints > 0 {
 		return tx.SendBatch(ctx, b).Close()
 	}
 	for _, q := range b.QueuedQueries {
@@ -277,7 +260,9 @@ func SendAndCommit(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
 	if err != nil {
 		return err
 	}
-	t.ended = true
+	// Ended: pgx's transaction never saw the COMMIT, so it is let go, and
+	// every later statement finds the transaction closed.
+	t.tx, t.closed, t.ended = nil, true, true
 	if tag.String() == "ROLLBACK" {
 		return pgx.ErrTxCommitRollback
 	}
