@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bandRows, bandsOf, basisPointsToPercent, percentToBasisPoints, billState, fenToYuan, mayDeclareIncome, mayWriteDues, monthBefore, ratePercent, reversals, reversible, sumFen, withinScope, today, validMonth, yuanToFen } from './dues';
+import { bandRows, bandsOf, basisPointsToPercent, percentToBasisPoints, billState, fenToYuan, mayDeclareIncome, mayWriteDues, monthBefore, ratePercent, reversals, reversible, sumFen, today, validMonth, yuanToFen } from './dues';
 
 describe('fenToYuan', () => {
   it('shows fen as yuan with two decimals', () => {
@@ -129,20 +129,6 @@ describe('reversals', () => {
   });
   it('offers to reverse only a payment still standing', () => {
     expect(entries.filter((e) => reversible(e, reversed)).map((e) => e.id)).toEqual(['p2', 'p4']);
-  });
-});
-
-describe('withinScope', () => {
-  const branch = { id: 'b', ancestorIds: ['city', 'district', 'street', 'community'] };
-  it('admits the subtree of the caller\'s scope, and everything without one', () => {
-    expect(withinScope(branch, 'community')).toBe(true);
-    expect(withinScope(branch, 'district')).toBe(true);
-    expect(withinScope(branch, 'b')).toBe(true);
-    expect(withinScope(branch, undefined)).toBe(true);
-  });
-  it('keeps out another subtree and what the caller could not read', () => {
-    expect(withinScope(branch, 'other-community')).toBe(false);
-    expect(withinScope(null, 'community')).toBe(false);
   });
 });
 

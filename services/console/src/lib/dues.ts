@@ -134,18 +134,6 @@ export function reversible(e: EntryLike, reversed: Map<string, string>): boolean
   return e.kind === 'DUES_ENTRY_KIND_PAYMENT' && !!e.id && !reversed.has(e.id);
 }
 
-/**
- * withinScope says whether an organisation lies in the subtree of the
- * caller's scope (the whole city when the caller has none): the dues of a
- * payment taken by a branch outside it are not the caller's to reverse.
- * An organisation the caller could not read (null) lies outside.
- */
-export function withinScope(o: { id?: string; ancestorIds?: string[] } | null, scopeOrgId: string | undefined): boolean {
-  if (!scopeOrgId) return true;
-  if (!o?.id) return false;
-  return o.id === scopeOrgId || (o.ancestorIds ?? []).includes(scopeOrgId);
-}
-
 export type RateProblem = 'empty' | 'format' | 'decimals' | 'range';
 
 /**
