@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -74,7 +75,12 @@ func (g GRPC) Call(ctx context.Context, fullMethod string, req proto.Message) co
 // in the HTTP request, as through the real gateway.
 func RESTServer(t testing.TB, conn *grpc.ClientConn, register ...func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error) string {
 	t.Helper()
-	mux := runtime.NewServeMux()
+	// A path no route matches is 404 and a known path with another method
+	// 405, as the gateway answers them (the runtime's default is 501).
+	mux := runtime.NewServeMux(runtime.WithRoutingErrorHandler(
+		func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+			http.Error(w, http.StatusText(httpStatus), httpStatus)
+		}))
 	for _, r := range register {
 		if err := r(context.Background(), mux, conn); err != nil {
 			t.Fatal(err)
@@ -92,8 +98,9 @@ var pathParam = regexp.MustCompile(`\{([^}=]+)(=[^}]*)?\}`)
 
 // Call implements Transport: the request goes where the RPC's HTTP rule
 // maps it (path parameters, body, query), and the HTTP status comes back as
-// the code it stands for; any other refusal is a domain rule's, reported as
-// FailedPrecondition.
+// the code it stands for; a server error is Internal (Unavailable,
+// Unimplemented, DeadlineExceeded for 503, 501, 504), and any other refusal
+// is a domain rule's, reported as FailedPrecondition.
 func (r REST) Call(ctx context.Context, fullMethod string, req proto.Message) codes.Code {
 	m, err := Method(fullMethod)
 	if err != nil {
@@ -117,6 +124,15 @@ func (r REST) Call(ctx context.Context, fullMethod string, req proto.Message) co
 		return codes.PermissionDenied
 	case http.StatusNotFound:
 		return codes.NotFound
+	case http.StatusNotImplemented:
+		return codes.Unimplemented
+	case http.StatusServiceUnavailable:
+		return codes.Unavailable
+	case http.StatusGatewayTimeout:
+		return codes.DeadlineExceeded
+	}
+	if resp.StatusCode >= 500 {
+		return codes.Internal
 	}
 	return codes.FailedPrecondition
 }
@@ -205,7 +221,11 @@ func query(m protoreflect.Message) string {
 		switch {
 		case f.Kind() == protoreflect.MessageKind || f.IsList() || f.IsMap():
 		case f.Kind() == protoreflect.EnumKind:
-			q.Set(string(f.Name()), string(f.Enum().Values().ByNumber(v.Enum()).Name()))
+			if ev := f.Enum().Values().ByNumber(v.Enum()); ev != nil {
+				q.Set(string(f.Name()), string(ev.Name()))
+			} else {
+				q.Set(string(f.Name()), strconv.Itoa(int(v.Enum())))
+			}
 		default:
 			q.Set(string(f.Name()), v.String())
 		}

@@ -335,13 +335,24 @@ func TestNationalIDAfterLeaving(t *testing.T) {
 		}
 	})
 	withdrew := person(tr.branch.GetId(), "Withdrawn Member")
-	end(h.register(t, withdrew).GetId(), pb.LeavingKind_LEAVING_KIND_WITHDREW, dayOf(time.Now().AddDate(0, 0, -10)))
+	withdrewID := h.register(t, withdrew).GetId()
+	end(withdrewID, pb.LeavingKind_LEAVING_KIND_WITHDREW, dayOf(time.Now().AddDate(0, 0, -10)))
 	t.Run("a withdrawn member's number joins again only after the leaving", func(t *testing.T) {
 		again := proto.Clone(withdrew).(*pb.Member)
 		_, err := h.members.CreateMember(ctx, &pb.CreateMemberRequest{Member: again})
 		if got := refusalOf(err); reasonOf(err) != "READMISSION_DATE" || !equal(got.Fields, []string{"member.join_date"}) {
 			t.Errorf("with the old join date: %v", err)
 		}
+		// The former holder's id sent with the create does not make them
+		// the member being registered, nor does an id that is no id.
+		for _, id := range []string{withdrewID, "not-an-id"} {
+			again.Id = id
+			_, err = h.members.CreateMember(ctx, &pb.CreateMemberRequest{Member: again})
+			if reasonOf(err) != "READMISSION_DATE" {
+				t.Errorf("with the old join date and the id %q: %v", id, err)
+			}
+		}
+		again.Id = ""
 		again.JoinDate, again.Status = today, pb.MemberStatus_MEMBER_STATUS_PROBATIONARY
 		back, err := h.members.CreateMember(ctx, &pb.CreateMemberRequest{Member: again})
 		if err != nil {

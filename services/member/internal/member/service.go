@@ -36,6 +36,10 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // Create registers m in its organisation. A request id seen before returns
 // the member it created.
 func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Member, error) {
+	// The service names a new member. An id the client sent is not theirs
+	// to choose, and must not reach the checks that tell this member from
+	// others (the former holders of the number).
+	m.ID = ""
 	if err := m.Validate(s.clock.Today()); err != nil {
 		return nil, err
 	}
