@@ -77,19 +77,22 @@ func (h Hostile) Run(t *testing.T) {
 		}
 		name := r.FullMethod[strings.LastIndex(r.FullMethod, "/")+1:]
 		t.Run(name, func(t *testing.T) {
-			for _, f := range h.faults(t.Context(), r, m, seed, depth, perField) {
+			faults, sent := h.faults(t.Context(), r, m, seed, depth, perField)
+			for _, f := range faults {
 				t.Errorf("seed %d, %s", seed, f)
 			}
+			t.Logf("%d variants", sent)
 		})
 	}
 }
 
 // faults sends r's variants and answers each answer that was the server's
-// fault.
-func (h Hostile) faults(ctx context.Context, r Request, m protoreflect.MethodDescriptor, seed uint64, depth, perField int) []string {
+// fault, and how many variants it sent.
+func (h Hostile) faults(ctx context.Context, r Request, m protoreflect.MethodDescriptor, seed uint64, depth, perField int) ([]string, int) {
 	var out []string
 	rng := rand.New(rand.NewPCG(seed, hashString(r.FullMethod)))
-	for _, v := range Variants(r.Req, depth, perField, rng) {
+	vs := Variants(r.Req, depth, perField, rng)
+	for _, v := range vs {
 		if code, msg := h.GRPC.invoke(ctx, r.FullMethod, v.Req); ServersFault(code) {
 			out = append(out, fmt.Sprintf("%s over gRPC: %v %q", v.Name, code, msg))
 		}
@@ -108,7 +111,7 @@ func (h Hostile) faults(ctx context.Context, r Request, m protoreflect.MethodDes
 	if code, msg := h.GRPC.invoke(ctx, r.FullMethod, r.Req); ServersFault(code) {
 		out = append(out, fmt.Sprintf("the good request after the hostile ones: %v %q", code, msg))
 	}
-	return out
+	return out, len(vs)
 }
 
 // ServersFault reports whether a code is the server's fault rather than a

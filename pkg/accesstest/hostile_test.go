@@ -57,7 +57,10 @@ func TestHostileFindsTheServersFaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		faults := h.faults(t.Context(), r, m, 1, 3, len(hostileStrings)+1)
+		faults, sent := h.faults(t.Context(), r, m, 1, 3, len(hostileStrings)+1)
+		if sent < len(hostileStrings) {
+			t.Errorf("%d variants sent", sent)
+		}
 		if careful {
 			if len(faults) != 0 {
 				t.Errorf("a careful service: %q", faults)
