@@ -24,8 +24,8 @@ import (
 	"gongjian.dev/services/cobuilding/internal/volunteers"
 )
 
-// Emit implements cobuild.Tx: the event goes to the outbox when the
-// transaction ends, and the change a caller made to its audit record now.
+// Emit implements cobuild.Tx: the event goes to the outbox, and the change
+// a caller made to its audit record, when the transaction ends.
 // This is the one place where events and audit records are built.
 func (t *txStore) Emit(ctx context.Context, e cobuild.Event) error {
 	id := cobuild.NewID()
@@ -39,7 +39,7 @@ func (t *txStore) Emit(ctx context.Context, e cobuild.Event) error {
 	if !ok {
 		return nil
 	}
-	return audit.Write(ctx, t.tx, entry)
+	return audit.Write(ctx, t.deferred(), entry)
 }
 
 // auditEntry is the audit record of a change a caller made: the subject

@@ -70,25 +70,40 @@ func New(pool *pgxpool.Pool, now func() time.Time) *Store {
 // Pool is the store's pool, for the audit trail's reads.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// txStore is one write transaction: its statements, and the events to
-// write to the outbox when it ends.
+// txStore is one write transaction: its statements, the events to write
+// to the outbox when it ends, and the writes nothing in it reads back
+// (audit records), sent with them.
 type txStore struct {
 	tx     pgx.Tx
 	now    func() time.Time
 	events []outbox.Event
+	batch  *pgx.Batch
 }
 
-// inTx runs fn in a transaction, then writes the outbox rows of its events
-// in one round trip before it commits.
+// inTx runs fn in a transaction, then sends the outbox rows of its events
+// and its audit records in one round trip with its COMMIT
+// (pgdb.SendAndCommit), and wakes the relay once it has committed
+// (outbox.InTx): no notification inside the transaction, which would make
+// the commits that carry one wait for each other.
 func (s *Store) inTx(ctx context.Context, fn func(*txStore) error) error {
-	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		t := &txStore{tx: tx, now: s.now}
+	return outbox.InTx(ctx, s.pool, func(tx pgx.Tx) (bool, error) {
+		t := &txStore{tx: tx, now: s.now, batch: &pgx.Batch{}}
 		if err := fn(t); err != nil {
-			return err
+			return false, err
 		}
-		return outbox.Enqueue(ctx, tx, t.events...)
+		if err := outbox.Queue(ctx, t.batch, t.events...); err != nil {
+			return false, err
+		}
+		if t.batch.Len() == 0 {
+			return false, nil
+		}
+		return len(t.events) > 0, pgdb.SendAndCommit(ctx, tx, t.batch)
 	})
 }
+
+// deferred is the transaction for writes that nothing in it reads back:
+// they are queued and sent with the outbox rows when it ends.
+func (t *txStore) deferred() pgx.Tx { return pgdb.Queued(t.tx, t.batch) }
 
 // RequestSeen implements cobuild.Tx.
 func (t *txStore) RequestSeen(ctx context.Context, requestID string) (string, bool, error) {

@@ -36,7 +36,7 @@ type Assess struct{ *Store }
 
 // InTx implements assess.Store.
 func (s Assess) InTx(ctx context.Context, fn func(assess.Tx) error) error {
-	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(s.Tx(tx)) })
+	return s.ownTx(ctx, func(t *TxStore) error { return fn(t) })
 }
 
 // Org implements assess.Store: the organisation as the view holds it, its

@@ -15,6 +15,7 @@ import (
 	"gongjian.dev/pkg/audit"
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/outbox"
+	"gongjian.dev/pkg/pgdb"
 	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 	"gongjian.dev/services/supervision/internal/pbconv"
 	"gongjian.dev/services/supervision/internal/rectify"
@@ -59,19 +60,29 @@ func (w *writes) audit(subjectType, id, org string, before, after any) {
 	w.entries = append(w.entries, audit.Entry{SubjectType: subjectType, SubjectID: id, OrganisationID: org, Before: before, After: after})
 }
 
-// flush sends the events and the audit records in the transaction.
+// flush sends the events and the audit records in the transaction, in one
+// round trip. A transaction of the store's own wakes the relay once it has
+// committed (Store.ownTx); another's (an event consumer's, a job's) asks
+// PostgreSQL to wake it at its commit.
 func (t *TxStore) flush(ctx context.Context, w *writes) error {
+	b := &pgx.Batch{}
 	if len(w.events) > 0 {
-		b := &pgx.Batch{}
 		if err := outbox.QueueMany(ctx, b, w.events...); err != nil {
 			return err
 		}
-		outbox.QueueNotify(b)
-		if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-			return err
+		if t.own {
+			t.wrote = true
+		} else {
+			outbox.QueueNotify(b)
 		}
 	}
-	return audit.WriteMany(ctx, t.tx, w.entries...)
+	if err := audit.WriteMany(ctx, pgdb.Queued(t.tx, b), w.entries...); err != nil {
+		return err
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return t.tx.SendBatch(ctx, b).Close()
 }
 
 // Emit implements rules.Tx: the rule engine's own changes.

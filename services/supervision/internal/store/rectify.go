@@ -20,7 +20,7 @@ type Rectify struct{ *Store }
 
 // InTx implements rectify.Store.
 func (s Rectify) InTx(ctx context.Context, fn func(rectify.Tx) error) error {
-	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(s.Tx(tx)) })
+	return s.ownTx(ctx, func(t *TxStore) error { return fn(t) })
 }
 
 const itemColumns = `id::text, organisation_id::text, coalesce(district_id::text, ''), source, coalesce(finding_id::text, ''),

@@ -82,7 +82,19 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // InTx runs fn in one transaction.
 func (s *Store) InTx(ctx context.Context, fn func(rules.Tx) error) error {
-	return pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(s.Tx(tx)) })
+	return s.ownTx(ctx, func(t *TxStore) error { return fn(t) })
+}
+
+// ownTx runs fn in a transaction of the store's own, and wakes the relay
+// once it has committed when fn wrote events (outbox.InTx): no
+// notification inside it, which would make the commits that carry one
+// wait for each other.
+func (s *Store) ownTx(ctx context.Context, fn func(*TxStore) error) error {
+	return outbox.InTx(ctx, s.pool, func(tx pgx.Tx) (bool, error) {
+		t := &TxStore{tx: tx, q: tx, own: true}
+		err := fn(t)
+		return t.wrote, err
+	})
 }
 
 // Tx is the store's transaction over tx: a consumer's, which also records
@@ -93,6 +105,9 @@ func (s *Store) Tx(tx pgx.Tx) *TxStore { return &TxStore{tx: tx, q: tx} }
 type TxStore struct {
 	tx pgx.Tx
 	q  querier
+	// own is a transaction of the store's own (ownTx), which wakes the
+	// relay after it commits; wrote says it wrote events.
+	own, wrote bool
 }
 
 // querier runs statements: the pool or a transaction.
