@@ -141,6 +141,19 @@ func TestAnInterviewIsHeldAndFollowedUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := iv.GetInterview().GetId()
+	// The finding that called for it is the rule follow-up's to set, or a
+	// finding of this organisation; an id that is none is refused naming
+	// the field, and nothing is scheduled.
+	for _, finding := range []string{"not-an-id", "0190a3f0-0000-7000-8000-00000000dead"} {
+		_, err := admin.interviews.ScheduleInterview(ctx, &pb.ScheduleInterviewRequest{Interview: &pb.Interview{
+			OrganisationId: unit.GetId(), Reason: "a finding", DueBy: "2026-05-20", FindingId: finding}})
+		if got := servicetest.RefusalOf(err); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{"interview.finding_id"}) {
+			t.Errorf("an interview for the finding %q: %+v", finding, got)
+		}
+	}
+	if n := h.count(t, `SELECT count(*) FROM interviews`); n != 1 {
+		t.Errorf("%d interviews, want the one scheduled", n)
+	}
 	_, err = admin.interviews.RecordInterviewFollowUp(ctx, &pb.RecordInterviewFollowUpRequest{Id: id, FollowedUpOn: "2026-05-04", FollowUp: "fixed"})
 	if got := servicetest.RefusalOf(err); got.Code != codes.FailedPrecondition {
 		t.Errorf("a follow-up before the interview: %+v", got)

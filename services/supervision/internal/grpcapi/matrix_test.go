@@ -390,6 +390,20 @@ func TestAccessMatrix(t *testing.T) {
 			}
 		}
 	})
+	t.Run("an interview names only its organisation's finding", func(t *testing.T) {
+		api := h.clients(cityAdmin).interviews
+		schedule := func(finding string) error {
+			_, err := api.ScheduleInterview(servicetest.Ctx(t), &pb.ScheduleInterviewRequest{Interview: &pb.Interview{
+				OrganisationId: a.community.GetId(), Reason: "the finding", DueBy: "2026-05-20", FindingId: finding}})
+			return err
+		}
+		if got := servicetest.RefusalOf(schedule(b.finding)); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{"interview.finding_id"}) {
+			t.Errorf("side B's finding on side A's interview: %+v", got)
+		}
+		if err := schedule(a.finding); err != nil {
+			t.Errorf("side A's own finding: %v", err)
+		}
+	})
 	t.Run("hostile requests", func(t *testing.T) {
 		var reqs []accesstest.Request
 		for _, op := range matrixOps {

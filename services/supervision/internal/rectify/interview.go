@@ -61,6 +61,17 @@ func (s *Service) Schedule(ctx context.Context, iv *Interview, a Actor) (*Interv
 	if iv.DueBy.Before(s.Today()) {
 		v.Add("interview.due_by", "not before today")
 	}
+	if iv.FindingID != "" {
+		// A finding that called for the interview is the interviewed
+		// organisation's: no other, and none out of the caller's reach.
+		org, err := s.store.FindingOrganisation(ctx, iv.FindingID)
+		if err != nil {
+			return nil, err
+		}
+		if org != iv.OrganisationID {
+			v.Add("interview.finding_id", "no finding of this organisation has this id")
+		}
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

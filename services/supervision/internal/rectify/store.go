@@ -34,6 +34,9 @@ type Store interface {
 	Steps(ctx context.Context, itemID string) ([]*Step, error)
 	Within(ctx context.Context, orgID, rootID string) (bool, error)
 	DistrictOf(ctx context.Context, orgID string) (string, error)
+	// FindingOrganisation is the organisation of a rule's finding; "" when
+	// no finding has the id.
+	FindingOrganisation(ctx context.Context, findingID string) (string, error)
 	// Covers says whether a group the inspector belongs to covers the
 	// organisation (lies in the subtree of one it covers).
 	Covers(ctx context.Context, inspector, orgID string) (bool, error)

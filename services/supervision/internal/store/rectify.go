@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +13,7 @@ import (
 	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 	"gongjian.dev/services/supervision/internal/pbconv"
 	"gongjian.dev/services/supervision/internal/rectify"
+	"gongjian.dev/services/supervision/internal/rules"
 )
 
 // Rectify is the store of the rectify domain: the same Store, seen through
@@ -284,4 +286,16 @@ func (t *TxStore) insertItems(ctx context.Context, items []*rectify.Item, w *wri
 		w.audit(auditItem, i.ID, i.OrganisationID, nil, m)
 	}
 	return nil
+}
+
+// FindingOrganisation implements rectify.Store.
+func (s Rectify) FindingOrganisation(ctx context.Context, findingID string) (string, error) {
+	f, err := s.Finding(ctx, findingID)
+	if errors.Is(err, rules.ErrFindingNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return f.OrganisationID, nil
 }
