@@ -211,7 +211,7 @@ func person(orgID, name string) *pb.Member {
 		Name: name, Sex: pb.Sex_SEX_FEMALE, BirthDate: "1980-01-15", NationalId: nationalID("610102", "19800115"),
 		Phone: "13800000000", Education: pb.Education_EDUCATION_COLLEGE, JoinDate: "2005-07-01",
 		Status: pb.MemberStatus_MEMBER_STATUS_FULL, EmploymentStatus: pb.EmploymentStatus_EMPLOYMENT_STATUS_RETIRED,
-		OrganisationId: orgID, Skills: []string{"mediation"}, StarRating: 4,
+		OrganisationId: orgID, Skills: []string{"mediation"},
 	}
 }
 

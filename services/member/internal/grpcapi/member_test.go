@@ -196,7 +196,15 @@ func TestUpdateMember(t *testing.T) {
 	if err != nil || resp.GetMember().GetPhone() != "13900000000" || !resp.GetMember().GetHardship() || resp.GetMember().GetName() != "Li Guiying" {
 		t.Fatalf("update: %v %v", resp, err)
 	}
-	// The star rating keeps a history: it is set through its own call.
+	// The star rating keeps a history: it is set through its own call, not
+	// with the registration (which would store it without a year, a reason
+	// or who gave it) nor by an update.
+	rated := person(tr.branch.GetId(), "Rated At Registration")
+	rated.NationalId, rated.StarRating = nationalID("610102", "19800116"), 5
+	_, err = h.members.CreateMember(callContext(t), &pb.CreateMemberRequest{Member: rated})
+	if r := refusalOf(err); r.Code != codes.InvalidArgument || !equal(r.Fields, []string{"member.star_rating"}) {
+		t.Errorf("star_rating through CreateMember: %v", err)
+	}
 	_, err = h.members.UpdateMember(callContext(t), &pb.UpdateMemberRequest{
 		Member:     &pb.Member{Id: m.GetId(), StarRating: 5},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"star_rating"}}})

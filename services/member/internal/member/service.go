@@ -40,6 +40,10 @@ func (s *Service) Create(ctx context.Context, m *Member, requestID string) (*Mem
 	// to choose, and must not reach the checks that tell this member from
 	// others (the former holders of the number).
 	m.ID = ""
+	if m.StarRating != 0 {
+		return nil, errs.Field(ErrInvalid, "member.star_rating",
+			"a star rating is given with its year and reason by AppraisalService.SetStarRating, which keeps its history")
+	}
 	if err := m.Validate(s.clock.Today()); err != nil {
 		return nil, err
 	}

@@ -621,7 +621,10 @@ type Member struct {
 	Skills []string `protobuf:"bytes,15,rep,name=skills,proto3" json:"skills,omitempty"`
 	// hardship marks a member in hardship.
 	Hardship bool `protobuf:"varint,16,opt,name=hardship,proto3" json:"hardship,omitempty"`
-	// star_rating is the five-star rating (五星级党员), 0 to 5.
+	// star_rating is the five-star rating (五星级党员), 0 to 5: the latest
+	// rating of the latest year, given with its year and reason by
+	// AppraisalService.SetStarRating, which keeps its history. CreateMember
+	// and UpdateMember refuse to set it.
 	StarRating int32 `protobuf:"varint,17,opt,name=star_rating,json=starRating,proto3" json:"star_rating,omitempty"`
 	// create_time is when the member was registered.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
