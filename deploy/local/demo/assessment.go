@@ -208,8 +208,14 @@ func (l *assessLoader) commendations(ctx context.Context, city *node, results []
 		if p.GetMemberId() != "" {
 			key = p.GetMemberId()
 		}
-		r, err := l.commend.ProposeCommendation(ctx, &supv1.ProposeCommendationRequest{Commendation: p,
-			RequestId: requestID(fmt.Sprintf("commend/%d/%s", year, key))})
+		// The supervision service knows a person from the member service's
+		// events, which may still be on their way.
+		var r *supv1.ProposeCommendationResponse
+		err := untilKnown(ctx, time.Now().Add(time.Minute), func() (err error) {
+			r, err = l.commend.ProposeCommendation(ctx, &supv1.ProposeCommendationRequest{Commendation: p,
+				RequestId: requestID(fmt.Sprintf("commend/%d/%s", year, key))})
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("proposing %s: %w", key, err)
 		}

@@ -98,6 +98,11 @@ func (s *Service) Propose(ctx context.Context, c *Commendation, requestID string
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	if c.Kind == OfIndividual {
+		if err := s.memberOf(ctx, c.MemberID, o.ID); err != nil {
+			return nil, err
+		}
+	}
 	n := *c
 	if c.Kind == OfOrganisation {
 		if err := s.fromRankings(ctx, &n, o); err != nil {
@@ -122,6 +127,32 @@ func (s *Service) Propose(ctx context.Context, c *Commendation, requestID string
 		return tx.RememberRequest(ctx, key, n.ID)
 	})
 	return out, err
+}
+
+// memberOf refuses a person who is not a member of the organisation (or
+// of its subtree): the commendation is of that organisation's member, and
+// one person is commended once a year, so a member of another organisation
+// named here would both reach out of the proposer's scope and bar that
+// organisation's own proposal.
+func (s *Service) memberOf(ctx context.Context, memberID, orgID string) error {
+	at, err := s.store.MemberOrganisation(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	if at == "" {
+		// Not (or not yet) announced by the member service.
+		return errs.Field(ErrNotFound, "commendation.member_id", "no member known to the service has this id")
+	}
+	in := at == orgID
+	if !in {
+		if in, err = s.store.Within(ctx, at, orgID); err != nil {
+			return err
+		}
+	}
+	if !in {
+		return errs.Field(ErrInvalid, "commendation.member_id", "no member of this organisation has this id")
+	}
+	return nil
 }
 
 // fromRankings fills in the result an organisation is proposed from, or

@@ -14,6 +14,9 @@ type Store interface {
 	DistrictOf(ctx context.Context, orgID string) (string, error)
 	// Org is an organisation of the view (nil if unknown).
 	Org(ctx context.Context, id string) (*Org, error)
+	// MemberOrganisation is the organisation of a member as the member
+	// service's events told it ("" if unknown).
+	MemberOrganisation(ctx context.Context, memberID string) (string, error)
 	TaskList(ctx context.Context, id string) (*TaskList, error)
 	TaskLists(ctx context.Context, q ListQuery) ([]*TaskList, error)
 	Evidence(ctx context.Context, id string) (*Evidence, error)

@@ -9,9 +9,12 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/servicetest"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	orgv1 "gongjian.dev/proto/gen/go/gongjian/organisation/v1"
 	pb "gongjian.dev/proto/gen/go/gongjian/supervision/v1"
 )
@@ -269,13 +272,26 @@ func TestAssessmentScoresGradesRanksAndFeedsTheRules(t *testing.T) {
 		if got := servicetest.RefusalOf(err); got.Code != codes.FailedPrecondition || got.Reason != "NOT_IN_TOP_BAND" {
 			t.Errorf("an organisation never graded: %+v", got)
 		}
+		// A person is a member of the organisation, as the member
+		// service's events told it: an id it never announced (not found),
+		// and a member of another organisation, are refused naming the
+		// member.
+		ofB, elsewhere := h.memberIn(t, b), h.memberIn(t, c.otherCommunity)
 		person := &pb.Commendation{Kind: pb.CommendationKind_COMMENDATION_KIND_INDIVIDUAL, OrganisationId: b.GetId(),
-			MemberId: uuid.NewString(), Year: 2026, Reason: "联学共建先进个人"}
+			MemberId: ofB, Year: 2026, Reason: "联学共建先进个人"}
 		_, err = admin.commend.ProposeCommendation(ctx, &pb.ProposeCommendationRequest{Commendation: person})
 		if got := servicetest.RefusalOf(err); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{"commendation.person_name"}) {
 			t.Errorf("a person without a name: %+v", got)
 		}
 		person.PersonName = "李梅"
+		for id, want := range map[string]codes.Code{uuid.NewString(): codes.NotFound, elsewhere: codes.InvalidArgument} {
+			stranger := proto.Clone(person).(*pb.Commendation)
+			stranger.MemberId = id
+			_, err = h.assessing(cityAdmin).commend.ProposeCommendation(ctx, &pb.ProposeCommendationRequest{Commendation: stranger})
+			if got := servicetest.RefusalOf(err); got.Code != want || !slices.Equal(got.Fields, []string{"commendation.member_id"}) {
+				t.Errorf("a person who is no member of B: %+v, want %v", got, want)
+			}
+		}
 		pp, err := admin.commend.ProposeCommendation(ctx, &pb.ProposeCommendationRequest{Commendation: person})
 		if err != nil {
 			t.Fatal(err)
@@ -450,4 +466,18 @@ func TestAPeriodIsGradedOnceWhoeverGradesIt(t *testing.T) {
 	if n := h.count(t, `SELECT count(*) FROM audit_log WHERE subject_type = 'assessment_result'`); n != 5 {
 		t.Errorf("%d audit records of results", n)
 	}
+}
+
+// memberIn publishes a member of the organisation, as the member service
+// would, and waits until the service knows them.
+func (h *harness) memberIn(t *testing.T, o *orgv1.Organisation) string {
+	t.Helper()
+	m := &memberv1.Member{Id: uuid.NewString(), Name: "Member", OrganisationId: o.GetId()}
+	id := uuid.NewString()
+	h.publish(t, "gongjian.member.v1.member_registered", &memberv1.MemberRegistered{EventId: id,
+		OccurTime: timestamppb.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), Member: m}, id)
+	servicetest.WaitFor(t, "the member's facts", func() bool {
+		return h.count(t, `SELECT count(*) FROM member_facts WHERE member_id = $1`, m.GetId()) == 1
+	})
+	return m.GetId()
 }

@@ -688,3 +688,17 @@ func (t *TxStore) SaveCommendations(ctx context.Context, change string, cs ...*a
 	}
 	return t.commendationWrites(ctx, change, cs...)
 }
+
+// MemberOrganisation implements assess.Store from the members' facts the
+// member service's events keep.
+func (s Assess) MemberOrganisation(ctx context.Context, memberID string) (string, error) {
+	if !validUUID(memberID) {
+		return "", nil
+	}
+	var org string
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(organisation_id::text, '') FROM member_facts WHERE member_id = $1`, memberID).Scan(&org)
+	if pgdb.IsNoRows(err) {
+		return "", nil
+	}
+	return org, err
+}
