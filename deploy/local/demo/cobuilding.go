@@ -688,7 +688,12 @@ func (l *coLoader) loadActivities(ctx context.Context, out *CoBuildingSummary) e
 		}
 		ja.MemberAttendance = max(a.partyIn, int32(len(ja.MemberIds)))
 		ja.Attendance = max(ja.Attendance, ja.MemberAttendance)
-		_, err := l.activities.CreateJointActivity(ctx, &cobuildingv1.CreateJointActivityRequest{JointActivity: ja, RequestId: requestID(a.key)})
+		// The co-building service knows the members' registrations from
+		// the member service's events, which may still be on their way.
+		err := l.retry(ctx, func() error {
+			_, err := l.activities.CreateJointActivity(ctx, &cobuildingv1.CreateJointActivityRequest{JointActivity: ja, RequestId: requestID(a.key)})
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("activity %s: %w", a.key, err)
 		}

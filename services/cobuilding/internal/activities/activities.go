@@ -9,6 +9,8 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +47,9 @@ var (
 	ErrNotFound = errs.New(errs.NotFound, "joint activity not found")
 	ErrInvalid  = cobuild.ErrInvalid
 	ErrNoUnit   = errs.New(errs.FailedPrecondition, "no such resident unit")
+	// ErrNotRegistered refuses a member named who is not registered in
+	// service with an organiser (or not yet known to be).
+	ErrNotRegistered = errs.New(errs.FailedPrecondition, "member not registered in service with the organisers")
 )
 
 // Filter selects the activities of a list.
@@ -64,6 +69,10 @@ type Store interface {
 	// UnitCommunities maps each unit of ids to the community where it
 	// sits; a unit that does not exist is absent.
 	UnitCommunities(ctx context.Context, ids []string) (map[string]string, error)
+	// Unregistered answers the members of memberIDs with no in-service
+	// registration (current or ended) with any of communityIDs, as the
+	// member service's events told them.
+	Unregistered(ctx context.Context, memberIDs, communityIDs []string) ([]string, error)
 }
 
 // Tx is a transaction over activities.
@@ -141,38 +150,61 @@ func (a *Activity) validate(today time.Time) error {
 }
 
 // place checks the organisers in the view of the tree: active
-// communities, and units sitting in the street of one of them.
+// communities, and units sitting in the street of one of them; and the
+// members named, each registered in service with an organising community
+// or a participating unit's.
 func (s *Service) place(ctx context.Context, a *Activity) error {
+	communities, err := s.organisers(ctx, a)
+	if err != nil || len(a.MemberIDs) == 0 {
+		return err
+	}
+	missing, err := s.store.Unregistered(ctx, a.MemberIDs, communities)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	more := ""
+	if len(missing) > 1 {
+		more = fmt.Sprintf(" (and %d more)", len(missing)-1)
+	}
+	return errs.Field(ErrNotRegistered, "joint_activity.member_ids",
+		"the member "+missing[0]+more+" is not registered in service with an organising community or a participating unit's")
+}
+
+// organisers checks the organising communities and units, and answers the
+// communities of both.
+func (s *Service) organisers(ctx context.Context, a *Activity) ([]string, error) {
 	streets := map[string]bool{}
 	for i, id := range a.CommunityIDs {
 		c, err := cobuild.Community(ctx, s.store, "joint_activity.community_ids", id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if i == 0 {
 			a.DistrictID = c.DistrictID
 		}
 		streets[c.ParentID] = true
 	}
+	communities := slices.Clone(a.CommunityIDs)
 	if len(a.UnitIDs) == 0 {
-		return nil
+		return communities, nil
 	}
 	where, err := s.store.UnitCommunities(ctx, a.UnitIDs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, id := range a.UnitIDs {
 		community, ok := where[id]
 		if !ok {
-			return errs.Field(ErrNoUnit, "joint_activity.unit_ids", "no resident unit has the id "+id)
+			return nil, errs.Field(ErrNoUnit, "joint_activity.unit_ids", "no resident unit has the id "+id)
 		}
 		c, err := s.store.Place(ctx, community)
 		if err != nil && !errors.Is(err, cobuild.ErrNoPlace) {
-			return err
+			return nil, err
 		}
 		if !streets[c.ParentID] {
-			return errs.Field(ErrInvalid, "joint_activity.unit_ids", "the unit "+id+" sits outside the streets of the organising communities")
+			return nil, errs.Field(ErrInvalid, "joint_activity.unit_ids", "the unit "+id+" sits outside the streets of the organising communities")
 		}
+		communities = append(communities, community)
 	}
-	return nil
+	return communities, nil
 }

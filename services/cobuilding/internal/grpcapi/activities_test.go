@@ -1,13 +1,17 @@
 package grpcapi_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
+	memberv1 "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/cobuilding/internal/cobuild"
 )
 
@@ -18,7 +22,23 @@ func TestAJointActivityAnnouncesTheMembersWhoTookPart(t *testing.T) {
 	h := newHarness(t)
 	tr := h.tree(t)
 	u := h.unit(t, tr.neighbour.GetId(), "同江市卫健局")
-	members := []string{cobuild.NewID(), cobuild.NewID()}
+	// One member registered in service with the organising community, one
+	// with the participating unit's; a member registered with a community
+	// of another street, and one never registered, are refused naming the
+	// field, and nothing is recorded.
+	members := []string{h.inService(t, tr.community.GetId()), h.inService(t, tr.neighbour.GetId())}
+	for _, stranger := range []string{h.inService(t, tr.farCommunity.GetId()), cobuild.NewID()} {
+		_, err := h.activities.CreateJointActivity(servicetest.Ctx(t), &pb.CreateJointActivityRequest{JointActivity: &pb.JointActivity{
+			Title: "大型义诊", Area: pb.Area_AREA_COMMUNITY_SERVICE, Date: "2026-06-13", CommunityIds: []string{tr.community.GetId()},
+			UnitIds: []string{u.GetId()}, Attendance: 120, MemberAttendance: 15, MemberIds: append(slices.Clone(members), stranger), Hours: 3}})
+		if got := refusalOf(err); got.Code != codes.FailedPrecondition || !slices.Equal(got.Fields, []string{"joint_activity.member_ids"}) ||
+			!strings.Contains(err.Error(), stranger) {
+			t.Errorf("a member not registered with the organisers: %v", err)
+		}
+	}
+	if n := h.count(t, `SELECT count(*) FROM joint_activities`); n != 0 {
+		t.Fatalf("%d activities recorded by refused requests", n)
+	}
 	resp, err := h.activities.CreateJointActivity(servicetest.Ctx(t), &pb.CreateJointActivityRequest{RequestId: "义诊-1", JointActivity: &pb.JointActivity{
 		Title: "大型义诊", Area: pb.Area_AREA_COMMUNITY_SERVICE, Date: "2026-06-13", CommunityIds: []string{tr.community.GetId()},
 		UnitIds: []string{u.GetId()}, Attendance: 120, MemberAttendance: 15, MemberIds: members, Hours: 3}})
@@ -87,4 +107,18 @@ func TestBadActivitiesAreRefusedNamingTheField(t *testing.T) {
 	if n := h.count(t, `SELECT count(*) FROM joint_activities`); n != 0 {
 		t.Errorf("%d activities written", n)
 	}
+}
+
+// inService registers a new member in service with the community, as the
+// member service announces it, and waits until the service knows it.
+func (h *harness) inService(t *testing.T, community string) string {
+	t.Helper()
+	member := cobuild.NewID()
+	r := &memberv1.Registration{Id: cobuild.NewID(), MemberId: member, CommunityId: community,
+		Kind: memberv1.RegistrationKind_REGISTRATION_KIND_UNIT_LOCATION, ReportDate: "2026-03-01", UpdateTime: timestamppb.New(day0)}
+	h.publish(t, "gongjian.member.v1.in_service_registered", &memberv1.InServiceRegistered{EventId: cobuild.NewID(), Registration: r}, cobuild.NewID())
+	servicetest.WaitFor(t, "the registration", func() bool {
+		return h.count(t, `SELECT count(*) FROM in_service_registrations WHERE member_id = $1`, member) == 1
+	})
+	return member
 }

@@ -102,3 +102,24 @@ func (t activityTx) Insert(ctx context.Context, a *activities.Activity) error {
 		a.MemberAttendance, ids(a.MemberIDs), a.Description, a.Hours, a.RecordedBy, a.Created)
 	return err
 }
+
+// Unregistered implements activities.Store from the in-service
+// registrations the member service's events keep.
+func (s ActivityStore) Unregistered(ctx context.Context, memberIDs, communityIDs []string) ([]string, error) {
+	var valid, out []string
+	for _, id := range memberIDs {
+		if cobuild.ValidID(id) {
+			valid = append(valid, id)
+		} else {
+			out = append(out, id)
+		}
+	}
+	rows, err := s.pool.Query(ctx, `SELECT m::text FROM unnest($1::uuid[]) WITH ORDINALITY AS n(m, i)
+		WHERE NOT EXISTS (SELECT FROM in_service_registrations r WHERE r.member_id = n.m AND r.community_id = ANY($2::uuid[]))
+		ORDER BY i`, valid, communityIDs)
+	if err != nil {
+		return nil, err
+	}
+	unknown, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return append(out, unknown...), err
+}

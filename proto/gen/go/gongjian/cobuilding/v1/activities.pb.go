@@ -45,7 +45,10 @@ type JointActivity struct {
 	// member_attendance is how many of them were party members, at least as
 	// many as member_ids.
 	MemberAttendance int32 `protobuf:"varint,8,opt,name=member_attendance,json=memberAttendance,proto3" json:"member_attendance,omitempty"`
-	// member_ids are the in-service members who took part, at most 5000.
+	// member_ids are the in-service members who took part, at most 5000:
+	// each registered in service with an organising community or with a
+	// participating unit's, as the member service announced it
+	// (FailedPrecondition naming the field otherwise).
 	MemberIds []string `protobuf:"bytes,9,rep,name=member_ids,json=memberIds,proto3" json:"member_ids,omitempty"`
 	// description of the activity.
 	Description string `protobuf:"bytes,10,opt,name=description,proto3" json:"description,omitempty"`
