@@ -55,12 +55,16 @@ func TestBadUnitsAreRefusedNamingTheField(t *testing.T) {
 	if _, err := h.units.CreateResidentUnit(servicetest.Ctx(t), &pb.CreateResidentUnitRequest{ResidentUnit: taken}); err != nil {
 		t.Fatal(err)
 	}
+	elsewhere := org(tr.outside, kindResidentUnit, "Party Branch of a Unit in Another District")
+	h.created(t, elsewhere)
 	for _, tt := range []struct {
 		name   string
 		change func(u *pb.ResidentUnit)
 		want   refusal
 	}{
 		{"no name", func(u *pb.ResidentUnit) { u.Name = "" }, refusal{codes.InvalidArgument, []string{"resident_unit.name"}}},
+		{"a unit's party organisation of another district", func(u *pb.ResidentUnit) { u.PartyOrganisationId = elsewhere.GetId() },
+			refusal{codes.FailedPrecondition, []string{"resident_unit.party_organisation_id"}}},
 		{"no type", func(u *pb.ResidentUnit) { u.Type = 0 }, refusal{codes.InvalidArgument, []string{"resident_unit.type"}}},
 		{"a branch for a community", func(u *pb.ResidentUnit) { u.CommunityId = tr.branch.GetId() },
 			refusal{codes.FailedPrecondition, []string{"resident_unit.community_id"}}},

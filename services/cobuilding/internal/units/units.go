@@ -251,6 +251,13 @@ func (s *Service) place(ctx context.Context, u *Unit) error {
 		return errs.Field(cobuild.ErrWrongPlace, "resident_unit.party_organisation_id",
 			"not an active party organisation of a resident unit (kind RESIDENT_UNIT)")
 	}
+	if err == nil && p.DistrictID != u.DistrictID {
+		// A unit's own party organisation is of its district: one of
+		// another would count that district's members as the unit's, and
+		// take the organisation from the unit it belongs to.
+		return errs.Field(cobuild.ErrWrongPlace, "resident_unit.party_organisation_id",
+			"a party organisation of another district than the unit's community")
+	}
 	if errors.Is(err, cobuild.ErrNoPlace) {
 		return errs.Field(cobuild.ErrNoPlace, "resident_unit.party_organisation_id", "no organisation has this id")
 	}
