@@ -7,7 +7,9 @@
 //
 // which each service creates in its own schema. Callers scope ids by
 // command ("create_member/<id>") so one id reused for two commands cannot
-// return the wrong resource.
+// return the wrong resource; the package scopes them by caller (For), so
+// that one caller's id never returns another's resource past the access
+// check, and two callers who chose the same id do not collide.
 package requestid
 
 import (
@@ -15,6 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"gongjian.dev/pkg/actor"
+	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/pkg/pgdb"
 )
@@ -30,7 +34,7 @@ func Seen(ctx context.Context, tx pgx.Tx, requestID string) (string, bool, error
 		return "", false, nil
 	}
 	var id string
-	err := tx.QueryRow(ctx, `SELECT resource_id::text FROM requests WHERE request_id = $1`, requestID).Scan(&id)
+	err := tx.QueryRow(ctx, `SELECT resource_id::text FROM requests WHERE request_id = $1`, key(ctx, requestID)).Scan(&id)
 	if pgdb.IsNoRows(err) {
 		return "", false, nil
 	}
@@ -44,9 +48,24 @@ func Remember(ctx context.Context, tx pgx.Tx, requestID, resourceID string) erro
 	if requestID == "" {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO requests (request_id, resource_id) VALUES ($1, $2)`, requestID, resourceID)
+	_, err := tx.Exec(ctx, `INSERT INTO requests (request_id, resource_id) VALUES ($1, $2)`, key(ctx, requestID), resourceID)
 	if pgdb.IsUniqueViolation(err, "") {
 		return ErrInFlight
 	}
 	return err
+}
+
+// For is the key a caller's request id is kept under: who called (the
+// subject of the call's principal, or "system:<job>" for a background job,
+// "" for neither), then the id.
+func For(caller, requestID string) string { return caller + "|" + requestID }
+
+func key(ctx context.Context, requestID string) string {
+	caller := ""
+	if p, ok := auth.FromContext(ctx); ok && p.Subject != "" {
+		caller = p.Subject
+	} else if job := actor.System(ctx); job != "" {
+		caller = "system:" + job
+	}
+	return For(caller, requestID)
 }

@@ -111,7 +111,7 @@ func (s *Service) Create(ctx context.Context, a *Activity, by, requestID string)
 	}
 	var out *Activity
 	err := s.store.InTx(ctx, func(tx Tx) (err error) {
-		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Activity, error) { return tx.Get(ctx, id) }, func() (*Activity, string, error) {
+		out, err = cobuild.Once(ctx, tx, "create_joint_activity", requestID, func(id string) (*Activity, error) { return tx.Get(ctx, id) }, func() (*Activity, string, error) {
 			a.ID, a.RecordedBy, a.Created = cobuild.NewID(), by, s.clock.Now()
 			if err := tx.Insert(ctx, a); err != nil {
 				return nil, "", err

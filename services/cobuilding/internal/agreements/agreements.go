@@ -153,7 +153,7 @@ func (s *Service) Create(ctx context.Context, a *Agreement, by, requestID string
 	}
 	var out *Agreement
 	err := s.store.InTx(ctx, func(tx Tx) (err error) {
-		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Agreement, error) { return tx.Lock(ctx, id) }, func() (*Agreement, string, error) {
+		out, err = cobuild.Once(ctx, tx, "create_agreement", requestID, func(id string) (*Agreement, error) { return tx.Lock(ctx, id) }, func() (*Agreement, string, error) {
 			a.Sign(s.clock.Now())
 			if err := tx.Insert(ctx, a, by); err != nil {
 				return nil, "", err

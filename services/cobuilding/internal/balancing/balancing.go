@@ -187,7 +187,7 @@ func (s *Service) Propose(ctx context.Context, orgID, by, requestID string) (*Pr
 	}
 	var out *Proposal
 	err = s.store.InTx(ctx, func(tx Tx) (err error) {
-		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Proposal, error) { return tx.Lock(ctx, id) }, func() (*Proposal, string, error) {
+		out, err = cobuild.Once(ctx, tx, "create_balancing_proposal", requestID, func(id string) (*Proposal, error) { return tx.Lock(ctx, id) }, func() (*Proposal, string, error) {
 			pr := &Proposal{ID: cobuild.NewID(), OrganisationID: p.ID, DistrictID: p.DistrictID, State: Proposed,
 				Items: Steer(balance, units), ProposedBy: by, Created: s.clock.Now()}
 			if err := tx.Insert(ctx, pr); err != nil {

@@ -97,12 +97,17 @@ func DayOf(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// Once creates, in tx, what requestID has not created before, and
-// remembers it; a request id seen before returns what it created (found
-// by find), so that a retried call changes nothing. create returns the new
-// thing and its id.
-func Once[T any](ctx context.Context, tx Tx, requestID string, find func(id string) (T, error), create func() (T, string, error)) (T, error) {
+// Once creates, in tx, what requestID has not created before by command,
+// and remembers it; a request id seen before returns what it created
+// (found by find), so that a retried call changes nothing. The id is
+// scoped by command ("create_venue/<id>"), so one id reused for two
+// commands cannot return the wrong resource. create returns the new thing
+// and its id.
+func Once[T any](ctx context.Context, tx Tx, command, requestID string, find func(id string) (T, error), create func() (T, string, error)) (T, error) {
 	var zero T
+	if requestID != "" {
+		requestID = command + "/" + requestID
+	}
 	if id, ok, err := tx.RequestSeen(ctx, requestID); err != nil || ok {
 		if err != nil {
 			return zero, err

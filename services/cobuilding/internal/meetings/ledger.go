@@ -123,7 +123,7 @@ func (s *Service) CreateItem(ctx context.Context, it *Item, requestID string) (*
 	}
 	var out *Item
 	err := s.store.InTx(ctx, func(tx Tx) (err error) {
-		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Item, error) { return tx.LockItem(ctx, id) }, func() (*Item, string, error) {
+		out, err = cobuild.Once(ctx, tx, "create_ledger_item", requestID, func(id string) (*Item, error) { return tx.LockItem(ctx, id) }, func() (*Item, string, error) {
 			return it, it.ID, s.addItem(ctx, tx, it)
 		})
 		return err

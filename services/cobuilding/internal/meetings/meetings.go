@@ -141,7 +141,7 @@ func (s *Service) Create(ctx context.Context, m *Meeting, requestID string) (*Me
 	}
 	var out *Meeting
 	err := s.store.InTx(ctx, func(tx Tx) (err error) {
-		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Meeting, error) { return tx.Lock(ctx, id) }, func() (*Meeting, string, error) {
+		out, err = cobuild.Once(ctx, tx, "create_joint_meeting", requestID, func(id string) (*Meeting, error) { return tx.Lock(ctx, id) }, func() (*Meeting, string, error) {
 			now := s.clock.Now()
 			m.ID, m.Version, m.Created, m.Updated = cobuild.NewID(), 1, now, now
 			if err := tx.Insert(ctx, m); err != nil {

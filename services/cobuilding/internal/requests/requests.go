@@ -325,7 +325,7 @@ func (s *Service) Create(ctx context.Context, r *Request, by, requestID string) 
 	}
 	var out *Request
 	err = s.store.InTx(ctx, func(tx Tx) (err error) {
-		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Request, error) { return tx.Lock(ctx, id) }, func() (*Request, string, error) {
+		out, err = cobuild.Once(ctx, tx, "create_service_request", requestID, func(id string) (*Request, error) { return tx.Lock(ctx, id) }, func() (*Request, string, error) {
 			now := s.clock.Now()
 			r.ID, r.DistrictID, r.State, r.Handler, r.ReceivedBy, r.Version = cobuild.NewID(), c.DistrictID, Received, nil, by, 1
 			r.Received, r.ResponseDue, r.Updated = now, now.Add(time.Duration(st.ResponseHours)*time.Hour), now

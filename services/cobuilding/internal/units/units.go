@@ -136,7 +136,7 @@ func (s *Service) Create(ctx context.Context, u *Unit, requestID string) (*Unit,
 	}
 	var out *Unit
 	err := s.store.InTx(ctx, func(tx Tx) (err error) {
-		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Unit, error) { return tx.Lock(ctx, id) }, func() (*Unit, string, error) {
+		out, err = cobuild.Once(ctx, tx, "create_resident_unit", requestID, func(id string) (*Unit, error) { return tx.Lock(ctx, id) }, func() (*Unit, string, error) {
 			now := s.clock.Now()
 			u.ID, u.Version, u.Created, u.Updated = cobuild.NewID(), 1, now, now
 			if err := tx.Insert(ctx, u); err != nil {

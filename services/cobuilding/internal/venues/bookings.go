@@ -96,7 +96,7 @@ func (s *Service) Book(ctx context.Context, b *Booking, by, requestID string) (*
 	}
 	var out *Booking
 	err = s.store.InTx(ctx, func(tx Tx) (err error) {
-		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Booking, error) { return tx.LockBooking(ctx, id) }, func() (*Booking, string, error) {
+		out, err = cobuild.Once(ctx, tx, "create_booking", requestID, func(id string) (*Booking, error) { return tx.LockBooking(ctx, id) }, func() (*Booking, string, error) {
 			b.ID, b.BookedBy, b.Created = cobuild.NewID(), by, s.clock.Now()
 			b.VenueUnitID, b.VenueCommunityID, b.DistrictID = v.UnitID, v.CommunityID, v.DistrictID
 			if err := tx.InsertBooking(ctx, b); err != nil {

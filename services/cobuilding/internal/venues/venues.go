@@ -170,7 +170,7 @@ func (s *Service) Create(ctx context.Context, v *Venue, requestID string) (*Venu
 	}
 	var out *Venue
 	err := s.store.InTx(ctx, func(tx Tx) (err error) {
-		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Venue, error) { return tx.Lock(ctx, id) }, func() (*Venue, string, error) {
+		out, err = cobuild.Once(ctx, tx, "create_venue", requestID, func(id string) (*Venue, error) { return tx.Lock(ctx, id) }, func() (*Venue, string, error) {
 			now := s.clock.Now()
 			v.ID, v.Created, v.Updated = cobuild.NewID(), now, now
 			if err := tx.Insert(ctx, v); err != nil {

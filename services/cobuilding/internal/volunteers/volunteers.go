@@ -182,7 +182,7 @@ func (s *Teams) Create(ctx context.Context, t *Team, by, requestID string) (*Tea
 	}
 	var out *Team
 	err := s.store.InTx(ctx, func(tx Tx) (err error) {
-		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Team, error) { return tx.Lock(ctx, id) }, func() (*Team, string, error) {
+		out, err = cobuild.Once(ctx, tx, "create_volunteer_team", requestID, func(id string) (*Team, error) { return tx.Lock(ctx, id) }, func() (*Team, string, error) {
 			t.ID, t.CreatedBy, t.Created = cobuild.NewID(), by, s.clock.Now()
 			if err := tx.Insert(ctx, t); err != nil {
 				return nil, "", err
@@ -361,7 +361,7 @@ func (s *Teams) Record(ctx context.Context, sv *Service, by, requestID string) (
 	}
 	var out *Service
 	err := s.store.InTx(ctx, func(tx Tx) (err error) {
-		out, err = cobuild.Once(ctx, tx, requestID, func(id string) (*Service, error) { return tx.GetService(ctx, id) }, func() (*Service, string, error) {
+		out, err = cobuild.Once(ctx, tx, "record_volunteer_service", requestID, func(id string) (*Service, error) { return tx.GetService(ctx, id) }, func() (*Service, string, error) {
 			t, err := tx.Lock(ctx, sv.TeamID)
 			if err != nil {
 				return nil, "", err

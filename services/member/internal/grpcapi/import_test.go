@@ -16,6 +16,7 @@ import (
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
+	"gongjian.dev/pkg/requestid"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/roster"
 )
@@ -323,8 +324,8 @@ func TestAnImportLosesANumberRegisteredMeanwhile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = hold.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := hold.Exec(ctx, `INSERT INTO requests (request_id, resource_id) VALUES ('create_member/meanwhile', $1)`,
-		"0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2c"); err != nil {
+	if _, err := hold.Exec(ctx, `INSERT INTO requests (request_id, resource_id) VALUES ($1, $2)`,
+		requestid.For(cityAdmin.Subject, "create_member/meanwhile"), "0193f0c4-7e4a-7c3e-9b1a-2f6d8e0a1b2c"); err != nil {
 		t.Fatal(err)
 	}
 	created := make(chan error, 1)
