@@ -124,7 +124,8 @@ func (s *Service) CreateItem(ctx context.Context, it *Item, requestID string) (*
 	var out *Item
 	err := s.store.InTx(ctx, func(tx Tx) (err error) {
 		out, err = cobuild.Once(ctx, tx, "create_ledger_item", requestID, func(id string) (*Item, error) { return tx.LockItem(ctx, id) }, func() (*Item, string, error) {
-			return it, it.ID, s.addItem(ctx, tx, it)
+			err := s.addItem(ctx, tx, it) // names it: read it.ID after it
+			return it, it.ID, err
 		})
 		return err
 	})

@@ -150,7 +150,8 @@ func (s *Service) Create(ctx context.Context, r *Report, by, requestID string) (
 	var out *Report
 	err := s.store.InTx(ctx, func(tx Tx) (err error) {
 		out, err = cobuild.Once(ctx, tx, "create_unit_report", requestID, func(id string) (*Report, error) { return tx.Lock(ctx, id) }, func() (*Report, string, error) {
-			return r, r.ID, s.file(ctx, tx, r, by, today)
+			err := s.file(ctx, tx, r, by, today) // names r: read r.ID after it
+			return r, r.ID, err
 		})
 		return err
 	})
