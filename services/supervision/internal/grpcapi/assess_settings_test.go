@@ -3,6 +3,7 @@ package grpcapi_test
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -226,4 +227,44 @@ func TestAssessorsSettingsAndTheTrailOfEveryWrite(t *testing.T) {
 			t.Errorf("the preview wrote %d findings", n-findings)
 		}
 	})
+}
+
+// TestADistrictsFirstSettingsWrittenAtOnceGoOneAfterTheOther: eight
+// administrators save a district's first assessment settings at the same
+// moment; each save is a version of its own (1 to 8), as one after the
+// other would make them, and the trail has one record of each.
+func TestADistrictsFirstSettingsWrittenAtOnceGoOneAfterTheOther(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.city(t)
+	h.known(t, c.district)
+	ctx := servicetest.Ctx(t)
+	admin := h.assessing(districtAdmin(c.district))
+	const n = 8
+	versions := make(chan int32, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			set, err := admin.assess.UpdateAssessmentSettings(ctx, &pb.UpdateAssessmentSettingsRequest{Settings: &pb.AssessmentSettings{
+				DistrictId: c.district.GetId(), Bands: []*pb.GradeBand{{Name: "一档", MinScore: float64(50 + i)}, {Name: "二档", MinScore: 0}}}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			versions <- set.GetSettings().GetVersion()
+		})
+	}
+	wg.Wait()
+	close(versions)
+	var got []int32
+	for v := range versions {
+		got = append(got, v)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []int32{1, 2, 3, 4, 5, 6, 7, 8}) {
+		t.Errorf("versions %v, want 1 to 8", got)
+	}
+	if k := h.count(t, `SELECT count(DISTINCT after->>'version') FROM audit_log WHERE subject_type = 'assessment_settings'`); k != n {
+		t.Errorf("%d distinct versions in the trail, want %d", k, n)
+	}
 }

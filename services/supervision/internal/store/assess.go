@@ -500,8 +500,10 @@ func (t *TxStore) InsertDailyEntry(ctx context.Context, d *assess.DailyEntry) er
 
 // LockSettings implements assess.Tx.
 func (t *TxStore) LockSettings(ctx context.Context, districtID string) (*assess.Settings, error) {
-	// The lock of a district's first settings is the advisory lock.
-	if _, err := t.TryLock(ctx, "assessment_settings/"+districtID); err != nil {
+	// The lock of a district's first settings, when there is no row to
+	// lock yet, is the advisory lock: waited for, so that two first writes
+	// go one after the other.
+	if err := t.Lock(ctx, "assessment_settings/"+districtID); err != nil {
 		return nil, err
 	}
 	return scanSettings(t.tx.QueryRow(ctx, `SELECT `+settingsColumns+` FROM assessment_settings WHERE district_id = $1 FOR UPDATE`, districtID))

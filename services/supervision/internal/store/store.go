@@ -134,11 +134,22 @@ func (t *TxStore) RememberRequest(ctx context.Context, key, id string) error {
 
 // TryLock implements rules.Tx.
 func (t *TxStore) TryLock(ctx context.Context, key string) (bool, error) {
+	var ok bool
+	err := t.tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, lockKey(key)).Scan(&ok)
+	return ok, err
+}
+
+// Lock takes the transaction's advisory lock of key, waiting for whoever
+// holds it.
+func (t *TxStore) Lock(ctx context.Context, key string) error {
+	_, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(key))
+	return err
+}
+
+func lockKey(key string) int64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte("supervision/" + key))
-	var ok bool
-	err := t.tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(h.Sum64())).Scan(&ok)
-	return ok, err
+	return int64(h.Sum64())
 }
 
 // sweepWorkMem is the memory a sweep's transaction lets each sort and hash
