@@ -170,3 +170,51 @@ func TestAStaleProposalIsRefusedWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoProposalsOfOneUnitAcceptedAtOnceSignOneAgreement: two proposals
+// made one after the other name the same unit; accepted at the same
+// moment, one signs its agreement and the other, which waited for the
+// unit, finds it has a live agreement now and is refused as stale.
+func TestTwoProposalsOfOneUnitAcceptedAtOnceSignOneAgreement(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tr := h.tree(t)
+	ctx := servicetest.Ctx(t)
+	u := h.unit(t, tr.neighbour.GetId(), "同江市图书馆")
+	bal := h.balancingAs()
+	var ids []string
+	for _, key := range []string{"均衡-甲", "均衡-乙"} {
+		made, err := bal.CreateBalancingProposal(ctx, &pb.CreateBalancingProposalRequest{OrganisationId: tr.street.GetId(), RequestId: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if items := made.GetBalancingProposal().GetItems(); len(items) != 1 || items[0].GetUnitId() != u.GetId() {
+			t.Fatalf("proposal %s: %v", key, items)
+		}
+		ids = append(ids, made.GetBalancingProposal().GetId())
+	}
+	errs := make(chan error, len(ids))
+	for _, id := range ids {
+		go func() {
+			_, err := bal.AcceptBalancingProposal(ctx, acceptOf(id))
+			errs <- err
+		}()
+	}
+	var signed, stale int
+	for range ids {
+		switch err := <-errs; {
+		case err == nil:
+			signed++
+		case servicetest.RefusalOf(err).Reason == "PROPOSAL_STALE":
+			stale++
+		default:
+			t.Errorf("an acceptance: %v", err)
+		}
+	}
+	if signed != 1 || stale != 1 {
+		t.Errorf("%d signed, %d stale; want one of each", signed, stale)
+	}
+	if n := h.count(t, `SELECT count(*) FROM agreements WHERE unit_id = $1 AND state = 'LIVE'`, u.GetId()); n != 1 {
+		t.Errorf("%d live agreements of the unit, want 1", n)
+	}
+}

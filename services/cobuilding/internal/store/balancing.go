@@ -158,8 +158,16 @@ func (t balancingTx) UnitForAgreement(ctx context.Context, unitID string) (*cobu
 		contacts []byte
 		live     bool
 	)
-	err := t.tx.QueryRow(ctx, `SELECT u.contacts, EXISTS (SELECT 1 FROM agreements a WHERE a.unit_id = u.id AND a.state = 'LIVE')
-		FROM resident_units u WHERE u.id = $1 FOR UPDATE OF u`, unitID).Scan(&contacts, &live)
+	// The unit's row first, then whether it has a live agreement, in a
+	// statement of its own: a statement that waited for the lock still
+	// reads with the snapshot it started with, so the check in the same
+	// statement would miss the agreement of the proposal accepted while it
+	// waited.
+	err := t.tx.QueryRow(ctx, `SELECT contacts FROM resident_units WHERE id = $1 FOR UPDATE`, unitID).Scan(&contacts)
+	if err != nil {
+		return nil, false, err
+	}
+	err = t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM agreements WHERE unit_id = $1 AND state = 'LIVE')`, unitID).Scan(&live)
 	if err != nil {
 		return nil, false, err
 	}
