@@ -243,3 +243,43 @@ func TestReplayedAndDuplicatedEventsMakeNoSecondFinding(t *testing.T) {
 		t.Errorf("the replay published %d events more", len(evs)-len(published))
 	}
 }
+
+// TestTwoUpdatesOfARuleAtOnce: two administrators update version 1 of a
+// rule at the same moment; one makes version 2, the other, which waited
+// for the rule, is told its version is stale (not that the rule is gone).
+func TestTwoUpdatesOfARuleAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := servicetest.Ctx(t)
+	admin := h.clients(cityAdmin)
+	created, err := admin.rules.CreateRule(ctx, &pb.CreateRuleRequest{Rule: newRule("updated_twice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := created.GetRule().GetId()
+	for round := range 5 {
+		version := created.GetRule().GetVersion() + int32(round)
+		errs := make(chan error, 2)
+		for _, sev := range []pb.Severity{pb.Severity_SEVERITY_HIGH, pb.Severity_SEVERITY_LOW} {
+			go func() {
+				_, err := admin.rules.UpdateRule(ctx, &pb.UpdateRuleRequest{Rule: &pb.Rule{Id: id, Severity: sev},
+					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"severity"}}, Version: version})
+				errs <- err
+			}()
+		}
+		var ok, stale int
+		for range 2 {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case servicetest.RefusalOf(err).Reason == "ETAG_MISMATCH":
+				stale++
+			default:
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
+		if ok != 1 || stale != 1 {
+			t.Fatalf("round %d: %d updated, %d stale; want one of each", round, ok, stale)
+		}
+	}
+}

@@ -93,9 +93,22 @@ func (t *TxStore) LockRule(ctx context.Context, id string) (*rules.Rule, error) 
 	if !validUUID(id) {
 		return nil, rules.ErrRuleNotFound
 	}
+	// The rule's row first, then the rule as it stands, in a statement of
+	// its own: a statement that waited for the lock of a rule another
+	// call changed meanwhile would join the rule's new version number to
+	// the version rows of its snapshot, find none and say the rule does
+	// not exist.
+	var one int
+	err := t.tx.QueryRow(ctx, `SELECT 1 FROM rules WHERE id = $1 FOR UPDATE`, id).Scan(&one)
+	if pgdb.IsNoRows(err) {
+		return nil, rules.ErrRuleNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
 	return scanRule(t.tx.QueryRow(ctx, `SELECT `+ruleColumns+` FROM rules r
 		JOIN rule_versions v ON v.rule_id = r.id AND v.version = r.version
-		WHERE r.id = $1 FOR UPDATE OF r`, id))
+		WHERE r.id = $1`, id))
 }
 
 // InsertRuleVersion implements rules.Tx.
