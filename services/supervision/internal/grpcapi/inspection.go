@@ -43,7 +43,7 @@ func (a *InspectionAPI) ListRounds(ctx context.Context, req *pb.ListRoundsReques
 	if req.GetDistrictId() != "" {
 		root = req.GetDistrictId() // the policy checked it lies in scope, or above it
 	}
-	rs, err := a.Svc.Rounds(ctx, root)
+	rs, err := a.Svc.Rounds(ctx, root, caller(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -111,8 +111,12 @@ func (s *Service) Round(ctx context.Context, id string, a Actor) (*Round, error)
 }
 
 // Rounds lists the rounds of the districts within root, or of the
-// district root lies in.
-func (s *Service) Rounds(ctx context.Context, root string) ([]*Round, error) {
+// district root lies in; to a caller scoped within a district, that
+// district's alone, whatever organisation above it they name.
+func (s *Service) Rounds(ctx context.Context, root string, a Actor) ([]*Round, error) {
+	if a.ScopeRoot != "" {
+		root = a.ScopeRoot
+	}
 	if root != "" {
 		d, err := s.store.DistrictOf(ctx, root)
 		if err != nil {
@@ -197,12 +201,45 @@ func (s *Service) UpdateGroup(ctx context.Context, patch *Group, fields []string
 	return out, err
 }
 
-// Groups lists the groups of a round.
+// Groups lists the groups of a round; to a street or a community, those
+// that cover some organisation of theirs.
 func (s *Service) Groups(ctx context.Context, roundID string, a Actor) ([]*Group, error) {
-	if _, err := s.Round(ctx, roundID, a); err != nil {
+	r, err := s.Round(ctx, roundID, a)
+	if err != nil {
 		return nil, err
 	}
-	return s.store.Groups(ctx, roundID)
+	gs, err := s.store.Groups(ctx, roundID)
+	if err != nil {
+		return nil, err
+	}
+	within, err := s.withinScope(ctx, a, r)
+	if err != nil || within == nil {
+		return gs, err
+	}
+	var out []*Group
+	for _, g := range gs {
+		for _, id := range g.Covered {
+			ok, err := within(id)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// withinScope answers, for a caller scoped below the round's district (a
+// street, a community), whether an organisation lies in their subtree;
+// nil for a caller who sees the whole round.
+func (s *Service) withinScope(ctx context.Context, a Actor, r *Round) (func(orgID string) (bool, error), error) {
+	if a.Inspector || a.ScopeRoot == "" || a.ScopeRoot == r.DistrictID {
+		return nil, nil
+	}
+	return func(orgID string) (bool, error) { return s.store.Within(ctx, orgID, a.ScopeRoot) }, nil
 }
 
 // FindingRequest is what an inspector records on the spot.
@@ -304,10 +341,30 @@ func (s *Service) covered(ctx context.Context, g *Group, orgID string) error {
 	return errs.Field(ErrNotCovered, "organisation_id", "the group "+g.Name+" does not cover this organisation")
 }
 
-// InspectionFindings lists a round's findings.
+// InspectionFindings lists a round's findings; to a street or a
+// community, those of its organisations.
 func (s *Service) InspectionFindings(ctx context.Context, roundID string, a Actor) ([]*InspectionFinding, error) {
-	if _, err := s.Round(ctx, roundID, a); err != nil {
+	r, err := s.Round(ctx, roundID, a)
+	if err != nil {
 		return nil, err
 	}
-	return s.store.InspectionFindings(ctx, roundID)
+	fs, err := s.store.InspectionFindings(ctx, roundID)
+	if err != nil {
+		return nil, err
+	}
+	within, err := s.withinScope(ctx, a, r)
+	if err != nil || within == nil {
+		return fs, err
+	}
+	var out []*InspectionFinding
+	for _, f := range fs {
+		ok, err := within(f.OrganisationID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }

@@ -42,8 +42,11 @@ type Interview struct {
 // InterviewQuery lists interviews.
 type InterviewQuery struct {
 	OrganisationID, AncestorID, ScopeRoot string
-	After                                 Key
-	Limit                                 int
+	// Inspector, when set, restricts the list to the organisations the
+	// inspector's groups cover.
+	Inspector string
+	After     Key
+	Limit     int
 }
 
 // Schedule schedules an interview by hand.
@@ -94,16 +97,21 @@ func (s *Service) Interview(ctx context.Context, id string, a Actor) (*Interview
 	return iv, s.reach(ctx, a, iv.OrganisationID)
 }
 
-// Interviews lists interviews within the actor's scope.
+// Interviews lists interviews within the actor's reach: an inspector
+// names an organisation their groups cover, or a subtree whose interviews
+// are cut to what they cover, as the items' list does.
 func (s *Service) Interviews(ctx context.Context, q InterviewQuery, a Actor) ([]*Interview, error) {
 	for _, id := range []string{q.OrganisationID, q.AncestorID} {
-		if id != "" {
+		if id != "" && (!a.Inspector || id == q.OrganisationID) {
 			if err := s.reach(ctx, a, id); err != nil {
 				return nil, err
 			}
 		}
 	}
 	q.ScopeRoot = a.ScopeRoot
+	if a.Inspector {
+		q.Inspector, q.ScopeRoot = a.Subject, ""
+	}
 	return s.store.Interviews(ctx, q)
 }
 

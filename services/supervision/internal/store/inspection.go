@@ -213,6 +213,9 @@ func (s Rectify) Interviews(ctx context.Context, q rectify.InterviewQuery) ([]*r
 			w.Add(subtreeOf("organisation_id"), root)
 		}
 	}
+	if q.Inspector != "" {
+		w.Add(coveredBy("organisation_id"), q.Inspector)
+	}
 	if !q.After.Created.IsZero() {
 		w.Add(`(created_at, id) < (?, ?)`, q.After.Created, q.After.ID)
 	}
