@@ -107,52 +107,82 @@ func Handler(log *slog.Logger, moved Moved) events.Handler {
 			log.ErrorContext(ctx, "organisation event cannot be applied; skipped", "subject", msg.Subject(), "error", err)
 			return nil
 		}
-		rec, at := RecordOf(ev.GetOrganisation()), ev.GetOccurTime().AsTime()
-		if msg.Subject() == SubjectMoved {
-			return ApplyMove(ctx, tx, rec, at, moved)
-		}
-		return Apply(ctx, tx, rec, at)
+		// Every event carries the organisation as it stood, its ancestors
+		// included, so any of them may (re)place it: an update applied
+		// before an earlier move delivered late carries the move.
+		return ApplyMove(ctx, tx, RecordOf(ev.GetOrganisation()), ev.GetOccurTime().AsTime(), moved)
 	}
 }
 
-// Apply records a created, updated or dissolved organisation in the view
-// within tx, unless the view already holds a newer state. It never moves an
-// organisation: that is ApplyMove's, which moves the subtree with it.
+// Apply records an organisation as an event described it, within tx, as
+// ApplyMove does, for a service that keeps no paths of its own.
 func Apply(ctx context.Context, tx pgx.Tx, o Record, at time.Time) error {
-	_, err := tx.Exec(ctx, `INSERT INTO orgs (id, kind, state, name, district_id, path, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, state = EXCLUDED.state, name = EXCLUDED.name,
-			updated_at = EXCLUDED.updated_at
-		WHERE orgs.updated_at <= EXCLUDED.updated_at`,
-		o.ID, o.Kind, o.State, o.Name, nullable(o.District()), o.Path(), at)
-	return err
+	return ApplyMove(ctx, tx, o, at, nil)
 }
 
-// ApplyMove records that o moved, within tx: the organisations of its
-// subtree take the new path and district, then moved re-paths the
-// service's own rows. An older move delivered late is passed over.
+// ApplyMove records o as an event at at described it, within tx, unless
+// the view holds newer: its kind, state and name when the view's are older
+// than at; its place in the tree when the view's place is older than at
+// (placed_at, apart from the other fields, so that a later update applied
+// first does not make an earlier move look stale). Its path is its parent's
+// in the view when the view holds the parent — the event's ancestors are
+// those of its time, and a move of an ancestor the view applied since has
+// re-pathed the parent — else the event's. A new place takes the subtree
+// along, then moved re-paths the service's own rows in it.
 func ApplyMove(ctx context.Context, tx pgx.Tx, o Record, at time.Time, moved Moved) error {
-	var (
-		oldPath string
-		updated time.Time
-	)
-	err := tx.QueryRow(ctx, `SELECT path, updated_at FROM orgs WHERE id = $1 FOR UPDATE`, o.ID).Scan(&oldPath, &updated)
-	if pgdb.IsNoRows(err) {
-		return Apply(ctx, tx, o, at)
+	newPath, district := o.Path(), o.District()
+	if o.ParentID != "" {
+		var parentPath, parentKind, parentDistrict string
+		err := tx.QueryRow(ctx, `SELECT path, kind, coalesce(district_id::text, '') FROM orgs WHERE id = $1`, o.ParentID).
+			Scan(&parentPath, &parentKind, &parentDistrict)
+		switch {
+		case err == nil:
+			newPath = parentPath + o.ID + "/"
+			switch {
+			case o.Kind == "DISTRICT":
+				district = o.ID
+			case parentKind == "DISTRICT":
+				district = o.ParentID
+			default:
+				district = parentDistrict
+			}
+		case !pgdb.IsNoRows(err):
+			return err
+		}
 	}
-	if err != nil || updated.After(at) {
+	var (
+		oldPath         string
+		updated, placed time.Time
+	)
+	err := tx.QueryRow(ctx, `SELECT path, updated_at, placed_at FROM orgs WHERE id = $1 FOR UPDATE`, o.ID).Scan(&oldPath, &updated, &placed)
+	if pgdb.IsNoRows(err) {
+		_, err = tx.Exec(ctx, `INSERT INTO orgs (id, kind, state, name, district_id, path, updated_at, placed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, o.ID, o.Kind, o.State, o.Name, nullable(district), newPath, at)
 		return err
 	}
-	newPath := o.Path()
+	if err != nil {
+		return err
+	}
 	b := &pgx.Batch{}
-	b.Queue(`UPDATE orgs SET path = $3 || substr(path, length($1) + 1),
-			district_id = CASE WHEN kind = 'DISTRICT' THEN id ELSE $4::uuid END
-		WHERE path >= $1 AND path < $2`, oldPath, oldPath+"~", newPath, nullable(o.District()))
-	b.Queue(`UPDATE orgs SET kind = $2, state = $3, name = $4, updated_at = $5 WHERE id = $1`, o.ID, o.Kind, o.State, o.Name, at)
+	replace := !placed.After(at) && newPath != oldPath
+	if replace {
+		b.Queue(`UPDATE orgs SET path = $3 || substr(path, length($1) + 1),
+				district_id = CASE WHEN kind = 'DISTRICT' THEN id ELSE $4::uuid END
+			WHERE path >= $1 AND path < $2`, oldPath, oldPath+"~", newPath, nullable(district))
+	}
+	if !placed.After(at) {
+		b.Queue(`UPDATE orgs SET placed_at = $2 WHERE id = $1`, o.ID, at)
+	}
+	if !updated.After(at) {
+		b.Queue(`UPDATE orgs SET kind = $2, state = $3, name = $4, updated_at = $5 WHERE id = $1`, o.ID, o.Kind, o.State, o.Name, at)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
-	if moved == nil {
+	if !replace || moved == nil {
 		return nil
 	}
 	return moved(ctx, tx, newPath)
