@@ -36,7 +36,9 @@ type ConsumerSpec struct {
 	// redelivering; it also bounds one handler call. Default 30s.
 	AckWait time.Duration
 	// MaxDeliver is how many times a message is delivered before it is
-	// given up as poison; default 10, -1 for no limit.
+	// given up as poison; default 10, -1 for no limit. A delivery that
+	// failed because the database was unreachable (pgdb.IsUnavailable)
+	// never gives a message up: it waits for the database to come back.
 	MaxDeliver int
 	// Logger receives handler failures and poison messages; default
 	// slog.Default().
@@ -121,7 +123,10 @@ func consumerConfig(spec ConsumerSpec) jetstream.ConsumerConfig {
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		FilterSubjects: spec.FilterSubjects,
 		AckWait:        spec.AckWait,
-		MaxDeliver:     spec.MaxDeliver,
+		// The processor gives a poison message up itself (MaxDeliver of
+		// the spec): the server must not drop one that only met an
+		// outage of the database, however long.
+		MaxDeliver: -1,
 	}
 }
 

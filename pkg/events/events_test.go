@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"gongjian.dev/pkg/events"
@@ -279,5 +281,34 @@ func TestConsumeAppliesTheRestOfABatchAroundAFailingMessage(t *testing.T) {
 	}
 	if got := failures.Load(); got != 2 {
 		t.Errorf("the failing message was handled %d times, want 2 (in its batch, then redelivered)", got)
+	}
+}
+
+// TestAMessageIsNotGivenUpForADatabaseOutage: a handler that cannot reach
+// the database past MaxDeliver deliveries keeps its message, which is
+// applied once the database answers; the server is not told to drop it
+// either (the consumer's MaxDeliver is unlimited there).
+func TestAMessageIsNotGivenUpForADatabaseOutage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0)
+	var logs logtest.Buffer
+	var calls atomic.Int32
+	spec := events.ConsumerSpec{MaxDeliver: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	e.consume(t, spec, func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
+		if calls.Add(1) <= 4 {
+			return fmt.Errorf("applying: %w", &pgconn.PgError{Code: "57P03", Message: "the database system is starting up"})
+		}
+		return insertApplied(ctx, tx, msg)
+	})
+	e.publish(t, "orders.created", "event-1", "after the outage")
+	waitFor(t, "the message to be applied after the outage", func() bool { return e.applied(t)["after the outage"] == 1 })
+	if got := calls.Load(); got != 5 {
+		t.Errorf("handler called %d times, want 5", got)
+	}
+	if strings.Contains(logs.String(), "poison message") {
+		t.Errorf("a message given up for an outage:\n%s", logs.String())
+	}
+	if info := e.consumerInfo(t, "test"); info.Config.MaxDeliver != -1 {
+		t.Errorf("the server's MaxDeliver is %d, want unlimited", info.Config.MaxDeliver)
 	}
 }

@@ -183,11 +183,12 @@ func (p *processor) callHandler(ctx context.Context, tx pgx.Tx, msg jetstream.Ms
 }
 
 // retry has msg redelivered after a delay growing with its deliveries, or
-// gives it up when it has had them all.
+// gives it up when it has had them all — unless the database was out of
+// reach, which says nothing of the message.
 func (p *processor) retry(ctx context.Context, msg jetstream.Msg, cause error) {
 	deliveries := numDelivered(msg)
 	attrs := []any{"subject", msg.Subject(), "event_id", eventID(msg), "consumer", p.spec.Durable, "deliveries", deliveries, "error", cause}
-	if p.spec.MaxDeliver > 0 && deliveries >= uint64(p.spec.MaxDeliver) {
+	if p.spec.MaxDeliver > 0 && deliveries >= uint64(p.spec.MaxDeliver) && !pgdb.IsUnavailable(cause) {
 		p.spec.Logger.ErrorContext(ctx, "events: poison message, giving up", attrs...)
 		p.settle(ctx, msg.TermWithReason("handler failed "+strconv.FormatUint(deliveries, 10)+" times"), msg)
 		return
