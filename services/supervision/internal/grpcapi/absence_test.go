@@ -115,3 +115,36 @@ func TestAMemberAbsentSixMonthsIsCriticisedAndLosesTheirStar(t *testing.T) {
 		t.Errorf("%d calls pending, want 2", n)
 	}
 }
+
+// TestAMemberWhoLeftIsNotInServiceWhateverTheOrderOfTheEvents: a member's
+// leaving applied before their in-service registration (its event
+// redelivered behind) leaves the registration ended on the leaving day,
+// not live: the absence rule never finds against someone who left.
+func TestAMemberWhoLeftIsNotInServiceWhateverTheOrderOfTheEvents(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.city(t)
+	branch := h.created(t, c.street, kindBranch, "Branch", "2020-01-01")
+	community := h.created(t, c.street, kindCommunity, "Community", "2020-01-01")
+	h.known(t, branch, community)
+	m := &memberv1.Member{Id: uuid.NewString(), Name: "Left", OrganisationId: branch.GetId()}
+	left := time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC)
+	id := uuid.NewString()
+	h.publish(t, "gongjian.member.v1.member_left", &memberv1.MemberLeft{EventId: id, OccurTime: timestamppb.New(left), Member: m}, id)
+	servicetest.WaitFor(t, "the leaving", func() bool {
+		return h.count(t, `SELECT count(*) FROM member_facts WHERE member_id = $1 AND left_on IS NOT NULL`, m.GetId()) == 1
+	})
+	r := &memberv1.Registration{Id: uuid.NewString(), MemberId: m.GetId(), CommunityId: community.GetId(),
+		Kind: memberv1.RegistrationKind_REGISTRATION_KIND_RESIDENCE, MemberOrganisationId: branch.GetId(), ReportDate: "2025-06-01"}
+	id = uuid.NewString()
+	h.publish(t, "gongjian.member.v1.in_service_registered", &memberv1.InServiceRegistered{EventId: id,
+		OccurTime: timestamppb.New(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)), Registration: r}, id)
+	servicetest.WaitFor(t, "the registration", func() bool {
+		return h.count(t, `SELECT count(*) FROM in_service WHERE registration_id = $1`, r.GetId()) == 1
+	})
+	if n := h.count(t, `SELECT count(*) FROM in_service WHERE registration_id = $1 AND ended = DATE '2026-03-10'`, r.GetId()); n != 1 {
+		var ended *time.Time
+		_ = h.Pool.QueryRow(servicetest.Ctx(t), `SELECT ended FROM in_service WHERE registration_id = $1`, r.GetId()).Scan(&ended)
+		t.Errorf("the registration ended %v, want on the leaving day", ended)
+	}
+}

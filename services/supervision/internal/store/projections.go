@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // The projections of other services' events, written in the consumer's
@@ -27,8 +29,12 @@ func (t *TxStore) SaveActivity(ctx context.Context, id, orgID, kind string, day,
 
 // SaveInService keeps an in-service member's registration with a community.
 func (t *TxStore) SaveInService(ctx context.Context, regID, memberID, communityID, orgID string, since, ended, at time.Time) error {
+	// A registration of a member known to have left ends on the leaving
+	// day at the latest, whatever order the events came in.
 	_, err := t.tx.Exec(ctx, `INSERT INTO in_service (registration_id, member_id, community_id, organisation_id, since, ended, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		VALUES ($1, $2, $3, $4, $5,
+			coalesce((SELECT least(coalesce($6::date, f.left_on), f.left_on) FROM member_facts f WHERE f.member_id = $2 AND f.left_on IS NOT NULL), $6::date),
+			$7)
 		ON CONFLICT (registration_id) DO UPDATE SET ended = EXCLUDED.ended, updated_at = EXCLUDED.updated_at
 		WHERE in_service.updated_at <= EXCLUDED.updated_at`,
 		regID, memberID, communityID, nullable(orgID), since, nullTime(ended), at)
@@ -58,10 +64,14 @@ func (t *TxStore) SaveMembers(ctx context.Context, memberIDs []string, orgID str
 	return err
 }
 
-// EndInService ends the live registrations of a member who left.
+// EndInService ends the live registrations of a member who left, and
+// keeps the leaving day for a registration whose event comes after.
 func (t *TxStore) EndInService(ctx context.Context, memberID string, on, at time.Time) error {
-	_, err := t.tx.Exec(ctx, `UPDATE in_service SET ended = $2, updated_at = $3 WHERE member_id = $1 AND ended IS NULL`, memberID, on, at)
-	return err
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE in_service SET ended = $2, updated_at = $3 WHERE member_id = $1 AND ended IS NULL`, memberID, on, at)
+	b.Queue(`INSERT INTO member_facts (member_id, stars, updated_at, left_on) VALUES ($1, 0, '-infinity', $2)
+		ON CONFLICT (member_id) DO UPDATE SET left_on = EXCLUDED.left_on`, memberID, on)
+	return t.tx.SendBatch(ctx, b).Close()
 }
 
 // SaveEventFact keeps a fact that arrived as an event, once per fact,
