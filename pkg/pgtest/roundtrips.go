@@ -3,9 +3,13 @@ package pgtest
 import (
 	"context"
 	"sync"
+	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
+
+	"gongjian.dev/pkg/pgdb"
 )
 
 // RoundTrips is a pgx tracer that counts, per gRPC method, the round trips
@@ -56,4 +60,25 @@ func (r *RoundTrips) Take(method string) int {
 	n := r.counts[method]
 	delete(r.counts, method)
 	return n
+}
+
+// CountingPool returns a pool on a new database migrated with sets into
+// schema, its statements counted by the RoundTrips it returns with it: the
+// pool a round-trip test gives the service it starts. The pool is closed
+// and the database dropped when the test ends.
+func CountingPool(t testing.TB, schema string, sets ...pgdb.MigrationSet) (*pgxpool.Pool, *RoundTrips) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(URL(t, schema, sets...))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	rt := NewRoundTrips()
+	cfg.ConnConfig.Tracer = rt
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool, rt
 }

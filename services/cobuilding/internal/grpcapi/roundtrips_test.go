@@ -2,15 +2,10 @@ package grpcapi_test
 
 import (
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
-	"google.golang.org/protobuf/proto"
 
 	"gongjian.dev/pkg/pgtest"
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/cobuilding/v1"
-	"gongjian.dev/services/cobuilding/internal/pbconv"
 	"gongjian.dev/services/cobuilding/internal/store"
 	"gongjian.dev/services/cobuilding/internal/wiring"
 )
@@ -25,18 +20,7 @@ import (
 func TestAWriteMakesFewRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := servicetest.Ctx(t)
-	cfg, err := pgxpool.ParseConfig(pgtest.URL(t, store.Schema, wiring.Spec(&wiring.Config{}).Migrations...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = store.Schema
-	rt := pgtest.NewRoundTrips()
-	cfg.ConnConfig.Tracer = rt
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool, rt := pgtest.CountingPool(t, store.Schema, wiring.Spec(&wiring.Config{}).Migrations...)
 	h := newHarness(t, servicetest.WithPool(pool))
 	tr := h.tree(t)
 
@@ -59,20 +43,7 @@ func TestAWriteMakesFewRoundTrips(t *testing.T) {
 		t.Errorf("%d audit records of the unit, want 1", got)
 	}
 	// The relay, woken after the commit, publishes the event.
-	st, err := h.JS.Stream(ctx, wiring.Stream.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		msg, err := st.GetLastMsgForSubject(ctx, pbconv.SubjectPrefix+"resident_unit_changed")
-		var e pb.ResidentUnitChanged
-		if err == nil && proto.Unmarshal(msg.Data, &e) == nil && e.GetResidentUnit().GetId() == id {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the unit's event was not published: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if evs := waitEvents[*pb.ResidentUnitChanged](t, h, 1); evs[0].GetResidentUnit().GetId() != id {
+		t.Errorf("the unit's event names %s, want %s", evs[0].GetResidentUnit().GetId(), id)
 	}
 }

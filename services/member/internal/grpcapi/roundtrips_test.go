@@ -3,8 +3,6 @@ package grpcapi_test
 import (
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/auth/devissuer"
 	"gongjian.dev/pkg/pgtest"
@@ -22,18 +20,7 @@ import (
 func TestTransferStepsMakeFewRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := callContext(t)
-	cfg, err := pgxpool.ParseConfig(pgtest.URL(t, store.Schema, wiring.Spec(testConfig()).Migrations...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = store.Schema
-	rt := pgtest.NewRoundTrips()
-	cfg.ConnConfig.Tracer = rt
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool, rt := pgtest.CountingPool(t, store.Schema, wiring.Spec(testConfig()).Migrations...)
 	h := newHarness(t, servicetest.WithPool(pool))
 	tr := h.tree(t)
 	m := h.register(t, person(tr.branch.GetId(), "Wang Fang"))

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc/codes"
 
 	"gongjian.dev/pkg/auth"
@@ -29,18 +28,7 @@ import (
 func TestCreatingAnOrganisationMakesFewRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := callContext(t)
-	cfg, err := pgxpool.ParseConfig(pgtest.URL(t, store.Schema, wiring.Spec(&wiring.Config{}).Migrations...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = store.Schema
-	rt := pgtest.NewRoundTrips()
-	cfg.ConnConfig.Tracer = rt
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool, rt := pgtest.CountingPool(t, store.Schema, wiring.Spec(&wiring.Config{}).Migrations...)
 	h := newHarness(t, servicetest.WithPool(pool))
 	tr := h.tree(t)
 	admin := pb.NewOrganisationServiceClient(h.as(devissuer.Claims{Subject: "da", Role: auth.DistrictAdmin, ScopeOrgID: tr.district.GetId()}))
@@ -71,7 +59,7 @@ func TestCreatingAnOrganisationMakesFewRoundTrips(t *testing.T) {
 	}
 	before := h.count(t, "organisations")
 	coded.Name = "Fifth Branch of Guangzhou Road Community"
-	_, err = admin.CreateOrganisation(ctx, &pb.CreateOrganisationRequest{Organisation: coded})
+	_, err := admin.CreateOrganisation(ctx, &pb.CreateOrganisationRequest{Organisation: coded})
 	if got := refusalOf(err); got.Code == codes.OK || !slices.Equal(got.Fields, []string{"organisation.code"}) {
 		t.Errorf("a code taken, found when the deferred writes are sent: %+v", got)
 	}

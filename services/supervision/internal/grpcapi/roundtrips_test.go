@@ -2,10 +2,6 @@ package grpcapi_test
 
 import (
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
-	"google.golang.org/protobuf/proto"
 
 	"gongjian.dev/pkg/pgtest"
 	"gongjian.dev/pkg/servicetest"
@@ -23,18 +19,7 @@ import (
 func TestAWriteMakesFewRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := servicetest.Ctx(t)
-	cfg, err := pgxpool.ParseConfig(pgtest.URL(t, store.Schema, wiring.Spec(&wiring.Config{}).Migrations...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = store.Schema
-	rt := pgtest.NewRoundTrips()
-	cfg.ConnConfig.Tracer = rt
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool, rt := pgtest.CountingPool(t, store.Schema, wiring.Spec(&wiring.Config{}).Migrations...)
 	h := newHarness(t, servicetest.WithPool(pool))
 	admin := h.clients(cityAdmin)
 
@@ -55,20 +40,12 @@ func TestAWriteMakesFewRoundTrips(t *testing.T) {
 		t.Errorf("%d audit records of the rule, want 1", got)
 	}
 	// The relay, woken after the commit, publishes the event.
-	st, err := h.JS.Stream(ctx, wiring.Stream.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		msg, err := st.GetLastMsgForSubject(ctx, store.SubjectRuleChanged)
-		var e pb.RuleChanged
-		if err == nil && proto.Unmarshal(msg.Data, &e) == nil && e.GetRule().GetId() == id {
-			break
+	servicetest.EventsUntil(t, h.Stream, "the rule's event", func(evs []servicetest.Event) bool {
+		for _, e := range evs {
+			if c, ok := e.Payload.(*pb.RuleChanged); ok && c.GetRule().GetId() == id {
+				return true
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the rule's event was not published: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false
+	})
 }
