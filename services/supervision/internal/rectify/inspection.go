@@ -208,38 +208,17 @@ func (s *Service) Groups(ctx context.Context, roundID string, a Actor) ([]*Group
 	if err != nil {
 		return nil, err
 	}
-	gs, err := s.store.Groups(ctx, roundID)
-	if err != nil {
-		return nil, err
-	}
-	within, err := s.withinScope(ctx, a, r)
-	if err != nil || within == nil {
-		return gs, err
-	}
-	var out []*Group
-	for _, g := range gs {
-		for _, id := range g.Covered {
-			ok, err := within(id)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				out = append(out, g)
-				break
-			}
-		}
-	}
-	return out, nil
+	return s.store.Groups(ctx, roundID, belowDistrict(a, r))
 }
 
-// withinScope answers, for a caller scoped below the round's district (a
-// street, a community), whether an organisation lies in their subtree;
-// nil for a caller who sees the whole round.
-func (s *Service) withinScope(ctx context.Context, a Actor, r *Round) (func(orgID string) (bool, error), error) {
-	if a.Inspector || a.ScopeRoot == "" || a.ScopeRoot == r.DistrictID {
-		return nil, nil
+// belowDistrict is the scope of a caller scoped below the round's district
+// (a street, a community), whose part of the round is what lies in it; ""
+// for a caller who sees the whole round.
+func belowDistrict(a Actor, r *Round) string {
+	if a.Inspector || a.ScopeRoot == r.DistrictID {
+		return ""
 	}
-	return func(orgID string) (bool, error) { return s.store.Within(ctx, orgID, a.ScopeRoot) }, nil
+	return a.ScopeRoot
 }
 
 // FindingRequest is what an inspector records on the spot.
@@ -348,23 +327,5 @@ func (s *Service) InspectionFindings(ctx context.Context, roundID string, a Acto
 	if err != nil {
 		return nil, err
 	}
-	fs, err := s.store.InspectionFindings(ctx, roundID)
-	if err != nil {
-		return nil, err
-	}
-	within, err := s.withinScope(ctx, a, r)
-	if err != nil || within == nil {
-		return fs, err
-	}
-	var out []*InspectionFinding
-	for _, f := range fs {
-		ok, err := within(f.OrganisationID)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, f)
-		}
-	}
-	return out, nil
+	return s.store.InspectionFindings(ctx, roundID, belowDistrict(a, r))
 }

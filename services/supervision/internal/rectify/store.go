@@ -43,8 +43,11 @@ type Store interface {
 	Round(ctx context.Context, id string) (*Round, error)
 	Rounds(ctx context.Context, root string) ([]*Round, error)
 	Group(ctx context.Context, id string) (*Group, error)
-	Groups(ctx context.Context, roundID string) ([]*Group, error)
-	InspectionFindings(ctx context.Context, roundID string) ([]*InspectionFinding, error)
+	// Groups and InspectionFindings list a round's, those of within's
+	// subtree alone when within is set (a group of it when it covers some
+	// organisation there).
+	Groups(ctx context.Context, roundID, within string) ([]*Group, error)
+	InspectionFindings(ctx context.Context, roundID, within string) ([]*InspectionFinding, error)
 	Interview(ctx context.Context, id string) (*Interview, error)
 	Interviews(ctx context.Context, q InterviewQuery) ([]*Interview, error)
 	// Overdue lists items past their deadline on today, not closed and

@@ -75,8 +75,13 @@ func (s Rectify) Group(ctx context.Context, id string) (*rectify.Group, error) {
 }
 
 // Groups implements rectify.Store.
-func (s Rectify) Groups(ctx context.Context, roundID string) ([]*rectify.Group, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+groupColumns+` FROM inspection_groups WHERE round_id = $1 ORDER BY name, id`, roundID)
+func (s Rectify) Groups(ctx context.Context, roundID, within string) ([]*rectify.Group, error) {
+	var w pgdb.Where
+	w.Add(`round_id = ?`, roundID)
+	if within != "" {
+		w.Add(`EXISTS (SELECT 1 FROM unnest(organisation_ids) AS c(id) WHERE `+subtreeOf("c.id")+`)`, within)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+groupColumns+` FROM inspection_groups WHERE `+w.SQL()+` ORDER BY name, id`, w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -84,10 +89,15 @@ func (s Rectify) Groups(ctx context.Context, roundID string) ([]*rectify.Group, 
 }
 
 // InspectionFindings implements rectify.Store.
-func (s Rectify) InspectionFindings(ctx context.Context, roundID string) ([]*rectify.InspectionFinding, error) {
+func (s Rectify) InspectionFindings(ctx context.Context, roundID, within string) ([]*rectify.InspectionFinding, error) {
+	var w pgdb.Where
+	w.Add(`round_id = ?`, roundID)
+	if within != "" {
+		w.Add(subtreeOf("organisation_id"), within)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT id::text, round_id::text, group_id::text, organisation_id::text, checklist_code,
 			description, inspector, coalesce(item_id::text, ''), created_at, found_on
-		FROM inspection_findings WHERE round_id = $1 ORDER BY created_at, id`, roundID)
+		FROM inspection_findings WHERE `+w.SQL()+` ORDER BY created_at, id`, w.Args()...)
 	if err != nil {
 		return nil, err
 	}
