@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -125,11 +126,9 @@ func ServersFault(c codes.Code) bool {
 }
 
 func hashString(s string) uint64 {
-	var h uint64 = 14695981039346656037
-	for i := range len(s) {
-		h = (h ^ uint64(s[i])) * 1099511628211
-	}
-	return h
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum64()
 }
 
 func (g GRPC) invoke(ctx context.Context, fullMethod string, req proto.Message) (codes.Code, string) {
