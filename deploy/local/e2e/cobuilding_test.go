@@ -68,14 +68,21 @@ func TestCoBuildingReachesTheMemberServiceAndNATS(t *testing.T) {
 	}
 
 	t.Run("a joint activity recorded over REST is counted on the member's card, in one trace", func(t *testing.T) {
-		tp, trace := newTraceparent(t)
 		day := now.AddDate(0, 0, -1)
-		code, out := s.rest(t, "POST", "/v1/joint-activities", tp, fmt.Sprintf(`{"jointActivity":{"title":"海关进社区义诊",
-			"area":"AREA_COMMUNITY_SERVICE","date":%q,"communityIds":[%q],"unitIds":[%q],"attendance":60,"memberAttendance":1,
-			"memberIds":[%q],"hours":2}}`, day.Format(time.DateOnly), communityID, unitID, memberID))
-		if code != http.StatusOK {
-			t.Fatalf("record the activity: HTTP %d %v", code, out)
-		}
+		// The co-building service learns the member's registration from
+		// the member service's events: until then it refuses to name them.
+		var (
+			tp, trace string
+			out       map[string]any
+		)
+		eventually(t, "the co-building service to know the member's registration", func() (bool, string) {
+			tp, trace = newTraceparent(t)
+			var code int
+			code, out = s.rest(t, "POST", "/v1/joint-activities", tp, fmt.Sprintf(`{"jointActivity":{"title":"海关进社区义诊",
+				"area":"AREA_COMMUNITY_SERVICE","date":%q,"communityIds":[%q],"unitIds":[%q],"attendance":60,"memberAttendance":1,
+				"memberIds":[%q],"hours":2}}`, day.Format(time.DateOnly), communityID, unitID, memberID))
+			return code == http.StatusOK, fmt.Sprint(code, out)
+		})
 		activityID := out["jointActivity"].(map[string]any)["id"].(string)
 		eventually(t, "the activity on the member's card", func() (bool, string) {
 			code, out := s.rest(t, "GET", fmt.Sprintf("/v1/members/%s/contact-card?year=%d", memberID, day.Year()), "", "")
