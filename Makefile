@@ -55,7 +55,7 @@ bench: ## run the benchmarks (BENCH=regexp to choose)
 # make perf: the whole system as make run starts it, a seeded city, and
 # every figure of the README's "make perf" table beside its ceiling of the
 # same run. PERF_MEMBERS=50000 PERF_ORGS=5000 is a quick run.
-export PERF_MEMBERS PERF_ORGS PERF_SECONDS PERF_CLIENTS PERF_ONLY PERF_PROFILE
+export PERF_MEMBERS PERF_ORGS PERF_IMPORT_ROWS PERF_SECONDS PERF_CLIENTS PERF_ONLY PERF_PROFILE
 
 .PHONY: perf
 perf: ## measure the system against this machine's ceilings: prints the table, writes .data/perf.json (PERF_MEMBERS=50000 for a quick run)

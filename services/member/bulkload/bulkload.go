@@ -41,6 +41,10 @@ type Config struct {
 	// IDKeys and IDHashKey are the service's keys (wiring.Config), so the
 	// ceiling seals as the service does.
 	IDKeys, IDHashKey string
+	// Area is the six-digit division code the rows' ID numbers begin with
+	// (610102 when empty): a roster imported beside members seeded with
+	// numbers of that area takes another, or its numbers are held already.
+	Area string
 	// ChunkBytes is the size of the chunks uploaded (1 MiB when 0).
 	ChunkBytes int
 	// PeakRSS, when set, resets (at the start) and reads (at the end) the
@@ -129,10 +133,14 @@ type Row struct {
 	Birth                          time.Time
 }
 
-// RowOf is the k-th row, joining one of orgs in turn.
-func RowOf(k int, orgs []string) Row {
+// RowOf is the k-th row, joining one of orgs in turn, its ID number of
+// area (610102 when empty).
+func RowOf(k int, orgs []string, area string) Row {
+	if area == "" {
+		area = "610102"
+	}
 	birth := time.Date(1940, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, k%15000)
-	first := fmt.Sprintf("610102%s%03d", birth.Format("20060102"), k/15000%1000)
+	first := fmt.Sprintf("%s%s%03d", area, birth.Format("20060102"), k/15000%1000)
 	return Row{Name: fmt.Sprintf("党员%07d", k), NationalID: first + string(member.CheckCharacter(first)), Birth: birth,
 		Organisation: orgs[k%len(orgs)]}
 }
@@ -182,7 +190,7 @@ func ceiling(ctx context.Context, cfg Config, ids *idcrypt.Sealer, indexed bool)
 		if k == cfg.Rows {
 			return nil, nil
 		}
-		r := RowOf(k, cfg.Organisations)
+		r := RowOf(k, cfg.Organisations, cfg.Area)
 		k++
 		id := member.NewID()
 		sealed, err := ids.Seal(r.NationalID, id)
@@ -225,7 +233,7 @@ func upload(ctx context.Context, cfg Config, sent func()) (*pb.ImportJob, error)
 		w := bufio.NewWriterSize(pw, 64<<10)
 		_, _ = w.WriteString(Header)
 		for k := range cfg.Rows {
-			if _, err := w.WriteString(RowOf(k, cfg.Organisations).Line()); err != nil {
+			if _, err := w.WriteString(RowOf(k, cfg.Organisations, cfg.Area).Line()); err != nil {
 				pw.CloseWithError(err)
 				return
 			}

@@ -58,6 +58,11 @@ type system struct {
 	city    *city
 	// memberSeed is what member-seed reported.
 	memberSeed seedResult
+	// bin holds the built commands; addrs are the services' gRPC
+	// addresses and secrets their keys, by service.
+	bin     string
+	addrs   map[string]string
+	secrets map[string]map[string]string
 	// rows are the rows measured so far by name: ceilings for later ones.
 	rows map[string]perf.Row
 	// pprof are the services' profile addresses (with PERF_PROFILE).
@@ -219,7 +224,9 @@ func start(ctx context.Context, cfg settings, root, dir string) (*system, error)
 	}
 	services, _ := stack.Present(root, stack.Services)
 	bin := filepath.Join(dir, "bin")
-	packages := []string{stack.Gateway, "./deploy/local/cmd/gongjian-local", "./services/member/cmd/member-seed"}
+	s.bin = bin
+	packages := []string{stack.Gateway, "./deploy/local/cmd/gongjian-local", "./services/member/cmd/member-seed",
+		"./services/member/cmd/member-bulkload"}
 	for _, sv := range services {
 		packages = append(packages, sv.Package)
 	}
@@ -276,6 +283,7 @@ func start(ctx context.Context, cfg settings, root, dir string) (*system, error)
 		return s, err
 	}
 	addrs := map[string]string{}
+	s.addrs = addrs
 	for _, sv := range services {
 		p, err := freePort()
 		if err != nil {
@@ -284,6 +292,7 @@ func start(ctx context.Context, cfg settings, root, dir string) (*system, error)
 		addrs[sv.Name] = "127.0.0.1:" + strconv.Itoa(p)
 	}
 	secrets := map[string]map[string]string{}
+	s.secrets = secrets
 	s.pprof = map[string]string{}
 	for _, sv := range services {
 		env := sv.Env(addrs[sv.Name], s.dbURL, natsURL, s.issuer.KeysFile(), stack.Peers(services, addrs))

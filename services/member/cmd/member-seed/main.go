@@ -61,7 +61,7 @@ func run(ctx context.Context, n, ceilingRows int) (result, error) {
 		return result{}, err
 	}
 	defer pool.Close()
-	branches, err := readBranches(ctx, pool)
+	branches, err := bench.ReadBranches(ctx, pool)
 	if err != nil {
 		return result{}, err
 	}
@@ -80,30 +80,6 @@ func run(ctx context.Context, n, ceilingRows int) (result, error) {
 		}
 	}
 	return res, nil
-}
-
-// readBranches reads the branches of the organisation view.
-func readBranches(ctx context.Context, pool *pgxpool.Pool) ([]bench.Branch, error) {
-	rows, err := pool.Query(ctx, `SELECT id::text, district_id::text, path FROM orgs WHERE kind = 'BRANCH' ORDER BY path`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []bench.Branch
-	for rows.Next() {
-		var b bench.Branch
-		if err := rows.Scan(&b.ID, &b.District, &b.Path); err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, errors.New("the organisation view holds no branch: seed the organisations first")
-	}
-	return out, nil
 }
 
 // copyCeiling is the rate of COPY of n member rows, sealed and hashed as

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -68,6 +69,31 @@ func SeedMembers(ctx context.Context, pool *pgxpool.Pool, ids *idcrypt.Sealer, t
 		if err := flush(); err != nil {
 			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// ReadBranches reads the branches of the organisation view, which must
+// hold some.
+func ReadBranches(ctx context.Context, pool *pgxpool.Pool) ([]Branch, error) {
+	rows, err := pool.Query(ctx, `SELECT id::text, district_id::text, path FROM orgs WHERE kind = 'BRANCH' ORDER BY path`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Branch
+	for rows.Next() {
+		var b Branch
+		if err := rows.Scan(&b.ID, &b.District, &b.Path); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the organisation view holds no branch: seed the organisations first")
 	}
 	return out, nil
 }
