@@ -49,6 +49,10 @@ type Options struct {
 	// else after stopping it. Such a server is not a child of the caller and
 	// does not die with it.
 	Adopt bool
+	// Settings are further server parameters (shared_buffers, max_wal_size…),
+	// set as the package's own are; they cannot change the port, the
+	// address or the crash safety Durable chose.
+	Settings map[string]string
 	// Logf, when set, receives progress messages.
 	Logf func(format string, args ...any)
 }
@@ -220,6 +224,7 @@ func (c *Cluster) launch(ctx context.Context, bin string, acct *account, opts Op
 func (c *Cluster) launchOn(ctx context.Context, bin string, acct *account, opts Options, port int) error {
 	c.port = port
 	settings := serverSettings(c.dir, opts.Host, port, opts.Durable)
+	settings = withExtra(settings, opts.Settings)
 	srv, err := startServer(bin, c.dir, acct, serverArgs(c.dir, settings))
 	if err != nil {
 		return err

@@ -238,3 +238,13 @@ func connect(t *testing.T, url string) *pgx.Conn {
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
+
+func TestAClustersFurtherSettingsApplyButNotOverTheCrashSafety(t *testing.T) {
+	t.Parallel()
+	c := start(t, Options{Settings: map[string]string{"work_mem": "16MB", "fsync": "on", "max_wal_size": "2GB"}})
+	for name, want := range map[string]string{"work_mem": "16MB", "max_wal_size": "2GB", "fsync": "off"} {
+		if got := query(t, c.URL("postgres"), "SHOW "+name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+}

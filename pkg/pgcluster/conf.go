@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -38,6 +40,21 @@ func serverSettings(dir, host string, port int, durable bool) []setting {
 		{"synchronous_commit", safe},
 		{"full_page_writes", safe},
 	}
+}
+
+// withExtra adds the caller's parameters, in name order, to the package's;
+// a parameter the package sets keeps its value.
+func withExtra(settings []setting, extra map[string]string) []setting {
+	ours := map[string]bool{}
+	for _, s := range settings {
+		ours[s.name] = true
+	}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		if !ours[name] {
+			settings = append(settings, setting{name, extra[name]})
+		}
+	}
+	return settings
 }
 
 // recordSettings writes settings into postgresql.auto.conf in the format
