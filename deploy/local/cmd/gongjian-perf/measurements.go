@@ -10,19 +10,20 @@ import (
 // A measurement measures the running system and returns its rows. To add
 // one, write the function in a file of its own and register it there:
 //
-//	func init() { register(60, "import", measureImport) }
+//	func init() { register(70, "sweeps", measureSweeps) }
 //
-//	func measureImport(ctx context.Context, s *system) ([]perf.Row, error) {
+//	func measureSweeps(ctx context.Context, s *system) ([]perf.Row, error) {
 //		res := s.run(ctx, s.load(), func(ctx context.Context, w int) error { … one call … })
-//		row, err := s.row("ImportMembers", res)
+//		row, err := s.row("SweepRules", res)
 //		if err != nil { return nil, err }
 //		ceiling := s.ceiling(ceilingCopy)
 //		return []perf.Row{row.Against(ceiling)}, nil
 //	}
 //
-// The order places it among the others (ceilings 10, reads 20, transfers
-// 30, organisation writes 40, events 50); a row whose throughput is not a
-// call rate (rows imported per second) builds its perf.Row itself.
+// The order places it among the others (ceilings 10, reads 20, dashboards
+// 25, transfers 30, organisation writes 40, events 50, the bulk import
+// 60); a row whose throughput is not a call rate (rows imported per
+// second) builds its perf.Row itself, as imports.go does.
 type measurement struct {
 	order int
 	name  string
