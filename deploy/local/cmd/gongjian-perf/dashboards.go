@@ -20,19 +20,9 @@ const dashboardTargetMs = 10
 // management categories (GetComposition of the subtree), read from the
 // counters rolled up per ancestor, over gRPC and through the gateway.
 func measureDashboards(ctx context.Context, s *system) ([]perf.Row, error) {
-	health := s.ceiling(ceilingHealth)
 	token, err := s.token(reader)
 	if err != nil {
 		return nil, err
-	}
-	bearer, err := s.bearer(reader)
-	if err != nil {
-		return nil, err
-	}
-	type read struct {
-		name string
-		grpc perf.Call
-		path func() string
 	}
 	member := func(w int) memberpb.MemberServiceClient {
 		return memberpb.NewMemberServiceClient(s.conn("member", w))
@@ -41,19 +31,19 @@ func measureDashboards(ctx context.Context, s *system) ([]perf.Row, error) {
 		return memberpb.NewCategoryServiceClient(s.conn("member", w))
 	}
 	reads := []read{
-		{"CountMembers of a district", func(ctx context.Context, w int) error {
+		{"CountMembers of a district", "member", func(ctx context.Context, w int) error {
 			_, err := member(w).CountMembers(ctx, &memberpb.CountMembersRequest{AncestorId: pick(s.city.districts)}, token)
 			return err
 		}, func() string { return "/v1/members:count?ancestorId=" + pick(s.city.districts) }},
-		{"CountMembers of the city", func(ctx context.Context, w int) error {
+		{"CountMembers of the city", "member", func(ctx context.Context, w int) error {
 			_, err := member(w).CountMembers(ctx, &memberpb.CountMembersRequest{AncestorId: s.city.id}, token)
 			return err
 		}, func() string { return "/v1/members:count?ancestorId=" + s.city.id }},
-		{"GetComposition of a district", func(ctx context.Context, w int) error {
+		{"GetComposition of a district", "member", func(ctx context.Context, w int) error {
 			_, err := category(w).GetComposition(ctx, &memberpb.GetCompositionRequest{OrganisationId: pick(s.city.districts), Subtree: true}, token)
 			return err
 		}, func() string { return "/v1/organisations/" + pick(s.city.districts) + "/composition?subtree=true" }},
-		{"GetComposition of the city", func(ctx context.Context, w int) error {
+		{"GetComposition of the city", "member", func(ctx context.Context, w int) error {
 			_, err := category(w).GetComposition(ctx, &memberpb.GetCompositionRequest{OrganisationId: s.city.id, Subtree: true}, token)
 			return err
 		}, func() string { return "/v1/organisations/" + s.city.id + "/composition?subtree=true" }},
@@ -66,20 +56,12 @@ func measureDashboards(ctx context.Context, s *system) ([]perf.Row, error) {
 	}
 	var rows []perf.Row
 	for _, r := range reads {
-		res := s.runProfiled(ctx, "member", r.name, s.load(), r.grpc)
-		g, err := s.row(r.name+" gRPC", res)
+		g, h, err := s.measureRead(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		g = g.Against(health)
-		g.Note = fmt.Sprintf("from the counters rolled up per ancestor; target p99 ≤ %d ms: %s", dashboardTargetMs, verdict(g))
-		res = s.run(ctx, s.load(), func(ctx context.Context, w int) error { return s.get(ctx, r.path(), bearer) })
-		h, err := s.row(r.name+" REST", res)
-		if err != nil {
-			return nil, err
-		}
-		h = h.Against(g)
-		h.Note = fmt.Sprintf("through the gateway; target p99 ≤ %d ms: %s", dashboardTargetMs, verdict(h))
+		g.Note = fmt.Sprintf("from the counters rolled up per ancestor; target p99 ≤ %d ms: %s; %s", dashboardTargetMs, verdict(g), g.Note)
+		h.Note = fmt.Sprintf("%s; target p99 ≤ %d ms: %s", h.Note, dashboardTargetMs, verdict(h))
 		rows = append(rows, g, h)
 	}
 	return rows, nil

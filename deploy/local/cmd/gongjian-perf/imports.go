@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"gongjian.dev/deploy/local/internal/perf"
@@ -67,9 +66,7 @@ func measureImport(ctx context.Context, s *system) ([]perf.Row, error) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 
-	pid := s.sup.Pid("member")
-	rss := &rssWatch{pid: pid}
-	stopWatch := rss.start(100 * time.Millisecond)
+	stopWatch := watchRSS(s.sup.Pid("member"), 100*time.Millisecond)
 	before := s.meter.Sample()
 	s.logf("importing %d members (after their ceilings)", rows)
 	runErr := cmd.Run()
@@ -102,37 +99,28 @@ func measureImport(ctx context.Context, s *system) ([]perf.Row, error) {
 	return []perf.Row{bare, indexed, row}, nil
 }
 
-// rssWatch reads a process's resident memory until stopped, and its peak.
-type rssWatch struct {
-	pid int
-}
-
+// rssPeak is the most memory a process was seen holding, and how it was read.
 type rssPeak struct {
 	bytes int64
 	how   string
 }
 
-// start resets the process's high-water mark where the kernel lets it
-// (clear_refs), then samples VmRSS every interval; the stop function
-// returns the larger of the samples' maximum and the high-water mark
-// when it was reset.
-func (w *rssWatch) start(interval time.Duration) func() rssPeak {
-	proc := fmt.Sprintf("/proc/%d/", w.pid)
-	reset := os.WriteFile(proc+"clear_refs", []byte("5"), 0) == nil
-	var (
-		mu      sync.Mutex
-		sampled int64
-	)
+// watchRSS resets process pid's high-water mark where the kernel lets it
+// (clear_refs), then samples its VmRSS every interval; the stop function
+// returns the larger of the samples' maximum and the high-water mark when
+// it was reset.
+func watchRSS(pid int, interval time.Duration) (stop func() rssPeak) {
+	status := fmt.Sprintf("/proc/%d/status", pid)
+	reset := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) == nil
+	var sampled int64 // the sampler's alone until it has stopped
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
-			if v, ok := procStatusBytes(proc, "VmRSS:"); ok {
-				mu.Lock()
+			if v, ok := procKB(status, "VmRSS:"); ok {
 				sampled = max(sampled, v)
-				mu.Unlock()
 			}
 			select {
 			case <-done:
@@ -144,10 +132,8 @@ func (w *rssWatch) start(interval time.Duration) func() rssPeak {
 	return func() rssPeak {
 		close(done)
 		<-stopped
-		mu.Lock()
-		defer mu.Unlock()
 		p := rssPeak{bytes: sampled, how: fmt.Sprintf("VmRSS read every %v", interval)}
-		if hwm, ok := procStatusBytes(proc, "VmHWM:"); ok && reset && hwm > p.bytes {
+		if hwm, ok := procKB(status, "VmHWM:"); ok && reset && hwm > p.bytes {
 			p = rssPeak{bytes: hwm, how: "its high-water mark, VmHWM"}
 		} else if reset {
 			p.how += ", VmHWM no higher"
@@ -156,9 +142,10 @@ func (w *rssWatch) start(interval time.Duration) func() rssPeak {
 	}
 }
 
-// procStatusBytes reads one "<key> <n> kB" line of a process's status.
-func procStatusBytes(proc, key string) (int64, bool) {
-	b, err := os.ReadFile(proc + "status")
+// procKB reads one "<key> <n> kB" line of a /proc file (a process's
+// status, meminfo), in bytes.
+func procKB(path, key string) (int64, bool) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, false
 	}

@@ -236,12 +236,13 @@ func start(ctx context.Context, cfg settings, root, dir string) (*system, error)
 	}
 
 	// PostgreSQL, durable.
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(dir, "postgres"), Durable: true, Settings: serverTuning()})
+	tuning := serverTuning()
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(dir, "postgres"), Durable: true, Settings: tuning})
 	if err != nil {
 		return nil, err
 	}
 	s.cluster = cluster
-	s.logf("PostgreSQL durable (fsync, synchronous commit and full-page writes on), with %v", serverTuning())
+	s.logf("PostgreSQL durable (fsync, synchronous commit and full-page writes on), with %v", tuning)
 	if err := cluster.EnsureDatabase(ctx, "gongjian"); err != nil {
 		return s, err
 	}
@@ -441,14 +442,8 @@ func freePort() (int, error) {
 // run on the same server.
 func serverTuning() map[string]string {
 	buffers := int64(128 << 20)
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-				if kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64); err == nil {
-					buffers = min(max(buffers, kb<<10/4), 8<<30)
-				}
-			}
-		}
+	if mem, ok := procKB("/proc/meminfo", "MemTotal:"); ok {
+		buffers = min(max(buffers, mem/4), 8<<30)
 	}
 	return map[string]string{"shared_buffers": strconv.FormatInt(buffers>>20, 10) + "MB", "max_wal_size": "8GB",
 		"checkpoint_timeout": "15min"}
