@@ -67,11 +67,13 @@ func measureImport(ctx context.Context, s *system) ([]perf.Row, error) {
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 
 	stopWatch := watchRSS(s.sup.Pid("member"), 100*time.Millisecond)
+	stopHeaps := s.heapsAtPeak(ctx, "member", "import")
 	before := s.meter.Sample()
 	s.logf("importing %d members (after their ceilings)", rows)
 	runErr := cmd.Run()
 	cpu := s.meter.Sample().Since(before)
 	peak := stopWatch()
+	stopHeaps()
 	if runErr != nil {
 		return nil, fmt.Errorf("member-bulkload: %w", runErr)
 	}
@@ -97,6 +99,52 @@ func measureImport(ctx context.Context, s *system) ([]perf.Row, error) {
 		"the member service's resident memory at most %d MiB (%s; target < 300 MiB: %s); target ratio 0.5; CPU per row",
 		rows, res.Seconds, res.SentSeconds, res.RowsPerSecond/max(res.IndexedCeilingRowsPerSecond, 1), peak.bytes>>20, peak.how, verdict)
 	return []perf.Row{bare, indexed, row}, nil
+}
+
+// heapsAtPeak, with PERF_PROFILE, saves service's heap profile (and its
+// memory statistics, as text) into the run's profiles folder as
+// <name>-heap.pprof and <name>-heap.txt each time its resident memory,
+// read every two seconds, has grown by 8 MiB since the last saved: what
+// is left when stop returns is the heap nearest the peak.
+func (s *system) heapsAtPeak(ctx context.Context, service, name string) (stop func()) {
+	addr, pid := s.pprof[service], s.sup.Pid(service)
+	if addr == "" || pid == 0 {
+		return func() {}
+	}
+	status := fmt.Sprintf("/proc/%d/status", pid)
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		var saved int64
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			rss, ok := procKB(status, "VmRSS:")
+			if !ok || rss < saved+8<<20 {
+				continue
+			}
+			base := fmt.Sprintf("http://%s/debug/pprof/heap", addr)
+			err := s.saveDebug(ctx, base, name+"-heap.pprof")
+			if err == nil {
+				err = s.saveDebug(ctx, base+"?debug=1", name+"-heap.txt")
+			}
+			if err != nil {
+				s.logf("heap of %s: %v", service, err)
+				return
+			}
+			saved = rss
+			s.logf("heap of %s saved at %d MiB resident", service, rss>>20)
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
 }
 
 // rssPeak is the most memory a process was seen holding, and how it was read.

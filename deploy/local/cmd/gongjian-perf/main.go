@@ -18,8 +18,9 @@
 //	PERF_CLIENTS   concurrent callers of a closed-loop measurement (default 16)
 //	PERF_ONLY      a regular expression: only the measurements it matches
 //	PERF_PROFILE   true: CPU profiles of the services under the reads and
-//	               writes, and of the gateway under the REST reads, into
-//	               .data/perf/profiles
+//	               writes, and of the gateway under the REST reads, and
+//	               the member service's heap at its peak under the import,
+//	               into .data/perf/profiles
 //
 // A measurement is one function registered with register (see
 // measurements.go); it gets the running system and returns its rows.

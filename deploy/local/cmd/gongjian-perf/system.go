@@ -107,7 +107,12 @@ func (s *system) runProfiled(ctx context.Context, service, name string, l perf.L
 }
 
 func (s *system) saveProfile(ctx context.Context, addr, name string, seconds int) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, seconds), nil)
+	return s.saveDebug(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, seconds), name+".pprof")
+}
+
+// saveDebug writes what url answers into the run's profiles folder as file.
+func (s *system) saveDebug(ctx context.Context, url, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
@@ -116,11 +121,14 @@ func (s *system) saveProfile(ctx context.Context, addr, name string, seconds int
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
 	dir := filepath.Join(s.dir, "profiles")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".pprof"))
+	f, err := os.Create(filepath.Join(dir, strings.ReplaceAll(file, " ", "-")))
 	if err != nil {
 		return err
 	}
