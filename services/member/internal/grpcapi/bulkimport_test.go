@@ -3,6 +3,7 @@ package grpcapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -49,6 +50,71 @@ func bulkReport(t *testing.T, c pb.MemberImportServiceClient, jobID string, size
 		if token = resp.GetNextPageToken(); token == "" {
 			return out
 		}
+	}
+}
+
+// TestBulkImportRegistersEachOrganisationsArrivalsTogether: a roster that
+// deals its rows out to two organisations in turn is registered by
+// organisation, so that with registration batches of six rows each
+// organisation's six arrivals are one MembersImported and one count,
+// not one of each in every batch; the report keeps the file's order.
+func TestBulkImportRegistersEachOrganisationsArrivalsTogether(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.svc.Bulk.BatchRows, h.svc.Bulk.RegisterRows = 4, 6
+	tr := h.tree(t)
+	branch, community := tr.branch.GetId(), tr.community.GetId()
+	var b strings.Builder
+	b.WriteString(rosterHeader)
+	for i := range 12 {
+		org := branch
+		if i%2 == 1 {
+			org = community
+		}
+		birth := fmt.Sprintf("196%d0%d0%d", i/6, 1+i%6, 1+i%9)
+		b.WriteString(rosterLine(fmt.Sprintf("成员%02d", i), birth, nationalID("610102", birth), org))
+	}
+	csv := []byte(b.String())
+	admin := pb.NewMemberImportServiceClient(h.as(devissuer.Claims{Role: auth.CommunitySecretary, ScopeOrgID: community}))
+	created, err := admin.CreateImportJob(callContext(t), &pb.CreateImportJobRequest{OrganisationId: branch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobID := created.GetJob().GetId()
+	done, err := sendChunks(callContext(t), admin, jobID, csv, 0, len(csv), 64, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.GetState() != pb.ImportJobState_IMPORT_JOB_STATE_DONE || done.GetRowsRegistered() != 12 {
+		t.Fatalf("job when done: %v", done)
+	}
+	rows := bulkReport(t, admin, jobID, 5, false)
+	for i, r := range rows {
+		want := branch
+		if i%2 == 1 {
+			want = community
+		}
+		if r.GetRow() != int32(i+2) || r.GetOrganisationId() != want || r.GetOutcome() != taken {
+			t.Errorf("report row %d: %v", i, r)
+		}
+	}
+	var events map[string][]int
+	waitFor(t, "the import's events", func() bool {
+		events = map[string][]int{}
+		n := 0
+		for _, e := range h.memberEvents(t) {
+			if ev, ok := e.(*pb.MembersImported); ok {
+				events[ev.GetOrganisationId()] = append(events[ev.GetOrganisationId()], len(ev.GetMembers()))
+				n += len(ev.GetMembers())
+			}
+		}
+		return n == 12
+	})
+	if !cmp.Equal(events, map[string][]int{branch: {6}, community: {6}}) {
+		t.Errorf("arrivals published per organisation %v, want one event of 6 each", events)
+	}
+	if cs := counts(h.memberEvents(t)); !cmp.Equal(cs, map[string][]int64{branch: {6}, community: {6}}) {
+		t.Errorf("counts published %v, want one of 6 each", cs)
 	}
 }
 

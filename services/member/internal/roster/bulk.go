@@ -53,7 +53,8 @@ type Job struct {
 	RowsReceived, RowsChecked    int64
 	RowsRegistered, RowsAlready  int64
 	RowsRefused                  int64
-	// RegisteredThrough is the last staged row (by Seq) registered.
+	// RegisteredThrough is the last staged row registered, in the order
+	// of registration: by organisation, then by Seq.
 	RegisteredThrough int64
 	// DuplicatesMarked says the rows sharing an ID number were refused.
 	DuplicatesMarked bool
@@ -89,13 +90,22 @@ type BulkTx interface {
 	// MarkDuplicates refuses every staged row of the job whose number is
 	// on another row, naming the other rows, as Import does.
 	MarkDuplicates(ctx context.Context, jobID string) error
+	// OrderForRegistration sets the order in which the job's rows are
+	// registered: by organisation, then by their place in the file, so
+	// that an organisation's arrivals fall in as few batches (and events)
+	// as their number allows, however the file mixes them.
+	OrderForRegistration(ctx context.Context, jobID string) error
 	// RegisterStaged registers the staged rows of a job in (after,
-	// through] set-based, with Import's checks (organisation in scope and
+	// through] (in the order of registration) set-based, with Import's checks (organisation in scope and
 	// able to hold members, the number held live or formerly), each
 	// registered member's audit record, and the outcome of every row.
 	RegisterStaged(ctx context.Context, job *Job, after, through int64, at time.Time) (BatchResult, error)
 	// SaveJob writes a job's state and counts.
 	SaveJob(ctx context.Context, job *Job) error
+	// CountMembersIn is member.Tx's CountMembers of many organisations.
+	CountMembersIn(ctx context.Context, orgIDs []string) (map[string]int64, error)
+	// EmitMany emits events as member.Tx's Emit does, in one statement.
+	EmitMany(ctx context.Context, evs []member.Event, at time.Time) error
 }
 
 // BulkStore is what bulk imports need of the store.
@@ -192,6 +202,9 @@ func (s *BulkService) Register(ctx context.Context, jobID string) (*Job, error) 
 				if err := tx.MarkDuplicates(ctx, job.ID); err != nil {
 					return err
 				}
+				if err := tx.OrderForRegistration(ctx, job.ID); err != nil {
+					return err
+				}
 				job.DuplicatesMarked = true
 				more = true
 				return tx.SaveJob(ctx, job)
@@ -236,7 +249,9 @@ const maxArrivalsPerEvent = 5000
 
 // emitArrivals publishes the arrivals of a batch, one event per
 // organisation (split past maxArrivalsPerEvent), then each
-// organisation's new count, in the order of the organisations' ids.
+// organisation's new count, in the order of the organisations' ids: the
+// counts read, and the events written, in one statement each however
+// many organisations the batch reached.
 func (s *BulkService) emitArrivals(ctx context.Context, tx BulkTx, jobID string, arrivals []Arrival, at time.Time) error {
 	byOrg := map[string][]Arrival{}
 	for _, a := range arrivals {
@@ -246,19 +261,23 @@ func (s *BulkService) emitArrivals(ctx context.Context, tx BulkTx, jobID string,
 	for id := range byOrg {
 		orgs = append(orgs, id)
 	}
+	if len(orgs) == 0 {
+		return nil
+	}
 	slices.Sort(orgs)
+	counts, err := tx.CountMembersIn(ctx, orgs)
+	if err != nil {
+		return err
+	}
+	evs := make([]member.Event, 0, 2*len(orgs))
 	for _, id := range orgs {
 		for chunk := range slices.Chunk(byOrg[id], maxArrivalsPerEvent) {
-			if err := tx.Emit(ctx, member.Imported{JobID: jobID, OrganisationID: id, DistrictID: chunk[0].DistrictID,
-				Members: importedOf(chunk)}, at); err != nil {
-				return err
-			}
+			evs = append(evs, member.Imported{JobID: jobID, OrganisationID: id, DistrictID: chunk[0].DistrictID,
+				Members: importedOf(chunk)})
 		}
-		if err := s.members.Recount(ctx, tx, id, at); err != nil {
-			return err
-		}
+		evs = append(evs, member.CountChanged{OrganisationID: id, Count: counts[id]})
 	}
-	return nil
+	return tx.EmitMany(ctx, evs, at)
 }
 
 func importedOf(as []Arrival) []member.ImportedMember {

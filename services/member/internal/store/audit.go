@@ -39,6 +39,29 @@ func (t *txStore) Emit(ctx context.Context, e member.Event, at time.Time) error 
 	return audit.Write(ctx, t.deferred(), entry)
 }
 
+// EmitMany implements roster.BulkTx: what Emit does for each event, the
+// outbox rows of all of them in one statement (outbox.QueueMany), for a
+// transaction that emits thousands.
+func (t *txStore) EmitMany(ctx context.Context, evs []member.Event, at time.Time) error {
+	out := make([]outbox.Event, 0, len(evs))
+	for _, e := range evs {
+		r, err := pbconv.RecordOf(e, member.NewID(), at)
+		if err != nil {
+			return err
+		}
+		if r.Outbox.Subject != "" {
+			out = append(out, r.Outbox)
+		}
+		if entry, ok := t.entry(r); ok {
+			if err := audit.Write(ctx, t.deferred(), entry); err != nil {
+				return err
+			}
+		}
+	}
+	t.events += len(out)
+	return outbox.QueueMany(ctx, t.batch, out...)
+}
+
 // entry is the audit record of r with the state before it, if it has one.
 func (t *txStore) entry(r pbconv.Record) (audit.Entry, bool) {
 	if r.Audit == nil {

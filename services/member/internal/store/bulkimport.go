@@ -79,7 +79,7 @@ func (b bulkStore) Classifier(ctx context.Context, districtID string) (c *member
 // stagedColumns are the columns of member_import_rows that Stage copies.
 var stagedColumns = []string{"job_id", "seq", "line", "id", "name", "sex", "birth_date", "national_id_sealed",
 	"national_id_hash", "phone", "education", "join_date", "status", "employment_status", "employer", "residence",
-	"organisation_id", "skills", "hardship", "category_code", "category_name", "problems"}
+	"organisation_id", "skills", "hardship", "category_code", "category_name", "problems", "reg_seq"}
 
 // Stage implements roster.BulkStore: the numbers are sealed (bound to the
 // member's id, as Insert seals them) and hashed here, while the rows are
@@ -132,7 +132,7 @@ func (b bulkStore) stagedValues(jobID string, r *roster.Staged) ([]any, error) {
 	}
 	return []any{jobID, r.Seq, r.Line, m.ID, m.Name, m.Sex, nullableDate(m.BirthDate), sealed, hash, m.Phone, m.Education,
 		nullableDate(m.JoinDate), m.Status, m.EmploymentStatus, m.Employer, residence, org, skills(m.Skills), m.Hardship,
-		m.Category.Code, m.Category.Name, problems}, nil
+		m.Category.Code, m.Category.Name, problems, r.Seq}, nil
 }
 
 func nullableDate(t time.Time) any {
@@ -222,9 +222,39 @@ func (t *txStore) MarkDuplicates(ctx context.Context, jobID string) error {
 	return err
 }
 
+// OrderForRegistration implements roster.BulkTx: the job's rows are
+// numbered (reg_seq) by their organisation, then their place in the file.
+func (t *txStore) OrderForRegistration(ctx context.Context, jobID string) error {
+	_, err := t.tx.Exec(ctx, `UPDATE member_import_rows r SET reg_seq = o.n
+		FROM (SELECT seq, row_number() OVER (ORDER BY organisation_id NULLS LAST, seq) AS n
+			FROM member_import_rows WHERE job_id = $1) o
+		WHERE r.job_id = $1 AND r.seq = o.seq AND r.reg_seq <> o.n`, jobID)
+	return err
+}
+
+// CountMembersIn implements roster.BulkTx: CountMembers of many
+// organisations in one statement.
+func (t *txStore) CountMembersIn(ctx context.Context, orgIDs []string) (map[string]int64, error) {
+	rows, err := t.tx.Query(ctx, `SELECT o.id::text, coalesce(sum(c.n), 0)::bigint
+		FROM unnest($1::uuid[]) AS o(id) LEFT JOIN member_counts c ON c.organisation_id = o.id GROUP BY o.id`, orgIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(orgIDs))
+	var (
+		id string
+		n  int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error {
+		out[id] = n
+		return nil
+	})
+	return out, err
+}
+
 // batchRows is the condition of the rows of a registration batch: $1 is
-// the job, ($2, $3] the range of seq.
-const batchRows = `r.job_id = $1 AND r.seq > $2 AND r.seq <= $3`
+// the job, ($2, $3] the range of reg_seq, the order of registration.
+const batchRows = `r.job_id = $1 AND r.reg_seq > $2 AND r.reg_seq <= $3`
 
 // checkedNumber is the condition of a row whose number can be looked up.
 const checkedNumber = ` AND r.outcome IS NULL AND r.national_id_hash IS NOT NULL
