@@ -1,10 +1,12 @@
 package demo_test
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -370,6 +372,42 @@ func checkDemonstration(t *testing.T, conn *grpc.ClientConn, sum demo.Summary) {
 	}
 }
 
+// builtServices are the binaries of the services the tests start, built
+// once for all of them (into a folder TestMain removes).
+var builtServices struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// serviceBinaries builds the stack's first four services once, and says
+// where they are.
+func serviceBinaries(root string) (string, error) {
+	b := &builtServices
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "demo-services-"); b.err != nil {
+			return
+		}
+		var pkgs []string
+		for _, svc := range stack.Services[:4] {
+			pkgs = append(pkgs, svc.Package)
+		}
+		var out strings.Builder
+		if err := stack.Build(context.Background(), root, b.dir, &out, pkgs...); err != nil {
+			b.err = fmt.Errorf("%w\n%s", err, out.String())
+		}
+	})
+	return b.dir, b.err
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtServices.dir != "" {
+		_ = os.RemoveAll(builtServices.dir)
+	}
+	os.Exit(code)
+}
+
 // startSystem runs PostgreSQL, NATS, the organisation service and the
 // member service as the launcher does, on free ports, and returns client
 // connections to the two services.
@@ -405,14 +443,9 @@ func startServices(t *testing.T, n int) []*grpc.ClientConn {
 
 	// The organisation service, and the member service after it.
 	svcs := stack.Services[:n]
-	bin := t.TempDir()
-	var build strings.Builder
-	var pkgs []string
-	for _, svc := range svcs {
-		pkgs = append(pkgs, svc.Package)
-	}
-	if err := stack.Build(ctx, root, bin, &build, pkgs...); err != nil {
-		t.Fatalf("%v\n%s", err, build.String())
+	bin, err := serviceBinaries(root)
+	if err != nil {
+		t.Fatal(err)
 	}
 	issuer, err := devissuer.Load(t.TempDir())
 	if err != nil {
