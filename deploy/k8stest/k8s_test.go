@@ -443,6 +443,14 @@ func workloadsOf(t *testing.T, objs []*unstructured.Unstructured) []workload {
 	return out
 }
 
+// watchCancelled says whether a line Helm printed is client-go's
+// informational log (klog's "I" severity) of a watch ended because its
+// caller's context was cancelled.
+func watchCancelled(line string) bool {
+	return strings.HasPrefix(line, "I") && strings.Contains(line, "watch ended with error") &&
+		strings.Contains(line, "context canceled")
+}
+
 // helmInstall installs or upgrades the release with the pinned Helm. The
 // API server's warnings (an unknown field dropped, a deprecated API, a
 // Pod Security violation of a workload) fail the test: Helm only prints
@@ -457,7 +465,14 @@ func (k *kit) helmInstall(ctx context.Context, r release, verb string, extra ...
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(stderr, "\n") {
-		if strings.TrimSpace(line) != "" {
+		switch {
+		case strings.TrimSpace(line) == "":
+		case watchCancelled(line):
+			// client-go's note that Helm's wait cancelled its own watch,
+			// which a slow machine lets through: neither the API server's
+			// word nor a problem of the chart.
+			t.Logf("helm %s %s: %s", verb, r.name, line)
+		default:
 			t.Errorf("helm %s %s: the API server or Helm warns: %s", verb, r.name, line)
 		}
 	}
