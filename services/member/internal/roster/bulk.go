@@ -96,8 +96,9 @@ type BulkTx interface {
 	// as their number allows, however the file mixes them.
 	OrderForRegistration(ctx context.Context, jobID string) error
 	// RegisterStaged registers the staged rows of a job in (after,
-	// through] (in the order of registration) set-based, with Import's checks (organisation in scope and
-	// able to hold members, the number held live or formerly), each
+	// through], in the order of registration, set-based, with Import's
+	// checks (organisation in scope and able to hold members, the number
+	// held live or formerly), each
 	// registered member's audit record, and the outcome of every row.
 	RegisterStaged(ctx context.Context, job *Job, after, through int64, at time.Time) (BatchResult, error)
 	// SaveJob writes a job's state and counts.
