@@ -169,7 +169,6 @@ type Batch struct {
 type Candidate struct {
 	MemberID         string
 	OrganisationID   string
-	MemberName       string
 	EmploymentStatus string
 	Declaration      *Declaration
 	ExemptionID      string
@@ -208,7 +207,7 @@ type Statement struct {
 // a member whose employment status pays it; ok is false for a member who
 // must declare first.
 func (s Settings) BillLine(c Candidate) (b Bill, ok bool) {
-	b = Bill{MemberID: c.MemberID, MemberName: c.MemberName, SettingsVersion: s.Version}
+	b = Bill{MemberID: c.MemberID, SettingsVersion: s.Version}
 	switch {
 	case c.ExemptionID != "":
 		b.Kind, b.ExemptionID = KindExempt, c.ExemptionID

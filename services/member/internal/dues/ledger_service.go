@@ -150,14 +150,15 @@ func (s *Service) Generate(ctx context.Context, orgID string, subtree bool, mont
 		}
 		now := s.clock.Now()
 		out = &Batch{ID: member.NewID(), OrganisationID: o.ID, Subtree: subtree, DistrictID: o.DistrictID, Month: month,
-			SettingsVersion: settings.Version, By: a.Subject, At: now}
+			SettingsVersion: settings.Version, By: a.Subject, At: now, Bills: make([]Bill, 0, len(cands))}
 		for _, c := range cands {
 			b, ok := settings.BillLine(c)
 			if !ok {
 				out.Undeclared = append(out.Undeclared, c.MemberID)
 				continue
 			}
-			b.ID, b.OrganisationID, b.Month, b.BatchID, b.Created = member.NewID(), c.OrganisationID, month, out.ID, now
+			// The store names each line when it writes its sheet.
+			b.OrganisationID, b.Month, b.BatchID, b.Created = c.OrganisationID, month, out.ID, now
 			out.Bills = append(out.Bills, b)
 		}
 		if len(out.Bills) == 0 {

@@ -395,3 +395,59 @@ func TestDuesLedger(t *testing.T) {
 		}
 	})
 }
+
+// TestDuesGenerationsOfOneMonthBillEachMemberOnce: a branch's secretary
+// and the community's generate the same months at the same moment; each
+// member is billed once a month, whichever generation got there first,
+// and the two generations' lines add up to the members billed. A
+// declaration that takes effect later does not change the months before
+// it, generated after it was made.
+func TestDuesGenerationsOfOneMonthBillEachMemberOnce(t *testing.T) {
+	t.Parallel()
+	f := newLedgerFixture(t)
+	h, tr := f.h, f.tr
+	branch, community := tr.branch.GetId(), tr.community.GetId()
+	months := []string{"2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"}
+	// Alice earns more from May; January to April are billed after it.
+	_, err := f.ledger.DeclareIncome(callContext(t), &pb.DeclareIncomeRequest{MemberId: f.alice.GetId(),
+		Declaration: &pb.IncomeDeclaration{EffectiveMonth: "2026-05", MonthlyIncomeFen: 800000, EmploymentStatus: employed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := make(chan int32, 2*len(months))
+	errs := make(chan error, 2*len(months))
+	for _, m := range months {
+		for _, req := range []*pb.GenerateDuesBillsRequest{{OrganisationId: branch, Month: m},
+			{OrganisationId: community, Month: m, Subtree: true}} {
+			go func() {
+				resp, err := f.ledger.GenerateDuesBills(callContext(t), req)
+				made <- resp.GetGenerated()
+				errs <- err
+			}()
+		}
+	}
+	var total int32
+	for range 2 * len(months) {
+		total += <-made
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Alice, Carol, Dan and Erin of the branch and Frank of the second
+	// branch (Bob declared nothing), each month.
+	if want := int32(5 * len(months)); total != want {
+		t.Errorf("the generations made %d lines, want %d", total, want)
+	}
+	if n := h.count(t, `SELECT count(*) FROM (SELECT DISTINCT member_id, month FROM dues_bills) b`); n != int(total) {
+		t.Errorf("%d members' months billed for %d lines: someone was billed twice", n, total)
+	}
+	for _, m := range months {
+		want := int64(4000)
+		if m >= "2026-05" {
+			want = 12000 // 8,000 yuan at 1.5%
+		}
+		if b := f.bills(t, branch, m)["Alice"]; b.GetAmountFen() != want {
+			t.Errorf("Alice's bill for %s is %d fen, want %d", m, b.GetAmountFen(), want)
+		}
+	}
+}

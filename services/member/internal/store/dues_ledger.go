@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"gongjian.dev/pkg/page"
 	"gongjian.dev/pkg/pgdb"
@@ -31,6 +32,10 @@ func (t *txStore) InsertDeclaration(ctx context.Context, d *dues.Declaration) er
 	_, err := t.tx.Exec(ctx, `INSERT INTO dues_declarations (`+columnNames(declarationColumns)+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, d.ID, d.MemberID, d.OrganisationID, d.EffectiveMonth,
 		d.MonthlyIncomeFen, d.EmploymentStatus, d.MinimumLivingAllowance, d.Note, d.DeclaredBy, d.Declared)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(ctx, `SELECT dues_keep_declaration($1)`, d.MemberID)
 	return err
 }
 
@@ -92,6 +97,10 @@ func columnNames(cols string) string {
 const duesFrom = `coalesce((t.dues_paid_up_to + interval '1 month')::date,
 	(date_trunc('month', t.updated_at AT TIME ZONE $3) + interval '1 month')::date)`
 
+// duesMonthLock is the first key of the advisory locks that generations
+// of one month take (the second is the month, yyyymm).
+const duesMonthLock = 0x64756573
+
 // billCandidatesSQL finds the members organisation $1 bills for month $2
 // who have no bill for it — or, when $4, every organisation of the
 // subtree under $1 that holds memberships — those whose relationship sat
@@ -100,47 +109,73 @@ const duesFrom = `coalesce((t.dues_paid_up_to + interval '1 month')::date,
 // come, else the sending branch of the earliest one whose has not, else
 // where the relationship sits. They are members that month (joined by its
 // end, not left before it), each with the organisation billing, the
-// declaration and the exemption in force. The three ways a member belongs
-// are a UNION, not an OR, so that each reads its own index (the branch's,
-// the subtree's path range, the transfers') instead of every member of the
-// city; and the organisation billing each is computed once (b is
-// materialised) before it is matched against the subtree, not once per
-// pair of member and organisation.
+// declaration and the exemption in force.
+//
+// It reads each member once, set by set: the members where the
+// relationship sits (the branch's, or the subtree's path range) and,
+// apart from them, those any completed transfer moved into or out of it
+// (moved), whose organisation billing is worked out from all their
+// transfers (tb); everyone else is billed where they sit. The declaration
+// in force is the one kept on the member's row whenever it took effect
+// by the month (a declaration for a later month sends that member alone
+// to their declarations); the exemptions in force and the members already
+// on a sheet of the month (of the organisations of the subtree or of the
+// transfers: wherever a line of theirs can be) are hashed once.
 const billCandidatesSQL = `WITH mon AS (SELECT $2::date AS m, ($2::date + interval '1 month')::date AS nxt),
 	r AS (SELECT path FROM orgs WHERE id = $1),
-	s AS (SELECT o.id FROM orgs o, r WHERE o.id = $1 OR ($4 AND o.path >= r.path AND o.path < r.path || '~')),
-	c AS (SELECT u.id, u.name, u.employment_status, u.organisation_id FROM mon, (
-			SELECT m.id, m.name, m.employment_status, m.organisation_id, m.join_date, m.left_date
-				FROM members m WHERE m.organisation_id = $1
-			UNION
-			SELECT m.id, m.name, m.employment_status, m.organisation_id, m.join_date, m.left_date
-				FROM members m WHERE $4 AND m.path >= (SELECT path FROM r) AND m.path < (SELECT path FROM r) || '~'
-			UNION
-			SELECT m.id, m.name, m.employment_status, m.organisation_id, m.join_date, m.left_date
-				FROM members m WHERE m.id IN (SELECT member_id FROM transfers WHERE state = 'COMPLETED'
-					AND (from_organisation_id IN (SELECT id FROM s) OR to_organisation_id IN (SELECT id FROM s)))) u
-		WHERE u.join_date < mon.nxt AND (u.left_date IS NULL OR u.left_date >= mon.m)),
-	b AS MATERIALIZED (SELECT c.*, coalesce(
-			(SELECT t.to_organisation_id FROM transfers t WHERE t.member_id = c.id AND t.state = 'COMPLETED'
-				AND t.to_organisation_id IS NOT NULL AND ` + duesFrom + ` <= mon.m ORDER BY t.updated_at DESC LIMIT 1),
-			(SELECT t.from_organisation_id FROM transfers t WHERE t.member_id = c.id AND t.state = 'COMPLETED'
-				AND t.to_organisation_id IS NOT NULL AND ` + duesFrom + ` > mon.m ORDER BY t.updated_at LIMIT 1),
-			c.organisation_id) AS billing
-		FROM c, mon)
-	SELECT b.id::text, b.name, b.employment_status, b.billing::text, coalesce(d.id::text, ''),
-		coalesce(d.effective_month, mon.m), coalesce(d.monthly_income_fen, 0), coalesce(d.employment_status, ''),
-		coalesce(d.minimum_living_allowance, false), coalesce(e.id::text, '')
-	FROM b CROSS JOIN mon
-	LEFT JOIN LATERAL (SELECT * FROM dues_declarations d WHERE d.member_id = b.id AND d.effective_month <= mon.m
-		ORDER BY d.effective_month DESC, d.declared_at DESC LIMIT 1) d ON true
-	LEFT JOIN LATERAL (SELECT e.id FROM dues_exemptions e WHERE e.member_id = b.id AND e.from_month <= mon.m
-		AND (e.to_month IS NULL OR e.to_month >= mon.m) ORDER BY e.recorded_at DESC LIMIT 1) e ON true
-	WHERE b.billing IN (SELECT id FROM s)
-		AND NOT EXISTS (SELECT 1 FROM dues_bills x WHERE x.member_id = b.id AND x.month = mon.m)
-	ORDER BY b.billing, b.id`
+	s AS MATERIALIZED (SELECT o.id FROM orgs o, r WHERE o.id = $1 OR ($4 AND o.path >= r.path AND o.path < r.path || '~')),
+	moved AS MATERIALIZED (SELECT DISTINCT member_id FROM transfers WHERE state = 'COMPLETED' AND to_organisation_id IS NOT NULL
+		AND (from_organisation_id IN (SELECT id FROM s) OR to_organisation_id IN (SELECT id FROM s))),
+	tr AS MATERIALIZED (SELECT t.member_id, t.from_organisation_id, t.to_organisation_id, t.updated_at, ` + duesFrom + ` AS first_billed
+		FROM transfers t WHERE t.member_id IN (SELECT member_id FROM moved) AND t.state = 'COMPLETED'
+			AND t.to_organisation_id IS NOT NULL),
+	tb AS (SELECT tr.member_id, coalesce(
+			(array_agg(tr.to_organisation_id ORDER BY tr.updated_at DESC) FILTER (WHERE tr.first_billed <= mon.m))[1],
+			(array_agg(tr.from_organisation_id ORDER BY tr.updated_at) FILTER (WHERE tr.first_billed > mon.m))[1]) AS billing
+		FROM tr, mon GROUP BY tr.member_id),
+	u AS (SELECT ` + candidateColumns + ` FROM members m WHERE NOT $4 AND m.organisation_id = $1
+		UNION ALL
+		SELECT ` + candidateColumns + ` FROM members m
+			WHERE $4 AND m.path >= (SELECT path FROM r) AND m.path < (SELECT path FROM r) || '~'
+		UNION ALL
+		SELECT ` + candidateColumns + ` FROM members m, r WHERE m.id IN (SELECT member_id FROM moved)
+			AND NOT CASE WHEN $4 THEN m.path >= r.path AND m.path < r.path || '~' ELSE m.organisation_id = $1 END),
+	c AS (SELECT u.*, coalesce(tb.billing, u.organisation_id) AS billing FROM u CROSS JOIN mon
+		LEFT JOIN tb ON tb.member_id = u.id
+		WHERE u.join_date < mon.nxt AND (u.left_date IS NULL OR u.left_date >= mon.m)
+			AND (tb.member_id IS NULL OR tb.billing IN (SELECT id FROM s))),
+	ex AS (SELECT DISTINCT ON (e.member_id) e.member_id, e.id FROM dues_exemptions e, mon
+		WHERE e.from_month <= mon.m AND (e.to_month IS NULL OR e.to_month >= mon.m) ORDER BY e.member_id, e.recorded_at DESC),
+	done AS (SELECT l.member_id FROM dues_sheets x CROSS JOIN LATERAL unnest(x.member_ids) l (member_id), mon
+		WHERE x.month = mon.m AND (x.organisation_id IN (SELECT id FROM s)
+			OR x.organisation_id IN (SELECT from_organisation_id FROM tr UNION SELECT to_organisation_id FROM tr)))
+	SELECT c.id::text, c.employment_status, c.billing::text,
+		CASE WHEN c.dues_declared_from <= mon.m THEN c.dues_declaration_id::text ELSE coalesce(d.id::text, '') END,
+		CASE WHEN c.dues_declared_from <= mon.m THEN c.dues_declared_from ELSE coalesce(d.effective_month, mon.m) END,
+		CASE WHEN c.dues_declared_from <= mon.m THEN c.dues_income_fen ELSE coalesce(d.monthly_income_fen, 0) END,
+		CASE WHEN c.dues_declared_from <= mon.m THEN c.dues_employment_status ELSE coalesce(d.employment_status, '') END,
+		CASE WHEN c.dues_declared_from <= mon.m THEN c.dues_minimum_allowance
+			ELSE coalesce(d.minimum_living_allowance, false) END,
+		coalesce(ex.id::text, '')
+	FROM c CROSS JOIN mon
+	LEFT JOIN LATERAL (SELECT d.* FROM dues_declarations d WHERE c.dues_declared_from > mon.m AND d.member_id = c.id
+		AND d.effective_month <= mon.m ORDER BY d.effective_month DESC, d.declared_at DESC LIMIT 1) d ON true
+	LEFT JOIN ex ON ex.member_id = c.id
+	WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.member_id = c.id)`
 
-// BillCandidates implements dues.LedgerTx.
+// candidateColumns are what billCandidatesSQL reads of a member.
+const candidateColumns = `m.id, m.employment_status, m.organisation_id, m.join_date, m.left_date,
+	m.dues_declaration_id, m.dues_declared_from, m.dues_income_fen, m.dues_employment_status, m.dues_minimum_allowance`
+
+// BillCandidates implements dues.LedgerTx. It takes the month's lock
+// first: two generations of one month, of overlapping subtrees or of the
+// two branches of a transfer, follow each other, and the second skips
+// whom the first billed.
 func (t *txStore) BillCandidates(ctx context.Context, orgID string, subtree bool, month time.Time, loc *time.Location) ([]dues.Candidate, error) {
+	if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(duesMonthLock),
+		int32(month.Year()*100+int(month.Month()))); err != nil {
+		return nil, err
+	}
 	rows, err := t.tx.Query(ctx, billCandidatesSQL, orgID, month, loc.String(), subtree)
 	if err != nil {
 		return nil, err
@@ -150,7 +185,7 @@ func (t *txStore) BillCandidates(ctx context.Context, orgID string, subtree bool
 			c dues.Candidate
 			d dues.Declaration
 		)
-		err := r.Scan(&c.MemberID, &c.MemberName, &c.EmploymentStatus, &c.OrganisationID, &d.ID, &d.EffectiveMonth,
+		err := r.Scan(&c.MemberID, &c.EmploymentStatus, &c.OrganisationID, &d.ID, &d.EffectiveMonth,
 			&d.MonthlyIncomeFen, &d.EmploymentStatus, &d.MinimumLivingAllowance, &c.ExemptionID)
 		if d.ID != "" {
 			d.MemberID = c.MemberID
@@ -160,45 +195,104 @@ func (t *txStore) BillCandidates(ctx context.Context, orgID string, subtree bool
 	})
 }
 
-// InsertBills implements dues.LedgerTx: one statement over arrays, which
-// skips the members already billed for the month.
+// newSheetID is a sheet's id: a new one whose last three bytes are zero,
+// where its lines' numbers go.
+func newSheetID() uuid.UUID {
+	id := uuid.Must(uuid.NewV7())
+	id[13], id[14], id[15] = 0, 0, 0
+	return id
+}
+
+// billID is the id of line (from 1) of sheet.
+func billID(sheet uuid.UUID, line int) string {
+	sheet[13], sheet[14], sheet[15] = byte(line>>16), byte(line>>8), byte(line)
+	return sheet.String()
+}
+
+// sheetOf is the sheet of bill id, false when id is no bill's.
+func sheetOf(id string) (string, bool) {
+	u, err := uuid.Parse(id)
+	if err != nil || u[13]|u[14]|u[15] == 0 {
+		return "", false
+	}
+	u[13], u[14], u[15] = 0, 0, 0
+	return u.String(), true
+}
+
+// InsertBills implements dues.LedgerTx: it writes a sheet per
+// organisation billed, its lines numbered in the order given, with COPY,
+// and names each bill by its sheet and number. BillCandidates held the
+// month's lock and left out whoever a sheet of it holds, so every line is
+// written.
 func (t *txStore) InsertBills(ctx context.Context, b *dues.Batch) error {
-	n := len(b.Bills)
-	ids, members, kinds, decls, exs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	orgs := make([]string, n)
-	amounts, rates, incomes := make([]int64, n), make([]int64, n), make([]int64, n)
-	for i, l := range b.Bills {
-		ids[i], members[i], kinds[i], decls[i], exs[i] = l.ID, l.MemberID, l.Kind, l.DeclarationID, l.ExemptionID
-		orgs[i] = l.OrganisationID
-		amounts[i], rates[i], incomes[i] = l.AmountFen, l.RateBP, l.IncomeFen
+	type sheet struct {
+		id                   uuid.UUID
+		org                  pgtype.UUID
+		members, decls, exs  []pgtype.UUID
+		amounts, rates, pays []int64
+		kinds                []string
+		owing                int32
 	}
-	rows, err := t.tx.Query(ctx, `INSERT INTO dues_bills (id, member_id, month, organisation_id, amount_fen, band_kind,
-			rate_basis_points, monthly_income_fen, declaration_id, exemption_id, settings_version, batch_id, created_at)
-		SELECT u.id, u.member_id, $9, u.org, u.amount, u.kind, u.rate, u.income, nullif(u.decl, '')::uuid,
-			nullif(u.ex, '')::uuid, $10, $11, $12
-		FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[],
-			$13::uuid[]) AS u (id, member_id, amount, kind, rate, income, decl, ex, org)
-		ON CONFLICT (member_id, month) DO NOTHING RETURNING id::text`,
-		ids, members, amounts, kinds, rates, incomes, decls, exs, b.Month, b.SettingsVersion, b.ID, b.At, orgs)
-	if err != nil {
-		return err
-	}
-	written, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
-	}
-	kept := map[string]bool{}
-	for _, id := range written {
-		kept[id] = true
-	}
-	out := b.Bills[:0]
-	for _, l := range b.Bills {
-		if kept[l.ID] {
-			out = append(out, l)
+	var sheets []*sheet
+	of := map[string]*sheet{}
+	for i := range b.Bills {
+		l := &b.Bills[i]
+		s := of[l.OrganisationID]
+		if s == nil {
+			org, err := pgUUID(l.OrganisationID)
+			if err != nil {
+				return err
+			}
+			s = &sheet{id: newSheetID(), org: org}
+			of[l.OrganisationID] = s
+			sheets = append(sheets, s)
 		}
+		m, err := pgUUID(l.MemberID)
+		if err != nil {
+			return err
+		}
+		d, err := pgUUID(l.DeclarationID)
+		if err != nil {
+			return err
+		}
+		e, err := pgUUID(l.ExemptionID)
+		if err != nil {
+			return err
+		}
+		s.members, s.decls, s.exs = append(s.members, m), append(s.decls, d), append(s.exs, e)
+		s.amounts, s.rates, s.pays = append(s.amounts, l.AmountFen), append(s.rates, l.RateBP), append(s.pays, l.IncomeFen)
+		s.kinds = append(s.kinds, l.Kind)
+		if l.AmountFen > 0 {
+			s.owing++
+		}
+		l.ID = billID(s.id, len(s.members))
 	}
-	b.Bills = out
-	return nil
+	batch, err := pgUUID(b.ID)
+	if err != nil {
+		return err
+	}
+	i := 0
+	_, err = t.tx.CopyFrom(ctx, pgx.Identifier{"dues_sheets"}, []string{"id", "organisation_id", "month", "batch_id",
+		"settings_version", "created_at", "owing", "member_ids", "amount_fen", "band_kind", "rate_basis_points",
+		"monthly_income_fen", "declaration_ids", "exemption_ids"}, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(sheets) {
+			return nil, nil
+		}
+		s := sheets[i]
+		i++
+		return []any{pgtype.UUID{Bytes: s.id, Valid: true}, s.org, b.Month, batch, b.SettingsVersion, b.At, s.owing,
+			s.members, s.amounts, s.kinds, s.rates, s.pays, s.decls, s.exs}, nil
+	}))
+	return err
+}
+
+// pgUUID is id for pgx, null when empty.
+func pgUUID(id string) (pgtype.UUID, error) {
+	if id == "" {
+		return pgtype.UUID{}, nil
+	}
+	u, err := uuid.Parse(id)
+	return pgtype.UUID{Bytes: u, Valid: err == nil}, err
 }
 
 const billColumns = `b.id::text, b.member_id::text, m.name, b.organisation_id::text, b.month, b.amount_fen, b.paid_fen,
@@ -213,20 +307,28 @@ func scanBill(r pgx.Row) (dues.Bill, error) {
 	return b, err
 }
 
-// LockBills implements dues.LedgerTx.
-func (t *txStore) LockBills(ctx context.Context, ids []string) (map[string]*dues.Bill, error) {
-	valid := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if uuid.Validate(id) == nil {
-			valid = append(valid, id)
-		}
-	}
-	rows, err := t.tx.Query(ctx, `SELECT `+billColumns+` FROM dues_bills b JOIN members m ON m.id = b.member_id
-		WHERE b.id = ANY($1::uuid[]) ORDER BY b.id FOR UPDATE OF b`, valid)
+func collectBills(rows pgx.Rows, err error) ([]dues.Bill, error) {
 	if err != nil {
 		return nil, err
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (dues.Bill, error) { return scanBill(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (dues.Bill, error) { return scanBill(r) })
+}
+
+// LockBills implements dues.LedgerTx: it locks the bills' sheets, then
+// reads the lines (in a statement of its own, so that what was paid
+// against them is read after the lock).
+func (t *txStore) LockBills(ctx context.Context, ids []string) (map[string]*dues.Bill, error) {
+	valid, sheets := make([]string, 0, len(ids)), make([]string, 0, len(ids))
+	for _, id := range ids {
+		if s, ok := sheetOf(id); ok {
+			valid, sheets = append(valid, id), append(sheets, s)
+		}
+	}
+	if _, err := t.tx.Exec(ctx, `SELECT 1 FROM dues_sheets WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, sheets); err != nil {
+		return nil, err
+	}
+	list, err := collectBills(t.tx.Query(ctx, `SELECT `+billColumns+` FROM dues_bills b JOIN members m ON m.id = b.member_id
+		WHERE b.sheet_id = ANY($2::uuid[]) AND b.id = ANY($1::uuid[])`, valid, sheets))
 	out := make(map[string]*dues.Bill, len(list))
 	for i := range list {
 		out[list[i].ID] = &list[i]
@@ -271,8 +373,8 @@ func (t *txStore) Reversed(ctx context.Context, id string) (bool, error) {
 	return ok, err
 }
 
-// InsertEntries implements dues.LedgerTx: the entries and their bills'
-// new paid amounts in one statement.
+// InsertEntries implements dues.LedgerTx: the entries in one statement,
+// then the lines owing on their sheets counted again.
 func (t *txStore) InsertEntries(ctx context.Context, es []dues.Entry) error {
 	n := len(es)
 	ids, receipts, bills, members, orgs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -285,21 +387,23 @@ func (t *txStore) InsertEntries(ctx context.Context, es []dues.Entry) error {
 		kinds[i], methods[i], numbers[i], reverses[i], reasons[i], by[i] = e.Kind, e.Method, e.ReceiptNumber, e.Reverses, e.Reason, e.RecordedBy
 		months[i], days[i], at[i], amounts[i] = e.Month, e.PaidOn, e.Recorded, e.AmountFen
 	}
-	_, err := t.tx.Exec(ctx, `WITH e AS (
-			INSERT INTO dues_payments (id, receipt_id, bill_id, member_id, organisation_id, month, kind, method,
-				amount_fen, paid_on, receipt_number, reverses, reason, recorded_by, recorded_at)
-			SELECT u.id, u.receipt, u.bill, u.member, u.org, u.month, u.kind, u.method, u.amount, u.day, u.number,
-				nullif(u.rev, '')::uuid, u.reason, u.by, u.at
-			FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::date[], $7::text[], $8::text[],
-				$9::bigint[], $10::date[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[])
-				AS u (id, receipt, bill, member, org, month, kind, method, amount, day, number, rev, reason, by, at)
-			RETURNING bill_id, amount_fen)
-		UPDATE dues_bills b SET paid_fen = b.paid_fen + s.amount
-		FROM (SELECT bill_id, sum(amount_fen) AS amount FROM e GROUP BY bill_id) s WHERE b.id = s.bill_id`,
+	_, err := t.tx.Exec(ctx, `INSERT INTO dues_payments (id, receipt_id, bill_id, member_id, organisation_id, month, kind,
+			method, amount_fen, paid_on, receipt_number, reverses, reason, recorded_by, recorded_at)
+		SELECT u.id, u.receipt, u.bill, u.member, u.org, u.month, u.kind, u.method, u.amount, u.day, u.number,
+			nullif(u.rev, '')::uuid, u.reason, u.by, u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::date[], $7::text[], $8::text[],
+			$9::bigint[], $10::date[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[])
+			AS u (id, receipt, bill, member, org, month, kind, method, amount, day, number, rev, reason, by, at)`,
 		ids, receipts, bills, members, orgs, months, kinds, methods, amounts, days, numbers, reverses, reasons, by, at)
 	if pgdb.IsUniqueViolation(err, "dues_payments_reverses_key") {
 		return dues.ErrReversed
 	}
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(ctx, `UPDATE dues_sheets s SET owing = (SELECT count(*) FROM dues_bills b
+			WHERE b.sheet_id = s.id AND b.paid_fen < b.amount_fen)
+		WHERE s.id IN (SELECT dues_sheet_of(b) FROM unnest($1::uuid[]) b)`, bills)
 	return err
 }
 
@@ -309,14 +413,36 @@ func (t *txStore) Receipt(ctx context.Context, receiptID string) ([]dues.Entry, 
 		ORDER BY kind = 'PAYMENT', id`, receiptID))
 }
 
-const paidUpToSQL = `SELECT coalesce(
-	(SELECT (min(month) - interval '1 month')::date FROM dues_bills WHERE member_id = $1 AND paid_fen < amount_fen),
-	(SELECT max(month) FROM dues_bills WHERE member_id = $1))`
+// memberBillsSQL is a member's ($1) bill lines, as dues_bills reads them,
+// for the months from $2 to before $3: those on the sheets of the
+// organisations they have belonged to (where they sit, and either end of
+// their completed transfers), found by their place in each sheet.
+const memberBillsSQL = `mo AS (SELECT organisation_id AS id FROM members WHERE id = $1
+		UNION SELECT from_organisation_id FROM transfers WHERE member_id = $1 AND state = 'COMPLETED'
+		UNION SELECT to_organisation_id FROM transfers WHERE member_id = $1 AND state = 'COMPLETED'
+			AND to_organisation_id IS NOT NULL),
+	b AS (SELECT dues_bill_id(s.id, p.line) AS id, $1::uuid AS member_id, s.month, s.organisation_id,
+			s.amount_fen[p.line] AS amount_fen, (SELECT coalesce(sum(x.amount_fen), 0) FROM dues_payments x
+				WHERE x.bill_id = dues_bill_id(s.id, p.line))::bigint AS paid_fen,
+			s.band_kind[p.line] AS band_kind, s.rate_basis_points[p.line] AS rate_basis_points,
+			s.monthly_income_fen[p.line] AS monthly_income_fen, s.declaration_ids[p.line] AS declaration_id,
+			s.exemption_ids[p.line] AS exemption_id, s.settings_version, s.batch_id, s.created_at
+		FROM dues_sheets s CROSS JOIN LATERAL (SELECT array_position(s.member_ids, $1::uuid) AS line) p
+		WHERE s.organisation_id IN (SELECT id FROM mo) AND s.month >= $2 AND s.month < $3 AND p.line IS NOT NULL)`
+
+// paidUpToSQL is the month before member $1's earliest bill that owes,
+// else the month of their latest bill.
+const paidUpToSQL = `WITH ` + memberBillsSQL + `
+	SELECT coalesce((SELECT (min(month) - interval '1 month')::date FROM b WHERE paid_fen < amount_fen),
+		(SELECT max(month) FROM b))`
+
+// allMonths bound memberBillsSQL to every month.
+var allMonthsFrom, allMonthsTo = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // PaidUpTo implements dues.LedgerTx.
 func (t *txStore) PaidUpTo(ctx context.Context, memberID string) (time.Time, error) {
 	var m *time.Time
-	err := t.tx.QueryRow(ctx, paidUpToSQL, memberID).Scan(&m)
+	err := t.tx.QueryRow(ctx, paidUpToSQL, memberID, allMonthsFrom, allMonthsTo).Scan(&m)
 	return utc(m), err
 }
 
@@ -342,7 +468,7 @@ func (s *Store) ListBills(ctx context.Context, f dues.BillFilter) ([]dues.Bill, 
 	if err != nil {
 		return nil, "", err
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (dues.Bill, error) { return scanBill(r) })
+	list, err := collectBills(rows, nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("dues bills: %w", err)
 	}
@@ -357,7 +483,7 @@ const arrearsSQL = `WITH r AS (SELECT path FROM orgs WHERE id = $1),
 	o AS (SELECT o.id, o.path FROM orgs o, r WHERE o.id = $1 OR ($2 AND o.path >= r.path AND o.path < r.path || '~'))
 	SELECT o.path, b.member_id::text, m.name, b.organisation_id::text, array_agg(b.month ORDER BY b.month),
 		sum(b.amount_fen - b.paid_fen)::bigint
-	FROM o JOIN dues_bills b ON b.organisation_id = o.id AND b.paid_fen < b.amount_fen
+	FROM o JOIN dues_bills b ON b.organisation_id = o.id AND b.sheet_owing > 0 AND b.paid_fen < b.amount_fen
 	JOIN members m ON m.id = b.member_id
 	WHERE (o.path, b.member_id) > ($3, $4::uuid)
 	GROUP BY o.path, b.member_id, m.name, b.organisation_id
@@ -396,10 +522,10 @@ func (s *Store) Statement(ctx context.Context, st *dues.Statement) error {
 	to := from.AddDate(1, 0, 0)
 	id := st.Member.ID
 	b := &pgx.Batch{}
-	b.Queue(`SELECT `+billColumns+` FROM dues_bills b JOIN members m ON m.id = b.member_id
-		WHERE b.member_id = $1 AND b.month >= $2 AND b.month < $3 ORDER BY b.month`, id, from, to).Query(func(rows pgx.Rows) error {
+	b.Queue(`WITH `+memberBillsSQL+` SELECT `+billColumns+` FROM b JOIN members m ON m.id = b.member_id
+		ORDER BY b.month`, id, from, to).Query(func(rows pgx.Rows) error {
 		var err error
-		st.Bills, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dues.Bill, error) { return scanBill(r) })
+		st.Bills, err = collectBills(rows, nil)
 		return err
 	})
 	b.Queue(`SELECT `+payEntryColumns+` FROM dues_payments WHERE member_id = $1 AND month >= $2 AND month < $3
@@ -424,7 +550,7 @@ func (s *Store) Statement(ctx context.Context, st *dues.Statement) error {
 		return err
 	})
 	var upTo, last *time.Time
-	b.Queue(paidUpToSQL, id).QueryRow(func(r pgx.Row) error { return r.Scan(&upTo) })
+	b.Queue(paidUpToSQL, id, allMonthsFrom, allMonthsTo).QueryRow(func(r pgx.Row) error { return r.Scan(&upTo) })
 	b.Queue(`SELECT dues_last_paid_on($1)`, id).QueryRow(func(r pgx.Row) error { return r.Scan(&last) })
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return err
