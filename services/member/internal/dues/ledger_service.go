@@ -170,9 +170,6 @@ func (s *Service) Generate(ctx context.Context, orgID string, subtree bool, mont
 		for _, b := range out.Bills {
 			out.TotalFen += b.AmountFen
 		}
-		if len(out.Bills) == 0 {
-			return nil
-		}
 		return tx.Emit(ctx, BillsGenerated{Batch: out}, now)
 	})
 	return out, err

@@ -18,10 +18,12 @@ type LedgerTx interface {
 	// (see the README's rule of transfers), each with the organisation
 	// billing and the declaration and exemption in force that month; loc is
 	// the city's time zone, which decides the month a transfer completed in.
+	// It first takes the month's lock, held to the end of the transaction:
+	// the generations of one month follow one another, so none bills a
+	// member another has billed.
 	BillCandidates(ctx context.Context, orgID string, subtree bool, month time.Time, loc *time.Location) ([]Candidate, error)
-	// InsertBills writes the batch's bills in one statement, skipping any
-	// member already billed for the month, and keeps in b.Bills only those
-	// it wrote.
+	// InsertBills writes the batch's bills (the candidates of
+	// BillCandidates, in the same transaction) and names each (its ID).
 	InsertBills(ctx context.Context, b *Batch) error
 	// LockBills locks the bills of ids that exist, by id.
 	LockBills(ctx context.Context, ids []string) (map[string]*Bill, error)
