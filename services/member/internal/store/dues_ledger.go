@@ -32,10 +32,6 @@ func (t *txStore) InsertDeclaration(ctx context.Context, d *dues.Declaration) er
 	_, err := t.tx.Exec(ctx, `INSERT INTO dues_declarations (`+columnNames(declarationColumns)+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, d.ID, d.MemberID, d.OrganisationID, d.EffectiveMonth,
 		d.MonthlyIncomeFen, d.EmploymentStatus, d.MinimumLivingAllowance, d.Note, d.DeclaredBy, d.Declared)
-	if err != nil {
-		return err
-	}
-	_, err = t.tx.Exec(ctx, `SELECT dues_keep_declaration($1)`, d.MemberID)
 	return err
 }
 
@@ -161,7 +157,8 @@ const billCandidatesSQL = `WITH mon AS (SELECT $2::date AS m, ($2::date + interv
 	LEFT JOIN LATERAL (SELECT d.* FROM dues_declarations d WHERE c.dues_declared_from > mon.m AND d.member_id = c.id
 		AND d.effective_month <= mon.m ORDER BY d.effective_month DESC, d.declared_at DESC LIMIT 1) d ON true
 	LEFT JOIN ex ON ex.member_id = c.id
-	WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.member_id = c.id)`
+	WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.member_id = c.id)
+	ORDER BY c.billing, c.id`
 
 // candidateColumns are what billCandidatesSQL reads of a member.
 const candidateColumns = `m.id, m.employment_status, m.organisation_id, m.join_date, m.left_date,
@@ -483,7 +480,8 @@ const arrearsSQL = `WITH r AS (SELECT path FROM orgs WHERE id = $1),
 	o AS (SELECT o.id, o.path FROM orgs o, r WHERE o.id = $1 OR ($2 AND o.path >= r.path AND o.path < r.path || '~'))
 	SELECT o.path, b.member_id::text, m.name, b.organisation_id::text, array_agg(b.month ORDER BY b.month),
 		sum(b.amount_fen - b.paid_fen)::bigint
-	FROM o JOIN dues_bills b ON b.organisation_id = o.id AND b.sheet_owing > 0 AND b.paid_fen < b.amount_fen
+	FROM o JOIN LATERAL (SELECT b.member_id, b.organisation_id, b.month, b.amount_fen, b.paid_fen FROM dues_bills b
+		WHERE b.organisation_id = o.id AND b.sheet_owing > 0 OFFSET 0) b ON b.paid_fen < b.amount_fen
 	JOIN members m ON m.id = b.member_id
 	WHERE (o.path, b.member_id) > ($3, $4::uuid)
 	GROUP BY o.path, b.member_id, m.name, b.organisation_id

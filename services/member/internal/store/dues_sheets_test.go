@@ -158,6 +158,26 @@ func TestBillsMadeBeforeSheetsMoveOntoThem(t *testing.T) {
 	if kept != later || !from.Equal(feb) {
 		t.Errorf("Li's row keeps declaration %s from %v, want the later one %s from February", kept, from, later)
 	}
+	// A declaration recorded since is kept on the member's row by the
+	// ledger's trigger; one that takes effect earlier than the one kept
+	// leaves it.
+	newer, older := member.NewID(), member.NewID()
+	for _, d := range []struct {
+		id   string
+		from time.Time
+	}{{newer, time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)}, {older, jan}} {
+		if _, err := pool.Exec(ctx, `INSERT INTO dues_declarations (id, member_id, organisation_id, effective_month,
+				monthly_income_fen, employment_status, declared_by, declared_at)
+			VALUES ($1, $2, $3, $4, 700000, 'EMPLOYED', 'secretary', now())`, d.id, li, branch.ID, d.from); err != nil {
+			t.Fatal(err)
+		}
+		if err := pool.QueryRow(ctx, `SELECT dues_declaration_id::text FROM members WHERE id = $1`, li).Scan(&kept); err != nil {
+			t.Fatal(err)
+		}
+		if kept != newer {
+			t.Errorf("after declaration %s, Li's row keeps %s, want the one from July, %s", d.id, kept, newer)
+		}
+	}
 	// Sheets' lines are history: a sheet's lines are never changed.
 	if _, err := pool.Exec(ctx, `UPDATE dues_sheets SET amount_fen = amount_fen`); err == nil {
 		t.Error("a sheet's amounts were changed")

@@ -95,10 +95,11 @@ CREATE VIEW dues_bills AS
         AS l (member_id, amount_fen, band_kind, rate_basis_points, monthly_income_fen, declaration_id, exemption_id, line);
 
 -- Each member's latest declaration (by the month it takes effect, then
--- when it was made), kept on the member by the transaction that records
--- one: for every month from its own on it is the one in force, so a
--- month's generation reads it with the member's row instead of looking
--- up each member's declarations. Months before it look them up.
+-- when it was made) is kept on the member's row, by a trigger on every
+-- statement that records declarations: for every month from its own on
+-- it is the one in force, so a month's generation reads it with the
+-- member's row instead of looking up each member's declarations. Months
+-- before it look them up.
 ALTER TABLE members ADD COLUMN dues_declaration_id uuid,
     ADD COLUMN dues_declared_from date,
     ADD COLUMN dues_income_fen bigint,
@@ -112,12 +113,18 @@ UPDATE members m SET dues_declaration_id = d.id, dues_declared_from = d.effectiv
         ORDER BY member_id, effective_month DESC, declared_at DESC) d
     WHERE d.member_id = m.id;
 
--- dues_keep_declaration sets member's latest declaration on its row.
-CREATE FUNCTION dues_keep_declaration(member uuid) RETURNS void LANGUAGE sql AS $$
+CREATE FUNCTION dues_keep_declarations() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
     UPDATE members m SET dues_declaration_id = d.id, dues_declared_from = d.effective_month,
             dues_income_fen = d.monthly_income_fen, dues_employment_status = d.employment_status,
             dues_minimum_allowance = d.minimum_living_allowance
-        FROM (SELECT * FROM dues_declarations WHERE member_id = member
-            ORDER BY effective_month DESC, declared_at DESC LIMIT 1) d
-        WHERE m.id = member AND m.dues_declaration_id IS DISTINCT FROM d.id
+        FROM (SELECT DISTINCT ON (x.member_id) x.* FROM dues_declarations x
+            WHERE x.member_id IN (SELECT member_id FROM declared)
+            ORDER BY x.member_id, x.effective_month DESC, x.declared_at DESC) d
+        WHERE m.id = d.member_id AND m.dues_declaration_id IS DISTINCT FROM d.id;
+    RETURN NULL;
+END
 $$;
+
+CREATE TRIGGER dues_declarations_kept AFTER INSERT ON dues_declarations
+    REFERENCING NEW TABLE AS declared FOR EACH STATEMENT EXECUTE FUNCTION dues_keep_declarations();
