@@ -2,6 +2,7 @@ package servicetest
 
 import (
 	"context"
+	"maps"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -16,8 +17,10 @@ import (
 // cluster of its own with production's settings (fsync and synchronous
 // commit on, unlike the test template's, which trades durability for
 // speed), for benchmarks; and the process traces as a service does, every
-// span recorded and dropped. Pass it to Start with WithPool.
-func DurablePool[T any](b testing.TB, spec service.Spec[T]) *pgxpool.Pool {
+// span recorded and dropped. Settings are further server parameters
+// (pgcluster.ProductionTuning, for the city's volumes). Pass it to Start
+// with WithPool.
+func DurablePool[T any](b testing.TB, spec service.Spec[T], settings ...map[string]string) *pgxpool.Pool {
 	b.Helper()
 	ctx := context.Background()
 	shutdown, err := telemetry.Setup(ctx, spec.Name+"-bench")
@@ -25,7 +28,11 @@ func DurablePool[T any](b testing.TB, spec service.Spec[T]) *pgxpool.Pool {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = shutdown(ctx) })
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Durable: true})
+	extra := map[string]string{}
+	for _, m := range settings {
+		maps.Copy(extra, m)
+	}
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Durable: true, Settings: extra})
 	if err != nil {
 		b.Fatal(err)
 	}

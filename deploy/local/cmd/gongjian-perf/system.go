@@ -244,7 +244,7 @@ func start(ctx context.Context, cfg settings, root, dir string) (*system, error)
 	}
 
 	// PostgreSQL, durable.
-	tuning := serverTuning()
+	tuning := pgcluster.ProductionTuning()
 	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(dir, "postgres"), Durable: true, Settings: tuning})
 	if err != nil {
 		return nil, err
@@ -438,23 +438,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// serverTuning is how a production server of the city's database is set
-// beside PostgreSQL's defaults, made for a small machine: a quarter of the
-// machine's memory as shared buffers (at most 8 GiB; the default's 128 MiB
-// holds a fraction of the indexes of a million members, so every insert
-// of a roster read and wrote pages it had just evicted), and checkpoints
-// far enough apart that a page's first change after one (a full-page
-// image in the WAL) is not written again every few seconds. The ceilings
-// run on the same server.
-func serverTuning() map[string]string {
-	buffers := int64(128 << 20)
-	if mem, ok := procKB("/proc/meminfo", "MemTotal:"); ok {
-		buffers = min(max(buffers, mem/4), 8<<30)
-	}
-	return map[string]string{"shared_buffers": strconv.FormatInt(buffers>>20, 10) + "MB", "max_wal_size": "8GB",
-		"checkpoint_timeout": "15min"}
 }
 
 // machine names the machine the figures come from.

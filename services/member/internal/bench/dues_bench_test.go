@@ -19,6 +19,7 @@ import (
 
 	"gongjian.dev/pkg/auth"
 	"gongjian.dev/pkg/events"
+	"gongjian.dev/pkg/pgcluster"
 	"gongjian.dev/pkg/servicetest"
 	"gongjian.dev/services/member/internal/dues"
 	"gongjian.dev/services/member/internal/idcrypt"
@@ -129,11 +130,12 @@ func monthlyPartitions(b *testing.B, pool *pgxpool.Pool, table string) {
 // into a table shaped like the lines without any index
 // (bareInsertCeiling) and with the one key such a design cannot drop,
 // month by month (keyedPartitionBound). BENCH_MEMBERS sets the city's
-// size (1,000,000 by default).
+// size (1,000,000 by default). The server is set as production's
+// (pgcluster.ProductionTuning), generation and ceilings alike.
 func BenchmarkDuesYear(b *testing.B) {
 	cfg := &wiring.Config{IDKeys: "v1:" + idcrypt.NewKey(), IDHashKey: idcrypt.NewKey(), SweepInterval: time.Hour}
 	spec := wiring.Spec(cfg)
-	pool := servicetest.DurablePool(b, spec)
+	pool := servicetest.DurablePool(b, spec, pgcluster.ProductionTuning())
 	ids, err := idcrypt.New(cfg.IDKeys, cfg.IDHashKey)
 	if err != nil {
 		b.Fatal(err)
