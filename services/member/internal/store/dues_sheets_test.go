@@ -183,3 +183,35 @@ func TestBillsMadeBeforeSheetsMoveOntoThem(t *testing.T) {
 		t.Error("a sheet's amounts were changed")
 	}
 }
+
+// TestSheetsAreCompressedWithLZ4: a sheet large enough for PostgreSQL to
+// compress (migration 004) has its arrays compressed with lz4, not pglz.
+func TestSheetsAreCompressedWithLZ4(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgdb.Open(ctx, pgtest.URL(t, store.Schema, store.AllMigrations...), store.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `INSERT INTO dues_sheets (id, organisation_id, month, batch_id, settings_version, created_at,
+			owing, member_ids, amount_fen, band_kind, rate_basis_points, monthly_income_fen, declaration_ids, exemption_ids)
+		SELECT dues_sheet_of(gen_random_uuid()), gen_random_uuid(), '2026-03-01', gen_random_uuid(), 1, now(), 300,
+			array(SELECT gen_random_uuid() FROM generate_series(1, 300)), array_fill(2000::bigint, ARRAY[300]),
+			array_fill('IN_SERVICE'::text, ARRAY[300]), array_fill(100::bigint, ARRAY[300]),
+			array_fill(200000::bigint, ARRAY[300]), array_fill(NULL::uuid, ARRAY[300]), array_fill(NULL::uuid, ARRAY[300])`); err != nil {
+		t.Fatal(err)
+	}
+	// As stored: what an INSERT returns is the row before it was compressed.
+	var methods []string
+	err = pool.QueryRow(ctx, `SELECT ARRAY[coalesce(pg_column_compression(amount_fen), 'none'), coalesce(pg_column_compression(band_kind), 'none'),
+			coalesce(pg_column_compression(monthly_income_fen), 'none')] FROM dues_sheets`).Scan(&methods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range methods {
+		if m != "lz4" {
+			t.Errorf("array %d of the sheet compressed with %q, want lz4", i, m)
+		}
+	}
+}
