@@ -118,14 +118,17 @@ func (s *Service) Exempt(ctx context.Context, e Exemption, requestID string, a m
 // organisation under orgID (inside one district) is billed in the same
 // statement. Generating a month again makes nothing new; a member who
 // declares later is billed by the next generation. One event (and audit
-// record) per generation that made bills.
+// record) per generation that made bills. Generations of one month
+// follow one another (BillCandidates takes the month's lock); those of
+// different months, of one organisation too, run side by side: the
+// organisation is read, not locked.
 func (s *Service) Generate(ctx context.Context, orgID string, subtree bool, month time.Time, a member.Actor) (*Batch, error) {
 	if month.After(s.thisMonth()) {
 		return nil, errs.Field(ErrMonthAhead, "month", "bills are generated for this month or an earlier one")
 	}
 	var out *Batch
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		o, err := tx.LockOrg(ctx, orgID)
+		o, err := tx.Org(ctx, orgID)
 		if errors.Is(err, member.ErrOrgNotFound) {
 			return errs.Field(member.ErrOrgNotFound, "organisation_id", "no organisation has this id")
 		}
@@ -161,6 +164,7 @@ func (s *Service) Generate(ctx context.Context, orgID string, subtree bool, mont
 			b.OrganisationID, b.Month, b.BatchID, b.Created = c.OrganisationID, month, out.ID, now
 			out.Bills = append(out.Bills, b)
 		}
+		slices.Sort(out.Undeclared)
 		if len(out.Bills) == 0 {
 			return nil
 		}
