@@ -50,12 +50,11 @@ func checkText(req any) error {
 	if !ok {
 		return nil
 	}
-	if tookBrokenText(m) {
-		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
-			Field: "request", Description: "a text field is not valid UTF-8", Reason: textcheck.ReasonInvalidUTF8,
-		}}}
-		st, _ := status.New(codes.InvalidArgument, "invalid request: a text field is not valid UTF-8").WithDetails(br)
-		return st.Err()
+	switch tookUndecodable(m) {
+	case brokenUTF8:
+		return undecodableErr("a text field is not valid UTF-8", textcheck.ReasonInvalidUTF8)
+	case malformedWire:
+		return undecodableErr("the bytes are not a well-formed "+string(m.ProtoReflect().Descriptor().FullName()), ReasonMalformedMessage)
 	}
 	vs := fields.Message(m.ProtoReflect())
 	if len(vs) == 0 {
@@ -68,5 +67,19 @@ func checkText(req any) error {
 		})
 	}
 	st, _ := status.New(codes.InvalidArgument, "invalid request: "+vs[0].Field+": "+vs[0].Description).WithDetails(br)
+	return st.Err()
+}
+
+// ReasonMalformedMessage is the field violation's reason when a request's
+// bytes are not a protobuf message of the method's request type.
+const ReasonMalformedMessage = "MALFORMED_MESSAGE"
+
+// undecodableErr is the InvalidArgument of a request that could not be
+// decoded: the whole request is the field at fault.
+func undecodableErr(description, reason string) error {
+	br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+		Field: "request", Description: description, Reason: reason,
+	}}}
+	st, _ := status.New(codes.InvalidArgument, "invalid request: "+description).WithDetails(br)
 	return st.Err()
 }

@@ -3,6 +3,7 @@ package grpcserver
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -13,7 +14,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
@@ -78,6 +81,25 @@ func TestEveryServerRefusesControlCharactersInText(t *testing.T) {
 		_ = stream.CloseSend()
 		assertBrokenText(t, stream.RecvMsg(&healthpb.HealthCheckResponse{}))
 	})
+	// Bytes that are no protobuf message at all, sent as they are: a
+	// length past the end, and a tag with no value after it.
+	for _, raw := range [][]byte{{0x0a, 0x05, 'a'}, {0x08}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}} {
+		t.Run(fmt.Sprintf("malformed bytes %x in a unary request are InvalidArgument, not Internal", raw), func(t *testing.T) {
+			err := conn.Invoke(t.Context(), healthpb.Health_Check_FullMethodName, &raw, &healthpb.HealthCheckResponse{}, grpc.ForceCodecV2(rawCodec{}))
+			assertMalformed(t, err)
+		})
+		t.Run(fmt.Sprintf("malformed bytes %x in a streamed request are InvalidArgument, not Internal", raw), func(t *testing.T) {
+			stream, err := conn.NewStream(t.Context(), &healthpb.Health_ServiceDesc.Streams[0], healthpb.Health_Watch_FullMethodName, grpc.ForceCodecV2(rawCodec{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := stream.SendMsg(&raw); err != nil {
+				t.Fatal(err)
+			}
+			_ = stream.CloseSend()
+			assertMalformed(t, stream.RecvMsg(&healthpb.HealthCheckResponse{}))
+		})
+	}
 	if n := countBroken(); n != 0 {
 		t.Errorf("%d messages with broken text still noted after their calls", n)
 	}
@@ -121,6 +143,35 @@ func assertBrokenText(t *testing.T, err error) {
 	}
 	t.Fatalf("no BadRequest of broken UTF-8 in %v", st.Details())
 }
+
+func assertMalformed(t *testing.T, err error) {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != codes.InvalidArgument || strings.Contains(st.Message(), "grpc:") {
+		t.Fatalf("got %v, want InvalidArgument in plain words", err)
+	}
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) == 1 &&
+			br.GetFieldViolations()[0].GetReason() == ReasonMalformedMessage && br.GetFieldViolations()[0].GetField() == "request" {
+			return
+		}
+	}
+	t.Fatalf("no BadRequest of a malformed message in %v", st.Details())
+}
+
+// rawCodec sends a *[]byte as the message's bytes, unchanged, and decodes
+// answers as protobuf.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(*v.(*[]byte))}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	return encoding.GetCodecV2("proto").Unmarshal(data, v)
+}
+
+func (rawCodec) Name() string { return "proto" }
 
 func countBroken() int {
 	n := 0
