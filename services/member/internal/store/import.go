@@ -139,8 +139,10 @@ func join2(cols []string) string {
 }
 
 // EmitRegistered implements roster.Tx: the records of the registrations,
-// as Emit makes them one by one, their messages sent to the outbox in one
-// batch and their audit records written in one statement.
+// as Emit makes them one by one, their audit records written in one
+// statement and their messages queued for the outbox with the
+// transaction's other events, so that the relay is woken once the import
+// has committed (inTx), not by a notification inside its commit.
 func (t *txStore) EmitRegistered(ctx context.Context, ms []*member.Member, at time.Time) error {
 	if len(ms) == 0 {
 		return nil
@@ -155,10 +157,11 @@ func (t *txStore) EmitRegistered(ctx context.Context, ms []*member.Member, at ti
 		entry, _ := t.entry(r)
 		evs[i], entries[i] = r.Outbox, entry
 	}
-	if err := outbox.Enqueue(ctx, t.tx, evs...); err != nil {
+	if err := audit.WriteMany(ctx, t.tx, entries...); err != nil {
 		return err
 	}
-	return audit.WriteMany(ctx, t.tx, entries...)
+	t.events += len(evs)
+	return outbox.QueueMany(ctx, t.batch, evs...)
 }
 
 // SaveImport implements roster.Tx.

@@ -15,6 +15,7 @@ import (
 	"gongjian.dev/pkg/pgtest"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/roster"
 	"gongjian.dev/services/member/internal/store"
 )
 
@@ -81,5 +82,45 @@ func TestKeyRotation(t *testing.T) {
 	}
 	if _, err := old.Get(ctx, m.ID); err == nil {
 		t.Error("the retired ring still reads the re-encrypted row")
+	}
+}
+
+// TestAnImportWakesTheRelay: the registrations of a roster import are
+// outbox rows like any other event's, so the transaction that writes them
+// wakes the relay when it commits instead of leaving them to its next poll.
+func TestAnImportWakesTheRelay(t *testing.T) {
+	t.Parallel()
+	ctx := audit.AsSystem(context.Background(), "test")
+	pool := pgtest.Pool(t, store.Schema, store.AllMigrations...)
+	listener, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Release()
+	var channel string
+	if err := listener.QueryRow(ctx, `SELECT left('outbox_' || current_schema(), 63)`).Scan(&channel); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listener.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	number := "61010219800115123"
+	m := &member.Member{ID: member.NewID(), Name: "Li Guiying", Sex: member.SexFemale,
+		BirthDate: time.Date(1980, 1, 15, 0, 0, 0, 0, time.UTC), NationalID: number + string(member.CheckCharacter(number)),
+		JoinDate: time.Date(2005, 7, 1, 0, 0, 0, 0, time.UTC), Status: member.StatusFull, OrganisationID: member.NewID()}
+	s := store.New(pool, sealer(t, "v1:"+idcrypt.NewKey(), idcrypt.NewKey()))
+	if err := s.Roster().InTx(ctx, func(tx roster.Tx) error {
+		return tx.EmitRegistered(ctx, []*member.Member{m}, time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var queued int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&queued); err != nil || queued != 1 {
+		t.Fatalf("%d outbox rows for the registration, %v; want 1", queued, err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := listener.Conn().WaitForNotification(wait); err != nil {
+		t.Fatalf("no wake on %s after the import committed: %v", channel, err)
 	}
 }
