@@ -1,9 +1,9 @@
 package pgcluster
 
 import (
-	"os"
 	"strconv"
-	"strings"
+
+	"gongjian.dev/pkg/procfs"
 )
 
 // ProductionTuning is how a production server of the city's database is
@@ -17,24 +17,9 @@ import (
 // on the same server.
 func ProductionTuning() map[string]string {
 	buffers := int64(128 << 20)
-	if mem, ok := memTotal(); ok {
+	if mem, err := procfs.MemTotal(); err == nil {
 		buffers = min(max(buffers, mem/4), 8<<30)
 	}
 	return map[string]string{"shared_buffers": strconv.FormatInt(buffers>>20, 10) + "MB", "max_wal_size": "8GB",
 		"checkpoint_timeout": "15min"}
-}
-
-// memTotal is the machine's memory in bytes, from /proc/meminfo.
-func memTotal() (int64, bool) {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
 }

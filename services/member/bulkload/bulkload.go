@@ -13,14 +13,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"gongjian.dev/pkg/procfs"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
@@ -262,19 +260,7 @@ func upload(ctx context.Context, cfg Config, sent func()) (*pb.ImportJob, error)
 }
 
 // ProcPeakRSS reads the peak resident memory of this process (VmHWM).
-func ProcPeakRSS() (int64, error) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc/self/status")
-}
+func ProcPeakRSS() (int64, error) { return procfs.PeakRSS() }
 
 // ResetProcPeakRSS starts this process's peak resident memory afresh.
-func ResetProcPeakRSS() error { return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+func ResetProcPeakRSS() error { return procfs.ResetPeakRSS() }

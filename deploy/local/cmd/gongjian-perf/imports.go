@@ -10,11 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"gongjian.dev/deploy/local/internal/perf"
 	"gongjian.dev/deploy/local/internal/stack"
+	"gongjian.dev/pkg/procfs"
 )
 
 func init() {
@@ -193,15 +193,6 @@ func watchRSS(pid int, interval time.Duration) (stop func() rssPeak) {
 // procKB reads one "<key> <n> kB" line of a /proc file (a process's
 // status, meminfo), in bytes.
 func procKB(path, key string) (int64, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, key); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
+	n, err := procfs.KB(path, key)
+	return n, err == nil
 }
