@@ -131,20 +131,17 @@ func assertTextRefused(t *testing.T, err error, reason string) {
 
 func assertBrokenText(t *testing.T, err error) {
 	t.Helper()
-	st := status.Convert(err)
-	if st.Code() != codes.InvalidArgument || strings.Contains(st.Message(), "grpc:") {
-		t.Fatalf("got %v, want InvalidArgument in plain words", err)
-	}
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) == 1 &&
-			br.GetFieldViolations()[0].GetReason() == "TEXT_INVALID_UTF8" {
-			return
-		}
-	}
-	t.Fatalf("no BadRequest of broken UTF-8 in %v", st.Details())
+	assertUndecodable(t, err, "TEXT_INVALID_UTF8")
 }
 
 func assertMalformed(t *testing.T, err error) {
+	t.Helper()
+	assertUndecodable(t, err, ReasonMalformedMessage)
+}
+
+// assertUndecodable: err refuses the whole request, in plain words, for
+// reason.
+func assertUndecodable(t *testing.T, err error, reason string) {
 	t.Helper()
 	st := status.Convert(err)
 	if st.Code() != codes.InvalidArgument || strings.Contains(st.Message(), "grpc:") {
@@ -152,11 +149,11 @@ func assertMalformed(t *testing.T, err error) {
 	}
 	for _, d := range st.Details() {
 		if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) == 1 &&
-			br.GetFieldViolations()[0].GetReason() == ReasonMalformedMessage && br.GetFieldViolations()[0].GetField() == "request" {
+			br.GetFieldViolations()[0].GetReason() == reason && br.GetFieldViolations()[0].GetField() == "request" {
 			return
 		}
 	}
-	t.Fatalf("no BadRequest of a malformed message in %v", st.Details())
+	t.Fatalf("no BadRequest of the request with reason %s in %v", reason, st.Details())
 }
 
 // rawCodec sends a *[]byte as the message's bytes, unchanged, and decodes
