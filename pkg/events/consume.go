@@ -39,6 +39,8 @@ type ConsumerSpec struct {
 	// given up as poison; default 10, -1 for no limit. A delivery that
 	// failed because the database was unreachable (pgdb.IsUnavailable)
 	// never gives a message up: it waits for the database to come back.
+	// A message given up is parked in the dead letters and tried again
+	// when the consumer next starts (ParkedMessages lists them).
 	MaxDeliver int
 	// Logger receives handler failures and poison messages; default
 	// slog.Default().
@@ -92,7 +94,7 @@ func Consume(ctx context.Context, js jetstream.JetStream, pool *pgxpool.Pool, sp
 	if err != nil {
 		return nil, fmt.Errorf("events: consumer %s on %s: %w", spec.Durable, spec.Stream, err)
 	}
-	p := &processor{pool: pool, spec: spec, handle: handle, base: context.WithoutCancel(ctx)}
+	p := &processor{pool: pool, js: js, spec: spec, handle: handle, base: context.WithoutCancel(ctx)}
 	s := &Subscription{queue: make(chan jetstream.Msg, MaxBatch), stopping: make(chan struct{}), done: make(chan struct{})}
 	go s.work(p)
 	s.cc, err = cons.Consume(s.enqueue, jetstream.ConsumeErrHandler(p.consumeError))
@@ -146,10 +148,12 @@ func (s *Subscription) enqueue(msg jetstream.Msg) {
 	}
 }
 
-// work applies the queued messages, those waiting together as one batch,
-// until Stop; then it gives back what is left in the queue.
+// work tries the consumer's parked messages again (retryParked), then
+// applies the queued messages, those waiting together as one batch, until
+// Stop; then it gives back what is left in the queue.
 func (s *Subscription) work(p *processor) {
 	defer close(s.done)
+	p.retryParked(s.stopping)
 	batch := make([]jetstream.Msg, 0, MaxBatch)
 	for {
 		select {

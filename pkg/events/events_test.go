@@ -312,3 +312,97 @@ func TestAMessageIsNotGivenUpForADatabaseOutage(t *testing.T) {
 		t.Errorf("the server's MaxDeliver is %d, want unlimited", info.Config.MaxDeliver)
 	}
 }
+
+// TestAPoisonMessageIsParkedAndTriedAgainAtTheNextStart: a message given
+// up is recorded in the dead letters before the stream forgets it; each
+// start of the consumer tries it again, and once a handler applies it,
+// it leaves them, applied once.
+func TestAPoisonMessageIsParkedAndTriedAgainAtTheNextStart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	var broken atomic.Bool
+	broken.Store(true)
+	handle := func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
+		if msg.Subject() == "orders.poison" && broken.Load() {
+			return errors.New("cannot apply a poison order")
+		}
+		return insertApplied(ctx, tx, msg)
+	}
+	spec := events.ConsumerSpec{MaxDeliver: 2}
+	parked := func() []events.Parked {
+		ps, err := events.ParkedMessages(ctx, e.pool, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	sub := e.consume(t, spec, handle)
+	e.publish(t, "orders.poison", "event-1", "poison")
+	e.publish(t, "orders.created", "event-2", "healthy")
+	waitFor(t, "the poison message to be parked", func() bool { return len(parked()) == 1 })
+	waitFor(t, "the healthy message to be applied", func() bool { return e.applied(t)["healthy"] == 1 })
+	waitFor(t, "nothing to be pending", func() bool {
+		info := e.consumerInfo(t, "test")
+		return info.NumAckPending == 0 && info.NumPending == 0
+	})
+	p := parked()[0]
+	if p.EventID != "event-1" || p.Subject != "orders.poison" || p.Stream != e.stream || p.StreamSeq != 1 ||
+		p.Deliveries != 2 || p.Error != "cannot apply a poison order" || p.Retries != 0 {
+		t.Fatalf("parked %+v", p)
+	}
+	sub.Stop()
+
+	// Restarted with the same fault: tried once, still parked, counted.
+	sub = e.consume(t, spec, handle)
+	waitFor(t, "the parked message to be tried again", func() bool {
+		ps := parked()
+		return len(ps) == 1 && ps[0].Retries == 1
+	})
+	sub.Stop()
+	if got := e.applied(t)["poison"]; got != 0 {
+		t.Fatalf("the poison message applied %d times while its handler still fails", got)
+	}
+
+	// Restarted with the fault fixed: applied once, no longer parked.
+	broken.Store(false)
+	e.consume(t, spec, handle)
+	waitFor(t, "the parked message to be applied", func() bool { return e.applied(t)["poison"] == 1 })
+	waitFor(t, "the dead letter to be removed", func() bool { return len(parked()) == 0 })
+	var inbox int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM inbox WHERE consumer = 'test' AND event_id = 'event-1'`).Scan(&inbox); err != nil || inbox != 1 {
+		t.Fatalf("event-1 in the inbox %d times, %v; want once", inbox, err)
+	}
+	if got := e.applied(t); got["poison"] != 1 || got["healthy"] != 1 {
+		t.Fatalf("applied %v; want each once", got)
+	}
+}
+
+// TestAPoisonMessageThatCannotBeParkedIsNotGivenUp: given up unrecorded,
+// a message would be lost; it is redelivered until it can be parked.
+func TestAPoisonMessageThatCannotBeParkedIsNotGivenUp(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	if _, err := e.pool.Exec(ctx, `ALTER TABLE dead_letters RENAME TO dead_letters_away`); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	e.consume(t, events.ConsumerSpec{MaxDeliver: 2}, func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
+		calls.Add(1)
+		return errors.New("cannot apply")
+	})
+	e.publish(t, "orders.poison", "event-1", "poison")
+	waitFor(t, "deliveries past MaxDeliver", func() bool { return calls.Load() >= 4 })
+	if _, err := e.pool.Exec(ctx, `ALTER TABLE dead_letters_away RENAME TO dead_letters`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the message to be parked once it can be", func() bool {
+		ps, err := events.ParkedMessages(ctx, e.pool, "test")
+		return err == nil && len(ps) == 1 && ps[0].EventID == "event-1" && ps[0].Deliveries >= 4
+	})
+	waitFor(t, "nothing to be pending", func() bool {
+		info := e.consumerInfo(t, "test")
+		return info.NumAckPending == 0 && info.NumPending == 0
+	})
+}

@@ -32,6 +32,7 @@ const (
 // processor applies the messages of one subscription.
 type processor struct {
 	pool   *pgxpool.Pool
+	js     jetstream.JetStream // reads parked messages back
 	spec   ConsumerSpec
 	handle Handler
 	base   context.Context
@@ -184,14 +185,20 @@ func (p *processor) callHandler(ctx context.Context, tx pgx.Tx, msg jetstream.Ms
 
 // retry has msg redelivered after a delay growing with its deliveries, or
 // gives it up when it has had them all — unless the database was out of
-// reach, which says nothing of the message.
+// reach, which says nothing of the message. A message given up is parked
+// first (park), and redelivered instead when it cannot be.
 func (p *processor) retry(ctx context.Context, msg jetstream.Msg, cause error) {
 	deliveries := numDelivered(msg)
 	attrs := []any{"subject", msg.Subject(), "event_id", eventID(msg), "consumer", p.spec.Durable, "deliveries", deliveries, "error", cause}
 	if p.spec.MaxDeliver > 0 && deliveries >= uint64(p.spec.MaxDeliver) && !pgdb.IsUnavailable(cause) {
-		p.spec.Logger.ErrorContext(ctx, "events: poison message, giving up", attrs...)
-		p.settle(ctx, msg.TermWithReason("handler failed "+strconv.FormatUint(deliveries, 10)+" times"), msg)
-		return
+		err := p.park(ctx, msg, deliveries, cause)
+		if err == nil {
+			p.spec.Logger.ErrorContext(ctx, "events: poison message, parked", attrs...)
+			p.settle(ctx, msg.TermWithReason("handler failed "+strconv.FormatUint(deliveries, 10)+" times; parked"), msg)
+			return
+		}
+		// Given up unrecorded, it would be lost: it comes again.
+		attrs = append(attrs, "park_error", err)
 	}
 	delay := retryDelay(deliveries)
 	p.spec.Logger.WarnContext(ctx, "events: handler failed, redelivering", append(attrs, "retry_in", delay)...)
