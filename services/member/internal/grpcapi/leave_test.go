@@ -405,3 +405,95 @@ func TestArrivalFromOutside(t *testing.T) {
 		t.Errorf("arrival updated: %v", err)
 	}
 }
+
+// TestAnEndedMembershipEndsItsRegistrationsWithCommunities: a leaver no
+// longer reports to a community. Whether the membership ends by
+// EndMembership or by the receipt of a transfer out of the city, the
+// member's live registrations of both kinds end in the same transaction,
+// on the day it ended, saying why; the posts claimed under them are
+// released; and each ending is published, as the co-building service
+// counts in-service members from these events.
+func TestAnEndedMembershipEndsItsRegistrationsWithCommunities(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tr := h.tree(t)
+	ctx := callContext(t)
+	rep := h.reporting()
+	post, err := rep.CreatePost(ctx, &pb.CreatePostRequest{CommunityId: tr.community.GetId(),
+		Post: &pb.ServicePost{Name: "楼栋宣传员", Kind: pb.PostKind_POST_KIND_MEDIATOR, Capacity: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registered := func(name string) (*pb.Member, []*pb.Registration) {
+		m := h.register(t, inService(tr.branch.GetId(), name))
+		regs := []*pb.Registration{
+			h.registerWith(t, tr.community.GetId(), m.GetId(), residence, since(3, 1)),
+			h.registerWith(t, tr.otherCommunity.GetId(), m.GetId(), unitLocation, since(4, 1)),
+		}
+		if _, err := rep.ClaimPost(ctx, &pb.ClaimPostRequest{CommunityId: tr.community.GetId(), PostId: post.GetPost().GetId(),
+			MemberId: m.GetId()}); err != nil {
+			t.Fatal(err)
+		}
+		return m, regs
+	}
+	assertEnded := func(t *testing.T, m *pb.Member, regs []*pb.Registration, day, why string) {
+		t.Helper()
+		list, err := rep.ListRegistrations(ctx, &pb.ListRegistrationsRequest{MemberId: m.GetId(), IncludeEnded: true})
+		if err != nil || len(list.GetRegistrations()) != 2 {
+			t.Fatalf("registrations %v, %v", list.GetRegistrations(), err)
+		}
+		for _, r := range list.GetRegistrations() {
+			if r.GetEndDate() != day || !strings.Contains(r.GetEndReason(), "the membership ended") || !strings.Contains(r.GetEndReason(), why) {
+				t.Errorf("registration after the membership ended: %v", r)
+			}
+		}
+		if n := h.count(t, `SELECT count(*) FROM post_claims WHERE member_id = $1 AND released_at IS NULL`, m.GetId()); n != 0 {
+			t.Errorf("%d posts still claimed", n)
+		}
+		want := map[string]bool{regs[0].GetId(): true, regs[1].GetId(): true}
+		waitFor(t, "both endings published", func() bool {
+			n := 0
+			for _, e := range h.reportingEvents(t, "gongjian.member.v1.in_service_registration_ended",
+				func() proto.Message { return &pb.InServiceRegistrationEnded{} }) {
+				r := e.(*pb.InServiceRegistrationEnded).GetRegistration()
+				if want[r.GetId()] && r.GetEndDate() == day {
+					n++
+				}
+			}
+			return n == 2
+		})
+	}
+
+	t.Run("by EndMembership", func(t *testing.T) {
+		m, regs := registered("Died Member")
+		day := dayOf(time.Now().AddDate(0, 0, -2))
+		if _, err := h.members.EndMembership(ctx, &pb.EndMembershipRequest{Id: m.GetId(), Kind: pb.LeavingKind_LEAVING_KIND_DIED,
+			Date: day, Reason: "因病去世"}); err != nil {
+			t.Fatal(err)
+		}
+		assertEnded(t, m, regs, day, "因病去世")
+	})
+	t.Run("by the receipt of a transfer out of the city", func(t *testing.T) {
+		m, regs := registered("Moving Member")
+		r, err := h.transfers.RequestTransfer(ctx, &pb.RequestTransferRequest{
+			Transfer: &pb.Transfer{MemberId: m.GetId(), Outside: lanzhou, Reason: "moved to Lanzhou"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.transfers.ConfirmTransfer(ctx, &pb.ConfirmTransferRequest{Id: r.GetTransfer().GetId(), Reason: "signed"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.transfers.ReleaseTransfer(ctx, &pb.ReleaseTransferRequest{Id: r.GetTransfer().GetId()}); err != nil {
+			t.Fatal(err)
+		}
+		today := dayOf(time.Now())
+		if _, err := h.transfers.RecordTransferReceipt(ctx, &pb.RecordTransferReceiptRequest{Id: r.GetTransfer().GetId(),
+			ReceiptNumber: "LZ-7", ReceiptDate: today}); err != nil {
+			t.Fatal(err)
+		}
+		assertEnded(t, m, regs, today, "transferred out of the city")
+	})
+	if n := h.count(t, `SELECT claimed FROM service_posts WHERE id = $1`, post.GetPost().GetId()); n != 0 {
+		t.Errorf("the post counts %d claims after both claimers left", n)
+	}
+}

@@ -3,7 +3,8 @@
 // only after the review of the member's flagged transfer found so, or
 // after six months of lost contact (失联). In one transaction the member's
 // open transfer is withdrawn with a step saying why, an open mobile record
-// ends, and the member is marked as left: kept and readable, no longer
+// ends, so do their registrations with communities, and the member is
+// marked as left: kept and readable, no longer
 // listed, counted or managed. The software never ends a membership on its
 // own. (A transfer out of the city ends one by its receipt: package
 // transfer.)
@@ -18,6 +19,7 @@ import (
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
+	"gongjian.dev/services/member/internal/reporting"
 	"gongjian.dev/services/member/internal/transfer"
 )
 
@@ -29,6 +31,7 @@ var ErrNotTreatedAsLeft = errs.WithReason(errs.FailedPrecondition, "NOT_TREATED_
 type Tx interface {
 	transfer.WithdrawTx
 	mobile.EndTx
+	reporting.EndTx
 	// LostContactFlagged is when the member's open lost-contact flag was
 	// set (package participation computes it); found is false without one.
 	LostContactFlagged(ctx context.Context, memberID string) (flagged time.Time, found bool, err error)
@@ -163,6 +166,9 @@ func (s *Service) EndMembership(ctx context.Context, r Request, a member.Actor) 
 		out = m
 		l := member.Leaving{Kind: r.Kind, Date: r.Date, Reason: r.Reason, At: now}
 		if err := s.mobile.EndOnLeaving(ctx, tx, m, l, a); err != nil {
+			return err
+		}
+		if err := reporting.EndOnLeaving(ctx, tx, m, l); err != nil {
 			return err
 		}
 		return s.members.Leave(ctx, tx, m, l, "")

@@ -168,7 +168,7 @@ func (s *Service) ReleasePost(ctx context.Context, r ClaimRequest, a member.Acto
 			return errs.Field(ErrNotClaimed, "post_id", "the member does not hold this post")
 		}
 		out = c
-		return s.release(ctx, tx, c, s.clock.Now())
+		return releaseClaim(ctx, tx, c, s.clock.Now())
 	})
 	return out, err
 }
@@ -202,8 +202,8 @@ func (s *Service) registeredFor(ctx context.Context, tx Tx, r ClaimRequest, a me
 	return reg, p, nil
 }
 
-// release ends a live claim and publishes it.
-func (s *Service) release(ctx context.Context, tx Tx, c *Claim, at time.Time) error {
+// releaseClaim ends a live claim at at and publishes it.
+func releaseClaim(ctx context.Context, tx EndTx, c *Claim, at time.Time) error {
 	c.Released = at
 	if err := tx.ReleaseClaim(ctx, c); err != nil {
 		return err

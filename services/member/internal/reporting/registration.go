@@ -158,28 +158,12 @@ func (s *Service) EndRegistration(ctx context.Context, r EndRequest, a member.Ac
 		if !found || reg.CommunityID != c.ID {
 			return errs.Field(ErrNotRegistered, "community_id", "the member has no live "+strings.ToLower(r.Kind)+" registration with this community")
 		}
-		now := s.clock.Now()
-		reg.EndDate, reg.EndReason, reg.Updated = s.clock.Today(), r.Reason, now
-		if reg.EndDate.Before(reg.ReportDate) {
-			reg.EndDate = reg.ReportDate
-		}
-		if err := tx.EndRegistration(ctx, reg); err != nil {
-			return err
+		end := s.clock.Today()
+		if end.Before(reg.ReportDate) {
+			end = reg.ReportDate
 		}
 		out = reg
-		if err := tx.Emit(ctx, RegistrationEnded{Registration: reg}, now); err != nil {
-			return err
-		}
-		claims, err := tx.LiveClaimsUnder(ctx, reg.ID)
-		if err != nil {
-			return err
-		}
-		for _, cl := range claims {
-			if err := s.release(ctx, tx, cl, now); err != nil {
-				return err
-			}
-		}
-		return nil
+		return endRegistration(ctx, tx, reg, end, r.Reason, s.clock.Now())
 	})
 	return out, err
 }

@@ -7,6 +7,7 @@ import (
 
 	"gongjian.dev/pkg/errs"
 	"gongjian.dev/services/member/internal/member"
+	"gongjian.dev/services/member/internal/reporting"
 )
 
 // OutsideDestination is the receiving organisation of a transfer out of
@@ -135,6 +136,9 @@ func (s *Service) RecordReceipt(ctx context.Context, r ReceiptRequest) (*Transfe
 		left := member.Leaving{Kind: member.LeftTransferredOut, Date: r.Date, At: now,
 			Reason: "transferred out of the city to " + t.Outside.String() + " (letter " + t.LetterNumber + ")"}
 		if err := s.mobile.EndOnLeaving(ctx, tx, m, left, r.Actor); err != nil {
+			return err
+		}
+		if err := reporting.EndOnLeaving(ctx, tx, m, left); err != nil {
 			return err
 		}
 		return s.members.Leave(ctx, tx, m, left, t.ID)

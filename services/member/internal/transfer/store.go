@@ -6,6 +6,7 @@ import (
 
 	"gongjian.dev/services/member/internal/member"
 	"gongjian.dev/services/member/internal/mobile"
+	"gongjian.dev/services/member/internal/reporting"
 )
 
 // WithdrawTx is what withdrawing a member's open transfer needs, when the
@@ -26,6 +27,7 @@ type WithdrawTx interface {
 type Tx interface {
 	WithdrawTx
 	mobile.EndTx
+	reporting.EndTx
 	// PeekTransfer reads a transfer without locking it, to learn what to
 	// lock first.
 	PeekTransfer(ctx context.Context, id string) (*Transfer, error)

@@ -1,0 +1,76 @@
+package reporting
+
+import (
+	"context"
+	"time"
+
+	"gongjian.dev/services/member/internal/member"
+)
+
+// EndTx is what ending a leaver's registrations needs inside the
+// transaction that ends the membership.
+type EndTx interface {
+	member.Tx
+	// LiveRegistration is the member's live registration of a kind, locked.
+	LiveRegistration(ctx context.Context, memberID, kind string) (*Registration, bool, error)
+	// EndRegistration writes the end of r.
+	EndRegistration(ctx context.Context, r *Registration) error
+	// LiveClaimsUnder are the live claims made under a registration.
+	LiveClaimsUnder(ctx context.Context, registrationID string) ([]*Claim, error)
+	// ReleaseClaim writes a claim's release and uncounts it.
+	ReleaseClaim(ctx context.Context, c *Claim) error
+}
+
+// EndOnLeaving ends the live registrations of m with communities, of
+// either kind, when their membership ends as l (a death, a withdrawal, a
+// transfer out of the city…): on the day it ended (not before the member
+// reported), saying why, and releases the posts claimed under them. A
+// leaver no longer reports to a community, so the co-building service,
+// which counts each unit's in-service members from these registrations'
+// events, stops counting them. Callers run it in the transaction that
+// marks the member as left.
+func EndOnLeaving(ctx context.Context, tx EndTx, m *member.Member, l member.Leaving) error {
+	for _, kind := range []string{RegistrationResidence, RegistrationUnitLocation} {
+		reg, found, err := tx.LiveRegistration(ctx, m.ID, kind)
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
+		end := l.Date
+		if end.Before(reg.ReportDate) {
+			end = reg.ReportDate
+		}
+		reason := "the membership ended"
+		if l.Reason != "" {
+			reason += ": " + l.Reason
+		}
+		if err := endRegistration(ctx, tx, reg, end, reason, l.At); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// endRegistration ends reg on the day end for reason, publishes that it
+// ended and releases the posts claimed under it.
+func endRegistration(ctx context.Context, tx EndTx, reg *Registration, end time.Time, reason string, now time.Time) error {
+	reg.EndDate, reg.EndReason, reg.Updated = end, reason, now
+	if err := tx.EndRegistration(ctx, reg); err != nil {
+		return err
+	}
+	if err := tx.Emit(ctx, RegistrationEnded{Registration: reg}, now); err != nil {
+		return err
+	}
+	claims, err := tx.LiveClaimsUnder(ctx, reg.ID)
+	if err != nil {
+		return err
+	}
+	for _, cl := range claims {
+		if err := releaseClaim(ctx, tx, cl, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
