@@ -13,6 +13,14 @@ HELM := cd deploy/tools && $(TOOLS) helm
 # city, the whole system's faults) take 5–6 minutes on the machines we know,
 # and three to four times that on one whose CPU runs that much slower.
 TEST_FLAGS ?= -count=1 -timeout 30m
+# The packages of every module, in one go test: it runs two test binaries at
+# a time on the machines we know (-p, their cores). The three suites that
+# start whole systems (the demo's loads, the system's end-to-end tests, the
+# console's browser tests: 5-7 minutes each) come first, so that they take
+# the two places in turn while the other runs the rest, instead of the
+# browser tests running alone at the end, module by module.
+LONG_TESTS := gongjian.dev/deploy/local/demo gongjian.dev/deploy/local/e2e gongjian.dev/services/console/e2e
+TEST_PKGS := $(LONG_TESTS) $(shell go list -m -f '{{.Path}}/...' 2>/dev/null)
 BENCH ?= .
 
 .PHONY: help
@@ -28,8 +36,7 @@ run: ## start the whole system on this machine (PostgreSQL, NATS, services, gate
 .PHONY: test
 test: console-deps browser ## run every module's tests against real PostgreSQL and NATS started by the tests, and the console's
 	cd $(CONSOLE) && npm run --silent gen:api && npx vitest run
-	@failed=""; for m in $(MODULES); do echo "== $$m"; (cd $$m && go test $(TEST_FLAGS) ./...) || failed="$$failed $$m"; done; \
-	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
+	go test $(TEST_FLAGS) $(TEST_PKGS)
 
 # The web console: its source in services/console, built with npm from the
 # lockfile into the gateway's tree (services/gateway/internal/consoleui/dist),
