@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // EventIDHeader is the header that identifies an event: the outbox relay sets
@@ -69,6 +70,8 @@ type Subscription struct {
 	stopping chan struct{}
 	done     chan struct{}
 	once     sync.Once
+	// parked reports the consumer's parked messages until Stop.
+	parked metric.Registration
 }
 
 // Consume creates or updates the durable consumer of spec (explicit ack,
@@ -96,6 +99,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, pool *pgxpool.Pool, sp
 	}
 	p := &processor{pool: pool, js: js, spec: spec, handle: handle, base: context.WithoutCancel(ctx)}
 	s := &Subscription{queue: make(chan jetstream.Msg, MaxBatch), stopping: make(chan struct{}), done: make(chan struct{})}
+	if s.parked, err = p.observeParked(); err != nil {
+		return nil, fmt.Errorf("events: the parked gauge of %s: %w", spec.Durable, err)
+	}
 	go s.work(p)
 	s.cc, err = cons.Consume(s.enqueue, jetstream.ConsumeErrHandler(p.consumeError))
 	if err != nil {
@@ -199,7 +205,12 @@ func (s *Subscription) giveBack() {
 // but not started are given back (Nak) for redelivery; those still in the
 // client's buffer come again after AckWait. Stop is safe to call twice.
 func (s *Subscription) Stop() {
-	s.once.Do(func() { close(s.stopping) })
+	s.once.Do(func() {
+		close(s.stopping)
+		if s.parked != nil {
+			_ = s.parked.Unregister()
+		}
+	})
 	if s.cc != nil {
 		s.cc.Stop()
 	}

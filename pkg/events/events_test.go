@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"gongjian.dev/pkg/events"
 	"gongjian.dev/pkg/logtest"
@@ -329,9 +330,9 @@ func TestAPoisonMessageIsParkedAndTriedAgainAtTheNextStart(t *testing.T) {
 		}
 		return insertApplied(ctx, tx, msg)
 	}
-	spec := events.ConsumerSpec{MaxDeliver: 2}
+	spec := events.ConsumerSpec{Durable: "parking", MaxDeliver: 2}
 	parked := func() []events.Parked {
-		ps, err := events.ParkedMessages(ctx, e.pool, "test")
+		ps, err := events.ParkedMessages(ctx, e.pool, "parking")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,9 +344,12 @@ func TestAPoisonMessageIsParkedAndTriedAgainAtTheNextStart(t *testing.T) {
 	waitFor(t, "the poison message to be parked", func() bool { return len(parked()) == 1 })
 	waitFor(t, "the healthy message to be applied", func() bool { return e.applied(t)["healthy"] == 1 })
 	waitFor(t, "nothing to be pending", func() bool {
-		info := e.consumerInfo(t, "test")
+		info := e.consumerInfo(t, "parking")
 		return info.NumAckPending == 0 && info.NumPending == 0
 	})
+	if got, ok := parkedGauge(t, "parking"); !ok || got != 1 {
+		t.Errorf("the parked gauge reads %d (observed %v), want 1", got, ok)
+	}
 	p := parked()[0]
 	if p.EventID != "event-1" || p.Subject != "orders.poison" || p.Stream != e.stream || p.StreamSeq != 1 ||
 		p.Deliveries != 2 || p.Error != "cannot apply a poison order" || p.Retries != 0 {
@@ -369,8 +373,11 @@ func TestAPoisonMessageIsParkedAndTriedAgainAtTheNextStart(t *testing.T) {
 	e.consume(t, spec, handle)
 	waitFor(t, "the parked message to be applied", func() bool { return e.applied(t)["poison"] == 1 })
 	waitFor(t, "the dead letter to be removed", func() bool { return len(parked()) == 0 })
+	if got, ok := parkedGauge(t, "parking"); !ok || got != 0 {
+		t.Errorf("the parked gauge reads %d (observed %v) once applied, want 0", got, ok)
+	}
 	var inbox int
-	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM inbox WHERE consumer = 'test' AND event_id = 'event-1'`).Scan(&inbox); err != nil || inbox != 1 {
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM inbox WHERE consumer = 'parking' AND event_id = 'event-1'`).Scan(&inbox); err != nil || inbox != 1 {
 		t.Fatalf("event-1 in the inbox %d times, %v; want once", inbox, err)
 	}
 	if got := e.applied(t); got["poison"] != 1 || got["healthy"] != 1 {
@@ -405,4 +412,28 @@ func TestAPoisonMessageThatCannotBeParkedIsNotGivenUp(t *testing.T) {
 		info := e.consumerInfo(t, "test")
 		return info.NumAckPending == 0 && info.NumPending == 0
 	})
+}
+
+// parkedGauge is the parked messages of consumer as the meter provider
+// collects them now.
+func parkedGauge(t *testing.T, consumer string) (int64, bool) {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := metrics.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			g, ok := m.Data.(metricdata.Gauge[int64])
+			if !ok || m.Name != events.ParkedMetric {
+				continue
+			}
+			for _, dp := range g.DataPoints {
+				if v, _ := dp.Attributes.Value("messaging.consumer.group.name"); v.AsString() == consumer {
+					return dp.Value, true
+				}
+			}
+		}
+	}
+	return 0, false
 }

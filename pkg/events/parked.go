@@ -9,6 +9,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // parkTimeout bounds the writes of parking and of trying parked messages
@@ -35,6 +38,34 @@ ON CONFLICT (consumer, event_id) DO UPDATE SET stream = EXCLUDED.stream, stream_
 		return fmt.Errorf("park: %w", err)
 	}
 	return nil
+}
+
+// ParkedMetric is the gauge of the messages each consumer has parked and
+// not yet applied, by consumer: anything above zero wants an operator.
+const ParkedMetric = "gongjian.events.parked"
+
+// observeParked reports the consumer's parked messages as ParkedMetric
+// whenever the meter provider collects (every minute with OTLP; never
+// without a provider), counted from its dead letters. The registration
+// ends with the subscription.
+func (p *processor) observeParked() (metric.Registration, error) {
+	meter := otel.GetMeterProvider().Meter(tracerName)
+	gauge, err := meter.Int64ObservableGauge(ParkedMetric, metric.WithUnit("{message}"),
+		metric.WithDescription("Messages the consumer gave up after all their deliveries, parked and not yet applied."))
+	if err != nil {
+		return nil, err
+	}
+	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("messaging.consumer.group.name", p.spec.Durable)))
+	return meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		ctx, cancel := context.WithTimeout(ctx, parkTimeout)
+		defer cancel()
+		var n int64
+		if err := p.pool.QueryRow(ctx, `SELECT count(*) FROM dead_letters WHERE consumer = $1`, p.spec.Durable).Scan(&n); err != nil {
+			return nil // not observed this time: the database is away
+		}
+		o.ObserveInt64(gauge, n, attrs)
+		return nil
+	}, gauge)
 }
 
 // Parked is a message a consumer gave up, as its dead letter records it.
