@@ -2,6 +2,7 @@ package reporting
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"gongjian.dev/services/member/internal/member"
@@ -24,7 +25,7 @@ type EndTx interface {
 // EndOnLeaving ends the live registrations of m with communities, of
 // either kind, when their membership ends as l (a death, a withdrawal, a
 // transfer out of the city…): on the day it ended (not before the member
-// reported), saying why, and releases the posts claimed under them. A
+// reported), saying how it ended, and releases the posts claimed under them. A
 // leaver no longer reports to a community, so the co-building service,
 // which counts each unit's in-service members from these registrations'
 // events, stops counting them. Callers run it in the transaction that
@@ -42,10 +43,9 @@ func EndOnLeaving(ctx context.Context, tx EndTx, m *member.Member, l member.Leav
 		if end.Before(reg.ReportDate) {
 			end = reg.ReportDate
 		}
-		reason := "the membership ended"
-		if l.Reason != "" {
-			reason += ": " + l.Reason
-		}
+		// The kind, never the leaving's own words (the grounds of an
+		// expulsion): the ending is published and communities read it.
+		reason := "the membership ended (" + strings.ToLower(strings.ReplaceAll(l.Kind, "_", " ")) + ")"
 		if err := endRegistration(ctx, tx, reg, end, reason, l.At); err != nil {
 			return err
 		}
