@@ -70,8 +70,10 @@ type Subscription struct {
 	stopping chan struct{}
 	done     chan struct{}
 	once     sync.Once
-	// parked reports the consumer's parked messages until Stop.
-	parked metric.Registration
+	// parked reports the consumer's parked messages until Stop; retried
+	// is closed once they have been tried again (retryParked).
+	parked  metric.Registration
+	retried chan struct{}
 }
 
 // Consume creates or updates the durable consumer of spec (explicit ack,
@@ -98,10 +100,12 @@ func Consume(ctx context.Context, js jetstream.JetStream, pool *pgxpool.Pool, sp
 		return nil, fmt.Errorf("events: consumer %s on %s: %w", spec.Durable, spec.Stream, err)
 	}
 	p := &processor{pool: pool, js: js, spec: spec, handle: handle, base: context.WithoutCancel(ctx)}
-	s := &Subscription{queue: make(chan jetstream.Msg, MaxBatch), stopping: make(chan struct{}), done: make(chan struct{})}
+	s := &Subscription{queue: make(chan jetstream.Msg, MaxBatch), stopping: make(chan struct{}), done: make(chan struct{}),
+		retried: make(chan struct{})}
 	if s.parked, err = p.observeParked(); err != nil {
 		return nil, fmt.Errorf("events: the parked gauge of %s: %w", spec.Durable, err)
 	}
+	go func() { defer close(s.retried); p.retryParked(s.stopping) }()
 	go s.work(p)
 	s.cc, err = cons.Consume(s.enqueue, jetstream.ConsumeErrHandler(p.consumeError))
 	if err != nil {
@@ -154,12 +158,10 @@ func (s *Subscription) enqueue(msg jetstream.Msg) {
 	}
 }
 
-// work tries the consumer's parked messages again (retryParked), then
-// applies the queued messages, those waiting together as one batch, until
-// Stop; then it gives back what is left in the queue.
+// work applies the queued messages, those waiting together as one batch,
+// until Stop; then it gives back what is left in the queue.
 func (s *Subscription) work(p *processor) {
 	defer close(s.done)
-	p.retryParked(s.stopping)
 	batch := make([]jetstream.Msg, 0, MaxBatch)
 	for {
 		select {
@@ -215,6 +217,7 @@ func (s *Subscription) Stop() {
 		s.cc.Stop()
 	}
 	<-s.done
+	<-s.retried
 	s.giveBack()
 }
 

@@ -18,6 +18,9 @@ import (
 // again, which run after the handler's own time may have run out.
 const parkTimeout = 10 * time.Second
 
+// gaugeTimeout bounds the count of the parked gauge.
+const gaugeTimeout = time.Second
+
 // park records msg in the dead letters (outbox.Migrations) as given up
 // after deliveries, for cause. Only once it is recorded may the stream be
 // told to give the message up: a message that could not be parked is
@@ -32,7 +35,7 @@ func (p *processor) park(ctx context.Context, msg jetstream.Msg, deliveries uint
 	_, err = p.pool.Exec(ctx, `INSERT INTO dead_letters (consumer, event_id, stream, stream_seq, subject, deliveries, error)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (consumer, event_id) DO UPDATE SET stream = EXCLUDED.stream, stream_seq = EXCLUDED.stream_seq,
-	deliveries = dead_letters.deliveries + EXCLUDED.deliveries, error = EXCLUDED.error, parked_at = now()`,
+	deliveries = EXCLUDED.deliveries, error = EXCLUDED.error, parked_at = now()`,
 		p.spec.Durable, eventID(msg), md.Stream, int64(md.Sequence.Stream), msg.Subject(), int64(deliveries), cause.Error())
 	if err != nil {
 		return fmt.Errorf("park: %w", err)
@@ -57,7 +60,9 @@ func (p *processor) observeParked() (metric.Registration, error) {
 	}
 	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("messaging.consumer.group.name", p.spec.Durable)))
 	return meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		ctx, cancel := context.WithTimeout(ctx, parkTimeout)
+		// Briefly: a pool run dry must not hold up the collection of
+		// every other metric of the process.
+		ctx, cancel := context.WithTimeout(ctx, gaugeTimeout)
 		defer cancel()
 		var n int64
 		if err := p.pool.QueryRow(ctx, `SELECT count(*) FROM dead_letters WHERE consumer = $1`, p.spec.Durable).Scan(&n); err != nil {
@@ -108,8 +113,10 @@ FROM dead_letters WHERE consumer = $1 ORDER BY parked_at, stream_seq`, durable)
 // inbox first, then the handler, in one transaction). One applied, or
 // found applied already, leaves the dead letters; one that fails again
 // stays, its retries counted and its error the latest. It runs when the
-// consumer starts, before the first delivery is applied: a new version of
-// a service meets the messages the old one could not apply.
+// consumer starts, beside the deliveries (the inbox keeps each event
+// applied once): a new version of a service meets the messages the old
+// one could not apply, and parked messages that fail slowly hold up no
+// delivery.
 func (p *processor) retryParked(stopping <-chan struct{}) {
 	ctx, cancel := context.WithTimeout(p.base, parkTimeout)
 	parked, err := ParkedMessages(ctx, p.pool, p.spec.Durable)
@@ -150,8 +157,12 @@ func (p *processor) retryOne(d Parked) {
 			span.End()
 		}
 	}
+	// The bookkeeping gets time of its own: the apply may have used all
+	// of ctx's.
+	bctx, bcancel := context.WithTimeout(p.base, parkTimeout)
+	defer bcancel()
 	if err == nil || errors.Is(err, errDuplicate) {
-		_, derr := p.pool.Exec(ctx, `DELETE FROM dead_letters WHERE consumer = $1 AND event_id = $2`, p.spec.Durable, d.EventID)
+		_, derr := p.pool.Exec(bctx, `DELETE FROM dead_letters WHERE consumer = $1 AND event_id = $2`, p.spec.Durable, d.EventID)
 		if derr != nil {
 			p.spec.Logger.Warn("events: parked message applied, its dead letter not removed", append(attrs, "error", derr)...)
 			return
@@ -160,7 +171,7 @@ func (p *processor) retryOne(d Parked) {
 		return
 	}
 	p.spec.Logger.Error("events: parked message failed again", append(attrs, "retries", d.Retries+1, "error", err)...)
-	if _, uerr := p.pool.Exec(ctx, `UPDATE dead_letters SET retries = retries + 1, retried_at = now(), error = $3
+	if _, uerr := p.pool.Exec(bctx, `UPDATE dead_letters SET retries = retries + 1, retried_at = now(), error = $3
 WHERE consumer = $1 AND event_id = $2`, p.spec.Durable, d.EventID, err.Error()); uerr != nil {
 		p.spec.Logger.Warn("events: parked message's retry not recorded", append(attrs, "error", uerr)...)
 	}
