@@ -8,6 +8,7 @@ package domain
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"gongjian.dev/services/member/internal/dues"
@@ -46,6 +47,10 @@ type Services struct {
 	// Participation is organisation life by member and lost contact.
 	Participation *participation.Service
 	clock         member.Clock
+	// leaversSwept is set once a sweep of this process has ended the
+	// registrations leavers still held (reporting.Service.Sweep): since
+	// every ending ends them too, one pass a process is enough.
+	leaversSwept atomic.Bool
 }
 
 // New builds the sub-domains over st, on the clock now (time.Now when nil)
@@ -91,7 +96,10 @@ func New(st Store, now func() time.Time, loc *time.Location) *Services {
 // Sweep finds what time alone has changed and says so, each finding once:
 // transfer letters past their deadline (pocket members), transfers open
 // for six months (flagged for review), mobile members whose contact is
-// overdue, and (on the first sweep of a day) members who lost contact.
+// overdue, and (on the first sweep of a day) members who lost contact;
+// the first sweep of a process also ends the registrations with
+// communities that members who left still hold (memberships ended before
+// an ending ended them too).
 // Every sweep marks what it reported in the transaction that
 // emits the event, and skips rows another replica holds, so any number of
 // replicas may sweep at once. The sweeps run at one instant and each runs
@@ -101,6 +109,11 @@ func (s *Services) Sweep(ctx context.Context) error {
 	var errs []error
 	for _, sweep := range []func(context.Context, time.Time) error{s.Transfers.Sweep, s.Mobile.Sweep, s.Participation.Sweep} {
 		errs = append(errs, sweep(ctx, now))
+	}
+	if !s.leaversSwept.Load() {
+		err := s.Reporting.Sweep(ctx, now)
+		s.leaversSwept.Store(err == nil)
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

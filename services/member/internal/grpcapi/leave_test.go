@@ -498,3 +498,55 @@ func TestAnEndedMembershipEndsItsRegistrationsWithCommunities(t *testing.T) {
 		t.Errorf("the post counts %d claims after both claimers left", n)
 	}
 }
+
+// TestTheFirstSweepEndsTheRegistrationsOfEarlierLeavers: members whose
+// membership ended before an ending ended registrations still hold live
+// ones; the first sweep of the service ends them as an ending would.
+func TestTheFirstSweepEndsTheRegistrationsOfEarlierLeavers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tr := h.tree(t)
+	ctx := callContext(t)
+	m := h.register(t, inService(tr.branch.GetId(), "Earlier Leaver"))
+	reg := h.registerWith(t, tr.community.GetId(), m.GetId(), residence, since(5, 1))
+	day := dayOf(time.Now().AddDate(0, 0, -3))
+	if _, err := h.members.EndMembership(ctx, &pb.EndMembershipRequest{Id: m.GetId(), Kind: pb.LeavingKind_LEAVING_KIND_EXPELLED,
+		Date: day, Reason: "严重违纪"}); err != nil {
+		t.Fatal(err)
+	}
+	// As the data of a membership ended before this release stands.
+	if _, err := h.pool.Exec(ctx, `UPDATE registrations SET end_date = NULL, end_reason = '' WHERE member_id = $1`, m.GetId()); err != nil {
+		t.Fatal(err)
+	}
+	stay := h.register(t, inService(tr.branch.GetId(), "Staying Member"))
+	kept := h.registerWith(t, tr.community.GetId(), stay.GetId(), residence, "")
+	if err := h.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list, err := h.reporting().ListRegistrations(ctx, &pb.ListRegistrationsRequest{CommunityId: tr.community.GetId(), IncludeEnded: true})
+	if err != nil || len(list.GetRegistrations()) != 2 {
+		t.Fatalf("registrations %v, %v", list.GetRegistrations(), err)
+	}
+	for _, r := range list.GetRegistrations() {
+		switch r.GetId() {
+		case reg.GetId():
+			if r.GetEndDate() != day || r.GetEndReason() != "the membership ended (expelled)" {
+				t.Errorf("the leaver's registration after the sweep: %v", r)
+			}
+		case kept.GetId():
+			if r.GetEndDate() != "" {
+				t.Errorf("a live member's registration ended by the sweep: %v", r)
+			}
+		}
+	}
+	waitFor(t, "the ending published again", func() bool {
+		n := 0
+		for _, e := range h.reportingEvents(t, "gongjian.member.v1.in_service_registration_ended",
+			func() proto.Message { return &pb.InServiceRegistrationEnded{} }) {
+			if e.(*pb.InServiceRegistrationEnded).GetRegistration().GetId() == reg.GetId() {
+				n++
+			}
+		}
+		return n == 2 // by the ending, then by the sweep
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"gongjian.dev/pkg/actor"
 	"gongjian.dev/services/member/internal/member"
 )
 
@@ -73,4 +74,43 @@ func endRegistration(ctx context.Context, tx EndTx, reg *Registration, end time.
 		}
 	}
 	return nil
+}
+
+// sweepBatch is how many leavers one transaction of Sweep takes.
+const sweepBatch = 100
+
+// Sweep ends the registrations that members who left still hold: those
+// of memberships ended before their end ended registrations too. Each
+// leaver is locked and ended as EndOnLeaving does (their events
+// published, their posts released), a batch a transaction; a replica
+// sweeping at the same time finds the registrations ended and does
+// nothing more.
+func (s *Service) Sweep(ctx context.Context, _ time.Time) error {
+	ctx = actor.AsSystem(ctx, "leavers-registrations-sweeper")
+	for {
+		var n int
+		err := s.store.InTx(ctx, func(tx Tx) error {
+			ids, err := tx.LeaversWithLiveRegistrations(ctx, sweepBatch)
+			if err != nil {
+				return err
+			}
+			n = len(ids)
+			for _, id := range ids {
+				m, err := tx.Lock(ctx, id)
+				if err != nil {
+					return err
+				}
+				if m.Left == nil {
+					continue
+				}
+				if err := EndOnLeaving(ctx, tx, m, *m.Left); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || n < sweepBatch {
+			return err
+		}
+	}
 }

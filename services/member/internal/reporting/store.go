@@ -19,6 +19,9 @@ type Tx interface {
 	GetRegistration(ctx context.Context, id string) (*Registration, error)
 	// LiveRegistration is the member's live registration of a kind, locked.
 	LiveRegistration(ctx context.Context, memberID, kind string) (*Registration, bool, error)
+	// LeaversWithLiveRegistrations are up to limit members who left and
+	// still have a live registration, in id order.
+	LeaversWithLiveRegistrations(ctx context.Context, limit int) ([]string, error)
 	// RegistrationOn is a registration of the member with the community
 	// that covered day (live ones only when liveOnly), the residence one
 	// first.

@@ -92,6 +92,16 @@ func (t *txStore) LiveRegistration(ctx context.Context, memberID, kind string) (
 		WHERE member_id = $1 AND kind = $2 AND end_date IS NULL FOR UPDATE`, memberID, kind)
 }
 
+// LeaversWithLiveRegistrations implements reporting.Tx.
+func (t *txStore) LeaversWithLiveRegistrations(ctx context.Context, limit int) ([]string, error) {
+	rows, err := t.tx.Query(ctx, `SELECT DISTINCT r.member_id::text FROM registrations r JOIN members m ON m.id = r.member_id
+		WHERE r.end_date IS NULL AND m.left_at IS NOT NULL ORDER BY 1 LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // RegistrationOn implements reporting.Tx.
 func (t *txStore) RegistrationOn(ctx context.Context, memberID, communityID string, day time.Time, liveOnly bool) (*reporting.Registration, bool, error) {
 	return findRegistration(ctx, t.tx, `SELECT `+registrationColumns+` FROM registrations
