@@ -437,3 +437,43 @@ func parkedGauge(t *testing.T, consumer string) (int64, bool) {
 	}
 	return 0, false
 }
+
+// TestAParkedMessageGoneFromItsStreamKeepsItsError: a parked message that
+// cannot be read back is counted as tried, its handler's error kept.
+func TestAParkedMessageGoneFromItsStreamKeepsItsError(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	spec := events.ConsumerSpec{Durable: "gone", MaxDeliver: 1}
+	sub := e.consume(t, spec, func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
+		return errors.New("cannot apply")
+	})
+	e.publish(t, "orders.poison", "event-1", "poison")
+	parked := func() []events.Parked {
+		ps, err := events.ParkedMessages(ctx, e.pool, "gone")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	waitFor(t, "the message to be parked", func() bool { return len(parked()) == 1 })
+	sub.Stop()
+	stream, err := e.js.Stream(ctx, e.stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.DeleteMsg(ctx, parked()[0].StreamSeq); err != nil {
+		t.Fatal(err)
+	}
+	e.consume(t, spec, func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error { return insertApplied(ctx, tx, msg) })
+	waitFor(t, "the parked message to be tried", func() bool {
+		ps := parked()
+		return len(ps) == 1 && ps[0].Retries == 1
+	})
+	if p := parked()[0]; p.Error != "cannot apply" {
+		t.Errorf("the parked message's error became %q", p.Error)
+	}
+	if got := e.applied(t)["poison"]; got != 0 {
+		t.Errorf("a message gone from its stream applied %d times", got)
+	}
+}

@@ -147,13 +147,14 @@ func (p *processor) retryOne(d Parked) {
 			raw, err = s.GetMsg(ctx, d.StreamSeq)
 		}
 	}
+	handled := false // the handler ran: its error is the one to keep
 	if err == nil {
 		msg := storedMsg{raw: raw, stream: d.Stream}
 		if got := eventID(msg); got != d.EventID {
 			err = fmt.Errorf("the stream's message %d is event %q now, not %q", d.StreamSeq, got, d.EventID)
 		} else {
 			mctx, span := p.startSpan(ctx, msg)
-			err = p.apply(mctx, msg)
+			err, handled = p.apply(mctx, msg), true
 			span.End()
 		}
 	}
@@ -170,9 +171,16 @@ func (p *processor) retryOne(d Parked) {
 		p.spec.Logger.Info("events: parked message applied", attrs...)
 		return
 	}
-	p.spec.Logger.Error("events: parked message failed again", append(attrs, "retries", d.Retries+1, "error", err)...)
-	if _, uerr := p.pool.Exec(bctx, `UPDATE dead_letters SET retries = retries + 1, retried_at = now(), error = $3
-WHERE consumer = $1 AND event_id = $2`, p.spec.Durable, d.EventID, err.Error()); uerr != nil {
+	if handled {
+		p.spec.Logger.Error("events: parked message failed again", append(attrs, "retries", d.Retries+1, "error", err)...)
+	} else {
+		// Not read back (the stream away, the message deleted): the
+		// handler's last error stays the one recorded.
+		p.spec.Logger.Error("events: parked message not read back from its stream", append(attrs, "error", err)...)
+	}
+	if _, uerr := p.pool.Exec(bctx, `UPDATE dead_letters SET retries = retries + 1, retried_at = now(),
+	error = CASE WHEN $4 THEN $3 ELSE error END
+WHERE consumer = $1 AND event_id = $2`, p.spec.Durable, d.EventID, err.Error(), handled); uerr != nil {
 		p.spec.Logger.Warn("events: parked message's retry not recorded", append(attrs, "error", uerr)...)
 	}
 }
