@@ -101,8 +101,9 @@ func New(st Store, now func() time.Time, loc *time.Location) *Services {
 // communities that members who left still hold (memberships ended before
 // an ending ended them too).
 // Every sweep marks what it reported in the transaction that
-// emits the event, and skips rows another replica holds, so any number of
-// replicas may sweep at once. The sweeps run at one instant and each runs
+// emits the event, and skips rows another replica holds (the leavers'
+// registrations wait for the replica that holds them, then find them
+// ended), so any number of replicas may sweep at once. The sweeps run at one instant and each runs
 // even when another failed.
 func (s *Services) Sweep(ctx context.Context) error {
 	now := s.clock.Now()

@@ -2,6 +2,8 @@ package reporting
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -32,6 +34,11 @@ type EndTx interface {
 // events, stops counting them. Callers run it in the transaction that
 // marks the member as left.
 func EndOnLeaving(ctx context.Context, tx EndTx, m *member.Member, l member.Leaving) error {
+	return endOnLeaving(ctx, tx, m, l, l.At)
+}
+
+// endOnLeaving is EndOnLeaving, changing the registrations at now.
+func endOnLeaving(ctx context.Context, tx EndTx, m *member.Member, l member.Leaving, now time.Time) error {
 	for _, kind := range []string{RegistrationResidence, RegistrationUnitLocation} {
 		reg, found, err := tx.LiveRegistration(ctx, m.ID, kind)
 		if err != nil {
@@ -47,7 +54,7 @@ func EndOnLeaving(ctx context.Context, tx EndTx, m *member.Member, l member.Leav
 		// The kind, never the leaving's own words (the grounds of an
 		// expulsion): the ending is published and communities read it.
 		reason := "the membership ended (" + strings.ToLower(strings.ReplaceAll(l.Kind, "_", " ")) + ")"
-		if err := endRegistration(ctx, tx, reg, end, reason, l.At); err != nil {
+		if err := endRegistration(ctx, tx, reg, end, reason, now); err != nil {
 			return err
 		}
 	}
@@ -76,41 +83,46 @@ func endRegistration(ctx context.Context, tx EndTx, reg *Registration, end time.
 	return nil
 }
 
-// sweepBatch is how many leavers one transaction of Sweep takes.
+// sweepBatch is how many leavers Sweep reads at a time.
 const sweepBatch = 100
 
 // Sweep ends the registrations that members who left still hold: those
 // of memberships ended before their end ended registrations too. Each
-// leaver is locked and ended as EndOnLeaving does (their events
-// published, their posts released), a batch a transaction; a replica
-// sweeping at the same time finds the registrations ended and does
-// nothing more.
-func (s *Service) Sweep(ctx context.Context, _ time.Time) error {
+// leaver is locked and ended as EndOnLeaving does, at now (their events
+// published, their posts released), in a transaction of their own, so
+// that one that cannot be ended holds back no other; the errors are
+// returned together once every leaver was tried. A replica sweeping at
+// the same time waits for the leaver's lock, finds the registrations
+// ended and does nothing more.
+func (s *Service) Sweep(ctx context.Context, now time.Time) error {
 	ctx = actor.AsSystem(ctx, "leavers-registrations-sweeper")
+	var errs []error
+	after := ""
 	for {
-		var n int
+		var ids []string
 		err := s.store.InTx(ctx, func(tx Tx) error {
-			ids, err := tx.LeaversWithLiveRegistrations(ctx, sweepBatch)
-			if err != nil {
-				return err
-			}
-			n = len(ids)
-			for _, id := range ids {
-				m, err := tx.Lock(ctx, id)
-				if err != nil {
-					return err
-				}
-				if m.Left == nil {
-					continue
-				}
-				if err := EndOnLeaving(ctx, tx, m, *m.Left); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil || n < sweepBatch {
+			var err error
+			ids, err = tx.LeaversWithLiveRegistrations(ctx, after, sweepBatch)
 			return err
+		})
+		if err != nil {
+			return errors.Join(append(errs, err)...)
 		}
+		for _, id := range ids {
+			err := s.store.InTx(ctx, func(tx Tx) error {
+				m, err := tx.Lock(ctx, id)
+				if err != nil || m.Left == nil {
+					return err
+				}
+				return endOnLeaving(ctx, tx, m, *m.Left, now)
+			})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("the registrations of leaver %s: %w", id, err))
+			}
+		}
+		if len(ids) < sweepBatch {
+			return errors.Join(errs...)
+		}
+		after = ids[len(ids)-1]
 	}
 }

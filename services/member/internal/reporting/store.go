@@ -20,8 +20,9 @@ type Tx interface {
 	// LiveRegistration is the member's live registration of a kind, locked.
 	LiveRegistration(ctx context.Context, memberID, kind string) (*Registration, bool, error)
 	// LeaversWithLiveRegistrations are up to limit members who left and
-	// still have a live registration, in id order.
-	LeaversWithLiveRegistrations(ctx context.Context, limit int) ([]string, error)
+	// still have a live registration, in id order, after the id after
+	// ("" for the first).
+	LeaversWithLiveRegistrations(ctx context.Context, after string, limit int) ([]string, error)
 	// RegistrationOn is a registration of the member with the community
 	// that covered day (live ones only when liveOnly), the residence one
 	// first.

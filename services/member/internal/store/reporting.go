@@ -93,13 +93,19 @@ func (t *txStore) LiveRegistration(ctx context.Context, memberID, kind string) (
 }
 
 // LeaversWithLiveRegistrations implements reporting.Tx.
-func (t *txStore) LeaversWithLiveRegistrations(ctx context.Context, limit int) ([]string, error) {
-	rows, err := t.tx.Query(ctx, `SELECT DISTINCT r.member_id::text FROM registrations r JOIN members m ON m.id = r.member_id
-		WHERE r.end_date IS NULL AND m.left_at IS NOT NULL ORDER BY 1 LIMIT $1`, limit)
+func (t *txStore) LeaversWithLiveRegistrations(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := t.tx.Query(ctx, `SELECT DISTINCT r.member_id FROM registrations r JOIN members m ON m.id = r.member_id
+		WHERE r.end_date IS NULL AND m.left_at IS NOT NULL AND ($1 = '' OR r.member_id > $1::uuid)
+		ORDER BY r.member_id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out, err
 }
 
 // RegistrationOn implements reporting.Tx.
