@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -147,14 +148,20 @@ func (p *processor) retryOne(d Parked) {
 			raw, err = s.GetMsg(ctx, d.StreamSeq)
 		}
 	}
-	handled := false // the handler ran: its error is the one to keep
+	handled := false // the handler failed: its error is the one to keep
 	if err == nil {
 		msg := storedMsg{raw: raw, stream: d.Stream}
 		if got := eventID(msg); got != d.EventID {
 			err = fmt.Errorf("the stream's message %d is event %q now, not %q", d.StreamSeq, got, d.EventID)
 		} else {
-			mctx, span := p.startSpan(ctx, msg)
-			err, handled = p.apply(mctx, msg), true
+			q := *p
+			q.handle = func(ctx context.Context, tx pgx.Tx, msg jetstream.Msg) error {
+				err := p.handle(ctx, tx, msg)
+				handled = err != nil
+				return err
+			}
+			mctx, span := q.startSpan(ctx, msg)
+			err = q.apply(mctx, msg)
 			span.End()
 		}
 	}
@@ -174,9 +181,10 @@ func (p *processor) retryOne(d Parked) {
 	if handled {
 		p.spec.Logger.Error("events: parked message failed again", append(attrs, "retries", d.Retries+1, "error", err)...)
 	} else {
-		// Not read back (the stream away, the message deleted): the
-		// handler's last error stays the one recorded.
-		p.spec.Logger.Error("events: parked message not read back from its stream", append(attrs, "error", err)...)
+		// Not read back (the stream away, the message deleted), or not
+		// applied for want of the database: the handler's last error
+		// stays the one recorded.
+		p.spec.Logger.Error("events: parked message not tried: not read back from its stream, or the database failed", append(attrs, "error", err)...)
 	}
 	if _, uerr := p.pool.Exec(bctx, `UPDATE dead_letters SET retries = retries + 1, retried_at = now(),
 	error = CASE WHEN $4 THEN $3 ELSE error END
