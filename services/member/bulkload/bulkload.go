@@ -18,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"gongjian.dev/pkg/procfs"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/internal/idcrypt"
 	"gongjian.dev/services/member/internal/member"
@@ -258,9 +257,3 @@ func upload(ctx context.Context, cfg Config, sent func()) (*pb.ImportJob, error)
 	resp, err := stream.CloseAndRecv()
 	return resp.GetJob(), err
 }
-
-// ProcPeakRSS reads the peak resident memory of this process (VmHWM).
-func ProcPeakRSS() (int64, error) { return procfs.PeakRSS() }
-
-// ResetProcPeakRSS starts this process's peak resident memory afresh.
-func ResetProcPeakRSS() error { return procfs.ResetPeakRSS() }

@@ -124,12 +124,12 @@ func (s *system) heapsAtPeak(ctx context.Context, service, name string) (stop fu
 				return
 			case <-t.C:
 			}
-			rss, ok := procKB(status, "VmRSS:")
-			if !ok || rss < saved+8<<20 {
+			rss, err := procfs.KB(status, "VmRSS:")
+			if err != nil || rss < saved+8<<20 {
 				continue
 			}
 			base := fmt.Sprintf("http://%s/debug/pprof/heap", addr)
-			err := s.saveDebug(ctx, base, name+"-heap.pprof")
+			err = s.saveDebug(ctx, base, name+"-heap.pprof")
 			if err == nil {
 				err = s.saveDebug(ctx, base+"?debug=1", name+"-heap.txt")
 			}
@@ -167,7 +167,7 @@ func watchRSS(pid int, interval time.Duration) (stop func() rssPeak) {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
-			if v, ok := procKB(status, "VmRSS:"); ok {
+			if v, err := procfs.KB(status, "VmRSS:"); err == nil {
 				sampled = max(sampled, v)
 			}
 			select {
@@ -181,18 +181,11 @@ func watchRSS(pid int, interval time.Duration) (stop func() rssPeak) {
 		close(done)
 		<-stopped
 		p := rssPeak{bytes: sampled, how: fmt.Sprintf("VmRSS read every %v", interval)}
-		if hwm, ok := procKB(status, "VmHWM:"); ok && reset && hwm > p.bytes {
+		if hwm, err := procfs.KB(status, "VmHWM:"); err == nil && reset && hwm > p.bytes {
 			p = rssPeak{bytes: hwm, how: "its high-water mark, VmHWM"}
 		} else if reset {
 			p.how += ", VmHWM no higher"
 		}
 		return p
 	}
-}
-
-// procKB reads one "<key> <n> kB" line of a /proc file (a process's
-// status, meminfo), in bytes.
-func procKB(path, key string) (int64, bool) {
-	n, err := procfs.KB(path, key)
-	return n, err == nil
 }

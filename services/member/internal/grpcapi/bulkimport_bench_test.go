@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"gongjian.dev/pkg/orgview"
+	"gongjian.dev/pkg/procfs"
 	"gongjian.dev/pkg/servicetest"
 	pb "gongjian.dev/proto/gen/go/gongjian/member/v1"
 	"gongjian.dev/services/member/bulkload"
@@ -47,7 +48,7 @@ func BenchmarkBulkImport(b *testing.B) {
 	for b.Loop() {
 		res, err := bulkload.Run(context.Background(), bulkload.Config{Rows: rows, Organisations: branches, Client: client,
 			Pool: h.Pool, IDKeys: cfg.IDKeys, IDHashKey: cfg.IDHashKey,
-			ResetPeakRSS: bulkload.ResetProcPeakRSS, PeakRSS: bulkload.ProcPeakRSS})
+			ResetPeakRSS: procfs.ResetPeakRSS, PeakRSS: procfs.PeakRSS})
 		if err != nil {
 			b.Fatal(err)
 		}
