@@ -140,13 +140,10 @@ func (p *processor) retryOne(d Parked) {
 	ctx, cancel := context.WithTimeout(p.base, p.spec.AckWait)
 	defer cancel()
 	attrs := []any{"consumer", p.spec.Durable, "event_id", d.EventID, "subject", d.Subject, "stream_seq", d.StreamSeq}
-	err := errors.New("no stream to read it from")
 	var raw *jetstream.RawStreamMsg
-	if p.js != nil {
-		var s jetstream.Stream
-		if s, err = p.js.Stream(ctx, d.Stream); err == nil {
-			raw, err = s.GetMsg(ctx, d.StreamSeq)
-		}
+	s, err := p.js.Stream(ctx, d.Stream)
+	if err == nil {
+		raw, err = s.GetMsg(ctx, d.StreamSeq)
 	}
 	handled := false // the handler failed: its error is the one to keep
 	if err == nil {
